@@ -1,0 +1,362 @@
+//! Cases: alerts grouped by subject, scored, banded and described for an analyst.
+//!
+//! [`build_cases`] groups alerts by subject account (joining the accounts a `cycle` alert links),
+//! attaches the full evidence transactions, computes the risk score ([`score`] documents the
+//! formula) and writes the narrative ([`narrative`]). [`write_cases_jsonl`] writes them one per
+//! line, byte for byte the same for the same input.
+
+mod grouping;
+pub mod narrative;
+pub mod score;
+
+pub use score::Band;
+
+use crate::model::{
+    format_money, format_money_grouped, parse_money, Alert, RuleInfo, TxnRecord, Typology,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Write};
+
+/// Who a case is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSubject {
+    /// Subject account numbers, sorted. More than one when a cycle alert linked them.
+    pub accounts: Vec<String>,
+    /// Every name seen for the subject accounts (in alerts and evidence), sorted, no duplicates.
+    pub names: Vec<String>,
+    /// Every country seen for the subject accounts in the evidence, sorted, no duplicates.
+    pub countries: Vec<String>,
+}
+
+/// An account on the other side of the subject's evidence transactions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counterparty {
+    /// The counterparty's account number.
+    pub account: String,
+    /// The name most recently seen for the account (empty when none was given).
+    pub name: String,
+    /// The country most recently seen for the account (empty when none was given).
+    pub country: String,
+    /// Evidence transactions with this counterparty.
+    pub txn_count: u64,
+    /// Money sent to the subject by this counterparty, base currency, plain decimal.
+    pub received_from: String,
+    /// Money the subject sent to this counterparty, base currency, plain decimal.
+    pub sent_to: String,
+    /// `received_from + sent_to`, plain decimal; the sort key.
+    pub total_amount: String,
+}
+
+impl Counterparty {
+    /// [`Counterparty::total_amount`] in micros (0 when unparseable).
+    pub fn total_micros(&self) -> i64 {
+        parse_money(&self.total_amount).unwrap_or(0)
+    }
+}
+
+/// One case: the alerts about one subject, with their evidence, score and narrative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// `C-` and the first 12 hex digits of the SHA-256 of the sorted subject accounts joined by
+    /// newlines: the same subject always gets the same id.
+    pub case_id: String,
+    /// The subject accounts, with the names and countries seen for them.
+    pub subject: CaseSubject,
+    /// Risk score 0–100, one decimal; see [`score`] for the formula.
+    pub score: f64,
+    /// Priority band from the score (see [`Band`]).
+    pub band: Band,
+    /// Distinct typologies of the alerts, in vocabulary order.
+    pub typologies: Vec<Typology>,
+    /// Earliest alert window start (ISO 8601 UTC).
+    pub first_activity: String,
+    /// Latest alert window end (ISO 8601 UTC).
+    pub last_activity: String,
+    /// Sum of the evidence transactions in base currency, plain decimal.
+    pub total_amount: String,
+    /// The base currency (from the alerts).
+    pub currency: String,
+    /// The alerts in full: strongest first, then by window start, then by alert id.
+    pub alerts: Vec<Alert>,
+    /// The evidence transactions in full, by timestamp then transaction id.
+    pub transactions: Vec<TxnRecord>,
+    /// Evidence transaction ids named by alerts but absent from the transaction table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_txn_ids: Vec<String>,
+    /// Accounts on the other side of the evidence, largest total first.
+    pub counterparties: Vec<Counterparty>,
+    /// A plain-language paragraph describing the case (see [`narrative`]).
+    pub narrative: String,
+}
+
+impl Case {
+    /// The evidence total with thousands separators (`48,200.00`).
+    pub fn total_amount_grouped(&self) -> String {
+        parse_money(&self.total_amount)
+            .map(format_money_grouped)
+            .unwrap_or_else(|_| self.total_amount.clone())
+    }
+}
+
+/// Builds cases from alerts, sorted by score (highest first), ties by case id.
+///
+/// `txns` maps transaction id to record and supplies the evidence; `rules` supplies severities
+/// missing from alerts and the "why it matters" text of the narrative.
+pub fn build_cases(
+    alerts: &[Alert],
+    txns: &HashMap<String, TxnRecord>,
+    rules: &[RuleInfo],
+) -> Vec<Case> {
+    let rules_by_id: HashMap<&str, &RuleInfo> =
+        rules.iter().map(|r| (r.rule_id.as_str(), r)).collect();
+    let mut cases: Vec<Case> = grouping::group_alerts(alerts, txns)
+        .into_iter()
+        .map(|group| {
+            let group_alerts: Vec<Alert> = group
+                .alert_indexes
+                .iter()
+                .map(|&i| alerts[i].clone())
+                .collect();
+            assemble_case(group.accounts, group_alerts, txns, &rules_by_id)
+        })
+        .collect();
+    cases.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.case_id.cmp(&b.case_id))
+    });
+    cases
+}
+
+/// Writes one case per line as JSON. The same cases always give the same bytes.
+pub fn write_cases_jsonl<W: Write>(w: &mut W, cases: &[Case]) -> io::Result<()> {
+    for case in cases {
+        serde_json::to_writer(&mut *w, case)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// The case id for a set of subject accounts (see [`Case::case_id`]).
+pub fn case_id_for(accounts: &[String]) -> String {
+    let mut sorted: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let digest = Sha256::digest(sorted.join("\n").as_bytes());
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("C-{hex}")
+}
+
+/// Microseconds since the epoch for an ISO 8601 timestamp, for ordering; `None` when unparseable.
+pub(crate) fn timestamp_micros(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|dt| dt.timestamp_micros())
+}
+
+/// Orders timestamps by instant; unparseable ones sort after parseable ones, by text.
+pub(crate) fn compare_timestamps(a: &str, b: &str) -> Ordering {
+    match (timestamp_micros(a), timestamp_micros(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+    .then_with(|| a.cmp(b))
+}
+
+fn assemble_case(
+    accounts: Vec<String>,
+    mut alerts: Vec<Alert>,
+    txns: &HashMap<String, TxnRecord>,
+    rules: &HashMap<&str, &RuleInfo>,
+) -> Case {
+    alerts.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| compare_timestamps(&a.window_start, &b.window_start))
+            .then_with(|| a.alert_id.cmp(&b.alert_id))
+    });
+
+    let evidence_ids: BTreeSet<&str> = alerts
+        .iter()
+        .flat_map(|a| a.txn_ids.iter().map(String::as_str))
+        .collect();
+    let mut transactions: Vec<TxnRecord> = Vec::new();
+    let mut missing_txn_ids: Vec<String> = Vec::new();
+    for id in evidence_ids {
+        match txns.get(id) {
+            Some(txn) => transactions.push(txn.clone()),
+            None => missing_txn_ids.push(id.to_string()),
+        }
+    }
+    transactions.sort_by(|a, b| {
+        compare_timestamps(&a.timestamp, &b.timestamp).then_with(|| a.txn_id.cmp(&b.txn_id))
+    });
+
+    let subject_set: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
+    let subject = describe_subject(&accounts, &subject_set, &alerts, &transactions);
+    let counterparties = collect_counterparties(&subject_set, &transactions);
+
+    let typologies: Vec<Typology> = alerts
+        .iter()
+        .map(|a| a.typology)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let severity_of = |a: &Alert| -> String {
+        if a.severity.trim().is_empty() {
+            rules
+                .get(a.rule_id.as_str())
+                .map(|r| r.severity.clone())
+                .unwrap_or_default()
+        } else {
+            a.severity.clone()
+        }
+    };
+    let severities: Vec<String> = alerts.iter().map(severity_of).collect();
+    let score = score::case_score(alerts.iter().zip(severities.iter().map(String::as_str)));
+
+    let first_activity = alerts
+        .iter()
+        .map(|a| a.window_start.as_str())
+        .min_by(|a, b| compare_timestamps(a, b))
+        .unwrap_or_default()
+        .to_string();
+    let last_activity = alerts
+        .iter()
+        .map(|a| a.window_end.as_str())
+        .max_by(|a, b| compare_timestamps(a, b))
+        .unwrap_or_default()
+        .to_string();
+    let total_micros: i64 = transactions
+        .iter()
+        .filter_map(|t| parse_money(&t.amount_base).ok())
+        .fold(0_i64, i64::saturating_add);
+    let currency = alerts
+        .iter()
+        .map(|a| a.currency.trim())
+        .find(|c| !c.is_empty())
+        .unwrap_or_default()
+        .to_string();
+
+    let mut case = Case {
+        case_id: case_id_for(&accounts),
+        subject,
+        score,
+        band: Band::from_score(score),
+        typologies,
+        first_activity,
+        last_activity,
+        total_amount: format_money(total_micros),
+        currency,
+        alerts,
+        transactions,
+        missing_txn_ids,
+        counterparties,
+        narrative: String::new(),
+    };
+    case.narrative = narrative::write_narrative(&case, rules);
+    case
+}
+
+fn describe_subject(
+    accounts: &[String],
+    subject_set: &BTreeSet<&str>,
+    alerts: &[Alert],
+    transactions: &[TxnRecord],
+) -> CaseSubject {
+    let mut names: BTreeSet<String> = alerts
+        .iter()
+        .map(|a| a.subject_name.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut countries: BTreeSet<String> = BTreeSet::new();
+    for txn in transactions {
+        for (account, name, country) in [
+            (&txn.orig_account, &txn.orig_name, &txn.orig_country),
+            (&txn.bene_account, &txn.bene_name, &txn.bene_country),
+        ] {
+            if subject_set.contains(account.as_str()) {
+                if !name.trim().is_empty() {
+                    names.insert(name.trim().to_string());
+                }
+                if !country.trim().is_empty() {
+                    countries.insert(country.trim().to_string());
+                }
+            }
+        }
+    }
+    CaseSubject {
+        accounts: accounts.to_vec(),
+        names: names.into_iter().collect(),
+        countries: countries.into_iter().collect(),
+    }
+}
+
+fn collect_counterparties(
+    subject_set: &BTreeSet<&str>,
+    transactions: &[TxnRecord],
+) -> Vec<Counterparty> {
+    #[derive(Default)]
+    struct Tally {
+        name: String,
+        country: String,
+        count: u64,
+        received: i64,
+        sent: i64,
+    }
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    for txn in transactions {
+        let amount = parse_money(&txn.amount_base).unwrap_or(0);
+        let orig_is_subject = subject_set.contains(txn.orig_account.as_str());
+        let bene_is_subject = subject_set.contains(txn.bene_account.as_str());
+        let mut tally = |account: &str, name: &str, country: &str, received: bool| {
+            if account.trim().is_empty() {
+                return;
+            }
+            let t = tallies.entry(account.to_string()).or_default();
+            if !name.trim().is_empty() {
+                t.name = name.trim().to_string();
+            }
+            if !country.trim().is_empty() {
+                t.country = country.trim().to_string();
+            }
+            t.count += 1;
+            if received {
+                t.received = t.received.saturating_add(amount);
+            } else {
+                t.sent = t.sent.saturating_add(amount);
+            }
+        };
+        if orig_is_subject && !bene_is_subject {
+            tally(&txn.bene_account, &txn.bene_name, &txn.bene_country, false);
+        } else if bene_is_subject && !orig_is_subject {
+            tally(&txn.orig_account, &txn.orig_name, &txn.orig_country, true);
+        }
+    }
+    let mut list: Vec<Counterparty> = tallies
+        .into_iter()
+        .map(|(account, t)| {
+            let total = t.received.saturating_add(t.sent);
+            Counterparty {
+                account,
+                name: t.name,
+                country: t.country,
+                txn_count: t.count,
+                received_from: format_money(t.received),
+                sent_to: format_money(t.sent),
+                total_amount: format_money(total),
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.total_micros()
+            .cmp(&a.total_micros())
+            .then_with(|| a.account.cmp(&b.account))
+    });
+    list
+}

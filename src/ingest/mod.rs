@@ -1,0 +1,274 @@
+//! Ingest: transaction files in, one canonical Polars frame and a quarantine list out.
+//!
+//! Every row read is either accepted into the canonical frame or quarantined with a reason, so
+//! `rows_read == rows_accepted + rows_quarantined` holds for every input.
+//!
+//! The canonical frame has these columns: `txn_id` (str), `ts` (datetime µs, UTC), `amount`
+//! (i64 micros in `currency`), `currency`, `base_amount` (i64 micros in the base currency),
+//! `channel` (upper case), `orig_account`, `orig_name`, `orig_country`, `bene_account`,
+//! `bene_name`, `bene_country`, `branch` (strings; empty when absent).
+
+mod codes;
+pub mod fx;
+pub mod profile;
+mod records;
+pub mod source;
+pub mod timestamp;
+mod validate;
+
+pub use fx::FxTable;
+pub use profile::MappingProfile;
+pub use records::{empty_frame, frame_to_records};
+pub use source::InputFormat;
+
+use crate::model::InputSummary;
+use polars::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Errors that stop a run. Row-level problems are never errors: they are quarantined.
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error("{file}: cannot read: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("{file}: the file is empty; expected a header line with the columns txn_id, timestamp, amount, currency, channel")]
+    Empty { file: String },
+    #[error("{file}: unknown format; expected CSV (optionally gzip), Parquet or Arrow IPC")]
+    UnknownFormat { file: String },
+    #[error(
+        "{file}: missing required column `{column}`: expected {wanted}; the file has: {found}"
+    )]
+    MissingColumn {
+        file: String,
+        column: String,
+        wanted: String,
+        found: String,
+    },
+    #[error("no input files match `{pattern}`")]
+    NoFiles { pattern: String },
+    #[error("bad glob pattern `{pattern}`: {reason}")]
+    BadGlob { pattern: String, reason: String },
+    #[error("{file}:{line}: mapping profile: {message}")]
+    BadProfile {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: FX table: field `{field}`: expected {expected}")]
+    BadFxFile {
+        file: String,
+        line: usize,
+        field: String,
+        expected: String,
+    },
+    #[error("the delimiter must be one ASCII character, got `{0}`")]
+    BadDelimiter(String),
+}
+
+/// Why a row was quarantined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuarantineReason {
+    MissingRequired,
+    BadTimestamp,
+    BadAmount,
+    NonPositiveAmount,
+    UnknownChannel,
+    BadCurrency,
+    BadCountry,
+    DuplicateTxnId,
+    NoFxRate,
+}
+
+impl QuarantineReason {
+    /// Every reason, in the order they are checked.
+    pub const ALL: [QuarantineReason; 9] = [
+        QuarantineReason::MissingRequired,
+        QuarantineReason::BadTimestamp,
+        QuarantineReason::BadAmount,
+        QuarantineReason::NonPositiveAmount,
+        QuarantineReason::UnknownChannel,
+        QuarantineReason::BadCurrency,
+        QuarantineReason::BadCountry,
+        QuarantineReason::DuplicateTxnId,
+        QuarantineReason::NoFxRate,
+    ];
+
+    /// The reason code written to `quarantine.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineReason::MissingRequired => "missing_required",
+            QuarantineReason::BadTimestamp => "bad_timestamp",
+            QuarantineReason::BadAmount => "bad_amount",
+            QuarantineReason::NonPositiveAmount => "non_positive_amount",
+            QuarantineReason::UnknownChannel => "unknown_channel",
+            QuarantineReason::BadCurrency => "bad_currency",
+            QuarantineReason::BadCountry => "bad_country",
+            QuarantineReason::DuplicateTxnId => "duplicate_txn_id",
+            QuarantineReason::NoFxRate => "no_fx_rate",
+        }
+    }
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRow {
+    /// The input file as given on the command line.
+    pub file: String,
+    /// 1-based data row number (the header is not counted).
+    pub row: u64,
+    /// The row's transaction id, if it had one.
+    pub txn_id: String,
+    /// The canonical column at fault.
+    pub column: &'static str,
+    /// The raw value as read.
+    pub value: String,
+    pub reason: QuarantineReason,
+}
+
+/// Options that shape ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub profile: Option<MappingProfile>,
+    pub fx: FxTable,
+    /// CSV delimiter; `None` uses the profile's or `,`.
+    pub delimiter: Option<u8>,
+}
+
+/// The result of reading every input.
+pub struct Ingested {
+    /// Accepted rows of every input, in input order then row order.
+    pub frame: DataFrame,
+    pub quarantine: Vec<QuarantineRow>,
+    pub inputs: Vec<InputSummary>,
+}
+
+/// SHA-256 of a file, as lower-case hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Reads, maps and validates every input. `known_ids` holds transaction ids accepted before
+/// (for example from history); rows repeating one are quarantined as `duplicate_txn_id`.
+pub fn ingest(
+    inputs: &[PathBuf],
+    options: &IngestOptions,
+    known_ids: &mut HashSet<u128>,
+) -> Result<Ingested, IngestError> {
+    let paths = source::expand_inputs(inputs)?;
+    let delimiter = options
+        .delimiter
+        .or_else(|| {
+            options
+                .profile
+                .as_ref()
+                .and_then(|p| p.delimiter)
+                .map(|c| c as u8)
+        })
+        .unwrap_or(b',');
+    let timestamp_format = match options
+        .profile
+        .as_ref()
+        .and_then(|p| p.timestamp_format.clone())
+    {
+        Some(pattern) => timestamp::TimestampFormat::Pattern(pattern),
+        None => timestamp::TimestampFormat::Iso8601,
+    };
+    let naive_offset_secs = options
+        .profile
+        .as_ref()
+        .and_then(|p| p.timezone.as_deref())
+        .and_then(timestamp::parse_utc_offset)
+        .unwrap_or(0);
+    let mut frames = Vec::with_capacity(paths.len());
+    let mut quarantine = Vec::new();
+    let mut summaries = Vec::with_capacity(paths.len());
+    for path in &paths {
+        let file = path.display().to_string();
+        let raw = source::read_raw(path, delimiter)?;
+        let stem = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let stem = stem.split('.').next().unwrap_or("").to_string();
+        let ctx = validate::FileContext {
+            file: &file,
+            file_stem: &stem,
+            profile: options.profile.as_ref(),
+            fx: &options.fx,
+            timestamp_format: timestamp_format.clone(),
+            naive_offset_secs,
+        };
+        let checked = validate::validate(&raw.frame, &ctx, known_ids)?;
+        let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
+        for q in &checked.quarantine {
+            *by_reason.entry(q.reason.as_str()).or_default() += 1;
+        }
+        summaries.push(InputSummary {
+            path: file.clone(),
+            format: raw.format.as_str().to_string(),
+            sha256: sha256_file(path).map_err(|e| IngestError::Unreadable {
+                file: file.clone(),
+                reason: e.to_string(),
+            })?,
+            rows_read: checked.rows_read,
+            rows_accepted: checked.frame.height() as u64,
+            rows_quarantined: checked.quarantine.len() as u64,
+            quarantined_by_reason: by_reason
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            rows_with_replaced_bytes: checked.rows_with_replaced_bytes,
+        });
+        quarantine.extend(checked.quarantine);
+        frames.push(checked.frame);
+    }
+    let frame = concat_frames(frames).map_err(|e| IngestError::Unreadable {
+        file: "(all inputs)".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Ingested {
+        frame,
+        quarantine,
+        inputs: summaries,
+    })
+}
+
+/// Stacks canonical frames vertically (an empty list gives an empty canonical frame).
+pub fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut iter = frames.into_iter();
+    let Some(mut first) = iter.next() else {
+        return Ok(empty_frame());
+    };
+    for f in iter {
+        first.vstack_mut_owned(f)?;
+    }
+    first.rechunk_mut();
+    Ok(first)
+}
+
+/// Writes `quarantine.csv`: `file,row,txn_id,column,value,reason`.
+pub fn write_quarantine_csv<W: std::io::Write>(w: W, rows: &[QuarantineRow]) -> csv::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(["file", "row", "txn_id", "column", "value", "reason"])?;
+    for q in rows {
+        out.write_record([
+            q.file.as_str(),
+            &q.row.to_string(),
+            &q.txn_id,
+            q.column,
+            &q.value,
+            q.reason.as_str(),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! Mapping profiles: TOML files that adapt a foreign file layout to the canonical schema.
+//!
+//! ```toml
+//! name = "ibm-amlworld"
+//! description = "IBM AMLworld synthetic transactions"
+//! timestamp_format = "%Y/%m/%d %H:%M"
+//! timezone = "+00:00"
+//! txn_id = { generate = "row" }
+//!
+//! [columns]
+//! timestamp = "Timestamp"
+//! orig_account = { concat = [2, 3], separator = "-" }   # From Bank + first "Account"
+//! amount = "Amount Paid"
+//!
+//! [constants]
+//! orig_country = ""
+//!
+//! [values.channel]
+//! "Credit Card" = "CARD"
+//! ```
+
+use super::IngestError;
+use crate::model::Channel;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Canonical columns, in schema order.
+pub const CANONICAL_COLUMNS: [&str; 12] = [
+    "txn_id",
+    "timestamp",
+    "amount",
+    "currency",
+    "channel",
+    "orig_account",
+    "orig_name",
+    "orig_country",
+    "bene_account",
+    "bene_name",
+    "bene_country",
+    "branch",
+];
+
+/// Canonical columns that every input must provide.
+pub const REQUIRED_COLUMNS: [&str; 5] = ["txn_id", "timestamp", "amount", "currency", "channel"];
+
+/// A column of the source file: by header name, or by 1-based position where a header repeats.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SourceColumn {
+    /// A 1-based column position (`3` is the third column).
+    Position(usize),
+    /// A header name, matched exactly and then case-insensitively.
+    Name(String),
+}
+
+/// Where a canonical column's value comes from.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ColumnSpec {
+    /// `orig_account = "Account"`
+    Name(String),
+    /// `orig_account = { position = 3 }`
+    Position {
+        /// 1-based column position.
+        position: usize,
+    },
+    /// `orig_account = { concat = ["From Bank", 3], separator = "-" }`
+    Concat {
+        /// The columns joined, in order.
+        concat: Vec<SourceColumn>,
+        /// What goes between them.
+        #[serde(default)]
+        separator: String,
+    },
+}
+
+/// How transaction ids are produced when the source has none.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratedId {
+    /// Only `"row"` is supported: the id is `<file stem>-<data row number>`.
+    pub generate: String,
+}
+
+/// A parsed mapping profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingProfile {
+    /// Short name of the profile.
+    pub name: String,
+    /// What layout it reads.
+    #[serde(default)]
+    pub description: String,
+    /// A chrono `strftime` pattern for the timestamp column; ISO 8601 when absent.
+    #[serde(default)]
+    pub timestamp_format: Option<String>,
+    /// UTC offset of timestamps that carry none (`-05:00` for Jamaica); UTC when absent.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// CSV delimiter, one ASCII character; overridden by `--delimiter`.
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// Synthesise `txn_id` from the file name and row number.
+    #[serde(default)]
+    pub txn_id: Option<GeneratedId>,
+    /// Canonical column → source column(s).
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnSpec>,
+    /// Canonical column → a constant value for every row.
+    #[serde(default)]
+    pub constants: BTreeMap<String, String>,
+    /// Canonical column → (source value → canonical value). Matching is exact, then
+    /// case-insensitive; values not listed pass through unchanged.
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl MappingProfile {
+    /// Reads and checks a profile. Unknown keys, unknown canonical columns and value maps that
+    /// produce an unknown channel are errors naming the file and line.
+    pub fn load(path: &Path) -> Result<MappingProfile, IngestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| IngestError::Unreadable {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let profile: MappingProfile =
+            toml::from_str(&text).map_err(|e| IngestError::BadProfile {
+                file: path.display().to_string(),
+                line: e.span().map(|s| line_of(&text, s.start)).unwrap_or(0),
+                message: e.message().to_string(),
+            })?;
+        profile.check(path, &text)?;
+        Ok(profile)
+    }
+
+    fn check(&self, path: &Path, text: &str) -> Result<(), IngestError> {
+        let bad = |key: &str, message: String| IngestError::BadProfile {
+            file: path.display().to_string(),
+            line: text
+                .find(key)
+                .map(|offset| line_of(text, offset))
+                .unwrap_or(0),
+            message,
+        };
+        let known = |c: &str| CANONICAL_COLUMNS.contains(&c);
+        let sections = [
+            ("columns", self.columns.keys().collect::<Vec<_>>()),
+            ("constants", self.constants.keys().collect()),
+            ("values", self.values.keys().collect()),
+        ];
+        for (section, keys) in sections {
+            for key in keys {
+                if !known(key) {
+                    return Err(bad(
+                        key,
+                        format!(
+                            "[{section}] names unknown column `{key}`; expected one of {}",
+                            CANONICAL_COLUMNS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(id) = &self.txn_id {
+            if id.generate != "row" {
+                return Err(bad("generate", "txn_id.generate must be \"row\"".into()));
+            }
+        }
+        if let Some(map) = self.values.get("channel") {
+            for (from, to) in map {
+                if Channel::parse(to).is_none() {
+                    return Err(bad(
+                        from,
+                        format!("channel `{from}` maps to `{to}`, which is not a channel; expected one of CASH, WIRE, ACH, CHEQUE, CARD, MOBILE, CRYPTO, INTERNAL, OTHER"),
+                    ));
+                }
+            }
+        }
+        if let Some(tz) = &self.timezone {
+            if super::timestamp::parse_utc_offset(tz).is_none() {
+                return Err(bad(
+                    "timezone",
+                    format!("timezone `{tz}` is not an offset such as -05:00"),
+                ));
+            }
+        }
+        for spec in self.columns.values() {
+            let positions: Vec<usize> = match spec {
+                ColumnSpec::Position { position } => vec![*position],
+                ColumnSpec::Concat { concat, .. } => concat
+                    .iter()
+                    .filter_map(|c| match c {
+                        SourceColumn::Position(p) => Some(*p),
+                        SourceColumn::Name(_) => None,
+                    })
+                    .collect(),
+                ColumnSpec::Name(_) => vec![],
+            };
+            if positions.contains(&0) {
+                return Err(bad("position", "column positions start at 1".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Looks a value up in the profile's map for `column`, exactly and then ignoring case.
+    pub fn map_value<'a>(&'a self, column: &str, value: &'a str) -> &'a str {
+        let Some(map) = self.values.get(column) else {
+            return value;
+        };
+        if let Some(v) = map.get(value) {
+            return v;
+        }
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(value))
+            .map_or(value, |(_, v)| v.as_str())
+    }
+}
+
+/// 1-based line number of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}

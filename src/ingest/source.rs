@@ -1,0 +1,174 @@
+//! Finding and reading input files: format detection, gzip, and the raw (all-text) table.
+
+use super::IngestError;
+use polars::prelude::*;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+/// The container format of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Delimited text.
+    Csv,
+    /// Gzip-compressed delimited text.
+    CsvGzip,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC file (Feather v2).
+    ArrowIpc,
+}
+
+impl InputFormat {
+    /// The name written into the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputFormat::Csv => "csv",
+            InputFormat::CsvGzip => "csv.gz",
+            InputFormat::Parquet => "parquet",
+            InputFormat::ArrowIpc => "arrow-ipc",
+        }
+    }
+}
+
+/// Expands files, folders (their CSV/Parquet/Arrow files, sorted) and glob patterns into a
+/// sorted, de-duplicated list of paths, keeping the order in which the arguments were given.
+pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for arg in args {
+        let text = arg.to_string_lossy();
+        let mut found: Vec<PathBuf> = if arg.is_dir() {
+            std::fs::read_dir(arg)
+                .map_err(|e| unreadable(arg, &e.to_string()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && has_data_extension(p))
+                .collect()
+        } else if text.contains(['*', '?', '[']) {
+            glob::glob(&text)
+                .map_err(|e| IngestError::BadGlob {
+                    pattern: text.to_string(),
+                    reason: e.to_string(),
+                })?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect()
+        } else {
+            vec![arg.clone()]
+        };
+        if found.is_empty() {
+            return Err(IngestError::NoFiles {
+                pattern: text.to_string(),
+            });
+        }
+        found.sort();
+        for p in found {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn has_data_extension(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    [
+        ".csv", ".csv.gz", ".tsv", ".txt", ".parquet", ".pq", ".arrow", ".ipc", ".feather",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
+}
+
+fn unreadable(path: &Path, reason: &str) -> IngestError {
+    IngestError::Unreadable {
+        file: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Detects the format from the first bytes, falling back to the extension for text.
+pub fn detect_format(path: &Path, head: &[u8]) -> Result<InputFormat, IngestError> {
+    if head.is_empty() {
+        return Err(IngestError::Empty {
+            file: path.display().to_string(),
+        });
+    }
+    if head.starts_with(b"PAR1") {
+        return Ok(InputFormat::Parquet);
+    }
+    if head.starts_with(b"ARROW1") {
+        return Ok(InputFormat::ArrowIpc);
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(InputFormat::CsvGzip);
+    }
+    let looks_textual = head
+        .iter()
+        .take(4096)
+        .all(|&b| b >= 0x20 || b == b'\n' || b == b'\r' || b == b'\t');
+    if looks_textual {
+        return Ok(InputFormat::Csv);
+    }
+    Err(IngestError::UnknownFormat {
+        file: path.display().to_string(),
+    })
+}
+
+/// A file read into memory with its original column names. Text files are read with every
+/// column as text, so that validation sees exactly what was written.
+pub struct RawTable {
+    pub format: InputFormat,
+    pub frame: DataFrame,
+}
+
+/// Reads one input file. `delimiter` applies to CSV.
+pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
+    let mut head = Vec::with_capacity(8);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| unreadable(path, &e.to_string()))?;
+    let format = detect_format(path, &head)?;
+    let polars_err = |e: PolarsError| unreadable(path, &e.to_string());
+    let frame = match format {
+        InputFormat::Csv => csv_options(delimiter)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(polars_err)?,
+        InputFormat::CsvGzip => {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let mut bytes = Vec::new();
+            flate2::read::MultiGzDecoder::new(file)
+                .read_to_end(&mut bytes)
+                .map_err(|e| unreadable(path, &format!("gzip: {e}")))?;
+            if bytes.is_empty() {
+                return Err(IngestError::Empty {
+                    file: path.display().to_string(),
+                });
+            }
+            csv_options(delimiter)
+                .into_reader_with_file_handle(Cursor::new(bytes))
+                .finish()
+                .map_err(polars_err)?
+        }
+        InputFormat::Parquet => {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            ParquetReader::new(file).finish().map_err(polars_err)?
+        }
+        InputFormat::ArrowIpc => {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            IpcReader::new(file).finish().map_err(polars_err)?
+        }
+    };
+    Ok(RawTable { format, frame })
+}
+
+fn csv_options(delimiter: u8) -> CsvReadOptions {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(true)
+        .map_parse_options(|p| {
+            p.with_separator(delimiter)
+                .with_encoding(CsvEncoding::LossyUtf8)
+                .with_truncate_ragged_lines(true)
+        })
+}

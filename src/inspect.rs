@@ -1,0 +1,104 @@
+//! `amlscreen inspect`: what a nightly run would see, without running rules.
+
+use crate::ingest::{self, source};
+use crate::model::{format_money_grouped, format_timestamp};
+use crate::pipeline::{ingest_options, RunConfig, RunError};
+use polars::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+
+/// Reads the inputs as `run` would and describes them: detected format and columns, row
+/// counts, the date range, amounts, channels, and the quarantine by reason.
+pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
+    let base = config
+        .base_currency
+        .clone()
+        .unwrap_or_else(|| "USD".to_string());
+    let options = ingest_options(config, &base)?;
+    let mut out = String::new();
+    let paths = source::expand_inputs(&config.inputs)?;
+    for path in &paths {
+        let raw = source::read_raw(path, options.delimiter.unwrap_or(b','))?;
+        let _ = writeln!(
+            out,
+            "{} ({}): {} rows",
+            path.display(),
+            raw.format.as_str(),
+            raw.frame.height()
+        );
+        let columns: Vec<String> = raw
+            .frame
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}:{}[{}]", i + 1, c.name(), c.dtype()))
+            .collect();
+        let _ = writeln!(out, "  columns: {}", columns.join(", "));
+    }
+    let ingested = ingest::ingest(&config.inputs, &options, &mut HashSet::new())?;
+    let frame = &ingested.frame;
+    let polars_err = |e: PolarsError| RunError::Other(e.to_string());
+    for input in &ingested.inputs {
+        let _ = writeln!(
+            out,
+            "{}: read {}, accepted {}, quarantined {}",
+            input.path, input.rows_read, input.rows_accepted, input.rows_quarantined
+        );
+        for (reason, n) in &input.quarantined_by_reason {
+            let _ = writeln!(out, "  quarantined {reason}: {n}");
+        }
+        if input.rows_with_replaced_bytes > 0 {
+            let _ = writeln!(
+                out,
+                "  rows with undecodable bytes replaced: {}",
+                input.rows_with_replaced_bytes
+            );
+        }
+    }
+    if frame.height() > 0 {
+        let ts = frame
+            .column("ts")
+            .map_err(polars_err)?
+            .cast(&DataType::Int64)
+            .map_err(polars_err)?;
+        let ts = ts.i64().map_err(polars_err)?;
+        let amounts = frame
+            .column("base_amount")
+            .map_err(polars_err)?
+            .i64()
+            .map_err(polars_err)?
+            .clone();
+        let _ = writeln!(
+            out,
+            "date range: {} to {}",
+            format_timestamp(ts.min().unwrap_or(0)),
+            format_timestamp(ts.max().unwrap_or(0))
+        );
+        let _ = writeln!(
+            out,
+            "amounts in {base}: total {}, largest {}",
+            format_money_grouped(amounts.sum().unwrap_or(0)),
+            format_money_grouped(amounts.max().unwrap_or(0))
+        );
+        let mut channels: BTreeMap<&str, usize> = BTreeMap::new();
+        let ch = frame
+            .column("channel")
+            .map_err(polars_err)?
+            .str()
+            .map_err(polars_err)?
+            .clone();
+        for c in ch.iter().flatten() {
+            *channels.entry(c).or_default() += 1;
+        }
+        let list: Vec<String> = channels.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "channels: {}", list.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "total: {} rows read, {} accepted, {} quarantined",
+        ingested.inputs.iter().map(|i| i.rows_read).sum::<u64>(),
+        frame.height(),
+        ingested.quarantine.len()
+    );
+    Ok(out)
+}

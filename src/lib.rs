@@ -1,0 +1,17 @@
+//! amlscreen: anti-money-laundering transaction screening.
+//!
+//! The pipeline follows the modules: [`ingest`] reads transaction files into one canonical
+//! frame (quarantining bad rows), [`rules`] runs declarative rule packs, `watchlist` screens
+//! names against sanctions lists, `cases` groups alerts per subject and `report` writes the
+//! analyst report and goAML XML. [`model`] holds the plain types they share.
+
+pub mod cases;
+pub mod ingest;
+pub mod inspect;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod screening;
+pub mod watchlist;

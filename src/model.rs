@@ -1,0 +1,398 @@
+//! Plain data types shared by every stage of the pipeline: money, channels, typologies, canonical
+//! transaction records, alerts and cases. Nothing here depends on Polars, so the watchlist, case and
+//! report code can use these types without pulling in a dataframe engine.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Money is held as a whole number of millionths of a currency unit ("micros").
+///
+/// Six decimal places cover every ISO 4217 minor unit (at most 3) and crypto amounts such as
+/// `0.011` BTC, and keep threshold comparisons exact: `10000.00` is `10_000_000_000` micros and
+/// meets a `10000` threshold, while `9999.99` does not.
+pub const MICROS_PER_UNIT: i64 = 1_000_000;
+
+/// Why an amount string was not accepted by [`parse_money`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoneyError {
+    /// Not a plain decimal number (letters, several points, more than 6 decimals, too large).
+    Malformed,
+    /// Zero or negative.
+    NotPositive,
+}
+
+/// Parses a plain decimal string (`"9999.99"`, `"10000"`, `"1,250.50"`, `"0.011"`) into micros.
+///
+/// Accepts an optional leading sign, ASCII digits, `,` thousands separators before the point and
+/// at most six decimals. Anything else is [`MoneyError::Malformed`]. A value of zero or below is
+/// [`MoneyError::NotPositive`].
+pub fn parse_money(text: &str) -> Result<i64, MoneyError> {
+    let s = text.trim();
+    let (negative, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int_part, frac_part) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    if (int_part.is_empty() && frac_part.is_empty()) || frac_part.len() > 6 {
+        return Err(MoneyError::Malformed);
+    }
+    let mut units: i64 = 0;
+    let mut digits = 0;
+    for b in int_part.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                units = units
+                    .checked_mul(10)
+                    .and_then(|u| u.checked_add(i64::from(b - b'0')))
+                    .ok_or(MoneyError::Malformed)?;
+                digits += 1;
+            }
+            b',' if digits > 0 => {}
+            _ => return Err(MoneyError::Malformed),
+        }
+    }
+    let mut micros_frac: i64 = 0;
+    for (i, b) in frac_part.bytes().enumerate() {
+        if !b.is_ascii_digit() {
+            return Err(MoneyError::Malformed);
+        }
+        micros_frac += i64::from(b - b'0') * 10_i64.pow(5 - i as u32);
+    }
+    let total = units
+        .checked_mul(MICROS_PER_UNIT)
+        .and_then(|u| u.checked_add(micros_frac))
+        .ok_or(MoneyError::Malformed)?;
+    if negative || total == 0 {
+        return Err(MoneyError::NotPositive);
+    }
+    Ok(total)
+}
+
+/// Formats micros as a plain decimal with at least two decimals: `10000.00`, `0.011`, `12.5`→`12.50`.
+pub fn format_money(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let units = abs / MICROS_PER_UNIT as u64;
+    let frac = abs % MICROS_PER_UNIT as u64;
+    let mut frac_text = format!("{frac:06}");
+    while frac_text.len() > 2 && frac_text.ends_with('0') {
+        frac_text.pop();
+    }
+    format!("{sign}{units}.{frac_text}")
+}
+
+/// Formats micros for people: thousands separators and at least two decimals (`9,120.00`).
+pub fn format_money_grouped(micros: i64) -> String {
+    let plain = format_money(micros);
+    let (sign, rest) = plain
+        .strip_prefix('-')
+        .map_or(("", plain.as_str()), |r| ("-", r));
+    let (int_part, frac_part) = rest.split_once('.').unwrap_or((rest, "00"));
+    let mut grouped = String::with_capacity(int_part.len() + int_part.len() / 3);
+    for (i, ch) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{frac_part}")
+}
+
+/// Microseconds since the Unix epoch, UTC. All timestamps in the pipeline use this unit.
+pub type TimestampMicros = i64;
+
+/// Formats a UTC timestamp as ISO 8601 with a `Z` suffix, to the second (`2026-03-01T14:22:05Z`),
+/// adding a fraction only when it is not zero.
+pub fn format_timestamp(ts: TimestampMicros) -> String {
+    let secs = ts.div_euclid(1_000_000);
+    let micros = ts.rem_euclid(1_000_000);
+    match chrono::DateTime::from_timestamp(secs, (micros * 1000) as u32) {
+        Some(dt) if micros == 0 => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        None => ts.to_string(),
+    }
+}
+
+/// How a transaction was conducted. Input is case-insensitive; output is upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Channel {
+    Cash,
+    Wire,
+    Ach,
+    Cheque,
+    Card,
+    Mobile,
+    Crypto,
+    Internal,
+    Other,
+}
+
+impl Channel {
+    /// Every channel, in canonical order.
+    pub const ALL: [Channel; 9] = [
+        Channel::Cash,
+        Channel::Wire,
+        Channel::Ach,
+        Channel::Cheque,
+        Channel::Card,
+        Channel::Mobile,
+        Channel::Crypto,
+        Channel::Internal,
+        Channel::Other,
+    ];
+
+    /// The canonical upper-case code, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Cash => "CASH",
+            Channel::Wire => "WIRE",
+            Channel::Ach => "ACH",
+            Channel::Cheque => "CHEQUE",
+            Channel::Card => "CARD",
+            Channel::Mobile => "MOBILE",
+            Channel::Crypto => "CRYPTO",
+            Channel::Internal => "INTERNAL",
+            Channel::Other => "OTHER",
+        }
+    }
+
+    /// Parses a channel code case-insensitively (`cash`, `Wire`, `CHEQUE`).
+    pub fn parse(text: &str) -> Option<Channel> {
+        let t = text.trim();
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(t))
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The typology vocabulary used in the `typology` column of alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Typology {
+    CashThreshold,
+    CashAggregation,
+    Structuring,
+    Smurfing,
+    BulkCash,
+    RapidMovement,
+    FanIn,
+    FanOut,
+    Cycle,
+    HighRiskGeography,
+    RoundAmounts,
+    DormantReactivation,
+    VelocitySpike,
+    Sanctions,
+}
+
+impl Typology {
+    /// Every typology, in vocabulary order.
+    pub const ALL: [Typology; 14] = [
+        Typology::CashThreshold,
+        Typology::CashAggregation,
+        Typology::Structuring,
+        Typology::Smurfing,
+        Typology::BulkCash,
+        Typology::RapidMovement,
+        Typology::FanIn,
+        Typology::FanOut,
+        Typology::Cycle,
+        Typology::HighRiskGeography,
+        Typology::RoundAmounts,
+        Typology::DormantReactivation,
+        Typology::VelocitySpike,
+        Typology::Sanctions,
+    ];
+
+    /// The snake_case code used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Typology::CashThreshold => "cash_threshold",
+            Typology::CashAggregation => "cash_aggregation",
+            Typology::Structuring => "structuring",
+            Typology::Smurfing => "smurfing",
+            Typology::BulkCash => "bulk_cash",
+            Typology::RapidMovement => "rapid_movement",
+            Typology::FanIn => "fan_in",
+            Typology::FanOut => "fan_out",
+            Typology::Cycle => "cycle",
+            Typology::HighRiskGeography => "high_risk_geography",
+            Typology::RoundAmounts => "round_amounts",
+            Typology::DormantReactivation => "dormant_reactivation",
+            Typology::VelocitySpike => "velocity_spike",
+            Typology::Sanctions => "sanctions",
+        }
+    }
+
+    /// Parses a snake_case typology code.
+    pub fn parse(text: &str) -> Option<Typology> {
+        Typology::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    /// A short human label ("cash structuring" style) for reports and narratives.
+    pub fn label(self) -> &'static str {
+        match self {
+            Typology::CashThreshold => "large cash transaction",
+            Typology::CashAggregation => "aggregated cash",
+            Typology::Structuring => "structuring",
+            Typology::Smurfing => "smurfing",
+            Typology::BulkCash => "bulk cash placement then transfer",
+            Typology::RapidMovement => "rapid movement of funds",
+            Typology::FanIn => "fan-in",
+            Typology::FanOut => "fan-out",
+            Typology::Cycle => "circular funds flow",
+            Typology::HighRiskGeography => "high-risk geography",
+            Typology::RoundAmounts => "round amounts",
+            Typology::DormantReactivation => "dormant account reactivation",
+            Typology::VelocitySpike => "velocity spike",
+            Typology::Sanctions => "sanctions name match",
+        }
+    }
+}
+
+impl fmt::Display for Typology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One accepted transaction in canonical form, as it appears in case evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnRecord {
+    pub txn_id: String,
+    /// ISO 8601 UTC, `2026-03-01T14:22:05Z`.
+    pub timestamp: String,
+    /// The amount in `currency`, as a plain decimal (`9120.00`).
+    pub amount: String,
+    pub currency: String,
+    /// The amount converted to the run's base currency, as a plain decimal.
+    pub amount_base: String,
+    pub channel: Channel,
+    pub orig_account: String,
+    pub orig_name: String,
+    pub orig_country: String,
+    pub bene_account: String,
+    pub bene_name: String,
+    pub bene_country: String,
+    pub branch: String,
+}
+
+/// One alert: a rule fired for a subject over an episode (a merged window of activity).
+///
+/// The first fourteen fields are exactly the columns of `alerts.csv` and `alerts.parquet`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable hash of rule, subject and window (16 hex digits).
+    pub alert_id: String,
+    pub rule_id: String,
+    pub pack: String,
+    pub typology: Typology,
+    pub subject_account: String,
+    pub subject_name: String,
+    /// ISO 8601 UTC start of the episode.
+    pub window_start: String,
+    /// ISO 8601 UTC end of the episode.
+    pub window_end: String,
+    pub txn_count: u64,
+    /// Sum of the evidence transactions in base currency, as a plain decimal.
+    pub total_amount: String,
+    /// The base currency.
+    pub currency: String,
+    /// The rule's score (0–100).
+    pub score: f64,
+    pub txn_ids: Vec<String>,
+    /// One human sentence.
+    pub summary: String,
+    /// Severity of the rule: `low`, `medium`, `high` or `critical`.
+    #[serde(default)]
+    pub severity: String,
+    /// Extra structured facts (for example the list, entry id and matched name of a sanctions hit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<(String, String)>,
+}
+
+/// Documentation of one rule, shown in reports and by `rules explain`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    pub rule_id: String,
+    pub pack: String,
+    pub typology: String,
+    pub kind: String,
+    pub title: String,
+    /// What the rule detects.
+    pub detects: String,
+    /// Why it matters.
+    pub why: String,
+    /// Parameters as `name = value` pairs, in the pack's order.
+    pub parameters: Vec<(String, String)>,
+    pub severity: String,
+    pub score: f64,
+    pub references: Vec<String>,
+}
+
+/// What one input file contributed to a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
+    pub path: String,
+    pub format: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    /// Quarantined rows per reason code, sorted by code.
+    pub quarantined_by_reason: Vec<(String, u64)>,
+    /// Rows accepted with undecodable bytes replaced by U+FFFD.
+    #[serde(default)]
+    pub rows_with_replaced_bytes: u64,
+}
+
+/// A rule pack or watchlist that a run used, with its digest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceDigest {
+    pub path: String,
+    pub sha256: String,
+    /// Pack id or list name.
+    #[serde(default)]
+    pub id: String,
+    /// Rules in the pack, or names in the list.
+    #[serde(default)]
+    pub entries: u64,
+    /// Warnings while loading (skipped list entries and the like).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// `manifest.json`: what a run read, what it produced and how long each stage took.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub tool: String,
+    pub version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub base_currency: String,
+    pub inputs: Vec<InputSummary>,
+    pub rule_packs: Vec<SourceDigest>,
+    pub watchlists: Vec<SourceDigest>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    /// Alerts per rule id, sorted by rule id.
+    pub alerts_per_rule: Vec<(String, u64)>,
+    /// Alerts per typology, sorted by typology.
+    pub alerts_per_typology: Vec<(String, u64)>,
+    pub alerts_total: u64,
+    pub cases_total: u64,
+    /// Seconds per stage, in pipeline order.
+    pub stage_seconds: Vec<(String, f64)>,
+}

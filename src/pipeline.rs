@@ -1,0 +1,246 @@
+//! The `run` command's work: ingest, rules, sanctions screening, cases and every output file.
+
+use crate::cases::Case;
+use crate::ingest::{self, FxTable, IngestOptions, MappingProfile};
+use crate::model::{Alert, InputSummary, Manifest, RuleInfo, SourceDigest, TxnRecord};
+use crate::output::{write_alerts_csv, write_atomic, write_atomic_with};
+use crate::rules::{run_rules, RuleSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use thiserror::Error;
+
+/// A validated configuration for one run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inputs: Vec<PathBuf>,
+    pub rules: Vec<PathBuf>,
+    pub watchlists: Vec<PathBuf>,
+    pub profile: Option<PathBuf>,
+    pub fx: Option<PathBuf>,
+    /// Overrides the packs' base currency.
+    pub base_currency: Option<String>,
+    pub delimiter: Option<u8>,
+    pub out_dir: PathBuf,
+    /// Sanctions match threshold (0..1); `None` uses the matcher's default.
+    pub sanctions_threshold: Option<f64>,
+}
+
+/// Errors that stop a run (exit code 2).
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Ingest(#[from] ingest::IngestError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleError),
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: String, reason: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a run produced, for the caller to print.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub manifest: Manifest,
+    pub out_dir: PathBuf,
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> RunError {
+    RunError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Loads the profile and FX table named in the config.
+pub fn ingest_options(config: &RunConfig, base_currency: &str) -> Result<IngestOptions, RunError> {
+    let profile = config
+        .profile
+        .as_deref()
+        .map(MappingProfile::load)
+        .transpose()?;
+    let fx = match &config.fx {
+        Some(path) => FxTable::load(path, base_currency)?,
+        None => FxTable::base_only(base_currency),
+    };
+    Ok(IngestOptions {
+        profile,
+        fx,
+        delimiter: config.delimiter,
+    })
+}
+
+/// Runs the whole pipeline and writes every output into `config.out_dir`.
+pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
+    let started_at = now_iso();
+    let mut stages: Vec<(String, f64)> = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, stages: &mut Vec<(String, f64)>| {
+        stages.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+
+    let rule_set = RuleSet::load(&config.rules)?;
+    let base_currency = config
+        .base_currency
+        .clone()
+        .unwrap_or_else(|| rule_set.base_currency());
+    let options = ingest_options(config, &base_currency)?;
+    lap("load_rules", &mut stages);
+
+    let ingested = ingest::ingest(&config.inputs, &options, &mut HashSet::new())?;
+    lap("ingest", &mut stages);
+
+    let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
+    let output = run_rules(&ingested.frame, &rules, &base_currency)?;
+    lap("rules", &mut stages);
+
+    let mut alerts = output.alerts;
+    let mut evidence: HashMap<String, TxnRecord> = output.evidence;
+    let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
+    if !config.watchlists.is_empty() {
+        let set = crate::watchlist::load_watchlists(&config.watchlists)
+            .map_err(|e| RunError::Other(e.to_string()))?;
+        watchlist_sources = set.sources().iter().map(|s| s.digest()).collect();
+        let screener = crate::watchlist::Screener::new(&set);
+        let threshold = config
+            .sanctions_threshold
+            .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD);
+        let (hits, records) =
+            crate::screening::screen_frame(&ingested.frame, &screener, threshold, &base_currency)
+                .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
+        alerts.extend(hits);
+        evidence.extend(records);
+        lap("sanctions", &mut stages);
+    }
+
+    let rule_infos = rule_infos(&rule_set);
+    let cases = crate::cases::build_cases(&alerts, &evidence, &rule_infos);
+    lap("cases", &mut stages);
+
+    let mut manifest = build_manifest(
+        started_at,
+        &base_currency,
+        ingested.inputs,
+        &rule_set,
+        watchlist_sources,
+        &alerts,
+        cases.len() as u64,
+        stages.clone(),
+    );
+    std::fs::create_dir_all(&config.out_dir).map_err(|e| write_err(&config.out_dir, e))?;
+    write_outputs(
+        &config.out_dir,
+        &alerts,
+        &cases,
+        &rule_infos,
+        &ingested.quarantine,
+        &mut manifest,
+    )?;
+    Ok(RunSummary {
+        manifest,
+        out_dir: config.out_dir.clone(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_manifest(
+    started_at: String,
+    base_currency: &str,
+    inputs: Vec<InputSummary>,
+    rule_set: &RuleSet,
+    watchlists: Vec<SourceDigest>,
+    alerts: &[Alert],
+    cases_total: u64,
+    stage_seconds: Vec<(String, f64)>,
+) -> Manifest {
+    let mut per_rule: BTreeMap<String, u64> = rule_set
+        .rules()
+        .filter(|r| r.enabled)
+        .map(|r| (r.plan.rule_id.clone(), 0))
+        .collect();
+    let mut per_typology: BTreeMap<String, u64> = BTreeMap::new();
+    for a in alerts {
+        *per_rule.entry(a.rule_id.clone()).or_default() += 1;
+        *per_typology
+            .entry(a.typology.as_str().to_string())
+            .or_default() += 1;
+    }
+    Manifest {
+        tool: "amlscreen".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        started_at,
+        finished_at: now_iso(),
+        base_currency: base_currency.to_string(),
+        rows_read: inputs.iter().map(|i| i.rows_read).sum(),
+        rows_accepted: inputs.iter().map(|i| i.rows_accepted).sum(),
+        rows_quarantined: inputs.iter().map(|i| i.rows_quarantined).sum(),
+        inputs,
+        rule_packs: rule_set
+            .packs
+            .iter()
+            .map(|p| SourceDigest {
+                path: p.path.display().to_string(),
+                sha256: p.sha256.clone(),
+                id: format!("{}@{}", p.id, p.version),
+                entries: p.rules.len() as u64,
+                warnings: vec![],
+            })
+            .collect(),
+        watchlists,
+        alerts_per_rule: per_rule.into_iter().collect(),
+        alerts_per_typology: per_typology.into_iter().collect(),
+        alerts_total: alerts.len() as u64,
+        cases_total,
+        stage_seconds,
+    }
+}
+
+/// Rule documentation for cases and the report, including the built-in sanctions rule.
+pub fn rule_infos(rule_set: &RuleSet) -> Vec<RuleInfo> {
+    let mut infos: Vec<RuleInfo> = rule_set.rules().map(|r| r.info.clone()).collect();
+    infos.push(crate::screening::sanctions_rule_info());
+    infos
+}
+
+fn write_outputs(
+    out: &Path,
+    alerts: &[Alert],
+    cases: &[Case],
+    rule_infos: &[RuleInfo],
+    quarantine: &[ingest::QuarantineRow],
+    manifest: &mut Manifest,
+) -> Result<(), RunError> {
+    let started = Instant::now();
+    let path = out.join("cases.jsonl");
+    write_atomic_with(&path, |w| crate::cases::write_cases_jsonl(w, cases))
+        .map_err(|e| write_err(&path, e))?;
+    let path = out.join("alerts.csv");
+    write_atomic_with(&path, |w| {
+        write_alerts_csv(w, alerts).map_err(std::io::Error::other)
+    })
+    .map_err(|e| write_err(&path, e))?;
+    let path = out.join("alerts.parquet");
+    let bytes = crate::output::alerts_parquet(alerts).map_err(|e| write_err(&path, e))?;
+    write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+    let path = out.join("quarantine.csv");
+    write_atomic_with(&path, |w| {
+        ingest::write_quarantine_csv(w, quarantine).map_err(std::io::Error::other)
+    })
+    .map_err(|e| write_err(&path, e))?;
+    manifest
+        .stage_seconds
+        .push(("write_outputs".to_string(), started.elapsed().as_secs_f64()));
+    let path = out.join("report.html");
+    let html = crate::report::render_html(manifest, cases, rule_infos);
+    write_atomic(&path, html.as_bytes()).map_err(|e| write_err(&path, e))?;
+    let path = out.join("manifest.json");
+    let json = serde_json::to_vec_pretty(&*manifest).map_err(|e| write_err(&path, e))?;
+    write_atomic(&path, &json).map_err(|e| write_err(&path, e))?;
+    Ok(())
+}

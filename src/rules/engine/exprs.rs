@@ -1,0 +1,119 @@
+//! Plan predicates and subjects as Polars expressions.
+
+use crate::rules::plan::{Field, Predicate, Subject};
+use polars::prelude::*;
+
+/// Column names of the canonical frame that the engine relies on.
+pub const TS: &str = "ts";
+pub const BASE_AMOUNT: &str = "base_amount";
+pub const ROW: &str = "row_nr";
+pub const SUBJECT: &str = "subject";
+
+fn is_in_list(column: &str, values: &[String]) -> Expr {
+    let series = Series::new("list".into(), values);
+    col(column).is_in(lit(series).implode(false), false)
+}
+
+fn nonempty(column: &str) -> Expr {
+    col(column).neq(lit(""))
+}
+
+/// One predicate as a boolean expression over the canonical frame.
+pub fn predicate_expr(p: &Predicate) -> Expr {
+    match p {
+        Predicate::ChannelIn(channels) => is_in_list(
+            "channel",
+            &channels
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Predicate::ChannelNotIn(channels) => is_in_list(
+            "channel",
+            &channels
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .not(),
+        Predicate::BaseAmountAtLeast(m) => col(BASE_AMOUNT).gt_eq(lit(*m)),
+        Predicate::BaseAmountBelow(m) => col(BASE_AMOUNT).lt(lit(*m)),
+        Predicate::AmountMultipleOf(step) => (col("amount") % lit(*step)).eq(lit(0i64)),
+        Predicate::FieldIn { field, values } => is_in_list(field.column(), values),
+        Predicate::EitherCountryIn(values) => {
+            is_in_list("orig_country", values).or(is_in_list("bene_country", values))
+        }
+        Predicate::CrossBorder(cross) => {
+            let both = nonempty("orig_country").and(nonempty("bene_country"));
+            let differ = col("orig_country").neq(col("bene_country"));
+            if *cross {
+                both.and(differ)
+            } else {
+                both.and(differ.not())
+            }
+        }
+        Predicate::Present { field, present } => {
+            let e = nonempty(field.column());
+            if *present {
+                e
+            } else {
+                e.not()
+            }
+        }
+        Predicate::SamePerson(same) => {
+            let eq = col("orig_name")
+                .str()
+                .to_lowercase()
+                .eq(col("bene_name").str().to_lowercase())
+                .and(nonempty("orig_name"));
+            if *same {
+                eq
+            } else {
+                eq.not()
+            }
+        }
+    }
+}
+
+/// The conjunction of predicates (true when there are none).
+pub fn filter_expr(predicates: &[Predicate]) -> Expr {
+    predicates
+        .iter()
+        .map(predicate_expr)
+        .reduce(|a, b| a.and(b))
+        .unwrap_or_else(|| lit(true))
+}
+
+/// Adds a `subject` column and drops rows without one. [`Subject::Either`] yields each
+/// transaction twice, once for each side.
+pub fn with_subject(lf: LazyFrame, subject: &Subject) -> PolarsResult<LazyFrame> {
+    let side = |lf: LazyFrame, e: Expr| lf.with_column(e.alias(SUBJECT)).filter(nonempty(SUBJECT));
+    Ok(match subject {
+        Subject::Originator => side(lf, col(Field::OrigAccount.column())),
+        Subject::Beneficiary => side(lf, col(Field::BeneAccount.column())),
+        Subject::Account => side(
+            lf,
+            when(nonempty("bene_account"))
+                .then(col("bene_account"))
+                .otherwise(col("orig_account")),
+        ),
+        Subject::OppositeOfCountryIn(values) => side(
+            lf,
+            when(is_in_list("bene_country", values))
+                .then(col("orig_account"))
+                .otherwise(col("bene_account")),
+        ),
+        Subject::Either => concat(
+            [
+                side(lf.clone(), col("orig_account")),
+                side(lf, col("bene_account")),
+            ],
+            UnionArgs::default(),
+        )?,
+    })
+}
+
+/// A polars duration of `micros` microseconds (negative for offsets).
+pub fn duration_us(micros: i64) -> Duration {
+    Duration::parse(&format!("{micros}us"))
+}

@@ -1,0 +1,98 @@
+//! Flow-through: money in (one transaction, or a windowed sum), then a share of it out of the
+//! same account within a horizon. Bulk cash placement and rapid movement both use this.
+
+use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, SUBJECT, TS};
+use super::Hit;
+use crate::rules::plan::{Micros, Predicate};
+use polars::prelude::*;
+
+/// The inflow side, as anchors: for each inflow, how much came in and since when.
+fn anchors(inflows: LazyFrame, inflow_window: Option<Micros>, min_inflow: i64) -> LazyFrame {
+    let anchored = match inflow_window {
+        None => inflows.select([
+            col(SUBJECT),
+            col(TS).cast(DataType::Int64).alias("anchor_ts"),
+            col(TS).cast(DataType::Int64).alias("anchor_start"),
+            col(BASE_AMOUNT).alias("inflow"),
+        ]),
+        Some(length) => inflows
+            .sort([SUBJECT, TS], SortMultipleOptions::default())
+            .rolling(
+                col(TS),
+                [col(SUBJECT)],
+                RollingGroupOptions {
+                    index_column: TS.into(),
+                    period: duration_us(length),
+                    offset: duration_us(-length),
+                    closed_window: ClosedWindow::Both,
+                },
+            )
+            .agg([
+                col(TS).min().cast(DataType::Int64).alias("anchor_start"),
+                col(BASE_AMOUNT).sum().alias("inflow"),
+            ])
+            .with_column(col(TS).cast(DataType::Int64).alias("anchor_ts")),
+    };
+    anchored.filter(col("inflow").gt_eq(lit(min_inflow)))
+}
+
+/// Runs the detector. `inflows` has `subject` (the receiving account), `ts`, `base_amount`;
+/// `base` is the whole canonical frame, from which outflows are taken.
+pub fn detect(
+    inflows: LazyFrame,
+    base: LazyFrame,
+    inflow_window: Option<Micros>,
+    min_inflow: i64,
+    outflow: &[Predicate],
+    min_out_basis_points: i64,
+    horizon: Micros,
+) -> PolarsResult<Vec<Hit>> {
+    let outflows = base
+        .filter(filter_expr(outflow).and(col("orig_account").neq(lit(""))))
+        .select([
+            col("orig_account").alias(SUBJECT),
+            col(TS).cast(DataType::Int64).alias("out_ts"),
+            col(BASE_AMOUNT).alias("out_amount"),
+        ]);
+    let joined = anchors(inflows, inflow_window, min_inflow)
+        .join(
+            outflows,
+            [col(SUBJECT)],
+            [col(SUBJECT)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("out_ts")
+                .gt(col("anchor_ts"))
+                .and(col("out_ts").lt_eq(col("anchor_ts") + lit(horizon))),
+        )
+        .group_by([
+            col(SUBJECT),
+            col("anchor_ts"),
+            col("anchor_start"),
+            col("inflow"),
+        ])
+        .agg([
+            col("out_amount").sum().alias("outflow"),
+            col("out_ts").max().alias("last_out"),
+        ])
+        .filter((col("outflow") * lit(10_000i64)).gt_eq(col("inflow") * lit(min_out_basis_points)))
+        .select([
+            col(SUBJECT),
+            col("anchor_start").alias("win_start"),
+            col("last_out").alias("win_end"),
+            (col("outflow").cast(DataType::Float64) * lit(100.0)
+                / col("inflow").cast(DataType::Float64))
+            .alias("moved_percent"),
+        ])
+        .collect()?;
+    let percents = joined.column("moved_percent")?.f64()?.clone();
+    let mut hits = super::hits_from_frame(&joined, None)?;
+    for (hit, pct) in hits.iter_mut().zip(percents.iter()) {
+        hit.facts.push((
+            "moved_percent",
+            format!("{:.0}%", pct.unwrap_or(0.0).floor()),
+        ));
+    }
+    Ok(hits)
+}

@@ -1,0 +1,310 @@
+//! The Polars back end: runs a [`RulePlan`] over the canonical frame and returns episodes.
+//!
+//! Every rule's meaning is in its plan; this module only decides how Polars computes it. Hits
+//! (windows that meet a rule) are merged per subject into episodes, so a 7-day pattern that
+//! keeps matching for a week becomes one episode, and each episode gets its evidence rows.
+
+mod cycle;
+mod exprs;
+mod flow;
+mod temporal;
+mod windowed;
+
+pub use exprs::ROW;
+
+use crate::rules::plan::{Detector, Predicate, RulePlan, Subject};
+use exprs::{filter_expr, with_subject, BASE_AMOUNT, SUBJECT, TS};
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// One window in which a rule's conditions held for a subject.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub subject: String,
+    /// Start and end of the window, UTC microseconds.
+    pub start: i64,
+    pub end: i64,
+    /// Evidence rows when the detector knows them exactly (cycles, single transactions).
+    pub rows: Option<Vec<u32>>,
+    /// Facts for the summary template (`moved_percent`, `hops`, …).
+    pub facts: Vec<(&'static str, String)>,
+}
+
+/// Merged hits of one rule and subject, with the row numbers of their evidence.
+#[derive(Debug, Clone)]
+pub struct Episode {
+    pub subject: String,
+    pub start: i64,
+    pub end: i64,
+    pub rows: Vec<u32>,
+    pub facts: Vec<(&'static str, String)>,
+}
+
+/// Reads `subject`, `win_start`, `win_end` (and optionally an explicit row column) into hits.
+pub(crate) fn hits_from_frame(
+    frame: &DataFrame,
+    row_column: Option<&str>,
+) -> PolarsResult<Vec<Hit>> {
+    let subjects = frame.column(SUBJECT)?.str()?.clone();
+    let starts = frame.column("win_start")?.cast(&DataType::Int64)?;
+    let ends = frame.column("win_end")?.cast(&DataType::Int64)?;
+    let starts = starts.i64()?;
+    let ends = ends.i64()?;
+    let rows = match row_column {
+        Some(name) => Some(frame.column(name)?.cast(&DataType::UInt32)?),
+        None => None,
+    };
+    let rows = rows.as_ref().map(|c| c.u32()).transpose()?;
+    Ok((0..frame.height())
+        .map(|i| Hit {
+            subject: subjects.get(i).unwrap_or("").to_string(),
+            start: starts.get(i).unwrap_or(0),
+            end: ends.get(i).unwrap_or(0),
+            rows: rows.and_then(|r| r.get(i)).map(|r| vec![r]),
+            facts: Vec::new(),
+        })
+        .collect())
+}
+
+/// Adds the `row_nr` column that evidence refers to. Call once per run.
+pub fn with_row_numbers(frame: DataFrame) -> PolarsResult<DataFrame> {
+    frame.lazy().with_row_index(ROW, None).collect()
+}
+
+/// A stream of transactions that can be evidence for a subject's episode.
+struct EvidenceStream {
+    frame: LazyFrame,
+}
+
+fn stream(
+    base: &LazyFrame,
+    subject: &Subject,
+    filter: &[Predicate],
+) -> PolarsResult<EvidenceStream> {
+    Ok(EvidenceStream {
+        frame: with_subject(base.clone().filter(filter_expr(filter)), subject)?,
+    })
+}
+
+/// Runs one plan. `base` must carry `row_nr` (see [`with_row_numbers`]).
+pub fn run_plan(base: &DataFrame, plan: &RulePlan) -> PolarsResult<Vec<Episode>> {
+    let lf = base.clone().lazy();
+    let selected = || -> PolarsResult<LazyFrame> {
+        with_subject(lf.clone().filter(filter_expr(&plan.filter)), &plan.subject)
+    };
+    let (hits, streams): (Vec<Hit>, Vec<EvidenceStream>) = match &plan.detector {
+        Detector::PerTransaction => {
+            let frame = selected()?
+                .select([
+                    col(SUBJECT),
+                    col(TS).cast(DataType::Int64).alias("win_start"),
+                    col(TS).cast(DataType::Int64).alias("win_end"),
+                    col(ROW),
+                ])
+                .collect()?;
+            (hits_from_frame(&frame, Some(ROW))?, vec![])
+        }
+        Detector::Windowed {
+            window,
+            conditions,
+            combine,
+        } => (
+            windowed::detect(selected()?, window, conditions, *combine)?,
+            vec![stream(&lf, &plan.subject, &plan.filter)?],
+        ),
+        Detector::FlowThrough {
+            inflow_window,
+            min_inflow,
+            outflow,
+            min_out_basis_points,
+            horizon,
+        } => {
+            let mut inflow_filter = plan.filter.clone();
+            if inflow_window.is_none() {
+                inflow_filter.push(Predicate::BaseAmountAtLeast(*min_inflow));
+            }
+            let hits = flow::detect(
+                selected()?,
+                lf.clone(),
+                *inflow_window,
+                *min_inflow,
+                outflow,
+                *min_out_basis_points,
+                *horizon,
+            )?;
+            let inflows = stream(&lf, &plan.subject, &inflow_filter)?;
+            let outflows = stream(&lf, &Subject::Originator, outflow)?;
+            (hits, vec![inflows, outflows])
+        }
+        Detector::Cycle {
+            min_hops,
+            max_hops,
+            horizon,
+            min_retained_basis_points,
+        } => {
+            let edges = lf
+                .clone()
+                .filter(
+                    filter_expr(&plan.filter)
+                        .and(col("orig_account").neq(lit("")))
+                        .and(col("bene_account").neq(lit(""))),
+                )
+                .select([
+                    col("orig_account"),
+                    col("bene_account"),
+                    col(TS).cast(DataType::Int64),
+                    col(BASE_AMOUNT),
+                    col(ROW),
+                ])
+                .collect()?;
+            let limits = cycle::CycleLimits {
+                min_hops: *min_hops,
+                max_hops: *max_hops,
+                horizon: *horizon,
+                min_retained_basis_points: *min_retained_basis_points,
+            };
+            (cycles_from_frame(&edges, limits)?, vec![])
+        }
+        Detector::Dormancy { min_gap } => {
+            let activity = with_subject(lf.clone(), &plan.subject)?;
+            (
+                temporal::dormancy(activity, &plan.filter, *min_gap)?,
+                vec![],
+            )
+        }
+        Detector::VelocitySpike {
+            window,
+            baseline,
+            factor_basis_points,
+            min_volume,
+        } => (
+            temporal::velocity(
+                selected()?,
+                *window,
+                *baseline,
+                *factor_basis_points,
+                *min_volume,
+            )?,
+            vec![stream(&lf, &plan.subject, &plan.filter)?],
+        ),
+    };
+    let episodes = merge_hits(hits);
+    attach_evidence(episodes, streams)
+}
+
+fn cycles_from_frame(edges: &DataFrame, limits: cycle::CycleLimits) -> PolarsResult<Vec<Hit>> {
+    let from = edges.column("orig_account")?.str()?.clone();
+    let to = edges.column("bene_account")?.str()?.clone();
+    let ts = edges.column(TS)?.i64()?.clone();
+    let amount = edges.column(BASE_AMOUNT)?.i64()?.clone();
+    let rows = edges.column(ROW)?.cast(&DataType::UInt32)?;
+    let rows = rows.u32()?;
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut intern = |s: &str| -> u32 {
+        if let Some(&id) = ids.get(s) {
+            return id;
+        }
+        let id = names.len() as u32;
+        names.push(s.to_string());
+        ids.insert(s.to_string(), id);
+        id
+    };
+    let list: Vec<cycle::Edge> = (0..edges.height())
+        .map(|i| cycle::Edge {
+            from: intern(from.get(i).unwrap_or("")),
+            to: intern(to.get(i).unwrap_or("")),
+            ts: ts.get(i).unwrap_or(0),
+            amount: amount.get(i).unwrap_or(0),
+            row: rows.get(i).unwrap_or(0),
+        })
+        .collect();
+    Ok(cycle::find_cycles(&list, &names, limits))
+}
+
+/// Merges overlapping hits of the same subject into episodes (sorted by subject, then start).
+pub fn merge_hits(mut hits: Vec<Hit>) -> Vec<Episode> {
+    hits.sort_by(|a, b| (&a.subject, a.start, a.end).cmp(&(&b.subject, b.start, b.end)));
+    let mut episodes: Vec<Episode> = Vec::new();
+    for hit in hits {
+        if let Some(last) = episodes.last_mut() {
+            if last.subject == hit.subject && hit.start <= last.end {
+                last.end = last.end.max(hit.end);
+                if let Some(rows) = hit.rows {
+                    last.rows.extend(rows);
+                }
+                for fact in hit.facts {
+                    if !last.facts.iter().any(|(k, _)| *k == fact.0) {
+                        last.facts.push(fact);
+                    }
+                }
+                continue;
+            }
+        }
+        episodes.push(Episode {
+            subject: hit.subject,
+            start: hit.start,
+            end: hit.end,
+            rows: hit.rows.unwrap_or_default(),
+            facts: hit.facts,
+        });
+    }
+    episodes
+}
+
+/// Adds the rows of each stream that belong to an episode: same subject, inside its window.
+fn attach_evidence(
+    mut episodes: Vec<Episode>,
+    streams: Vec<EvidenceStream>,
+) -> PolarsResult<Vec<Episode>> {
+    if episodes.is_empty() || streams.is_empty() {
+        for e in &mut episodes {
+            e.rows.sort_unstable();
+            e.rows.dedup();
+        }
+        return Ok(episodes);
+    }
+    let mut subjects: Vec<&str> = episodes.iter().map(|e| e.subject.as_str()).collect();
+    subjects.dedup();
+    let wanted =
+        DataFrame::new(subjects.len(), vec![Column::new(SUBJECT.into(), subjects)])?.lazy();
+    let mut by_subject: HashMap<String, Vec<(i64, u32)>> = HashMap::new();
+    for s in streams {
+        let rows = s
+            .frame
+            .join(
+                wanted.clone(),
+                [col(SUBJECT)],
+                [col(SUBJECT)],
+                JoinArgs::new(JoinType::Semi),
+            )
+            .select([
+                col(SUBJECT),
+                col(TS).cast(DataType::Int64),
+                col(ROW).cast(DataType::UInt32),
+            ])
+            .collect()?;
+        let subj = rows.column(SUBJECT)?.str()?.clone();
+        let ts = rows.column(TS)?.i64()?.clone();
+        let row = rows.column(ROW)?.u32()?.clone();
+        for i in 0..rows.height() {
+            by_subject
+                .entry(subj.get(i).unwrap_or("").to_string())
+                .or_default()
+                .push((ts.get(i).unwrap_or(0), row.get(i).unwrap_or(0)));
+        }
+    }
+    for list in by_subject.values_mut() {
+        list.sort_unstable();
+    }
+    for e in &mut episodes {
+        if let Some(list) = by_subject.get(&e.subject) {
+            let from = list.partition_point(|(t, _)| *t < e.start);
+            let to = list.partition_point(|(t, _)| *t <= e.end);
+            e.rows.extend(list[from..to].iter().map(|(_, r)| *r));
+        }
+        e.rows.sort_unstable();
+        e.rows.dedup();
+    }
+    Ok(episodes)
+}

@@ -1,0 +1,118 @@
+//! Detectors that compare a subject with its own past: dormancy and velocity spikes.
+
+use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::Hit;
+use crate::model::format_money_grouped;
+use crate::rules::plan::{describe_duration, Micros, Predicate, DAY};
+use polars::prelude::*;
+
+/// A transaction matching `filter` by a subject with no activity at all in the `min_gap` before
+/// it. `activity` holds every transaction of every subject (both sides), with `subject`.
+pub fn dormancy(
+    activity: LazyFrame,
+    filter: &[Predicate],
+    min_gap: Micros,
+) -> PolarsResult<Vec<Hit>> {
+    let frame = activity
+        .sort([SUBJECT, TS], SortMultipleOptions::default())
+        .with_column(
+            col(TS)
+                .cast(DataType::Int64)
+                .shift(lit(1))
+                .over([col(SUBJECT)])?
+                .alias("prev_ts"),
+        )
+        .filter(
+            filter_expr(filter)
+                .and(col("prev_ts").is_not_null())
+                .and((col(TS).cast(DataType::Int64) - col("prev_ts")).gt_eq(lit(min_gap))),
+        )
+        .select([
+            col(SUBJECT),
+            col(TS).cast(DataType::Int64).alias("win_start"),
+            col(TS).cast(DataType::Int64).alias("win_end"),
+            col(ROW),
+            col("prev_ts"),
+        ])
+        .collect()?;
+    let prev = frame.column("prev_ts")?.i64()?.clone();
+    let mut hits = super::hits_from_frame(&frame, Some(ROW))?;
+    for (hit, p) in hits.iter_mut().zip(prev.iter()) {
+        let gap = hit.start - p.unwrap_or(hit.start);
+        hit.facts.push(("gap", describe_duration(gap - gap % DAY)));
+    }
+    Ok(hits)
+}
+
+/// Volume over `window` at least `factor_bp / 10_000` times the subject's average volume per
+/// window over the `baseline` before it, and at least `min_volume`. Only subjects seen at least
+/// `window + baseline` before the transaction are judged, so the baseline is real history.
+pub fn velocity(
+    activity: LazyFrame,
+    window: Micros,
+    baseline: Micros,
+    factor_bp: i64,
+    min_volume: i64,
+) -> PolarsResult<Vec<Hit>> {
+    let roll = |length: Micros| RollingOptionsDynamicWindow {
+        window_size: duration_us(length),
+        min_periods: 1,
+        closed_window: ClosedWindow::Both,
+        fn_params: None,
+    };
+    let ts_int = col(TS).cast(DataType::Int64);
+    let frame = activity
+        .sort([SUBJECT, TS], SortMultipleOptions::default())
+        .with_columns([
+            col(BASE_AMOUNT)
+                .rolling_sum_by(col(TS), roll(window))
+                .over([col(SUBJECT)])?
+                .alias("vol_window"),
+            col(BASE_AMOUNT)
+                .rolling_sum_by(col(TS), roll(window + baseline))
+                .over([col(SUBJECT)])?
+                .alias("vol_total"),
+            ts_int
+                .clone()
+                .min()
+                .over([col(SUBJECT)])?
+                .alias("first_seen"),
+        ])
+        .with_column((col("vol_total") - col("vol_window")).alias("vol_baseline"))
+        .filter(
+            (ts_int.clone() - col("first_seen"))
+                .gt_eq(lit(window + baseline))
+                .and(col("vol_baseline").gt(lit(0i64)))
+                .and(col("vol_window").gt_eq(lit(min_volume)))
+                // vol_window / (vol_baseline * window / baseline) >= factor, as a ratio of floats
+                .and(
+                    (col("vol_window").cast(DataType::Float64)
+                        * lit(baseline as f64)
+                        * lit(10_000.0))
+                    .gt_eq(
+                        col("vol_baseline").cast(DataType::Float64)
+                            * lit(window as f64)
+                            * lit(factor_bp as f64),
+                    ),
+                ),
+        )
+        .select([
+            col(SUBJECT),
+            (ts_int.clone() - lit(window)).alias("win_start"),
+            ts_int.alias("win_end"),
+            col("vol_window"),
+            col("vol_baseline"),
+        ])
+        .collect()?;
+    let vol = frame.column("vol_window")?.i64()?.clone();
+    let base = frame.column("vol_baseline")?.i64()?.clone();
+    let mut hits = super::hits_from_frame(&frame, None)?;
+    for ((hit, v), b) in hits.iter_mut().zip(vol.iter()).zip(base.iter()) {
+        let per_window = b.unwrap_or(0) as f64 * window as f64 / baseline as f64;
+        let factor = v.unwrap_or(0) as f64 / per_window.max(1.0);
+        hit.facts.push(("factor", format!("{factor:.1}x")));
+        hit.facts
+            .push(("baseline", format_money_grouped(per_window.round() as i64)));
+    }
+    Ok(hits)
+}

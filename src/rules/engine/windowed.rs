@@ -1,0 +1,102 @@
+//! Windowed measures per subject: trailing windows with `rolling`, business days with a
+//! group-by on the local calendar day.
+
+use super::exprs::{duration_us, BASE_AMOUNT, SUBJECT, TS};
+use super::Hit;
+use crate::rules::plan::{Combine, Condition, Measure, Window, DAY};
+use polars::prelude::*;
+
+fn measure_name(m: &Measure) -> String {
+    match m {
+        Measure::Count => "m_count".into(),
+        Measure::Sum => "m_sum".into(),
+        Measure::Distinct(f) => format!("m_distinct_{}", f.column()),
+        Measure::SpreadBasisPoints => "m_spread".into(),
+    }
+}
+
+fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
+    let mut aggs = vec![
+        col(TS).min().alias("win_start"),
+        col(TS).max().alias("win_end"),
+    ];
+    for c in conditions {
+        let name = measure_name(&c.measure);
+        let e = match c.measure {
+            Measure::Count => len().cast(DataType::Int64),
+            Measure::Sum => col(BASE_AMOUNT).sum(),
+            Measure::Distinct(f) => col(f.column())
+                .filter(col(f.column()).neq(lit("")))
+                .n_unique()
+                .cast(DataType::Int64),
+            Measure::SpreadBasisPoints => {
+                aggs.push(col(BASE_AMOUNT).max().alias("m_max"));
+                col(BASE_AMOUNT).min()
+            }
+        };
+        aggs.push(e.alias(name.as_str()));
+    }
+    aggs
+}
+
+fn condition_expr(c: &Condition) -> Expr {
+    let name = measure_name(&c.measure);
+    match c.measure {
+        // (max - min) * 10000 <= bp * max, in integers
+        Measure::SpreadBasisPoints => ((col("m_max") - col(name.as_str())) * lit(10_000i64))
+            .lt_eq(col("m_max") * lit(c.value)),
+        _ => col(name.as_str()).gt_eq(lit(c.value)),
+    }
+}
+
+/// Runs a windowed detector over a frame with `subject`, `ts`, `base_amount` and the fields the
+/// measures name. Returns one hit per window that meets the conditions.
+pub fn detect(
+    lf: LazyFrame,
+    window: &Window,
+    conditions: &[Condition],
+    combine: Combine,
+) -> PolarsResult<Vec<Hit>> {
+    let aggs = aggregations(conditions);
+    let grouped = match window {
+        Window::Trailing(length) => lf
+            .sort([SUBJECT, TS], SortMultipleOptions::default())
+            .rolling(
+                col(TS),
+                [col(SUBJECT)],
+                RollingGroupOptions {
+                    index_column: TS.into(),
+                    period: duration_us(*length),
+                    offset: duration_us(-*length),
+                    closed_window: ClosedWindow::Both,
+                },
+            )
+            .agg(aggs),
+        Window::BusinessDay { utc_offset_secs } => lf
+            .with_column({
+                // local time, then the start of its day: a key for the business day
+                let local =
+                    col(TS).cast(DataType::Int64) + lit(i64::from(*utc_offset_secs) * 1_000_000);
+                (local.clone() - local % lit(DAY)).alias("business_day")
+            })
+            .group_by([col(SUBJECT), col("business_day")])
+            .agg(aggs),
+    };
+    let condition = conditions
+        .iter()
+        .map(condition_expr)
+        .reduce(|a, b| match combine {
+            Combine::All => a.and(b),
+            Combine::Any => a.or(b),
+        })
+        .unwrap_or_else(|| lit(true));
+    let hits = grouped
+        .filter(condition)
+        .select([
+            col(SUBJECT),
+            col("win_start").cast(DataType::Int64),
+            col("win_end").cast(DataType::Int64),
+        ])
+        .collect()?;
+    super::hits_from_frame(&hits, None)
+}

@@ -1,0 +1,214 @@
+//! Golden tests kept beside each pack: `cash.toml` is tested by `cash.tests.toml`, a list of
+//! small transaction tables with the alerts they must and must not give.
+//!
+//! ```toml
+//! [[case]]
+//! name = "three deposits in the band within 7 days"
+//! transactions = """
+//! txn_id,timestamp,amount,currency,channel,orig_account,orig_name,orig_country,bene_account,bene_name,bene_country,branch
+//! T1,2026-03-01T10:00:00Z,9000.00,USD,CASH,,Ann Lee,JM,ACC1,Bob Ray,JM,KIN-01
+//! """
+//! expect = [{ rule = "structuring", subject = "ACC1", txn_ids = ["T1", "T2", "T3"] }]
+//! expect_none = ["cash_threshold"]
+//! ```
+
+use super::{run_rules, Pack, RuleError};
+use crate::ingest::{ingest, FxTable, IngestOptions};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestFile {
+    #[serde(rename = "case")]
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    transactions: String,
+    #[serde(default)]
+    expect: Vec<Expectation>,
+    #[serde(default)]
+    expect_none: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expectation {
+    rule: String,
+    subject: String,
+    #[serde(default)]
+    txn_ids: Option<Vec<String>>,
+    /// How many alerts of this rule and subject (default: at least one).
+    #[serde(default)]
+    count: Option<usize>,
+}
+
+/// The outcome of one golden case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub file: PathBuf,
+    pub name: String,
+    /// Empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+/// The golden-test file of a pack, if there is one.
+pub fn tests_path(pack_path: &Path) -> PathBuf {
+    let stem = pack_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    pack_path.with_file_name(format!("{stem}.tests.toml"))
+}
+
+/// Runs the golden cases of one pack. A pack without a tests file yields no results.
+pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
+    let path = tests_path(&pack.path);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| RuleError::Unreadable {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let file: TestFile = toml::from_str(&text).map_err(|e| RuleError::Pack {
+        file: path.display().to_string(),
+        line: e
+            .span()
+            .map(|s| text[..s.start].matches('\n').count() + 1)
+            .unwrap_or(0),
+        message: e.message().trim().to_string(),
+    })?;
+    let rules: Vec<&super::Rule> = pack.rules.iter().collect();
+    let known: HashSet<&str> = pack.rules.iter().map(|r| r.plan.rule_id.as_str()).collect();
+    let mut results = Vec::new();
+    for (i, case) in file.cases.iter().enumerate() {
+        let mut failures = Vec::new();
+        for name in case
+            .expect
+            .iter()
+            .map(|e| e.rule.as_str())
+            .chain(case.expect_none.iter().map(String::as_str))
+        {
+            if !known.contains(name) {
+                failures.push(format!(
+                    "names rule `{name}`, which is not in pack `{}`",
+                    pack.id
+                ));
+            }
+        }
+        let csv_path = std::env::temp_dir().join(format!(
+            "amlscreen-golden-{}-{}-{i}.csv",
+            std::process::id(),
+            pack.id
+        ));
+        std::fs::write(&csv_path, case.transactions.trim_start()).map_err(|e| {
+            RuleError::Unreadable {
+                file: csv_path.display().to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        let options = IngestOptions {
+            profile: None,
+            fx: FxTable::base_only(&pack.base_currency),
+            delimiter: None,
+        };
+        let ingested = ingest(
+            std::slice::from_ref(&csv_path),
+            &options,
+            &mut HashSet::new(),
+        );
+        let _ = std::fs::remove_file(&csv_path);
+        let ingested = match ingested {
+            Ok(i) => i,
+            Err(e) => {
+                failures.push(format!("transactions do not load: {e}"));
+                results.push(CaseResult {
+                    file: path.clone(),
+                    name: case.name.clone(),
+                    failures,
+                });
+                continue;
+            }
+        };
+        for q in &ingested.quarantine {
+            failures.push(format!(
+                "row {} quarantined ({}: {}), fix the table",
+                q.row,
+                q.reason.as_str(),
+                q.column
+            ));
+        }
+        let output = run_rules(&ingested.frame, &rules, &pack.base_currency)?;
+        for exp in &case.expect {
+            let matching: Vec<_> = output
+                .alerts
+                .iter()
+                .filter(|a| a.rule_id == exp.rule && a.subject_account == exp.subject)
+                .collect();
+            match exp.count {
+                Some(n) if matching.len() != n => failures.push(format!(
+                    "expected {n} alert(s) of `{}` on {}, got {}",
+                    exp.rule,
+                    exp.subject,
+                    matching.len()
+                )),
+                None if matching.is_empty() => failures.push(format!(
+                    "expected an alert of `{}` on {}, got none",
+                    exp.rule, exp.subject
+                )),
+                _ => {}
+            }
+            if let Some(ids) = &exp.txn_ids {
+                let mut want = ids.clone();
+                want.sort();
+                let found = matching.iter().any(|a| {
+                    let mut got = a.txn_ids.clone();
+                    got.sort();
+                    got == want
+                });
+                if !matching.is_empty() && !found {
+                    failures.push(format!(
+                        "`{}` on {}: expected evidence {:?}, got {:?}",
+                        exp.rule,
+                        exp.subject,
+                        want,
+                        matching
+                            .iter()
+                            .map(|a| a.txn_ids.clone())
+                            .collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        for rule in &case.expect_none {
+            let unexpected: Vec<_> = output
+                .alerts
+                .iter()
+                .filter(|a| &a.rule_id == rule)
+                .collect();
+            if !unexpected.is_empty() {
+                failures.push(format!(
+                    "expected no alert of `{rule}`, got {} (on {})",
+                    unexpected.len(),
+                    unexpected
+                        .iter()
+                        .map(|a| a.subject_account.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        results.push(CaseResult {
+            file: path.clone(),
+            name: case.name.clone(),
+            failures,
+        });
+    }
+    Ok(results)
+}

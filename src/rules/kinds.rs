@@ -1,0 +1,617 @@
+//! Rule kinds: each kind's parameters, checked, and turned into a [`Detector`] plus any extra
+//! filter predicates it implies. This is where a kind's meaning lives.
+
+use super::pack::NamedList;
+use super::params::{parse_duration, Duration, Factor, Money, Percent};
+use super::plan::{
+    describe_duration, Combine, Condition, Detector, Field, Measure, Predicate, Subject, Window,
+};
+use crate::model::{format_money_grouped, Channel};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The kinds a rule may have.
+pub const KIND_NAMES: [&str; 13] = [
+    "threshold",
+    "aggregate",
+    "structuring",
+    "smurfing",
+    "placement_then_transfer",
+    "rapid_movement",
+    "fan_in",
+    "fan_out",
+    "cycle",
+    "geography",
+    "round_amounts",
+    "dormant_reactivation",
+    "velocity_spike",
+];
+
+/// Placeholders a summary template may use.
+pub const SUMMARY_PLACEHOLDERS: [&str; 19] = [
+    "count",
+    "total",
+    "currency",
+    "min_amount",
+    "max_amount",
+    "span",
+    "start",
+    "end",
+    "subject",
+    "branches",
+    "conductors",
+    "counterparties",
+    "channels",
+    "countries",
+    "moved_percent",
+    "hops",
+    "gap",
+    "factor",
+    "baseline",
+];
+
+/// Why a kind could not be compiled.
+pub enum KindError {
+    UnknownKind(String),
+    /// A parameter problem, located at the parameter table.
+    Params(String),
+    /// A parameter problem at a byte offset of the pack file.
+    ParamsAt {
+        offset: usize,
+        message: String,
+    },
+}
+
+/// A rule's `[rule.params]` table, with its text in the pack file when it is a standard table,
+/// so that errors can point at the exact line.
+pub struct ParamsSource<'a> {
+    pub table: toml::Table,
+    /// The table's body (the lines after its header) and the body's offset in the file.
+    pub body: Option<(&'a str, usize)>,
+}
+
+/// A kind compiled to plan parts.
+pub struct CompiledKind {
+    pub detector: Detector,
+    pub extra_filter: Vec<Predicate>,
+    pub subject_override: Option<Subject>,
+    /// `name = value` pairs for documentation.
+    pub described: Vec<(String, String)>,
+}
+
+fn params<T: DeserializeOwned>(source: &ParamsSource) -> Result<T, KindError> {
+    let from_value = T::deserialize(toml::Value::Table(source.table.clone()));
+    match (from_value, source.body) {
+        (Ok(v), _) => Ok(v),
+        (Err(e), Some((body, offset))) => match toml::from_str::<T>(body) {
+            Err(located) if located.message().starts_with("missing field") => {
+                Err(KindError::Params(located.message().trim().to_string()))
+            }
+            Err(located) => Err(KindError::ParamsAt {
+                offset: offset + located.span().map_or(0, |s| s.start),
+                message: located.message().trim().to_string(),
+            }),
+            Ok(_) => Err(KindError::Params(e.message().trim().to_string())),
+        },
+        (Err(e), None) => Err(KindError::Params(e.message().trim().to_string())),
+    }
+}
+
+fn money(m: Money) -> String {
+    format_money_grouped(m.0)
+}
+
+fn percent(p: Percent) -> String {
+    format!("{}%", p.0 as f64 / 100.0)
+}
+
+fn channels(names: &[String]) -> Result<Vec<Channel>, KindError> {
+    names
+        .iter()
+        .map(|n| {
+            Channel::parse(n).ok_or_else(|| KindError::Params(format!("unknown channel `{n}`")))
+        })
+        .collect()
+}
+
+fn at_least(measure: Measure, value: i64) -> Condition {
+    Condition { measure, value }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdParams {
+    min_amount: Money,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AggregateParams {
+    /// `"business_day"` or a trailing duration such as `"7d"`.
+    window: String,
+    min_sum: Option<Money>,
+    min_count: Option<u32>,
+    min_distinct: Option<u32>,
+    distinct_field: Option<String>,
+    /// `"all"` (default) or `"any"`.
+    combine: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StructuringParams {
+    lower: Money,
+    threshold: Money,
+    min_count: u32,
+    window: Duration,
+    min_sum: Option<Money>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmurfingParams {
+    window: Duration,
+    min_conductors: Option<u32>,
+    min_branches: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlacementParams {
+    min_cash: Money,
+    cash_window: Duration,
+    min_moved_percent: Percent,
+    transfer_window: Duration,
+    #[serde(default = "wire_only")]
+    transfer_channels: Vec<String>,
+    #[serde(default = "default_true")]
+    cross_border_only: bool,
+}
+
+fn wire_only() -> Vec<String> {
+    vec!["WIRE".into()]
+}
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RapidParams {
+    min_inflow: Money,
+    min_outflow_percent: Percent,
+    within: Duration,
+    outflow_channels: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FanParams {
+    window: Duration,
+    min_counterparties: u32,
+    max_amount_spread_percent: Option<Percent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CycleParams {
+    #[serde(default = "two")]
+    min_hops: usize,
+    max_hops: usize,
+    within: Duration,
+    min_retained_percent: Percent,
+}
+
+fn two() -> usize {
+    2
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeographyParams {
+    list: String,
+    min_amount: Money,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoundParams {
+    step: Money,
+    min_count: u32,
+    window: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DormantParams {
+    dormant_for: Duration,
+    min_amount: Money,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VelocityParams {
+    window: Duration,
+    baseline: Duration,
+    factor: Factor,
+    min_volume: Money,
+}
+
+fn positive(name: &str, v: u32) -> Result<i64, KindError> {
+    if v == 0 {
+        return Err(KindError::Params(format!("`{name}` must be at least 1")));
+    }
+    Ok(i64::from(v))
+}
+
+/// Compiles one kind's parameters.
+pub fn compile_kind(
+    kind: &str,
+    table: &ParamsSource,
+    lists: &BTreeMap<String, NamedList>,
+    business_day_offset: i32,
+) -> Result<CompiledKind, KindError> {
+    let plain = |detector, described| CompiledKind {
+        detector,
+        extra_filter: vec![],
+        subject_override: None,
+        described,
+    };
+    let d = |k: &str, v: String| (k.to_string(), v);
+    Ok(match kind {
+        "threshold" => {
+            let p: ThresholdParams = params(table)?;
+            CompiledKind {
+                extra_filter: vec![Predicate::BaseAmountAtLeast(p.min_amount.0)],
+                ..plain(
+                    Detector::PerTransaction,
+                    vec![d("min_amount", money(p.min_amount))],
+                )
+            }
+        }
+        "aggregate" => {
+            let p: AggregateParams = params(table)?;
+            let window = if p.window == "business_day" {
+                Window::BusinessDay {
+                    utc_offset_secs: business_day_offset,
+                }
+            } else {
+                Window::Trailing(parse_duration(&p.window).map_err(KindError::Params)?)
+            };
+            let mut conditions = Vec::new();
+            let mut described = vec![d("window", p.window.clone())];
+            if let Some(m) = p.min_sum {
+                conditions.push(at_least(Measure::Sum, m.0));
+                described.push(d("min_sum", money(m)));
+            }
+            if let Some(n) = p.min_count {
+                conditions.push(at_least(Measure::Count, positive("min_count", n)?));
+                described.push(d("min_count", n.to_string()));
+            }
+            if let Some(n) = p.min_distinct {
+                let field_name = p.distinct_field.as_deref().ok_or_else(|| {
+                    KindError::Params(
+                        "missing parameter `distinct_field` (needed with min_distinct)".into(),
+                    )
+                })?;
+                let field = Field::parse(field_name).ok_or_else(|| {
+                    KindError::Params(format!("unknown distinct_field `{field_name}`"))
+                })?;
+                conditions.push(at_least(
+                    Measure::Distinct(field),
+                    positive("min_distinct", n)?,
+                ));
+                described.push(d("min_distinct", format!("{n} distinct {field_name}")));
+            }
+            if conditions.is_empty() {
+                return Err(KindError::Params(
+                    "missing parameter: give at least one of min_sum, min_count, min_distinct"
+                        .into(),
+                ));
+            }
+            let combine = match p.combine.as_deref() {
+                None | Some("all") => Combine::All,
+                Some("any") => Combine::Any,
+                Some(other) => {
+                    return Err(KindError::Params(format!(
+                        "combine `{other}`: expected \"all\" or \"any\""
+                    )))
+                }
+            };
+            plain(
+                Detector::Windowed {
+                    window,
+                    conditions,
+                    combine,
+                },
+                described,
+            )
+        }
+        "structuring" => {
+            let p: StructuringParams = params(table)?;
+            if p.lower.0 >= p.threshold.0 {
+                return Err(KindError::Params(
+                    "`lower` must be below `threshold`".into(),
+                ));
+            }
+            let mut conditions = vec![at_least(
+                Measure::Count,
+                positive("min_count", p.min_count)?,
+            )];
+            let mut described = vec![
+                d(
+                    "band",
+                    format!("[{}, {})", money(p.lower), money(p.threshold)),
+                ),
+                d("min_count", p.min_count.to_string()),
+                d("window", describe_duration(p.window.0)),
+            ];
+            if let Some(s) = p.min_sum {
+                conditions.push(at_least(Measure::Sum, s.0));
+                described.push(d("min_sum", money(s)));
+            }
+            CompiledKind {
+                extra_filter: vec![
+                    Predicate::BaseAmountAtLeast(p.lower.0),
+                    Predicate::BaseAmountBelow(p.threshold.0),
+                ],
+                ..plain(
+                    Detector::Windowed {
+                        window: Window::Trailing(p.window.0),
+                        conditions,
+                        combine: Combine::Any,
+                    },
+                    described,
+                )
+            }
+        }
+        "smurfing" => {
+            let p: SmurfingParams = params(table)?;
+            let mut conditions = Vec::new();
+            let mut described = vec![d("window", describe_duration(p.window.0))];
+            if let Some(n) = p.min_conductors {
+                conditions.push(at_least(
+                    Measure::Distinct(Field::OrigName),
+                    positive("min_conductors", n)?,
+                ));
+                described.push(d("min_conductors", n.to_string()));
+            }
+            if let Some(n) = p.min_branches {
+                conditions.push(at_least(
+                    Measure::Distinct(Field::Branch),
+                    positive("min_branches", n)?,
+                ));
+                described.push(d("min_branches", n.to_string()));
+            }
+            if conditions.is_empty() {
+                return Err(KindError::Params(
+                    "missing parameter: give min_conductors or min_branches".into(),
+                ));
+            }
+            plain(
+                Detector::Windowed {
+                    window: Window::Trailing(p.window.0),
+                    conditions,
+                    combine: Combine::Any,
+                },
+                described,
+            )
+        }
+        "placement_then_transfer" => {
+            let p: PlacementParams = params(table)?;
+            let mut outflow = vec![Predicate::ChannelIn(channels(&p.transfer_channels)?)];
+            if p.cross_border_only {
+                outflow.push(Predicate::CrossBorder(true));
+            }
+            plain(
+                Detector::FlowThrough {
+                    inflow_window: Some(p.cash_window.0),
+                    min_inflow: p.min_cash.0,
+                    outflow,
+                    min_out_basis_points: p.min_moved_percent.0,
+                    horizon: p.transfer_window.0,
+                },
+                vec![
+                    d("min_cash", money(p.min_cash)),
+                    d("cash_window", describe_duration(p.cash_window.0)),
+                    d("min_moved_percent", percent(p.min_moved_percent)),
+                    d("transfer_window", describe_duration(p.transfer_window.0)),
+                    d("transfer_channels", p.transfer_channels.join(", ")),
+                    d("cross_border_only", p.cross_border_only.to_string()),
+                ],
+            )
+        }
+        "rapid_movement" => {
+            let p: RapidParams = params(table)?;
+            plain(
+                Detector::FlowThrough {
+                    inflow_window: None,
+                    min_inflow: p.min_inflow.0,
+                    outflow: vec![Predicate::ChannelIn(channels(&p.outflow_channels)?)],
+                    min_out_basis_points: p.min_outflow_percent.0,
+                    horizon: p.within.0,
+                },
+                vec![
+                    d("min_inflow", money(p.min_inflow)),
+                    d("min_outflow_percent", percent(p.min_outflow_percent)),
+                    d("within", describe_duration(p.within.0)),
+                    d("outflow_channels", p.outflow_channels.join(", ")),
+                ],
+            )
+        }
+        "fan_in" | "fan_out" => {
+            let p: FanParams = params(table)?;
+            let counterparty = if kind == "fan_in" {
+                Field::OrigAccount
+            } else {
+                Field::BeneAccount
+            };
+            let mut conditions = vec![at_least(
+                Measure::Distinct(counterparty),
+                positive("min_counterparties", p.min_counterparties)?,
+            )];
+            let mut described = vec![
+                d("window", describe_duration(p.window.0)),
+                d("min_counterparties", p.min_counterparties.to_string()),
+            ];
+            if let Some(spread) = p.max_amount_spread_percent {
+                conditions.push(Condition {
+                    measure: Measure::SpreadBasisPoints,
+                    value: spread.0,
+                });
+                described.push(d("max_amount_spread_percent", percent(spread)));
+            }
+            plain(
+                Detector::Windowed {
+                    window: Window::Trailing(p.window.0),
+                    conditions,
+                    combine: Combine::All,
+                },
+                described,
+            )
+        }
+        "cycle" => {
+            let p: CycleParams = params(table)?;
+            if p.min_hops < 2 || p.max_hops < p.min_hops || p.max_hops > 8 {
+                return Err(KindError::Params(
+                    "hops: expected 2 <= min_hops <= max_hops <= 8".into(),
+                ));
+            }
+            plain(
+                Detector::Cycle {
+                    min_hops: p.min_hops,
+                    max_hops: p.max_hops,
+                    horizon: p.within.0,
+                    min_retained_basis_points: p.min_retained_percent.0,
+                },
+                vec![
+                    d("hops", format!("{}..={}", p.min_hops, p.max_hops)),
+                    d("within", describe_duration(p.within.0)),
+                    d("min_retained_percent", percent(p.min_retained_percent)),
+                ],
+            )
+        }
+        "geography" => {
+            let p: GeographyParams = params(table)?;
+            let list = lists.get(&p.list).ok_or_else(|| {
+                KindError::Params(format!(
+                    "list `{}` is not declared in this pack's [lists]; declared: {}",
+                    p.list,
+                    if lists.is_empty() {
+                        "none".into()
+                    } else {
+                        lists.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                ))
+            })?;
+            CompiledKind {
+                detector: Detector::PerTransaction,
+                extra_filter: vec![
+                    Predicate::EitherCountryIn(list.values.clone()),
+                    Predicate::BaseAmountAtLeast(p.min_amount.0),
+                ],
+                subject_override: Some(Subject::OppositeOfCountryIn(list.values.clone())),
+                described: vec![
+                    d(
+                        "list",
+                        format!(
+                            "{} ({}, as of {})",
+                            list.title,
+                            list.values.join(", "),
+                            list.as_of
+                        ),
+                    ),
+                    d("min_amount", money(p.min_amount)),
+                ],
+            }
+        }
+        "round_amounts" => {
+            let p: RoundParams = params(table)?;
+            if p.step.0 <= 0 {
+                return Err(KindError::Params("`step` must be positive".into()));
+            }
+            CompiledKind {
+                extra_filter: vec![Predicate::AmountMultipleOf(p.step.0)],
+                ..plain(
+                    Detector::Windowed {
+                        window: Window::Trailing(p.window.0),
+                        conditions: vec![at_least(
+                            Measure::Count,
+                            positive("min_count", p.min_count)?,
+                        )],
+                        combine: Combine::All,
+                    },
+                    vec![
+                        d("step", money(p.step)),
+                        d("min_count", p.min_count.to_string()),
+                        d("window", describe_duration(p.window.0)),
+                    ],
+                )
+            }
+        }
+        "dormant_reactivation" => {
+            let p: DormantParams = params(table)?;
+            CompiledKind {
+                extra_filter: vec![Predicate::BaseAmountAtLeast(p.min_amount.0)],
+                ..plain(
+                    Detector::Dormancy {
+                        min_gap: p.dormant_for.0,
+                    },
+                    vec![
+                        d("dormant_for", describe_duration(p.dormant_for.0)),
+                        d("min_amount", money(p.min_amount)),
+                    ],
+                )
+            }
+        }
+        "velocity_spike" => {
+            let p: VelocityParams = params(table)?;
+            if p.baseline.0 < p.window.0 {
+                return Err(KindError::Params(
+                    "`baseline` must be at least as long as `window`".into(),
+                ));
+            }
+            plain(
+                Detector::VelocitySpike {
+                    window: p.window.0,
+                    baseline: p.baseline.0,
+                    factor_basis_points: p.factor.0,
+                    min_volume: p.min_volume.0,
+                },
+                vec![
+                    d("window", describe_duration(p.window.0)),
+                    d("baseline", describe_duration(p.baseline.0)),
+                    d("factor", format!("{}x", p.factor.0 as f64 / 10_000.0)),
+                    d("min_volume", money(p.min_volume)),
+                ],
+            )
+        }
+        other => return Err(KindError::UnknownKind(other.to_string())),
+    })
+}
+
+/// Checks that a summary template only uses known `{placeholders}`, including
+/// `{param.NAME}` for the rule's own parameters.
+pub fn check_summary(template: &str, parameters: &[(String, String)]) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("summary has an unclosed `{{` in `{template}`"))?;
+        let name = &after[..close];
+        let is_param = name
+            .strip_prefix("param.")
+            .is_some_and(|p| parameters.iter().any(|(k, _)| k == p));
+        if !is_param && !SUMMARY_PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "summary uses unknown placeholder `{{{name}}}`; expected one of {} or {{param.NAME}} for a parameter of this rule ({})",
+                SUMMARY_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", "),
+                parameters.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Rule packs: declarative TOML rules compiled to engine-neutral plans and run on Polars.
+//!
+//! - [`pack`]: the file format and loading, with errors that name the file and line;
+//! - [`plan`]: what a rule means, independent of any engine;
+//! - [`kinds`]: each rule kind's parameters and how they become a plan;
+//! - `engine`: the Polars back end;
+//! - [`alerts`]: episodes to alerts with summaries;
+//! - [`golden`]: the golden tests kept beside each pack.
+
+pub mod alerts;
+mod engine;
+pub mod golden;
+pub mod kinds;
+pub mod pack;
+pub mod params;
+pub mod plan;
+
+pub use pack::{NamedList, Pack, Rule};
+
+use crate::model::{Alert, TxnRecord};
+use alerts::Evidence;
+use polars::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Errors loading or running rules.
+#[derive(Debug, Error)]
+pub enum RuleError {
+    #[error("{file}:{line}: {message}")]
+    Pack {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}: cannot read: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("no rule packs (*.toml) found in {0}")]
+    NoPacks(String),
+    #[error("rule `{rule}`: {message}")]
+    Engine { rule: String, message: String },
+    #[error("packs disagree on the base currency: {0}")]
+    BaseCurrency(String),
+    #[error("rule `{0}` appears in more than one pack")]
+    DuplicateRule(String),
+}
+
+/// All packs of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub packs: Vec<Pack>,
+}
+
+impl RuleSet {
+    /// Loads pack files and folders of packs (`*.toml` directly inside, sorted by name; golden
+    /// test files `*.tests.toml` and the `lists/` folder are skipped).
+    pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        let mut files = Vec::new();
+        for path in paths {
+            if path.is_dir() {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                    .map_err(|e| RuleError::Unreadable {
+                        file: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| is_pack_file(p))
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    return Err(RuleError::NoPacks(path.display().to_string()));
+                }
+                files.extend(found);
+            } else {
+                files.push(path.clone());
+            }
+        }
+        let packs = files
+            .iter()
+            .map(|f| pack::load_pack(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        let set = RuleSet { packs };
+        set.check()?;
+        Ok(set)
+    }
+
+    fn check(&self) -> Result<(), RuleError> {
+        let mut seen = std::collections::HashSet::new();
+        for rule in self.rules() {
+            if !seen.insert(rule.plan.rule_id.clone()) {
+                return Err(RuleError::DuplicateRule(rule.plan.rule_id.clone()));
+            }
+        }
+        let currencies: std::collections::BTreeSet<&str> = self
+            .packs
+            .iter()
+            .map(|p| p.base_currency.as_str())
+            .collect();
+        if currencies.len() > 1 {
+            return Err(RuleError::BaseCurrency(
+                currencies.into_iter().collect::<Vec<_>>().join(", "),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every rule of every pack, in pack order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.packs.iter().flat_map(|p| p.rules.iter())
+    }
+
+    /// The packs' base currency (USD when there are no packs).
+    pub fn base_currency(&self) -> String {
+        self.packs
+            .first()
+            .map_or_else(|| "USD".to_string(), |p| p.base_currency.clone())
+    }
+
+    /// Finds a rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules().find(|r| r.plan.rule_id == id)
+    }
+}
+
+fn is_pack_file(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    p.is_file() && name.ends_with(".toml") && !name.ends_with(".tests.toml")
+}
+
+/// Alerts and the evidence behind them.
+pub struct RuleOutput {
+    /// Sorted by rule id, subject, window start, alert id.
+    pub alerts: Vec<Alert>,
+    /// Evidence records by transaction id.
+    pub evidence: HashMap<String, TxnRecord>,
+    /// Seconds spent per rule.
+    pub seconds_per_rule: Vec<(String, f64)>,
+}
+
+/// Runs every enabled rule over a canonical frame.
+pub fn run_rules(
+    frame: &DataFrame,
+    rules: &[&Rule],
+    base_currency: &str,
+) -> Result<RuleOutput, RuleError> {
+    let engine_err = |rule: &str, e: PolarsError| RuleError::Engine {
+        rule: rule.to_string(),
+        message: e.to_string(),
+    };
+    let base = engine::with_row_numbers(frame.clone()).map_err(|e| engine_err("(all)", e))?;
+    let mut per_rule = Vec::new();
+    let mut seconds = Vec::new();
+    for rule in rules.iter().filter(|r| r.enabled) {
+        let started = std::time::Instant::now();
+        let episodes =
+            engine::run_plan(&base, &rule.plan).map_err(|e| engine_err(&rule.plan.rule_id, e))?;
+        seconds.push((rule.plan.rule_id.clone(), started.elapsed().as_secs_f64()));
+        per_rule.push((*rule, episodes));
+    }
+    let mut needed: Vec<u32> = per_rule
+        .iter()
+        .flat_map(|(_, eps)| eps.iter().flat_map(|e| e.rows.iter().copied()))
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let evidence_rows = gather(&base, &needed).map_err(|e| engine_err("(evidence)", e))?;
+    let mut alerts = Vec::new();
+    for (rule, episodes) in &per_rule {
+        for episode in episodes {
+            let mut evidence: Vec<Evidence> = episode
+                .rows
+                .iter()
+                .filter_map(|r| evidence_rows.get(r).cloned())
+                .collect();
+            evidence.sort_by(|a, b| (a.ts, &a.record.txn_id).cmp(&(b.ts, &b.record.txn_id)));
+            if evidence.is_empty() {
+                continue;
+            }
+            alerts.push(alerts::build_alert(rule, episode, &evidence, base_currency));
+        }
+    }
+    alerts.sort_by(|a, b| {
+        (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
+            &b.rule_id,
+            &b.subject_account,
+            &b.window_start,
+            &b.alert_id,
+        ))
+    });
+    let evidence = evidence_rows
+        .into_values()
+        .map(|e| (e.record.txn_id.clone(), e.record))
+        .collect();
+    Ok(RuleOutput {
+        alerts,
+        evidence,
+        seconds_per_rule: seconds,
+    })
+}
+
+fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<HashMap<u32, Evidence>> {
+    let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
+    let picked = base.take(&idx)?;
+    let records = crate::ingest::frame_to_records(&picked)?;
+    let ts = picked.column("ts")?.cast(&DataType::Int64)?;
+    let ts = ts.i64()?;
+    let amounts = picked.column("base_amount")?.i64()?.clone();
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            (
+                rows[i],
+                Evidence {
+                    record,
+                    ts: ts.get(i).unwrap_or(0),
+                    base_amount: amounts.get(i).unwrap_or(0),
+                },
+            )
+        })
+        .collect())
+}
+
+/// A rule's documentation as plain text: what it detects, why it matters, its parameters, an
+/// example and its references.
+pub fn explain(rule: &Rule) -> String {
+    let i = &rule.info;
+    let mut out = String::new();
+    out.push_str(&format!("{} — {}\n", i.rule_id, i.title));
+    out.push_str(&format!(
+        "pack {} · typology {} · kind {} · subject {:?} · severity {} · score {}{}\n\n",
+        i.pack,
+        i.typology,
+        i.kind,
+        rule.plan.subject,
+        i.severity,
+        i.score,
+        if rule.enabled { "" } else { " · DISABLED" }
+    ));
+    out.push_str(&format!("What it detects\n  {}\n\n", i.detects));
+    out.push_str(&format!("Why it matters\n  {}\n\n", i.why));
+    out.push_str("Parameters\n");
+    for (k, v) in &i.parameters {
+        out.push_str(&format!("  {k} = {v}\n"));
+    }
+    out.push_str(&format!("\nSummary template\n  {}\n", rule.summary));
+    if !rule.example.is_empty() {
+        out.push_str(&format!("\nExample\n  {}\n", rule.example));
+    }
+    out.push_str("\nReferences\n");
+    for r in &i.references {
+        out.push_str(&format!("  - {r}\n"));
+    }
+    out
+}

@@ -1,0 +1,522 @@
+//! Rule-pack files: the TOML format, named lists, and loading with precise errors.
+//!
+//! A pack is one TOML file with a `[pack]` header, optional `[lists]` (name → list file, relative
+//! to the pack and inside its folder) and `[[rule]]` entries. Every table rejects unknown keys.
+
+use super::kinds;
+use super::params::Money;
+use super::plan::{Field, Predicate, RulePlan, Subject};
+use super::RuleError;
+use crate::model::{Channel, RuleInfo, Typology};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    pack: PackHeader,
+    #[serde(default)]
+    lists: BTreeMap<String, Spanned<String>>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackHeader {
+    id: String,
+    version: String,
+    description: String,
+    base_currency: String,
+    /// UTC offset of the business day (`-05:00` for Jamaica); UTC when absent.
+    #[serde(default)]
+    business_day_offset: Option<Spanned<String>>,
+    #[serde(default)]
+    references: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: Spanned<String>,
+    title: String,
+    typology: Spanned<String>,
+    kind: Spanned<String>,
+    subject: Spanned<String>,
+    #[serde(default = "default_true")]
+    enabled: bool,
+    severity: Spanned<String>,
+    score: f64,
+    summary: Spanned<String>,
+    detects: String,
+    why: String,
+    #[serde(default)]
+    example: String,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    filter: FilterSpec,
+    params: Spanned<toml::Table>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Transaction filters, all optional, combined with AND.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterSpec {
+    #[serde(default)]
+    channels: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude_channels: Vec<Spanned<String>>,
+    min_amount: Option<Money>,
+    below_amount: Option<Money>,
+    orig_country_in: Option<Spanned<String>>,
+    bene_country_in: Option<Spanned<String>>,
+    cross_border: Option<bool>,
+    #[serde(default)]
+    present: Vec<Spanned<String>>,
+    #[serde(default)]
+    empty: Vec<Spanned<String>>,
+    same_person: Option<bool>,
+}
+
+/// A named list file (`rules/lists/*.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFile {
+    list: ListHeader,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListHeader {
+    id: String,
+    title: String,
+    source: String,
+    as_of: String,
+    kind: String,
+    values: Vec<String>,
+}
+
+/// A named list as loaded: countries and the like, with where they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedList {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub as_of: String,
+    pub values: Vec<String>,
+    pub path: PathBuf,
+}
+
+/// One rule as loaded: its plan, its documentation and its presentation.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub plan: RulePlan,
+    pub info: RuleInfo,
+    pub enabled: bool,
+    /// The summary template with `{placeholders}`.
+    pub summary: String,
+    pub example: String,
+}
+
+/// A loaded rule pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub id: String,
+    pub version: String,
+    pub description: String,
+    pub base_currency: String,
+    pub references: Vec<String>,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub rules: Vec<Rule>,
+    pub lists: Vec<NamedList>,
+}
+
+/// 1-based line of a byte offset in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn error(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> RuleError {
+        RuleError::Pack {
+            file: self.path.display().to_string(),
+            line: line_at(self.text, span.start),
+            message: message.into(),
+        }
+    }
+}
+
+/// Loads and compiles one pack file.
+pub fn load_pack(path: &Path) -> Result<Pack, RuleError> {
+    let text = std::fs::read_to_string(path).map_err(|e| RuleError::Unreadable {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let ctx = Ctx { path, text: &text };
+    let file: PackFile = toml::from_str(&text).map_err(|e| RuleError::Pack {
+        file: path.display().to_string(),
+        line: e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
+        message: e.message().trim().to_string(),
+    })?;
+    let business_day_offset = match &file.pack.business_day_offset {
+        None => 0,
+        Some(s) => crate::ingest::timestamp::parse_utc_offset(s.get_ref()).ok_or_else(|| {
+            ctx.error(
+                s.span(),
+                format!(
+                    "business_day_offset `{}` is not an offset such as \"-05:00\"",
+                    s.get_ref()
+                ),
+            )
+        })?,
+    };
+    let mut lists = BTreeMap::new();
+    for (name, rel) in &file.lists {
+        let list = load_list(path, rel.get_ref()).map_err(|m| ctx.error(rel.span(), m))?;
+        lists.insert(name.clone(), list);
+    }
+    let mut rules = Vec::with_capacity(file.rules.len());
+    let mut seen = std::collections::HashSet::new();
+    for spec in &file.rules {
+        if !seen.insert(spec.id.get_ref().clone()) {
+            return Err(ctx.error(
+                spec.id.span(),
+                format!("rule id `{}` appears twice", spec.id.get_ref()),
+            ));
+        }
+        rules.push(compile_rule(
+            &ctx,
+            &file.pack.id,
+            spec,
+            &lists,
+            business_day_offset,
+        )?);
+    }
+    Ok(Pack {
+        id: file.pack.id,
+        version: file.pack.version,
+        description: file.pack.description,
+        base_currency: file.pack.base_currency.to_ascii_uppercase(),
+        references: file.pack.references,
+        path: path.to_path_buf(),
+        sha256: crate::ingest::sha256_file(path).unwrap_or_default(),
+        rules,
+        lists: lists.into_values().collect(),
+    })
+}
+
+/// Loads a list file named relative to the pack. The list must stay inside the pack's folder.
+fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
+    let folder = pack_path.parent().unwrap_or(Path::new("."));
+    let candidate = folder.join(relative);
+    let resolved = candidate.canonicalize().map_err(|_| {
+        format!(
+            "list file `{relative}` is not there (looked for {})",
+            candidate.display()
+        )
+    })?;
+    let root = folder
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the pack folder: {e}"))?;
+    if !resolved.starts_with(&root) {
+        return Err(format!(
+            "list file `{relative}` is outside the pack's folder {}; packs may only name lists beside them",
+            root.display()
+        ));
+    }
+    let text = std::fs::read_to_string(&resolved)
+        .map_err(|e| format!("cannot read list `{relative}`: {e}"))?;
+    let parsed: ListFile = toml::from_str(&text).map_err(|e| {
+        format!(
+            "list {}:{}: {}",
+            resolved.display(),
+            e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
+            e.message().trim()
+        )
+    })?;
+    let header = parsed.list;
+    if header.kind != "country" {
+        return Err(format!(
+            "list `{relative}` has kind `{}`; expected \"country\"",
+            header.kind
+        ));
+    }
+    if header.values.is_empty() {
+        return Err(format!("list `{relative}` has no values"));
+    }
+    let values: Vec<String> = header
+        .values
+        .iter()
+        .map(|v| v.trim().to_ascii_uppercase())
+        .collect();
+    if let Some(bad) = values
+        .iter()
+        .find(|v| v.len() != 2 || !v.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(format!(
+            "list `{relative}` has `{bad}`, which is not an ISO 3166-1 alpha-2 code"
+        ));
+    }
+    Ok(NamedList {
+        id: header.id,
+        title: header.title,
+        source: header.source,
+        as_of: header.as_of,
+        values,
+        path: resolved,
+    })
+}
+
+/// The body of a `[rule.params]` table: from the line after its header to the next header.
+fn params_body(text: &str, span: std::ops::Range<usize>) -> Option<(&str, usize)> {
+    let slice = text.get(span.start..)?;
+    if !slice.starts_with('[') {
+        return None;
+    }
+    let body_start = span.start + slice.find('\n')? + 1;
+    let mut end = text.len();
+    let mut pos = body_start;
+    for line in text[body_start..].split_inclusive('\n') {
+        if line.trim_start().starts_with('[') && !line.trim_start().starts_with("[\"") {
+            end = pos;
+            break;
+        }
+        pos += line.len();
+    }
+    Some((&text[body_start..end], body_start))
+}
+
+fn parse_channel(ctx: &Ctx, s: &Spanned<String>) -> Result<Channel, RuleError> {
+    Channel::parse(s.get_ref()).ok_or_else(|| {
+        ctx.error(
+            s.span(),
+            format!("unknown channel `{}`; expected one of CASH, WIRE, ACH, CHEQUE, CARD, MOBILE, CRYPTO, INTERNAL, OTHER", s.get_ref()),
+        )
+    })
+}
+
+fn parse_field(ctx: &Ctx, s: &Spanned<String>) -> Result<Field, RuleError> {
+    Field::parse(s.get_ref()).ok_or_else(|| {
+        ctx.error(
+            s.span(),
+            format!("unknown field `{}`; expected one of orig_account, orig_name, orig_country, bene_account, bene_name, bene_country, branch", s.get_ref()),
+        )
+    })
+}
+
+fn list_values(
+    ctx: &Ctx,
+    lists: &BTreeMap<String, NamedList>,
+    name: &Spanned<String>,
+) -> Result<Vec<String>, RuleError> {
+    lists
+        .get(name.get_ref())
+        .map(|l| l.values.clone())
+        .ok_or_else(|| {
+            ctx.error(
+                name.span(),
+                format!(
+                    "list `{}` is not declared in this pack's [lists]; declared: {}",
+                    name.get_ref(),
+                    if lists.is_empty() {
+                        "none".to_string()
+                    } else {
+                        lists.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                ),
+            )
+        })
+}
+
+fn compile_filter(
+    ctx: &Ctx,
+    spec: &FilterSpec,
+    lists: &BTreeMap<String, NamedList>,
+) -> Result<Vec<Predicate>, RuleError> {
+    let mut out = Vec::new();
+    if !spec.channels.is_empty() {
+        out.push(Predicate::ChannelIn(
+            spec.channels
+                .iter()
+                .map(|c| parse_channel(ctx, c))
+                .collect::<Result<_, _>>()?,
+        ));
+    }
+    if !spec.exclude_channels.is_empty() {
+        out.push(Predicate::ChannelNotIn(
+            spec.exclude_channels
+                .iter()
+                .map(|c| parse_channel(ctx, c))
+                .collect::<Result<_, _>>()?,
+        ));
+    }
+    if let Some(m) = spec.min_amount {
+        out.push(Predicate::BaseAmountAtLeast(m.0));
+    }
+    if let Some(m) = spec.below_amount {
+        out.push(Predicate::BaseAmountBelow(m.0));
+    }
+    if let Some(name) = &spec.orig_country_in {
+        out.push(Predicate::FieldIn {
+            field: Field::OrigCountry,
+            values: list_values(ctx, lists, name)?,
+        });
+    }
+    if let Some(name) = &spec.bene_country_in {
+        out.push(Predicate::FieldIn {
+            field: Field::BeneCountry,
+            values: list_values(ctx, lists, name)?,
+        });
+    }
+    if let Some(b) = spec.cross_border {
+        out.push(Predicate::CrossBorder(b));
+    }
+    for f in &spec.present {
+        out.push(Predicate::Present {
+            field: parse_field(ctx, f)?,
+            present: true,
+        });
+    }
+    for f in &spec.empty {
+        out.push(Predicate::Present {
+            field: parse_field(ctx, f)?,
+            present: false,
+        });
+    }
+    if let Some(b) = spec.same_person {
+        out.push(Predicate::SamePerson(b));
+    }
+    Ok(out)
+}
+
+fn compile_rule(
+    ctx: &Ctx,
+    pack_id: &str,
+    spec: &RuleSpec,
+    lists: &BTreeMap<String, NamedList>,
+    business_day_offset: i32,
+) -> Result<Rule, RuleError> {
+    let typology = Typology::parse(spec.typology.get_ref()).ok_or_else(|| {
+        ctx.error(
+            spec.typology.span(),
+            format!(
+                "unknown typology `{}`; expected one of {}",
+                spec.typology.get_ref(),
+                Typology::ALL
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let subject = match spec.subject.get_ref().as_str() {
+        "originator" => Subject::Originator,
+        "beneficiary" => Subject::Beneficiary,
+        "account" => Subject::Account,
+        "either" => Subject::Either,
+        "counterparty_of_list" => Subject::OppositeOfCountryIn(Vec::new()),
+        other => {
+            return Err(ctx.error(
+                spec.subject.span(),
+                format!("unknown subject `{other}`; expected originator, beneficiary, account, either or counterparty_of_list"),
+            ))
+        }
+    };
+    let severity = spec.severity.get_ref().as_str();
+    if !["low", "medium", "high", "critical"].contains(&severity) {
+        return Err(ctx.error(
+            spec.severity.span(),
+            format!("unknown severity `{severity}`; expected low, medium, high or critical"),
+        ));
+    }
+    if !(0.0..=100.0).contains(&spec.score) {
+        return Err(ctx.error(
+            spec.id.span(),
+            format!(
+                "rule `{}`: score {} is outside 0..=100",
+                spec.id.get_ref(),
+                spec.score
+            ),
+        ));
+    }
+    let mut filter = compile_filter(ctx, &spec.filter, lists)?;
+    let params_error = |message: String| {
+        ctx.error(
+            spec.params.span(),
+            format!("rule `{}` params: {message}", spec.id.get_ref()),
+        )
+    };
+    let source = kinds::ParamsSource {
+        table: spec.params.get_ref().clone(),
+        body: params_body(ctx.text, spec.params.span()),
+    };
+    let compiled = kinds::compile_kind(spec.kind.get_ref(), &source, lists, business_day_offset)
+        .map_err(|e| match e {
+            kinds::KindError::UnknownKind(k) => ctx.error(
+                spec.kind.span(),
+                format!(
+                    "unknown kind `{k}`; expected one of {}",
+                    kinds::KIND_NAMES.join(", ")
+                ),
+            ),
+            kinds::KindError::Params(m) => params_error(m),
+            kinds::KindError::ParamsAt { offset, message } => ctx.error(
+                offset..offset,
+                format!("rule `{}` params: {message}", spec.id.get_ref()),
+            ),
+        })?;
+    filter.extend(compiled.extra_filter);
+    let subject = match (subject, compiled.subject_override) {
+        (_, Some(s)) => s,
+        (Subject::OppositeOfCountryIn(_), None) => {
+            return Err(ctx.error(
+                spec.subject.span(),
+                "subject counterparty_of_list needs a kind with a `list` (geography)",
+            ))
+        }
+        (s, None) => s,
+    };
+    kinds::check_summary(spec.summary.get_ref(), &compiled.described)
+        .map_err(|m| ctx.error(spec.summary.span(), m))?;
+    let info = RuleInfo {
+        rule_id: spec.id.get_ref().clone(),
+        pack: pack_id.to_string(),
+        typology: typology.as_str().to_string(),
+        kind: spec.kind.get_ref().clone(),
+        title: spec.title.clone(),
+        detects: spec.detects.trim().to_string(),
+        why: spec.why.trim().to_string(),
+        parameters: compiled.described,
+        severity: severity.to_string(),
+        score: spec.score,
+        references: spec.references.clone(),
+    };
+    Ok(Rule {
+        plan: RulePlan {
+            rule_id: spec.id.get_ref().clone(),
+            pack: pack_id.to_string(),
+            typology,
+            subject,
+            filter,
+            detector: compiled.detector,
+        },
+        info,
+        enabled: spec.enabled,
+        summary: spec.summary.get_ref().clone(),
+        example: spec.example.trim().to_string(),
+    })
+}

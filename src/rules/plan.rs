@@ -1,0 +1,207 @@
+//! The engine-neutral rule plan.
+//!
+//! A rule pack compiles to [`RulePlan`]s: plain data that says *what* a rule computes (which
+//! transactions, whose behaviour, over which window, measured how, compared with what). It says
+//! nothing about Polars. The Polars back end in `engine` runs a plan; a Spark SQL back end could
+//! translate the same plan into SQL.
+
+use crate::model::{Channel, Typology};
+
+/// A duration in microseconds (windows, horizons, gaps). Always positive.
+pub type Micros = i64;
+
+/// Microseconds in one second.
+pub const SECOND: Micros = 1_000_000;
+/// Microseconds in one day.
+pub const DAY: Micros = 86_400 * SECOND;
+
+/// A canonical text column that rules can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    OrigAccount,
+    OrigName,
+    OrigCountry,
+    BeneAccount,
+    BeneName,
+    BeneCountry,
+    Branch,
+}
+
+impl Field {
+    /// Every field, for messages.
+    pub const ALL: [Field; 7] = [
+        Field::OrigAccount,
+        Field::OrigName,
+        Field::OrigCountry,
+        Field::BeneAccount,
+        Field::BeneName,
+        Field::BeneCountry,
+        Field::Branch,
+    ];
+
+    /// The canonical column name.
+    pub fn column(self) -> &'static str {
+        match self {
+            Field::OrigAccount => "orig_account",
+            Field::OrigName => "orig_name",
+            Field::OrigCountry => "orig_country",
+            Field::BeneAccount => "bene_account",
+            Field::BeneName => "bene_name",
+            Field::BeneCountry => "bene_country",
+            Field::Branch => "branch",
+        }
+    }
+
+    /// Parses a canonical column name.
+    pub fn parse(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.column() == name)
+    }
+}
+
+/// One condition on a single transaction. A rule's filter is the conjunction of its predicates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predicate {
+    /// The channel is one of these.
+    ChannelIn(Vec<Channel>),
+    /// The channel is none of these.
+    ChannelNotIn(Vec<Channel>),
+    /// Base-currency amount at or over this many micros.
+    BaseAmountAtLeast(i64),
+    /// Base-currency amount strictly below this many micros.
+    BaseAmountBelow(i64),
+    /// The amount in its own currency is an exact multiple of this many micros.
+    AmountMultipleOf(i64),
+    /// The field's value is in the named list.
+    FieldIn { field: Field, values: Vec<String> },
+    /// The originator's or the beneficiary's country is in the list.
+    EitherCountryIn(Vec<String>),
+    /// Originator and beneficiary countries are both known and differ (`true`), or are equal
+    /// (`false`).
+    CrossBorder(bool),
+    /// The field is non-empty (`true`) or empty (`false`).
+    Present { field: Field, present: bool },
+    /// Originator and beneficiary names are the same person, compared case-insensitively
+    /// (`true`), or differ (`false`).
+    SamePerson(bool),
+}
+
+/// Whose behaviour a rule measures: the account an alert is raised on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    /// The originating account.
+    Originator,
+    /// The beneficiary account.
+    Beneficiary,
+    /// The bank-side account of the transaction: the beneficiary when present (a deposit), else
+    /// the originator (a withdrawal).
+    Account,
+    /// Every account involved, on either side: each transaction counts for both.
+    Either,
+    /// The account on the side opposite a country in the list (our customer, when the
+    /// counterparty is in a listed country).
+    OppositeOfCountryIn(Vec<String>),
+}
+
+/// How far back a window looks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Window {
+    /// A trailing window `[t - length, t]`, closed at both ends.
+    Trailing(Micros),
+    /// A business day: the calendar day in the pack's business-day offset from UTC.
+    BusinessDay { utc_offset_secs: i32 },
+}
+
+/// Something measured over the transactions in a window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    /// Number of transactions.
+    Count,
+    /// Sum of base-currency amounts (micros).
+    Sum,
+    /// Number of distinct non-empty values of a field.
+    Distinct(Field),
+    /// Largest base-currency amount minus smallest, in basis points of the largest.
+    SpreadBasisPoints,
+}
+
+/// `measure >= value` (or `<=` for [`Measure::SpreadBasisPoints`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Condition {
+    pub measure: Measure,
+    pub value: i64,
+}
+
+/// Whether all conditions must hold, or any one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    All,
+    Any,
+}
+
+/// What a rule computes once its transactions are selected.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detector {
+    /// Each selected transaction is a hit.
+    PerTransaction,
+    /// Measures over a window per subject, compared with thresholds.
+    Windowed {
+        window: Window,
+        conditions: Vec<Condition>,
+        combine: Combine,
+    },
+    /// Money comes in (one transaction, or a sum over `inflow_window`) and at least
+    /// `min_out_basis_points` of it leaves the same account within `horizon` through
+    /// transactions matching `outflow`.
+    FlowThrough {
+        inflow_window: Option<Micros>,
+        min_inflow: i64,
+        outflow: Vec<Predicate>,
+        min_out_basis_points: i64,
+        horizon: Micros,
+    },
+    /// Funds return to the first originator through `min_hops..=max_hops` transfers within
+    /// `horizon`, each transfer between `min_retained_basis_points` of the previous one and the
+    /// previous amount.
+    Cycle {
+        min_hops: usize,
+        max_hops: usize,
+        horizon: Micros,
+        min_retained_basis_points: i64,
+    },
+    /// A transaction of the subject after at least `min_gap` without any activity of it.
+    Dormancy { min_gap: Micros },
+    /// Volume over `window` at least `factor_basis_points / 10_000` times the subject's average
+    /// volume per `window` over the preceding `baseline`, and at least `min_volume`.
+    VelocitySpike {
+        window: Micros,
+        baseline: Micros,
+        factor_basis_points: i64,
+        min_volume: i64,
+    },
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePlan {
+    pub rule_id: String,
+    pub pack: String,
+    pub typology: Typology,
+    pub subject: Subject,
+    pub filter: Vec<Predicate>,
+    pub detector: Detector,
+}
+
+/// Formats a duration for people: `7 days`, `48 hours`, `90 minutes`, `1 day 12 hours`.
+pub fn describe_duration(d: Micros) -> String {
+    let secs = d / SECOND;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs % 86_400 == 0 {
+        plural(secs / 86_400, "day")
+    } else if secs % 3600 == 0 {
+        plural(secs / 3600, "hour")
+    } else if secs % 60 == 0 {
+        plural(secs / 60, "minute")
+    } else {
+        plural(secs, "second")
+    }
+}

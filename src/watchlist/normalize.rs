@@ -1,0 +1,422 @@
+//! Name normalisation: transliteration to Latin, case and punctuation folding, `SURNAME, Given`
+//! reordering, and the vocabularies of weak and common tokens.
+//!
+//! Legal forms, honorifics and joining words are kept as *weak* tokens: they count a little when
+//! they agree and cost a little when they do not, so `ACME TRADING LLC` still equals
+//! `Acme Trading Ltd` while `LLC` alone never makes a match.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// One token of a normalised name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameToken {
+    /// Lower-case ASCII letters and digits.
+    pub text: String,
+    /// A legal form, honorific or joining word (`llc`, `sa`, `mr`, `sheikh`, `of`).
+    pub weak: bool,
+}
+
+/// Legal forms, after dots are removed (`S.A.` is `sa`, `L.L.C.` is `llc`).
+const LEGAL_FORMS: &[&str] = &[
+    "ab",
+    "ag",
+    "as",
+    "bhd",
+    "bv",
+    "cia",
+    "cjsc",
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "cv",
+    "eirl",
+    "fzc",
+    "fzco",
+    "fze",
+    "fzllc",
+    "gmbh",
+    "inc",
+    "incorporated",
+    "jsc",
+    "kft",
+    "kg",
+    "kk",
+    "limited",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "ltda",
+    "nv",
+    "oao",
+    "ojsc",
+    "ooo",
+    "oy",
+    "pao",
+    "pjsc",
+    "plc",
+    "pte",
+    "pty",
+    "pvt",
+    "sa",
+    "sae",
+    "sal",
+    "sarl",
+    "sas",
+    "sdn",
+    "sl",
+    "spa",
+    "sro",
+    "srl",
+    "tbk",
+    "zao",
+];
+
+/// Honorifics, titles and joining words: weak, but not interchangeable like legal forms.
+const HONORIFICS_AND_JOINERS: &[&str] = &[
+    "dr", "doctor", "haj", "haji", "hajji", "hadji", "imam", "lord", "madam", "maulana", "maulavi",
+    "mawlawi", "miss", "mr", "mrs", "ms", "mullah", "mulla", "prof", "qari", "sheik", "sheikh",
+    "shaikh", "shaykh", "sir", "jr", "sr", "and", "of", "the", "for",
+];
+
+/// Words so frequent in names that sharing them says little: common given names and surnames
+/// across the listed regions, name particles and generic company words.
+const COMMON_TOKENS: &[&str] = &[
+    // Arabic and Persian given names and particles
+    "abd",
+    "abdel",
+    "abdul",
+    "abdallah",
+    "abdullah",
+    "abdulla",
+    "abu",
+    "ahmad",
+    "ahmed",
+    "al",
+    "ali",
+    "bin",
+    "bint",
+    "ben",
+    "el",
+    "hasan",
+    "hassan",
+    "hussain",
+    "hussein",
+    "husain",
+    "husayn",
+    "ibn",
+    "ibrahim",
+    "ismail",
+    "khalid",
+    "mahmoud",
+    "mahmud",
+    "mohamad",
+    "mohamed",
+    "mohammad",
+    "mohammed",
+    "mohd",
+    "muhammad",
+    "muhammed",
+    "mustafa",
+    "omar",
+    "umar",
+    "said",
+    "saeed",
+    "salem",
+    "saleh",
+    "yusuf",
+    "youssef",
+    "hamid",
+    "karim",
+    "rahman",
+    "aziz",
+    "reza",
+    "hossein",
+    "mehdi",
+    "amir",
+    "khan",
+    "shah",
+    "mirza",
+    "sayed",
+    "sayyid",
+    "syed",
+    // Western, Hispanic, Slavic and East Asian given names and surnames
+    "john",
+    "james",
+    "robert",
+    "michael",
+    "william",
+    "david",
+    "richard",
+    "joseph",
+    "thomas",
+    "charles",
+    "george",
+    "peter",
+    "paul",
+    "mark",
+    "maria",
+    "mary",
+    "ana",
+    "anna",
+    "jose",
+    "juan",
+    "carlos",
+    "luis",
+    "jorge",
+    "antonio",
+    "francisco",
+    "manuel",
+    "pedro",
+    "miguel",
+    "jesus",
+    "rafael",
+    "fernando",
+    "alberto",
+    "ivan",
+    "sergey",
+    "sergei",
+    "alexander",
+    "aleksandr",
+    "alexandr",
+    "vladimir",
+    "andrey",
+    "andrei",
+    "dmitry",
+    "dmitri",
+    "nikolai",
+    "nikolay",
+    "viktor",
+    "yuri",
+    "igor",
+    "oleg",
+    "li",
+    "wang",
+    "zhang",
+    "chen",
+    "liu",
+    "yang",
+    "kim",
+    "lee",
+    "park",
+    "nguyen",
+    "tran",
+    "smith",
+    "jones",
+    "brown",
+    "garcia",
+    "rodriguez",
+    "martinez",
+    "hernandez",
+    "lopez",
+    "gonzalez",
+    "perez",
+    "sanchez",
+    "ramirez",
+    "torres",
+    "flores",
+    "gomez",
+    "diaz",
+    "ivanov",
+    "petrov",
+    "de",
+    "del",
+    "della",
+    "la",
+    "las",
+    "los",
+    "da",
+    "das",
+    "do",
+    "dos",
+    "di",
+    "van",
+    "von",
+    "der",
+    "den",
+    "du",
+    "le",
+    "y",
+    "e",
+    // generic company words
+    "agency",
+    "air",
+    "airlines",
+    "bank",
+    "capital",
+    "center",
+    "centre",
+    "commercial",
+    "construction",
+    "consulting",
+    "development",
+    "east",
+    "energy",
+    "enterprise",
+    "enterprises",
+    "equipment",
+    "establishment",
+    "est",
+    "export",
+    "factory",
+    "finance",
+    "financial",
+    "food",
+    "foods",
+    "foundation",
+    "general",
+    "global",
+    "gold",
+    "golden",
+    "group",
+    "holding",
+    "holdings",
+    "import",
+    "industrial",
+    "industries",
+    "industry",
+    "international",
+    "intl",
+    "investment",
+    "investments",
+    "logistics",
+    "management",
+    "manufacturing",
+    "marine",
+    "maritime",
+    "market",
+    "medical",
+    "middle",
+    "national",
+    "new",
+    "north",
+    "oil",
+    "gas",
+    "partners",
+    "petroleum",
+    "products",
+    "resources",
+    "royal",
+    "sea",
+    "service",
+    "services",
+    "shipping",
+    "solutions",
+    "south",
+    "star",
+    "supply",
+    "technology",
+    "technologies",
+    "textile",
+    "trade",
+    "trading",
+    "transport",
+    "travel",
+    "united",
+    "west",
+    "world",
+    "worldwide",
+    "association",
+    "organization",
+    "organisation",
+    "front",
+    "army",
+    "network",
+    "media",
+    "exchange",
+    "money",
+    "electronics",
+    "systems",
+    "engineering",
+];
+
+/// A word list as a set, built on first use.
+fn word_set(
+    cell: &'static OnceLock<HashSet<&'static str>>,
+    words: &[&'static str],
+) -> &'static HashSet<&'static str> {
+    cell.get_or_init(|| words.iter().copied().collect())
+}
+
+/// Whether a normalised token is a legal form, honorific or joining word.
+pub fn is_weak_token(token: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    is_legal_form(token) || word_set(&SET, HONORIFICS_AND_JOINERS).contains(token)
+}
+
+/// Whether a normalised token is a legal form (`llc`, `ltd`, `sa`, `gmbh`, ...).
+pub fn is_legal_form(token: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    token.len() <= 12 && word_set(&SET, LEGAL_FORMS).contains(token)
+}
+
+/// Whether a normalised token is in the built-in list of common name and company words.
+pub fn is_common_token(token: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    word_set(&SET, COMMON_TOKENS).contains(token)
+}
+
+/// Transliterates to ASCII, lower-cases, removes dots and apostrophes inside words (`S.A.` →
+/// `sa`, `O'Brien` → `obrien`) and turns every other non-alphanumeric character into a space.
+/// Returns the tokens joined by single spaces.
+pub fn fold(raw: &str) -> String {
+    let ascii = deunicode::deunicode(raw);
+    let mut out = String::with_capacity(ascii.len());
+    let mut pending_space = false;
+    for ch in ascii.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(ch.to_ascii_lowercase());
+        } else if matches!(ch, '.' | '\'' | '`' | '\u{2019}') {
+            // Joined: initials and apostrophes belong to the word around them.
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Puts an individual's `SURNAME, Given Names` into reading order (`Given Names SURNAME`).
+///
+/// Only the first comma counts; text without a comma, or with an empty side, is returned as is.
+pub fn reorder_surname_first(raw: &str) -> String {
+    match raw.split_once(',') {
+        Some((surname, given)) if !surname.trim().is_empty() && !given.trim().is_empty() => {
+            format!("{} {}", given.trim(), surname.trim())
+        }
+        _ => raw.trim().to_string(),
+    }
+}
+
+/// Normalises a name into tokens. `individual` reorders `SURNAME, Given` first.
+pub fn normalize_name(raw: &str, individual: bool) -> Vec<NameToken> {
+    let ordered;
+    let text = if individual {
+        ordered = reorder_surname_first(raw);
+        ordered.as_str()
+    } else {
+        raw
+    };
+    fold(text)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(|t| NameToken {
+            weak: is_weak_token(t),
+            text: t.to_string(),
+        })
+        .collect()
+}
+
+/// Normalises a name to one display string (`BIN LADIN, Usama` → `usama bin ladin`).
+pub fn normalize_display(raw: &str, individual: bool) -> String {
+    normalize_name(raw, individual)
+        .into_iter()
+        .map(|t| t.text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,70 @@
+//! A small phonetic key for blocking: the consonant skeleton of a token.
+//!
+//! Vowels, `h`, `w` and `y` are dropped; consonants that transliterations swap freely are merged
+//! (`c`/`k`/`q`/`g` → `k`, `s`/`z`/`x` → `s`, `f`/`v`/`ph` → `f`, `b`/`p` → `b`, `d`/`t`/`th`/`dh` → `t`);
+//! doubled letters count once. `Qaddafi`, `Gadhafi` and `Kadafi` all give `ktf`; `Usama` and
+//! `Osama` give `sm`. Digits are kept. A token of vowels only keys on its first letter.
+
+/// The consonant skeleton of a lower-case ASCII token.
+pub fn consonant_skeleton(token: &str) -> String {
+    let bytes = token.as_bytes();
+    let mut key = String::with_capacity(bytes.len());
+    let mut last: u8 = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        let (class, width) = match (c, next) {
+            (b'p', b'h') => (b'f', 2),
+            (b't' | b'd', b'h') => (b't', 2),
+            (b's' | b'c', b'h') => (b's', 2),
+            (b'k' | b'g', b'h') => (b'k', 2),
+            (b'c', b'e' | b'i' | b'y') => (b's', 1),
+            (b'a' | b'e' | b'i' | b'o' | b'u' | b'h' | b'w' | b'y', _) => (0, 1),
+            (b'c' | b'k' | b'q' | b'g', _) => (b'k', 1),
+            (b's' | b'z' | b'x', _) => (b's', 1),
+            (b'f' | b'v', _) => (b'f', 1),
+            (b'b' | b'p', _) => (b'b', 1),
+            (b'd' | b't', _) => (b't', 1),
+            (other, _) => (other, 1),
+        };
+        if class != 0 && class != last {
+            key.push(class as char);
+        }
+        if class != 0 {
+            last = class;
+        } else if !matches!(c, b'h' | b'w' | b'y') {
+            // A vowel separates letters: `nan` keeps both n's, `nn` does not.
+            last = 0;
+        }
+        i += width;
+    }
+    if key.is_empty() {
+        token.chars().take(1).collect()
+    } else {
+        key
+    }
+}
+
+/// The blocking keys of a token, sorted and unique:
+/// - `s:` its consonant skeleton (vowel and transliteration changes keep it);
+/// - for skeletons of four letters or more, `s:` the skeleton with each single letter deleted
+///   (one changed, dropped or transposed consonant still shares a key);
+/// - for tokens of five letters or more, `p:` the first three and `x:` the last three letters
+///   (any single edit leaves one of them whole).
+pub fn blocking_keys(token: &str) -> Vec<String> {
+    let skeleton = consonant_skeleton(token);
+    let mut keys = vec![format!("s:{skeleton}")];
+    if skeleton.len() >= 4 {
+        for skip in 0..skeleton.len() {
+            keys.push(format!("s:{}{}", &skeleton[..skip], &skeleton[skip + 1..]));
+        }
+    }
+    if token.len() >= 5 && token.is_ascii() {
+        keys.push(format!("p:{}", &token[..3]));
+        keys.push(format!("x:{}", &token[token.len() - 3..]));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}

@@ -1,0 +1,469 @@
+//! Cases: grouping, cycle joining, the score formula, bands, ordering, determinism and snapshots
+//! of `cases.jsonl` and the narratives.
+
+use amlscreen::cases::score::{case_score, severity_floor};
+use amlscreen::cases::{build_cases, case_id_for, write_cases_jsonl, Band, Case};
+use amlscreen::model::{Alert, Channel, RuleInfo, TxnRecord, Typology};
+use amlscreen::report::{read_cases_jsonl, ReportError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    let path = manifest_dir().join("tests/fixtures/cases").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The fixture alerts, transactions (by id) and rules.
+pub fn fixture_inputs() -> (Vec<Alert>, HashMap<String, TxnRecord>, Vec<RuleInfo>) {
+    let alerts: Vec<Alert> = read_json("alerts.json");
+    let txns: Vec<TxnRecord> = read_json("transactions.json");
+    let rules: Vec<RuleInfo> = read_json("rules.json");
+    let by_id = txns.into_iter().map(|t| (t.txn_id.clone(), t)).collect();
+    (alerts, by_id, rules)
+}
+
+/// Cases built from the fixtures.
+pub fn fixture_cases() -> Vec<Case> {
+    let (alerts, txns, rules) = fixture_inputs();
+    build_cases(&alerts, &txns, &rules)
+}
+
+fn jsonl(cases: &[Case]) -> String {
+    let mut out = Vec::new();
+    write_cases_jsonl(&mut out, cases).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+fn case_with<'a>(cases: &'a [Case], account: &str) -> &'a Case {
+    cases
+        .iter()
+        .find(|c| c.subject.accounts.iter().any(|a| a == account))
+        .unwrap_or_else(|| panic!("no case for {account}"))
+}
+
+/// Compares `actual` with `tests/snapshots/NAME`; with `UPDATE_SNAPSHOTS=1` rewrites it instead.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = manifest_dir().join("tests/snapshots").join(name);
+    if std::env::var("UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().expect("snapshot folder"))
+            .expect("create snapshot folder");
+        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "snapshot {} cannot be read ({e}); run the tests with UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(e, a)| e != a)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "snapshot {} differs at line {}:\n expected: {}\n   actual: {}\nIf the change is intended, rerun with UPDATE_SNAPSHOTS=1 and review the diff.",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line).unwrap_or("<end of file>"),
+            actual.lines().nth(line).unwrap_or("<end of file>"),
+        );
+    }
+}
+
+fn alert(
+    id: &str,
+    typology: Typology,
+    account: &str,
+    score: f64,
+    severity: &str,
+    txn_ids: &[&str],
+) -> Alert {
+    Alert {
+        alert_id: id.to_string(),
+        rule_id: format!("R-{}", typology.as_str()),
+        pack: "test".to_string(),
+        typology,
+        subject_account: account.to_string(),
+        subject_name: String::new(),
+        window_start: "2026-01-01T00:00:00Z".to_string(),
+        window_end: "2026-01-02T00:00:00Z".to_string(),
+        txn_count: txn_ids.len() as u64,
+        total_amount: "0.00".to_string(),
+        currency: "USD".to_string(),
+        score,
+        txn_ids: txn_ids.iter().map(|s| s.to_string()).collect(),
+        summary: String::new(),
+        severity: severity.to_string(),
+        details: Vec::new(),
+    }
+}
+
+fn txn(id: &str, timestamp: &str, from: &str, to: &str) -> TxnRecord {
+    TxnRecord {
+        txn_id: id.to_string(),
+        timestamp: timestamp.to_string(),
+        amount: "100.00".to_string(),
+        currency: "USD".to_string(),
+        amount_base: "100.00".to_string(),
+        channel: Channel::Wire,
+        orig_account: from.to_string(),
+        orig_name: String::new(),
+        orig_country: "US".to_string(),
+        bene_account: to.to_string(),
+        bene_name: String::new(),
+        bene_country: "US".to_string(),
+        branch: String::new(),
+    }
+}
+
+fn score_of(alerts: &[Alert]) -> f64 {
+    case_score(alerts.iter().map(|a| (a, a.severity.as_str())))
+}
+
+#[test]
+fn alerts_of_one_subject_form_one_case() {
+    let cases = fixture_cases();
+    let lopez = case_with(&cases, "ACC-1001");
+    assert_eq!(lopez.subject.accounts, vec!["ACC-1001"]);
+    assert_eq!(lopez.alerts.len(), 2);
+    assert_eq!(
+        lopez.typologies,
+        vec![Typology::Structuring, Typology::BulkCash]
+    );
+    assert_eq!(lopez.subject.names, vec!["Maria Lopez"]);
+    assert_eq!(lopez.subject.countries, vec!["US"]);
+    // The union of the evidence of both alerts, once each.
+    let ids: Vec<&str> = lopez
+        .transactions
+        .iter()
+        .map(|t| t.txn_id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["T001", "T002", "T003", "T004", "T005"]);
+    assert_eq!(lopez.total_amount, "73050.00");
+    assert_eq!(lopez.first_activity, "2026-03-02T10:14:00Z");
+    assert_eq!(lopez.last_activity, "2026-03-09T11:20:00Z");
+}
+
+#[test]
+fn a_cycle_alert_joins_the_accounts_it_links() {
+    let cases = fixture_cases();
+    assert_eq!(cases.len(), 5, "five subjects after joining the cycle");
+    let ring = case_with(&cases, "ACC-2001");
+    assert_eq!(
+        ring.subject.accounts,
+        vec!["ACC-2001", "ACC-2002", "ACC-2003"]
+    );
+    // The fan-in alert of ACC-2003 joins the cycle case through the cycle's evidence.
+    let rules: Vec<&str> = ring.alerts.iter().map(|a| a.rule_id.as_str()).collect();
+    assert_eq!(rules, vec!["NET-CYCLE-01", "NET-FANIN-01"]);
+    assert_eq!(ring.transactions.len(), 7);
+    assert!(ring
+        .narrative
+        .contains("linked by a circular flow of funds"));
+    // Counterparties are the accounts outside the ring.
+    let cps: Vec<&str> = ring
+        .counterparties
+        .iter()
+        .map(|c| c.account.as_str())
+        .collect();
+    assert_eq!(cps, vec!["ACC-6103", "ACC-6101", "ACC-6104", "ACC-6102"]);
+}
+
+#[test]
+fn accounts_linked_only_through_a_non_cycle_alert_stay_apart() {
+    let txns: HashMap<String, TxnRecord> = [txn("t1", "2026-01-01T00:00:00Z", "A", "B")]
+        .into_iter()
+        .map(|t| (t.txn_id.clone(), t))
+        .collect();
+    let alerts = vec![
+        alert("a1", Typology::FanOut, "A", 50.0, "medium", &["t1"]),
+        alert("a2", Typology::FanIn, "B", 50.0, "medium", &["t1"]),
+    ];
+    let cases = build_cases(&alerts, &txns, &[]);
+    assert_eq!(cases.len(), 2);
+    let joined = build_cases(
+        &[
+            alerts[0].clone(),
+            alert("a3", Typology::Cycle, "B", 60.0, "high", &["t1"]),
+        ],
+        &txns,
+        &[],
+    );
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].subject.accounts, vec!["A", "B"]);
+}
+
+#[test]
+fn case_id_is_a_hash_of_the_sorted_subject_accounts() {
+    let id = case_id_for(&["B".to_string(), "A".to_string()]);
+    assert_eq!(id, case_id_for(&["A".to_string(), "B".to_string()]));
+    assert_eq!(id.len(), 14);
+    assert!(id.starts_with("C-"));
+    assert!(id[2..]
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    // sha256("A\nB") starts with these 12 hex digits.
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(b"A\nB");
+    let hex: String = full.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(id, format!("C-{hex}"));
+    for case in fixture_cases() {
+        assert_eq!(case.case_id, case_id_for(&case.subject.accounts));
+    }
+}
+
+#[test]
+fn score_is_the_strongest_alert_plus_diminishing_bonuses() {
+    let one = [alert("a", Typology::Structuring, "X", 70.0, "low", &[])];
+    assert_eq!(score_of(&one), 70.0);
+
+    // A second alert of the same typology adds nothing.
+    let same = [
+        one[0].clone(),
+        alert("b", Typology::Structuring, "X", 65.0, "low", &[]),
+    ];
+    assert_eq!(score_of(&same), 70.0);
+
+    // Further typologies: +10·s/100, then +5·s/100, then +2.5·s/100.
+    let two = [
+        one[0].clone(),
+        alert("b", Typology::FanIn, "X", 60.0, "low", &[]),
+    ];
+    assert_eq!(score_of(&two), 76.0);
+    let three = [
+        two[0].clone(),
+        two[1].clone(),
+        alert("c", Typology::RoundAmounts, "X", 50.0, "low", &[]),
+    ];
+    assert_eq!(score_of(&three), 78.5);
+    let four = [
+        three[0].clone(),
+        three[1].clone(),
+        three[2].clone(),
+        alert("d", Typology::VelocitySpike, "X", 40.0, "low", &[]),
+    ];
+    assert_eq!(score_of(&four), 79.5);
+
+    // Sanctions add 15; the total is capped at 100.
+    let sanctions = [alert("s", Typology::Sanctions, "X", 60.0, "low", &[])];
+    assert_eq!(score_of(&sanctions), 75.0);
+    let capped = [
+        alert("s", Typology::Sanctions, "X", 95.0, "critical", &[]),
+        alert("g", Typology::HighRiskGeography, "X", 60.0, "medium", &[]),
+    ];
+    assert_eq!(score_of(&capped), 100.0);
+
+    // Severity sets a floor.
+    let critical_low_score = [alert(
+        "c",
+        Typology::CashThreshold,
+        "X",
+        30.0,
+        "critical",
+        &[],
+    )];
+    assert_eq!(score_of(&critical_low_score), 90.0);
+    assert_eq!(severity_floor("HIGH"), 70.0);
+    assert_eq!(severity_floor("medium"), 40.0);
+    assert_eq!(severity_floor("unknown"), 0.0);
+
+    // Out-of-range and NaN scores are clamped, never panic.
+    let odd = [
+        alert("n", Typology::Cycle, "X", f64::NAN, "", &[]),
+        alert("m", Typology::FanOut, "X", 250.0, "", &[]),
+    ];
+    assert_eq!(score_of(&odd), 100.0);
+    assert_eq!(score_of(&[]), 0.0);
+}
+
+#[test]
+fn severity_comes_from_the_rule_when_the_alert_has_none() {
+    let rules = vec![RuleInfo {
+        rule_id: "R-cash_threshold".to_string(),
+        severity: "critical".to_string(),
+        ..RuleInfo::default()
+    }];
+    let cases = build_cases(
+        &[alert("a", Typology::CashThreshold, "X", 30.0, "", &[])],
+        &HashMap::new(),
+        &rules,
+    );
+    assert_eq!(cases[0].score, 90.0);
+    assert_eq!(cases[0].band, Band::Critical);
+}
+
+#[test]
+fn bands_follow_the_score() {
+    assert_eq!(Band::from_score(100.0), Band::Critical);
+    assert_eq!(Band::from_score(90.0), Band::Critical);
+    assert_eq!(Band::from_score(89.9), Band::High);
+    assert_eq!(Band::from_score(70.0), Band::High);
+    assert_eq!(Band::from_score(69.9), Band::Medium);
+    assert_eq!(Band::from_score(40.0), Band::Medium);
+    assert_eq!(Band::from_score(39.9), Band::Low);
+    assert_eq!(Band::from_score(0.0), Band::Low);
+
+    let cases = fixture_cases();
+    let summary: Vec<(&str, f64, Band)> = cases
+        .iter()
+        .map(|c| (c.subject.accounts[0].as_str(), c.score, c.band))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("ACC-3001", 100.0, Band::Critical),
+            ("ACC-2001", 85.5, Band::High),
+            ("ACC-1001", 82.0, Band::High),
+            ("ACC-5001", 45.0, Band::Medium),
+            ("ACC-4001", 30.0, Band::Low),
+        ]
+    );
+}
+
+#[test]
+fn cases_are_sorted_by_score_then_case_id() {
+    let alerts: Vec<Alert> = ["P", "Q", "R", "S"]
+        .iter()
+        .enumerate()
+        .map(|(i, acct)| {
+            alert(
+                &format!("a{i}"),
+                Typology::FanIn,
+                acct,
+                if i == 3 { 80.0 } else { 50.0 },
+                "",
+                &[],
+            )
+        })
+        .collect();
+    let cases = build_cases(&alerts, &HashMap::new(), &[]);
+    assert_eq!(cases[0].subject.accounts, vec!["S"]);
+    let tied: Vec<&str> = cases[1..].iter().map(|c| c.case_id.as_str()).collect();
+    let mut sorted = tied.clone();
+    sorted.sort_unstable();
+    assert_eq!(tied, sorted);
+}
+
+#[test]
+fn evidence_is_sorted_by_instant_then_id_and_missing_ids_are_kept() {
+    let txns: HashMap<String, TxnRecord> = [
+        txn("t3", "2026-01-01T10:00:00Z", "A", "B"),
+        txn("t2", "2026-01-01T10:00:00.500000Z", "A", "B"),
+        txn("t1", "2026-01-01T10:00:00Z", "A", "B"),
+        txn("t0", "2026-01-01T09:59:59Z", "A", "B"),
+    ]
+    .into_iter()
+    .map(|t| (t.txn_id.clone(), t))
+    .collect();
+    let cases = build_cases(
+        &[alert(
+            "a",
+            Typology::FanOut,
+            "A",
+            50.0,
+            "",
+            &["t3", "t2", "t1", "t0", "gone"],
+        )],
+        &txns,
+        &[],
+    );
+    let ids: Vec<&str> = cases[0]
+        .transactions
+        .iter()
+        .map(|t| t.txn_id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["t0", "t1", "t3", "t2"]);
+    assert_eq!(cases[0].missing_txn_ids, vec!["gone"]);
+
+    let dormant = fixture_cases();
+    assert_eq!(
+        case_with(&dormant, "ACC-5001").missing_txn_ids,
+        vec!["T049"]
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_input_order() {
+    let (mut alerts, txns, rules) = fixture_inputs();
+    let first = jsonl(&build_cases(&alerts, &txns, &rules));
+    alerts.reverse();
+    let second = jsonl(&build_cases(&alerts, &txns, &rules));
+    alerts.rotate_left(3);
+    let third = jsonl(&build_cases(&alerts, &txns, &rules));
+    assert_eq!(first, second);
+    assert_eq!(first, third);
+    assert_eq!(first.lines().count(), 5);
+    assert!(first.ends_with('\n'));
+}
+
+#[test]
+fn narrative_says_who_what_when_how_much_and_why() {
+    let cases = fixture_cases();
+    let lopez = case_with(&cases, "ACC-1001");
+    let n = &lopez.narrative;
+    for needle in [
+        "Account ACC-1001 (Maria Lopez; US)",
+        "2 alerts from 2 rules between 2026-03-02 and 2026-03-09",
+        "5 transactions totalling 73,050.00 USD",
+        "CASH-STRUCT-01",
+        "CASH-BULK-01",
+        "consistent with bulk cash placement then transfer and structuring",
+        "Why it matters:",
+        "Seaview Holdings Ltd (account KY-77310), KY, 35,000.00 USD in 1 transaction",
+    ] {
+        assert!(n.contains(needle), "narrative lacks {needle:?}:\n{n}");
+    }
+}
+
+#[test]
+fn cases_jsonl_round_trips_and_errors_name_the_line() {
+    let cases = fixture_cases();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cases-roundtrip");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("cases.jsonl");
+    std::fs::write(&path, jsonl(&cases)).expect("write cases");
+    assert_eq!(read_cases_jsonl(&path).expect("read back"), cases);
+
+    let broken = dir.join("broken.jsonl");
+    let mut text = jsonl(&cases[..2]);
+    text.push_str("{\"case_id\": \"C-1\"}\n");
+    std::fs::write(&broken, text).expect("write broken");
+    match read_cases_jsonl(&broken) {
+        Err(ReportError::CaseLine { line, path, .. }) => {
+            assert_eq!(line, 3);
+            assert_eq!(path, broken);
+        }
+        other => panic!("expected a line error, got {other:?}"),
+    }
+    let err = read_cases_jsonl(Path::new("/nonexistent/cases.jsonl")).unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/cases.jsonl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn snapshot_of_cases_jsonl() {
+    assert_snapshot("cases.jsonl", &jsonl(&fixture_cases()));
+}
+
+#[test]
+fn snapshot_of_narratives() {
+    let text: String = fixture_cases()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} [{} {}]\n{}\n\n",
+                c.case_id, c.band, c.score, c.narrative
+            )
+        })
+        .collect();
+    assert_snapshot("narratives.txt", &text);
+}

@@ -1,0 +1,158 @@
+//! The real binary, end to end: `run`, `inspect` and `rules`, exit codes and outputs.
+
+use crate::common::{amlscreen, describe, root, temp_dir, write, HEADER};
+use std::path::Path;
+
+const OUTPUTS: [&str; 5] = [
+    "alerts.csv",
+    "alerts.parquet",
+    "cases.jsonl",
+    "quarantine.csv",
+    "manifest.json",
+];
+
+fn small_day(dir: &Path) -> std::path::PathBuf {
+    write(
+        dir,
+        "day.csv",
+        &format!(
+            "{HEADER}
+T1,2026-03-02T10:00:00Z,10000.00,USD,CASH,,Ann Lee,JM,ACC-1,Ann Lee,JM,KIN-01
+T2,2026-03-02T11:00:00Z,9999.99,USD,CASH,,Bob Ray,JM,ACC-2,Bob Ray,JM,KIN-01
+T3,2026-03-02T12:00:00Z,12.3x,USD,CASH,,Bob Ray,JM,ACC-2,Bob Ray,JM,KIN-01
+"
+        ),
+    )
+}
+
+fn run_ok(args: &[&str]) -> std::process::Output {
+    let out = amlscreen(args);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    out
+}
+
+#[test]
+fn run_writes_every_output_and_counts_add_up() {
+    let dir = temp_dir("cli-run");
+    let input = small_day(&dir);
+    let out_dir = dir.join("out");
+    run_ok(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    for name in OUTPUTS {
+        assert!(out_dir.join(name).is_file(), "{name} written");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    let input_summary = &manifest["inputs"][0];
+    assert_eq!(input_summary["rows_read"], 3);
+    assert_eq!(input_summary["rows_accepted"], 2);
+    assert_eq!(input_summary["rows_quarantined"], 1);
+    assert_eq!(input_summary["sha256"].as_str().unwrap().len(), 64);
+    let alerts = std::fs::read_to_string(out_dir.join("alerts.csv")).unwrap();
+    let mut lines = alerts.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "alert_id,rule_id,pack,typology,subject_account,subject_name,window_start,window_end,txn_count,total_amount,currency,score,txn_ids,summary"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(
+        rows.len(),
+        1,
+        "only 10,000.00 meets the threshold:\n{alerts}"
+    );
+    assert!(
+        rows[0].contains(",cash_threshold,cash,cash_threshold,ACC-1,Ann Lee,2026-03-02T10:00:00Z,"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[0].contains(
+        "Cash transaction of 10,000.00 USD, at or over the 10,000.00 USD reporting threshold"
+    ));
+    let quarantine = std::fs::read_to_string(out_dir.join("quarantine.csv")).unwrap();
+    assert!(
+        quarantine.contains(",3,T3,amount,12.3x,bad_amount"),
+        "{quarantine}"
+    );
+}
+
+#[test]
+fn a_stopping_error_exits_2_with_one_message_and_no_output() {
+    let dir = temp_dir("cli-missing");
+    let input = write(
+        &dir,
+        "bad.csv",
+        "txn_id,timestamp,currency,channel\nT1,2026-03-01T10:00:00Z,USD,CASH\n",
+    );
+    let out_dir = dir.join("out");
+    let out = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.csv") && stderr.contains("missing required column `amount`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!out_dir.exists(), "no partial output");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = amlscreen(&["run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let out = amlscreen(&["run", "x.csv", "--sanctions-threshold", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn inspect_shows_schema_counts_dates_and_quarantine() {
+    let dir = temp_dir("cli-inspect");
+    let input = small_day(&dir);
+    let out = run_ok(&["inspect", input.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "(csv): 3 rows",
+        "1:txn_id[str]",
+        "accepted 2, quarantined 1",
+        "quarantined bad_amount: 1",
+        "date range: 2026-03-02T10:00:00Z to 2026-03-02T11:00:00Z",
+        "channels: CASH 2",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+}
+
+#[test]
+fn rules_commands_check_test_list_and_explain() {
+    let out = run_ok(&["rules", "check"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("geography@2026.11"));
+    let out = run_ok(&["rules", "test"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" 0 failed"), "{text}");
+    let out = run_ok(&["rules", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("velocity_spike"));
+    let out = run_ok(&["rules", "explain", "bulk_cash"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Why it matters"));
+    let out = amlscreen(&["rules", "explain", "no_such_rule"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn rules_check_refuses_a_bad_pack_with_exit_2() {
+    let dir = temp_dir("cli-bad-pack");
+    let text = std::fs::read_to_string(root().join("rules/cash.toml"))
+        .unwrap()
+        .replace("kind = \"threshold\"", "kind = \"treshold\"");
+    let pack = write(&dir, "cash.toml", &text);
+    let out = amlscreen(&["rules", "check", pack.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind `treshold`"));
+}

@@ -1,0 +1,314 @@
+//! Ingest: quarantine reasons, formats, profiles, FX and hostile inputs.
+
+use crate::common::{fixture, temp_dir, write, HEADER};
+use amlscreen::ingest::{ingest, FxTable, IngestError, IngestOptions, MappingProfile};
+use polars::prelude::*;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+fn options() -> IngestOptions {
+    IngestOptions {
+        profile: None,
+        fx: FxTable::base_only("USD"),
+        delimiter: None,
+    }
+}
+
+fn run(paths: &[PathBuf], options: &IngestOptions) -> amlscreen::ingest::Ingested {
+    ingest(paths, options, &mut HashSet::new()).expect("ingest")
+}
+
+#[test]
+fn every_quarantine_reason_is_reported_with_row_column_and_value() {
+    let dir = temp_dir("reasons");
+    let fx = write(&dir, "fx.csv", "currency,rate_to_base\nJMD,0.0064\n");
+    let csv = write(
+        &dir,
+        "day.csv",
+        &format!(
+            "{HEADER}
+OK1,2026-03-01T10:00:00Z,100.00,USD,cash,,A,JM,ACC-1,B,JM,KIN-01
+,2026-03-01T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,KIN-01
+BT,2026-13-01T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,KIN-01
+BA,2026-03-01T10:00:00Z,12.3x,USD,CASH,,A,JM,ACC-1,B,JM,KIN-01
+NP,2026-03-01T10:00:00Z,-5.00,USD,CASH,,A,JM,ACC-1,B,JM,KIN-01
+UC,2026-03-01T10:00:00Z,100.00,USD,TELEPATHY,,A,JM,ACC-1,B,JM,KIN-01
+BC,2026-03-01T10:00:00Z,100.00,US,CASH,,A,JM,ACC-1,B,JM,KIN-01
+BY,2026-03-01T10:00:00Z,100.00,USD,CASH,,A,Jamaica,ACC-1,B,JM,KIN-01
+OK1,2026-03-01T11:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,KIN-01
+FX,2026-03-01T10:00:00Z,100.00,EUR,CASH,,A,JM,ACC-1,B,JM,KIN-01
+JM,2026-03-01T10:00:00Z,1562500.00,JMD,CASH,,A,JM,ACC-1,B,JM,KIN-01
+"
+        ),
+    );
+    let opts = IngestOptions {
+        fx: FxTable::load(&fx, "USD").unwrap(),
+        ..options()
+    };
+    let got = run(&[csv.clone()], &opts);
+    let reasons: Vec<(u64, &str, &str, &str)> = got
+        .quarantine
+        .iter()
+        .map(|q| (q.row, q.reason.as_str(), q.column, q.value.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (2, "missing_required", "txn_id", ""),
+            (3, "bad_timestamp", "timestamp", "2026-13-01T10:00:00Z"),
+            (4, "bad_amount", "amount", "12.3x"),
+            (5, "non_positive_amount", "amount", "-5.00"),
+            (6, "unknown_channel", "channel", "TELEPATHY"),
+            (7, "bad_currency", "currency", "US"),
+            (8, "bad_country", "orig_country", "Jamaica"),
+            (9, "duplicate_txn_id", "txn_id", "OK1"),
+            (10, "no_fx_rate", "currency", "EUR"),
+        ]
+    );
+    assert!(got
+        .quarantine
+        .iter()
+        .all(|q| q.file == csv.display().to_string()));
+    let summary = &got.inputs[0];
+    assert_eq!(summary.rows_read, 11);
+    assert_eq!(
+        summary.rows_accepted + summary.rows_quarantined,
+        summary.rows_read
+    );
+    assert_eq!(got.frame.height(), 2);
+    // J$1,562,500.00 at 0.0064 is exactly US$10,000.00, in micros
+    let base = got
+        .frame
+        .column("base_amount")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .clone();
+    assert_eq!(base.get(1), Some(10_000_000_000));
+    let channel = got.frame.column("channel").unwrap().str().unwrap().clone();
+    assert_eq!(
+        channel.get(0),
+        Some("CASH"),
+        "channel is case-insensitive and upper-cased"
+    );
+}
+
+#[test]
+fn duplicates_across_files_quarantine_the_later_delivery() {
+    let dir = temp_dir("dups");
+    let row = "T1,2026-03-01T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,";
+    let a = write(&dir, "a.csv", &format!("{HEADER}\n{row}\n"));
+    let b = write(&dir, "b.csv", &format!("{HEADER}\n{row}\n"));
+    let got = run(&[a, b.clone()], &options());
+    assert_eq!(got.frame.height(), 1);
+    assert_eq!(got.quarantine.len(), 1);
+    assert_eq!(got.quarantine[0].file, b.display().to_string());
+    assert_eq!(got.quarantine[0].reason.as_str(), "duplicate_txn_id");
+}
+
+#[test]
+fn timestamps_with_offsets_are_converted_to_utc() {
+    let dir = temp_dir("tz");
+    let csv = write(
+        &dir,
+        "tz.csv",
+        &format!(
+            "{HEADER}\nA,2026-03-01 09:22:05-05:00,1,USD,WIRE,X,,,Y,,,\nB,2026-03-01T14:22:05.5Z,1,USD,WIRE,X,,,Y,,,\n"
+        ),
+    );
+    let got = run(&[csv], &options());
+    let ts = got
+        .frame
+        .column("ts")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap();
+    let ts = ts.i64().unwrap();
+    assert_eq!(ts.get(0), Some(1_772_374_925_000_000));
+    assert_eq!(ts.get(1), Some(1_772_374_925_500_000));
+}
+
+#[test]
+fn stopping_errors_name_the_file_and_the_problem() {
+    let dir = temp_dir("errors");
+    let missing = write(
+        &dir,
+        "missing.csv",
+        "txn_id,timestamp,currency,channel\nT1,2026-03-01T10:00:00Z,USD,CASH\n",
+    );
+    let empty = write(&dir, "empty.csv", "");
+    let binary = dir.join("blob.bin");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (missing.clone(), "missing required column `amount`"),
+        (empty.clone(), "the file is empty"),
+        (binary.clone(), "unknown format"),
+        (dir.join("not-there.csv"), "cannot read"),
+    ];
+    for (path, expected) in cases {
+        let err = ingest(std::slice::from_ref(&path), &options(), &mut HashSet::new())
+            .err()
+            .unwrap_or_else(|| panic!("{} should fail", path.display()));
+        let message = err.to_string();
+        assert!(message.contains(expected), "{message}");
+        if !matches!(err, IngestError::NoFiles { .. }) {
+            assert!(message.contains(&path.display().to_string()), "{message}");
+        }
+    }
+}
+
+#[test]
+fn header_only_file_reads_zero_rows() {
+    let dir = temp_dir("header-only");
+    let csv = write(&dir, "h.csv", &format!("{HEADER}\n"));
+    let got = run(&[csv], &options());
+    assert_eq!(got.frame.height(), 0);
+    assert_eq!(got.inputs[0].rows_read, 0);
+}
+
+#[test]
+fn undecodable_bytes_in_a_name_are_replaced_and_counted_not_fatal() {
+    let dir = temp_dir("latin1");
+    let mut bytes = format!("{HEADER}\nT1,2026-03-01T10:00:00Z,5.00,USD,CASH,,Jos").into_bytes();
+    bytes.push(0xE9); // "é" in Latin-1, invalid UTF-8
+    bytes.extend_from_slice(b",JM,ACC-1,B,JM,\n");
+    let path = dir.join("latin1.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let got = run(&[path], &options());
+    assert_eq!(got.frame.height(), 1);
+    assert_eq!(got.inputs[0].rows_with_replaced_bytes, 1);
+    let names = got
+        .frame
+        .column("orig_name")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    assert!(names.get(0).unwrap().starts_with("Jos"));
+}
+
+#[test]
+fn gzip_parquet_and_arrow_ipc_read_like_csv() {
+    let dir = temp_dir("formats");
+    let text = format!("{HEADER}\nT1,2026-03-01T10:00:00Z,10000.00,USD,CASH,,A,JM,ACC-1,B,JM,K\nT2,2026-03-02T10:00:00Z,9999.99,USD,WIRE,ACC-1,B,JM,ACC-2,C,US,\n");
+    let csv = write(&dir, "t.csv", &text);
+    let reference = run(&[csv.clone()], &options()).frame;
+
+    let gz = dir.join("t.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(&mut encoder, text.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+
+    let mut typed = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let parquet = dir.join("t.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .finish(&mut typed)
+        .unwrap();
+    let ipc = dir.join("t.arrow");
+    IpcWriter::new(std::fs::File::create(&ipc).unwrap())
+        .finish(&mut typed)
+        .unwrap();
+
+    for path in [gz, parquet, ipc] {
+        let got = run(std::slice::from_ref(&path), &options());
+        assert!(
+            got.frame.equals_missing(&reference),
+            "{} differs:\n{}\n{}",
+            path.display(),
+            got.frame,
+            reference
+        );
+    }
+}
+
+#[test]
+fn delimiter_can_be_chosen() {
+    let dir = temp_dir("semicolon");
+    let csv = write(
+        &dir,
+        "s.csv",
+        &format!(
+            "{}\nT1;2026-03-01T10:00:00Z;100.00;USD;CASH;;A;JM;ACC-1;B;JM;\n",
+            HEADER.replace(',', ";")
+        ),
+    );
+    let got = run(
+        &[csv],
+        &IngestOptions {
+            delimiter: Some(b';'),
+            ..options()
+        },
+    );
+    assert_eq!(got.frame.height(), 1);
+}
+
+#[test]
+fn ibm_amlworld_profile_maps_the_foreign_layout() {
+    let profile = MappingProfile::load(&amlscreen_root().join("profiles/ibm-amlworld.toml"))
+        .expect("profile");
+    let fx = FxTable::load(&fixture("ingest/ibm-fx.csv"), "USD").expect("fx");
+    let opts = IngestOptions {
+        profile: Some(profile),
+        fx,
+        delimiter: None,
+    };
+    let got = run(&[fixture("ingest/ibm-amlworld-sample.csv")], &opts);
+    let q: Vec<(&str, &str)> = got
+        .quarantine
+        .iter()
+        .map(|q| (q.reason.as_str(), q.value.as_str()))
+        .collect();
+    assert_eq!(q, vec![("unknown_channel", "Telepathy")]);
+    let frame = &got.frame;
+    assert_eq!(frame.height(), 6);
+    let col = |name: &str| frame.column(name).unwrap().str().unwrap().clone();
+    assert_eq!(col("txn_id").get(0), Some("ibm-amlworld-sample-1"));
+    assert_eq!(
+        col("orig_account").get(0),
+        Some("010/8000EBD30"),
+        "bank code keeps its zero padding"
+    );
+    assert_eq!(col("bene_account").get(0), Some("010/8000EBD30"));
+    assert_eq!(col("channel").get(0), Some("INTERNAL"), "Reinvestment");
+    assert_eq!(col("channel").get(1), Some("CASH"));
+    assert_eq!(col("channel").get(2), Some("CARD"), "Credit Card");
+    assert_eq!(col("channel").get(3), Some("CRYPTO"), "Bitcoin");
+    assert_eq!(col("currency").get(3), Some("BTC"));
+    assert_eq!(col("currency").get(4), Some("EUR"));
+    let amount = frame.column("amount").unwrap().i64().unwrap().clone();
+    assert_eq!(amount.get(3), Some(11_000), "0.011 BTC kept exactly");
+    let ts = frame.column("ts").unwrap().cast(&DataType::Int64).unwrap();
+    // 2022/09/01 00:20 read as UTC
+    assert_eq!(ts.i64().unwrap().get(0), Some(1_661_991_600_000_000));
+}
+
+fn amlscreen_root() -> PathBuf {
+    crate::common::root()
+}
+
+#[test]
+fn a_bad_profile_is_rejected_with_file_and_line() {
+    let dir = temp_dir("bad-profile");
+    let p = write(
+        &dir,
+        "p.toml",
+        "name = \"x\"\n[columns]\nammount = \"Amount\"\n",
+    );
+    let err = MappingProfile::load(&p).unwrap_err().to_string();
+    assert!(err.contains("p.toml:3"), "{err}");
+    assert!(err.contains("unknown column `ammount`"), "{err}");
+    let p = write(&dir, "q.toml", "name = \"x\"\ntimestamp_fmt = \"%Y\"\n");
+    let err = MappingProfile::load(&p).unwrap_err().to_string();
+    assert!(
+        err.contains("q.toml:2") && err.contains("timestamp_fmt"),
+        "{err}"
+    );
+}

@@ -1,0 +1,10 @@
+//! The single integration-test binary. Each module covers one part of the pipeline.
+
+mod common;
+
+mod cases;
+mod cli;
+mod goaml;
+mod ingest;
+mod report;
+mod rules;

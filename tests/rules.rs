@@ -1,0 +1,234 @@
+//! Rule packs: the shipped packs' golden edge cases, and bad packs that must be refused clearly.
+
+use crate::common::{root, temp_dir, write};
+use amlscreen::rules::{golden, RuleSet};
+use std::path::PathBuf;
+
+fn shipped() -> RuleSet {
+    RuleSet::load(&[root().join("rules")]).expect("shipped packs load")
+}
+
+#[test]
+fn shipped_packs_load_with_every_kind_and_typology() {
+    let set = shipped();
+    let ids: Vec<&str> = set.packs.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, vec!["cash", "geography", "movement"]);
+    let mut kinds: Vec<&str> = set.rules().map(|r| r.info.kind.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut all = amlscreen::rules::kinds::KIND_NAMES.to_vec();
+    all.sort();
+    assert_eq!(kinds, all, "every kind is used by a shipped rule");
+    for rule in set.rules() {
+        assert!(
+            !rule.info.references.is_empty(),
+            "{} cites guidance",
+            rule.info.rule_id
+        );
+        assert!(
+            !rule.example.is_empty(),
+            "{} has an example",
+            rule.info.rule_id
+        );
+    }
+}
+
+/// The edge cases (9,999.99 against 10,000.00, exactly 7 days against 7 days and a second,
+/// N-1 against N counterparties, K+1 hops, merged windows) live in the packs' golden files.
+#[test]
+fn golden_cases_of_every_shipped_pack_pass() {
+    let set = shipped();
+    let mut total = 0;
+    for pack in &set.packs {
+        let results = golden::run_pack_tests(pack).expect("golden tests run");
+        assert!(!results.is_empty(), "pack {} has golden tests", pack.id);
+        for r in results {
+            total += 1;
+            assert!(
+                r.failures.is_empty(),
+                "{} :: {}:\n{}",
+                pack.id,
+                r.name,
+                r.failures.join("\n")
+            );
+        }
+    }
+    assert!(total >= 20, "only {total} golden cases");
+}
+
+#[test]
+fn a_golden_case_that_expects_the_wrong_thing_fails() {
+    let dir = temp_dir("golden-fails");
+    std::fs::copy(root().join("rules/cash.toml"), dir.join("cash.toml")).unwrap();
+    write(
+        &dir,
+        "cash.tests.toml",
+        &format!(
+            "[[case]]\nname = \"wrong\"\ntransactions = \"\"\"\n{}\nT1,2026-03-02T10:00:00Z,9999.99,USD,CASH,,A,JM,ACC-1,A,JM,K\n\"\"\"\nexpect = [{{ rule = \"cash_threshold\", subject = \"ACC-1\" }}]\n",
+            crate::common::HEADER
+        ),
+    );
+    let set = RuleSet::load(&[dir.join("cash.toml")]).unwrap();
+    let results = golden::run_pack_tests(&set.packs[0]).unwrap();
+    assert_eq!(results.len(), 1);
+    assert!(results[0].failures[0].contains("expected an alert of `cash_threshold` on ACC-1"));
+}
+
+const GOOD_RULE: &str = r#"
+[pack]
+id = "t"
+version = "1"
+description = "test"
+base_currency = "USD"
+
+[lists]
+hot = "hot.toml"
+
+[[rule]]
+id = "r1"
+title = "t"
+typology = "structuring"
+kind = "structuring"
+subject = "beneficiary"
+severity = "high"
+score = 70
+summary = "{count} deposits"
+detects = "d"
+why = "w"
+[rule.filter]
+channels = ["CASH"]
+[rule.params]
+lower = "8000"
+threshold = "10000"
+min_count = 3
+window = "7d"
+"#;
+
+const LIST: &str = "[list]\nid = \"hot\"\ntitle = \"t\"\nsource = \"s\"\nas_of = \"2026-01-01\"\nkind = \"country\"\nvalues = [\"KP\"]\n";
+
+/// Each bad pack: (what to change, expected line, expected words in the message).
+#[test]
+fn bad_packs_are_refused_with_file_line_and_expectation() {
+    let cases: Vec<(&str, String, usize, &str)> = vec![
+        (
+            "unknown kind",
+            GOOD_RULE.replace("kind = \"structuring\"", "kind = \"structurin\""),
+            15,
+            "unknown kind `structurin`; expected one of threshold",
+        ),
+        (
+            "missing parameter",
+            GOOD_RULE.replace("min_count = 3\n", ""),
+            24,
+            "missing field `min_count`",
+        ),
+        (
+            "negative window",
+            GOOD_RULE.replace("window = \"7d\"", "window = \"-7d\""),
+            28,
+            "negative",
+        ),
+        (
+            "list not there",
+            GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"cold.toml\""),
+            9,
+            "list file `cold.toml` is not there",
+        ),
+        (
+            "typo in a field name",
+            GOOD_RULE.replace("[rule.filter]\nchannels", "[rule.filter]\nchanels"),
+            23,
+            "unknown field `chanels`, expected one of",
+        ),
+        (
+            "typo in a rule key",
+            GOOD_RULE.replace("severity = \"high\"", "severty = \"high\""),
+            17,
+            "unknown field `severty`",
+        ),
+        (
+            "unknown typology",
+            GOOD_RULE.replace("typology = \"structuring\"", "typology = \"smurf\""),
+            14,
+            "unknown typology `smurf`",
+        ),
+        (
+            "float money",
+            GOOD_RULE.replace("lower = \"8000\"", "lower = 7999.99"),
+            25,
+            "is a float",
+        ),
+        (
+            "unknown channel",
+            GOOD_RULE.replace("[\"CASH\"]", "[\"CASHH\"]"),
+            23,
+            "unknown channel `CASHH`",
+        ),
+        (
+            "unknown placeholder",
+            GOOD_RULE.replace("{count} deposits", "{cuont} deposits"),
+            19,
+            "unknown placeholder `{cuont}`",
+        ),
+        (
+            "list outside the pack folder",
+            GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"../hot.toml\""),
+            9,
+            "outside the pack's folder",
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (label, text, line, expected) in cases {
+        let dir = temp_dir("bad-pack");
+        write(&dir, "hot.toml", LIST);
+        write(dir.parent().unwrap(), "hot.toml", LIST);
+        let pack = write(&dir, "pack.toml", &text);
+        let Some(err) = RuleSet::load(&[pack.clone()]).err() else {
+            problems.push(format!("{label}: was accepted"));
+            continue;
+        };
+        let err = err.to_string();
+        let location = format!("{}:{line}:", pack.display());
+        if !err.starts_with(&location) || !err.contains(expected) {
+            problems.push(format!(
+                "{label}: expected `{location}` and `{expected}` in `{err}`"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_good_pack_used_above_loads() {
+    let dir = temp_dir("good-pack");
+    write(&dir, "hot.toml", LIST);
+    let pack = write(&dir, "pack.toml", GOOD_RULE);
+    let set = RuleSet::load(&[pack]).expect("loads");
+    assert_eq!(set.rules().count(), 1);
+}
+
+#[test]
+fn explain_documents_a_rule_fully() {
+    let set = shipped();
+    let text = amlscreen::rules::explain(set.rule("structuring").unwrap());
+    for section in [
+        "What it detects",
+        "Why it matters",
+        "Parameters",
+        "band = [8,000.00, 10,000.00)",
+        "Example",
+        "References",
+        "31 U.S.C. 5324",
+    ] {
+        assert!(text.contains(section), "missing {section} in\n{text}");
+    }
+}
+
+#[test]
+fn a_folder_without_packs_is_an_error() {
+    let dir = temp_dir("no-packs");
+    let err = RuleSet::load(&[PathBuf::from(&dir)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no rule packs"), "{err}");
+}
