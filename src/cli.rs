@@ -28,6 +28,29 @@ pub enum Command {
     /// Validate, test, list and explain rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Export confirmed cases for filing.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// `amlscreen export ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write one goAML 5.0.2 STR XML per case (and CTR-style reports when the profile asks).
+    Goaml {
+        /// The `cases.jsonl` of a run.
+        #[arg(long)]
+        cases: PathBuf,
+        /// The FIU's goAML profile (TOML), such as profiles/goaml-example.toml.
+        #[arg(long)]
+        profile: PathBuf,
+        /// Only these cases (repeatable); all cases when absent.
+        #[arg(long = "case")]
+        case_ids: Vec<String>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Flags shared by commands that read transaction files.
@@ -188,6 +211,35 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(EXIT_OK)
         }
         Command::Rules(cmd) => rules_command(cmd),
+        Command::Export(ExportCommand::Goaml {
+            cases,
+            profile,
+            case_ids,
+            out,
+        }) => {
+            let all = amlscreen::report::read_cases_jsonl(&cases)?;
+            let profile = amlscreen::report::load_goaml_profile(&profile)?;
+            let export = amlscreen::report::export_goaml(&all, &profile, &case_ids);
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("{}: cannot create", out.display()))?;
+            for (name, xml) in &export.files {
+                let path = out.join(name);
+                amlscreen::output::write_atomic(&path, xml.as_bytes())
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+            for (case_id, missing) in &export.skipped {
+                eprintln!(
+                    "skipped {case_id}: goAML requires `{missing}`, which the case does not have"
+                );
+            }
+            println!(
+                "wrote {} goAML report(s) to {}; skipped {}",
+                export.files.len(),
+                out.display(),
+                export.skipped.len()
+            );
+            Ok(EXIT_OK)
+        }
     }
 }
 

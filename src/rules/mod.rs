@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod pack;
 pub mod params;
 pub mod plan;
+pub mod sweep;
 
 pub use pack::{NamedList, Pack, Rule};
 
@@ -160,15 +161,33 @@ pub fn run_rules(
         seconds.push((rule.plan.rule_id.clone(), started.elapsed().as_secs_f64()));
         per_rule.push((*rule, episodes));
     }
+    let (alerts, evidence) = episodes_to_alerts(&base, &per_rule, base_currency)
+        .map_err(|e| engine_err("(evidence)", e))?;
+    Ok(RuleOutput {
+        alerts,
+        evidence,
+        seconds_per_rule: seconds,
+    })
+}
+
+type Alerted = (Vec<Alert>, HashMap<String, TxnRecord>);
+
+/// Turns each rule's episodes into alerts (sorted by rule, subject, window start, id), with the
+/// evidence records by transaction id. `base` carries row numbers.
+fn episodes_to_alerts(
+    base: &DataFrame,
+    per_rule: &[(&Rule, Vec<engine::Episode>)],
+    base_currency: &str,
+) -> PolarsResult<Alerted> {
     let mut needed: Vec<u32> = per_rule
         .iter()
         .flat_map(|(_, eps)| eps.iter().flat_map(|e| e.rows.iter().copied()))
         .collect();
     needed.sort_unstable();
     needed.dedup();
-    let evidence_rows = gather(&base, &needed).map_err(|e| engine_err("(evidence)", e))?;
+    let evidence_rows = gather(base, &needed)?;
     let mut alerts = Vec::new();
-    for (rule, episodes) in &per_rule {
+    for (rule, episodes) in per_rule {
         for episode in episodes {
             let mut evidence: Vec<Evidence> = episode
                 .rows
@@ -194,11 +213,7 @@ pub fn run_rules(
         .into_values()
         .map(|e| (e.record.txn_id.clone(), e.record))
         .collect();
-    Ok(RuleOutput {
-        alerts,
-        evidence,
-        seconds_per_rule: seconds,
-    })
+    Ok((alerts, evidence))
 }
 
 fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<HashMap<u32, Evidence>> {

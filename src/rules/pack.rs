@@ -165,6 +165,12 @@ pub fn load_pack(path: &Path) -> Result<Pack, RuleError> {
         file: path.display().to_string(),
         reason: e.to_string(),
     })?;
+    load_pack_text(path, &text)
+}
+
+/// Compiles pack text as if it were the file at `path` (lists resolve beside `path`).
+pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
+    let text = text.to_string();
     let ctx = Ctx { path, text: &text };
     let file: PackFile = toml::from_str(&text).map_err(|e| RuleError::Pack {
         file: path.display().to_string(),

@@ -108,10 +108,13 @@ pub fn run_plan(base: &DataFrame, plan: &RulePlan) -> PolarsResult<Vec<Episode>>
             window,
             conditions,
             combine,
-        } => (
-            windowed::detect(selected()?, window, conditions, *combine)?,
-            vec![stream(&lf, &plan.subject, &plan.filter)?],
-        ),
+        } => {
+            let features = windowed::features(selected()?, window, conditions)?;
+            (
+                windowed::hits(&features, conditions, *combine)?,
+                vec![stream(&lf, &plan.subject, &plan.filter)?],
+            )
+        }
         Detector::FlowThrough {
             inflow_window,
             min_inflow,
@@ -252,32 +255,31 @@ pub fn merge_hits(mut hits: Vec<Hit>) -> Vec<Episode> {
     episodes
 }
 
-/// Adds the rows of each stream that belong to an episode: same subject, inside its window.
-fn attach_evidence(
-    mut episodes: Vec<Episode>,
+type StreamRows = HashMap<String, Vec<(i64, u32)>>;
+
+/// Collects `(ts, row)` per subject from the streams, sorted; only `subjects` when given.
+fn collect_stream_rows(
     streams: Vec<EvidenceStream>,
-) -> PolarsResult<Vec<Episode>> {
-    if episodes.is_empty() || streams.is_empty() {
-        for e in &mut episodes {
-            e.rows.sort_unstable();
-            e.rows.dedup();
+    subjects: Option<Vec<&str>>,
+) -> PolarsResult<StreamRows> {
+    let wanted = match subjects {
+        Some(list) => {
+            Some(DataFrame::new(list.len(), vec![Column::new(SUBJECT.into(), list)])?.lazy())
         }
-        return Ok(episodes);
-    }
-    let mut subjects: Vec<&str> = episodes.iter().map(|e| e.subject.as_str()).collect();
-    subjects.dedup();
-    let wanted =
-        DataFrame::new(subjects.len(), vec![Column::new(SUBJECT.into(), subjects)])?.lazy();
-    let mut by_subject: HashMap<String, Vec<(i64, u32)>> = HashMap::new();
+        None => None,
+    };
+    let mut by_subject: StreamRows = HashMap::new();
     for s in streams {
-        let rows = s
-            .frame
-            .join(
-                wanted.clone(),
+        let frame = match &wanted {
+            Some(w) => s.frame.join(
+                w.clone(),
                 [col(SUBJECT)],
                 [col(SUBJECT)],
                 JoinArgs::new(JoinType::Semi),
-            )
+            ),
+            None => s.frame,
+        };
+        let rows = frame
             .select([
                 col(SUBJECT),
                 col(TS).cast(DataType::Int64),
@@ -296,9 +298,15 @@ fn attach_evidence(
     }
     for list in by_subject.values_mut() {
         list.sort_unstable();
+        list.dedup();
     }
+    Ok(by_subject)
+}
+
+/// Adds the stream rows that belong to each episode: same subject, inside its window.
+fn attach(mut episodes: Vec<Episode>, rows: &StreamRows) -> Vec<Episode> {
     for e in &mut episodes {
-        if let Some(list) = by_subject.get(&e.subject) {
+        if let Some(list) = rows.get(&e.subject) {
             let from = list.partition_point(|(t, _)| *t < e.start);
             let to = list.partition_point(|(t, _)| *t <= e.end);
             e.rows.extend(list[from..to].iter().map(|(_, r)| *r));
@@ -306,5 +314,54 @@ fn attach_evidence(
         e.rows.sort_unstable();
         e.rows.dedup();
     }
-    Ok(episodes)
+    episodes
+}
+
+fn attach_evidence(
+    episodes: Vec<Episode>,
+    streams: Vec<EvidenceStream>,
+) -> PolarsResult<Vec<Episode>> {
+    if episodes.is_empty() || streams.is_empty() {
+        return Ok(attach(episodes, &HashMap::new()));
+    }
+    let mut subjects: Vec<&str> = episodes.iter().map(|e| e.subject.as_str()).collect();
+    subjects.dedup();
+    let rows = collect_stream_rows(streams, Some(subjects))?;
+    Ok(attach(episodes, &rows))
+}
+
+/// A windowed plan's measures and evidence, computed once so that many threshold settings can
+/// be evaluated without recomputing the windows (threshold sweeps).
+pub struct PreparedWindowed {
+    features: DataFrame,
+    rows: StreamRows,
+}
+
+/// Prepares a windowed plan for [`windowed_episodes`]; `None` for other detectors.
+pub fn prepare_windowed(
+    base: &DataFrame,
+    plan: &RulePlan,
+) -> PolarsResult<Option<PreparedWindowed>> {
+    let Detector::Windowed {
+        window, conditions, ..
+    } = &plan.detector
+    else {
+        return Ok(None);
+    };
+    let lf = base.clone().lazy();
+    let selected = with_subject(lf.clone().filter(filter_expr(&plan.filter)), &plan.subject)?;
+    let features = windowed::features(selected, window, conditions)?;
+    let rows = collect_stream_rows(vec![stream(&lf, &plan.subject, &plan.filter)?], None)?;
+    Ok(Some(PreparedWindowed { features, rows }))
+}
+
+/// The episodes of a prepared windowed plan under the given thresholds: the same episodes as
+/// [`run_plan`] gives for a plan with these conditions.
+pub fn windowed_episodes(
+    prepared: &PreparedWindowed,
+    conditions: &[crate::rules::plan::Condition],
+    combine: crate::rules::plan::Combine,
+) -> PolarsResult<Vec<Episode>> {
+    let hits = windowed::hits(&prepared.features, conditions, combine)?;
+    Ok(attach(merge_hits(hits), &prepared.rows))
 }

@@ -49,14 +49,14 @@ fn condition_expr(c: &Condition) -> Expr {
     }
 }
 
-/// Runs a windowed detector over a frame with `subject`, `ts`, `base_amount` and the fields the
-/// measures name. Returns one hit per window that meets the conditions.
-pub fn detect(
+/// Computes, for every window, the measures the conditions name (plus `win_start`/`win_end`),
+/// before any threshold is applied. The input has `subject`, `ts`, `base_amount` and the fields
+/// the measures name. Sweeps reuse this frame for every threshold setting.
+pub fn features(
     lf: LazyFrame,
     window: &Window,
     conditions: &[Condition],
-    combine: Combine,
-) -> PolarsResult<Vec<Hit>> {
+) -> PolarsResult<DataFrame> {
     let aggs = aggregations(conditions);
     let grouped = match window {
         Window::Trailing(length) => lf
@@ -82,6 +82,20 @@ pub fn detect(
             .group_by([col(SUBJECT), col("business_day")])
             .agg(aggs),
     };
+    grouped
+        .with_columns([
+            col("win_start").cast(DataType::Int64),
+            col("win_end").cast(DataType::Int64),
+        ])
+        .collect()
+}
+
+/// The windows of a features frame that meet the conditions.
+pub fn hits(
+    features: &DataFrame,
+    conditions: &[Condition],
+    combine: Combine,
+) -> PolarsResult<Vec<Hit>> {
     let condition = conditions
         .iter()
         .map(condition_expr)
@@ -90,13 +104,11 @@ pub fn detect(
             Combine::Any => a.or(b),
         })
         .unwrap_or_else(|| lit(true));
-    let hits = grouped
+    let selected = features
+        .clone()
+        .lazy()
         .filter(condition)
-        .select([
-            col(SUBJECT),
-            col("win_start").cast(DataType::Int64),
-            col("win_end").cast(DataType::Int64),
-        ])
+        .select([col(SUBJECT), col("win_start"), col("win_end")])
         .collect()?;
-    super::hits_from_frame(&hits, None)
+    super::hits_from_frame(&selected, None)
 }
