@@ -172,3 +172,29 @@ fn csv_options(delimiter: u8) -> CsvReadOptions {
                 .with_truncate_ragged_lines(true)
         })
 }
+
+/// The speed floor for benchmarks: a plain Polars read of the file (types inferred, nothing
+/// validated or computed). Returns the number of rows.
+pub fn plain_read(path: &Path) -> Result<usize, IngestError> {
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| unreadable(path, &e.to_string()))?;
+    let polars_err = |e: PolarsError| unreadable(path, &e.to_string());
+    let frame = match detect_format(path, &head)? {
+        InputFormat::Parquet => {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            ParquetReader::new(file).finish().map_err(polars_err)?
+        }
+        InputFormat::ArrowIpc => {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            IpcReader::new(file).finish().map_err(polars_err)?
+        }
+        _ => CsvReadOptions::default()
+            .with_has_header(true)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(polars_err)?,
+    };
+    Ok(frame.height())
+}

@@ -3,7 +3,7 @@
 
 mod parquet;
 
-pub use parquet::alerts_parquet;
+pub use parquet::{alerts_parquet, transactions_parquet};
 
 use crate::model::Alert;
 use std::io::Write;

@@ -47,3 +47,37 @@ pub fn alerts_parquet(alerts: &[Alert]) -> PolarsResult<Vec<u8>> {
     ParquetWriter::new(&mut bytes).finish(&mut frame)?;
     Ok(bytes)
 }
+
+/// Encodes generated transactions as Parquet in the canonical input layout: `timestamp` as a
+/// UTC datetime, `amount` as an exact decimal string, everything else as text. Broken rows of
+/// a generated set (`raw_rows`) are CSV-only and not written here.
+pub fn transactions_parquet(cols: &crate::synth::TxnColumns) -> PolarsResult<Vec<u8>> {
+    let n = cols.len();
+    let views: Vec<crate::synth::TxnView<'_>> = (0..n).map(|i| cols.view(i)).collect();
+    let text = |name: &str, f: &dyn Fn(&crate::synth::TxnView<'_>) -> String| -> Column {
+        Column::new(name.into(), views.iter().map(f).collect::<Vec<String>>())
+    };
+    let timestamp = Column::new(
+        "timestamp".into(),
+        views.iter().map(|v| v.timestamp).collect::<Vec<i64>>(),
+    )
+    .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?;
+    let columns = vec![
+        text("txn_id", &|v| v.txn_id()),
+        timestamp,
+        text("amount", &|v| crate::model::format_money(v.amount)),
+        text("currency", &|v| v.currency.to_string()),
+        text("channel", &|v| v.channel.as_str().to_string()),
+        text("orig_account", &|v| v.orig_account.to_string()),
+        text("orig_name", &|v| v.orig_name.to_string()),
+        text("orig_country", &|v| v.orig_country.to_string()),
+        text("bene_account", &|v| v.bene_account.to_string()),
+        text("bene_name", &|v| v.bene_name.to_string()),
+        text("bene_country", &|v| v.bene_country.to_string()),
+        text("branch", &|v| v.branch.to_string()),
+    ];
+    let mut frame = DataFrame::new(n, columns)?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut frame)?;
+    Ok(bytes)
+}

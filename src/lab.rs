@@ -1,0 +1,260 @@
+//! The typology lab's commands: `generate`, `backtest` (with threshold sweeps) and `demo`.
+//! The generator and scoring live in `synth`; this module connects them to ingest and rules.
+
+use crate::ingest::{self, FxTable, IngestOptions};
+use crate::model::Typology;
+use crate::output::{write_atomic, write_atomic_with};
+use crate::pipeline::{RunConfig, RunError};
+use crate::rules::sweep::{parse_axis, run_sweep};
+use crate::rules::{run_rules, RuleSet};
+use crate::synth::{self, GeneratorConfig, SweepResult, SyntheticData};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Output format of `generate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    Csv,
+    Parquet,
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> RunError {
+    RunError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Listed names to plant sanctions variants from: the primary names of the lists' entries,
+/// in list order, at most `limit`.
+pub fn watchlist_names(paths: &[PathBuf], limit: usize) -> Result<Vec<String>, RunError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let set =
+        crate::watchlist::load_watchlists(paths).map_err(|e| RunError::Other(e.to_string()))?;
+    Ok(set
+        .entries()
+        .iter()
+        .map(|e| e.primary_name().to_string())
+        .filter(|n| !n.is_empty())
+        .take(limit)
+        .collect())
+}
+
+/// Generates a data set and writes `transactions.csv` (or `.parquet`), `labels.csv` and
+/// `fx.csv` into `out`. Returns the data and the transactions file.
+pub fn generate_to(
+    config: &GeneratorConfig,
+    format: DataFormat,
+    out: &Path,
+) -> Result<(SyntheticData, PathBuf), RunError> {
+    let data = synth::generate(config).map_err(|e| RunError::Other(e.to_string()))?;
+    std::fs::create_dir_all(out).map_err(|e| write_err(out, e))?;
+    let transactions = match format {
+        DataFormat::Csv => {
+            let path = out.join("transactions.csv");
+            write_atomic_with(&path, |w| {
+                synth::write_transactions_csv(w, &data.transactions).map_err(std::io::Error::other)
+            })
+            .map_err(|e| write_err(&path, e))?;
+            path
+        }
+        DataFormat::Parquet => {
+            let path = out.join("transactions.parquet");
+            let bytes = crate::output::transactions_parquet(&data.transactions)
+                .map_err(|e| write_err(&path, e))?;
+            write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+            path
+        }
+    };
+    let path = out.join("labels.csv");
+    write_atomic_with(&path, |w| {
+        synth::write_labels_csv(w, &data.labels).map_err(std::io::Error::other)
+    })
+    .map_err(|e| write_err(&path, e))?;
+    let path = out.join("fx.csv");
+    write_atomic_with(&path, |w| {
+        synth::write_fx_csv(w, &data.fx_rates).map_err(std::io::Error::other)
+    })
+    .map_err(|e| write_err(&path, e))?;
+    Ok((data, transactions))
+}
+
+/// What `backtest` needs.
+#[derive(Debug, Clone)]
+pub struct BacktestConfig {
+    pub inputs: Vec<PathBuf>,
+    pub labels: PathBuf,
+    pub rules: Vec<PathBuf>,
+    pub fx: Option<PathBuf>,
+    /// Sanctions lists; planted sanctions instances are only found with them.
+    pub watchlists: Vec<PathBuf>,
+    pub out: PathBuf,
+    /// `rule.param=values`, all of one rule.
+    pub sweeps: Vec<String>,
+    /// Accounts in the population (for alerts per 1,000 accounts); counted from the data
+    /// when absent.
+    pub accounts: Option<u64>,
+}
+
+/// The result of a backtest: the terminal table, and where the files went.
+pub struct BacktestOutcome {
+    pub table: String,
+    pub report: synth::BacktestReport,
+    pub sweep: Option<SweepResult>,
+}
+
+/// Runs the packs over labelled data and scores them; with sweeps, evaluates the grid in one
+/// pass. Writes `backtest.json`, `backtest.html` and, with sweeps, `sweep.csv` into `out`.
+pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
+    let rule_set = RuleSet::load(&config.rules)?;
+    let base = rule_set.base_currency();
+    let fx = match &config.fx {
+        Some(p) => FxTable::load(p, &base)?,
+        None => FxTable::base_only(&base),
+    };
+    let options = IngestOptions {
+        profile: None,
+        fx,
+        delimiter: None,
+    };
+    let ingested = ingest::ingest(&config.inputs, &options, &mut HashSet::new())?;
+    let labels =
+        synth::read_labels_csv(&config.labels).map_err(|e| RunError::Other(e.to_string()))?;
+    let accounts = match config.accounts {
+        Some(n) => n,
+        None => count_accounts(&ingested.frame)?,
+    };
+    let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
+    let mut alerts = run_rules(&ingested.frame, &rules, &base)?.alerts;
+    if !config.watchlists.is_empty() {
+        let set = crate::watchlist::load_watchlists(&config.watchlists)
+            .map_err(|e| RunError::Other(e.to_string()))?;
+        let screener = crate::watchlist::Screener::new(&set);
+        let (hits, _) = crate::screening::screen_frame(
+            &ingested.frame,
+            &screener,
+            crate::watchlist::DEFAULT_THRESHOLD,
+            &base,
+        )
+        .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
+        alerts.extend(hits);
+    }
+    let report = synth::score_backtest(&alerts, &labels, accounts);
+    let sweep = if config.sweeps.is_empty() {
+        None
+    } else {
+        let axes = config
+            .sweeps
+            .iter()
+            .map(|s| parse_axis(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(RunError::Other)?;
+        let typology = rule_set.rule(&axes[0].rule_id).map(|r| r.plan.typology);
+        let settings = run_sweep(&ingested.frame, &rule_set, &axes, &base)?;
+        Some(SweepResult {
+            parameters: axes
+                .iter()
+                .map(|a| format!("{}.{}", a.rule_id, a.param))
+                .collect(),
+            points: settings
+                .into_iter()
+                .map(|s| {
+                    let setting = s
+                        .setting
+                        .into_iter()
+                        .map(|(p, v)| (format!("{}.{p}", axes[0].rule_id), v))
+                        .collect();
+                    synth::sweep_point(setting, &s.alerts, &labels, typology)
+                })
+                .collect(),
+        })
+    };
+    std::fs::create_dir_all(&config.out).map_err(|e| write_err(&config.out, e))?;
+    let path = config.out.join("backtest.json");
+    let json = serde_json::to_vec_pretty(&report).map_err(|e| write_err(&path, e))?;
+    write_atomic(&path, &json).map_err(|e| write_err(&path, e))?;
+    let path = config.out.join("backtest.html");
+    write_atomic(
+        &path,
+        synth::render_html(&report, sweep.as_ref()).as_bytes(),
+    )
+    .map_err(|e| write_err(&path, e))?;
+    if let Some(s) = &sweep {
+        let path = config.out.join("sweep.csv");
+        write_atomic_with(&path, |w| {
+            synth::write_sweep_csv(w, s).map_err(std::io::Error::other)
+        })
+        .map_err(|e| write_err(&path, e))?;
+    }
+    Ok(BacktestOutcome {
+        table: synth::render_table(&report),
+        report,
+        sweep,
+    })
+}
+
+fn count_accounts(frame: &polars::prelude::DataFrame) -> Result<u64, RunError> {
+    let err = |e: polars::prelude::PolarsError| RunError::Other(e.to_string());
+    let mut accounts: HashSet<&str> = HashSet::new();
+    for column in ["orig_account", "bene_account"] {
+        let ca = frame.column(column).and_then(|c| c.str()).map_err(err)?;
+        accounts.extend(ca.iter().flatten().filter(|a| !a.is_empty()));
+    }
+    Ok(accounts.len() as u64)
+}
+
+/// `demo TYPOLOGY`: a small data set with one planted instance among normal activity, run
+/// through the whole pipeline, plus a narrated walk-through. Returns the walk-through.
+pub fn demo(typology: Typology, out: &Path, rules: &[PathBuf]) -> Result<String, RunError> {
+    let config = synth::demo_config(typology);
+    let data_dir = out.join("data");
+    let (data, transactions) = generate_to(&config, DataFormat::Csv, &data_dir)?;
+    let mut watchlists = Vec::new();
+    if typology == Typology::Sanctions {
+        let path = data_dir.join("watchlist.csv");
+        let mut text = String::from("name,id,list,type\n");
+        for (i, name) in synth::SAMPLE_WATCHLIST_NAMES.iter().enumerate() {
+            text.push_str(&format!(
+                "\"{}\",DEMO-{},demo-list,individual\n",
+                name.replace('"', "\"\""),
+                i + 1
+            ));
+        }
+        write_atomic(&path, text.as_bytes()).map_err(|e| write_err(&path, e))?;
+        watchlists.push(path);
+    }
+    let run = RunConfig {
+        inputs: vec![transactions],
+        rules: rules.to_vec(),
+        watchlists,
+        profile: None,
+        fx: Some(data_dir.join("fx.csv")),
+        base_currency: None,
+        delimiter: None,
+        out_dir: out.join("report"),
+        sanctions_threshold: None,
+        state: None,
+        progress: false,
+    };
+    let summary = crate::pipeline::run(&run)?;
+    let mut walkthrough = synth::demo_walkthrough(typology, &data);
+    let caught: Vec<String> = summary
+        .manifest
+        .alerts_per_typology
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(t, n)| format!("{t} ({n})"))
+        .collect();
+    walkthrough.push_str(&format!(
+        "\nWhat amlscreen found\n--------------------\n{} alerts in {} cases; alerts by typology: {}.\nOpen {} to see the case, its timeline and the rule that caught it.\n",
+        summary.manifest.alerts_total,
+        summary.manifest.cases_total,
+        if caught.is_empty() { "none".to_string() } else { caught.join(", ") },
+        out.join("report/report.html").display()
+    ));
+    let path = out.join("walkthrough.txt");
+    write_atomic(&path, walkthrough.as_bytes()).map_err(|e| write_err(&path, e))?;
+    Ok(walkthrough)
+}

@@ -1,0 +1,233 @@
+//! Small single-typology data sets and plain-language walk-throughs for trainers.
+
+use super::{GeneratorConfig, SyntheticData};
+use crate::model::{format_money_grouped, format_timestamp, Channel, Typology};
+use chrono::NaiveDate;
+use std::fmt::Write as _;
+
+/// Fictitious listed names used by the sanctions demo (a screening run must load the same names).
+pub const SAMPLE_WATCHLIST_NAMES: &[&str] = &[
+    "DMITRI OLEGOVICH VOLKANOV",
+    "FARHAN KARIM ZADEHRI",
+    "MARISOL BEATRIZ QUENTARO",
+];
+
+/// Days a demo needs for a typology.
+fn demo_days(typology: Typology) -> u32 {
+    match typology {
+        Typology::DormantReactivation => 120,
+        Typology::VelocitySpike => 84,
+        _ => 30,
+    }
+}
+
+/// A small configuration (200 accounts) with exactly one planted instance of `typology`.
+pub fn demo_config(typology: Typology) -> GeneratorConfig {
+    GeneratorConfig {
+        accounts: 200,
+        days: demo_days(typology),
+        seed: 20_260_101 + typology as u64,
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+        typologies: vec![typology],
+        watchlist_names: if typology == Typology::Sanctions {
+            SAMPLE_WATCHLIST_NAMES
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        home_country: "JM".to_string(),
+        bad_rows: 0,
+        instances_per_typology: Some(1),
+    }
+}
+
+/// The shipped rule's default definition, why the instance meets it, and what else may fire.
+fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) {
+    match typology {
+        Typology::CashThreshold => (
+            "cash_threshold: one CASH transaction of 10,000 or more; the subject is the account (the beneficiary of a deposit, the originator of a withdrawal).",
+            "A single cash transaction reached the reporting threshold. On its own this is not suspicious - it is a reporting duty - but it shows how the threshold report is triggered.",
+            "Usually nothing else.",
+        ),
+        Typology::CashAggregation => (
+            "cash_aggregation: CASH of 10,000 or more in one UTC calendar day, from at least two transactions each under 10,000.",
+            "No single deposit reached 10,000, but the day's total did. Banks aggregate same-day cash so that splitting a deposit at the counter does not avoid the report.",
+            "Nothing else by design: every deposit stays below 8,000, so it is not structuring.",
+        ),
+        Typology::Structuring => (
+            "structuring: at least 3 CASH deposits, each between 8,000 and 9,999.99, within a trailing 7 days.",
+            "Each deposit stays just under the 10,000 threshold, on different days and often at different branches - the classic pattern of someone avoiding the threshold report.",
+            "velocity_spike, about half the time: when the account has 63 days of quieter history, the deposits (24,000 or more in a week) are a spike too.",
+        ),
+        Typology::Smurfing => (
+            "smurfing: at least 5 different depositor names (not the account holder) making CASH deposits under 10,000 into one account within 3 days.",
+            "Several different people, none of them the holder, feed cash into one account in a short time - a sign of a collection account using 'smurfs'.",
+            "Nothing else by design: no day reaches 10,000 and every deposit is small.",
+        ),
+        Typology::BulkCash => (
+            "bulk_cash: CASH deposits totalling 10,000 or more within 1 day, then at least 50% of that sent abroad by WIRE from the same account within 10 days.",
+            "Cash is placed into the bank and soon wired to another country: placement followed by layering.",
+            "cash_threshold (one deposit of 10,000 or more) or cash_aggregation (several smaller deposits the same day).",
+        ),
+        Typology::RapidMovement => (
+            "rapid_movement: an incoming WIRE of 10,000 or more, then outgoing WIRE, ACH or MOBILE payments from the account totalling at least 80% of it within 48 hours.",
+            "Money arrives and leaves almost at once: the account acts as a pass-through (a 'mule' or layering account).",
+            "velocity_spike, about one time in ten (in and out together come close to 20,000).",
+        ),
+        Typology::FanIn => (
+            "fan_in: at least 8 different originator accounts paying one account by WIRE, MOBILE or INTERNAL within 5 days (card and ACH payments do not count, so shops and payroll stay quiet).",
+            "Many unrelated senders pay one person in a few days: a collection account, for example for scam proceeds.",
+            "Nothing else by design (the total stays under 15,000).",
+        ),
+        Typology::FanOut => (
+            "fan_out: at least 8 different beneficiary accounts paid by WIRE, MOBILE or INTERNAL within 3 days.",
+            "One account spreads money to many recipients in a short time: distribution to mules or layering.",
+            "Nothing else by design (the total stays under 14,000).",
+        ),
+        Typology::Cycle => (
+            "cycle: WIRE transfers of 5,000 or more forming a loop back to the first originator in 2 to 4 hops within 10 days, each hop 80-100% of the previous one.",
+            "The money goes round and comes back, slightly reduced by 'fees': round-tripping that makes funds look like trade or investment income.",
+            "Nothing else by design.",
+        ),
+        Typology::HighRiskGeography => (
+            "high_risk_geography: a counterparty in a FATF call-for-action country (KP, IR, MM) for any amount of 1,000 or more, or in an increased-monitoring country (HT, SY, YE, VE, LB, KE...) for 10,000 or more.",
+            "Payments with jurisdictions that FATF lists for strategic deficiencies need enhanced due diligence.",
+            "Nothing else by design.",
+        ),
+        Typology::RoundAmounts => (
+            "round_amounts: at least 3 outgoing WIRE, CHEQUE or CASH transactions of 5,000 or more that are exact multiples of 1,000, within 14 days.",
+            "Genuine business payments are rarely exact thousands; repeated round sums suggest invented transactions or loan-back schemes.",
+            "Nothing else by design: the payments are spread out, so no week reaches the velocity rule's 20,000.",
+        ),
+        Typology::DormantReactivation => (
+            "dormant_reactivation: an account with no activity at all for 90 days or more, then a transaction of 10,000 or more.",
+            "A forgotten account suddenly receives a large sum: a sign of account takeover or of an account bought for laundering.",
+            "Nothing else by design: the sum stays under the velocity rule's 20,000.",
+        ),
+        Typology::VelocitySpike => (
+            "velocity_spike: incoming plus outgoing volume over 7 days of at least 5 times the account's average weekly volume over the preceding 56 days, and at least 20,000; the account needs 63 days of history.",
+            "An ordinary salaried customer suddenly moves far more money than usual, in and straight out again.",
+            "Nothing else by design: no payment reaches 10,000 except an incoming cheque.",
+        ),
+        Typology::Sanctions => (
+            "sanctions: a transaction whose originator or beneficiary name is a variant of a listed name (typo, reordering, dropped middle name).",
+            "Sanctioned parties rarely appear with their exact listed spelling; fuzzy name screening has to catch variants.",
+            "Nothing else by design (the counterparty country is not on a FATF list).",
+        ),
+    }
+}
+
+/// Describes one row in a sentence.
+fn describe_row(data: &SyntheticData, position: usize) -> String {
+    let v = data.transactions.view(position);
+    let amount = format!("{} {}", format_money_grouped(v.amount), v.currency);
+    let when = format_timestamp(v.timestamp)
+        .replace('T', " ")
+        .replace('Z', " UTC");
+    let body = if v.channel == Channel::Cash && v.orig_account.is_empty() {
+        format!(
+            "cash deposit of {amount} into {} ({}) by {} at branch {}",
+            v.bene_account, v.bene_name, v.orig_name, v.branch
+        )
+    } else if v.channel == Channel::Cash {
+        format!(
+            "cash withdrawal of {amount} from {} ({}) at branch {}",
+            v.orig_account, v.orig_name, v.branch
+        )
+    } else {
+        format!(
+            "{} of {amount} from {} ({}, {}) to {} ({}, {})",
+            v.channel,
+            v.orig_name,
+            v.orig_account,
+            v.orig_country,
+            v.bene_name,
+            v.bene_account,
+            v.bene_country
+        )
+    };
+    format!("{when}  {}  {body}", v.txn_id())
+}
+
+/// A plain-language walk-through of what was planted for `typology` in `data`: the accounts,
+/// every planted transaction with amount and date, the rule that should catch it and why.
+pub fn demo_walkthrough(typology: Typology, data: &SyntheticData) -> String {
+    let mut out = String::new();
+    let title = format!("Walk-through: {} ({})", typology.label(), typology.as_str());
+    let _ = writeln!(out, "{title}\n{}\n", "=".repeat(title.len()));
+    let cols = &data.transactions;
+    let _ = writeln!(
+        out,
+        "The data set holds {} transactions of {} customer accounts. Almost all of it is ordinary activity: salaries, card spending, ATM cash, transfers between friends, shop takings and import payments.",
+        cols.len(),
+        data.accounts_total
+    );
+    let instances: Vec<(usize, &super::Label)> = data
+        .labels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.typology == typology)
+        .collect();
+    if instances.is_empty() {
+        let _ = writeln!(out, "\nNothing of this typology was planted.");
+        for note in &data.notes {
+            let _ = writeln!(out, "Note: {note}");
+        }
+        return out;
+    }
+    let (rule, why, also) = rule_story(typology);
+    for (index, label) in instances {
+        let subject_name = label
+            .txn_ids
+            .iter()
+            .filter_map(|t| cols.position_of(t))
+            .map(|p| cols.view(p))
+            .find_map(|v| {
+                if v.orig_account == label.subject_account {
+                    Some(v.orig_name.to_string())
+                } else if v.bene_account == label.subject_account {
+                    Some(v.bene_name.to_string())
+                } else {
+                    None
+                }
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "\nPlanted instance {}", label.instance_id);
+        let _ = writeln!(
+            out,
+            "  In short: {}.",
+            data.label_notes
+                .get(index)
+                .map(String::as_str)
+                .unwrap_or("")
+        );
+        let _ = writeln!(
+            out,
+            "  Subject account: {} ({subject_name})",
+            label.subject_account
+        );
+        if label.accounts.len() > 1 {
+            let _ = writeln!(
+                out,
+                "  Other accounts involved: {}",
+                label.accounts[1..].join(", ")
+            );
+        }
+        let _ = writeln!(out, "  The planted transactions, in time order:");
+        for t in &label.txn_ids {
+            if let Some(p) = cols.position_of(t) {
+                let _ = writeln!(out, "    {}", describe_row(data, p));
+            }
+        }
+    }
+    let _ = writeln!(out, "\nWhich rule should catch it\n  {rule}");
+    let _ = writeln!(out, "\nWhy it matters\n  {why}");
+    let _ = writeln!(out, "\nWhat else may fire on the same account\n  {also}");
+    let _ = writeln!(
+        out,
+        "\nFor the trainer\n  Run the screening on this file, open the alert on the subject account and compare its evidence with the transactions above. Then look for the ordinary customers who did NOT alert: the rule's thresholds are what separates them."
+    );
+    out
+}

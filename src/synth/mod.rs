@@ -1,0 +1,254 @@
+//! The typology lab: a deterministic synthetic-data generator with planted, labelled instances
+//! of every typology, and backtest scoring of alerts against those labels.
+//!
+//! [`generate`] builds a realistic legitimate population (salaries, card spending, ATM cash,
+//! transfers between friends, remittances, retail cash deposits, payroll, import wires), plants
+//! instances of the requested typologies inside the shipped rules' definitions, and returns the
+//! transactions as a struct-of-vectors batch ([`TxnColumns`]) with ground-truth [`Label`]s.
+//! The same configuration always gives byte-identical files.
+
+mod background;
+pub mod backtest;
+mod backtest_render;
+mod bad_rows;
+mod columns;
+mod csv_out;
+pub mod demo;
+mod fx;
+mod generator;
+mod labels;
+mod name_tables;
+pub mod names;
+mod plant;
+mod plant_cash;
+mod plant_flows;
+mod plant_other;
+mod population;
+mod rng;
+
+pub use backtest::{
+    score_backtest, sweep_point, write_sweep_csv, BacktestReport, BacktestRow, SweepPoint,
+    SweepResult,
+};
+pub use backtest_render::{render_html, render_table};
+pub use columns::{
+    txn_id_text, BadRowReason, PartySyms, RawRow, Sym, SymbolTable, TxnColumns, TxnView,
+    CANONICAL_HEADER,
+};
+pub use csv_out::write_transactions_csv;
+pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
+pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
+pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
+pub use plant::{DORMANT_MIN_DAYS, VELOCITY_MIN_DAYS};
+pub use rng::{exp_portable, Rng};
+
+use crate::model::Typology;
+use chrono::NaiveDate;
+use generator::Gen;
+use plant::{PlantContext, Planted};
+
+/// Smallest population the generator accepts.
+pub const MIN_ACCOUNTS: usize = 50;
+/// Shortest period the generator accepts (the round-amounts instance spans 14 days).
+pub const MIN_DAYS: u32 = 15;
+/// Longest period the generator accepts.
+pub const MAX_DAYS: u32 = 3_660;
+
+/// Errors from generation, writing and reading.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// The configuration cannot be generated.
+    #[error("invalid generator configuration: {0}")]
+    Config(String),
+    /// Writing or reading CSV failed.
+    #[error("CSV error: {0}")]
+    Csv(#[from] csv::Error),
+    /// A file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing output failed.
+    #[error("write error: {0}")]
+    Write(#[from] std::io::Error),
+    /// A labels file is malformed.
+    #[error("labels line {line}: {message}")]
+    Labels {
+        /// 1-based line number (the header is line 1).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratorConfig {
+    /// Customer accounts of the bank (planted subjects included).
+    pub accounts: usize,
+    /// Days of activity.
+    pub days: u32,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// First day (UTC).
+    pub start: NaiveDate,
+    /// Typologies to plant.
+    pub typologies: Vec<Typology>,
+    /// Listed names to make sanctions variants from (sanctions are skipped when empty).
+    pub watchlist_names: Vec<String>,
+    /// ISO 3166 alpha-2 code of the bank's country.
+    pub home_country: String,
+    /// Deliberately broken rows to append.
+    pub bad_rows: usize,
+    /// Instances per typology; `None` means one per 1,000 accounts, at least one.
+    pub instances_per_typology: Option<usize>,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            accounts: 1_000,
+            days: 90,
+            seed: 42,
+            start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            typologies: Typology::ALL.to_vec(),
+            watchlist_names: Vec::new(),
+            home_country: "JM".to_string(),
+            bad_rows: 0,
+            instances_per_typology: None,
+        }
+    }
+}
+
+/// Everything [`generate`] produces.
+#[derive(Debug, Clone)]
+pub struct SyntheticData {
+    /// Transactions sorted by timestamp then id, broken rows in `raw_rows`.
+    pub transactions: TxnColumns,
+    /// One label per planted instance, by typology then ordinal.
+    pub labels: Vec<Label>,
+    /// For each label (same index), the parameters used, in one sentence.
+    pub label_notes: Vec<String>,
+    /// Exchange rates for `fx.csv`.
+    pub fx_rates: Vec<FxRate>,
+    /// Customer accounts (the denominator of per-1,000-account figures).
+    pub accounts_total: u64,
+    /// What was skipped and why.
+    pub notes: Vec<String>,
+}
+
+fn validate(cfg: &GeneratorConfig) -> Result<(), SynthError> {
+    let bad = |m: String| Err(SynthError::Config(m));
+    if cfg.accounts < MIN_ACCOUNTS {
+        return bad(format!(
+            "accounts must be at least {MIN_ACCOUNTS} (got {})",
+            cfg.accounts
+        ));
+    }
+    if !(MIN_DAYS..=MAX_DAYS).contains(&cfg.days) {
+        return bad(format!(
+            "days must be between {MIN_DAYS} and {MAX_DAYS} (got {})",
+            cfg.days
+        ));
+    }
+    let cc = cfg.home_country.as_bytes();
+    if cc.len() != 2 || !cc.iter().all(u8::is_ascii_uppercase) {
+        return bad(format!(
+            "home_country must be two upper-case letters (got `{}`)",
+            cfg.home_country
+        ));
+    }
+    Ok(())
+}
+
+/// Generates a synthetic data set. Same configuration, same output, byte for byte.
+pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
+    validate(cfg)?;
+    let mut notes = Vec::new();
+    let items = plant::plan(cfg, &mut notes);
+    if items.len() * 2 > cfg.accounts {
+        return Err(SynthError::Config(format!(
+            "{} planted instances need at least {} accounts (got {})",
+            items.len(),
+            items.len() * 2,
+            cfg.accounts
+        )));
+    }
+    let root = Rng::new(cfg.seed);
+    let mut gen = Gen::new(
+        cfg,
+        TxnColumns::default(),
+        Default::default(),
+        default_rates(),
+    );
+    let silent: Vec<bool> = items.iter().map(|i| i.needs_silent_subject()).collect();
+    population::populate(&mut gen, &mut root.fork(1), &silent);
+    let ranges = background::generate_background(&mut gen, &root.fork(2));
+
+    let planted = plant_all(&mut gen, &items, &ranges, &root.fork(3));
+    let mut cols = gen.cols;
+    let new_seq = cols.sort();
+    let (labels, label_notes) = make_labels(&cols, &new_seq, planted);
+    bad_rows::append_bad_rows(&mut cols, &mut root.fork(4), cfg.bad_rows);
+    Ok(SyntheticData {
+        transactions: cols,
+        labels,
+        label_notes,
+        fx_rates: gen.rates,
+        accounts_total: cfg.accounts as u64,
+        notes,
+    })
+}
+
+/// Plants every planned instance, each on its reserved subject with its own random stream.
+fn plant_all(
+    gen: &mut Gen<'_>,
+    items: &[plant::PlanItem],
+    ranges: &[(usize, usize)],
+    plant_rng: &Rng,
+) -> Vec<(plant::PlanItem, Planted)> {
+    let mut planted = Vec::with_capacity(items.len());
+    for (n, item) in items.iter().enumerate() {
+        let subject = gen.pop.reserved[n];
+        let mut rng = plant_rng.fork(((item.typology as u64) << 32) | item.ordinal as u64);
+        let mut ctx = PlantContext {
+            item: *item,
+            subject,
+            background: ranges[subject],
+            rng: &mut rng,
+        };
+        let result = plant::plant(gen, &mut ctx);
+        planted.push((*item, result));
+    }
+    planted
+}
+
+/// Turns planted instances into labels, mapping creation indices to the sorted transaction ids.
+fn make_labels(
+    cols: &TxnColumns,
+    new_seq: &[u64],
+    planted: Vec<(plant::PlanItem, Planted)>,
+) -> (Vec<Label>, Vec<String>) {
+    let mut labels = Vec::with_capacity(planted.len());
+    let mut notes = Vec::with_capacity(planted.len());
+    for (item, p) in planted {
+        let mut seqs: Vec<u64> = p.txns.iter().map(|&r| new_seq[r]).collect();
+        seqs.sort_unstable();
+        labels.push(Label {
+            instance_id: format!("{}-{:03}", item.typology.as_str(), item.ordinal + 1),
+            typology: item.typology,
+            subject_account: cols.symbols.get(p.subject).to_string(),
+            accounts: p
+                .accounts
+                .iter()
+                .map(|&a| cols.symbols.get(a).to_string())
+                .collect(),
+            txn_ids: seqs.into_iter().map(txn_id_text).collect(),
+        });
+        notes.push(p.note);
+    }
+    (labels, notes)
+}
