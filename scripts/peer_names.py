@@ -69,7 +69,7 @@ def main():
 
     t_start = time.time()
     names, labels = read_names(a.names)
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
     listed = read_listed(a.sdn)
     # Distinct names once, as amlscreen does.
     distinct = sorted(set(names))
@@ -77,10 +77,10 @@ def main():
     hits = process.cdist(queries, listed, scorer=fuzz.token_sort_ratio, score_cutoff=a.cutoff, workers=-1)
     flagged_rows = np.nonzero(hits.max(axis=1) > 0)[0]
     flagged = {distinct[r] for r in flagged_rows}
-    t1 = time.time()
+    t1, cpu1 = time.time(), time.process_time()
     print(f"peer: {len(distinct)} distinct names x {len(listed)} listed names, "
-          f"cutoff {a.cutoff:g}: screening {t1 - t0:.2f}s, total {t1 - t_start:.2f}s, "
-          f"{len(flagged)} flagged")
+          f"cutoff {a.cutoff:g}: screening {t1 - t0:.2f}s wall, {cpu1 - cpu0:.2f}s CPU, "
+          f"total {t1 - t_start:.2f}s, {len(flagged)} flagged")
     if a.eval:
         if labels is None:
             sys.exit("--eval needs a `label` column (match/nonmatch)")

@@ -9,11 +9,25 @@ use std::path::PathBuf;
 pub const EXIT_OK: i32 = 0;
 /// Exit code for any error.
 pub const EXIT_ERROR: i32 = 2;
+/// Exit code of `run --fail-on-alerts` when the run reported at least one alert.
+pub const EXIT_ALERTS: i32 = 3;
+
+/// How log events are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (and progress spinners on a terminal).
+    Text,
+    /// One JSON object per event, for schedulers and log collectors.
+    Json,
+}
 
 /// amlscreen: anti-money-laundering transaction screening.
 #[derive(Debug, Parser)]
 #[command(name = "amlscreen", version, about, long_about = None)]
 pub struct Cli {
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -31,6 +45,202 @@ pub enum Command {
     /// Export confirmed cases for filing.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Screen a list of names against sanctions lists (ad-hoc checks, matcher testing).
+    ScreenNames(ScreenNamesArgs),
+    /// Measure the name matcher: precision and recall over thresholds on an evaluation set
+    /// built from the lists (variants and hard non-matches).
+    ScreenEval(ScreenEvalArgs),
+    /// Generate labelled synthetic transactions with planted typologies.
+    Generate(GenerateArgs),
+    /// Run the packs over labelled data and score them; sweep thresholds in one pass.
+    Backtest(BacktestArgs),
+    /// For trainers: a small data set with one planted typology, run and narrated.
+    Demo(DemoArgs),
+    /// Tools for benchmarks and diagnosis.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+/// `amlscreen debug ...` (hidden).
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// The benchmark floor: read a file with Polars and compute nothing.
+    ReadFloor {
+        /// A transaction file.
+        file: PathBuf,
+    },
+}
+
+/// `amlscreen screen-names`.
+#[derive(Debug, Args)]
+pub struct ScreenNamesArgs {
+    /// CSV with a `name` column, or one name per line.
+    pub names_file: PathBuf,
+    /// Sanctions lists: files or folders.
+    #[arg(long = "watchlist", required = true)]
+    pub watchlists: Vec<PathBuf>,
+    /// Report hits at or above this score (0..1).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// At most this many hits per name, best first (no upper limit).
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Output CSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `amlscreen screen-eval`.
+#[derive(Debug, Args)]
+pub struct ScreenEvalArgs {
+    /// Sanctions lists: files or folders.
+    #[arg(long = "watchlist", required = true)]
+    pub watchlists: Vec<PathBuf>,
+    /// True variants in the evaluation set.
+    #[arg(long, default_value_t = 2000)]
+    pub positives: usize,
+    /// Hard non-matches in the evaluation set.
+    #[arg(long, default_value_t = 2000)]
+    pub negatives: usize,
+    /// Seed of the evaluation set.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Also write the evaluation set as CSV (for the rapidfuzz peer, scripts/peer_names.py).
+    #[arg(long)]
+    pub write_set: Option<PathBuf>,
+}
+
+/// `amlscreen generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Customer accounts in the population.
+    #[arg(long, default_value_t = 1000)]
+    pub accounts: usize,
+    /// Days of activity.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-01-01")]
+    pub start: String,
+    /// Typologies to plant, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub typologies: Vec<String>,
+    /// Planted instances per typology (default: about one per 1,000 accounts).
+    #[arg(long)]
+    pub instances: Option<usize>,
+    /// Sanctions lists whose names are varied for planted sanctions hits.
+    #[arg(long = "watchlist")]
+    pub watchlists: Vec<PathBuf>,
+    /// Deliberately broken rows to append (one per quarantine reason, cycling).
+    #[arg(long, default_value_t = 0)]
+    pub bad_rows: usize,
+    /// csv or parquet.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `amlscreen backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Transaction files (canonical layout).
+    #[arg(long = "input", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// labels.csv of the planted instances.
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// Rule pack files or folders (default: rules/).
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
+    /// FX rates CSV.
+    #[arg(long)]
+    pub fx: Option<PathBuf>,
+    /// Sanctions lists (files or folders), to score planted sanctions instances.
+    #[arg(long = "watchlist")]
+    pub watchlists: Vec<PathBuf>,
+    /// Sweep a parameter: RULE.PARAM=LO..HI or RULE.PARAM=A,B,C (repeatable, one rule).
+    #[arg(long = "sweep")]
+    pub sweeps: Vec<String>,
+    /// Accounts in the population (default: counted from the data).
+    #[arg(long)]
+    pub accounts: Option<u64>,
+    /// Output folder for backtest.json, backtest.html and sweep.csv.
+    #[arg(long, default_value = "backtest")]
+    pub out: PathBuf,
+}
+
+/// `amlscreen demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The typology to demonstrate, e.g. structuring.
+    pub typology: String,
+    /// Rule pack files or folders (default: rules/).
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "demo")]
+    pub out: PathBuf,
+}
+
+fn parse_typology(text: &str) -> Result<amlscreen::model::Typology> {
+    amlscreen::model::Typology::parse(text.trim()).with_context(|| {
+        format!(
+            "unknown typology `{text}`; expected one of {}",
+            amlscreen::model::Typology::ALL
+                .map(|t| t.as_str())
+                .join(", ")
+        )
+    })
+}
+
+fn generate_command(args: GenerateArgs) -> Result<i32> {
+    use amlscreen::lab::{generate_to, watchlist_names, DataFormat};
+    let format = match args.format.as_str() {
+        "csv" => DataFormat::Csv,
+        "parquet" => DataFormat::Parquet,
+        other => bail!("--format must be csv or parquet, got `{other}`"),
+    };
+    let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").with_context(|| {
+        format!(
+            "--start must be a date such as 2026-01-01, got `{}`",
+            args.start
+        )
+    })?;
+    let typologies = if args.typologies.is_empty() {
+        amlscreen::model::Typology::ALL.to_vec()
+    } else {
+        args.typologies
+            .iter()
+            .map(|t| parse_typology(t))
+            .collect::<Result<_>>()?
+    };
+    let config = amlscreen::synth::GeneratorConfig {
+        accounts: args.accounts,
+        days: args.days,
+        seed: args.seed,
+        start,
+        typologies,
+        watchlist_names: watchlist_names(&args.watchlists, 500)?,
+        bad_rows: args.bad_rows,
+        instances_per_typology: args.instances,
+        ..amlscreen::synth::GeneratorConfig::default()
+    };
+    let (data, path) = generate_to(&config, format, &args.out)?;
+    for note in &data.notes {
+        eprintln!("note: {note}");
+    }
+    println!(
+        "wrote {} transactions ({} planted instances) to {}, with labels.csv and fx.csv",
+        data.transactions.len() + data.transactions.raw_rows.len(),
+        data.labels.len(),
+        path.display()
+    );
+    Ok(EXIT_OK)
 }
 
 /// `amlscreen export ...`.
@@ -90,6 +300,13 @@ pub struct RunArgs {
     /// Output folder.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Nightly state folder: keeps the history that lookback windows need and the alerts
+    /// already raised, so that an episode is reported once (and again only when it grows).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Exit with code 3 when the run reports at least one alert.
+    #[arg(long)]
+    pub fail_on_alerts: bool,
 }
 
 /// `amlscreen inspect`.
@@ -173,17 +390,58 @@ impl RunArgs {
             delimiter: parse_delimiter(self.input.delimiter.as_deref())?,
             out_dir: self.out.clone(),
             sanctions_threshold: self.sanctions_threshold,
+            state: self.state.clone(),
+            progress: false,
         })
+    }
+}
+
+/// Sets up logging on standard error; returns whether progress spinners should be shown.
+pub fn init_logging(format: LogFormat) -> bool {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    match format {
+        LogFormat::Json => {
+            tracing_subscriber::fmt()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_max_level(tracing::Level::INFO)
+                .init();
+            false
+        }
+        LogFormat::Text => {
+            // text logs carry warnings only, so that an error is one line on stderr; stage
+            // progress shows as spinners on a terminal, and as events with --log-format json
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_ansi(terminal)
+                .with_max_level(tracing::Level::WARN)
+                .init();
+            terminal
+        }
     }
 }
 
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> Result<i32> {
+    let progress = init_logging(cli.log_format);
     match cli.command {
         Command::Run(args) => {
-            let config = args.to_config()?;
+            let mut config = args.to_config()?;
+            config.progress = progress;
             let summary = amlscreen::pipeline::run(&config)?;
             let m = &summary.manifest;
+            if let Some(n) = &m.nightly {
+                println!(
+                    "state {}: generation {} -> {}; alerts new {}, updated {}, suppressed {}",
+                    n.state_dir,
+                    n.generation_read,
+                    n.generation_written,
+                    n.alerts_new,
+                    n.alerts_updated,
+                    n.alerts_suppressed
+                );
+            }
             println!(
                 "read {} rows: {} accepted, {} quarantined; {} alerts in {} cases; outputs in {}",
                 m.rows_read,
@@ -193,6 +451,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 m.cases_total,
                 summary.out_dir.display()
             );
+            if args.fail_on_alerts && m.alerts_total > 0 {
+                return Ok(EXIT_ALERTS);
+            }
             Ok(EXIT_OK)
         }
         Command::Inspect(args) => {
@@ -206,11 +467,108 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 delimiter: parse_delimiter(args.input.delimiter.as_deref())?,
                 out_dir: PathBuf::new(),
                 sanctions_threshold: None,
+                state: None,
+                progress: false,
             };
             print!("{}", amlscreen::inspect::inspect(&config)?);
             Ok(EXIT_OK)
         }
         Command::Rules(cmd) => rules_command(cmd),
+        Command::Generate(args) => generate_command(args),
+        Command::ScreenNames(args) => {
+            use amlscreen::watchlist::{
+                load_watchlists, read_names_file, write_hits_csv, Screener, DEFAULT_THRESHOLD,
+            };
+            let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
+            if !(0.0..=1.0).contains(&threshold) {
+                bail!("--threshold must be between 0 and 1, got {threshold}");
+            }
+            let set = load_watchlists(&args.watchlists)?;
+            let names = read_names_file(&args.names_file)?;
+            let screener = Screener::new(&set);
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hits = screener.screen_many(&refs, threshold, args.top);
+            let rows: Vec<(String, amlscreen::watchlist::Hit)> = names
+                .iter()
+                .zip(hits)
+                .flat_map(|(name, hits)| hits.into_iter().map(move |h| (name.clone(), h)))
+                .collect();
+            match &args.out {
+                Some(path) => {
+                    let mut bytes = Vec::new();
+                    write_hits_csv(&mut bytes, &rows)?;
+                    amlscreen::output::write_atomic(path, &bytes)
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
+                    println!(
+                        "{} names screened, {} hits written to {}",
+                        names.len(),
+                        rows.len(),
+                        path.display()
+                    );
+                }
+                None => write_hits_csv(std::io::stdout().lock(), &rows)?,
+            }
+            Ok(EXIT_OK)
+        }
+        Command::ScreenEval(args) => {
+            use amlscreen::watchlist::eval::{
+                build_eval_set, default_thresholds, evaluate, render_markdown, write_eval_csv,
+            };
+            let set = amlscreen::watchlist::load_watchlists(&args.watchlists)?;
+            let cases = build_eval_set(&set, args.positives, args.negatives, args.seed);
+            if let Some(path) = &args.write_set {
+                let mut bytes = Vec::new();
+                write_eval_csv(&mut bytes, &cases)?;
+                amlscreen::output::write_atomic(path, &bytes)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+            let screener = amlscreen::watchlist::Screener::new(&set);
+            let evaluation = evaluate(&screener, &cases, &default_thresholds());
+            print!("{}", render_markdown(&evaluation));
+            Ok(EXIT_OK)
+        }
+        Command::Debug(DebugCommand::ReadFloor { file }) => {
+            let rows = amlscreen::ingest::source::plain_read(&file)?;
+            println!("{rows} rows");
+            Ok(EXIT_OK)
+        }
+        Command::Backtest(args) => {
+            let outcome = amlscreen::lab::backtest(&amlscreen::lab::BacktestConfig {
+                inputs: args.inputs,
+                labels: args.labels,
+                rules: default_rules(&args.rules),
+                fx: args.fx,
+                watchlists: args.watchlists,
+                out: args.out.clone(),
+                sweeps: args.sweeps,
+                accounts: args.accounts,
+            })?;
+            print!("{}", outcome.table);
+            if let Some(sweep) = &outcome.sweep {
+                println!("\nsweep ({} settings):", sweep.points.len());
+                for p in &sweep.points {
+                    let setting: Vec<String> =
+                        p.setting.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    println!(
+                        "  {:<50} alerts {:>6}  recall {}",
+                        setting.join(" "),
+                        p.alerts,
+                        p.recall.map_or("-".to_string(), |r| format!("{r:.3}"))
+                    );
+                }
+            }
+            println!(
+                "wrote backtest.json and backtest.html to {}",
+                args.out.display()
+            );
+            Ok(EXIT_OK)
+        }
+        Command::Demo(args) => {
+            let typology = parse_typology(&args.typology)?;
+            let text = amlscreen::lab::demo(typology, &args.out, &default_rules(&args.rules))?;
+            print!("{text}");
+            Ok(EXIT_OK)
+        }
         Command::Export(ExportCommand::Goaml {
             cases,
             profile,

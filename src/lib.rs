@@ -8,10 +8,13 @@
 pub mod cases;
 pub mod ingest;
 pub mod inspect;
+pub mod lab;
 pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod screening;
+pub mod state;
+pub mod synth;
 pub mod watchlist;

@@ -395,4 +395,27 @@ pub struct Manifest {
     pub cases_total: u64,
     /// Seconds per stage, in pipeline order.
     pub stage_seconds: Vec<(String, f64)>,
+    /// Present when the run used `--state`: history and alert suppression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nightly: Option<NightlySummary>,
+}
+
+/// What a run with `--state` did with history and earlier alerts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NightlySummary {
+    pub state_dir: String,
+    /// The state generation read, and the one written.
+    pub generation_read: u64,
+    pub generation_written: u64,
+    /// History rows evaluated together with tonight's rows.
+    pub history_rows: u64,
+    /// History days kept after pruning, and the lookback that decides it.
+    pub history_days: u64,
+    pub lookback_days: u64,
+    /// Alerts reported for the first time.
+    pub alerts_new: u64,
+    /// Alerts whose episode grew since an earlier alert, reported again as its update.
+    pub alerts_updated: u64,
+    /// Episodes found again without new transactions, not reported.
+    pub alerts_suppressed: u64,
 }

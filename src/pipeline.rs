@@ -2,9 +2,11 @@
 
 use crate::cases::Case;
 use crate::ingest::{self, FxTable, IngestOptions, MappingProfile};
+use crate::model::NightlySummary;
 use crate::model::{Alert, InputSummary, Manifest, RuleInfo, SourceDigest, TxnRecord};
 use crate::output::{write_alerts_csv, write_atomic, write_atomic_with};
-use crate::rules::{run_rules, RuleSet};
+use crate::rules::{run_rules_in, EngineContext, RuleSet};
+use crate::state::{classify_alerts, RaisedAlert, State};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -24,6 +26,10 @@ pub struct RunConfig {
     pub out_dir: PathBuf,
     /// Sanctions match threshold (0..1); `None` uses the matcher's default.
     pub sanctions_threshold: Option<f64>,
+    /// Nightly state folder: history for lookback windows and alerts already raised.
+    pub state: Option<PathBuf>,
+    /// Show progress spinners (on a terminal).
+    pub progress: bool,
 }
 
 /// Errors that stop a run (exit code 2).
@@ -33,6 +39,8 @@ pub enum RunError {
     Ingest(#[from] ingest::IngestError),
     #[error(transparent)]
     Rules(#[from] crate::rules::RuleError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     #[error("{path}: cannot write: {reason}")]
     Write { path: String, reason: String },
     #[error("{0}")]
@@ -78,32 +86,54 @@ pub fn ingest_options(config: &RunConfig, base_currency: &str) -> Result<IngestO
 /// Runs the whole pipeline and writes every output into `config.out_dir`.
 pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let started_at = now_iso();
-    let mut stages: Vec<(String, f64)> = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &str, stages: &mut Vec<(String, f64)>| {
-        stages.push((name.to_string(), clock.elapsed().as_secs_f64()));
-        clock = Instant::now();
-    };
+    let mut stages = Stages::new(config.progress);
 
+    stages.begin("loading rule packs");
     let rule_set = RuleSet::load(&config.rules)?;
     let base_currency = config
         .base_currency
         .clone()
         .unwrap_or_else(|| rule_set.base_currency());
     let options = ingest_options(config, &base_currency)?;
-    lap("load_rules", &mut stages);
+    let state = config.state.as_deref().map(State::open).transpose()?;
+    stages.end("load");
 
-    let ingested = ingest::ingest(&config.inputs, &options, &mut HashSet::new())?;
-    lap("ingest", &mut stages);
+    stages.begin("reading transactions");
+    let mut known_ids = match &state {
+        Some(s) => s.known_ids()?,
+        None => HashSet::new(),
+    };
+    let ingested = ingest::ingest(&config.inputs, &options, &mut known_ids)?;
+    drop(known_ids);
+    stages.end("ingest");
+    tracing::info!(
+        rows_read = ingested.inputs.iter().map(|i| i.rows_read).sum::<u64>(),
+        rows_accepted = ingested.frame.height(),
+        rows_quarantined = ingested.quarantine.len(),
+        "ingest done"
+    );
 
+    stages.begin("running rules");
     let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
-    let output = run_rules(&ingested.frame, &rules, &base_currency)?;
-    lap("rules", &mut stages);
+    let (frame, context) = match &state {
+        Some(s) => (
+            ingest::concat_frames(vec![s.history.clone(), ingested.frame.clone()])
+                .map_err(|e| RunError::Other(format!("history: {e}")))?,
+            EngineContext {
+                last_seen: Some(s.last_seen.clone()),
+            },
+        ),
+        None => (ingested.frame.clone(), EngineContext::default()),
+    };
+    let output = run_rules_in(&frame, &rules, &base_currency, &context)?;
+    drop(frame);
+    stages.end("rules");
 
     let mut alerts = output.alerts;
     let mut evidence: HashMap<String, TxnRecord> = output.evidence;
     let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
     if !config.watchlists.is_empty() {
+        stages.begin("screening names against watchlists");
         let set = crate::watchlist::load_watchlists(&config.watchlists)
             .map_err(|e| RunError::Other(e.to_string()))?;
         watchlist_sources = set.sources().iter().map(|s| s.digest()).collect();
@@ -116,12 +146,40 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
         alerts.extend(hits);
         evidence.extend(records);
-        lap("sanctions", &mut stages);
+        stages.end("sanctions");
     }
 
+    let mut nightly = None;
+    if let Some(s) = &state {
+        let tonight: HashSet<&str> = ingested
+            .frame
+            .column("txn_id")
+            .and_then(|c| c.str())
+            .map_err(|e| RunError::Other(e.to_string()))?
+            .iter()
+            .flatten()
+            .collect();
+        let classified = classify_alerts(alerts, &tonight, &s.raised);
+        alerts = classified.reported;
+        nightly = Some(NightlySummary {
+            state_dir: config
+                .state
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            generation_read: s.generation(),
+            history_rows: s.history.height() as u64,
+            alerts_new: classified.new,
+            alerts_updated: classified.updated,
+            alerts_suppressed: classified.suppressed,
+            ..NightlySummary::default()
+        });
+    }
+
+    stages.begin("building cases");
     let rule_infos = rule_infos(&rule_set);
     let cases = crate::cases::build_cases(&alerts, &evidence, &rule_infos);
-    lap("cases", &mut stages);
+    stages.end("cases");
 
     let mut manifest = build_manifest(
         started_at,
@@ -131,8 +189,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         watchlist_sources,
         &alerts,
         cases.len() as u64,
-        stages.clone(),
+        Vec::new(),
     );
+    stages.begin("writing outputs");
     std::fs::create_dir_all(&config.out_dir).map_err(|e| write_err(&config.out_dir, e))?;
     write_outputs(
         &config.out_dir,
@@ -140,12 +199,82 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         &cases,
         &rule_infos,
         &ingested.quarantine,
-        &mut manifest,
+        &manifest,
     )?;
+    stages.end("write_outputs");
+
+    if let (Some(s), Some(summary)) = (&state, nightly.as_mut()) {
+        stages.begin("updating state");
+        let lookback = rule_set
+            .rules()
+            .filter(|r| r.enabled)
+            .map(|r| r.plan.lookback())
+            .max()
+            .unwrap_or(0);
+        let reported: Vec<RaisedAlert> = alerts
+            .iter()
+            .filter(|a| a.typology != crate::model::Typology::Sanctions)
+            .map(RaisedAlert::from_alert)
+            .collect();
+        let (generation, days) = s.commit(&ingested.frame, &reported, lookback)?;
+        summary.generation_written = generation;
+        summary.history_days = days;
+        summary.lookback_days =
+            ((lookback + crate::rules::plan::DAY - 1) / crate::rules::plan::DAY + 1) as u64;
+        stages.end("state");
+    }
+    manifest.nightly = nightly;
+    manifest.stage_seconds = stages.finish();
+    manifest.finished_at = now_iso();
+    let path = config.out_dir.join("manifest.json");
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| write_err(&path, e))?;
+    write_atomic(&path, &json).map_err(|e| write_err(&path, e))?;
     Ok(RunSummary {
         manifest,
         out_dir: config.out_dir.clone(),
     })
+}
+
+/// Stage timing, with a progress spinner on a terminal and a log event per stage.
+struct Stages {
+    seconds: Vec<(String, f64)>,
+    clock: Instant,
+    spinner: Option<indicatif::ProgressBar>,
+    progress: bool,
+}
+
+impl Stages {
+    fn new(progress: bool) -> Stages {
+        Stages {
+            seconds: Vec::new(),
+            clock: Instant::now(),
+            spinner: None,
+            progress,
+        }
+    }
+
+    fn begin(&mut self, what: &str) {
+        self.clock = Instant::now();
+        if self.progress {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(what.to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            self.spinner = Some(bar);
+        }
+    }
+
+    fn end(&mut self, stage: &str) {
+        let seconds = self.clock.elapsed().as_secs_f64();
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_with_message(format!("{stage}: {seconds:.2}s"));
+        }
+        tracing::info!(stage, seconds, "stage done");
+        self.seconds.push((stage.to_string(), seconds));
+    }
+
+    fn finish(self) -> Vec<(String, f64)> {
+        self.seconds
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -198,6 +327,7 @@ fn build_manifest(
         alerts_total: alerts.len() as u64,
         cases_total,
         stage_seconds,
+        nightly: None,
     }
 }
 
@@ -214,9 +344,8 @@ fn write_outputs(
     cases: &[Case],
     rule_infos: &[RuleInfo],
     quarantine: &[ingest::QuarantineRow],
-    manifest: &mut Manifest,
+    manifest: &Manifest,
 ) -> Result<(), RunError> {
-    let started = Instant::now();
     let path = out.join("cases.jsonl");
     write_atomic_with(&path, |w| crate::cases::write_cases_jsonl(w, cases))
         .map_err(|e| write_err(&path, e))?;
@@ -233,14 +362,8 @@ fn write_outputs(
         ingest::write_quarantine_csv(w, quarantine).map_err(std::io::Error::other)
     })
     .map_err(|e| write_err(&path, e))?;
-    manifest
-        .stage_seconds
-        .push(("write_outputs".to_string(), started.elapsed().as_secs_f64()));
     let path = out.join("report.html");
     let html = crate::report::render_html(manifest, cases, rule_infos);
     write_atomic(&path, html.as_bytes()).map_err(|e| write_err(&path, e))?;
-    let path = out.join("manifest.json");
-    let json = serde_json::to_vec_pretty(&*manifest).map_err(|e| write_err(&path, e))?;
-    write_atomic(&path, &json).map_err(|e| write_err(&path, e))?;
     Ok(())
 }

@@ -45,7 +45,7 @@ JM,2026-03-01T10:00:00Z,1562500.00,JMD,CASH,,A,JM,ACC-1,B,JM,KIN-01
         fx: FxTable::load(&fx, "USD").unwrap(),
         ..options()
     };
-    let got = run(&[csv.clone()], &opts);
+    let got = run(std::slice::from_ref(&csv), &opts);
     let reasons: Vec<(u64, &str, &str, &str)> = got
         .quarantine
         .iter()
@@ -192,7 +192,7 @@ fn gzip_parquet_and_arrow_ipc_read_like_csv() {
     let dir = temp_dir("formats");
     let text = format!("{HEADER}\nT1,2026-03-01T10:00:00Z,10000.00,USD,CASH,,A,JM,ACC-1,B,JM,K\nT2,2026-03-02T10:00:00Z,9999.99,USD,WIRE,ACC-1,B,JM,ACC-2,C,US,\n");
     let csv = write(&dir, "t.csv", &text);
-    let reference = run(&[csv.clone()], &options()).frame;
+    let reference = run(std::slice::from_ref(&csv), &options()).frame;
 
     let gz = dir.join("t.csv.gz");
     let mut encoder = flate2::write::GzEncoder::new(

@@ -183,7 +183,7 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
         write(&dir, "hot.toml", LIST);
         write(dir.parent().unwrap(), "hot.toml", LIST);
         let pack = write(&dir, "pack.toml", &text);
-        let Some(err) = RuleSet::load(&[pack.clone()]).err() else {
+        let Some(err) = RuleSet::load(std::slice::from_ref(&pack)).err() else {
             problems.push(format!("{label}: was accepted"));
             continue;
         };

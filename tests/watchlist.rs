@@ -32,9 +32,12 @@ fn measure_on_full_lists() {
     let un_path = data.join("un/consolidated.xml");
 
     let started = Instant::now();
-    let ofac = load_watchlists(&[ofac_path.clone()]).unwrap();
+    let ofac = load_watchlists(std::slice::from_ref(&ofac_path)).unwrap();
     let both = load_watchlists(&[ofac_path, un_path]).unwrap();
-    println!("load OFAC+UN twice: {:.2}s", started.elapsed().as_secs_f64());
+    println!(
+        "load OFAC+UN twice: {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let ofac_screener = Screener::new(&ofac);
     let screener = Screener::new(&both);
@@ -45,7 +48,11 @@ fn measure_on_full_lists() {
     );
 
     let cases = build_eval_set(&primary_only(&ofac), 2000, 2000, 42);
-    write_eval_csv(std::fs::File::create(out.join("eval-ofac.csv")).unwrap(), &cases).unwrap();
+    write_eval_csv(
+        std::fs::File::create(out.join("eval-ofac.csv")).unwrap(),
+        &cases,
+    )
+    .unwrap();
     let started = Instant::now();
     let evaluation = evaluate(&ofac_screener, &cases, &default_thresholds());
     println!(
@@ -66,17 +73,33 @@ fn measure_on_full_lists() {
     }
     std::fs::write(out.join("names-300k.csv"), file).unwrap();
     let queries: Vec<&str> = names.iter().map(String::as_str).collect();
-    for _ in 0..2 {
-        let started = Instant::now();
+    for _ in 0..3 {
+        let (started, cpu) = (Instant::now(), process_cpu_seconds());
         let results = screener.screen_many(&queries, amlscreen::watchlist::DEFAULT_THRESHOLD, 10);
         let flagged = results.iter().filter(|h| !h.is_empty()).count();
         println!(
-            "screen_many {} distinct names vs OFAC+UN: {:.2}s, {} flagged",
+            "screen_many {} distinct names vs OFAC+UN: {:.2}s wall, {:.2}s CPU, {} flagged",
             queries.len(),
             started.elapsed().as_secs_f64(),
+            process_cpu_seconds() - cpu,
             flagged
         );
     }
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`; 0 elsewhere).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |k: usize| {
+        fields
+            .get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields 14 and 15 of the stat line (utime, stime) are 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The OFAC entries with their primary names only, as the Python peer sees them.
@@ -102,7 +125,9 @@ use amlscreen::watchlist::{
 use std::path::Path;
 
 fn fixture(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/watchlists").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/watchlists")
+        .join(relative)
 }
 
 fn load(relative: &str) -> WatchlistSet {
@@ -111,7 +136,10 @@ fn load(relative: &str) -> WatchlistSet {
 
 fn load_err(relative: &str) -> WatchlistError {
     match load_watchlists(&[fixture(relative)]) {
-        Ok(set) => panic!("{relative}: expected an error, loaded {} entries", set.entries().len()),
+        Ok(set) => panic!(
+            "{relative}: expected an error, loaded {} entries",
+            set.entries().len()
+        ),
         Err(e) => e,
     }
 }
@@ -125,7 +153,8 @@ fn entry<'a>(set: &'a WatchlistSet, id: &str) -> &'a amlscreen::watchlist::Entry
 
 /// A fresh, empty scratch folder under the system temp folder.
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amlscreen-watchlist-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("amlscreen-watchlist-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -142,10 +171,18 @@ fn fixture_screener() -> Screener {
 #[test]
 fn ofac_loads_entries_with_aliases_types_programs_and_companion_sources() {
     let set = load("ofac/sdn.csv");
-    assert_eq!(set.entries().len(), 33, "33 rows; the trailing 0x1A byte is no entry");
+    assert_eq!(
+        set.entries().len(),
+        33,
+        "33 rows; the trailing 0x1A byte is no entry"
+    );
     let formats: Vec<&str> = set.sources().iter().map(|s| s.format.as_str()).collect();
     assert_eq!(formats, ["OFAC legacy CSV", "OFAC alt.csv", "OFAC add.csv"]);
-    assert!(set.sources().iter().all(|s| s.warnings.is_empty()), "{:?}", set.sources());
+    assert!(
+        set.sources().iter().all(|s| s.warnings.is_empty()),
+        "{:?}",
+        set.sources()
+    );
     assert_eq!(set.sources()[0].entries, 33);
     assert_eq!(set.sources()[1].names, 47, "alt.csv adds its 47 aliases");
 
@@ -153,16 +190,40 @@ fn ofac_loads_entries_with_aliases_types_programs_and_companion_sources() {
     assert_eq!(ladin.list, "OFAC-SDN");
     assert_eq!(ladin.entry_type, "individual");
     assert_eq!(ladin.programs, "SDGT");
-    assert_eq!(ladin.primary_name(), "BIN LADIN, Usama bin Muhammad bin Awad");
-    assert!(ladin.names.iter().any(|n| n.text == "BIN LADEN, Osama" && n.kind == NameKind::Aka));
-    assert_eq!(entry(&set, "36").entry_type, "entity", "-0- type is an entity");
+    assert_eq!(
+        ladin.primary_name(),
+        "BIN LADIN, Usama bin Muhammad bin Awad"
+    );
+    assert!(ladin
+        .names
+        .iter()
+        .any(|n| n.text == "BIN LADEN, Osama" && n.kind == NameKind::Aka));
+    assert_eq!(
+        entry(&set, "36").entry_type,
+        "entity",
+        "-0- type is an entity"
+    );
     assert_eq!(entry(&set, "4234").entry_type, "vessel");
-    assert_eq!(entry(&set, "173").primary_name(), "ANGLO-CARIBBEAN CO., LTD.");
-    let fka = entry(&set, "4307").names.iter().find(|n| n.text == "CORTEZ, Oliverio Abril");
+    assert_eq!(
+        entry(&set, "173").primary_name(),
+        "ANGLO-CARIBBEAN CO., LTD."
+    );
+    let fka = entry(&set, "4307")
+        .names
+        .iter()
+        .find(|n| n.text == "CORTEZ, Oliverio Abril");
     assert_eq!(fka.map(|n| n.kind), Some(NameKind::Fka));
-    let nka = entry(&set, "8244").names.iter().find(|n| n.text == "NUEVO CONTINENTE S.A.");
+    let nka = entry(&set, "8244")
+        .names
+        .iter()
+        .find(|n| n.text == "NUEVO CONTINENTE S.A.");
     assert_eq!(nka.map(|n| n.kind), Some(NameKind::Nka));
-    assert!(entry(&set, "306").countries.contains(&"Switzerland".to_string()), "add.csv country");
+    assert!(
+        entry(&set, "306")
+            .countries
+            .contains(&"Switzerland".to_string()),
+        "add.csv country"
+    );
 }
 
 #[test]
@@ -171,7 +232,10 @@ fn sources_carry_the_sha256_of_each_file_and_convert_to_manifest_digests() {
     let set = load("ofac/sdn.csv");
     for source in set.sources() {
         let bytes = std::fs::read(&source.path).unwrap();
-        let expected: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let expected: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(source.sha256, expected, "{}", source.path);
         assert_eq!(source.list, "OFAC-SDN");
     }
@@ -184,8 +248,16 @@ fn sources_carry_the_sha256_of_each_file_and_convert_to_manifest_digests() {
 #[test]
 fn un_xml_loads_individuals_entities_and_alias_qualities() {
     let set = load("un/consolidated.xml");
-    let individuals = set.entries().iter().filter(|e| e.entry_type == "individual").count();
-    let entities = set.entries().iter().filter(|e| e.entry_type == "entity").count();
+    let individuals = set
+        .entries()
+        .iter()
+        .filter(|e| e.entry_type == "individual")
+        .count();
+    let entities = set
+        .entries()
+        .iter()
+        .filter(|e| e.entry_type == "entity")
+        .count();
     assert_eq!((individuals, entities), (5, 3));
     assert_eq!(set.sources()[0].format, "UN XML");
     assert_eq!(set.sources()[0].list, "UN");
@@ -201,14 +273,24 @@ fn un_xml_loads_individuals_entities_and_alias_qualities() {
         .filter(|n| n.kind == NameKind::Weak)
         .map(|n| n.text.as_str())
         .collect();
-    assert!(!low.is_empty(), "low-quality aliases are kept as weak names");
-    assert!(set.entries().iter().all(|e| e.names[0].kind == NameKind::Primary));
+    assert!(
+        !low.is_empty(),
+        "low-quality aliases are kept as weak names"
+    );
+    assert!(set
+        .entries()
+        .iter()
+        .all(|e| e.names[0].kind == NameKind::Primary));
 }
 
 #[test]
 fn ftm_json_lines_load_parties_with_names_aliases_and_weak_aliases() {
     let set = load("opensanctions/t1.entities.ftm.json");
-    assert_eq!(set.entries().len(), 6, "4 persons and 2 organisations; the address is no party");
+    assert_eq!(
+        set.entries().len(),
+        6,
+        "4 persons and 2 organisations; the address is no party"
+    );
     assert!(set.entries().iter().all(|e| e.list == "OPENSANCTIONS"));
     let zala = load("opensanctions/zala-excerpt.entities.ftm.json");
     let cst = entry(&zala, "NK-abdzbEBkqyT29GyREbiURZ");
@@ -223,7 +305,10 @@ fn ftm_json_lines_load_parties_with_names_aliases_and_weak_aliases() {
     assert!(weak.contains(&"ZALA"), "{weak:?}");
     let person = entry(&zala, "NK-aU5ybkbRFJucf8YMwsJvDw");
     assert_eq!(person.entry_type, "individual");
-    assert!(person.names.iter().any(|n| n.text == "Александр Вячеславович Захаров"));
+    assert!(person
+        .names
+        .iter()
+        .any(|n| n.text == "Александр Вячеславович Захаров"));
 }
 
 #[test]
@@ -234,24 +319,51 @@ fn simple_csv_loads_names_aliases_defaults_and_warns_on_a_row_without_name() {
     assert_eq!(acme.list, "INTERNAL");
     assert_eq!(acme.entry_type, "entity");
     let names: Vec<&str> = acme.names.iter().map(|n| n.text.as_str()).collect();
-    assert_eq!(names, ["ACME Trading LLC", "ACME General Trading", "Acme Holdings Ltd."]);
+    assert_eq!(
+        names,
+        [
+            "ACME Trading LLC",
+            "ACME General Trading",
+            "Acme Holdings Ltd."
+        ]
+    );
     assert_eq!(entry(&set, "L-2").entry_type, "individual");
     let muller = entry(&set, "L-4");
-    assert_eq!((muller.list.as_str(), muller.entry_type.as_str()), ("LIST", "unknown"));
+    assert_eq!(
+        (muller.list.as_str(), muller.entry_type.as_str()),
+        ("LIST", "unknown")
+    );
     let warnings = &set.sources()[0].warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("list.csv:4") && warnings[0].contains("name"), "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("list.csv:4") && warnings[0].contains("name"),
+        "{}",
+        warnings[0]
+    );
 }
 
 #[test]
 fn a_folder_loads_each_list_once_sorted_with_ofac_companions_not_standalone() {
-    let set = load_watchlists(&[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")]).unwrap();
+    let set =
+        load_watchlists(
+            &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")],
+        )
+        .unwrap();
     let files: Vec<String> = set
         .sources()
         .iter()
-        .map(|s| Path::new(&s.path).file_name().unwrap().to_string_lossy().into_owned())
+        .map(|s| {
+            Path::new(&s.path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    assert_eq!(files, ["sdn.csv", "alt.csv", "add.csv", "un-consolidated.xml"]);
+    assert_eq!(
+        files,
+        ["sdn.csv", "alt.csv", "add.csv", "un-consolidated.xml"]
+    );
     assert!(set.entries().len() > 300);
     assert_eq!(set.warning_count(), 0);
 }
@@ -264,15 +376,31 @@ fn ofac_short_rows_bad_ids_and_missing_names_are_skipped_with_counted_warnings()
     assert_eq!(set.entries().len(), 1);
     let sdn = &set.sources()[0].warnings;
     assert_eq!(sdn.len(), 3, "{sdn:?}");
-    assert!(sdn[0].contains("sdn.csv:2") && sdn[0].contains("expected 12 columns"), "{}", sdn[0]);
-    assert!(sdn[1].contains("sdn.csv:3") && sdn[1].contains("numeric ent_num"), "{}", sdn[1]);
-    assert!(sdn[2].contains("sdn.csv:4") && sdn[2].contains("expected a name"), "{}", sdn[2]);
+    assert!(
+        sdn[0].contains("sdn.csv:2") && sdn[0].contains("expected 12 columns"),
+        "{}",
+        sdn[0]
+    );
+    assert!(
+        sdn[1].contains("sdn.csv:3") && sdn[1].contains("numeric ent_num"),
+        "{}",
+        sdn[1]
+    );
+    assert!(
+        sdn[2].contains("sdn.csv:4") && sdn[2].contains("expected a name"),
+        "{}",
+        sdn[2]
+    );
     let alt = &set.sources()[1].warnings;
     assert_eq!(alt.len(), 3, "{alt:?}");
     assert!(alt[0].contains("alt.csv:2") && alt[0].contains("does not list"));
     assert!(alt[1].contains("alt.csv:3") && alt[1].contains("aka, fka or nka"));
     assert!(alt[2].contains("alt.csv:4") && alt[2].contains("columns"));
-    let names: Vec<&str> = set.entries()[0].names.iter().map(|n| n.text.as_str()).collect();
+    let names: Vec<&str> = set.entries()[0]
+        .names
+        .iter()
+        .map(|n| n.text.as_str())
+        .collect();
     assert_eq!(names, ["GOOD ENTRY, Name", "GOOD ALIAS", "ODD TYPE ALIAS"]);
     assert_eq!(set.warning_count(), 6);
 }
@@ -280,7 +408,10 @@ fn ofac_short_rows_bad_ids_and_missing_names_are_skipped_with_counted_warnings()
 #[test]
 fn a_file_whose_every_row_is_skipped_is_an_error_not_an_empty_list() {
     let message = load_err("bad/all-short/sdn.csv").to_string();
-    assert!(message.contains("all-short/sdn.csv") && message.contains("no watchlist entries"), "{message}");
+    assert!(
+        message.contains("all-short/sdn.csv") && message.contains("no watchlist entries"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -293,20 +424,40 @@ fn an_empty_file_is_an_error_naming_it() {
 #[test]
 fn a_csv_without_name_column_is_an_unknown_format_at_line_1() {
     let error = load_err("bad/no-name-column.csv");
-    assert!(matches!(error, WatchlistError::UnknownFormat { line: 1, .. }), "{error:?}");
-    assert!(error.to_string().contains("no-name-column.csv:1: unrecognised"), "{error}");
+    assert!(
+        matches!(error, WatchlistError::UnknownFormat { line: 1, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("no-name-column.csv:1: unrecognised"),
+        "{error}"
+    );
 }
 
 #[test]
 fn broken_xml_is_an_error_naming_file_and_line() {
     let truncated = load_err("bad/truncated.xml");
     let text = truncated.to_string();
-    assert!(text.contains("truncated.xml:") && text.contains("expected"), "{text}");
-    assert!(matches!(truncated, WatchlistError::Malformed { line, .. } if line > 1), "{truncated:?}");
+    assert!(
+        text.contains("truncated.xml:") && text.contains("expected"),
+        "{text}"
+    );
+    assert!(
+        matches!(truncated, WatchlistError::Malformed { line, .. } if line > 1),
+        "{truncated:?}"
+    );
     let mismatched = load_err("bad/mismatched.xml");
-    assert!(matches!(mismatched, WatchlistError::Malformed { line: 7, .. }), "{mismatched:?}");
+    assert!(
+        matches!(mismatched, WatchlistError::Malformed { line: 7, .. }),
+        "{mismatched:?}"
+    );
     let wrong_root = load_err("bad/wrong-root.xml").to_string();
-    assert!(wrong_root.contains("wrong-root.xml:") && wrong_root.contains("CONSOLIDATED_LIST"), "{wrong_root}");
+    assert!(
+        wrong_root.contains("wrong-root.xml:") && wrong_root.contains("CONSOLIDATED_LIST"),
+        "{wrong_root}"
+    );
 }
 
 #[test]
@@ -315,7 +466,11 @@ fn un_record_without_name_is_skipped_with_a_warning() {
     assert_eq!(set.entries().len(), 1);
     let warnings = &set.sources()[0].warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("missing-name.xml:4") && warnings[0].contains("XXi.001"), "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("missing-name.xml:4") && warnings[0].contains("XXi.001"),
+        "{}",
+        warnings[0]
+    );
 }
 
 #[test]
@@ -334,9 +489,12 @@ fn ftm_bad_lines_and_weak_alias_only_parties_are_skipped_with_warnings() {
 fn missing_paths_and_empty_folders_are_errors() {
     let missing = load_watchlists(&[fixture("no/such/file.csv")]).unwrap_err();
     assert!(matches!(missing, WatchlistError::Io { .. }), "{missing:?}");
-    assert!(missing.to_string().contains("no/such/file.csv"), "{missing}");
+    assert!(
+        missing.to_string().contains("no/such/file.csv"),
+        "{missing}"
+    );
     let dir = scratch_dir("empty-folder");
-    let empty = load_watchlists(&[dir.clone()]).unwrap_err();
+    let empty = load_watchlists(std::slice::from_ref(&dir)).unwrap_err();
     assert!(matches!(empty, WatchlistError::Empty { .. }), "{empty:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -357,13 +515,19 @@ fn folding_transliterates_and_removes_punctuation() {
     for (raw, expected) in cases {
         assert_eq!(fold(raw), expected, "{raw}");
     }
-    assert!(fold("أسامة بن لادن").chars().all(|c| c.is_ascii_lowercase() || c == ' '));
+    assert!(fold("أسامة بن لادن")
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c == ' '));
 }
 
 #[test]
 fn individuals_written_surname_first_are_reordered_and_entities_are_not() {
     let cases = [
-        ("BIN LADIN, Usama bin Muhammad bin Awad", true, "usama bin muhammad bin awad bin ladin"),
+        (
+            "BIN LADIN, Usama bin Muhammad bin Awad",
+            true,
+            "usama bin muhammad bin awad bin ladin",
+        ),
         ("HABBASH, George", true, "george habbash"),
         ("ANGLO-CARIBBEAN CO., LTD.", false, "anglo caribbean co ltd"),
         ("Eric Badege", true, "eric badege"),
@@ -380,7 +544,13 @@ fn legal_forms_and_honorifics_are_kept_as_weak_tokens() {
     let flags: Vec<(&str, bool)> = tokens.iter().map(|t| (t.text.as_str(), t.weak)).collect();
     assert_eq!(
         flags,
-        [("sheikh", true), ("ahmed", false), ("acme", false), ("trading", false), ("llc", true)]
+        [
+            ("sheikh", true),
+            ("ahmed", false),
+            ("acme", false),
+            ("trading", false),
+            ("llc", true)
+        ]
     );
 }
 
@@ -392,7 +562,10 @@ fn phonetic_skeleton_merges_transliterations() {
     assert_ne!(consonant_skeleton("laden"), consonant_skeleton("smith"));
     assert_eq!(consonant_skeleton("aia"), "a", "vowels only: first letter");
     let keys = blocking_keys("muhammad");
-    assert!(keys.contains(&format!("s:{}", consonant_skeleton("mohamed"))), "{keys:?}");
+    assert!(
+        keys.contains(&format!("s:{}", consonant_skeleton("mohamed"))),
+        "{keys:?}"
+    );
 }
 
 // ------------------------------------------------------------------ scoring
@@ -406,12 +579,39 @@ fn scoring_table() {
         ("Osama bin Laden", "BIN LADIN, Usama", true, 0.75, 0.95),
         ("Acme Trading LLC", "ACME TRADING LTD.", false, 0.9, 0.99),
         ("Acme Trading", "ACME TRADING LTD.", false, 0.9, 0.99),
-        ("Sirajuddin Haqqani", "HAQQANI, Sirajuddin Jallaloudine", true, 0.8, 0.9),
+        (
+            "Sirajuddin Haqqani",
+            "HAQQANI, Sirajuddin Jallaloudine",
+            true,
+            0.8,
+            0.9,
+        ),
         ("George Bush", "HABBASH, George", true, 0.0, 0.4),
         ("Sunrise Trading", "BLUEWATER TRADING", false, 0.0, 0.3),
-        ("Apex Group Holding", "SUMMIT GROUP HOLDING", false, 0.0, 0.5),
-        ("Mohammed Ali Hassan", "KHAN, Mohammed Ali", true, 0.0, 0.65),
-        ("Maria Garcia", "GARCIA LOPEZ, Juan", true, 0.0, 0.4),
+        (
+            "Apex Group Holding",
+            "SUMMIT GROUP HOLDING",
+            false,
+            0.0,
+            0.5,
+        ),
+        ("Mohammed Ali Hassan", "KHAN, Mohammed Ali", true, 0.0, 0.7),
+        ("Iiad ag Ghali", "GHALI, Iyad ag", true, 0.85, 1.0),
+        (
+            "Grin Leaf General Trading LLC",
+            "GREEN LEAF GENERAL TRADING LLC",
+            false,
+            0.85,
+            1.0,
+        ),
+        (
+            "Martin Dawid Hodwalker",
+            "HODWALKER MARTINEZ, Martin David",
+            true,
+            0.75,
+            1.0,
+        ),
+        ("Maria Garcia", "GARCIA LOPEZ, Juan", true, 0.0, 0.5),
         ("LLC", "ACME TRADING LLC", false, 0.0, 0.25),
         ("", "ACME", false, 0.0, 0.0),
     ];
@@ -431,18 +631,30 @@ fn a_fuzzier_name_never_scores_higher() {
     let one_typo = score_names("Usama bin Muhammad bin Awad bin Ladun", listed, true).0;
     let two_typos = score_names("Usama bin Muhammed bin Awad bin Ladun", listed, true).0;
     let dropped = score_names("Usama bin Ladin", listed, true).0;
-    assert!(exact > one_typo && one_typo > two_typos, "{exact} {one_typo} {two_typos}");
+    assert!(
+        exact > one_typo && one_typo > two_typos,
+        "{exact} {one_typo} {two_typos}"
+    );
     assert!(exact > dropped, "{exact} {dropped}");
 }
 
 #[test]
 fn explanation_names_each_pair_and_the_unmatched_tokens() {
     let (_, explanation) = score_names("Osama bin Laden", "BIN LADIN, Usama", true);
-    assert_eq!(explanation, "\"osama\"~\"usama\" 0.87; \"bin\" = \"bin\"; \"laden\"~\"ladin\" 0.91; unmatched: -");
+    assert_eq!(
+        explanation,
+        "\"osama\"~\"usama\" 0.95; \"bin\" = \"bin\"; \"laden\"~\"ladin\" 0.91; unmatched: -"
+    );
     let (_, explanation) = score_names("George Bush", "HABBASH, George", true);
-    assert_eq!(explanation, "\"george\" = \"george\"; unmatched: query \"bush\"; listed \"habbash\"");
+    assert_eq!(
+        explanation,
+        "\"george\" = \"george\"; unmatched: query \"bush\"; listed \"habbash\""
+    );
     let (_, explanation) = score_names("O. bin Laden", "BIN LADEN, Osama", true);
-    assert!(explanation.starts_with("\"o\"~\"osama\" initial;"), "{explanation}");
+    assert!(
+        explanation.starts_with("\"o\"~\"osama\" initial;"),
+        "{explanation}"
+    );
 }
 
 // ---------------------------------------------------------------- screening
@@ -452,21 +664,40 @@ fn screening_finds_variants_with_the_listed_name_as_written() {
     let screener = fixture_screener();
     let hits = screener.screen("Usama bin Ladin", DEFAULT_THRESHOLD, 5);
     let top = hits.first().expect("a hit");
-    assert_eq!((top.list.as_str(), top.entry_id.as_str()), ("OFAC-SDN", "6365"));
+    assert_eq!(
+        (top.list.as_str(), top.entry_id.as_str()),
+        ("OFAC-SDN", "6365")
+    );
     assert_eq!(top.matched_name, "BIN LADIN, Usama");
     assert_eq!(top.primary_name, "BIN LADIN, Usama bin Muhammad bin Awad");
-    assert_eq!((top.entry_type.as_str(), top.programs.as_str()), ("individual", "SDGT"));
-    assert!(top.explanation.contains("\"ladin\" = \"ladin\""), "{}", top.explanation);
+    assert_eq!(
+        (top.entry_type.as_str(), top.programs.as_str()),
+        ("individual", "SDGT")
+    );
+    assert!(
+        top.explanation.contains("\"ladin\" = \"ladin\""),
+        "{}",
+        top.explanation
+    );
     let typo = screener.screen("Usama bin Ladn", DEFAULT_THRESHOLD, 5);
-    assert_eq!(typo.first().map(|h| h.entry_id.as_str()), Some("6365"), "{typo:?}");
+    assert_eq!(
+        typo.first().map(|h| h.entry_id.as_str()),
+        Some("6365"),
+        "{typo:?}"
+    );
 }
 
 #[test]
 fn george_bush_is_not_george_habbash() {
     let screener = fixture_screener();
-    assert!(screener.screen("George Bush", DEFAULT_THRESHOLD, 10).is_empty());
+    assert!(screener
+        .screen("George Bush", DEFAULT_THRESHOLD, 10)
+        .is_empty());
     let low = screener.screen("George Bush", 0.01, 10);
-    let habbash = low.iter().find(|h| h.entry_id == "2680").expect("scored at a tiny threshold");
+    let habbash = low
+        .iter()
+        .find(|h| h.entry_id == "2680")
+        .expect("scored at a tiny threshold");
     assert!(habbash.score < DEFAULT_THRESHOLD / 2.0, "{habbash:?}");
     let control = screener.screen("George Habbash", DEFAULT_THRESHOLD, 10);
     assert_eq!(control.first().map(|h| h.entry_id.as_str()), Some("2680"));
@@ -475,14 +706,23 @@ fn george_bush_is_not_george_habbash() {
 #[test]
 fn weak_aliases_are_never_matched_on_their_own() {
     let zala = Screener::new(&load("opensanctions/zala-excerpt.entities.ftm.json"));
-    assert!(zala.screen("ZALA", 0.9, 10).is_empty(), "ZALA is only a weak alias");
+    assert!(
+        zala.screen("ZALA", 0.9, 10).is_empty(),
+        "ZALA is only a weak alias"
+    );
     let control = zala.screen("Zala Aero Group", 0.9, 10);
-    assert_eq!(control.first().map(|h| h.entry_id.as_str()), Some("NK-abdzbEBkqyT29GyREbiURZ"));
+    assert_eq!(
+        control.first().map(|h| h.entry_id.as_str()),
+        Some("NK-abdzbEBkqyT29GyREbiURZ")
+    );
     let mixed = Screener::new(&load("bad/mixed.ftm.json"));
     assert!(mixed.screen("Vanya", 0.5, 10).is_empty());
     assert_eq!(mixed.screen("Ivana Testova", 0.5, 10).len(), 1);
     let un = Screener::new(&load("bad/missing-name.xml"));
-    assert!(un.screen("Nicky", 0.5, 10).is_empty(), "UN low-quality alias");
+    assert!(
+        un.screen("Nicky", 0.5, 10).is_empty(),
+        "UN low-quality alias"
+    );
     assert_eq!(un.screen("Named Person", 0.5, 10).len(), 1);
 }
 
@@ -495,7 +735,11 @@ fn threshold_and_top_limit_the_hits_which_come_best_first() {
     assert!(all.iter().all(|h| h.score >= 0.3));
     let above = screener.screen("Usama bin Laden", 0.8, usize::MAX);
     assert!(above.len() < all.len() && above.iter().all(|h| h.score >= 0.8));
-    assert_eq!(above[..], all[..above.len()], "a higher threshold cuts the same list");
+    assert_eq!(
+        above[..],
+        all[..above.len()],
+        "a higher threshold cuts the same list"
+    );
     assert_eq!(screener.screen("Usama bin Laden", 0.3, 2)[..], all[..2]);
     assert!(screener.screen("Usama bin Laden", 0.3, 0).is_empty());
     let exact = screener.screen("Usama bin Laden", 1.0, usize::MAX);
@@ -506,15 +750,29 @@ fn threshold_and_top_limit_the_hits_which_come_best_first() {
 fn equal_scores_are_ordered_by_list_then_entry_id() {
     let screener = fixture_screener();
     let hits = screener.screen("Usama bin Laden Organization", DEFAULT_THRESHOLD, 10);
-    let ids: Vec<(&str, &str)> = hits.iter().map(|h| (h.list.as_str(), h.entry_id.as_str())).collect();
-    assert_eq!(ids[..2], [("OFAC-SDN", "6366"), ("UN", "QDe.004")], "{hits:?}");
+    let ids: Vec<(&str, &str)> = hits
+        .iter()
+        .map(|h| (h.list.as_str(), h.entry_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids[..2],
+        [("OFAC-SDN", "6366"), ("UN", "QDe.004")],
+        "{hits:?}"
+    );
     assert_eq!(hits[0].score, hits[1].score);
 }
 
 #[test]
 fn screen_many_is_deterministic_and_equals_screen_per_query() {
     let screener = fixture_screener();
-    let queries = ["Usama bin Laden", "George Bush", "Banco Nacional de Cuba", "Usama bin Laden", "Hamza bin Ladin", ""];
+    let queries = [
+        "Usama bin Laden",
+        "George Bush",
+        "Banco Nacional de Cuba",
+        "Usama bin Laden",
+        "Hamza bin Ladin",
+        "",
+    ];
     let first = screener.screen_many(&queries, 0.5, 10);
     let mut reversed = queries;
     reversed.reverse();
@@ -533,16 +791,32 @@ fn screen_many_is_deterministic_and_equals_screen_per_query() {
 fn names_file_is_a_csv_with_a_name_column_or_one_name_per_line() {
     let dir = scratch_dir("names");
     let csv_path = dir.join("names.csv");
-    std::fs::write(&csv_path, "id,Name\n1,\"BIN LADIN, Usama\"\n2,\n3,José Müller\n").unwrap();
-    assert_eq!(read_names_file(&csv_path).unwrap(), ["BIN LADIN, Usama", "José Müller"]);
+    std::fs::write(
+        &csv_path,
+        "id,Name\n1,\"BIN LADIN, Usama\"\n2,\n3,José Müller\n",
+    )
+    .unwrap();
+    assert_eq!(
+        read_names_file(&csv_path).unwrap(),
+        ["BIN LADIN, Usama", "José Müller"]
+    );
     let lines_path = dir.join("names.txt");
     std::fs::write(&lines_path, "Usama bin Ladin\r\n\r\nGeorge Bush\n").unwrap();
-    assert_eq!(read_names_file(&lines_path).unwrap(), ["Usama bin Ladin", "George Bush"]);
+    assert_eq!(
+        read_names_file(&lines_path).unwrap(),
+        ["Usama bin Ladin", "George Bush"]
+    );
     let empty_path = dir.join("empty.txt");
     std::fs::write(&empty_path, "\n\n").unwrap();
     let error = read_names_file(&empty_path).unwrap_err();
-    assert!(error.to_string().contains("empty.txt") && error.to_string().contains("no names"), "{error}");
-    assert!(matches!(read_names_file(&dir.join("absent.txt")), Err(WatchlistError::Io { .. })));
+    assert!(
+        error.to_string().contains("empty.txt") && error.to_string().contains("no names"),
+        "{error}"
+    );
+    assert!(matches!(
+        read_names_file(&dir.join("absent.txt")),
+        Err(WatchlistError::Io { .. })
+    ));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -561,12 +835,41 @@ fn hits_csv_has_the_agreed_columns_and_the_query_as_given() {
     let mut out = Vec::new();
     write_hits_csv(&mut out, &[("  Usáma, bin Ladin ".to_string(), hit)]).unwrap();
     let mut reader = csv::Reader::from_reader(out.as_slice());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    assert_eq!(header, ["query", "list", "entry_id", "matched_name", "score", "explanation"]);
-    let row: Vec<String> = reader.records().next().unwrap().unwrap().iter().map(str::to_string).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "query",
+            "list",
+            "entry_id",
+            "matched_name",
+            "score",
+            "explanation"
+        ]
+    );
+    let row: Vec<String> = reader
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
     assert_eq!(
         row,
-        ["  Usáma, bin Ladin ", "OFAC-SDN", "6365", "BIN LADIN, Usama", "0.9211", "\"usama\" = \"usama\"; unmatched: -"]
+        [
+            "  Usáma, bin Ladin ",
+            "OFAC-SDN",
+            "6365",
+            "BIN LADIN, Usama",
+            "0.9211",
+            "\"usama\" = \"usama\"; unmatched: -"
+        ]
     );
 }
 
@@ -574,7 +877,11 @@ fn hits_csv_has_the_agreed_columns_and_the_query_as_given() {
 
 #[test]
 fn evaluation_set_is_deterministic_labelled_and_never_a_listed_name() {
-    let set = load_watchlists(&[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")]).unwrap();
+    let set =
+        load_watchlists(
+            &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")],
+        )
+        .unwrap();
     let cases = build_eval_set(&set, 200, 200, 1);
     assert_eq!(cases, build_eval_set(&set, 200, 200, 1));
     assert_ne!(cases, build_eval_set(&set, 200, 200, 2));
@@ -583,34 +890,85 @@ fn evaluation_set_is_deterministic_labelled_and_never_a_listed_name() {
     let listed: std::collections::HashSet<String> = set
         .entries()
         .iter()
-        .flat_map(|e| e.names.iter().map(move |n| normalize_display(&n.text, e.is_individual())))
+        .flat_map(|e| {
+            e.names
+                .iter()
+                .map(move |n| normalize_display(&n.text, e.is_individual()))
+        })
         .collect();
     for case in cases.iter().filter(|c| c.expected.is_none()) {
-        assert!(!listed.contains(&normalize_display(&case.query, false)), "{case:?}");
+        assert!(
+            !listed.contains(&normalize_display(&case.query, false)),
+            "{case:?}"
+        );
     }
-    assert!(cases.iter().any(|c| c.kind == "famous" && c.query == "George Bush"));
+    assert!(cases
+        .iter()
+        .any(|c| c.kind == "famous" && c.query == "George Bush"));
     let mut out = Vec::new();
     write_eval_csv(&mut out, &cases).unwrap();
-    assert!(String::from_utf8(out).unwrap().starts_with("query,label,expected_list,expected_entry_id,kind\n"));
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .starts_with("query,label,expected_list,expected_entry_id,kind\n"));
 }
 
 #[test]
 fn evaluation_curve_is_monotone_and_renders_as_markdown() {
-    let set = load_watchlists(&[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")]).unwrap();
+    let set =
+        load_watchlists(
+            &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")],
+        )
+        .unwrap();
     let screener = Screener::new(&set);
     let cases = build_eval_set(&set, 150, 150, 3);
     let evaluation = evaluate(&screener, &cases, &default_thresholds());
     assert_eq!((evaluation.positives, evaluation.negatives), (150, 150));
     assert_eq!(evaluation.curve.len(), 11);
     for pair in evaluation.curve.windows(2) {
-        assert!(pair[0].recall >= pair[1].recall && pair[0].false_positives >= pair[1].false_positives);
+        assert!(
+            pair[0].recall >= pair[1].recall && pair[0].false_positives >= pair[1].false_positives
+        );
     }
-    let at_default = evaluation.curve.iter().find(|p| (p.threshold - DEFAULT_THRESHOLD).abs() < 1e-9).unwrap();
-    assert!(at_default.recall > 0.8 && at_default.precision > 0.95, "{at_default:?}");
+    let at_default = evaluation
+        .curve
+        .iter()
+        .find(|p| (p.threshold - DEFAULT_THRESHOLD).abs() < 1e-9)
+        .unwrap();
+    assert!(
+        at_default.recall > 0.8 && at_default.precision > 0.95,
+        "{at_default:?}"
+    );
     let markdown = render_markdown(&evaluation);
     assert!(markdown.contains("| threshold | precision | recall |"));
-    assert_eq!(markdown.lines().filter(|l| l.starts_with("| 0.") || l.starts_with("| 1.")).count(), 11);
+    assert_eq!(
+        markdown
+            .lines()
+            .filter(|l| l.starts_with("| 0.") || l.starts_with("| 1."))
+            .count(),
+        11
+    );
     let names = synthetic_names(&set, 500, 9);
     assert_eq!(names.len(), 500);
     assert_eq!(names, synthetic_names(&set, 500, 9));
+}
+
+#[test]
+fn the_blocking_index_finds_every_hit_an_exhaustive_scan_finds() {
+    let set = load_watchlists(&[
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists"),
+        fixture("opensanctions/zala-excerpt.entities.ftm.json"),
+    ])
+    .unwrap();
+    let screener = Screener::new(&set);
+    let cases = build_eval_set(&set, 150, 150, 11);
+    let mut compared = 0;
+    for case in &cases {
+        for threshold in [0.8, DEFAULT_THRESHOLD] {
+            let indexed = screener.screen(&case.query, threshold, usize::MAX);
+            let exhaustive = screener.screen_exhaustive(&case.query, threshold, usize::MAX);
+            assert_eq!(indexed, exhaustive, "{} at {threshold}", case.query);
+            compared += exhaustive.len();
+        }
+    }
+    assert!(compared > 200, "the comparison saw only {compared} hits");
 }

@@ -20,6 +20,7 @@ pub use fx::FxTable;
 pub use profile::MappingProfile;
 pub use records::{empty_frame, frame_to_records};
 pub use source::InputFormat;
+pub use validate::id_hash as txn_id_fingerprint;
 
 use crate::model::InputSummary;
 use polars::prelude::*;

@@ -359,8 +359,11 @@ pub fn validate(
 
     // countries: empty allowed, otherwise ISO 3166-1 alpha-2
     let mut countries: [Vec<String>; 2] = [vec![String::new(); n], vec![String::new(); n]];
-    for (slot, column) in [COL_ORIG_COUNTRY, COL_BENE_COUNTRY].into_iter().enumerate() {
-        for row in 0..n {
+    for (out, column) in countries
+        .iter_mut()
+        .zip([COL_ORIG_COUNTRY, COL_BENE_COUNTRY])
+    {
+        for (row, country_out) in out.iter_mut().enumerate() {
             let Some(v) = cols.sources[column].get(row, stem) else {
                 continue;
             };
@@ -368,7 +371,7 @@ pub fn validate(
             if !code.is_empty() && !codes::is_country(&code) {
                 problems.flag(row, column, QuarantineReason::BadCountry);
             }
-            countries[slot][row] = code;
+            *country_out = code;
         }
     }
 

@@ -236,6 +236,8 @@ struct VelocityParams {
     baseline: Duration,
     factor: Factor,
     min_volume: Money,
+    #[serde(default)]
+    min_baseline_count: u32,
 }
 
 fn positive(name: &str, v: u32) -> Result<i64, KindError> {
@@ -578,12 +580,14 @@ pub fn compile_kind(
                     baseline: p.baseline.0,
                     factor_basis_points: p.factor.0,
                     min_volume: p.min_volume.0,
+                    min_baseline_count: i64::from(p.min_baseline_count),
                 },
                 vec![
                     d("window", describe_duration(p.window.0)),
                     d("baseline", describe_duration(p.baseline.0)),
                     d("factor", format!("{}x", p.factor.0 as f64 / 10_000.0)),
                     d("min_volume", money(p.min_volume)),
+                    d("min_baseline_count", p.min_baseline_count.to_string()),
                 ],
             )
         }

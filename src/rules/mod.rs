@@ -9,6 +9,8 @@
 
 pub mod alerts;
 mod engine;
+
+pub use engine::EngineContext;
 pub mod golden;
 pub mod kinds;
 pub mod pack;
@@ -147,6 +149,16 @@ pub fn run_rules(
     rules: &[&Rule],
     base_currency: &str,
 ) -> Result<RuleOutput, RuleError> {
+    run_rules_in(frame, rules, base_currency, &EngineContext::default())
+}
+
+/// [`run_rules`] with facts from outside the frame (a nightly run's last-seen table).
+pub fn run_rules_in(
+    frame: &DataFrame,
+    rules: &[&Rule],
+    base_currency: &str,
+    context: &EngineContext,
+) -> Result<RuleOutput, RuleError> {
     let engine_err = |rule: &str, e: PolarsError| RuleError::Engine {
         rule: rule.to_string(),
         message: e.to_string(),
@@ -156,8 +168,8 @@ pub fn run_rules(
     let mut seconds = Vec::new();
     for rule in rules.iter().filter(|r| r.enabled) {
         let started = std::time::Instant::now();
-        let episodes =
-            engine::run_plan(&base, &rule.plan).map_err(|e| engine_err(&rule.plan.rule_id, e))?;
+        let episodes = engine::run_plan(&base, &rule.plan, context)
+            .map_err(|e| engine_err(&rule.plan.rule_id, e))?;
         seconds.push((rule.plan.rule_id.clone(), started.elapsed().as_secs_f64()));
         per_rule.push((*rule, episodes));
     }

@@ -177,6 +177,9 @@ pub enum Detector {
         baseline: Micros,
         factor_basis_points: i64,
         min_volume: i64,
+        /// Transactions the baseline must hold, so that sparse accounts are not judged on a
+        /// handful of payments.
+        min_baseline_count: i64,
     },
 }
 
@@ -189,6 +192,35 @@ pub struct RulePlan {
     pub subject: Subject,
     pub filter: Vec<Predicate>,
     pub detector: Detector,
+}
+
+impl RulePlan {
+    /// How far back in time this rule looks from a transaction: the history a nightly run must
+    /// keep so that tonight's evaluation sees every window this rule can form.
+    pub fn lookback(&self) -> Micros {
+        match &self.detector {
+            Detector::PerTransaction => 0,
+            Detector::Windowed {
+                window: Window::Trailing(length),
+                ..
+            } => *length,
+            Detector::Windowed {
+                window: Window::BusinessDay { .. },
+                ..
+            } => DAY,
+            Detector::FlowThrough {
+                inflow_window,
+                horizon,
+                ..
+            } => inflow_window.unwrap_or(0) + horizon,
+            Detector::Cycle { horizon, .. } => *horizon,
+            // the last activity before the history comes from the state's last-seen table
+            Detector::Dormancy { .. } => 0,
+            Detector::VelocitySpike {
+                window, baseline, ..
+            } => window + baseline,
+        }
+    }
 }
 
 /// Formats a duration for people: `7 days`, `48 hours`, `90 minutes`, `1 day 12 hours`.

@@ -225,7 +225,8 @@ pub fn run_sweep(
                         ..
                     },
                 ) => engine::windowed_episodes(p, conditions, *combine).map_err(engine_err)?,
-                _ => engine::run_plan(&base, &rules[i].plan).map_err(engine_err)?,
+                _ => engine::run_plan(&base, &rules[i].plan, &engine::EngineContext::default())
+                    .map_err(engine_err)?,
             };
             episodes[i] = Some(found);
         }

@@ -85,9 +85,11 @@ pub struct SourceInfo {
     pub sha256: String,
     /// The list name the entries were given.
     pub list: String,
-    /// The format detected (`OFAC legacy CSV`, `OFAC alt.csv`, `UN XML`, `FtM JSON lines`, `simple CSV`).
+    /// The format detected (`OFAC legacy CSV`, `OFAC alt.csv`, `OFAC add.csv`, `UN XML`,
+    /// `FtM JSON lines`, `simple CSV`).
     pub format: String,
-    /// Entries this file added (0 for OFAC `alt.csv` and `add.csv`, which extend `sdn.csv` entries).
+    /// Entries this file added (0 for OFAC `alt.csv` and `add.csv`, which extend the entries
+    /// of `sdn.csv`).
     pub entries: u64,
     /// Names this file added (primary names and aliases, weak ones included).
     pub names: u64,

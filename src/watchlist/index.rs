@@ -5,10 +5,10 @@
 //! blocking keys, and a query name is scored only against names that hold one of those tokens.
 
 use super::entry::Entry;
-use super::normalize::normalize_name;
+use super::fast_hash::FastMap;
+use super::normalize::{is_legal_form, normalize_name};
 use super::phonetic::blocking_keys;
-use super::score::{token_similarity, token_weight, TokenSimilarity};
-use std::collections::HashMap;
+use super::score::{prepared_similarity, token_weight, PreparedToken, TokenSimilarity};
 
 /// One screened name of an entry, as vocabulary ids.
 #[derive(Debug, Clone)]
@@ -29,14 +29,20 @@ pub(crate) type SimilarToken = (u32, TokenSimilarity);
 pub(crate) struct NameIndex {
     /// Token texts by id.
     pub vocabulary: Vec<String>,
+    /// Whether each token is a legal form, by id.
+    pub legal_forms: Vec<bool>,
+    /// Tokens prepared for comparison, by id.
+    pub prepared: Vec<PreparedToken>,
     /// Token weights by id (rarity over entries, capped for weak and common tokens).
     pub weights: Vec<f64>,
-    ids: HashMap<String, u32>,
-    buckets: HashMap<String, Vec<u32>>,
+    ids: FastMap<String, u32>,
+    buckets: FastMap<String, Vec<u32>>,
     /// Names holding each token, by token id: ascending, unique.
     pub postings: Vec<Vec<u32>>,
     /// Every screened name.
     pub names: Vec<IndexedName>,
+    /// How many initials (one-letter tokens) each name (by id) holds.
+    pub initials: Vec<u8>,
 }
 
 impl NameIndex {
@@ -83,6 +89,17 @@ impl NameIndex {
                 document_frequency[id as usize] += 1;
             }
         }
+        index.initials = index
+            .names
+            .iter()
+            .map(|n| {
+                let count = n
+                    .tokens
+                    .iter()
+                    .filter(|&&t| index.vocabulary[t as usize].len() == 1);
+                count.count().min(usize::from(u8::MAX)) as u8
+            })
+            .collect();
         index.postings = vec![Vec::new(); index.vocabulary.len()];
         for (name_id, name) in index.names.iter().enumerate() {
             for &token in &name.tokens {
@@ -97,6 +114,12 @@ impl NameIndex {
             .iter()
             .enumerate()
             .map(|(id, text)| token_weight(text, weak_flags[id], document_frequency[id]))
+            .collect();
+        index.legal_forms = index.vocabulary.iter().map(|t| is_legal_form(t)).collect();
+        index.prepared = index
+            .vocabulary
+            .iter()
+            .map(|t| PreparedToken::new(t))
             .collect();
         for (id, text) in index.vocabulary.iter().enumerate() {
             if text.len() > 1 {
@@ -123,12 +146,13 @@ impl NameIndex {
         self.ids.get(token).copied()
     }
 
-    /// Vocabulary tokens (two letters or more) that pair with `token`, sorted by id.
-    /// Initials (one letter) are compared directly at scoring time and return nothing here.
+    /// Vocabulary tokens of two letters or more that pair with `token`, sorted by id. Initials
+    /// (one letter) on either side are compared directly at scoring time.
     pub fn similar_tokens(&self, token: &str) -> Vec<SimilarToken> {
         if token.len() <= 1 {
             return Vec::new();
         }
+        let prepared = PreparedToken::new(token);
         let mut candidates: Vec<u32> = blocking_keys(token)
             .iter()
             .filter_map(|key| self.buckets.get(key))
@@ -138,13 +162,10 @@ impl NameIndex {
         candidates.extend(self.token_id(token));
         candidates.sort_unstable();
         candidates.dedup();
-        if std::env::var_os("WL_DEBUG_T").is_some() {
-            eprintln!("TOKEN {token} {}", candidates.len());
-        }
         candidates
             .into_iter()
             .filter_map(|id| {
-                token_similarity(token, &self.vocabulary[id as usize]).map(|sim| (id, sim))
+                prepared_similarity(&prepared, &self.prepared[id as usize]).map(|sim| (id, sim))
             })
             .collect()
     }

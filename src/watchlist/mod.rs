@@ -13,6 +13,7 @@
 mod entry;
 mod error;
 pub mod eval;
+mod fast_hash;
 mod index;
 mod io;
 mod load;
@@ -25,4 +26,4 @@ pub use entry::{Entry, ListedName, NameKind, SourceInfo, WatchlistSet};
 pub use error::WatchlistError;
 pub use io::{read_names_file, write_hits_csv};
 pub use load::load_watchlists;
-pub use screener::{Hit, Screener, DBG_CANDS, DBG_FULL, DEFAULT_THRESHOLD};
+pub use screener::{Hit, Screener, DEFAULT_THRESHOLD};

@@ -5,7 +5,7 @@
 //! they agree and cost a little when they do not, so `ACME TRADING LLC` still equals
 //! `Acme Trading Ltd` while `LLC` alone never makes a match.
 
-use std::collections::HashSet;
+use super::fast_hash::FastSet;
 use std::sync::OnceLock;
 
 /// One token of a normalised name.
@@ -334,27 +334,27 @@ const COMMON_TOKENS: &[&str] = &[
 
 /// A word list as a set, built on first use.
 fn word_set(
-    cell: &'static OnceLock<HashSet<&'static str>>,
+    cell: &'static OnceLock<FastSet<&'static str>>,
     words: &[&'static str],
-) -> &'static HashSet<&'static str> {
+) -> &'static FastSet<&'static str> {
     cell.get_or_init(|| words.iter().copied().collect())
 }
 
 /// Whether a normalised token is a legal form, honorific or joining word.
 pub fn is_weak_token(token: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
     is_legal_form(token) || word_set(&SET, HONORIFICS_AND_JOINERS).contains(token)
 }
 
 /// Whether a normalised token is a legal form (`llc`, `ltd`, `sa`, `gmbh`, ...).
 pub fn is_legal_form(token: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
     token.len() <= 12 && word_set(&SET, LEGAL_FORMS).contains(token)
 }
 
 /// Whether a normalised token is in the built-in list of common name and company words.
 pub fn is_common_token(token: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
     word_set(&SET, COMMON_TOKENS).contains(token)
 }
 
@@ -362,7 +362,11 @@ pub fn is_common_token(token: &str) -> bool {
 /// `sa`, `O'Brien` → `obrien`) and turns every other non-alphanumeric character into a space.
 /// Returns the tokens joined by single spaces.
 pub fn fold(raw: &str) -> String {
-    let ascii = deunicode::deunicode(raw);
+    let ascii = if raw.is_ascii() {
+        std::borrow::Cow::Borrowed(raw)
+    } else {
+        std::borrow::Cow::Owned(deunicode::deunicode(raw))
+    };
     let mut out = String::with_capacity(ascii.len());
     let mut pending_space = false;
     for ch in ascii.chars() {
@@ -419,4 +423,43 @@ pub fn normalize_display(raw: &str, individual: bool) -> String {
         .map(|t| t.text)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Spelling variants that transliterations swap freely, most specific first.
+const SPELLING_RULES: &[(&str, &str)] = &[
+    ("dzh", "j"),
+    ("dj", "j"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("ee", "i"),
+    ("ou", "u"),
+    ("oo", "u"),
+    ("o", "u"),
+    ("y", "i"),
+    ("w", "v"),
+    ("x", "ks"),
+];
+
+/// A token's canonical spelling for comparison: transliteration variants merged (`dj` → `j`,
+/// `kh` → `h`, `ou`/`oo`/`o` → `u`, `ee`/`y` → `i`, `w` → `v`, `q` → `k`, ...) and doubled
+/// letters collapsed, so `Iyad` and `Iiad`, `Green` and `Grin`, `Novin` and `Nowin` agree.
+pub fn canonical_spelling(token: &str) -> String {
+    let mut text = token.to_string();
+    for (from, to) in SPELLING_RULES {
+        if text.contains(from) {
+            text = text.replace(from, to);
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if !out.ends_with(ch) {
+            out.push(ch);
+        }
+    }
+    out
 }

@@ -1,9 +1,12 @@
 //! A small phonetic key for blocking: the consonant skeleton of a token.
 //!
-//! Vowels, `h`, `w` and `y` are dropped; consonants that transliterations swap freely are merged
-//! (`c`/`k`/`q`/`g` → `k`, `s`/`z`/`x` → `s`, `f`/`v`/`ph` → `f`, `b`/`p` → `b`, `d`/`t`/`th`/`dh` → `t`);
-//! doubled letters count once. `Qaddafi`, `Gadhafi` and `Kadafi` all give `ktf`; `Usama` and
-//! `Osama` give `sm`. Digits are kept. A token of vowels only keys on its first letter.
+//! Vowels, `h` and `y` are dropped; consonants that transliterations swap freely are merged
+//! (`c`/`k`/`q`/`g` → `k`, `s`/`z`/`x` → `s`, `f`/`v`/`w`/`ph` → `f`, `b`/`p` → `b`,
+//! `d`/`t`/`th`/`dh` → `t`); a repeated class counts once, even across vowels. `Qaddafi`,
+//! `Gadhafi` and `Kadafi` all give `ktf`; `Usama` and `Osama` give `sm`. Digits are kept. A
+//! token of vowels only keys on its first letter.
+
+use super::normalize::canonical_spelling;
 
 /// The consonant skeleton of a lower-case ASCII token.
 pub fn consonant_skeleton(token: &str) -> String {
@@ -20,10 +23,10 @@ pub fn consonant_skeleton(token: &str) -> String {
             (b's' | b'c', b'h') => (b's', 2),
             (b'k' | b'g', b'h') => (b'k', 2),
             (b'c', b'e' | b'i' | b'y') => (b's', 1),
-            (b'a' | b'e' | b'i' | b'o' | b'u' | b'h' | b'w' | b'y', _) => (0, 1),
+            (b'a' | b'e' | b'i' | b'o' | b'u' | b'h' | b'y', _) => (0, 1),
             (b'c' | b'k' | b'q' | b'g', _) => (b'k', 1),
             (b's' | b'z' | b'x', _) => (b's', 1),
-            (b'f' | b'v', _) => (b'f', 1),
+            (b'f' | b'v' | b'w', _) => (b'f', 1),
             (b'b' | b'p', _) => (b'b', 1),
             (b'd' | b't', _) => (b't', 1),
             (other, _) => (other, 1),
@@ -31,11 +34,9 @@ pub fn consonant_skeleton(token: &str) -> String {
         if class != 0 && class != last {
             key.push(class as char);
         }
+        // A repeated class counts once even across vowels (`valle` and `vlale` both give `fl`).
         if class != 0 {
             last = class;
-        } else if !matches!(c, b'h' | b'w' | b'y') {
-            // A vowel separates letters: `nan` keeps both n's, `nn` does not.
-            last = 0;
         }
         i += width;
     }
@@ -48,10 +49,15 @@ pub fn consonant_skeleton(token: &str) -> String {
 
 /// The blocking keys of a token, sorted and unique:
 /// - `s:` its consonant skeleton (vowel and transliteration changes keep it);
-/// - for skeletons of four letters or more, `s:` the skeleton with each single letter deleted
+/// - for skeletons of three letters or more, `s:` the skeleton with each single letter deleted
 ///   (one changed, dropped or transposed consonant still shares a key);
-/// - for tokens of five letters or more, `p:` the first three and `x:` the last three letters
-///   (any single edit leaves one of them whole).
+/// - `c:` its canonical spelling (`Grin` and `Green` share `c:grin`);
+/// - for tokens of five letters or more, `f:` the first two and last two letters (an edit in
+///   the middle keeps them: `vacle` and `valle` share `f:vale`);
+/// - for tokens of five letters or more whose skeleton is shorter than four letters, `p:` the
+///   first three and `x:` the last three letters (any single edit leaves one of them whole);
+///   for other tokens of eight letters or more, the first and last four letters (a typo that
+///   changes two consonant classes, `administracbon`, still shares one of them).
 pub fn blocking_keys(token: &str) -> Vec<String> {
     let skeleton = consonant_skeleton(token);
     let mut keys = vec![format!("s:{skeleton}")];
@@ -60,9 +66,18 @@ pub fn blocking_keys(token: &str) -> Vec<String> {
             keys.push(format!("s:{}{}", &skeleton[..skip], &skeleton[skip + 1..]));
         }
     }
-    if token.len() >= 5 && token.is_ascii() {
-        keys.push(format!("p:{}", &token[..3]));
-        keys.push(format!("x:{}", &token[token.len() - 3..]));
+    keys.push(format!("c:{}", canonical_spelling(token)));
+    if token.is_ascii() && token.len() >= 5 {
+        keys.push(format!("f:{}{}", &token[..2], &token[token.len() - 2..]));
+    }
+    if token.is_ascii() {
+        if skeleton.len() < 4 && token.len() >= 5 {
+            keys.push(format!("p:{}", &token[..3]));
+            keys.push(format!("x:{}", &token[token.len() - 3..]));
+        } else if token.len() >= 8 {
+            keys.push(format!("p:{}", &token[..4]));
+            keys.push(format!("x:{}", &token[token.len() - 4..]));
+        }
     }
     keys.sort();
     keys.dedup();

@@ -7,16 +7,19 @@
 //! little. The score is
 //!
 //! ```text
-//!            Σ paired  w · credit
-//! score = ---------------------------------------------------------------
-//!          Σ paired w + Σ unpaired query w + UNPAIRED_LISTED_COST · Σ unpaired listed w
+//!                                 Σ paired w · credit
+//! score = -----------------------------------------------------------------------
+//!          Σ paired w + QUERY_COST · Σ unpaired query w + LISTED_COST · Σ unpaired listed w
 //! ```
 //!
-//! where a pair's weight is the lesser of its two tokens' weights,
-//! so unpaired tokens on either side pull it down (a query token that the list does not explain
+//! where a pair's weight is the lesser of its two tokens' weights, QUERY_COST is
+//! [`UNPAIRED_QUERY_COST`] and LISTED_COST is [`UNPAIRED_LISTED_COST`]; unpaired tokens on
+//! either side pull the score down (a query token that the list does not explain
 //! costs more than a listed middle name the query leaves out).
 
-use super::normalize::{is_common_token, is_legal_form, is_weak_token, normalize_name, NameToken};
+use super::normalize::{
+    canonical_spelling, is_common_token, is_legal_form, is_weak_token, normalize_name, NameToken,
+};
 
 /// Below this Jaro-Winkler similarity two tokens of 5+ letters are not paired.
 pub const MIN_TOKEN_SIMILARITY: f64 = 0.85;
@@ -24,60 +27,147 @@ pub const MIN_TOKEN_SIMILARITY: f64 = 0.85;
 pub const MIN_SHORT_TOKEN_SIMILARITY: f64 = 0.90;
 /// The credit of an initial paired with a name starting with the same letter (`O.` ~ `Osama`).
 pub const INITIAL_CREDIT: f64 = 0.6;
+/// The highest weight of an initial (a one-letter token).
+pub const INITIAL_WEIGHT: f64 = 0.3;
+/// The similarity given to two different tokens with the same canonical spelling.
+pub const SAME_SPELLING_SIMILARITY: f64 = 0.95;
 /// The credit of two different legal forms paired (`LLC` ~ `Ltd`).
 pub const LEGAL_FORM_CREDIT: f64 = 0.8;
+/// How much a query token the listed name does not explain costs, relative to its weight
+/// (customer records often carry middle names and second surnames that lists omit).
+pub const UNPAIRED_QUERY_COST: f64 = 0.6;
 /// How much a listed token the query leaves out costs, relative to its weight.
 pub const UNPAIRED_LISTED_COST: f64 = 0.4;
 
 /// The similarity of two tokens that pair, or `None` when they do not pair.
 ///
 /// Equal tokens give 1.0; two legal forms pair as [`TokenSimilarity::LegalForm`]; an initial
-/// (one letter) against a token with the same first letter
-/// gives [`INITIAL_CREDIT`] marked as an initial; otherwise Jaro-Winkler if it reaches the
-/// minimum for the tokens' length.
+/// (one letter) against a token with the same first letter gives [`INITIAL_CREDIT`] marked as
+/// an initial; tokens with the same [`canonical_spelling`] give [`SAME_SPELLING_SIMILARITY`];
+/// otherwise the better Jaro-Winkler similarity of the tokens and of their canonical
+/// spellings, if it reaches the minimum for the tokens' length.
 pub fn token_similarity(query: &str, listed: &str) -> Option<TokenSimilarity> {
+    prepared_similarity(&PreparedToken::new(query), &PreparedToken::new(listed))
+}
+
+/// A token with what comparing it needs, computed once: its canonical spelling and the letter
+/// counts of both forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedToken {
+    /// The normalised token.
+    pub text: String,
+    /// Its [`canonical_spelling`].
+    pub spelling: String,
+    letters: LetterCounts,
+    spelling_letters: LetterCounts,
+}
+
+impl PreparedToken {
+    /// Prepares a normalised token.
+    pub fn new(text: &str) -> PreparedToken {
+        let spelling = canonical_spelling(text);
+        PreparedToken {
+            letters: LetterCounts::of(text),
+            spelling_letters: LetterCounts::of(&spelling),
+            text: text.to_string(),
+            spelling,
+        }
+    }
+}
+
+/// The similarity of tokens that pair without Jaro-Winkler: equal tokens, two legal forms
+/// (`both_legal_forms`, known to the caller) and an initial against a token starting with it.
+pub fn direct_similarity(
+    query: &str,
+    listed: &str,
+    both_legal_forms: bool,
+) -> Option<TokenSimilarity> {
     if query == listed {
-        return Some(TokenSimilarity::Exact);
+        Some(TokenSimilarity::Exact)
+    } else if both_legal_forms {
+        Some(TokenSimilarity::LegalForm)
+    } else if (query.len() == 1 || listed.len() == 1) && !query.is_empty() && !listed.is_empty() {
+        (query.as_bytes()[0] == listed.as_bytes()[0]).then_some(TokenSimilarity::Initial)
+    } else {
+        None
     }
-    if is_legal_form(query) && is_legal_form(listed) {
-        return Some(TokenSimilarity::LegalForm);
-    }
-    if query.len() == 1 || listed.len() == 1 {
-        return (query.as_bytes()[0] == listed.as_bytes()[0]).then_some(TokenSimilarity::Initial);
-    }
-    let floor = min_similarity(query.len(), listed.len());
-    if jaro_winkler_bound(query, listed) < floor {
+}
+
+/// [`token_similarity`] of two prepared tokens.
+pub fn prepared_similarity(
+    query: &PreparedToken,
+    listed: &PreparedToken,
+) -> Option<TokenSimilarity> {
+    let (q, l) = (query.text.as_str(), listed.text.as_str());
+    if q.is_empty() || l.is_empty() {
         return None;
     }
-    let similarity = strsim::jaro_winkler(query, listed);
+    let both_legal_forms = is_legal_form(q) && is_legal_form(l);
+    if q == l || both_legal_forms || q.len() == 1 || l.len() == 1 {
+        return direct_similarity(q, l, both_legal_forms);
+    }
+    if query.spelling == listed.spelling {
+        return Some(TokenSimilarity::Fuzzy(SAME_SPELLING_SIMILARITY));
+    }
+    let floor = min_similarity(q.len(), l.len());
+    let raw = if jaro_winkler_bound(q, &query.letters, l, &listed.letters) < floor {
+        0.0
+    } else {
+        strsim::jaro_winkler(q, l)
+    };
+    let (qs, ls) = (query.spelling.as_str(), listed.spelling.as_str());
+    let spelled =
+        if jaro_winkler_bound(qs, &query.spelling_letters, ls, &listed.spelling_letters) < floor {
+            0.0
+        } else {
+            strsim::jaro_winkler(qs, ls)
+        };
+    let similarity = raw.max(spelled);
     (similarity >= floor).then_some(TokenSimilarity::Fuzzy(similarity))
 }
 
-/// An upper bound of the Jaro-Winkler similarity of two ASCII tokens, from the letters they
-/// share (Jaro's matches can be no more) and their common prefix, to skip hopeless pairs cheaply.
-pub fn jaro_winkler_bound(a: &str, b: &str) -> f64 {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let mut counts = [0i16; 128];
-    for &c in a {
-        counts[usize::from(c & 0x7f)] += 1;
-    }
-    let mut shared = 0usize;
-    for &c in b {
-        let slot = &mut counts[usize::from(c & 0x7f)];
-        if *slot > 0 {
-            *slot -= 1;
-            shared += 1;
+/// How many times each letter occurs in a token. Letters fold onto 32 slots (digits share
+/// slots with letters): a shared slot can only overstate what two tokens share, so bounds
+/// built on it stay bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LetterCounts([u8; 32]);
+
+impl LetterCounts {
+    fn of(token: &str) -> LetterCounts {
+        let mut counts = [0u8; 32];
+        for &c in token.as_bytes() {
+            let slot = &mut counts[usize::from(c & 31)];
+            *slot = slot.saturating_add(1);
         }
+        LetterCounts(counts)
     }
-    if shared == 0 {
+
+    /// Letters two tokens have in common, counted with multiplicity (saturated counts only
+    /// occur past 255 repeats, where the bound no longer matters).
+    fn shared(&self, other: &LetterCounts) -> usize {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| usize::from(*a.min(b)))
+            .sum()
+    }
+}
+
+/// An upper bound of the Jaro-Winkler similarity of two tokens, from the letters they share
+/// (Jaro's matches can be no more) and their common prefix, to skip hopeless pairs cheaply.
+fn jaro_winkler_bound(a: &str, a_letters: &LetterCounts, b: &str, b_letters: &LetterCounts) -> f64 {
+    let shared = a_letters.shared(b_letters);
+    if shared == 0 || a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let m = shared as f64;
+    let m = shared.min(a.len()).min(b.len()) as f64;
     let jaro = (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0;
-    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    let prefix = a
+        .bytes()
+        .zip(b.bytes())
+        .take(4)
+        .take_while(|(x, y)| x == y)
+        .count() as f64;
     if jaro > 0.7 {
         jaro + 0.1 * prefix * (1.0 - jaro)
     } else {
@@ -129,7 +219,7 @@ pub fn token_weight(token: &str, weak: bool, document_frequency: u32) -> f64 {
     let cap = if weak || is_weak_token(token) {
         0.15
     } else if token.len() == 1 {
-        0.3
+        INITIAL_WEIGHT
     } else if is_common_token(token) {
         0.35
     } else if token.len() == 2 {
@@ -211,10 +301,11 @@ pub fn score_tokens(
     let unpaired_listed: Vec<usize> = (0..listed.tokens.len())
         .filter(|&j| !listed_used[j])
         .collect();
-    possible += unpaired_query
-        .iter()
-        .map(|&i| query.weights[i])
-        .sum::<f64>();
+    possible += UNPAIRED_QUERY_COST
+        * unpaired_query
+            .iter()
+            .map(|&i| query.weights[i])
+            .sum::<f64>();
     possible += UNPAIRED_LISTED_COST
         * unpaired_listed
             .iter()
@@ -234,7 +325,7 @@ pub fn score_tokens(
 }
 
 /// Writes the explanation of a match:
-/// `"osama"~"usama" 0.87; "bin" = "bin"; "laden" = "laden"; unmatched: listed "awad"`.
+/// `"osama"~"usama" 0.95; "bin" = "bin"; "laden" = "laden"; unmatched: listed "awad"`.
 pub fn explain(query: &[&str], listed: &[&str], scored: &ScoredMatch) -> String {
     let mut parts: Vec<String> = scored
         .pairs
@@ -279,6 +370,8 @@ pub fn score_names(query: &str, listed: &str, listed_is_individual: bool) -> (f6
     let l = normalize_name(listed, listed_is_individual);
     let (q_text, q_weights) = texts_and_weights(&q);
     let (l_text, l_weights) = texts_and_weights(&l);
+    let q_prepared: Vec<PreparedToken> = q_text.iter().map(|t| PreparedToken::new(t)).collect();
+    let l_prepared: Vec<PreparedToken> = l_text.iter().map(|t| PreparedToken::new(t)).collect();
     let scored = score_tokens(
         WeightedTokens {
             tokens: &q_text,
@@ -288,7 +381,7 @@ pub fn score_names(query: &str, listed: &str, listed_is_individual: bool) -> (f6
             tokens: &l_text,
             weights: &l_weights,
         },
-        |i, j| token_similarity(q_text[i], l_text[j]),
+        |i, j| prepared_similarity(&q_prepared[i], &l_prepared[j]),
     );
     let explanation = explain(&q_text, &l_text, &scored);
     (scored.score, explanation)

@@ -30,6 +30,14 @@ pub struct Hit {
     pub facts: Vec<(&'static str, String)>,
 }
 
+/// Facts from outside the frame that some detectors use.
+#[derive(Debug, Clone, Default)]
+pub struct EngineContext {
+    /// Each account's first and last activity before the frame (`subject`, `first_seen`,
+    /// `last_seen`, µs), from a nightly state, for dormancy and velocity.
+    pub last_seen: Option<DataFrame>,
+}
+
 /// Merged hits of one rule and subject, with the row numbers of their evidence.
 #[derive(Debug, Clone)]
 pub struct Episode {
@@ -87,7 +95,11 @@ fn stream(
 }
 
 /// Runs one plan. `base` must carry `row_nr` (see [`with_row_numbers`]).
-pub fn run_plan(base: &DataFrame, plan: &RulePlan) -> PolarsResult<Vec<Episode>> {
+pub fn run_plan(
+    base: &DataFrame,
+    plan: &RulePlan,
+    context: &EngineContext,
+) -> PolarsResult<Vec<Episode>> {
     let lf = base.clone().lazy();
     let selected = || -> PolarsResult<LazyFrame> {
         with_subject(lf.clone().filter(filter_expr(&plan.filter)), &plan.subject)
@@ -171,7 +183,7 @@ pub fn run_plan(base: &DataFrame, plan: &RulePlan) -> PolarsResult<Vec<Episode>>
         Detector::Dormancy { min_gap } => {
             let activity = with_subject(lf.clone(), &plan.subject)?;
             (
-                temporal::dormancy(activity, &plan.filter, *min_gap)?,
+                temporal::dormancy(activity, &plan.filter, *min_gap, context.last_seen.as_ref())?,
                 vec![],
             )
         }
@@ -180,6 +192,7 @@ pub fn run_plan(base: &DataFrame, plan: &RulePlan) -> PolarsResult<Vec<Episode>>
             baseline,
             factor_basis_points,
             min_volume,
+            min_baseline_count,
         } => (
             temporal::velocity(
                 selected()?,
@@ -187,6 +200,8 @@ pub fn run_plan(base: &DataFrame, plan: &RulePlan) -> PolarsResult<Vec<Episode>>
                 *baseline,
                 *factor_basis_points,
                 *min_volume,
+                *min_baseline_count,
+                context.last_seen.as_ref(),
             )?,
             vec![stream(&lf, &plan.subject, &plan.filter)?],
         ),

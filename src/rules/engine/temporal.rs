@@ -8,12 +8,16 @@ use polars::prelude::*;
 
 /// A transaction matching `filter` by a subject with no activity at all in the `min_gap` before
 /// it. `activity` holds every transaction of every subject (both sides), with `subject`.
+///
+/// `last_seen` (`subject`, `last_seen` in µs) gives each account's last activity before the
+/// frame begins, from a nightly run's state; without it, a subject's first row is never dormant.
 pub fn dormancy(
     activity: LazyFrame,
     filter: &[Predicate],
     min_gap: Micros,
+    last_seen: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
-    let frame = activity
+    let mut sorted = activity
         .sort([SUBJECT, TS], SortMultipleOptions::default())
         .with_column(
             col(TS)
@@ -21,7 +25,23 @@ pub fn dormancy(
                 .shift(lit(1))
                 .over([col(SUBJECT)])?
                 .alias("prev_ts"),
-        )
+        );
+    if let Some(seen) = last_seen {
+        sorted = sorted
+            .join(
+                seen.clone().lazy().select([col(SUBJECT), col("last_seen")]),
+                [col(SUBJECT)],
+                [col(SUBJECT)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(
+                when(col("prev_ts").is_null())
+                    .then(col("last_seen"))
+                    .otherwise(col("prev_ts"))
+                    .alias("prev_ts"),
+            );
+    }
+    let frame = sorted
         .filter(
             filter_expr(filter)
                 .and(col("prev_ts").is_not_null())
@@ -45,14 +65,18 @@ pub fn dormancy(
 }
 
 /// Volume over `window` at least `factor_bp / 10_000` times the subject's average volume per
-/// window over the `baseline` before it, and at least `min_volume`. Only subjects seen at least
-/// `window + baseline` before the transaction are judged, so the baseline is real history.
+/// window over the `baseline` before it, at least `min_volume`, with at least
+/// `min_baseline_count` transactions in the baseline. Only subjects seen at least
+/// `window + baseline` before the transaction are judged, so the baseline is real history;
+/// `first_seen` comes from the frame or, in a nightly run, from the state (`last_seen` frame).
 pub fn velocity(
     activity: LazyFrame,
     window: Micros,
     baseline: Micros,
     factor_bp: i64,
     min_volume: i64,
+    min_baseline_count: i64,
+    known_accounts: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
     let roll = |length: Micros| RollingOptionsDynamicWindow {
         window_size: duration_us(length),
@@ -61,8 +85,9 @@ pub fn velocity(
         fn_params: None,
     };
     let ts_int = col(TS).cast(DataType::Int64);
-    let frame = activity
+    let mut measured = activity
         .sort([SUBJECT, TS], SortMultipleOptions::default())
+        .with_column(lit(1i64).alias("one"))
         .with_columns([
             col(BASE_AMOUNT)
                 .rolling_sum_by(col(TS), roll(window))
@@ -72,17 +97,48 @@ pub fn velocity(
                 .rolling_sum_by(col(TS), roll(window + baseline))
                 .over([col(SUBJECT)])?
                 .alias("vol_total"),
+            col("one")
+                .rolling_sum_by(col(TS), roll(window))
+                .over([col(SUBJECT)])?
+                .alias("n_window"),
+            col("one")
+                .rolling_sum_by(col(TS), roll(window + baseline))
+                .over([col(SUBJECT)])?
+                .alias("n_total"),
             ts_int
                 .clone()
                 .min()
                 .over([col(SUBJECT)])?
                 .alias("first_seen"),
+        ]);
+    if let Some(known) = known_accounts {
+        measured = measured
+            .join(
+                known
+                    .clone()
+                    .lazy()
+                    .select([col(SUBJECT), col("first_seen").alias("first_seen_before")]),
+                [col(SUBJECT)],
+                [col(SUBJECT)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(
+                when(col("first_seen_before").lt(col("first_seen")))
+                    .then(col("first_seen_before"))
+                    .otherwise(col("first_seen"))
+                    .alias("first_seen"),
+            );
+    }
+    let frame = measured
+        .with_columns([
+            (col("vol_total") - col("vol_window")).alias("vol_baseline"),
+            (col("n_total") - col("n_window")).alias("n_baseline"),
         ])
-        .with_column((col("vol_total") - col("vol_window")).alias("vol_baseline"))
         .filter(
             (ts_int.clone() - col("first_seen"))
                 .gt_eq(lit(window + baseline))
                 .and(col("vol_baseline").gt(lit(0i64)))
+                .and(col("n_baseline").gt_eq(lit(min_baseline_count)))
                 .and(col("vol_window").gt_eq(lit(min_volume)))
                 // vol_window / (vol_baseline * window / baseline) >= factor, as a ratio of floats
                 .and(

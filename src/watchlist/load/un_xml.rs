@@ -3,7 +3,8 @@
 //! `CONSOLIDATED_LIST/INDIVIDUALS/INDIVIDUAL` and `ENTITIES/ENTITY`, each with `FIRST_NAME` ..
 //! `FOURTH_NAME` (entities use `FIRST_NAME` only), `NAME_ORIGINAL_SCRIPT`, `UN_LIST_TYPE`,
 //! `REFERENCE_NUMBER` and aliases `INDIVIDUAL_ALIAS` / `ENTITY_ALIAS` with a `QUALITY`:
-//! `Good` and `a.k.a.` are aliases, `f.k.a.` former names, `Low` weak aliases (never matched alone).
+//! `Good` and `a.k.a.` are aliases, `f.k.a.` former names, `Low` weak aliases (never matched
+//! alone).
 
 use super::{line_of_offset, LineCounter, Parsed};
 use crate::watchlist::entry::{Entry, ListedName, NameKind};
@@ -74,14 +75,12 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
                 }
                 stack.push(name);
             }
-            Event::Empty(empty) => {
-                if stack.is_empty() {
-                    let name = String::from_utf8_lossy(empty.name().as_ref()).into_owned();
-                    return Err(malformed(
-                        reader.buffer_position(),
-                        format!("empty root element <{name}/>; expected <{ROOT}> with entries"),
-                    ));
-                }
+            Event::Empty(empty) if stack.is_empty() => {
+                let name = String::from_utf8_lossy(empty.name().as_ref()).into_owned();
+                return Err(malformed(
+                    reader.buffer_position(),
+                    format!("empty root element <{name}/>; expected <{ROOT}> with entries"),
+                ));
             }
             Event::Text(t) => {
                 let value = t

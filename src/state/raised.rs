@@ -1,0 +1,127 @@
+//! Alerts already raised, and the suppression policy that compares tonight's alerts with them.
+//!
+//! Policy, per alert found tonight (rules run over history plus tonight):
+//! - its episode has **no new transaction** (all evidence is history): it was reported before,
+//!   or could have been; it is **suppressed**;
+//! - it has new transactions and overlaps an earlier alert of the **same rule and subject**:
+//!   the episode grew; it is reported again as an **update** of that alert (`details` carry
+//!   `status = updated` and `updates = <earlier alert id>`);
+//! - otherwise it is **new**.
+
+use super::{io_err, StateError};
+use crate::ingest::timestamp::{parse_timestamp, TimestampFormat};
+use crate::model::Alert;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// An alert reported by an earlier run, as the state keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaisedAlert {
+    pub alert_id: String,
+    pub rule_id: String,
+    pub subject: String,
+    /// Episode start and end, UTC µs.
+    pub window_start: i64,
+    pub window_end: i64,
+    pub txn_ids: Vec<String>,
+}
+
+fn micros(iso: &str) -> i64 {
+    parse_timestamp(iso, &TimestampFormat::Iso8601, 0).unwrap_or(0)
+}
+
+impl RaisedAlert {
+    /// The state's record of a reported alert.
+    pub fn from_alert(a: &Alert) -> RaisedAlert {
+        RaisedAlert {
+            alert_id: a.alert_id.clone(),
+            rule_id: a.rule_id.clone(),
+            subject: a.subject_account.clone(),
+            window_start: micros(&a.window_start),
+            window_end: micros(&a.window_end),
+            txn_ids: a.txn_ids.clone(),
+        }
+    }
+}
+
+/// Tonight's alerts after suppression.
+#[derive(Debug, Clone, Default)]
+pub struct Classified {
+    /// Alerts to report: new ones and updates.
+    pub reported: Vec<Alert>,
+    pub new: u64,
+    pub updated: u64,
+    pub suppressed: u64,
+}
+
+/// Applies the policy above. `new_txn_ids` are tonight's accepted transaction ids.
+pub fn classify_alerts(
+    alerts: Vec<Alert>,
+    new_txn_ids: &HashSet<&str>,
+    raised: &[RaisedAlert],
+) -> Classified {
+    let mut out = Classified::default();
+    for mut alert in alerts {
+        if !alert
+            .txn_ids
+            .iter()
+            .any(|t| new_txn_ids.contains(t.as_str()))
+        {
+            out.suppressed += 1;
+            continue;
+        }
+        let (start, end) = (micros(&alert.window_start), micros(&alert.window_end));
+        let earlier = raised
+            .iter()
+            .filter(|r| r.rule_id == alert.rule_id && r.subject == alert.subject_account)
+            .filter(|r| r.window_start <= end && start <= r.window_end)
+            .max_by_key(|r| (r.window_end, r.alert_id.clone()));
+        match earlier {
+            Some(prev) => {
+                out.updated += 1;
+                alert.details.push(("status".into(), "updated".into()));
+                alert
+                    .details
+                    .push(("updates".into(), prev.alert_id.clone()));
+                alert.summary = format!("Update of alert {}: {}", prev.alert_id, alert.summary);
+            }
+            None => {
+                out.new += 1;
+                alert.details.push(("status".into(), "new".into()));
+            }
+        }
+        out.reported.push(alert);
+    }
+    out
+}
+
+pub(super) fn read_raised(path: &Path) -> Result<Vec<RaisedAlert>, StateError> {
+    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| io_err(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(
+            serde_json::from_str(&line).map_err(|e| StateError::Damaged {
+                path: format!("{}:{}", path.display(), i + 1),
+                reason: e.to_string(),
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+pub(super) fn write_raised(path: &Path, raised: &[RaisedAlert]) -> Result<(), StateError> {
+    crate::output::write_atomic_with(path, |w| {
+        for r in raised {
+            serde_json::to_writer(&mut *w, r)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| io_err(path, e))
+}
