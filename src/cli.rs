@@ -581,6 +581,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("{}: cannot create", out.display()))?;
             for (name, xml) in &export.files {
+                let plain = std::path::Path::new(name)
+                    .file_name()
+                    .is_some_and(|f| f == name.as_str());
+                if !plain || name.starts_with('.') {
+                    bail!("refusing to write `{name}`: a case id must be a plain file name (C-…)");
+                }
                 let path = out.join(name);
                 amlscreen::output::write_atomic(&path, xml.as_bytes())
                     .with_context(|| format!("{}: cannot write", path.display()))?;

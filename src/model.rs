@@ -40,20 +40,23 @@ pub fn parse_money(text: &str) -> Result<i64, MoneyError> {
     if (int_part.is_empty() && frac_part.is_empty()) || frac_part.len() > 6 {
         return Err(MoneyError::Malformed);
     }
-    let mut units: i64 = 0;
-    let mut digits = 0;
-    for b in int_part.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                units = units
-                    .checked_mul(10)
-                    .and_then(|u| u.checked_add(i64::from(b - b'0')))
-                    .ok_or(MoneyError::Malformed)?;
-                digits += 1;
-            }
-            b',' if digits > 0 => {}
-            _ => return Err(MoneyError::Malformed),
+    if int_part.contains(',') {
+        // thousands separators only: 1-3 digits, then groups of exactly three
+        let mut groups = int_part.split(',');
+        let first = groups.next().unwrap_or("");
+        if first.is_empty() || first.len() > 3 || groups.any(|g| g.len() != 3) {
+            return Err(MoneyError::Malformed);
         }
+    }
+    let mut units: i64 = 0;
+    for b in int_part.bytes().filter(|b| *b != b',') {
+        if !b.is_ascii_digit() {
+            return Err(MoneyError::Malformed);
+        }
+        units = units
+            .checked_mul(10)
+            .and_then(|u| u.checked_add(i64::from(b - b'0')))
+            .ok_or(MoneyError::Malformed)?;
     }
     let mut micros_frac: i64 = 0;
     for (i, b) in frac_part.bytes().enumerate() {
@@ -418,4 +421,33 @@ pub struct NightlySummary {
     pub alerts_updated: u64,
     /// Episodes found again without new transactions, not reported.
     pub alerts_suppressed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_parses_exactly_and_refuses_decimal_commas() {
+        for (text, want) in [
+            ("10000.00", Ok(10_000_000_000)),
+            ("9999.99", Ok(9_999_990_000)),
+            ("1,250.50", Ok(1_250_500_000)),
+            ("12,345,678", Ok(12_345_678_000_000)),
+            ("0.011", Ok(11_000)),
+            ("9999,99", Err(MoneyError::Malformed)),
+            ("1,5", Err(MoneyError::Malformed)),
+            ("1000,", Err(MoneyError::Malformed)),
+            (",100", Err(MoneyError::Malformed)),
+            ("1.2345678", Err(MoneyError::Malformed)),
+            ("12.3x", Err(MoneyError::Malformed)),
+            ("0", Err(MoneyError::NotPositive)),
+            ("-5.00", Err(MoneyError::NotPositive)),
+        ] {
+            assert_eq!(parse_money(text), want, "{text}");
+        }
+        assert_eq!(format_money(10_000_000_000), "10000.00");
+        assert_eq!(format_money(11_000), "0.011");
+        assert_eq!(format_money_grouped(1_234_567_890_000), "1,234,567.89");
+    }
 }

@@ -90,10 +90,14 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
 
     stages.begin("loading rule packs");
     let rule_set = RuleSet::load(&config.rules)?;
-    let base_currency = config
-        .base_currency
-        .clone()
-        .unwrap_or_else(|| rule_set.base_currency());
+    let base_currency = rule_set.base_currency();
+    if let Some(requested) = &config.base_currency {
+        if !rule_set.packs.is_empty() && *requested != base_currency {
+            return Err(RunError::Other(format!(
+                "--base-currency {requested} differs from the rule packs' base currency {base_currency}; their thresholds are in {base_currency}"
+            )));
+        }
+    }
     let options = ingest_options(config, &base_currency)?;
     let state = config.state.as_deref().map(State::open).transpose()?;
     stages.end("load");
@@ -176,8 +180,21 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         });
     }
 
+    alerts.sort_by(|a, b| {
+        (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
+            &b.rule_id,
+            &b.subject_account,
+            &b.window_start,
+            &b.alert_id,
+        ))
+    });
     stages.begin("building cases");
-    let rule_infos = rule_infos(&rule_set);
+    let rule_infos = rule_infos(
+        &rule_set,
+        config
+            .sanctions_threshold
+            .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD),
+    );
     let cases = crate::cases::build_cases(&alerts, &evidence, &rule_infos);
     stages.end("cases");
 
@@ -193,6 +210,11 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     );
     stages.begin("writing outputs");
     std::fs::create_dir_all(&config.out_dir).map_err(|e| write_err(&config.out_dir, e))?;
+    // the manifest marks a finished run: remove the previous one before writing anything
+    let manifest_path = config.out_dir.join("manifest.json");
+    if manifest_path.exists() {
+        std::fs::remove_file(&manifest_path).map_err(|e| write_err(&manifest_path, e))?;
+    }
     write_outputs(
         &config.out_dir,
         &alerts,
@@ -332,9 +354,9 @@ fn build_manifest(
 }
 
 /// Rule documentation for cases and the report, including the built-in sanctions rule.
-pub fn rule_infos(rule_set: &RuleSet) -> Vec<RuleInfo> {
+pub fn rule_infos(rule_set: &RuleSet, threshold: f64) -> Vec<RuleInfo> {
     let mut infos: Vec<RuleInfo> = rule_set.rules().map(|r| r.info.clone()).collect();
-    infos.push(crate::screening::sanctions_rule_info());
+    infos.push(crate::screening::sanctions_rule_info(threshold));
     infos
 }
 

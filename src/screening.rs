@@ -17,7 +17,7 @@ pub const SANCTIONS_SCORE: f64 = 95.0;
 const HITS_PER_NAME: usize = 3;
 
 /// Documentation of the built-in sanctions rule, for cases and the report.
-pub fn sanctions_rule_info() -> crate::model::RuleInfo {
+pub fn sanctions_rule_info(threshold: f64) -> crate::model::RuleInfo {
     crate::model::RuleInfo {
         rule_id: SANCTIONS_RULE_ID.to_string(),
         pack: SANCTIONS_PACK.to_string(),
@@ -26,7 +26,7 @@ pub fn sanctions_rule_info() -> crate::model::RuleInfo {
         title: "Party name matches a sanctions list entry".to_string(),
         detects: "An originator or beneficiary name that matches a listed name or alias (OFAC SDN, UN, OpenSanctions, or a list of your own) at or above the match threshold, allowing for misspellings, reordering, transliteration and missing middle names.".to_string(),
         why: "Dealing with a sanctioned party is prohibited outright in most jurisdictions; a possible match must be reviewed and either cleared as a false positive or frozen and reported without delay.".to_string(),
-        parameters: vec![("threshold".to_string(), format!("{:.2} (match score 0..1)", crate::watchlist::DEFAULT_THRESHOLD))],
+        parameters: vec![("threshold".to_string(), format!("{threshold:.2} (match score 0..1)"))],
         severity: "critical".to_string(),
         score: SANCTIONS_SCORE,
         references: vec![

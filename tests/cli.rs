@@ -3,12 +3,13 @@
 use crate::common::{amlscreen, describe, root, temp_dir, write, HEADER};
 use std::path::Path;
 
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 6] = [
     "alerts.csv",
     "alerts.parquet",
     "cases.jsonl",
     "quarantine.csv",
     "manifest.json",
+    "report.html",
 ];
 
 fn small_day(dir: &Path) -> std::path::PathBuf {
@@ -155,4 +156,152 @@ fn rules_check_refuses_a_bad_pack_with_exit_2() {
     let out = amlscreen(&["rules", "check", pack.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind `treshold`"));
+}
+
+/// README's main command on sample-data: every output, counts that add up, and the planted
+/// typologies found; a second run gives byte-identical alerts and cases.
+#[test]
+fn the_main_command_on_sample_data_is_complete_and_deterministic() {
+    let dir = temp_dir("cli-sample");
+    let mut outputs = Vec::new();
+    for run in ["a", "b"] {
+        let out_dir = dir.join(run);
+        run_ok(&[
+            "run",
+            "sample-data/transactions.csv",
+            "--fx",
+            "sample-data/fx.csv",
+            "--watchlist",
+            "sample-data/watchlists",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        outputs.push(out_dir);
+    }
+    for name in OUTPUTS {
+        assert!(outputs[0].join(name).is_file(), "{name} written");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(outputs[0].join("manifest.json")).unwrap()).unwrap();
+    let input = &manifest["inputs"][0];
+    let read = input["rows_read"].as_u64().unwrap();
+    assert!(read > 5000);
+    assert_eq!(
+        input["rows_accepted"].as_u64().unwrap() + input["rows_quarantined"].as_u64().unwrap(),
+        read
+    );
+    assert_eq!(
+        input["quarantined_by_reason"].as_array().unwrap().len(),
+        9,
+        "every quarantine reason appears"
+    );
+    let typologies: Vec<&str> = manifest["alerts_per_typology"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p[1].as_u64().unwrap() > 0)
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        typologies.len(),
+        14,
+        "every typology raises an alert on the sample: {typologies:?}"
+    );
+    for name in [
+        "alerts.csv",
+        "alerts.parquet",
+        "cases.jsonl",
+        "quarantine.csv",
+    ] {
+        assert!(
+            std::fs::read(outputs[0].join(name)).unwrap()
+                == std::fs::read(outputs[1].join(name)).unwrap(),
+            "{name} differs between two runs"
+        );
+    }
+}
+
+#[test]
+fn goaml_export_of_the_sample_cases_validates_against_the_schema() {
+    let dir = temp_dir("cli-goaml");
+    let out_dir = dir.join("out");
+    run_ok(&[
+        "run",
+        "sample-data/transactions.csv",
+        "--fx",
+        "sample-data/fx.csv",
+        "--watchlist",
+        "sample-data/watchlists",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let xml_dir = dir.join("goaml");
+    let out = run_ok(&[
+        "export",
+        "goaml",
+        "--cases",
+        out_dir.join("cases.jsonl").to_str().unwrap(),
+        "--profile",
+        "profiles/goaml-example.toml",
+        "--out",
+        xml_dir.to_str().unwrap(),
+    ]);
+    let files: Vec<_> = std::fs::read_dir(&xml_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(files.len() >= 5, "{}", describe(&out));
+    let schema = root().join("tests/fixtures/goaml/goAMLSchema-5.0.2.xsd");
+    let strs: Vec<_> = files
+        .iter()
+        .filter(|f| f.to_string_lossy().ends_with("-STR.xml"))
+        .collect();
+    assert!(strs.len() >= 5, "STRs written: {strs:?}");
+    for file in strs {
+        let check = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .arg(&schema)
+            .arg(file)
+            .output()
+            .expect("xmllint runs (apt-get install libxml2-utils)");
+        assert!(
+            check.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}
+
+#[test]
+fn screen_names_writes_hits_with_query_and_listed_name_as_written() {
+    let dir = temp_dir("cli-screen");
+    let names = write(
+        &dir,
+        "names.csv",
+        "name\nAEROCARIBEAN AIRLINES\nGeorge Bush\n",
+    );
+    let out_file = dir.join("hits.csv");
+    run_ok(&[
+        "screen-names",
+        names.to_str().unwrap(),
+        "--watchlist",
+        "sample-data/watchlists",
+        "--top",
+        "1",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("query,list,entry_id,matched_name,score,explanation")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(
+        rows[0].starts_with("AEROCARIBEAN AIRLINES,") && rows[0].contains("AEROCARIBBEAN AIRLINES"),
+        "{text}"
+    );
 }

@@ -195,11 +195,18 @@ pub fn ingest(
     for path in &paths {
         let file = path.display().to_string();
         let raw = source::read_raw(path, delimiter)?;
+        let sha256 = sha256_file(path).map_err(|e| IngestError::Unreadable {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        // generated ids: file name and the first 8 hex digits of its digest, so the same name
+        // delivered on another day with other content gives other ids, and a re-delivered
+        // identical file gives the same ids (and is quarantined as duplicates)
         let stem = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let stem = stem.split('.').next().unwrap_or("").to_string();
+        let stem = format!("{}-{}", stem.split('.').next().unwrap_or(""), &sha256[..8]);
         let ctx = validate::FileContext {
             file: &file,
             file_stem: &stem,
@@ -216,10 +223,7 @@ pub fn ingest(
         summaries.push(InputSummary {
             path: file.clone(),
             format: raw.format.as_str().to_string(),
-            sha256: sha256_file(path).map_err(|e| IngestError::Unreadable {
-                file: file.clone(),
-                reason: e.to_string(),
-            })?,
+            sha256,
             rows_read: checked.rows_read,
             rows_accepted: checked.frame.height() as u64,
             rows_quarantined: checked.quarantine.len() as u64,

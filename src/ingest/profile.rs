@@ -61,18 +61,28 @@ pub enum ColumnSpec {
     /// `orig_account = "Account"`
     Name(String),
     /// `orig_account = { position = 3 }`
-    Position {
-        /// 1-based column position.
-        position: usize,
-    },
+    Position(PositionSpec),
     /// `orig_account = { concat = ["From Bank", 3], separator = "-" }`
-    Concat {
-        /// The columns joined, in order.
-        concat: Vec<SourceColumn>,
-        /// What goes between them.
-        #[serde(default)]
-        separator: String,
-    },
+    Concat(ConcatSpec),
+}
+
+/// `{ position = 3 }`: a column by 1-based position.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PositionSpec {
+    /// 1-based column position.
+    pub position: usize,
+}
+
+/// `{ concat = [...], separator = "-" }`: columns joined.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConcatSpec {
+    /// The columns joined, in order.
+    pub concat: Vec<SourceColumn>,
+    /// What goes between them.
+    #[serde(default)]
+    pub separator: String,
 }
 
 /// How transaction ids are produced when the source has none.
@@ -177,6 +187,14 @@ impl MappingProfile {
                 }
             }
         }
+        if let Some(d) = self.delimiter {
+            if !d.is_ascii() {
+                return Err(bad(
+                    "delimiter",
+                    format!("delimiter `{d}` must be one ASCII character"),
+                ));
+            }
+        }
         if let Some(tz) = &self.timezone {
             if super::timestamp::parse_utc_offset(tz).is_none() {
                 return Err(bad(
@@ -187,8 +205,8 @@ impl MappingProfile {
         }
         for spec in self.columns.values() {
             let positions: Vec<usize> = match spec {
-                ColumnSpec::Position { position } => vec![*position],
-                ColumnSpec::Concat { concat, .. } => concat
+                ColumnSpec::Position(PositionSpec { position }) => vec![*position],
+                ColumnSpec::Concat(ConcatSpec { concat, .. }) => concat
                     .iter()
                     .filter_map(|c| match c {
                         SourceColumn::Position(p) => Some(*p),

@@ -135,7 +135,9 @@ pub fn parse_utc_offset(text: &str) -> Option<i32> {
     };
     let (h, m) = match rest.split_once(':') {
         Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
-        None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
+        None if rest.len() == 4 && rest.is_ascii() => {
+            (rest[..2].parse().ok()?, rest[2..].parse().ok()?)
+        }
         None => (rest.parse().ok()?, 0),
     };
     if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
@@ -184,5 +186,6 @@ mod tests {
         assert_eq!(parse_utc_offset("-05:00"), Some(-18_000));
         assert_eq!(parse_utc_offset("+0530"), Some(19_800));
         assert_eq!(parse_utc_offset("later"), None);
+        assert_eq!(parse_utc_offset("+1é2"), None);
     }
 }

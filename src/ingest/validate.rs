@@ -4,7 +4,9 @@
 //! columns), and a row's first problem in schema order is the reason it is quarantined.
 
 use super::fx::FxTable;
-use super::profile::{ColumnSpec, MappingProfile, SourceColumn, CANONICAL_COLUMNS};
+use super::profile::{
+    ColumnSpec, ConcatSpec, MappingProfile, PositionSpec, SourceColumn, CANONICAL_COLUMNS,
+};
 use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
@@ -131,14 +133,14 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
                         Some(i),
                     )
                 }
-                ColumnSpec::Position { position } => {
+                ColumnSpec::Position(PositionSpec { position }) => {
                     let i = source_index(column, &SourceColumn::Position(*position))?;
                     (
                         Source::Text(column_as_text(frame, i).map_err(polars_err)?),
                         Some(i),
                     )
                 }
-                ColumnSpec::Concat { concat, separator } => {
+                ColumnSpec::Concat(ConcatSpec { concat, separator }) => {
                     let mut parts = Vec::with_capacity(concat.len());
                     for src in concat {
                         let i = source_index(column, src)?;
@@ -263,23 +265,28 @@ pub fn validate(
     }
 
     // timestamp
+    let latest_allowed = chrono::Utc::now().timestamp_micros() + 86_400 * 1_000_000;
     let mut timestamps = vec![0i64; n];
     for (row, ts_out) in timestamps.iter_mut().enumerate() {
-        if let Some(typed) = &cols.typed_timestamp {
-            match typed.get(row) {
-                Some(v) => *ts_out = v,
-                None => problems.flag(row, COL_TIMESTAMP, QuarantineReason::MissingRequired),
-            }
-            continue;
-        }
-        match cols.sources[COL_TIMESTAMP].get(row, stem) {
-            Some(v) if !v.trim().is_empty() => {
-                match parse_timestamp(&v, &ctx.timestamp_format, ctx.naive_offset_secs) {
-                    Some(ts) => *ts_out = ts,
-                    None => problems.flag(row, COL_TIMESTAMP, QuarantineReason::BadTimestamp),
-                }
-            }
-            _ => problems.flag(row, COL_TIMESTAMP, QuarantineReason::MissingRequired),
+        let parsed = match &cols.typed_timestamp {
+            // a typed datetime without zone is local time at the profile's offset
+            Some(typed) => typed
+                .get(row)
+                .map(|v| Some(v - i64::from(ctx.naive_offset_secs) * 1_000_000)),
+            None => match cols.sources[COL_TIMESTAMP].get(row, stem) {
+                Some(v) if !v.trim().is_empty() => Some(parse_timestamp(
+                    &v,
+                    &ctx.timestamp_format,
+                    ctx.naive_offset_secs,
+                )),
+                _ => None,
+            },
+        };
+        match parsed {
+            // more than a day in the future is a data error, not a transaction
+            Some(Some(ts)) if ts <= latest_allowed => *ts_out = ts,
+            Some(_) => problems.flag(row, COL_TIMESTAMP, QuarantineReason::BadTimestamp),
+            None => problems.flag(row, COL_TIMESTAMP, QuarantineReason::MissingRequired),
         }
     }
 
@@ -375,6 +382,22 @@ pub fn validate(
         }
     }
 
+    // duplicates: a later occurrence (earlier file or history, then earlier row) is
+    // quarantined; checked before FX because txn_id comes first in the schema
+    let mut ids = vec![0u128; n];
+    let mut in_this_file: HashSet<u128> = HashSet::new();
+    for row in 0..n {
+        if !problems.ok(row) {
+            continue;
+        }
+        if let Some(id) = cols.sources[COL_TXN_ID].get(row, stem) {
+            ids[row] = id_hash(id.trim());
+            if seen_ids.contains(&ids[row]) || !in_this_file.insert(ids[row]) {
+                problems.flag(row, COL_TXN_ID, QuarantineReason::DuplicateTxnId);
+            }
+        }
+    }
+
     // FX to base currency
     let mut base_amounts = vec![0i64; n];
     for row in 0..n {
@@ -387,18 +410,7 @@ pub fn validate(
             None => problems.flag(row, COL_CURRENCY, QuarantineReason::NoFxRate),
         }
     }
-
-    // duplicates: a later occurrence (in file order, then row order) is quarantined
-    for row in 0..n {
-        if !problems.ok(row) {
-            continue;
-        }
-        if let Some(id) = cols.sources[COL_TXN_ID].get(row, stem) {
-            if !seen_ids.insert(id_hash(id.trim())) {
-                problems.flag(row, COL_TXN_ID, QuarantineReason::DuplicateTxnId);
-            }
-        }
-    }
+    seen_ids.extend((0..n).filter(|&row| problems.ok(row)).map(|row| ids[row]));
 
     // quarantine rows
     let mut quarantine = Vec::new();
@@ -524,4 +536,15 @@ pub fn id_hash(id: &str) -> u128 {
         fnv = fnv.wrapping_mul(0x0100_0000_01b3);
     }
     (u128::from(a.finish()) << 64) | u128::from(fnv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_fingerprints_differ_and_repeat() {
+        assert_eq!(id_hash("T1"), id_hash("T1"));
+        assert_ne!(id_hash("T1"), id_hash("T2"));
+    }
 }

@@ -55,6 +55,12 @@ pub fn build_alert(
     evidence: &[Evidence],
     base_currency: &str,
 ) -> Alert {
+    // the alert's window is the episode's first and last evidence time
+    let episode = &Episode {
+        start: evidence.first().map_or(episode.start, |e| e.ts),
+        end: evidence.last().map_or(episode.end, |e| e.ts),
+        ..episode.clone()
+    };
     let subject = &episode.subject;
     let total: i64 = evidence.iter().map(|e| e.base_amount).sum();
     let min = evidence.iter().map(|e| e.base_amount).min().unwrap_or(0);

@@ -102,17 +102,26 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                 ));
             }
         }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         let csv_path = std::env::temp_dir().join(format!(
-            "amlscreen-golden-{}-{}-{i}.csv",
+            "amlscreen-golden-{}-{nanos}-{}-{i}.csv",
             std::process::id(),
             pack.id
         ));
-        std::fs::write(&csv_path, case.transactions.trim_start()).map_err(|e| {
-            RuleError::Unreadable {
+        // create_new: never follow or overwrite something already at the temporary path
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&csv_path)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, case.transactions.trim_start().as_bytes())
+            })
+            .map_err(|e| RuleError::Unreadable {
                 file: csv_path.display().to_string(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         let options = IngestOptions {
             profile: None,
             fx: FxTable::base_only(&pack.base_currency),

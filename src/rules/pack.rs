@@ -226,7 +226,10 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
 
 /// Loads a list file named relative to the pack. The list must stay inside the pack's folder.
 fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
-    let folder = pack_path.parent().unwrap_or(Path::new("."));
+    let folder = match pack_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let candidate = folder.join(relative);
     let resolved = candidate.canonicalize().map_err(|_| {
         format!(

@@ -60,6 +60,9 @@ struct StateMeta {
 /// The live state, as read at the start of a run.
 pub struct State {
     dir: PathBuf,
+    /// An exclusive lock on `DIR/LOCK`, held for the whole run; the OS releases it when the
+    /// process ends, so a killed run leaves no stale lock.
+    _lock: std::fs::File,
     meta: StateMeta,
     /// `day → file` of the live generation's history.
     day_files: BTreeMap<String, PathBuf>,
@@ -86,11 +89,11 @@ fn read_parquet(path: &Path) -> Result<DataFrame, StateError> {
 }
 
 fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), StateError> {
-    let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-    ParquetWriter::new(file)
+    let mut file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+    ParquetWriter::new(&mut file)
         .finish(frame)
         .map_err(|e| io_err(path, e))?;
-    Ok(())
+    file.sync_all().map_err(|e| io_err(path, e))
 }
 
 fn empty_last_seen() -> DataFrame {
@@ -115,6 +118,20 @@ impl State {
     /// remains of unfinished ones.
     pub fn open(dir: &Path) -> Result<State, StateError> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let lock_path = dir.join("LOCK");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_err(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(io_err(&lock_path, "the state is in use by another run"))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path, e)),
+        }
         let current_path = dir.join("CURRENT");
         let live = match std::fs::read_to_string(&current_path) {
             Ok(text) => Some(text.trim().to_string()),
@@ -127,7 +144,7 @@ impl State {
         {
             let name = entry.file_name().to_string_lossy().to_string();
             let stale_generation = name.starts_with("gen-") && Some(&name) != live.as_ref();
-            if stale_generation || name.starts_with("CURRENT.tmp") {
+            if stale_generation || name.starts_with(".CURRENT.tmp") {
                 let _ = std::fs::remove_dir_all(entry.path())
                     .or_else(|_| std::fs::remove_file(entry.path()));
             }
@@ -135,6 +152,7 @@ impl State {
         let Some(live) = live else {
             return Ok(State {
                 dir: dir.to_path_buf(),
+                _lock: lock,
                 meta: StateMeta::default(),
                 day_files: BTreeMap::new(),
                 history: empty_frame(),
@@ -173,6 +191,7 @@ impl State {
         let raised = raised::read_raised(&gen_dir.join("raised.jsonl"))?;
         Ok(State {
             dir: dir.to_path_buf(),
+            _lock: lock,
             meta,
             day_files,
             history,

@@ -76,7 +76,11 @@ pub fn detect(
             col("out_amount").sum().alias("outflow"),
             col("out_ts").max().alias("last_out"),
         ])
-        .filter((col("outflow") * lit(10_000i64)).gt_eq(col("inflow") * lit(min_out_basis_points)))
+        // a ratio, compared in f64 so that large sums cannot overflow (exact below ~9e11 units)
+        .filter(
+            (col("outflow").cast(DataType::Float64) * lit(10_000.0))
+                .gt_eq(col("inflow").cast(DataType::Float64) * lit(min_out_basis_points as f64)),
+        )
         .select([
             col(SUBJECT),
             col("anchor_start").alias("win_start"),

@@ -43,8 +43,10 @@ fn condition_expr(c: &Condition) -> Expr {
     let name = measure_name(&c.measure);
     match c.measure {
         // (max - min) * 10000 <= bp * max, in integers
-        Measure::SpreadBasisPoints => ((col("m_max") - col(name.as_str())) * lit(10_000i64))
-            .lt_eq(col("m_max") * lit(c.value)),
+        // a ratio, compared in f64 so that large amounts cannot overflow
+        Measure::SpreadBasisPoints => ((col("m_max") - col(name.as_str())).cast(DataType::Float64)
+            * lit(10_000.0))
+        .lt_eq(col("m_max").cast(DataType::Float64) * lit(c.value as f64)),
         _ => col(name.as_str()).gt_eq(lit(c.value)),
     }
 }
