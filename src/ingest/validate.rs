@@ -386,13 +386,13 @@ pub fn validate(
     // quarantined; checked before FX because txn_id comes first in the schema
     let mut ids = vec![0u128; n];
     let mut in_this_file: HashSet<u128> = HashSet::new();
-    for row in 0..n {
+    for (row, fingerprint) in ids.iter_mut().enumerate() {
         if !problems.ok(row) {
             continue;
         }
         if let Some(id) = cols.sources[COL_TXN_ID].get(row, stem) {
-            ids[row] = id_hash(id.trim());
-            if seen_ids.contains(&ids[row]) || !in_this_file.insert(ids[row]) {
+            *fingerprint = id_hash(id.trim());
+            if seen_ids.contains(fingerprint) || !in_this_file.insert(*fingerprint) {
                 problems.flag(row, COL_TXN_ID, QuarantineReason::DuplicateTxnId);
             }
         }

@@ -203,7 +203,7 @@ impl Person {
 
     fn outside_salary(&self, gen: &mut Gen<'_>, rng: &mut Rng, day: u32) {
         if let Some((employer, pay, offset)) = self.outside_salary {
-            if (day + offset) % 14 == 0 {
+            if (day + offset).is_multiple_of(14) {
                 let ts = gen.local_time(rng, day, 6, 8);
                 gen.emit(
                     ts,
@@ -222,7 +222,7 @@ impl Person {
         let Some((family, country, offset, amount)) = self.remittance else {
             return;
         };
-        if (day + offset) % 30 != 0 {
+        if !(day + offset).is_multiple_of(30) {
             return;
         }
         let ts = gen.local_time(rng, day, 9, 18);
@@ -379,7 +379,7 @@ fn employer(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         let payday = if monthly {
             gen.day_of_month[day as usize] == 28
         } else {
-            (day + offset) % 14 == 0
+            (day + offset).is_multiple_of(14)
         };
         if payday {
             for &employee in &staff {

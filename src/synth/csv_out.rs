@@ -149,7 +149,7 @@ fn push_money(buf: &mut String, micros: i64) {
     buf.push('.');
     let mut frac = frac;
     let mut width = 6;
-    while width > 2 && frac % 10 == 0 {
+    while width > 2 && frac.is_multiple_of(10) {
         frac /= 10;
         width -= 1;
     }

@@ -14,7 +14,7 @@ use crate::model::{format_timestamp, Channel};
 pub fn high_risk_geography(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
     let rng = &mut *ctx.rng;
     let edge = ctx.item.at_edge();
-    let call_for_action = ctx.item.ordinal % 2 == 0;
+    let call_for_action = ctx.item.ordinal.is_multiple_of(2);
     let (country, amount) = if call_for_action {
         (
             *rng.pick(CALL_FOR_ACTION),
