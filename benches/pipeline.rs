@@ -39,15 +39,26 @@ fn benches(c: &mut Criterion) {
         fx: FxTable::load(&fx, "USD").unwrap(),
         delimiter: None,
     };
-    let frame = ingest(std::slice::from_ref(&csv), &options, &mut HashSet::new())
-        .unwrap()
-        .frame;
+    let frame = ingest(
+        std::slice::from_ref(&csv),
+        &options,
+        &mut Default::default(),
+    )
+    .unwrap()
+    .frame;
     let rows = frame.height() as u64;
 
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10).throughput(Throughput::Elements(rows));
     group.bench_function("validate_and_quarantine", |b| {
-        b.iter(|| ingest(std::slice::from_ref(&csv), &options, &mut HashSet::new()).unwrap())
+        b.iter(|| {
+            ingest(
+                std::slice::from_ref(&csv),
+                &options,
+                &mut Default::default(),
+            )
+            .unwrap()
+        })
     });
     group.bench_function("plain_polars_read", |b| {
         b.iter(|| source::plain_read(&csv).unwrap())

@@ -68,6 +68,9 @@ pub enum DebugCommand {
     ReadFloor {
         /// A transaction file.
         file: PathBuf,
+        /// Read every column as text, as ingest does, instead of inferring types.
+        #[arg(long)]
+        as_text: bool,
     },
 }
 
@@ -527,8 +530,14 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             print!("{}", render_markdown(&evaluation));
             Ok(EXIT_OK)
         }
-        Command::Debug(DebugCommand::ReadFloor { file }) => {
-            let rows = amlscreen::ingest::source::plain_read(&file)?;
+        Command::Debug(DebugCommand::ReadFloor { file, as_text }) => {
+            let rows = if as_text {
+                amlscreen::ingest::source::read_raw(&file, b',')?
+                    .frame
+                    .height()
+            } else {
+                amlscreen::ingest::source::plain_read(&file)?
+            };
             println!("{rows} rows");
             Ok(EXIT_OK)
         }

@@ -4,7 +4,7 @@ use crate::ingest::{self, source};
 use crate::model::{format_money_grouped, format_timestamp};
 use crate::pipeline::{ingest_options, RunConfig, RunError};
 use polars::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Reads the inputs as `run` would and describes them: detected format and columns, row
@@ -35,7 +35,7 @@ pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
             .collect();
         let _ = writeln!(out, "  columns: {}", columns.join(", "));
     }
-    let ingested = ingest::ingest(&config.inputs, &options, &mut HashSet::new())?;
+    let ingested = ingest::ingest(&config.inputs, &options, &mut Default::default())?;
     let frame = &ingested.frame;
     let polars_err = |e: PolarsError| RunError::Other(e.to_string());
     for input in &ingested.inputs {

@@ -119,7 +119,7 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         fx,
         delimiter: None,
     };
-    let ingested = ingest::ingest(&config.inputs, &options, &mut HashSet::new())?;
+    let ingested = ingest::ingest(&config.inputs, &options, &mut Default::default())?;
     let labels =
         synth::read_labels_csv(&config.labels).map_err(|e| RunError::Other(e.to_string()))?;
     let accounts = match config.accounts {

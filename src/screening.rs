@@ -54,10 +54,11 @@ pub fn distinct_names(frame: &DataFrame) -> PolarsResult<Vec<String>> {
         .collect())
 }
 
-/// Screens the names of `frame` and builds sanctions alerts plus their evidence records.
-/// The subject is the account on our side: the beneficiary's account when the originator's name
-/// matched, the originator's when the beneficiary's did (falling back to the named party's own
-/// account when the other side has none).
+/// Screens the names of `frame` and builds sanctions alerts plus their evidence records: one
+/// alert per listed entry and subject account. The subject is the matched party's own account
+/// when the data has one (so a customer whose name matches is the case, and one matching
+/// merchant is one alert, not one per paying customer); when the matched party has no account
+/// (a walk-in cash depositor), it is the account on the other side.
 pub fn screen_frame(
     frame: &DataFrame,
     screener: &Screener,
@@ -103,7 +104,10 @@ pub fn screen_frame(
             let Some(list) = hits.get(name.as_str()) else {
                 continue;
             };
-            let subject = if our_side.is_empty() { own } else { our_side };
+            // the listed party's own account when it has one in the data (a customer whose
+            // name matches, or the account the listed party used); otherwise the account on
+            // the other side (a walk-in cash depositor has no account)
+            let subject = if own.is_empty() { our_side } else { own };
             if subject.is_empty() {
                 continue;
             }

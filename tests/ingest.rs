@@ -3,7 +3,6 @@
 use crate::common::{fixture, temp_dir, write, HEADER};
 use amlscreen::ingest::{ingest, FxTable, IngestError, IngestOptions, MappingProfile};
 use polars::prelude::*;
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 fn options() -> IngestOptions {
@@ -15,7 +14,7 @@ fn options() -> IngestOptions {
 }
 
 fn run(paths: &[PathBuf], options: &IngestOptions) -> amlscreen::ingest::Ingested {
-    ingest(paths, options, &mut HashSet::new()).expect("ingest")
+    ingest(paths, options, &mut Default::default()).expect("ingest")
 }
 
 #[test]
@@ -146,9 +145,13 @@ fn stopping_errors_name_the_file_and_the_problem() {
         (dir.join("not-there.csv"), "cannot read"),
     ];
     for (path, expected) in cases {
-        let err = ingest(std::slice::from_ref(&path), &options(), &mut HashSet::new())
-            .err()
-            .unwrap_or_else(|| panic!("{} should fail", path.display()));
+        let err = ingest(
+            std::slice::from_ref(&path),
+            &options(),
+            &mut Default::default(),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{} should fail", path.display()));
         let message = err.to_string();
         assert!(message.contains(expected), "{message}");
         if !matches!(err, IngestError::NoFiles { .. }) {

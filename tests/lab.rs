@@ -7,7 +7,6 @@ use amlscreen::model::Typology;
 use amlscreen::rules::sweep::{parse_axis, rule_with_params, run_sweep};
 use amlscreen::rules::{run_rules, RuleSet};
 use amlscreen::synth::{self, GeneratorConfig};
-use std::collections::HashSet;
 use std::path::Path;
 
 fn config(accounts: usize, days: u32, seed: u64) -> GeneratorConfig {
@@ -31,9 +30,13 @@ fn load(dir: &Path, transactions: &Path) -> polars::prelude::DataFrame {
         fx,
         delimiter: None,
     };
-    ingest(&[transactions.to_path_buf()], &options, &mut HashSet::new())
-        .unwrap()
-        .frame
+    ingest(
+        &[transactions.to_path_buf()],
+        &options,
+        &mut Default::default(),
+    )
+    .unwrap()
+    .frame
 }
 
 #[test]

@@ -20,11 +20,11 @@ pub use fx::FxTable;
 pub use profile::MappingProfile;
 pub use records::{empty_frame, frame_to_records};
 pub use source::InputFormat;
-pub use validate::id_hash as txn_id_fingerprint;
+pub use validate::{id_hash as txn_id_fingerprint, FingerprintSet};
 
 use crate::model::InputSummary;
 use polars::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -162,7 +162,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 pub fn ingest(
     inputs: &[PathBuf],
     options: &IngestOptions,
-    known_ids: &mut HashSet<u128>,
+    known_ids: &mut FingerprintSet,
 ) -> Result<Ingested, IngestError> {
     let paths = source::expand_inputs(inputs)?;
     let delimiter = options

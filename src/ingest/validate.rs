@@ -27,6 +27,9 @@ pub struct FileContext<'a> {
 /// Where one canonical column's text comes from.
 enum Source {
     Text(StringChunked),
+    /// A typed (non-text) column of a Parquet or Arrow file; formatted as text only for the
+    /// few values a quarantine row reports.
+    Typed(Series),
     Concat(Vec<StringChunked>, String),
     Constant(String),
     RowNumber,
@@ -37,6 +40,11 @@ impl Source {
     fn get(&self, row: usize, file_stem: &str) -> Option<Cow<'_, str>> {
         match self {
             Source::Text(ca) => ca.get(row).map(Cow::Borrowed),
+            Source::Typed(series) => match series.get(row) {
+                Ok(AnyValue::Null) | Err(_) => None,
+                Ok(AnyValue::String(v)) => Some(Cow::Owned(v.to_string())),
+                Ok(v) => Some(Cow::Owned(v.to_string())),
+            },
             Source::Concat(parts, sep) => {
                 let values: Vec<&str> = parts.iter().map(|ca| ca.get(row).unwrap_or("")).collect();
                 Some(Cow::Owned(values.join(sep)))
@@ -75,6 +83,17 @@ fn find_header(frame: &DataFrame, name: &str) -> Option<usize> {
             .iter()
             .position(|n| n.trim().eq_ignore_ascii_case(name.trim()))
     })
+}
+
+/// The column as a source: text as it is, typed time and number columns kept typed (the
+/// timestamp and amount checks read them natively), anything else cast to text.
+fn column_source(frame: &DataFrame, idx: usize) -> Result<Source, PolarsError> {
+    let series = frame.columns()[idx].as_materialized_series();
+    let dtype = series.dtype();
+    if dtype.is_temporal() || dtype.is_primitive_numeric() {
+        return Ok(Source::Typed(series.clone()));
+    }
+    column_as_text(frame, idx).map(Source::Text)
 }
 
 fn column_as_text(frame: &DataFrame, idx: usize) -> Result<StringChunked, PolarsError> {
@@ -128,17 +147,11 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
             match spec {
                 ColumnSpec::Name(n) => {
                     let i = source_index(column, &SourceColumn::Name(n.clone()))?;
-                    (
-                        Source::Text(column_as_text(frame, i).map_err(polars_err)?),
-                        Some(i),
-                    )
+                    (column_source(frame, i).map_err(polars_err)?, Some(i))
                 }
                 ColumnSpec::Position(PositionSpec { position }) => {
                     let i = source_index(column, &SourceColumn::Position(*position))?;
-                    (
-                        Source::Text(column_as_text(frame, i).map_err(polars_err)?),
-                        Some(i),
-                    )
+                    (column_source(frame, i).map_err(polars_err)?, Some(i))
                 }
                 ColumnSpec::Concat(ConcatSpec { concat, separator }) => {
                     let mut parts = Vec::with_capacity(concat.len());
@@ -154,10 +167,7 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
         } else if generated {
             (Source::RowNumber, None)
         } else if let Some(i) = find_header(frame, column) {
-            (
-                Source::Text(column_as_text(frame, i).map_err(polars_err)?),
-                Some(i),
-            )
+            (column_source(frame, i).map_err(polars_err)?, Some(i))
         } else {
             (Source::Absent, None)
         };
@@ -205,22 +215,6 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
     })
 }
 
-/// Per-row first problem, in schema order.
-struct RowProblems {
-    first: Vec<Option<(usize, QuarantineReason)>>,
-}
-
-impl RowProblems {
-    fn flag(&mut self, row: usize, column: usize, reason: QuarantineReason) {
-        if self.first[row].is_none() {
-            self.first[row] = Some((column, reason));
-        }
-    }
-    fn ok(&self, row: usize) -> bool {
-        self.first[row].is_none()
-    }
-}
-
 const COL_TXN_ID: usize = 0;
 const COL_TIMESTAMP: usize = 1;
 const COL_AMOUNT: usize = 2;
@@ -230,199 +224,351 @@ const COL_ORIG_COUNTRY: usize = 7;
 const COL_BENE_COUNTRY: usize = 10;
 const TEXT_COLUMNS: [usize; 5] = [5, 6, 8, 9, 11];
 
+impl Source {
+    /// Calls `f(row, value)` for every row, sequentially (fast for plain text columns).
+    fn visit(&self, n: usize, stem: &str, mut f: impl FnMut(usize, Option<&str>)) {
+        match self {
+            Source::Text(ca) => ca.iter().enumerate().for_each(|(i, v)| f(i, v)),
+            Source::Constant(c) => (0..n).for_each(|i| f(i, Some(c.as_str()))),
+            Source::Absent => (0..n).for_each(|i| f(i, None)),
+            _ => (0..n).for_each(|i| f(i, self.get(i, stem).as_deref())),
+        }
+    }
+}
+
+/// One column's findings: a problem per row (or none).
+type Flags = Vec<Option<QuarantineReason>>;
+
+/// A value of a code column (currency, country), dictionary-encoded.
+struct Codes {
+    dictionary: Vec<String>,
+    per_row: Vec<u16>,
+    flags: Flags,
+}
+
+/// Checks a code column with a cache per distinct raw value, so each distinct spelling is
+/// mapped and checked once. `check` turns a mapped, upper-cased value into a problem or not.
+fn code_column(
+    source: &Source,
+    n: usize,
+    ctx: &FileContext,
+    column: usize,
+    required: bool,
+    check: impl Fn(&str) -> Option<QuarantineReason>,
+) -> Codes {
+    let mut dictionary: Vec<String> = vec![String::new()];
+    let mut cache: std::collections::HashMap<String, Result<u16, QuarantineReason>> =
+        Default::default();
+    let mut per_row = vec![0u16; n];
+    let mut flags: Flags = vec![None; n];
+    source.visit(n, ctx.file_stem, |row, value| {
+        let raw = value.unwrap_or("");
+        let outcome = match cache.get(raw) {
+            Some(o) => *o,
+            None => {
+                let code = mapped(ctx, column, raw).to_ascii_uppercase();
+                let o = if code.is_empty() {
+                    if required {
+                        Err(QuarantineReason::MissingRequired)
+                    } else {
+                        Ok(0)
+                    }
+                } else if let Some(reason) = check(&code) {
+                    Err(reason)
+                } else {
+                    let idx = dictionary
+                        .iter()
+                        .position(|c| *c == code)
+                        .unwrap_or_else(|| {
+                            dictionary.push(code);
+                            dictionary.len() - 1
+                        });
+                    Ok(idx as u16)
+                };
+                cache.insert(raw.to_string(), o);
+                o
+            }
+        };
+        match outcome {
+            Ok(idx) => per_row[row] = idx,
+            Err(reason) => flags[row] = Some(reason),
+        }
+    });
+    Codes {
+        dictionary,
+        per_row,
+        flags,
+    }
+}
+
+/// A value as the profile maps it, trimmed; no allocation.
+fn mapped<'a>(ctx: &FileContext<'a>, column: usize, value: &'a str) -> &'a str {
+    let trimmed = value.trim();
+    match ctx.profile {
+        Some(p) if p.values.contains_key(CANONICAL_COLUMNS[column]) => {
+            p.map_value(CANONICAL_COLUMNS[column], trimmed).trim()
+        }
+        _ => trimmed,
+    }
+}
+
+fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>, Flags) {
+    let latest_allowed = chrono::Utc::now().timestamp_micros() + 86_400 * 1_000_000;
+    let mut out = vec![0i64; n];
+    let mut flags: Flags = vec![None; n];
+    let mut record = |row: usize, parsed: Option<Option<i64>>| match parsed {
+        // more than a day in the future is a data error, not a transaction
+        Some(Some(ts)) if ts <= latest_allowed => out[row] = ts,
+        Some(_) => flags[row] = Some(QuarantineReason::BadTimestamp),
+        None => flags[row] = Some(QuarantineReason::MissingRequired),
+    };
+    match &cols.typed_timestamp {
+        // a typed datetime without zone is local time at the profile's offset
+        Some(typed) => typed.iter().enumerate().for_each(|(row, v)| {
+            record(
+                row,
+                v.map(|v| Some(v - i64::from(ctx.naive_offset_secs) * 1_000_000)),
+            )
+        }),
+        None => cols.sources[COL_TIMESTAMP].visit(n, ctx.file_stem, |row, v| {
+            let parsed = match v {
+                Some(v) if !v.trim().is_empty() => Some(parse_timestamp(
+                    v,
+                    &ctx.timestamp_format,
+                    ctx.naive_offset_secs,
+                )),
+                _ => None,
+            };
+            record(row, parsed)
+        }),
+    }
+    (out, flags)
+}
+
+fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>, Flags) {
+    let mut out = vec![0i64; n];
+    let mut flags: Flags = vec![None; n];
+    let mut record = |row: usize, parsed: Option<Result<i64, MoneyError>>| match parsed {
+        Some(Ok(m)) if m > 0 => out[row] = m,
+        Some(Ok(_)) | Some(Err(MoneyError::NotPositive)) => {
+            flags[row] = Some(QuarantineReason::NonPositiveAmount)
+        }
+        Some(Err(MoneyError::Malformed)) => flags[row] = Some(QuarantineReason::BadAmount),
+        None => flags[row] = Some(QuarantineReason::MissingRequired),
+    };
+    match &cols.typed_amount {
+        Some(Float64OrInt::Float(ca)) => ca.iter().enumerate().for_each(|(row, f)| {
+            record(
+                row,
+                f.map(|f| {
+                    let micros = f * MICROS_PER_UNIT as f64;
+                    if !f.is_finite() || f.abs() > 9.0e12 {
+                        Err(MoneyError::Malformed)
+                    } else if f <= 0.0 {
+                        Err(MoneyError::NotPositive)
+                    } else if (micros - micros.round()).abs() > 1e-3 {
+                        // more than six decimals cannot be held exactly
+                        Err(MoneyError::Malformed)
+                    } else {
+                        Ok(micros.round() as i64)
+                    }
+                }),
+            )
+        }),
+        Some(Float64OrInt::Int(ca)) => ca.iter().enumerate().for_each(|(row, i)| {
+            record(
+                row,
+                i.map(|i| {
+                    if i <= 0 {
+                        Err(MoneyError::NotPositive)
+                    } else {
+                        i.checked_mul(MICROS_PER_UNIT).ok_or(MoneyError::Malformed)
+                    }
+                }),
+            )
+        }),
+        None => cols.sources[COL_AMOUNT].visit(n, ctx.file_stem, |row, v| {
+            record(row, v.filter(|v| !v.trim().is_empty()).map(parse_money))
+        }),
+    }
+    (out, flags)
+}
+
+fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>, Flags) {
+    let mut out = vec![Channel::Other; n];
+    let mut flags: Flags = vec![None; n];
+    let mut cache: std::collections::HashMap<String, Result<Channel, QuarantineReason>> =
+        Default::default();
+    source.visit(n, ctx.file_stem, |row, value| {
+        let raw = value.unwrap_or("");
+        let outcome = *cache.entry(raw.to_string()).or_insert_with(|| {
+            let v = mapped(ctx, COL_CHANNEL, raw);
+            if v.is_empty() {
+                Err(QuarantineReason::MissingRequired)
+            } else {
+                Channel::parse(v).ok_or(QuarantineReason::UnknownChannel)
+            }
+        });
+        match outcome {
+            Ok(c) => out[row] = c,
+            Err(reason) => flags[row] = Some(reason),
+        }
+    });
+    (out, flags)
+}
+
+fn missing_flags(source: &Source, n: usize, stem: &str) -> Flags {
+    let mut flags: Flags = vec![None; n];
+    source.visit(n, stem, |row, v| {
+        if v.is_none_or(|v| v.trim().is_empty()) {
+            flags[row] = Some(QuarantineReason::MissingRequired);
+        }
+    });
+    flags
+}
+
+/// Identity hasher for the duplicate set: its keys are already uniform 128-bit fingerprints.
+#[derive(Default, Clone, Copy)]
+pub struct FingerprintHasher(u64);
+
+impl std::hash::Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
+    }
+}
+
+/// The set of transaction-id fingerprints seen so far.
+pub type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<FingerprintHasher>>;
+
 /// Validates one file. `seen_ids` carries the accepted transaction ids of earlier files (and
 /// history), so a later duplicate is quarantined.
 pub fn validate(
     raw: &DataFrame,
     ctx: &FileContext,
-    seen_ids: &mut HashSet<u128>,
+    seen_ids: &mut FingerprintSet,
 ) -> Result<ValidatedFile, IngestError> {
     let n = raw.height();
     let cols = resolve_sources(raw, ctx)?;
     let stem = ctx.file_stem;
-    let mapped = |column: usize, value: Cow<'_, str>| -> String {
-        let trimmed = value.trim();
-        match ctx.profile {
-            Some(p) => p
-                .map_value(CANONICAL_COLUMNS[column], trimmed)
-                .trim()
-                .to_string(),
-            None => trimmed.to_string(),
-        }
-    };
-    let mut problems = RowProblems {
-        first: vec![None; n],
-    };
+    let src = |c: usize| &cols.sources[c];
 
-    // txn_id
-    for row in 0..n {
-        let empty = cols.sources[COL_TXN_ID]
-            .get(row, stem)
-            .is_none_or(|v| v.trim().is_empty());
-        if empty {
-            problems.flag(row, COL_TXN_ID, QuarantineReason::MissingRequired);
-        }
-    }
-
-    // timestamp
-    let latest_allowed = chrono::Utc::now().timestamp_micros() + 86_400 * 1_000_000;
-    let mut timestamps = vec![0i64; n];
-    for (row, ts_out) in timestamps.iter_mut().enumerate() {
-        let parsed = match &cols.typed_timestamp {
-            // a typed datetime without zone is local time at the profile's offset
-            Some(typed) => typed
-                .get(row)
-                .map(|v| Some(v - i64::from(ctx.naive_offset_secs) * 1_000_000)),
-            None => match cols.sources[COL_TIMESTAMP].get(row, stem) {
-                Some(v) if !v.trim().is_empty() => Some(parse_timestamp(
-                    &v,
-                    &ctx.timestamp_format,
-                    ctx.naive_offset_secs,
-                )),
-                _ => None,
-            },
-        };
-        match parsed {
-            // more than a day in the future is a data error, not a transaction
-            Some(Some(ts)) if ts <= latest_allowed => *ts_out = ts,
-            Some(_) => problems.flag(row, COL_TIMESTAMP, QuarantineReason::BadTimestamp),
-            None => problems.flag(row, COL_TIMESTAMP, QuarantineReason::MissingRequired),
-        }
-    }
-
-    // amount
-    let mut amounts = vec![0i64; n];
-    for (row, amount_out) in amounts.iter_mut().enumerate() {
-        let parsed: Option<Result<i64, MoneyError>> = match &cols.typed_amount {
-            Some(Float64OrInt::Float(ca)) => ca.get(row).map(|f| {
-                if !f.is_finite() || f.abs() > 9.0e12 {
-                    Err(MoneyError::Malformed)
-                } else if f <= 0.0 {
-                    Err(MoneyError::NotPositive)
-                } else {
-                    Ok((f * MICROS_PER_UNIT as f64).round() as i64)
-                }
-            }),
-            Some(Float64OrInt::Int(ca)) => ca.get(row).map(|i| {
-                if i <= 0 {
-                    Err(MoneyError::NotPositive)
-                } else {
-                    i.checked_mul(MICROS_PER_UNIT).ok_or(MoneyError::Malformed)
-                }
-            }),
-            None => match cols.sources[COL_AMOUNT].get(row, stem) {
-                Some(v) if !v.trim().is_empty() => Some(parse_money(&v)),
-                _ => None,
-            },
-        };
-        match parsed {
-            Some(Ok(m)) if m > 0 => *amount_out = m,
-            Some(Ok(_)) | Some(Err(MoneyError::NotPositive)) => {
-                problems.flag(row, COL_AMOUNT, QuarantineReason::NonPositiveAmount)
-            }
-            Some(Err(MoneyError::Malformed)) => {
-                problems.flag(row, COL_AMOUNT, QuarantineReason::BadAmount)
-            }
-            None => problems.flag(row, COL_AMOUNT, QuarantineReason::MissingRequired),
-        }
-    }
-
-    // currency: dictionary-encoded while checking
-    let mut currency_codes: Vec<String> = Vec::new();
-    let mut currencies = vec![0u16; n];
-    for (row, code_out) in currencies.iter_mut().enumerate() {
-        let Some(raw_value) = cols.sources[COL_CURRENCY].get(row, stem) else {
-            problems.flag(row, COL_CURRENCY, QuarantineReason::MissingRequired);
-            continue;
-        };
-        let code = mapped(COL_CURRENCY, raw_value).to_ascii_uppercase();
-        if code.is_empty() {
-            problems.flag(row, COL_CURRENCY, QuarantineReason::MissingRequired);
-        } else if !codes::is_currency(&code) {
-            problems.flag(row, COL_CURRENCY, QuarantineReason::BadCurrency);
-        } else {
-            let idx = match currency_codes.iter().position(|c| *c == code) {
-                Some(i) => i,
-                None => {
-                    currency_codes.push(code);
-                    currency_codes.len() - 1
-                }
-            };
-            *code_out = idx as u16;
-        }
-    }
-
-    // channel
-    let mut channels = vec![Channel::Other; n];
-    for (row, channel_out) in channels.iter_mut().enumerate() {
-        match cols.sources[COL_CHANNEL].get(row, stem) {
-            Some(v) if !v.trim().is_empty() => match Channel::parse(&mapped(COL_CHANNEL, v)) {
-                Some(c) => *channel_out = c,
-                None => problems.flag(row, COL_CHANNEL, QuarantineReason::UnknownChannel),
-            },
-            _ => problems.flag(row, COL_CHANNEL, QuarantineReason::MissingRequired),
-        }
-    }
-
-    // countries: empty allowed, otherwise ISO 3166-1 alpha-2
-    let mut countries: [Vec<String>; 2] = [vec![String::new(); n], vec![String::new(); n]];
-    for (out, column) in countries
-        .iter_mut()
-        .zip([COL_ORIG_COUNTRY, COL_BENE_COUNTRY])
-    {
-        for (row, country_out) in out.iter_mut().enumerate() {
-            let Some(v) = cols.sources[column].get(row, stem) else {
-                continue;
-            };
-            let code = mapped(column, v).to_ascii_uppercase();
-            if !code.is_empty() && !codes::is_country(&code) {
-                problems.flag(row, column, QuarantineReason::BadCountry);
-            }
-            *country_out = code;
-        }
+    // the column checks are independent: run them on both cores
+    let (
+        (id_flags, (timestamps, ts_flags)),
+        ((amounts, amount_flags), (currency, (channel, countries))),
+    ) = rayon::join(
+        || {
+            rayon::join(
+                || missing_flags(src(COL_TXN_ID), n, stem),
+                || timestamp_column(&cols, n, ctx),
+            )
+        },
+        || {
+            rayon::join(
+                || amount_column(&cols, n, ctx),
+                || {
+                    rayon::join(
+                        || {
+                            code_column(src(COL_CURRENCY), n, ctx, COL_CURRENCY, true, |c| {
+                                (!codes::is_currency(c)).then_some(QuarantineReason::BadCurrency)
+                            })
+                        },
+                        || {
+                            rayon::join(
+                                || channel_column(src(COL_CHANNEL), n, ctx),
+                                || {
+                                    [COL_ORIG_COUNTRY, COL_BENE_COUNTRY].map(|column| {
+                                        code_column(src(column), n, ctx, column, false, |c| {
+                                            (!codes::is_country(c))
+                                                .then_some(QuarantineReason::BadCountry)
+                                        })
+                                    })
+                                },
+                            )
+                        },
+                    )
+                },
+            )
+        },
+    );
+    let (channels, channel_flags) = channel;
+    let [orig_countries, bene_countries] = countries;
+    // a row's first problem in schema order
+    let mut first: Vec<Option<(usize, QuarantineReason)>> = vec![None; n];
+    let columns_in_order: [(usize, &Flags); 7] = [
+        (COL_TXN_ID, &id_flags),
+        (COL_TIMESTAMP, &ts_flags),
+        (COL_AMOUNT, &amount_flags),
+        (COL_CURRENCY, &currency.flags),
+        (COL_CHANNEL, &channel_flags),
+        (COL_ORIG_COUNTRY, &orig_countries.flags),
+        (COL_BENE_COUNTRY, &bene_countries.flags),
+    ];
+    for (row, slot) in first.iter_mut().enumerate() {
+        *slot = columns_in_order
+            .iter()
+            .find_map(|(c, flags)| flags[row].map(|r| (*c, r)));
     }
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
     let mut ids = vec![0u128; n];
-    let mut in_this_file: HashSet<u128> = HashSet::new();
-    for (row, fingerprint) in ids.iter_mut().enumerate() {
-        if !problems.ok(row) {
-            continue;
+    let mut in_this_file = FingerprintSet::default();
+    src(COL_TXN_ID).visit(n, stem, |row, id| {
+        if first[row].is_some() {
+            return;
         }
-        if let Some(id) = cols.sources[COL_TXN_ID].get(row, stem) {
-            *fingerprint = id_hash(id.trim());
-            if seen_ids.contains(fingerprint) || !in_this_file.insert(*fingerprint) {
-                problems.flag(row, COL_TXN_ID, QuarantineReason::DuplicateTxnId);
+        if let Some(id) = id {
+            ids[row] = id_hash(id.trim());
+            if seen_ids.contains(&ids[row]) || !in_this_file.insert(ids[row]) {
+                first[row] = Some((COL_TXN_ID, QuarantineReason::DuplicateTxnId));
             }
         }
-    }
+    });
 
     // FX to base currency
     let mut base_amounts = vec![0i64; n];
-    for row in 0..n {
-        if !problems.ok(row) {
+    for (row, base) in base_amounts.iter_mut().enumerate() {
+        if first[row].is_some() {
             continue;
         }
-        let currency = &currency_codes[currencies[row] as usize];
-        match ctx.fx.to_base(currency, amounts[row]) {
-            Some(b) => base_amounts[row] = b,
-            None => problems.flag(row, COL_CURRENCY, QuarantineReason::NoFxRate),
+        let code = &currency.dictionary[currency.per_row[row] as usize];
+        match ctx.fx.to_base(code, amounts[row]) {
+            Some(b) => *base = b,
+            None => first[row] = Some((COL_CURRENCY, QuarantineReason::NoFxRate)),
         }
     }
-    seen_ids.extend((0..n).filter(|&row| problems.ok(row)).map(|row| ids[row]));
+    seen_ids.extend(
+        (0..n)
+            .filter(|&row| first[row].is_none())
+            .map(|row| ids[row]),
+    );
 
     // quarantine rows
     let mut quarantine = Vec::new();
     let mut accepted: Vec<usize> = Vec::with_capacity(n);
+    let mut keep = vec![false; n];
     for row in 0..n {
-        match problems.first[row] {
-            None => accepted.push(row),
+        match first[row] {
+            None => {
+                accepted.push(row);
+                keep[row] = true;
+            }
             Some((column, reason)) => {
                 let raw_value = if column == COL_TIMESTAMP && cols.typed_timestamp.is_some() {
                     String::new()
                 } else {
-                    cols.sources[column]
+                    src(column)
                         .get(row, stem)
                         .map(|v| v.into_owned())
                         .unwrap_or_default()
@@ -430,7 +576,7 @@ pub fn validate(
                 quarantine.push(QuarantineRow {
                     file: ctx.file.to_string(),
                     row: row as u64 + 1,
-                    txn_id: cols.sources[COL_TXN_ID]
+                    txn_id: src(COL_TXN_ID)
                         .get(row, stem)
                         .map(|v| v.trim().to_string())
                         .unwrap_or_default(),
@@ -442,52 +588,48 @@ pub fn validate(
         }
     }
 
-    // typed output for accepted rows
-    let text_of = |column: usize| -> StringChunked {
-        StringChunked::from_iter_values(
-            CANONICAL_COLUMNS[column].into(),
-            accepted.iter().map(|&row| {
-                cols.sources[column]
-                    .get(row, stem)
-                    .map(|v| mapped(column, v))
-                    .unwrap_or_default()
-            }),
-        )
-    };
-    let mut replaced = 0u64;
-    let text_columns: Vec<StringChunked> = TEXT_COLUMNS.iter().map(|&c| text_of(c)).collect();
-    for (i, _) in accepted.iter().enumerate() {
-        if text_columns
-            .iter()
-            .any(|ca| ca.get(i).is_some_and(|v| v.contains('\u{FFFD}')))
-        {
-            replaced += 1;
+    // typed output for accepted rows: text copied straight from the source arrays
+    let mut replaced = vec![false; accepted.len()];
+    let text_columns: Vec<StringChunked> = TEXT_COLUMNS
+        .iter()
+        .map(|&c| text_column(src(c), n, ctx, c, &keep, accepted.len()))
+        .collect();
+    for ca in &text_columns {
+        for (i, v) in ca.iter().enumerate() {
+            if v.is_some_and(|v| v.contains('\u{FFFD}')) {
+                replaced[i] = true;
+            }
         }
     }
+    let replaced = replaced.iter().filter(|r| **r).count() as u64;
     let pick_i64 = |values: &[i64], name: &str| {
         Int64Chunked::from_iter_values(name.into(), accepted.iter().map(|&r| values[r]))
+    };
+    let polars_err = |e: PolarsError| IngestError::Unreadable {
+        file: ctx.file.to_string(),
+        reason: e.to_string(),
     };
     let ts = pick_i64(&timestamps, "ts")
         .into_series()
         .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-        .map_err(|e| IngestError::Unreadable {
-            file: ctx.file.to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(polars_err)?;
+    let decode = |name: &str, codes: &Codes| {
+        StringChunked::from_iter_values(
+            name.into(),
+            accepted
+                .iter()
+                .map(|&r| codes.dictionary[codes.per_row[r] as usize].as_str()),
+        )
+    };
     let [orig_account, orig_name, bene_account, bene_name, branch]: [StringChunked; 5] =
         text_columns.try_into().unwrap_or_else(|_| unreachable!());
     let columns: Vec<Column> = vec![
-        text_of(COL_TXN_ID).into_series().into(),
+        text_column(src(COL_TXN_ID), n, ctx, COL_TXN_ID, &keep, accepted.len())
+            .into_series()
+            .into(),
         ts.into(),
         pick_i64(&amounts, "amount").into_series().into(),
-        StringChunked::from_iter_values(
-            "currency".into(),
-            accepted
-                .iter()
-                .map(|&r| currency_codes[currencies[r] as usize].as_str()),
-        )
-        .into_series()
-        .into(),
+        decode("currency", &currency).into_series().into(),
         pick_i64(&base_amounts, "base_amount").into_series().into(),
         StringChunked::from_iter_values(
             "channel".into(),
@@ -497,32 +639,50 @@ pub fn validate(
         .into(),
         orig_account.into_series().into(),
         orig_name.into_series().into(),
-        StringChunked::from_iter_values(
-            "orig_country".into(),
-            accepted.iter().map(|&r| countries[0][r].as_str()),
-        )
-        .into_series()
-        .into(),
+        decode("orig_country", &orig_countries).into_series().into(),
         bene_account.into_series().into(),
         bene_name.into_series().into(),
-        StringChunked::from_iter_values(
-            "bene_country".into(),
-            accepted.iter().map(|&r| countries[1][r].as_str()),
-        )
-        .into_series()
-        .into(),
+        decode("bene_country", &bene_countries).into_series().into(),
         branch.into_series().into(),
     ];
-    let frame = DataFrame::new(accepted.len(), columns).map_err(|e| IngestError::Unreadable {
-        file: ctx.file.to_string(),
-        reason: e.to_string(),
-    })?;
+    let frame = DataFrame::new(accepted.len(), columns).map_err(polars_err)?;
     Ok(ValidatedFile {
         frame,
         rows_read: n as u64,
         quarantine,
         rows_with_replaced_bytes: replaced,
     })
+}
+
+/// The accepted rows of a text column, trimmed and mapped by the profile. Plain text sources
+/// are copied straight from the source array without allocating per value.
+fn text_column(
+    source: &Source,
+    n: usize,
+    ctx: &FileContext,
+    column: usize,
+    keep: &[bool],
+    accepted: usize,
+) -> StringChunked {
+    let name = CANONICAL_COLUMNS[column];
+    match source {
+        Source::Text(ca) => StringChunked::from_iter_values(
+            name.into(),
+            ca.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| mapped(ctx, column, v.unwrap_or(""))),
+        ),
+        _ => {
+            let mut values: Vec<String> = Vec::with_capacity(accepted);
+            source.visit(n, ctx.file_stem, |row, v| {
+                if keep[row] {
+                    values.push(mapped(ctx, column, v.unwrap_or("")).to_string());
+                }
+            });
+            StringChunked::from_iter_values(name.into(), values.iter().map(String::as_str))
+        }
+    }
 }
 
 /// A 128-bit fingerprint of a transaction id, so the duplicate set does not hold the strings.

@@ -130,7 +130,7 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
         let ingested = ingest(
             std::slice::from_ref(&csv_path),
             &options,
-            &mut HashSet::new(),
+            &mut Default::default(),
         );
         let _ = std::fs::remove_file(&csv_path);
         let ingested = match ingested {

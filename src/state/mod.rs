@@ -206,7 +206,7 @@ impl State {
     }
 
     /// Transaction-id fingerprints of the history, for duplicate detection.
-    pub fn known_ids(&self) -> Result<std::collections::HashSet<u128>, StateError> {
+    pub fn known_ids(&self) -> Result<crate::ingest::FingerprintSet, StateError> {
         let ids = self
             .history
             .column("txn_id")

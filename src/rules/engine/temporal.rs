@@ -18,7 +18,10 @@ pub fn dormancy(
     last_seen: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
     let mut sorted = activity
-        .sort([SUBJECT, TS], SortMultipleOptions::default())
+        .sort(
+            [TS],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .with_column(
             col(TS)
                 .cast(DataType::Int64)
@@ -85,8 +88,31 @@ pub fn velocity(
         fn_params: None,
     };
     let ts_int = col(TS).cast(DataType::Int64);
-    let mut measured = activity
-        .sort([SUBJECT, TS], SortMultipleOptions::default())
+    let sorted = activity.sort(
+        [TS],
+        SortMultipleOptions::default().with_maintain_order(true),
+    );
+    // only subjects that reach min_volume in some window can spike: find them with one rolling
+    // sum, and compute the baseline measures for those subjects alone
+    let candidates = sorted
+        .clone()
+        .select([
+            col(SUBJECT),
+            col(BASE_AMOUNT)
+                .rolling_sum_by(col(TS), roll(window))
+                .over([col(SUBJECT)])?
+                .alias("vol_window"),
+        ])
+        .filter(col("vol_window").gt_eq(lit(min_volume)))
+        .select([col(SUBJECT)])
+        .unique(None, UniqueKeepStrategy::Any);
+    let mut measured = sorted
+        .join(
+            candidates,
+            [col(SUBJECT)],
+            [col(SUBJECT)],
+            JoinArgs::new(JoinType::Semi),
+        )
         .with_column(lit(1i64).alias("one"))
         .with_columns([
             col(BASE_AMOUNT)
