@@ -173,8 +173,8 @@ fn csv_options(delimiter: u8) -> CsvReadOptions {
         })
 }
 
-/// The speed floor for benchmarks: a plain Polars read of the file (types inferred, nothing
-/// validated or computed). Returns the number of rows.
+/// The speed floor for benchmarks: a plain Polars read of the file (types inferred from the
+/// whole file, nothing validated or computed). Returns the number of rows.
 pub fn plain_read(path: &Path) -> Result<usize, IngestError> {
     let mut head = Vec::new();
     std::fs::File::open(path)
@@ -192,6 +192,7 @@ pub fn plain_read(path: &Path) -> Result<usize, IngestError> {
         }
         _ => CsvReadOptions::default()
             .with_has_header(true)
+            .with_infer_schema_length(None)
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|r| r.finish())
             .map_err(polars_err)?,
