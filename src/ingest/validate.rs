@@ -665,7 +665,19 @@ fn text_column(
     accepted: usize,
 ) -> StringChunked {
     let name = CANONICAL_COLUMNS[column];
+    let has_value_map = ctx
+        .profile
+        .is_some_and(|p| p.values.contains_key(CANONICAL_COLUMNS[column]));
     match source {
+        // fast path: every row kept, nothing to map, trim or fill: share the source array
+        Source::Text(ca)
+            if accepted == n
+                && !has_value_map
+                && ca.null_count() == 0
+                && ca.iter().flatten().all(|v| v.len() == v.trim().len()) =>
+        {
+            ca.clone().with_name(name.into())
+        }
         Source::Text(ca) => StringChunked::from_iter_values(
             name.into(),
             ca.iter()

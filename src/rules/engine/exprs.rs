@@ -84,6 +84,20 @@ pub fn filter_expr(predicates: &[Predicate]) -> Expr {
         .unwrap_or_else(|| lit(true))
 }
 
+/// Filters by the predicates. Cheap predicates run first over the whole frame; a costly one
+/// (comparing names case-insensitively) then runs only on the rows that are left.
+pub fn apply_filter(lf: LazyFrame, predicates: &[Predicate]) -> PolarsResult<LazyFrame> {
+    let (costly, cheap): (Vec<Predicate>, Vec<Predicate>) = predicates
+        .iter()
+        .cloned()
+        .partition(|p| matches!(p, Predicate::SamePerson(_)));
+    let narrowed = lf.filter(filter_expr(&cheap));
+    if costly.is_empty() {
+        return Ok(narrowed);
+    }
+    Ok(narrowed.collect()?.lazy().filter(filter_expr(&costly)))
+}
+
 /// Adds a `subject` column and drops rows without one. [`Subject::Either`] yields each
 /// transaction twice, once for each side.
 pub fn with_subject(lf: LazyFrame, subject: &Subject) -> PolarsResult<LazyFrame> {

@@ -13,7 +13,7 @@ mod windowed;
 pub use exprs::ROW;
 
 use crate::rules::plan::{Detector, Predicate, RulePlan, Subject};
-use exprs::{filter_expr, with_subject, BASE_AMOUNT, SUBJECT, TS};
+use exprs::{apply_filter, filter_expr, with_subject, BASE_AMOUNT, SUBJECT, TS};
 use polars::prelude::*;
 use std::collections::HashMap;
 
@@ -90,7 +90,7 @@ fn stream(
     filter: &[Predicate],
 ) -> PolarsResult<EvidenceStream> {
     Ok(EvidenceStream {
-        frame: with_subject(base.clone().filter(filter_expr(filter)), subject)?,
+        frame: with_subject(apply_filter(base.clone(), filter)?, subject)?,
     })
 }
 
@@ -102,7 +102,7 @@ pub fn run_plan(
 ) -> PolarsResult<Vec<Episode>> {
     let lf = base.clone().lazy();
     let selected = || -> PolarsResult<LazyFrame> {
-        with_subject(lf.clone().filter(filter_expr(&plan.filter)), &plan.subject)
+        with_subject(apply_filter(lf.clone(), &plan.filter)?, &plan.subject)
     };
     let (hits, streams): (Vec<Hit>, Vec<EvidenceStream>) = match &plan.detector {
         Detector::PerTransaction => {
@@ -364,7 +364,7 @@ pub fn prepare_windowed(
         return Ok(None);
     };
     let lf = base.clone().lazy();
-    let selected = with_subject(lf.clone().filter(filter_expr(&plan.filter)), &plan.subject)?;
+    let selected = with_subject(apply_filter(lf.clone(), &plan.filter)?, &plan.subject)?;
     let features = windowed::features(selected, window, conditions)?;
     let rows = collect_stream_rows(vec![stream(&lf, &plan.subject, &plan.filter)?], None)?;
     Ok(Some(PreparedWindowed { features, rows }))
