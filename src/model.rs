@@ -270,6 +270,66 @@ impl fmt::Display for Typology {
     }
 }
 
+/// The canonical transaction columns, in schema order (the CSV header users write).
+pub const CANONICAL_COLUMNS: [&str; 12] = [
+    "txn_id",
+    "timestamp",
+    "amount",
+    "currency",
+    "channel",
+    "orig_account",
+    "orig_name",
+    "orig_country",
+    "bene_account",
+    "bene_name",
+    "bene_country",
+    "branch",
+];
+
+/// Why a row was quarantined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuarantineReason {
+    MissingRequired,
+    BadTimestamp,
+    BadAmount,
+    NonPositiveAmount,
+    UnknownChannel,
+    BadCurrency,
+    BadCountry,
+    DuplicateTxnId,
+    NoFxRate,
+}
+
+impl QuarantineReason {
+    /// Every reason, in the order they are checked.
+    pub const ALL: [QuarantineReason; 9] = [
+        QuarantineReason::MissingRequired,
+        QuarantineReason::BadTimestamp,
+        QuarantineReason::BadAmount,
+        QuarantineReason::NonPositiveAmount,
+        QuarantineReason::UnknownChannel,
+        QuarantineReason::BadCurrency,
+        QuarantineReason::BadCountry,
+        QuarantineReason::DuplicateTxnId,
+        QuarantineReason::NoFxRate,
+    ];
+
+    /// The reason code written to `quarantine.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineReason::MissingRequired => "missing_required",
+            QuarantineReason::BadTimestamp => "bad_timestamp",
+            QuarantineReason::BadAmount => "bad_amount",
+            QuarantineReason::NonPositiveAmount => "non_positive_amount",
+            QuarantineReason::UnknownChannel => "unknown_channel",
+            QuarantineReason::BadCurrency => "bad_currency",
+            QuarantineReason::BadCountry => "bad_country",
+            QuarantineReason::DuplicateTxnId => "duplicate_txn_id",
+            QuarantineReason::NoFxRate => "no_fx_rate",
+        }
+    }
+}
+
 /// One accepted transaction in canonical form, as it appears in case evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxnRecord {

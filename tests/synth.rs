@@ -872,7 +872,7 @@ fn bad_rows_cover_every_reason() {
         .collect();
     for r in raw {
         match r.reason {
-            BadRowReason::MissingTxnId => assert!(r.fields[0].is_empty()),
+            BadRowReason::MissingRequired => assert!(r.fields[0].is_empty()),
             BadRowReason::DuplicateTxnId => assert!(good_ids.contains(&r.fields[0])),
             _ => assert!(!good_ids.contains(&r.fields[0]) && !r.fields[0].is_empty()),
         }

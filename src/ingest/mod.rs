@@ -67,49 +67,7 @@ pub enum IngestError {
     BadDelimiter(String),
 }
 
-/// Why a row was quarantined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum QuarantineReason {
-    MissingRequired,
-    BadTimestamp,
-    BadAmount,
-    NonPositiveAmount,
-    UnknownChannel,
-    BadCurrency,
-    BadCountry,
-    DuplicateTxnId,
-    NoFxRate,
-}
-
-impl QuarantineReason {
-    /// Every reason, in the order they are checked.
-    pub const ALL: [QuarantineReason; 9] = [
-        QuarantineReason::MissingRequired,
-        QuarantineReason::BadTimestamp,
-        QuarantineReason::BadAmount,
-        QuarantineReason::NonPositiveAmount,
-        QuarantineReason::UnknownChannel,
-        QuarantineReason::BadCurrency,
-        QuarantineReason::BadCountry,
-        QuarantineReason::DuplicateTxnId,
-        QuarantineReason::NoFxRate,
-    ];
-
-    /// The reason code written to `quarantine.csv`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QuarantineReason::MissingRequired => "missing_required",
-            QuarantineReason::BadTimestamp => "bad_timestamp",
-            QuarantineReason::BadAmount => "bad_amount",
-            QuarantineReason::NonPositiveAmount => "non_positive_amount",
-            QuarantineReason::UnknownChannel => "unknown_channel",
-            QuarantineReason::BadCurrency => "bad_currency",
-            QuarantineReason::BadCountry => "bad_country",
-            QuarantineReason::DuplicateTxnId => "duplicate_txn_id",
-            QuarantineReason::NoFxRate => "no_fx_rate",
-        }
-    }
-}
+pub use crate::model::QuarantineReason;
 
 /// One rejected row.
 #[derive(Debug, Clone, PartialEq, Eq)]

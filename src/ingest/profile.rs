@@ -25,21 +25,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Canonical columns, in schema order.
-pub const CANONICAL_COLUMNS: [&str; 12] = [
-    "txn_id",
-    "timestamp",
-    "amount",
-    "currency",
-    "channel",
-    "orig_account",
-    "orig_name",
-    "orig_country",
-    "bene_account",
-    "bene_name",
-    "bene_country",
-    "branch",
-];
+pub use crate::model::CANONICAL_COLUMNS;
 
 /// Canonical columns that every input must provide.
 pub const REQUIRED_COLUMNS: [&str; 5] = ["txn_id", "timestamp", "amount", "currency", "channel"];

@@ -29,7 +29,7 @@ pub fn append_bad_rows(cols: &mut TxnColumns, rng: &mut Rng, count: usize) {
             source.branch.to_string(),
         ];
         match reason {
-            BadRowReason::MissingTxnId => fields[0].clear(),
+            BadRowReason::MissingRequired => fields[0].clear(),
             BadRowReason::BadTimestamp => {
                 fields[1] = if n % 2 == 0 {
                     "2026-02-30T25:61:00Z".to_string()

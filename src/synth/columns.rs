@@ -71,73 +71,10 @@ pub fn txn_id_text(seq: u64) -> String {
 pub const COLUMN_COUNT: usize = 12;
 
 /// The canonical CSV header, in order.
-pub const CANONICAL_HEADER: [&str; COLUMN_COUNT] = [
-    "txn_id",
-    "timestamp",
-    "amount",
-    "currency",
-    "channel",
-    "orig_account",
-    "orig_name",
-    "orig_country",
-    "bene_account",
-    "bene_name",
-    "bene_country",
-    "branch",
-];
+pub const CANONICAL_HEADER: [&str; COLUMN_COUNT] = crate::model::CANONICAL_COLUMNS;
 
-/// Why a deliberately broken row is broken (each maps to one ingest quarantine reason).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BadRowReason {
-    /// Empty `txn_id`.
-    MissingTxnId,
-    /// Timestamp that is not ISO 8601 or not a real instant.
-    BadTimestamp,
-    /// Amount that is not a decimal number (`12,34x`).
-    BadAmount,
-    /// Amount of zero or below.
-    NonPositiveAmount,
-    /// Channel outside the vocabulary (`TELEPATHY`).
-    UnknownChannel,
-    /// Currency that is not a three-letter code (`US`).
-    BadCurrency,
-    /// Country that is not a two-letter code (`Jamaica`).
-    BadCountry,
-    /// A `txn_id` already used by an earlier row.
-    DuplicateTxnId,
-    /// A valid ISO 4217 currency with no rate in `fx.csv` (`GBP`; `ZZZ` would be a bad currency).
-    NoFxRate,
-}
-
-impl BadRowReason {
-    /// Every reason, in the order bad rows cycle through them.
-    pub const ALL: [BadRowReason; 9] = [
-        BadRowReason::MissingTxnId,
-        BadRowReason::BadTimestamp,
-        BadRowReason::BadAmount,
-        BadRowReason::NonPositiveAmount,
-        BadRowReason::UnknownChannel,
-        BadRowReason::BadCurrency,
-        BadRowReason::BadCountry,
-        BadRowReason::DuplicateTxnId,
-        BadRowReason::NoFxRate,
-    ];
-
-    /// The quarantine reason code the ingest stage reports for such a row.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BadRowReason::MissingTxnId => "missing_required",
-            BadRowReason::BadTimestamp => "bad_timestamp",
-            BadRowReason::BadAmount => "bad_amount",
-            BadRowReason::NonPositiveAmount => "non_positive_amount",
-            BadRowReason::UnknownChannel => "unknown_channel",
-            BadRowReason::BadCurrency => "bad_currency",
-            BadRowReason::BadCountry => "bad_country",
-            BadRowReason::DuplicateTxnId => "duplicate_txn_id",
-            BadRowReason::NoFxRate => "no_fx_rate",
-        }
-    }
-}
+/// Why a deliberately broken row is broken: the quarantine reason ingest reports for it.
+pub use crate::model::QuarantineReason as BadRowReason;
 
 /// A deliberately broken row, kept as text because its fields do not fit the typed columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
