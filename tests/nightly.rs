@@ -317,3 +317,60 @@ fn a_run_that_fails_before_the_state_swap_leaves_the_state_usable() {
         std::fs::read(dir.join("clean-6/alerts.csv")).unwrap()
     );
 }
+
+#[test]
+fn a_late_row_older_than_the_lookback_is_reported_once() {
+    let dir = temp_dir("late-row");
+    let (_, whole) = dataset(&dir);
+    let fx = dir.join("fx.csv");
+    let nights = split_by_day(&whole, &dir.join("days"));
+    let state = dir.join("state");
+    for night in &nights[..3] {
+        run(&run_config(
+            vec![night.clone()],
+            &fx,
+            dir.join("out"),
+            Some(state.clone()),
+        ))
+        .unwrap();
+    }
+    let late = dir.join("late.csv");
+    std::fs::write(
+        &late,
+        format!(
+            "{}\nLATE-1,2025-06-02T10:00:00Z,15000.00,USD,CASH,,Lena Late,JM,ACC-LATE,Lena Late,JM,KIN-01\n",
+            crate::common::HEADER
+        ),
+    )
+    .unwrap();
+    let first = run(&run_config(
+        vec![late.clone()],
+        &fx,
+        dir.join("late-1"),
+        Some(state.clone()),
+    ))
+    .unwrap();
+    assert!(
+        first
+            .manifest
+            .alerts_per_rule
+            .contains(&("cash_threshold".to_string(), 1)),
+        "{:?}",
+        first.manifest.alerts_per_rule
+    );
+    let again = run(&run_config(
+        vec![late],
+        &fx,
+        dir.join("late-2"),
+        Some(state),
+    ))
+    .unwrap();
+    assert_eq!(
+        again.manifest.alerts_total, 0,
+        "the late row is remembered by the state"
+    );
+    assert_eq!(
+        again.manifest.inputs[0].quarantined_by_reason,
+        vec![("duplicate_txn_id".to_string(), 1)]
+    );
+}

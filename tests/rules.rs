@@ -171,6 +171,12 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
             "unknown placeholder `{cuont}`",
         ),
         (
+            "placeholder of another kind",
+            GOOD_RULE.replace("{count} deposits", "{count} deposits in {hops} hops"),
+            19,
+            "does not provide",
+        ),
+        (
             "list outside the pack folder",
             GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"../hot.toml\""),
             9,

@@ -595,9 +595,27 @@ pub fn compile_kind(
     })
 }
 
-/// Checks that a summary template only uses known `{placeholders}`, including
-/// `{param.NAME}` for the rule's own parameters.
-pub fn check_summary(template: &str, parameters: &[(String, String)]) -> Result<(), String> {
+/// Placeholders that only some detectors fill, and the detectors that fill them.
+fn detector_fact_available(name: &str, detector: &Detector) -> bool {
+    match name {
+        "moved_percent" => matches!(
+            detector,
+            Detector::FlowThrough { .. } | Detector::Cycle { .. }
+        ),
+        "hops" => matches!(detector, Detector::Cycle { .. }),
+        "gap" => matches!(detector, Detector::Dormancy { .. }),
+        "factor" | "baseline" => matches!(detector, Detector::VelocitySpike { .. }),
+        _ => true,
+    }
+}
+
+/// Checks that a summary template only uses known `{placeholders}` that this rule's detector
+/// fills, including `{param.NAME}` for the rule's own parameters.
+pub fn check_summary(
+    template: &str,
+    parameters: &[(String, String)],
+    detector: &Detector,
+) -> Result<(), String> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
@@ -613,6 +631,11 @@ pub fn check_summary(template: &str, parameters: &[(String, String)]) -> Result<
                 "summary uses unknown placeholder `{{{name}}}`; expected one of {} or {{param.NAME}} for a parameter of this rule ({})",
                 SUMMARY_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", "),
                 parameters.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !is_param && !detector_fact_available(name, detector) {
+            return Err(format!(
+                "summary uses `{{{name}}}`, which this rule's kind does not provide (it would print as `?`)"
             ));
         }
         rest = &after[close + 1..];

@@ -499,8 +499,12 @@ fn compile_rule(
         }
         (s, None) => s,
     };
-    kinds::check_summary(spec.summary.get_ref(), &compiled.described)
-        .map_err(|m| ctx.error(spec.summary.span(), m))?;
+    kinds::check_summary(
+        spec.summary.get_ref(),
+        &compiled.described,
+        &compiled.detector,
+    )
+    .map_err(|m| ctx.error(spec.summary.span(), m))?;
     let info = RuleInfo {
         rule_id: spec.id.get_ref().clone(),
         pack: pack_id.to_string(),

@@ -268,7 +268,12 @@ impl State {
             .collect();
         all_days.sort_unstable();
         all_days.dedup();
-        for day in all_days.into_iter().filter(|d| *d >= first_kept) {
+        // days older than the lookback are dropped, except tonight's own late rows: kept for
+        // this generation so that re-running the same night finds them as duplicates
+        for day in all_days
+            .into_iter()
+            .filter(|d| *d >= first_kept || by_day.contains_key(d))
+        {
             let name = day_name(day);
             let target = history_dir.join(format!("{name}.parquet"));
             let previous = self.day_files.get(&name);
