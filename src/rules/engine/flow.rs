@@ -1,10 +1,11 @@
 //! Flow-through: money in (one transaction, or a windowed sum), then a share of it out of the
 //! same account within a horizon. Bulk cash placement and rapid movement both use this.
 
-use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, SUBJECT, TS};
+use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::Hit;
 use crate::rules::plan::{Micros, Predicate};
 use polars::prelude::*;
+use std::collections::HashMap;
 
 /// The inflow side, as anchors: for each inflow, how much came in and since when.
 fn anchors(inflows: LazyFrame, inflow_window: Option<Micros>, min_inflow: i64) -> LazyFrame {
@@ -53,8 +54,10 @@ pub fn detect(
             col("orig_account").alias(SUBJECT),
             col(TS).cast(DataType::Int64).alias("out_ts"),
             col(BASE_AMOUNT).alias("out_amount"),
+            col(ROW).cast(DataType::UInt32).alias("out_row"),
         ]);
-    let joined = anchors(inflows, inflow_window, min_inflow)
+    // every (inflow anchor, outflow within the horizon) pair
+    let pairs = anchors(inflows, inflow_window, min_inflow)
         .join(
             outflows,
             [col(SUBJECT)],
@@ -66,6 +69,10 @@ pub fn detect(
                 .gt(col("anchor_ts"))
                 .and(col("out_ts").lt_eq(col("anchor_ts") + lit(horizon))),
         )
+        .collect()?
+        .lazy();
+    let passing = pairs
+        .clone()
         .group_by([
             col(SUBJECT),
             col("anchor_ts"),
@@ -83,6 +90,7 @@ pub fn detect(
         )
         .select([
             col(SUBJECT),
+            col("anchor_ts"),
             col("anchor_start").alias("win_start"),
             col("last_out").alias("win_end"),
             (col("outflow").cast(DataType::Float64) * lit(100.0)
@@ -90,12 +98,43 @@ pub fn detect(
             .alias("moved_percent"),
         ])
         .collect()?;
-    let percents = joined.column("moved_percent")?.f64()?.clone();
-    let mut hits = super::hits_from_frame(&joined, None)?;
-    for (hit, pct) in hits.iter_mut().zip(percents.iter()) {
+    // the outflows each passing anchor counted are its evidence, exactly
+    let counted = pairs
+        .join(
+            passing
+                .clone()
+                .lazy()
+                .select([col(SUBJECT), col("anchor_ts")]),
+            [col(SUBJECT), col("anchor_ts")],
+            [col(SUBJECT), col("anchor_ts")],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .select([col(SUBJECT), col("anchor_ts"), col("out_row")])
+        .collect()?;
+    let mut rows_of: HashMap<(String, i64), Vec<u32>> = HashMap::new();
+    let (subjects, anchor_ts, out_rows) = (
+        counted.column(SUBJECT)?.str()?.clone(),
+        counted.column("anchor_ts")?.i64()?.clone(),
+        counted.column("out_row")?.u32()?.clone(),
+    );
+    for i in 0..counted.height() {
+        rows_of
+            .entry((
+                subjects.get(i).unwrap_or("").to_string(),
+                anchor_ts.get(i).unwrap_or(0),
+            ))
+            .or_default()
+            .push(out_rows.get(i).unwrap_or(0));
+    }
+    let percents = passing.column("moved_percent")?.f64()?.clone();
+    let anchors_ts = passing.column("anchor_ts")?.i64()?.clone();
+    let mut hits = super::hits_from_frame(&passing, None)?;
+    for (i, hit) in hits.iter_mut().enumerate() {
+        let key = (hit.subject.clone(), anchors_ts.get(i).unwrap_or(0));
+        hit.rows = Some(rows_of.remove(&key).unwrap_or_default());
         hit.facts.push((
             "moved_percent",
-            format!("{:.0}%", pct.unwrap_or(0.0).floor()),
+            format!("{:.0}%", percents.get(i).unwrap_or(0.0).floor()),
         ));
     }
     Ok(hits)

