@@ -19,13 +19,19 @@ mkdir -p "$WORK"
 if [ ! -f "$data/history.csv" ]; then
     "$BIN" generate --accounts "$ACCOUNTS" --days 90 --seed 3 --out "$data" >/dev/null
     last=$(tail -n 1 "$data/transactions.csv" | cut -d, -f2 | cut -c1-10)
-    # the last day is tonight; everything before it is history (broken rows have no valid date)
-    awk -F, -v last="$last" 'NR==1 {print > "'"$data"'/history.csv"; print > "'"$data"'/tonight.csv"; next}
-        substr($2,1,10)==last {print > "'"$data"'/tonight.csv"; next} {print > "'"$data"'/history.csv"}' "$data/transactions.csv"
+    prev=$(date -u -d "$last -1 day" +%Y-%m-%d)
+    # the last day is tonight, the day before it last night; everything earlier is the backfill
+    awk -F, -v last="$last" -v prev="$prev" -v d="$data" 'NR==1 {print > (d "/history.csv"); print > (d "/lastnight.csv"); print > (d "/tonight.csv"); next}
+        substr($2,1,10)==last {print > (d "/tonight.csv"); next}
+        substr($2,1,10)==prev {print > (d "/lastnight.csv"); next}
+        {print > (d "/history.csv")}' "$data/transactions.csv"
 fi
 rm -rf "$WORK/state-base"
+# backfill in one run (a backfill keeps all its days for one generation), then last night as a
+# normal night, which prunes the history to the lookback: the steady state of a nightly job
 "$BIN" run "$data/history.csv" --fx "$data/fx.csv" --state "$WORK/state-base" --out "$WORK/out-history" >/dev/null
-echo "history: $(($(wc -l < "$data/history.csv") - 1)) rows; tonight: $(($(wc -l < "$data/tonight.csv") - 1)) rows"
+"$BIN" run "$data/lastnight.csv" --fx "$data/fx.csv" --state "$WORK/state-base" --out "$WORK/out-lastnight" >/dev/null
+echo "backfill: $(($(wc -l < "$data/history.csv") - 1)) rows; last night: $(($(wc -l < "$data/lastnight.csv") - 1)); tonight: $(($(wc -l < "$data/tonight.csv") - 1)) rows"
 for i in $(seq "$RUNS"); do
     rm -rf "$WORK/state"; cp -a "$WORK/state-base" "$WORK/state"
     /usr/bin/time -v "$BIN" run "$data/tonight.csv" --fx "$data/fx.csv" --watchlist "$SDN" \
