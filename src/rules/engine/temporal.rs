@@ -17,7 +17,20 @@ pub fn dormancy(
     min_gap: Micros,
     last_seen: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
+    // only subjects with at least one transaction matching the filter can reactivate: keep
+    // the activity of those subjects alone (most accounts never move the minimum amount)
+    let candidates = activity
+        .clone()
+        .filter(filter_expr(filter))
+        .select([col(SUBJECT)])
+        .unique(None, UniqueKeepStrategy::Any);
     let mut sorted = activity
+        .join(
+            candidates,
+            [col(SUBJECT)],
+            [col(SUBJECT)],
+            JoinArgs::new(JoinType::Semi),
+        )
         .sort(
             [TS],
             SortMultipleOptions::default().with_maintain_order(true),
@@ -88,10 +101,29 @@ pub fn velocity(
         fn_params: None,
     };
     let ts_int = col(TS).cast(DataType::Int64);
-    let sorted = activity.sort(
-        [TS],
-        SortMultipleOptions::default().with_maintain_order(true),
-    );
+    // a subject whose whole volume is below min_volume, or with too few transactions for a
+    // baseline, can never spike: drop it before any window is computed
+    let possible = activity
+        .clone()
+        .group_by([col(SUBJECT)])
+        .agg([col(BASE_AMOUNT).sum().alias("total"), len().alias("n")])
+        .filter(
+            col("total")
+                .gt_eq(lit(min_volume))
+                .and(col("n").cast(DataType::Int64).gt(lit(min_baseline_count))),
+        )
+        .select([col(SUBJECT)]);
+    let sorted = activity
+        .join(
+            possible,
+            [col(SUBJECT)],
+            [col(SUBJECT)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .sort(
+            [TS],
+            SortMultipleOptions::default().with_maintain_order(true),
+        );
     // only subjects that reach min_volume in some window can spike: find them with one rolling
     // sum, and compute the baseline measures for those subjects alone
     let candidates = sorted
