@@ -101,6 +101,11 @@ pub fn velocity(
         fn_params: None,
     };
     let ts_int = col(TS).cast(DataType::Int64);
+    // the three columns this detector reads, computed once for the branches below
+    let activity = activity
+        .select([col(SUBJECT), col(TS), col(BASE_AMOUNT)])
+        .collect()?
+        .lazy();
     // a subject whose whole volume is below min_volume, or with too few transactions for a
     // baseline, can never spike: drop it before any window is computed
     let possible = activity
