@@ -18,17 +18,7 @@ pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
     let mut out = String::new();
     let paths = source::expand_inputs(&config.inputs)?;
     for path in &paths {
-        let delimiter = options
-            .delimiter
-            .or_else(|| {
-                options
-                    .profile
-                    .as_ref()
-                    .and_then(|p| p.delimiter)
-                    .map(|c| c as u8)
-            })
-            .unwrap_or(b',');
-        let raw = source::read_raw(path, delimiter)?;
+        let raw = source::read_raw(path, options.effective_delimiter())?;
         let _ = writeln!(
             out,
             "{} ({}): {} rows",

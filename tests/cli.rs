@@ -158,6 +158,20 @@ fn rules_check_refuses_a_bad_pack_with_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind `treshold`"));
 }
 
+/// README's main command, writing into `out_dir`.
+fn run_sample(out_dir: &Path) {
+    run_ok(&[
+        "run",
+        "sample-data/transactions.csv",
+        "--fx",
+        "sample-data/fx.csv",
+        "--watchlist",
+        "sample-data/watchlists",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+}
+
 /// README's main command on sample-data: every output, counts that add up, and the planted
 /// typologies found; a second run gives byte-identical alerts and cases.
 #[test]
@@ -166,16 +180,7 @@ fn the_main_command_on_sample_data_is_complete_and_deterministic() {
     let mut outputs = Vec::new();
     for run in ["a", "b"] {
         let out_dir = dir.join(run);
-        run_ok(&[
-            "run",
-            "sample-data/transactions.csv",
-            "--fx",
-            "sample-data/fx.csv",
-            "--watchlist",
-            "sample-data/watchlists",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ]);
+        run_sample(&out_dir);
         outputs.push(out_dir);
     }
     for name in OUTPUTS {
@@ -225,16 +230,7 @@ fn the_main_command_on_sample_data_is_complete_and_deterministic() {
 fn goaml_export_of_the_sample_cases_validates_against_the_schema() {
     let dir = temp_dir("cli-goaml");
     let out_dir = dir.join("out");
-    run_ok(&[
-        "run",
-        "sample-data/transactions.csv",
-        "--fx",
-        "sample-data/fx.csv",
-        "--watchlist",
-        "sample-data/watchlists",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    run_sample(&out_dir);
     let xml_dir = dir.join("goaml");
     let out = run_ok(&[
         "export",

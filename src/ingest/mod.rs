@@ -94,6 +94,20 @@ pub struct IngestOptions {
     pub delimiter: Option<u8>,
 }
 
+impl IngestOptions {
+    /// The CSV delimiter in effect: the flag's, else the profile's, else `,`.
+    pub fn effective_delimiter(&self) -> u8 {
+        self.delimiter
+            .or_else(|| {
+                self.profile
+                    .as_ref()
+                    .and_then(|p| p.delimiter)
+                    .map(|c| c as u8)
+            })
+            .unwrap_or(b',')
+    }
+}
+
 /// The result of reading every input.
 pub struct Ingested {
     /// Accepted rows of every input, in input order then row order.
@@ -123,16 +137,7 @@ pub fn ingest(
     known_ids: &mut FingerprintSet,
 ) -> Result<Ingested, IngestError> {
     let paths = source::expand_inputs(inputs)?;
-    let delimiter = options
-        .delimiter
-        .or_else(|| {
-            options
-                .profile
-                .as_ref()
-                .and_then(|p| p.delimiter)
-                .map(|c| c as u8)
-        })
-        .unwrap_or(b',');
+    let delimiter = options.effective_delimiter();
     let timestamp_format = match options
         .profile
         .as_ref()
