@@ -317,6 +317,12 @@ fn a_bad_profile_is_rejected_with_file_and_line() {
     let err = MappingProfile::load(&p).unwrap_err().to_string();
     assert!(err.contains("p.toml:3"), "{err}");
     assert!(err.contains("unknown column `ammount`"), "{err}");
+    let p = write(&dir, "n.toml", "name = \"x\"\n[columns]\nname = \"Name\"\n");
+    let err = MappingProfile::load(&p).unwrap_err().to_string();
+    assert!(
+        err.contains("n.toml:3") && err.contains("unknown column `name`"),
+        "{err}"
+    );
     let p = write(&dir, "q.toml", "name = \"x\"\ntimestamp_fmt = \"%Y\"\n");
     let err = MappingProfile::load(&p).unwrap_err().to_string();
     assert!(

@@ -133,9 +133,8 @@ impl MappingProfile {
     fn check(&self, path: &Path, text: &str) -> Result<(), IngestError> {
         let bad = |key: &str, message: String| IngestError::BadProfile {
             file: path.display().to_string(),
-            line: text
-                .find(key)
-                .map(|offset| line_of(text, offset))
+            line: key_line(text, key)
+                .or_else(|| text.find(key).map(|offset| line_of(text, offset)))
                 .unwrap_or(0),
             message,
         };
@@ -148,13 +147,14 @@ impl MappingProfile {
         for (section, keys) in sections {
             for key in keys {
                 if !known(key) {
-                    return Err(bad(
-                        key,
-                        format!(
+                    return Err(IngestError::BadProfile {
+                        file: path.display().to_string(),
+                        line: key_line_in(text, Some(section), key).unwrap_or(0),
+                        message: format!(
                             "[{section}] names unknown column `{key}`; expected one of {}",
                             CANONICAL_COLUMNS.join(", ")
                         ),
-                    ));
+                    });
                 }
             }
         }
@@ -220,6 +220,32 @@ impl MappingProfile {
             .find(|(k, _)| k.eq_ignore_ascii_case(value))
             .map_or(value, |(_, v)| v.as_str())
     }
+}
+
+/// 1-based line of the first line that sets `key` (`key = …`, `"key" = …`) or opens a table
+/// named by it (`[values.key]`).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    key_line_in(text, None, key)
+}
+
+/// [`key_line`] restricted to the lines of one `[section]` (its sub-tables included).
+fn key_line_in(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
+    let mut inside = section.is_none();
+    text.lines()
+        .position(|line| {
+            let t = line.trim_start();
+            if let (Some(section), true) = (section, t.starts_with('[')) {
+                let name = t.trim_end().trim_start_matches('[').trim_end_matches(']');
+                inside = name == section || name.starts_with(&format!("{section}."));
+            }
+            let rest = t
+                .strip_prefix(key)
+                .or_else(|| t.strip_prefix(&format!("\"{key}\"")));
+            inside
+                && (rest.is_some_and(|r| r.trim_start().starts_with('='))
+                    || (t.starts_with('[') && t.trim_end().ends_with(&format!(".{key}]"))))
+        })
+        .map(|i| i + 1)
 }
 
 /// 1-based line number of a byte offset.
