@@ -374,3 +374,49 @@ fn a_late_row_older_than_the_lookback_is_reported_once() {
         vec![("duplicate_txn_id".to_string(), 1)]
     );
 }
+
+#[test]
+fn a_second_run_on_the_same_state_is_refused_while_the_first_holds_it() {
+    let dir = temp_dir("lock");
+    let state_dir = dir.join("state");
+    let held = amlscreen::state::State::open(&state_dir).expect("first run opens the state");
+    let input = dir.join("day.csv");
+    std::fs::write(
+        &input,
+        format!(
+            "{}\nT1,2026-03-02T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,A,JM,K\n",
+            crate::common::HEADER
+        ),
+    )
+    .unwrap();
+    let out = crate::common::amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--state",
+        state_dir.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        crate::common::describe(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another run"));
+    drop(held);
+    let again = crate::common::amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--state",
+        state_dir.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        crate::common::describe(&again)
+    );
+}
