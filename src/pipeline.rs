@@ -184,14 +184,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         });
     }
 
-    alerts.sort_by(|a, b| {
-        (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
-            &b.rule_id,
-            &b.subject_account,
-            &b.window_start,
-            &b.alert_id,
-        ))
-    });
+    crate::rules::sort_alerts(&mut alerts);
     stages.begin("building cases");
     let rule_infos = rule_infos(
         &rule_set,

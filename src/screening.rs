@@ -195,12 +195,6 @@ pub fn screen_frame(
             ],
         });
     }
-    alerts.sort_by(|a, b| {
-        (&a.subject_account, &a.window_start, &a.alert_id).cmp(&(
-            &b.subject_account,
-            &b.window_start,
-            &b.alert_id,
-        ))
-    });
+    crate::rules::sort_alerts(&mut alerts);
     Ok((alerts, evidence))
 }

@@ -77,6 +77,30 @@ fn dataset(dir: &Path) -> (synth::SyntheticData, PathBuf) {
     generate_to(&cfg, DataFormat::Csv, dir).unwrap()
 }
 
+/// Generates the data set, splits it into one file per day and runs the first `count` nights
+/// into `dir/state`. Returns the FX table, the nightly files and the state folder.
+fn first_nights(dir: &Path, count: usize) -> (PathBuf, Vec<PathBuf>, PathBuf) {
+    let (_, whole) = dataset(dir);
+    let fx = dir.join("fx.csv");
+    let nights = split_by_day(&whole, &dir.join("days"));
+    let state = dir.join("state");
+    run_nights(&nights[..count], &fx, &dir.join("out"), &state);
+    (fx, nights, state)
+}
+
+/// Runs each night in turn with `--state`, writing into `out`.
+fn run_nights(nights: &[PathBuf], fx: &Path, out: &Path, state: &Path) {
+    for night in nights {
+        run(&run_config(
+            vec![night.clone()],
+            fx,
+            out.to_path_buf(),
+            Some(state.to_path_buf()),
+        ))
+        .unwrap();
+    }
+}
+
 #[test]
 fn nightly_runs_find_what_one_run_finds_and_report_each_episode_once() {
     let dir = temp_dir("nightly");
@@ -177,19 +201,7 @@ fn nightly_runs_find_what_one_run_finds_and_report_each_episode_once() {
 #[test]
 fn rerunning_a_night_changes_nothing() {
     let dir = temp_dir("rerun");
-    let (_, whole) = dataset(&dir);
-    let fx = dir.join("fx.csv");
-    let nights = split_by_day(&whole, &dir.join("days"));
-    let state = dir.join("state");
-    for night in &nights[..20] {
-        run(&run_config(
-            vec![night.clone()],
-            &fx,
-            dir.join("out"),
-            Some(state.clone()),
-        ))
-        .unwrap();
-    }
+    let (fx, nights, state) = first_nights(&dir, 20);
     let snapshot = |dir: PathBuf| -> BTreeMap<String, Vec<u8>> {
         std::fs::read_dir(dir)
             .unwrap()
@@ -230,19 +242,7 @@ fn rerunning_a_night_changes_nothing() {
 #[test]
 fn a_run_that_fails_before_the_state_swap_leaves_the_state_usable() {
     let dir = temp_dir("crash");
-    let (_, whole) = dataset(&dir);
-    let fx = dir.join("fx.csv");
-    let nights = split_by_day(&whole, &dir.join("days"));
-    let state = dir.join("state");
-    for night in &nights[..5] {
-        run(&run_config(
-            vec![night.clone()],
-            &fx,
-            dir.join("out"),
-            Some(state.clone()),
-        ))
-        .unwrap();
-    }
+    let (fx, nights, state) = first_nights(&dir, 5);
     // the same night, crashed at the state-write step (in a child process, so the failure
     // injection does not leak into other tests)
     let crashed = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"))
@@ -296,15 +296,7 @@ fn a_run_that_fails_before_the_state_swap_leaves_the_state_usable() {
 
     // the retried night equals a clean run of the same nights in a fresh state
     let clean = dir.join("clean-state");
-    for night in &nights[..5] {
-        run(&run_config(
-            vec![night.clone()],
-            &fx,
-            dir.join("clean-out"),
-            Some(clean.clone()),
-        ))
-        .unwrap();
-    }
+    run_nights(&nights[..5], &fx, &dir.join("clean-out"), &clean);
     run(&run_config(
         vec![nights[5].clone()],
         &fx,
@@ -321,19 +313,7 @@ fn a_run_that_fails_before_the_state_swap_leaves_the_state_usable() {
 #[test]
 fn a_late_row_older_than_the_lookback_is_reported_once() {
     let dir = temp_dir("late-row");
-    let (_, whole) = dataset(&dir);
-    let fx = dir.join("fx.csv");
-    let nights = split_by_day(&whole, &dir.join("days"));
-    let state = dir.join("state");
-    for night in &nights[..3] {
-        run(&run_config(
-            vec![night.clone()],
-            &fx,
-            dir.join("out"),
-            Some(state.clone()),
-        ))
-        .unwrap();
-    }
+    let (fx, _, state) = first_nights(&dir, 3);
     let late = dir.join("late.csv");
     std::fs::write(
         &late,

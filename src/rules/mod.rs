@@ -182,6 +182,18 @@ pub fn run_rules_in(
     })
 }
 
+/// The output order of alerts: rule, subject, window start, then id.
+pub fn sort_alerts(alerts: &mut [Alert]) {
+    alerts.sort_by(|a, b| {
+        (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
+            &b.rule_id,
+            &b.subject_account,
+            &b.window_start,
+            &b.alert_id,
+        ))
+    });
+}
+
 type Alerted = (Vec<Alert>, HashMap<String, TxnRecord>);
 
 /// Turns each rule's episodes into alerts (sorted by rule, subject, window start, id), with the
@@ -213,14 +225,7 @@ fn episodes_to_alerts(
             alerts.push(alerts::build_alert(rule, episode, &evidence, base_currency));
         }
     }
-    alerts.sort_by(|a, b| {
-        (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
-            &b.rule_id,
-            &b.subject_account,
-            &b.window_start,
-            &b.alert_id,
-        ))
-    });
+    sort_alerts(&mut alerts);
     let evidence = evidence_rows
         .into_values()
         .map(|e| (e.record.txn_id.clone(), e.record))

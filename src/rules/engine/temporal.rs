@@ -6,6 +6,16 @@ use crate::model::format_money_grouped;
 use crate::rules::plan::{describe_duration, Micros, Predicate, DAY};
 use polars::prelude::*;
 
+/// The rows of `frame` whose subject appears in `subjects` (a one-column frame).
+fn only_subjects(frame: LazyFrame, subjects: LazyFrame) -> LazyFrame {
+    frame.join(
+        subjects,
+        [col(SUBJECT)],
+        [col(SUBJECT)],
+        JoinArgs::new(JoinType::Semi),
+    )
+}
+
 /// A transaction matching `filter` by a subject with no activity at all in the `min_gap` before
 /// it. `activity` holds every transaction of every subject (both sides), with `subject`.
 ///
@@ -24,13 +34,7 @@ pub fn dormancy(
         .filter(filter_expr(filter))
         .select([col(SUBJECT)])
         .unique(None, UniqueKeepStrategy::Any);
-    let mut sorted = activity
-        .join(
-            candidates,
-            [col(SUBJECT)],
-            [col(SUBJECT)],
-            JoinArgs::new(JoinType::Semi),
-        )
+    let mut sorted = only_subjects(activity, candidates)
         .sort(
             [TS],
             SortMultipleOptions::default().with_maintain_order(true),
@@ -118,17 +122,10 @@ pub fn velocity(
                 .and(col("n").cast(DataType::Int64).gt(lit(min_baseline_count))),
         )
         .select([col(SUBJECT)]);
-    let sorted = activity
-        .join(
-            possible,
-            [col(SUBJECT)],
-            [col(SUBJECT)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .sort(
-            [TS],
-            SortMultipleOptions::default().with_maintain_order(true),
-        );
+    let sorted = only_subjects(activity, possible).sort(
+        [TS],
+        SortMultipleOptions::default().with_maintain_order(true),
+    );
     // only subjects that reach min_volume in some window can spike: find them with one rolling
     // sum, and compute the baseline measures for those subjects alone
     let candidates = sorted
@@ -143,13 +140,7 @@ pub fn velocity(
         .filter(col("vol_window").gt_eq(lit(min_volume)))
         .select([col(SUBJECT)])
         .unique(None, UniqueKeepStrategy::Any);
-    let mut measured = sorted
-        .join(
-            candidates,
-            [col(SUBJECT)],
-            [col(SUBJECT)],
-            JoinArgs::new(JoinType::Semi),
-        )
+    let mut measured = only_subjects(sorted, candidates)
         .with_column(lit(1i64).alias("one"))
         .with_columns([
             col(BASE_AMOUNT)
