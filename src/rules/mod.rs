@@ -163,7 +163,7 @@ pub fn run_rules_in(
         rule: rule.to_string(),
         message: e.to_string(),
     };
-    let base = engine::with_row_numbers(frame.clone()).map_err(|e| engine_err("(all)", e))?;
+    let base = engine::RunFrame::new(frame.clone()).map_err(|e| engine_err("(all)", e))?;
     let mut per_rule = Vec::new();
     let mut seconds = Vec::new();
     for rule in rules.iter().filter(|r| r.enabled) {
@@ -173,7 +173,7 @@ pub fn run_rules_in(
         seconds.push((rule.plan.rule_id.clone(), started.elapsed().as_secs_f64()));
         per_rule.push((*rule, episodes));
     }
-    let (alerts, evidence) = episodes_to_alerts(&base, &per_rule, base_currency)
+    let (alerts, evidence) = episodes_to_alerts(base.frame(), &per_rule, base_currency)
         .map_err(|e| engine_err("(evidence)", e))?;
     Ok(RuleOutput {
         alerts,

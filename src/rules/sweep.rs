@@ -198,7 +198,7 @@ pub fn run_sweep(
         rule: first.rule_id.clone(),
         message: e.to_string(),
     };
-    let base = engine::with_row_numbers(frame.clone()).map_err(engine_err)?;
+    let base = engine::RunFrame::new(frame.clone()).map_err(engine_err)?;
     let points = grid(axes);
     let rules: Vec<Rule> = points
         .iter()
@@ -233,9 +233,12 @@ pub fn run_sweep(
     }
     let mut out = Vec::with_capacity(points.len());
     for ((point, rule), eps) in points.into_iter().zip(&rules).zip(episodes) {
-        let (alerts, _) =
-            episodes_to_alerts(&base, &[(rule, eps.unwrap_or_default())], base_currency)
-                .map_err(engine_err)?;
+        let (alerts, _) = episodes_to_alerts(
+            base.frame(),
+            &[(rule, eps.unwrap_or_default())],
+            base_currency,
+        )
+        .map_err(engine_err)?;
         out.push(SweepSetting {
             setting: point,
             alerts,

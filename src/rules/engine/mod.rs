@@ -7,6 +7,7 @@
 mod cycle;
 mod exprs;
 mod flow;
+mod history;
 mod temporal;
 mod windowed;
 
@@ -74,9 +75,26 @@ pub(crate) fn hits_from_frame(
         .collect())
 }
 
-/// Adds the `row_nr` column that evidence refers to. Call once per run.
-pub fn with_row_numbers(frame: DataFrame) -> PolarsResult<DataFrame> {
-    frame.lazy().with_row_index(ROW, None).collect()
+/// The canonical frame of one run with the `row_nr` column that evidence refers to, and what
+/// the rules of the run share (the subjects' histories).
+pub struct RunFrame {
+    frame: DataFrame,
+    histories: history::HistoryCache,
+}
+
+impl RunFrame {
+    /// Numbers the rows of `frame`. Build once per run, then run every plan on it.
+    pub fn new(frame: DataFrame) -> PolarsResult<Self> {
+        Ok(Self {
+            frame: frame.lazy().with_row_index(ROW, None).collect()?,
+            histories: history::HistoryCache::default(),
+        })
+    }
+
+    /// The frame with row numbers.
+    pub fn frame(&self) -> &DataFrame {
+        &self.frame
+    }
 }
 
 /// A stream of transactions that can be evidence for a subject's episode.
@@ -94,13 +112,13 @@ fn stream(
     })
 }
 
-/// Runs one plan. `base` must carry `row_nr` (see [`with_row_numbers`]).
+/// Runs one plan over the run's frame.
 pub fn run_plan(
-    base: &DataFrame,
+    base: &RunFrame,
     plan: &RulePlan,
     context: &EngineContext,
 ) -> PolarsResult<Vec<Episode>> {
-    let lf = base.clone().lazy();
+    let lf = base.frame.clone().lazy();
     let selected = || -> PolarsResult<LazyFrame> {
         with_subject(apply_filter(lf.clone(), &plan.filter)?, &plan.subject)
     };
@@ -181,9 +199,15 @@ pub fn run_plan(
             (cycles_from_frame(&edges, limits)?, vec![])
         }
         Detector::Dormancy { min_gap } => {
-            let activity = with_subject(lf.clone(), &plan.subject)?;
+            let history = base.histories.get(&base.frame, &plan.subject)?;
+            let matches = history::row_mask(&base.frame, &plan.filter)?;
             (
-                temporal::dormancy(activity, &plan.filter, *min_gap, context.last_seen.as_ref())?,
+                temporal::dormancy(
+                    &history,
+                    matches.as_deref(),
+                    *min_gap,
+                    context.last_seen.as_ref(),
+                )?,
                 vec![],
             )
         }
@@ -193,18 +217,26 @@ pub fn run_plan(
             factor_basis_points,
             min_volume,
             min_baseline_count,
-        } => (
-            temporal::velocity(
-                selected()?,
-                *window,
-                *baseline,
-                *factor_basis_points,
-                *min_volume,
-                *min_baseline_count,
-                context.last_seen.as_ref(),
-            )?,
-            vec![stream(&lf, &plan.subject, &plan.filter)?],
-        ),
+        } => {
+            let limits = temporal::SpikeLimits {
+                window: *window,
+                baseline: *baseline,
+                factor_basis_points: *factor_basis_points,
+                min_volume: *min_volume,
+                min_baseline_count: *min_baseline_count,
+            };
+            let history = base.histories.get(&base.frame, &plan.subject)?;
+            let selected = history::row_mask(&base.frame, &plan.filter)?;
+            (
+                temporal::velocity(
+                    &history,
+                    selected.as_deref(),
+                    limits,
+                    context.last_seen.as_ref(),
+                )?,
+                vec![],
+            )
+        }
     };
     let episodes = merge_hits(hits);
     attach_evidence(episodes, streams)
@@ -354,7 +386,7 @@ pub struct PreparedWindowed {
 
 /// Prepares a windowed plan for [`windowed_episodes`]; `None` for other detectors.
 pub fn prepare_windowed(
-    base: &DataFrame,
+    base: &RunFrame,
     plan: &RulePlan,
 ) -> PolarsResult<Option<PreparedWindowed>> {
     let Detector::Windowed {
@@ -363,7 +395,7 @@ pub fn prepare_windowed(
     else {
         return Ok(None);
     };
-    let lf = base.clone().lazy();
+    let lf = base.frame.clone().lazy();
     let selected = with_subject(apply_filter(lf.clone(), &plan.filter)?, &plan.subject)?;
     let features = windowed::features(selected, window, conditions)?;
     let rows = collect_stream_rows(vec![stream(&lf, &plan.subject, &plan.filter)?], None)?;

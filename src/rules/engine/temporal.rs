@@ -1,228 +1,260 @@
 //! Detectors that compare a subject with its own past: dormancy and velocity spikes.
+//!
+//! Both walk each subject's time-ordered history (see [`super::history`]) once, in parallel
+//! over subjects, with exact integer arithmetic.
 
-use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::history::{per_subject, Histories};
 use super::Hit;
 use crate::model::format_money_grouped;
-use crate::rules::plan::{describe_duration, Micros, Predicate, DAY};
+use crate::rules::plan::{describe_duration, Micros, DAY};
 use polars::prelude::*;
+use rayon::prelude::*;
 
-/// The rows of `frame` whose subject appears in `subjects` (a one-column frame).
-fn only_subjects(frame: LazyFrame, subjects: LazyFrame) -> LazyFrame {
-    frame.join(
-        subjects,
-        [col(SUBJECT)],
-        [col(SUBJECT)],
-        JoinArgs::new(JoinType::Semi),
-    )
-}
-
-/// A transaction matching `filter` by a subject with no activity at all in the `min_gap` before
-/// it. `activity` holds every transaction of every subject (both sides), with `subject`.
+/// A transaction that `matches` (by base row; all when `None`) by a subject with no activity at
+/// all in the `min_gap` before it. `history` holds every transaction of every subject.
 ///
 /// `last_seen` (`subject`, `last_seen` in µs) gives each account's last activity before the
 /// frame begins, from a nightly run's state; without it, a subject's first row is never dormant.
 pub fn dormancy(
-    activity: LazyFrame,
-    filter: &[Predicate],
+    history: &Histories,
+    matches: Option<&[bool]>,
     min_gap: Micros,
     last_seen: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
-    // only subjects with at least one transaction matching the filter can reactivate: keep
-    // the activity of those subjects alone (most accounts never move the minimum amount)
-    let candidates = activity
-        .clone()
-        .filter(filter_expr(filter))
-        .select([col(SUBJECT)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let mut sorted = only_subjects(activity, candidates)
-        .sort(
-            [TS],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .with_column(
-            col(TS)
-                .cast(DataType::Int64)
-                .shift(lit(1))
-                .over([col(SUBJECT)])?
-                .alias("prev_ts"),
-        );
-    if let Some(seen) = last_seen {
-        sorted = sorted
-            .join(
-                seen.clone().lazy().select([col(SUBJECT), col("last_seen")]),
-                [col(SUBJECT)],
-                [col(SUBJECT)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(
-                when(col("prev_ts").is_null())
-                    .then(col("last_seen"))
-                    .otherwise(col("prev_ts"))
-                    .alias("prev_ts"),
-            );
-    }
-    let frame = sorted
-        .filter(
-            filter_expr(filter)
-                .and(col("prev_ts").is_not_null())
-                .and((col(TS).cast(DataType::Int64) - col("prev_ts")).gt_eq(lit(min_gap))),
-        )
-        .select([
-            col(SUBJECT),
-            col(TS).cast(DataType::Int64).alias("win_start"),
-            col(TS).cast(DataType::Int64).alias("win_end"),
-            col(ROW),
-            col("prev_ts"),
-        ])
-        .collect()?;
-    let prev = frame.column("prev_ts")?.i64()?.clone();
-    let mut hits = super::hits_from_frame(&frame, Some(ROW))?;
-    for (hit, p) in hits.iter_mut().zip(prev.iter()) {
-        let gap = hit.start - p.unwrap_or(hit.start);
-        hit.facts.push(("gap", describe_duration(gap - gap % DAY)));
-    }
+    let before = per_subject(last_seen, "last_seen")?;
+    let ts = &history.ts;
+    let hits = history
+        .subjects
+        .par_iter()
+        .flat_map_iter(|entries| {
+            let mut found = Vec::new();
+            for (k, &e) in entries.iter().enumerate() {
+                let row = history.row[e as usize];
+                if matches.is_some_and(|m| !m[row as usize]) {
+                    continue;
+                }
+                let now = ts[e as usize];
+                let subject = history.name(e);
+                let previous = match k {
+                    0 => before.get(subject).copied(),
+                    _ => Some(ts[entries[k - 1] as usize]),
+                };
+                let Some(previous) = previous else { continue };
+                let gap = now - previous;
+                if gap >= min_gap {
+                    found.push(Hit {
+                        subject: subject.to_string(),
+                        start: now,
+                        end: now,
+                        rows: Some(vec![row]),
+                        facts: vec![("gap", describe_duration(gap - gap % DAY))],
+                    });
+                }
+            }
+            found
+        })
+        .collect();
     Ok(hits)
 }
 
-/// Volume over `window` at least `factor_bp / 10_000` times the subject's average volume per
-/// window over the `baseline` before it, at least `min_volume`, with at least
-/// `min_baseline_count` transactions in the baseline. Only subjects seen at least
-/// `window + baseline` before the transaction are judged, so the baseline is real history;
-/// `first_seen` comes from the frame or, in a nightly run, from the state (`last_seen` frame).
+/// The limits of a velocity spike, in micros and basis points.
+#[derive(Debug, Clone, Copy)]
+pub struct SpikeLimits {
+    /// The window whose volume is judged.
+    pub window: Micros,
+    /// The history before the window that sets the subject's normal volume.
+    pub baseline: Micros,
+    /// Window volume against the average volume per window in the baseline, in basis points.
+    pub factor_basis_points: i64,
+    /// The least window volume that can spike.
+    pub min_volume: i64,
+    /// The least number of transactions in the baseline.
+    pub min_baseline_count: i64,
+}
+
+/// Volume over `window` (inclusive at both ends) at least `factor_basis_points / 10_000` times
+/// the subject's average volume per window over the `baseline` before it, at least
+/// `min_volume`, with at least `min_baseline_count` transactions in the baseline. Only subjects
+/// seen at least `window + baseline` before the transaction are judged, so the baseline is real
+/// history; `first_seen` comes from the frame or, in a nightly run, from the state
+/// (`known_accounts`: `subject`, `first_seen`). One hit per subject and distinct time.
 pub fn velocity(
-    activity: LazyFrame,
-    window: Micros,
-    baseline: Micros,
-    factor_bp: i64,
-    min_volume: i64,
-    min_baseline_count: i64,
+    history: &Histories,
+    selected: Option<&[bool]>,
+    limits: SpikeLimits,
     known_accounts: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
-    let roll = |length: Micros| RollingOptionsDynamicWindow {
-        window_size: duration_us(length),
-        min_periods: 1,
-        closed_window: ClosedWindow::Both,
-        fn_params: None,
-    };
-    let ts_int = col(TS).cast(DataType::Int64);
-    // the three columns this detector reads, computed once for the branches below
-    let activity = activity
-        .select([col(SUBJECT), col(TS), col(BASE_AMOUNT)])
-        .collect()?
-        .lazy();
-    // a subject whose whole volume is below min_volume, or with too few transactions for a
-    // baseline, can never spike: drop it before any window is computed
-    let possible = activity
-        .clone()
-        .group_by([col(SUBJECT)])
-        .agg([col(BASE_AMOUNT).sum().alias("total"), len().alias("n")])
-        .filter(
-            col("total")
-                .gt_eq(lit(min_volume))
-                .and(col("n").cast(DataType::Int64).gt(lit(min_baseline_count))),
-        )
-        .select([col(SUBJECT)]);
-    let sorted = only_subjects(activity, possible).sort(
-        [TS],
-        SortMultipleOptions::default().with_maintain_order(true),
-    );
-    // only subjects that reach min_volume in some window can spike: find them with one rolling
-    // sum, and compute the baseline measures for those subjects alone
-    let candidates = sorted
-        .clone()
-        .select([
-            col(SUBJECT),
-            col(BASE_AMOUNT)
-                .rolling_sum_by(col(TS), roll(window))
-                .over([col(SUBJECT)])?
-                .alias("vol_window"),
-        ])
-        .filter(col("vol_window").gt_eq(lit(min_volume)))
-        .select([col(SUBJECT)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let mut measured = only_subjects(sorted, candidates)
-        .with_column(lit(1i64).alias("one"))
-        .with_columns([
-            col(BASE_AMOUNT)
-                .rolling_sum_by(col(TS), roll(window))
-                .over([col(SUBJECT)])?
-                .alias("vol_window"),
-            col(BASE_AMOUNT)
-                .rolling_sum_by(col(TS), roll(window + baseline))
-                .over([col(SUBJECT)])?
-                .alias("vol_total"),
-            col("one")
-                .rolling_sum_by(col(TS), roll(window))
-                .over([col(SUBJECT)])?
-                .alias("n_window"),
-            col("one")
-                .rolling_sum_by(col(TS), roll(window + baseline))
-                .over([col(SUBJECT)])?
-                .alias("n_total"),
-            ts_int
-                .clone()
-                .min()
-                .over([col(SUBJECT)])?
-                .alias("first_seen"),
-        ]);
-    if let Some(known) = known_accounts {
-        measured = measured
-            .join(
-                known
-                    .clone()
-                    .lazy()
-                    .select([col(SUBJECT), col("first_seen").alias("first_seen_before")]),
-                [col(SUBJECT)],
-                [col(SUBJECT)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(
-                when(col("first_seen_before").lt(col("first_seen")))
-                    .then(col("first_seen_before"))
-                    .otherwise(col("first_seen"))
-                    .alias("first_seen"),
-            );
-    }
-    let frame = measured
-        .with_columns([
-            (col("vol_total") - col("vol_window")).alias("vol_baseline"),
-            (col("n_total") - col("n_window")).alias("n_baseline"),
-        ])
-        .filter(
-            (ts_int.clone() - col("first_seen"))
-                .gt_eq(lit(window + baseline))
-                .and(col("vol_baseline").gt(lit(0i64)))
-                .and(col("n_baseline").gt_eq(lit(min_baseline_count)))
-                .and(col("vol_window").gt_eq(lit(min_volume)))
-                // vol_window / (vol_baseline * window / baseline) >= factor, as a ratio of floats
-                .and(
-                    (col("vol_window").cast(DataType::Float64)
-                        * lit(baseline as f64)
-                        * lit(10_000.0))
-                    .gt_eq(
-                        col("vol_baseline").cast(DataType::Float64)
-                            * lit(window as f64)
-                            * lit(factor_bp as f64),
-                    ),
-                ),
-        )
-        .select([
-            col(SUBJECT),
-            (ts_int.clone() - lit(window)).alias("win_start"),
-            ts_int.alias("win_end"),
-            col("vol_window"),
-            col("vol_baseline"),
-        ])
-        .collect()?;
-    let vol = frame.column("vol_window")?.i64()?.clone();
-    let base = frame.column("vol_baseline")?.i64()?.clone();
-    let mut hits = super::hits_from_frame(&frame, None)?;
-    for ((hit, v), b) in hits.iter_mut().zip(vol.iter()).zip(base.iter()) {
-        let per_window = b.unwrap_or(0) as f64 * window as f64 / baseline as f64;
-        let factor = v.unwrap_or(0) as f64 / per_window.max(1.0);
-        hit.facts.push(("factor", format!("{factor:.1}x")));
-        hit.facts
-            .push(("baseline", format_money_grouped(per_window.round() as i64)));
-    }
+    let seen_before = per_subject(known_accounts, "first_seen")?;
+    let hits = history
+        .subjects
+        .par_iter()
+        .flat_map_iter(|entries| {
+            let chosen: Vec<usize> = entries
+                .iter()
+                .map(|&e| e as usize)
+                .filter(|&e| selected.is_none_or(|m| m[history.row[e] as usize]))
+                .collect();
+            let times: Vec<i64> = chosen.iter().map(|&e| history.ts[e]).collect();
+            let amounts: Vec<i64> = chosen.iter().map(|&e| history.amount[e]).collect();
+            let subject = entries.first().map_or("", |&e| history.name(e));
+            let first_seen = seen_before.get(subject).copied();
+            spikes(&times, &amounts, first_seen, limits)
+                .into_iter()
+                .map(move |spike| {
+                    // the evidence: every selected transaction of the subject in the window
+                    let rows = chosen[spike.first..spike.last + 1]
+                        .iter()
+                        .map(|&e| history.row[e])
+                        .collect();
+                    spike.into_hit(subject, limits, rows)
+                })
+        })
+        .collect();
     Ok(hits)
+}
+
+/// One window that spiked: its end, its volume and the volume of the baseline before it, and
+/// the positions of its first and last transaction in the subject's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Spike {
+    first: usize,
+    last: usize,
+    end: i64,
+    volume: i64,
+    baseline_volume: i64,
+}
+
+impl Spike {
+    fn into_hit(self, subject: &str, limits: SpikeLimits, rows: Vec<u32>) -> Hit {
+        let per_window =
+            self.baseline_volume as f64 * limits.window as f64 / limits.baseline as f64;
+        let factor = self.volume as f64 / per_window.max(1.0);
+        Hit {
+            subject: subject.to_string(),
+            start: self.end - limits.window,
+            end: self.end,
+            rows: Some(rows),
+            facts: vec![
+                ("factor", format!("{factor:.1}x")),
+                ("baseline", format_money_grouped(per_window.round() as i64)),
+            ],
+        }
+    }
+}
+
+/// The spikes in one subject's history (`times` sorted, `amounts` alongside), judged at each
+/// distinct time with every transaction at that time in the window.
+fn spikes(
+    times: &[i64],
+    amounts: &[i64],
+    seen_before: Option<i64>,
+    limits: SpikeLimits,
+) -> Vec<Spike> {
+    let Some(&first_in_frame) = times.first() else {
+        return Vec::new();
+    };
+    let first_seen = seen_before.map_or(first_in_frame, |t| t.min(first_in_frame));
+    let mut running = Vec::with_capacity(amounts.len() + 1);
+    running.push(0i64);
+    for a in amounts {
+        running.push(running.last().copied().unwrap_or(0) + a);
+    }
+    let (mut window_from, mut history_from) = (0usize, 0usize);
+    let mut found = Vec::new();
+    for (k, &now) in times.iter().enumerate() {
+        if times.get(k + 1) == Some(&now) {
+            continue; // judge a time once, with all its transactions
+        }
+        while times[window_from] < now - limits.window {
+            window_from += 1;
+        }
+        while times[history_from] < now - limits.window - limits.baseline {
+            history_from += 1;
+        }
+        let end = k + 1;
+        let volume = running[end] - running[window_from];
+        let baseline_volume = running[window_from] - running[history_from];
+        let baseline_count = (window_from - history_from) as i64;
+        // volume / (baseline_volume * window / baseline) >= factor, exactly in integers
+        let spiked = volume as i128 * limits.baseline as i128 * 10_000
+            >= baseline_volume as i128 * limits.window as i128 * limits.factor_basis_points as i128;
+        if now - first_seen >= limits.window + limits.baseline
+            && baseline_volume > 0
+            && baseline_count >= limits.min_baseline_count
+            && volume >= limits.min_volume
+            && spiked
+        {
+            found.push(Spike {
+                first: window_from,
+                last: k,
+                end: now,
+                volume,
+                baseline_volume,
+            });
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: SpikeLimits = SpikeLimits {
+        window: 7 * DAY,
+        baseline: 56 * DAY,
+        factor_basis_points: 50_000,
+        min_volume: 20_000,
+        min_baseline_count: 3,
+    };
+
+    /// Weekly 1,000 for eight weeks from `first_day`, then `last` on day 63.
+    fn history(first_day: i64, last: i64) -> (Vec<i64>, Vec<i64>) {
+        let mut times: Vec<i64> = (0..8).map(|w| (w * 7 + first_day) * DAY).collect();
+        let mut amounts = vec![1_000; 8];
+        times.push(63 * DAY);
+        amounts.push(last);
+        (times, amounts)
+    }
+
+    #[test]
+    fn a_spike_of_exactly_the_factor_is_found_and_one_unit_less_is_not() {
+        // baseline: 8,000 over 56 days = 1,000 per 7-day window; factor 5 → 5,000
+        let limits = SpikeLimits {
+            min_volume: 5_000,
+            ..LIMITS
+        };
+        let (t, a) = history(0, 5_000);
+        assert_eq!(spikes(&t, &a, None, limits).len(), 1);
+        let (t, a) = history(0, 4_999);
+        assert!(spikes(&t, &a, None, limits).is_empty());
+    }
+
+    #[test]
+    fn the_window_includes_its_start_and_every_transaction_at_its_end() {
+        // two transactions at the same time count together, once
+        let limits = SpikeLimits {
+            min_volume: 5_000,
+            ..LIMITS
+        };
+        let (mut t, mut a) = history(0, 2_500);
+        t.push(63 * DAY);
+        a.push(2_500);
+        let found = spikes(&t, &a, None, limits);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].volume, 5_000);
+    }
+
+    #[test]
+    fn a_subject_without_enough_history_is_not_judged() {
+        let limits = SpikeLimits {
+            min_volume: 5_000,
+            ..LIMITS
+        };
+        let (t, a) = history(1, 50_000);
+        // history from day 1: 62 days before the spike, and window + baseline is 63
+        assert!(spikes(&t, &a, None, limits).is_empty());
+        // a nightly state that saw the account earlier makes the history real
+        assert_eq!(spikes(&t, &a, Some(0), limits).len(), 1);
+    }
 }
