@@ -74,10 +74,30 @@ impl FxTable {
     /// Converts an amount in micros of `currency` to micros of the base currency, rounding half
     /// away from zero. `None` when the currency has no rate or the result overflows.
     pub fn to_base(&self, currency: &str, micros: i64) -> Option<i64> {
+        self.converter(currency)?.apply(micros)
+    }
+
+    /// The conversion of one currency, looked up once and applied to many amounts; `None` when
+    /// the currency has no rate.
+    pub fn converter(&self, currency: &str) -> Option<Converter> {
         if currency == self.base {
-            return Some(micros);
+            return Some(Converter(None));
         }
-        let rate = *self.rates.get(currency)?;
+        self.rates.get(currency).map(|rate| Converter(Some(*rate)))
+    }
+}
+
+/// Converts amounts of one currency to the base currency (see [`FxTable::converter`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Converter(Option<i128>);
+
+impl Converter {
+    /// Micros of the currency to micros of the base currency, rounding half away from zero;
+    /// `None` when the result overflows.
+    pub fn apply(self, micros: i64) -> Option<i64> {
+        let Some(rate) = self.0 else {
+            return Some(micros);
+        };
         let product = i128::from(micros) * rate;
         let rounded = (product + RATE_SCALE / 2).div_euclid(RATE_SCALE);
         i64::try_from(rounded).ok()

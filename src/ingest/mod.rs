@@ -9,6 +9,7 @@
 //! `bene_name`, `bene_country`, `branch` (strings; empty when absent).
 
 mod codes;
+mod dedup;
 pub mod fx;
 pub mod profile;
 mod records;
@@ -16,11 +17,11 @@ pub mod source;
 pub mod timestamp;
 mod validate;
 
+pub use dedup::{id_hash as txn_id_fingerprint, FingerprintSet};
 pub use fx::FxTable;
 pub use profile::MappingProfile;
 pub use records::{empty_frame, frame_to_records};
 pub use source::InputFormat;
-pub use validate::{id_hash as txn_id_fingerprint, FingerprintSet};
 
 use crate::model::InputSummary;
 use polars::prelude::*;
@@ -155,7 +156,7 @@ pub fn ingest(
     let mut frames = Vec::with_capacity(paths.len());
     let mut quarantine = Vec::new();
     let mut summaries = Vec::with_capacity(paths.len());
-    for path in &paths {
+    for (index, path) in paths.iter().enumerate() {
         let file = path.display().to_string();
         let raw = source::read_raw(path, delimiter)?;
         let sha256 = sha256_file(path).map_err(|e| IngestError::Unreadable {
@@ -177,8 +178,11 @@ pub fn ingest(
             fx: &options.fx,
             timestamp_format: timestamp_format.clone(),
             naive_offset_secs,
+            decoded_lossily: matches!(raw.format, InputFormat::Csv | InputFormat::CsvGzip),
         };
-        let checked = validate::validate(&raw.frame, &ctx, known_ids)?;
+        // the ids accepted here matter only to the files after this one
+        let more_files_follow = index + 1 < paths.len();
+        let checked = validate::validate(&raw.frame, &ctx, known_ids, more_files_follow)?;
         let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
         for q in &checked.quarantine {
             *by_reason.entry(q.reason.as_str()).or_default() += 1;

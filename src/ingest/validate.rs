@@ -3,6 +3,7 @@
 //! Each canonical column is checked in one pass over the column (not row by row across
 //! columns), and a row's first problem in schema order is the reason it is quarantined.
 
+use super::dedup::{self, id_hash, FingerprintSet};
 use super::fx::FxTable;
 use super::profile::{
     ColumnSpec, ConcatSpec, MappingProfile, PositionSpec, SourceColumn, CANONICAL_COLUMNS,
@@ -11,8 +12,8 @@ use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Everything validation needs to know about one file.
 pub struct FileContext<'a> {
@@ -22,6 +23,9 @@ pub struct FileContext<'a> {
     pub fx: &'a FxTable,
     pub timestamp_format: TimestampFormat,
     pub naive_offset_secs: i32,
+    /// Text was decoded from bytes with undecodable sequences replaced by U+FFFD (CSV); typed
+    /// formats hold valid UTF-8 only, so their rows are not scanned for replacements.
+    pub decoded_lossily: bool,
 }
 
 /// Where one canonical column's text comes from.
@@ -104,7 +108,7 @@ fn column_as_text(frame: &DataFrame, idx: usize) -> Result<StringChunked, Polars
     } else {
         series.cast(&DataType::String)?
     };
-    Ok(text.str()?.rechunk().into_owned())
+    Ok(text.str()?.clone())
 }
 
 fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources, IngestError> {
@@ -257,8 +261,7 @@ fn code_column(
     check: impl Fn(&str) -> Option<QuarantineReason>,
 ) -> Codes {
     let mut dictionary: Vec<String> = vec![String::new()];
-    let mut cache: std::collections::HashMap<String, Result<u16, QuarantineReason>> =
-        Default::default();
+    let mut cache: PlHashMap<String, Result<u16, QuarantineReason>> = PlHashMap::default();
     let mut per_row = vec![0u16; n];
     let mut flags: Flags = vec![None; n];
     source.visit(n, ctx.file_stem, |row, value| {
@@ -397,18 +400,22 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
 fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>, Flags) {
     let mut out = vec![Channel::Other; n];
     let mut flags: Flags = vec![None; n];
-    let mut cache: std::collections::HashMap<String, Result<Channel, QuarantineReason>> =
-        Default::default();
+    let mut cache: PlHashMap<String, Result<Channel, QuarantineReason>> = PlHashMap::default();
     source.visit(n, ctx.file_stem, |row, value| {
         let raw = value.unwrap_or("");
-        let outcome = *cache.entry(raw.to_string()).or_insert_with(|| {
-            let v = mapped(ctx, COL_CHANNEL, raw);
-            if v.is_empty() {
-                Err(QuarantineReason::MissingRequired)
-            } else {
-                Channel::parse(v).ok_or(QuarantineReason::UnknownChannel)
+        let outcome = match cache.get(raw) {
+            Some(known) => *known,
+            None => {
+                let v = mapped(ctx, COL_CHANNEL, raw);
+                let parsed = if v.is_empty() {
+                    Err(QuarantineReason::MissingRequired)
+                } else {
+                    Channel::parse(v).ok_or(QuarantineReason::UnknownChannel)
+                };
+                cache.insert(raw.to_string(), parsed);
+                parsed
             }
-        });
+        };
         match outcome {
             Ok(c) => out[row] = c,
             Err(reason) => flags[row] = Some(reason),
@@ -427,35 +434,13 @@ fn missing_flags(source: &Source, n: usize, stem: &str) -> Flags {
     flags
 }
 
-/// Identity hasher for the duplicate set: its keys are already uniform 128-bit fingerprints.
-#[derive(Default, Clone, Copy)]
-pub struct FingerprintHasher(u64);
-
-impl std::hash::Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 ^= u64::from_le_bytes(word);
-        }
-    }
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
-    }
-}
-
-/// The set of transaction-id fingerprints seen so far.
-pub type FingerprintSet = HashSet<u128, std::hash::BuildHasherDefault<FingerprintHasher>>;
-
 /// Validates one file. `seen_ids` carries the accepted transaction ids of earlier files (and
 /// history), so a later duplicate is quarantined.
 pub fn validate(
     raw: &DataFrame,
     ctx: &FileContext,
     seen_ids: &mut FingerprintSet,
+    remember_ids: bool,
 ) -> Result<ValidatedFile, IngestError> {
     let n = raw.height();
     let cols = resolve_sources(raw, ctx)?;
@@ -522,37 +507,18 @@ pub fn validate(
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
-    let mut ids = vec![0u128; n];
-    let mut in_this_file = FingerprintSet::default();
-    src(COL_TXN_ID).visit(n, stem, |row, id| {
-        if first[row].is_some() {
-            return;
-        }
-        if let Some(id) = id {
-            ids[row] = id_hash(id.trim());
-            if seen_ids.contains(&ids[row]) || !in_this_file.insert(ids[row]) {
-                first[row] = Some((COL_TXN_ID, QuarantineReason::DuplicateTxnId));
-            }
-        }
+    let fingerprints = dedup::flag_duplicates(n, &mut first, seen_ids, |row| {
+        src(COL_TXN_ID).get(row, stem).map(|id| id_hash(id.trim()))
     });
-
-    // FX to base currency
-    let mut base_amounts = vec![0i64; n];
-    for (row, base) in base_amounts.iter_mut().enumerate() {
-        if first[row].is_some() {
-            continue;
-        }
-        let code = &currency.dictionary[currency.per_row[row] as usize];
-        match ctx.fx.to_base(code, amounts[row]) {
-            Some(b) => *base = b,
-            None => first[row] = Some((COL_CURRENCY, QuarantineReason::NoFxRate)),
-        }
+    let base_amounts = to_base_amounts(&mut first, &amounts, &currency, ctx);
+    if remember_ids {
+        seen_ids.extend(
+            fingerprints
+                .iter()
+                .filter(|(_, row)| first[*row as usize].is_none())
+                .map(|(id, _)| *id),
+        );
     }
-    seen_ids.extend(
-        (0..n)
-            .filter(|&row| first[row].is_none())
-            .map(|row| ids[row]),
-    );
 
     // quarantine rows
     let mut quarantine = Vec::new();
@@ -588,61 +554,72 @@ pub fn validate(
         }
     }
 
-    // typed output for accepted rows: text copied straight from the source arrays
-    let mut replaced = vec![false; accepted.len()];
-    let text_columns: Vec<StringChunked> = TEXT_COLUMNS
-        .iter()
-        .map(|&c| text_column(src(c), n, ctx, c, &keep, accepted.len()))
-        .collect();
-    for ca in &text_columns {
-        for (i, v) in ca.iter().enumerate() {
-            if v.is_some_and(|v| v.contains('\u{FFFD}')) {
-                replaced[i] = true;
-            }
-        }
-    }
-    let replaced = replaced.iter().filter(|r| **r).count() as u64;
-    let pick_i64 = |values: &[i64], name: &str| {
-        Int64Chunked::from_iter_values(name.into(), accepted.iter().map(|&r| values[r]))
-    };
+    // typed output for accepted rows: text shared with the source arrays where possible
     let polars_err = |e: PolarsError| IngestError::Unreadable {
         file: ctx.file.to_string(),
         reason: e.to_string(),
+    };
+    let keep_mask = BooleanChunked::from_slice("keep".into(), &keep);
+    let text_columns: Vec<StringChunked> = [COL_TXN_ID]
+        .into_iter()
+        .chain(TEXT_COLUMNS)
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|&c| text_column(src(c), n, ctx, c, &keep, &keep_mask, accepted.len()))
+        .collect::<PolarsResult<_>>()
+        .map_err(polars_err)?;
+    let replaced = if ctx.decoded_lossily {
+        rows_with_replacement_characters(&text_columns[1..])
+    } else {
+        0
+    };
+    let pick_i64 = |values: &[i64], name: &str| {
+        Int64Chunked::from_iter_values(name.into(), accepted.iter().map(|&r| values[r]))
     };
     let ts = pick_i64(&timestamps, "ts")
         .into_series()
         .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
         .map_err(polars_err)?;
-    let decode = |name: &str, codes: &Codes| {
-        StringChunked::from_iter_values(
-            name.into(),
-            accepted
-                .iter()
-                .map(|&r| codes.dictionary[codes.per_row[r] as usize].as_str()),
-        )
+    // code columns: gather from their short dictionaries (no per-row string building)
+    let decode = |name: &str, dictionary: Vec<&str>, code_of: &dyn Fn(usize) -> usize| {
+        let dictionary = StringChunked::from_iter_values(name.into(), dictionary.into_iter());
+        let idx = IdxCa::from_vec(
+            "idx".into(),
+            accepted.iter().map(|&r| code_of(r) as IdxSize).collect(),
+        );
+        dictionary.take(&idx).map(|c| c.into_series().into_column())
     };
-    let [orig_account, orig_name, bene_account, bene_name, branch]: [StringChunked; 5] =
+    let channel_names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    let channel_code = |r: usize| {
+        Channel::ALL
+            .iter()
+            .position(|c| *c == channels[r])
+            .unwrap_or(0)
+    };
+    let [txn_id, orig_account, orig_name, bene_account, bene_name, branch]: [StringChunked; 6] =
         text_columns.try_into().unwrap_or_else(|_| unreachable!());
     let columns: Vec<Column> = vec![
-        text_column(src(COL_TXN_ID), n, ctx, COL_TXN_ID, &keep, accepted.len())
-            .into_series()
-            .into(),
+        txn_id.into_series().into(),
         ts.into(),
         pick_i64(&amounts, "amount").into_series().into(),
-        decode("currency", &currency).into_series().into(),
+        decode("currency", dictionary_of(&currency), &|r| {
+            currency.per_row[r] as usize
+        })
+        .map_err(polars_err)?,
         pick_i64(&base_amounts, "base_amount").into_series().into(),
-        StringChunked::from_iter_values(
-            "channel".into(),
-            accepted.iter().map(|&r| channels[r].as_str()),
-        )
-        .into_series()
-        .into(),
+        decode("channel", channel_names, &channel_code).map_err(polars_err)?,
         orig_account.into_series().into(),
         orig_name.into_series().into(),
-        decode("orig_country", &orig_countries).into_series().into(),
+        decode("orig_country", dictionary_of(&orig_countries), &|r| {
+            orig_countries.per_row[r] as usize
+        })
+        .map_err(polars_err)?,
         bene_account.into_series().into(),
         bene_name.into_series().into(),
-        decode("bene_country", &bene_countries).into_series().into(),
+        decode("bene_country", dictionary_of(&bene_countries), &|r| {
+            bene_countries.per_row[r] as usize
+        })
+        .map_err(polars_err)?,
         branch.into_series().into(),
     ];
     let frame = DataFrame::new(accepted.len(), columns).map_err(polars_err)?;
@@ -654,29 +631,89 @@ pub fn validate(
     })
 }
 
+/// Each row's amount in the base currency; a row whose currency has no rate (or whose
+/// converted amount overflows) is flagged `no_fx_rate`. Rates are looked up once per currency.
+fn to_base_amounts(
+    first: &mut [Option<(usize, QuarantineReason)>],
+    amounts: &[i64],
+    currency: &Codes,
+    ctx: &FileContext,
+) -> Vec<i64> {
+    let converters: Vec<_> = currency
+        .dictionary
+        .iter()
+        .map(|code| ctx.fx.converter(code))
+        .collect();
+    let mut base_amounts = vec![0i64; amounts.len()];
+    base_amounts
+        .par_iter_mut()
+        .zip(first.par_iter_mut())
+        .enumerate()
+        .for_each(|(row, (base, problem))| {
+            if problem.is_some() {
+                return;
+            }
+            let converter = converters[currency.per_row[row] as usize];
+            match converter.and_then(|c| c.apply(amounts[row])) {
+                Some(b) => *base = b,
+                None => *problem = Some((COL_CURRENCY, QuarantineReason::NoFxRate)),
+            }
+        });
+    base_amounts
+}
+
+/// A code column's dictionary as string slices.
+fn dictionary_of(codes: &Codes) -> Vec<&str> {
+    codes.dictionary.iter().map(String::as_str).collect()
+}
+
+/// How many rows hold a U+FFFD replacement character (undecodable input bytes) in any of
+/// `columns`.
+fn rows_with_replacement_characters(columns: &[StringChunked]) -> u64 {
+    let per_column: Vec<Vec<usize>> = columns
+        .par_iter()
+        .map(|ca| {
+            ca.iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_some_and(|v| v.contains('\u{FFFD}')))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<usize> = per_column.into_iter().flatten().collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows.len() as u64
+}
+
 /// The accepted rows of a text column, trimmed and mapped by the profile. Plain text sources
-/// are copied straight from the source array without allocating per value.
+/// that need no trimming or mapping are filtered (sharing the source's string buffers) rather
+/// than copied value by value.
 fn text_column(
     source: &Source,
     n: usize,
     ctx: &FileContext,
     column: usize,
     keep: &[bool],
+    keep_mask: &BooleanChunked,
     accepted: usize,
-) -> StringChunked {
+) -> PolarsResult<StringChunked> {
     let name = CANONICAL_COLUMNS[column];
     let has_value_map = ctx
         .profile
         .is_some_and(|p| p.values.contains_key(CANONICAL_COLUMNS[column]));
-    match source {
-        // fast path: every row kept, nothing to map, trim or fill: share the source array
+    Ok(match source {
+        // fast path: nothing to map, trim or fill: share the source array
         Source::Text(ca)
-            if accepted == n
-                && !has_value_map
+            if !has_value_map
                 && ca.null_count() == 0
                 && ca.iter().flatten().all(|v| v.len() == v.trim().len()) =>
         {
-            ca.clone().with_name(name.into())
+            if accepted == n {
+                ca.clone().with_name(name.into())
+            } else {
+                ca.filter(keep_mask)?.with_name(name.into())
+            }
         }
         Source::Text(ca) => StringChunked::from_iter_values(
             name.into(),
@@ -694,29 +731,5 @@ fn text_column(
             });
             StringChunked::from_iter_values(name.into(), values.iter().map(String::as_str))
         }
-    }
-}
-
-/// A 128-bit fingerprint of a transaction id, so the duplicate set does not hold the strings.
-pub fn id_hash(id: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let mut a = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut a);
-    let mut fnv: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.bytes() {
-        fnv ^= u64::from(b);
-        fnv = fnv.wrapping_mul(0x0100_0000_01b3);
-    }
-    (u128::from(a.finish()) << 64) | u128::from(fnv)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn id_fingerprints_differ_and_repeat() {
-        assert_eq!(id_hash("T1"), id_hash("T1"));
-        assert_ne!(id_hash("T1"), id_hash("T2"));
-    }
+    })
 }
