@@ -1,10 +1,11 @@
 //! Each subject's transactions in time order, for the detectors that compare a subject with its
 //! own past (dormancy, velocity).
 //!
-//! Polars groups the rows by subject (hashing each subject string once, in parallel); the
-//! detectors then walk each subject's short, time-ordered history in plain Rust. A run builds
-//! the histories of a subject kind once and shares them between rules (see [`HistoryCache`]);
-//! each rule's filter becomes a mask over the base rows instead of a new frame.
+//! Polars groups the base rows by the subject's account column (hashing each account string
+//! once, in parallel, without copying the frame); the detectors then walk each subject's short,
+//! time-ordered history in plain Rust. A run builds the histories of a subject kind once and
+//! shares them between rules (see [`HistoryCache`]); each rule's filter becomes a mask over the
+//! base rows.
 
 use super::exprs::{filter_expr, with_subject, BASE_AMOUNT, ROW, SUBJECT, TS};
 use crate::rules::plan::{Predicate, Subject};
@@ -16,59 +17,93 @@ use std::sync::{Arc, Mutex};
 /// Every transaction of every subject (each side once for [`Subject::Either`]), grouped by
 /// subject and ordered by time.
 pub struct Histories {
-    names: StringChunked,
-    /// Transaction time of each entry, UTC microseconds.
+    /// Transaction time of each base row, UTC microseconds.
     pub ts: Vec<i64>,
-    /// Amount in the base currency of each entry, micros.
+    /// Amount in the base currency of each base row, micros.
     pub amount: Vec<i64>,
-    /// Row number in the base frame of each entry.
-    pub row: Vec<u32>,
-    /// Entries per subject, sorted by time; entries at the same time keep frame order.
-    pub subjects: Vec<Vec<IdxSize>>,
+    /// Each subject's account and its base rows, sorted by time (ties: originator side first,
+    /// then row order).
+    pub subjects: Vec<(String, Vec<u32>)>,
 }
 
 impl Histories {
     /// The histories of `subject` over `base` (which carries row numbers), unfiltered.
     pub fn of(base: &DataFrame, subject: &Subject) -> PolarsResult<Self> {
-        let frame = with_subject(base.clone().lazy(), subject)?
-            .select([
-                col(SUBJECT),
-                col(TS).cast(DataType::Int64),
-                col(BASE_AMOUNT).cast(DataType::Int64),
-                col(ROW).cast(DataType::UInt32),
-            ])
-            .collect()?;
-        let ts = int_values(&frame, TS)?;
-        let amount = int_values(&frame, BASE_AMOUNT)?;
-        let row = frame
-            .column(ROW)?
-            .u32()?
-            .iter()
-            .map(|r| r.unwrap_or(0))
-            .collect();
-        let grouped = frame.group_by([SUBJECT])?;
-        let mut subjects: Vec<Vec<IdxSize>> = match &**grouped.get_groups() {
-            GroupsType::Idx(groups) => groups.all().iter().map(|g| g.to_vec()).collect(),
-            GroupsType::Slice { groups, .. } => groups
-                .iter()
-                .map(|[first, len]| (*first..*first + *len).collect())
-                .collect(),
+        let ts = int_values(base, TS)?;
+        let amount = int_values(base, BASE_AMOUNT)?;
+        let sides = match subject {
+            Subject::Either => vec![
+                rows_by_account(base, "orig_account")?,
+                rows_by_account(base, "bene_account")?,
+            ],
+            other => {
+                let keyed = with_subject(base.clone().lazy(), other)?
+                    .select([col(SUBJECT), col(ROW).cast(DataType::UInt32)])
+                    .collect()?;
+                vec![rows_by_key(&keyed)?]
+            }
         };
+        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut subjects: Vec<(String, Vec<u32>)> = Vec::new();
+        for side in sides {
+            for (account, rows) in side {
+                let at = *position.entry(account.clone()).or_insert_with(|| {
+                    subjects.push((account, Vec::new()));
+                    subjects.len() - 1
+                });
+                subjects[at].1.extend(rows);
+            }
+        }
         subjects
             .par_iter_mut()
-            .for_each(|entries| entries.sort_by_key(|&e| ts[e as usize]));
+            .for_each(|(_, rows)| rows.sort_by_key(|&r| ts[r as usize]));
         Ok(Self {
-            names: frame.column(SUBJECT)?.str()?.clone(),
             ts,
             amount,
-            row,
             subjects,
         })
     }
+}
 
-    /// The subject of an entry.
-    pub fn name(&self, entry: IdxSize) -> &str {
-        self.names.get(entry as usize).unwrap_or("")
+/// Base rows per non-empty value of an account column, ascending; the frame is not copied.
+fn rows_by_account(base: &DataFrame, column: &str) -> PolarsResult<Vec<(String, Vec<u32>)>> {
+    let accounts = base.column(column)?.str()?.clone();
+    let grouped = base.group_by([column])?;
+    Ok(group_rows(grouped.get_groups())
+        .into_iter()
+        .filter_map(|rows| {
+            let account = accounts.get(*rows.first()? as usize)?;
+            (!account.is_empty()).then(|| (account.to_string(), rows))
+        })
+        .collect())
+}
+
+/// Base rows (from `row_nr`) per value of `subject` in a frame of (`subject`, `row_nr`).
+fn rows_by_key(keyed: &DataFrame) -> PolarsResult<Vec<(String, Vec<u32>)>> {
+    let names = keyed.column(SUBJECT)?.str()?.clone();
+    let base_rows = keyed.column(ROW)?.u32()?.clone();
+    let grouped = keyed.group_by([SUBJECT])?;
+    Ok(group_rows(grouped.get_groups())
+        .into_iter()
+        .filter_map(|positions| {
+            let name = names.get(*positions.first()? as usize)?.to_string();
+            let rows = positions
+                .iter()
+                .filter_map(|&p| base_rows.get(p as usize))
+                .collect();
+            Some((name, rows))
+        })
+        .collect())
+}
+
+/// The row positions of each group, ascending.
+fn group_rows(groups: &GroupPositions) -> Vec<Vec<u32>> {
+    match &**groups {
+        GroupsType::Idx(groups) => groups.all().iter().map(|g| g.to_vec()).collect(),
+        GroupsType::Slice { groups, .. } => groups
+            .iter()
+            .map(|[first, len]| (*first..*first + *len).collect())
+            .collect(),
     }
 }
 
@@ -78,7 +113,15 @@ pub struct HistoryCache(Mutex<Vec<(Subject, Arc<Histories>)>>);
 
 impl HistoryCache {
     /// The histories of `subject` over `base`, built on first use.
+    ///
+    /// The lock is not held while building: building runs parallel work, and a thread waiting
+    /// for that work may pick up another rule that asks this cache (a lock held here would
+    /// then deadlock). Two rules asking at once may both build; the first one stored is kept.
     pub fn get(&self, base: &DataFrame, subject: &Subject) -> PolarsResult<Arc<Histories>> {
+        if let Some(found) = self.lookup(subject) {
+            return Ok(found);
+        }
+        let built = Arc::new(Histories::of(base, subject)?);
         let mut cached = self
             .0
             .lock()
@@ -86,9 +129,19 @@ impl HistoryCache {
         if let Some((_, found)) = cached.iter().find(|(s, _)| s == subject) {
             return Ok(found.clone());
         }
-        let built = Arc::new(Histories::of(base, subject)?);
         cached.push((subject.clone(), built.clone()));
         Ok(built)
+    }
+
+    fn lookup(&self, subject: &Subject) -> Option<Arc<Histories>> {
+        let cached = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cached
+            .iter()
+            .find(|(s, _)| s == subject)
+            .map(|(_, found)| found.clone())
     }
 }
 

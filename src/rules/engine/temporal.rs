@@ -26,24 +26,26 @@ pub fn dormancy(
     let hits = history
         .subjects
         .par_iter()
-        .flat_map_iter(|entries| {
+        .flat_map_iter(|(subject, rows)| {
             let mut found = Vec::new();
-            for (k, &e) in entries.iter().enumerate() {
-                let row = history.row[e as usize];
+            // the latest activity strictly before the current time (transactions at the same
+            // moment are not activity before each other)
+            let mut previous = before.get(subject).copied();
+            let mut current: Option<i64> = None;
+            for &row in rows {
+                let now = ts[row as usize];
+                if current != Some(now) {
+                    previous = current.or(previous);
+                    current = Some(now);
+                }
                 if matches.is_some_and(|m| !m[row as usize]) {
                     continue;
                 }
-                let now = ts[e as usize];
-                let subject = history.name(e);
-                let previous = match k {
-                    0 => before.get(subject).copied(),
-                    _ => Some(ts[entries[k - 1] as usize]),
-                };
                 let Some(previous) = previous else { continue };
                 let gap = now - previous;
                 if gap >= min_gap {
                     found.push(Hit {
-                        subject: subject.to_string(),
+                        subject: subject.clone(),
                         start: now,
                         end: now,
                         rows: Some(vec![row]),
@@ -88,25 +90,21 @@ pub fn velocity(
     let hits = history
         .subjects
         .par_iter()
-        .flat_map_iter(|entries| {
-            let chosen: Vec<usize> = entries
+        .flat_map_iter(|(subject, rows)| {
+            let chosen: Vec<u32> = rows
                 .iter()
-                .map(|&e| e as usize)
-                .filter(|&e| selected.is_none_or(|m| m[history.row[e] as usize]))
+                .copied()
+                .filter(|&row| selected.is_none_or(|m| m[row as usize]))
                 .collect();
-            let times: Vec<i64> = chosen.iter().map(|&e| history.ts[e]).collect();
-            let amounts: Vec<i64> = chosen.iter().map(|&e| history.amount[e]).collect();
-            let subject = entries.first().map_or("", |&e| history.name(e));
+            let times: Vec<i64> = chosen.iter().map(|&r| history.ts[r as usize]).collect();
+            let amounts: Vec<i64> = chosen.iter().map(|&r| history.amount[r as usize]).collect();
             let first_seen = seen_before.get(subject).copied();
             spikes(&times, &amounts, first_seen, limits)
                 .into_iter()
                 .map(move |spike| {
                     // the evidence: every selected transaction of the subject in the window
-                    let rows = chosen[spike.first..spike.last + 1]
-                        .iter()
-                        .map(|&e| history.row[e])
-                        .collect();
-                    spike.into_hit(subject, limits, rows)
+                    let evidence = chosen[spike.first..spike.last + 1].to_vec();
+                    spike.into_hit(subject, limits, evidence)
                 })
         })
         .collect();
@@ -243,6 +241,24 @@ mod tests {
         let found = spikes(&t, &a, None, limits);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].volume, 5_000);
+    }
+
+    #[test]
+    fn dormancy_measures_the_gap_to_activity_strictly_before_not_to_a_tie() {
+        // ACC-1: active on day 0; on day 100 a small and a large transaction at the same time,
+        // the small one first; only the large one matches the filter
+        let history = Histories {
+            ts: vec![0, 100 * DAY, 100 * DAY],
+            amount: vec![1, 1, 50_000],
+            subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
+        };
+        let matches = [false, false, true];
+        let hits = dormancy(&history, Some(&matches), 90 * DAY, None).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].rows, Some(vec![2]));
+        // one day less of silence than the minimum: nothing
+        let hits = dormancy(&history, Some(&matches), 101 * DAY, None).unwrap();
+        assert!(hits.is_empty());
     }
 
     #[test]
