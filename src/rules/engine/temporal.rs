@@ -118,8 +118,8 @@ struct Spike {
     first: usize,
     last: usize,
     end: i64,
-    volume: i64,
-    baseline_volume: i64,
+    volume: i128,
+    baseline_volume: i128,
 }
 
 impl Spike {
@@ -152,10 +152,11 @@ fn spikes(
         return Vec::new();
     };
     let first_seen = seen_before.map_or(first_in_frame, |t| t.min(first_in_frame));
-    let mut running = Vec::with_capacity(amounts.len() + 1);
-    running.push(0i64);
-    for a in amounts {
-        running.push(running.last().copied().unwrap_or(0) + a);
+    // running sums in i128: a subject's total can exceed i64 micros even if no amount does
+    let mut running: Vec<i128> = Vec::with_capacity(amounts.len() + 1);
+    running.push(0);
+    for &a in amounts {
+        running.push(running.last().copied().unwrap_or(0) + i128::from(a));
     }
     let (mut window_from, mut history_from) = (0usize, 0usize);
     let mut found = Vec::new();
@@ -174,12 +175,17 @@ fn spikes(
         let baseline_volume = running[window_from] - running[history_from];
         let baseline_count = (window_from - history_from) as i64;
         // volume / (baseline_volume * window / baseline) >= factor, exactly in integers
-        let spiked = volume as i128 * limits.baseline as i128 * 10_000
-            >= baseline_volume as i128 * limits.window as i128 * limits.factor_basis_points as i128;
+        // (saturating: absurd amounts must not wrap into a different answer)
+        let spiked = volume
+            .saturating_mul(i128::from(limits.baseline))
+            .saturating_mul(10_000)
+            >= baseline_volume
+                .saturating_mul(i128::from(limits.window))
+                .saturating_mul(i128::from(limits.factor_basis_points));
         if now - first_seen >= limits.window + limits.baseline
             && baseline_volume > 0
             && baseline_count >= limits.min_baseline_count
-            && volume >= limits.min_volume
+            && volume >= i128::from(limits.min_volume)
             && spiked
         {
             found.push(Spike {
@@ -259,6 +265,17 @@ mod tests {
         // one day less of silence than the minimum: nothing
         let hits = dormancy(&history, Some(&matches), 101 * DAY, None).unwrap();
         assert!(hits.is_empty());
+    }
+
+    #[test]
+    fn volumes_beyond_i64_neither_wrap_nor_panic() {
+        // a baseline of eight ordinary weeks, then two amounts whose sum exceeds i64::MAX
+        let (mut t, mut a) = history(0, i64::MAX);
+        t.push(63 * DAY);
+        a.push(i64::MAX);
+        let found = spikes(&t, &a, None, LIMITS);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].volume, 2 * i128::from(i64::MAX));
     }
 
     #[test]
