@@ -4,6 +4,7 @@
 //! before (earlier files, a nightly run's history) does not hold the strings. Fingerprints are
 //! stored in nightly state: [`id_hash`] must not change.
 
+use super::validate::COL_TXN_ID;
 use super::QuarantineReason;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -43,9 +44,6 @@ pub fn id_hash(id: &str) -> u128 {
     }
     (u128::from(a.finish()) << 64) | u128::from(fnv)
 }
-
-/// The column duplicates are reported on (`txn_id`).
-const COL_TXN_ID: usize = 0;
 
 /// Flags each row (not flagged already) whose transaction id was accepted before (`seen`) or
 /// appears on an earlier unflagged row of this file. Returns `(fingerprint, row)` of every row

@@ -219,7 +219,8 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
     })
 }
 
-const COL_TXN_ID: usize = 0;
+/// The `txn_id` column (duplicates are reported on it).
+pub(super) const COL_TXN_ID: usize = 0;
 const COL_TIMESTAMP: usize = 1;
 const COL_AMOUNT: usize = 2;
 const COL_CURRENCY: usize = 3;
@@ -589,6 +590,9 @@ pub fn validate(
         );
         dictionary.take(&idx).map(|c| c.into_series().into_column())
     };
+    let decode_codes = |name: &str, codes: &Codes| {
+        decode(name, dictionary_of(codes), &|r| codes.per_row[r] as usize)
+    };
     let channel_names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
     let channel_code = |r: usize| {
         Channel::ALL
@@ -602,24 +606,15 @@ pub fn validate(
         txn_id.into_series().into(),
         ts.into(),
         pick_i64(&amounts, "amount").into_series().into(),
-        decode("currency", dictionary_of(&currency), &|r| {
-            currency.per_row[r] as usize
-        })
-        .map_err(polars_err)?,
+        decode_codes("currency", &currency).map_err(polars_err)?,
         pick_i64(&base_amounts, "base_amount").into_series().into(),
         decode("channel", channel_names, &channel_code).map_err(polars_err)?,
         orig_account.into_series().into(),
         orig_name.into_series().into(),
-        decode("orig_country", dictionary_of(&orig_countries), &|r| {
-            orig_countries.per_row[r] as usize
-        })
-        .map_err(polars_err)?,
+        decode_codes("orig_country", &orig_countries).map_err(polars_err)?,
         bene_account.into_series().into(),
         bene_name.into_series().into(),
-        decode("bene_country", dictionary_of(&bene_countries), &|r| {
-            bene_countries.per_row[r] as usize
-        })
-        .map_err(polars_err)?,
+        decode_codes("bene_country", &bene_countries).map_err(polars_err)?,
         branch.into_series().into(),
     ];
     let frame = DataFrame::new(accepted.len(), columns).map_err(polars_err)?;

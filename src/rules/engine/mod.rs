@@ -95,6 +95,18 @@ impl RunFrame {
     pub fn frame(&self) -> &DataFrame {
         &self.frame
     }
+
+    /// The run's histories of the plan's subject (built on first use), and which base rows
+    /// match the plan's filter (`None`: all).
+    fn histories_for(
+        &self,
+        plan: &RulePlan,
+    ) -> PolarsResult<(std::sync::Arc<history::Histories>, Option<Vec<bool>>)> {
+        Ok((
+            self.histories.get(&self.frame, &plan.subject)?,
+            history::row_mask(&self.frame, &plan.filter)?,
+        ))
+    }
 }
 
 /// A stream of transactions that can be evidence for a subject's episode.
@@ -199,8 +211,7 @@ pub fn run_plan(
             (cycles_from_frame(&edges, limits)?, vec![])
         }
         Detector::Dormancy { min_gap } => {
-            let history = base.histories.get(&base.frame, &plan.subject)?;
-            let matches = history::row_mask(&base.frame, &plan.filter)?;
+            let (history, matches) = base.histories_for(plan)?;
             (
                 temporal::dormancy(
                     &history,
@@ -225,8 +236,7 @@ pub fn run_plan(
                 min_volume: *min_volume,
                 min_baseline_count: *min_baseline_count,
             };
-            let history = base.histories.get(&base.frame, &plan.subject)?;
-            let selected = history::row_mask(&base.frame, &plan.filter)?;
+            let (history, selected) = base.histories_for(plan)?;
             (
                 temporal::velocity(
                     &history,
