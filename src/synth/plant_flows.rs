@@ -1,6 +1,6 @@
 //! Planted movement typologies: rapid movement, fan-in, fan-out, cycles and round amounts.
 
-use super::columns::PartySyms;
+use super::columns::{PartySyms, Sym};
 use super::generator::{amount_between, ceil_cents, not_round, units, Gen, HOUR_MICROS};
 use super::names::BusinessKind;
 use super::plant::{money, split_amount, start_day, PlantContext, Planted};
@@ -67,6 +67,69 @@ pub fn rapid_movement(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted 
     }
 }
 
+/// Which way the transfers of a fan go: into the subject's account or out of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fan {
+    In,
+    Out,
+}
+
+/// The shape of a fan: how many transfers, when the first is, how many hours later the last
+/// is, and the largest amount of one.
+struct FanShape {
+    count: usize,
+    start: i64,
+    span_hours: i64,
+    cap: i64,
+}
+
+/// A fan of transfers between the subject and as many new counterparties at other banks
+/// (MOBILE or WIRE): the first at `start`, the last `span_hours` later, the rest in between,
+/// none round. Returns the rows, the accounts involved (subject first) and the total moved.
+fn plant_fan(
+    gen: &mut Gen<'_>,
+    rng: &mut Rng,
+    subject: usize,
+    direction: Fan,
+    shape: FanShape,
+) -> (Vec<usize>, Vec<Sym>, i64) {
+    let FanShape {
+        count,
+        start,
+        span_hours,
+        cap,
+    } = shape;
+    let me = gen.party(subject);
+    let mut txns = Vec::new();
+    let mut accounts = vec![me.account];
+    for i in 0..count {
+        let (other, channel) = mule_counterparty(gen, rng);
+        let offset = if i == 0 {
+            0
+        } else if i + 1 == count {
+            span_hours
+        } else {
+            rng.range(1, span_hours - 1)
+        };
+        let amount = not_round(rng.range(30_000, cap / 10_000) * 10_000);
+        let (orig, bene) = match direction {
+            Fan::In => (other, me),
+            Fan::Out => (me, other),
+        };
+        txns.push(gen.transfer(
+            start + offset * HOUR_MICROS,
+            amount,
+            channel,
+            orig,
+            bene,
+            subject,
+        ));
+        accounts.push(other.account);
+    }
+    let total = txns.iter().map(|&r| gen.cols.amount[r]).sum();
+    (txns, accounts, total)
+}
+
 /// Eight to twelve different senders pay the subject by MOBILE or WIRE within five days
 /// (edge: exactly eight, spread over 4 days and 20 hours).
 pub fn fan_in(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
@@ -80,33 +143,16 @@ pub fn fan_in(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
     } else {
         rng.range(30, 3 * 24)
     };
-    let me = gen.party(ctx.subject);
     let cap = (units(15_000) / senders as i64).min(units(1_800));
-    let mut txns = Vec::new();
-    let mut accounts = vec![me.account];
-    for s in 0..senders {
-        let (sender, channel) = mule_counterparty(gen, rng);
-        let offset = if s == 0 {
-            0
-        } else if s + 1 == senders {
-            span_hours
-        } else {
-            rng.range(1, span_hours - 1)
-        };
-        let amount = not_round(rng.range(30_000, cap / 10_000) * 10_000);
-        txns.push(gen.transfer(
-            start + offset * HOUR_MICROS,
-            amount,
-            channel,
-            sender,
-            me,
-            ctx.subject,
-        ));
-        accounts.push(sender.account);
-    }
-    let total: i64 = txns.iter().map(|&r| gen.cols.amount[r]).sum();
+    let shape = FanShape {
+        count: senders,
+        start,
+        span_hours,
+        cap,
+    };
+    let (txns, accounts, total) = plant_fan(gen, rng, ctx.subject, Fan::In, shape);
     Planted {
-        subject: me.account,
+        subject: accounts[0],
         accounts,
         txns,
         note: format!(
@@ -125,33 +171,16 @@ pub fn fan_out(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
     let first = start_day(gen, rng, 3);
     let start = gen.local_time(rng, first, 8, 10);
     let span_hours = if edge { 2 * 24 + 20 } else { rng.range(6, 36) };
-    let me = gen.party(ctx.subject);
     let cap = (units(14_000) / payees as i64).min(units(1_500));
-    let mut txns = Vec::new();
-    let mut accounts = vec![me.account];
-    for p in 0..payees {
-        let (payee, channel) = mule_counterparty(gen, rng);
-        let offset = if p == 0 {
-            0
-        } else if p + 1 == payees {
-            span_hours
-        } else {
-            rng.range(1, span_hours - 1)
-        };
-        let amount = not_round(rng.range(30_000, cap / 10_000) * 10_000);
-        txns.push(gen.transfer(
-            start + offset * HOUR_MICROS,
-            amount,
-            channel,
-            me,
-            payee,
-            ctx.subject,
-        ));
-        accounts.push(payee.account);
-    }
-    let total: i64 = txns.iter().map(|&r| gen.cols.amount[r]).sum();
+    let shape = FanShape {
+        count: payees,
+        start,
+        span_hours,
+        cap,
+    };
+    let (txns, accounts, total) = plant_fan(gen, rng, ctx.subject, Fan::Out, shape);
     Planted {
-        subject: me.account,
+        subject: accounts[0],
         accounts,
         txns,
         note: format!(
