@@ -1,6 +1,6 @@
 //! Conversions between the canonical Polars frame and plain [`TxnRecord`]s.
 
-use crate::model::{format_money, format_timestamp, Channel, TxnRecord};
+use crate::model::{format_money, format_timestamp, Channel, TxnRecord, CANONICAL_COLUMNS};
 use polars::prelude::*;
 
 /// An empty frame with the canonical columns and types.
@@ -43,18 +43,11 @@ pub fn frame_to_records(frame: &DataFrame) -> PolarsResult<Vec<TxnRecord>> {
     let base = ints("base_amount")?;
     let currency = text("currency")?;
     let channel = text("channel")?;
-    let others: Vec<StringChunked> = [
-        "orig_account",
-        "orig_name",
-        "orig_country",
-        "bene_account",
-        "bene_name",
-        "bene_country",
-        "branch",
-    ]
-    .iter()
-    .map(|n| text(n))
-    .collect::<PolarsResult<_>>()?;
+    // the party and branch columns: everything in the schema after `channel`
+    let others: Vec<StringChunked> = CANONICAL_COLUMNS[5..]
+        .iter()
+        .map(|n| text(n))
+        .collect::<PolarsResult<_>>()?;
     let s = |ca: &StringChunked, i: usize| ca.get(i).unwrap_or("").to_string();
     Ok((0..frame.height())
         .map(|i| TxnRecord {
