@@ -93,6 +93,38 @@ JM,2026-03-01T10:00:00Z,1562500.00,JMD,CASH,,A,JM,ACC-1,B,JM,KIN-01
 }
 
 #[test]
+fn code_columns_are_canonical_whether_or_not_the_file_wrote_them_so() {
+    let dir = temp_dir("codes");
+    // file a: every code already canonical, one row quarantined (the columns are shared with
+    // the source); file b: lower case and padding (the columns are rebuilt)
+    let a = write(
+        &dir,
+        "a.csv",
+        &format!(
+            "{HEADER}\nA1,2026-03-01T10:00:00Z,1,USD,WIRE,X,,JM,Y,,US,\nA2,2026-03-01T10:00:00Z,1,USD,TELEPATHY,X,,JM,Y,,US,\nA3,2026-03-01T10:00:00Z,2,USD,CASH,X,,GB,Y,,JM,\n"
+        ),
+    );
+    let b = write(
+        &dir,
+        "b.csv",
+        &format!(
+            "{HEADER}\nB1,2026-03-01T10:00:00Z,1,usd,wire,X,, jm,Y,,us ,\nB2,2026-03-01T10:00:00Z,1,USD,CASH,X,,GB,Y,,,\n"
+        ),
+    );
+    let got = run(&[a, b], &options());
+    let text = |column: &str| -> Vec<String> {
+        let c = got.frame.column(column).unwrap().str().unwrap().clone();
+        c.iter().map(|v| v.unwrap_or("").to_string()).collect()
+    };
+    assert_eq!(text("txn_id"), ["A1", "A3", "B1", "B2"]);
+    assert_eq!(text("currency"), ["USD", "USD", "USD", "USD"]);
+    assert_eq!(text("channel"), ["WIRE", "CASH", "WIRE", "CASH"]);
+    assert_eq!(text("orig_country"), ["JM", "GB", "JM", "GB"]);
+    assert_eq!(text("bene_country"), ["US", "JM", "US", ""]);
+    assert_eq!(got.quarantine.len(), 1);
+}
+
+#[test]
 fn duplicates_across_files_quarantine_the_later_delivery() {
     let dir = temp_dir("dups");
     let row = "T1,2026-03-01T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,";

@@ -158,8 +158,10 @@ pub fn ingest(
     let mut summaries = Vec::with_capacity(paths.len());
     for (index, path) in paths.iter().enumerate() {
         let file = path.display().to_string();
-        let raw = source::read_raw(path, delimiter)?;
-        let sha256 = sha256_file(path).map_err(|e| IngestError::Unreadable {
+        // the digest reads the file a second time: on another core, while it is parsed
+        let (raw, sha256) = rayon::join(|| source::read_raw(path, delimiter), || sha256_file(path));
+        let raw = raw?;
+        let sha256 = sha256.map_err(|e| IngestError::Unreadable {
             file: file.clone(),
             reason: e.to_string(),
         })?;
@@ -223,7 +225,7 @@ pub fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     for f in iter {
         first.vstack_mut_owned(f)?;
     }
-    first.rechunk_mut();
+    first.rechunk_mut_par();
     Ok(first)
 }
 

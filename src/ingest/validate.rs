@@ -3,7 +3,7 @@
 //! Each canonical column is checked in one pass over the column (not row by row across
 //! columns), and a row's first problem in schema order is the reason it is quarantined.
 
-use super::dedup::{self, id_hash, FingerprintSet};
+use super::dedup::{self, FingerprintSet};
 use super::fx::FxTable;
 use super::profile::{
     ColumnSpec, ConcatSpec, MappingProfile, PositionSpec, SourceColumn, CANONICAL_COLUMNS,
@@ -249,6 +249,9 @@ struct Codes {
     dictionary: Vec<String>,
     per_row: Vec<u16>,
     flags: Flags,
+    /// Every accepted value is already canonical as written (so the source column can be
+    /// shared instead of rebuilt).
+    verbatim: bool,
 }
 
 /// Checks a code column with a cache per distinct raw value, so each distinct spelling is
@@ -298,10 +301,34 @@ fn code_column(
             Err(reason) => flags[row] = Some(reason),
         }
     });
+    let verbatim = cache.iter().all(|(raw, outcome)| match outcome {
+        Ok(idx) => dictionary[*idx as usize] == *raw,
+        Err(_) => true,
+    });
     Codes {
         dictionary,
         per_row,
         flags,
+        verbatim,
+    }
+}
+
+/// The value has no white space to trim at either end. Looks at the end bytes first: most
+/// values start and end with a printable ASCII character.
+fn is_trimmed(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let plain = |b: &u8| b.is_ascii_graphic();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if plain(first) && plain(last) => true,
+        _ => value.len() == value.trim().len(),
+    }
+}
+
+/// A value without surrounding white space, borrowed when it was.
+fn trimmed(value: Cow<'_, str>) -> Cow<'_, str> {
+    match value {
+        Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+        Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
     }
 }
 
@@ -398,7 +425,8 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
     (out, flags)
 }
 
-fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>, Flags) {
+/// Each row's channel and problem, and whether every accepted value is written canonically.
+fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>, Flags, bool) {
     let mut out = vec![Channel::Other; n];
     let mut flags: Flags = vec![None; n];
     let mut cache: PlHashMap<String, Result<Channel, QuarantineReason>> = PlHashMap::default();
@@ -422,7 +450,11 @@ fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>
             Err(reason) => flags[row] = Some(reason),
         }
     });
-    (out, flags)
+    let verbatim = cache.iter().all(|(raw, outcome)| match outcome {
+        Ok(channel) => channel.as_str() == raw,
+        Err(_) => true,
+    });
+    (out, flags, verbatim)
 }
 
 fn missing_flags(source: &Source, n: usize, stem: &str) -> Flags {
@@ -487,7 +519,7 @@ pub fn validate(
             )
         },
     );
-    let (channels, channel_flags) = channel;
+    let (channels, channel_flags, channel_verbatim) = channel;
     let [orig_countries, bene_countries] = countries;
     // a row's first problem in schema order
     let mut first: Vec<Option<(usize, QuarantineReason)>> = vec![None; n];
@@ -508,8 +540,8 @@ pub fn validate(
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
-    let fingerprints = dedup::flag_duplicates(n, &mut first, seen_ids, |row| {
-        src(COL_TXN_ID).get(row, stem).map(|id| id_hash(id.trim()))
+    let fingerprints = dedup::flag_duplicates(n, &mut first, seen_ids, remember_ids, |row| {
+        src(COL_TXN_ID).get(row, stem).map(trimmed)
     });
     let base_amounts = to_base_amounts(&mut first, &amounts, &currency, ctx);
     if remember_ids {
@@ -521,7 +553,6 @@ pub fn validate(
         );
     }
 
-    // quarantine rows
     let mut quarantine = Vec::new();
     let mut accepted: Vec<usize> = Vec::with_capacity(n);
     let mut keep = vec![false; n];
@@ -590,9 +621,20 @@ pub fn validate(
         );
         dictionary.take(&idx).map(|c| c.into_series().into_column())
     };
-    let decode_codes = |name: &str, codes: &Codes| {
-        decode(name, dictionary_of(codes), &|r| codes.per_row[r] as usize)
+    // a column whose accepted values are all canonical as written is shared with the source
+    let shared = |column: usize, verbatim: bool| match src(column) {
+        Source::Text(ca) if verbatim && ca.null_count() == 0 => Some(if accepted.len() == n {
+            Ok(ca.clone())
+        } else {
+            ca.filter(&keep_mask)
+        }),
+        _ => None,
     };
+    let decode_codes =
+        |name: &str, column: usize, codes: &Codes| match shared(column, codes.verbatim) {
+            Some(ca) => ca.map(|ca| ca.with_name(name.into()).into_series().into_column()),
+            None => decode(name, dictionary_of(codes), &|r| codes.per_row[r] as usize),
+        };
     let channel_names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
     let channel_code = |r: usize| {
         Channel::ALL
@@ -606,15 +648,19 @@ pub fn validate(
         txn_id.into_series().into(),
         ts.into(),
         pick_i64(&amounts, "amount").into_series().into(),
-        decode_codes("currency", &currency).map_err(polars_err)?,
+        decode_codes("currency", COL_CURRENCY, &currency).map_err(polars_err)?,
         pick_i64(&base_amounts, "base_amount").into_series().into(),
-        decode("channel", channel_names, &channel_code).map_err(polars_err)?,
+        match shared(COL_CHANNEL, channel_verbatim) {
+            Some(ca) => ca.map(|ca| ca.with_name("channel".into()).into_series().into_column()),
+            None => decode("channel", channel_names, &channel_code),
+        }
+        .map_err(polars_err)?,
         orig_account.into_series().into(),
         orig_name.into_series().into(),
-        decode_codes("orig_country", &orig_countries).map_err(polars_err)?,
+        decode_codes("orig_country", COL_ORIG_COUNTRY, &orig_countries).map_err(polars_err)?,
         bene_account.into_series().into(),
         bene_name.into_series().into(),
-        decode_codes("bene_country", &bene_countries).map_err(polars_err)?,
+        decode_codes("bene_country", COL_BENE_COUNTRY, &bene_countries).map_err(polars_err)?,
         branch.into_series().into(),
     ];
     let frame = DataFrame::new(accepted.len(), columns).map_err(polars_err)?;
@@ -700,9 +746,7 @@ fn text_column(
     Ok(match source {
         // fast path: nothing to map, trim or fill: share the source array
         Source::Text(ca)
-            if !has_value_map
-                && ca.null_count() == 0
-                && ca.iter().flatten().all(|v| v.len() == v.trim().len()) =>
+            if !has_value_map && ca.null_count() == 0 && ca.iter().flatten().all(is_trimmed) =>
         {
             if accepted == n {
                 ca.clone().with_name(name.into())
