@@ -102,36 +102,69 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let state = config.state.as_deref().map(State::open).transpose()?;
     stages.end("load");
 
-    stages.begin("reading transactions");
-    let mut known_ids = match &state {
-        Some(s) => s.known_ids()?,
-        None => Default::default(),
-    };
-    let ingested = ingest::ingest(&config.inputs, &options, &mut known_ids)?;
-    drop(known_ids);
-    stages.end("ingest");
-    tracing::info!(
-        rows_read = ingested.inputs.iter().map(|i| i.rows_read).sum::<u64>(),
-        rows_accepted = ingested.frame.height(),
-        rows_quarantined = ingested.quarantine.len(),
-        "ingest done"
-    );
+    // the watchlists do not depend on the transactions: they are loaded and indexed while the
+    // transactions are read, and names are screened while the rules run (on 2 cores neither
+    // stage keeps both busy all the time)
+    let threshold = config
+        .sanctions_threshold
+        .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD);
+    let (ingested, output, screened) = std::thread::scope(|scope| {
+        let lists = (!config.watchlists.is_empty())
+            .then(|| scope.spawn(|| load_screener(&config.watchlists)));
 
-    stages.begin("running rules");
-    let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
-    let (frame, context) = match &state {
-        Some(s) => (
-            ingest::concat_frames(vec![s.history.clone(), ingested.frame.clone()])
-                .map_err(|e| RunError::Other(format!("history: {e}")))?,
-            EngineContext {
-                last_seen: Some(s.last_seen.clone()),
-            },
-        ),
-        None => (ingested.frame.clone(), EngineContext::default()),
-    };
-    let output = run_rules_in(&frame, &rules, &base_currency, &context)?;
-    drop(frame);
-    stages.end("rules");
+        stages.begin("reading transactions");
+        let mut known_ids = match &state {
+            Some(s) => s.known_ids()?,
+            None => Default::default(),
+        };
+        let ingested = ingest::ingest(&config.inputs, &options, &mut known_ids)?;
+        drop(known_ids);
+        stages.end("ingest");
+        tracing::info!(
+            rows_read = ingested.inputs.iter().map(|i| i.rows_read).sum::<u64>(),
+            rows_accepted = ingested.frame.height(),
+            rows_quarantined = ingested.quarantine.len(),
+            "ingest done"
+        );
+        let lists = lists.map(join_stage).transpose()?;
+
+        stages.begin("running rules and screening names");
+        let screening = lists.map(|(sources, screener, load_seconds)| {
+            // a DataFrame clone shares its column buffers
+            let frame = ingested.frame.clone();
+            let base_currency = base_currency.clone();
+            scope.spawn(move || {
+                let clock = Instant::now();
+                let screened =
+                    crate::screening::screen_frame(&frame, &screener, threshold, &base_currency)
+                        .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
+                let seconds = clock.elapsed().as_secs_f64();
+                screened.map(|(hits, records)| Screened {
+                    sources,
+                    hits,
+                    records,
+                    load_seconds,
+                    seconds,
+                })
+            })
+        });
+        let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
+        let (frame, context) = match &state {
+            Some(s) => (
+                ingest::concat_frames(vec![s.history.clone(), ingested.frame.clone()])
+                    .map_err(|e| RunError::Other(format!("history: {e}")))?,
+                EngineContext {
+                    last_seen: Some(s.last_seen.clone()),
+                },
+            ),
+            None => (ingested.frame.clone(), EngineContext::default()),
+        };
+        let output = run_rules_in(&frame, &rules, &base_currency, &context);
+        drop(frame);
+        let screened = screening.map(join_stage).transpose()?;
+        stages.end("rules_and_sanctions");
+        Ok::<_, RunError>((ingested, output?, screened))
+    })?;
     for (rule, seconds) in &output.seconds_per_rule {
         tracing::info!(rule = rule.as_str(), seconds, "rule done");
         stages.record(&format!("rule:{rule}"), *seconds);
@@ -140,21 +173,12 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let mut alerts = output.alerts;
     let mut evidence: HashMap<String, TxnRecord> = output.evidence;
     let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
-    if !config.watchlists.is_empty() {
-        stages.begin("screening names against watchlists");
-        let set = crate::watchlist::load_watchlists(&config.watchlists)
-            .map_err(|e| RunError::Other(e.to_string()))?;
-        watchlist_sources = set.sources().iter().map(|s| s.digest()).collect();
-        let screener = crate::watchlist::Screener::new(&set);
-        let threshold = config
-            .sanctions_threshold
-            .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD);
-        let (hits, records) =
-            crate::screening::screen_frame(&ingested.frame, &screener, threshold, &base_currency)
-                .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
-        alerts.extend(hits);
-        evidence.extend(records);
-        stages.end("sanctions");
+    if let Some(screened) = screened {
+        stages.record("watchlists_load", screened.load_seconds);
+        stages.record("sanctions", screened.seconds);
+        alerts.extend(screened.hits);
+        evidence.extend(screened.records);
+        watchlist_sources = screened.sources;
     }
 
     let mut nightly = None;
@@ -252,6 +276,36 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         manifest,
         out_dir: config.out_dir.clone(),
     })
+}
+
+/// What sanctions screening produced, with the seconds it took in its own thread.
+struct Screened {
+    sources: Vec<SourceDigest>,
+    hits: Vec<Alert>,
+    records: HashMap<String, TxnRecord>,
+    load_seconds: f64,
+    seconds: f64,
+}
+
+/// Loads and indexes the watchlists: their digests, the screener and the seconds it took.
+fn load_screener(
+    paths: &[PathBuf],
+) -> Result<(Vec<SourceDigest>, crate::watchlist::Screener, f64), RunError> {
+    let clock = Instant::now();
+    let set =
+        crate::watchlist::load_watchlists(paths).map_err(|e| RunError::Other(e.to_string()))?;
+    let sources = set.sources().iter().map(|s| s.digest()).collect();
+    let screener = crate::watchlist::Screener::new(&set);
+    Ok((sources, screener, clock.elapsed().as_secs_f64()))
+}
+
+/// Waits for a stage running in its own thread; a panic there is re-raised here.
+fn join_stage<T>(
+    handle: std::thread::ScopedJoinHandle<'_, Result<T, RunError>>,
+) -> Result<T, RunError> {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Stage timing, with a progress spinner on a terminal and a log event per stage.
