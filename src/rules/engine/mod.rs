@@ -13,7 +13,7 @@ mod windowed;
 
 pub use exprs::ROW;
 
-use crate::rules::plan::{Detector, Predicate, RulePlan, Subject};
+use crate::rules::plan::{Detector, RulePlan};
 use exprs::{apply_filter, filter_expr, with_subject, BASE_AMOUNT, SUBJECT, TS};
 use polars::prelude::*;
 use std::collections::HashMap;
@@ -114,16 +114,6 @@ struct EvidenceStream {
     frame: LazyFrame,
 }
 
-fn stream(
-    base: &LazyFrame,
-    subject: &Subject,
-    filter: &[Predicate],
-) -> PolarsResult<EvidenceStream> {
-    Ok(EvidenceStream {
-        frame: with_subject(apply_filter(base.clone(), filter)?, subject)?,
-    })
-}
-
 /// Runs one plan over the run's frame.
 pub fn run_plan(
     base: &RunFrame,
@@ -151,10 +141,12 @@ pub fn run_plan(
             conditions,
             combine,
         } => {
-            let features = windowed::features(selected()?, window, conditions)?;
+            // the selected rows are both the windows' input and the evidence stream
+            let rows = windowed::selected_rows(selected()?, conditions)?;
+            let features = windowed::features(rows.clone().lazy(), window, conditions)?;
             (
                 windowed::hits(&features, conditions, *combine)?,
-                vec![stream(&lf, &plan.subject, &plan.filter)?],
+                vec![EvidenceStream { frame: rows.lazy() }],
             )
         }
         Detector::FlowThrough {
@@ -164,12 +156,10 @@ pub fn run_plan(
             min_out_basis_points,
             horizon,
         } => {
-            let mut inflow_filter = plan.filter.clone();
-            if inflow_window.is_none() {
-                inflow_filter.push(Predicate::BaseAmountAtLeast(*min_inflow));
-            }
+            // the selected rows are the inflows and, above the minimum, their evidence
+            let inflows = windowed::selected_rows(selected()?, &[])?;
             let hits = flow::detect(
-                selected()?,
+                inflows.clone().lazy(),
                 lf.clone(),
                 *inflow_window,
                 *min_inflow,
@@ -178,8 +168,11 @@ pub fn run_plan(
                 *horizon,
             )?;
             // evidence: the inflows in the episode's window, and exactly the outflows counted
-            let inflows = stream(&lf, &plan.subject, &inflow_filter)?;
-            (hits, vec![inflows])
+            let mut evidence = inflows.lazy();
+            if inflow_window.is_none() {
+                evidence = evidence.filter(col(BASE_AMOUNT).gt_eq(lit(*min_inflow)));
+            }
+            (hits, vec![EvidenceStream { frame: evidence }])
         }
         Detector::Cycle {
             min_hops,
@@ -406,9 +399,15 @@ pub fn prepare_windowed(
         return Ok(None);
     };
     let lf = base.frame.clone().lazy();
-    let selected = with_subject(apply_filter(lf.clone(), &plan.filter)?, &plan.subject)?;
-    let features = windowed::features(selected, window, conditions)?;
-    let rows = collect_stream_rows(vec![stream(&lf, &plan.subject, &plan.filter)?], None)?;
+    let selected = with_subject(apply_filter(lf, &plan.filter)?, &plan.subject)?;
+    let selected = windowed::selected_rows(selected, conditions)?;
+    let features = windowed::features(selected.clone().lazy(), window, conditions)?;
+    let rows = collect_stream_rows(
+        vec![EvidenceStream {
+            frame: selected.lazy(),
+        }],
+        None,
+    )?;
     Ok(Some(PreparedWindowed { features, rows }))
 }
 

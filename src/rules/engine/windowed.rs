@@ -1,7 +1,7 @@
 //! Windowed measures per subject: trailing windows with `rolling`, business days with a
 //! group-by on the local calendar day.
 
-use super::exprs::{duration_us, BASE_AMOUNT, SUBJECT, TS};
+use super::exprs::{duration_us, BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::Hit;
 use crate::rules::plan::{Combine, Condition, Measure, Window, DAY};
 use polars::prelude::*;
@@ -49,6 +49,22 @@ fn condition_expr(c: &Condition) -> Expr {
         .lt_eq(col("m_max").cast(DataType::Float64) * lit(c.value as f64)),
         _ => col(name.as_str()).gt_eq(lit(c.value)),
     }
+}
+
+/// The rule's selected rows (with `subject`), collected once with only the columns that the
+/// windows and the evidence need: `subject`, `ts`, `row_nr`, `base_amount` and the fields that
+/// distinct-count measures name.
+pub fn selected_rows(lf: LazyFrame, conditions: &[Condition]) -> PolarsResult<DataFrame> {
+    let mut columns = vec![SUBJECT, TS, ROW, BASE_AMOUNT];
+    for c in conditions {
+        if let Measure::Distinct(field) = c.measure {
+            if !columns.contains(&field.column()) {
+                columns.push(field.column());
+            }
+        }
+    }
+    lf.select(columns.into_iter().map(col).collect::<Vec<_>>())
+        .collect()
 }
 
 /// Computes, for every window, the measures the conditions name (plus `win_start`/`win_end`),
