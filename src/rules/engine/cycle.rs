@@ -5,6 +5,7 @@
 //! share and all of the previous amount, never revisiting an account, and at most `max_hops`
 //! deep. This explores temporal paths over the filtered edge set, not all paths in the graph.
 
+use super::keys::Accounts;
 use super::Hit;
 use crate::rules::plan::Micros;
 use rayon::prelude::*;
@@ -32,9 +33,9 @@ pub struct CycleLimits {
 /// Paths explored from one starting edge before giving up on it (guards hub accounts).
 const MAX_EXPANSIONS_PER_START: usize = 20_000;
 
-/// Finds cycles. `accounts[i]` names account id `i`. Returns one hit per cycle found, whose
-/// subject is the first originator and whose evidence is the cycle's transfers.
-pub fn find_cycles(edges: &[Edge], accounts: &[String], limits: CycleLimits) -> Vec<Hit> {
+/// Finds cycles between account keys (`accounts` names them). Returns one hit per cycle found,
+/// whose subject is the first originator and whose evidence is the cycle's transfers.
+pub fn find_cycles(edges: &[Edge], accounts: &Accounts, limits: CycleLimits) -> Vec<Hit> {
     let mut out_edges: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, e) in edges.iter().enumerate() {
         out_edges.entry(e.from).or_default().push(i);
@@ -50,7 +51,7 @@ pub fn find_cycles(edges: &[Edge], accounts: &[String], limits: CycleLimits) -> 
             let last = &edges[*path.last().unwrap_or(&path[0])];
             let retained = last.amount as f64 * 100.0 / first.amount.max(1) as f64;
             Hit {
-                subject: accounts[first.from as usize].clone(),
+                subject: accounts.name(first.from).to_string(),
                 start: first.ts,
                 end: last.ts,
                 rows: Some(path.iter().map(|&i| edges[i].row).collect()),

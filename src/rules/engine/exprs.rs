@@ -1,6 +1,7 @@
 //! Plan predicates and subjects as Polars expressions.
 
-use crate::rules::plan::{Field, Predicate, Subject};
+use super::keys::{BENE_KEY, NO_ACCOUNT, ORIG_KEY};
+use crate::rules::plan::{Predicate, Subject};
 use polars::prelude::*;
 
 /// Column names of the canonical frame that the engine relies on.
@@ -98,30 +99,30 @@ pub fn apply_filter(lf: LazyFrame, predicates: &[Predicate]) -> PolarsResult<Laz
     Ok(narrowed.collect()?.lazy().filter(filter_expr(&costly)))
 }
 
-/// Adds a `subject` column and drops rows without one. [`Subject::Either`] yields each
-/// transaction twice, once for each side.
+/// Adds a `subject` column (the account key, see [`super::keys`]) and drops rows without one.
+/// [`Subject::Either`] yields each transaction twice, once for each side.
 pub fn with_subject(lf: LazyFrame, subject: &Subject) -> PolarsResult<LazyFrame> {
-    let side = |lf: LazyFrame, e: Expr| lf.with_column(e.alias(SUBJECT)).filter(nonempty(SUBJECT));
+    let side = |lf: LazyFrame, e: Expr| {
+        lf.with_column(e.alias(SUBJECT))
+            .filter(col(SUBJECT).neq(lit(NO_ACCOUNT)))
+    };
     Ok(match subject {
-        Subject::Originator => side(lf, col(Field::OrigAccount.column())),
-        Subject::Beneficiary => side(lf, col(Field::BeneAccount.column())),
+        Subject::Originator => side(lf, col(ORIG_KEY)),
+        Subject::Beneficiary => side(lf, col(BENE_KEY)),
         Subject::Account => side(
             lf,
-            when(nonempty("bene_account"))
-                .then(col("bene_account"))
-                .otherwise(col("orig_account")),
+            when(col(BENE_KEY).neq(lit(NO_ACCOUNT)))
+                .then(col(BENE_KEY))
+                .otherwise(col(ORIG_KEY)),
         ),
         Subject::OppositeOfCountryIn(values) => side(
             lf,
             when(is_in_list("bene_country", values))
-                .then(col("orig_account"))
-                .otherwise(col("bene_account")),
+                .then(col(ORIG_KEY))
+                .otherwise(col(BENE_KEY)),
         ),
         Subject::Either => concat(
-            [
-                side(lf.clone(), col("orig_account")),
-                side(lf, col("bene_account")),
-            ],
+            [side(lf.clone(), col(ORIG_KEY)), side(lf, col(BENE_KEY))],
             UnionArgs::default(),
         )?,
     })

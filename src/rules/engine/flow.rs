@@ -2,6 +2,7 @@
 //! same account within a horizon. Bulk cash placement and rapid movement both use this.
 
 use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::keys::{Accounts, NO_ACCOUNT, ORIG_KEY};
 use super::Hit;
 use crate::rules::plan::{Micros, Predicate};
 use polars::prelude::*;
@@ -37,21 +38,36 @@ fn anchors(inflows: LazyFrame, inflow_window: Option<Micros>, min_inflow: i64) -
     anchored.filter(col("inflow").gt_eq(lit(min_inflow)))
 }
 
-/// Runs the detector. `inflows` has `subject` (the receiving account), `ts`, `base_amount`;
-/// `base` is the whole canonical frame, from which outflows are taken.
+/// A flow-through plan's limits, as the detector uses them.
+pub struct FlowLimits<'a> {
+    /// Inflows summed over this trailing window (`None`: one transaction).
+    pub inflow_window: Option<Micros>,
+    pub min_inflow: i64,
+    /// Which transactions count as money out.
+    pub outflow: &'a [Predicate],
+    pub min_out_basis_points: i64,
+    pub horizon: Micros,
+}
+
+/// Runs the detector. `inflows` has `subject` (the receiving account's key), `ts`,
+/// `base_amount`; `base` is the whole canonical frame, from which outflows are taken.
 pub fn detect(
     inflows: LazyFrame,
     base: LazyFrame,
-    inflow_window: Option<Micros>,
-    min_inflow: i64,
-    outflow: &[Predicate],
-    min_out_basis_points: i64,
-    horizon: Micros,
+    limits: FlowLimits,
+    accounts: &Accounts,
 ) -> PolarsResult<Vec<Hit>> {
+    let FlowLimits {
+        inflow_window,
+        min_inflow,
+        outflow,
+        min_out_basis_points,
+        horizon,
+    } = limits;
     let outflows = base
-        .filter(filter_expr(outflow).and(col("orig_account").neq(lit(""))))
+        .filter(filter_expr(outflow).and(col(ORIG_KEY).neq(lit(NO_ACCOUNT))))
         .select([
-            col("orig_account").alias(SUBJECT),
+            col(ORIG_KEY).alias(SUBJECT),
             col(TS).cast(DataType::Int64).alias("out_ts"),
             col(BASE_AMOUNT).alias("out_amount"),
             col(ROW).cast(DataType::UInt32).alias("out_row"),
@@ -111,26 +127,27 @@ pub fn detect(
         )
         .select([col(SUBJECT), col("anchor_ts"), col("out_row")])
         .collect()?;
-    let mut rows_of: HashMap<(String, i64), Vec<u32>> = HashMap::new();
+    let mut rows_of: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
     let (subjects, anchor_ts, out_rows) = (
-        counted.column(SUBJECT)?.str()?.clone(),
+        counted.column(SUBJECT)?.u32()?.clone(),
         counted.column("anchor_ts")?.i64()?.clone(),
         counted.column("out_row")?.u32()?.clone(),
     );
     for i in 0..counted.height() {
         rows_of
-            .entry((
-                subjects.get(i).unwrap_or("").to_string(),
-                anchor_ts.get(i).unwrap_or(0),
-            ))
+            .entry((subjects.get(i).unwrap_or(0), anchor_ts.get(i).unwrap_or(0)))
             .or_default()
             .push(out_rows.get(i).unwrap_or(0));
     }
     let percents = passing.column("moved_percent")?.f64()?.clone();
     let anchors_ts = passing.column("anchor_ts")?.i64()?.clone();
-    let mut hits = super::hits_from_frame(&passing, None)?;
+    let subject_keys = passing.column(SUBJECT)?.u32()?.clone();
+    let mut hits = super::hits_from_frame(&passing, None, accounts)?;
     for (i, hit) in hits.iter_mut().enumerate() {
-        let key = (hit.subject.clone(), anchors_ts.get(i).unwrap_or(0));
+        let key = (
+            subject_keys.get(i).unwrap_or(0),
+            anchors_ts.get(i).unwrap_or(0),
+        );
         hit.rows = Some(rows_of.remove(&key).unwrap_or_default());
         hit.facts.push((
             "moved_percent",

@@ -1,13 +1,14 @@
 //! Each subject's transactions in time order, for the detectors that compare a subject with its
 //! own past (dormancy, velocity).
 //!
-//! Polars groups the base rows by the subject's account column (hashing each account string
-//! once, in parallel, without copying the frame); the detectors then walk each subject's short,
+//! The base rows are bucketed by the subject's account key (an integer per account, see
+//! [`super::keys`]), without copying the frame; the detectors then walk each subject's short,
 //! time-ordered history in plain Rust. A run builds the histories of a subject kind once and
 //! shares them between rules (see [`HistoryCache`]); each rule's filter becomes a mask over the
 //! base rows.
 
 use super::exprs::{filter_expr, with_subject, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::keys::{Accounts, BENE_KEY, NO_ACCOUNT, ORIG_KEY};
 use crate::rules::plan::{Predicate, Subject};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -27,33 +28,48 @@ pub struct Histories {
 }
 
 impl Histories {
-    /// The histories of `subject` over `base` (which carries row numbers), unfiltered.
-    pub fn of(base: &DataFrame, subject: &Subject) -> PolarsResult<Self> {
+    /// The histories of `subject` over `base` (which carries row numbers and account keys),
+    /// unfiltered.
+    pub fn of(base: &DataFrame, subject: &Subject, accounts: &Accounts) -> PolarsResult<Self> {
         let ts = int_values(base, TS)?;
         let amount = int_values(base, BASE_AMOUNT)?;
-        let sides = match subject {
-            Subject::Either => vec![
-                rows_by_account(base, "orig_account")?,
-                rows_by_account(base, "bene_account")?,
-            ],
+        let mut by_key: Vec<Vec<u32>> = Vec::new();
+        let mut add = |key: u32, row: u32| {
+            if key == NO_ACCOUNT {
+                return;
+            }
+            if by_key.len() <= key as usize {
+                by_key.resize_with(key as usize + 1, Vec::new);
+            }
+            by_key[key as usize].push(row);
+        };
+        match subject {
+            // the originator side first, so that ties in time keep it first
+            Subject::Either => {
+                for column in [ORIG_KEY, BENE_KEY] {
+                    let keys = base.column(column)?.u32()?;
+                    for (row, key) in keys.into_no_null_iter().enumerate() {
+                        add(key, row as u32);
+                    }
+                }
+            }
             other => {
                 let keyed = with_subject(base.clone().lazy(), other)?
                     .select([col(SUBJECT), col(ROW).cast(DataType::UInt32)])
                     .collect()?;
-                vec![rows_by_key(&keyed)?]
-            }
-        };
-        let mut position: HashMap<String, usize> = HashMap::new();
-        let mut subjects: Vec<(String, Vec<u32>)> = Vec::new();
-        for side in sides {
-            for (account, rows) in side {
-                let at = *position.entry(account.clone()).or_insert_with(|| {
-                    subjects.push((account, Vec::new()));
-                    subjects.len() - 1
-                });
-                subjects[at].1.extend(rows);
+                let keys = keyed.column(SUBJECT)?.u32()?;
+                let rows = keyed.column(ROW)?.u32()?;
+                for (key, row) in keys.into_no_null_iter().zip(rows.into_no_null_iter()) {
+                    add(key, row);
+                }
             }
         }
+        let mut subjects: Vec<(String, Vec<u32>)> = by_key
+            .into_iter()
+            .enumerate()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(key, rows)| (accounts.name(key as u32).to_string(), rows))
+            .collect();
         subjects
             .par_iter_mut()
             .for_each(|(_, rows)| rows.sort_by_key(|&r| ts[r as usize]));
@@ -62,48 +78,6 @@ impl Histories {
             amount,
             subjects,
         })
-    }
-}
-
-/// Base rows per non-empty value of an account column, ascending; the frame is not copied.
-fn rows_by_account(base: &DataFrame, column: &str) -> PolarsResult<Vec<(String, Vec<u32>)>> {
-    let accounts = base.column(column)?.str()?.clone();
-    let grouped = base.group_by([column])?;
-    Ok(group_rows(grouped.get_groups())
-        .into_iter()
-        .filter_map(|rows| {
-            let account = accounts.get(*rows.first()? as usize)?;
-            (!account.is_empty()).then(|| (account.to_string(), rows))
-        })
-        .collect())
-}
-
-/// Base rows (from `row_nr`) per value of `subject` in a frame of (`subject`, `row_nr`).
-fn rows_by_key(keyed: &DataFrame) -> PolarsResult<Vec<(String, Vec<u32>)>> {
-    let names = keyed.column(SUBJECT)?.str()?.clone();
-    let base_rows = keyed.column(ROW)?.u32()?.clone();
-    let grouped = keyed.group_by([SUBJECT])?;
-    Ok(group_rows(grouped.get_groups())
-        .into_iter()
-        .filter_map(|positions| {
-            let name = names.get(*positions.first()? as usize)?.to_string();
-            let rows = positions
-                .iter()
-                .filter_map(|&p| base_rows.get(p as usize))
-                .collect();
-            Some((name, rows))
-        })
-        .collect())
-}
-
-/// The row positions of each group, ascending.
-fn group_rows(groups: &GroupPositions) -> Vec<Vec<u32>> {
-    match &**groups {
-        GroupsType::Idx(groups) => groups.all().iter().map(|g| g.to_vec()).collect(),
-        GroupsType::Slice { groups, .. } => groups
-            .iter()
-            .map(|[first, len]| (*first..*first + *len).collect())
-            .collect(),
     }
 }
 
@@ -117,11 +91,16 @@ impl HistoryCache {
     /// The lock is not held while building: building runs parallel work, and a thread waiting
     /// for that work may pick up another rule that asks this cache (a lock held here would
     /// then deadlock). Two rules asking at once may both build; the first one stored is kept.
-    pub fn get(&self, base: &DataFrame, subject: &Subject) -> PolarsResult<Arc<Histories>> {
+    pub fn get(
+        &self,
+        base: &DataFrame,
+        subject: &Subject,
+        accounts: &Accounts,
+    ) -> PolarsResult<Arc<Histories>> {
         if let Some(found) = self.lookup(subject) {
             return Ok(found);
         }
-        let built = Arc::new(Histories::of(base, subject)?);
+        let built = Arc::new(Histories::of(base, subject, accounts)?);
         let mut cached = self
             .0
             .lock()

@@ -8,6 +8,7 @@ mod cycle;
 mod exprs;
 mod flow;
 mod history;
+mod keys;
 mod temporal;
 mod windowed;
 
@@ -15,8 +16,10 @@ pub use exprs::ROW;
 
 use crate::rules::plan::{Detector, RulePlan};
 use exprs::{apply_filter, filter_expr, with_subject, BASE_AMOUNT, SUBJECT, TS};
+use keys::Accounts;
 use polars::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One window in which a rule's conditions held for a subject.
 #[derive(Debug, Clone)]
@@ -49,12 +52,14 @@ pub struct Episode {
     pub facts: Vec<(&'static str, String)>,
 }
 
-/// Reads `subject`, `win_start`, `win_end` (and optionally an explicit row column) into hits.
+/// Reads `subject` (an account key), `win_start`, `win_end` (and optionally an explicit row
+/// column) into hits.
 pub(crate) fn hits_from_frame(
     frame: &DataFrame,
     row_column: Option<&str>,
+    accounts: &Accounts,
 ) -> PolarsResult<Vec<Hit>> {
-    let subjects = frame.column(SUBJECT)?.str()?.clone();
+    let subjects = frame.column(SUBJECT)?.u32()?.clone();
     let starts = frame.column("win_start")?.cast(&DataType::Int64)?;
     let ends = frame.column("win_end")?.cast(&DataType::Int64)?;
     let starts = starts.i64()?;
@@ -66,7 +71,7 @@ pub(crate) fn hits_from_frame(
     let rows = rows.as_ref().map(|c| c.u32()).transpose()?;
     Ok((0..frame.height())
         .map(|i| Hit {
-            subject: subjects.get(i).unwrap_or("").to_string(),
+            subject: accounts.name(subjects.get(i).unwrap_or(0)).to_string(),
             start: starts.get(i).unwrap_or(0),
             end: ends.get(i).unwrap_or(0),
             rows: rows.and_then(|r| r.get(i)).map(|r| vec![r]),
@@ -75,18 +80,22 @@ pub(crate) fn hits_from_frame(
         .collect())
 }
 
-/// The canonical frame of one run with the `row_nr` column that evidence refers to, and what
-/// the rules of the run share (the subjects' histories).
+/// The canonical frame of one run with the `row_nr` column that evidence refers to and the
+/// account keys, and what the rules of the run share (the subjects' histories).
 pub struct RunFrame {
     frame: DataFrame,
+    accounts: Arc<Accounts>,
     histories: history::HistoryCache,
 }
 
 impl RunFrame {
-    /// Numbers the rows of `frame`. Build once per run, then run every plan on it.
+    /// Numbers the rows and the accounts of `frame`. Build once per run, then run every plan
+    /// on it.
     pub fn new(frame: DataFrame) -> PolarsResult<Self> {
+        let (frame, accounts) = keys::with_account_keys(frame)?;
         Ok(Self {
             frame: frame.lazy().with_row_index(ROW, None).collect()?,
+            accounts: Arc::new(accounts),
             histories: history::HistoryCache::default(),
         })
     }
@@ -103,7 +112,8 @@ impl RunFrame {
         plan: &RulePlan,
     ) -> PolarsResult<(std::sync::Arc<history::Histories>, Option<Vec<bool>>)> {
         Ok((
-            self.histories.get(&self.frame, &plan.subject)?,
+            self.histories
+                .get(&self.frame, &plan.subject, &self.accounts)?,
             history::row_mask(&self.frame, &plan.filter)?,
         ))
     }
@@ -134,7 +144,7 @@ pub fn run_plan(
                     col(ROW),
                 ])
                 .collect()?;
-            (hits_from_frame(&frame, Some(ROW))?, vec![])
+            (hits_from_frame(&frame, Some(ROW), &base.accounts)?, vec![])
         }
         Detector::Windowed {
             window,
@@ -145,7 +155,7 @@ pub fn run_plan(
             let rows = windowed::selected_rows(selected()?, conditions)?;
             let features = windowed::features(rows.clone().lazy(), window, conditions)?;
             (
-                windowed::hits(&features, conditions, *combine)?,
+                windowed::hits(&features, conditions, *combine, &base.accounts)?,
                 vec![EvidenceStream { frame: rows.lazy() }],
             )
         }
@@ -161,11 +171,14 @@ pub fn run_plan(
             let hits = flow::detect(
                 inflows.clone().lazy(),
                 lf.clone(),
-                *inflow_window,
-                *min_inflow,
-                outflow,
-                *min_out_basis_points,
-                *horizon,
+                flow::FlowLimits {
+                    inflow_window: *inflow_window,
+                    min_inflow: *min_inflow,
+                    outflow,
+                    min_out_basis_points: *min_out_basis_points,
+                    horizon: *horizon,
+                },
+                &base.accounts,
             )?;
             // evidence: the inflows in the episode's window, and exactly the outflows counted
             let mut evidence = inflows.lazy();
@@ -184,12 +197,12 @@ pub fn run_plan(
                 .clone()
                 .filter(
                     filter_expr(&plan.filter)
-                        .and(col("orig_account").neq(lit("")))
-                        .and(col("bene_account").neq(lit(""))),
+                        .and(col(keys::ORIG_KEY).neq(lit(keys::NO_ACCOUNT)))
+                        .and(col(keys::BENE_KEY).neq(lit(keys::NO_ACCOUNT))),
                 )
                 .select([
-                    col("orig_account"),
-                    col("bene_account"),
+                    col(keys::ORIG_KEY),
+                    col(keys::BENE_KEY),
                     col(TS).cast(DataType::Int64),
                     col(BASE_AMOUNT),
                     col(ROW),
@@ -201,7 +214,7 @@ pub fn run_plan(
                 horizon: *horizon,
                 min_retained_basis_points: *min_retained_basis_points,
             };
-            (cycles_from_frame(&edges, limits)?, vec![])
+            (cycles_from_frame(&edges, limits, &base.accounts)?, vec![])
         }
         Detector::Dormancy { min_gap } => {
             let (history, matches) = base.histories_for(plan)?;
@@ -242,37 +255,33 @@ pub fn run_plan(
         }
     };
     let episodes = merge_hits(hits);
-    attach_evidence(episodes, streams)
+    attach_evidence(episodes, streams, &base.accounts)
 }
 
-fn cycles_from_frame(edges: &DataFrame, limits: cycle::CycleLimits) -> PolarsResult<Vec<Hit>> {
-    let from = edges.column("orig_account")?.str()?.clone();
-    let to = edges.column("bene_account")?.str()?.clone();
-    let ts = edges.column(TS)?.i64()?.clone();
-    let amount = edges.column(BASE_AMOUNT)?.i64()?.clone();
+fn cycles_from_frame(
+    edges: &DataFrame,
+    limits: cycle::CycleLimits,
+    accounts: &Accounts,
+) -> PolarsResult<Vec<Hit>> {
+    let from = edges.column(keys::ORIG_KEY)?.u32()?;
+    let to = edges.column(keys::BENE_KEY)?.u32()?;
+    let ts = edges.column(TS)?.i64()?;
+    let amount = edges.column(BASE_AMOUNT)?.i64()?;
     let rows = edges.column(ROW)?.cast(&DataType::UInt32)?;
-    let rows = rows.u32()?;
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut intern = |s: &str| -> u32 {
-        if let Some(&id) = ids.get(s) {
-            return id;
-        }
-        let id = names.len() as u32;
-        names.push(s.to_string());
-        ids.insert(s.to_string(), id);
-        id
-    };
-    let list: Vec<cycle::Edge> = (0..edges.height())
-        .map(|i| cycle::Edge {
-            from: intern(from.get(i).unwrap_or("")),
-            to: intern(to.get(i).unwrap_or("")),
-            ts: ts.get(i).unwrap_or(0),
-            amount: amount.get(i).unwrap_or(0),
-            row: rows.get(i).unwrap_or(0),
+    let list: Vec<cycle::Edge> = from
+        .into_no_null_iter()
+        .zip(to.into_no_null_iter())
+        .zip(ts.into_no_null_iter().zip(amount.into_no_null_iter()))
+        .zip(rows.u32()?.into_no_null_iter())
+        .map(|(((from, to), (ts, amount)), row)| cycle::Edge {
+            from,
+            to,
+            ts,
+            amount,
+            row,
         })
         .collect();
-    Ok(cycle::find_cycles(&list, &names, limits))
+    Ok(cycle::find_cycles(&list, accounts, limits))
 }
 
 /// Merges overlapping hits of the same subject into episodes (sorted by subject, then start).
@@ -305,12 +314,13 @@ pub fn merge_hits(mut hits: Vec<Hit>) -> Vec<Episode> {
     episodes
 }
 
-type StreamRows = HashMap<String, Vec<(i64, u32)>>;
+/// `(ts, row)` of the evidence stream per subject key, sorted.
+type StreamRows = HashMap<u32, Vec<(i64, u32)>>;
 
 /// Collects `(ts, row)` per subject from the streams, sorted; only `subjects` when given.
 fn collect_stream_rows(
     streams: Vec<EvidenceStream>,
-    subjects: Option<Vec<&str>>,
+    subjects: Option<Vec<u32>>,
 ) -> PolarsResult<StreamRows> {
     let wanted = match subjects {
         Some(list) => {
@@ -336,12 +346,12 @@ fn collect_stream_rows(
                 col(ROW).cast(DataType::UInt32),
             ])
             .collect()?;
-        let subj = rows.column(SUBJECT)?.str()?.clone();
+        let subj = rows.column(SUBJECT)?.u32()?.clone();
         let ts = rows.column(TS)?.i64()?.clone();
         let row = rows.column(ROW)?.u32()?.clone();
         for i in 0..rows.height() {
             by_subject
-                .entry(subj.get(i).unwrap_or("").to_string())
+                .entry(subj.get(i).unwrap_or(0))
                 .or_default()
                 .push((ts.get(i).unwrap_or(0), row.get(i).unwrap_or(0)));
         }
@@ -354,9 +364,10 @@ fn collect_stream_rows(
 }
 
 /// Adds the stream rows that belong to each episode: same subject, inside its window.
-fn attach(mut episodes: Vec<Episode>, rows: &StreamRows) -> Vec<Episode> {
+fn attach(mut episodes: Vec<Episode>, rows: &StreamRows, accounts: &Accounts) -> Vec<Episode> {
     for e in &mut episodes {
-        if let Some(list) = rows.get(&e.subject) {
+        let key = accounts.key(&e.subject);
+        if let Some(list) = key.and_then(|k| rows.get(&k)) {
             let from = list.partition_point(|(t, _)| *t < e.start);
             let to = list.partition_point(|(t, _)| *t <= e.end);
             e.rows.extend(list[from..to].iter().map(|(_, r)| *r));
@@ -370,14 +381,18 @@ fn attach(mut episodes: Vec<Episode>, rows: &StreamRows) -> Vec<Episode> {
 fn attach_evidence(
     episodes: Vec<Episode>,
     streams: Vec<EvidenceStream>,
+    accounts: &Accounts,
 ) -> PolarsResult<Vec<Episode>> {
     if episodes.is_empty() || streams.is_empty() {
-        return Ok(attach(episodes, &HashMap::new()));
+        return Ok(attach(episodes, &HashMap::new(), accounts));
     }
-    let mut subjects: Vec<&str> = episodes.iter().map(|e| e.subject.as_str()).collect();
+    let mut subjects: Vec<u32> = episodes
+        .iter()
+        .filter_map(|e| accounts.key(&e.subject))
+        .collect();
     subjects.dedup();
     let rows = collect_stream_rows(streams, Some(subjects))?;
-    Ok(attach(episodes, &rows))
+    Ok(attach(episodes, &rows, accounts))
 }
 
 /// A windowed plan's measures and evidence, computed once so that many threshold settings can
@@ -385,6 +400,7 @@ fn attach_evidence(
 pub struct PreparedWindowed {
     features: DataFrame,
     rows: StreamRows,
+    accounts: Arc<Accounts>,
 }
 
 /// Prepares a windowed plan for [`windowed_episodes`]; `None` for other detectors.
@@ -408,7 +424,11 @@ pub fn prepare_windowed(
         }],
         None,
     )?;
-    Ok(Some(PreparedWindowed { features, rows }))
+    Ok(Some(PreparedWindowed {
+        features,
+        rows,
+        accounts: base.accounts.clone(),
+    }))
 }
 
 /// The episodes of a prepared windowed plan under the given thresholds: the same episodes as
@@ -418,6 +438,6 @@ pub fn windowed_episodes(
     conditions: &[crate::rules::plan::Condition],
     combine: crate::rules::plan::Combine,
 ) -> PolarsResult<Vec<Episode>> {
-    let hits = windowed::hits(&prepared.features, conditions, combine)?;
-    Ok(attach(merge_hits(hits), &prepared.rows))
+    let hits = windowed::hits(&prepared.features, conditions, combine, &prepared.accounts)?;
+    Ok(attach(merge_hits(hits), &prepared.rows, &prepared.accounts))
 }

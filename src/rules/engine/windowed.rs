@@ -113,6 +113,7 @@ pub fn hits(
     features: &DataFrame,
     conditions: &[Condition],
     combine: Combine,
+    accounts: &super::keys::Accounts,
 ) -> PolarsResult<Vec<Hit>> {
     let condition = conditions
         .iter()
@@ -128,5 +129,5 @@ pub fn hits(
         .filter(condition)
         .select([col(SUBJECT), col("win_start"), col("win_end")])
         .collect()?;
-    super::hits_from_frame(&selected, None)
+    super::hits_from_frame(&selected, None, accounts)
 }
