@@ -33,42 +33,33 @@ impl Histories {
     pub fn of(base: &DataFrame, subject: &Subject, accounts: &Accounts) -> PolarsResult<Self> {
         let ts = int_values(base, TS)?;
         let amount = int_values(base, BASE_AMOUNT)?;
-        let mut by_key: Vec<Vec<u32>> = Vec::new();
-        let mut add = |key: u32, row: u32| {
-            if key == NO_ACCOUNT {
-                return;
-            }
-            if by_key.len() <= key as usize {
-                by_key.resize_with(key as usize + 1, Vec::new);
-            }
-            by_key[key as usize].push(row);
-        };
-        match subject {
-            // the originator side first, so that ties in time keep it first
+        // (key, row) of every subject side; the originator side first, so that ties in time
+        // keep it first
+        let (keys, rows): (Vec<u32>, Vec<u32>) = match subject {
             Subject::Either => {
-                for column in [ORIG_KEY, BENE_KEY] {
-                    let keys = base.column(column)?.u32()?;
-                    for (row, key) in keys.into_no_null_iter().enumerate() {
-                        add(key, row as u32);
-                    }
-                }
+                let orig = base.column(ORIG_KEY)?.u32()?;
+                let bene = base.column(BENE_KEY)?.u32()?;
+                let n = base.height() as u32;
+                (
+                    orig.into_no_null_iter()
+                        .chain(bene.into_no_null_iter())
+                        .collect(),
+                    (0..n).chain(0..n).collect(),
+                )
             }
             other => {
                 let keyed = with_subject(base.clone().lazy(), other)?
                     .select([col(SUBJECT), col(ROW).cast(DataType::UInt32)])
                     .collect()?;
-                let keys = keyed.column(SUBJECT)?.u32()?;
-                let rows = keyed.column(ROW)?.u32()?;
-                for (key, row) in keys.into_no_null_iter().zip(rows.into_no_null_iter()) {
-                    add(key, row);
-                }
+                (
+                    keyed.column(SUBJECT)?.u32()?.into_no_null_iter().collect(),
+                    keyed.column(ROW)?.u32()?.into_no_null_iter().collect(),
+                )
             }
-        }
-        let mut subjects: Vec<(String, Vec<u32>)> = by_key
+        };
+        let mut subjects: Vec<(String, Vec<u32>)> = bucket_rows(&keys, &rows)
             .into_iter()
-            .enumerate()
-            .filter(|(_, rows)| !rows.is_empty())
-            .map(|(key, rows)| (accounts.name(key as u32).to_string(), rows))
+            .map(|(key, rows)| (accounts.name(key).to_string(), rows))
             .collect();
         subjects
             .par_iter_mut()
@@ -79,6 +70,29 @@ impl Histories {
             subjects,
         })
     }
+}
+
+/// The rows of each key (except [`NO_ACCOUNT`]) in the order given, by counting sort: one pass
+/// to count, one to place, no per-key growth.
+fn bucket_rows(keys: &[u32], rows: &[u32]) -> Vec<(u32, Vec<u32>)> {
+    let width = keys.iter().max().map_or(0, |&k| k as usize + 1);
+    let mut counts = vec![0u32; width];
+    for &key in keys {
+        counts[key as usize] += 1;
+    }
+    let mut buckets: Vec<Vec<u32>> = counts
+        .iter()
+        .map(|&count| Vec::with_capacity(count as usize))
+        .collect();
+    for (&key, &row) in keys.iter().zip(rows) {
+        buckets[key as usize].push(row);
+    }
+    buckets
+        .into_iter()
+        .enumerate()
+        .filter(|(key, rows)| *key as u32 != NO_ACCOUNT && !rows.is_empty())
+        .map(|(key, rows)| (key as u32, rows))
+        .collect()
 }
 
 /// Histories built once per run and subject kind, shared by the rules of the run.
@@ -141,7 +155,11 @@ pub fn row_mask(base: &DataFrame, filter: &[Predicate]) -> PolarsResult<Option<V
 /// An integer column as a vector (nulls as 0; the canonical frame has none in the columns used).
 pub fn int_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     let column = frame.column(name)?.cast(&DataType::Int64)?;
-    Ok(column.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+    let values = column.i64()?;
+    Ok(match values.cont_slice() {
+        Ok(slice) => slice.to_vec(),
+        Err(_) => values.iter().map(|v| v.unwrap_or(0)).collect(),
+    })
 }
 
 /// `subject` → value of `column` from a frame of per-account facts (a nightly state's accounts).

@@ -34,41 +34,92 @@ impl Accounts {
     }
 }
 
-/// Adds [`ORIG_KEY`] and [`BENE_KEY`] to a canonical frame and returns the accounts they
-/// number.
-pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accounts)> {
-    let orig = frame.column("orig_account")?.str()?.rechunk().into_owned();
-    let bene = frame.column("bene_account")?.str()?.rechunk().into_owned();
-    let n = frame.height();
-    let distinct = (0..n)
-        .into_par_iter()
-        .fold(PlHashSet::<&str>::default, |mut set, row| {
-            set.insert(orig.get(row).unwrap_or(""));
-            set.insert(bene.get(row).unwrap_or(""));
-            set
+/// One stretch of an account column (a few chunks): its accounts in first-seen order, and
+/// each row's position among them.
+struct StretchAccounts<'a> {
+    names: Vec<&'a str>,
+    local_keys: Vec<u32>,
+}
+
+/// Numbers the accounts of a stretch of one column.
+fn number_stretch<'a>(values: impl Iterator<Item = Option<&'a str>>) -> StretchAccounts<'a> {
+    let mut position = PlHashMap::<&str, u32>::default();
+    let mut names = Vec::new();
+    let local_keys = values
+        .map(|value| {
+            let name = value.unwrap_or("");
+            *position.entry(name).or_insert_with(|| {
+                names.push(name);
+                names.len() as u32 - 1
+            })
         })
-        .reduce(PlHashSet::default, |mut a, b| {
-            a.extend(b);
-            a
-        });
-    let mut names: Vec<&str> = distinct.into_iter().collect();
-    names.push("");
-    names.sort_unstable();
-    names.dedup();
+        .collect();
+    StretchAccounts { names, local_keys }
+}
+
+/// Adds [`ORIG_KEY`] and [`BENE_KEY`] to a canonical frame and returns the accounts they
+/// number. Each column is cut into a few stretches of chunks, numbered in parallel without
+/// copying the column (one hash lookup per row); the stretches' name lists are then merged
+/// and sorted, and each stretch's numbers translated by a table.
+pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accounts)> {
+    let orig = frame.column("orig_account")?.str()?.clone();
+    let bene = frame.column("bene_account")?.str()?.clone();
+    // (column, first chunk, chunk count) of each stretch
+    let stretches_per_column = 2 * rayon::current_num_threads();
+    let stretches = |column: &StringChunked| {
+        let chunks = column.chunks().len();
+        let per_stretch = chunks.div_ceil(stretches_per_column).max(1);
+        (0..chunks)
+            .step_by(per_stretch)
+            .map(|first| (first, per_stretch.min(chunks - first)))
+            .collect::<Vec<_>>()
+    };
+    let orig_stretches = stretches(&orig);
+    let all: Vec<(&StringChunked, usize, usize)> = orig_stretches
+        .iter()
+        .map(|&(first, count)| (&orig, first, count))
+        .chain(
+            stretches(&bene)
+                .into_iter()
+                .map(|(first, count)| (&bene, first, count)),
+        )
+        .collect();
+    let per_stretch_accounts: Vec<StretchAccounts> = all
+        .par_iter()
+        .map(|&(column, first, count)| {
+            let values = column.downcast_iter().skip(first).take(count);
+            number_stretch(values.flat_map(|chunk| chunk.iter()))
+        })
+        .collect();
+    let mut names: Vec<&str> = per_stretch_accounts
+        .iter()
+        .flat_map(|c| c.names.iter().copied())
+        .chain([""])
+        .collect::<PlHashSet<&str>>()
+        .into_iter()
+        .collect();
+    names.par_sort_unstable();
     let key_of: PlHashMap<&str, u32> = names
         .iter()
         .enumerate()
         .map(|(k, name)| (*name, k as u32))
         .collect();
-    let keys = |column: &StringChunked| -> Vec<u32> {
-        (0..n)
-            .into_par_iter()
-            .map(|row| key_of[column.get(row).unwrap_or("")])
-            .collect()
-    };
-    let (orig_keys, bene_keys) = rayon::join(|| keys(&orig), || keys(&bene));
-    frame.with_column(UInt32Chunked::from_vec(ORIG_KEY.into(), orig_keys).into_column())?;
-    frame.with_column(UInt32Chunked::from_vec(BENE_KEY.into(), bene_keys).into_column())?;
+    let translated: Vec<Vec<u32>> = per_stretch_accounts
+        .par_iter()
+        .map(|chunk| {
+            let table: Vec<u32> = chunk.names.iter().map(|n| key_of[n]).collect();
+            chunk
+                .local_keys
+                .iter()
+                .map(|&k| table[k as usize])
+                .collect()
+        })
+        .collect();
+    let (orig_keys, bene_keys) = translated.split_at(orig_stretches.len());
+    frame
+        .with_column(UInt32Chunked::from_vec(ORIG_KEY.into(), orig_keys.concat()).into_column())?;
+    frame
+        .with_column(UInt32Chunked::from_vec(BENE_KEY.into(), bene_keys.concat()).into_column())?;
     let names = names.into_iter().map(str::to_string).collect();
     Ok((frame, Accounts { names }))
 }
@@ -100,5 +151,29 @@ mod tests {
         assert_eq!(accounts.key("B"), Some(2));
         assert_eq!(accounts.key("D"), None);
         assert_eq!(accounts.name(NO_ACCOUNT), "");
+    }
+
+    #[test]
+    fn stretches_of_many_chunks_agree_on_every_key() {
+        // one chunk per row: the columns are numbered in several stretches, then merged
+        let mut frame = df!("orig_account" => ["B"], "bene_account" => ["A"]).unwrap();
+        for (orig, bene) in [("A", ""), ("C", "B"), ("B", "C"), ("", "D")] {
+            let more = df!("orig_account" => [orig], "bene_account" => [bene]).unwrap();
+            frame.vstack_mut_owned(more).unwrap();
+        }
+        assert!(frame.column("orig_account").unwrap().n_chunks() > 1);
+        let (frame, accounts) = with_account_keys(frame).unwrap();
+        let keys = |c: &str| -> Vec<u32> {
+            frame
+                .column(c)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        assert_eq!(keys(ORIG_KEY), [2, 1, 3, 2, NO_ACCOUNT]);
+        assert_eq!(keys(BENE_KEY), [1, NO_ACCOUNT, 2, 3, 4]);
+        assert_eq!(accounts.name(4), "D");
     }
 }
