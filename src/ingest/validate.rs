@@ -324,6 +324,25 @@ fn is_trimmed(value: &str) -> bool {
     }
 }
 
+/// Each row's quick hash of its trimmed id (0: none), chunk by chunk in parallel for text.
+fn id_hashes(source: &Source, n: usize, stem: &str) -> Vec<u64> {
+    let hash = |id: Option<&str>| id.map_or(0, |id| dedup::quick_hash(id.trim()));
+    match source {
+        Source::Text(ca) => {
+            let chunks: Vec<_> = ca.downcast_iter().collect();
+            let per_chunk: Vec<Vec<u64>> = chunks
+                .par_iter()
+                .map(|chunk| chunk.iter().map(hash).collect())
+                .collect();
+            per_chunk.concat()
+        }
+        _ => (0..n)
+            .into_par_iter()
+            .map(|row| hash(source.get(row, stem).as_deref()))
+            .collect(),
+    }
+}
+
 /// A value without surrounding white space, borrowed when it was.
 fn trimmed(value: Cow<'_, str>) -> Cow<'_, str> {
     match value {
@@ -540,7 +559,8 @@ pub fn validate(
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
-    let fingerprints = dedup::flag_duplicates(n, &mut first, seen_ids, remember_ids, |row| {
+    let hashes = id_hashes(src(COL_TXN_ID), n, stem);
+    let fingerprints = dedup::flag_duplicates(&hashes, &mut first, seen_ids, remember_ids, |row| {
         src(COL_TXN_ID).get(row, stem).map(trimmed)
     });
     let base_amounts = to_base_amounts(&mut first, &amounts, &currency, ctx);
