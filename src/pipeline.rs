@@ -128,7 +128,10 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         );
         let lists = lists.map(join_stage).transpose()?;
 
-        stages.begin("running rules and screening names");
+        stages.begin(match lists {
+            Some(_) => "running rules and screening names",
+            None => "running rules",
+        });
         let screening = lists.map(|(sources, screener, load_seconds)| {
             // a DataFrame clone shares its column buffers
             let frame = ingested.frame.clone();
@@ -162,7 +165,10 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         let output = run_rules_in(&frame, &rules, &base_currency, &context);
         drop(frame);
         let screened = screening.map(join_stage).transpose()?;
-        stages.end("rules_and_sanctions");
+        stages.end(match screened {
+            Some(_) => "rules_and_sanctions",
+            None => "rules",
+        });
         Ok::<_, RunError>((ingested, output?, screened))
     })?;
     for (rule, seconds) in &output.seconds_per_rule {

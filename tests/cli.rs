@@ -105,6 +105,34 @@ fn a_stopping_error_exits_2_with_one_message_and_no_output() {
     assert!(!out_dir.exists(), "no partial output");
 }
 
+/// The watchlists load in their own thread while the transactions are read: an error there
+/// still stops the run with exit 2, names the list, and leaves no output.
+#[test]
+fn a_broken_watchlist_stops_the_run_from_its_loading_thread() {
+    let dir = temp_dir("cli-bad-list");
+    let list = write(
+        &dir,
+        "list.xml",
+        "<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL>",
+    );
+    let out_dir = dir.join("out");
+    let out = amlscreen(&[
+        "run",
+        "sample-data/transactions.csv",
+        "--fx",
+        "sample-data/fx.csv",
+        "--watchlist",
+        list.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("list.xml"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!out_dir.exists(), "no partial output");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let out = amlscreen(&["run"]);
@@ -188,6 +216,20 @@ fn the_main_command_on_sample_data_is_complete_and_deterministic() {
     }
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(outputs[0].join("manifest.json")).unwrap()).unwrap();
+    let stages: Vec<&str> = manifest["stage_seconds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[0].as_str().unwrap())
+        .collect();
+    for stage in [
+        "ingest",
+        "rules_and_sanctions",
+        "watchlists_load",
+        "sanctions",
+    ] {
+        assert!(stages.contains(&stage), "stage {stage} timed: {stages:?}");
+    }
     let input = &manifest["inputs"][0];
     let read = input["rows_read"].as_u64().unwrap();
     assert!(read > 5000);
