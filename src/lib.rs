@@ -17,4 +17,5 @@ pub mod rules;
 pub mod screening;
 pub mod state;
 pub mod synth;
+mod text_stretches;
 pub mod watchlist;

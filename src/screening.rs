@@ -3,8 +3,10 @@
 
 use crate::model::{format_money, format_timestamp, Alert, TxnRecord, Typology};
 use crate::rules::alerts::alert_id;
+use crate::text_stretches::map_stretches;
 use crate::watchlist::{Hit, Screener};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 /// The rule id that sanctions alerts carry.
@@ -37,21 +39,47 @@ pub fn sanctions_rule_info(threshold: f64) -> crate::model::RuleInfo {
     }
 }
 
-/// Distinct non-empty names of a frame's `orig_name` and `bene_name` columns, sorted.
+/// Distinct non-empty names of a frame's `orig_name` and `bene_name` columns, sorted. Each
+/// stretch of each column is collected into its own set in parallel (no copy of the columns).
 pub fn distinct_names(frame: &DataFrame) -> PolarsResult<Vec<String>> {
-    let side = |column: &str| frame.clone().lazy().select([col(column).alias("name")]);
-    let names = concat([side("orig_name"), side("bene_name")], UnionArgs::default())?
-        .filter(col("name").neq(lit("")))
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort(["name"], SortMultipleOptions::default())
-        .collect()?;
-    Ok(names
-        .column("name")?
-        .str()?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect())
+    let (orig, bene) = (
+        frame.column("orig_name")?.str()?,
+        frame.column("bene_name")?.str()?,
+    );
+    let distinct_in = |names| {
+        map_stretches(names, |_, values| {
+            values
+                .flatten()
+                .filter(|name| !name.is_empty())
+                .collect::<PlHashSet<&str>>()
+        })
+    };
+    let mut all: PlHashSet<&str> = PlHashSet::default();
+    for set in distinct_in(orig).into_iter().chain(distinct_in(bene)) {
+        all.extend(set);
+    }
+    let mut names: Vec<String> = all.into_iter().map(str::to_string).collect();
+    names.par_sort_unstable();
+    Ok(names)
+}
+
+/// The rows whose originator or beneficiary name is one of `names`, ascending.
+fn rows_naming(frame: &DataFrame, names: &PlHashSet<&str>) -> PolarsResult<Vec<IdxSize>> {
+    let mut rows: Vec<IdxSize> = Vec::new();
+    for column in ["orig_name", "bene_name"] {
+        let values = frame.column(column)?.str()?;
+        let found = map_stretches(values, |first_row, values| {
+            values
+                .enumerate()
+                .filter(|(_, name)| name.is_some_and(|n| names.contains(n)))
+                .map(|(i, _)| (first_row + i) as IdxSize)
+                .collect::<Vec<_>>()
+        });
+        rows.extend(found.into_iter().flatten());
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    Ok(rows)
 }
 
 /// Screens the names of `frame` and builds sanctions alerts plus their evidence records: one
@@ -77,16 +105,9 @@ pub fn screen_frame(
     if hits.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
-    let listed = Series::new("listed".into(), hits.keys().copied().collect::<Vec<_>>());
-    let matched = frame
-        .clone()
-        .lazy()
-        .filter(
-            col("orig_name")
-                .is_in(lit(listed.clone()).implode(false), false)
-                .or(col("bene_name").is_in(lit(listed).implode(false), false)),
-        )
-        .collect()?;
+    let listed: PlHashSet<&str> = hits.keys().copied().collect();
+    let rows = rows_naming(frame, &listed)?;
+    let matched = frame.take(&IdxCa::from_vec("rows".into(), rows))?;
     let ts = matched.column("ts")?.cast(&DataType::Int64)?;
     let ts = ts.i64()?.clone();
     let base = matched.column("base_amount")?.i64()?.clone();

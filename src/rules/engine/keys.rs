@@ -2,6 +2,7 @@
 //! account string, so rules group, sort and join accounts as integers (not strings) and still
 //! order subjects as the strings would.
 
+use crate::text_stretches::map_stretches;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -34,8 +35,8 @@ impl Accounts {
     }
 }
 
-/// One stretch of an account column (a few chunks): its accounts in first-seen order, and
-/// each row's position among them.
+/// One stretch of an account column (see [`map_stretches`]): its accounts in first-seen order,
+/// and each row's position among them.
 struct StretchAccounts<'a> {
     names: Vec<&'a str>,
     local_keys: Vec<u32>,
@@ -58,42 +59,20 @@ fn number_stretch<'a>(values: impl Iterator<Item = Option<&'a str>>) -> StretchA
 }
 
 /// Adds [`ORIG_KEY`] and [`BENE_KEY`] to a canonical frame and returns the accounts they
-/// number. Each column is cut into a few stretches of chunks, numbered in parallel without
-/// copying the column (one hash lookup per row); the stretches' name lists are then merged
-/// and sorted, and each stretch's numbers translated by a table.
+/// number. Each column is numbered stretch by stretch of its chunks, in parallel and without
+/// copying it (one hash lookup per row); the stretches' name lists are then merged and sorted,
+/// and each stretch's numbers translated by a table.
 pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accounts)> {
     let orig = frame.column("orig_account")?.str()?.clone();
     let bene = frame.column("bene_account")?.str()?.clone();
-    // (column, first chunk, chunk count) of each stretch
-    let stretches_per_column = 2 * rayon::current_num_threads();
-    let stretches = |column: &StringChunked| {
-        let chunks = column.chunks().len();
-        let per_stretch = chunks.div_ceil(stretches_per_column).max(1);
-        (0..chunks)
-            .step_by(per_stretch)
-            .map(|first| (first, per_stretch.min(chunks - first)))
-            .collect::<Vec<_>>()
-    };
-    let orig_stretches = stretches(&orig);
-    let all: Vec<(&StringChunked, usize, usize)> = orig_stretches
+    let (orig_stretches, bene_stretches) = rayon::join(
+        || map_stretches(&orig, |_, values| number_stretch(values)),
+        || map_stretches(&bene, |_, values| number_stretch(values)),
+    );
+    let mut names: Vec<&str> = orig_stretches
         .iter()
-        .map(|&(first, count)| (&orig, first, count))
-        .chain(
-            stretches(&bene)
-                .into_iter()
-                .map(|(first, count)| (&bene, first, count)),
-        )
-        .collect();
-    let per_stretch_accounts: Vec<StretchAccounts> = all
-        .par_iter()
-        .map(|&(column, first, count)| {
-            let values = column.downcast_iter().skip(first).take(count);
-            number_stretch(values.flat_map(|chunk| chunk.iter()))
-        })
-        .collect();
-    let mut names: Vec<&str> = per_stretch_accounts
-        .iter()
-        .flat_map(|c| c.names.iter().copied())
+        .chain(&bene_stretches)
+        .flat_map(|stretch| stretch.names.iter().copied())
         .chain([""])
         .collect::<PlHashSet<&str>>()
         .into_iter()
@@ -104,22 +83,23 @@ pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accou
         .enumerate()
         .map(|(k, name)| (*name, k as u32))
         .collect();
-    let translated: Vec<Vec<u32>> = per_stretch_accounts
-        .par_iter()
-        .map(|chunk| {
-            let table: Vec<u32> = chunk.names.iter().map(|n| key_of[n]).collect();
-            chunk
-                .local_keys
-                .iter()
-                .map(|&k| table[k as usize])
-                .collect()
-        })
-        .collect();
-    let (orig_keys, bene_keys) = translated.split_at(orig_stretches.len());
-    frame
-        .with_column(UInt32Chunked::from_vec(ORIG_KEY.into(), orig_keys.concat()).into_column())?;
-    frame
-        .with_column(UInt32Chunked::from_vec(BENE_KEY.into(), bene_keys.concat()).into_column())?;
+    let keys = |stretches: &[StretchAccounts]| -> Vec<u32> {
+        let translated: Vec<Vec<u32>> = stretches
+            .par_iter()
+            .map(|stretch| {
+                let table: Vec<u32> = stretch.names.iter().map(|n| key_of[n]).collect();
+                stretch
+                    .local_keys
+                    .iter()
+                    .map(|&k| table[k as usize])
+                    .collect()
+            })
+            .collect();
+        translated.concat()
+    };
+    let (orig_keys, bene_keys) = (keys(&orig_stretches), keys(&bene_stretches));
+    frame.with_column(UInt32Chunked::from_vec(ORIG_KEY.into(), orig_keys).into_column())?;
+    frame.with_column(UInt32Chunked::from_vec(BENE_KEY.into(), bene_keys).into_column())?;
     let names = names.into_iter().map(str::to_string).collect();
     Ok((frame, Accounts { names }))
 }
