@@ -113,20 +113,25 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .then(|| scope.spawn(|| load_screener(&config.watchlists)));
 
         stages.begin("reading transactions");
-        let mut known_ids = match &state {
-            Some(s) => s.known_ids()?,
-            None => Default::default(),
-        };
-        let ingested = ingest::ingest(&config.inputs, &options, &mut known_ids)?;
-        drop(known_ids);
+        let ingested = (|| {
+            let mut known_ids = match &state {
+                Some(s) => s.known_ids()?,
+                None => Default::default(),
+            };
+            Ok::<_, RunError>(ingest::ingest(&config.inputs, &options, &mut known_ids)?)
+        })();
         stages.end("ingest");
+        // the loading thread is joined before any error is returned: an ingest error is then
+        // reported first, and never replaced by what happened in that thread
+        let lists = lists.map(|handle| handle.join());
+        let ingested = ingested?;
+        let lists = lists.map(result_of_thread).transpose()?;
         tracing::info!(
             rows_read = ingested.inputs.iter().map(|i| i.rows_read).sum::<u64>(),
             rows_accepted = ingested.frame.height(),
             rows_quarantined = ingested.quarantine.len(),
             "ingest done"
         );
-        let lists = lists.map(join_stage).transpose()?;
 
         stages.begin(match lists {
             Some(_) => "running rules and screening names",
@@ -151,25 +156,29 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 })
             })
         });
-        let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
-        let (frame, context) = match &state {
-            Some(s) => (
-                ingest::concat_frames(vec![s.history.clone(), ingested.frame.clone()])
-                    .map_err(|e| RunError::Other(format!("history: {e}")))?,
-                EngineContext {
-                    last_seen: Some(s.last_seen.clone()),
-                },
-            ),
-            None => (ingested.frame.clone(), EngineContext::default()),
-        };
-        let output = run_rules_in(&frame, &rules, &base_currency, &context);
-        drop(frame);
-        let screened = screening.map(join_stage).transpose()?;
+        let output = (|| {
+            let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
+            let (frame, context) = match &state {
+                Some(s) => (
+                    ingest::concat_frames(vec![s.history.clone(), ingested.frame.clone()])
+                        .map_err(|e| RunError::Other(format!("history: {e}")))?,
+                    EngineContext {
+                        last_seen: Some(s.last_seen.clone()),
+                    },
+                ),
+                None => (ingested.frame.clone(), EngineContext::default()),
+            };
+            Ok::<_, RunError>(run_rules_in(&frame, &rules, &base_currency, &context)?)
+        })();
+        // as above: join first, then a rules error before a screening one
+        let screened = screening.map(|handle| handle.join());
+        let output = output?;
+        let screened = screened.map(result_of_thread).transpose()?;
         stages.end(match screened {
             Some(_) => "rules_and_sanctions",
             None => "rules",
         });
-        Ok::<_, RunError>((ingested, output?, screened))
+        Ok::<_, RunError>((ingested, output, screened))
     })?;
     for (rule, seconds) in &output.seconds_per_rule {
         tracing::info!(rule = rule.as_str(), seconds, "rule done");
@@ -305,13 +314,9 @@ fn load_screener(
     Ok((sources, screener, clock.elapsed().as_secs_f64()))
 }
 
-/// Waits for a stage running in its own thread; a panic there is re-raised here.
-fn join_stage<T>(
-    handle: std::thread::ScopedJoinHandle<'_, Result<T, RunError>>,
-) -> Result<T, RunError> {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+/// The result of a stage that ran in its own thread; a panic there is re-raised here.
+fn result_of_thread<T>(joined: std::thread::Result<Result<T, RunError>>) -> Result<T, RunError> {
+    joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Stage timing, with a progress spinner on a terminal and a log event per stage.

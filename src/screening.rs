@@ -219,3 +219,42 @@ pub fn screen_frame(
     crate::rules::sort_alerts(&mut alerts);
     Ok((alerts, evidence))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame of names in one chunk per row, as a Parquet file's row groups arrive.
+    fn chunked_names(rows: &[(&str, &str)]) -> DataFrame {
+        let mut frame: Option<DataFrame> = None;
+        for (orig, bene) in rows {
+            let one = df!("orig_name" => [*orig], "bene_name" => [*bene]).unwrap();
+            match frame.as_mut() {
+                Some(f) => {
+                    f.vstack_mut_owned(one).unwrap();
+                }
+                None => frame = Some(one),
+            }
+        }
+        frame.unwrap()
+    }
+
+    #[test]
+    fn names_are_found_in_every_chunk_once_and_in_order() {
+        let frame = chunked_names(&[
+            ("Ann Lee", ""),
+            ("Bo Chen", "Ann Lee"),
+            ("", "Cy Diaz"),
+            ("Dee Fox", "Bo Chen"),
+            ("Ann Lee", "Eve Gray"),
+        ]);
+        assert!(frame.column("orig_name").unwrap().n_chunks() > 1);
+        assert_eq!(
+            distinct_names(&frame).unwrap(),
+            ["Ann Lee", "Bo Chen", "Cy Diaz", "Dee Fox", "Eve Gray"]
+        );
+        let listed: PlHashSet<&str> = ["Ann Lee", "Cy Diaz"].into_iter().collect();
+        // rows 0, 1 (beneficiary), 2 (beneficiary) and 4; not row 3
+        assert_eq!(rows_naming(&frame, &listed).unwrap(), [0, 1, 2, 4]);
+    }
+}

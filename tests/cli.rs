@@ -131,6 +131,27 @@ fn a_broken_watchlist_stops_the_run_from_its_loading_thread() {
     assert!(stderr.contains("list.xml"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(!out_dir.exists(), "no partial output");
+
+    // both broken: the input's error is the one reported (as when the stages ran in turn)
+    let input = write(
+        &dir,
+        "bad.csv",
+        "txn_id,timestamp\nT1,2026-03-01T10:00:00Z\n",
+    );
+    let out = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--watchlist",
+        list.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.csv") && !stderr.contains("list.xml"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -6,9 +6,10 @@
 
 use super::validate::COL_TXN_ID;
 use super::QuarantineReason;
+use polars::prelude::PlHashSet;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 /// Identity hasher for the duplicate set: its keys are already uniform 128-bit fingerprints.
 #[derive(Default, Clone, Copy)]
@@ -76,14 +77,15 @@ pub(super) fn quick_hash(id: &str) -> u64 {
 
 /// Flags each row (not flagged already) whose transaction id appears on an earlier unflagged
 /// row of this file, or was accepted before (`seen`). `hashes[row]` is the [`quick_hash`] of
-/// the row's trimmed id, and `id(row)` the id itself (`None` when it has none). Returns the
-/// `(fingerprint, row)` of every row left unflagged when `fingerprints_wanted` (to remember
-/// them for the files that follow), else nothing.
+/// the row's trimmed id, and `id(row)` the id itself (`None` when it has none). When `seen` is
+/// not empty or `fingerprints_wanted`, returns the `(fingerprint, row)` of every row this
+/// check leaves unflagged (a later check may still flag some: the caller filters); otherwise
+/// nothing.
 ///
 /// In-file repeats are found by sorting a copy of the hashes (8 bytes a row, sequential memory
 /// access; at ten million rows several times faster than a growing hash set). Only the rows
-/// of a hash that occurs more than once are then compared by id. The 128-bit fingerprints are
-/// computed only when needed.
+/// of a hash that occurs more than once are then sorted by hash and compared by id. The
+/// 128-bit fingerprints are computed only when needed.
 pub fn flag_duplicates<'a>(
     hashes: &[u64],
     first: &mut [Option<(usize, QuarantineReason)>],
@@ -93,7 +95,7 @@ pub fn flag_duplicates<'a>(
 ) -> Vec<(u128, u32)> {
     let mut sorted = hashes.to_vec();
     sorted.par_sort_unstable();
-    let repeated: HashSet<u64> = sorted
+    let repeated: PlHashSet<u64> = sorted
         .windows(2)
         .filter(|pair| pair[0] == pair[1])
         .map(|pair| pair[0])
@@ -101,21 +103,33 @@ pub fn flag_duplicates<'a>(
     drop(sorted);
     let duplicate = Some((COL_TXN_ID, QuarantineReason::DuplicateTxnId));
     if !repeated.is_empty() {
-        // the unflagged rows of each repeated hash, ascending: a row repeating the id of an
-        // earlier one is a duplicate
-        let mut rows_of: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-        for (row, hash) in hashes.iter().enumerate() {
-            if first[row].is_none() && repeated.contains(hash) {
-                rows_of.entry(*hash).or_default().push(row);
-            }
-        }
-        for rows in rows_of.values() {
-            let ids: Vec<Option<Cow<str>>> = rows.iter().map(|&row| id(row)).collect();
+        // the unflagged rows of the repeated hashes, by hash then row: within a run of one
+        // hash, a row repeating the id of an earlier one is a duplicate
+        let mut candidates: Vec<(u64, u32)> = hashes
+            .iter()
+            .enumerate()
+            .filter(|&(row, hash)| first[row].is_none() && repeated.contains(hash))
+            .map(|(row, &hash)| (hash, row as u32))
+            .collect();
+        candidates.par_sort_unstable();
+        let mut start = 0;
+        while start < candidates.len() {
+            let hash = candidates[start].0;
+            let end = start
+                + candidates[start..]
+                    .iter()
+                    .take_while(|c| c.0 == hash)
+                    .count();
+            let ids: Vec<Option<Cow<str>>> = candidates[start..end]
+                .iter()
+                .map(|&(_, row)| id(row as usize))
+                .collect();
             for later in 1..ids.len() {
                 if ids[..later].contains(&ids[later]) {
-                    first[rows[later]] = duplicate;
+                    first[candidates[start + later].1 as usize] = duplicate;
                 }
             }
+            start = end;
         }
     }
     if seen.is_empty() && !fingerprints_wanted {
@@ -149,7 +163,7 @@ mod tests {
 
     #[test]
     fn the_first_occurrence_is_kept_and_flagged_rows_do_not_count() {
-        let ids = ["A", "B", "A", "C", "B", "D"];
+        let ids = ["A", "B", "A", "C", "B", "D", "C"];
         let mut first = vec![None; ids.len()];
         // row 3 ("C") already has a problem; "D" was accepted before
         first[3] = Some((1, QuarantineReason::BadTimestamp));
@@ -165,9 +179,13 @@ mod tests {
         assert_eq!(first[3], Some((1, QuarantineReason::BadTimestamp)));
         assert_eq!(first[4], dup);
         assert_eq!(first[5], dup);
+        assert_eq!(
+            first[6], None,
+            "an earlier flagged row is no first occurrence"
+        );
         let mut kept_rows: Vec<u32> = kept.iter().map(|k| k.1).collect();
         kept_rows.sort_unstable();
-        assert_eq!(kept_rows, vec![0, 1]);
+        assert_eq!(kept_rows, vec![0, 1, 6]);
         assert_eq!(
             kept.iter().find(|k| k.1 == 0).map(|k| k.0),
             Some(id_hash("A"))

@@ -175,3 +175,19 @@ pub fn per_subject(frame: Option<&DataFrame>, column: &str) -> PolarsResult<Hash
         .filter_map(|(s, v)| s.map(|s| (s.to_string(), v)))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_keep_the_given_order_and_skip_rows_without_an_account() {
+        let keys = [2, 0, 1, 2, 1, 2];
+        let rows = [10, 11, 12, 13, 14, 15];
+        assert_eq!(
+            bucket_rows(&keys, &rows),
+            vec![(1, vec![12, 14]), (2, vec![10, 13, 15])]
+        );
+        assert!(bucket_rows(&[], &[]).is_empty());
+    }
+}
