@@ -108,6 +108,11 @@ pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accou
 mod tests {
     use super::*;
 
+    fn key_column(frame: &DataFrame, name: &str) -> Vec<u32> {
+        let keys = frame.column(name).unwrap().u32().unwrap();
+        keys.into_no_null_iter().collect()
+    }
+
     #[test]
     fn keys_follow_the_order_of_the_account_strings() {
         let frame = df!(
@@ -116,17 +121,8 @@ mod tests {
         )
         .unwrap();
         let (frame, accounts) = with_account_keys(frame).unwrap();
-        let keys = |c: &str| -> Vec<u32> {
-            frame
-                .column(c)
-                .unwrap()
-                .u32()
-                .unwrap()
-                .into_no_null_iter()
-                .collect()
-        };
-        assert_eq!(keys(ORIG_KEY), [2, NO_ACCOUNT, 1, 3]);
-        assert_eq!(keys(BENE_KEY), [1, 2, NO_ACCOUNT, 1]);
+        assert_eq!(key_column(&frame, ORIG_KEY), [2, NO_ACCOUNT, 1, 3]);
+        assert_eq!(key_column(&frame, BENE_KEY), [1, 2, NO_ACCOUNT, 1]);
         assert_eq!(accounts.name(3), "C");
         assert_eq!(accounts.key("B"), Some(2));
         assert_eq!(accounts.key("D"), None);
@@ -143,17 +139,8 @@ mod tests {
         }
         assert!(frame.column("orig_account").unwrap().n_chunks() > 1);
         let (frame, accounts) = with_account_keys(frame).unwrap();
-        let keys = |c: &str| -> Vec<u32> {
-            frame
-                .column(c)
-                .unwrap()
-                .u32()
-                .unwrap()
-                .into_no_null_iter()
-                .collect()
-        };
-        assert_eq!(keys(ORIG_KEY), [2, 1, 3, 2, NO_ACCOUNT]);
-        assert_eq!(keys(BENE_KEY), [1, NO_ACCOUNT, 2, 3, 4]);
+        assert_eq!(key_column(&frame, ORIG_KEY), [2, 1, 3, 2, NO_ACCOUNT]);
+        assert_eq!(key_column(&frame, BENE_KEY), [1, NO_ACCOUNT, 2, 3, 4]);
         assert_eq!(accounts.name(4), "D");
     }
 }
