@@ -369,14 +369,17 @@ fn a_second_run_on_the_same_state_is_refused_while_the_first_holds_it() {
         ),
     )
     .unwrap();
-    let out = crate::common::amlscreen(&[
-        "run",
-        input.to_str().unwrap(),
-        "--state",
-        state_dir.to_str().unwrap(),
-        "--out",
-        dir.join("out").to_str().unwrap(),
-    ]);
+    let run_on_state = || {
+        crate::common::amlscreen(&[
+            "run",
+            input.to_str().unwrap(),
+            "--state",
+            state_dir.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ])
+    };
+    let out = run_on_state();
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -385,14 +388,7 @@ fn a_second_run_on_the_same_state_is_refused_while_the_first_holds_it() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another run"));
     drop(held);
-    let again = crate::common::amlscreen(&[
-        "run",
-        input.to_str().unwrap(),
-        "--state",
-        state_dir.to_str().unwrap(),
-        "--out",
-        dir.join("out").to_str().unwrap(),
-    ]);
+    let again = run_on_state();
     assert_eq!(
         again.status.code(),
         Some(0),
