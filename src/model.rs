@@ -27,6 +27,47 @@ pub enum MoneyError {
 /// at most six decimals. Anything else is [`MoneyError::Malformed`]. A value of zero or below is
 /// [`MoneyError::NotPositive`].
 pub fn parse_money(text: &str) -> Result<i64, MoneyError> {
+    if let Some(parsed) = parse_plain_money(text.as_bytes()) {
+        return parsed;
+    }
+    parse_money_general(text)
+}
+
+/// The common case in one pass: digits with at most one point, at most 12 digits before it and
+/// 6 after, at least one digit, nothing else. `None` for anything else (the general parser
+/// decides); where it answers, it answers as the general parser does (a test holds it to that).
+fn parse_plain_money(bytes: &[u8]) -> Option<Result<i64, MoneyError>> {
+    let (mut units, mut fraction) = (0i64, 0i64);
+    let (mut unit_digits, mut fraction_digits, mut point) = (0u32, 0u32, false);
+    for &b in bytes {
+        match b {
+            b'0'..=b'9' if point => {
+                fraction = fraction * 10 + i64::from(b - b'0');
+                fraction_digits += 1;
+            }
+            b'0'..=b'9' => {
+                units = units * 10 + i64::from(b - b'0');
+                unit_digits += 1;
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+        if unit_digits > 12 || fraction_digits > 6 {
+            return None;
+        }
+    }
+    if unit_digits + fraction_digits == 0 {
+        return None;
+    }
+    let total = units * MICROS_PER_UNIT + fraction * 10_i64.pow(6 - fraction_digits);
+    Some(if total == 0 {
+        Err(MoneyError::NotPositive)
+    } else {
+        Ok(total)
+    })
+}
+
+fn parse_money_general(text: &str) -> Result<i64, MoneyError> {
     let s = text.trim();
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -507,6 +548,54 @@ mod tests {
             assert_eq!(parse_money(text), want, "{text}");
         }
         assert_eq!(format_money(10_000_000_000), "10000.00");
+    }
+
+    #[test]
+    fn the_one_pass_parser_answers_as_the_general_one() {
+        let texts = [
+            "10000.00",
+            "9999.99",
+            "0.011",
+            ".5",
+            "5.",
+            "0",
+            "0.0",
+            "000012.500000",
+            "1.2345678",
+            "999999999999.999999",
+            "9999999999999",
+            "1000000000000.5",
+            ".",
+            "",
+            "12.3.4",
+            "1e5",
+            "+5",
+            "-5",
+            " 7.25",
+            "7.25 ",
+            "1,250.50",
+            "٣",
+            "12x",
+        ];
+        for text in texts {
+            let general = parse_money_general(text);
+            match parse_plain_money(text.as_bytes()) {
+                Some(fast) => assert_eq!(fast, general, "{text:?}"),
+                None => assert_eq!(parse_money(text), general, "{text:?}"),
+            }
+        }
+        // it does answer the common shapes
+        for text in ["10000.00", "0.011", ".5", "5.", "0"] {
+            assert!(parse_plain_money(text.as_bytes()).is_some(), "{text}");
+        }
+        // every amount with up to two decimals below 100,000, stepped
+        for cents in (1..10_000_000i64).step_by(997) {
+            let text = format!("{}.{:02}", cents / 100, cents % 100);
+            assert_eq!(
+                parse_plain_money(text.as_bytes()),
+                Some(parse_money_general(&text))
+            );
+        }
         assert_eq!(format_money(11_000), "0.011");
         assert_eq!(format_money_grouped(1_234_567_890_000), "1,234,567.89");
     }
