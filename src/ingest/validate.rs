@@ -11,6 +11,7 @@ use super::profile::{
 use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
+use crate::text_stretches::map_stretches;
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -324,18 +325,11 @@ fn is_trimmed(value: &str) -> bool {
     }
 }
 
-/// Each row's quick hash of its trimmed id (0: none), chunk by chunk in parallel for text.
+/// Each row's quick hash of its trimmed id (0: none), stretch by stretch in parallel for text.
 fn id_hashes(source: &Source, n: usize, stem: &str) -> Vec<u64> {
     let hash = |id: Option<&str>| id.map_or(0, |id| dedup::quick_hash(id.trim()));
     match source {
-        Source::Text(ca) => {
-            let chunks: Vec<_> = ca.downcast_iter().collect();
-            let per_chunk: Vec<Vec<u64>> = chunks
-                .par_iter()
-                .map(|chunk| chunk.iter().map(hash).collect())
-                .collect();
-            per_chunk.concat()
-        }
+        Source::Text(ca) => map_stretches(ca, |_, ids| ids.map(hash).collect::<Vec<_>>()).concat(),
         _ => (0..n)
             .into_par_iter()
             .map(|row| hash(source.get(row, stem).as_deref()))
@@ -650,11 +644,21 @@ pub fn validate(
         }),
         _ => None,
     };
-    let decode_codes =
-        |name: &str, column: usize, codes: &Codes| match shared(column, codes.verbatim) {
+    let shared_or_decoded = |name: &str,
+                             column: usize,
+                             verbatim: bool,
+                             dictionary: Vec<&str>,
+                             code_of: &dyn Fn(usize) -> usize| {
+        match shared(column, verbatim) {
             Some(ca) => ca.map(|ca| ca.with_name(name.into()).into_series().into_column()),
-            None => decode(name, dictionary_of(codes), &|r| codes.per_row[r] as usize),
-        };
+            None => decode(name, dictionary, code_of),
+        }
+    };
+    let decode_codes = |name: &str, column: usize, codes: &Codes| {
+        shared_or_decoded(name, column, codes.verbatim, dictionary_of(codes), &|r| {
+            codes.per_row[r] as usize
+        })
+    };
     let channel_names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
     let channel_code = |r: usize| {
         Channel::ALL
@@ -670,10 +674,13 @@ pub fn validate(
         pick_i64(&amounts, "amount").into_series().into(),
         decode_codes("currency", COL_CURRENCY, &currency).map_err(polars_err)?,
         pick_i64(&base_amounts, "base_amount").into_series().into(),
-        match shared(COL_CHANNEL, channel_verbatim) {
-            Some(ca) => ca.map(|ca| ca.with_name("channel".into()).into_series().into_column()),
-            None => decode("channel", channel_names, &channel_code),
-        }
+        shared_or_decoded(
+            "channel",
+            COL_CHANNEL,
+            channel_verbatim,
+            channel_names,
+            &channel_code,
+        )
         .map_err(polars_err)?,
         orig_account.into_series().into(),
         orig_name.into_series().into(),
