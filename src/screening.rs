@@ -3,7 +3,7 @@
 
 use crate::model::{format_money, format_timestamp, Alert, TxnRecord, Typology};
 use crate::rules::alerts::alert_id;
-use crate::text_stretches::map_stretches;
+use crate::text_stretches::{encode_stretches, StretchDictionary};
 use crate::watchlist::{Hit, Screener};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -39,50 +39,54 @@ pub fn sanctions_rule_info(threshold: f64) -> crate::model::RuleInfo {
     }
 }
 
-/// Distinct non-empty names of a frame's `orig_name` and `bene_name` columns, sorted. Each
-/// stretch of each column is collected into its own set in parallel (no copy of the columns).
-pub fn distinct_names(frame: &DataFrame) -> PolarsResult<Vec<String>> {
-    let (orig, bene) = (
-        frame.column("orig_name")?.str()?,
-        frame.column("bene_name")?.str()?,
-    );
-    let distinct_in = |names| {
-        map_stretches(names, |_, values| {
-            values
-                .flatten()
-                .filter(|name| !name.is_empty())
-                .collect::<PlHashSet<&str>>()
-        })
-    };
-    let mut all: PlHashSet<&str> = PlHashSet::default();
-    for set in distinct_in(orig).into_iter().chain(distinct_in(bene)) {
-        all.extend(set);
-    }
-    let mut names: Vec<String> = all.into_iter().map(str::to_string).collect();
-    names.par_sort_unstable();
-    Ok(names)
+/// A frame's `orig_name` and `bene_name` columns, dictionary-encoded stretch by stretch (see
+/// [`encode_stretches`]): each distinct name is screened once, and the rows naming a listed
+/// party are found from the codes, without hashing every name a second time.
+struct NameColumns<'a> {
+    stretches: Vec<StretchDictionary<'a>>,
 }
 
-/// The rows whose originator or beneficiary name `is_listed`, ascending.
-fn rows_naming(
-    frame: &DataFrame,
-    is_listed: impl Fn(&str) -> bool + Sync,
-) -> PolarsResult<Vec<IdxSize>> {
-    let mut rows: Vec<IdxSize> = Vec::new();
-    for column in ["orig_name", "bene_name"] {
-        let values = frame.column(column)?.str()?;
-        let found = map_stretches(values, |first_row, values| {
-            values
-                .enumerate()
-                .filter(|(_, name)| name.is_some_and(&is_listed))
-                .map(|(i, _)| (first_row + i) as IdxSize)
-                .collect::<Vec<_>>()
-        });
-        rows.extend(found.into_iter().flatten());
+impl<'a> NameColumns<'a> {
+    fn encode(frame: &'a DataFrame) -> PolarsResult<Self> {
+        let (orig, bene) = (
+            frame.column("orig_name")?.str()?,
+            frame.column("bene_name")?.str()?,
+        );
+        let (mut stretches, bene) =
+            rayon::join(|| encode_stretches(orig), || encode_stretches(bene));
+        stretches.extend(bene);
+        Ok(Self { stretches })
     }
-    rows.sort_unstable();
-    rows.dedup();
-    Ok(rows)
+
+    /// Distinct non-empty names, sorted.
+    fn distinct(&self) -> Vec<&'a str> {
+        let mut names: Vec<&str> = self
+            .stretches
+            .iter()
+            .flat_map(|stretch| stretch.values.iter().copied())
+            .filter(|name| !name.is_empty())
+            .collect::<PlHashSet<&str>>()
+            .into_iter()
+            .collect();
+        names.par_sort_unstable();
+        names
+    }
+
+    /// The rows whose originator or beneficiary name `is_listed`, ascending.
+    fn rows_naming(&self, is_listed: impl Fn(&str) -> bool + Sync) -> Vec<IdxSize> {
+        let found: Vec<Vec<IdxSize>> = self
+            .stretches
+            .par_iter()
+            .map(|stretch| {
+                let listed: Vec<bool> = stretch.values.iter().map(|name| is_listed(name)).collect();
+                stretch.rows_where(&listed)
+            })
+            .collect();
+        let mut rows: Vec<IdxSize> = found.into_iter().flatten().collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
 }
 
 /// Screens the names of `frame` and builds sanctions alerts plus their evidence records: one
@@ -96,8 +100,8 @@ pub fn screen_frame(
     threshold: f64,
     base_currency: &str,
 ) -> PolarsResult<(Vec<Alert>, HashMap<String, TxnRecord>)> {
-    let names = distinct_names(frame)?;
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let columns = NameColumns::encode(frame)?;
+    let refs = columns.distinct();
     let results = screener.screen_many(&refs, threshold, HITS_PER_NAME);
     let hits: HashMap<&str, &Vec<Hit>> = refs
         .iter()
@@ -108,7 +112,7 @@ pub fn screen_frame(
     if hits.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
-    let rows = rows_naming(frame, |name| hits.contains_key(name))?;
+    let rows = columns.rows_naming(|name| hits.contains_key(name));
     let matched = frame.take(&IdxCa::from_vec("rows".into(), rows))?;
     let ts = matched.column("ts")?.cast(&DataType::Int64)?;
     let ts = ts.i64()?.clone();
@@ -251,13 +255,14 @@ mod tests {
             ("Ann Lee", "Eve Gray"),
         ]);
         assert!(frame.column("orig_name").unwrap().n_chunks() > 1);
+        let columns = NameColumns::encode(&frame).unwrap();
         assert_eq!(
-            distinct_names(&frame).unwrap(),
+            columns.distinct(),
             ["Ann Lee", "Bo Chen", "Cy Diaz", "Dee Fox", "Eve Gray"]
         );
         let listed: PlHashSet<&str> = ["Ann Lee", "Cy Diaz"].into_iter().collect();
         // rows 0, 1 (beneficiary), 2 (beneficiary) and 4; not row 3
         let is_listed = |name: &str| listed.contains(name);
-        assert_eq!(rows_naming(&frame, is_listed).unwrap(), [0, 1, 2, 4]);
+        assert_eq!(columns.rows_naming(is_listed), [0, 1, 2, 4]);
     }
 }

@@ -8,6 +8,34 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
+/// A text column's array type (one chunk).
+type TextArray = <StringType as PolarsDataType>::Array;
+
+/// Cuts `column`'s chunks into a few stretches of consecutive chunks, one per task, and runs
+/// `pass(first_row, chunks)` over each in parallel; the results come back in row order.
+fn map_chunk_stretches<'a, T, F>(column: &'a StringChunked, pass: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, &[&'a TextArray]) -> T + Sync,
+{
+    let chunks: Vec<&TextArray> = column.downcast_iter().collect();
+    let per_stretch = chunks
+        .len()
+        .div_ceil(2 * rayon::current_num_threads())
+        .max(1);
+    // (first row, chunks) of each stretch
+    let mut stretches = Vec::new();
+    let mut first_row = 0;
+    for stretch in chunks.chunks(per_stretch) {
+        stretches.push((first_row, stretch));
+        first_row += stretch.iter().map(|c| c.len()).sum::<usize>();
+    }
+    stretches
+        .into_par_iter()
+        .map(|(first_row, stretch)| pass(first_row, stretch))
+        .collect()
+}
+
 /// Runs `pass(first_row, values)` over each stretch of `column` in parallel and returns the
 /// results in row order. `values` yields the stretch's values (`None` for nulls) from row
 /// `first_row` on.
@@ -16,28 +44,78 @@ where
     T: Send,
     F: Fn(usize, &mut dyn Iterator<Item = Option<&'a str>>) -> T + Sync,
 {
-    let lengths: Vec<usize> = column.chunks().iter().map(|c| c.len()).collect();
-    let per_stretch = lengths
-        .len()
-        .div_ceil(2 * rayon::current_num_threads())
-        .max(1);
-    // (first row, first chunk, chunk count) of each stretch
-    let mut stretches = Vec::new();
-    let mut first_row = 0;
-    for first_chunk in (0..lengths.len()).step_by(per_stretch) {
-        let count = per_stretch.min(lengths.len() - first_chunk);
-        stretches.push((first_row, first_chunk, count));
-        first_row += lengths[first_chunk..first_chunk + count]
+    map_chunk_stretches(column, |first_row, chunks| {
+        pass(first_row, &mut chunks.iter().flat_map(|chunk| chunk.iter()))
+    })
+}
+
+/// One stretch of a text column, dictionary-encoded: its distinct values in first-seen order,
+/// and each row's position among them. A null reads as the empty string.
+pub(crate) struct StretchDictionary<'a> {
+    /// The stretch's first row in the column.
+    pub first_row: usize,
+    /// Distinct values, in the order they first appear.
+    pub values: Vec<&'a str>,
+    /// Per row of the stretch, an index into `values`.
+    pub codes: Vec<u32>,
+}
+
+impl StretchDictionary<'_> {
+    /// The rows (column row numbers) whose value is one of the `wanted` ones (a flag per
+    /// entry of `values`), ascending.
+    pub fn rows_where(&self, wanted: &[bool]) -> Vec<IdxSize> {
+        self.codes
             .iter()
-            .sum::<usize>();
+            .enumerate()
+            .filter(|(_, &code)| wanted[code as usize])
+            .map(|(i, _)| (self.first_row + i) as IdxSize)
+            .collect()
     }
-    stretches
-        .into_par_iter()
-        .map(|(first_row, first_chunk, count)| {
-            let chunks = column.downcast_iter().skip(first_chunk).take(count);
-            pass(first_row, &mut chunks.flat_map(|chunk| chunk.iter()))
-        })
-        .collect()
+}
+
+/// Dictionary-encodes each stretch of `column` in parallel (one hash lookup per row).
+///
+/// A Parquet reader decodes a dictionary-encoded column by copying the dictionary's 16-byte
+/// views, so equal values of one chunk mostly share one view, and a view (length, prefix,
+/// buffer and offset, or the whole value when it is at most 12 bytes) always determines its
+/// value. Such chunks are looked up by view, and only each distinct view's text is hashed. A
+/// chunk whose values own their bytes (CSV) is looked up by text.
+pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDictionary<'a>> {
+    let has_nulls = column.null_count() > 0;
+    map_chunk_stretches(column, |first_row, chunks: &[&'a TextArray]| {
+        let mut position = PlHashMap::<&'a str, u32>::default();
+        let mut values: Vec<&'a str> = Vec::new();
+        let mut code_of = |value: &'a str| -> u32 {
+            *position.entry(value).or_insert_with(|| {
+                values.push(value);
+                values.len() as u32 - 1
+            })
+        };
+        let rows = chunks.iter().map(|c| c.len()).sum();
+        let mut codes = Vec::with_capacity(rows);
+        let mut by_view = PlHashMap::<u128, u32>::default();
+        for &chunk in chunks {
+            let shares_views =
+                !has_nulls && chunk.total_buffer_len() <= chunk.total_bytes_len() / 2;
+            if shares_views {
+                by_view.clear();
+                for (row, view) in chunk.views().iter().enumerate() {
+                    let code = *by_view.entry(view.as_u128()).or_insert_with(|| {
+                        // SAFETY: `row` is below the chunk's length
+                        code_of(unsafe { chunk.value_unchecked(row) })
+                    });
+                    codes.push(code);
+                }
+            } else {
+                codes.extend(chunk.iter().map(|value| code_of(value.unwrap_or(""))));
+            }
+        }
+        StretchDictionary {
+            first_row,
+            values,
+            codes,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -67,5 +145,61 @@ mod tests {
             .map(|(i, v)| (i, v.to_string()))
             .collect();
         assert_eq!(flat, expected);
+    }
+
+    /// Decodes every stretch back into its rows' values.
+    fn decoded<'a>(stretches: &[StretchDictionary<'a>]) -> Vec<&'a str> {
+        stretches
+            .iter()
+            .flat_map(|s| s.codes.iter().map(|&c| s.values[c as usize]))
+            .collect()
+    }
+
+    #[test]
+    fn encoding_gives_each_row_its_value_whether_views_are_shared_or_not() {
+        let long = "A NAME LONGER THAN TWELVE BYTES";
+        // equal lengths and prefixes: only the whole view tells these apart
+        let distinct = [long, "SHORT", "SHORE", "A NAME LONGER THAN TWELVE BYTEZ", long];
+        let source = StringChunked::from_slice("c".into(), &distinct);
+        // gathering copies views: repeated rows share one view, as a Parquet dictionary
+        // column's do; rows 0 and 4 hold equal text under different views
+        let picks: Vec<IdxSize> = vec![0, 1, 0, 2, 3, 0, 4, 3, 1, 4];
+        let shared = source
+            .take(&IdxCa::from_vec("i".into(), picks.clone()))
+            .unwrap();
+        let mut chunked = shared.clone();
+        chunked.append(&shared).unwrap();
+        chunked.append(&source).unwrap(); // owned bytes: looked up by text
+        let expected: Vec<&str> = picks
+            .iter()
+            .chain(&picks)
+            .map(|&i| distinct[i as usize])
+            .chain(distinct)
+            .collect();
+        let stretches = encode_stretches(&chunked);
+        assert_eq!(decoded(&stretches), expected);
+        for stretch in &stretches {
+            let unique: PlHashSet<&str> = stretch.values.iter().copied().collect();
+            assert_eq!(unique.len(), stretch.values.len(), "a value is listed once");
+        }
+        let wanted: Vec<Vec<bool>> = stretches
+            .iter()
+            .map(|s| s.values.iter().map(|v| *v == long).collect())
+            .collect();
+        let rows: Vec<IdxSize> = stretches
+            .iter()
+            .zip(&wanted)
+            .flat_map(|(s, w)| s.rows_where(w))
+            .collect();
+        let expected_rows: Vec<IdxSize> = (0..expected.len() as IdxSize)
+            .filter(|&i| expected[i as usize] == long)
+            .collect();
+        assert_eq!(rows, expected_rows);
+    }
+
+    #[test]
+    fn nulls_read_as_empty_text() {
+        let column = StringChunked::new("c".into(), [Some("x"), None, Some("x")]);
+        assert_eq!(decoded(&encode_stretches(&column)), ["x", "", "x"]);
     }
 }

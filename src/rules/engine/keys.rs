@@ -2,7 +2,7 @@
 //! account string, so rules group, sort and join accounts as integers (not strings) and still
 //! order subjects as the strings would.
 
-use crate::text_stretches::map_stretches;
+use crate::text_stretches::{encode_stretches, StretchDictionary};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -35,44 +35,19 @@ impl Accounts {
     }
 }
 
-/// One stretch of an account column (see [`map_stretches`]): its accounts in first-seen order,
-/// and each row's position among them.
-struct StretchAccounts<'a> {
-    names: Vec<&'a str>,
-    local_keys: Vec<u32>,
-}
-
-/// Numbers the accounts of a stretch of one column.
-fn number_stretch<'a>(values: impl Iterator<Item = Option<&'a str>>) -> StretchAccounts<'a> {
-    let mut position = PlHashMap::<&str, u32>::default();
-    let mut names = Vec::new();
-    let local_keys = values
-        .map(|value| {
-            let name = value.unwrap_or("");
-            *position.entry(name).or_insert_with(|| {
-                names.push(name);
-                names.len() as u32 - 1
-            })
-        })
-        .collect();
-    StretchAccounts { names, local_keys }
-}
-
 /// Adds [`ORIG_KEY`] and [`BENE_KEY`] to a canonical frame and returns the accounts they
-/// number. Each column is numbered stretch by stretch of its chunks, in parallel and without
-/// copying it (one hash lookup per row); the stretches' name lists are then merged and sorted,
-/// and each stretch's numbers translated by a table.
+/// number. Each column is dictionary-encoded stretch by stretch of its chunks, in parallel and
+/// without copying it (see [`encode_stretches`]); the stretches' values are then merged and
+/// sorted, and each stretch's codes translated by a table.
 pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accounts)> {
     let orig = frame.column("orig_account")?.str()?.clone();
     let bene = frame.column("bene_account")?.str()?.clone();
-    let (orig_stretches, bene_stretches) = rayon::join(
-        || map_stretches(&orig, |_, values| number_stretch(values)),
-        || map_stretches(&bene, |_, values| number_stretch(values)),
-    );
+    let (orig_stretches, bene_stretches) =
+        rayon::join(|| encode_stretches(&orig), || encode_stretches(&bene));
     let mut names: Vec<&str> = orig_stretches
         .iter()
         .chain(&bene_stretches)
-        .flat_map(|stretch| stretch.names.iter().copied())
+        .flat_map(|stretch| stretch.values.iter().copied())
         .chain([""])
         .collect::<PlHashSet<&str>>()
         .into_iter()
@@ -83,16 +58,12 @@ pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accou
         .enumerate()
         .map(|(k, name)| (*name, k as u32))
         .collect();
-    let keys = |stretches: &[StretchAccounts]| -> Vec<u32> {
+    let keys = |stretches: &[StretchDictionary]| -> Vec<u32> {
         let translated: Vec<Vec<u32>> = stretches
             .par_iter()
             .map(|stretch| {
-                let table: Vec<u32> = stretch.names.iter().map(|n| key_of[n]).collect();
-                stretch
-                    .local_keys
-                    .iter()
-                    .map(|&k| table[k as usize])
-                    .collect()
+                let table: Vec<u32> = stretch.values.iter().map(|n| key_of[n]).collect();
+                stretch.codes.iter().map(|&k| table[k as usize]).collect()
             })
             .collect();
         translated.concat()
