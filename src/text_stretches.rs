@@ -159,7 +159,13 @@ mod tests {
     fn encoding_gives_each_row_its_value_whether_views_are_shared_or_not() {
         let long = "A NAME LONGER THAN TWELVE BYTES";
         // equal lengths and prefixes: only the whole view tells these apart
-        let distinct = [long, "SHORT", "SHORE", "A NAME LONGER THAN TWELVE BYTEZ", long];
+        let distinct = [
+            long,
+            "SHORT",
+            "SHORE",
+            "A NAME LONGER THAN TWELVE BYTEZ",
+            long,
+        ];
         let source = StringChunked::from_slice("c".into(), &distinct);
         // gathering copies views: repeated rows share one view, as a Parquet dictionary
         // column's do; rows 0 and 4 hold equal text under different views
