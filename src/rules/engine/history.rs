@@ -13,29 +13,18 @@ use crate::rules::plan::{Predicate, Subject};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-/// One transaction in a subject's history.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Event {
-    /// Transaction time, UTC microseconds.
-    pub ts: i64,
-    /// Amount in the base currency, micros.
-    pub amount: i64,
-    /// The base row.
-    pub row: u32,
-}
-
 /// Every transaction of every subject (each side once for [`Subject::Either`]), grouped by
-/// subject and ordered by time, in one array: a detector walks a subject's history in
-/// memory order instead of looking each row's time and amount up in the frame.
+/// subject and ordered by time.
 pub struct Histories {
-    /// The events of every subject, subject after subject (in account key order), each
-    /// subject's in time order (ties: originator side first, then row order).
-    pub events: Vec<Event>,
-    /// Each subject's account and the range of its events.
-    pub subjects: Vec<(String, Range<usize>)>,
+    /// Transaction time of each base row, UTC microseconds.
+    pub ts: Vec<i64>,
+    /// Amount in the base currency of each base row, micros.
+    pub amount: Vec<i64>,
+    /// Each subject's account and its base rows, sorted by time (ties: originator side first,
+    /// then row order).
+    pub subjects: Vec<(String, Vec<u32>)>,
 }
 
 impl Histories {
@@ -68,78 +57,42 @@ impl Histories {
                 )
             }
         };
-        Ok(Self::from_keyed(&keys, &rows, &ts, &amount, accounts))
-    }
-
-    /// Groups the `(key, row)` pairs by key (except [`NO_ACCOUNT`]) with a counting sort of
-    /// the rows (one pass to count, one to place, keeping the order given within a key), then
-    /// gathers each subject's events and sorts them by time, stably, subject by subject in
-    /// parallel.
-    fn from_keyed(
-        keys: &[u32],
-        rows: &[u32],
-        ts: &[i64],
-        amount: &[i64],
-        accounts: &Accounts,
-    ) -> Self {
-        let width = keys.iter().max().map_or(0, |&k| k as usize + 1);
-        let mut counts = vec![0usize; width];
-        for &key in keys {
-            counts[key as usize] += 1;
-        }
-        counts[..width.min(1)].fill(0); // NO_ACCOUNT has no history
-        let mut next = Vec::with_capacity(width);
-        let mut total = 0;
-        for &count in &counts {
-            next.push(total);
-            total += count;
-        }
-        let subjects: Vec<(String, Range<usize>)> = (0..width)
-            .filter(|&key| counts[key] > 0)
-            .map(|key| {
-                let name = accounts.name(key as u32).to_string();
-                (name, next[key]..next[key] + counts[key])
-            })
+        let mut subjects: Vec<(String, Vec<u32>)> = bucket_rows(&keys, &rows)
+            .into_iter()
+            .map(|(key, rows)| (accounts.name(key).to_string(), rows))
             .collect();
-        // 4-byte rows are placed (random writes), not whole events
-        let mut grouped_rows = vec![0u32; total];
-        for (&key, &row) in keys.iter().zip(rows) {
-            if key != NO_ACCOUNT {
-                let at = &mut next[key as usize];
-                grouped_rows[*at] = row;
-                *at += 1;
-            }
-        }
-        let mut events = vec![Event::default(); total];
-        // the subjects' ranges follow each other: cut the events into one slice per subject
-        let mut slices: Vec<(&mut [Event], &[u32])> = Vec::with_capacity(subjects.len());
-        let mut rest: &mut [Event] = &mut events;
-        for (_, range) in &subjects {
-            let (head, tail) = std::mem::take(&mut rest).split_at_mut(range.len());
-            slices.push((head, &grouped_rows[range.clone()]));
-            rest = tail;
-        }
-        slices.par_iter_mut().for_each(|(events, rows)| {
-            for (event, &row) in events.iter_mut().zip(rows.iter()) {
-                *event = Event {
-                    ts: ts[row as usize],
-                    amount: amount[row as usize],
-                    row,
-                };
-            }
-            if !events.is_sorted_by_key(|e| e.ts) {
-                events.sort_by_key(|e| e.ts);
-            }
-        });
-        Self { events, subjects }
+        subjects
+            .par_iter_mut()
+            .for_each(|(_, rows)| rows.sort_by_key(|&r| ts[r as usize]));
+        Ok(Self {
+            ts,
+            amount,
+            subjects,
+        })
     }
+}
 
-    /// Each subject's account and events, in parallel.
-    pub fn par_subjects(&self) -> impl ParallelIterator<Item = (&str, &[Event])> {
-        self.subjects
-            .par_iter()
-            .map(|(name, range)| (name.as_str(), &self.events[range.clone()]))
+/// The rows of each key (except [`NO_ACCOUNT`]) in the order given, by counting sort: one pass
+/// to count, one to place, no per-key growth.
+fn bucket_rows(keys: &[u32], rows: &[u32]) -> Vec<(u32, Vec<u32>)> {
+    let width = keys.iter().max().map_or(0, |&k| k as usize + 1);
+    let mut counts = vec![0u32; width];
+    for &key in keys {
+        counts[key as usize] += 1;
     }
+    let mut buckets: Vec<Vec<u32>> = counts
+        .iter()
+        .map(|&count| Vec::with_capacity(count as usize))
+        .collect();
+    for (&key, &row) in keys.iter().zip(rows) {
+        buckets[key as usize].push(row);
+    }
+    buckets
+        .into_iter()
+        .enumerate()
+        .filter(|(key, rows)| *key as u32 != NO_ACCOUNT && !rows.is_empty())
+        .map(|(key, rows)| (key as u32, rows))
+        .collect()
 }
 
 /// Histories built once per run and subject kind, shared by the rules of the run.
@@ -228,32 +181,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn events_are_grouped_by_key_in_time_order_and_rows_without_an_account_are_left_out() {
-        let (frame, accounts) = super::super::keys::with_account_keys(
-            df!("orig_account" => ["A", "B"], "bene_account" => ["", ""]).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(frame.height(), 2);
-        let (a, b) = (accounts.key("A").unwrap(), accounts.key("B").unwrap());
-        // rows 0..3 on one side, 0..3 on the other; row 1's time ties row 0's on B
-        let keys = [b, NO_ACCOUNT, a, b, a, NO_ACCOUNT];
-        let rows = [0, 1, 2, 0, 1, 2];
-        let ts = [30, 30, 10];
-        let amount = [300, 200, 100];
-        let histories = Histories::from_keyed(&keys, &rows, &ts, &amount, &accounts);
-        let event = |ts, amount, row| Event { ts, amount, row };
-        let by_subject: Vec<(&str, Vec<Event>)> = histories
-            .subjects
-            .iter()
-            .map(|(name, range)| (name.as_str(), histories.events[range.clone()].to_vec()))
-            .collect();
+    fn buckets_keep_the_given_order_and_skip_rows_without_an_account() {
+        let keys = [2, 0, 1, 2, 1, 2];
+        let rows = [10, 11, 12, 13, 14, 15];
         assert_eq!(
-            by_subject,
-            vec![
-                ("A", vec![event(10, 100, 2), event(30, 200, 1)]),
-                // row 0 on both sides of B at one time: the first side given stays first
-                ("B", vec![event(30, 300, 0), event(30, 300, 0)]),
-            ]
+            bucket_rows(&keys, &rows),
+            vec![(1, vec![12, 14]), (2, vec![10, 13, 15])]
         );
+        assert!(bucket_rows(&[], &[]).is_empty());
     }
 }

@@ -3,7 +3,7 @@
 //! Both walk each subject's time-ordered history (see [`super::history`]) once, in parallel
 //! over subjects, with exact integer arithmetic.
 
-use super::history::{per_subject, Event, Histories};
+use super::history::{per_subject, Histories};
 use super::Hit;
 use crate::model::format_money_grouped;
 use crate::rules::plan::{describe_duration, Micros, DAY};
@@ -22,15 +22,18 @@ pub fn dormancy(
     last_seen: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
     let before = per_subject(last_seen, "last_seen")?;
+    let ts = &history.ts;
     let hits = history
-        .par_subjects()
-        .flat_map_iter(|(subject, events)| {
+        .subjects
+        .par_iter()
+        .flat_map_iter(|(subject, rows)| {
             let mut found = Vec::new();
             // the latest activity strictly before the current time (transactions at the same
             // moment are not activity before each other)
             let mut previous = before.get(subject).copied();
             let mut current: Option<i64> = None;
-            for &Event { ts: now, row, .. } in events {
+            for &row in rows {
+                let now = ts[row as usize];
                 if current != Some(now) {
                     previous = current.or(previous);
                     current = Some(now);
@@ -42,7 +45,7 @@ pub fn dormancy(
                 let gap = now - previous;
                 if gap >= min_gap {
                     found.push(Hit {
-                        subject: subject.to_string(),
+                        subject: subject.clone(),
                         start: now,
                         end: now,
                         rows: Some(vec![row]),
@@ -85,23 +88,22 @@ pub fn velocity(
 ) -> PolarsResult<Vec<Hit>> {
     let seen_before = per_subject(known_accounts, "first_seen")?;
     let hits = history
-        .par_subjects()
-        .flat_map_iter(|(subject, events)| {
-            let chosen: Vec<&Event> = events
+        .subjects
+        .par_iter()
+        .flat_map_iter(|(subject, rows)| {
+            let chosen: Vec<u32> = rows
                 .iter()
-                .filter(|e| selected.is_none_or(|m| m[e.row as usize]))
+                .copied()
+                .filter(|&row| selected.is_none_or(|m| m[row as usize]))
                 .collect();
-            let times: Vec<i64> = chosen.iter().map(|e| e.ts).collect();
-            let amounts: Vec<i64> = chosen.iter().map(|e| e.amount).collect();
+            let times: Vec<i64> = chosen.iter().map(|&r| history.ts[r as usize]).collect();
+            let amounts: Vec<i64> = chosen.iter().map(|&r| history.amount[r as usize]).collect();
             let first_seen = seen_before.get(subject).copied();
             spikes(&times, &amounts, first_seen, limits)
                 .into_iter()
                 .map(move |spike| {
                     // the evidence: every selected transaction of the subject in the window
-                    let evidence = chosen[spike.first..spike.last + 1]
-                        .iter()
-                        .map(|e| e.row)
-                        .collect();
+                    let evidence = chosen[spike.first..spike.last + 1].to_vec();
                     spike.into_hit(subject, limits, evidence)
                 })
         })
@@ -251,14 +253,10 @@ mod tests {
     fn dormancy_measures_the_gap_to_activity_strictly_before_not_to_a_tie() {
         // ACC-1: active on day 0; on day 100 a small and a large transaction at the same time,
         // the small one first; only the large one matches the filter
-        let event = |ts, amount, row| Event { ts, amount, row };
         let history = Histories {
-            events: vec![
-                event(0, 1, 0),
-                event(100 * DAY, 1, 1),
-                event(100 * DAY, 50_000, 2),
-            ],
-            subjects: vec![("ACC-1".to_string(), 0..3)],
+            ts: vec![0, 100 * DAY, 100 * DAY],
+            amount: vec![1, 1, 50_000],
+            subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
         };
         let matches = [false, false, true];
         let hits = dormancy(&history, Some(&matches), 90 * DAY, None).unwrap();
