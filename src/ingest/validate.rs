@@ -11,7 +11,7 @@ use super::profile::{
 use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
-use crate::text_stretches::map_stretches;
+use crate::text_stretches::{encode_stretches, map_stretches};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -255,8 +255,57 @@ struct Codes {
     verbatim: bool,
 }
 
-/// Checks a code column with a cache per distinct raw value, so each distinct spelling is
-/// mapped and checked once. `check` turns a mapped, upper-cased value into a problem or not.
+/// Each row's outcome of `check`, called once per distinct raw value (in order of first
+/// appearance), and the distinct values with their outcomes. A text column is
+/// dictionary-encoded stretch by stretch in parallel (see [`encode_stretches`]); other
+/// sources keep a cache per value. A missing value reads as the empty string.
+fn per_distinct_value<T: Copy + Send + Sync>(
+    source: &Source,
+    n: usize,
+    stem: &str,
+    mut check: impl FnMut(&str) -> T,
+) -> (Vec<T>, Vec<(String, T)>) {
+    let mut outcome_of: PlHashMap<String, T> = PlHashMap::default();
+    let mut distinct: Vec<(String, T)> = Vec::new();
+    let mut outcome = |raw: &str| -> T {
+        if let Some(known) = outcome_of.get(raw) {
+            return *known;
+        }
+        let found = check(raw);
+        outcome_of.insert(raw.to_string(), found);
+        distinct.push((raw.to_string(), found));
+        found
+    };
+    let per_row = match source {
+        Source::Text(ca) => {
+            let stretches = encode_stretches(ca);
+            let tables: Vec<Vec<T>> = stretches
+                .iter()
+                .map(|stretch| stretch.values.iter().map(|raw| outcome(raw)).collect())
+                .collect();
+            stretches
+                .par_iter()
+                .zip(&tables)
+                .map(|(stretch, table)| {
+                    let rows = stretch.codes.iter().map(|&code| table[code as usize]);
+                    rows.collect::<Vec<T>>()
+                })
+                .collect::<Vec<_>>()
+                .concat()
+        }
+        _ => {
+            let mut per_row = Vec::with_capacity(n);
+            source.visit(n, stem, |_, value| {
+                per_row.push(outcome(value.unwrap_or("")))
+            });
+            per_row
+        }
+    };
+    (per_row, distinct)
+}
+
+/// Checks a code column once per distinct raw value (see [`per_distinct_value`]). `check`
+/// turns a mapped, upper-cased value into a problem or not.
 fn code_column(
     source: &Source,
     n: usize,
@@ -266,46 +315,35 @@ fn code_column(
     check: impl Fn(&str) -> Option<QuarantineReason>,
 ) -> Codes {
     let mut dictionary: Vec<String> = vec![String::new()];
-    let mut cache: PlHashMap<String, Result<u16, QuarantineReason>> = PlHashMap::default();
-    let mut per_row = vec![0u16; n];
-    let mut flags: Flags = vec![None; n];
-    source.visit(n, ctx.file_stem, |row, value| {
-        let raw = value.unwrap_or("");
-        let outcome = match cache.get(raw) {
-            Some(o) => *o,
-            None => {
-                let code = mapped(ctx, column, raw).to_ascii_uppercase();
-                let o = if code.is_empty() {
-                    if required {
-                        Err(QuarantineReason::MissingRequired)
-                    } else {
-                        Ok(0)
-                    }
-                } else if let Some(reason) = check(&code) {
-                    Err(reason)
-                } else {
-                    let idx = dictionary
-                        .iter()
-                        .position(|c| *c == code)
-                        .unwrap_or_else(|| {
-                            dictionary.push(code);
-                            dictionary.len() - 1
-                        });
-                    Ok(idx as u16)
-                };
-                cache.insert(raw.to_string(), o);
-                o
-            }
-        };
-        match outcome {
-            Ok(idx) => per_row[row] = idx,
-            Err(reason) => flags[row] = Some(reason),
+    let (outcomes, distinct) = per_distinct_value(source, n, ctx.file_stem, |raw| {
+        let code = mapped(ctx, column, raw).to_ascii_uppercase();
+        if code.is_empty() {
+            return if required {
+                Err(QuarantineReason::MissingRequired)
+            } else {
+                Ok(0)
+            };
         }
+        if let Some(reason) = check(&code) {
+            return Err(reason);
+        }
+        let idx = dictionary
+            .iter()
+            .position(|c| *c == code)
+            .unwrap_or_else(|| {
+                dictionary.push(code);
+                dictionary.len() - 1
+            });
+        Ok(idx as u16)
     });
-    let verbatim = cache.iter().all(|(raw, outcome)| match outcome {
+    let verbatim = distinct.iter().all(|(raw, outcome)| match outcome {
         Ok(idx) => dictionary[*idx as usize] == *raw,
         Err(_) => true,
     });
+    let (per_row, flags) = rayon::join(
+        || outcomes.iter().map(|o| o.unwrap_or(0)).collect(),
+        || outcomes.iter().map(|o| o.err()).collect(),
+    );
     Codes {
         dictionary,
         per_row,
@@ -440,34 +478,28 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
 
 /// Each row's channel and problem, and whether every accepted value is written canonically.
 fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>, Flags, bool) {
-    let mut out = vec![Channel::Other; n];
-    let mut flags: Flags = vec![None; n];
-    let mut cache: PlHashMap<String, Result<Channel, QuarantineReason>> = PlHashMap::default();
-    source.visit(n, ctx.file_stem, |row, value| {
-        let raw = value.unwrap_or("");
-        let outcome = match cache.get(raw) {
-            Some(known) => *known,
-            None => {
-                let v = mapped(ctx, COL_CHANNEL, raw);
-                let parsed = if v.is_empty() {
-                    Err(QuarantineReason::MissingRequired)
-                } else {
-                    Channel::parse(v).ok_or(QuarantineReason::UnknownChannel)
-                };
-                cache.insert(raw.to_string(), parsed);
-                parsed
-            }
-        };
-        match outcome {
-            Ok(c) => out[row] = c,
-            Err(reason) => flags[row] = Some(reason),
+    let (outcomes, distinct) = per_distinct_value(source, n, ctx.file_stem, |raw| {
+        let v = mapped(ctx, COL_CHANNEL, raw);
+        if v.is_empty() {
+            Err(QuarantineReason::MissingRequired)
+        } else {
+            Channel::parse(v).ok_or(QuarantineReason::UnknownChannel)
         }
     });
-    let verbatim = cache.iter().all(|(raw, outcome)| match outcome {
+    let verbatim = distinct.iter().all(|(raw, outcome)| match outcome {
         Ok(channel) => channel.as_str() == raw,
         Err(_) => true,
     });
-    (out, flags, verbatim)
+    let (channels, flags) = rayon::join(
+        || {
+            outcomes
+                .iter()
+                .map(|o| o.unwrap_or(Channel::Other))
+                .collect()
+        },
+        || outcomes.iter().map(|o| o.err()).collect(),
+    );
+    (channels, flags, verbatim)
 }
 
 fn missing_flags(source: &Source, n: usize, stem: &str) -> Flags {
@@ -798,4 +830,77 @@ fn text_column(
             StringChunked::from_iter_values(name.into(), values.iter().map(String::as_str))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(fx: &FxTable) -> FileContext<'_> {
+        FileContext {
+            file: "t.parquet",
+            file_stem: "t",
+            profile: None,
+            fx,
+            timestamp_format: TimestampFormat::Iso8601,
+            naive_offset_secs: 0,
+            decoded_lossily: false,
+        }
+    }
+
+    /// A text column in one chunk per value, with views shared between equal values of a
+    /// chunk (as a Parquet reader decodes a dictionary column).
+    fn chunked(values: &[&str]) -> StringChunked {
+        let mut column = StringChunked::from_slice("c".into(), &values[..1]);
+        for value in &values[1..] {
+            let one = StringChunked::from_slice("c".into(), &[*value]);
+            let repeated = one.take(&IdxCa::from_vec("i".into(), vec![0, 0])).unwrap();
+            column.append(&repeated).unwrap();
+        }
+        column
+    }
+
+    #[test]
+    fn code_columns_are_checked_once_per_value_and_every_row_gets_its_own_outcome() {
+        let fx = FxTable::base_only("USD");
+        let ctx = context(&fx);
+        let source = Source::Text(chunked(&["jm", "JM", "", "XX", "us", "JM"]));
+        let n = 11; // one row, then two per value
+        let codes = code_column(&source, n, &ctx, COL_ORIG_COUNTRY, false, |c| {
+            (!codes::is_country(c)).then_some(QuarantineReason::BadCountry)
+        });
+        let decoded: Vec<&str> = codes
+            .per_row
+            .iter()
+            .map(|&i| codes.dictionary[i as usize].as_str())
+            .collect();
+        assert_eq!(
+            decoded,
+            ["JM", "JM", "JM", "", "", "", "", "US", "US", "JM", "JM"]
+        );
+        let bad = Some(QuarantineReason::BadCountry);
+        let mut flags = vec![None; n];
+        flags[5] = bad;
+        flags[6] = bad;
+        assert_eq!(codes.flags, flags);
+        // "jm" and "us" are not written as their canonical codes
+        assert!(!codes.verbatim);
+        let canonical = Source::Text(chunked(&["JM", "US", "JM"]));
+        let codes = code_column(&canonical, 5, &ctx, COL_ORIG_COUNTRY, true, |_| None);
+        assert!(codes.verbatim);
+    }
+
+    #[test]
+    fn channels_are_parsed_once_per_value_and_unknown_ones_flagged() {
+        let fx = FxTable::base_only("USD");
+        let ctx = context(&fx);
+        let source = Source::Text(chunked(&["CASH", "wire", "", "CARRIER PIGEON"]));
+        let (channels, flags, verbatim) = channel_column(&source, 7, &ctx);
+        assert_eq!(channels[0], Channel::Cash);
+        assert_eq!(channels[1..3], [Channel::Wire, Channel::Wire]);
+        assert_eq!(flags[3..5], [Some(QuarantineReason::MissingRequired); 2]);
+        assert_eq!(flags[5..7], [Some(QuarantineReason::UnknownChannel); 2]);
+        assert_eq!(flags[..3], [None; 3]);
+        assert!(!verbatim, "`wire` is not written canonically");
+    }
 }
