@@ -1,7 +1,7 @@
 //! Plan predicates and subjects as Polars expressions.
 
 use super::keys::{BENE_KEY, NO_ACCOUNT, ORIG_KEY};
-use crate::rules::plan::{Predicate, Subject};
+use crate::rules::plan::{Field, Predicate, Subject};
 use polars::prelude::*;
 
 /// Column names of the canonical frame that the engine relies on.
@@ -67,7 +67,12 @@ pub fn predicate_expr(p: &Predicate) -> Expr {
             }
         }
         Predicate::Present { field, present } => {
-            let e = nonempty(field.column());
+            // an account is present when it has a key: an integer test, not a text one
+            let e = match field {
+                Field::OrigAccount => col(ORIG_KEY).neq(lit(NO_ACCOUNT)),
+                Field::BeneAccount => col(BENE_KEY).neq(lit(NO_ACCOUNT)),
+                other => nonempty(other.column()),
+            };
             if *present {
                 e
             } else {
