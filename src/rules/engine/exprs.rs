@@ -1,6 +1,7 @@
 //! Plan predicates and subjects as Polars expressions.
 
-use super::keys::{BENE_KEY, NO_ACCOUNT, ORIG_KEY};
+use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
+use crate::model::Channel;
 use crate::rules::plan::{Field, Predicate, Subject};
 use polars::prelude::*;
 
@@ -13,7 +14,7 @@ pub const SUBJECT: &str = "subject";
 /// Lists up to this long are tested value by value (see [`is_in_list`]).
 const SHORT_LIST: usize = 8;
 
-/// `column` is one of `values`. A short list (channels, a few countries) becomes equality
+/// `column` is one of `values`. A short list (a few countries, branches) becomes equality
 /// tests joined by `or`: Polars compares a text column with a literal by its 16-byte views,
 /// while `is_in` hashes every row's text, which cost several times more at ten million rows.
 fn is_in_list(column: &str, values: &[String]) -> Expr {
@@ -28,6 +29,15 @@ fn is_in_list(column: &str, values: &[String]) -> Expr {
     col(column).is_in(lit(series).implode(false), false)
 }
 
+/// The channel is one of `channels`, tested on the integer [`CHANNEL_CODE`] column.
+fn channel_in(channels: &[Channel]) -> Expr {
+    channels
+        .iter()
+        .map(|&c| col(CHANNEL_CODE).eq(lit(channel_code(c))))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false))
+}
+
 fn nonempty(column: &str) -> Expr {
     col(column).neq(lit(""))
 }
@@ -35,21 +45,8 @@ fn nonempty(column: &str) -> Expr {
 /// One predicate as a boolean expression over the canonical frame.
 pub fn predicate_expr(p: &Predicate) -> Expr {
     match p {
-        Predicate::ChannelIn(channels) => is_in_list(
-            "channel",
-            &channels
-                .iter()
-                .map(|c| c.as_str().to_string())
-                .collect::<Vec<_>>(),
-        ),
-        Predicate::ChannelNotIn(channels) => is_in_list(
-            "channel",
-            &channels
-                .iter()
-                .map(|c| c.as_str().to_string())
-                .collect::<Vec<_>>(),
-        )
-        .not(),
+        Predicate::ChannelIn(channels) => channel_in(channels),
+        Predicate::ChannelNotIn(channels) => channel_in(channels).not(),
         Predicate::BaseAmountAtLeast(m) => col(BASE_AMOUNT).gt_eq(lit(*m)),
         Predicate::BaseAmountBelow(m) => col(BASE_AMOUNT).lt(lit(*m)),
         Predicate::AmountMultipleOf(step) => (col("amount") % lit(*step)).eq(lit(0i64)),

@@ -2,6 +2,7 @@
 //! account string, so rules group, sort and join accounts as integers (not strings) and still
 //! order subjects as the strings would.
 
+use crate::model::Channel;
 use crate::text_stretches::{encode_stretches, StretchDictionary};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -12,6 +13,19 @@ pub const ORIG_KEY: &str = "orig_key";
 pub const BENE_KEY: &str = "bene_key";
 /// The key of an empty account.
 pub const NO_ACCOUNT: u32 = 0;
+/// The channel's position in [`Channel::ALL`] (`u32`: the build has no 8-bit integer
+/// columns), so rules test channels as integers.
+pub const CHANNEL_CODE: &str = "channel_code";
+/// The [`CHANNEL_CODE`] of a value that is not a canonical channel name.
+const NO_CHANNEL: u32 = u32::MAX;
+
+/// The [`CHANNEL_CODE`] of a channel.
+pub fn channel_code(channel: Channel) -> u32 {
+    Channel::ALL
+        .iter()
+        .position(|c| *c == channel)
+        .map_or(NO_CHANNEL, |p| p as u32)
+}
 
 /// The accounts of a run, sorted; an account's key is its position.
 #[derive(Debug, Default)]
@@ -35,8 +49,8 @@ impl Accounts {
     }
 }
 
-/// Adds [`ORIG_KEY`] and [`BENE_KEY`] to a canonical frame and returns the accounts they
-/// number. Each column is dictionary-encoded stretch by stretch of its chunks, in parallel and
+/// Adds [`ORIG_KEY`], [`BENE_KEY`] and [`CHANNEL_CODE`] to a canonical frame and returns the
+/// accounts the keys number. Each column is dictionary-encoded stretch by stretch of its chunks, in parallel and
 /// without copying it (see [`encode_stretches`]); the stretches' values are then merged and
 /// sorted, and each stretch's codes translated by a table.
 pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accounts)> {
@@ -71,8 +85,30 @@ pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accou
     let (orig_keys, bene_keys) = (keys(&orig_stretches), keys(&bene_stretches));
     frame.with_column(UInt32Chunked::from_vec(ORIG_KEY.into(), orig_keys).into_column())?;
     frame.with_column(UInt32Chunked::from_vec(BENE_KEY.into(), bene_keys).into_column())?;
+    let channels = frame.column("channel")?.str()?.clone();
+    frame.with_column(channel_codes(&channels).into_column())?;
     let names = names.into_iter().map(str::to_string).collect();
     Ok((frame, Accounts { names }))
+}
+
+/// The [`CHANNEL_CODE`] column of a canonical `channel` column: each stretch's distinct
+/// values are looked up once.
+fn channel_codes(channels: &StringChunked) -> UInt32Chunked {
+    // exactly the canonical names, as a text comparison would match them
+    let code_of = |name: &str| {
+        Channel::ALL
+            .iter()
+            .position(|c| c.as_str() == name)
+            .map_or(NO_CHANNEL, |p| p as u32)
+    };
+    let per_stretch: Vec<Vec<u32>> = encode_stretches(channels)
+        .par_iter()
+        .map(|stretch| {
+            let table: Vec<u32> = stretch.values.iter().map(|v| code_of(v)).collect();
+            stretch.codes.iter().map(|&c| table[c as usize]).collect()
+        })
+        .collect();
+    UInt32Chunked::from_vec(CHANNEL_CODE.into(), per_stretch.concat())
 }
 
 #[cfg(test)]
@@ -89,6 +125,7 @@ mod tests {
         let frame = df!(
             "orig_account" => ["B", "", "A", "C"],
             "bene_account" => ["A", "B", "", "A"],
+            "channel" => ["CASH", "WIRE", "cash", "OTHER"],
         )
         .unwrap();
         let (frame, accounts) = with_account_keys(frame).unwrap();
@@ -98,14 +135,27 @@ mod tests {
         assert_eq!(accounts.key("B"), Some(2));
         assert_eq!(accounts.key("D"), None);
         assert_eq!(accounts.name(NO_ACCOUNT), "");
+        // channels by their exact canonical names, as a text comparison would match them
+        assert_eq!(
+            key_column(&frame, CHANNEL_CODE),
+            [
+                channel_code(Channel::Cash),
+                channel_code(Channel::Wire),
+                NO_CHANNEL,
+                channel_code(Channel::Other)
+            ]
+        );
     }
 
     #[test]
     fn stretches_of_many_chunks_agree_on_every_key() {
         // one chunk per row: the columns are numbered in several stretches, then merged
-        let mut frame = df!("orig_account" => ["B"], "bene_account" => ["A"]).unwrap();
+        let one = |orig: &str, bene: &str| {
+            df!("orig_account" => [orig], "bene_account" => [bene], "channel" => ["CASH"]).unwrap()
+        };
+        let mut frame = one("B", "A");
         for (orig, bene) in [("A", ""), ("C", "B"), ("B", "C"), ("", "D")] {
-            let more = df!("orig_account" => [orig], "bene_account" => [bene]).unwrap();
+            let more = one(orig, bene);
             frame.vstack_mut_owned(more).unwrap();
         }
         assert!(frame.column("orig_account").unwrap().n_chunks() > 1);
