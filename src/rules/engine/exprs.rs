@@ -101,7 +101,8 @@ pub fn filter_expr(predicates: &[Predicate]) -> Expr {
 }
 
 /// Filters by the predicates. Cheap predicates run first over the whole frame; a costly one
-/// (comparing names case-insensitively) then runs only on the rows that are left.
+/// (comparing names case-insensitively) then runs only on the rows that are left, row by row
+/// (see [`same_person_mask`]).
 pub fn apply_filter(lf: LazyFrame, predicates: &[Predicate]) -> PolarsResult<LazyFrame> {
     let (costly, cheap): (Vec<Predicate>, Vec<Predicate>) = predicates
         .iter()
@@ -111,7 +112,38 @@ pub fn apply_filter(lf: LazyFrame, predicates: &[Predicate]) -> PolarsResult<Laz
     if costly.is_empty() {
         return Ok(narrowed);
     }
-    Ok(narrowed.collect()?.lazy().filter(filter_expr(&costly)))
+    let mut frame = narrowed.collect()?;
+    for predicate in &costly {
+        if let Predicate::SamePerson(same) = predicate {
+            let mask = same_person_mask(&frame, *same)?;
+            frame = frame.filter(&mask)?;
+        }
+    }
+    Ok(frame.lazy())
+}
+
+/// [`Predicate::SamePerson`] row by row, with the meaning of its expression in
+/// [`predicate_expr`] (lower-cased names equal and the originator's not empty; a missing name
+/// matches neither way) but without building lower-cased copies of both columns: two ASCII
+/// names are compared ignoring ASCII case, others by their full Unicode lower case.
+fn same_person_mask(frame: &DataFrame, same: bool) -> PolarsResult<BooleanChunked> {
+    let orig = frame.column("orig_name")?.str()?;
+    let bene = frame.column("bene_name")?.str()?;
+    let lower_equal = |a: &str, b: &str| {
+        if a.is_ascii() && b.is_ascii() {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a.to_lowercase() == b.to_lowercase()
+        }
+    };
+    Ok(orig
+        .iter()
+        .zip(bene.iter())
+        .map(|pair| match pair {
+            (Some(a), Some(b)) => (!a.is_empty() && lower_equal(a, b)) == same,
+            _ => false,
+        })
+        .collect())
 }
 
 /// Adds a `subject` column (the account key, see [`super::keys`]) and drops rows without one.
@@ -146,4 +178,46 @@ pub fn with_subject(lf: LazyFrame, subject: &Subject) -> PolarsResult<LazyFrame>
 /// A polars duration of `micros` microseconds (negative for offsets).
 pub fn duration_us(micros: i64) -> Duration {
     Duration::parse(&format!("{micros}us"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_person_row_by_row_agrees_with_its_expression() {
+        // ASCII case, Unicode case (final sigma, the Kelvin sign), empty and missing names
+        let frame = df!(
+            "orig_name" => [Some("Ann LEE"), Some("ÉLODIE ΟΔΟΣ"), Some("\u{212A}IM"), Some(""), None, Some("Bo"), Some("ΟΔΟΣ")],
+            "bene_name" => [Some("ann lee"), Some("élodie οδος"), Some("kim"), Some(""), Some("x"), Some("Bob"), Some("οδοσ")],
+        )
+        .unwrap();
+        for same in [true, false] {
+            let by_expression = frame
+                .clone()
+                .lazy()
+                .select([predicate_expr(&Predicate::SamePerson(same)).fill_null(lit(false))])
+                .collect()
+                .unwrap();
+            let expected: Vec<bool> = by_expression.columns()[0]
+                .bool()
+                .unwrap()
+                .iter()
+                .map(|v| v == Some(true))
+                .collect();
+            let mask: Vec<bool> = same_person_mask(&frame, same)
+                .unwrap()
+                .iter()
+                .map(|v| v == Some(true))
+                .collect();
+            assert_eq!(mask, expected, "same = {same}");
+        }
+        // the cases the table is built to show
+        let same: Vec<bool> = same_person_mask(&frame, true)
+            .unwrap()
+            .iter()
+            .map(|v| v == Some(true))
+            .collect();
+        assert_eq!(same, [true, true, true, false, false, false, false]);
+    }
 }
