@@ -61,6 +61,14 @@ pub(crate) struct StretchDictionary<'a> {
 }
 
 impl StretchDictionary<'_> {
+    /// Each row's entry of `table` (one entry per element of `values`), in row order.
+    pub fn per_row<T: Copy>(&self, table: &[T]) -> Vec<T> {
+        self.codes
+            .iter()
+            .map(|&code| table[code as usize])
+            .collect()
+    }
+
     /// The rows (column row numbers) whose value is one of the `wanted` ones (a flag per
     /// entry of `values`), ascending.
     pub fn rows_where(&self, wanted: &[bool]) -> Vec<IdxSize> {

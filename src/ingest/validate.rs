@@ -286,10 +286,7 @@ fn per_distinct_value<T: Copy + Send + Sync>(
             stretches
                 .par_iter()
                 .zip(&tables)
-                .map(|(stretch, table)| {
-                    let rows = stretch.codes.iter().map(|&code| table[code as usize]);
-                    rows.collect::<Vec<T>>()
-                })
+                .map(|(stretch, table)| stretch.per_row(table))
                 .collect::<Vec<_>>()
                 .concat()
         }

@@ -1,6 +1,6 @@
 //! Integer account keys: every account of a run gets a number once, in the order of its
 //! account string, so rules group, sort and join accounts as integers (not strings) and still
-//! order subjects as the strings would.
+//! order subjects as the strings would. Channels get integer codes the same way.
 
 use crate::model::Channel;
 use crate::text_stretches::{encode_stretches, StretchDictionary};
@@ -50,9 +50,9 @@ impl Accounts {
 }
 
 /// Adds [`ORIG_KEY`], [`BENE_KEY`] and [`CHANNEL_CODE`] to a canonical frame and returns the
-/// accounts the keys number. Each column is dictionary-encoded stretch by stretch of its chunks, in parallel and
-/// without copying it (see [`encode_stretches`]); the stretches' values are then merged and
-/// sorted, and each stretch's codes translated by a table.
+/// accounts the keys number. Each column is dictionary-encoded stretch by stretch of its
+/// chunks, in parallel and without copying it (see [`encode_stretches`]); the stretches'
+/// values are then merged and sorted, and each stretch's codes translated by a table.
 pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accounts)> {
     let orig = frame.column("orig_account")?.str()?.clone();
     let bene = frame.column("bene_account")?.str()?.clone();
@@ -77,7 +77,7 @@ pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accou
             .par_iter()
             .map(|stretch| {
                 let table: Vec<u32> = stretch.values.iter().map(|n| key_of[n]).collect();
-                stretch.codes.iter().map(|&k| table[k as usize]).collect()
+                stretch.per_row(&table)
             })
             .collect();
         translated.concat()
@@ -105,7 +105,7 @@ fn channel_codes(channels: &StringChunked) -> UInt32Chunked {
         .par_iter()
         .map(|stretch| {
             let table: Vec<u32> = stretch.values.iter().map(|v| code_of(v)).collect();
-            stretch.codes.iter().map(|&c| table[c as usize]).collect()
+            stretch.per_row(&table)
         })
         .collect();
     UInt32Chunked::from_vec(CHANNEL_CODE.into(), per_stretch.concat())
