@@ -126,6 +126,41 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
     })
 }
 
+/// Whether no value of `column` has white space at either end (nulls are skipped). Each
+/// value's first and last byte are read through its view, where the first bytes sit (and a
+/// value of at most 12 bytes whole); only a value whose end bytes are not printable ASCII is
+/// read in full and trimmed. Stretches of chunks are checked in parallel.
+pub(crate) fn all_trimmed(column: &StringChunked) -> bool {
+    let is_trimmed = |value: &str| value.len() == value.trim().len();
+    if column.null_count() > 0 {
+        return column.iter().flatten().all(is_trimmed);
+    }
+    map_chunk_stretches(column, |_, chunks| {
+        chunks.iter().all(|chunk| {
+            let buffers = chunk.data_buffers();
+            chunk.views().iter().enumerate().all(|(row, view)| {
+                let length = view.length as usize;
+                if length == 0 {
+                    return true;
+                }
+                // little-endian view: length in bits 0..32, then the value's first bytes
+                let bits = view.as_u128();
+                let first = (bits >> 32) as u8;
+                let last = if length <= 12 {
+                    (bits >> (32 + 8 * (length - 1))) as u8
+                } else {
+                    buffers[view.buffer_idx as usize][view.offset as usize + length - 1]
+                };
+                (first.is_ascii_graphic() && last.is_ascii_graphic())
+                    // SAFETY: `row` is below the chunk's length
+                    || is_trimmed(unsafe { chunk.value_unchecked(row) })
+            })
+        })
+    })
+    .into_iter()
+    .all(|trimmed| trimmed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +250,34 @@ mod tests {
     fn nulls_read_as_empty_text() {
         let column = StringChunked::new("c".into(), [Some("x"), None, Some("x")]);
         assert_eq!(decoded(&encode_stretches(&column)), ["x", "", "x"]);
+    }
+
+    #[test]
+    fn trimmed_columns_are_told_from_ones_with_white_space_at_an_end() {
+        let check = |values: &[&str]| {
+            // one chunk as given, one gathered (shared views), one row per chunk
+            let source = StringChunked::from_slice("c".into(), values);
+            let picks: Vec<IdxSize> = (0..values.len() as IdxSize).rev().collect();
+            let mut column = source.take(&IdxCa::from_vec("i".into(), picks)).unwrap();
+            column.append(&source).unwrap();
+            all_trimmed(&column)
+        };
+        let long = "A VALUE LONGER THAN TWELVE BYTES";
+        assert!(check(&["", "a", "TWELVE BYTES", long, "é"]));
+        for bad in [
+            " a",
+            "a ",
+            "TWELVE BYTE ",
+            " TWELVE BYTES",
+            "A VALUE LONGER THAN TWELVE BYTES ",
+            "\tA VALUE LONGER THAN TWELVE BYTES",
+            "A VALUE LONGER THAN TWELVE BYTE\u{2003}",
+        ] {
+            assert!(!check(&["ok", long, bad]), "{bad:?}");
+        }
+        // end bytes that are not printable ASCII but not white space either
+        assert!(check(&["ÉLODIE", "ZOË", "ΟΔΟΣ LONGER THAN TWELVE"]));
+        let with_null = StringChunked::new("c".into(), [Some("a"), None, Some(" b")]);
+        assert!(!all_trimmed(&with_null));
     }
 }

@@ -11,7 +11,7 @@ use super::profile::{
 use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
-use crate::text_stretches::{encode_stretches, map_stretches};
+use crate::text_stretches::{all_trimmed, encode_stretches, map_stretches};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -346,17 +346,6 @@ fn code_column(
         per_row,
         flags,
         verbatim,
-    }
-}
-
-/// The value has no white space to trim at either end. Looks at the end bytes first: most
-/// values start and end with a printable ASCII character.
-fn is_trimmed(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    let plain = |b: &u8| b.is_ascii_graphic();
-    match (bytes.first(), bytes.last()) {
-        (Some(first), Some(last)) if plain(first) && plain(last) => true,
-        _ => value.len() == value.trim().len(),
     }
 }
 
@@ -801,9 +790,7 @@ fn text_column(
         .is_some_and(|p| p.values.contains_key(CANONICAL_COLUMNS[column]));
     Ok(match source {
         // fast path: nothing to map, trim or fill: share the source array
-        Source::Text(ca)
-            if !has_value_map && ca.null_count() == 0 && ca.iter().flatten().all(is_trimmed) =>
-        {
+        Source::Text(ca) if !has_value_map && ca.null_count() == 0 && all_trimmed(ca) => {
             if accepted == n {
                 ca.clone().with_name(name.into())
             } else {
