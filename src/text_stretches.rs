@@ -87,7 +87,9 @@ impl StretchDictionary<'_> {
 /// views, so equal values of one chunk mostly share one view, and a view (length, prefix,
 /// buffer and offset, or the whole value when it is at most 12 bytes) always determines its
 /// value. Such chunks are looked up by view, and only each distinct view's text is hashed. A
-/// chunk whose values own their bytes (CSV) is looked up by text.
+/// chunk is taken to share views when its text buffers hold at most half the bytes its values
+/// add up to (values of at most 12 bytes need no buffer); others, such as a CSV reader's,
+/// whose values own their bytes, and chunks of a column with nulls are looked up by text.
 pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDictionary<'a>> {
     let has_nulls = column.null_count() > 0;
     map_chunk_stretches(column, |first_row, chunks: &[&'a TextArray]| {

@@ -256,24 +256,22 @@ struct Codes {
 }
 
 /// Each row's outcome of `check`, called once per distinct raw value (in order of first
-/// appearance), and the distinct values with their outcomes. A text column is
-/// dictionary-encoded stretch by stretch in parallel (see [`encode_stretches`]); other
-/// sources keep a cache per value. A missing value reads as the empty string.
+/// appearance), and every distinct value's outcome. A text column is dictionary-encoded
+/// stretch by stretch in parallel (see [`encode_stretches`]); other sources keep a cache per
+/// value. A missing value reads as the empty string.
 fn per_distinct_value<T: Copy + Send + Sync>(
     source: &Source,
     n: usize,
     stem: &str,
     mut check: impl FnMut(&str) -> T,
-) -> (Vec<T>, Vec<(String, T)>) {
+) -> (Vec<T>, PlHashMap<String, T>) {
     let mut outcome_of: PlHashMap<String, T> = PlHashMap::default();
-    let mut distinct: Vec<(String, T)> = Vec::new();
     let mut outcome = |raw: &str| -> T {
         if let Some(known) = outcome_of.get(raw) {
             return *known;
         }
         let found = check(raw);
         outcome_of.insert(raw.to_string(), found);
-        distinct.push((raw.to_string(), found));
         found
     };
     let per_row = match source {
@@ -298,7 +296,7 @@ fn per_distinct_value<T: Copy + Send + Sync>(
             per_row
         }
     };
-    (per_row, distinct)
+    (per_row, outcome_of)
 }
 
 /// Checks a code column once per distinct raw value (see [`per_distinct_value`]). `check`

@@ -19,11 +19,11 @@ const SHORT_LIST: usize = 8;
 /// while `is_in` hashes every row's text, which cost several times more at ten million rows.
 fn is_in_list(column: &str, values: &[String]) -> Expr {
     if values.len() <= SHORT_LIST {
-        return values
-            .iter()
-            .map(|value| col(column).eq(lit(value.as_str())))
-            .reduce(|a, b| a.or(b))
-            .unwrap_or_else(|| lit(false));
+        return any_of(
+            values
+                .iter()
+                .map(|value| col(column).eq(lit(value.as_str()))),
+        );
     }
     let series = Series::new("list".into(), values);
     col(column).is_in(lit(series).implode(false), false)
@@ -31,11 +31,16 @@ fn is_in_list(column: &str, values: &[String]) -> Expr {
 
 /// The channel is one of `channels`, tested on the integer [`CHANNEL_CODE`] column.
 fn channel_in(channels: &[Channel]) -> Expr {
-    channels
-        .iter()
-        .map(|&c| col(CHANNEL_CODE).eq(lit(channel_code(c))))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or_else(|| lit(false))
+    any_of(
+        channels
+            .iter()
+            .map(|&c| col(CHANNEL_CODE).eq(lit(channel_code(c)))),
+    )
+}
+
+/// The tests joined by `or` (false when there are none).
+fn any_of(tests: impl Iterator<Item = Expr>) -> Expr {
+    tests.reduce(|a, b| a.or(b)).unwrap_or_else(|| lit(false))
 }
 
 fn nonempty(column: &str) -> Expr {
