@@ -163,6 +163,43 @@ pub(crate) fn all_trimmed(column: &StringChunked) -> bool {
     .all(|trimmed| trimmed)
 }
 
+/// Whether `column`'s values, trimmed, strictly increase from row to row in byte order, so
+/// that no value repeats (false when a value is missing). Transaction files usually number
+/// their transactions in order, and this check is far cheaper than hashing every id to look
+/// for repeats. Stretches of chunks are checked in parallel, then where they meet.
+pub(crate) fn strictly_increasing_trimmed(column: &StringChunked) -> bool {
+    if column.null_count() > 0 {
+        return false;
+    }
+    // each stretch's first and last value when it increases (`None` inside: an empty stretch)
+    let stretches: Vec<Option<Option<(&str, &str)>>> = map_stretches(column, |_, values| {
+        let mut ends: Option<(&str, &str)> = None;
+        for value in values {
+            let value = value?.trim();
+            ends = match ends {
+                Some((first, last)) if last < value => Some((first, value)),
+                Some(_) => return None,
+                None => Some((value, value)),
+            };
+        }
+        Some(ends)
+    });
+    let mut previous_last: Option<&str> = None;
+    for stretch in stretches {
+        match stretch {
+            None => return false,
+            Some(None) => {}
+            Some(Some((first, last))) => {
+                if previous_last.is_some_and(|previous| previous >= first) {
+                    return false;
+                }
+                previous_last = Some(last);
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +318,32 @@ mod tests {
         assert!(check(&["ÉLODIE", "ZOË", "ΟΔΟΣ LONGER THAN TWELVE"]));
         let with_null = StringChunked::new("c".into(), [Some("a"), None, Some(" b")]);
         assert!(!all_trimmed(&with_null));
+    }
+
+    #[test]
+    fn strictly_increasing_values_are_told_from_repeats_and_steps_back() {
+        // one row per chunk: the stretches meet between rows as well as inside them
+        let check = |values: &[Option<&str>]| {
+            let mut column = StringChunked::new("c".into(), &values[..1]);
+            for value in &values[1..] {
+                column
+                    .append(&StringChunked::new("c".into(), [*value]))
+                    .unwrap();
+            }
+            let one_chunk = StringChunked::new("c".into(), values);
+            let found = strictly_increasing_trimmed(&column);
+            assert_eq!(found, strictly_increasing_trimmed(&one_chunk), "{values:?}");
+            found
+        };
+        let ids = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8"];
+        assert!(check(&ids.map(Some)));
+        for (at, repeat) in [(3, "T3"), (7, "T7"), (1, "T0"), (5, " T5 "), (4, "T4\t")] {
+            let mut values = ids.map(Some);
+            values[at] = Some(repeat);
+            assert!(!check(&values), "{repeat:?} at {at}");
+        }
+        // trimmed before comparing: padded ids that increase still do
+        assert!(check(&[Some(" T1"), Some("T2 "), Some("T3")]));
+        assert!(!check(&[Some("T1"), None, Some("T3")]));
     }
 }

@@ -125,6 +125,37 @@ fn code_columns_are_canonical_whether_or_not_the_file_wrote_them_so() {
 }
 
 #[test]
+fn a_repeat_in_a_file_numbered_in_order_is_still_a_duplicate() {
+    // ids that increase but for one repeat: the shortcut for ids in order must not hide it
+    let dir = temp_dir("ordered-ids");
+    let row = |id: &str| format!("{id},2026-03-01T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,");
+    for (ids, repeated_row) in [
+        (["T1", "T2", "T2", "T3"], Some(3)),
+        (["T1", "T2", " T2 ", "T3"], Some(3)),
+        (["T1", "T2", "T3", "T1"], Some(4)),
+        (["T1", "T2", "T3", "T4"], None),
+    ] {
+        let lines: Vec<String> = ids.iter().map(|id| row(id)).collect();
+        let csv = write(
+            &dir,
+            "day.csv",
+            &format!("{HEADER}\n{}\n", lines.join("\n")),
+        );
+        let got = run(&[csv], &options());
+        let flagged: Vec<(u64, &str)> = got
+            .quarantine
+            .iter()
+            .map(|q| (q.row, q.reason.as_str()))
+            .collect();
+        let expected: Vec<(u64, &str)> = repeated_row
+            .map(|r| (r, "duplicate_txn_id"))
+            .into_iter()
+            .collect();
+        assert_eq!(flagged, expected, "{ids:?}");
+    }
+}
+
+#[test]
 fn duplicates_across_files_quarantine_the_later_delivery() {
     let dir = temp_dir("dups");
     let row = "T1,2026-03-01T10:00:00Z,100.00,USD,CASH,,A,JM,ACC-1,B,JM,";

@@ -11,7 +11,9 @@ use super::profile::{
 use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
-use crate::text_stretches::{all_trimmed, encode_stretches, map_stretches};
+use crate::text_stretches::{
+    all_trimmed, encode_stretches, map_stretches, strictly_increasing_trimmed,
+};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -569,10 +571,23 @@ pub fn validate(
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
-    let hashes = id_hashes(src(COL_TXN_ID), n, stem);
-    let fingerprints = dedup::flag_duplicates(&hashes, &mut first, seen_ids, remember_ids, |row| {
-        src(COL_TXN_ID).get(row, stem).map(trimmed)
-    });
+    // ids that strictly increase (or are generated from row numbers) cannot repeat in the
+    // file, and with no earlier ids to meet and none to remember, there is nothing to hash
+    let ids_are_new = seen_ids.is_empty()
+        && !remember_ids
+        && match src(COL_TXN_ID) {
+            Source::Text(ids) => strictly_increasing_trimmed(ids),
+            Source::RowNumber => true,
+            _ => false,
+        };
+    let fingerprints = if ids_are_new {
+        Vec::new()
+    } else {
+        let hashes = id_hashes(src(COL_TXN_ID), n, stem);
+        dedup::flag_duplicates(&hashes, &mut first, seen_ids, remember_ids, |row| {
+            src(COL_TXN_ID).get(row, stem).map(trimmed)
+        })
+    };
     let base_amounts = to_base_amounts(&mut first, &amounts, &currency, ctx);
     if remember_ids {
         seen_ids.extend(
