@@ -563,11 +563,11 @@ pub fn validate(
         (COL_ORIG_COUNTRY, &orig_countries.flags),
         (COL_BENE_COUNTRY, &bene_countries.flags),
     ];
-    for (row, slot) in first.iter_mut().enumerate() {
+    first.par_iter_mut().enumerate().for_each(|(row, slot)| {
         *slot = columns_in_order
             .iter()
             .find_map(|(c, flags)| flags[row].map(|r| (*c, r)));
-    }
+    });
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
@@ -636,13 +636,14 @@ pub fn validate(
         file: ctx.file.to_string(),
         reason: e.to_string(),
     };
-    let keep_mask = BooleanChunked::from_slice("keep".into(), &keep);
+    // the mask that filters a source column down to the accepted rows (none: all accepted)
+    let keep_mask = (accepted.len() < n).then(|| BooleanChunked::from_slice("keep".into(), &keep));
     let text_columns: Vec<StringChunked> = [COL_TXN_ID]
         .into_iter()
         .chain(TEXT_COLUMNS)
         .collect::<Vec<_>>()
         .par_iter()
-        .map(|&c| text_column(src(c), n, ctx, c, &keep, &keep_mask, accepted.len()))
+        .map(|&c| text_column(src(c), n, ctx, c, &keep, keep_mask.as_ref(), accepted.len()))
         .collect::<PolarsResult<_>>()
         .map_err(polars_err)?;
     let replaced = if ctx.decoded_lossily {
@@ -650,10 +651,15 @@ pub fn validate(
     } else {
         0
     };
-    let pick_i64 = |values: &[i64], name: &str| {
-        Int64Chunked::from_iter_values(name.into(), accepted.iter().map(|&r| values[r]))
+    // a typed column of the accepted rows (the values as they are when all were accepted)
+    let pick_i64 = |values: Vec<i64>, name: &str| {
+        if accepted.len() == n {
+            Int64Chunked::from_vec(name.into(), values)
+        } else {
+            Int64Chunked::from_iter_values(name.into(), accepted.iter().map(|&r| values[r]))
+        }
     };
-    let ts = pick_i64(&timestamps, "ts")
+    let ts = pick_i64(timestamps, "ts")
         .into_series()
         .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
         .map_err(polars_err)?;
@@ -668,10 +674,9 @@ pub fn validate(
     };
     // a column whose accepted values are all canonical as written is shared with the source
     let shared = |column: usize, verbatim: bool| match src(column) {
-        Source::Text(ca) if verbatim && ca.null_count() == 0 => Some(if accepted.len() == n {
-            Ok(ca.clone())
-        } else {
-            ca.filter(&keep_mask)
+        Source::Text(ca) if verbatim && ca.null_count() == 0 => Some(match &keep_mask {
+            None => Ok(ca.clone()),
+            Some(mask) => ca.filter(mask),
         }),
         _ => None,
     };
@@ -702,9 +707,9 @@ pub fn validate(
     let columns: Vec<Column> = vec![
         txn_id.into_series().into(),
         ts.into(),
-        pick_i64(&amounts, "amount").into_series().into(),
+        pick_i64(amounts, "amount").into_series().into(),
         decode_codes("currency", COL_CURRENCY, &currency).map_err(polars_err)?,
-        pick_i64(&base_amounts, "base_amount").into_series().into(),
+        pick_i64(base_amounts, "base_amount").into_series().into(),
         shared_or_decoded(
             "channel",
             COL_CHANNEL,
@@ -786,15 +791,15 @@ fn rows_with_replacement_characters(columns: &[StringChunked]) -> u64 {
 }
 
 /// The accepted rows of a text column, trimmed and mapped by the profile. Plain text sources
-/// that need no trimming or mapping are filtered (sharing the source's string buffers) rather
-/// than copied value by value.
+/// that need no trimming or mapping are filtered by `keep_mask` (`None`: every row was
+/// accepted), sharing the source's string buffers, rather than copied value by value.
 fn text_column(
     source: &Source,
     n: usize,
     ctx: &FileContext,
     column: usize,
     keep: &[bool],
-    keep_mask: &BooleanChunked,
+    keep_mask: Option<&BooleanChunked>,
     accepted: usize,
 ) -> PolarsResult<StringChunked> {
     let name = CANONICAL_COLUMNS[column];
@@ -804,10 +809,9 @@ fn text_column(
     Ok(match source {
         // fast path: nothing to map, trim or fill: share the source array
         Source::Text(ca) if !has_value_map && ca.null_count() == 0 && all_trimmed(ca) => {
-            if accepted == n {
-                ca.clone().with_name(name.into())
-            } else {
-                ca.filter(keep_mask)?.with_name(name.into())
+            match keep_mask {
+                None => ca.clone().with_name(name.into()),
+                Some(mask) => ca.filter(mask)?.with_name(name.into()),
             }
         }
         Source::Text(ca) => StringChunked::from_iter_values(
