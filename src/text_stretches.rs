@@ -86,7 +86,8 @@ impl StretchDictionary<'_> {
 /// A Parquet reader decodes a dictionary-encoded column by copying the dictionary's 16-byte
 /// views, so equal values of one chunk mostly share one view, and a view (length, prefix,
 /// buffer and offset, or the whole value when it is at most 12 bytes) always determines its
-/// value. Such chunks are looked up by view, and only each distinct view's text is hashed. A
+/// value. Such chunks are looked up by view, and only each distinct view's text is hashed (a
+/// view of at most 12 bytes holds the whole value, so it is looked up across chunks). A
 /// chunk is taken to share views when its text buffers hold at most half the bytes its values
 /// add up to (values of at most 12 bytes need no buffer); others, such as a CSV reader's,
 /// whose values own their bytes, and chunks of a column with nulls are looked up by text.
@@ -103,6 +104,9 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
         };
         let rows = chunks.iter().map(|c| c.len()).sum();
         let mut codes = Vec::with_capacity(rows);
+        // a view of at most 12 bytes holds its whole value, so it means the same in every
+        // chunk; a longer one points into its own chunk's buffers
+        let mut by_inline_view = PlHashMap::<u128, u32>::default();
         let mut by_view = PlHashMap::<u128, u32>::default();
         for &chunk in chunks {
             let shares_views =
@@ -110,7 +114,12 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
             if shares_views {
                 by_view.clear();
                 for (row, view) in chunk.views().iter().enumerate() {
-                    let code = *by_view.entry(view.as_u128()).or_insert_with(|| {
+                    let views = if view.length <= 12 {
+                        &mut by_inline_view
+                    } else {
+                        &mut by_view
+                    };
+                    let code = *views.entry(view.as_u128()).or_insert_with(|| {
                         // SAFETY: `row` is below the chunk's length
                         code_of(unsafe { chunk.value_unchecked(row) })
                     });
