@@ -22,8 +22,8 @@ pub struct Histories {
     pub ts: Vec<i64>,
     /// Amount in the base currency of each base row, micros.
     pub amount: Vec<i64>,
-    /// Each subject's account and its base rows, sorted by time (ties: originator side first,
-    /// then row order).
+    /// Each subject's account and its base rows, sorted by time (ties: row order, a row's
+    /// originator side first).
     pub subjects: Vec<(String, Vec<u32>)>,
 }
 
@@ -33,37 +33,40 @@ impl Histories {
     pub fn of(base: &DataFrame, subject: &Subject, accounts: &Accounts) -> PolarsResult<Self> {
         let ts = int_values(base, TS)?;
         let amount = int_values(base, BASE_AMOUNT)?;
-        // (key, row) of every subject side; the originator side first, so that ties in time
-        // keep it first
-        let (keys, rows): (Vec<u32>, Vec<u32>) = match subject {
+        // (key, row) of every subject side in row order, each row's originator side first
+        let subjects = match subject {
             Subject::Either => {
-                let orig = base.column(ORIG_KEY)?.u32()?;
-                let bene = base.column(BENE_KEY)?.u32()?;
-                let n = base.height() as u32;
-                (
-                    orig.into_no_null_iter()
-                        .chain(bene.into_no_null_iter())
-                        .collect(),
-                    (0..n).chain(0..n).collect(),
-                )
+                let orig = base.column(ORIG_KEY)?.u32()?.rechunk();
+                let bene = base.column(BENE_KEY)?.u32()?.rechunk();
+                let (orig, bene) = (orig.cont_slice()?, bene.cont_slice()?);
+                bucket_rows(|| {
+                    orig.iter()
+                        .zip(bene)
+                        .zip(0u32..)
+                        .flat_map(|((&o, &b), row)| [(o, row), (b, row)])
+                })
             }
             other => {
                 let keyed = with_subject(base.clone().lazy(), other)?
                     .select([col(SUBJECT), col(ROW).cast(DataType::UInt32)])
                     .collect()?;
-                (
-                    keyed.column(SUBJECT)?.u32()?.into_no_null_iter().collect(),
-                    keyed.column(ROW)?.u32()?.into_no_null_iter().collect(),
-                )
+                let keys = keyed.column(SUBJECT)?.u32()?.rechunk();
+                let rows = keyed.column(ROW)?.u32()?.rechunk();
+                let (keys, rows) = (keys.cont_slice()?, rows.cont_slice()?);
+                bucket_rows(|| keys.iter().copied().zip(rows.iter().copied()))
             }
         };
-        let mut subjects: Vec<(String, Vec<u32>)> = bucket_rows(&keys, &rows)
+        let mut subjects: Vec<(String, Vec<u32>)> = subjects
             .into_iter()
             .map(|(key, rows)| (accounts.name(key).to_string(), rows))
             .collect();
-        subjects
-            .par_iter_mut()
-            .for_each(|(_, rows)| rows.sort_by_key(|&r| ts[r as usize]));
+        // rows in time order already are each subject's history; otherwise each is sorted
+        // (stably: ties keep row order)
+        if !ts.windows(2).all(|pair| pair[0] <= pair[1]) {
+            subjects
+                .par_iter_mut()
+                .for_each(|(_, rows)| rows.sort_by_key(|&r| ts[r as usize]));
+        }
         Ok(Self {
             ts,
             amount,
@@ -72,19 +75,21 @@ impl Histories {
     }
 }
 
-/// The rows of each key (except [`NO_ACCOUNT`]) in the order given, by counting sort: one pass
-/// to count, one to place, no per-key growth.
-fn bucket_rows(keys: &[u32], rows: &[u32]) -> Vec<(u32, Vec<u32>)> {
-    let width = keys.iter().max().map_or(0, |&k| k as usize + 1);
-    let mut counts = vec![0u32; width];
-    for &key in keys {
+/// The rows of each key (except [`NO_ACCOUNT`]) in the order `pairs` yields `(key, row)`, by
+/// counting sort: one pass to count, one to place, no per-key growth.
+fn bucket_rows<I: Iterator<Item = (u32, u32)>>(pairs: impl Fn() -> I) -> Vec<(u32, Vec<u32>)> {
+    let mut counts: Vec<u32> = Vec::new();
+    for (key, _) in pairs() {
+        if counts.len() <= key as usize {
+            counts.resize(key as usize + 1, 0);
+        }
         counts[key as usize] += 1;
     }
     let mut buckets: Vec<Vec<u32>> = counts
         .iter()
         .map(|&count| Vec::with_capacity(count as usize))
         .collect();
-    for (&key, &row) in keys.iter().zip(rows) {
+    for (key, row) in pairs() {
         buckets[key as usize].push(row);
     }
     buckets
@@ -184,10 +189,55 @@ mod tests {
     fn buckets_keep_the_given_order_and_skip_rows_without_an_account() {
         let keys = [2, 0, 1, 2, 1, 2];
         let rows = [10, 11, 12, 13, 14, 15];
+        let pairs = || keys.iter().copied().zip(rows.iter().copied());
         assert_eq!(
-            bucket_rows(&keys, &rows),
+            bucket_rows(pairs),
             vec![(1, vec![12, 14]), (2, vec![10, 13, 15])]
         );
-        assert!(bucket_rows(&[], &[]).is_empty());
+        assert!(bucket_rows(std::iter::empty).is_empty());
+    }
+
+    #[test]
+    fn histories_are_in_time_order_whether_or_not_the_rows_are() {
+        // (originator, beneficiary, time, amount); stored in time order, then shuffled
+        let in_order = [
+            ("A", "B", 1, 10),
+            ("B", "", 2, 20),
+            ("C", "A", 2, 30),
+            ("A", "A", 5, 40),
+            ("", "B", 9, 50),
+        ];
+        let histories = |transactions: &[(&str, &str, i64, i64)]| {
+            let frame = df!(
+                "orig_account" => transactions.iter().map(|t| t.0).collect::<Vec<_>>(),
+                "bene_account" => transactions.iter().map(|t| t.1).collect::<Vec<_>>(),
+                "channel" => vec!["WIRE"; transactions.len()],
+                TS => transactions.iter().map(|t| t.2).collect::<Vec<_>>(),
+                BASE_AMOUNT => transactions.iter().map(|t| t.3).collect::<Vec<_>>(),
+            )
+            .unwrap();
+            let (frame, accounts) = super::super::keys::with_account_keys(frame).unwrap();
+            let history = Histories::of(&frame, &Subject::Either, &accounts).unwrap();
+            // each subject's (time, amount) in history order
+            history
+                .subjects
+                .iter()
+                .map(|(subject, rows)| {
+                    let events: Vec<(i64, i64)> = rows
+                        .iter()
+                        .map(|&r| (history.ts[r as usize], history.amount[r as usize]))
+                        .collect();
+                    (subject.clone(), events)
+                })
+                .collect::<Vec<_>>()
+        };
+        let expected = vec![
+            ("A".to_string(), vec![(1, 10), (2, 30), (5, 40), (5, 40)]),
+            ("B".to_string(), vec![(1, 10), (2, 20), (9, 50)]),
+            ("C".to_string(), vec![(2, 30)]),
+        ];
+        assert_eq!(histories(&in_order), expected);
+        let shuffled = [3, 4, 2, 0, 1].map(|i| in_order[i]);
+        assert_eq!(histories(&shuffled), expected);
     }
 }
