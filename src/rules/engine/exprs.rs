@@ -105,20 +105,23 @@ pub fn filter_expr(predicates: &[Predicate]) -> Expr {
         .unwrap_or_else(|| lit(true))
 }
 
-/// Filters by the predicates. Cheap predicates run first over the whole frame; a costly one
-/// (comparing names case-insensitively) then runs only on the rows that are left, row by row
-/// (see [`same_person_mask`]).
-pub fn apply_filter(lf: LazyFrame, predicates: &[Predicate]) -> PolarsResult<LazyFrame> {
-    let (costly, cheap): (Vec<Predicate>, Vec<Predicate>) = predicates
+/// Splits predicates into the costly ones (comparing names case-insensitively), which run
+/// row by row on the rows the others leave (see [`apply_costly`]), and the others.
+pub fn split_costly(predicates: &[Predicate]) -> (Vec<Predicate>, Vec<Predicate>) {
+    predicates
         .iter()
         .cloned()
-        .partition(|p| matches!(p, Predicate::SamePerson(_)));
-    let narrowed = lf.filter(filter_expr(&cheap));
+        .partition(|p| matches!(p, Predicate::SamePerson(_)))
+}
+
+/// Narrows `narrowed` (already filtered by the cheap predicates) by the costly ones, row by row
+/// (see [`same_person_mask`]).
+pub fn apply_costly(narrowed: LazyFrame, costly: &[Predicate]) -> PolarsResult<LazyFrame> {
     if costly.is_empty() {
         return Ok(narrowed);
     }
     let mut frame = narrowed.collect()?;
-    for predicate in &costly {
+    for predicate in costly {
         if let Predicate::SamePerson(same) = predicate {
             let mask = same_person_mask(&frame, *same)?;
             frame = frame.filter(&mask)?;

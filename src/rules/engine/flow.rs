@@ -1,10 +1,10 @@
 //! Flow-through: money in (one transaction, or a windowed sum), then a share of it out of the
 //! same account within a horizon. Bulk cash placement and rapid movement both use this.
 
-use super::exprs::{duration_us, filter_expr, BASE_AMOUNT, ROW, SUBJECT, TS};
-use super::keys::{Accounts, NO_ACCOUNT, ORIG_KEY};
+use super::exprs::{duration_us, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::keys::{Accounts, ORIG_KEY};
 use super::Hit;
-use crate::rules::plan::{Micros, Predicate};
+use crate::rules::plan::Micros;
 use polars::prelude::*;
 use std::collections::HashMap;
 
@@ -39,39 +39,35 @@ fn anchors(inflows: LazyFrame, inflow_window: Option<Micros>, min_inflow: i64) -
 }
 
 /// A flow-through plan's limits, as the detector uses them.
-pub struct FlowLimits<'a> {
+pub struct FlowLimits {
     /// Inflows summed over this trailing window (`None`: one transaction).
     pub inflow_window: Option<Micros>,
     pub min_inflow: i64,
-    /// Which transactions count as money out.
-    pub outflow: &'a [Predicate],
     pub min_out_basis_points: i64,
     pub horizon: Micros,
 }
 
 /// Runs the detector. `inflows` has `subject` (the receiving account's key), `ts`,
-/// `base_amount`; `base` is the whole canonical frame, from which outflows are taken.
+/// `base_amount`; `outflows` are the rows of the canonical frame that meet the outflow
+/// predicates and have an originating account.
 pub fn detect(
     inflows: LazyFrame,
-    base: LazyFrame,
+    outflows: LazyFrame,
     limits: FlowLimits,
     accounts: &Accounts,
 ) -> PolarsResult<Vec<Hit>> {
     let FlowLimits {
         inflow_window,
         min_inflow,
-        outflow,
         min_out_basis_points,
         horizon,
     } = limits;
-    let outflows = base
-        .filter(filter_expr(outflow).and(col(ORIG_KEY).neq(lit(NO_ACCOUNT))))
-        .select([
-            col(ORIG_KEY).alias(SUBJECT),
-            col(TS).cast(DataType::Int64).alias("out_ts"),
-            col(BASE_AMOUNT).alias("out_amount"),
-            col(ROW).cast(DataType::UInt32).alias("out_row"),
-        ]);
+    let outflows = outflows.select([
+        col(ORIG_KEY).alias(SUBJECT),
+        col(TS).cast(DataType::Int64).alias("out_ts"),
+        col(BASE_AMOUNT).alias("out_amount"),
+        col(ROW).cast(DataType::UInt32).alias("out_row"),
+    ]);
     // every (inflow anchor, outflow within the horizon) pair
     let pairs = anchors(inflows, inflow_window, min_inflow)
         .join(

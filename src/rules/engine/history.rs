@@ -9,6 +9,7 @@
 
 use super::exprs::{filter_expr, with_subject, BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::keys::{Accounts, BENE_KEY, NO_ACCOUNT, ORIG_KEY};
+use super::masks::RowMasks;
 use crate::rules::plan::{Predicate, Subject};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -143,18 +144,37 @@ impl HistoryCache {
     }
 }
 
-/// Which rows of `base` match `filter`, by row number; `None` when there is no filter.
-pub fn row_mask(base: &DataFrame, filter: &[Predicate]) -> PolarsResult<Option<Vec<bool>>> {
+/// Which rows of `base` match `filter`, by row number; `None` when there is no filter. The
+/// predicates that `masks` can test are tested there (and kept for the run), the others by
+/// their expressions.
+pub fn row_mask(
+    masks: &RowMasks,
+    base: &DataFrame,
+    filter: &[Predicate],
+) -> PolarsResult<Option<Vec<bool>>> {
     if filter.is_empty() {
         return Ok(None);
     }
-    let frame = base
-        .clone()
-        .lazy()
-        .select([filter_expr(filter).fill_null(lit(false)).alias("matches")])
-        .collect()?;
-    let matches = frame.column("matches")?.bool()?;
-    Ok(Some(matches.iter().map(|m| m == Some(true)).collect()))
+    let (mask, rest) = masks.split(base, filter)?;
+    let rest = if rest.is_empty() {
+        None
+    } else {
+        let frame = base
+            .clone()
+            .lazy()
+            .select([filter_expr(&rest).fill_null(lit(false)).alias("matches")])
+            .collect()?;
+        Some(frame.column("matches")?.bool()?.clone())
+    };
+    Ok(Some(match (mask, rest) {
+        (Some(mask), None) => mask.iter().collect(),
+        (mask, Some(rest)) => rest
+            .iter()
+            .zip(0..)
+            .map(|(m, row)| m == Some(true) && mask.as_ref().is_none_or(|k| k.get_bit(row)))
+            .collect(),
+        (None, None) => unreachable!("a non-empty filter is tested somewhere"),
+    }))
 }
 
 /// An integer column as a vector (nulls as 0; the canonical frame has none in the columns used).

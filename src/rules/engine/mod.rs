@@ -9,13 +9,15 @@ mod exprs;
 mod flow;
 mod history;
 mod keys;
+mod masks;
 mod temporal;
 mod windowed;
 
 pub use exprs::ROW;
 
 use crate::rules::plan::{Detector, RulePlan};
-use exprs::{apply_filter, filter_expr, with_subject, BASE_AMOUNT, SUBJECT, TS};
+use crate::rules::plan::{Field, Predicate};
+use exprs::{apply_costly, split_costly, with_subject, BASE_AMOUNT, SUBJECT, TS};
 use keys::Accounts;
 use polars::prelude::*;
 use std::collections::HashMap;
@@ -81,11 +83,13 @@ pub(crate) fn hits_from_frame(
 }
 
 /// The canonical frame of one run with the `row_nr` column that evidence refers to and the
-/// account keys, and what the rules of the run share (the subjects' histories).
+/// account keys, and what the rules of the run share (the subjects' histories, the row masks
+/// of their predicates).
 pub struct RunFrame {
     frame: DataFrame,
     accounts: Arc<Accounts>,
     histories: history::HistoryCache,
+    masks: masks::RowMasks,
 }
 
 impl RunFrame {
@@ -97,7 +101,15 @@ impl RunFrame {
             frame: frame.lazy().with_row_index(ROW, None).collect()?,
             accounts: Arc::new(accounts),
             histories: history::HistoryCache::default(),
+            masks: masks::RowMasks::default(),
         })
+    }
+
+    /// The rows that meet every predicate: the cheap ones by row masks (see [`masks`]), then
+    /// the costly ones row by row on what is left.
+    fn filtered(&self, predicates: &[Predicate]) -> PolarsResult<LazyFrame> {
+        let (costly, cheap) = split_costly(predicates);
+        apply_costly(masks::narrowed(&self.masks, &self.frame, &cheap)?, &costly)
     }
 
     /// The frame with row numbers.
@@ -114,7 +126,7 @@ impl RunFrame {
         Ok((
             self.histories
                 .get(&self.frame, &plan.subject, &self.accounts)?,
-            history::row_mask(&self.frame, &plan.filter)?,
+            history::row_mask(&self.masks, &self.frame, &plan.filter)?,
         ))
     }
 }
@@ -130,10 +142,8 @@ pub fn run_plan(
     plan: &RulePlan,
     context: &EngineContext,
 ) -> PolarsResult<Vec<Episode>> {
-    let lf = base.frame.clone().lazy();
-    let selected = || -> PolarsResult<LazyFrame> {
-        with_subject(apply_filter(lf.clone(), &plan.filter)?, &plan.subject)
-    };
+    let selected =
+        || -> PolarsResult<LazyFrame> { with_subject(base.filtered(&plan.filter)?, &plan.subject) };
     let (hits, streams): (Vec<Hit>, Vec<EvidenceStream>) = match &plan.detector {
         Detector::PerTransaction => {
             let frame = selected()?
@@ -168,13 +178,18 @@ pub fn run_plan(
         } => {
             // the selected rows are the inflows and, above the minimum, their evidence
             let inflows = windowed::selected_rows(selected()?, &[])?;
+            // outflows: the outflow predicates, from an account of ours
+            let mut outflow_filter = outflow.clone();
+            outflow_filter.push(Predicate::Present {
+                field: Field::OrigAccount,
+                present: true,
+            });
             let hits = flow::detect(
                 inflows.clone().lazy(),
-                lf.clone(),
+                base.filtered(&outflow_filter)?,
                 flow::FlowLimits {
                     inflow_window: *inflow_window,
                     min_inflow: *min_inflow,
-                    outflow,
                     min_out_basis_points: *min_out_basis_points,
                     horizon: *horizon,
                 },
@@ -193,13 +208,16 @@ pub fn run_plan(
             horizon,
             min_retained_basis_points,
         } => {
-            let edges = lf
-                .clone()
-                .filter(
-                    filter_expr(&plan.filter)
-                        .and(col(keys::ORIG_KEY).neq(lit(keys::NO_ACCOUNT)))
-                        .and(col(keys::BENE_KEY).neq(lit(keys::NO_ACCOUNT))),
-                )
+            // the filter's transactions between two accounts of ours
+            let mut edge_filter = plan.filter.clone();
+            for field in [Field::OrigAccount, Field::BeneAccount] {
+                edge_filter.push(Predicate::Present {
+                    field,
+                    present: true,
+                });
+            }
+            let edges = base
+                .filtered(&edge_filter)?
                 .select([
                     col(keys::ORIG_KEY),
                     col(keys::BENE_KEY),
@@ -414,8 +432,7 @@ pub fn prepare_windowed(
     else {
         return Ok(None);
     };
-    let lf = base.frame.clone().lazy();
-    let selected = with_subject(apply_filter(lf, &plan.filter)?, &plan.subject)?;
+    let selected = with_subject(base.filtered(&plan.filter)?, &plan.subject)?;
     let selected = windowed::selected_rows(selected, conditions)?;
     let features = windowed::features(selected.clone().lazy(), window, conditions)?;
     let rows = collect_stream_rows(

@@ -1,0 +1,487 @@
+//! Row masks: which rows of the run's frame meet a rule's predicates, tested in plain Rust over
+//! the frame's typed columns and kept for the whole run.
+//!
+//! A rule pack repeats its predicates (the cash channel, an amount threshold, a country list),
+//! and Polars' comparison kernels in this build pack their results into a bitmap one bit at a
+//! time and compare text row by row. Here each predicate is tested once per run, 8 rows per
+//! byte, over the integer columns ([`CHANNEL_CODE`], the account keys, amounts) or straight
+//! over a text column's 16-byte views (a value of at most 12 bytes is compared as one
+//! integer). The meaning of every predicate stays that of [`predicate_expr`]; a predicate over
+//! a column with missing values (where the expression's null logic applies) is left to Polars.
+
+use super::exprs::{predicate_expr, BASE_AMOUNT};
+use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
+use crate::model::Channel;
+use crate::rules::plan::{Field, Predicate};
+use polars::prelude::*;
+use polars_arrow::array::{BooleanArray, View};
+use polars_arrow::bitmap::Bitmap;
+use std::sync::Mutex;
+
+/// The column that carries a mask into a lazy filter.
+pub const MASK: &str = "__rule_mask";
+
+/// A text column's array type (one chunk).
+type TextArray = <StringType as PolarsDataType>::Array;
+
+/// Masks of the predicates tested so far in a run (`None`: left to Polars).
+#[derive(Default)]
+pub struct RowMasks(Mutex<Vec<(Predicate, Option<Bitmap>)>>);
+
+impl RowMasks {
+    /// The rows of `frame` that meet every predicate tested here, and the predicates left to
+    /// Polars expressions. `None`: no predicate could be tested here.
+    pub fn split(
+        &self,
+        frame: &DataFrame,
+        predicates: &[Predicate],
+    ) -> PolarsResult<(Option<Bitmap>, Vec<Predicate>)> {
+        let mut mask: Option<Bitmap> = None;
+        let mut rest = Vec::new();
+        for predicate in predicates {
+            match self.mask(frame, predicate)? {
+                Some(bits) => mask = Some(mask.map_or(bits.clone(), |m| &m & &bits)),
+                None => rest.push(predicate.clone()),
+            }
+        }
+        Ok((mask, rest))
+    }
+
+    /// One predicate's mask, tested on first use.
+    fn mask(&self, frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>> {
+        let cached = |masks: &Vec<(Predicate, Option<Bitmap>)>| {
+            masks
+                .iter()
+                .find(|(p, _)| p == predicate)
+                .map(|(_, m)| m.clone())
+        };
+        if let Some(found) = cached(&self.lock()) {
+            return Ok(found);
+        }
+        // tested without the lock held (two rules asking at once may both test)
+        let tested = test(frame, predicate)?;
+        let mut masks = self.lock();
+        if cached(&masks).is_none() {
+            masks.push((predicate.clone(), tested.clone()));
+        }
+        Ok(tested)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Predicate, Option<Bitmap>)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// `frame` with its rows narrowed to those meeting `predicates`: the masked ones by the mask,
+/// the others by their Polars expressions.
+pub fn narrowed(
+    masks: &RowMasks,
+    frame: &DataFrame,
+    predicates: &[Predicate],
+) -> PolarsResult<LazyFrame> {
+    let (mask, rest) = masks.split(frame, predicates)?;
+    let rest = rest.iter().map(predicate_expr).reduce(|a, b| a.and(b));
+    Ok(match (mask, rest) {
+        (None, None) => frame.clone().lazy(),
+        (None, Some(rest)) => frame.clone().lazy().filter(rest),
+        (Some(mask), rest) => {
+            let mut with_mask = frame.clone();
+            with_mask.with_column(mask_column(mask).into_column())?;
+            let condition = rest.map_or(col(MASK), |rest| col(MASK).and(rest));
+            with_mask.lazy().filter(condition).drop(cols([MASK]))
+        }
+    })
+}
+
+/// A mask as a boolean column named [`MASK`].
+pub fn mask_column(mask: Bitmap) -> BooleanChunked {
+    BooleanChunked::with_chunk(
+        MASK.into(),
+        BooleanArray::new(ArrowDataType::Boolean, mask, None),
+    )
+}
+
+/// Tests one predicate over every row, or `None` when it is left to Polars.
+fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>> {
+    Ok(match predicate {
+        Predicate::ChannelIn(channels) => channel_mask(frame, channels)?,
+        Predicate::ChannelNotIn(channels) => channel_mask(frame, channels)?.map(|m| !&m),
+        Predicate::BaseAmountAtLeast(min) => {
+            integers(frame, BASE_AMOUNT)?.map(|v| pack_slices(&v, |a| a >= *min))
+        }
+        Predicate::BaseAmountBelow(limit) => {
+            integers(frame, BASE_AMOUNT)?.map(|v| pack_slices(&v, |a| a < *limit))
+        }
+        Predicate::AmountMultipleOf(step) if *step != 0 => {
+            integers(frame, "amount")?.map(|v| pack_slices(&v, |a| a % *step == 0))
+        }
+        Predicate::AmountMultipleOf(_) => None,
+        Predicate::FieldIn { field, values } => {
+            let list = ValueList::new(values);
+            text(frame, field.column())?.map(|column| pack_views(column, |v| list.contains(v)))
+        }
+        Predicate::EitherCountryIn(values) => {
+            let list = ValueList::new(values);
+            match (text(frame, "orig_country")?, text(frame, "bene_country")?) {
+                (Some(orig), Some(bene)) => Some(
+                    &pack_views(orig, |v| list.contains(v))
+                        | &pack_views(bene, |v| list.contains(v)),
+                ),
+                _ => None,
+            }
+        }
+        Predicate::CrossBorder(cross) => {
+            match (text(frame, "orig_country")?, text(frame, "bene_country")?) {
+                (Some(orig), Some(bene)) => Some(pack_iter(
+                    frame.height(),
+                    values(orig)
+                        .zip(values(bene))
+                        .map(|(o, b)| !o.is_empty() && !b.is_empty() && (o.equals(&b) != *cross)),
+                )),
+                _ => None,
+            }
+        }
+        Predicate::Present { field, present } => {
+            let has = match field {
+                Field::OrigAccount => keys_present(frame, ORIG_KEY)?,
+                Field::BeneAccount => keys_present(frame, BENE_KEY)?,
+                other => text(frame, other.column())?.map(|c| pack_views(c, |v| !v.is_empty())),
+            };
+            has.map(|m| if *present { m } else { !&m })
+        }
+        // compares lower-cased names: left to its own row-by-row test
+        Predicate::SamePerson(_) => None,
+    })
+}
+
+fn channel_mask(frame: &DataFrame, channels: &[Channel]) -> PolarsResult<Option<Bitmap>> {
+    let codes = frame.column(CHANNEL_CODE)?.u32()?;
+    if codes.null_count() > 0 {
+        return Ok(None);
+    }
+    let mut wanted = vec![false; Channel::ALL.len()];
+    for &channel in channels {
+        if let Some(slot) = wanted.get_mut(channel_code(channel) as usize) {
+            *slot = true;
+        }
+    }
+    let codes: Vec<&[u32]> = codes
+        .downcast_iter()
+        .map(|a| a.values().as_slice())
+        .collect();
+    Ok(Some(pack_slices(&codes, |code| {
+        wanted.get(code as usize).copied().unwrap_or(false)
+    })))
+}
+
+fn keys_present(frame: &DataFrame, column: &str) -> PolarsResult<Option<Bitmap>> {
+    let keys = frame.column(column)?.u32()?;
+    if keys.null_count() > 0 {
+        return Ok(None);
+    }
+    let keys: Vec<&[u32]> = keys
+        .downcast_iter()
+        .map(|a| a.values().as_slice())
+        .collect();
+    Ok(Some(pack_slices(&keys, |key| key != NO_ACCOUNT)))
+}
+
+/// An integer column's chunks, when it has no missing values.
+fn integers<'a>(frame: &'a DataFrame, name: &str) -> PolarsResult<Option<Vec<&'a [i64]>>> {
+    let column = frame.column(name)?.i64()?;
+    Ok((column.null_count() == 0).then(|| {
+        column
+            .downcast_iter()
+            .map(|a| a.values().as_slice())
+            .collect()
+    }))
+}
+
+/// A text column, when it has no missing values.
+fn text<'a>(frame: &'a DataFrame, name: &str) -> PolarsResult<Option<&'a StringChunked>> {
+    let column = frame.column(name)?.str()?;
+    Ok((column.null_count() == 0).then_some(column))
+}
+
+/// One text value, read through its view: a value of at most 12 bytes is the view itself.
+#[derive(Clone, Copy)]
+struct ViewValue<'a> {
+    view: View,
+    array: &'a TextArray,
+    row: usize,
+}
+
+impl ViewValue<'_> {
+    fn is_empty(&self) -> bool {
+        self.view.length == 0
+    }
+
+    /// The inline value as an integer (length, then the bytes, the rest zero), for a value of
+    /// at most 12 bytes.
+    fn inline_key(&self) -> Option<u128> {
+        (self.view.length <= View::MAX_INLINE_SIZE).then(|| inline_key(self.view))
+    }
+
+    fn text(&self) -> &str {
+        // SAFETY: `row` is below the array's length (see `values`)
+        unsafe { self.array.value_unchecked(self.row) }
+    }
+
+    fn equals(&self, other: &ViewValue) -> bool {
+        match (self.inline_key(), other.inline_key()) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => self.text() == other.text(),
+            _ => false,
+        }
+    }
+}
+
+/// A view's length and inline bytes, with any bytes past the length cleared.
+fn inline_key(view: View) -> u128 {
+    let bits = view.as_u128();
+    let kept = 32 + 8 * view.length;
+    if kept >= 128 {
+        bits
+    } else {
+        bits & ((1u128 << kept) - 1)
+    }
+}
+
+/// Every value of a text column without missing values, in row order.
+fn values(column: &StringChunked) -> impl Iterator<Item = ViewValue<'_>> {
+    column.downcast_iter().flat_map(|array| {
+        array
+            .views()
+            .iter()
+            .enumerate()
+            .map(move |(row, &view)| ViewValue { view, array, row })
+    })
+}
+
+/// A list of text values to test membership in: values of at most 12 bytes by their inline
+/// key (two-byte codes, such as countries, by a table), longer ones by text.
+struct ValueList {
+    two_bytes: Vec<u64>,
+    inline: Vec<u128>,
+    long: Vec<String>,
+}
+
+impl ValueList {
+    fn new(values: &[String]) -> Self {
+        let mut list = ValueList {
+            two_bytes: vec![0; 65_536 / 64],
+            inline: Vec::new(),
+            long: Vec::new(),
+        };
+        for value in values {
+            let bytes = value.as_bytes();
+            if bytes.len() == 2 {
+                let slot = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));
+                list.two_bytes[slot / 64] |= 1 << (slot % 64);
+            } else if bytes.len() <= View::MAX_INLINE_SIZE as usize {
+                list.inline.push(inline_key(View::new_inline(bytes)));
+            } else {
+                list.long.push(value.clone());
+            }
+        }
+        list.inline.sort_unstable();
+        list
+    }
+
+    fn contains(&self, value: ViewValue) -> bool {
+        match value.view.length {
+            2 => {
+                let slot = (value.view.as_u128() >> 32) as u16 as usize;
+                self.two_bytes[slot / 64] & (1 << (slot % 64)) != 0
+            }
+            n if n <= View::MAX_INLINE_SIZE => {
+                self.inline.binary_search(&inline_key(value.view)).is_ok()
+            }
+            _ => self.long.iter().any(|v| v == value.text()),
+        }
+    }
+}
+
+/// Packs `test` of every element of the slices, in order, 8 rows per byte; one slice (the
+/// usual case: a column built in one piece) in parallel parts of whole bytes.
+fn pack_slices<T: Copy + Sync>(slices: &[&[T]], test: impl Fn(T) -> bool + Sync) -> Bitmap {
+    let [one] = slices else {
+        let total = slices.iter().map(|s| s.len()).sum();
+        return pack_iter(
+            total,
+            slices.iter().flat_map(|s| s.iter().copied()).map(test),
+        );
+    };
+    use rayon::prelude::*;
+    let bytes: Vec<u8> = one
+        .par_chunks(1 << 16)
+        .flat_map_iter(|part| {
+            part.chunks(8).map(|eight| {
+                eight
+                    .iter()
+                    .enumerate()
+                    .fold(0u8, |byte, (bit, &v)| byte | (u8::from(test(v)) << bit))
+            })
+        })
+        .collect();
+    Bitmap::from_u8_vec(bytes, one.len())
+}
+
+/// Packs `test` of every value of a text column, in order.
+fn pack_views(column: &StringChunked, test: impl Fn(ViewValue) -> bool) -> Bitmap {
+    pack_iter(column.len(), values(column).map(test))
+}
+
+/// Packs `len` booleans, in order, 8 per byte.
+fn pack_iter(len: usize, bits: impl Iterator<Item = bool>) -> Bitmap {
+    let mut bytes = Vec::with_capacity(len.div_ceil(8));
+    let (mut byte, mut filled, mut count) = (0u8, 0, 0);
+    for bit in bits {
+        byte |= u8::from(bit) << filled;
+        filled += 1;
+        count += 1;
+        if filled == 8 {
+            bytes.push(byte);
+            (byte, filled) = (0, 0);
+        }
+    }
+    if filled > 0 {
+        bytes.push(byte);
+    }
+    Bitmap::from_u8_vec(bytes, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame with every column the predicates read: two chunks, values of 2, 5 and 14 bytes.
+    fn frame() -> DataFrame {
+        let part = |offset: i64| {
+            df!(
+                CHANNEL_CODE => [0u32, 1, 2, 3, 0, 1],
+                ORIG_KEY => [0u32, 4, 5, 0, 6, 7],
+                BENE_KEY => [1u32, 0, 5, 2, 0, 3],
+                BASE_AMOUNT => [10_000i64 + offset, 9_999, 10_000, 0, 50, 1],
+                "amount" => [1_000_000i64, 999_999, 2_000_000, -1_000_000, 0, 7],
+                "orig_country" => ["JM", "", "IR", "KPX", "Cayman Islnd", "JM"],
+                "bene_country" => ["JM", "IR", "", "US", "Cayman Islands", "us"],
+                "branch" => ["KIN-01", "", "MOB-02", "Long branch name", "KIN-01", "Long branch name"],
+            )
+            .unwrap()
+        };
+        let mut frame = part(0);
+        frame.vstack_mut_owned(part(1)).unwrap();
+        assert!(frame.column("orig_country").unwrap().n_chunks() > 1);
+        frame
+    }
+
+    fn by_polars(frame: &DataFrame, predicate: &Predicate) -> Vec<bool> {
+        let out = frame
+            .clone()
+            .lazy()
+            .select([predicate_expr(predicate).fill_null(lit(false)).alias("m")])
+            .collect()
+            .unwrap();
+        let m = out.column("m").unwrap().bool().unwrap();
+        m.iter().map(|v| v == Some(true)).collect()
+    }
+
+    #[test]
+    fn every_predicate_tested_here_agrees_with_its_expression() {
+        let frame = frame();
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let table = [
+            Predicate::ChannelIn(vec![Channel::ALL[0], Channel::ALL[2]]),
+            Predicate::ChannelNotIn(vec![Channel::ALL[1]]),
+            Predicate::BaseAmountAtLeast(10_000),
+            Predicate::BaseAmountBelow(10_000),
+            Predicate::AmountMultipleOf(1_000_000),
+            Predicate::FieldIn {
+                field: Field::OrigCountry,
+                values: strings(&["IR", "KPX", "Cayman Islnd"]),
+            },
+            Predicate::FieldIn {
+                field: Field::Branch,
+                values: strings(&["Long branch name", "KIN-01"]),
+            },
+            Predicate::EitherCountryIn(strings(&["IR", "US"])),
+            Predicate::CrossBorder(true),
+            Predicate::CrossBorder(false),
+            Predicate::Present {
+                field: Field::OrigAccount,
+                present: true,
+            },
+            Predicate::Present {
+                field: Field::BeneAccount,
+                present: false,
+            },
+            Predicate::Present {
+                field: Field::Branch,
+                present: true,
+            },
+        ];
+        let masks = RowMasks::default();
+        for predicate in &table {
+            let (mask, rest) = masks
+                .split(&frame, std::slice::from_ref(predicate))
+                .unwrap();
+            assert!(rest.is_empty(), "{predicate:?} left to Polars");
+            let mask: Vec<bool> = mask.unwrap().iter().collect();
+            assert_eq!(mask, by_polars(&frame, predicate), "{predicate:?}");
+            // and from the cache
+            let (again, _) = masks
+                .split(&frame, std::slice::from_ref(predicate))
+                .unwrap();
+            assert_eq!(again.unwrap().iter().collect::<Vec<_>>(), mask);
+        }
+    }
+
+    #[test]
+    fn a_column_with_missing_values_and_same_person_are_left_to_polars() {
+        let frame = df!(
+            "orig_country" => [Some("JM"), None],
+            "bene_country" => [Some("JM"), Some("US")],
+            CHANNEL_CODE => [0u32, 1],
+        )
+        .unwrap();
+        let predicates = [
+            Predicate::CrossBorder(true),
+            Predicate::SamePerson(true),
+            Predicate::ChannelIn(vec![Channel::ALL[0]]),
+        ];
+        let (mask, rest) = RowMasks::default().split(&frame, &predicates).unwrap();
+        assert_eq!(rest, predicates[..2]);
+        assert_eq!(mask.unwrap().iter().collect::<Vec<_>>(), [true, false]);
+    }
+
+    #[test]
+    fn narrowing_keeps_exactly_the_rows_of_the_expressions() {
+        let frame = frame().lazy().with_row_index("r", None).collect().unwrap();
+        let predicates = [
+            Predicate::BaseAmountAtLeast(50),
+            Predicate::CrossBorder(false),
+        ];
+        let rows = |lf: LazyFrame| -> Vec<u32> {
+            let out = lf.select([col("r")]).collect().unwrap();
+            out.column("r")
+                .unwrap()
+                .idx()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        let expected = rows(
+            frame
+                .clone()
+                .lazy()
+                .filter(predicate_expr(&predicates[0]).and(predicate_expr(&predicates[1]))),
+        );
+        let got = narrowed(&RowMasks::default(), &frame, &predicates).unwrap();
+        assert!(!got.clone().collect().unwrap().schema().contains(MASK));
+        assert_eq!(rows(got), expected);
+        assert_eq!(expected, [0, 6]);
+    }
+}
