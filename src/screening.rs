@@ -3,7 +3,7 @@
 
 use crate::model::{format_money, format_timestamp, Alert, TxnRecord, Typology};
 use crate::rules::alerts::alert_id;
-use crate::text_stretches::{encode_stretches, StretchDictionary};
+use crate::text_stretches::{distinct_per_stretch, rows_with_value_in};
 use crate::watchlist::{Hit, Screener};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -39,31 +39,32 @@ pub fn sanctions_rule_info(threshold: f64) -> crate::model::RuleInfo {
     }
 }
 
-/// A frame's `orig_name` and `bene_name` columns, dictionary-encoded stretch by stretch (see
-/// [`encode_stretches`]): each distinct name is screened once, and the rows naming a listed
-/// party are found from the codes, without hashing every name a second time.
+/// A frame's `orig_name` and `bene_name` columns: each distinct name is screened once, and the
+/// rows naming a listed party are then found by a second pass (see [`distinct_per_stretch`]
+/// and [`rows_with_value_in`]), without a code per row.
 struct NameColumns<'a> {
-    stretches: Vec<StretchDictionary<'a>>,
+    columns: [&'a StringChunked; 2],
 }
 
 impl<'a> NameColumns<'a> {
-    fn encode(frame: &'a DataFrame) -> PolarsResult<Self> {
-        let (orig, bene) = (
-            frame.column("orig_name")?.str()?,
-            frame.column("bene_name")?.str()?,
-        );
-        let (mut stretches, bene) =
-            rayon::join(|| encode_stretches(orig), || encode_stretches(bene));
-        stretches.extend(bene);
-        Ok(Self { stretches })
+    fn of(frame: &'a DataFrame) -> PolarsResult<Self> {
+        Ok(Self {
+            columns: [
+                frame.column("orig_name")?.str()?,
+                frame.column("bene_name")?.str()?,
+            ],
+        })
     }
 
     /// Distinct non-empty names, sorted.
     fn distinct(&self) -> Vec<&'a str> {
-        let mut names: Vec<&str> = self
-            .stretches
-            .iter()
-            .flat_map(|stretch| stretch.values.iter().copied())
+        let [orig, bene] = self.columns;
+        let (mut stretches, bene) =
+            rayon::join(|| distinct_per_stretch(orig), || distinct_per_stretch(bene));
+        stretches.extend(bene);
+        let mut names: Vec<&str> = stretches
+            .into_iter()
+            .flatten()
             .filter(|name| !name.is_empty())
             .collect::<PlHashSet<&str>>()
             .into_iter()
@@ -72,17 +73,14 @@ impl<'a> NameColumns<'a> {
         names
     }
 
-    /// The rows whose originator or beneficiary name `is_listed`, ascending.
-    fn rows_naming(&self, is_listed: impl Fn(&str) -> bool + Sync) -> Vec<IdxSize> {
-        let found: Vec<Vec<IdxSize>> = self
-            .stretches
-            .par_iter()
-            .map(|stretch| {
-                let listed: Vec<bool> = stretch.values.iter().map(|name| is_listed(name)).collect();
-                stretch.rows_where(&listed)
-            })
-            .collect();
-        let mut rows: Vec<IdxSize> = found.into_iter().flatten().collect();
+    /// The rows whose originator or beneficiary name is one of `listed`, ascending.
+    fn rows_naming(&self, listed: &PlHashSet<&str>) -> Vec<IdxSize> {
+        let [orig, bene] = self.columns;
+        let (mut rows, bene) = rayon::join(
+            || rows_with_value_in(orig, listed),
+            || rows_with_value_in(bene, listed),
+        );
+        rows.extend(bene);
         rows.sort_unstable();
         rows.dedup();
         rows
@@ -100,7 +98,7 @@ pub fn screen_frame(
     threshold: f64,
     base_currency: &str,
 ) -> PolarsResult<(Vec<Alert>, HashMap<String, TxnRecord>)> {
-    let columns = NameColumns::encode(frame)?;
+    let columns = NameColumns::of(frame)?;
     let refs = columns.distinct();
     let results = screener.screen_many(&refs, threshold, HITS_PER_NAME);
     let hits: HashMap<&str, &Vec<Hit>> = refs
@@ -112,7 +110,8 @@ pub fn screen_frame(
     if hits.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
-    let rows = columns.rows_naming(|name| hits.contains_key(name));
+    let listed: PlHashSet<&str> = hits.keys().copied().collect();
+    let rows = columns.rows_naming(&listed);
     let matched = frame.take(&IdxCa::from_vec("rows".into(), rows))?;
     let ts = matched.column("ts")?.cast(&DataType::Int64)?;
     let ts = ts.i64()?.clone();
@@ -255,14 +254,13 @@ mod tests {
             ("Ann Lee", "Eve Gray"),
         ]);
         assert!(frame.column("orig_name").unwrap().n_chunks() > 1);
-        let columns = NameColumns::encode(&frame).unwrap();
+        let columns = NameColumns::of(&frame).unwrap();
         assert_eq!(
             columns.distinct(),
             ["Ann Lee", "Bo Chen", "Cy Diaz", "Dee Fox", "Eve Gray"]
         );
         let listed: PlHashSet<&str> = ["Ann Lee", "Cy Diaz"].into_iter().collect();
         // rows 0, 1 (beneficiary), 2 (beneficiary) and 4; not row 3
-        let is_listed = |name: &str| listed.contains(name);
-        assert_eq!(columns.rows_naming(is_listed), [0, 1, 2, 4]);
+        assert_eq!(columns.rows_naming(&listed), [0, 1, 2, 4]);
     }
 }

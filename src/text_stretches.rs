@@ -6,6 +6,7 @@
 //! consecutive chunks, one per task.
 
 use polars::prelude::*;
+use polars_arrow::array::Array;
 use rayon::prelude::*;
 
 /// A text column's array type (one chunk).
@@ -52,8 +53,6 @@ where
 /// One stretch of a text column, dictionary-encoded: its distinct values in first-seen order,
 /// and each row's position among them. A null reads as the empty string.
 pub(crate) struct StretchDictionary<'a> {
-    /// The stretch's first row in the column.
-    pub first_row: usize,
     /// Distinct values, in the order they first appear.
     pub values: Vec<&'a str>,
     /// Per row of the stretch, an index into `values`.
@@ -66,17 +65,6 @@ impl StretchDictionary<'_> {
         self.codes
             .iter()
             .map(|&code| table[code as usize])
-            .collect()
-    }
-
-    /// The rows (column row numbers) whose value is one of the `wanted` ones (a flag per
-    /// entry of `values`), ascending.
-    pub fn rows_where(&self, wanted: &[bool]) -> Vec<IdxSize> {
-        self.codes
-            .iter()
-            .enumerate()
-            .filter(|(_, &code)| wanted[code as usize])
-            .map(|(i, _)| (self.first_row + i) as IdxSize)
             .collect()
     }
 }
@@ -93,7 +81,7 @@ impl StretchDictionary<'_> {
 /// whose values own their bytes, and chunks of a column with nulls are looked up by text.
 pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDictionary<'a>> {
     let has_nulls = column.null_count() > 0;
-    map_chunk_stretches(column, |first_row, chunks: &[&'a TextArray]| {
+    map_chunk_stretches(column, |_, chunks: &[&'a TextArray]| {
         let mut position = PlHashMap::<&'a str, u32>::default();
         let mut values: Vec<&'a str> = Vec::new();
         let mut code_of = |value: &'a str| -> u32 {
@@ -109,9 +97,7 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
         let mut by_inline_view = PlHashMap::<u128, u32>::default();
         let mut by_view = PlHashMap::<u128, u32>::default();
         for &chunk in chunks {
-            let shares_views =
-                !has_nulls && chunk.total_buffer_len() <= chunk.total_bytes_len() / 2;
-            if shares_views {
+            if !has_nulls && shares_views(chunk) {
                 by_view.clear();
                 for (row, view) in chunk.views().iter().enumerate() {
                     let views = if view.length <= 12 {
@@ -129,12 +115,127 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
                 codes.extend(chunk.iter().map(|value| code_of(value.unwrap_or(""))));
             }
         }
-        StretchDictionary {
-            first_row,
-            values,
-            codes,
-        }
+        StretchDictionary { values, codes }
     })
+}
+
+/// A view of at most 12 bytes holds its whole value.
+const MAX_INLINE: u32 = 12;
+
+/// Whether a chunk's equal values share views, as a Parquet reader's dictionary-decoded chunk
+/// does (its text buffers hold at most half the bytes its values add up to); see
+/// [`encode_stretches`].
+fn shares_views(chunk: &TextArray) -> bool {
+    chunk.null_count() == 0 && chunk.total_buffer_len() <= chunk.total_bytes_len() / 2
+}
+
+/// The distinct values of each stretch of `column` (a null reads as the empty string), found
+/// in parallel. Unlike [`encode_stretches`], no row keeps a code, and a chunk whose values
+/// share views is read without hashing each row: a value longer than 12 bytes lies in a text
+/// buffer, at least 13 bytes from the start of any other (a dictionary's values do not
+/// overlap), so its offset divided by 13 is a slot in a table of values already seen in the
+/// chunk. A slot claimed by a different view (views that overlap) only means the value is
+/// looked up by its text, which is always right.
+pub(crate) fn distinct_per_stretch<'a>(column: &'a StringChunked) -> Vec<Vec<&'a str>> {
+    const SLOT_BYTES: usize = MAX_INLINE as usize + 1;
+    map_chunk_stretches(column, |_, chunks: &[&'a TextArray]| {
+        let mut seen = PlHashSet::<&'a str>::default();
+        let mut seen_inline = PlHashSet::<u128>::default();
+        // per slot: (offset << 32 | length) of the view that claimed it, 0 when unclaimed
+        let mut claimed: Vec<u64> = Vec::new();
+        for &chunk in chunks {
+            if !shares_views(chunk) {
+                seen.extend(chunk.iter().map(|value| value.unwrap_or("")));
+                continue;
+            }
+            let mut first_slot = Vec::with_capacity(chunk.data_buffers().len());
+            let mut slots = 0;
+            for buffer in chunk.data_buffers().iter() {
+                first_slot.push(slots);
+                slots += buffer.len() / SLOT_BYTES + 1;
+            }
+            claimed.clear();
+            claimed.resize(slots, 0);
+            for (row, view) in chunk.views().iter().enumerate() {
+                // SAFETY: `row` is below the chunk's length
+                let value = || unsafe { chunk.value_unchecked(row) };
+                if view.length <= MAX_INLINE {
+                    if seen_inline.insert(view.as_u128()) {
+                        seen.insert(value());
+                    }
+                    continue;
+                }
+                let slot = first_slot[view.buffer_idx as usize] + view.offset as usize / SLOT_BYTES;
+                let key = (u64::from(view.offset) << 32) | u64::from(view.length);
+                if claimed[slot] == key {
+                    continue;
+                }
+                if claimed[slot] == 0 {
+                    claimed[slot] = key;
+                }
+                seen.insert(value());
+            }
+        }
+        seen.into_iter().collect()
+    })
+}
+
+/// A view's length and first (up to 4) bytes: the low 64 bits of every view, with any
+/// padding past a short value cleared.
+fn length_and_prefix(view: &polars_arrow::array::View) -> u64 {
+    let low = view.as_u128() as u64;
+    let kept = 32 + 8 * view.length.min(4);
+    if kept >= 64 {
+        low
+    } else {
+        low & ((1u64 << kept) - 1)
+    }
+}
+
+/// A slot of a 2^16-bit table for a length and prefix.
+fn prefix_slot(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+/// The rows (column row numbers) whose value is one of `wanted` (a null reads as the empty
+/// string), ascending, found in parallel by stretch. A row is first tested by its view's
+/// length and first bytes against a small table of the wanted values' ones; only a row that
+/// passes is compared as text. For a few wanted values (names on a sanctions list) among
+/// millions of rows, nearly every row is settled by the table.
+pub(crate) fn rows_with_value_in(column: &StringChunked, wanted: &PlHashSet<&str>) -> Vec<IdxSize> {
+    let mut table = vec![0u64; (1 << 16) / 64];
+    for value in wanted {
+        let view = polars_arrow::array::View::new_from_bytes(value.as_bytes(), 0, 0);
+        let slot = prefix_slot(length_and_prefix(&view));
+        table[slot / 64] |= 1 << (slot % 64);
+    }
+    let per_stretch = map_chunk_stretches(column, |first_row, chunks| {
+        let mut rows = Vec::new();
+        let mut row = first_row;
+        for chunk in chunks {
+            if chunk.null_count() > 0 {
+                for value in chunk.iter() {
+                    if wanted.contains(value.unwrap_or("")) {
+                        rows.push(row as IdxSize);
+                    }
+                    row += 1;
+                }
+                continue;
+            }
+            for (i, view) in chunk.views().iter().enumerate() {
+                let slot = prefix_slot(length_and_prefix(view));
+                // SAFETY: `i` is below the chunk's length
+                if table[slot / 64] & (1 << (slot % 64)) != 0
+                    && wanted.contains(unsafe { chunk.value_unchecked(i) })
+                {
+                    rows.push((row + i) as IdxSize);
+                }
+            }
+            row += chunk.len();
+        }
+        rows
+    });
+    per_stretch.concat()
 }
 
 /// Whether no value of `column` has white space at either end (nulls are skipped). Each
@@ -279,19 +380,29 @@ mod tests {
             let unique: PlHashSet<&str> = stretch.values.iter().copied().collect();
             assert_eq!(unique.len(), stretch.values.len(), "a value is listed once");
         }
-        let wanted: Vec<Vec<bool>> = stretches
-            .iter()
-            .map(|s| s.values.iter().map(|v| *v == long).collect())
-            .collect();
-        let rows: Vec<IdxSize> = stretches
-            .iter()
-            .zip(&wanted)
-            .flat_map(|(s, w)| s.rows_where(w))
-            .collect();
-        let expected_rows: Vec<IdxSize> = (0..expected.len() as IdxSize)
-            .filter(|&i| expected[i as usize] == long)
-            .collect();
-        assert_eq!(rows, expected_rows);
+        // the distinct values without codes, and the rows of one value
+        let mut found: Vec<&str> = distinct_per_stretch(&chunked).concat();
+        found.sort_unstable();
+        found.dedup();
+        let mut all: Vec<&str> = distinct.to_vec();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(found, all);
+        for stretch in distinct_per_stretch(&chunked) {
+            let unique: PlHashSet<&str> = stretch.iter().copied().collect();
+            assert_eq!(unique.len(), stretch.len(), "a value is listed once");
+        }
+        for wanted in [
+            vec![long],
+            vec!["SHORE", "A NAME LONGER THAN TWELVE BYTEZ"],
+            vec![],
+        ] {
+            let rows = rows_with_value_in(&chunked, &wanted.iter().copied().collect());
+            let expected_rows: Vec<IdxSize> = (0..expected.len() as IdxSize)
+                .filter(|&i| wanted.contains(&expected[i as usize]))
+                .collect();
+            assert_eq!(rows, expected_rows, "{wanted:?}");
+        }
     }
 
     #[test]
