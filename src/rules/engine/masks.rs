@@ -15,7 +15,7 @@ use crate::model::Channel;
 use crate::rules::plan::{Field, Predicate};
 use polars::prelude::*;
 use polars_arrow::array::{BooleanArray, View};
-use polars_arrow::bitmap::Bitmap;
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use std::sync::Mutex;
 
 /// The column that carries a mask into a lazy filter.
@@ -134,12 +134,9 @@ fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>
         }
         Predicate::CrossBorder(cross) => {
             match (text(frame, "orig_country")?, text(frame, "bene_country")?) {
-                (Some(orig), Some(bene)) => Some(pack_iter(
-                    frame.height(),
-                    values(orig)
-                        .zip(values(bene))
-                        .map(|(o, b)| !o.is_empty() && !b.is_empty() && (o.equals(&b) != *cross)),
-                )),
+                (Some(orig), Some(bene)) => Some(pack_view_pairs(orig, bene, |o, b| {
+                    !o.is_empty() && !b.is_empty() && (o.equals(&b) != *cross)
+                })),
                 _ => None,
             }
         }
@@ -251,13 +248,16 @@ fn inline_key(view: View) -> u128 {
 
 /// Every value of a text column without missing values, in row order.
 fn values(column: &StringChunked) -> impl Iterator<Item = ViewValue<'_>> {
-    column.downcast_iter().flat_map(|array| {
-        array
-            .views()
-            .iter()
-            .enumerate()
-            .map(move |(row, &view)| ViewValue { view, array, row })
-    })
+    column.downcast_iter().flat_map(values_of)
+}
+
+/// Every value of one chunk without missing values, in row order.
+fn values_of(array: &TextArray) -> impl Iterator<Item = ViewValue<'_>> {
+    array
+        .views()
+        .iter()
+        .enumerate()
+        .map(move |(row, &view)| ViewValue { view, array, row })
 }
 
 /// A list of text values to test membership in: values of at most 12 bytes by their inline
@@ -329,9 +329,49 @@ fn pack_slices<T: Copy + Sync>(slices: &[&[T]], test: impl Fn(T) -> bool + Sync)
     Bitmap::from_u8_vec(bytes, one.len())
 }
 
-/// Packs `test` of every value of a text column, in order.
-fn pack_views(column: &StringChunked, test: impl Fn(ViewValue) -> bool) -> Bitmap {
-    pack_iter(column.len(), values(column).map(test))
+/// Packs `test` of every value of a text column, in order, chunk by chunk in parallel.
+fn pack_views(column: &StringChunked, test: impl Fn(ViewValue) -> bool + Sync) -> Bitmap {
+    use rayon::prelude::*;
+    let arrays: Vec<&TextArray> = column.downcast_iter().collect();
+    let parts: Vec<Bitmap> = arrays
+        .par_iter()
+        .map(|&array| pack_iter(array.len(), values_of(array).map(&test)))
+        .collect();
+    concat(column.len(), &parts)
+}
+
+/// Packs `test` of every pair of values of two text columns of the same length, row by row;
+/// chunk by chunk in parallel when their chunks line up.
+fn pack_view_pairs(
+    left: &StringChunked,
+    right: &StringChunked,
+    test: impl Fn(ViewValue, ViewValue) -> bool + Sync,
+) -> Bitmap {
+    use rayon::prelude::*;
+    let lengths = |c: &StringChunked| c.downcast_iter().map(|a| a.len()).collect::<Vec<_>>();
+    if lengths(left) != lengths(right) {
+        let pairs = values(left).zip(values(right));
+        return pack_iter(left.len(), pairs.map(|(l, r)| test(l, r)));
+    }
+    let arrays: Vec<(&TextArray, &TextArray)> =
+        left.downcast_iter().zip(right.downcast_iter()).collect();
+    let parts: Vec<Bitmap> = arrays
+        .par_iter()
+        .map(|&(l, r)| {
+            let pairs = values_of(l).zip(values_of(r));
+            pack_iter(l.len(), pairs.map(|(l, r)| test(l, r)))
+        })
+        .collect();
+    concat(left.len(), &parts)
+}
+
+/// The bitmaps one after the other.
+fn concat(len: usize, parts: &[Bitmap]) -> Bitmap {
+    let mut all = MutableBitmap::with_capacity(len);
+    for part in parts {
+        all.extend_from_bitmap(part);
+    }
+    all.into()
 }
 
 /// Packs `len` booleans, in order, 8 per byte.
