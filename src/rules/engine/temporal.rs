@@ -28,19 +28,30 @@ pub fn dormancy(
         .par_iter()
         .flat_map_iter(|(subject, rows)| {
             let mut found = Vec::new();
-            // the latest activity strictly before the current time (transactions at the same
-            // moment are not activity before each other)
-            let mut previous = before.get(subject).copied();
-            let mut current: Option<i64> = None;
-            for &row in rows {
-                let now = ts[row as usize];
-                if current != Some(now) {
-                    previous = current.or(previous);
-                    current = Some(now);
-                }
+            let before = before.get(subject).copied();
+            // the latest activity strictly before a time (transactions at the same moment are
+            // not activity before each other), kept for the matching rows at that time
+            let mut latest_before: Option<(i64, Option<i64>)> = None;
+            for (k, &row) in rows.iter().enumerate() {
+                // only matching rows are judged: the times of the others are read only when
+                // looking back from one
                 if matches.is_some_and(|m| !m[row as usize]) {
                     continue;
                 }
+                let now = ts[row as usize];
+                let previous = match latest_before {
+                    Some((at, previous)) if at == now => previous,
+                    _ => {
+                        let previous = rows[..k]
+                            .iter()
+                            .rev()
+                            .map(|&earlier| ts[earlier as usize])
+                            .find(|&t| t < now)
+                            .or(before);
+                        latest_before = Some((now, previous));
+                        previous
+                    }
+                };
                 let Some(previous) = previous else { continue };
                 let gap = now - previous;
                 if gap >= min_gap {
@@ -91,11 +102,10 @@ pub fn velocity(
         .subjects
         .par_iter()
         .flat_map_iter(|(subject, rows)| {
-            let chosen: Vec<u32> = rows
-                .iter()
-                .copied()
-                .filter(|&row| selected.is_none_or(|m| m[row as usize]))
-                .collect();
+            let chosen: std::borrow::Cow<[u32]> = match selected {
+                None => rows.as_slice().into(),
+                Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
+            };
             let times: Vec<i64> = chosen.iter().map(|&r| history.ts[r as usize]).collect();
             let amounts: Vec<i64> = chosen.iter().map(|&r| history.amount[r as usize]).collect();
             let first_seen = seen_before.get(subject).copied();
@@ -265,6 +275,27 @@ mod tests {
         // one day less of silence than the minimum: nothing
         let hits = dormancy(&history, Some(&matches), 101 * DAY, None).unwrap();
         assert!(hits.is_empty());
+    }
+
+    #[test]
+    fn dormancy_without_earlier_rows_measures_from_the_state_and_ties_share_their_gap() {
+        // ACC-1: two matching transactions at day 100 and one at day 101; the state last saw
+        // the account on day 0
+        let history = Histories {
+            ts: vec![100 * DAY, 100 * DAY, 101 * DAY],
+            amount: vec![50_000; 3],
+            subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
+        };
+        let last_seen =
+            df!(super::super::exprs::SUBJECT => ["ACC-1"], "last_seen" => [0i64]).unwrap();
+        let hits = dormancy(&history, None, 90 * DAY, Some(&last_seen)).unwrap();
+        let rows: Vec<_> = hits.iter().map(|h| h.rows.clone()).collect();
+        assert_eq!(rows, [Some(vec![0]), Some(vec![1])]);
+        assert!(hits
+            .iter()
+            .all(|h| h.facts[0].1 == describe_duration(100 * DAY)));
+        // without the state, the first day in the frame has nothing before it
+        assert!(dormancy(&history, None, 90 * DAY, None).unwrap().is_empty());
     }
 
     #[test]
