@@ -12,6 +12,8 @@ use super::keys::{Accounts, BENE_KEY, NO_ACCOUNT, ORIG_KEY};
 use super::masks::RowMasks;
 use crate::rules::plan::{Predicate, Subject};
 use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
+use polars_buffer::Buffer;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,10 +21,10 @@ use std::sync::{Arc, Mutex};
 /// Every transaction of every subject (each side once for [`Subject::Either`]), grouped by
 /// subject and ordered by time.
 pub struct Histories {
-    /// Transaction time of each base row, UTC microseconds.
-    pub ts: Vec<i64>,
-    /// Amount in the base currency of each base row, micros.
-    pub amount: Vec<i64>,
+    /// Transaction time of each base row, UTC microseconds (the frame's own buffer).
+    pub ts: Buffer<i64>,
+    /// Amount in the base currency of each base row, micros (the frame's own buffer).
+    pub amount: Buffer<i64>,
     /// Each subject's account and its base rows, sorted by time (ties: row order, a row's
     /// originator side first).
     pub subjects: Vec<(String, Vec<u32>)>,
@@ -32,8 +34,8 @@ impl Histories {
     /// The histories of `subject` over `base` (which carries row numbers and account keys),
     /// unfiltered.
     pub fn of(base: &DataFrame, subject: &Subject, accounts: &Accounts) -> PolarsResult<Self> {
-        let ts = int_values(base, TS)?;
-        let amount = int_values(base, BASE_AMOUNT)?;
+        let ts = int_buffer(base, TS)?;
+        let amount = int_buffer(base, BASE_AMOUNT)?;
         // (key, row) of every subject side in row order, each row's originator side first
         let subjects = match subject {
             Subject::Either => {
@@ -175,6 +177,22 @@ pub fn row_mask(
             .collect(),
         (None, None) => unreachable!("a non-empty filter is tested somewhere"),
     }))
+}
+
+/// An integer column's values, shared with the frame when it is one chunk without nulls (else
+/// copied, nulls as 0; the canonical frame has none in the columns used).
+fn int_buffer(frame: &DataFrame, name: &str) -> PolarsResult<Buffer<i64>> {
+    let column = frame.column(name)?.cast(&DataType::Int64)?;
+    let values = column.i64()?;
+    if values.null_count() == 0 {
+        if let [one] = values.chunks().as_slice() {
+            let array = one.as_any().downcast_ref::<PrimitiveArray<i64>>();
+            if let Some(array) = array {
+                return Ok(array.values().clone());
+            }
+        }
+    }
+    Ok(int_values(frame, name)?.into())
 }
 
 /// An integer column as a vector (nulls as 0; the canonical frame has none in the columns used).

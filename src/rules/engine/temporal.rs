@@ -264,8 +264,8 @@ mod tests {
         // ACC-1: active on day 0; on day 100 a small and a large transaction at the same time,
         // the small one first; only the large one matches the filter
         let history = Histories {
-            ts: vec![0, 100 * DAY, 100 * DAY],
-            amount: vec![1, 1, 50_000],
+            ts: vec![0, 100 * DAY, 100 * DAY].into(),
+            amount: vec![1, 1, 50_000].into(),
             subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
         };
         let matches = [false, false, true];
@@ -282,8 +282,8 @@ mod tests {
         // ACC-1: two matching transactions at day 100 and one at day 101; the state last saw
         // the account on day 0
         let history = Histories {
-            ts: vec![100 * DAY, 100 * DAY, 101 * DAY],
-            amount: vec![50_000; 3],
+            ts: vec![100 * DAY, 100 * DAY, 101 * DAY].into(),
+            amount: vec![50_000; 3].into(),
             subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
         };
         let last_seen =
