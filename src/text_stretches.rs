@@ -123,10 +123,19 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
 const MAX_INLINE: u32 = 12;
 
 /// Whether a chunk's equal values share views, as a Parquet reader's dictionary-decoded chunk
-/// does (its text buffers hold at most half the bytes its values add up to); see
-/// [`encode_stretches`].
+/// does: its text buffers hold at most half the bytes its values add up to (see
+/// [`encode_stretches`]). The values' bytes are estimated from the first 1,024 rows: summing
+/// every view's length would read the whole column once more, and a wrong guess only picks
+/// the slower of two paths that give the same answer.
 fn shares_views(chunk: &TextArray) -> bool {
-    chunk.null_count() == 0 && chunk.total_buffer_len() <= chunk.total_bytes_len() / 2
+    const SAMPLE: usize = 1024;
+    if chunk.null_count() > 0 || chunk.is_empty() {
+        return false;
+    }
+    let sample = &chunk.views()[..chunk.len().min(SAMPLE)];
+    let sampled_bytes: usize = sample.iter().map(|v| v.length as usize).sum();
+    let estimated_bytes = sampled_bytes * chunk.len() / sample.len();
+    chunk.total_buffer_len() <= estimated_bytes / 2
 }
 
 /// The distinct values of each stretch of `column` (a null reads as the empty string), found
