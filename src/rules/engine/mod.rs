@@ -12,6 +12,7 @@ mod keys;
 mod masks;
 mod temporal;
 mod windowed;
+mod windows;
 
 pub use exprs::ROW;
 
@@ -163,7 +164,7 @@ pub fn run_plan(
         } => {
             // the selected rows are both the windows' input and the evidence stream
             let rows = windowed::selected_rows(selected()?, conditions)?;
-            let features = windowed::features(rows.clone().lazy(), window, conditions)?;
+            let features = windowed::features(&rows, window, conditions)?;
             (
                 windowed::hits(&features, conditions, *combine, &base.accounts)?,
                 vec![EvidenceStream { frame: rows.lazy() }],
@@ -434,7 +435,7 @@ pub fn prepare_windowed(
     };
     let selected = with_subject(base.filtered(&plan.filter)?, &plan.subject)?;
     let selected = windowed::selected_rows(selected, conditions)?;
-    let features = windowed::features(selected.clone().lazy(), window, conditions)?;
+    let features = windowed::features(&selected, window, conditions)?;
     let rows = collect_stream_rows(
         vec![EvidenceStream {
             frame: selected.lazy(),

@@ -1,12 +1,12 @@
-//! Windowed measures per subject: trailing windows with `rolling`, business days with a
-//! group-by on the local calendar day.
+//! Windowed measures per subject: the rows a windowed rule selects, the measures of its windows
+//! (see [`super::windows`]) and the windows that meet its conditions.
 
-use super::exprs::{duration_us, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::exprs::{BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::Hit;
 use crate::rules::plan::{Combine, Condition, Measure, Window, DAY};
 use polars::prelude::*;
 
-fn measure_name(m: &Measure) -> String {
+pub(super) fn measure_name(m: &Measure) -> String {
     match m {
         Measure::Count => "m_count".into(),
         Measure::Sum => "m_sum".into(),
@@ -69,38 +69,72 @@ pub fn selected_rows(lf: LazyFrame, conditions: &[Condition]) -> PolarsResult<Da
 
 /// Computes, for every window, the measures the conditions name (plus `win_start`/`win_end`),
 /// before any threshold is applied. The input has `subject`, `ts`, `base_amount` and the fields
-/// the measures name. Sweeps reuse this frame for every threshold setting.
+/// the measures name. Sweeps reuse this frame for every threshold setting. Windows are
+/// computed in one pass per subject (see [`super::windows`]); a business day before 1970 is
+/// left to a Polars group-by.
 pub fn features(
-    lf: LazyFrame,
+    rows: &DataFrame,
     window: &Window,
     conditions: &[Condition],
 ) -> PolarsResult<DataFrame> {
-    let aggs = aggregations(conditions);
-    let grouped = match window {
-        Window::Trailing(length) => lf
-            .sort([SUBJECT, TS], SortMultipleOptions::default())
-            .rolling(
-                col(TS),
-                [col(SUBJECT)],
-                RollingGroupOptions {
-                    index_column: TS.into(),
-                    period: duration_us(*length),
-                    offset: duration_us(-*length),
-                    closed_window: ClosedWindow::Both,
-                },
-            )
-            .agg(aggs),
-        Window::BusinessDay { utc_offset_secs } => lf
-            .with_column({
-                // local time, then the start of its day: a key for the business day
-                let local =
-                    col(TS).cast(DataType::Int64) + lit(i64::from(*utc_offset_secs) * 1_000_000);
-                (local.clone() - local % lit(DAY)).alias("business_day")
-            })
-            .group_by([col(SUBJECT), col("business_day")])
-            .agg(aggs),
-    };
-    grouped
+    match window {
+        Window::Trailing(length) => {
+            super::windows::trailing(rows, *length, conditions, measure_name)
+        }
+        Window::BusinessDay { utc_offset_secs } => {
+            match super::windows::business_days(rows, *utc_offset_secs, conditions, measure_name)? {
+                Some(days) => Ok(days),
+                None => business_days_by_polars(rows, *utc_offset_secs, conditions),
+            }
+        }
+    }
+}
+
+/// Business-day features by a Polars group-by on the local calendar day.
+pub(super) fn business_days_by_polars(
+    rows: &DataFrame,
+    utc_offset_secs: i32,
+    conditions: &[Condition],
+) -> PolarsResult<DataFrame> {
+    rows.clone()
+        .lazy()
+        .with_column({
+            // local time, then the start of its day: a key for the business day
+            let local = col(TS).cast(DataType::Int64) + lit(i64::from(utc_offset_secs) * 1_000_000);
+            (local.clone() - local % lit(DAY)).alias("business_day")
+        })
+        .group_by([col(SUBJECT), col("business_day")])
+        .agg(aggregations(conditions))
+        .with_columns([
+            col("win_start").cast(DataType::Int64),
+            col("win_end").cast(DataType::Int64),
+        ])
+        .collect()
+}
+
+/// Trailing-window features by Polars' `rolling`: the reference that the one-pass windows
+/// are tested against.
+#[cfg(test)]
+pub(super) fn features_by_polars(
+    rows: &DataFrame,
+    length: crate::rules::plan::Micros,
+    conditions: &[Condition],
+) -> PolarsResult<DataFrame> {
+    use super::exprs::duration_us;
+    rows.clone()
+        .lazy()
+        .sort([SUBJECT, TS], SortMultipleOptions::default())
+        .rolling(
+            col(TS),
+            [col(SUBJECT)],
+            RollingGroupOptions {
+                index_column: TS.into(),
+                period: duration_us(length),
+                offset: duration_us(-length),
+                closed_window: ClosedWindow::Both,
+            },
+        )
+        .agg(aggregations(conditions))
         .with_columns([
             col("win_start").cast(DataType::Int64),
             col("win_end").cast(DataType::Int64),

@@ -1,0 +1,488 @@
+//! Window measures computed in one forward pass per subject, in plain Rust.
+//!
+//! The selected rows are put in subject-then-time order once (a stable counting sort on the
+//! integer subject key when the rows are already in time order, as a frame stored in time
+//! order and narrowed to one side of each transaction is; otherwise a stable sort), then:
+//!
+//! - a **trailing window** of `length` for each row holds the subject's rows whose time lies
+//!   in `[t - length, t]` (rows at the row's own time count, whichever side of it they are
+//!   stored); two pointers slide over the subject's rows and keep the count, the sum, a count
+//!   per distinct value and the smallest and largest amount (monotonic queues) up to date;
+//! - a **business day** is a run of the subject's rows on the same local calendar day.
+//!
+//! Each row costs O(1) on average. The measures are those of Polars' `rolling` (period
+//! `length`, offset `-length`, both ends closed) and `group_by` on the day, which the tests
+//! hold these to; Polars' group-by took 0.2 s for the 1.7M cash rows of a 10M-row file.
+
+use super::exprs::{BASE_AMOUNT, SUBJECT, TS};
+use crate::rules::plan::{Condition, Measure, DAY};
+use crate::text_stretches::encode_stretches;
+use polars::prelude::*;
+use std::collections::VecDeque;
+
+/// The selected rows in subject-then-time order: what the measures read.
+struct Ordered {
+    subjects: Vec<u32>,
+    times: Vec<i64>,
+    amounts: Vec<i64>,
+    /// Per distinct-count field (by measure name): each row's value code, `None` for an
+    /// empty or missing value (distinct counts skip them), and the number of codes.
+    fields: Vec<(String, Vec<Option<u32>>, usize)>,
+}
+
+impl Ordered {
+    fn of(
+        rows: &DataFrame,
+        conditions: &[Condition],
+        measure_name: &impl Fn(&Measure) -> String,
+    ) -> PolarsResult<Self> {
+        let subjects = rows.column(SUBJECT)?.u32()?;
+        let times = rows.column(TS)?.cast(&DataType::Int64)?;
+        let times = times.i64()?;
+        let amounts = rows.column(BASE_AMOUNT)?.i64()?;
+        if subjects.null_count() + times.null_count() + amounts.null_count() > 0 {
+            return Err(PolarsError::ComputeError(
+                "window measures need subject, time and amount on every row".into(),
+            ));
+        }
+        let subjects: Vec<u32> = subjects.into_no_null_iter().collect();
+        let times: Vec<i64> = times.into_no_null_iter().collect();
+        let amounts: Vec<i64> = amounts.into_no_null_iter().collect();
+        let order = subject_then_time_order(&subjects, &times);
+        let gather = |values: &[i64]| order.iter().map(|&i| values[i as usize]).collect();
+        let mut fields = Vec::new();
+        for c in conditions {
+            if let Measure::Distinct(field) = c.measure {
+                let name = measure_name(&c.measure);
+                if fields.iter().all(|(n, _, _)| *n != name) {
+                    let (codes, count) = value_codes(rows.column(field.column())?.str()?);
+                    let codes = order.iter().map(|&i| codes[i as usize]).collect();
+                    fields.push((name, codes, count));
+                }
+            }
+        }
+        Ok(Self {
+            subjects: order.iter().map(|&i| subjects[i as usize]).collect(),
+            times: gather(&times),
+            amounts: gather(&amounts),
+            fields,
+        })
+    }
+
+    /// The end of the run of rows of the same subject that starts at `start`.
+    fn subject_end(&self, start: usize) -> usize {
+        let subject = self.subjects[start];
+        start
+            + self.subjects[start..]
+                .iter()
+                .take_while(|&&s| s == subject)
+                .count()
+    }
+}
+
+/// The measures of a window as rows enter and leave it (rows enter in time order).
+struct Window<'a> {
+    rows: &'a Ordered,
+    spread: bool,
+    count: i64,
+    sum: i64,
+    /// Per field: how many rows of the window hold each code, and how many codes are held.
+    held: Vec<(Vec<u32>, i64)>,
+    smallest: VecDeque<usize>,
+    largest: VecDeque<usize>,
+}
+
+impl<'a> Window<'a> {
+    fn new(rows: &'a Ordered, spread: bool) -> Self {
+        Self {
+            rows,
+            spread,
+            count: 0,
+            sum: 0,
+            held: rows
+                .fields
+                .iter()
+                .map(|(_, _, codes)| (vec![0; *codes], 0))
+                .collect(),
+            smallest: VecDeque::new(),
+            largest: VecDeque::new(),
+        }
+    }
+
+    fn enter(&mut self, row: usize) {
+        let amount = self.rows.amounts[row];
+        self.count += 1;
+        // Polars sums integers with wrapping arithmetic; so does this
+        self.sum = self.sum.wrapping_add(amount);
+        for ((_, codes, _), (held, distinct)) in self.rows.fields.iter().zip(&mut self.held) {
+            if let Some(code) = codes[row] {
+                held[code as usize] += 1;
+                if held[code as usize] == 1 {
+                    *distinct += 1;
+                }
+            }
+        }
+        if self.spread {
+            let amounts = &self.rows.amounts;
+            while self.smallest.back().is_some_and(|&b| amounts[b] >= amount) {
+                self.smallest.pop_back();
+            }
+            self.smallest.push_back(row);
+            while self.largest.back().is_some_and(|&b| amounts[b] <= amount) {
+                self.largest.pop_back();
+            }
+            self.largest.push_back(row);
+        }
+    }
+
+    /// `row` leaves; rows leave in the order they entered.
+    fn leave(&mut self, row: usize) {
+        self.count -= 1;
+        self.sum = self.sum.wrapping_sub(self.rows.amounts[row]);
+        for ((_, codes, _), (held, distinct)) in self.rows.fields.iter().zip(&mut self.held) {
+            if let Some(code) = codes[row] {
+                held[code as usize] -= 1;
+                if held[code as usize] == 0 {
+                    *distinct -= 1;
+                }
+            }
+        }
+        if self.smallest.front() == Some(&row) {
+            self.smallest.pop_front();
+        }
+        if self.largest.front() == Some(&row) {
+            self.largest.pop_front();
+        }
+    }
+}
+
+/// One output column per measure, filled window by window.
+struct Measures {
+    subject: Vec<u32>,
+    start: Vec<i64>,
+    end: Vec<i64>,
+    count: Vec<i64>,
+    sum: Vec<i64>,
+    distinct: Vec<Vec<i64>>,
+    smallest: Vec<i64>,
+    largest: Vec<i64>,
+}
+
+impl Measures {
+    fn new(fields: usize) -> Self {
+        Self {
+            subject: Vec::new(),
+            start: Vec::new(),
+            end: Vec::new(),
+            count: Vec::new(),
+            sum: Vec::new(),
+            distinct: vec![Vec::new(); fields],
+            smallest: Vec::new(),
+            largest: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, subject: u32, start: i64, end: i64, window: &Window) {
+        self.subject.push(subject);
+        self.start.push(start);
+        self.end.push(end);
+        self.count.push(window.count);
+        self.sum.push(window.sum);
+        for (values, (_, distinct)) in self.distinct.iter_mut().zip(&window.held) {
+            values.push(*distinct);
+        }
+        if window.spread {
+            let amounts = &window.rows.amounts;
+            self.smallest
+                .push(window.smallest.front().map_or(0, |&i| amounts[i]));
+            self.largest
+                .push(window.largest.front().map_or(0, |&i| amounts[i]));
+        }
+    }
+
+    /// `subject`, `win_start`, `win_end` and the measures the conditions name.
+    fn into_frame(
+        self,
+        rows: &Ordered,
+        conditions: &[Condition],
+        measure_name: &impl Fn(&Measure) -> String,
+    ) -> PolarsResult<DataFrame> {
+        let height = self.subject.len();
+        let mut columns = vec![
+            Column::new(SUBJECT.into(), self.subject),
+            Column::new("win_start".into(), self.start),
+            Column::new("win_end".into(), self.end),
+        ];
+        let mut add = |name: String, values: &[i64]| {
+            if columns.iter().all(|c| c.name().as_str() != name) {
+                columns.push(Column::new(name.into(), values));
+            }
+        };
+        for c in conditions {
+            let name = measure_name(&c.measure);
+            match c.measure {
+                Measure::Count => add(name, &self.count),
+                Measure::Sum => add(name, &self.sum),
+                Measure::Distinct(_) => {
+                    if let Some(k) = rows.fields.iter().position(|(n, _, _)| *n == name) {
+                        add(name, &self.distinct[k]);
+                    }
+                }
+                Measure::SpreadBasisPoints => {
+                    add("m_max".into(), &self.largest);
+                    add(name, &self.smallest);
+                }
+            }
+        }
+        DataFrame::new(height, columns)
+    }
+}
+
+fn has_spread(conditions: &[Condition]) -> bool {
+    conditions
+        .iter()
+        .any(|c| matches!(c.measure, Measure::SpreadBasisPoints))
+}
+
+/// Trailing windows of `length` micros, one per selected row.
+pub fn trailing(
+    rows: &DataFrame,
+    length: i64,
+    conditions: &[Condition],
+    measure_name: impl Fn(&Measure) -> String,
+) -> PolarsResult<DataFrame> {
+    let ordered = Ordered::of(rows, conditions, &measure_name)?;
+    let times = &ordered.times;
+    let mut out = Measures::new(ordered.fields.len());
+    // one window for every subject: a subject's rows leave it before the next one's enter
+    let mut window = Window::new(&ordered, has_spread(conditions));
+    let mut start = 0;
+    while start < times.len() {
+        let end = ordered.subject_end(start);
+        let (mut first, mut past_last) = (start, start);
+        for row in start..end {
+            let now = times[row];
+            while past_last < end && times[past_last] <= now {
+                window.enter(past_last);
+                past_last += 1;
+            }
+            while times[first] < now.saturating_sub(length) {
+                window.leave(first);
+                first += 1;
+            }
+            out.record(
+                ordered.subjects[row],
+                times[first],
+                times[past_last - 1],
+                &window,
+            );
+        }
+        (first..past_last).for_each(|row| window.leave(row));
+        start = end;
+    }
+    out.into_frame(&ordered, conditions, &measure_name)
+}
+
+/// Business days (local calendar days at `utc_offset_secs`), one per subject and day with
+/// rows; `None` when a local time falls before 1970, where the day is left to Polars.
+pub fn business_days(
+    rows: &DataFrame,
+    utc_offset_secs: i32,
+    conditions: &[Condition],
+    measure_name: impl Fn(&Measure) -> String,
+) -> PolarsResult<Option<DataFrame>> {
+    let ordered = Ordered::of(rows, conditions, &measure_name)?;
+    let offset = i64::from(utc_offset_secs) * 1_000_000;
+    let local_day = |t: i64| t.checked_add(offset).filter(|l| *l >= 0).map(|l| l / DAY);
+    if ordered.times.iter().any(|&t| local_day(t).is_none()) {
+        return Ok(None);
+    }
+    let times = &ordered.times;
+    let mut out = Measures::new(ordered.fields.len());
+    let mut window = Window::new(&ordered, has_spread(conditions));
+    let mut start = 0;
+    while start < times.len() {
+        let subject_end = ordered.subject_end(start);
+        while start < subject_end {
+            let day = local_day(times[start]);
+            let end = start
+                + times[start..subject_end]
+                    .iter()
+                    .take_while(|&&t| local_day(t) == day)
+                    .count();
+            (start..end).for_each(|row| window.enter(row));
+            out.record(
+                ordered.subjects[start],
+                times[start],
+                times[end - 1],
+                &window,
+            );
+            (start..end).for_each(|row| window.leave(row));
+            start = end;
+        }
+    }
+    out.into_frame(&ordered, conditions, &measure_name)
+        .map(Some)
+}
+
+/// Positions of the rows in subject-then-time order (ties keep row order).
+fn subject_then_time_order(subjects: &[u32], times: &[i64]) -> Vec<IdxSize> {
+    let mut order: Vec<IdxSize> = (0..subjects.len() as IdxSize).collect();
+    let in_time_order = times.windows(2).all(|pair| pair[0] <= pair[1]);
+    let Some(&largest) = subjects.iter().max() else {
+        return order;
+    };
+    if !in_time_order {
+        order.sort_by_key(|&i| (subjects[i as usize], times[i as usize]));
+        return order;
+    }
+    // counting sort: each subject's first position, then every row after the ones before it
+    let mut next = vec![0 as IdxSize; largest as usize + 2];
+    for &subject in subjects {
+        next[subject as usize + 1] += 1;
+    }
+    for k in 1..next.len() {
+        next[k] += next[k - 1];
+    }
+    for (row, &subject) in subjects.iter().enumerate() {
+        let slot = &mut next[subject as usize];
+        order[*slot as usize] = row as IdxSize;
+        *slot += 1;
+    }
+    order
+}
+
+/// Each row's code for a text column's value (`None` for an empty or missing value: a missing
+/// one reads as empty), and the number of codes.
+fn value_codes(column: &StringChunked) -> (Vec<Option<u32>>, usize) {
+    let mut code_of: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut codes: Vec<Option<u32>> = Vec::with_capacity(column.len());
+    for stretch in encode_stretches(column) {
+        let table: Vec<Option<u32>> = stretch
+            .values
+            .iter()
+            .map(|value| {
+                (!value.is_empty()).then(|| {
+                    let next = code_of.len() as u32;
+                    *code_of.entry(value).or_insert(next)
+                })
+            })
+            .collect();
+        codes.extend(stretch.codes.iter().map(|&c| table[c as usize]));
+    }
+    (codes, code_of.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::windowed::{features_by_polars, measure_name};
+    use super::*;
+    use crate::rules::plan::Field;
+
+    /// Rows of 4 subjects with many equal times, empty and missing names, in time order or not.
+    fn rows(in_time_order: bool) -> DataFrame {
+        let mut state: u64 = 7;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % m
+        };
+        let n = 400;
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| 10 * DAY + next(40) as i64 * DAY / 4)
+            .collect();
+        if in_time_order {
+            times.sort_unstable();
+        }
+        let subjects: Vec<u32> = (0..n).map(|_| next(4) as u32 + 1).collect();
+        let amounts: Vec<i64> = (0..n).map(|_| next(5) as i64 * 1_000 + 1).collect();
+        let names: Vec<Option<&str>> = (0..n)
+            .map(|_| [Some("A"), Some("B"), Some("C"), Some(""), None][next(5) as usize])
+            .collect();
+        let mut frame = df!(
+            SUBJECT => subjects,
+            BASE_AMOUNT => amounts,
+            "orig_name" => names,
+        )
+        .unwrap();
+        let ts = Int64Chunked::from_vec(TS.into(), times)
+            .into_datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
+        frame.with_column(ts.into_column()).unwrap();
+        frame
+    }
+
+    fn conditions() -> Vec<Condition> {
+        [
+            Measure::Count,
+            Measure::Sum,
+            Measure::Distinct(Field::OrigName),
+            Measure::SpreadBasisPoints,
+        ]
+        .into_iter()
+        .map(|measure| Condition { measure, value: 1 })
+        .collect()
+    }
+
+    /// The frame's windows as sorted tuples of every column but the subject's first.
+    fn windows(frame: &DataFrame) -> Vec<Vec<i64>> {
+        let mut columns = vec![SUBJECT, "win_start", "win_end"];
+        columns.extend([
+            "m_count",
+            "m_sum",
+            "m_distinct_orig_name",
+            "m_max",
+            "m_spread",
+        ]);
+        let values: Vec<Vec<i64>> = columns
+            .iter()
+            .map(|c| {
+                let column = frame.column(c).unwrap().cast(&DataType::Int64).unwrap();
+                column.i64().unwrap().into_no_null_iter().collect()
+            })
+            .collect();
+        let mut rows: Vec<Vec<i64>> = (0..frame.height())
+            .map(|i| values.iter().map(|v| v[i]).collect())
+            .collect();
+        rows.sort_unstable();
+        rows
+    }
+
+    #[test]
+    fn trailing_windows_are_those_of_polars_rolling() {
+        for in_time_order in [true, false] {
+            let rows = rows(in_time_order);
+            for length in [1, DAY / 4, DAY, 3 * DAY] {
+                let ours = trailing(&rows, length, &conditions(), measure_name).unwrap();
+                let polars = features_by_polars(&rows, length, &conditions()).unwrap();
+                assert_eq!(ours.height(), rows.height());
+                assert_eq!(windows(&ours), windows(&polars), "length {length}");
+            }
+        }
+    }
+
+    #[test]
+    fn business_days_are_those_of_a_group_by_on_the_local_day() {
+        for in_time_order in [true, false] {
+            let rows = rows(in_time_order);
+            for offset in [0, -5 * 3600, 9 * 3600] {
+                let ours = business_days(&rows, offset, &conditions(), measure_name)
+                    .unwrap()
+                    .unwrap();
+                let polars =
+                    super::super::windowed::business_days_by_polars(&rows, offset, &conditions())
+                        .unwrap();
+                assert_eq!(windows(&ours), windows(&polars), "offset {offset}");
+            }
+        }
+        // a local time before 1970 is left to Polars
+        let early = rows(true)
+            .lazy()
+            .with_column(col(TS) - lit(Duration::parse("10d")))
+            .collect()
+            .unwrap();
+        assert!(business_days(&early, -3600, &conditions(), measure_name)
+            .unwrap()
+            .is_none());
+    }
+}
