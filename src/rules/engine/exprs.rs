@@ -137,21 +137,26 @@ pub fn apply_costly(narrowed: LazyFrame, costly: &[Predicate]) -> PolarsResult<L
 fn same_person_mask(frame: &DataFrame, same: bool) -> PolarsResult<BooleanChunked> {
     let orig = frame.column("orig_name")?.str()?;
     let bene = frame.column("bene_name")?.str()?;
-    let lower_equal = |a: &str, b: &str| {
-        if a.is_ascii() && b.is_ascii() {
-            a.eq_ignore_ascii_case(b)
-        } else {
-            a.to_lowercase() == b.to_lowercase()
-        }
-    };
     Ok(orig
         .iter()
         .zip(bene.iter())
         .map(|pair| match pair {
-            (Some(a), Some(b)) => (!a.is_empty() && lower_equal(a, b)) == same,
+            (Some(a), Some(b)) => same_person(a, b) == same,
             _ => false,
         })
         .collect())
+}
+
+/// Whether two present names are the same person: the originator's is not empty and their
+/// lower cases are equal (two ASCII names compared ignoring ASCII case, others by their full
+/// Unicode lower case).
+pub fn same_person(orig: &str, bene: &str) -> bool {
+    let lower_equal = if orig.is_ascii() && bene.is_ascii() {
+        orig.eq_ignore_ascii_case(bene)
+    } else {
+        orig.to_lowercase() == bene.to_lowercase()
+    };
+    !orig.is_empty() && lower_equal
 }
 
 /// Adds a `subject` column (the account key, see [`super::keys`]) and drops rows without one.

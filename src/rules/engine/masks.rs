@@ -6,10 +6,11 @@
 //! time and compare text row by row. Here each predicate is tested once per run, 8 rows per
 //! byte, over the integer columns ([`CHANNEL_CODE`], the account keys, amounts) or straight
 //! over a text column's 16-byte views (a value of at most 12 bytes is compared as one
-//! integer). The meaning of every predicate stays that of [`predicate_expr`]; a predicate over
-//! a column with missing values (where the expression's null logic applies) is left to Polars.
+//! integer). The same-person test compares names only on the rows the other predicates leave.
+//! The meaning of every predicate stays that of [`predicate_expr`]; a predicate over a column
+//! with missing values (where the expression's null logic applies) is left to Polars.
 
-use super::exprs::{predicate_expr, BASE_AMOUNT};
+use super::exprs::{predicate_expr, same_person, BASE_AMOUNT};
 use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
 use crate::model::Channel;
 use crate::rules::plan::{Field, Predicate};
@@ -38,10 +39,23 @@ impl RowMasks {
     ) -> PolarsResult<(Option<Bitmap>, Vec<Predicate>)> {
         let mut mask: Option<Bitmap> = None;
         let mut rest = Vec::new();
+        let mut same_person = Vec::new();
         for predicate in predicates {
+            if let Predicate::SamePerson(same) = predicate {
+                same_person.push(*same);
+                continue;
+            }
             match self.mask(frame, predicate)? {
                 Some(bits) => mask = Some(mask.map_or(bits.clone(), |m| &m & &bits)),
                 None => rest.push(predicate.clone()),
+            }
+        }
+        // names are compared only on the rows the other masks leave (not kept: the answer
+        // depends on those rows)
+        for same in same_person {
+            match same_person_bits(frame, mask.as_ref(), same)? {
+                Some(bits) => mask = Some(bits),
+                None => rest.push(Predicate::SamePerson(same)),
             }
         }
         Ok((mask, rest))
@@ -74,14 +88,13 @@ impl RowMasks {
     }
 }
 
-/// `frame` with its rows narrowed to those meeting `predicates`: the masked ones by the mask,
-/// the others by their Polars expressions.
+/// `frame` with its rows narrowed to `mask` (`None`: all) and to the `rest` of the predicates
+/// by their Polars expressions.
 pub fn narrowed(
-    masks: &RowMasks,
     frame: &DataFrame,
-    predicates: &[Predicate],
+    mask: Option<Bitmap>,
+    rest: &[Predicate],
 ) -> PolarsResult<LazyFrame> {
-    let (mask, rest) = masks.split(frame, predicates)?;
     let rest = rest.iter().map(predicate_expr).reduce(|a, b| a.and(b));
     Ok(match (mask, rest) {
         (None, None) => frame.clone().lazy(),
@@ -134,7 +147,7 @@ fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>
         }
         Predicate::CrossBorder(cross) => {
             match (text(frame, "orig_country")?, text(frame, "bene_country")?) {
-                (Some(orig), Some(bene)) => Some(pack_view_pairs(orig, bene, |o, b| {
+                (Some(orig), Some(bene)) => Some(pack_view_pairs(orig, bene, None, |o, b| {
                     !o.is_empty() && !b.is_empty() && (o.equals(&b) != *cross)
                 })),
                 _ => None,
@@ -148,9 +161,25 @@ fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>
             };
             has.map(|m| if *present { m } else { !&m })
         }
-        // compares lower-cased names: left to its own row-by-row test
+        // compared on the rows the other predicates leave (see `RowMasks::split`)
         Predicate::SamePerson(_) => None,
     })
+}
+
+/// The rows of `candidates` (all when `None`) whose names are (`same`) or are not the same
+/// person (see [`same_person`]); `None` when a name is missing, where the expression's null
+/// logic applies.
+fn same_person_bits(
+    frame: &DataFrame,
+    candidates: Option<&Bitmap>,
+    same: bool,
+) -> PolarsResult<Option<Bitmap>> {
+    let (Some(orig), Some(bene)) = (text(frame, "orig_name")?, text(frame, "bene_name")?) else {
+        return Ok(None);
+    };
+    Ok(Some(pack_view_pairs(orig, bene, candidates, |o, b| {
+        same_person(o.text(), b.text()) == same
+    })))
 }
 
 fn channel_mask(frame: &DataFrame, channels: &[Channel]) -> PolarsResult<Option<Bitmap>> {
@@ -340,26 +369,42 @@ fn pack_views(column: &StringChunked, test: impl Fn(ViewValue) -> bool + Sync) -
     concat(column.len(), &parts)
 }
 
-/// Packs `test` of every pair of values of two text columns of the same length, row by row;
-/// chunk by chunk in parallel when their chunks line up.
+/// Packs `test` of every pair of values of two text columns of the same length, row by row
+/// (only on the rows of `only`, when given: the others are false); chunk by chunk in
+/// parallel when the columns' chunks line up.
 fn pack_view_pairs(
     left: &StringChunked,
     right: &StringChunked,
+    only: Option<&Bitmap>,
     test: impl Fn(ViewValue, ViewValue) -> bool + Sync,
 ) -> Bitmap {
     use rayon::prelude::*;
+    let wanted = |row: usize| only.is_none_or(|m| m.get_bit(row));
     let lengths = |c: &StringChunked| c.downcast_iter().map(|a| a.len()).collect::<Vec<_>>();
     if lengths(left) != lengths(right) {
-        let pairs = values(left).zip(values(right));
-        return pack_iter(left.len(), pairs.map(|(l, r)| test(l, r)));
+        let pairs = values(left).zip(values(right)).enumerate();
+        return pack_iter(
+            left.len(),
+            pairs.map(|(row, (l, r))| wanted(row) && test(l, r)),
+        );
     }
-    let arrays: Vec<(&TextArray, &TextArray)> =
-        left.downcast_iter().zip(right.downcast_iter()).collect();
+    let mut first_row = 0;
+    let arrays: Vec<(usize, &TextArray, &TextArray)> = left
+        .downcast_iter()
+        .zip(right.downcast_iter())
+        .map(|(l, r)| {
+            first_row += l.len();
+            (first_row - l.len(), l, r)
+        })
+        .collect();
     let parts: Vec<Bitmap> = arrays
         .par_iter()
-        .map(|&(l, r)| {
-            let pairs = values_of(l).zip(values_of(r));
-            pack_iter(l.len(), pairs.map(|(l, r)| test(l, r)))
+        .map(|&(first, l, r)| {
+            let pairs = values_of(l).zip(values_of(r)).enumerate();
+            pack_iter(
+                l.len(),
+                pairs.map(|(i, (l, r))| wanted(first + i) && test(l, r)),
+            )
         })
         .collect();
     concat(left.len(), &parts)
@@ -480,10 +525,12 @@ mod tests {
     }
 
     #[test]
-    fn a_column_with_missing_values_and_same_person_are_left_to_polars() {
+    fn a_column_with_missing_values_is_left_to_polars() {
         let frame = df!(
             "orig_country" => [Some("JM"), None],
             "bene_country" => [Some("JM"), Some("US")],
+            "orig_name" => [Some("Ann"), None],
+            "bene_name" => [Some("ann"), Some("Bo")],
             CHANNEL_CODE => [0u32, 1],
         )
         .unwrap();
@@ -495,6 +542,27 @@ mod tests {
         let (mask, rest) = RowMasks::default().split(&frame, &predicates).unwrap();
         assert_eq!(rest, predicates[..2]);
         assert_eq!(mask.unwrap().iter().collect::<Vec<_>>(), [true, false]);
+    }
+
+    #[test]
+    fn same_person_is_tested_only_where_the_other_predicates_hold() {
+        let frame = df!(
+            "orig_name" => ["Ann LEE", "ÉLODIE ΟΔΟΣ", "", "Bo", "Ann Lee", "Cy"],
+            "bene_name" => ["ann lee", "élodie οδος", "", "Bob", "ann lee", "cy"],
+            BASE_AMOUNT => [1i64, 1, 1, 1, 1, 0],
+        )
+        .unwrap();
+        for same in [true, false] {
+            let predicates = [Predicate::SamePerson(same), Predicate::BaseAmountAtLeast(1)];
+            let (mask, rest) = RowMasks::default().split(&frame, &predicates).unwrap();
+            assert!(rest.is_empty());
+            let expected: Vec<bool> = by_polars(&frame, &predicates[0])
+                .into_iter()
+                .zip(by_polars(&frame, &predicates[1]))
+                .map(|(a, b)| a && b)
+                .collect();
+            assert_eq!(mask.unwrap().iter().collect::<Vec<_>>(), expected);
+        }
     }
 
     #[test]
@@ -519,7 +587,8 @@ mod tests {
                 .lazy()
                 .filter(predicate_expr(&predicates[0]).and(predicate_expr(&predicates[1]))),
         );
-        let got = narrowed(&RowMasks::default(), &frame, &predicates).unwrap();
+        let (mask, rest) = RowMasks::default().split(&frame, &predicates).unwrap();
+        let got = narrowed(&frame, mask, &rest).unwrap();
         assert!(!got.clone().collect().unwrap().schema().contains(MASK));
         assert_eq!(rows(got), expected);
         assert_eq!(expected, [0, 6]);

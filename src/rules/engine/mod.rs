@@ -106,11 +106,13 @@ impl RunFrame {
         })
     }
 
-    /// The rows that meet every predicate: the cheap ones by row masks (see [`masks`]), then
-    /// the costly ones row by row on what is left.
+    /// The rows that meet every predicate: by row masks where they can be tested (see
+    /// [`masks`]), the rest by Polars expressions, and a same-person test on names with a
+    /// missing value row by row on what is left.
     fn filtered(&self, predicates: &[Predicate]) -> PolarsResult<LazyFrame> {
-        let (costly, cheap) = split_costly(predicates);
-        apply_costly(masks::narrowed(&self.masks, &self.frame, &cheap)?, &costly)
+        let (mask, rest) = self.masks.split(&self.frame, predicates)?;
+        let (costly, cheap) = split_costly(&rest);
+        apply_costly(masks::narrowed(&self.frame, mask, &cheap)?, &costly)
     }
 
     /// The frame with row numbers.
