@@ -188,7 +188,9 @@ pub fn with_subject(lf: LazyFrame, subject: &Subject) -> PolarsResult<LazyFrame>
     })
 }
 
-/// A polars duration of `micros` microseconds (negative for offsets).
+/// A polars duration of `micros` microseconds (negative for offsets), for the Polars
+/// references that tests hold the one-pass windows to.
+#[cfg(test)]
 pub fn duration_us(micros: i64) -> Duration {
     Duration::parse(&format!("{micros}us"))
 }

@@ -1,41 +1,44 @@
 //! Flow-through: money in (one transaction, or a windowed sum), then a share of it out of the
 //! same account within a horizon. Bulk cash placement and rapid movement both use this.
 
-use super::exprs::{duration_us, BASE_AMOUNT, ROW, SUBJECT, TS};
+use super::exprs::{BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::keys::{Accounts, ORIG_KEY};
 use super::Hit;
-use crate::rules::plan::Micros;
+use crate::rules::plan::{Condition, Measure, Micros};
 use polars::prelude::*;
 use std::collections::HashMap;
 
-/// The inflow side, as anchors: for each inflow, how much came in and since when.
-fn anchors(inflows: LazyFrame, inflow_window: Option<Micros>, min_inflow: i64) -> LazyFrame {
+/// The inflow side, as anchors: for each inflow, how much came in and since when (over a
+/// trailing window, by the one-pass windows of [`super::windows`]).
+fn anchors(
+    inflows: &DataFrame,
+    inflow_window: Option<Micros>,
+    min_inflow: i64,
+) -> PolarsResult<LazyFrame> {
     let anchored = match inflow_window {
-        None => inflows.select([
+        None => inflows.clone().lazy().select([
             col(SUBJECT),
             col(TS).cast(DataType::Int64).alias("anchor_ts"),
             col(TS).cast(DataType::Int64).alias("anchor_start"),
             col(BASE_AMOUNT).alias("inflow"),
         ]),
-        Some(length) => inflows
-            .sort([SUBJECT, TS], SortMultipleOptions::default())
-            .rolling(
-                col(TS),
-                [col(SUBJECT)],
-                RollingGroupOptions {
-                    index_column: TS.into(),
-                    period: duration_us(length),
-                    offset: duration_us(-length),
-                    closed_window: ClosedWindow::Both,
-                },
-            )
-            .agg([
-                col(TS).min().cast(DataType::Int64).alias("anchor_start"),
-                col(BASE_AMOUNT).sum().alias("inflow"),
-            ])
-            .with_column(col(TS).cast(DataType::Int64).alias("anchor_ts")),
+        Some(length) => {
+            let sum = [Condition {
+                measure: Measure::Sum,
+                value: 0,
+            }];
+            // a trailing window ends at its row's own time
+            super::windows::trailing(inflows, length, &sum, super::windowed::measure_name)?
+                .lazy()
+                .select([
+                    col(SUBJECT),
+                    col("win_end").alias("anchor_ts"),
+                    col("win_start").alias("anchor_start"),
+                    col(super::windowed::measure_name(&Measure::Sum)).alias("inflow"),
+                ])
+        }
     };
-    anchored.filter(col("inflow").gt_eq(lit(min_inflow)))
+    Ok(anchored.filter(col("inflow").gt_eq(lit(min_inflow))))
 }
 
 /// A flow-through plan's limits, as the detector uses them.
@@ -51,7 +54,7 @@ pub struct FlowLimits {
 /// `base_amount`; `outflows` are the rows of the canonical frame that meet the outflow
 /// predicates and have an originating account.
 pub fn detect(
-    inflows: LazyFrame,
+    inflows: &DataFrame,
     outflows: LazyFrame,
     limits: FlowLimits,
     accounts: &Accounts,
@@ -69,7 +72,7 @@ pub fn detect(
         col(ROW).cast(DataType::UInt32).alias("out_row"),
     ]);
     // every (inflow anchor, outflow within the horizon) pair
-    let pairs = anchors(inflows, inflow_window, min_inflow)
+    let pairs = anchors(inflows, inflow_window, min_inflow)?
         .join(
             outflows,
             [col(SUBJECT)],

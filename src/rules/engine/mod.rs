@@ -188,7 +188,7 @@ pub fn run_plan(
                 present: true,
             });
             let hits = flow::detect(
-                inflows.clone().lazy(),
+                &inflows,
                 base.filtered(&outflow_filter)?,
                 flow::FlowLimits {
                     inflow_window: *inflow_window,
