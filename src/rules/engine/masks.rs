@@ -20,7 +20,7 @@ use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use std::sync::Mutex;
 
 /// The column that carries a mask into a lazy filter.
-pub const MASK: &str = "__rule_mask";
+const MASK: &str = "__rule_mask";
 
 /// A text column's array type (one chunk).
 type TextArray = <StringType as PolarsDataType>::Array;
@@ -109,7 +109,7 @@ pub fn narrowed(
 }
 
 /// A mask as a boolean column named [`MASK`].
-pub fn mask_column(mask: Bitmap) -> BooleanChunked {
+fn mask_column(mask: Bitmap) -> BooleanChunked {
     BooleanChunked::with_chunk(
         MASK.into(),
         BooleanArray::new(ArrowDataType::Boolean, mask, None),
