@@ -10,7 +10,7 @@ use polars_arrow::array::Array;
 use rayon::prelude::*;
 
 /// A text column's array type (one chunk).
-type TextArray = <StringType as PolarsDataType>::Array;
+pub(crate) type TextArray = <StringType as PolarsDataType>::Array;
 
 /// Cuts `column`'s chunks into a few stretches of consecutive chunks, one per task, and runs
 /// `pass(first_row, chunks)` over each in parallel; the results come back in row order.
@@ -78,9 +78,8 @@ impl StretchDictionary<'_> {
 /// view of at most 12 bytes holds the whole value, so it is looked up across chunks). A
 /// chunk is taken to share views when its text buffers hold at most half the bytes its values
 /// add up to (values of at most 12 bytes need no buffer); others, such as a CSV reader's,
-/// whose values own their bytes, and chunks of a column with nulls are looked up by text.
+/// whose values own their bytes, and chunks with nulls are looked up by text.
 pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDictionary<'a>> {
-    let has_nulls = column.null_count() > 0;
     map_chunk_stretches(column, |_, chunks: &[&'a TextArray]| {
         let mut position = PlHashMap::<&'a str, u32>::default();
         let mut values: Vec<&'a str> = Vec::new();
@@ -97,10 +96,10 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
         let mut by_inline_view = PlHashMap::<u128, u32>::default();
         let mut by_view = PlHashMap::<u128, u32>::default();
         for &chunk in chunks {
-            if !has_nulls && shares_views(chunk) {
+            if shares_views(chunk) {
                 by_view.clear();
                 for (row, view) in chunk.views().iter().enumerate() {
-                    let views = if view.length <= 12 {
+                    let views = if view.length <= MAX_INLINE {
                         &mut by_inline_view
                     } else {
                         &mut by_view

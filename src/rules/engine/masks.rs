@@ -14,6 +14,7 @@ use super::exprs::{predicate_expr, same_person, BASE_AMOUNT};
 use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
 use crate::model::Channel;
 use crate::rules::plan::{Field, Predicate};
+use crate::text_stretches::TextArray;
 use polars::prelude::*;
 use polars_arrow::array::{BooleanArray, View};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
@@ -21,9 +22,6 @@ use std::sync::Mutex;
 
 /// The column that carries a mask into a lazy filter.
 const MASK: &str = "__rule_mask";
-
-/// A text column's array type (one chunk).
-type TextArray = <StringType as PolarsDataType>::Array;
 
 /// Masks of the predicates tested so far in a run (`None`: left to Polars).
 #[derive(Default)]

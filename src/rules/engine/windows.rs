@@ -300,26 +300,23 @@ pub fn business_days(
     let times = &ordered.times;
     let mut out = Measures::new(ordered.fields.len());
     let mut window = Window::new(&ordered, has_spread(conditions));
+    // a business day is a run of rows of one subject on one local day
+    let day_of = |row: usize| (ordered.subjects[row], local_day(times[row]));
     let mut start = 0;
     while start < times.len() {
-        let subject_end = ordered.subject_end(start);
-        while start < subject_end {
-            let day = local_day(times[start]);
-            let end = start
-                + times[start..subject_end]
-                    .iter()
-                    .take_while(|&&t| local_day(t) == day)
-                    .count();
-            (start..end).for_each(|row| window.enter(row));
-            out.record(
-                ordered.subjects[start],
-                times[start],
-                times[end - 1],
-                &window,
-            );
-            (start..end).for_each(|row| window.leave(row));
-            start = end;
-        }
+        let day = day_of(start);
+        let end = (start..times.len())
+            .find(|&row| day_of(row) != day)
+            .unwrap_or(times.len());
+        (start..end).for_each(|row| window.enter(row));
+        out.record(
+            ordered.subjects[start],
+            times[start],
+            times[end - 1],
+            &window,
+        );
+        (start..end).for_each(|row| window.leave(row));
+        start = end;
     }
     out.into_frame(&ordered, conditions, &measure_name)
         .map(Some)
