@@ -69,16 +69,18 @@ impl StretchDictionary<'_> {
     }
 }
 
-/// Dictionary-encodes each stretch of `column` in parallel (one hash lookup per row).
+/// Dictionary-encodes each stretch of `column` in parallel (one hash lookup per row at most).
 ///
+/// A view of at most 12 bytes holds its whole value, so such a value is looked up by its view
+/// in every chunk, first in a small direct-mapped table of views met before (code columns such
+/// as currencies and countries, with a few dozen values, are then encoded without hashing).
 /// A Parquet reader decodes a dictionary-encoded column by copying the dictionary's 16-byte
-/// views, so equal values of one chunk mostly share one view, and a view (length, prefix,
-/// buffer and offset, or the whole value when it is at most 12 bytes) always determines its
-/// value. Such chunks are looked up by view, and only each distinct view's text is hashed (a
-/// view of at most 12 bytes holds the whole value, so it is looked up across chunks). A
-/// chunk is taken to share views when its text buffers hold at most half the bytes its values
-/// add up to (values of at most 12 bytes need no buffer); others, such as a CSV reader's,
-/// whose values own their bytes, and chunks with nulls are looked up by text.
+/// views, so equal longer values of one chunk mostly share one view too, and a view (length,
+/// prefix, buffer and offset) determines its value: such chunks are looked up by view, and
+/// only each distinct view's text is hashed. A chunk is taken to share views when its text
+/// buffers hold at most half the bytes its values add up to. Longer values of other chunks,
+/// such as a CSV reader's, whose values own their bytes, and chunks with nulls are looked up
+/// by text.
 pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDictionary<'a>> {
     map_chunk_stretches(column, |_, chunks: &[&'a TextArray]| {
         let mut position = PlHashMap::<&'a str, u32>::default();
@@ -91,31 +93,97 @@ pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDict
         };
         let rows = chunks.iter().map(|c| c.len()).sum();
         let mut codes = Vec::with_capacity(rows);
+        let mut recent = RecentViews::new();
         // a view of at most 12 bytes holds its whole value, so it means the same in every
         // chunk; a longer one points into its own chunk's buffers
         let mut by_inline_view = PlHashMap::<u128, u32>::default();
         let mut by_view = PlHashMap::<u128, u32>::default();
         for &chunk in chunks {
+            if chunk.null_count() > 0 {
+                codes.extend(chunk.iter().map(|value| code_of(value.unwrap_or(""))));
+                continue;
+            }
+            // SAFETY (both closures): `row` is below the chunk's length
+            let value = |row: usize| unsafe { chunk.value_unchecked(row) };
+            let views = chunk.views();
+            // rows encoded through the table of recent views, while it keeps missing rarely
+            let mut start = 0;
+            while recent.in_use && start < views.len() {
+                let end = views.len().min(start + RecentViews::TRIAL_ROWS);
+                let mut misses = 0;
+                for (row, view) in views[start..end].iter().enumerate() {
+                    let row = start + row;
+                    let code = if view.length <= MAX_INLINE {
+                        recent.get_or_insert(view.as_u128(), || {
+                            misses += 1;
+                            code_of(value(row))
+                        })
+                    } else {
+                        code_of(value(row))
+                    };
+                    codes.push(code);
+                }
+                recent.in_use = misses <= RecentViews::MISSES_ALLOWED;
+                start = end;
+            }
+            let rest = &views[start..];
             if shares_views(chunk) {
                 by_view.clear();
-                for (row, view) in chunk.views().iter().enumerate() {
+                for (row, view) in rest.iter().enumerate() {
                     let views = if view.length <= MAX_INLINE {
                         &mut by_inline_view
                     } else {
                         &mut by_view
                     };
-                    let code = *views.entry(view.as_u128()).or_insert_with(|| {
-                        // SAFETY: `row` is below the chunk's length
-                        code_of(unsafe { chunk.value_unchecked(row) })
-                    });
+                    let code = *views
+                        .entry(view.as_u128())
+                        .or_insert_with(|| code_of(value(start + row)));
                     codes.push(code);
                 }
             } else {
-                codes.extend(chunk.iter().map(|value| code_of(value.unwrap_or(""))));
+                codes.extend((start..views.len()).map(|row| code_of(value(row))));
             }
         }
         StretchDictionary { values, codes }
     })
+}
+
+/// A direct-mapped table of 256 short values' views (at most 12 bytes: the view is the
+/// value) and their codes. A code column, such as currencies or countries with a few dozen
+/// values, is encoded through it without hashing a row, in the L1 cache. Rows go through it
+/// a thousand at a time while it misses rarely; a column of many values (account numbers)
+/// stops using it after the first thousand rows.
+struct RecentViews {
+    slots: Box<[(u128, u32); 256]>,
+    in_use: bool,
+}
+
+impl RecentViews {
+    /// No view of at most 12 bytes has this length, so an empty slot never matches.
+    const EMPTY: u128 = u32::MAX as u128;
+    /// Rows encoded per trial.
+    const TRIAL_ROWS: usize = 1024;
+    /// The most misses in a trial that keep the table in use.
+    const MISSES_ALLOWED: usize = 32;
+
+    fn new() -> Self {
+        Self {
+            slots: Box::new([(Self::EMPTY, 0); 256]),
+            in_use: true,
+        }
+    }
+
+    /// The code of `view` (a view of at most 12 bytes), from the table or else from
+    /// `look_up`, then remembered.
+    #[inline]
+    fn get_or_insert(&mut self, view: u128, look_up: impl FnOnce() -> u32) -> u32 {
+        let folded = (view as u64) ^ ((view >> 64) as u64);
+        let slot = &mut self.slots[(folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize];
+        if slot.0 != view {
+            *slot = (view, look_up());
+        }
+        slot.1
+    }
 }
 
 /// A view of at most 12 bytes holds its whole value.
@@ -279,6 +347,28 @@ pub(crate) fn all_trimmed(column: &StringChunked) -> bool {
     })
     .into_iter()
     .all(|trimmed| trimmed)
+}
+
+/// Whether some value of `column` is missing, empty or only white space. A value whose first
+/// byte (held in its view) is printable ASCII is not blank; only the others are read.
+pub(crate) fn any_blank(column: &StringChunked) -> bool {
+    if column.null_count() > 0 {
+        return true;
+    }
+    map_chunk_stretches(column, |_, chunks| {
+        chunks.iter().any(|chunk| {
+            chunk.views().iter().enumerate().any(|(row, view)| {
+                // little-endian view: length in bits 0..32, then the value's first bytes
+                let first = (view.as_u128() >> 32) as u8;
+                view.length == 0
+                    || (!first.is_ascii_graphic()
+                        // SAFETY: `row` is below the chunk's length
+                        && unsafe { chunk.value_unchecked(row) }.trim().is_empty())
+            })
+        })
+    })
+    .into_iter()
+    .any(|blank| blank)
 }
 
 /// Whether `column`'s values, trimmed, strictly increase from row to row in byte order, so

@@ -12,7 +12,8 @@ use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
 use crate::text_stretches::{
-    all_trimmed, encode_stretches, map_stretches, strictly_increasing_trimmed,
+    all_trimmed, any_blank, encode_stretches, map_stretches, strictly_increasing_trimmed,
+    StretchDictionary,
 };
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -244,12 +245,14 @@ impl Source {
     }
 }
 
-/// One column's findings: a problem per row (or none).
+/// One column's findings: a problem per row, or no entries at all when no row has one.
 type Flags = Vec<Option<QuarantineReason>>;
 
 /// A value of a code column (currency, country), dictionary-encoded.
 struct Codes {
     dictionary: Vec<String>,
+    /// Each row's index into `dictionary`; empty when nothing needs it (every accepted value
+    /// is verbatim and the caller asked for no codes).
     per_row: Vec<u16>,
     flags: Flags,
     /// Every accepted value is already canonical as written (so the source column can be
@@ -257,16 +260,44 @@ struct Codes {
     verbatim: bool,
 }
 
+/// Each row's outcome of a check made once per distinct raw value, kept as the distinct
+/// values' outcomes and each row's position among them, so that only the per-row results a
+/// caller needs are ever built.
+enum Outcomes<'a, T> {
+    /// A text column, dictionary-encoded stretch by stretch (see [`encode_stretches`]), with
+    /// each stretch's outcome per distinct value.
+    Stretches(Vec<(StretchDictionary<'a>, Vec<T>)>),
+    /// Any other source: one outcome per row.
+    Rows(Vec<T>),
+}
+
+impl<T: Copy + Send + Sync> Outcomes<'_, T> {
+    /// `f` of each row's outcome, in row order (stretches in parallel).
+    fn per_row<U: Copy + Send>(&self, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+        match self {
+            Outcomes::Stretches(stretches) => stretches
+                .par_iter()
+                .map(|(stretch, outcomes)| {
+                    let table: Vec<U> = outcomes.iter().map(|&o| f(o)).collect();
+                    stretch.per_row(&table)
+                })
+                .collect::<Vec<_>>()
+                .concat(),
+            Outcomes::Rows(rows) => rows.iter().map(|&o| f(o)).collect(),
+        }
+    }
+}
+
 /// Each row's outcome of `check`, called once per distinct raw value (in order of first
 /// appearance), and every distinct value's outcome. A text column is dictionary-encoded
 /// stretch by stretch in parallel (see [`encode_stretches`]); other sources keep a cache per
 /// value. A missing value reads as the empty string.
-fn per_distinct_value<T: Copy + Send + Sync>(
-    source: &Source,
+fn per_distinct_value<'a, T: Copy + Send + Sync>(
+    source: &'a Source,
     n: usize,
     stem: &str,
     mut check: impl FnMut(&str) -> T,
-) -> (Vec<T>, PlHashMap<String, T>) {
+) -> (Outcomes<'a, T>, PlHashMap<String, T>) {
     let mut outcome_of: PlHashMap<String, T> = PlHashMap::default();
     let mut outcome = |raw: &str| -> T {
         if let Some(known) = outcome_of.get(raw) {
@@ -276,39 +307,54 @@ fn per_distinct_value<T: Copy + Send + Sync>(
         outcome_of.insert(raw.to_string(), found);
         found
     };
-    let per_row = match source {
-        Source::Text(ca) => {
-            let stretches = encode_stretches(ca);
-            let tables: Vec<Vec<T>> = stretches
-                .iter()
-                .map(|stretch| stretch.values.iter().map(|raw| outcome(raw)).collect())
-                .collect();
-            stretches
-                .par_iter()
-                .zip(&tables)
-                .map(|(stretch, table)| stretch.per_row(table))
-                .collect::<Vec<_>>()
-                .concat()
-        }
+    let outcomes = match source {
+        Source::Text(ca) => Outcomes::Stretches(
+            encode_stretches(ca)
+                .into_iter()
+                .map(|stretch| {
+                    let table = stretch.values.iter().map(|raw| outcome(raw)).collect();
+                    (stretch, table)
+                })
+                .collect(),
+        ),
         _ => {
             let mut per_row = Vec::with_capacity(n);
             source.visit(n, stem, |_, value| {
                 per_row.push(outcome(value.unwrap_or("")))
             });
-            per_row
+            Outcomes::Rows(per_row)
         }
     };
-    (per_row, outcome_of)
+    (outcomes, outcome_of)
+}
+
+/// Whether a source column can be shared as the canonical column when its accepted values are
+/// all written canonically (see `shared` in [`validate`]).
+fn shareable(source: &Source) -> bool {
+    matches!(source, Source::Text(ca) if ca.null_count() == 0)
+}
+
+/// Each row's problem, or no entries when no distinct value has one.
+fn problems<T: Copy + Send + Sync, V>(
+    outcomes: &Outcomes<'_, Result<T, QuarantineReason>>,
+    distinct: &PlHashMap<String, Result<V, QuarantineReason>>,
+) -> Flags {
+    if distinct.values().all(Result::is_ok) {
+        return Flags::new();
+    }
+    outcomes.per_row(|o| o.err())
 }
 
 /// Checks a code column once per distinct raw value (see [`per_distinct_value`]). `check`
-/// turns a mapped, upper-cased value into a problem or not.
+/// turns a mapped, upper-cased value into a problem or not. `codes_needed`: each row's code
+/// is wanted even when the column can be shared as written.
 fn code_column(
     source: &Source,
     n: usize,
     ctx: &FileContext,
     column: usize,
     required: bool,
+    codes_needed: bool,
     check: impl Fn(&str) -> Option<QuarantineReason>,
 ) -> Codes {
     let mut dictionary: Vec<String> = vec![String::new()];
@@ -338,8 +384,11 @@ fn code_column(
         Err(_) => true,
     });
     let (per_row, flags) = rayon::join(
-        || outcomes.iter().map(|o| o.unwrap_or(0)).collect(),
-        || outcomes.iter().map(|o| o.err()).collect(),
+        || match codes_needed || !verbatim || !shareable(source) {
+            true => outcomes.per_row(|o| o.unwrap_or(0)),
+            false => Vec::new(),
+        },
+        || problems(&outcomes, &distinct),
     );
     Codes {
         dictionary,
@@ -462,7 +511,8 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
     (out, flags)
 }
 
-/// Each row's channel and problem, and whether every accepted value is written canonically.
+/// Each row's channel (empty when every accepted value is written canonically, so the column
+/// is shared as it is) and problem, and whether every accepted value is written canonically.
 fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>, Flags, bool) {
     let (outcomes, distinct) = per_distinct_value(source, n, ctx.file_stem, |raw| {
         let v = mapped(ctx, COL_CHANNEL, raw);
@@ -477,18 +527,22 @@ fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>
         Err(_) => true,
     });
     let (channels, flags) = rayon::join(
-        || {
-            outcomes
-                .iter()
-                .map(|o| o.unwrap_or(Channel::Other))
-                .collect()
+        || match verbatim && shareable(source) {
+            true => Vec::new(),
+            false => outcomes.per_row(|o| o.unwrap_or(Channel::Other)),
         },
-        || outcomes.iter().map(|o| o.err()).collect(),
+        || problems(&outcomes, &distinct),
     );
     (channels, flags, verbatim)
 }
 
+/// Each row's problem if its value is missing or blank (no entries when none is).
 fn missing_flags(source: &Source, n: usize, stem: &str) -> Flags {
+    if let Source::Text(ca) = source {
+        if !any_blank(ca) {
+            return Flags::new();
+        }
+    }
     let mut flags: Flags = vec![None; n];
     source.visit(n, stem, |row, v| {
         if v.is_none_or(|v| v.trim().is_empty()) {
@@ -528,7 +582,7 @@ pub fn validate(
                 || {
                     rayon::join(
                         || {
-                            code_column(src(COL_CURRENCY), n, ctx, COL_CURRENCY, true, |c| {
+                            code_column(src(COL_CURRENCY), n, ctx, COL_CURRENCY, true, true, |c| {
                                 (!codes::is_currency(c)).then_some(QuarantineReason::BadCurrency)
                             })
                         },
@@ -537,7 +591,7 @@ pub fn validate(
                                 || channel_column(src(COL_CHANNEL), n, ctx),
                                 || {
                                     [COL_ORIG_COUNTRY, COL_BENE_COUNTRY].map(|column| {
-                                        code_column(src(column), n, ctx, column, false, |c| {
+                                        code_column(src(column), n, ctx, column, false, false, |c| {
                                             (!codes::is_country(c))
                                                 .then_some(QuarantineReason::BadCountry)
                                         })
@@ -563,11 +617,18 @@ pub fn validate(
         (COL_ORIG_COUNTRY, &orig_countries.flags),
         (COL_BENE_COUNTRY, &bene_countries.flags),
     ];
-    first.par_iter_mut().enumerate().for_each(|(row, slot)| {
-        *slot = columns_in_order
-            .iter()
-            .find_map(|(c, flags)| flags[row].map(|r| (*c, r)));
-    });
+    // columns with no problem at all have no entries
+    let flagged: Vec<(usize, &Flags)> = columns_in_order
+        .into_iter()
+        .filter(|(_, flags)| !flags.is_empty())
+        .collect();
+    if !flagged.is_empty() {
+        first.par_iter_mut().enumerate().for_each(|(row, slot)| {
+            *slot = flagged
+                .iter()
+                .find_map(|(c, flags)| flags[row].map(|r| (*c, r)));
+        });
+    }
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
@@ -674,7 +735,7 @@ pub fn validate(
     };
     // a column whose accepted values are all canonical as written is shared with the source
     let shared = |column: usize, verbatim: bool| match src(column) {
-        Source::Text(ca) if verbatim && ca.null_count() == 0 => Some(match &keep_mask {
+        Source::Text(ca) if verbatim && shareable(src(column)) => Some(match &keep_mask {
             None => Ok(ca.clone()),
             Some(mask) => ca.filter(mask),
         }),
@@ -867,7 +928,7 @@ mod tests {
         let ctx = context(&fx);
         let source = Source::Text(chunked(&["jm", "JM", "", "XX", "us", "JM"]));
         let n = 11; // one row, then two per value
-        let codes = code_column(&source, n, &ctx, COL_ORIG_COUNTRY, false, |c| {
+        let codes = code_column(&source, n, &ctx, COL_ORIG_COUNTRY, false, false, |c| {
             (!codes::is_country(c)).then_some(QuarantineReason::BadCountry)
         });
         let decoded: Vec<&str> = codes
@@ -887,8 +948,33 @@ mod tests {
         // "jm" and "us" are not written as their canonical codes
         assert!(!codes.verbatim);
         let canonical = Source::Text(chunked(&["JM", "US", "JM"]));
-        let codes = code_column(&canonical, 5, &ctx, COL_ORIG_COUNTRY, true, |_| None);
+        let codes = code_column(&canonical, 5, &ctx, COL_ORIG_COUNTRY, true, false, |_| None);
         assert!(codes.verbatim);
+        // shared as written, with no problem: no per-row codes or flags are built
+        assert!(codes.per_row.is_empty() && codes.flags.is_empty());
+        // unless the caller needs the codes (currencies, for the FX rates)
+        let codes = code_column(&canonical, 5, &ctx, COL_ORIG_COUNTRY, true, true, |_| None);
+        assert_eq!(codes.per_row, [1, 1, 2, 1, 1]);
+        assert!(codes.flags.is_empty());
+        // a column with nulls cannot be shared, so its codes are built
+        let with_null = Source::Text(StringChunked::new("c".into(), [Some("JM"), None]));
+        let codes = code_column(&with_null, 2, &ctx, COL_ORIG_COUNTRY, false, false, |_| None);
+        assert_eq!(codes.per_row, [1, 0]);
+    }
+
+    #[test]
+    fn blank_ids_are_flagged_and_a_column_without_them_has_no_flags() {
+        let ids = |values: &[Option<&str>]| Source::Text(StringChunked::new("c".into(), values));
+        assert!(missing_flags(&ids(&[Some("T1"), Some("a b")]), 2, "t").is_empty());
+        let missing = Some(QuarantineReason::MissingRequired);
+        assert_eq!(
+            missing_flags(&ids(&[Some("T1"), Some(" \t"), None, Some("")]), 4, "t"),
+            [None, missing, missing, missing]
+        );
+        assert_eq!(
+            missing_flags(&ids(&[Some(" T1"), Some("\u{a0}")]), 2, "t"),
+            [None, missing]
+        );
     }
 
     #[test]
@@ -903,5 +989,9 @@ mod tests {
         assert_eq!(flags[5..7], [Some(QuarantineReason::UnknownChannel); 2]);
         assert_eq!(flags[..3], [None; 3]);
         assert!(!verbatim, "`wire` is not written canonically");
+        // canonical and all known: shared as written, no per-row channels or flags built
+        let canonical = Source::Text(chunked(&["CASH", "WIRE"]));
+        let (channels, flags, verbatim) = channel_column(&canonical, 3, &ctx);
+        assert!(verbatim && channels.is_empty() && flags.is_empty());
     }
 }
