@@ -185,18 +185,21 @@ fn spikes(
         let baseline_volume = running[window_from] - running[history_from];
         let baseline_count = (window_from - history_from) as i64;
         // volume / (baseline_volume * window / baseline) >= factor, exactly in integers
-        // (saturating: absurd amounts must not wrap into a different answer)
-        let spiked = volume
-            .saturating_mul(i128::from(limits.baseline))
-            .saturating_mul(10_000)
-            >= baseline_volume
-                .saturating_mul(i128::from(limits.window))
-                .saturating_mul(i128::from(limits.factor_basis_points));
+        // (saturating: absurd amounts must not wrap into a different answer); tested last,
+        // as the costliest test
+        let spiked = || {
+            volume
+                .saturating_mul(i128::from(limits.baseline))
+                .saturating_mul(10_000)
+                >= baseline_volume
+                    .saturating_mul(i128::from(limits.window))
+                    .saturating_mul(i128::from(limits.factor_basis_points))
+        };
         if now - first_seen >= limits.window + limits.baseline
             && baseline_volume > 0
             && baseline_count >= limits.min_baseline_count
             && volume >= i128::from(limits.min_volume)
-            && spiked
+            && spiked()
         {
             found.push(Spike {
                 first: window_from,
