@@ -25,9 +25,12 @@ pub struct Histories {
     pub ts: Buffer<i64>,
     /// Amount in the base currency of each base row, micros (the frame's own buffer).
     pub amount: Buffer<i64>,
-    /// Each subject's account and its base rows, sorted by time (ties: row order, a row's
-    /// originator side first).
-    pub subjects: Vec<(String, Vec<u32>)>,
+    /// Every subject's base rows, one subject after the other, each sorted by time (ties: row
+    /// order, a row's originator side first).
+    rows: Vec<u32>,
+    /// Each subject's account and where its rows start in `rows` (they end where the next
+    /// subject's start).
+    subjects: Vec<(String, usize)>,
 }
 
 impl Histories {
@@ -37,16 +40,13 @@ impl Histories {
         let ts = int_buffer(base, TS)?;
         let amount = int_buffer(base, BASE_AMOUNT)?;
         // (key, row) of every subject side in row order, each row's originator side first
-        let subjects = match subject {
+        let (rows, starts) = match subject {
             Subject::Either => {
                 let orig = base.column(ORIG_KEY)?.u32()?.rechunk();
                 let bene = base.column(BENE_KEY)?.u32()?.rechunk();
                 let (orig, bene) = (orig.cont_slice()?, bene.cont_slice()?);
-                bucket_rows(|| {
-                    orig.iter()
-                        .zip(bene)
-                        .zip(0u32..)
-                        .flat_map(|((&o, &b), row)| [(o, row), (b, row)])
+                bucket_rows(orig.len(), accounts.key_count(), |rows| {
+                    rows.flat_map(|row| [(orig[row], row as u32), (bene[row], row as u32)])
                 })
             }
             other => {
@@ -56,51 +56,153 @@ impl Histories {
                 let keys = keyed.column(SUBJECT)?.u32()?.rechunk();
                 let rows = keyed.column(ROW)?.u32()?.rechunk();
                 let (keys, rows) = (keys.cont_slice()?, rows.cont_slice()?);
-                bucket_rows(|| keys.iter().copied().zip(rows.iter().copied()))
+                bucket_rows(keys.len(), accounts.key_count(), |range| {
+                    range.map(|i| (keys[i], rows[i]))
+                })
             }
         };
-        let mut subjects: Vec<(String, Vec<u32>)> = subjects
+        let subjects = starts
             .into_iter()
-            .map(|(key, rows)| (accounts.name(key).to_string(), rows))
+            .map(|(key, start)| (accounts.name(key).to_string(), start))
             .collect();
-        // rows in time order already are each subject's history; otherwise each is sorted
-        // (stably: ties keep row order)
-        if !ts.windows(2).all(|pair| pair[0] <= pair[1]) {
-            subjects
-                .par_iter_mut()
-                .for_each(|(_, rows)| rows.sort_by_key(|&r| ts[r as usize]));
-        }
-        Ok(Self {
+        let mut histories = Self {
             ts,
             amount,
+            rows,
             subjects,
-        })
+        };
+        // rows in time order already are each subject's history; otherwise each is sorted
+        // (stably: ties keep row order)
+        if !histories.ts.windows(2).all(|pair| pair[0] <= pair[1]) {
+            histories.sort_by_time();
+        }
+        Ok(histories)
+    }
+
+    /// Each subject's account and rows, in parallel.
+    pub fn par_subjects(&self) -> impl IndexedParallelIterator<Item = (&str, &[u32])> {
+        (0..self.subjects.len())
+            .into_par_iter()
+            .map(|k| self.subject(k))
+    }
+
+    /// The `k`-th subject's account and rows.
+    fn subject(&self, k: usize) -> (&str, &[u32]) {
+        let (account, start) = &self.subjects[k];
+        let end = self.subjects.get(k + 1).map_or(self.rows.len(), |s| s.1);
+        (account, &self.rows[*start..end])
+    }
+
+    /// Sorts each subject's rows by time, stably.
+    fn sort_by_time(&mut self) {
+        let ends = self.subjects.iter().skip(1).map(|s| s.1);
+        let ends: Vec<usize> = ends.chain([self.rows.len()]).collect();
+        let mut histories: Vec<&mut [u32]> = Vec::with_capacity(self.subjects.len());
+        let mut rest = self.rows.as_mut_slice();
+        for ((_, start), end) in self.subjects.iter().zip(ends) {
+            let (history, after) = std::mem::take(&mut rest).split_at_mut(end - start);
+            histories.push(history);
+            rest = after;
+        }
+        let ts = &self.ts;
+        histories
+            .par_iter_mut()
+            .for_each(|rows| rows.sort_by_key(|&r| ts[r as usize]));
+    }
+
+    /// Histories of the given subjects and rows (for tests of the detectors).
+    #[cfg(test)]
+    pub fn from_parts(ts: Vec<i64>, amount: Vec<i64>, subjects: Vec<(&str, Vec<u32>)>) -> Self {
+        let mut rows = Vec::new();
+        let subjects = subjects
+            .into_iter()
+            .map(|(account, history)| {
+                let start = rows.len();
+                rows.extend(history);
+                (account.to_string(), start)
+            })
+            .collect();
+        Self {
+            ts: ts.into(),
+            amount: amount.into(),
+            rows,
+            subjects,
+        }
     }
 }
 
-/// The rows of each key (except [`NO_ACCOUNT`]) in the order `pairs` yields `(key, row)`, by
-/// counting sort: one pass to count, one to place, no per-key growth.
-fn bucket_rows<I: Iterator<Item = (u32, u32)>>(pairs: impl Fn() -> I) -> Vec<(u32, Vec<u32>)> {
-    let mut counts: Vec<u32> = Vec::new();
-    for (key, _) in pairs() {
-        if counts.len() <= key as usize {
-            counts.resize(key as usize + 1, 0);
-        }
-        counts[key as usize] += 1;
-    }
-    let mut buckets: Vec<Vec<u32>> = counts
-        .iter()
-        .map(|&count| Vec::with_capacity(count as usize))
+/// The rows of each key (except [`NO_ACCOUNT`]) in the order `pairs` yields `(key, row)` for
+/// the base rows `0..rows`, as one array of every key's rows after each other and each key's
+/// start in it, by a counting sort in parallel: each part of the base rows counts its keys,
+/// then places its rows after those of the parts before it. `keys` bounds the keys.
+fn bucket_rows<I: Iterator<Item = (u32, u32)>>(
+    rows: usize,
+    keys: usize,
+    pairs: impl Fn(std::ops::Range<usize>) -> I + Sync,
+) -> (Vec<u32>, Vec<(u32, usize)>) {
+    let parts = rayon::current_num_threads().max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..parts)
+        .map(|p| rows * p / parts..rows * (p + 1) / parts)
         .collect();
-    for (key, row) in pairs() {
-        buckets[key as usize].push(row);
+    let mut counts: Vec<Vec<u32>> = ranges
+        .par_iter()
+        .map(|range| {
+            let mut counts = vec![0u32; keys.max(1)];
+            for (key, _) in pairs(range.clone()) {
+                counts[key as usize] += 1;
+            }
+            counts
+        })
+        .collect();
+    // each part's first slot per key (its count turned into a cursor), and each key's start;
+    // the rows of no account are counted but not kept
+    let mut starts = Vec::new();
+    let mut total = 0usize;
+    for key in 0..keys.max(1) {
+        let start = total;
+        for part in counts.iter_mut() {
+            let count = part[key] as usize;
+            part[key] = total as u32;
+            if key as u32 != NO_ACCOUNT {
+                total += count;
+            }
+        }
+        if total > start {
+            starts.push((key as u32, start));
+        }
     }
-    buckets
-        .into_iter()
-        .enumerate()
-        .filter(|(key, rows)| *key as u32 != NO_ACCOUNT && !rows.is_empty())
-        .map(|(key, rows)| (key as u32, rows))
-        .collect()
+    let mut placed = vec![0u32; total];
+    let target = SharedSlots(placed.as_mut_ptr());
+    counts
+        .par_iter_mut()
+        .zip(&ranges)
+        .for_each(|(cursors, range)| {
+            for (key, row) in pairs(range.clone()) {
+                if key == NO_ACCOUNT {
+                    continue;
+                }
+                let slot = &mut cursors[key as usize];
+                // SAFETY: each part writes only its own slots (its count per key, from the
+                // cursor set above), all below `total`, so no two writes meet
+                unsafe { target.write(*slot as usize, row) };
+                *slot += 1;
+            }
+        });
+    (placed, starts)
+}
+
+/// Slots of one array written from several threads, each thread its own slots.
+struct SharedSlots(*mut u32);
+
+// SAFETY: the threads write disjoint slots (see `bucket_rows`)
+unsafe impl Sync for SharedSlots {}
+
+impl SharedSlots {
+    /// # Safety
+    /// `slot` is in bounds and no other thread writes it.
+    unsafe fn write(&self, slot: usize, value: u32) {
+        unsafe { *self.0.add(slot) = value };
+    }
 }
 
 /// Histories built once per run and subject kind, shared by the rules of the run.
@@ -258,14 +360,15 @@ mod tests {
             let history = Histories::of(&frame, &Subject::Either, &accounts).unwrap();
             // each subject's (time, amount) in history order
             history
-                .subjects
-                .iter()
+                .par_subjects()
+                .collect::<Vec<_>>()
+                .into_iter()
                 .map(|(subject, rows)| {
                     let events: Vec<(i64, i64)> = rows
                         .iter()
                         .map(|&r| (history.ts[r as usize], history.amount[r as usize]))
                         .collect();
-                    (subject.clone(), events)
+                    (subject.to_string(), events)
                 })
                 .collect::<Vec<_>>()
         };

@@ -40,6 +40,11 @@ impl Accounts {
         self.names.get(key as usize).map_or("", String::as_str)
     }
 
+    /// The number of keys (accounts, and the empty account): every key is below it.
+    pub fn key_count(&self) -> usize {
+        self.names.len()
+    }
+
     /// The key of an account, if the run has it.
     pub fn key(&self, name: &str) -> Option<u32> {
         self.names

@@ -24,8 +24,7 @@ pub fn dormancy(
     let before = per_subject(last_seen, "last_seen")?;
     let ts = &history.ts;
     let hits = history
-        .subjects
-        .par_iter()
+        .par_subjects()
         .flat_map_iter(|(subject, rows)| {
             let mut found = Vec::new();
             let before = before.get(subject).copied();
@@ -56,7 +55,7 @@ pub fn dormancy(
                 let gap = now - previous;
                 if gap >= min_gap {
                     found.push(Hit {
-                        subject: subject.clone(),
+                        subject: subject.to_string(),
                         start: now,
                         end: now,
                         rows: Some(vec![row]),
@@ -107,11 +106,10 @@ pub fn velocity(
         .map(|(&t, &a)| (t, a))
         .collect();
     let hits = history
-        .subjects
-        .par_iter()
+        .par_subjects()
         .flat_map_iter(|(subject, rows)| {
             let chosen: std::borrow::Cow<[u32]> = match selected {
-                None => rows.as_slice().into(),
+                None => rows.into(),
                 Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
             };
             let (times, amounts): (Vec<i64>, Vec<i64>) =
@@ -274,11 +272,11 @@ mod tests {
     fn dormancy_measures_the_gap_to_activity_strictly_before_not_to_a_tie() {
         // ACC-1: active on day 0; on day 100 a small and a large transaction at the same time,
         // the small one first; only the large one matches the filter
-        let history = Histories {
-            ts: vec![0, 100 * DAY, 100 * DAY].into(),
-            amount: vec![1, 1, 50_000].into(),
-            subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
-        };
+        let history = Histories::from_parts(
+            vec![0, 100 * DAY, 100 * DAY],
+            vec![1, 1, 50_000],
+            vec![("ACC-1", vec![0, 1, 2])],
+        );
         let matches = [false, false, true];
         let hits = dormancy(&history, Some(&matches), 90 * DAY, None).unwrap();
         assert_eq!(hits.len(), 1);
@@ -292,11 +290,11 @@ mod tests {
     fn dormancy_without_earlier_rows_measures_from_the_state_and_ties_share_their_gap() {
         // ACC-1: two matching transactions at day 100 and one at day 101; the state last saw
         // the account on day 0
-        let history = Histories {
-            ts: vec![100 * DAY, 100 * DAY, 101 * DAY].into(),
-            amount: vec![50_000; 3].into(),
-            subjects: vec![("ACC-1".to_string(), vec![0, 1, 2])],
-        };
+        let history = Histories::from_parts(
+            vec![100 * DAY, 100 * DAY, 101 * DAY],
+            vec![50_000; 3],
+            vec![("ACC-1", vec![0, 1, 2])],
+        );
         let last_seen =
             df!(super::super::exprs::SUBJECT => ["ACC-1"], "last_seen" => [0i64]).unwrap();
         let hits = dormancy(&history, None, 90 * DAY, Some(&last_seen)).unwrap();
