@@ -591,10 +591,18 @@ pub fn validate(
                                 || channel_column(src(COL_CHANNEL), n, ctx),
                                 || {
                                     [COL_ORIG_COUNTRY, COL_BENE_COUNTRY].map(|column| {
-                                        code_column(src(column), n, ctx, column, false, false, |c| {
-                                            (!codes::is_country(c))
-                                                .then_some(QuarantineReason::BadCountry)
-                                        })
+                                        code_column(
+                                            src(column),
+                                            n,
+                                            ctx,
+                                            column,
+                                            false,
+                                            false,
+                                            |c| {
+                                                (!codes::is_country(c))
+                                                    .then_some(QuarantineReason::BadCountry)
+                                            },
+                                        )
                                     })
                                 },
                             )
@@ -954,11 +962,13 @@ mod tests {
         assert!(codes.per_row.is_empty() && codes.flags.is_empty());
         // unless the caller needs the codes (currencies, for the FX rates)
         let codes = code_column(&canonical, 5, &ctx, COL_ORIG_COUNTRY, true, true, |_| None);
-        assert_eq!(codes.per_row, [1, 1, 2, 1, 1]);
+        assert_eq!(codes.per_row, [1, 2, 2, 1, 1]);
         assert!(codes.flags.is_empty());
         // a column with nulls cannot be shared, so its codes are built
         let with_null = Source::Text(StringChunked::new("c".into(), [Some("JM"), None]));
-        let codes = code_column(&with_null, 2, &ctx, COL_ORIG_COUNTRY, false, false, |_| None);
+        let codes = code_column(&with_null, 2, &ctx, COL_ORIG_COUNTRY, false, false, |_| {
+            None
+        });
         assert_eq!(codes.per_row, [1, 0]);
     }
 

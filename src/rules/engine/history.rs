@@ -327,14 +327,21 @@ mod tests {
 
     #[test]
     fn buckets_keep_the_given_order_and_skip_rows_without_an_account() {
-        let keys = [2, 0, 1, 2, 1, 2];
-        let rows = [10, 11, 12, 13, 14, 15];
-        let pairs = || keys.iter().copied().zip(rows.iter().copied());
-        assert_eq!(
-            bucket_rows(pairs),
-            vec![(1, vec![12, 14]), (2, vec![10, 13, 15])]
-        );
-        assert!(bucket_rows(std::iter::empty).is_empty());
+        let keys = [2, 0, 1, 2, 1, 2, 4, 2];
+        let rows = [10, 11, 12, 13, 14, 15, 16, 17];
+        let pairs = |range: std::ops::Range<usize>| range.map(|i| (keys[i], rows[i]));
+        // in parts of the base rows on several threads, placed in the order of the rows
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (placed, starts) = pool.install(|| bucket_rows(keys.len(), 5, pairs));
+            assert_eq!(placed, [12, 14, 10, 13, 15, 17, 16]);
+            assert_eq!(starts, [(1, 0), (2, 2), (4, 6)]);
+        }
+        let (placed, starts) = bucket_rows(0, 1, |_| std::iter::empty());
+        assert!(placed.is_empty() && starts.is_empty());
     }
 
     #[test]
