@@ -7,6 +7,7 @@ use crate::model::{Alert, InputSummary, Manifest, RuleInfo, SourceDigest, TxnRec
 use crate::output::{write_alerts_csv, write_atomic, write_atomic_with};
 use crate::rules::{run_rules_in, EngineContext, RuleSet};
 use crate::state::{classify_alerts, RaisedAlert, State};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -435,24 +436,42 @@ fn write_outputs(
     quarantine: &[ingest::QuarantineRow],
     manifest: &Manifest,
 ) -> Result<(), RunError> {
-    let path = out.join("cases.jsonl");
-    write_atomic_with(&path, |w| crate::cases::write_cases_jsonl(w, cases))
-        .map_err(|e| write_err(&path, e))?;
-    let path = out.join("alerts.csv");
-    write_atomic_with(&path, |w| {
-        write_alerts_csv(w, alerts).map_err(std::io::Error::other)
-    })
-    .map_err(|e| write_err(&path, e))?;
-    let path = out.join("alerts.parquet");
-    let bytes = crate::output::alerts_parquet(alerts).map_err(|e| write_err(&path, e))?;
-    write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
-    let path = out.join("quarantine.csv");
-    write_atomic_with(&path, |w| {
-        ingest::write_quarantine_csv(w, quarantine).map_err(std::io::Error::other)
-    })
-    .map_err(|e| write_err(&path, e))?;
-    let path = out.join("report.html");
-    let html = crate::report::render_html(manifest, cases, rule_infos);
-    write_atomic(&path, html.as_bytes()).map_err(|e| write_err(&path, e))?;
-    Ok(())
+    // the files are independent: written in parallel, and the first failure in this order
+    // is the one reported
+    let write = |file: usize| -> Result<(), RunError> {
+        match file {
+            0 => {
+                let path = out.join("cases.jsonl");
+                write_atomic_with(&path, |w| crate::cases::write_cases_jsonl(w, cases))
+                    .map_err(|e| write_err(&path, e))
+            }
+            1 => {
+                let path = out.join("alerts.csv");
+                write_atomic_with(&path, |w| {
+                    write_alerts_csv(w, alerts).map_err(std::io::Error::other)
+                })
+                .map_err(|e| write_err(&path, e))
+            }
+            2 => {
+                let path = out.join("alerts.parquet");
+                let bytes =
+                    crate::output::alerts_parquet(alerts).map_err(|e| write_err(&path, e))?;
+                write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))
+            }
+            3 => {
+                let path = out.join("quarantine.csv");
+                write_atomic_with(&path, |w| {
+                    ingest::write_quarantine_csv(w, quarantine).map_err(std::io::Error::other)
+                })
+                .map_err(|e| write_err(&path, e))
+            }
+            _ => {
+                let path = out.join("report.html");
+                let html = crate::report::render_html(manifest, cases, rule_infos);
+                write_atomic(&path, html.as_bytes()).map_err(|e| write_err(&path, e))
+            }
+        }
+    };
+    let written: Vec<Result<(), RunError>> = (0..5).into_par_iter().map(write).collect();
+    written.into_iter().collect()
 }
