@@ -36,7 +36,7 @@ pub fn parse_money(text: &str) -> Result<i64, MoneyError> {
 /// The common case in one pass: digits with at most one point, at most 12 digits before it and
 /// 6 after, at least one digit, nothing else. `None` for anything else (the general parser
 /// decides); where it answers, it answers as the general parser does (a test holds it to that).
-fn parse_plain_money(bytes: &[u8]) -> Option<Result<i64, MoneyError>> {
+pub(crate) fn parse_plain_money(bytes: &[u8]) -> Option<Result<i64, MoneyError>> {
     let (mut units, mut fraction) = (0i64, 0i64);
     let (mut unit_digits, mut fraction_digits, mut point) = (0u32, 0u32, false);
     for &b in bytes {

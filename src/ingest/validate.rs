@@ -10,7 +10,7 @@ use super::profile::{
 };
 use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
-use crate::model::{parse_money, Channel, MoneyError, MICROS_PER_UNIT};
+use crate::model::{parse_money, parse_plain_money, Channel, MoneyError, MICROS_PER_UNIT};
 use crate::text_stretches::{
     all_trimmed, any_blank, encode_stretches, map_stretches, strictly_increasing_trimmed,
     StretchDictionary,
@@ -328,6 +328,15 @@ fn per_distinct_value<'a, T: Copy + Send + Sync>(
     (outcomes, outcome_of)
 }
 
+/// Records `reason` for `row` of an `n`-row column, allocating the flags on the first problem
+/// (a column without any stays without entries).
+fn flag(flags: &mut Flags, n: usize, row: usize, reason: QuarantineReason) {
+    if flags.is_empty() {
+        flags.resize(n, None);
+    }
+    flags[row] = Some(reason);
+}
+
 /// Whether a source column can be shared as the canonical column when its accepted values are
 /// all written canonically (see `shared` in [`validate`]).
 fn shareable(source: &Source) -> bool {
@@ -432,12 +441,12 @@ fn mapped<'a>(ctx: &FileContext<'a>, column: usize, value: &'a str) -> &'a str {
 fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>, Flags) {
     let latest_allowed = chrono::Utc::now().timestamp_micros() + 86_400 * 1_000_000;
     let mut out = vec![0i64; n];
-    let mut flags: Flags = vec![None; n];
+    let mut flags = Flags::new();
     let mut record = |row: usize, parsed: Option<Option<i64>>| match parsed {
         // more than a day in the future is a data error, not a transaction
         Some(Some(ts)) if ts <= latest_allowed => out[row] = ts,
-        Some(_) => flags[row] = Some(QuarantineReason::BadTimestamp),
-        None => flags[row] = Some(QuarantineReason::MissingRequired),
+        Some(_) => flag(&mut flags, n, row, QuarantineReason::BadTimestamp),
+        None => flag(&mut flags, n, row, QuarantineReason::MissingRequired),
     };
     match &cols.typed_timestamp {
         // a typed datetime without zone is local time at the profile's offset
@@ -464,14 +473,14 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
 
 fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>, Flags) {
     let mut out = vec![0i64; n];
-    let mut flags: Flags = vec![None; n];
+    let mut flags = Flags::new();
     let mut record = |row: usize, parsed: Option<Result<i64, MoneyError>>| match parsed {
         Some(Ok(m)) if m > 0 => out[row] = m,
         Some(Ok(_)) | Some(Err(MoneyError::NotPositive)) => {
-            flags[row] = Some(QuarantineReason::NonPositiveAmount)
+            flag(&mut flags, n, row, QuarantineReason::NonPositiveAmount)
         }
-        Some(Err(MoneyError::Malformed)) => flags[row] = Some(QuarantineReason::BadAmount),
-        None => flags[row] = Some(QuarantineReason::MissingRequired),
+        Some(Err(MoneyError::Malformed)) => flag(&mut flags, n, row, QuarantineReason::BadAmount),
+        None => flag(&mut flags, n, row, QuarantineReason::MissingRequired),
     };
     match &cols.typed_amount {
         Some(Float64OrInt::Float(ca)) => ca.iter().enumerate().for_each(|(row, f)| {
@@ -505,7 +514,12 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
             )
         }),
         None => cols.sources[COL_AMOUNT].visit(n, ctx.file_stem, |row, v| {
-            record(row, v.filter(|v| !v.trim().is_empty()).map(parse_money))
+            // a blank value is missing, not malformed (tested only if it is not plain money)
+            let parsed = v.and_then(|v| match parse_plain_money(v.as_bytes()) {
+                Some(parsed) => Some(parsed),
+                None => (!v.trim().is_empty()).then(|| parse_money(v)),
+            });
+            record(row, parsed)
         }),
     }
     (out, flags)
