@@ -184,6 +184,44 @@ fn sweep_equals_separate_runs_at_every_setting() {
     }
 }
 
+/// Rules run at the same time give each rule exactly the alerts it gives alone, and report
+/// their timings in rule order.
+#[test]
+fn rules_run_together_give_each_rule_its_own_alerts() {
+    let dir = temp_dir("together");
+    let cfg = GeneratorConfig {
+        instances_per_typology: Some(2),
+        ..config(300, 120, 5)
+    };
+    let (_, transactions) = generate_to(&cfg, DataFormat::Csv, &dir).unwrap();
+    let frame = load(&dir, &transactions);
+    let set = RuleSet::load(&[root().join("rules")]).unwrap();
+    let rules: Vec<_> = set.rules().collect();
+    let together = run_rules(&frame, &rules, "USD").unwrap();
+    let ids: Vec<&str> = together
+        .seconds_per_rule
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let expected: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.enabled)
+        .map(|r| r.plan.rule_id.as_str())
+        .collect();
+    assert_eq!(ids, expected);
+    let mut alone: Vec<_> = rules
+        .iter()
+        .flat_map(|rule| run_rules(&frame, &[*rule], "USD").unwrap().alerts)
+        .collect();
+    amlscreen::rules::sort_alerts(&mut alone);
+    assert_eq!(together.alerts, alone);
+    let rules_alerting = rules
+        .iter()
+        .filter(|r| together.alerts.iter().any(|a| a.rule_id == r.plan.rule_id))
+        .count();
+    assert!(rules_alerting >= 8, "only {rules_alerting} rules alert");
+}
+
 #[test]
 fn demo_works_for_every_typology() {
     let dir = temp_dir("demo");

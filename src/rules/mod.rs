@@ -23,6 +23,7 @@ pub use pack::{NamedList, Pack, Rule};
 use crate::model::{Alert, TxnRecord};
 use alerts::Evidence;
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -164,14 +165,29 @@ pub fn run_rules_in(
         message: e.to_string(),
     };
     let base = engine::RunFrame::new(frame.clone()).map_err(|e| engine_err("(all)", e))?;
+    // rules run at the same time (each in parallel too): when one leaves a core idle (a
+    // sequential step, a Polars call on one thread), another uses it; what they share is built
+    // first, and their results are kept in rule order
+    let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
+    let plans: Vec<&plan::RulePlan> = enabled.iter().map(|rule| &rule.plan).collect();
+    base.prepare(&plans)
+        .map_err(|e| engine_err("(histories)", e))?;
+    let results: Vec<Result<(Vec<engine::Episode>, f64), RuleError>> = enabled
+        .par_iter()
+        .with_max_len(1)
+        .map(|rule| {
+            let started = std::time::Instant::now();
+            let episodes = engine::run_plan(&base, &rule.plan, context)
+                .map_err(|e| engine_err(&rule.plan.rule_id, e))?;
+            Ok((episodes, started.elapsed().as_secs_f64()))
+        })
+        .collect();
     let mut per_rule = Vec::new();
     let mut seconds = Vec::new();
-    for rule in rules.iter().filter(|r| r.enabled) {
-        let started = std::time::Instant::now();
-        let episodes = engine::run_plan(&base, &rule.plan, context)
-            .map_err(|e| engine_err(&rule.plan.rule_id, e))?;
-        seconds.push((rule.plan.rule_id.clone(), started.elapsed().as_secs_f64()));
-        per_rule.push((*rule, episodes));
+    for (rule, result) in enabled.into_iter().zip(results) {
+        let (episodes, took) = result?;
+        seconds.push((rule.plan.rule_id.clone(), took));
+        per_rule.push((rule, episodes));
     }
     let (alerts, evidence) = episodes_to_alerts(base.frame(), &per_rule, base_currency)
         .map_err(|e| engine_err("(evidence)", e))?;

@@ -115,6 +115,21 @@ impl RunFrame {
         apply_costly(masks::narrowed(&self.frame, mask, &cheap)?, &costly)
     }
 
+    /// Builds the histories that `plans` will ask for, so that rules run at the same time
+    /// share them instead of each building its own.
+    pub fn prepare(&self, plans: &[&RulePlan]) -> PolarsResult<()> {
+        for plan in plans {
+            if matches!(
+                plan.detector,
+                Detector::Dormancy { .. } | Detector::VelocitySpike { .. }
+            ) {
+                self.histories
+                    .get(&self.frame, &plan.subject, &self.accounts)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The frame with row numbers.
     pub fn frame(&self) -> &DataFrame {
         &self.frame
