@@ -138,26 +138,32 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             Some(_) => "running rules and screening names",
             None => "running rules",
         });
-        let screening = lists.map(|(sources, screener, load_seconds)| {
-            // a DataFrame clone shares its column buffers
-            let frame = ingested.frame.clone();
-            let base_currency = base_currency.clone();
-            scope.spawn(move || {
-                let clock = Instant::now();
-                let screened =
-                    crate::screening::screen_frame(&frame, &screener, threshold, &base_currency)
-                        .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
-                let seconds = clock.elapsed().as_secs_f64();
-                screened.map(|(hits, records)| Screened {
-                    sources,
-                    hits,
-                    records,
-                    load_seconds,
-                    seconds,
-                })
+        // screening and the rules are two tasks of the same thread pool, so that the parallel
+        // work of each is scheduled alongside the other's (a screening thread of its own had
+        // its parallel work queued behind the rules')
+        let screen = |(sources, screener, load_seconds): (
+            Vec<SourceDigest>,
+            crate::watchlist::Screener,
+            f64,
+        )| {
+            let clock = Instant::now();
+            let screened = crate::screening::screen_frame(
+                &ingested.frame,
+                &screener,
+                threshold,
+                &base_currency,
+            )
+            .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
+            let seconds = clock.elapsed().as_secs_f64();
+            screened.map(|(hits, records)| Screened {
+                sources,
+                hits,
+                records,
+                load_seconds,
+                seconds,
             })
-        });
-        let output = (|| {
+        };
+        let run_rules = || {
             let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
             let (frame, context) = match &state {
                 Some(s) => (
@@ -170,11 +176,11 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 None => (ingested.frame.clone(), EngineContext::default()),
             };
             Ok::<_, RunError>(run_rules_in(&frame, &rules, &base_currency, &context)?)
-        })();
-        // as above: join first, then a rules error before a screening one
-        let screened = screening.map(|handle| handle.join());
+        };
+        let (output, screened) = rayon::join(run_rules, || lists.map(screen));
+        // both have finished: a rules error is reported before a screening one
         let output = output?;
-        let screened = screened.map(result_of_thread).transpose()?;
+        let screened = screened.transpose()?;
         stages.end(match screened {
             Some(_) => "rules_and_sanctions",
             None => "rules",
