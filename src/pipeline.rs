@@ -442,42 +442,51 @@ fn write_outputs(
     quarantine: &[ingest::QuarantineRow],
     manifest: &Manifest,
 ) -> Result<(), RunError> {
-    // the files are independent: written in parallel, and the first failure in this order
-    // is the one reported
-    let write = |file: usize| -> Result<(), RunError> {
-        match file {
-            0 => {
-                let path = out.join("cases.jsonl");
-                write_atomic_with(&path, |w| crate::cases::write_cases_jsonl(w, cases))
-                    .map_err(|e| write_err(&path, e))
-            }
-            1 => {
-                let path = out.join("alerts.csv");
-                write_atomic_with(&path, |w| {
+    // the files are independent: written in parallel, each atomically, and the first failure
+    // in this order is the one reported
+    type Writer<'a> = Box<dyn Fn(&Path) -> std::io::Result<()> + Sync + 'a>;
+    let files: [(&str, Writer); 5] = [
+        (
+            "cases.jsonl",
+            Box::new(|path| write_atomic_with(path, |w| crate::cases::write_cases_jsonl(w, cases))),
+        ),
+        (
+            "alerts.csv",
+            Box::new(|path| {
+                write_atomic_with(path, |w| {
                     write_alerts_csv(w, alerts).map_err(std::io::Error::other)
                 })
-                .map_err(|e| write_err(&path, e))
-            }
-            2 => {
-                let path = out.join("alerts.parquet");
-                let bytes =
-                    crate::output::alerts_parquet(alerts).map_err(|e| write_err(&path, e))?;
-                write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))
-            }
-            3 => {
-                let path = out.join("quarantine.csv");
-                write_atomic_with(&path, |w| {
+            }),
+        ),
+        (
+            "alerts.parquet",
+            Box::new(|path| {
+                let bytes = crate::output::alerts_parquet(alerts).map_err(std::io::Error::other)?;
+                write_atomic(path, &bytes)
+            }),
+        ),
+        (
+            "quarantine.csv",
+            Box::new(|path| {
+                write_atomic_with(path, |w| {
                     ingest::write_quarantine_csv(w, quarantine).map_err(std::io::Error::other)
                 })
-                .map_err(|e| write_err(&path, e))
-            }
-            _ => {
-                let path = out.join("report.html");
+            }),
+        ),
+        (
+            "report.html",
+            Box::new(|path| {
                 let html = crate::report::render_html(manifest, cases, rule_infos);
-                write_atomic(&path, html.as_bytes()).map_err(|e| write_err(&path, e))
-            }
-        }
-    };
-    let written: Vec<Result<(), RunError>> = (0..5).into_par_iter().map(write).collect();
+                write_atomic(path, html.as_bytes())
+            }),
+        ),
+    ];
+    let written: Vec<Result<(), RunError>> = files
+        .par_iter()
+        .map(|(name, write)| {
+            let path = out.join(name);
+            write(&path).map_err(|e| write_err(&path, e))
+        })
+        .collect();
     written.into_iter().collect()
 }

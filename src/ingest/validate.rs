@@ -344,9 +344,9 @@ fn shareable(source: &Source) -> bool {
 }
 
 /// Each row's problem, or no entries when no distinct value has one.
-fn problems<T: Copy + Send + Sync, V>(
+fn problems<T: Copy + Send + Sync>(
     outcomes: &Outcomes<'_, Result<T, QuarantineReason>>,
-    distinct: &PlHashMap<String, Result<V, QuarantineReason>>,
+    distinct: &PlHashMap<String, Result<T, QuarantineReason>>,
 ) -> Flags {
     if distinct.values().all(Result::is_ok) {
         return Flags::new();
