@@ -71,16 +71,17 @@ impl StretchDictionary<'_> {
 
 /// Dictionary-encodes each stretch of `column` in parallel (one hash lookup per row at most).
 ///
-/// A view of at most 12 bytes holds its whole value, so such a value is looked up by its view
-/// in every chunk, first in a small direct-mapped table of views met before (code columns such
-/// as currencies and countries, with a few dozen values, are then encoded without hashing).
-/// A Parquet reader decodes a dictionary-encoded column by copying the dictionary's 16-byte
-/// views, so equal longer values of one chunk mostly share one view too, and a view (length,
-/// prefix, buffer and offset) determines its value: such chunks are looked up by view, and
-/// only each distinct view's text is hashed. A chunk is taken to share views when its text
-/// buffers hold at most half the bytes its values add up to. Longer values of other chunks,
-/// such as a CSV reader's, whose values own their bytes, and chunks with nulls are looked up
-/// by text.
+/// A view of at most 12 bytes holds its whole value, so it means the same in every chunk.
+/// Rows are first looked up in a small direct-mapped table of such views (see
+/// [`RecentViews`]): code columns such as currencies and countries, with a few dozen values,
+/// are encoded there without hashing. The rest of the rows go by chunk. A Parquet reader
+/// decodes a dictionary-encoded column by copying the dictionary's 16-byte views, so equal
+/// values of one chunk share one view, and a view (length, prefix, buffer and offset)
+/// determines its value: such chunks are looked up by view (short views in one table for the
+/// stretch, longer ones in one per chunk), and only each distinct view's text is hashed. A
+/// chunk is taken to share views when its text buffers hold at most half the bytes its values
+/// add up to. Other chunks, such as a CSV reader's, whose values own their bytes, and chunks
+/// with nulls are looked up by text.
 pub(crate) fn encode_stretches<'a>(column: &'a StringChunked) -> Vec<StretchDictionary<'a>> {
     map_chunk_stretches(column, |_, chunks: &[&'a TextArray]| {
         let mut position = PlHashMap::<&'a str, u32>::default();

@@ -88,19 +88,24 @@ impl Histories {
 
     /// The `k`-th subject's account and rows.
     fn subject(&self, k: usize) -> (&str, &[u32]) {
-        let (account, start) = &self.subjects[k];
+        (&self.subjects[k].0, &self.rows[self.span(k)])
+    }
+
+    /// Where the `k`-th subject's rows lie in `rows`: from its start to the next one's.
+    fn span(&self, k: usize) -> std::ops::Range<usize> {
         let end = self.subjects.get(k + 1).map_or(self.rows.len(), |s| s.1);
-        (account, &self.rows[*start..end])
+        self.subjects[k].1..end
     }
 
     /// Sorts each subject's rows by time, stably.
     fn sort_by_time(&mut self) {
-        let ends = self.subjects.iter().skip(1).map(|s| s.1);
-        let ends: Vec<usize> = ends.chain([self.rows.len()]).collect();
-        let mut histories: Vec<&mut [u32]> = Vec::with_capacity(self.subjects.len());
+        let lengths: Vec<usize> = (0..self.subjects.len())
+            .map(|k| self.span(k).len())
+            .collect();
+        let mut histories: Vec<&mut [u32]> = Vec::with_capacity(lengths.len());
         let mut rest = self.rows.as_mut_slice();
-        for ((_, start), end) in self.subjects.iter().zip(ends) {
-            let (history, after) = std::mem::take(&mut rest).split_at_mut(end - start);
+        for length in lengths {
+            let (history, after) = std::mem::take(&mut rest).split_at_mut(length);
             histories.push(history);
             rest = after;
         }
@@ -140,6 +145,7 @@ fn bucket_rows<I: Iterator<Item = (u32, u32)>>(
     keys: usize,
     pairs: impl Fn(std::ops::Range<usize>) -> I + Sync,
 ) -> (Vec<u32>, Vec<(u32, usize)>) {
+    let keys = keys.max(1);
     let parts = rayon::current_num_threads().max(1);
     let ranges: Vec<std::ops::Range<usize>> = (0..parts)
         .map(|p| rows * p / parts..rows * (p + 1) / parts)
@@ -147,7 +153,7 @@ fn bucket_rows<I: Iterator<Item = (u32, u32)>>(
     let mut counts: Vec<Vec<u32>> = ranges
         .par_iter()
         .map(|range| {
-            let mut counts = vec![0u32; keys.max(1)];
+            let mut counts = vec![0u32; keys];
             for (key, _) in pairs(range.clone()) {
                 counts[key as usize] += 1;
             }
@@ -158,7 +164,7 @@ fn bucket_rows<I: Iterator<Item = (u32, u32)>>(
     // the rows of no account are counted but not kept
     let mut starts = Vec::new();
     let mut total = 0usize;
-    for key in 0..keys.max(1) {
+    for key in 0..keys {
         let start = total;
         for part in counts.iter_mut() {
             let count = part[key] as usize;
