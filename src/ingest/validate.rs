@@ -629,7 +629,6 @@ pub fn validate(
     let (channels, channel_flags, channel_verbatim) = channel;
     let [orig_countries, bene_countries] = countries;
     // a row's first problem in schema order
-    let mut first: Vec<Option<(usize, QuarantineReason)>> = vec![None; n];
     let columns_in_order: [(usize, &Flags); 7] = [
         (COL_TXN_ID, &id_flags),
         (COL_TIMESTAMP, &ts_flags),
@@ -644,13 +643,15 @@ pub fn validate(
         .into_iter()
         .filter(|(_, flags)| !flags.is_empty())
         .collect();
-    if !flagged.is_empty() {
-        first.par_iter_mut().enumerate().for_each(|(row, slot)| {
-            *slot = flagged
+    // filled in parallel: a column-sized vector written by one thread page-faults on one core
+    let mut first: Vec<Option<(usize, QuarantineReason)>> = (0..n)
+        .into_par_iter()
+        .map(|row| {
+            flagged
                 .iter()
-                .find_map(|(c, flags)| flags[row].map(|r| (*c, r)));
-        });
-    }
+                .find_map(|(c, flags)| flags[row].map(|r| (*c, r)))
+        })
+        .collect();
 
     // duplicates: a later occurrence (earlier file or history, then earlier row) is
     // quarantined; checked before FX because txn_id comes first in the schema
@@ -681,38 +682,49 @@ pub fn validate(
         );
     }
 
-    let mut quarantine = Vec::new();
-    let mut accepted: Vec<usize> = Vec::with_capacity(n);
-    let mut keep = vec![false; n];
-    for row in 0..n {
-        match first[row] {
-            None => {
-                accepted.push(row);
-                keep[row] = true;
+    let quarantined_rows: Vec<usize> = first
+        .par_iter()
+        .enumerate()
+        .filter_map(|(row, problem)| problem.is_some().then_some(row))
+        .collect();
+    let quarantine: Vec<QuarantineRow> = quarantined_rows
+        .iter()
+        .filter_map(|&row| first[row].map(|problem| (row, problem)))
+        .map(|(row, (column, reason))| {
+            let raw_value = if column == COL_TIMESTAMP && cols.typed_timestamp.is_some() {
+                String::new()
+            } else {
+                src(column)
+                    .get(row, stem)
+                    .map(|v| v.into_owned())
+                    .unwrap_or_default()
+            };
+            QuarantineRow {
+                file: ctx.file.to_string(),
+                row: row as u64 + 1,
+                txn_id: src(COL_TXN_ID)
+                    .get(row, stem)
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default(),
+                column: CANONICAL_COLUMNS[column],
+                value: raw_value,
+                reason,
             }
-            Some((column, reason)) => {
-                let raw_value = if column == COL_TIMESTAMP && cols.typed_timestamp.is_some() {
-                    String::new()
-                } else {
-                    src(column)
-                        .get(row, stem)
-                        .map(|v| v.into_owned())
-                        .unwrap_or_default()
-                };
-                quarantine.push(QuarantineRow {
-                    file: ctx.file.to_string(),
-                    row: row as u64 + 1,
-                    txn_id: src(COL_TXN_ID)
-                        .get(row, stem)
-                        .map(|v| v.trim().to_string())
-                        .unwrap_or_default(),
-                    column: CANONICAL_COLUMNS[column],
-                    value: raw_value,
-                    reason,
-                });
-            }
-        }
+        })
+        .collect();
+    drop(first);
+    // the accepted rows: their number, which they are (only listed when some row was
+    // quarantined) and a mask of them
+    let accepted_count = n - quarantined_rows.len();
+    let mut keep = vec![true; n];
+    for &row in &quarantined_rows {
+        keep[row] = false;
     }
+    let accepted: Vec<usize> = if accepted_count == n {
+        Vec::new()
+    } else {
+        (0..n).filter(|&row| keep[row]).collect()
+    };
 
     // typed output for accepted rows: text shared with the source arrays where possible
     let polars_err = |e: PolarsError| IngestError::Unreadable {
@@ -720,13 +732,13 @@ pub fn validate(
         reason: e.to_string(),
     };
     // the mask that filters a source column down to the accepted rows (none: all accepted)
-    let keep_mask = (accepted.len() < n).then(|| BooleanChunked::from_slice("keep".into(), &keep));
+    let keep_mask = (accepted_count < n).then(|| BooleanChunked::from_slice("keep".into(), &keep));
     let text_columns: Vec<StringChunked> = [COL_TXN_ID]
         .into_iter()
         .chain(TEXT_COLUMNS)
         .collect::<Vec<_>>()
         .par_iter()
-        .map(|&c| text_column(src(c), n, ctx, c, &keep, keep_mask.as_ref(), accepted.len()))
+        .map(|&c| text_column(src(c), n, ctx, c, &keep, keep_mask.as_ref(), accepted_count))
         .collect::<PolarsResult<_>>()
         .map_err(polars_err)?;
     let replaced = if ctx.decoded_lossily {
@@ -736,7 +748,7 @@ pub fn validate(
     };
     // a typed column of the accepted rows (the values as they are when all were accepted)
     let pick_i64 = |values: Vec<i64>, name: &str| {
-        if accepted.len() == n {
+        if accepted_count == n {
             Int64Chunked::from_vec(name.into(), values)
         } else {
             Int64Chunked::from_iter_values(name.into(), accepted.iter().map(|&r| values[r]))
@@ -747,11 +759,16 @@ pub fn validate(
         .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
         .map_err(polars_err)?;
     // code columns: gather from their short dictionaries (no per-row string building)
-    let decode = |name: &str, dictionary: Vec<&str>, code_of: &dyn Fn(usize) -> usize| {
+    let decode = |name: &str, dictionary: Vec<&str>, code_of: &(dyn Fn(usize) -> usize + Sync)| {
         let dictionary = StringChunked::from_iter_values(name.into(), dictionary.into_iter());
+        let code = |row: usize| code_of(row) as IdxSize;
         let idx = IdxCa::from_vec(
             "idx".into(),
-            accepted.iter().map(|&r| code_of(r) as IdxSize).collect(),
+            if accepted_count == n {
+                (0..n).into_par_iter().map(code).collect()
+            } else {
+                accepted.par_iter().map(|&row| code(row)).collect()
+            },
         );
         dictionary.take(&idx).map(|c| c.into_series().into_column())
     };
@@ -763,16 +780,17 @@ pub fn validate(
         }),
         _ => None,
     };
-    let shared_or_decoded = |name: &str,
-                             column: usize,
-                             verbatim: bool,
-                             dictionary: Vec<&str>,
-                             code_of: &dyn Fn(usize) -> usize| {
-        match shared(column, verbatim) {
-            Some(ca) => ca.map(|ca| ca.with_name(name.into()).into_series().into_column()),
-            None => decode(name, dictionary, code_of),
-        }
-    };
+    let shared_or_decoded =
+        |name: &str,
+         column: usize,
+         verbatim: bool,
+         dictionary: Vec<&str>,
+         code_of: &(dyn Fn(usize) -> usize + Sync)| {
+            match shared(column, verbatim) {
+                Some(ca) => ca.map(|ca| ca.with_name(name.into()).into_series().into_column()),
+                None => decode(name, dictionary, code_of),
+            }
+        };
     let decode_codes = |name: &str, column: usize, codes: &Codes| {
         shared_or_decoded(name, column, codes.verbatim, dictionary_of(codes), &|r| {
             codes.per_row[r] as usize
@@ -809,7 +827,7 @@ pub fn validate(
         decode_codes("bene_country", COL_BENE_COUNTRY, &bene_countries).map_err(polars_err)?,
         branch.into_series().into(),
     ];
-    let frame = DataFrame::new(accepted.len(), columns).map_err(polars_err)?;
+    let frame = DataFrame::new(accepted_count, columns).map_err(polars_err)?;
     Ok(ValidatedFile {
         frame,
         rows_read: n as u64,
