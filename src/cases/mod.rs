@@ -14,6 +14,7 @@ pub use score::Band;
 use crate::model::{
     format_money, format_money_grouped, parse_money, Alert, RuleInfo, TxnRecord, Typology,
 };
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
@@ -112,8 +113,9 @@ pub fn build_cases(
 ) -> Vec<Case> {
     let rules_by_id: HashMap<&str, &RuleInfo> =
         rules.iter().map(|r| (r.rule_id.as_str(), r)).collect();
+    // cases are assembled in parallel (a large run has thousands), then put in order
     let mut cases: Vec<Case> = grouping::group_alerts(alerts, txns)
-        .into_iter()
+        .into_par_iter()
         .map(|group| {
             let group_alerts: Vec<Alert> = group
                 .alert_indexes

@@ -9,6 +9,7 @@
 use super::escape::{html_text, json_for_script};
 use crate::cases::{Band, Case};
 use crate::model::{Manifest, RuleInfo};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -18,7 +19,7 @@ const JS: &str = include_str!("assets/report.js");
 
 /// Renders the report for a run.
 pub fn render_html(manifest: &Manifest, cases: &[Case], rules: &[RuleInfo]) -> String {
-    let case_json = json_for_script(&cases_json(cases).to_string());
+    let case_json = cases_script_json(cases);
     let rule_json = json_for_script(&rules_json(rules).to_string());
     let title = if manifest.started_at.is_empty() {
         "amlscreen report".to_string()
@@ -334,104 +335,113 @@ fn group_int(n: u64) -> String {
     out
 }
 
-/// Cases in the compact form `report.js` reads: arrays instead of objects for alerts,
-/// transactions and counterparties, and alert evidence as indexes into the case's transactions.
-fn cases_json(cases: &[Case]) -> Value {
-    let list: Vec<Value> = cases
-        .iter()
-        .map(|c| {
-            let txn_index: HashMap<&str, usize> = c
-                .transactions
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.txn_id.as_str(), i))
-                .collect();
-            let alerts: Vec<Value> = c
-                .alerts
-                .iter()
-                .map(|a| {
-                    let evidence: Vec<usize> = a
-                        .txn_ids
-                        .iter()
-                        .filter_map(|id| txn_index.get(id.as_str()).copied())
-                        .collect();
-                    json!([
-                        a.alert_id,
-                        a.rule_id,
-                        a.typology.as_str(),
-                        a.window_start,
-                        a.window_end,
-                        a.txn_count,
-                        a.total_amount,
-                        a.score,
-                        a.severity,
-                        a.summary,
-                        a.details,
-                        evidence
-                    ])
-                })
-                .collect();
-            let txns: Vec<Value> = c
-                .transactions
-                .iter()
-                .map(|t| {
-                    json!([
-                        t.txn_id,
-                        t.timestamp,
-                        t.amount,
-                        t.currency,
-                        t.amount_base,
-                        t.channel.as_str(),
-                        t.orig_account,
-                        t.orig_name,
-                        t.orig_country,
-                        t.bene_account,
-                        t.bene_name,
-                        t.bene_country,
-                        t.branch
-                    ])
-                })
-                .collect();
-            let cps: Vec<Value> = c
-                .counterparties
-                .iter()
-                .map(|p| {
-                    json!([
-                        p.account,
-                        p.name,
-                        p.country,
-                        p.txn_count,
-                        p.received_from,
-                        p.sent_to,
-                        p.total_amount
-                    ])
-                })
-                .collect();
-            json!({
-                "id": c.case_id,
-                "score": c.score,
-                "band": c.band.as_str(),
-                "typ": c.typologies.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                "acc": c.subject.accounts,
-                "names": c.subject.names,
-                "ctry": c.subject.countries,
-                "first": c.first_activity,
-                "last": c.last_activity,
-                "total": c.total_amount,
-                "cur": c.currency,
-                "narr": c.narrative,
-                "missing": c.missing_txn_ids,
-                "alerts": alerts,
-                "txns": txns,
-                "cps": cps,
-            })
-        })
+/// The cases and the typology labels as JSON, escaped for a script element: the same bytes
+/// as one `{"cases": [...], "typologyLabels": {...}}` value, but each case is built and
+/// written on its own, in parallel (a large run has thousands of cases).
+fn cases_script_json(cases: &[Case]) -> String {
+    let per_case: Vec<String> = cases
+        .par_iter()
+        .map(|case| json_for_script(&case_json(case).to_string()))
         .collect();
     let labels: BTreeMap<&str, &str> = crate::model::Typology::ALL
         .iter()
         .map(|t| (t.as_str(), t.label()))
         .collect();
-    json!({ "cases": list, "typologyLabels": labels })
+    let labels = json_for_script(&json!(labels).to_string());
+    format!(
+        "{{\"cases\":[{}],\"typologyLabels\":{labels}}}",
+        per_case.join(",")
+    )
+}
+
+/// One case in the compact form `report.js` reads: arrays instead of objects for alerts,
+/// transactions and counterparties, and alert evidence as indexes into the case's transactions.
+fn case_json(c: &Case) -> Value {
+    let txn_index: HashMap<&str, usize> = c
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.txn_id.as_str(), i))
+        .collect();
+    let alerts: Vec<Value> = c
+        .alerts
+        .iter()
+        .map(|a| {
+            let evidence: Vec<usize> = a
+                .txn_ids
+                .iter()
+                .filter_map(|id| txn_index.get(id.as_str()).copied())
+                .collect();
+            json!([
+                a.alert_id,
+                a.rule_id,
+                a.typology.as_str(),
+                a.window_start,
+                a.window_end,
+                a.txn_count,
+                a.total_amount,
+                a.score,
+                a.severity,
+                a.summary,
+                a.details,
+                evidence
+            ])
+        })
+        .collect();
+    let txns: Vec<Value> = c
+        .transactions
+        .iter()
+        .map(|t| {
+            json!([
+                t.txn_id,
+                t.timestamp,
+                t.amount,
+                t.currency,
+                t.amount_base,
+                t.channel.as_str(),
+                t.orig_account,
+                t.orig_name,
+                t.orig_country,
+                t.bene_account,
+                t.bene_name,
+                t.bene_country,
+                t.branch
+            ])
+        })
+        .collect();
+    let cps: Vec<Value> = c
+        .counterparties
+        .iter()
+        .map(|p| {
+            json!([
+                p.account,
+                p.name,
+                p.country,
+                p.txn_count,
+                p.received_from,
+                p.sent_to,
+                p.total_amount
+            ])
+        })
+        .collect();
+    json!({
+        "id": c.case_id,
+        "score": c.score,
+        "band": c.band.as_str(),
+        "typ": c.typologies.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "acc": c.subject.accounts,
+        "names": c.subject.names,
+        "ctry": c.subject.countries,
+        "first": c.first_activity,
+        "last": c.last_activity,
+        "total": c.total_amount,
+        "cur": c.currency,
+        "narr": c.narrative,
+        "missing": c.missing_txn_ids,
+        "alerts": alerts,
+        "txns": txns,
+        "cps": cps,
+    })
 }
 
 fn rules_json(rules: &[RuleInfo]) -> Value {

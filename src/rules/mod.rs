@@ -226,21 +226,24 @@ fn episodes_to_alerts(
     needed.sort_unstable();
     needed.dedup();
     let evidence_rows = gather(base, &needed)?;
-    let mut alerts = Vec::new();
-    for (rule, episodes) in per_rule {
-        for episode in episodes {
+    // alerts are built in parallel, then put in their output order
+    let episodes: Vec<(&Rule, &engine::Episode)> = per_rule
+        .iter()
+        .flat_map(|(rule, episodes)| episodes.iter().map(move |episode| (*rule, episode)))
+        .collect();
+    let mut alerts: Vec<Alert> = episodes
+        .into_par_iter()
+        .filter_map(|(rule, episode)| {
             let mut evidence: Vec<Evidence> = episode
                 .rows
                 .iter()
                 .filter_map(|r| evidence_rows.get(r).cloned())
                 .collect();
             evidence.sort_by(|a, b| (a.ts, &a.record.txn_id).cmp(&(b.ts, &b.record.txn_id)));
-            if evidence.is_empty() {
-                continue;
-            }
-            alerts.push(alerts::build_alert(rule, episode, &evidence, base_currency));
-        }
-    }
+            (!evidence.is_empty())
+                .then(|| alerts::build_alert(rule, episode, &evidence, base_currency))
+        })
+        .collect();
     sort_alerts(&mut alerts);
     let evidence = evidence_rows
         .into_values()
