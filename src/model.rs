@@ -59,7 +59,9 @@ pub(crate) fn parse_plain_money(bytes: &[u8]) -> Option<Result<i64, MoneyError>>
     if unit_digits + fraction_digits == 0 {
         return None;
     }
-    let total = units * MICROS_PER_UNIT + fraction * 10_i64.pow(6 - fraction_digits);
+    // micros per unit of the last fraction digit, by number of fraction digits
+    const FRACTION_SCALE: [i64; 7] = [1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+    let total = units * MICROS_PER_UNIT + fraction * FRACTION_SCALE[fraction_digits as usize];
     Some(if total == 0 {
         Err(MoneyError::NotPositive)
     } else {

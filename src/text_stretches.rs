@@ -20,11 +20,19 @@ where
     F: Fn(usize, &[&'a TextArray]) -> T + Sync,
 {
     let chunks: Vec<&TextArray> = column.downcast_iter().collect();
+    stretches_of(&chunks)
+        .into_par_iter()
+        .map(|(first_row, stretch)| pass(first_row, stretch))
+        .collect()
+}
+
+/// `chunks` cut into a few stretches of consecutive chunks, one per task, each with its first
+/// row.
+fn stretches_of<'c, 'a>(chunks: &'c [&'a TextArray]) -> Vec<(usize, &'c [&'a TextArray])> {
     let per_stretch = chunks
         .len()
         .div_ceil(2 * rayon::current_num_threads())
         .max(1);
-    // (first row, chunks) of each stretch
     let mut stretches = Vec::new();
     let mut first_row = 0;
     for stretch in chunks.chunks(per_stretch) {
@@ -32,8 +40,39 @@ where
         first_row += stretch.iter().map(|c| c.len()).sum::<usize>();
     }
     stretches
+}
+
+/// Like [`map_stretches`], and each pass also gets its stretch's part of `output` (one
+/// element per row of `column`) to fill: `pass(first_row, values, part)`.
+pub(crate) fn fill_stretches<'a, T, R, F>(
+    column: &'a StringChunked,
+    output: &mut [T],
+    pass: F,
+) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, &mut dyn Iterator<Item = Option<&'a str>>, &mut [T]) -> R + Sync,
+{
+    assert_eq!(output.len(), column.len(), "one output element per row");
+    let chunks: Vec<&TextArray> = column.downcast_iter().collect();
+    let mut parts = Vec::new();
+    let mut rest = output;
+    for (first_row, stretch) in stretches_of(&chunks) {
+        let rows = stretch.iter().map(|c| c.len()).sum::<usize>();
+        let (part, after) = rest.split_at_mut(rows);
+        parts.push((first_row, stretch, part));
+        rest = after;
+    }
+    parts
         .into_par_iter()
-        .map(|(first_row, stretch)| pass(first_row, stretch))
+        .map(|(first_row, stretch, part)| {
+            pass(
+                first_row,
+                &mut stretch.iter().flat_map(|chunk| chunk.iter()),
+                part,
+            )
+        })
         .collect()
 }
 

@@ -254,6 +254,78 @@ fn undecodable_bytes_in_a_name_are_replaced_and_counted_not_fatal() {
 }
 
 #[test]
+fn a_parquet_file_of_many_row_groups_quarantines_the_same_rows_as_its_csv() {
+    // amounts are checked stretch by stretch of row groups in parallel: each problem must
+    // still land on its own row, wherever the row group boundaries fall
+    let dir = temp_dir("row-groups");
+    let mut text = format!("{HEADER}\n");
+    for row in 1..=40 {
+        let amount = match row {
+            3 => "12.3x".to_string(),
+            17 => "-5.00".to_string(),
+            26 => "".to_string(),
+            38 => "0.00".to_string(),
+            _ => format!("{row}.25"),
+        };
+        text.push_str(&format!(
+            "T{row:03},2026-03-01T10:00:00Z,{amount},USD,CASH,,A,JM,ACC-{row},B,JM,K\n"
+        ));
+    }
+    let csv = write(&dir, "t.csv", &text);
+    let from_csv = run(std::slice::from_ref(&csv), &options());
+    let mut as_text = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let parquet = dir.join("t.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .with_row_group_size(Some(5))
+        .finish(&mut as_text)
+        .unwrap();
+    let raw = ParquetReader::new(std::fs::File::open(&parquet).unwrap())
+        .finish()
+        .unwrap();
+    let chunks = raw
+        .column("amount")
+        .unwrap()
+        .as_materialized_series()
+        .n_chunks();
+    assert_eq!(chunks, 8, "one chunk per row group of 5 rows");
+    let from_parquet = run(std::slice::from_ref(&parquet), &options());
+    let problems = |got: &amlscreen::ingest::Ingested| -> Vec<(u64, String, String)> {
+        got.quarantine
+            .iter()
+            .map(|q| (q.row, q.reason.as_str().to_string(), q.value.clone()))
+            .collect()
+    };
+    let expected = vec![
+        (3, "bad_amount".to_string(), "12.3x".to_string()),
+        (17, "non_positive_amount".to_string(), "-5.00".to_string()),
+        (26, "missing_required".to_string(), "".to_string()),
+        (38, "non_positive_amount".to_string(), "0.00".to_string()),
+    ];
+    assert_eq!(problems(&from_csv), expected);
+    assert_eq!(problems(&from_parquet), expected);
+    assert!(from_parquet.frame.equals_missing(&from_csv.frame));
+    let amounts = from_parquet
+        .frame
+        .column("amount")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .clone();
+    assert_eq!(amounts.get(0), Some(1_250_000));
+    assert_eq!(
+        amounts.get(35),
+        Some(40_250_000),
+        "row 40 is the 36th accepted"
+    );
+}
+
+#[test]
 fn gzip_parquet_and_arrow_ipc_read_like_csv() {
     let dir = temp_dir("formats");
     let text = format!("{HEADER}\nT1,2026-03-01T10:00:00Z,10000.00,USD,CASH,,A,JM,ACC-1,B,JM,K\nT2,2026-03-02T10:00:00Z,9999.99,USD,WIRE,ACC-1,B,JM,ACC-2,C,US,\n");

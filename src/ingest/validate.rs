@@ -12,8 +12,8 @@ use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, parse_plain_money, Channel, MoneyError, MICROS_PER_UNIT};
 use crate::text_stretches::{
-    all_trimmed, any_blank, encode_stretches, map_stretches, strictly_increasing_trimmed,
-    StretchDictionary,
+    all_trimmed, any_blank, encode_stretches, fill_stretches, map_stretches,
+    strictly_increasing_trimmed, StretchDictionary,
 };
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -474,14 +474,11 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
 fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>, Flags) {
     let mut out = vec![0i64; n];
     let mut flags = Flags::new();
-    let mut record = |row: usize, parsed: Option<Result<i64, MoneyError>>| match parsed {
-        Some(Ok(m)) if m > 0 => out[row] = m,
-        Some(Ok(_)) | Some(Err(MoneyError::NotPositive)) => {
-            flag(&mut flags, n, row, QuarantineReason::NonPositiveAmount)
-        }
-        Some(Err(MoneyError::Malformed)) => flag(&mut flags, n, row, QuarantineReason::BadAmount),
-        None => flag(&mut flags, n, row, QuarantineReason::MissingRequired),
-    };
+    let mut record =
+        |row: usize, parsed: Option<Result<i64, MoneyError>>| match amount_outcome(parsed) {
+            Ok(m) => out[row] = m,
+            Err(reason) => flag(&mut flags, n, row, reason),
+        };
     match &cols.typed_amount {
         Some(Float64OrInt::Float(ca)) => ca.iter().enumerate().for_each(|(row, f)| {
             record(
@@ -513,16 +510,52 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
                 }),
             )
         }),
-        None => cols.sources[COL_AMOUNT].visit(n, ctx.file_stem, |row, v| {
-            // a blank value is missing, not malformed (tested only if it is not plain money)
-            let parsed = v.and_then(|v| match parse_plain_money(v.as_bytes()) {
-                Some(parsed) => Some(parsed),
-                None => (!v.trim().is_empty()).then(|| parse_money(v)),
-            });
-            record(row, parsed)
-        }),
+        None => match &cols.sources[COL_AMOUNT] {
+            // text in Polars chunks: parsed stretch by stretch in parallel, each stretch
+            // writing its own rows and listing its problems
+            Source::Text(ca) => {
+                let problems = fill_stretches(ca, &mut out, |first_row, values, part| {
+                    let mut problems = Vec::new();
+                    for (i, (value, slot)) in values.zip(part.iter_mut()).enumerate() {
+                        match amount_outcome(value.and_then(parse_amount_text)) {
+                            Ok(m) => *slot = m,
+                            Err(reason) => problems.push((first_row + i, reason)),
+                        }
+                    }
+                    problems
+                });
+                for (row, reason) in problems.into_iter().flatten() {
+                    flag(&mut flags, n, row, reason);
+                }
+            }
+            source => source.visit(n, ctx.file_stem, |row, v| {
+                record(row, v.and_then(parse_amount_text))
+            }),
+        },
     }
     (out, flags)
+}
+
+/// An amount as written: plain money first (the common case), then the general parser; a
+/// blank value is missing (`None`), not malformed.
+fn parse_amount_text(text: &str) -> Option<Result<i64, MoneyError>> {
+    match parse_plain_money(text.as_bytes()) {
+        Some(parsed) => Some(parsed),
+        None => (!text.trim().is_empty()).then(|| parse_money(text)),
+    }
+}
+
+/// A parsed amount's outcome: the amount if positive, else why the row is quarantined
+/// (`None`: the value is missing).
+fn amount_outcome(parsed: Option<Result<i64, MoneyError>>) -> Result<i64, QuarantineReason> {
+    match parsed {
+        Some(Ok(m)) if m > 0 => Ok(m),
+        Some(Ok(_)) | Some(Err(MoneyError::NotPositive)) => {
+            Err(QuarantineReason::NonPositiveAmount)
+        }
+        Some(Err(MoneyError::Malformed)) => Err(QuarantineReason::BadAmount),
+        None => Err(QuarantineReason::MissingRequired),
+    }
 }
 
 /// Each row's channel (empty when every accepted value is written canonically, so the column
