@@ -7,7 +7,7 @@
 use super::entry::Entry;
 use super::fast_hash::FastMap;
 use super::normalize::{is_legal_form, normalize_name};
-use super::phonetic::blocking_keys;
+use super::phonetic::for_each_blocking_key;
 use super::score::{prepared_similarity, token_weight, PreparedToken, TokenSimilarity};
 
 /// One screened name of an entry, as vocabulary ids.
@@ -121,11 +121,18 @@ impl NameIndex {
             .iter()
             .map(|t| PreparedToken::new(t))
             .collect();
-        for (id, text) in index.vocabulary.iter().enumerate() {
+        for (id, (text, prepared)) in index.vocabulary.iter().zip(&index.prepared).enumerate() {
             if text.len() > 1 {
-                for key in blocking_keys(text) {
-                    index.buckets.entry(key).or_default().push(id as u32);
-                }
+                let id = id as u32;
+                let buckets = &mut index.buckets;
+                // ids arrive in order, so a key a token yields twice is caught by the last id
+                for_each_blocking_key(text, &prepared.spelling, |key| match buckets.get_mut(key) {
+                    Some(bucket) if bucket.last() == Some(&id) => {}
+                    Some(bucket) => bucket.push(id),
+                    None => {
+                        buckets.insert(key.to_string(), vec![id]);
+                    }
+                });
             }
         }
         index
@@ -153,12 +160,12 @@ impl NameIndex {
             return Vec::new();
         }
         let prepared = PreparedToken::new(token);
-        let mut candidates: Vec<u32> = blocking_keys(token)
-            .iter()
-            .filter_map(|key| self.buckets.get(key))
-            .flatten()
-            .copied()
-            .collect();
+        let mut candidates: Vec<u32> = Vec::new();
+        for_each_blocking_key(token, &prepared.spelling, |key| {
+            if let Some(bucket) = self.buckets.get(key) {
+                candidates.extend(bucket);
+            }
+        });
         candidates.extend(self.token_id(token));
         candidates.sort_unstable();
         candidates.dedup();

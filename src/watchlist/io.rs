@@ -10,7 +10,7 @@ use std::path::Path;
 /// order, repeats included. A file without any name is an error.
 pub fn read_names_file(path: &Path) -> Result<Vec<String>, WatchlistError> {
     let bytes = std::fs::read(path).map_err(|e| WatchlistError::io(path, e))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = super::load::text_of(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first_line = text.lines().next().unwrap_or_default();
     let names = match name_column(first_line) {

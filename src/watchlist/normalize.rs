@@ -449,16 +449,21 @@ const SPELLING_RULES: &[(&str, &str)] = &[
 /// `kh` → `h`, `ou`/`oo`/`o` → `u`, `ee`/`y` → `i`, `w` → `v`, `q` → `k`, ...) and doubled
 /// letters collapsed, so `Iyad` and `Iiad`, `Green` and `Grin`, `Novin` and `Nowin` agree.
 pub fn canonical_spelling(token: &str) -> String {
-    let mut text = token.to_string();
+    // each rule rewrites the result of the ones before it; most tokens match few rules, and
+    // a short byte search is cheaper than a general substring search on a few letters
+    let mut text = std::borrow::Cow::Borrowed(token);
     for (from, to) in SPELLING_RULES {
-        if text.contains(from) {
-            text = text.replace(from, to);
+        let pattern = from.as_bytes();
+        if text.as_bytes().windows(pattern.len()).any(|w| w == pattern) {
+            text = std::borrow::Cow::Owned(text.replace(from, to));
         }
     }
     let mut out = String::with_capacity(text.len());
+    let mut last = None;
     for ch in text.chars() {
-        if !out.ends_with(ch) {
+        if last != Some(ch) {
             out.push(ch);
+            last = Some(ch);
         }
     }
     out

@@ -59,27 +59,45 @@ pub fn consonant_skeleton(token: &str) -> String {
 ///   for other tokens of eight letters or more, the first and last four letters (a typo that
 ///   changes two consonant classes, `administracbon`, still shares one of them).
 pub fn blocking_keys(token: &str) -> Vec<String> {
-    let skeleton = consonant_skeleton(token);
-    let mut keys = vec![format!("s:{skeleton}")];
-    if skeleton.len() >= 4 {
-        for skip in 0..skeleton.len() {
-            keys.push(format!("s:{}{}", &skeleton[..skip], &skeleton[skip + 1..]));
-        }
-    }
-    keys.push(format!("c:{}", canonical_spelling(token)));
-    if token.is_ascii() && token.len() >= 5 {
-        keys.push(format!("f:{}{}", &token[..2], &token[token.len() - 2..]));
-    }
-    if token.is_ascii() {
-        if skeleton.len() < 4 && token.len() >= 5 {
-            keys.push(format!("p:{}", &token[..3]));
-            keys.push(format!("x:{}", &token[token.len() - 3..]));
-        } else if token.len() >= 8 {
-            keys.push(format!("p:{}", &token[..4]));
-            keys.push(format!("x:{}", &token[token.len() - 4..]));
-        }
-    }
+    let mut keys = Vec::new();
+    for_each_blocking_key(token, &canonical_spelling(token), |key| {
+        keys.push(key.to_string())
+    });
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// Calls `visit` with each of `token`'s [`blocking_keys`] (given its canonical spelling,
+/// which the caller has at hand), built in one reused buffer; a key may come more than once.
+pub(crate) fn for_each_blocking_key(token: &str, spelling: &str, mut visit: impl FnMut(&str)) {
+    let skeleton = consonant_skeleton(token);
+    let mut key = String::with_capacity(token.len() + spelling.len() + 2);
+    let mut emit = |prefix: &str, parts: &[&str]| {
+        key.clear();
+        key.push_str(prefix);
+        for part in parts {
+            key.push_str(part);
+        }
+        visit(&key);
+    };
+    emit("s:", &[&skeleton]);
+    if skeleton.len() >= 4 {
+        for skip in 0..skeleton.len() {
+            emit("s:", &[&skeleton[..skip], &skeleton[skip + 1..]]);
+        }
+    }
+    emit("c:", &[spelling]);
+    if token.is_ascii() && token.len() >= 5 {
+        emit("f:", &[&token[..2], &token[token.len() - 2..]]);
+    }
+    if token.is_ascii() {
+        if skeleton.len() < 4 && token.len() >= 5 {
+            emit("p:", &[&token[..3]]);
+            emit("x:", &[&token[token.len() - 3..]]);
+        } else if token.len() >= 8 {
+            emit("p:", &[&token[..4]]);
+            emit("x:", &[&token[token.len() - 4..]]);
+        }
+    }
 }

@@ -100,7 +100,7 @@ const EXPECTED_FORMATS: &str = "OFAC SDN legacy CSV, UN consolidated XML, \
 /// Reads, digests, parses and appends one file (and, for OFAC, its companions).
 fn load_file(path: &Path, set: &mut WatchlistSet) -> Result<(), WatchlistError> {
     let bytes = std::fs::read(path).map_err(|e| WatchlistError::io(path, e))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = text_of(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let (format, list, parsed) = match detect_format(path, text)? {
         Format::OfacCsv => {
@@ -197,6 +197,15 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 pub(crate) fn count_lines(text: &str) -> u64 {
     let newlines = text.bytes().filter(|&b| b == b'\n').count() as u64;
     newlines + u64::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
+/// A file's bytes as text: borrowed when they are valid UTF-8 (checked by the fast validator),
+/// else with each undecodable sequence replaced by U+FFFD.
+pub(crate) fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// The 1-based line holding byte `offset` of `text`.

@@ -32,11 +32,11 @@ pub(crate) fn looks_like_sdn_row(line: &str) -> bool {
 pub(crate) fn load(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
     let mut warnings = Vec::new();
     let mut entries = Vec::new();
-    for (line, fields) in records(path, text)? {
-        if let Some(entry) = parse_sdn_row(path, line, &fields, &mut warnings) {
+    for_each_record(path, text, |line, fields| {
+        if let Some(entry) = parse_sdn_row(path, line, fields, &mut warnings) {
             entries.push(entry);
         }
-    }
+    })?;
     let mut by_ent_num: HashMap<String, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         if by_ent_num.insert(entry.id.clone(), i).is_some() {
@@ -77,39 +77,41 @@ pub(crate) fn load(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
 fn parse_sdn_row(
     path: &Path,
     line: u64,
-    fields: &[String],
+    fields: &[&str],
     warnings: &mut Vec<String>,
 ) -> Option<Entry> {
-    let at = format!("{}:{line}", path.display());
+    let at = || format!("{}:{line}", path.display());
     if fields.len() < SDN_COLUMNS {
         warnings.push(format!(
-            "{at}: expected {SDN_COLUMNS} columns (ent_num, name, type, programs, ...), found {}; row skipped",
+            "{}: expected {SDN_COLUMNS} columns (ent_num, name, type, programs, ...), found {}; row skipped", at(),
             fields.len()
         ));
         return None;
     }
-    let ent_num = fields[0].as_str();
+    let ent_num = fields[0];
     if ent_num.is_empty() || !ent_num.bytes().all(|b| b.is_ascii_digit()) {
         warnings.push(format!(
-            "{at}: expected a numeric ent_num, found {ent_num:?}; row skipped"
+            "{}: expected a numeric ent_num, found {ent_num:?}; row skipped",
+            at()
         ));
         return None;
     }
-    let Some(name) = value(&fields[1]) else {
+    let Some(name) = value(fields[1]) else {
         warnings.push(format!(
-            "{at}: expected a name in column 2, found none; row skipped"
+            "{}: expected a name in column 2, found none; row skipped",
+            at()
         ));
         return None;
     };
-    let entry_type = match value(&fields[2]).map(|t| t.to_lowercase()) {
+    let entry_type = match value(fields[2]).map(|t| t.to_lowercase()) {
         None => "entity".to_string(),
         Some(t) => t,
     };
-    let programs = value(&fields[3])
+    let programs = value(fields[3])
         .map(|p| split_list(&p.replace(['[', ']'], ";"), ';').join("; "))
         .unwrap_or_default();
     let mut countries = Vec::new();
-    if let Some(flag) = value(&fields[9]) {
+    if let Some(flag) = value(fields[9]) {
         countries.push(flag);
     }
     Some(Entry {
@@ -129,39 +131,42 @@ fn parse_sdn_row(
 fn apply_alias(
     path: &Path,
     line: u64,
-    fields: &[String],
+    fields: &[&str],
     entries: &mut [Entry],
     by_ent_num: &HashMap<String, usize>,
     warnings: &mut Vec<String>,
 ) -> u64 {
-    let at = format!("{}:{line}", path.display());
+    let at = || format!("{}:{line}", path.display());
     if fields.len() < ALT_COLUMNS {
         warnings.push(format!(
-            "{at}: expected {ALT_COLUMNS}+ columns (ent_num, alt_num, alt_type, alt_name), found {}; alias skipped",
+            "{}: expected {ALT_COLUMNS}+ columns (ent_num, alt_num, alt_type, alt_name), found {}; alias skipped", at(),
             fields.len()
         ));
         return 0;
     }
-    let Some(&index) = by_ent_num.get(fields[0].as_str()) else {
+    let Some(&index) = by_ent_num.get(fields[0]) else {
         warnings.push(format!(
-            "{at}: alias for ent_num {:?}, which sdn.csv does not list; alias skipped",
+            "{}: alias for ent_num {:?}, which sdn.csv does not list; alias skipped",
+            at(),
             fields[0]
         ));
         return 0;
     };
-    let Some(name) = value(&fields[3]) else {
+    let Some(name) = value(fields[3]) else {
         warnings.push(format!(
-            "{at}: expected an alias name in column 4; alias skipped"
+            "{}: expected an alias name in column 4; alias skipped",
+            at()
         ));
         return 0;
     };
-    let kind = match value(&fields[2]).map(|t| t.to_lowercase()).as_deref() {
+    let kind = match value(fields[2]).map(|t| t.to_lowercase()).as_deref() {
         Some("fka") => NameKind::Fka,
         Some("nka") => NameKind::Nka,
         Some("aka") => NameKind::Aka,
         other => {
             warnings.push(format!(
-                "{at}: expected alias type aka, fka or nka, found {other:?}; kept as aka"
+                "{}: expected alias type aka, fka or nka, found {other:?}; kept as aka",
+                at()
             ));
             NameKind::Aka
         }
@@ -174,27 +179,28 @@ fn apply_alias(
 fn apply_address(
     path: &Path,
     line: u64,
-    fields: &[String],
+    fields: &[&str],
     entries: &mut [Entry],
     by_ent_num: &HashMap<String, usize>,
     warnings: &mut Vec<String>,
 ) -> u64 {
-    let at = format!("{}:{line}", path.display());
+    let at = || format!("{}:{line}", path.display());
     if fields.len() < ADD_COLUMNS {
         warnings.push(format!(
-            "{at}: expected {ADD_COLUMNS}+ columns (ent_num, add_num, address, city, country), found {}; address skipped",
+            "{}: expected {ADD_COLUMNS}+ columns (ent_num, add_num, address, city, country), found {}; address skipped", at(),
             fields.len()
         ));
         return 0;
     }
-    let Some(&index) = by_ent_num.get(fields[0].as_str()) else {
+    let Some(&index) = by_ent_num.get(fields[0]) else {
         warnings.push(format!(
-            "{at}: address for ent_num {:?}, which sdn.csv does not list; address skipped",
+            "{}: address for ent_num {:?}, which sdn.csv does not list; address skipped",
+            at(),
             fields[0]
         ));
         return 0;
     };
-    if let Some(country) = value(&fields[4]) {
+    if let Some(country) = value(fields[4]) {
         if !entries[index].countries.contains(&country) {
             entries[index].countries.push(country);
         }
@@ -206,16 +212,16 @@ fn apply_address(
 fn read_companion(
     path: &Path,
     format: &str,
-    mut apply: impl FnMut(u64, &[String], &mut [Entry], &mut Vec<String>) -> u64,
+    mut apply: impl FnMut(u64, &[&str], &mut [Entry], &mut Vec<String>) -> u64,
     entries: &mut [Entry],
 ) -> Result<SourceInfo, WatchlistError> {
     let bytes = std::fs::read(path).map_err(|e| WatchlistError::io(path, e))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = super::text_of(&bytes);
     let mut warnings = Vec::new();
     let mut names = 0;
-    for (line, fields) in records(path, &text)? {
-        names += apply(line, &fields, entries, &mut warnings);
-    }
+    for_each_record(path, &text, |line, fields| {
+        names += apply(line, fields, entries, &mut warnings);
+    })?;
     Ok(SourceInfo {
         path: path.display().to_string(),
         sha256: sha256_hex(&bytes),
@@ -244,37 +250,43 @@ fn companion(sdn: &Path, name: &str) -> Option<PathBuf> {
     found.into_iter().next()
 }
 
-/// All data rows of an OFAC CSV with their 1-based line numbers, trimmed, without the EOF byte.
-fn records(path: &Path, text: &str) -> Result<Vec<(u64, Vec<String>)>, WatchlistError> {
+/// Calls `visit(line, fields)` for each data row of an OFAC CSV, with its 1-based line number
+/// and its fields trimmed, without the EOF byte (the fields borrow one reused record).
+fn for_each_record(
+    path: &Path,
+    text: &str,
+    mut visit: impl FnMut(u64, &[&str]),
+) -> Result<(), WatchlistError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
     let mut lines = LineCounter::new(text);
-    for result in reader.records() {
-        let record = result.map_err(|e| WatchlistError::Malformed {
-            path: path.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line()),
-            format: FORMAT,
-            message: format!("{e}; expected comma-separated, double-quoted fields"),
-        })?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| WatchlistError::Malformed {
+                path: path.to_path_buf(),
+                line: e.position().map_or(0, |p| p.line()),
+                format: FORMAT,
+                message: format!("{e}; expected comma-separated, double-quoted fields"),
+            })?;
+        if !more {
+            return Ok(());
+        }
         let line = record
             .position()
             .map_or(0, |p| lines.record_line_at(p.byte() as usize));
-        let fields: Vec<String> = record
+        let fields: Vec<&str> = record
             .iter()
-            .map(|f| {
-                f.trim_matches(|c: char| c.is_whitespace() || c == '\u{1a}')
-                    .to_string()
-            })
+            .map(|f| f.trim_matches(|c: char| c.is_whitespace() || c == '\u{1a}'))
             .collect();
-        if fields.iter().all(String::is_empty) {
+        if fields.iter().all(|f| f.is_empty()) {
             continue;
         }
-        rows.push((line, fields));
+        visit(line, &fields);
     }
-    Ok(rows)
 }
 
 /// A field's value, or `None` for OFAC's empty marker `-0-` and blank fields.
