@@ -98,14 +98,34 @@ pub(crate) struct StretchDictionary<'a> {
     pub codes: Vec<u32>,
 }
 
-impl StretchDictionary<'_> {
-    /// Each row's entry of `table` (one entry per element of `values`), in row order.
-    pub fn per_row<T: Copy>(&self, table: &[T]) -> Vec<T> {
-        self.codes
-            .iter()
-            .map(|&code| table[code as usize])
-            .collect()
+/// Every row's entry in its stretch's table, in row order: `table_of(i)` is stretch `i`'s
+/// table, one entry per element of its `values`. The stretches write in parallel straight into
+/// one vector (first filled with `fill`), rather than each into its own to be concatenated.
+pub(crate) fn rows_through_tables<T, F>(
+    stretches: &[&StretchDictionary<'_>],
+    fill: T,
+    table_of: F,
+) -> Vec<T>
+where
+    T: Copy + Send + Sync,
+    F: Fn(usize) -> Vec<T> + Sync,
+{
+    let rows = stretches.iter().map(|s| s.codes.len()).sum();
+    let mut out = vec![fill; rows];
+    let mut parts = Vec::with_capacity(stretches.len());
+    let mut rest = out.as_mut_slice();
+    for (i, stretch) in stretches.iter().enumerate() {
+        let (part, after) = rest.split_at_mut(stretch.codes.len());
+        parts.push((i, &stretch.codes, part));
+        rest = after;
     }
+    parts.into_par_iter().for_each(|(i, codes, part)| {
+        let table = table_of(i);
+        for (slot, &code) in part.iter_mut().zip(codes) {
+            *slot = table[code as usize];
+        }
+    });
+    out
 }
 
 /// Dictionary-encodes each stretch of `column` in parallel (one hash lookup per row at most).

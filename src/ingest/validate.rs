@@ -12,7 +12,7 @@ use super::timestamp::{parse_timestamp, TimestampFormat};
 use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, parse_plain_money, Channel, MoneyError, MICROS_PER_UNIT};
 use crate::text_stretches::{
-    all_trimmed, any_blank, encode_stretches, fill_stretches, map_stretches,
+    all_trimmed, any_blank, encode_stretches, fill_stretches, map_stretches, rows_through_tables,
     strictly_increasing_trimmed, StretchDictionary,
 };
 use polars::prelude::*;
@@ -273,16 +273,15 @@ enum Outcomes<'a, T> {
 
 impl<T: Copy + Send + Sync> Outcomes<'_, T> {
     /// `f` of each row's outcome, in row order (stretches in parallel).
-    fn per_row<U: Copy + Send>(&self, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    fn per_row<U: Copy + Send + Sync>(&self, fill: U, f: impl Fn(T) -> U + Sync) -> Vec<U> {
         match self {
-            Outcomes::Stretches(stretches) => stretches
-                .par_iter()
-                .map(|(stretch, outcomes)| {
-                    let table: Vec<U> = outcomes.iter().map(|&o| f(o)).collect();
-                    stretch.per_row(&table)
+            Outcomes::Stretches(stretches) => {
+                let dictionaries: Vec<&StretchDictionary> =
+                    stretches.iter().map(|(d, _)| d).collect();
+                rows_through_tables(&dictionaries, fill, |i| {
+                    stretches[i].1.iter().map(|&o| f(o)).collect()
                 })
-                .collect::<Vec<_>>()
-                .concat(),
+            }
             Outcomes::Rows(rows) => rows.iter().map(|&o| f(o)).collect(),
         }
     }
@@ -351,7 +350,7 @@ fn problems<T: Copy + Send + Sync>(
     if distinct.values().all(Result::is_ok) {
         return Flags::new();
     }
-    outcomes.per_row(|o| o.err())
+    outcomes.per_row(None, |o| o.err())
 }
 
 /// Checks a code column once per distinct raw value (see [`per_distinct_value`]). `check`
@@ -394,7 +393,7 @@ fn code_column(
     });
     let (per_row, flags) = rayon::join(
         || match codes_needed || !verbatim || !shareable(source) {
-            true => outcomes.per_row(|o| o.unwrap_or(0)),
+            true => outcomes.per_row(0, |o| o.unwrap_or(0)),
             false => Vec::new(),
         },
         || problems(&outcomes, &distinct),
@@ -576,7 +575,7 @@ fn channel_column(source: &Source, n: usize, ctx: &FileContext) -> (Vec<Channel>
     let (channels, flags) = rayon::join(
         || match verbatim && shareable(source) {
             true => Vec::new(),
-            false => outcomes.per_row(|o| o.unwrap_or(Channel::Other)),
+            false => outcomes.per_row(Channel::Other, |o| o.unwrap_or(Channel::Other)),
         },
         || problems(&outcomes, &distinct),
     );

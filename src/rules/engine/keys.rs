@@ -3,7 +3,7 @@
 //! order subjects as the strings would. Channels get integer codes the same way.
 
 use crate::model::Channel;
-use crate::text_stretches::{encode_stretches, StretchDictionary};
+use crate::text_stretches::{encode_stretches, rows_through_tables, StretchDictionary};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -78,14 +78,10 @@ pub fn with_account_keys(mut frame: DataFrame) -> PolarsResult<(DataFrame, Accou
         .map(|(k, name)| (*name, k as u32))
         .collect();
     let keys = |stretches: &[StretchDictionary]| -> Vec<u32> {
-        let translated: Vec<Vec<u32>> = stretches
-            .par_iter()
-            .map(|stretch| {
-                let table: Vec<u32> = stretch.values.iter().map(|n| key_of[n]).collect();
-                stretch.per_row(&table)
-            })
-            .collect();
-        translated.concat()
+        let stretches: Vec<&StretchDictionary> = stretches.iter().collect();
+        rows_through_tables(&stretches, 0, |i| {
+            stretches[i].values.iter().map(|n| key_of[n]).collect()
+        })
     };
     let (orig_keys, bene_keys) = (keys(&orig_stretches), keys(&bene_stretches));
     frame.with_column(UInt32Chunked::from_vec(ORIG_KEY.into(), orig_keys).into_column())?;
@@ -106,14 +102,12 @@ fn channel_codes(channels: &StringChunked) -> UInt32Chunked {
             .position(|c| c.as_str() == name)
             .map_or(NO_CHANNEL, |p| p as u32)
     };
-    let per_stretch: Vec<Vec<u32>> = encode_stretches(channels)
-        .par_iter()
-        .map(|stretch| {
-            let table: Vec<u32> = stretch.values.iter().map(|v| code_of(v)).collect();
-            stretch.per_row(&table)
-        })
-        .collect();
-    UInt32Chunked::from_vec(CHANNEL_CODE.into(), per_stretch.concat())
+    let encoded = encode_stretches(channels);
+    let stretches: Vec<&StretchDictionary> = encoded.iter().collect();
+    let codes = rows_through_tables(&stretches, NO_CHANNEL, |i| {
+        stretches[i].values.iter().map(|v| code_of(v)).collect()
+    });
+    UInt32Chunked::from_vec(CHANNEL_CODE.into(), codes)
 }
 
 #[cfg(test)]
