@@ -253,6 +253,29 @@ fn undecodable_bytes_in_a_name_are_replaced_and_counted_not_fatal() {
     assert!(names.get(0).unwrap().starts_with("Jos"));
 }
 
+/// `csv` read by Polars itself (`as_text`: every column as text, else with inferred types) and
+/// written to `parquet` in row groups of `row_group_rows` (`None`: Polars' default). Returns the
+/// frame written.
+fn csv_as_parquet(
+    csv: &std::path::Path,
+    parquet: &std::path::Path,
+    as_text: bool,
+    row_group_rows: Option<usize>,
+) -> DataFrame {
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(if as_text { Some(0) } else { Some(100) })
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(parquet).unwrap())
+        .with_row_group_size(row_group_rows)
+        .finish(&mut frame)
+        .unwrap();
+    frame
+}
+
 #[test]
 fn a_parquet_file_of_many_row_groups_quarantines_the_same_rows_as_its_csv() {
     // amounts are checked stretch by stretch of row groups in parallel: each problem must
@@ -273,18 +296,8 @@ fn a_parquet_file_of_many_row_groups_quarantines_the_same_rows_as_its_csv() {
     }
     let csv = write(&dir, "t.csv", &text);
     let from_csv = run(std::slice::from_ref(&csv), &options());
-    let mut as_text = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(csv.clone()))
-        .unwrap()
-        .finish()
-        .unwrap();
     let parquet = dir.join("t.parquet");
-    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
-        .with_row_group_size(Some(5))
-        .finish(&mut as_text)
-        .unwrap();
+    csv_as_parquet(&csv, &parquet, true, Some(5));
     let raw = ParquetReader::new(std::fs::File::open(&parquet).unwrap())
         .finish()
         .unwrap();
@@ -340,16 +353,8 @@ fn gzip_parquet_and_arrow_ipc_read_like_csv() {
     std::io::Write::write_all(&mut encoder, text.as_bytes()).unwrap();
     encoder.finish().unwrap();
 
-    let mut typed = CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(csv.clone()))
-        .unwrap()
-        .finish()
-        .unwrap();
     let parquet = dir.join("t.parquet");
-    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
-        .finish(&mut typed)
-        .unwrap();
+    let mut typed = csv_as_parquet(&csv, &parquet, false, None);
     let ipc = dir.join("t.arrow");
     IpcWriter::new(std::fs::File::create(&ipc).unwrap())
         .finish(&mut typed)
