@@ -339,6 +339,75 @@ fn a_parquet_file_of_many_row_groups_quarantines_the_same_rows_as_its_csv() {
 }
 
 #[test]
+fn typed_timestamps_in_many_row_groups_are_checked_on_their_own_rows() {
+    // a Parquet datetime column is checked row group by row group in parallel
+    let dir = temp_dir("typed-times");
+    let day = 1_772_323_200_000_000_i64; // 2026-03-01T00:00:00Z in micros
+    let far_future = 4_102_444_800_000_000_i64; // 2100-01-01
+    let times: Vec<Option<i64>> = (0..12_i64)
+        .map(|row| match row {
+            4 => None,
+            9 => Some(far_future),
+            _ => Some(day + row * 60_000_000),
+        })
+        .collect();
+    let text = |f: fn(i64) -> String| (0..12_i64).map(f).collect::<Vec<String>>();
+    let mut frame = df!(
+        "txn_id" => text(|r| format!("T{r:02}")),
+        "timestamp" => times,
+        "amount" => text(|r| format!("{}.00", r + 1)),
+        "currency" => text(|_| "USD".into()),
+        "channel" => text(|_| "CASH".into()),
+        "orig_account" => text(|_| "".into()),
+        "orig_name" => text(|_| "A".into()),
+        "orig_country" => text(|_| "JM".into()),
+        "bene_account" => text(|r| format!("ACC-{r}")),
+        "bene_name" => text(|_| "B".into()),
+        "bene_country" => text(|_| "JM".into()),
+        "branch" => text(|_| "K".into()),
+    )
+    .unwrap();
+    frame
+        .with_column(
+            frame
+                .column("timestamp")
+                .unwrap()
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                .unwrap(),
+        )
+        .unwrap();
+    let parquet = dir.join("t.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .with_row_group_size(Some(3))
+        .finish(&mut frame)
+        .unwrap();
+    let got = run(std::slice::from_ref(&parquet), &options());
+    let problems: Vec<(u64, &str)> = got
+        .quarantine
+        .iter()
+        .map(|q| (q.row, q.reason.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        vec![(5, "missing_required"), (10, "bad_timestamp")]
+    );
+    let ts = got
+        .frame
+        .column("ts")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap();
+    let ts = ts.i64().unwrap();
+    assert_eq!(ts.len(), 10);
+    assert_eq!(ts.get(0), Some(day));
+    assert_eq!(
+        ts.get(9),
+        Some(day + 11 * 60_000_000),
+        "row 12 is the 10th accepted"
+    );
+}
+
+#[test]
 fn gzip_parquet_and_arrow_ipc_read_like_csv() {
     let dir = temp_dir("formats");
     let text = format!("{HEADER}\nT1,2026-03-01T10:00:00Z,10000.00,USD,CASH,,A,JM,ACC-1,B,JM,K\nT2,2026-03-02T10:00:00Z,9999.99,USD,WIRE,ACC-1,B,JM,ACC-2,C,US,\n");

@@ -213,7 +213,7 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
             .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
             .ok()
             .and_then(|c| c.cast(&DataType::Int64).ok())
-            .and_then(|c| c.i64().ok().map(|ca| ca.rechunk().into_owned())),
+            .and_then(|c| c.i64().ok().cloned()),
         _ => None,
     });
     Ok(ColumnSources {
@@ -441,20 +441,43 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
     let latest_allowed = chrono::Utc::now().timestamp_micros() + 86_400 * 1_000_000;
     let mut out = vec![0i64; n];
     let mut flags = Flags::new();
-    let mut record = |row: usize, parsed: Option<Option<i64>>| match parsed {
-        // more than a day in the future is a data error, not a transaction
-        Some(Some(ts)) if ts <= latest_allowed => out[row] = ts,
-        Some(_) => flag(&mut flags, n, row, QuarantineReason::BadTimestamp),
-        None => flag(&mut flags, n, row, QuarantineReason::MissingRequired),
+    // more than a day in the future is a data error, not a transaction
+    let outcome = |parsed: Option<Option<i64>>| match parsed {
+        Some(Some(ts)) if ts <= latest_allowed => Ok(ts),
+        Some(_) => Err(QuarantineReason::BadTimestamp),
+        None => Err(QuarantineReason::MissingRequired),
     };
     match &cols.typed_timestamp {
-        // a typed datetime without zone is local time at the profile's offset
-        Some(typed) => typed.iter().enumerate().for_each(|(row, v)| {
-            record(
-                row,
-                v.map(|v| Some(v - i64::from(ctx.naive_offset_secs) * 1_000_000)),
-            )
-        }),
+        // a typed datetime without zone is local time at the profile's offset; its chunks (a
+        // Parquet file's row groups) are checked in parallel, each writing its own rows
+        Some(typed) => {
+            let offset = i64::from(ctx.naive_offset_secs) * 1_000_000;
+            let chunks: Vec<_> = typed.downcast_iter().collect();
+            let mut parts = Vec::with_capacity(chunks.len());
+            let (mut rest, mut first_row) = (out.as_mut_slice(), 0);
+            for chunk in chunks {
+                let (part, after) = rest.split_at_mut(chunk.len());
+                parts.push((first_row, chunk, part));
+                first_row += chunk.len();
+                rest = after;
+            }
+            let problems: Vec<Vec<(usize, QuarantineReason)>> = parts
+                .into_par_iter()
+                .map(|(first_row, chunk, part)| {
+                    let mut problems = Vec::new();
+                    for (i, (value, slot)) in chunk.iter().zip(part.iter_mut()).enumerate() {
+                        match outcome(value.map(|&v| Some(v - offset))) {
+                            Ok(ts) => *slot = ts,
+                            Err(reason) => problems.push((first_row + i, reason)),
+                        }
+                    }
+                    problems
+                })
+                .collect();
+            for (row, reason) in problems.into_iter().flatten() {
+                flag(&mut flags, n, row, reason);
+            }
+        }
         None => cols.sources[COL_TIMESTAMP].visit(n, ctx.file_stem, |row, v| {
             let parsed = match v {
                 Some(v) if !v.trim().is_empty() => Some(parse_timestamp(
@@ -464,7 +487,10 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
                 )),
                 _ => None,
             };
-            record(row, parsed)
+            match outcome(parsed) {
+                Ok(ts) => out[row] = ts,
+                Err(reason) => flag(&mut flags, n, row, reason),
+            }
         }),
     }
     (out, flags)
