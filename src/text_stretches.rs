@@ -56,17 +56,15 @@ where
 {
     assert_eq!(output.len(), column.len(), "one output element per row");
     let chunks: Vec<&TextArray> = column.downcast_iter().collect();
-    let mut parts = Vec::new();
-    let mut rest = output;
-    for (first_row, stretch) in stretches_of(&chunks) {
-        let rows = stretch.iter().map(|c| c.len()).sum::<usize>();
-        let (part, after) = rest.split_at_mut(rows);
-        parts.push((first_row, stretch, part));
-        rest = after;
-    }
-    parts
+    let stretches = stretches_of(&chunks);
+    let rows = stretches
+        .iter()
+        .map(|(_, stretch)| stretch.iter().map(|c| c.len()).sum());
+    let parts = split_into(output, rows);
+    stretches
         .into_par_iter()
-        .map(|(first_row, stretch, part)| {
+        .zip(parts)
+        .map(|((first_row, stretch), part)| {
             pass(
                 first_row,
                 &mut stretch.iter().flat_map(|chunk| chunk.iter()),
@@ -112,20 +110,28 @@ where
 {
     let rows = stretches.iter().map(|s| s.codes.len()).sum();
     let mut out = vec![fill; rows];
-    let mut parts = Vec::with_capacity(stretches.len());
-    let mut rest = out.as_mut_slice();
-    for (i, stretch) in stretches.iter().enumerate() {
-        let (part, after) = rest.split_at_mut(stretch.codes.len());
-        parts.push((i, &stretch.codes, part));
-        rest = after;
-    }
-    parts.into_par_iter().for_each(|(i, codes, part)| {
+    let parts = split_into(&mut out, stretches.iter().map(|s| s.codes.len()));
+    parts.into_par_iter().enumerate().for_each(|(i, part)| {
         let table = table_of(i);
-        for (slot, &code) in part.iter_mut().zip(codes) {
+        for (slot, &code) in part.iter_mut().zip(&stretches[i].codes) {
             *slot = table[code as usize];
         }
     });
     out
+}
+
+/// `output` cut into consecutive parts of the given lengths (each part filled by its own task).
+pub(crate) fn split_into<T>(
+    mut output: &mut [T],
+    lengths: impl IntoIterator<Item = usize>,
+) -> Vec<&mut [T]> {
+    let mut parts = Vec::new();
+    for length in lengths {
+        let (part, rest) = std::mem::take(&mut output).split_at_mut(length);
+        parts.push(part);
+        output = rest;
+    }
+    parts
 }
 
 /// Dictionary-encodes each stretch of `column` in parallel (one hash lookup per row at most).

@@ -5,6 +5,12 @@ use amlscreen::ingest::{ingest, FxTable, IngestError, IngestOptions, MappingProf
 use polars::prelude::*;
 use std::path::PathBuf;
 
+/// The canonical frame's `ts` column as microseconds since the epoch.
+fn micros(frame: &DataFrame) -> Vec<Option<i64>> {
+    let ts = frame.column("ts").unwrap().cast(&DataType::Int64).unwrap();
+    ts.i64().unwrap().iter().collect()
+}
+
 fn options() -> IngestOptions {
     IngestOptions {
         profile: None,
@@ -179,15 +185,9 @@ fn timestamps_with_offsets_are_converted_to_utc() {
         ),
     );
     let got = run(&[csv], &options());
-    let ts = got
-        .frame
-        .column("ts")
-        .unwrap()
-        .cast(&DataType::Int64)
-        .unwrap();
-    let ts = ts.i64().unwrap();
-    assert_eq!(ts.get(0), Some(1_772_374_925_000_000));
-    assert_eq!(ts.get(1), Some(1_772_374_925_500_000));
+    let ts = micros(&got.frame);
+    assert_eq!(ts[0], Some(1_772_374_925_000_000));
+    assert_eq!(ts[1], Some(1_772_374_925_500_000));
 }
 
 #[test]
@@ -391,17 +391,11 @@ fn typed_timestamps_in_many_row_groups_are_checked_on_their_own_rows() {
         problems,
         vec![(5, "missing_required"), (10, "bad_timestamp")]
     );
-    let ts = got
-        .frame
-        .column("ts")
-        .unwrap()
-        .cast(&DataType::Int64)
-        .unwrap();
-    let ts = ts.i64().unwrap();
+    let ts = micros(&got.frame);
     assert_eq!(ts.len(), 10);
-    assert_eq!(ts.get(0), Some(day));
+    assert_eq!(ts[0], Some(day));
     assert_eq!(
-        ts.get(9),
+        ts[9],
         Some(day + 11 * 60_000_000),
         "row 12 is the 10th accepted"
     );

@@ -13,7 +13,7 @@ use super::{codes, IngestError, QuarantineReason, QuarantineRow};
 use crate::model::{parse_money, parse_plain_money, Channel, MoneyError, MICROS_PER_UNIT};
 use crate::text_stretches::{
     all_trimmed, any_blank, encode_stretches, fill_stretches, map_stretches, rows_through_tables,
-    strictly_increasing_trimmed, StretchDictionary,
+    split_into, strictly_increasing_trimmed, StretchDictionary,
 };
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -453,17 +453,20 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
         Some(typed) => {
             let offset = i64::from(ctx.naive_offset_secs) * 1_000_000;
             let chunks: Vec<_> = typed.downcast_iter().collect();
-            let mut parts = Vec::with_capacity(chunks.len());
-            let (mut rest, mut first_row) = (out.as_mut_slice(), 0);
-            for chunk in chunks {
-                let (part, after) = rest.split_at_mut(chunk.len());
-                parts.push((first_row, chunk, part));
-                first_row += chunk.len();
-                rest = after;
-            }
-            let problems: Vec<Vec<(usize, QuarantineReason)>> = parts
+            let first_rows: Vec<usize> = chunks
+                .iter()
+                .scan(0, |row, chunk| {
+                    let first = *row;
+                    *row += chunk.len();
+                    Some(first)
+                })
+                .collect();
+            let parts = split_into(&mut out, chunks.iter().map(|c| c.len()));
+            let problems: Vec<Vec<(usize, QuarantineReason)>> = first_rows
                 .into_par_iter()
-                .map(|(first_row, chunk, part)| {
+                .zip(chunks)
+                .zip(parts)
+                .map(|((first_row, chunk), part)| {
                     let mut problems = Vec::new();
                     for (i, (value, slot)) in chunk.iter().zip(part.iter_mut()).enumerate() {
                         match outcome(value.map(|&v| Some(v - offset))) {
