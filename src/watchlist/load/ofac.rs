@@ -83,23 +83,24 @@ fn parse_sdn_row(
     let at = || format!("{}:{line}", path.display());
     if fields.len() < SDN_COLUMNS {
         warnings.push(format!(
-            "{}: expected {SDN_COLUMNS} columns (ent_num, name, type, programs, ...), found {}; row skipped", at(),
-            fields.len()
+            "{at}: expected {SDN_COLUMNS} columns (ent_num, name, type, programs, ...), found {}; row skipped",
+            fields.len(),
+            at = at()
         ));
         return None;
     }
     let ent_num = fields[0];
     if ent_num.is_empty() || !ent_num.bytes().all(|b| b.is_ascii_digit()) {
         warnings.push(format!(
-            "{}: expected a numeric ent_num, found {ent_num:?}; row skipped",
-            at()
+            "{at}: expected a numeric ent_num, found {ent_num:?}; row skipped",
+            at = at()
         ));
         return None;
     }
     let Some(name) = value(fields[1]) else {
         warnings.push(format!(
-            "{}: expected a name in column 2, found none; row skipped",
-            at()
+            "{at}: expected a name in column 2, found none; row skipped",
+            at = at()
         ));
         return None;
     };
@@ -139,23 +140,24 @@ fn apply_alias(
     let at = || format!("{}:{line}", path.display());
     if fields.len() < ALT_COLUMNS {
         warnings.push(format!(
-            "{}: expected {ALT_COLUMNS}+ columns (ent_num, alt_num, alt_type, alt_name), found {}; alias skipped", at(),
-            fields.len()
+            "{at}: expected {ALT_COLUMNS}+ columns (ent_num, alt_num, alt_type, alt_name), found {}; alias skipped",
+            fields.len(),
+            at = at()
         ));
         return 0;
     }
     let Some(&index) = by_ent_num.get(fields[0]) else {
         warnings.push(format!(
-            "{}: alias for ent_num {:?}, which sdn.csv does not list; alias skipped",
-            at(),
-            fields[0]
+            "{at}: alias for ent_num {:?}, which sdn.csv does not list; alias skipped",
+            fields[0],
+            at = at()
         ));
         return 0;
     };
     let Some(name) = value(fields[3]) else {
         warnings.push(format!(
-            "{}: expected an alias name in column 4; alias skipped",
-            at()
+            "{at}: expected an alias name in column 4; alias skipped",
+            at = at()
         ));
         return 0;
     };
@@ -165,8 +167,8 @@ fn apply_alias(
         Some("aka") => NameKind::Aka,
         other => {
             warnings.push(format!(
-                "{}: expected alias type aka, fka or nka, found {other:?}; kept as aka",
-                at()
+                "{at}: expected alias type aka, fka or nka, found {other:?}; kept as aka",
+                at = at()
             ));
             NameKind::Aka
         }
@@ -187,16 +189,17 @@ fn apply_address(
     let at = || format!("{}:{line}", path.display());
     if fields.len() < ADD_COLUMNS {
         warnings.push(format!(
-            "{}: expected {ADD_COLUMNS}+ columns (ent_num, add_num, address, city, country), found {}; address skipped", at(),
-            fields.len()
+            "{at}: expected {ADD_COLUMNS}+ columns (ent_num, add_num, address, city, country), found {}; address skipped",
+            fields.len(),
+            at = at()
         ));
         return 0;
     }
     let Some(&index) = by_ent_num.get(fields[0]) else {
         warnings.push(format!(
-            "{}: address for ent_num {:?}, which sdn.csv does not list; address skipped",
-            at(),
-            fields[0]
+            "{at}: address for ent_num {:?}, which sdn.csv does not list; address skipped",
+            fields[0],
+            at = at()
         ));
         return 0;
     };
