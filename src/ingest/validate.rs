@@ -336,6 +336,32 @@ fn flag(flags: &mut Flags, n: usize, row: usize, reason: QuarantineReason) {
     flags[row] = Some(reason);
 }
 
+/// Writes the outcome of each of `values` (the rows of `part`, from `first_row` on) into
+/// `part`, and returns the rows whose outcome is a problem: one task's share of a column
+/// checked in parallel.
+fn check_into<V>(
+    first_row: usize,
+    values: impl Iterator<Item = V>,
+    part: &mut [i64],
+    outcome: impl Fn(V) -> Result<i64, QuarantineReason>,
+) -> Vec<(usize, QuarantineReason)> {
+    let mut problems = Vec::new();
+    for (i, (value, slot)) in values.zip(part.iter_mut()).enumerate() {
+        match outcome(value) {
+            Ok(checked) => *slot = checked,
+            Err(reason) => problems.push((first_row + i, reason)),
+        }
+    }
+    problems
+}
+
+/// Records the problems the tasks of [`check_into`] found.
+fn flag_all(flags: &mut Flags, n: usize, problems: Vec<Vec<(usize, QuarantineReason)>>) {
+    for (row, reason) in problems.into_iter().flatten() {
+        flag(flags, n, row, reason);
+    }
+}
+
 /// Whether a source column can be shared as the canonical column when its accepted values are
 /// all written canonically (see `shared` in [`validate`]).
 fn shareable(source: &Source) -> bool {
@@ -467,19 +493,11 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
                 .zip(chunks)
                 .zip(parts)
                 .map(|((first_row, chunk), part)| {
-                    let mut problems = Vec::new();
-                    for (i, (value, slot)) in chunk.iter().zip(part.iter_mut()).enumerate() {
-                        match outcome(value.map(|&v| Some(v - offset))) {
-                            Ok(ts) => *slot = ts,
-                            Err(reason) => problems.push((first_row + i, reason)),
-                        }
-                    }
-                    problems
+                    let values = chunk.iter().map(|value| value.map(|&v| Some(v - offset)));
+                    check_into(first_row, values, part, outcome)
                 })
                 .collect();
-            for (row, reason) in problems.into_iter().flatten() {
-                flag(&mut flags, n, row, reason);
-            }
+            flag_all(&mut flags, n, problems);
         }
         None => cols.sources[COL_TIMESTAMP].visit(n, ctx.file_stem, |row, v| {
             let parsed = match v {
@@ -543,18 +561,10 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
             // writing its own rows and listing its problems
             Source::Text(ca) => {
                 let problems = fill_stretches(ca, &mut out, |first_row, values, part| {
-                    let mut problems = Vec::new();
-                    for (i, (value, slot)) in values.zip(part.iter_mut()).enumerate() {
-                        match amount_outcome(value.and_then(parse_amount_text)) {
-                            Ok(m) => *slot = m,
-                            Err(reason) => problems.push((first_row + i, reason)),
-                        }
-                    }
-                    problems
+                    let values = values.map(|value| value.and_then(parse_amount_text));
+                    check_into(first_row, values, part, amount_outcome)
                 });
-                for (row, reason) in problems.into_iter().flatten() {
-                    flag(&mut flags, n, row, reason);
-                }
+                flag_all(&mut flags, n, problems);
             }
             source => source.visit(n, ctx.file_stem, |row, v| {
                 record(row, v.and_then(parse_amount_text))
@@ -743,15 +753,15 @@ pub fn validate(
         );
     }
 
-    let quarantined_rows: Vec<usize> = first
+    let quarantined: Vec<(usize, (usize, QuarantineReason))> = first
         .par_iter()
         .enumerate()
-        .filter_map(|(row, problem)| problem.is_some().then_some(row))
+        .filter_map(|(row, problem)| problem.map(|problem| (row, problem)))
         .collect();
-    let quarantine: Vec<QuarantineRow> = quarantined_rows
+    drop(first);
+    let quarantine: Vec<QuarantineRow> = quarantined
         .iter()
-        .filter_map(|&row| first[row].map(|problem| (row, problem)))
-        .map(|(row, (column, reason))| {
+        .map(|&(row, (column, reason))| {
             let raw_value = if column == COL_TIMESTAMP && cols.typed_timestamp.is_some() {
                 String::new()
             } else {
@@ -773,12 +783,11 @@ pub fn validate(
             }
         })
         .collect();
-    drop(first);
     // the accepted rows: their number, which they are (only listed when some row was
     // quarantined) and a mask of them
-    let accepted_count = n - quarantined_rows.len();
+    let accepted_count = n - quarantined.len();
     let mut keep = vec![true; n];
-    for &row in &quarantined_rows {
+    for &(row, _) in &quarantined {
         keep[row] = false;
     }
     let accepted: Vec<usize> = if accepted_count == n {
