@@ -68,7 +68,8 @@ pub enum DebugCommand {
     ReadFloor {
         /// A transaction file.
         file: PathBuf,
-        /// Read every column as text, as ingest does, instead of inferring types.
+        /// Read the file as `run` does instead: CSV columns all as text, not inferred, and
+        /// Parquet row groups decoded with the run's parallel strategy.
         #[arg(long)]
         as_text: bool,
     },
