@@ -195,8 +195,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Number of lines in `text` (a final line without a newline counts).
 pub(crate) fn count_lines(text: &str) -> u64 {
-    let newlines = text.bytes().filter(|&b| b == b'\n').count() as u64;
-    newlines + u64::from(!text.is_empty() && !text.ends_with('\n'))
+    count_newlines(text.as_bytes()) + u64::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
 /// A file's bytes as text: borrowed when they are valid UTF-8 (checked by the fast validator),
@@ -211,10 +210,16 @@ pub(crate) fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 /// The 1-based line holding byte `offset` of `text`.
 pub(crate) fn line_of_offset(text: &str, offset: usize) -> u64 {
     let end = offset.min(text.len());
-    1 + text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
+    1 + count_newlines(&text.as_bytes()[..end])
+}
+
+/// Number of `\n` bytes in `bytes`, counted in blocks whose 32-bit sums the compiler turns
+/// into vector instructions (a byte-by-byte `filter().count()` ran at about 1 GB/s).
+pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(1 << 16)
+        .map(|block| u64::from(block.iter().map(|&b| u32::from(b == b'\n')).sum::<u32>()))
+        .sum()
 }
 
 /// Finds 1-based line numbers of increasing byte offsets in one pass over the text.
@@ -250,10 +255,7 @@ impl<'a> LineCounter<'a> {
         if offset < self.offset {
             (self.offset, self.line) = (0, 1);
         }
-        self.line += self.text[self.offset..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        self.line += count_newlines(&self.text[self.offset..offset]);
         self.offset = offset;
         self.line
     }
@@ -280,4 +282,21 @@ pub(crate) fn split_csv_line(line: &str) -> Vec<String> {
         .and_then(Result::ok)
         .map(|r| r.iter().map(|f| f.trim().to_string()).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newlines_are_counted_across_blocks() {
+        // 70,000 lines cross the 64 KiB blocks that are summed separately
+        let text = "a\n".repeat(70_000) + "b\r\nc";
+        assert_eq!(count_newlines(text.as_bytes()), 70_001);
+        assert_eq!(count_lines(&text), 70_002);
+        assert_eq!(line_of_offset(&text, text.len()), 70_002);
+        let mut lines = LineCounter::new(&text);
+        assert_eq!(lines.line_at(2 * 65_536 + 1), 65_537);
+        assert_eq!(lines.line_at(text.len()), 70_002);
+    }
 }
