@@ -181,9 +181,8 @@ pub fn run_plan(
         } => {
             // the selected rows are both the windows' input and the evidence stream
             let rows = windowed::selected_rows(selected()?, conditions)?;
-            let features = windowed::features(&rows, window, conditions)?;
             (
-                windowed::hits(&features, conditions, *combine, &base.accounts)?,
+                windowed::meeting(&rows, window, conditions, *combine, &base.accounts)?,
                 vec![EvidenceStream { frame: rows.lazy() }],
             )
         }

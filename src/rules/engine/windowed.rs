@@ -39,7 +39,7 @@ fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
     aggs
 }
 
-fn condition_expr(c: &Condition) -> Expr {
+pub(super) fn condition_expr(c: &Condition) -> Expr {
     let name = measure_name(&c.measure);
     match c.measure {
         // (max - min) * 10000 <= bp * max, in integers
@@ -88,6 +88,47 @@ pub fn features(
             }
         }
     }
+}
+
+/// The windows that meet the conditions, computed in the same one pass per subject as
+/// [`features`] without a frame of every window's measures; the same hits as [`features`]
+/// followed by [`hits`] (a business day before 1970 goes that way).
+pub fn meeting(
+    rows: &DataFrame,
+    window: &Window,
+    conditions: &[Condition],
+    combine: Combine,
+    accounts: &super::keys::Accounts,
+) -> PolarsResult<Vec<Hit>> {
+    let found =
+        match window {
+            Window::Trailing(length) => {
+                super::windows::trailing_meeting(rows, *length, conditions, combine, measure_name)?
+            }
+            Window::BusinessDay { utc_offset_secs } => match super::windows::business_days_meeting(
+                rows,
+                *utc_offset_secs,
+                conditions,
+                combine,
+                measure_name,
+            )? {
+                Some(found) => found,
+                None => {
+                    let days = business_days_by_polars(rows, *utc_offset_secs, conditions)?;
+                    return hits(&days, conditions, combine, accounts);
+                }
+            },
+        };
+    Ok(found
+        .into_iter()
+        .map(|(subject, start, end)| Hit {
+            subject: accounts.name(subject).to_string(),
+            start,
+            end,
+            rows: None,
+            facts: Vec::new(),
+        })
+        .collect())
 }
 
 /// Business-day features by a Polars group-by on the local calendar day.

@@ -15,7 +15,7 @@
 //! hold these to; Polars' group-by took 0.2 s for the 1.7M cash rows of a 10M-row file.
 
 use super::exprs::{BASE_AMOUNT, SUBJECT, TS};
-use crate::rules::plan::{Condition, Measure, DAY};
+use crate::rules::plan::{Combine, Condition, Measure, DAY};
 use crate::text_stretches::encode_stretches;
 use polars::prelude::*;
 use std::collections::VecDeque;
@@ -181,7 +181,15 @@ impl Measures {
             largest: Vec::new(),
         }
     }
+}
 
+/// Where a pass over the windows puts each window: every window's measures (a features frame,
+/// which sweeps test many thresholds on), or only the windows that meet a rule's conditions.
+trait WindowSink {
+    fn record(&mut self, subject: u32, start: i64, end: i64, window: &Window);
+}
+
+impl WindowSink for Measures {
     fn record(&mut self, subject: u32, start: i64, end: i64, window: &Window) {
         self.subject.push(subject);
         self.start.push(start);
@@ -199,7 +207,9 @@ impl Measures {
                 .push(window.largest.front().map_or(0, |&i| amounts[i]));
         }
     }
+}
 
+impl Measures {
     /// `subject`, `win_start`, `win_end` and the measures the conditions name.
     fn into_frame(
         self,
@@ -252,10 +262,31 @@ pub fn trailing(
     measure_name: impl Fn(&Measure) -> String,
 ) -> PolarsResult<DataFrame> {
     let ordered = Ordered::of(rows, conditions, &measure_name)?;
-    let times = &ordered.times;
     let mut out = Measures::new(ordered.fields.len());
+    trailing_into(&ordered, length, has_spread(conditions), &mut out);
+    out.into_frame(&ordered, conditions, &measure_name)
+}
+
+/// The trailing windows of `length` micros that meet `conditions` (combined by `combine`), as
+/// (subject key, window start, window end): [`trailing`] then a filter, without the frame of
+/// every window's measures.
+pub fn trailing_meeting(
+    rows: &DataFrame,
+    length: i64,
+    conditions: &[Condition],
+    combine: Combine,
+    measure_name: impl Fn(&Measure) -> String,
+) -> PolarsResult<Vec<(u32, i64, i64)>> {
+    let ordered = Ordered::of(rows, conditions, &measure_name)?;
+    let mut out = Meeting::new(&ordered, conditions, combine, &measure_name)?;
+    trailing_into(&ordered, length, has_spread(conditions), &mut out);
+    Ok(out.found)
+}
+
+fn trailing_into(ordered: &Ordered, length: i64, spread: bool, out: &mut impl WindowSink) {
+    let times = &ordered.times;
     // one window for every subject: a subject's rows leave it before the next one's enter
-    let mut window = Window::new(&ordered, has_spread(conditions));
+    let mut window = Window::new(ordered, spread);
     let mut start = 0;
     while start < times.len() {
         let end = ordered.subject_end(start);
@@ -280,7 +311,6 @@ pub fn trailing(
         (first..past_last).for_each(|row| window.leave(row));
         start = end;
     }
-    out.into_frame(&ordered, conditions, &measure_name)
 }
 
 /// Business days (local calendar days at `utc_offset_secs`), one per subject and day with
@@ -292,14 +322,44 @@ pub fn business_days(
     measure_name: impl Fn(&Measure) -> String,
 ) -> PolarsResult<Option<DataFrame>> {
     let ordered = Ordered::of(rows, conditions, &measure_name)?;
+    let mut out = Measures::new(ordered.fields.len());
+    if !business_days_into(&ordered, utc_offset_secs, has_spread(conditions), &mut out) {
+        return Ok(None);
+    }
+    out.into_frame(&ordered, conditions, &measure_name)
+        .map(Some)
+}
+
+/// The business days that meet `conditions` (see [`trailing_meeting`]); `None` as for
+/// [`business_days`].
+pub fn business_days_meeting(
+    rows: &DataFrame,
+    utc_offset_secs: i32,
+    conditions: &[Condition],
+    combine: Combine,
+    measure_name: impl Fn(&Measure) -> String,
+) -> PolarsResult<Option<Vec<(u32, i64, i64)>>> {
+    let ordered = Ordered::of(rows, conditions, &measure_name)?;
+    let mut out = Meeting::new(&ordered, conditions, combine, &measure_name)?;
+    let complete = business_days_into(&ordered, utc_offset_secs, has_spread(conditions), &mut out);
+    Ok(complete.then_some(out.found))
+}
+
+/// Passes over the business days; false (and nothing recorded) when a local time falls
+/// before 1970.
+fn business_days_into(
+    ordered: &Ordered,
+    utc_offset_secs: i32,
+    spread: bool,
+    out: &mut impl WindowSink,
+) -> bool {
     let offset = i64::from(utc_offset_secs) * 1_000_000;
     let local_day = |t: i64| t.checked_add(offset).filter(|l| *l >= 0).map(|l| l / DAY);
     if ordered.times.iter().any(|&t| local_day(t).is_none()) {
-        return Ok(None);
+        return false;
     }
     let times = &ordered.times;
-    let mut out = Measures::new(ordered.fields.len());
-    let mut window = Window::new(&ordered, has_spread(conditions));
+    let mut window = Window::new(ordered, spread);
     // a business day is a run of rows of one subject on one local day
     let day_of = |row: usize| (ordered.subjects[row], local_day(times[row]));
     let mut start = 0;
@@ -318,8 +378,86 @@ pub fn business_days(
         (start..end).for_each(|row| window.leave(row));
         start = end;
     }
-    out.into_frame(&ordered, conditions, &measure_name)
-        .map(Some)
+    true
+}
+
+/// One condition on a window, as [`Meeting`] tests it.
+enum Test {
+    Count,
+    Sum,
+    /// Distinct values of the `Ordered::fields` entry at this position.
+    Distinct(usize),
+    SpreadBasisPoints,
+}
+
+/// Keeps the windows that meet a rule's conditions. Each test is the one the rule's Polars
+/// filter on a features frame makes (see `windowed::hits`), in the same arithmetic: a measure
+/// at least the condition's value; a spread compared in f64 as `(max - min) * 10000 <=
+/// basis points * max`.
+struct Meeting {
+    tests: Vec<(Test, i64)>,
+    combine: Combine,
+    found: Vec<(u32, i64, i64)>,
+}
+
+impl Meeting {
+    fn new(
+        ordered: &Ordered,
+        conditions: &[Condition],
+        combine: Combine,
+        measure_name: &impl Fn(&Measure) -> String,
+    ) -> PolarsResult<Self> {
+        let tests = conditions
+            .iter()
+            .map(|c| {
+                let test = match c.measure {
+                    Measure::Count => Test::Count,
+                    Measure::Sum => Test::Sum,
+                    Measure::Distinct(_) => {
+                        // Ordered::of makes one field per distinct-count measure name
+                        let name = measure_name(&c.measure);
+                        let k = ordered.fields.iter().position(|(n, _, _)| *n == name);
+                        Test::Distinct(k.ok_or_else(|| {
+                            PolarsError::ComputeError(format!("no values for {name}").into())
+                        })?)
+                    }
+                    Measure::SpreadBasisPoints => Test::SpreadBasisPoints,
+                };
+                Ok((test, c.value))
+            })
+            .collect::<PolarsResult<_>>()?;
+        Ok(Self {
+            tests,
+            combine,
+            found: Vec::new(),
+        })
+    }
+
+    fn meets(&self, window: &Window) -> bool {
+        let holds = |(test, value): &(Test, i64)| match *test {
+            Test::Count => window.count >= *value,
+            Test::Sum => window.sum >= *value,
+            Test::Distinct(k) => window.held[k].1 >= *value,
+            Test::SpreadBasisPoints => {
+                let amounts = &window.rows.amounts;
+                let smallest = window.smallest.front().map_or(0, |&i| amounts[i]);
+                let largest = window.largest.front().map_or(0, |&i| amounts[i]);
+                (largest.wrapping_sub(smallest) as f64) * 10_000.0 <= largest as f64 * *value as f64
+            }
+        };
+        match self.combine {
+            Combine::All => self.tests.iter().all(holds),
+            Combine::Any => self.tests.is_empty() || self.tests.iter().any(holds),
+        }
+    }
+}
+
+impl WindowSink for Meeting {
+    fn record(&mut self, subject: u32, start: i64, end: i64, window: &Window) {
+        if self.meets(window) {
+            self.found.push((subject, start, end));
+        }
+    }
 }
 
 /// Positions of the rows in subject-then-time order (ties keep row order).
@@ -455,6 +593,111 @@ mod tests {
                 assert_eq!(ours.height(), rows.height());
                 assert_eq!(windows(&ours), windows(&polars), "length {length}");
             }
+        }
+    }
+
+    /// The windows of a features frame that pass the rule's Polars filter, sorted.
+    fn filtered_by_polars(
+        features: DataFrame,
+        conditions: &[Condition],
+        combine: Combine,
+    ) -> Vec<(u32, i64, i64)> {
+        let condition = conditions
+            .iter()
+            .map(super::super::windowed::condition_expr)
+            .reduce(|a, b| match combine {
+                Combine::All => a.and(b),
+                Combine::Any => a.or(b),
+            })
+            .unwrap_or_else(|| lit(true));
+        let kept = features.lazy().filter(condition).collect().unwrap();
+        let column = |name: &str| kept.column(name).unwrap().i64().unwrap().clone();
+        let subjects = kept.column(SUBJECT).unwrap().u32().unwrap().clone();
+        let (starts, ends) = (column("win_start"), column("win_end"));
+        let mut found: Vec<(u32, i64, i64)> = (0..kept.height())
+            .map(|i| {
+                let at = |c: &Int64Chunked| c.get(i).unwrap();
+                (subjects.get(i).unwrap(), at(&starts), at(&ends))
+            })
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn windows_meeting_the_conditions_are_those_the_polars_filter_keeps() {
+        let each = |measure, value| vec![Condition { measure, value }];
+        let mixed = |value| {
+            vec![
+                Condition {
+                    measure: Measure::Count,
+                    value: 3,
+                },
+                Condition {
+                    measure: Measure::Distinct(Field::OrigName),
+                    value: 2,
+                },
+                Condition {
+                    measure: Measure::SpreadBasisPoints,
+                    value,
+                },
+            ]
+        };
+        let cases = [
+            vec![],
+            each(Measure::Count, 4),
+            each(Measure::Sum, 9_000),
+            each(Measure::Distinct(Field::OrigName), 3),
+            each(Measure::SpreadBasisPoints, 5_000),
+            mixed(2_500),
+            mixed(7_500),
+        ];
+        let mut kept_some = false;
+        for in_time_order in [true, false] {
+            let rows = rows(in_time_order);
+            for conditions in &cases {
+                for combine in [Combine::All, Combine::Any] {
+                    let features = trailing(&rows, DAY, conditions, measure_name).unwrap();
+                    let mut ours =
+                        trailing_meeting(&rows, DAY, conditions, combine, measure_name).unwrap();
+                    ours.sort_unstable();
+                    let polars = filtered_by_polars(features, conditions, combine);
+                    assert_eq!(ours, polars, "{conditions:?} {combine:?}");
+                    kept_some |= !ours.is_empty() && ours.len() < rows.height();
+
+                    let offset = -5 * 3600;
+                    let days = business_days(&rows, offset, conditions, measure_name).unwrap();
+                    let mut ours =
+                        business_days_meeting(&rows, offset, conditions, combine, measure_name)
+                            .unwrap()
+                            .unwrap();
+                    ours.sort_unstable();
+                    let polars = filtered_by_polars(days.unwrap(), conditions, combine);
+                    assert_eq!(ours, polars, "{conditions:?} {combine:?} by day");
+                }
+            }
+        }
+        assert!(
+            kept_some,
+            "the conditions should keep some windows and drop others"
+        );
+
+        // a spread of exactly the limit: 1,000 to 2,000 is 5,000 basis points of 2,000
+        let mut exact = df!(
+            SUBJECT => [1u32, 1],
+            BASE_AMOUNT => [1_000i64, 2_000],
+            "orig_name" => ["A", "B"],
+        )
+        .unwrap();
+        let ts = Int64Chunked::from_vec(TS.into(), vec![DAY, DAY + 1])
+            .into_datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
+        exact.with_column(ts.into_column()).unwrap();
+        for (limit, kept) in [(5_000, 2), (4_999, 1)] {
+            let spread = each(Measure::SpreadBasisPoints, limit);
+            let ours = trailing_meeting(&exact, DAY, &spread, Combine::All, measure_name).unwrap();
+            assert_eq!(ours.len(), kept, "limit {limit}");
+            let features = trailing(&exact, DAY, &spread, measure_name).unwrap();
+            assert_eq!(ours, filtered_by_polars(features, &spread, Combine::All));
         }
     }
 
