@@ -176,7 +176,11 @@ fn spikes(
     }
     let (mut window_from, mut history_from) = (0usize, 0usize);
     let mut found = Vec::new();
-    for (k, &now) in times.iter().enumerate() {
+    // a time is judged once the subject has been seen for the window and the baseline: the
+    // times before are skipped (two-thirds of a 90-day file for an 8-week baseline), and the
+    // window's bounds catch up at the first time judged
+    let judged_from = times.partition_point(|&t| t - first_seen < limits.window + limits.baseline);
+    for (k, &now) in times.iter().enumerate().skip(judged_from) {
         if times.get(k + 1) == Some(&now) {
             continue; // judge a time once, with all its transactions
         }

@@ -100,25 +100,24 @@ pub fn meeting(
     combine: Combine,
     accounts: &super::keys::Accounts,
 ) -> PolarsResult<Vec<Hit>> {
-    let found =
-        match window {
-            Window::Trailing(length) => {
-                super::windows::trailing_meeting(rows, *length, conditions, combine, measure_name)?
+    let found = match window {
+        Window::Trailing(length) => {
+            super::windows::trailing_meeting(rows, *length, conditions, combine, measure_name)?
+        }
+        Window::BusinessDay { utc_offset_secs } => match super::windows::business_days_meeting(
+            rows,
+            *utc_offset_secs,
+            conditions,
+            combine,
+            measure_name,
+        )? {
+            Some(found) => found,
+            None => {
+                let days = business_days_by_polars(rows, *utc_offset_secs, conditions)?;
+                return hits(&days, conditions, combine, accounts);
             }
-            Window::BusinessDay { utc_offset_secs } => match super::windows::business_days_meeting(
-                rows,
-                *utc_offset_secs,
-                conditions,
-                combine,
-                measure_name,
-            )? {
-                Some(found) => found,
-                None => {
-                    let days = business_days_by_polars(rows, *utc_offset_secs, conditions)?;
-                    return hits(&days, conditions, combine, accounts);
-                }
-            },
-        };
+        },
+    };
     Ok(found
         .into_iter()
         .map(|(subject, start, end)| Hit {
