@@ -131,15 +131,12 @@ fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>
         Predicate::AmountMultipleOf(_) => None,
         Predicate::FieldIn { field, values } => {
             let list = ValueList::new(values);
-            text(frame, field.column())?.map(|column| pack_views(column, |v| list.contains(v)))
+            text(frame, field.column())?.map(|column| list.members(column))
         }
         Predicate::EitherCountryIn(values) => {
             let list = ValueList::new(values);
             match (text(frame, "orig_country")?, text(frame, "bene_country")?) {
-                (Some(orig), Some(bene)) => Some(
-                    &pack_views(orig, |v| list.contains(v))
-                        | &pack_views(bene, |v| list.contains(v)),
-                ),
+                (Some(orig), Some(bene)) => Some(&list.members(orig) | &list.members(bene)),
                 _ => None,
             }
         }
@@ -318,42 +315,67 @@ impl ValueList {
     }
 
     fn contains(&self, value: ViewValue) -> bool {
-        match value.view.length {
+        self.contains_short(value.view)
+            .unwrap_or_else(|| self.long.iter().any(|v| v == value.text()))
+    }
+
+    /// Whether a value of at most 12 bytes is listed, from its view alone (`None` for a
+    /// longer value, whose text must be read).
+    #[inline]
+    fn contains_short(&self, view: View) -> Option<bool> {
+        match view.length {
             2 => {
-                let slot = (value.view.as_u128() >> 32) as u16 as usize;
-                self.two_bytes[slot / 64] & (1 << (slot % 64)) != 0
+                let slot = (view.as_u128() >> 32) as u16 as usize;
+                Some(self.two_bytes[slot / 64] & (1 << (slot % 64)) != 0)
             }
-            n if n <= View::MAX_INLINE_SIZE => {
-                self.inline.binary_search(&inline_key(value.view)).is_ok()
-            }
-            _ => self.long.iter().any(|v| v == value.text()),
+            n if n <= View::MAX_INLINE_SIZE => Some(
+                !self.inline.is_empty() && self.inline.binary_search(&inline_key(view)).is_ok(),
+            ),
+            _ => None,
         }
+    }
+
+    /// Which values of `column` are listed. Without long listed values (countries, channels,
+    /// currencies) each row is settled by its view in a tight loop; a long value that is not
+    /// listed needs no reading either.
+    fn members(&self, column: &StringChunked) -> Bitmap {
+        if !self.long.is_empty() {
+            return pack_views(column, |v| self.contains(v));
+        }
+        let views: Vec<&[View]> = column
+            .downcast_iter()
+            .map(|array| array.views().as_slice())
+            .collect();
+        pack_slices(&views, |view| self.contains_short(view).unwrap_or(false))
     }
 }
 
-/// Packs `test` of every element of the slices, in order, 8 rows per byte; one slice (the
-/// usual case: a column built in one piece) in parallel parts of whole bytes.
+/// Packs `test` of every element of the slices, in order, 8 rows per byte: each slice (a
+/// column built in one piece, or a chunk of one read from a file) in parallel parts of whole
+/// bytes.
 fn pack_slices<T: Copy + Sync>(slices: &[&[T]], test: impl Fn(T) -> bool + Sync) -> Bitmap {
-    let [one] = slices else {
-        let total = slices.iter().map(|s| s.len()).sum();
-        return pack_iter(
-            total,
-            slices.iter().flat_map(|s| s.iter().copied()).map(test),
-        );
-    };
     use rayon::prelude::*;
-    let bytes: Vec<u8> = one
-        .par_chunks(1 << 16)
-        .flat_map_iter(|part| {
-            part.chunks(8).map(|eight| {
-                eight
-                    .iter()
-                    .enumerate()
-                    .fold(0u8, |byte, (bit, &v)| byte | (u8::from(test(v)) << bit))
+    let pack = |one: &[T]| {
+        let bytes: Vec<u8> = one
+            .par_chunks(1 << 16)
+            .flat_map_iter(|part| {
+                part.chunks(8).map(|eight| {
+                    eight
+                        .iter()
+                        .enumerate()
+                        .fold(0u8, |byte, (bit, &v)| byte | (u8::from(test(v)) << bit))
+                })
             })
-        })
-        .collect();
-    Bitmap::from_u8_vec(bytes, one.len())
+            .collect();
+        Bitmap::from_u8_vec(bytes, one.len())
+    };
+    match slices {
+        [one] => pack(one),
+        _ => {
+            let parts: Vec<Bitmap> = slices.par_iter().map(|one| pack(one)).collect();
+            concat(slices.iter().map(|s| s.len()).sum(), &parts)
+        }
+    }
 }
 
 /// Packs `test` of every value of a text column, in order, chunk by chunk in parallel.
