@@ -24,8 +24,15 @@ pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
             "{} ({}): {} rows",
             path.display(),
             raw.format.as_str(),
-            raw.frame.height()
+            raw.frame.height() + raw.malformed.len()
         );
+        if !raw.malformed.is_empty() {
+            let _ = writeln!(
+                out,
+                "  malformed records (quarantined as malformed_row): {}",
+                raw.malformed.len()
+            );
+        }
         let columns: Vec<String> = raw
             .frame
             .columns()
@@ -77,7 +84,8 @@ pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
         let _ = writeln!(
             out,
             "amounts in {base}: total {}, largest {}",
-            format_money_grouped(amounts.sum().unwrap_or(0)),
+            // summed as i128: a sum of valid amounts can exceed i64
+            format_money_grouped(amounts.into_no_null_iter().map(i128::from).sum::<i128>()),
             format_money_grouped(amounts.max().unwrap_or(0))
         );
         let mut channels: BTreeMap<&str, usize> = BTreeMap::new();

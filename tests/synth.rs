@@ -164,7 +164,10 @@ fn same_seed_gives_identical_bytes_and_other_seed_differs() {
 fn transactions_csv_is_canonical_sorted_and_parseable() {
     let data = full_data();
     let (bytes, _, fx) = csv_bytes(data);
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    // the malformed bad row is a field short
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
     let header: Vec<String> = reader
         .headers()
         .unwrap()
@@ -1188,7 +1191,7 @@ fn golden_digest_pins_the_output() {
         .collect();
     assert_eq!(
         digest,
-        "8829ab6d8f6af7cb6d84b11a20da85495dc3b9380c8a43f8b374cc96043eb9a6"
+        "1673f3704ab945ee2fb72d12cc56f731641ffd56dfc8cccf142e2015bb682883"
     );
 }
 

@@ -49,6 +49,7 @@ impl FxTable {
         let (Some(cur_idx), Some(rate_idx)) = (cur_idx, rate_idx) else {
             return Err(bad(1, "header", "columns currency and rate_to_base"));
         };
+        let mut first_line: std::collections::HashMap<String, usize> = Default::default();
         for (i, record) in reader.records().enumerate() {
             let line = i + 2;
             let record = record.map_err(|_| bad(line, "row", "two CSV fields"))?;
@@ -60,6 +61,17 @@ impl FxTable {
                 .ok_or_else(|| bad(line, "rate_to_base", "a positive decimal such as 0.0064"))?;
             if currency == table.base && rate != RATE_SCALE {
                 return Err(bad(line, "rate_to_base", "1 for the base currency"));
+            }
+            // two rates for one currency: which one a run used would depend on row order
+            let listed_before = first_line.insert(currency.clone(), line);
+            if let Some(earlier) = listed_before {
+                return Err(bad(
+                    line,
+                    "currency",
+                    &format!(
+                        "one rate per currency; {currency} is already listed on line {earlier}"
+                    ),
+                ));
             }
             table.rates.insert(currency, rate);
         }

@@ -9,6 +9,7 @@
 //! `bene_name`, `bene_country`, `branch` (strings; empty when absent).
 
 mod codes;
+pub mod csv_scan;
 mod dedup;
 pub mod fx;
 pub mod profile;
@@ -130,6 +131,32 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         .collect())
 }
 
+/// The digest of a run's inputs: SHA-256 over each expanded input's SHA-256, in input order.
+/// A nightly state records it to recognise a retry of the same night.
+pub fn inputs_digest(inputs: &[PathBuf]) -> Result<String, IngestError> {
+    use sha2::{Digest, Sha256};
+    let paths = source::expand_inputs(inputs)?;
+    let digests: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            sha256_file(p).map_err(|e| IngestError::Unreadable {
+                file: p.display().to_string(),
+                reason: e.to_string(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut hasher = Sha256::new();
+    for d in &digests {
+        hasher.update(d.as_bytes());
+        hasher.update(b"\n");
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 /// Reads, maps and validates every input. `known_ids` holds transaction ids accepted before
 /// (for example from history); rows repeating one are quarantined as `duplicate_txn_id`.
 pub fn ingest(
@@ -181,28 +208,50 @@ pub fn ingest(
             timestamp_format: timestamp_format.clone(),
             naive_offset_secs,
             decoded_lossily: matches!(raw.format, InputFormat::Csv | InputFormat::CsvGzip),
+            row_numbers: raw.row_numbers.as_deref(),
         };
         // the ids accepted here matter only to the files after this one
         let more_files_follow = index + 1 < paths.len();
         let checked = validate::validate(&raw.frame, &ctx, known_ids, more_files_follow)?;
+        // records that could not be read as rows come first in their file's quarantine, in
+        // row order with the rows that were read and refused
+        let mut file_quarantine: Vec<QuarantineRow> = raw
+            .malformed
+            .iter()
+            .map(|m| QuarantineRow {
+                file: file.clone(),
+                row: m.row,
+                txn_id: String::new(),
+                column: "(record)",
+                value: format!("line {}: {}", m.line, m.problem),
+                reason: QuarantineReason::MalformedRow,
+            })
+            .collect();
+        let rows_read = checked.rows_read + file_quarantine.len() as u64;
+        if !file_quarantine.is_empty() {
+            file_quarantine.extend(checked.quarantine);
+            file_quarantine.sort_by_key(|q| q.row);
+        } else {
+            file_quarantine = checked.quarantine;
+        }
         let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
-        for q in &checked.quarantine {
+        for q in &file_quarantine {
             *by_reason.entry(q.reason.as_str()).or_default() += 1;
         }
         summaries.push(InputSummary {
             path: file.clone(),
             format: raw.format.as_str().to_string(),
             sha256,
-            rows_read: checked.rows_read,
+            rows_read,
             rows_accepted: checked.frame.height() as u64,
-            rows_quarantined: checked.quarantine.len() as u64,
+            rows_quarantined: file_quarantine.len() as u64,
             quarantined_by_reason: by_reason
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
             rows_with_replaced_bytes: checked.rows_with_replaced_bytes,
         });
-        quarantine.extend(checked.quarantine);
+        quarantine.extend(file_quarantine);
         frames.push(checked.frame);
     }
     let frame = concat_frames(frames).map_err(|e| IngestError::Unreadable {

@@ -181,6 +181,14 @@ impl MappingProfile {
                 ));
             }
         }
+        if let Some(pattern) = &self.timestamp_format {
+            if let Err(why) = super::timestamp::check_pattern(pattern) {
+                return Err(bad(
+                    "timestamp_format",
+                    format!("timestamp_format `{pattern}`: {why}; expected a strftime pattern with a date, such as \"%d/%m/%Y %H:%M\""),
+                ));
+            }
+        }
         if let Some(tz) = &self.timezone {
             if super::timestamp::parse_utc_offset(tz).is_none() {
                 return Err(bad(

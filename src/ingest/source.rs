@@ -1,5 +1,6 @@
 //! Finding and reading input files: format detection, gzip, and the raw (all-text) table.
 
+use super::csv_scan::{self, Malformed};
 use super::IngestError;
 use polars::prelude::*;
 use std::io::{Cursor, Read};
@@ -101,11 +102,7 @@ pub fn detect_format(path: &Path, head: &[u8]) -> Result<InputFormat, IngestErro
     if head.starts_with(&[0x1f, 0x8b]) {
         return Ok(InputFormat::CsvGzip);
     }
-    let looks_textual = head
-        .iter()
-        .take(4096)
-        .all(|&b| b >= 0x20 || b == b'\n' || b == b'\r' || b == b'\t');
-    if looks_textual {
+    if looks_like_text_header(head) {
         return Ok(InputFormat::Csv);
     }
     Err(IngestError::UnknownFormat {
@@ -113,11 +110,28 @@ pub fn detect_format(path: &Path, head: &[u8]) -> Result<InputFormat, IngestErro
     })
 }
 
+/// Text is recognised by its header line alone: the first line (within the bytes given) holds
+/// no control character but tab and a closing CR. Control bytes in later lines (a NUL in a
+/// name) are problems of their rows, wherever they are in the file.
+fn looks_like_text_header(head: &[u8]) -> bool {
+    let line = match memchr::memchr(b'\n', head) {
+        Some(k) => &head[..k],
+        None => head,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    !line.is_empty() && line.iter().all(|&b| b >= 0x20 || b == b'\t')
+}
+
 /// A file read into memory with its original column names. Text files are read with every
 /// column as text, so that validation sees exactly what was written.
 pub struct RawTable {
     pub format: InputFormat,
     pub frame: DataFrame,
+    /// CSV only: the data row number of each row of `frame`, when malformed records were
+    /// left out (`None`: row `i` is data row `i + 1`).
+    pub row_numbers: Option<Vec<u64>>,
+    /// CSV only: the records that could not be read as rows.
+    pub malformed: Vec<Malformed>,
 }
 
 /// Reads one input file. `delimiter` applies to CSV.
@@ -127,12 +141,27 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
         .and_then(|f| f.take(4096).read_to_end(&mut head))
         .map_err(|e| unreadable(path, &e.to_string()))?;
     let format = detect_format(path, &head)?;
-    let polars_err = |e: PolarsError| unreadable(path, &e.to_string());
-    let frame = match format {
-        InputFormat::Csv => csv_options(delimiter)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
-            .map_err(polars_err)?,
+    let polars_err = |e: PolarsError| unreadable(path, &polars_reason(&e));
+    let typed = |frame| RawTable {
+        format,
+        frame,
+        row_numbers: None,
+        malformed: Vec::new(),
+    };
+    match format {
+        InputFormat::Csv => {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            // SAFETY: the map is read only while this function runs; a file changed by another
+            // process meanwhile gives wrong bytes, not undefined behaviour in safe code here
+            // (the same assumption Polars makes when it maps a CSV file).
+            let map = unsafe { memmap2::Mmap::map(&file) }
+                .map_err(|e| unreadable(path, &e.to_string()))?;
+            read_csv_bytes(path, format, &map, delimiter, || {
+                csv_options(delimiter)
+                    .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                    .and_then(|r| r.finish())
+            })
+        }
         InputFormat::CsvGzip => {
             let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
             let mut bytes = Vec::new();
@@ -144,26 +173,86 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
                     file: path.display().to_string(),
                 });
             }
-            csv_options(delimiter)
-                .into_reader_with_file_handle(Cursor::new(bytes))
-                .finish()
-                .map_err(polars_err)?
+            if bytes.starts_with(&[0x1f, 0x8b]) {
+                return Err(unreadable(
+                    path,
+                    "a gzip file inside a gzip file; decompress it once and give the .gz (or the CSV)",
+                ));
+            }
+            if !looks_like_text_header(&bytes[..bytes.len().min(4096)]) {
+                return Err(unreadable(
+                    path,
+                    "the decompressed content is not CSV text; expected a header line",
+                ));
+            }
+            read_csv_bytes(path, format, &bytes, delimiter, || {
+                csv_options(delimiter)
+                    .into_reader_with_file_handle(Cursor::new(&bytes[..]))
+                    .finish()
+            })
         }
         InputFormat::Parquet => {
             let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
             let mut reader = ParquetReader::new(file);
             let row_groups = reader.get_metadata().map_err(polars_err)?.row_groups.len();
-            reader
-                .read_parallel(parquet_strategy(row_groups, rayon::current_num_threads()))
-                .finish()
-                .map_err(polars_err)?
+            Ok(typed(
+                reader
+                    .read_parallel(parquet_strategy(row_groups, rayon::current_num_threads()))
+                    .finish()
+                    .map_err(polars_err)?,
+            ))
         }
         InputFormat::ArrowIpc => {
             let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
-            IpcReader::new(file).finish().map_err(polars_err)?
+            Ok(typed(IpcReader::new(file).finish().map_err(polars_err)?))
+        }
+    }
+}
+
+/// Scans CSV bytes for malformed records; a clean file is parsed by `parse_as_is`, one with
+/// problems from a copy without them.
+fn read_csv_bytes(
+    path: &Path,
+    format: InputFormat,
+    bytes: &[u8],
+    delimiter: u8,
+    parse_as_is: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> Result<RawTable, IngestError> {
+    let polars_err = |e: PolarsError| unreadable(path, &polars_reason(&e));
+    let scanned = csv_scan::scan(bytes, delimiter).map_err(|e| unreadable(path, &e.problem))?;
+    let (frame, row_numbers, malformed) = match scanned {
+        csv_scan::Scan::Clean { .. } => (parse_as_is().map_err(polars_err)?, None, Vec::new()),
+        csv_scan::Scan::Repaired {
+            cleaned,
+            row_numbers,
+            malformed,
+            ..
+        } => {
+            let frame = csv_options(delimiter)
+                .into_reader_with_file_handle(Cursor::new(cleaned))
+                .finish()
+                .map_err(polars_err)?;
+            (frame, Some(row_numbers), malformed)
         }
     };
-    Ok(RawTable { format, frame })
+    Ok(RawTable {
+        format,
+        frame,
+        row_numbers,
+        malformed,
+    })
+}
+
+/// A Polars error as one line of at most 300 characters: its messages may quote whole rows of
+/// the file (customer data), which an error must not echo.
+pub fn polars_reason(e: &PolarsError) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("");
+    let mut out: String = first.chars().take(300).collect();
+    if out.len() < text.len() {
+        out.push_str(" …");
+    }
+    out
 }
 
 /// How to spread a Parquet file's decoding over `threads` cores. Whole row groups per core

@@ -28,6 +28,30 @@ pub fn parse_timestamp(
     }
 }
 
+/// Checks a profile's strftime pattern: every directive known, and a time it writes read back
+/// as the same time (so a pattern without a full date, which would quarantine every row, is
+/// refused when the profile is loaded).
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if StrftimeItems::new(pattern).any(|item| matches!(item, Item::Error)) {
+        return Err("it holds an unknown or incomplete % directive".into());
+    }
+    let sample = NaiveDate::from_ymd_opt(2026, 3, 1)
+        .and_then(|d| d.and_hms_opt(14, 22, 5))
+        .ok_or("no sample date")?
+        .and_utc();
+    let mut written = String::new();
+    use std::fmt::Write;
+    write!(written, "{}", sample.format(pattern))
+        .map_err(|_| "it cannot format a time".to_string())?;
+    match parse_pattern(&written, pattern, 0) {
+        Some(t) if t / 86_400_000_000 == sample.timestamp_micros() / 86_400_000_000 => Ok(()),
+        _ => Err(format!(
+            "a time written with it (`{written}`) cannot be read back as the same day"
+        )),
+    }
+}
+
 fn parse_pattern(text: &str, pattern: &str, naive_offset_secs: i32) -> Option<TimestampMicros> {
     if pattern.contains("%z") || pattern.contains("%:z") || pattern.contains("%#z") {
         return DateTime::parse_from_str(text, pattern)

@@ -30,6 +30,19 @@ pub struct FileContext<'a> {
     /// Text was decoded from bytes with undecodable sequences replaced by U+FFFD (CSV); typed
     /// formats hold valid UTF-8 only, so their rows are not scanned for replacements.
     pub decoded_lossily: bool,
+    /// The data row number of each row of the raw table, when some records of the file were
+    /// left out as malformed (`None`: row `i` is data row `i + 1`).
+    pub row_numbers: Option<&'a [u64]>,
+}
+
+impl FileContext<'_> {
+    /// The 1-based data row number of the raw table's row `row`.
+    fn row_number(&self, row: usize) -> u64 {
+        match self.row_numbers {
+            Some(numbers) => numbers[row],
+            None => row as u64 + 1,
+        }
+    }
 }
 
 /// Where one canonical column's text comes from.
@@ -40,7 +53,8 @@ enum Source {
     Typed(Series),
     Concat(Vec<StringChunked>, String),
     Constant(String),
-    RowNumber,
+    /// Ids generated from the data row numbers (given when malformed records were left out).
+    RowNumber(Option<Vec<u64>>),
     Absent,
 }
 
@@ -58,7 +72,10 @@ impl Source {
                 Some(Cow::Owned(values.join(sep)))
             }
             Source::Constant(v) => Some(Cow::Borrowed(v.as_str())),
-            Source::RowNumber => Some(Cow::Owned(format!("{file_stem}-{}", row + 1))),
+            Source::RowNumber(numbers) => {
+                let number = numbers.as_ref().map_or(row as u64 + 1, |n| n[row]);
+                Some(Cow::Owned(format!("{file_stem}-{number}")))
+            }
             Source::Absent => None,
         }
     }
@@ -79,9 +96,33 @@ struct ColumnSources {
     typed_timestamp: Option<Int64Chunked>,
 }
 
+/// A typed amount column, read exactly: floats as they are, any integer width widened to
+/// `i128` (an unsigned 64-bit amount too), decimals as their unscaled `i128` and scale.
 enum Float64OrInt {
     Float(Float64Chunked),
-    Int(Int64Chunked),
+    Int(Int128Chunked),
+    Decimal(Int128Chunked, usize),
+}
+
+/// An amount of `units · 10^-scale` as micros, exactly, or why it cannot be one: more than six
+/// decimals that are not zeros, or too large for the canonical amount (about 9.2 trillion).
+fn exact_micros(unscaled: i128, scale: usize) -> Result<i64, MoneyError> {
+    if unscaled <= 0 {
+        return Err(MoneyError::NotPositive);
+    }
+    let micros = if scale <= 6 {
+        10i128
+            .checked_pow(6 - scale as u32)
+            .and_then(|f| unscaled.checked_mul(f))
+    } else {
+        let divisor = 10i128
+            .checked_pow(scale as u32 - 6)
+            .ok_or(MoneyError::Malformed)?;
+        (unscaled % divisor == 0).then(|| unscaled / divisor)
+    };
+    micros
+        .and_then(|m| i64::try_from(m).ok())
+        .ok_or(MoneyError::Malformed)
 }
 
 fn find_header(frame: &DataFrame, name: &str) -> Option<usize> {
@@ -173,7 +214,10 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
         } else if let Some(value) = constant {
             (Source::Constant(value.clone()), None)
         } else if generated {
-            (Source::RowNumber, None)
+            (
+                Source::RowNumber(ctx.row_numbers.map(<[u64]>::to_vec)),
+                None,
+            )
         } else if let Some(i) = find_header(frame, column) {
             (column_source(frame, i).map_err(polars_err)?, Some(i))
         } else {
@@ -201,11 +245,15 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
                 .ok()
                 .map(|ca| Float64OrInt::Float(ca.rechunk().into_owned()))
         }),
-        dt if dt.is_integer() => s.cast(&DataType::Int64).ok().and_then(|c| {
-            c.i64()
+        dt if dt.is_integer() => s.cast(&DataType::Int128).ok().and_then(|c| {
+            c.i128()
                 .ok()
                 .map(|ca| Float64OrInt::Int(ca.rechunk().into_owned()))
         }),
+        DataType::Decimal(_, scale) => s
+            .decimal()
+            .ok()
+            .map(|ca| Float64OrInt::Decimal(ca.physical().rechunk().into_owned(), *scale)),
         _ => None,
     });
     let typed_timestamp = typed("timestamp").and_then(|s| match s.dtype() {
@@ -463,13 +511,17 @@ fn mapped<'a>(ctx: &FileContext<'a>, column: usize, value: &'a str) -> &'a str {
     }
 }
 
+/// 1900-01-01T00:00:00Z in microseconds: the earliest transaction time accepted.
+const EARLIEST_TIMESTAMP: i64 = -2_208_988_800 * 1_000_000;
+
 fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>, Flags) {
     let latest_allowed = chrono::Utc::now().timestamp_micros() + 86_400 * 1_000_000;
     let mut out = vec![0i64; n];
     let mut flags = Flags::new();
-    // more than a day in the future is a data error, not a transaction
+    // more than a day in the future is a data error, not a transaction; so is a time before
+    // 1900 (an extreme typed value that no calendar formats)
     let outcome = |parsed: Option<Option<i64>>| match parsed {
-        Some(Some(ts)) if ts <= latest_allowed => Ok(ts),
+        Some(Some(ts)) if (EARLIEST_TIMESTAMP..=latest_allowed).contains(&ts) => Ok(ts),
         Some(_) => Err(QuarantineReason::BadTimestamp),
         None => Err(QuarantineReason::MissingRequired),
     };
@@ -493,7 +545,9 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
                 .zip(chunks)
                 .zip(parts)
                 .map(|((first_row, chunk), part)| {
-                    let values = chunk.iter().map(|value| value.map(|&v| Some(v - offset)));
+                    let values = chunk
+                        .iter()
+                        .map(|value| value.map(|&v| v.checked_sub(offset)));
                     check_into(first_row, values, part, outcome)
                 })
                 .collect();
@@ -544,18 +598,14 @@ fn amount_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i64>
                 }),
             )
         }),
-        Some(Float64OrInt::Int(ca)) => ca.iter().enumerate().for_each(|(row, i)| {
-            record(
-                row,
-                i.map(|i| {
-                    if i <= 0 {
-                        Err(MoneyError::NotPositive)
-                    } else {
-                        i.checked_mul(MICROS_PER_UNIT).ok_or(MoneyError::Malformed)
-                    }
-                }),
-            )
-        }),
+        Some(Float64OrInt::Int(ca)) => ca
+            .iter()
+            .enumerate()
+            .for_each(|(row, i)| record(row, i.map(|i| exact_micros(i, 0)))),
+        Some(Float64OrInt::Decimal(ca, scale)) => ca
+            .iter()
+            .enumerate()
+            .for_each(|(row, i)| record(row, i.map(|i| exact_micros(i, *scale)))),
         None => match &cols.sources[COL_AMOUNT] {
             // text in Polars chunks: parsed stretch by stretch in parallel, each stretch
             // writing its own rows and listing its problems
@@ -732,7 +782,7 @@ pub fn validate(
         && !remember_ids
         && match src(COL_TXN_ID) {
             Source::Text(ids) => strictly_increasing_trimmed(ids),
-            Source::RowNumber => true,
+            Source::RowNumber(_) => true,
             _ => false,
         };
     let fingerprints = if ids_are_new {
@@ -772,7 +822,7 @@ pub fn validate(
             };
             QuarantineRow {
                 file: ctx.file.to_string(),
-                row: row as u64 + 1,
+                row: ctx.row_number(row),
                 txn_id: src(COL_TXN_ID)
                     .get(row, stem)
                     .map(|v| v.trim().to_string())
@@ -906,8 +956,8 @@ pub fn validate(
     })
 }
 
-/// Each row's amount in the base currency; a row whose currency has no rate (or whose
-/// converted amount overflows) is flagged `no_fx_rate`. Rates are looked up once per currency.
+/// Each row's amount in the base currency; a row whose currency has no rate is flagged
+/// `no_fx_rate`, one whose converted amount does not fit is flagged `bad_amount`. Rates are looked up once per currency.
 fn to_base_amounts(
     first: &mut [Option<(usize, QuarantineReason)>],
     amounts: &[i64],
@@ -929,8 +979,10 @@ fn to_base_amounts(
                 return;
             }
             let converter = converters[currency.per_row[row] as usize];
-            match converter.and_then(|c| c.apply(amounts[row])) {
-                Some(b) => *base = b,
+            match converter.map(|c| c.apply(amounts[row])) {
+                Some(Some(b)) => *base = b,
+                // a rate, but the converted amount does not fit: the amount is at fault
+                Some(None) => *problem = Some((COL_AMOUNT, QuarantineReason::BadAmount)),
                 None => *problem = Some((COL_CURRENCY, QuarantineReason::NoFxRate)),
             }
         });
@@ -1017,6 +1069,7 @@ mod tests {
             timestamp_format: TimestampFormat::Iso8601,
             naive_offset_secs: 0,
             decoded_lossily: false,
+            row_numbers: None,
         }
     }
 

@@ -13,6 +13,8 @@ pub fn append_bad_rows(cols: &mut TxnColumns, rng: &mut Rng, count: usize) {
     }
     for n in 0..count {
         let reason = BadRowReason::ALL[n % BadRowReason::ALL.len()];
+        // each time round the reasons, the other variant of a reason that has two
+        let round = n / BadRowReason::ALL.len();
         let source = cols.view(rng.index(cols.len()));
         let mut fields = [
             format!("B{:09}", n + 1),
@@ -29,9 +31,11 @@ pub fn append_bad_rows(cols: &mut TxnColumns, rng: &mut Rng, count: usize) {
             source.branch.to_string(),
         ];
         match reason {
+            // written one field short (see `csv_out`): quarantined before any value is read
+            BadRowReason::MalformedRow => {}
             BadRowReason::MissingRequired => fields[0].clear(),
             BadRowReason::BadTimestamp => {
-                fields[1] = if n % 2 == 0 {
+                fields[1] = if round.is_multiple_of(2) {
                     "2026-02-30T25:61:00Z".to_string()
                 } else {
                     "yesterday".to_string()
@@ -39,7 +43,7 @@ pub fn append_bad_rows(cols: &mut TxnColumns, rng: &mut Rng, count: usize) {
             }
             BadRowReason::BadAmount => fields[2] = "12,34x".to_string(),
             BadRowReason::NonPositiveAmount => {
-                fields[2] = if n % 2 == 0 {
+                fields[2] = if round.is_multiple_of(2) {
                     "0.00".to_string()
                 } else {
                     "-250.00".to_string()

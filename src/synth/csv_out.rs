@@ -49,11 +49,17 @@ pub fn write_transactions_csv<W: Write>(mut w: W, cols: &TxnColumns) -> Result<(
         }
     }
     w.write_all(&block)?;
-    let mut out = csv::Writer::from_writer(w);
     for raw in &cols.raw_rows {
-        out.write_record(&raw.fields)?;
+        // a malformed row is written without its last field
+        let fields = match raw.reason {
+            super::columns::BadRowReason::MalformedRow => &raw.fields[..raw.fields.len() - 1],
+            _ => &raw.fields[..],
+        };
+        let line: Vec<String> = fields.iter().map(|f| escape_field(f)).collect();
+        w.write_all(line.join(",").as_bytes())?;
+        w.write_all(b"\n")?;
     }
-    out.flush()?;
+    w.flush()?;
     Ok(())
 }
 
