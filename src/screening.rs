@@ -160,7 +160,11 @@ pub fn screen_frame(
         });
         let start = rows.iter().filter_map(|&i| ts.get(i)).min().unwrap_or(0);
         let end = rows.iter().filter_map(|&i| ts.get(i)).max().unwrap_or(0);
-        let total: i64 = rows.iter().filter_map(|&i| base.get(i)).sum();
+        let total: i128 = rows
+            .iter()
+            .filter_map(|&i| base.get(i))
+            .map(i128::from)
+            .sum();
         let subject_name = rows
             .iter()
             .map(|&i| {

@@ -234,10 +234,11 @@ fn assemble_case(
         .max_by(|a, b| compare_timestamps(a, b))
         .unwrap_or_default()
         .to_string();
-    let total_micros: i64 = transactions
+    let total_micros: i128 = transactions
         .iter()
         .filter_map(|t| parse_money(&t.amount_base).ok())
-        .fold(0_i64, i64::saturating_add);
+        .map(i128::from)
+        .sum();
     let currency = alerts
         .iter()
         .map(|a| a.currency.trim())
@@ -308,12 +309,13 @@ fn collect_counterparties(
         name: String,
         country: String,
         count: u64,
-        received: i64,
-        sent: i64,
+        received: i128,
+        sent: i128,
     }
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for txn in transactions {
-        let amount = parse_money(&txn.amount_base).unwrap_or(0);
+        // written by this tool from an i64; a value it cannot read back counts as nothing
+        let amount = i128::from(parse_money(&txn.amount_base).unwrap_or(0));
         let orig_is_subject = subject_set.contains(txn.orig_account.as_str());
         let bene_is_subject = subject_set.contains(txn.bene_account.as_str());
         let mut tally = |account: &str, name: &str, country: &str, received: bool| {
@@ -329,9 +331,9 @@ fn collect_counterparties(
             }
             t.count += 1;
             if received {
-                t.received = t.received.saturating_add(amount);
+                t.received += amount;
             } else {
-                t.sent = t.sent.saturating_add(amount);
+                t.sent += amount;
             }
         };
         if orig_is_subject && !bene_is_subject {
@@ -340,11 +342,11 @@ fn collect_counterparties(
             tally(&txn.orig_account, &txn.orig_name, &txn.orig_country, true);
         }
     }
-    let mut list: Vec<Counterparty> = tallies
+    let mut list: Vec<(i128, Counterparty)> = tallies
         .into_iter()
         .map(|(account, t)| {
-            let total = t.received.saturating_add(t.sent);
-            Counterparty {
+            let total = t.received + t.sent;
+            let party = Counterparty {
                 account,
                 name: t.name,
                 country: t.country,
@@ -352,13 +354,10 @@ fn collect_counterparties(
                 received_from: format_money(t.received),
                 sent_to: format_money(t.sent),
                 total_amount: format_money(total),
-            }
+            };
+            (total, party)
         })
         .collect();
-    list.sort_by(|a, b| {
-        b.total_micros()
-            .cmp(&a.total_micros())
-            .then_with(|| a.account.cmp(&b.account))
-    });
-    list
+    list.sort_by(|(ta, a), (tb, b)| tb.cmp(ta).then_with(|| a.account.cmp(&b.account)));
+    list.into_iter().map(|(_, party)| party).collect()
 }

@@ -3,6 +3,7 @@
 
 use super::engine::Episode;
 use super::pack::Rule;
+use super::plan::Detector;
 use crate::model::{format_money, format_money_grouped, format_timestamp, Alert, TxnRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,7 +63,7 @@ pub fn build_alert(
         ..episode.clone()
     };
     let subject = &episode.subject;
-    let total: i64 = evidence.iter().map(|e| e.base_amount).sum();
+    let total: i128 = evidence.iter().map(|e| i128::from(e.base_amount)).sum();
     let min = evidence.iter().map(|e| e.base_amount).min().unwrap_or(0);
     let max = evidence.iter().map(|e| e.base_amount).max().unwrap_or(0);
     let distinct = |f: &dyn Fn(&TxnRecord) -> &str| -> usize {
@@ -130,7 +131,11 @@ pub fn build_alert(
         "countries",
         countries.into_iter().collect::<Vec<_>>().join(", "),
     );
-    for (k, v) in &episode.facts {
+    let mut facts = episode.facts.clone();
+    if matches!(rule.plan.detector, Detector::FlowThrough { .. }) {
+        facts.extend(flow_facts(subject, evidence));
+    }
+    for (k, v) in &facts {
         values.insert(k, v.clone());
     }
     let param_keys: Vec<String> = rule
@@ -143,8 +148,7 @@ pub fn build_alert(
         values.insert(key.as_str(), v.clone());
     }
     let summary = render_summary(&rule.summary, &values);
-    let mut details: Vec<(String, String)> = episode
-        .facts
+    let mut details: Vec<(String, String)> = facts
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
@@ -167,6 +171,30 @@ pub fn build_alert(
         severity: rule.info.severity.clone(),
         details,
     }
+}
+
+/// A flow-through episode's money in and out, from its own transactions: what came into the
+/// subject, what the subject moved on, and the share of the money in that moved on (at most
+/// 100%: "100%" with an outflow above the inflow means all of it, and more from elsewhere).
+fn flow_facts(subject: &str, evidence: &[Evidence]) -> [(&'static str, String); 3] {
+    let (mut inflow, mut outflow) = (0i128, 0i128);
+    for e in evidence {
+        if e.record.bene_account == subject {
+            inflow += i128::from(e.base_amount);
+        } else if e.record.orig_account == subject {
+            outflow += i128::from(e.base_amount);
+        }
+    }
+    let percent = if inflow > 0 {
+        (outflow.min(inflow) * 100 / inflow).to_string()
+    } else {
+        "0".to_string()
+    };
+    [
+        ("inflow", format_money_grouped(inflow)),
+        ("outflow", format_money_grouped(outflow)),
+        ("moved_percent", format!("{percent}%")),
+    ]
 }
 
 /// Fills `{placeholders}`; an unknown one (already rejected at load) renders as `?`.

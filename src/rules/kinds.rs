@@ -29,7 +29,7 @@ pub const KIND_NAMES: [&str; 13] = [
 ];
 
 /// Placeholders a summary template may use.
-pub const SUMMARY_PLACEHOLDERS: [&str; 19] = [
+pub const SUMMARY_PLACEHOLDERS: [&str; 21] = [
     "count",
     "total",
     "currency",
@@ -45,6 +45,8 @@ pub const SUMMARY_PLACEHOLDERS: [&str; 19] = [
     "channels",
     "countries",
     "moved_percent",
+    "inflow",
+    "outflow",
     "hops",
     "gap",
     "factor",
@@ -602,6 +604,7 @@ fn detector_fact_available(name: &str, detector: &Detector) -> bool {
             detector,
             Detector::FlowThrough { .. } | Detector::Cycle { .. }
         ),
+        "inflow" | "outflow" => matches!(detector, Detector::FlowThrough { .. }),
         "hops" => matches!(detector, Detector::Cycle { .. }),
         "gap" => matches!(detector, Detector::Dormancy { .. }),
         "factor" | "baseline" => matches!(detector, Detector::VelocitySpike { .. }),

@@ -95,22 +95,25 @@ pub fn detect(
             col("inflow"),
         ])
         .agg([
-            col("out_amount").sum().alias("outflow"),
+            // exact: summed as i128, which cannot overflow with i64 amounts
+            col("out_amount")
+                .cast(DataType::Int128)
+                .sum()
+                .alias("outflow"),
             col("out_ts").max().alias("last_out"),
         ])
-        // a ratio, compared in f64 so that large sums cannot overflow (exact below ~9e11 units)
+        // outflow * 10000 >= inflow * basis points, exactly in i128
         .filter(
-            (col("outflow").cast(DataType::Float64) * lit(10_000.0))
-                .gt_eq(col("inflow").cast(DataType::Float64) * lit(min_out_basis_points as f64)),
+            (col("outflow") * lit(10_000i64).cast(DataType::Int128)).gt_eq(
+                col("inflow").cast(DataType::Int128)
+                    * lit(min_out_basis_points).cast(DataType::Int128),
+            ),
         )
         .select([
             col(SUBJECT),
             col("anchor_ts"),
             col("anchor_start").alias("win_start"),
             col("last_out").alias("win_end"),
-            (col("outflow").cast(DataType::Float64) * lit(100.0)
-                / col("inflow").cast(DataType::Float64))
-            .alias("moved_percent"),
         ])
         .collect()?;
     // the outflows each passing anchor counted are its evidence, exactly
@@ -138,20 +141,19 @@ pub fn detect(
             .or_default()
             .push(out_rows.get(i).unwrap_or(0));
     }
-    let percents = passing.column("moved_percent")?.f64()?.clone();
     let anchors_ts = passing.column("anchor_ts")?.i64()?.clone();
     let subject_keys = passing.column(SUBJECT)?.u32()?.clone();
     let mut hits = super::hits_from_frame(&passing, None, accounts)?;
+    // the share moved on is not a fact of one anchor: it is computed from the merged
+    // episode's own transactions when the alert is built (see `rules::alerts`)
     for (i, hit) in hits.iter_mut().enumerate() {
         let key = (
             subject_keys.get(i).unwrap_or(0),
             anchors_ts.get(i).unwrap_or(0),
         );
-        hit.rows = Some(rows_of.remove(&key).unwrap_or_default());
-        hit.facts.push((
-            "moved_percent",
-            format!("{:.0}%", percents.get(i).unwrap_or(0.0).floor()),
-        ));
+        let mut rows = rows_of.remove(&key).unwrap_or_default();
+        rows.sort_unstable();
+        hit.rows = Some(rows);
     }
     Ok(hits)
 }

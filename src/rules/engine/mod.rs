@@ -320,8 +320,15 @@ fn cycles_from_frame(
 }
 
 /// Merges overlapping hits of the same subject into episodes (sorted by subject, then start).
+///
+/// Hits arrive in whatever order a detector's group-by produced them; they are put in a total
+/// order (window, then facts, then rows) first, so that which hit's facts an episode keeps
+/// depends on the hits alone, never on that order.
 pub fn merge_hits(mut hits: Vec<Hit>) -> Vec<Episode> {
-    hits.sort_by(|a, b| (&a.subject, a.start, a.end).cmp(&(&b.subject, b.start, b.end)));
+    hits.sort_by(|a, b| {
+        (&a.subject, a.start, a.end, &a.facts, &a.rows)
+            .cmp(&(&b.subject, b.start, b.end, &b.facts, &b.rows))
+    });
     let mut episodes: Vec<Episode> = Vec::new();
     for hit in hits {
         if let Some(last) = episodes.last_mut() {

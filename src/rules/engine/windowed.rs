@@ -24,7 +24,8 @@ fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
         let name = measure_name(&c.measure);
         let e = match c.measure {
             Measure::Count => len().cast(DataType::Int64),
-            Measure::Sum => col(BASE_AMOUNT).sum(),
+            // exact: summed as i128, which cannot overflow with i64 amounts
+            Measure::Sum => col(BASE_AMOUNT).cast(DataType::Int128).sum(),
             Measure::Distinct(f) => col(f.column())
                 .filter(col(f.column()).neq(lit("")))
                 .n_unique()
@@ -42,11 +43,10 @@ fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
 pub(super) fn condition_expr(c: &Condition) -> Expr {
     let name = measure_name(&c.measure);
     match c.measure {
-        // (max - min) * 10000 <= bp * max, in integers
-        // a ratio, compared in f64 so that large amounts cannot overflow
-        Measure::SpreadBasisPoints => ((col("m_max") - col(name.as_str())).cast(DataType::Float64)
-            * lit(10_000.0))
-        .lt_eq(col("m_max").cast(DataType::Float64) * lit(c.value as f64)),
+        // (max - min) * 10000 <= bp * max, exactly in i128
+        Measure::SpreadBasisPoints => ((col("m_max") - col(name.as_str())).cast(DataType::Int128)
+            * lit(10_000i64).cast(DataType::Int128))
+        .lt_eq(col("m_max").cast(DataType::Int128) * lit(c.value).cast(DataType::Int128)),
         _ => col(name.as_str()).gt_eq(lit(c.value)),
     }
 }

@@ -147,7 +147,8 @@ struct Window<'a> {
     rows: &'a Ordered,
     spread: bool,
     count: i64,
-    sum: i64,
+    /// Exact: an `i128` cannot overflow with `i64` amounts.
+    sum: i128,
     /// Per field: how many rows of the window hold each code, and how many codes are held.
     held: Vec<(Vec<u32>, i64)>,
     smallest: VecDeque<usize>,
@@ -174,8 +175,7 @@ impl<'a> Window<'a> {
     fn enter(&mut self, row: usize) {
         let amount = self.rows.amounts[row];
         self.count += 1;
-        // Polars sums integers with wrapping arithmetic; so does this
-        self.sum = self.sum.wrapping_add(amount);
+        self.sum += i128::from(amount);
         for ((_, codes, _), (held, distinct)) in self.rows.fields.iter().zip(&mut self.held) {
             if let Some(code) = codes[row] {
                 held[code as usize] += 1;
@@ -200,7 +200,7 @@ impl<'a> Window<'a> {
     /// `row` leaves; rows leave in the order they entered.
     fn leave(&mut self, row: usize) {
         self.count -= 1;
-        self.sum = self.sum.wrapping_sub(self.rows.amounts[row]);
+        self.sum -= i128::from(self.rows.amounts[row]);
         for ((_, codes, _), (held, distinct)) in self.rows.fields.iter().zip(&mut self.held) {
             if let Some(code) = codes[row] {
                 held[code as usize] -= 1;
@@ -225,7 +225,7 @@ struct Measures {
     start: Vec<i64>,
     end: Vec<i64>,
     count: Vec<i64>,
-    sum: Vec<i64>,
+    sum: Vec<i128>,
     distinct: Vec<Vec<i64>>,
     smallest: Vec<i64>,
     largest: Vec<i64>,
@@ -258,24 +258,26 @@ impl Measures {
             Column::new("win_start".into(), self.start),
             Column::new("win_end".into(), self.end),
         ];
-        let mut add = |name: String, values: &[i64]| {
-            if columns.iter().all(|c| c.name().as_str() != name) {
-                columns.push(Column::new(name.into(), values));
+        // each measure once, however many conditions name it
+        let mut add = |column: Column| {
+            if columns.iter().all(|c| c.name() != column.name()) {
+                columns.push(column);
             }
         };
         for c in conditions {
             let name = measure_name(&c.measure);
             match c.measure {
-                Measure::Count => add(name, &self.count),
-                Measure::Sum => add(name, &self.sum),
+                Measure::Count => add(Column::new(name.into(), &self.count)),
+                // exact sums, as i128
+                Measure::Sum => add(Column::new(name.into(), &self.sum)),
                 Measure::Distinct(_) => {
                     if let Some(k) = rows.fields.iter().position(|(n, _, _)| *n == name) {
-                        add(name, &self.distinct[k]);
+                        add(Column::new(name.into(), &self.distinct[k]));
                     }
                 }
                 Measure::SpreadBasisPoints => {
-                    add("m_max".into(), &self.largest);
-                    add(name, &self.smallest);
+                    add(Column::new("m_max".into(), &self.largest));
+                    add(Column::new(name.into(), &self.smallest));
                 }
             }
         }
@@ -550,13 +552,14 @@ impl Meeting {
     fn meets(&self, window: &Window) -> bool {
         let holds = |(test, value): &(Test, i64)| match *test {
             Test::Count => window.count >= *value,
-            Test::Sum => window.sum >= *value,
+            Test::Sum => window.sum >= i128::from(*value),
             Test::Distinct(k) => window.held[k].1 >= *value,
             Test::SpreadBasisPoints => {
                 let amounts = &window.rows.amounts;
                 let smallest = window.smallest.front().map_or(0, |&i| amounts[i]);
                 let largest = window.largest.front().map_or(0, |&i| amounts[i]);
-                (largest.wrapping_sub(smallest) as f64) * 10_000.0 <= largest as f64 * *value as f64
+                // exact: (max - min) * 10000 <= bp * max, in i128
+                i128::from(largest - smallest) * 10_000 <= i128::from(largest) * i128::from(*value)
             }
         };
         match self.combine {
