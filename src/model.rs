@@ -119,11 +119,14 @@ fn parse_money_general(text: &str) -> Result<i64, MoneyError> {
 }
 
 /// Formats micros as a plain decimal with at least two decimals: `10000.00`, `0.011`, `12.5`→`12.50`.
-pub fn format_money(micros: i64) -> String {
+///
+/// Takes any integer up to `i128`, so that sums of many `i64` amounts are formatted exactly.
+pub fn format_money(micros: impl Into<i128>) -> String {
+    let micros: i128 = micros.into();
     let sign = if micros < 0 { "-" } else { "" };
     let abs = micros.unsigned_abs();
-    let units = abs / MICROS_PER_UNIT as u64;
-    let frac = abs % MICROS_PER_UNIT as u64;
+    let units = abs / MICROS_PER_UNIT as u128;
+    let frac = abs % MICROS_PER_UNIT as u128;
     let mut frac_text = format!("{frac:06}");
     while frac_text.len() > 2 && frac_text.ends_with('0') {
         frac_text.pop();
@@ -132,7 +135,7 @@ pub fn format_money(micros: i64) -> String {
 }
 
 /// Formats micros for people: thousands separators and at least two decimals (`9,120.00`).
-pub fn format_money_grouped(micros: i64) -> String {
+pub fn format_money_grouped(micros: impl Into<i128>) -> String {
     let plain = format_money(micros);
     let (sign, rest) = plain
         .strip_prefix('-')
@@ -332,6 +335,9 @@ pub const CANONICAL_COLUMNS: [&str; 12] = [
 /// Why a row was quarantined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum QuarantineReason {
+    /// A CSV record that cannot be read as a row: a wrong field count, a quote never closed or
+    /// text after a closing quote, a NUL byte. `value` says which line and what is wrong.
+    MalformedRow,
     MissingRequired,
     BadTimestamp,
     BadAmount,
@@ -345,7 +351,8 @@ pub enum QuarantineReason {
 
 impl QuarantineReason {
     /// Every reason, in the order they are checked.
-    pub const ALL: [QuarantineReason; 9] = [
+    pub const ALL: [QuarantineReason; 10] = [
+        QuarantineReason::MalformedRow,
         QuarantineReason::MissingRequired,
         QuarantineReason::BadTimestamp,
         QuarantineReason::BadAmount,
@@ -360,6 +367,7 @@ impl QuarantineReason {
     /// The reason code written to `quarantine.csv`.
     pub fn as_str(self) -> &'static str {
         match self {
+            QuarantineReason::MalformedRow => "malformed_row",
             QuarantineReason::MissingRequired => "missing_required",
             QuarantineReason::BadTimestamp => "bad_timestamp",
             QuarantineReason::BadAmount => "bad_amount",
@@ -513,8 +521,15 @@ pub struct NightlySummary {
     /// The state generation read, and the one written.
     pub generation_read: u64,
     pub generation_written: u64,
+    /// When this run's inputs were those of the live generation's night: that generation's
+    /// number. The night was computed again from the generation before it (a retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of_generation: Option<u64>,
     /// History rows evaluated together with tonight's rows.
     pub history_rows: u64,
+    /// History rows kept in the generation written (tonight's rows included, pruned).
+    #[serde(default)]
+    pub history_rows_kept: u64,
     /// History days kept after pruning, and the lookback that decides it.
     pub history_days: u64,
     pub lookback_days: u64,
@@ -549,7 +564,7 @@ mod tests {
         ] {
             assert_eq!(parse_money(text), want, "{text}");
         }
-        assert_eq!(format_money(10_000_000_000), "10000.00");
+        assert_eq!(format_money(10_000_000_000_i64), "10000.00");
     }
 
     #[test]
@@ -599,6 +614,6 @@ mod tests {
             );
         }
         assert_eq!(format_money(11_000), "0.011");
-        assert_eq!(format_money_grouped(1_234_567_890_000), "1,234,567.89");
+        assert_eq!(format_money_grouped(1_234_567_890_000_i64), "1,234,567.89");
     }
 }

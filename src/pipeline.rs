@@ -100,7 +100,11 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         }
     }
     let options = ingest_options(config, &base_currency)?;
-    let state = config.state.as_deref().map(State::open).transpose()?;
+    let state = match config.state.as_deref() {
+        Some(dir) => Some(State::open(dir, &ingest::inputs_digest(&config.inputs)?)?),
+        None => None,
+    };
+    crate::state::kill_point("state-opened");
     stages.end("load");
 
     // the watchlists do not depend on the transactions: they are loaded and indexed while the
@@ -126,6 +130,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         // reported first, and never replaced by what happened in that thread
         let lists = lists.map(|handle| handle.join());
         let ingested = ingested?;
+        crate::state::kill_point("ingested");
         let lists = lists.map(result_of_thread).transpose()?;
         tracing::info!(
             rows_read = ingested.inputs.iter().map(|i| i.rows_read).sum::<u64>(),
@@ -181,6 +186,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         // both have finished: a rules error is reported before a screening one
         let output = output?;
         let screened = screened.transpose()?;
+        crate::state::kill_point("rules-done");
         stages.end(match screened {
             Some(_) => "rules_and_sanctions",
             None => "rules",
@@ -222,6 +228,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             generation_read: s.generation(),
+            retry_of_generation: s.retry_of(),
             history_rows: s.history.height() as u64,
             alerts_new: classified.new,
             alerts_updated: classified.updated,
@@ -267,6 +274,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         &manifest,
     )?;
     stages.end("write_outputs");
+    crate::state::kill_point("outputs-written");
 
     if let (Some(s), Some(summary)) = (&state, nightly.as_mut()) {
         stages.begin("updating state");
@@ -281,9 +289,10 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .filter(|a| a.typology != crate::model::Typology::Sanctions)
             .map(RaisedAlert::from_alert)
             .collect();
-        let (generation, days) = s.commit(&ingested.frame, &reported, lookback)?;
-        summary.generation_written = generation;
-        summary.history_days = days;
+        let committed = s.commit(&ingested.frame, &reported, lookback)?;
+        summary.generation_written = committed.generation;
+        summary.history_days = committed.history_days;
+        summary.history_rows_kept = committed.history_rows;
         summary.lookback_days =
             ((lookback + crate::rules::plan::DAY - 1) / crate::rules::plan::DAY + 1) as u64;
         stages.end("state");
@@ -294,6 +303,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let path = config.out_dir.join("manifest.json");
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| write_err(&path, e))?;
     write_atomic(&path, &json).map_err(|e| write_err(&path, e))?;
+    crate::state::kill_point("manifest-written");
     Ok(RunSummary {
         manifest,
         out_dir: config.out_dir.clone(),

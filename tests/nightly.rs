@@ -199,9 +199,9 @@ fn nightly_runs_find_what_one_run_finds_and_report_each_episode_once() {
 }
 
 #[test]
-fn rerunning_a_night_changes_nothing() {
+fn rerunning_the_last_night_is_a_retry_that_reports_the_same_alerts() {
     let dir = temp_dir("rerun");
-    let (fx, nights, state) = first_nights(&dir, 20);
+    let (fx, nights, state) = first_nights(&dir, 15);
     let snapshot = |dir: PathBuf| -> BTreeMap<String, Vec<u8>> {
         std::fs::read_dir(dir)
             .unwrap()
@@ -214,29 +214,278 @@ fn rerunning_a_night_changes_nothing() {
             })
             .collect()
     };
-    let history_before = snapshot(state.join("gen-000020/history"));
+    // the next night that raises alerts
+    let mut generation = 15;
+    let (night, first) = loop {
+        let night = nights[generation].clone();
+        let first = run(&run_config(
+            vec![night.clone()],
+            &fx,
+            dir.join("first"),
+            Some(state.clone()),
+        ))
+        .unwrap();
+        generation += 1;
+        if first.manifest.alerts_total > 0 {
+            break (night, first);
+        }
+        assert!(generation < 60, "no night raised an alert");
+    };
+    let history_before = snapshot(state.join(format!("gen-{generation:06}/history")));
+    // the same night again, as a scheduler's retry or an operator's rerun
     let again = run(&run_config(
-        vec![nights[19].clone()],
+        vec![night],
         &fx,
         dir.join("again"),
         Some(state.clone()),
     ))
     .unwrap();
-    let n = again.manifest.nightly.unwrap();
-    assert_eq!(again.manifest.alerts_total, 0, "no alerts the second time");
-    assert_eq!(n.alerts_new + n.alerts_updated, 0);
-    let input = &again.manifest.inputs[0];
-    assert_eq!(input.rows_accepted, 0);
+    let n = again.manifest.nightly.clone().unwrap();
+    assert_eq!(n.retry_of_generation, Some(generation as u64));
     assert_eq!(
-        input.quarantined_by_reason,
-        vec![("duplicate_txn_id".to_string(), input.rows_read)]
+        n.generation_read,
+        generation as u64 - 1,
+        "computed again from the parent"
     );
-    let history_after = snapshot(state.join("gen-000021/history"));
+    assert_eq!(n.generation_written, generation as u64 + 1);
+    assert_eq!(again.manifest.alerts_total, first.manifest.alerts_total);
+    for file in ["alerts.csv", "cases.jsonl", "quarantine.csv"] {
+        assert!(
+            std::fs::read(dir.join("first").join(file)).unwrap()
+                == std::fs::read(dir.join("again").join(file)).unwrap(),
+            "{file} differs on the retry"
+        );
+    }
+    let input = &again.manifest.inputs[0];
+    assert_eq!(input.rows_accepted, first.manifest.inputs[0].rows_accepted);
+    let history_after = snapshot(state.join(format!("gen-{:06}/history", generation + 1)));
     assert!(!history_before.is_empty());
     assert!(
         history_before == history_after,
         "the history changed when a night was re-run"
     );
+    // an older night delivered again is made of duplicates: nothing is reported twice
+    let old = run(&run_config(
+        vec![nights[10].clone()],
+        &fx,
+        dir.join("old"),
+        Some(state.clone()),
+    ))
+    .unwrap();
+    assert_eq!(old.manifest.alerts_total, 0);
+    let input = &old.manifest.inputs[0];
+    assert_eq!(
+        input.quarantined_by_reason,
+        vec![("duplicate_txn_id".to_string(), input.rows_read)]
+    );
+}
+
+/// The alert ids in `out/alerts.csv` (none when the file is missing).
+fn alert_ids(out: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(out.join("alerts.csv")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// `amlscreen run NIGHT --state STATE --out OUT` in a child process, killed at `stage` when
+/// given.
+fn run_child(
+    night: &Path,
+    fx: &Path,
+    state: &Path,
+    out: &Path,
+    stage: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"));
+    cmd.args(["run", night.to_str().unwrap(), "--fx", fx.to_str().unwrap()])
+        .args([
+            "--watchlist",
+            root().join("sample-data/watchlists").to_str().unwrap(),
+        ])
+        .args(["--rules", root().join("rules").to_str().unwrap()])
+        .args(["--state", state.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap()]);
+    if let Some(stage) = stage {
+        cmd.env(amlscreen::state::KILL_AT_ENV, stage);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_night_killed_at_any_stage_and_retried_loses_no_alert() {
+    let dir = temp_dir("kill");
+    let (_, whole) = dataset(&dir);
+    let fx = dir.join("fx.csv");
+    let nights = split_by_day(&whole, &dir.join("days"));
+    let nights = &nights[20..27];
+    // the uninterrupted reference: each night's alerts
+    let reference_state = dir.join("reference-state");
+    let mut reference: Vec<Vec<u8>> = Vec::new();
+    for (i, night) in nights.iter().enumerate() {
+        let out = dir.join(format!("reference-{i}"));
+        let done = run_child(night, &fx, &reference_state, &out, None);
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}",
+            crate::common::describe(&done)
+        );
+        reference.push(std::fs::read(out.join("alerts.csv")).unwrap());
+    }
+    assert!(
+        reference
+            .iter()
+            .any(|a| a.iter().filter(|&&b| b == b'\n').count() > 1),
+        "the reference nights raise alerts"
+    );
+    let killed_night = 4;
+    for stage in amlscreen::state::KILL_POINTS {
+        let state = dir.join(format!("state-{stage}"));
+        let mut union: Vec<String> = Vec::new();
+        for (i, night) in nights.iter().enumerate() {
+            let out = dir.join(format!("{stage}-{i}"));
+            if i == killed_night {
+                let killed = run_child(night, &fx, &state, &out, Some(stage));
+                assert_ne!(
+                    killed.status.code(),
+                    Some(0),
+                    "{stage}: the run was not killed"
+                );
+                union.extend(alert_ids(&out));
+            }
+            // the scheduler's retry: the same command, the same --out
+            let done = run_child(night, &fx, &state, &out, None);
+            assert_eq!(
+                done.status.code(),
+                Some(0),
+                "{stage}: {}",
+                crate::common::describe(&done)
+            );
+            let alerts = std::fs::read(out.join("alerts.csv")).unwrap();
+            assert!(
+                alerts == reference[i],
+                "{stage}: night {i}'s alerts differ from the uninterrupted run's"
+            );
+            union.extend(alert_ids(&out));
+        }
+        let mut union: Vec<String> = union
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        union.sort();
+        let mut expected: Vec<String> = (0..nights.len())
+            .flat_map(|i| alert_ids(&dir.join(format!("reference-{i}"))))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        expected.sort();
+        assert_eq!(union, expected, "{stage}: the union of alerts differs");
+    }
+}
+
+#[test]
+fn a_damaged_current_stops_the_run_and_deletes_nothing() {
+    let dir = temp_dir("damaged-current");
+    let (fx, nights, state) = first_nights(&dir, 3);
+    let generations = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&state)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("gen-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = generations();
+    assert_eq!(
+        before,
+        vec!["gen-000002", "gen-000003"],
+        "the live generation and its parent"
+    );
+    let history_before = std::fs::read_dir(state.join("gen-000003/history"))
+        .unwrap()
+        .count();
+    for (what, damage) in [
+        ("missing", None),
+        ("empty", Some("")),
+        ("absent generation", Some("gen-000042")),
+        ("garbage", Some("../../etc")),
+    ] {
+        match damage {
+            None => std::fs::remove_file(state.join("CURRENT")).unwrap(),
+            Some(text) => std::fs::write(state.join("CURRENT"), text).unwrap(),
+        }
+        let out = run_child(&nights[3], &fx, &state, &dir.join("out-damaged"), None);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{what}: {}",
+            crate::common::describe(&out)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("nothing was deleted") && stderr.contains("gen-000003"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(generations(), before, "{what}: a generation was deleted");
+        assert_eq!(
+            std::fs::read_dir(state.join("gen-000003/history"))
+                .unwrap()
+                .count(),
+            history_before
+        );
+    }
+    // the operator writes the name the error gave: the nights go on
+    std::fs::write(state.join("CURRENT"), "gen-000003").unwrap();
+    let resumed = run_child(&nights[3], &fx, &state, &dir.join("out-resumed"), None);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        crate::common::describe(&resumed)
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("CURRENT")).unwrap(),
+        "gen-000004"
+    );
+}
+
+#[test]
+fn one_row_dated_months_ahead_does_not_prune_the_history() {
+    let dir = temp_dir("outlier-row");
+    let (fx, nights, state) = first_nights(&dir, 10);
+    // night 11 with one accepted row dated ten months after the rest (still in the past)
+    let text = std::fs::read_to_string(&nights[10]).unwrap();
+    let first_row = text.lines().nth(1).unwrap();
+    let mut fields: Vec<&str> = first_row.split(',').collect();
+    fields[0] = "OUTLIER-1";
+    let outlier_ts = "2026-11-20T10:00:00Z";
+    fields[1] = outlier_ts;
+    let night = dir.join("night-with-outlier.csv");
+    std::fs::write(&night, format!("{}{}\n", text, fields.join(","))).unwrap();
+    let summary = run(&run_config(
+        vec![night],
+        &fx,
+        dir.join("out"),
+        Some(state.clone()),
+    ))
+    .unwrap();
+    let n = summary.manifest.nightly.unwrap();
+    assert!(
+        n.history_days >= 11,
+        "the history kept {} days: pruned relative to the outlier",
+        n.history_days
+    );
+    // the manifest's figure is the state's
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("gen-000011/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["history_rows"].as_u64(), Some(n.history_rows_kept));
 }
 
 #[test]
@@ -311,9 +560,9 @@ fn a_run_that_fails_before_the_state_swap_leaves_the_state_usable() {
 }
 
 #[test]
-fn a_late_row_older_than_the_lookback_is_reported_once() {
+fn a_late_row_older_than_the_lookback_is_reported_and_remembered() {
     let dir = temp_dir("late-row");
-    let (fx, _, state) = first_nights(&dir, 3);
+    let (fx, nights, state) = first_nights(&dir, 3);
     let late = dir.join("late.csv");
     std::fs::write(
         &late,
@@ -338,19 +587,29 @@ fn a_late_row_older_than_the_lookback_is_reported_once() {
         "{:?}",
         first.manifest.alerts_per_rule
     );
+    // delivered again at once: a retry of that night, which reports the same alert
     let again = run(&run_config(
-        vec![late],
+        vec![late.clone()],
         &fx,
         dir.join("late-2"),
+        Some(state.clone()),
+    ))
+    .unwrap();
+    assert_eq!(again.manifest.nightly.unwrap().retry_of_generation, Some(4));
+    assert_eq!(
+        std::fs::read(dir.join("late-1/alerts.csv")).unwrap(),
+        std::fs::read(dir.join("late-2/alerts.csv")).unwrap()
+    );
+    // delivered again with the next night: the late row is remembered as a duplicate
+    let with_next = run(&run_config(
+        vec![late, nights[3].clone()],
+        &fx,
+        dir.join("late-3"),
         Some(state),
     ))
     .unwrap();
     assert_eq!(
-        again.manifest.alerts_total, 0,
-        "the late row is remembered by the state"
-    );
-    assert_eq!(
-        again.manifest.inputs[0].quarantined_by_reason,
+        with_next.manifest.inputs[0].quarantined_by_reason,
         vec![("duplicate_txn_id".to_string(), 1)]
     );
 }
@@ -359,7 +618,7 @@ fn a_late_row_older_than_the_lookback_is_reported_once() {
 fn a_second_run_on_the_same_state_is_refused_while_the_first_holds_it() {
     let dir = temp_dir("lock");
     let state_dir = dir.join("state");
-    let held = amlscreen::state::State::open(&state_dir).expect("first run opens the state");
+    let held = amlscreen::state::State::open(&state_dir, "").expect("first run opens the state");
     let input = dir.join("day.csv");
     std::fs::write(
         &input,
