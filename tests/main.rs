@@ -11,4 +11,5 @@ mod nightly;
 mod report;
 mod rules;
 mod synth;
+mod trust;
 mod watchlist;
