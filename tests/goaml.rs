@@ -1,11 +1,11 @@
 //! goAML export: every report written validates against the profile's schema (fixture cases,
 //! the sample run, a generated run with every typology), the cash transaction report, profile
 //! codes checked against the schema when the profile is loaded, skipping cases that lack a
-//! required element, and escaping.
+//! required element, escaping, and the export command's exit codes.
 
 use crate::cases::fixture_cases;
 use crate::common::{amlscreen, describe, temp_dir};
-use amlscreen::cases::Case;
+use amlscreen::cases::{write_cases_jsonl, Case};
 use amlscreen::model::Typology;
 use amlscreen::report::goaml::SchemaError;
 use amlscreen::report::{export_goaml, load_goaml_profile, GoamlExport, GoamlProfile, ReportError};
@@ -844,5 +844,59 @@ fn every_report_exported_from_generated_data_with_every_typology_validates() {
     assert_eq!(
         validate_all(&dir.join("fiu/schemas/goAMLSchema-5.0.2.xsd"), &files),
         files.len()
+    );
+}
+
+#[test]
+fn export_of_a_case_not_in_the_run_exits_2_naming_it() {
+    let dir = temp_dir("goaml-unknown");
+    let cases = fixture_cases();
+    let mut jsonl = Vec::new();
+    write_cases_jsonl(&mut jsonl, &cases).expect("write cases");
+    let cases_path = dir.join("cases.jsonl");
+    std::fs::write(&cases_path, jsonl).expect("write cases.jsonl");
+    let known = case_of(&cases, "ACC-4001").case_id.clone();
+    let out = dir.join("goaml");
+
+    for ids in [vec!["C-UNKNOWN"], vec![known.as_str(), "C-UNKNOWN"]] {
+        let mut args = vec![
+            "export",
+            "goaml",
+            "--cases",
+            cases_path.to_str().unwrap(),
+            "--profile",
+            "profiles/goaml-example.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        for id in &ids {
+            args.extend(["--case", id]);
+        }
+        let output = amlscreen(&args);
+        assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("`C-UNKNOWN`"), "{}", describe(&output));
+        assert!(!stderr.contains(&known), "{}", describe(&output));
+        assert!(!out.exists(), "nothing is written");
+    }
+
+    // A known id alone exports that case.
+    let output = run_ok(&[
+        "export",
+        "goaml",
+        "--cases",
+        cases_path.to_str().unwrap(),
+        "--profile",
+        "profiles/goaml-example.toml",
+        "--case",
+        &known,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        files_in(&out),
+        vec![out.join(format!("{known}-STR.xml"))],
+        "{}",
+        describe(&output)
     );
 }
