@@ -250,7 +250,8 @@ fn generate_command(args: GenerateArgs) -> Result<i32> {
 /// `amlscreen export ...`.
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    /// Write one goAML 5.0.2 STR XML per case (and CTR-style reports when the profile asks).
+    /// Write one goAML STR XML per case (and CTR-style reports when the profile asks), with
+    /// codes checked against the schema the profile names.
     Goaml {
         /// The `cases.jsonl` of a run.
         #[arg(long)]
@@ -258,7 +259,8 @@ pub enum ExportCommand {
         /// The FIU's goAML profile (TOML), such as profiles/goaml-example.toml.
         #[arg(long)]
         profile: PathBuf,
-        /// Only these cases (repeatable); all cases when absent.
+        /// Only these cases (repeatable); all cases when absent. An id that is not in the
+        /// cases file is an error.
         #[arg(long = "case")]
         case_ids: Vec<String>,
         /// Output folder.
@@ -586,6 +588,22 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             out,
         }) => {
             let all = amlscreen::report::read_cases_jsonl(&cases)?;
+            let unknown: Vec<&str> = case_ids
+                .iter()
+                .filter(|id| !all.iter().any(|c| &c.case_id == *id))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                bail!(
+                    "{}: no case {} in this run (--case must name a case_id of its cases.jsonl); nothing written",
+                    cases.display(),
+                    unknown
+                        .iter()
+                        .map(|id| format!("`{id}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             let profile = amlscreen::report::load_goaml_profile(&profile)?;
             let export = amlscreen::report::export_goaml(&all, &profile, &case_ids);
             std::fs::create_dir_all(&out)

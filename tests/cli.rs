@@ -289,49 +289,6 @@ fn the_main_command_on_sample_data_is_complete_and_deterministic() {
 }
 
 #[test]
-fn goaml_export_of_the_sample_cases_validates_against_the_schema() {
-    let dir = temp_dir("cli-goaml");
-    let out_dir = dir.join("out");
-    run_sample(&out_dir);
-    let xml_dir = dir.join("goaml");
-    let out = run_ok(&[
-        "export",
-        "goaml",
-        "--cases",
-        out_dir.join("cases.jsonl").to_str().unwrap(),
-        "--profile",
-        "profiles/goaml-example.toml",
-        "--out",
-        xml_dir.to_str().unwrap(),
-    ]);
-    let files: Vec<_> = std::fs::read_dir(&xml_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(files.len() >= 5, "{}", describe(&out));
-    let schema = root().join("tests/fixtures/goaml/goAMLSchema-5.0.2.xsd");
-    let strs: Vec<_> = files
-        .iter()
-        .filter(|f| f.to_string_lossy().ends_with("-STR.xml"))
-        .collect();
-    assert!(strs.len() >= 5, "STRs written: {strs:?}");
-    for file in strs {
-        let check = std::process::Command::new("xmllint")
-            .args(["--noout", "--schema"])
-            .arg(&schema)
-            .arg(file)
-            .output()
-            .expect("xmllint runs (apt-get install libxml2-utils)");
-        assert!(
-            check.status.success(),
-            "{}: {}",
-            file.display(),
-            String::from_utf8_lossy(&check.stderr)
-        );
-    }
-}
-
-#[test]
 fn screen_names_writes_hits_with_query_and_listed_name_as_written() {
     let dir = temp_dir("cli-screen");
     let names = write(

@@ -16,13 +16,16 @@
 //! in the party's `comments`.
 
 mod profile;
+mod schema;
 mod xml;
 
-pub use profile::{load_goaml_profile, CtrSettings, GoamlProfile, ReportingPerson};
+pub use profile::{
+    load_goaml_profile, CtrSettings, DataCodes, GoamlProfile, ReportingPerson, UnlistedCode,
+};
+pub use schema::{CodeList, GoamlSchema, SchemaError};
 
 use crate::cases::Case;
-use crate::model::{parse_money, Channel, TxnRecord, Typology};
-use profile::is_code;
+use crate::model::{format_money, parse_money, Channel, TxnRecord, Typology};
 use std::collections::BTreeSet;
 use xml::XmlWriter;
 
@@ -232,10 +235,13 @@ fn write_transaction(
     let amount_local = local_amount(case, profile, txn).ok_or("amount_local")?;
     let foreign = if txn.currency == profile.currency_code_local {
         None
-    } else if is_code(&txn.currency, 3) && parse_money(&txn.amount).is_ok() {
-        Some((txn.currency.as_str(), txn.amount.as_str()))
     } else {
-        return Err("foreign_currency_code".to_string());
+        let code = txn.currency.trim();
+        let micros = parse_money(&txn.amount)
+            .ok()
+            .filter(|_| profile.data_codes.foreign_currency.contains(code))
+            .ok_or("foreign_currency_code")?;
+        Some((code, format_money(micros)))
     };
 
     w.open("transaction");
@@ -265,7 +271,7 @@ fn write_transaction(
     if let Some((code, amount)) = foreign {
         w.open("from_foreign_currency");
         w.leaf("foreign_currency_code", code);
-        w.leaf("foreign_amount", amount);
+        w.leaf("foreign_amount", &amount);
         w.close();
     }
     write_party(w, case, profile, txn, Side::From, &from)?;
@@ -295,7 +301,11 @@ fn write_party(
 ) -> Result<(), String> {
     let country_tag = side.tag("country");
     let country = party.country.trim();
-    if !is_code(country, 2) {
+    let countries = match side {
+        Side::From => &profile.data_codes.from_country,
+        Side::To => &profile.data_codes.to_country,
+    };
+    if !countries.contains(country) {
         return Err(country_tag);
     }
     let account = party.account.trim();
@@ -383,7 +393,7 @@ fn local_amount(case: &Case, profile: &GoamlProfile, txn: &TxnRecord) -> Option<
     } else {
         return None;
     };
-    parse_money(amount).ok().map(|_| amount.trim().to_string())
+    parse_money(amount).ok().map(format_money)
 }
 
 fn describe_transaction(case: &Case, txn: &TxnRecord) -> String {

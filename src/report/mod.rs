@@ -54,6 +54,23 @@ pub enum ReportError {
         /// The value found.
         found: String,
     },
+    /// The schema a goAML profile names cannot be used to check its codes: it lies outside the
+    /// profile's folder, cannot be read, is not an XML schema, or lacks a code list.
+    #[error("{path}:{line}: goAML profile field `schema`: cannot use {schema:?}")]
+    ProfileSchema {
+        /// The profile file.
+        path: PathBuf,
+        /// 1-based line of the `schema` key.
+        line: usize,
+        /// The schema path as the profile gives it.
+        schema: String,
+        /// Why it cannot be used.
+        #[source]
+        source: Box<goaml::SchemaError>,
+    },
+    /// A goAML profile code is not in the schema's code list for the element it is written to.
+    #[error(transparent)]
+    ProfileCode(Box<goaml::UnlistedCode>),
 }
 
 /// Reads `cases.jsonl` (one case per line, as written by [`crate::cases::write_cases_jsonl`]).
