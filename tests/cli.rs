@@ -363,3 +363,177 @@ fn screen_names_writes_hits_with_query_and_listed_name_as_written() {
         "{text}"
     );
 }
+
+/// The binary as a command to configure (pipes, working folder), from the repository root.
+fn command(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"));
+    command.args(args).current_dir(root());
+    command
+}
+
+/// A names file whose hits fill far more than a pipe's buffer (64 KiB on Linux).
+fn many_hitting_names(dir: &Path) -> std::path::PathBuf {
+    let mut text = String::from("name\n");
+    for _ in 0..20_000 {
+        text.push_str("AEROCARIBBEAN AIRLINES\n");
+    }
+    write(dir, "names.csv", &text)
+}
+
+/// `amlscreen screen-names … | head -1`: the reader closes the pipe after one line while the
+/// command still has megabytes to write; it ends quietly with exit 0.
+#[test]
+fn a_closed_stdout_pipe_ends_the_command_quietly() {
+    use std::io::BufRead;
+    let dir = temp_dir("cli-pipe");
+    let names = many_hitting_names(&dir);
+    let mut child = command(&[
+        "screen-names",
+        names.to_str().unwrap(),
+        "--watchlist",
+        "sample-data/watchlists",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("start amlscreen");
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert_eq!(
+        first,
+        "query,list,entry_id,matched_name,score,explanation\n"
+    );
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+/// With `--log-format json`, the error that stops a command is one JSON object like the log
+/// events: level ERROR, the message, and the chain of causes as a list.
+#[test]
+fn with_json_logs_a_fatal_error_is_a_json_object_with_its_source_chain() {
+    let dir = temp_dir("cli-json-error");
+    let missing = dir.join("missing.csv");
+    let out = amlscreen(&[
+        "--log-format",
+        "json",
+        "screen-names",
+        missing.to_str().unwrap(),
+        "--watchlist",
+        "sample-data/watchlists",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let error = events.last().expect("an event");
+    assert_eq!(error["level"], "ERROR", "{stderr}");
+    let message = error["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("missing.csv: cannot read: No such file or directory"),
+        "{stderr}"
+    );
+    let sources = error["fields"]["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{stderr}");
+    assert!(
+        sources[0].as_str().unwrap().contains("(os error 2)"),
+        "{stderr}"
+    );
+
+    // a usage error too
+    let out = amlscreen(&["--log-format=json", "run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error: serde_json::Value = serde_json::from_str(stderr.trim()).expect("one JSON object");
+    assert_eq!(error["level"], "ERROR");
+    assert!(
+        error["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("<INPUTS>"),
+        "{stderr}"
+    );
+}
+
+/// An error that quotes its operating-system cause and keeps it as its source prints the
+/// cause once.
+#[test]
+fn an_os_error_is_printed_once() {
+    let dir = temp_dir("cli-os-once");
+    let missing = dir.join("missing.csv");
+    let names = write(&dir, "names.csv", "name\nAnn Lee\n");
+    for args in [
+        vec![
+            "screen-names",
+            missing.to_str().unwrap(),
+            "--watchlist",
+            "sample-data/watchlists",
+        ],
+        vec![
+            "screen-names",
+            names.to_str().unwrap(),
+            "--watchlist",
+            missing.to_str().unwrap(),
+        ],
+        vec!["rules", "check", missing.to_str().unwrap()],
+    ] {
+        let out = amlscreen(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.matches("(os error 2)").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("missing.csv"), "{stderr}");
+    }
+}
+
+/// `--out` naming a file that exists is refused before any work, in plain words.
+#[test]
+fn an_out_folder_that_is_a_file_is_refused_in_plain_words() {
+    let dir = temp_dir("cli-out-file");
+    let input = small_day(&dir);
+    let file = write(&dir, "taken", "not a folder\n");
+    for args in [
+        vec![
+            "run",
+            input.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        vec!["generate", "--out", file.to_str().unwrap()],
+        vec!["demo", "structuring", "--out", file.to_str().unwrap()],
+    ] {
+        let out = amlscreen(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.trim(),
+            format!(
+                "error: --out {} is a file; expected a folder",
+                file.display()
+            ),
+            "{args:?}"
+        );
+    }
+    let out = amlscreen(&[
+        "screen-names",
+        input.to_str().unwrap(),
+        "--watchlist",
+        "sample-data/watchlists",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a folder; expected a file"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder\n");
+}

@@ -37,8 +37,12 @@ pub enum RuleError {
         line: usize,
         message: String,
     },
-    #[error("{file}: cannot read: {reason}")]
-    Unreadable { file: String, reason: String },
+    #[error("{file}: cannot read: {source}")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("no rule packs (*.toml) found in {0}")]
     NoPacks(String),
     #[error("rule `{rule}`: {message}")]
@@ -65,7 +69,7 @@ impl RuleSet {
                 let mut found: Vec<PathBuf> = std::fs::read_dir(path)
                     .map_err(|e| RuleError::Unreadable {
                         file: path.display().to_string(),
-                        reason: e.to_string(),
+                        source: e,
                     })?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| is_pack_file(p))

@@ -163,7 +163,7 @@ impl Ctx<'_> {
 pub fn load_pack(path: &Path) -> Result<Pack, RuleError> {
     let text = std::fs::read_to_string(path).map_err(|e| RuleError::Unreadable {
         file: path.display().to_string(),
-        reason: e.to_string(),
+        source: e,
     })?;
     load_pack_text(path, &text)
 }

@@ -70,7 +70,7 @@ fn names_from_csv(path: &Path, text: &str, column: usize) -> Result<Vec<String>,
 pub fn write_hits_csv(w: impl Write, rows: &[(String, Hit)]) -> Result<(), WatchlistError> {
     let failed = |e: csv::Error| WatchlistError::Write {
         what: "hits CSV",
-        message: e.to_string(),
+        source: e,
     };
     let mut writer = csv::Writer::from_writer(w);
     writer
@@ -97,6 +97,6 @@ pub fn write_hits_csv(w: impl Write, rows: &[(String, Hit)]) -> Result<(), Watch
     }
     writer.flush().map_err(|e| WatchlistError::Write {
         what: "hits CSV",
-        message: e.to_string(),
+        source: e.into(),
     })
 }
