@@ -377,6 +377,48 @@ fn check_out_file(flag: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Every file a run reads: the transaction inputs (folders and globs expanded), the FX table,
+/// the profile and the watchlists (the files directly inside a watchlist folder). A pattern
+/// that matches nothing is left for the run to report.
+fn files_read(config: &amlscreen::pipeline::RunConfig) -> Vec<PathBuf> {
+    let mut files = amlscreen::ingest::source::expand_inputs(&config.inputs).unwrap_or_default();
+    files.extend(config.fx.iter().cloned());
+    files.extend(config.profile.iter().cloned());
+    for list in &config.watchlists {
+        match std::fs::read_dir(list) {
+            Ok(entries) => files.extend(entries.filter_map(|e| e.ok().map(|e| e.path()))),
+            Err(_) => files.push(list.clone()),
+        }
+    }
+    files
+}
+
+/// Refuses a run that would overwrite one of its own inputs: an input that is (after
+/// resolving links and relative paths) one of the files the run writes into `--out`.
+fn refuse_overwriting_inputs(config: &amlscreen::pipeline::RunConfig) -> Result<()> {
+    let outputs: Vec<(PathBuf, PathBuf)> = amlscreen::output::RUN_OUTPUTS
+        .iter()
+        .map(|name| config.out_dir.join(name))
+        .filter_map(|path| path.canonicalize().ok().map(|real| (path, real)))
+        .collect();
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    for input in files_read(config) {
+        let Ok(real) = input.canonicalize() else {
+            continue;
+        };
+        if let Some((output, _)) = outputs.iter().find(|(_, o)| *o == real) {
+            bail!(
+                "input {} is the file the run writes as {}; it would be overwritten; expected an --out folder that holds none of the inputs",
+                input.display(),
+                output.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn parse_delimiter(text: Option<&str>) -> Result<Option<u8>> {
     match text {
         None => Ok(None),
@@ -611,6 +653,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
     match cli.command {
         Command::Run(args) => {
             let mut config = args.to_config()?;
+            refuse_overwriting_inputs(&config)?;
             config.progress = progress;
             let summary = amlscreen::pipeline::run(&config)?;
             let m = &summary.manifest;

@@ -537,3 +537,75 @@ fn an_out_folder_that_is_a_file_is_refused_in_plain_words() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder\n");
 }
+
+/// A run never overwrites its inputs: an input that is one of the files the run writes into
+/// `--out` (by name, through a glob, or through a link) is refused before anything is written.
+#[test]
+fn a_run_refuses_to_overwrite_its_own_inputs() {
+    let dir = temp_dir("cli-overwrite");
+    let day = small_day(&dir);
+    let original = std::fs::read_to_string(&day).unwrap();
+    let alerts = dir.join("alerts.csv");
+    std::fs::copy(&day, &alerts).unwrap();
+    let refused = |args: &[&str], input: &Path| {
+        let out = amlscreen(args);
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "input {} is the file the run writes as",
+                input.display()
+            )) && stderr.contains("it would be overwritten"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&alerts).unwrap(), original);
+        assert!(!dir.join("manifest.json").exists(), "nothing written");
+    };
+    // by name
+    refused(
+        &[
+            "run",
+            alerts.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &alerts,
+    );
+    // through a glob, and through the folder as input
+    let pattern = format!("{}/*.csv", dir.display());
+    refused(&["run", &pattern, "--out", dir.to_str().unwrap()], &alerts);
+    refused(
+        &["run", dir.to_str().unwrap(), "--out", dir.to_str().unwrap()],
+        &alerts,
+    );
+    // through a link and a path with `..`
+    let elsewhere = temp_dir("cli-overwrite-link");
+    let link = elsewhere.join("today.csv");
+    std::os::unix::fs::symlink(&alerts, &link).unwrap();
+    refused(
+        &[
+            "run",
+            link.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &link,
+    );
+    let dotted = elsewhere.join("..").join(dir.file_name().unwrap());
+    refused(
+        &[
+            "run",
+            day.to_str().unwrap(),
+            "--fx",
+            alerts.to_str().unwrap(),
+            "--out",
+            dotted.to_str().unwrap(),
+        ],
+        &alerts,
+    );
+    // an input beside the outputs, not one of them, is fine
+    std::fs::remove_file(&alerts).unwrap();
+    run_ok(&["run", day.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&day).unwrap(), original);
+    assert!(dir.join("alerts.csv").is_file());
+}

@@ -9,6 +9,16 @@ use crate::model::Alert;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The files `run` writes into its output folder.
+pub const RUN_OUTPUTS: [&str; 6] = [
+    "alerts.csv",
+    "alerts.parquet",
+    "cases.jsonl",
+    "quarantine.csv",
+    "report.html",
+    "manifest.json",
+];
+
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
