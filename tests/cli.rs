@@ -609,3 +609,84 @@ fn a_run_refuses_to_overwrite_its_own_inputs() {
     assert_eq!(std::fs::read_to_string(&day).unwrap(), original);
     assert!(dir.join("alerts.csv").is_file());
 }
+
+/// Cells that a spreadsheet would run as formulas are written as text (`'` first) in the CSV
+/// files people open: alerts, quarantine, screening hits. Plain numbers, numeric columns and
+/// the Parquet alerts are left as they are.
+#[test]
+fn formula_cells_are_neutralised_in_csv_outputs() {
+    let dir = temp_dir("cli-formulas");
+    let formula_name = r#"=HYPERLINK("http://evil.example","x")"#;
+    let input = write(
+        &dir,
+        "day.csv",
+        &format!(
+            "{HEADER}
+T1,2026-03-02T10:00:00Z,10000.00,USD,CASH,,Ann Lee,JM,@ACC-1,\"{}\",JM,KIN-01
+@T2,2026-03-02T11:00:00Z,-250.00,USD,CASH,,Bob Ray,JM,ACC-2,Bob Ray,JM,KIN-01
+T3,2026-03-02T12:00:00Z,-2+3+cmd|' /C calc'!A0,USD,CASH,,Bob Ray,JM,ACC-2,Bob Ray,JM,KIN-01
+T4,2026-03-02T12:30:00Z,\"\t=1+1\",USD,CASH,,Bob Ray,JM,ACC-2,Bob Ray,JM,KIN-01
+",
+            formula_name.replace('"', "\"\"")
+        ),
+    );
+    let out_dir = dir.join("out");
+    run_ok(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+
+    let csv_rows = |path: &Path| -> Vec<Vec<String>> {
+        csv::Reader::from_path(path)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let alerts = csv_rows(&out_dir.join("alerts.csv"));
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0][4], "'@ACC-1", "subject_account");
+    assert_eq!(alerts[0][5], format!("'{formula_name}"), "subject_name");
+    assert_eq!(alerts[0][9], "10000.00", "total_amount as written");
+    let quarantine = csv_rows(&out_dir.join("quarantine.csv"));
+    let by_row = |row: &str| quarantine.iter().find(|q| q[1] == row).unwrap().clone();
+    assert_eq!(by_row("2")[2], "'@T2", "txn_id");
+    assert_eq!(
+        by_row("2")[4],
+        "-250.00",
+        "a plain negative number stays a number"
+    );
+    assert_eq!(by_row("3")[4], "'-2+3+cmd|' /C calc'!A0");
+    assert_eq!(by_row("4")[4], "'\t=1+1");
+
+    // Parquet keeps the values as they are
+    use polars::prelude::SerReader;
+    let frame = polars::prelude::ParquetReader::new(
+        std::fs::File::open(out_dir.join("alerts.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let names = frame.column("subject_name").unwrap().str().unwrap().clone();
+    assert_eq!(names.get(0), Some(formula_name));
+
+    // screen-names: the query as given, made safe
+    let names = write(&dir, "names.csv", "name\n=AEROCARIBBEAN AIRLINES\n");
+    let out = run_ok(&[
+        "screen-names",
+        names.to_str().unwrap(),
+        "--watchlist",
+        "sample-data/watchlists",
+        "--top",
+        "1",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("'=AEROCARIBBEAN AIRLINES,"),
+        "{text}"
+    );
+}
