@@ -160,7 +160,7 @@ pub struct BacktestArgs {
     /// labels.csv of the planted instances.
     #[arg(long)]
     pub labels: PathBuf,
-    /// Rule pack files or folders (default: rules/).
+    /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
     /// FX rates CSV.
@@ -185,7 +185,7 @@ pub struct BacktestArgs {
 pub struct DemoArgs {
     /// The typology to demonstrate, e.g. structuring.
     pub typology: String,
-    /// Rule pack files or folders (default: rules/).
+    /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
     /// Output folder.
@@ -296,7 +296,7 @@ pub struct InputArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Rule pack files or folders (default: rules/).
+    /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
     /// Sanctions lists: files or folders (OFAC legacy CSV, UN XML, OpenSanctions JSON lines, CSV).
@@ -329,17 +329,17 @@ pub struct InspectArgs {
 pub enum RulesCommand {
     /// Validate packs and their lists; report every rule loaded.
     Check {
-        /// Pack files or folders (default: rules/).
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         paths: Vec<PathBuf>,
     },
     /// Run the golden tests kept beside each pack (`PACK.tests.toml`).
     Test {
-        /// Pack files or folders (default: rules/).
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         paths: Vec<PathBuf>,
     },
     /// List the rules of the packs.
     List {
-        /// Pack files or folders.
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
@@ -347,18 +347,10 @@ pub enum RulesCommand {
     Explain {
         /// The rule id, such as `structuring`.
         rule_id: String,
-        /// Pack files or folders.
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
-}
-
-fn default_rules(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("rules")]
-    } else {
-        paths.to_vec()
-    }
 }
 
 /// Refuses an `--out` folder that exists as something else than a folder.
@@ -449,7 +441,7 @@ impl RunArgs {
         check_out_folder(&self.out)?;
         Ok(amlscreen::pipeline::RunConfig {
             inputs: self.input.inputs.clone(),
-            rules: default_rules(&self.rules),
+            rules: self.rules.clone(),
             watchlists: self.watchlists.clone(),
             profile: self.input.profile.clone(),
             fx: self.input.fx.clone(),
@@ -778,7 +770,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             let outcome = amlscreen::lab::backtest(&amlscreen::lab::BacktestConfig {
                 inputs: args.inputs,
                 labels: args.labels,
-                rules: default_rules(&args.rules),
+                rules: args.rules,
                 fx: args.fx,
                 watchlists: args.watchlists,
                 out: args.out.clone(),
@@ -810,7 +802,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         Command::Demo(args) => {
             let typology = parse_typology(&args.typology)?;
             check_out_folder(&args.out)?;
-            let text = amlscreen::lab::demo(typology, &args.out, &default_rules(&args.rules))?;
+            let text = amlscreen::lab::demo(typology, &args.out, &args.rules)?;
             write!(out, "{text}")?;
             Ok(EXIT_OK)
         }
@@ -856,7 +848,7 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
     use amlscreen::rules::{golden, RuleSet};
     match cmd {
         RulesCommand::Check { paths } => {
-            let set = RuleSet::load(&default_rules(&paths))?;
+            let set = RuleSet::load(&paths)?;
             for pack in &set.packs {
                 writeln!(
                     out,
@@ -880,7 +872,7 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
             Ok(EXIT_OK)
         }
         RulesCommand::Test { paths } => {
-            let set = RuleSet::load(&default_rules(&paths))?;
+            let set = RuleSet::load(&paths)?;
             let (mut passed, mut failed) = (0, 0);
             for pack in &set.packs {
                 let results = golden::run_pack_tests(pack)?;
@@ -912,7 +904,7 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
             Ok(EXIT_OK)
         }
         RulesCommand::List { rules } => {
-            let set = RuleSet::load(&default_rules(&rules))?;
+            let set = RuleSet::load(&rules)?;
             writeln!(
                 out,
                 "{:<24} {:<10} {:<20} {:<24} {:<8} {:>5}  title",
@@ -935,7 +927,7 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
             Ok(EXIT_OK)
         }
         RulesCommand::Explain { rule_id, rules } => {
-            let set = RuleSet::load(&default_rules(&rules))?;
+            let set = RuleSet::load(&rules)?;
             let rule = set.rule(&rule_id).with_context(|| {
                 format!("no rule `{rule_id}`; `amlscreen rules list` shows the rules")
             })?;

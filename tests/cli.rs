@@ -690,3 +690,89 @@ T4,2026-03-02T12:30:00Z,\"\t=1+1\",USD,CASH,,Bob Ray,JM,ACC-2,Bob Ray,JM,KIN-01
         "{text}"
     );
 }
+
+/// The shipped packs are built into the binary: run from a folder without `rules/`, with no
+/// `--rules`, the run gives the same alerts as with `--rules rules/`, and the manifest names
+/// each pack `builtin:rules/…` with its digest.
+#[test]
+fn the_shipped_packs_work_from_any_folder() {
+    let dir = temp_dir("cli-builtin");
+    let sample = root().join("sample-data");
+    let run_in = |cwd: &Path, extra: &[&str], out_dir: &Path| {
+        let mut args = vec![
+            "run".to_string(),
+            sample.join("transactions.csv").display().to_string(),
+            "--fx".to_string(),
+            sample.join("fx.csv").display().to_string(),
+            "--out".to_string(),
+            out_dir.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"))
+            .args(&args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    };
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    run_in(&elsewhere, &[], &dir.join("builtin"));
+    let rules = root().join("rules");
+    run_in(
+        &root(),
+        &["--rules", rules.to_str().unwrap()],
+        &dir.join("folder"),
+    );
+    let alerts = |run: &str| std::fs::read(dir.join(run).join("alerts.csv")).unwrap();
+    assert!(alerts("builtin").len() > 1000);
+    assert!(alerts("builtin") == alerts("folder"), "the same alerts");
+
+    let manifest = |run: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(run).join("manifest.json")).unwrap())
+            .unwrap()
+    };
+    let (builtin, folder) = (manifest("builtin"), manifest("folder"));
+    let packs = builtin["rule_packs"].as_array().unwrap();
+    assert_eq!(packs.len(), 3);
+    for (b, f) in packs.iter().zip(folder["rule_packs"].as_array().unwrap()) {
+        let name = f["path"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(b["path"], format!("builtin:rules/{name}"));
+        assert_eq!(b["id"], f["id"]);
+        assert_eq!(b["sha256"], f["sha256"]);
+    }
+
+    // `--rules` still overrides them
+    let one = dir.join("one");
+    run_in(
+        &elsewhere,
+        &["--rules", rules.join("cash.toml").to_str().unwrap()],
+        &one,
+    );
+    let only_cash = serde_json::from_slice::<serde_json::Value>(
+        &std::fs::read(one.join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(only_cash["rule_packs"].as_array().unwrap().len(), 1);
+
+    // and `rules check` / `rules test` work there too, the golden tests from the binary
+    let rules_there = |args: [&str; 2]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"))
+            .args(args)
+            .current_dir(&elsewhere)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let check = rules_there(["rules", "check"]);
+    assert!(
+        check.contains("ok  builtin:rules/geography.toml (geography@"),
+        "{check}"
+    );
+    let test = rules_there(["rules", "test"]);
+    assert!(!test.contains("no golden tests"), "{test}");
+    assert!(test.contains("ok    cash :: "), "{test}");
+    assert!(test.contains("ok    movement :: "), "{test}");
+    assert!(test.trim_end().ends_with(" 0 failed"), "{test}");
+}

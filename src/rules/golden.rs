@@ -69,10 +69,10 @@ pub fn tests_path(pack_path: &Path) -> PathBuf {
 /// Runs the golden cases of one pack. A pack without a tests file yields no results.
 pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
     let path = tests_path(&pack.path);
-    if !path.exists() {
+    if !super::builtin::exists(&path) {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| RuleError::Unreadable {
+    let text = super::builtin::read(&path).map_err(|e| RuleError::Unreadable {
         file: path.display().to_string(),
         source: e,
     })?;

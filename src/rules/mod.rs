@@ -8,6 +8,7 @@
 //! - [`golden`]: the golden tests kept beside each pack.
 
 pub mod alerts;
+pub mod builtin;
 mod engine;
 
 pub use engine::EngineContext;
@@ -61,8 +62,12 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Loads pack files and folders of packs (`*.toml` directly inside, sorted by name; golden
-    /// test files `*.tests.toml` and the `lists/` folder are skipped).
+    /// test files `*.tests.toml` and the `lists/` folder are skipped). No paths at all means
+    /// the shipped packs built into the binary ([`builtin`]).
     pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        if paths.is_empty() {
+            return RuleSet::load(&builtin::pack_paths());
+        }
         let mut files = Vec::new();
         for path in paths {
             if path.is_dir() {

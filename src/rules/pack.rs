@@ -159,9 +159,9 @@ impl Ctx<'_> {
     }
 }
 
-/// Loads and compiles one pack file.
+/// Loads and compiles one pack file (a [built-in](super::builtin) one from the binary).
 pub fn load_pack(path: &Path) -> Result<Pack, RuleError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RuleError::Unreadable {
+    let text = super::builtin::read(path).map_err(|e| RuleError::Unreadable {
         file: path.display().to_string(),
         source: e,
     })?;
@@ -218,10 +218,19 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
         base_currency: file.pack.base_currency.to_ascii_uppercase(),
         references: file.pack.references,
         path: path.to_path_buf(),
-        sha256: crate::ingest::sha256_file(path).unwrap_or_default(),
+        sha256: sha256_hex(text.as_bytes()),
         rules,
         lists: lists.into_values().collect(),
     })
+}
+
+/// SHA-256 of `bytes` as lower-case hex (of a pack's text: the digest of its file).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Loads a list file named relative to the pack. The list must stay inside the pack's folder.
@@ -231,6 +240,16 @@ fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
         _ => Path::new("."),
     };
     let candidate = folder.join(relative);
+    if super::builtin::is_builtin(pack_path) {
+        // a built-in pack names built-in lists, beside it in the binary
+        let text = super::builtin::text(&candidate).ok_or_else(|| {
+            format!(
+                "list file `{relative}` is not among the built-in files (looked for {})",
+                candidate.display()
+            )
+        })?;
+        return parse_list(relative, &candidate, text);
+    }
     let resolved = candidate.canonicalize().map_err(|_| {
         format!(
             "list file `{relative}` is not there (looked for {})",
@@ -248,11 +267,16 @@ fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
     }
     let text = std::fs::read_to_string(&resolved)
         .map_err(|e| format!("cannot read list `{relative}`: {e}"))?;
-    let parsed: ListFile = toml::from_str(&text).map_err(|e| {
+    parse_list(relative, &resolved, &text)
+}
+
+/// Parses and checks the text of a list file found at `resolved`.
+fn parse_list(relative: &str, resolved: &Path, text: &str) -> Result<NamedList, String> {
+    let parsed: ListFile = toml::from_str(text).map_err(|e| {
         format!(
             "list {}:{}: {}",
             resolved.display(),
-            e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
+            e.span().map(|s| line_at(text, s.start)).unwrap_or(0),
             e.message().trim()
         )
     })?;
@@ -285,7 +309,7 @@ fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
         source: header.source,
         as_of: header.as_of,
         values,
-        path: resolved,
+        path: resolved.to_path_buf(),
     })
 }
 

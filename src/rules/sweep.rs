@@ -104,7 +104,7 @@ pub fn rule_with_params(
             rule: rule_id.to_string(),
             message: "no such rule in the packs".into(),
         })?;
-    let text = std::fs::read_to_string(&pack.path).map_err(|e| RuleError::Unreadable {
+    let text = super::builtin::read(&pack.path).map_err(|e| RuleError::Unreadable {
         file: pack.path.display().to_string(),
         source: e,
     })?;
