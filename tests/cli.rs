@@ -776,3 +776,38 @@ fn the_shipped_packs_work_from_any_folder() {
     assert!(test.contains("ok    movement :: "), "{test}");
     assert!(test.trim_end().ends_with(" 0 failed"), "{test}");
 }
+
+/// `rules check` refuses an empty rule id and a base currency that is no currency, naming the
+/// file and line.
+#[test]
+fn rules_check_refuses_an_empty_rule_id_and_an_unknown_base_currency() {
+    let dir = temp_dir("cli-check-ids");
+    let shipped = std::fs::read_to_string(root().join("rules/cash.toml")).unwrap();
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    for (label, text, needle, expected) in [
+        (
+            "empty id",
+            shipped.replacen("id = \"cash_threshold\"", "id = \"\"", 1),
+            "id = \"\"",
+            "rule id is empty",
+        ),
+        (
+            "ZZZ",
+            shipped.replacen("base_currency = \"USD\"", "base_currency = \"ZZZ\"", 1),
+            "base_currency",
+            "base_currency `ZZZ` is not an ISO 4217 currency code",
+        ),
+    ] {
+        assert_ne!(text, shipped, "{label}: the pack was changed");
+        let pack = write(&dir, "cash.toml", &text);
+        let out = amlscreen(&["rules", "check", pack.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{label}: {}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let location = format!("{}:{}: ", pack.display(), line_of(&text, needle));
+        assert!(
+            stderr.contains(&location) && stderr.contains(expected),
+            "{label}: expected `{location}` and `{expected}` in {stderr}"
+        );
+    }
+}

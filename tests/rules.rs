@@ -177,6 +177,42 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
             "does not provide",
         ),
         (
+            "empty rule id",
+            GOOD_RULE.replace("id = \"r1\"", "id = \"\""),
+            12,
+            "rule id is empty; expected a name of letters, digits, `_` or `-`",
+        ),
+        (
+            "rule id with a space",
+            GOOD_RULE.replace("id = \"r1\"", "id = \"r 1\""),
+            12,
+            "rule id `r 1` holds ' '; expected letters, digits",
+        ),
+        (
+            "empty pack id",
+            GOOD_RULE.replace("id = \"t\"", "id = \"\""),
+            3,
+            "pack id is empty",
+        ),
+        (
+            "base currency not in ISO 4217",
+            GOOD_RULE.replace("base_currency = \"USD\"", "base_currency = \"ZZZ\""),
+            6,
+            "base_currency `ZZZ` is not an ISO 4217 currency code",
+        ),
+        (
+            "the ISO 4217 code for no currency",
+            GOOD_RULE.replace("base_currency = \"USD\"", "base_currency = \"XXX\""),
+            6,
+            "base_currency `XXX` is not an ISO 4217 currency code",
+        ),
+        (
+            "the ISO 4217 code for tests",
+            GOOD_RULE.replace("base_currency = \"USD\"", "base_currency = \"XTS\""),
+            6,
+            "base_currency `XTS` is not an ISO 4217 currency code",
+        ),
+        (
             "list outside the pack folder",
             GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"../hot.toml\""),
             9,

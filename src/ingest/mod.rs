@@ -17,6 +17,8 @@ pub mod source;
 pub mod timestamp;
 mod validate;
 
+/// ISO 4217 codes, for the rule packs' `base_currency`.
+pub(crate) use codes::is_currency;
 pub use dedup::{id_hash as txn_id_fingerprint, FingerprintSet};
 pub use fx::FxTable;
 pub use profile::MappingProfile;

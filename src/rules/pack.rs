@@ -26,10 +26,10 @@ struct PackFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PackHeader {
-    id: String,
+    id: Spanned<String>,
     version: String,
     description: String,
-    base_currency: String,
+    base_currency: Spanned<String>,
     /// UTC offset of the business day (`-05:00` for Jamaica); UTC when absent.
     #[serde(default)]
     business_day_offset: Option<Spanned<String>>,
@@ -177,6 +177,22 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
         line: e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
         message: e.message().trim().to_string(),
     })?;
+    check_id(&ctx, "pack", &file.pack.id)?;
+    let base_currency = file
+        .pack
+        .base_currency
+        .get_ref()
+        .trim()
+        .to_ascii_uppercase();
+    if !crate::ingest::is_currency(&base_currency) {
+        return Err(ctx.error(
+            file.pack.base_currency.span(),
+            format!(
+                "base_currency `{}` is not an ISO 4217 currency code; expected the currency of the pack's amounts, such as \"USD\"",
+                file.pack.base_currency.get_ref()
+            ),
+        ));
+    }
     let business_day_offset = match &file.pack.business_day_offset {
         None => 0,
         Some(s) => crate::ingest::timestamp::parse_utc_offset(s.get_ref()).ok_or_else(|| {
@@ -197,6 +213,7 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
     let mut rules = Vec::with_capacity(file.rules.len());
     let mut seen = std::collections::HashSet::new();
     for spec in &file.rules {
+        check_id(&ctx, "rule", &spec.id)?;
         if !seen.insert(spec.id.get_ref().clone()) {
             return Err(ctx.error(
                 spec.id.span(),
@@ -205,23 +222,46 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
         }
         rules.push(compile_rule(
             &ctx,
-            &file.pack.id,
+            file.pack.id.get_ref(),
             spec,
             &lists,
             business_day_offset,
         )?);
     }
     Ok(Pack {
-        id: file.pack.id,
+        id: file.pack.id.into_inner(),
         version: file.pack.version,
         description: file.pack.description,
-        base_currency: file.pack.base_currency.to_ascii_uppercase(),
+        base_currency,
         references: file.pack.references,
         path: path.to_path_buf(),
         sha256: sha256_hex(text.as_bytes()),
         rules,
         lists: lists.into_values().collect(),
     })
+}
+
+/// Refuses a pack or rule id that is empty or holds anything but ASCII letters, digits, `_` and
+/// `-`: ids name rules in alerts, in `--sweep RULE.PARAM` and in golden tests.
+fn check_id(ctx: &Ctx, what: &str, id: &Spanned<String>) -> Result<(), RuleError> {
+    let text = id.get_ref();
+    let expected = "letters, digits, `_` or `-`, such as \"structuring\"";
+    if text.is_empty() {
+        return Err(ctx.error(
+            id.span(),
+            format!("{what} id is empty; expected a name of {expected}"),
+        ));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(ctx.error(
+            id.span(),
+            format!("{what} id `{text}` holds {bad:?}; expected {expected}"),
+        ));
+    }
+    Ok(())
 }
 
 /// SHA-256 of `bytes` as lower-case hex (of a pack's text: the digest of its file).
