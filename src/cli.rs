@@ -88,12 +88,21 @@ pub struct ScreenNamesArgs {
     /// Report hits at or above this score (0..1).
     #[arg(long)]
     pub threshold: Option<f64>,
-    /// At most this many hits per name, best first (no upper limit).
-    #[arg(long, default_value_t = 5)]
+    /// At most this many hits per name, best first (at least 1; no upper limit).
+    #[arg(long, default_value_t = 5, value_parser = parse_top)]
     pub top: usize,
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `--top`: a whole number of at least 1 (0 would screen every name and report nothing).
+fn parse_top(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("expected at least 1 hit per name; 0 would report nothing".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of hits per name, at least 1".to_string()),
+    }
 }
 
 /// `amlscreen screen-eval`.

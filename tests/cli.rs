@@ -811,3 +811,31 @@ fn rules_check_refuses_an_empty_rule_id_and_an_unknown_base_currency() {
         );
     }
 }
+
+/// `screen-names --top 0` would screen and report nothing: it is refused as a usage error.
+#[test]
+fn screen_names_refuses_top_0() {
+    let dir = temp_dir("cli-top-0");
+    let names = write(&dir, "names.csv", "name\nAEROCARIBBEAN AIRLINES\n");
+    let screen = |top: &str| {
+        amlscreen(&[
+            "screen-names",
+            names.to_str().unwrap(),
+            "--watchlist",
+            "sample-data/watchlists",
+            "--top",
+            top,
+        ])
+    };
+    let out = screen("0");
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'--top <TOP>': expected at least 1 hit per name"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let out = screen("1");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
