@@ -839,3 +839,24 @@ fn screen_names_refuses_top_0() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 }
+
+/// `generate --accounts 1000000000` used to abort on allocation: sizes are checked first.
+#[test]
+fn generate_refuses_sizes_beyond_its_bounds_with_exit_2() {
+    let dir = temp_dir("cli-generate-size");
+    let out_dir = dir.join("lab");
+    let out = amlscreen(&[
+        "generate",
+        "--accounts",
+        "1000000000",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("accounts must be at most 5000000 (got 1000000000)"),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists());
+}
