@@ -860,3 +860,39 @@ fn generate_refuses_sizes_beyond_its_bounds_with_exit_2() {
     );
     assert!(!out_dir.exists());
 }
+
+/// A megabyte-long name (one token: blocking keys grow with the square of its length) is
+/// screened on its first 512 characters, with a warning; the other names are screened as usual.
+#[test]
+fn screen_names_bounds_a_megabyte_long_name_and_warns() {
+    let dir = temp_dir("cli-long-name");
+    let mut long = String::with_capacity(1 << 20);
+    let mut state: u32 = 7;
+    while long.len() < 1 << 20 {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        long.push(char::from(b'a' + (state >> 16) as u8 % 26));
+    }
+    let names = write(
+        &dir,
+        "names.txt",
+        &format!("AEROCARIBBEAN AIRLINES\n{long}\n"),
+    );
+    let out = run_ok(&[
+        "screen-names",
+        names.to_str().unwrap(),
+        "--watchlist",
+        "sample-data/watchlists",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "1 name(s) longer than 512 characters were matched on their first 512 characters only"
+        ) && stderr.contains("(1048576 characters)"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\nAEROCARIBBEAN AIRLINES,OFAC-SDN,"),
+        "{stdout}"
+    );
+}
