@@ -540,14 +540,15 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// A message printed for one level of an error's chain is cut to this many characters, so
-/// that an error quoting a whole row or file (a parser's) can never flood the terminal.
+/// A message printed for one level of an error's chain keeps at most this many characters (and
+/// one line), so that an error quoting rows of a file (a CSV parser's) can never flood the
+/// terminal or a log collector.
 pub const MAX_MESSAGE_CHARS: usize = 1_000;
 
 /// The messages of an error's chain, outermost first. A cause whose text the message above it
 /// already holds is left out: an error that quotes its source (`{path}: cannot read: {source}`)
 /// and keeps it as `#[source]` would otherwise print the operating system's reason twice.
-/// Each message is cut to [`MAX_MESSAGE_CHARS`].
+/// Each message is put on one line and cut to [`MAX_MESSAGE_CHARS`] by [`cut_message`].
 pub fn error_messages(error: &anyhow::Error) -> Vec<String> {
     let mut messages: Vec<String> = Vec::new();
     let mut above = String::new();
@@ -562,15 +563,28 @@ pub fn error_messages(error: &anyhow::Error) -> Vec<String> {
     messages
 }
 
+/// One line of at most [`MAX_MESSAGE_CHARS`] (and the marker) from a message: of several
+/// lines, the first and the last (which say what is wrong around quoted content), and of a
+/// longer line, its start and its end.
 fn cut_message(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        None => text.to_string(),
-        Some((at, _)) => format!(
-            "{}… ({} more characters not shown)",
-            &text[..at],
-            text[at..].chars().count()
-        ),
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let line = match lines.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, last] => format!("{first} {last}"),
+        [first, .., last] => format!("{first} … ({} lines not shown) … {last}", lines.len() - 2),
+    };
+    let chars = line.chars().count();
+    if chars <= MAX_MESSAGE_CHARS {
+        return line;
     }
+    let (head, tail) = (MAX_MESSAGE_CHARS * 2 / 3, MAX_MESSAGE_CHARS / 3);
+    let start: String = line.chars().take(head).collect();
+    let end: String = line.chars().skip(chars - tail).collect();
+    format!(
+        "{start} … ({} characters not shown) … {end}",
+        chars - head - tail
+    )
 }
 
 /// Reports the error that stopped the command on standard error.
@@ -975,10 +989,24 @@ mod tests {
 
     #[test]
     fn a_long_message_is_cut() {
-        let error = anyhow::anyhow!("{}", "é".repeat(MAX_MESSAGE_CHARS + 5));
-        let messages = error_messages(&error);
-        assert!(messages[0].starts_with(&"é".repeat(MAX_MESSAGE_CHARS)));
-        assert!(messages[0].ends_with("… (5 more characters not shown)"));
+        let long = format!("{}{}", "é".repeat(MAX_MESSAGE_CHARS), "z".repeat(5));
+        let messages = error_messages(&anyhow::anyhow!("{long}"));
+        let head = "é".repeat(MAX_MESSAGE_CHARS * 2 / 3);
+        let tail = format!("{}zzzzz", "é".repeat(MAX_MESSAGE_CHARS / 3 - 5));
+        assert_eq!(
+            messages[0],
+            format!("{head} … (6 characters not shown) … {tail}")
+        );
+        // rows quoted by a parser: the first and last lines, which say what is wrong
+        let rows = format!(
+            "could not parse `\"ANN,JM\n{}` is not escaped",
+            "T1,A,B\n".repeat(3)
+        );
+        assert_eq!(
+            error_messages(&anyhow::anyhow!("{rows}")),
+            ["could not parse `\"ANN,JM … (3 lines not shown) … ` is not escaped"]
+        );
+        assert_eq!(cut_message("one\ntwo"), "one two");
     }
 
     #[test]
