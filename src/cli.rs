@@ -248,7 +248,8 @@ fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
     };
     let (data, path) = generate_to(&config, format, &args.out)?;
     for note in &data.notes {
-        eprintln!("note: {note}");
+        // a closed standard error is no reason to fail a generation that succeeded
+        let _ = writeln!(std::io::stderr(), "note: {note}");
     }
     writeln!(
         out,
