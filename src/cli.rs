@@ -3,7 +3,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Exit code for a successful run.
 pub const EXIT_OK: i32 = 0;
@@ -86,12 +88,21 @@ pub struct ScreenNamesArgs {
     /// Report hits at or above this score (0..1).
     #[arg(long)]
     pub threshold: Option<f64>,
-    /// At most this many hits per name, best first (no upper limit).
-    #[arg(long, default_value_t = 5)]
+    /// At most this many hits per name, best first (at least 1; no upper limit).
+    #[arg(long, default_value_t = 5, value_parser = parse_top)]
     pub top: usize,
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `--top`: a whole number of at least 1 (0 would screen every name and report nothing).
+fn parse_top(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("expected at least 1 hit per name; 0 would report nothing".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of hits per name, at least 1".to_string()),
+    }
 }
 
 /// `amlscreen screen-eval`.
@@ -158,7 +169,7 @@ pub struct BacktestArgs {
     /// labels.csv of the planted instances.
     #[arg(long)]
     pub labels: PathBuf,
-    /// Rule pack files or folders (default: rules/).
+    /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
     /// FX rates CSV.
@@ -183,7 +194,7 @@ pub struct BacktestArgs {
 pub struct DemoArgs {
     /// The typology to demonstrate, e.g. structuring.
     pub typology: String,
-    /// Rule pack files or folders (default: rules/).
+    /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
     /// Output folder.
@@ -202,13 +213,14 @@ fn parse_typology(text: &str) -> Result<amlscreen::model::Typology> {
     })
 }
 
-fn generate_command(args: GenerateArgs) -> Result<i32> {
+fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
     use amlscreen::lab::{generate_to, watchlist_names, DataFormat};
     let format = match args.format.as_str() {
         "csv" => DataFormat::Csv,
         "parquet" => DataFormat::Parquet,
         other => bail!("--format must be csv or parquet, got `{other}`"),
     };
+    check_out_folder(&args.out)?;
     let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").with_context(|| {
         format!(
             "--start must be a date such as 2026-01-01, got `{}`",
@@ -236,14 +248,16 @@ fn generate_command(args: GenerateArgs) -> Result<i32> {
     };
     let (data, path) = generate_to(&config, format, &args.out)?;
     for note in &data.notes {
-        eprintln!("note: {note}");
+        // a closed standard error is no reason to fail a generation that succeeded
+        let _ = writeln!(std::io::stderr(), "note: {note}");
     }
-    println!(
+    writeln!(
+        out,
         "wrote {} transactions ({} planted instances) to {}, with labels.csv and fx.csv",
         data.transactions.len() + data.transactions.raw_rows.len(),
         data.labels.len(),
         path.display()
-    );
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -294,7 +308,7 @@ pub struct InputArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Rule pack files or folders (default: rules/).
+    /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
     /// Sanctions lists: files or folders (OFAC legacy CSV, UN XML, OpenSanctions JSON lines, CSV).
@@ -327,17 +341,17 @@ pub struct InspectArgs {
 pub enum RulesCommand {
     /// Validate packs and their lists; report every rule loaded.
     Check {
-        /// Pack files or folders (default: rules/).
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         paths: Vec<PathBuf>,
     },
     /// Run the golden tests kept beside each pack (`PACK.tests.toml`).
     Test {
-        /// Pack files or folders (default: rules/).
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         paths: Vec<PathBuf>,
     },
     /// List the rules of the packs.
     List {
-        /// Pack files or folders.
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
@@ -345,18 +359,68 @@ pub enum RulesCommand {
     Explain {
         /// The rule id, such as `structuring`.
         rule_id: String,
-        /// Pack files or folders.
+        /// Pack files or folders (default: the shipped packs, built into the binary).
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
 }
 
-fn default_rules(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("rules")]
-    } else {
-        paths.to_vec()
+/// Refuses an `--out` folder that exists as something else than a folder.
+fn check_out_folder(path: &Path) -> Result<()> {
+    if path.exists() && !path.is_dir() {
+        bail!("--out {} is a file; expected a folder", path.display());
     }
+    Ok(())
+}
+
+/// Refuses an output file path that is an existing folder (`flag` names the option).
+fn check_out_file(flag: &str, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!("{flag} {} is a folder; expected a file", path.display());
+    }
+    Ok(())
+}
+
+/// Every file a run reads: the transaction inputs (folders and globs expanded), the FX table,
+/// the profile and the watchlists (the files directly inside a watchlist folder). A pattern
+/// that matches nothing is left for the run to report.
+fn files_read(config: &amlscreen::pipeline::RunConfig) -> Vec<PathBuf> {
+    let mut files = amlscreen::ingest::source::expand_inputs(&config.inputs).unwrap_or_default();
+    files.extend(config.fx.iter().cloned());
+    files.extend(config.profile.iter().cloned());
+    for list in &config.watchlists {
+        match std::fs::read_dir(list) {
+            Ok(entries) => files.extend(entries.filter_map(|e| e.ok().map(|e| e.path()))),
+            Err(_) => files.push(list.clone()),
+        }
+    }
+    files
+}
+
+/// Refuses a run that would overwrite one of its own inputs: an input that is (after
+/// resolving links and relative paths) one of the files the run writes into `--out`.
+fn refuse_overwriting_inputs(config: &amlscreen::pipeline::RunConfig) -> Result<()> {
+    let outputs: Vec<(PathBuf, PathBuf)> = amlscreen::output::RUN_OUTPUTS
+        .iter()
+        .map(|name| config.out_dir.join(name))
+        .filter_map(|path| path.canonicalize().ok().map(|real| (path, real)))
+        .collect();
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    for input in files_read(config) {
+        let Ok(real) = input.canonicalize() else {
+            continue;
+        };
+        if let Some((output, _)) = outputs.iter().find(|(_, o)| *o == real) {
+            bail!(
+                "input {} is the file the run writes as {}; it would be overwritten; expected an --out folder that holds none of the inputs",
+                input.display(),
+                output.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn parse_delimiter(text: Option<&str>) -> Result<Option<u8>> {
@@ -386,9 +450,10 @@ impl RunArgs {
                 bail!("--sanctions-threshold must be between 0 and 1, got {t}");
             }
         }
+        check_out_folder(&self.out)?;
         Ok(amlscreen::pipeline::RunConfig {
             inputs: self.input.inputs.clone(),
-            rules: default_rules(&self.rules),
+            rules: self.rules.clone(),
             watchlists: self.watchlists.clone(),
             profile: self.input.profile.clone(),
             fx: self.input.fx.clone(),
@@ -399,6 +464,178 @@ impl RunArgs {
             state: self.state.clone(),
             progress: false,
         })
+    }
+}
+
+/// Parses `args` (the program name first), runs the command and reports a fatal error on
+/// standard error: one line of text, or one JSON object with `--log-format json`. Returns the
+/// exit code. A reader that closes standard output early (`amlscreen … | head -1`) ends the
+/// command quietly with [`EXIT_OK`]: it has all it asked for.
+pub fn main_with(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error, asks_for_json_logs(&args)),
+    };
+    let format = cli.log_format;
+    let mut stdout = std::io::stdout();
+    let result = dispatch(cli, &mut stdout).and_then(|code| {
+        stdout.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => EXIT_OK,
+        Err(error) => {
+            report_fatal(&error, format);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Whether the raw arguments ask for JSON logs (looked up by hand when clap refused them).
+fn asks_for_json_logs(args: &[OsString]) -> bool {
+    args.iter().enumerate().any(|(i, arg)| {
+        arg == "--log-format=json"
+            || (arg == "--log-format" && args.get(i + 1).is_some_and(|next| next == "json"))
+    })
+}
+
+/// Prints clap's refusal (or its help and version text) and returns its exit code: 0 for help
+/// and version, [`EXIT_ERROR`] for a usage error.
+fn usage_error(error: &clap::Error, json: bool) -> i32 {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !json {
+        // a closed pipe while printing help is nothing to report
+        let _ = error.print();
+        return if informational { EXIT_OK } else { EXIT_ERROR };
+    }
+    // clap's text without its usage and help hints, on one line
+    let rendered = error.render().to_string();
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = message.join(" ");
+    write_json_error(message.strip_prefix("error: ").unwrap_or(&message), &[]);
+    EXIT_ERROR
+}
+
+/// Whether a closed standard output (`EPIPE`) is what stopped the command, anywhere in the
+/// error's chain (the `csv` crate's errors keep theirs as a kind rather than a source).
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    use std::io::ErrorKind;
+    error.chain().any(|cause| {
+        let io = cause.downcast_ref::<std::io::Error>().or_else(|| {
+            match cause.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+                Some(csv::ErrorKind::Io(io)) => Some(io),
+                _ => None,
+            }
+        });
+        io.is_some_and(|e| e.kind() == ErrorKind::BrokenPipe)
+    })
+}
+
+/// A message printed for one level of an error's chain keeps at most this many characters (and
+/// one line), so that an error quoting rows of a file (a CSV parser's) can never flood the
+/// terminal or a log collector.
+pub const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// The messages of an error's chain, outermost first. A cause whose text the message above it
+/// already holds is left out: an error that quotes its source (`{path}: cannot read: {source}`)
+/// and keeps it as `#[source]` would otherwise print the operating system's reason twice.
+/// Each message is put on one line and cut to [`MAX_MESSAGE_CHARS`] by [`cut_message`].
+pub fn error_messages(error: &anyhow::Error) -> Vec<String> {
+    let mut messages: Vec<String> = Vec::new();
+    let mut above = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !above.is_empty() && above.contains(&text) {
+            continue;
+        }
+        messages.push(cut_message(&text));
+        above = text;
+    }
+    messages
+}
+
+/// One line of at most [`MAX_MESSAGE_CHARS`] (and the marker) from a message: of several
+/// lines, the first and the last (which say what is wrong around quoted content), and of a
+/// longer line, its start and its end.
+fn cut_message(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let line = match lines.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, last] => format!("{first} {last}"),
+        [first, .., last] => format!("{first} … ({} lines not shown) … {last}", lines.len() - 2),
+    };
+    let chars = line.chars().count();
+    if chars <= MAX_MESSAGE_CHARS {
+        return line;
+    }
+    let (head, tail) = (MAX_MESSAGE_CHARS * 2 / 3, MAX_MESSAGE_CHARS / 3);
+    let start: String = line.chars().take(head).collect();
+    let end: String = line.chars().skip(chars - tail).collect();
+    format!(
+        "{start} … ({} characters not shown) … {end}",
+        chars - head - tail
+    )
+}
+
+/// Reports the error that stopped the command on standard error.
+fn report_fatal(error: &anyhow::Error, format: LogFormat) {
+    match format {
+        LogFormat::Text => {
+            let messages = error_messages(error);
+            let _ = writeln!(std::io::stderr(), "error: {}", messages.join(": "));
+        }
+        LogFormat::Json => {
+            // the whole chain as a list: each cause as it reports itself, even when the
+            // message above quotes it
+            let sources: Vec<String> = error
+                .chain()
+                .skip(1)
+                .map(|cause| cut_message(&cause.to_string()))
+                .collect();
+            write_json_error(&cut_message(&error.to_string()), &sources);
+        }
+    }
+}
+
+/// One JSON object on standard error, shaped like the log events of `--log-format json`:
+/// `{"timestamp", "level": "ERROR", "fields": {"message", "sources": [...]}, "target"}`, where
+/// `sources` is the chain of causes below the message, outermost first.
+fn write_json_error(message: &str, sources: &[String]) {
+    #[derive(serde::Serialize)]
+    struct Event<'a> {
+        timestamp: String,
+        level: &'static str,
+        fields: Fields<'a>,
+        target: &'static str,
+    }
+    #[derive(serde::Serialize)]
+    struct Fields<'a> {
+        message: &'a str,
+        sources: &'a [String],
+    }
+    let event = Event {
+        timestamp: chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string(),
+        level: "ERROR",
+        fields: Fields { message, sources },
+        target: "amlscreen",
+    };
+    if let Ok(line) = serde_json::to_string(&event) {
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 
@@ -428,17 +665,19 @@ pub fn init_logging(format: LogFormat) -> bool {
     }
 }
 
-/// Runs the parsed command.
-pub fn dispatch(cli: Cli) -> Result<i32> {
+/// Runs the parsed command, writing its report to `out` (standard output).
+pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
     let progress = init_logging(cli.log_format);
     match cli.command {
         Command::Run(args) => {
             let mut config = args.to_config()?;
+            refuse_overwriting_inputs(&config)?;
             config.progress = progress;
             let summary = amlscreen::pipeline::run(&config)?;
             let m = &summary.manifest;
             if let Some(n) = &m.nightly {
-                println!(
+                writeln!(
+                    out,
                     "state {}: generation {} -> {}; alerts new {}, updated {}, suppressed {}",
                     n.state_dir,
                     n.generation_read,
@@ -446,9 +685,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                     n.alerts_new,
                     n.alerts_updated,
                     n.alerts_suppressed
-                );
+                )?;
             }
-            println!(
+            writeln!(
+                out,
                 "read {} rows: {} accepted, {} quarantined; {} alerts in {} cases; outputs in {}",
                 m.rows_read,
                 m.rows_accepted,
@@ -456,7 +696,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 m.alerts_total,
                 m.cases_total,
                 summary.out_dir.display()
-            );
+            )?;
             if args.fail_on_alerts && m.alerts_total > 0 {
                 return Ok(EXIT_ALERTS);
             }
@@ -476,11 +716,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 state: None,
                 progress: false,
             };
-            print!("{}", amlscreen::inspect::inspect(&config)?);
+            write!(out, "{}", amlscreen::inspect::inspect(&config)?)?;
             Ok(EXIT_OK)
         }
-        Command::Rules(cmd) => rules_command(cmd),
-        Command::Generate(args) => generate_command(args),
+        Command::Rules(cmd) => rules_command(cmd, out),
+        Command::Generate(args) => generate_command(args, out),
         Command::ScreenNames(args) => {
             use amlscreen::watchlist::{
                 load_watchlists, read_names_file, write_hits_csv, Screener, DEFAULT_THRESHOLD,
@@ -488,6 +728,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
             if !(0.0..=1.0).contains(&threshold) {
                 bail!("--threshold must be between 0 and 1, got {threshold}");
+            }
+            if let Some(path) = &args.out {
+                check_out_file("--out", path)?;
             }
             let set = load_watchlists(&args.watchlists)?;
             let names = read_names_file(&args.names_file)?;
@@ -505,14 +748,15 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                     write_hits_csv(&mut bytes, &rows)?;
                     amlscreen::output::write_atomic(path, &bytes)
                         .with_context(|| format!("{}: cannot write", path.display()))?;
-                    println!(
+                    writeln!(
+                        out,
                         "{} names screened, {} hits written to {}",
                         names.len(),
                         rows.len(),
                         path.display()
-                    );
+                    )?;
                 }
-                None => write_hits_csv(std::io::stdout().lock(), &rows)?,
+                None => write_hits_csv(out, &rows)?,
             }
             Ok(EXIT_OK)
         }
@@ -520,6 +764,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             use amlscreen::watchlist::eval::{
                 build_eval_set, default_thresholds, evaluate, render_markdown, write_eval_csv,
             };
+            if let Some(path) = &args.write_set {
+                check_out_file("--write-set", path)?;
+            }
             let set = amlscreen::watchlist::load_watchlists(&args.watchlists)?;
             let cases = build_eval_set(&set, args.positives, args.negatives, args.seed);
             if let Some(path) = &args.write_set {
@@ -530,7 +777,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             }
             let screener = amlscreen::watchlist::Screener::new(&set);
             let evaluation = evaluate(&screener, &cases, &default_thresholds());
-            print!("{}", render_markdown(&evaluation));
+            write!(out, "{}", render_markdown(&evaluation))?;
             Ok(EXIT_OK)
         }
         Command::Debug(DebugCommand::ReadFloor { file, as_text }) => {
@@ -541,44 +788,48 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             } else {
                 amlscreen::ingest::source::plain_read(&file)?
             };
-            println!("{rows} rows");
+            writeln!(out, "{rows} rows")?;
             Ok(EXIT_OK)
         }
         Command::Backtest(args) => {
+            check_out_folder(&args.out)?;
             let outcome = amlscreen::lab::backtest(&amlscreen::lab::BacktestConfig {
                 inputs: args.inputs,
                 labels: args.labels,
-                rules: default_rules(&args.rules),
+                rules: args.rules,
                 fx: args.fx,
                 watchlists: args.watchlists,
                 out: args.out.clone(),
                 sweeps: args.sweeps,
                 accounts: args.accounts,
             })?;
-            print!("{}", outcome.table);
+            write!(out, "{}", outcome.table)?;
             if let Some(sweep) = &outcome.sweep {
-                println!("\nsweep ({} settings):", sweep.points.len());
+                writeln!(out, "\nsweep ({} settings):", sweep.points.len())?;
                 for p in &sweep.points {
                     let setting: Vec<String> =
                         p.setting.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    println!(
+                    writeln!(
+                        out,
                         "  {:<50} alerts {:>6}  recall {}",
                         setting.join(" "),
                         p.alerts,
                         p.recall.map_or("-".to_string(), |r| format!("{r:.3}"))
-                    );
+                    )?;
                 }
             }
-            println!(
+            writeln!(
+                out,
                 "wrote backtest.json and backtest.html to {}",
                 args.out.display()
-            );
+            )?;
             Ok(EXIT_OK)
         }
         Command::Demo(args) => {
             let typology = parse_typology(&args.typology)?;
-            let text = amlscreen::lab::demo(typology, &args.out, &default_rules(&args.rules))?;
-            print!("{text}");
+            check_out_folder(&args.out)?;
+            let text = amlscreen::lab::demo(typology, &args.out, &args.rules)?;
+            write!(out, "{text}")?;
             Ok(EXIT_OK)
         }
         Command::Export(ExportCommand::Goaml {
@@ -635,70 +886,75 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
-fn rules_command(cmd: RulesCommand) -> Result<i32> {
+fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
     use amlscreen::rules::{golden, RuleSet};
     match cmd {
         RulesCommand::Check { paths } => {
-            let set = RuleSet::load(&default_rules(&paths))?;
+            let set = RuleSet::load(&paths)?;
             for pack in &set.packs {
-                println!(
+                writeln!(
+                    out,
                     "ok  {} ({}@{}): {} rules, {} lists",
                     pack.path.display(),
                     pack.id,
                     pack.version,
                     pack.rules.len(),
                     pack.lists.len()
-                );
+                )?;
                 for list in &pack.lists {
-                    println!(
+                    writeln!(
+                        out,
                         "    list {}: {} values, as of {}",
                         list.id,
                         list.values.len(),
                         list.as_of
-                    );
+                    )?;
                 }
             }
             Ok(EXIT_OK)
         }
         RulesCommand::Test { paths } => {
-            let set = RuleSet::load(&default_rules(&paths))?;
+            let set = RuleSet::load(&paths)?;
             let (mut passed, mut failed) = (0, 0);
             for pack in &set.packs {
                 let results = golden::run_pack_tests(pack)?;
                 if results.is_empty() {
-                    println!(
+                    writeln!(
+                        out,
                         "--  {}: no golden tests ({})",
                         pack.id,
                         golden::tests_path(&pack.path).display()
-                    );
+                    )?;
                 }
                 for r in results {
                     if r.failures.is_empty() {
                         passed += 1;
-                        println!("ok    {} :: {}", pack.id, r.name);
+                        writeln!(out, "ok    {} :: {}", pack.id, r.name)?;
                     } else {
                         failed += 1;
-                        println!("FAIL  {} :: {}", pack.id, r.name);
+                        writeln!(out, "FAIL  {} :: {}", pack.id, r.name)?;
                         for f in r.failures {
-                            println!("        {f}");
+                            writeln!(out, "        {f}")?;
                         }
                     }
                 }
             }
-            println!("golden: {passed} passed, {failed} failed");
+            writeln!(out, "golden: {passed} passed, {failed} failed")?;
             if failed > 0 {
                 bail!("{failed} golden test(s) failed");
             }
             Ok(EXIT_OK)
         }
         RulesCommand::List { rules } => {
-            let set = RuleSet::load(&default_rules(&rules))?;
-            println!(
+            let set = RuleSet::load(&rules)?;
+            writeln!(
+                out,
                 "{:<24} {:<10} {:<20} {:<24} {:<8} {:>5}  title",
                 "rule", "pack", "typology", "kind", "severity", "score"
-            );
+            )?;
             for r in set.rules() {
-                println!(
+                writeln!(
+                    out,
                     "{:<24} {:<10} {:<20} {:<24} {:<8} {:>5}  {}{}",
                     r.info.rule_id,
                     r.info.pack,
@@ -708,17 +964,76 @@ fn rules_command(cmd: RulesCommand) -> Result<i32> {
                     r.info.score,
                     r.info.title,
                     if r.enabled { "" } else { " (disabled)" }
-                );
+                )?;
             }
             Ok(EXIT_OK)
         }
         RulesCommand::Explain { rule_id, rules } => {
-            let set = RuleSet::load(&default_rules(&rules))?;
+            let set = RuleSet::load(&rules)?;
             let rule = set.rule(&rule_id).with_context(|| {
                 format!("no rule `{rule_id}`; `amlscreen rules list` shows the rules")
             })?;
-            print!("{}", amlscreen::rules::explain(rule));
+            write!(out, "{}", amlscreen::rules::explain(rule))?;
             Ok(EXIT_OK)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("list.csv: cannot read: {source}")]
+    struct Quoting {
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_the_message_above_quotes_is_left_out() {
+        let os = std::io::Error::from_raw_os_error(2);
+        let error = anyhow::Error::new(Quoting { source: os }).context("loading lists");
+        let messages = error_messages(&error);
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(messages[0], "loading lists");
+        assert!(messages[1].starts_with("list.csv: cannot read: "));
+        let error = anyhow::Error::new(std::io::Error::from_raw_os_error(17)).context("x: write");
+        assert_eq!(
+            error_messages(&error).len(),
+            2,
+            "a cause not quoted is kept"
+        );
+    }
+
+    #[test]
+    fn a_long_message_is_cut() {
+        let long = format!("{}{}", "é".repeat(MAX_MESSAGE_CHARS), "z".repeat(5));
+        let messages = error_messages(&anyhow::anyhow!("{long}"));
+        let head = "é".repeat(MAX_MESSAGE_CHARS * 2 / 3);
+        let tail = format!("{}zzzzz", "é".repeat(MAX_MESSAGE_CHARS / 3 - 5));
+        assert_eq!(
+            messages[0],
+            format!("{head} … (6 characters not shown) … {tail}")
+        );
+        // rows quoted by a parser: the first and last lines, which say what is wrong
+        let rows = format!(
+            "could not parse `\"ANN,JM\n{}` is not escaped",
+            "T1,A,B\n".repeat(3)
+        );
+        assert_eq!(
+            error_messages(&anyhow::anyhow!("{rows}")),
+            ["could not parse `\"ANN,JM … (3 lines not shown) … ` is not escaped"]
+        );
+        assert_eq!(cut_message("one\ntwo"), "one two");
+    }
+
+    #[test]
+    fn a_broken_pipe_is_found_inside_a_csv_error() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let error = anyhow::Error::new(csv::Error::from(pipe)).context("writing hits");
+        assert!(is_broken_pipe(&error));
+        let other = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(!is_broken_pipe(&anyhow::Error::new(other)));
     }
 }

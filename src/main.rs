@@ -2,8 +2,6 @@
 
 mod cli;
 
-use clap::Parser;
-
 /// A run allocates and frees many column-sized buffers. The system allocator returns each to
 /// the kernel, and every new one is page-faulted in again, which costs as much as the work
 /// itself on virtual machines (see BENCHMARKS.md). mimalloc, told never to purge, reuses them.
@@ -36,13 +34,5 @@ fn tune_memory() {
 
 fn main() {
     tune_memory();
-    let cli = cli::Cli::parse();
-    let code = match cli::dispatch(cli) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            cli::EXIT_ERROR
-        }
-    };
-    std::process::exit(code);
+    std::process::exit(cli::main_with(std::env::args_os().collect()));
 }

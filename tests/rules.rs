@@ -177,6 +177,42 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
             "does not provide",
         ),
         (
+            "empty rule id",
+            GOOD_RULE.replace("id = \"r1\"", "id = \"\""),
+            12,
+            "rule id is empty; expected a name of letters, digits, `_` or `-`",
+        ),
+        (
+            "rule id with a space",
+            GOOD_RULE.replace("id = \"r1\"", "id = \"r 1\""),
+            12,
+            "rule id `r 1` holds ' '; expected letters, digits",
+        ),
+        (
+            "empty pack id",
+            GOOD_RULE.replace("id = \"t\"", "id = \"\""),
+            3,
+            "pack id is empty",
+        ),
+        (
+            "base currency not in ISO 4217",
+            GOOD_RULE.replace("base_currency = \"USD\"", "base_currency = \"ZZZ\""),
+            6,
+            "base_currency `ZZZ` is not an ISO 4217 currency code",
+        ),
+        (
+            "the ISO 4217 code for no currency",
+            GOOD_RULE.replace("base_currency = \"USD\"", "base_currency = \"XXX\""),
+            6,
+            "base_currency `XXX` is not an ISO 4217 currency code",
+        ),
+        (
+            "the ISO 4217 code for tests",
+            GOOD_RULE.replace("base_currency = \"USD\"", "base_currency = \"XTS\""),
+            6,
+            "base_currency `XTS` is not an ISO 4217 currency code",
+        ),
+        (
             "list outside the pack folder",
             GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"../hot.toml\""),
             9,
@@ -237,4 +273,82 @@ fn a_folder_without_packs_is_an_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("no rule packs"), "{err}");
+}
+
+/// Every file of `rules/` (packs, lists, golden tests) is built into the binary as it is on
+/// disk, and nothing else is: a pack added to the folder and not to `builtin.rs` fails here.
+#[test]
+fn the_built_in_files_are_the_rules_folder() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut on_disk = Vec::new();
+    walk(&root().join("rules"), &mut on_disk);
+    let mut on_disk: Vec<String> = on_disk
+        .iter()
+        .map(|p| {
+            p.strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .to_string()
+        })
+        .collect();
+    on_disk.sort();
+    let mut built_in: Vec<&str> = amlscreen::rules::builtin::files().map(|(n, _)| n).collect();
+    built_in.sort();
+    assert_eq!(built_in, on_disk);
+    for (name, text) in amlscreen::rules::builtin::files() {
+        assert_eq!(
+            text,
+            std::fs::read_to_string(root().join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+/// No paths load the built-in packs: the same packs, rules, lists and digests as the folder,
+/// named `builtin:rules/…`; their golden tests run from the binary too.
+#[test]
+fn no_paths_load_the_built_in_packs() {
+    let builtin = RuleSet::load(&[]).expect("built-in packs load");
+    let folder = shipped();
+    assert_eq!(builtin.packs.len(), folder.packs.len());
+    for (b, f) in builtin.packs.iter().zip(&folder.packs) {
+        assert_eq!(
+            (&b.id, &b.version, &b.sha256),
+            (&f.id, &f.version, &f.sha256)
+        );
+        let name = f.path.file_name().unwrap().to_string_lossy();
+        assert_eq!(b.path, PathBuf::from(format!("builtin:rules/{name}")));
+        let ids = |p: &amlscreen::rules::Pack| -> Vec<String> {
+            p.rules.iter().map(|r| r.plan.rule_id.clone()).collect()
+        };
+        assert_eq!(ids(b), ids(f));
+        let lists = |p: &amlscreen::rules::Pack| -> Vec<(String, Vec<String>)> {
+            p.lists
+                .iter()
+                .map(|l| (l.id.clone(), l.values.clone()))
+                .collect()
+        };
+        assert_eq!(lists(b), lists(f));
+        let results = golden::run_pack_tests(b).unwrap();
+        assert!(!results.is_empty(), "{} has golden tests", b.id);
+        assert!(results.iter().all(|r| r.failures.is_empty()), "{results:?}");
+    }
+    let sha = |path: &str| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(std::fs::read(root().join(path)).unwrap());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(builtin.packs[0].sha256, sha("rules/cash.toml"));
 }

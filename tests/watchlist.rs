@@ -972,3 +972,60 @@ fn the_blocking_index_finds_every_hit_an_exhaustive_scan_finds() {
     }
     assert!(compared > 200, "the comparison saw only {compared} hits");
 }
+
+/// Megabyte-long pseudo-random lower-case letters, in words of `word` letters (0: one word).
+fn long_name(bytes: usize, word: usize) -> String {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..bytes)
+        .map(|i| {
+            if word > 0 && i % (word + 1) == word {
+                return ' ';
+            }
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            char::from(b'a' + ((state >> 33) % 26) as u8)
+        })
+        .collect()
+}
+
+/// Names are matched on at most `MAX_MATCHED_NAME_CHARS` folded characters: whole tokens from
+/// the start, a single longer token cut; shorter names are untouched. This bounds the work of
+/// blocking keys, which grows with the square of a token's length.
+#[test]
+fn a_name_longer_than_the_limit_is_matched_on_its_first_characters() {
+    use amlscreen::watchlist::normalize::{normalize_name_bounded, MAX_MATCHED_NAME_CHARS};
+    let joined = |tokens: &[amlscreen::watchlist::normalize::NameToken]| {
+        tokens
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // one token of a megabyte: cut to the limit
+    let one = long_name(1 << 20, 0);
+    let (tokens, cut) = normalize_name_bounded(&one, false);
+    assert!(cut);
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].text, one[..MAX_MATCHED_NAME_CHARS]);
+    // a megabyte of words: the first whole words that fit
+    let words = long_name(1 << 20, 9);
+    let (tokens, cut) = normalize_name_bounded(&words, true);
+    let kept = joined(&tokens);
+    assert!(cut);
+    assert!(kept.len() <= MAX_MATCHED_NAME_CHARS && kept.len() > MAX_MATCHED_NAME_CHARS - 10);
+    assert!(words.starts_with(&format!("{kept} ")), "whole words only");
+    // at the limit nothing is cut; one character more is
+    let exact = long_name(MAX_MATCHED_NAME_CHARS, 0);
+    assert_eq!(
+        normalize_name_bounded(&exact, false),
+        (normalize_name(&exact, false), false)
+    );
+    assert_eq!(
+        normalize_name(&exact, false)[0].text.len(),
+        MAX_MATCHED_NAME_CHARS
+    );
+    assert!(normalize_name_bounded(&long_name(MAX_MATCHED_NAME_CHARS + 1, 0), false).1);
+    // screening such a name finishes and finds nothing to match
+    assert!(fixture_screener().screen(&one, 0.5, 5).is_empty());
+}

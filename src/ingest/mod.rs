@@ -18,6 +18,8 @@ pub mod source;
 pub mod timestamp;
 mod validate;
 
+/// ISO 4217 codes, for the rule packs' `base_currency`.
+pub(crate) use codes::is_currency;
 pub use dedup::{id_hash as txn_id_fingerprint, FingerprintSet};
 pub use fx::FxTable;
 pub use profile::MappingProfile;
@@ -289,17 +291,19 @@ pub fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     Ok(first)
 }
 
-/// Writes `quarantine.csv`: `file,row,txn_id,column,value,reason`.
+/// Writes `quarantine.csv`: `file,row,txn_id,column,value,reason`; the file, id and value
+/// cells pass [`crate::output::spreadsheet_safe`].
 pub fn write_quarantine_csv<W: std::io::Write>(w: W, rows: &[QuarantineRow]) -> csv::Result<()> {
+    use crate::output::spreadsheet_safe;
     let mut out = csv::Writer::from_writer(w);
     out.write_record(["file", "row", "txn_id", "column", "value", "reason"])?;
     for q in rows {
         out.write_record([
-            q.file.as_str(),
+            &*spreadsheet_safe(&q.file),
             &q.row.to_string(),
-            &q.txn_id,
+            &spreadsheet_safe(&q.txn_id),
             q.column,
-            &q.value,
+            &spreadsheet_safe(&q.value),
             q.reason.as_str(),
         ])?;
     }

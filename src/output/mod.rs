@@ -6,8 +6,19 @@ mod parquet;
 pub use parquet::{alerts_parquet, transactions_parquet};
 
 use crate::model::Alert;
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The files `run` writes into its output folder.
+pub const RUN_OUTPUTS: [&str; 6] = [
+    "alerts.csv",
+    "alerts.parquet",
+    "cases.jsonl",
+    "quarantine.csv",
+    "report.html",
+    "manifest.json",
+];
 
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -60,26 +71,52 @@ pub const ALERT_COLUMNS: [&str; 14] = [
     "summary",
 ];
 
-/// Writes alerts as CSV with `txn_ids` joined by `;`.
+/// A text cell of a CSV written for people, safe to open in a spreadsheet: a cell starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so that the
+/// spreadsheet shows it as text instead of evaluating it as a formula (OWASP, "CSV
+/// injection"). A plain number (`-250.00`, `+1,000`) is left as it is: a spreadsheet reads it
+/// as the number it is. Numeric columns are written as they are and need no call.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// An optional sign, digits (commas allowed between them) and an optional fraction.
+fn is_plain_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    whole.split(',').all(digits) && fraction.is_none_or(digits)
+}
+
+/// Writes alerts as CSV with `txn_ids` joined by `;`; text cells pass [`spreadsheet_safe`].
 pub fn write_alerts_csv<W: Write>(w: W, alerts: &[Alert]) -> csv::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record(ALERT_COLUMNS)?;
     for a in alerts {
+        let txn_ids = a.txn_ids.join(";");
         out.write_record([
-            a.alert_id.as_str(),
-            &a.rule_id,
-            &a.pack,
+            &*spreadsheet_safe(&a.alert_id),
+            &spreadsheet_safe(&a.rule_id),
+            &spreadsheet_safe(&a.pack),
             a.typology.as_str(),
-            &a.subject_account,
-            &a.subject_name,
-            &a.window_start,
-            &a.window_end,
+            &spreadsheet_safe(&a.subject_account),
+            &spreadsheet_safe(&a.subject_name),
+            &spreadsheet_safe(&a.window_start),
+            &spreadsheet_safe(&a.window_end),
             &a.txn_count.to_string(),
             &a.total_amount,
-            &a.currency,
+            &spreadsheet_safe(&a.currency),
             &format_score(a.score),
-            &a.txn_ids.join(";"),
-            &a.summary,
+            &spreadsheet_safe(&txn_ids),
+            &spreadsheet_safe(&a.summary),
         ])?;
     }
     out.flush()?;
@@ -92,5 +129,32 @@ pub fn format_score(score: f64) -> String {
         format!("{}", score as i64)
     } else {
         format!("{score}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_get_a_quote_and_plain_numbers_do_not() {
+        for (cell, safe) in [
+            ("=1+1", "'=1+1"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-", "'-"),
+            ("-.5", "'-.5"),
+            ("1,,2", "1,,2"),
+            ("-250.00", "-250.00"),
+            ("+1,000", "+1,000"),
+            ("-12", "-12"),
+            ("Ann Lee", "Ann Lee"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), safe, "{cell:?}");
+        }
     }
 }

@@ -69,12 +69,12 @@ pub fn tests_path(pack_path: &Path) -> PathBuf {
 /// Runs the golden cases of one pack. A pack without a tests file yields no results.
 pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
     let path = tests_path(&pack.path);
-    if !path.exists() {
+    if !super::builtin::exists(&path) {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| RuleError::Unreadable {
+    let text = super::builtin::read(&path).map_err(|e| RuleError::Unreadable {
         file: path.display().to_string(),
-        reason: e.to_string(),
+        source: e,
     })?;
     let file: TestFile = toml::from_str(&text).map_err(|e| RuleError::Pack {
         file: path.display().to_string(),
@@ -120,7 +120,7 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
             })
             .map_err(|e| RuleError::Unreadable {
                 file: csv_path.display().to_string(),
-                reason: e.to_string(),
+                source: e,
             })?;
         let options = IngestOptions {
             profile: None,

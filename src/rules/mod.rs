@@ -8,6 +8,7 @@
 //! - [`golden`]: the golden tests kept beside each pack.
 
 pub mod alerts;
+pub mod builtin;
 mod engine;
 
 pub use engine::EngineContext;
@@ -37,8 +38,12 @@ pub enum RuleError {
         line: usize,
         message: String,
     },
-    #[error("{file}: cannot read: {reason}")]
-    Unreadable { file: String, reason: String },
+    #[error("{file}: cannot read: {source}")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("no rule packs (*.toml) found in {0}")]
     NoPacks(String),
     #[error("rule `{rule}`: {message}")]
@@ -57,15 +62,19 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Loads pack files and folders of packs (`*.toml` directly inside, sorted by name; golden
-    /// test files `*.tests.toml` and the `lists/` folder are skipped).
+    /// test files `*.tests.toml` and the `lists/` folder are skipped). No paths at all means
+    /// the shipped packs built into the binary ([`builtin`]).
     pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        if paths.is_empty() {
+            return RuleSet::load(&builtin::pack_paths());
+        }
         let mut files = Vec::new();
         for path in paths {
             if path.is_dir() {
                 let mut found: Vec<PathBuf> = std::fs::read_dir(path)
                     .map_err(|e| RuleError::Unreadable {
                         file: path.display().to_string(),
-                        reason: e.to_string(),
+                        source: e,
                     })?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| is_pack_file(p))

@@ -26,10 +26,10 @@ struct PackFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PackHeader {
-    id: String,
+    id: Spanned<String>,
     version: String,
     description: String,
-    base_currency: String,
+    base_currency: Spanned<String>,
     /// UTC offset of the business day (`-05:00` for Jamaica); UTC when absent.
     #[serde(default)]
     business_day_offset: Option<Spanned<String>>,
@@ -159,11 +159,11 @@ impl Ctx<'_> {
     }
 }
 
-/// Loads and compiles one pack file.
+/// Loads and compiles one pack file (a [built-in](super::builtin) one from the binary).
 pub fn load_pack(path: &Path) -> Result<Pack, RuleError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RuleError::Unreadable {
+    let text = super::builtin::read(path).map_err(|e| RuleError::Unreadable {
         file: path.display().to_string(),
-        reason: e.to_string(),
+        source: e,
     })?;
     load_pack_text(path, &text)
 }
@@ -177,6 +177,22 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
         line: e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
         message: e.message().trim().to_string(),
     })?;
+    check_id(&ctx, "pack", &file.pack.id)?;
+    let base_currency = file
+        .pack
+        .base_currency
+        .get_ref()
+        .trim()
+        .to_ascii_uppercase();
+    if !crate::ingest::is_currency(&base_currency) {
+        return Err(ctx.error(
+            file.pack.base_currency.span(),
+            format!(
+                "base_currency `{}` is not an ISO 4217 currency code; expected the currency of the pack's amounts, such as \"USD\"",
+                file.pack.base_currency.get_ref()
+            ),
+        ));
+    }
     let business_day_offset = match &file.pack.business_day_offset {
         None => 0,
         Some(s) => crate::ingest::timestamp::parse_utc_offset(s.get_ref()).ok_or_else(|| {
@@ -197,6 +213,7 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
     let mut rules = Vec::with_capacity(file.rules.len());
     let mut seen = std::collections::HashSet::new();
     for spec in &file.rules {
+        check_id(&ctx, "rule", &spec.id)?;
         if !seen.insert(spec.id.get_ref().clone()) {
             return Err(ctx.error(
                 spec.id.span(),
@@ -205,23 +222,55 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
         }
         rules.push(compile_rule(
             &ctx,
-            &file.pack.id,
+            file.pack.id.get_ref(),
             spec,
             &lists,
             business_day_offset,
         )?);
     }
     Ok(Pack {
-        id: file.pack.id,
+        id: file.pack.id.into_inner(),
         version: file.pack.version,
         description: file.pack.description,
-        base_currency: file.pack.base_currency.to_ascii_uppercase(),
+        base_currency,
         references: file.pack.references,
         path: path.to_path_buf(),
-        sha256: crate::ingest::sha256_file(path).unwrap_or_default(),
+        sha256: sha256_hex(text.as_bytes()),
         rules,
         lists: lists.into_values().collect(),
     })
+}
+
+/// Refuses a pack or rule id that is empty or holds anything but ASCII letters, digits, `_` and
+/// `-`: ids name rules in alerts, in `--sweep RULE.PARAM` and in golden tests.
+fn check_id(ctx: &Ctx, what: &str, id: &Spanned<String>) -> Result<(), RuleError> {
+    let text = id.get_ref();
+    let expected = "letters, digits, `_` or `-`, such as \"structuring\"";
+    if text.is_empty() {
+        return Err(ctx.error(
+            id.span(),
+            format!("{what} id is empty; expected a name of {expected}"),
+        ));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(ctx.error(
+            id.span(),
+            format!("{what} id `{text}` holds {bad:?}; expected {expected}"),
+        ));
+    }
+    Ok(())
+}
+
+/// SHA-256 of `bytes` as lower-case hex (of a pack's text: the digest of its file).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Loads a list file named relative to the pack. The list must stay inside the pack's folder.
@@ -231,6 +280,16 @@ fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
         _ => Path::new("."),
     };
     let candidate = folder.join(relative);
+    if super::builtin::is_builtin(pack_path) {
+        // a built-in pack names built-in lists, beside it in the binary
+        let text = super::builtin::text(&candidate).ok_or_else(|| {
+            format!(
+                "list file `{relative}` is not among the built-in files (looked for {})",
+                candidate.display()
+            )
+        })?;
+        return parse_list(relative, &candidate, text);
+    }
     let resolved = candidate.canonicalize().map_err(|_| {
         format!(
             "list file `{relative}` is not there (looked for {})",
@@ -248,11 +307,16 @@ fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
     }
     let text = std::fs::read_to_string(&resolved)
         .map_err(|e| format!("cannot read list `{relative}`: {e}"))?;
-    let parsed: ListFile = toml::from_str(&text).map_err(|e| {
+    parse_list(relative, &resolved, &text)
+}
+
+/// Parses and checks the text of a list file found at `resolved`.
+fn parse_list(relative: &str, resolved: &Path, text: &str) -> Result<NamedList, String> {
+    let parsed: ListFile = toml::from_str(text).map_err(|e| {
         format!(
             "list {}:{}: {}",
             resolved.display(),
-            e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
+            e.span().map(|s| line_at(text, s.start)).unwrap_or(0),
             e.message().trim()
         )
     })?;
@@ -285,7 +349,7 @@ fn load_list(pack_path: &Path, relative: &str) -> Result<NamedList, String> {
         source: header.source,
         as_of: header.as_of,
         values,
-        path: resolved,
+        path: resolved.to_path_buf(),
     })
 }
 

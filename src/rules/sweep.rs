@@ -104,9 +104,9 @@ pub fn rule_with_params(
             rule: rule_id.to_string(),
             message: "no such rule in the packs".into(),
         })?;
-    let text = std::fs::read_to_string(&pack.path).map_err(|e| RuleError::Unreadable {
+    let text = super::builtin::read(&pack.path).map_err(|e| RuleError::Unreadable {
         file: pack.path.display().to_string(),
-        reason: e.to_string(),
+        source: e,
     })?;
     let mut doc: toml::Table = toml::from_str(&text).map_err(|e| RuleError::Pack {
         file: pack.path.display().to_string(),

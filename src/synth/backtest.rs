@@ -92,11 +92,16 @@ pub struct SweepResult {
 }
 
 /// Writes a sweep as CSV: one column per parameter, then `alerts,recall,precision` (empty
-/// when undefined).
+/// when undefined). Parameter names and values pass
+/// [`spreadsheet_safe`](crate::output::spreadsheet_safe).
 pub fn write_sweep_csv<W: Write>(w: W, sweep: &SweepResult) -> Result<(), SynthError> {
     let mut out = csv::Writer::from_writer(w);
-    let mut header: Vec<&str> = sweep.parameters.iter().map(String::as_str).collect();
-    header.extend(["alerts", "recall", "precision"]);
+    let mut header: Vec<String> = sweep
+        .parameters
+        .iter()
+        .map(|p| crate::output::spreadsheet_safe(p).into_owned())
+        .collect();
+    header.extend(["alerts", "recall", "precision"].map(String::from));
     out.write_record(&header)?;
     let ratio = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
     for point in &sweep.points {
@@ -108,7 +113,7 @@ pub fn write_sweep_csv<W: Write>(w: W, sweep: &SweepResult) -> Result<(), SynthE
                     .setting
                     .iter()
                     .find(|(k, _)| k == p)
-                    .map(|(_, v)| v.clone())
+                    .map(|(_, v)| crate::output::spreadsheet_safe(v).into_owned())
                     .unwrap_or_default()
             })
             .collect();
@@ -291,5 +296,32 @@ pub fn sweep_point(
         alerts: alerts.len() as u64,
         recall: (instances > 0).then(|| found as f64 / instances as f64),
         precision: report.precision,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_csv_writes_formula_values_as_text_and_numbers_as_they_are() {
+        let sweep = SweepResult {
+            parameters: vec!["structuring.window".into(), "=x.min".into()],
+            points: vec![SweepPoint {
+                setting: vec![
+                    ("structuring.window".into(), "@3d".into()),
+                    ("=x.min".into(), "-1".into()),
+                ],
+                alerts: 4,
+                recall: Some(0.5),
+                precision: None,
+            }],
+        };
+        let mut bytes = Vec::new();
+        write_sweep_csv(&mut bytes, &sweep).unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "structuring.window,'=x.min,alerts,recall,precision\n'@3d,-1,4,0.5000,\n"
+        );
     }
 }

@@ -53,6 +53,14 @@ pub const MIN_ACCOUNTS: usize = 50;
 pub const MIN_DAYS: u32 = 15;
 /// Longest period the generator accepts.
 pub const MAX_DAYS: u32 = 3_660;
+/// Largest population the generator accepts.
+pub const MAX_ACCOUNTS: usize = 5_000_000;
+/// Largest accounts × days the generator accepts. The generator makes about 1.1 transactions
+/// per account and day and holds them all in memory (about 110 bytes each) before writing, so
+/// this bound is about 110 million transactions, 12 GB of memory and a 13 GB CSV file.
+pub const MAX_ACCOUNT_DAYS: u64 = 100_000_000;
+/// Most broken rows the generator appends.
+pub const MAX_BAD_ROWS: usize = 1_000_000;
 
 /// Errors from generation, writing and reading.
 #[derive(Debug, thiserror::Error)]
@@ -148,11 +156,39 @@ fn validate(cfg: &GeneratorConfig) -> Result<(), SynthError> {
             cfg.accounts
         ));
     }
+    if cfg.accounts > MAX_ACCOUNTS {
+        return bad(format!(
+            "accounts must be at most {MAX_ACCOUNTS} (got {})",
+            cfg.accounts
+        ));
+    }
     if !(MIN_DAYS..=MAX_DAYS).contains(&cfg.days) {
         return bad(format!(
             "days must be between {MIN_DAYS} and {MAX_DAYS} (got {})",
             cfg.days
         ));
+    }
+    let account_days = cfg.accounts as u64 * u64::from(cfg.days);
+    if account_days > MAX_ACCOUNT_DAYS {
+        return bad(format!(
+            "accounts × days must be at most {MAX_ACCOUNT_DAYS} (about 110 million transactions, held in memory); got {} × {} = {account_days}",
+            cfg.accounts, cfg.days
+        ));
+    }
+    if cfg.bad_rows > MAX_BAD_ROWS {
+        return bad(format!(
+            "bad rows must be at most {MAX_BAD_ROWS} (got {})",
+            cfg.bad_rows
+        ));
+    }
+    if let Some(instances) = cfg.instances_per_typology {
+        // every planted instance takes at least two accounts of its own
+        if instances > cfg.accounts / 2 {
+            return bad(format!(
+                "instances per typology must be at most accounts / 2 = {} (got {instances})",
+                cfg.accounts / 2
+            ));
+        }
     }
     let cc = cfg.home_country.as_bytes();
     if cc.len() != 2 || !cc.iter().all(u8::is_ascii_uppercase) {
@@ -251,4 +287,68 @@ fn make_labels(
         notes.push(p.note);
     }
     (labels, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sizes are checked before anything is allocated (a check that regressed would make
+    /// these configurations allocate, so they are tested on `validate` alone).
+    #[test]
+    fn sizes_beyond_the_documented_bounds_are_refused_up_front() {
+        let refused = |cfg: GeneratorConfig, words: &str| match validate(&cfg) {
+            Err(SynthError::Config(message)) => {
+                assert!(message.contains(words), "{message}")
+            }
+            other => panic!("expected a refusal with `{words}`, got {other:?}"),
+        };
+        let base = GeneratorConfig::default();
+        refused(
+            GeneratorConfig {
+                accounts: MAX_ACCOUNTS + 1,
+                ..base.clone()
+            },
+            "accounts must be at most 5000000",
+        );
+        refused(
+            GeneratorConfig {
+                accounts: 2_000_000,
+                days: 51,
+                ..base.clone()
+            },
+            "accounts × days must be at most 100000000",
+        );
+        refused(
+            GeneratorConfig {
+                bad_rows: MAX_BAD_ROWS + 1,
+                ..base.clone()
+            },
+            "bad rows must be at most 1000000",
+        );
+        refused(
+            GeneratorConfig {
+                instances_per_typology: Some(1_000_000_000_000),
+                ..base.clone()
+            },
+            "instances per typology must be at most accounts / 2 = 500",
+        );
+        // the bounds themselves are accepted
+        for cfg in [
+            GeneratorConfig {
+                accounts: MAX_ACCOUNTS,
+                days: 20,
+                bad_rows: MAX_BAD_ROWS,
+                instances_per_typology: Some(MAX_ACCOUNTS / 2),
+                ..base.clone()
+            },
+            GeneratorConfig {
+                accounts: 27_322,
+                days: MAX_DAYS,
+                ..base
+            },
+        ] {
+            assert!(validate(&cfg).is_ok(), "{cfg:?}");
+        }
+    }
 }

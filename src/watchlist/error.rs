@@ -62,12 +62,13 @@ pub enum WatchlistError {
         what: &'static str,
     },
     /// Writing results failed.
-    #[error("cannot write {what}: {message}")]
+    #[error("cannot write {what}: {source}")]
     Write {
         /// What was being written.
         what: &'static str,
-        /// The reason.
-        message: String,
+        /// The reason (an I/O error of the output, such as a closed pipe, is kept as one).
+        #[source]
+        source: csv::Error,
     },
 }
 

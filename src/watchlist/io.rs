@@ -2,6 +2,7 @@
 
 use super::error::WatchlistError;
 use super::screener::Hit;
+use crate::output::spreadsheet_safe;
 use std::io::Write;
 use std::path::Path;
 
@@ -66,11 +67,12 @@ fn names_from_csv(path: &Path, text: &str, column: usize) -> Result<Vec<String>,
 }
 
 /// Writes hits as CSV with the header `query,list,entry_id,matched_name,score,explanation`;
-/// the query exactly as given, the score with 4 decimals.
+/// the query exactly as given, the score with 4 decimals. Text cells pass
+/// [`spreadsheet_safe`](crate::output::spreadsheet_safe).
 pub fn write_hits_csv(w: impl Write, rows: &[(String, Hit)]) -> Result<(), WatchlistError> {
     let failed = |e: csv::Error| WatchlistError::Write {
         what: "hits CSV",
-        message: e.to_string(),
+        source: e,
     };
     let mut writer = csv::Writer::from_writer(w);
     writer
@@ -86,17 +88,17 @@ pub fn write_hits_csv(w: impl Write, rows: &[(String, Hit)]) -> Result<(), Watch
     for (query, hit) in rows {
         writer
             .write_record([
-                query.as_str(),
-                &hit.list,
-                &hit.entry_id,
-                &hit.matched_name,
+                &*spreadsheet_safe(query),
+                &spreadsheet_safe(&hit.list),
+                &spreadsheet_safe(&hit.entry_id),
+                &spreadsheet_safe(&hit.matched_name),
                 &format!("{:.4}", hit.score),
-                &hit.explanation,
+                &spreadsheet_safe(&hit.explanation),
             ])
             .map_err(failed)?;
     }
     writer.flush().map_err(|e| WatchlistError::Write {
         what: "hits CSV",
-        message: e.to_string(),
+        source: e.into(),
     })
 }

@@ -397,8 +397,21 @@ pub fn reorder_surname_first(raw: &str) -> String {
     }
 }
 
-/// Normalises a name into tokens. `individual` reorders `SURNAME, Given` first.
+/// The longest name matched, in characters after [`fold`]: a longer name is matched on its
+/// first tokens up to this length. Real names are far shorter (the longest listed names run to
+/// about 300 characters), and blocking keys grow with the square of a token's length, so an
+/// unbounded name (one megabyte of letters) would take minutes to screen.
+pub const MAX_MATCHED_NAME_CHARS: usize = 512;
+
+/// Normalises a name into tokens. `individual` reorders `SURNAME, Given` first. A name longer
+/// than [`MAX_MATCHED_NAME_CHARS`] after folding keeps its first tokens up to that length (a
+/// single longer token is cut).
 pub fn normalize_name(raw: &str, individual: bool) -> Vec<NameToken> {
+    normalize_name_bounded(raw, individual).0
+}
+
+/// [`normalize_name`], and whether the name was cut to [`MAX_MATCHED_NAME_CHARS`].
+pub fn normalize_name_bounded(raw: &str, individual: bool) -> (Vec<NameToken>, bool) {
     let ordered;
     let text = if individual {
         ordered = reorder_surname_first(raw);
@@ -406,14 +419,33 @@ pub fn normalize_name(raw: &str, individual: bool) -> Vec<NameToken> {
     } else {
         raw
     };
-    fold(text)
+    let folded = fold(text);
+    let (kept, cut) = bounded(&folded);
+    let tokens = kept
         .split(' ')
         .filter(|t| !t.is_empty())
         .map(|t| NameToken {
             weak: is_weak_token(t),
             text: t.to_string(),
         })
-        .collect()
+        .collect();
+    (tokens, cut)
+}
+
+/// The first [`MAX_MATCHED_NAME_CHARS`] of a folded (ASCII) name, ending at a token boundary
+/// when there is one; and whether anything was left out.
+fn bounded(folded: &str) -> (&str, bool) {
+    if folded.len() <= MAX_MATCHED_NAME_CHARS {
+        return (folded, false);
+    }
+    let head = &folded[..MAX_MATCHED_NAME_CHARS];
+    if folded.as_bytes()[MAX_MATCHED_NAME_CHARS] == b' ' {
+        return (head, true);
+    }
+    match head.rfind(' ') {
+        Some(space) => (&head[..space], true),
+        None => (head, true),
+    }
 }
 
 /// Normalises a name to one display string (`BIN LADIN, Usama` → `usama bin ladin`).

@@ -3,7 +3,7 @@
 use super::entry::{Entry, WatchlistSet};
 use super::fast_hash::FastMap;
 use super::index::{NameIndex, SimilarToken};
-use super::normalize::{is_legal_form, normalize_name, NameToken};
+use super::normalize::{is_legal_form, normalize_name_bounded, NameToken, MAX_MATCHED_NAME_CHARS};
 use super::score::{
     direct_similarity, explain, pair_weight, prepared_similarity, score_tokens, token_weight,
     PreparedToken, ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
@@ -48,6 +48,8 @@ pub struct Screener {
 
 /// A normalised query with its token weights.
 struct PreparedQuery {
+    /// Whether the name was cut to [`MAX_MATCHED_NAME_CHARS`] for matching.
+    cut: bool,
     tokens: Vec<NameToken>,
     weights: Vec<f64>,
     /// Whether each token is a legal form.
@@ -73,6 +75,7 @@ impl Screener {
     /// entry, on its best-matching name. A NaN threshold gives no hits.
     pub fn screen(&self, query: &str, threshold: f64, top: usize) -> Vec<Hit> {
         let prepared = self.prepare(query);
+        warn_of_cut_names(std::iter::once((query, &prepared)));
         let similar: Vec<Vec<SimilarToken>> = prepared
             .tokens
             .iter()
@@ -98,6 +101,7 @@ impl Screener {
             })
             .collect();
         let prepared: Vec<PreparedQuery> = distinct.par_iter().map(|q| self.prepare(q)).collect();
+        warn_of_cut_names(distinct.iter().copied().zip(&prepared));
         // Distinct tokens, and each query token's slot among them.
         let mut token_slot: FastMap<&str, usize> = FastMap::default();
         let mut tokens: Vec<&str> = Vec::new();
@@ -144,7 +148,7 @@ impl Screener {
     }
 
     fn prepare(&self, query: &str) -> PreparedQuery {
-        let tokens = normalize_name(query, false);
+        let (tokens, cut) = normalize_name_bounded(query, false);
         let weights = tokens
             .iter()
             .map(|t| match self.index.token_id(&t.text) {
@@ -154,6 +158,7 @@ impl Screener {
             .collect();
         let legal_forms = tokens.iter().map(|t| is_legal_form(&t.text)).collect();
         PreparedQuery {
+            cut,
             tokens,
             weights,
             legal_forms,
@@ -450,6 +455,21 @@ impl Screener {
             explanation: explain(q_text, &l_text, scored),
         }
     }
+}
+
+/// One warning for the names of a batch that were cut to [`MAX_MATCHED_NAME_CHARS`] for
+/// matching: how many, and the start of the first.
+fn warn_of_cut_names<'a>(queries: impl Iterator<Item = (&'a str, &'a PreparedQuery)>) {
+    let mut cut = queries.filter(|(_, p)| p.cut).map(|(q, _)| q);
+    let Some(first) = cut.next() else {
+        return;
+    };
+    let count = 1 + cut.count();
+    let start: String = first.chars().take(40).collect();
+    tracing::warn!(
+        "{count} name(s) longer than {MAX_MATCHED_NAME_CHARS} characters were matched on their first {MAX_MATCHED_NAME_CHARS} characters only; the first starts \"{start}\" ({} characters)",
+        first.chars().count()
+    );
 }
 
 /// Query tokens whose similar tokens lead to at least this many names may be assumed to pair

@@ -174,7 +174,7 @@ pub fn render_markdown(evaluation: &Evaluation) -> String {
 pub fn write_eval_csv(w: impl Write, cases: &[EvalCase]) -> Result<(), WatchlistError> {
     let failed = |e: csv::Error| WatchlistError::Write {
         what: "evaluation CSV",
-        message: e.to_string(),
+        source: e,
     };
     let mut writer = csv::Writer::from_writer(w);
     writer
@@ -197,6 +197,6 @@ pub fn write_eval_csv(w: impl Write, cases: &[EvalCase]) -> Result<(), Watchlist
     }
     writer.flush().map_err(|e| WatchlistError::Write {
         what: "evaluation CSV",
-        message: e.to_string(),
+        source: e.into(),
     })
 }
