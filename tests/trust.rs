@@ -265,6 +265,45 @@ fn the_whole_pipeline_is_byte_identical_on_1_2_and_4_threads() {
     let input = data.join("transactions.csv");
     let rows = std::fs::read_to_string(&input).unwrap().lines().count() - 1;
     assert!(rows >= 200_000, "{rows} rows");
+    // the example goAML profile with a fixed submission date, beside its schema
+    let profiles = dir.join("profiles");
+    std::fs::create_dir_all(profiles.join("schemas")).unwrap();
+    std::fs::copy(
+        root().join("profiles/schemas/goAMLSchema-5.0.2.xsd"),
+        profiles.join("schemas/goAMLSchema-5.0.2.xsd"),
+    )
+    .unwrap();
+    let profile = std::fs::read_to_string(root().join("profiles/goaml-example.toml"))
+        .unwrap()
+        .replace(
+            "report_date = \"\"",
+            "report_date = \"2026-03-31T00:00:00\"",
+        );
+    let profile = write(&profiles, "goaml.toml", &profile);
+    let export = |out: &Path| -> BTreeMap<String, Vec<u8>> {
+        let xml = out.join("goaml");
+        let done = amlscreen(&[
+            "export",
+            "goaml",
+            "--cases",
+            out.join("cases.jsonl").to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--out",
+            xml.to_str().unwrap(),
+        ]);
+        assert_eq!(done.status.code(), Some(0), "{}", describe(&done));
+        std::fs::read_dir(&xml)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect()
+    };
     let mut first: Option<(PathBuf, serde_json::Value)> = None;
     for (k, threads) in [1, 2, 4, 1, 2, 4].into_iter().enumerate() {
         let out = dir.join(format!("run-{k}-{threads}"));
@@ -316,7 +355,183 @@ fn the_whole_pipeline_is_byte_identical_on_1_2_and_4_threads() {
                     m
                 };
                 assert_eq!(counts(reference_manifest), counts(&m), "manifest, run {k}");
+                if k == 3 {
+                    let (a, b) = (export(reference), export(&out));
+                    assert!(a.len() > 10, "{} reports", a.len());
+                    assert!(a == b, "goAML reports differ on run {k}");
+                }
             }
         }
+    }
+}
+
+#[test]
+fn a_device_as_input_is_refused_at_once() {
+    let dir = temp_dir("dev-zero");
+    let out = run_on(Path::new("/dev/zero"), &dir.join("out"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a regular file"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_nul_byte_is_a_problem_of_its_row_wherever_it_is() {
+    let dir = temp_dir("nul");
+    for at_row in [1, 200] {
+        let mut text = format!("{HEADER}\n");
+        for i in 1..=300 {
+            let name = if i == at_row { "AL\0ICE" } else { "ALICE" };
+            text.push_str(&format!(
+                "T{i},2026-01-05T10:00:00Z,100.00,USD,CASH,A1,{name},JM,B1,BOB,JM,BR1\n"
+            ));
+        }
+        let input = write(&dir, &format!("nul-{at_row}.csv"), &text);
+        let out_dir = dir.join(format!("out-{at_row}"));
+        let out = run_on(&input, &out_dir);
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        let m = manifest(&out_dir);
+        assert_eq!(m["rows_read"].as_u64(), Some(300), "{m}");
+        assert_eq!(m["rows_accepted"].as_u64(), Some(299), "{m}");
+        let quarantine = csv_rows(&out_dir.join("quarantine.csv"));
+        assert_eq!(quarantine[0]["reason"], "malformed_row");
+        assert_eq!(quarantine[0]["row"], at_row.to_string());
+    }
+}
+
+#[test]
+fn parquet_columns_of_every_numeric_type_are_read_or_named() {
+    use polars::prelude::*;
+    let dir = temp_dir("parquet-types");
+    let n = 3;
+    let text = |v: &str| Column::new("x".into(), vec![v; n]);
+    let named = |name: &str, c: Column| c.with_name(name.into());
+    let mut frame = DataFrame::new(
+        n,
+        vec![
+            named("txn_id", Column::new("x".into(), ["P1", "P2", "P3"])),
+            named("timestamp", text("2026-01-05T10:00:00Z")),
+            // a u64 amount, one above i64::MAX units: refused as bad_amount, not a panic
+            named(
+                "amount",
+                Column::new("x".into(), [15_000u64, 250, u64::MAX]),
+            ),
+            named("currency", text("USD")),
+            named("channel", text("CASH")),
+            named("orig_account", text("A1")),
+            named("orig_name", text("ALICE")),
+            named("orig_country", text("JM")),
+            named("bene_account", text("B1")),
+            named("bene_name", text("BOB")),
+            named("bene_country", text("JM")),
+            named("branch", text("BR1")),
+            // unused columns of odd types
+            named("flags_u8", Column::new("x".into(), [1u8, 2, 3])),
+            named("score_i16", Column::new("x".into(), [1i16, -2, 3])),
+            named("ratio_f32", Column::new("x".into(), [0.5f32, 1.5, 2.5])),
+        ],
+    )
+    .unwrap();
+    let path = dir.join("types.parquet");
+    let mut file = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(&mut file).finish(&mut frame).unwrap();
+    let out = run_on(&path, &dir.join("out"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let m = manifest(&dir.join("out"));
+    assert_eq!(m["rows_accepted"].as_u64(), Some(2), "{m}");
+    let quarantine = csv_rows(&dir.join("out/quarantine.csv"));
+    assert_eq!(quarantine.len(), 1);
+    assert_eq!(quarantine[0]["reason"], "bad_amount");
+    assert_eq!(quarantine[0]["txn_id"], "P3");
+}
+
+#[test]
+fn an_extreme_parquet_timestamp_is_a_bad_timestamp() {
+    use polars::prelude::*;
+    let dir = temp_dir("parquet-extreme-time");
+    let n = 2;
+    let text = |name: &str, v: &str| Column::new(name.into(), vec![v; n]);
+    let ts = Int64Chunked::from_vec(
+        "timestamp".into(),
+        vec![1_767_607_200_000_000, -62_000_000_000_000_000],
+    )
+    .into_datetime(TimeUnit::Microseconds, None)
+    .into_column();
+    let mut frame = DataFrame::new(
+        n,
+        vec![
+            Column::new("txn_id".into(), ["E1", "E2"]),
+            ts,
+            text("amount", "100.00"),
+            text("currency", "USD"),
+            text("channel", "CASH"),
+            text("orig_account", "A1"),
+            text("orig_name", "ALICE"),
+            text("orig_country", "JM"),
+            text("bene_account", "B1"),
+            text("bene_name", "BOB"),
+            text("bene_country", "JM"),
+            text("branch", "BR1"),
+        ],
+    )
+    .unwrap();
+    let path = dir.join("extreme.parquet");
+    let mut file = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(&mut file).finish(&mut frame).unwrap();
+    let out = run_on(&path, &dir.join("out"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let quarantine = csv_rows(&dir.join("out/quarantine.csv"));
+    assert_eq!(quarantine.len(), 1, "{quarantine:?}");
+    assert_eq!(quarantine[0]["txn_id"], "E2");
+    assert_eq!(quarantine[0]["reason"], "bad_timestamp");
+}
+
+#[test]
+fn two_rates_for_one_currency_are_refused_with_both_lines() {
+    let dir = temp_dir("fx-duplicate");
+    let fx = write(
+        &dir,
+        "fx.csv",
+        "currency,rate_to_base\nJMD,0.0064\nUSD,1\nJMD,0.0070\n",
+    );
+    let input = fixture("trust/sum_overflow.csv");
+    let out = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--fx",
+        fx.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("fx.csv:4") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_timestamp_pattern_that_cannot_read_a_date_is_refused_on_load() {
+    let dir = temp_dir("bad-pattern");
+    for pattern in ["%Q%", "%H:%M"] {
+        let profile = write(
+            &dir,
+            "profile.toml",
+            &format!("timestamp_format = \"{pattern}\"\n"),
+        );
+        let out = amlscreen(&[
+            "run",
+            fixture("trust/sum_overflow.csv").to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{pattern}: {}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("profile.toml:1"), "{stderr}");
     }
 }

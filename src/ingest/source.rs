@@ -53,6 +53,15 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
                 .filter(|p| p.is_file())
                 .collect()
         } else {
+            // a device, pipe or socket (`/dev/zero`) never ends: refused before it is read
+            if let Ok(meta) = std::fs::metadata(arg) {
+                if !meta.is_file() {
+                    return Err(unreadable(
+                        arg,
+                        "not a regular file (a device, pipe or socket); expected a CSV, Parquet or Arrow IPC file",
+                    ));
+                }
+            }
             vec![arg.clone()]
         };
         if found.is_empty() {
