@@ -240,6 +240,33 @@ fn without_run_times(text: &str, manifest: &serde_json::Value) -> String {
     out
 }
 
+/// The generated file with 40 copies of the trial's two flow-through reproductions appended
+/// (accounts and ids renamed per copy, moved into February a day later per copy): overlapping episodes whose
+/// hits tie on their window, where a merge that depends on group-by order shows.
+fn with_overlapping_episodes(generated: &Path, dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(generated).unwrap();
+    for name in ["rapid_nondeterminism.csv", "bulk_cash_nondeterminism.csv"] {
+        let repro = std::fs::read_to_string(fixture(&format!("trust/{name}"))).unwrap();
+        for copy in 0..40 {
+            for line in repro.lines().skip(1) {
+                let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+                fields[0] = format!("OV{copy}-{}-{}", &name[..4], fields[0]);
+                // moved into February, a day later per copy (the rows span nine days)
+                let day: u32 = fields[1][8..10].parse().unwrap();
+                fields[1] = format!("2026-02-{:02}{}", day + copy % 15, &fields[1][10..]);
+                for i in [5, 8] {
+                    if !fields[i].is_empty() {
+                        fields[i] = format!("OV{copy}-{}", fields[i]);
+                    }
+                }
+                text.push_str(&fields.join(","));
+                text.push('\n');
+            }
+        }
+    }
+    write(dir, "with-overlaps.csv", &text)
+}
+
 #[test]
 fn the_whole_pipeline_is_byte_identical_on_1_2_and_4_threads() {
     let dir = temp_dir("determinism");
@@ -262,7 +289,7 @@ fn the_whole_pipeline_is_byte_identical_on_1_2_and_4_threads() {
         data.to_str().unwrap(),
     ]);
     assert_eq!(generated.status.code(), Some(0), "{}", describe(&generated));
-    let input = data.join("transactions.csv");
+    let input = with_overlapping_episodes(&data.join("transactions.csv"), &dir);
     let rows = std::fs::read_to_string(&input).unwrap().lines().count() - 1;
     assert!(rows >= 200_000, "{rows} rows");
     // the example goAML profile with a fixed submission date, beside its schema
