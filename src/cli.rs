@@ -836,7 +836,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             cases,
             profile,
             case_ids,
-            out,
+            out: out_dir,
         }) => {
             let all = amlscreen::report::read_cases_jsonl(&cases)?;
             let unknown: Vec<&str> = case_ids
@@ -857,8 +857,8 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             }
             let profile = amlscreen::report::load_goaml_profile(&profile)?;
             let export = amlscreen::report::export_goaml(&all, &profile, &case_ids);
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("{}: cannot create", out.display()))?;
+            std::fs::create_dir_all(&out_dir)
+                .with_context(|| format!("{}: cannot create", out_dir.display()))?;
             for (name, xml) in &export.files {
                 let plain = std::path::Path::new(name)
                     .file_name()
@@ -866,7 +866,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 if !plain || name.starts_with('.') {
                     bail!("refusing to write `{name}`: a case id must be a plain file name (C-…)");
                 }
-                let path = out.join(name);
+                let path = out_dir.join(name);
                 amlscreen::output::write_atomic(&path, xml.as_bytes())
                     .with_context(|| format!("{}: cannot write", path.display()))?;
             }
@@ -875,12 +875,13 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                     "skipped {case_id}: goAML requires `{missing}`, which the case does not have"
                 );
             }
-            println!(
+            writeln!(
+                out,
                 "wrote {} goAML report(s) to {}; skipped {}",
                 export.files.len(),
-                out.display(),
+                out_dir.display(),
                 export.skipped.len()
-            );
+            )?;
             Ok(EXIT_OK)
         }
     }
