@@ -562,3 +562,33 @@ fn a_timestamp_pattern_that_cannot_read_a_date_is_refused_on_load() {
         assert!(stderr.contains("profile.toml:1"), "{stderr}");
     }
 }
+
+#[test]
+fn a_file_in_another_dialect_gets_a_message_that_says_how_to_read_it() {
+    let dir = temp_dir("dialects");
+    let row = "T1,2026-01-05T10:00:00Z,15000,USD,CASH,A1,ALICE,JM,B1,BOB,JM,BR1";
+    let semicolons = write(
+        &dir,
+        "semi.csv",
+        &format!("{}\n{}\n", HEADER.replace(',', ";"), row.replace(',', ";")),
+    );
+    let out = run_on(&semicolons, &dir.join("out"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--delimiter ';'"),
+        "{}",
+        describe(&out)
+    );
+    let classic_mac = write(&dir, "cr.csv", &format!("{HEADER}\r{row}\r"));
+    let out = run_on(&classic_mac, &dir.join("out"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("carriage return alone"),
+        "{}",
+        describe(&out)
+    );
+    // a byte-order mark before the header is not part of the first column's name
+    let bom = write(&dir, "bom.csv", &format!("\u{feff}{HEADER}\n{row}\n"));
+    let out = run_on(&bom, &dir.join("out-bom"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}

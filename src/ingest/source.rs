@@ -114,6 +114,16 @@ pub fn detect_format(path: &Path, head: &[u8]) -> Result<InputFormat, IngestErro
     if looks_like_text_header(head) {
         return Ok(InputFormat::Csv);
     }
+    if !head.contains(&b'\n')
+        && looks_like_text_header(
+            &head[..head.iter().position(|&b| b == b'\r').unwrap_or(head.len())],
+        )
+    {
+        return Err(unreadable(
+            path,
+            "its lines end in a carriage return alone (classic Mac OS); expected LF or CRLF line ends",
+        ));
+    }
     Err(IngestError::UnknownFormat {
         file: path.display().to_string(),
     })

@@ -159,12 +159,26 @@ fn column_as_text(frame: &DataFrame, idx: usize) -> Result<StringChunked, Polars
 fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources, IngestError> {
     let width = frame.width();
     let header_list = || {
-        frame
-            .get_column_names()
+        let names = frame.get_column_names();
+        let mut list = names
             .iter()
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        // one column whose name holds another separator: the file is delimited by it
+        if let [only] = names.as_slice() {
+            if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| only.contains(*c)) {
+                let shown = if sep == '\t' {
+                    "tab".to_string()
+                } else {
+                    sep.to_string()
+                };
+                list.push_str(&format!(
+                    " (one column: the header looks delimited by `{shown}`; give --delimiter '{shown}' or a profile's delimiter)"
+                ));
+            }
+        }
+        list
     };
     let missing = |column: &str, wanted: String| IngestError::MissingColumn {
         file: ctx.file.to_string(),
