@@ -49,13 +49,14 @@ pub fn frame_to_records(frame: &DataFrame) -> PolarsResult<Vec<TxnRecord>> {
         .map(|n| text(n))
         .collect::<PolarsResult<_>>()?;
     let s = |ca: &StringChunked, i: usize| ca.get(i).unwrap_or("").to_string();
+    let (ts, amount, base) = (dense(&ts)?, dense(&amount)?, dense(&base)?);
     Ok((0..frame.height())
         .map(|i| TxnRecord {
             txn_id: s(&txn_id, i),
-            timestamp: format_timestamp(ts.get(i).unwrap_or(0)),
-            amount: format_money(amount.get(i).unwrap_or(0)),
+            timestamp: format_timestamp(ts[i]),
+            amount: format_money(amount[i]),
             currency: s(&currency, i),
-            amount_base: format_money(base.get(i).unwrap_or(0)),
+            amount_base: format_money(base[i]),
             channel: Channel::parse(channel.get(i).unwrap_or("")).unwrap_or(Channel::Other),
             orig_account: s(&others[0], i),
             orig_name: s(&others[1], i),
@@ -66,4 +67,23 @@ pub fn frame_to_records(frame: &DataFrame) -> PolarsResult<Vec<TxnRecord>> {
             branch: s(&others[6], i),
         })
         .collect())
+}
+
+/// The values of a numeric column that cannot hold nulls (one this program built): a null is an
+/// error naming the column, never a zero.
+pub fn dense<T>(ca: &ChunkedArray<T>) -> PolarsResult<Vec<T::Native>>
+where
+    T: PolarsNumericType,
+{
+    if ca.null_count() > 0 {
+        return Err(PolarsError::ComputeError(
+            format!(
+                "column `{}` has {} missing values where none can be",
+                ca.name(),
+                ca.null_count()
+            )
+            .into(),
+        ));
+    }
+    Ok(ca.into_no_null_iter().collect())
 }

@@ -266,8 +266,8 @@ fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<HashMap<u32, Evidence>
     let picked = base.take(&idx)?;
     let records = crate::ingest::frame_to_records(&picked)?;
     let ts = picked.column("ts")?.cast(&DataType::Int64)?;
-    let ts = ts.i64()?;
-    let amounts = picked.column("base_amount")?.i64()?.clone();
+    let ts = crate::ingest::dense(ts.i64()?)?;
+    let amounts = crate::ingest::dense(picked.column("base_amount")?.i64()?)?;
     Ok(records
         .into_iter()
         .enumerate()
@@ -276,8 +276,8 @@ fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<HashMap<u32, Evidence>
                 rows[i],
                 Evidence {
                     record,
-                    ts: ts.get(i).unwrap_or(0),
-                    base_amount: amounts.get(i).unwrap_or(0),
+                    ts: ts[i],
+                    base_amount: amounts[i],
                 },
             )
         })

@@ -4,6 +4,7 @@
 use super::exprs::{BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::keys::{Accounts, ORIG_KEY};
 use super::Hit;
+use crate::ingest::dense;
 use crate::rules::plan::{Condition, Measure, Micros};
 use polars::prelude::*;
 use std::collections::HashMap;
@@ -131,26 +132,23 @@ pub fn detect(
         .collect()?;
     let mut rows_of: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
     let (subjects, anchor_ts, out_rows) = (
-        counted.column(SUBJECT)?.u32()?.clone(),
-        counted.column("anchor_ts")?.i64()?.clone(),
-        counted.column("out_row")?.u32()?.clone(),
+        dense(counted.column(SUBJECT)?.u32()?)?,
+        dense(counted.column("anchor_ts")?.i64()?)?,
+        dense(counted.column("out_row")?.u32()?)?,
     );
     for i in 0..counted.height() {
         rows_of
-            .entry((subjects.get(i).unwrap_or(0), anchor_ts.get(i).unwrap_or(0)))
+            .entry((subjects[i], anchor_ts[i]))
             .or_default()
-            .push(out_rows.get(i).unwrap_or(0));
+            .push(out_rows[i]);
     }
-    let anchors_ts = passing.column("anchor_ts")?.i64()?.clone();
-    let subject_keys = passing.column(SUBJECT)?.u32()?.clone();
+    let anchors_ts = dense(passing.column("anchor_ts")?.i64()?)?;
+    let subject_keys = dense(passing.column(SUBJECT)?.u32()?)?;
     let mut hits = super::hits_from_frame(&passing, None, accounts)?;
     // the share moved on is not a fact of one anchor: it is computed from the merged
     // episode's own transactions when the alert is built (see `rules::alerts`)
     for (i, hit) in hits.iter_mut().enumerate() {
-        let key = (
-            subject_keys.get(i).unwrap_or(0),
-            anchors_ts.get(i).unwrap_or(0),
-        );
+        let key = (subject_keys[i], anchors_ts[i]);
         let mut rows = rows_of.remove(&key).unwrap_or_default();
         rows.sort_unstable();
         hit.rows = Some(rows);

@@ -16,6 +16,7 @@ mod windows;
 
 pub use exprs::ROW;
 
+use crate::ingest::dense;
 use crate::rules::plan::{Detector, RulePlan};
 use crate::rules::plan::{Field, Predicate};
 use exprs::{apply_costly, split_costly, with_subject, BASE_AMOUNT, SUBJECT, TS};
@@ -62,22 +63,20 @@ pub(crate) fn hits_from_frame(
     row_column: Option<&str>,
     accounts: &Accounts,
 ) -> PolarsResult<Vec<Hit>> {
-    let subjects = frame.column(SUBJECT)?.u32()?.clone();
+    let subjects = dense(frame.column(SUBJECT)?.u32()?)?;
     let starts = frame.column("win_start")?.cast(&DataType::Int64)?;
     let ends = frame.column("win_end")?.cast(&DataType::Int64)?;
-    let starts = starts.i64()?;
-    let ends = ends.i64()?;
+    let (starts, ends) = (dense(starts.i64()?)?, dense(ends.i64()?)?);
     let rows = match row_column {
-        Some(name) => Some(frame.column(name)?.cast(&DataType::UInt32)?),
+        Some(name) => Some(dense(frame.column(name)?.cast(&DataType::UInt32)?.u32()?)?),
         None => None,
     };
-    let rows = rows.as_ref().map(|c| c.u32()).transpose()?;
     Ok((0..frame.height())
         .map(|i| Hit {
-            subject: accounts.name(subjects.get(i).unwrap_or(0)).to_string(),
-            start: starts.get(i).unwrap_or(0),
-            end: ends.get(i).unwrap_or(0),
-            rows: rows.and_then(|r| r.get(i)).map(|r| vec![r]),
+            subject: accounts.name(subjects[i]).to_string(),
+            start: starts[i],
+            end: ends[i],
+            rows: rows.as_ref().map(|r| vec![r[i]]),
             facts: Vec::new(),
         })
         .collect())
@@ -388,14 +387,11 @@ fn collect_stream_rows(
                 col(ROW).cast(DataType::UInt32),
             ])
             .collect()?;
-        let subj = rows.column(SUBJECT)?.u32()?.clone();
-        let ts = rows.column(TS)?.i64()?.clone();
-        let row = rows.column(ROW)?.u32()?.clone();
+        let subj = dense(rows.column(SUBJECT)?.u32()?)?;
+        let ts = dense(rows.column(TS)?.i64()?)?;
+        let row = dense(rows.column(ROW)?.u32()?)?;
         for i in 0..rows.height() {
-            by_subject
-                .entry(subj.get(i).unwrap_or(0))
-                .or_default()
-                .push((ts.get(i).unwrap_or(0), row.get(i).unwrap_or(0)));
+            by_subject.entry(subj[i]).or_default().push((ts[i], row[i]));
         }
     }
     for list in by_subject.values_mut() {
