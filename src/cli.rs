@@ -355,6 +355,30 @@ pub enum RulesCommand {
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// What a change to a pack does before it goes live: both pack sets over the same history,
+    /// alerts gained, lost, changed and unchanged per rule, with examples; with labels, recall
+    /// and alerts on clean subjects on both sides.
+    Diff {
+        /// The packs in force (file or folder).
+        old: PathBuf,
+        /// The changed packs (file or folder).
+        new: PathBuf,
+        /// Transaction history to run both on (files, folders or globs).
+        #[arg(long = "input", required = true)]
+        inputs: Vec<PathBuf>,
+        /// FX table (`currency,rate_to_base`).
+        #[arg(long)]
+        fx: Option<PathBuf>,
+        /// Labels (`labels.csv` as `generate` writes and `backtest` reads).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Gained and lost alerts listed per rule.
+        #[arg(long, default_value_t = 3)]
+        examples: usize,
+        /// Also write the comparison as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Print a rule's documentation: what it detects, why, parameters, example, references.
     Explain {
         /// The rule id, such as `structuring`.
@@ -967,6 +991,34 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
                     if r.enabled { "" } else { " (disabled)" }
                 )?;
             }
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Diff {
+            old,
+            new,
+            inputs,
+            fx,
+            labels,
+            examples,
+            json,
+        } => {
+            if let Some(path) = &json {
+                check_out_file("--json", path)?;
+            }
+            let diff = amlscreen::lab::rules_diff(&amlscreen::lab::DiffConfig {
+                old: vec![old],
+                new: vec![new],
+                inputs,
+                fx,
+                labels,
+                examples,
+            })?;
+            if let Some(path) = &json {
+                let bytes = serde_json::to_vec_pretty(&diff)?;
+                amlscreen::output::write_atomic(path, &bytes)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+            write!(out, "{}", amlscreen::rules::diff::render(&diff))?;
             Ok(EXIT_OK)
         }
         RulesCommand::Explain { rule_id, rules } => {

@@ -195,6 +195,75 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
     })
 }
 
+/// What `rules diff` compares: two pack sets over the same history.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub old: Vec<PathBuf>,
+    pub new: Vec<PathBuf>,
+    pub inputs: Vec<PathBuf>,
+    pub fx: Option<PathBuf>,
+    /// Planted or confirmed labels (`labels.csv`, as `backtest` reads).
+    pub labels: Option<PathBuf>,
+    /// Gained and lost alerts listed per rule.
+    pub examples: usize,
+}
+
+/// `rules diff OLD NEW --input ...`: both pack sets over the same history, compared rule by
+/// rule (see [`crate::rules::diff`]); with labels, recall and clean-subject alerts of each.
+pub fn rules_diff(config: &DiffConfig) -> Result<crate::rules::diff::PackDiff, RunError> {
+    use crate::rules::diff;
+    let old = RuleSet::load(&config.old)?;
+    let new = RuleSet::load(&config.new)?;
+    let base = old.base_currency();
+    if new.base_currency() != base {
+        return Err(RunError::Other(format!(
+            "the old packs' base currency is {base} and the new ones' {}: their thresholds cannot be compared on one history",
+            new.base_currency()
+        )));
+    }
+    let fx = match &config.fx {
+        Some(p) => FxTable::load(p, &base)?,
+        None => FxTable::base_only(&base),
+    };
+    let options = IngestOptions {
+        profile: None,
+        fx,
+        delimiter: None,
+    };
+    let ingested = ingest::ingest(&config.inputs, &options, &mut Default::default())?;
+    let enabled = |set: &RuleSet| -> Vec<String> {
+        set.rules()
+            .filter(|r| r.enabled)
+            .map(|r| r.plan.rule_id.clone())
+            .collect()
+    };
+    let alerts_of = |set: &RuleSet| -> Result<Vec<crate::model::Alert>, RunError> {
+        let rules: Vec<&crate::rules::Rule> = set.rules().collect();
+        Ok(run_rules(&ingested.frame, &rules, &base)?.alerts)
+    };
+    let (old_alerts, new_alerts) = (alerts_of(&old)?, alerts_of(&new)?);
+    let rules = diff::diff_alerts(
+        &enabled(&old),
+        &enabled(&new),
+        &old_alerts,
+        &new_alerts,
+        config.examples,
+    );
+    Ok(match &config.labels {
+        None => diff::without_scores(rules),
+        Some(path) => {
+            let labels =
+                synth::read_labels_csv(path).map_err(|e| RunError::Other(e.to_string()))?;
+            let accounts = count_accounts(&ingested.frame)?;
+            diff::with_scores(
+                rules,
+                &synth::score_backtest(&old_alerts, &labels, accounts),
+                &synth::score_backtest(&new_alerts, &labels, accounts),
+            )
+        }
+    })
+}
+
 fn count_accounts(frame: &polars::prelude::DataFrame) -> Result<u64, RunError> {
     let err = |e: polars::prelude::PolarsError| RunError::Other(e.to_string());
     let mut accounts: HashSet<&str> = HashSet::new();

@@ -352,3 +352,80 @@ fn no_paths_load_the_built_in_packs() {
     };
     assert_eq!(builtin.packs[0].sha256, sha("rules/cash.toml"));
 }
+
+#[test]
+fn rules_diff_shows_what_a_pack_change_gains_and_loses() {
+    use crate::common::{amlscreen, describe, root, temp_dir};
+    let dir = temp_dir("rules-diff");
+    let data = dir.join("data");
+    let generated = amlscreen(&[
+        "generate",
+        "--accounts",
+        "1500",
+        "--days",
+        "60",
+        "--seed",
+        "5",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(generated.status.code(), Some(0), "{}", describe(&generated));
+    // the new packs: structuring needs four deposits instead of three
+    let new = dir.join("new");
+    std::fs::create_dir_all(new.join("lists")).unwrap();
+    for entry in std::fs::read_dir(root().join("rules/lists")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), new.join("lists").join(entry.file_name())).unwrap();
+    }
+    for pack in ["cash.toml", "geography.toml", "movement.toml"] {
+        let mut text = std::fs::read_to_string(root().join("rules").join(pack)).unwrap();
+        if pack == "cash.toml" {
+            let at = text.find("id = \"structuring\"").unwrap();
+            let count = at + text[at..].find("min_count = 3").unwrap();
+            text.replace_range(count..count + "min_count = 3".len(), "min_count = 4");
+        }
+        std::fs::write(new.join(pack), text).unwrap();
+    }
+    let json = dir.join("diff.json");
+    let out = amlscreen(&[
+        "rules",
+        "diff",
+        "rules",
+        new.to_str().unwrap(),
+        "--input",
+        data.join("transactions.csv").to_str().unwrap(),
+        "--fx",
+        data.join("fx.csv").to_str().unwrap(),
+        "--labels",
+        data.join("labels.csv").to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("structuring lost:"), "{text}");
+    let recall_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("structuring ") && l.contains(" -> "))
+        .unwrap_or_else(|| panic!("no recall line for structuring: {text}"));
+    assert!(recall_line.ends_with("LOWER"), "{recall_line}");
+    let diff: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let rules = diff["rules"].as_array().unwrap();
+    let rule = |id: &str| rules.iter().find(|r| r["rule_id"] == id).unwrap().clone();
+    let structuring = rule("structuring");
+    assert!(structuring["lost"].as_u64().unwrap() > 0, "{structuring}");
+    assert_eq!(structuring["gained"].as_u64(), Some(0), "{structuring}");
+    // the other rules did not change
+    let fan_in = rule("fan_in");
+    assert_eq!(fan_in["old_alerts"], fan_in["unchanged"], "{fan_in}");
+    assert_eq!(fan_in["lost"].as_u64(), Some(0));
+    let recall = diff["recall"].as_array().unwrap();
+    let structuring_recall = recall
+        .iter()
+        .find(|r| r["typology"] == "structuring")
+        .unwrap();
+    assert!(
+        structuring_recall["new_found"].as_u64() < structuring_recall["old_found"].as_u64(),
+        "{structuring_recall}"
+    );
+}

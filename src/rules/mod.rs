@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod builtin;
+pub mod diff;
 mod engine;
 
 pub use engine::EngineContext;
