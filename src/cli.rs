@@ -58,9 +58,27 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// For trainers: a small data set with one planted typology, run and narrated.
     Demo(DemoArgs),
+    /// Analysts' dispositions kept in a nightly state.
+    #[command(subcommand)]
+    Dispositions(DispositionsCommand),
     /// Tools for benchmarks and diagnosis.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+/// `amlscreen dispositions ...`.
+#[derive(Debug, Subcommand)]
+pub enum DispositionsCommand {
+    /// Write the true positives folded into a state as `labels.csv`, which `backtest` and
+    /// `rules diff --labels` read.
+    Labels {
+        /// The nightly state folder.
+        #[arg(long)]
+        state: PathBuf,
+        /// The labels file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `amlscreen debug ...` (hidden).
@@ -324,6 +342,10 @@ pub struct RunArgs {
     /// already raised, so that an episode is reported once (and again only when it grows).
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Analysts' dispositions to fold into the state (CSV: alert_id or case_id, disposition,
+    /// reason, analyst, date, and suppress_until for a documented false-positive pattern).
+    #[arg(long, requires = "state")]
+    pub dispositions: Option<PathBuf>,
     /// Exit with code 3 when the run reports at least one alert.
     #[arg(long)]
     pub fail_on_alerts: bool,
@@ -486,6 +508,7 @@ impl RunArgs {
             out_dir: self.out.clone(),
             sanctions_threshold: self.sanctions_threshold,
             state: self.state.clone(),
+            dispositions: self.dispositions.clone(),
             progress: false,
         })
     }
@@ -738,6 +761,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 out_dir: PathBuf::new(),
                 sanctions_threshold: None,
                 state: None,
+                dispositions: None,
                 progress: false,
             };
             write!(out, "{}", amlscreen::inspect::inspect(&config)?)?;
@@ -802,6 +826,21 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             let screener = amlscreen::watchlist::Screener::new(&set);
             let evaluation = evaluate(&screener, &cases, &default_thresholds());
             write!(out, "{}", render_markdown(&evaluation))?;
+            Ok(EXIT_OK)
+        }
+        Command::Dispositions(DispositionsCommand::Labels { state, out: path }) => {
+            check_out_file("--out", &path)?;
+            let labels = amlscreen::state::dispositions::labels_of_state(&state)?;
+            let mut bytes = Vec::new();
+            amlscreen::synth::write_labels_csv(&mut bytes, &labels)?;
+            amlscreen::output::write_atomic(&path, &bytes)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            writeln!(
+                out,
+                "wrote {} label(s) from true-positive dispositions to {}",
+                labels.len(),
+                path.display()
+            )?;
             Ok(EXIT_OK)
         }
         Command::Debug(DebugCommand::ReadFloor { file, as_text }) => {

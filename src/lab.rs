@@ -305,6 +305,7 @@ pub fn demo(typology: Typology, out: &Path, rules: &[PathBuf]) -> Result<String,
         out_dir: out.join("report"),
         sanctions_threshold: None,
         state: None,
+        dispositions: None,
         progress: false,
     };
     let summary = crate::pipeline::run(&run)?;

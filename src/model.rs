@@ -514,6 +514,22 @@ pub struct Manifest {
     pub nightly: Option<NightlySummary>,
 }
 
+/// An alert left out by an analyst's documented false-positive pattern (see
+/// `state::dispositions`): listed in the manifest and the report, never dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedAlert {
+    pub alert_id: String,
+    pub rule_id: String,
+    pub subject: String,
+    pub window_end: String,
+    /// The disposition that suppressed it (`alert:ID` or `case:ID`).
+    pub by: String,
+    pub reason: String,
+    pub analyst: String,
+    /// The last day of the suppression period, `YYYY-MM-DD`.
+    pub until: String,
+}
+
 /// What a run with `--state` did with history and earlier alerts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NightlySummary {
@@ -539,6 +555,14 @@ pub struct NightlySummary {
     pub alerts_updated: u64,
     /// Episodes found again without new transactions, not reported.
     pub alerts_suppressed: u64,
+    /// Analyst dispositions folded in tonight (`--dispositions`), and kept in the state.
+    #[serde(default)]
+    pub dispositions_folded: u64,
+    #[serde(default)]
+    pub dispositions_kept: u64,
+    /// Alerts not reported because a documented false-positive pattern covers them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_by_disposition: Vec<SuppressedAlert>,
 }
 
 #[cfg(test)]

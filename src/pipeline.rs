@@ -29,6 +29,8 @@ pub struct RunConfig {
     pub sanctions_threshold: Option<f64>,
     /// Nightly state folder: history for lookback windows and alerts already raised.
     pub state: Option<PathBuf>,
+    /// Analyst dispositions to fold into the state (needs `state`).
+    pub dispositions: Option<PathBuf>,
     /// Show progress spinners (on a terminal).
     pub progress: bool,
 }
@@ -100,10 +102,23 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         }
     }
     let options = ingest_options(config, &base_currency)?;
-    let state = match config.state.as_deref() {
+    let mut state = match config.state.as_deref() {
         Some(dir) => Some(State::open(dir, &ingest::inputs_digest(&config.inputs)?)?),
         None => None,
     };
+    let dispositions_folded = match (&config.dispositions, state.as_mut()) {
+        (Some(path), Some(s)) => s
+            .fold_dispositions(path)
+            .map_err(|e| RunError::Other(format!("{e:#}")))?,
+        (Some(_), None) => {
+            return Err(RunError::Other(
+                "--dispositions needs --state: dispositions are folded into the nightly state"
+                    .into(),
+            ))
+        }
+        (None, _) => 0,
+    };
+    let state = state;
     crate::state::kill_point("state-opened");
     stages.end("load");
 
@@ -220,7 +235,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .flatten()
             .collect();
         let classified = classify_alerts(alerts, &tonight, &s.raised);
-        alerts = classified.reported;
+        let (reported, suppressed) =
+            crate::state::dispositions::apply(classified.reported, &s.dispositions);
+        alerts = reported;
         nightly = Some(NightlySummary {
             state_dir: config
                 .state
@@ -233,6 +250,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             alerts_new: classified.new,
             alerts_updated: classified.updated,
             alerts_suppressed: classified.suppressed,
+            dispositions_folded,
+            dispositions_kept: s.dispositions.len() as u64,
+            suppressed_by_disposition: suppressed,
             ..NightlySummary::default()
         });
     }
@@ -265,6 +285,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     if manifest_path.exists() {
         std::fs::remove_file(&manifest_path).map_err(|e| write_err(&manifest_path, e))?;
     }
+    // the report shows the nightly figures known before the state is written (the alerts a
+    // disposition suppressed among them); the manifest gets the rest after the commit
+    manifest.nightly = nightly.clone();
     write_outputs(
         &config.out_dir,
         &alerts,

@@ -111,6 +111,7 @@ fn backtest_of_the_shipped_packs_finds_every_typology() {
         out_dir: dir.join("out"),
         sanctions_threshold: None,
         state: None,
+        dispositions: None,
         progress: false,
     };
     amlscreen::pipeline::run(&run).unwrap();

@@ -20,6 +20,7 @@ fn run_config(inputs: Vec<PathBuf>, fx: &Path, out: PathBuf, state: Option<PathB
         out_dir: out,
         sanctions_threshold: None,
         state,
+        dispositions: None,
         progress: false,
     }
 }
@@ -653,5 +654,144 @@ fn a_second_run_on_the_same_state_is_refused_while_the_first_holds_it() {
         Some(0),
         "{}",
         crate::common::describe(&again)
+    );
+}
+
+#[test]
+fn a_false_positive_pattern_is_suppressed_for_its_period_and_raised_after_it() {
+    use crate::common::{amlscreen, describe, write, HEADER};
+    let dir = temp_dir("dispositions");
+    let state = dir.join("state");
+    let fx = root().join("sample-data/fx.csv");
+    // a retailer's daily takings: 15,000 in cash each night
+    let night = |day: &str| {
+        write(
+            &dir,
+            &format!("{day}.csv"),
+            &format!(
+                "{HEADER}\nD-{day},{day}T16:00:00Z,15000.00,USD,CASH,,Corner Shop Ltd,JM,ACC-SHOP,Corner Shop Ltd,JM,KIN-01\n"
+            ),
+        )
+    };
+    let run_night = |day: &str, dispositions: Option<&Path>| {
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            night(day).display().to_string(),
+            "--fx".into(),
+            fx.display().to_string(),
+            "--state".into(),
+            state.display().to_string(),
+            "--out".into(),
+            dir.join(format!("out-{day}")).display().to_string(),
+        ];
+        if let Some(d) = dispositions {
+            args.extend(["--dispositions".into(), d.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = amlscreen(&args);
+        assert_eq!(out.status.code(), Some(0), "{day}: {}", describe(&out));
+        serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(dir.join(format!("out-{day}/manifest.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let first = run_night("2026-03-02", None);
+    assert!(first["alerts_per_rule"]
+        .to_string()
+        .contains("cash_threshold"));
+    let alerts = std::fs::read_to_string(dir.join("out-2026-03-02/alerts.csv")).unwrap();
+    let alert_id = alerts
+        .lines()
+        .find(|l| l.contains(",cash_threshold,"))
+        .and_then(|l| l.split(',').next())
+        .unwrap()
+        .to_string();
+    // the analyst marks it a false positive, a documented pattern until 2026-03-04
+    let dispositions = write(
+        &dir,
+        "dispositions.csv",
+        &format!(
+            "alert_id,case_id,disposition,reason,analyst,date,suppress_until\n{alert_id},,false_positive,daily takings of a licensed retailer (KYC file 4411),a.brown,2026-03-02,2026-03-04\n"
+        ),
+    );
+    let second = run_night("2026-03-03", Some(&dispositions));
+    let nightly = &second["nightly"];
+    assert_eq!(nightly["dispositions_folded"], 1);
+    let suppressed = nightly["suppressed_by_disposition"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 1, "{nightly}");
+    assert_eq!(suppressed[0]["rule_id"], "cash_threshold");
+    assert_eq!(suppressed[0]["by"], format!("alert:{alert_id}"));
+    assert!(
+        !std::fs::read_to_string(dir.join("out-2026-03-03/alerts.csv"))
+            .unwrap()
+            .contains(",cash_threshold,"),
+        "suppressed within the period"
+    );
+    let report = std::fs::read_to_string(dir.join("out-2026-03-03/report.html")).unwrap();
+    assert!(report.contains("Suppressed by analyst dispositions (1)"));
+    // still inside the period, with the disposition kept by the state
+    let third = run_night("2026-03-04", None);
+    assert_eq!(
+        third["nightly"]["suppressed_by_disposition"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // after it: raised again
+    let fourth = run_night("2026-03-05", None);
+    assert!(fourth["nightly"]["suppressed_by_disposition"].is_null());
+    assert!(
+        std::fs::read_to_string(dir.join("out-2026-03-05/alerts.csv"))
+            .unwrap()
+            .contains(",cash_threshold,")
+    );
+
+    // true positives become labels that backtest reads
+    let tp = write(
+        &dir,
+        "tp.csv",
+        &format!(
+            "alert_id,case_id,disposition,reason,analyst,date\n{alert_id},,true_positive,confirmed after review,b.clarke,2026-03-06\n"
+        ),
+    );
+    run_night("2026-03-06", Some(&tp));
+    let labels = dir.join("labels.csv");
+    let out = amlscreen(&[
+        "dispositions",
+        "labels",
+        "--state",
+        state.to_str().unwrap(),
+        "--out",
+        labels.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let read = amlscreen::synth::read_labels_csv(&labels).unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].subject_account, "ACC-SHOP");
+    assert_eq!(read[0].typology, amlscreen::model::Typology::CashThreshold);
+
+    // an unknown alert is refused with its line
+    let unknown = write(
+        &dir,
+        "unknown.csv",
+        "alert_id,case_id,disposition,reason,analyst,date\nffffffffffffffff,,false_positive,x,y,2026-03-06\n",
+    );
+    let out = amlscreen(&[
+        "run",
+        night("2026-03-07").to_str().unwrap(),
+        "--fx",
+        fx.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--dispositions",
+        unknown.to_str().unwrap(),
+        "--out",
+        dir.join("out-unknown").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown.csv:2: field `alert_id`"),
+        "{}",
+        describe(&out)
     );
 }

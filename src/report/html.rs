@@ -172,6 +172,7 @@ fn summary(manifest: &Manifest, cases: &[Case], rules: &[RuleInfo]) -> String {
         .collect();
     s.push_str(&bar_table("Alerts per typology", "Typology", &per_typology));
     s.push_str(&inputs_table(manifest));
+    s.push_str(&suppressed_table(manifest));
     s.push_str(&sources_table(manifest));
     if !manifest.stage_seconds.is_empty() {
         let stages = manifest
@@ -219,6 +220,40 @@ fn inputs_table(manifest: &Manifest) -> String {
             group_int(input.rows_quarantined),
             html_text(&input.sha256),
             html_text(input.sha256.get(..12).unwrap_or(&input.sha256)),
+        );
+    }
+    s.push_str("</tbody></table></div>\n");
+    s
+}
+
+/// Alerts that an analyst's documented false-positive pattern kept out of tonight's report:
+/// listed, never dropped silently. Empty when there are none.
+fn suppressed_table(manifest: &Manifest) -> String {
+    let Some(list) = manifest
+        .nightly
+        .as_ref()
+        .map(|n| &n.suppressed_by_disposition)
+        .filter(|l| !l.is_empty())
+    else {
+        return String::new();
+    };
+    let mut s = format!(
+        "<div class=\"card wide\"><h3>Suppressed by analyst dispositions ({})</h3><table class=\"grid compact\"><thead><tr><th>Alert</th><th>Rule</th><th>Subject</th>\
+         <th>Episode end</th><th>By</th><th>Reason</th><th>Analyst</th><th>Until</th></tr></thead><tbody>\n",
+        list.len()
+    );
+    for a in list {
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html_text(&a.alert_id),
+            html_text(&a.rule_id),
+            html_text(&a.subject),
+            html_text(&a.window_end),
+            html_text(&a.by),
+            html_text(&a.reason),
+            html_text(&a.analyst),
+            html_text(&a.until),
         );
     }
     s.push_str("</tbody></table></div>\n");

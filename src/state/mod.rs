@@ -8,6 +8,7 @@
 //! DIR/gen-000007/history/2026-03-01.parquet   accepted rows, one file per UTC day
 //! DIR/gen-000007/last_seen.parquet            account → first and last activity (µs), every account ever seen
 //! DIR/gen-000007/raised.jsonl                 alerts already reported, within the lookback
+//! DIR/gen-000007/dispositions.jsonl           analysts' decisions folded in (see `dispositions`)
 //! DIR/gen-000007/state.json                   generation number, lookback, counts
 //! ```
 //!
@@ -32,6 +33,7 @@
 //! reference day: the median day of the night's rows (never earlier than the previous
 //! reference), so one row dated months ahead cannot prune the history away.
 
+pub mod dispositions;
 mod raised;
 
 pub use raised::{classify_alerts, Classified, RaisedAlert};
@@ -113,6 +115,7 @@ struct Loaded {
     history: DataFrame,
     last_seen: DataFrame,
     raised: Vec<RaisedAlert>,
+    dispositions: Vec<dispositions::Resolved>,
 }
 
 /// The live state, as read at the start of a run.
@@ -136,6 +139,8 @@ pub struct State {
     pub last_seen: DataFrame,
     /// Alerts reported by earlier runs.
     pub raised: Vec<RaisedAlert>,
+    /// Analyst dispositions kept so far, with tonight's folded in.
+    pub dispositions: Vec<dispositions::Resolved>,
 }
 
 fn generation_name(n: u64) -> String {
@@ -232,12 +237,14 @@ fn load_generation(gen_dir: &Path) -> Result<Loaded, StateError> {
     }
     let last_seen = read_parquet(&gen_dir.join("last_seen.parquet"))?;
     let raised = raised::read_raised(&gen_dir.join("raised.jsonl"))?;
+    let dispositions = dispositions::read_kept(&gen_dir.join("dispositions.jsonl"))?;
     Ok(Loaded {
         meta,
         day_files,
         history,
         last_seen,
         raised,
+        dispositions,
     })
 }
 
@@ -326,6 +333,7 @@ impl State {
                 history: empty_frame(),
                 last_seen: empty_last_seen(),
                 raised: Vec::new(),
+                dispositions: Vec::new(),
             });
         };
         let live_number = generation_number(&live_name);
@@ -395,7 +403,20 @@ impl State {
             history: base.history,
             last_seen: base.last_seen,
             raised: base.raised,
+            dispositions: base.dispositions,
         })
+    }
+
+    /// Folds a dispositions file into the state (see [`dispositions`]); returns how many rows
+    /// it held. They are kept in the generation this run writes.
+    pub fn fold_dispositions(
+        &mut self,
+        path: &Path,
+    ) -> Result<u64, dispositions::DispositionError> {
+        let folded = dispositions::read_dispositions(path, &self.raised)?;
+        let n = folded.len() as u64;
+        self.dispositions = dispositions::merge(&self.dispositions, folded);
+        Ok(n)
     }
 
     /// `Some(live generation)` when this run is a retry of the live generation's night and
@@ -535,6 +556,7 @@ impl State {
             ))
         });
         raised::write_raised(&gen_dir.join("raised.jsonl"), &raised)?;
+        dispositions::write_kept(&gen_dir.join("dispositions.jsonl"), &self.dispositions)?;
         let meta = StateMeta {
             generation: next,
             lookback_days: lookback_days as u64,

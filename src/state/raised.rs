@@ -26,6 +26,9 @@ pub struct RaisedAlert {
     pub window_start: i64,
     pub window_end: i64,
     pub txn_ids: Vec<String>,
+    /// The alert's typology code (kept for labels from dispositions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typology: Option<String>,
 }
 
 fn micros(iso: &str) -> i64 {
@@ -42,6 +45,7 @@ impl RaisedAlert {
             window_start: micros(&a.window_start),
             window_end: micros(&a.window_end),
             txn_ids: a.txn_ids.clone(),
+            typology: Some(a.typology.as_str().to_string()),
         }
     }
 }
