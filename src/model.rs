@@ -243,11 +243,14 @@ pub enum Typology {
     DormantReactivation,
     VelocitySpike,
     Sanctions,
+    LayeringChain,
+    ScatterGather,
+    GatherScatter,
 }
 
 impl Typology {
     /// Every typology, in vocabulary order.
-    pub const ALL: [Typology; 14] = [
+    pub const ALL: [Typology; 17] = [
         Typology::CashThreshold,
         Typology::CashAggregation,
         Typology::Structuring,
@@ -262,6 +265,9 @@ impl Typology {
         Typology::DormantReactivation,
         Typology::VelocitySpike,
         Typology::Sanctions,
+        Typology::LayeringChain,
+        Typology::ScatterGather,
+        Typology::GatherScatter,
     ];
 
     /// The snake_case code used in files.
@@ -281,6 +287,9 @@ impl Typology {
             Typology::DormantReactivation => "dormant_reactivation",
             Typology::VelocitySpike => "velocity_spike",
             Typology::Sanctions => "sanctions",
+            Typology::LayeringChain => "layering_chain",
+            Typology::ScatterGather => "scatter_gather",
+            Typology::GatherScatter => "gather_scatter",
         }
     }
 
@@ -306,6 +315,9 @@ impl Typology {
             Typology::DormantReactivation => "dormant account reactivation",
             Typology::VelocitySpike => "velocity spike",
             Typology::Sanctions => "sanctions name match",
+            Typology::LayeringChain => "layering chain",
+            Typology::ScatterGather => "scatter-gather",
+            Typology::GatherScatter => "gather-scatter",
         }
     }
 }

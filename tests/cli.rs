@@ -691,7 +691,7 @@ fn the_shipped_packs_work_from_any_folder() {
     };
     let (builtin, folder) = (manifest("builtin"), manifest("folder"));
     let packs = builtin["rule_packs"].as_array().unwrap();
-    assert_eq!(packs.len(), 3);
+    assert_eq!(packs.len(), 4);
     for (b, f) in packs.iter().zip(folder["rule_packs"].as_array().unwrap()) {
         let name = f["path"].as_str().unwrap().rsplit('/').next().unwrap();
         assert_eq!(b["path"], format!("builtin:rules/{name}"));

@@ -12,7 +12,7 @@ fn shipped() -> RuleSet {
 fn shipped_packs_load_with_every_kind_and_typology() {
     let set = shipped();
     let ids: Vec<&str> = set.packs.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(ids, vec!["cash", "geography", "movement"]);
+    assert_eq!(ids, vec!["cash", "geography", "movement", "network"]);
     let mut kinds: Vec<&str> = set.rules().map(|r| r.info.kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();

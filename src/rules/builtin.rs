@@ -34,6 +34,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/movement.tests.toml"),
     ),
     (
+        "rules/network.toml",
+        include_str!("../../rules/network.toml"),
+    ),
+    (
+        "rules/network.tests.toml",
+        include_str!("../../rules/network.tests.toml"),
+    ),
+    (
         "rules/lists/fatf-call-for-action.toml",
         include_str!("../../rules/lists/fatf-call-for-action.toml"),
     ),

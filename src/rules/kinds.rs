@@ -4,7 +4,8 @@
 use super::pack::NamedList;
 use super::params::{parse_duration, Duration, Factor, Money, Percent};
 use super::plan::{
-    describe_duration, Combine, Condition, Detector, Field, Measure, Predicate, Subject, Window,
+    describe_duration, Combine, Condition, Detector, FanDirection, Field, FlowShape, GraphLimits,
+    Measure, PathMode, Predicate, Subject, Window,
 };
 use crate::model::{format_money_grouped, Channel};
 use serde::de::DeserializeOwned;
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The kinds a rule may have.
-pub const KIND_NAMES: [&str; 13] = [
+pub const KIND_NAMES: [&str; 16] = [
     "threshold",
     "aggregate",
     "structuring",
@@ -26,10 +27,13 @@ pub const KIND_NAMES: [&str; 13] = [
     "round_amounts",
     "dormant_reactivation",
     "velocity_spike",
+    "temporal_path",
+    "scatter_gather",
+    "gather_scatter",
 ];
 
 /// Placeholders a summary template may use.
-pub const SUMMARY_PLACEHOLDERS: [&str; 21] = [
+pub const SUMMARY_PLACEHOLDERS: [&str; 23] = [
     "count",
     "total",
     "currency",
@@ -51,6 +55,8 @@ pub const SUMMARY_PLACEHOLDERS: [&str; 21] = [
     "gap",
     "factor",
     "baseline",
+    "reached",
+    "intermediaries",
 ];
 
 /// Why a kind could not be compiled.
@@ -193,6 +199,60 @@ struct FanParams {
     window: Duration,
     min_counterparties: u32,
     max_amount_spread_percent: Option<Percent>,
+    /// `"accounts"` (default: distinct account numbers) or `"parties"` (over the money-flow
+    /// graph: accounts by number, counterparties without one by normalised name and country).
+    counterparties: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathParams {
+    /// `"cycle"` or `"chain"`.
+    mode: String,
+    #[serde(default = "two")]
+    min_hops: usize,
+    max_hops: usize,
+    within: Duration,
+    min_retained_percent: Percent,
+    max_growth_percent: Option<Percent>,
+    max_transfers_per_day: Option<u32>,
+    max_expansions_per_start: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitParams {
+    min_intermediaries: u32,
+    window: Duration,
+    within: Duration,
+    min_forwarded_percent: Percent,
+    max_transfers_per_day: Option<u32>,
+}
+
+fn limits(per_day: Option<u32>, expansions: Option<u32>) -> Result<GraphLimits, KindError> {
+    Ok(GraphLimits {
+        max_transfers_per_day: match per_day {
+            Some(n) => positive("max_transfers_per_day", n)? as usize,
+            None => GraphLimits::DEFAULT.max_transfers_per_day,
+        },
+        max_expansions_per_start: match expansions {
+            Some(n) => positive("max_expansions_per_start", n)? as usize,
+            None => GraphLimits::DEFAULT.max_expansions_per_start,
+        },
+    })
+}
+
+fn described_limits(l: &GraphLimits) -> Vec<(String, String)> {
+    vec![
+        (
+            "max_transfers_per_day".to_string(),
+            l.max_transfers_per_day.to_string(),
+        ),
+        (
+            "max_expansions_per_start".to_string(),
+            l.max_expansions_per_start.to_string(),
+        ),
+    ]
 }
 
 #[derive(Deserialize)]
@@ -446,6 +506,40 @@ pub fn compile_kind(
         }
         "fan_in" | "fan_out" => {
             let p: FanParams = params(table)?;
+            match p.counterparties.as_deref() {
+                None | Some("accounts") => {}
+                Some("parties") => {
+                    if p.max_amount_spread_percent.is_some() {
+                        return Err(KindError::Params(
+                            "`max_amount_spread_percent` cannot be used with counterparties = \"parties\"".into(),
+                        ));
+                    }
+                    return Ok(plain(
+                        Detector::PartyFan {
+                            direction: if kind == "fan_in" {
+                                FanDirection::In
+                            } else {
+                                FanDirection::Out
+                            },
+                            window: p.window.0,
+                            min_counterparties: positive(
+                                "min_counterparties",
+                                p.min_counterparties,
+                            )? as usize,
+                        },
+                        vec![
+                            d("window", describe_duration(p.window.0)),
+                            d("min_counterparties", p.min_counterparties.to_string()),
+                            d("counterparties", "parties".to_string()),
+                        ],
+                    ));
+                }
+                Some(other) => {
+                    return Err(KindError::Params(format!(
+                        "counterparties `{other}`: expected \"accounts\" or \"parties\""
+                    )))
+                }
+            }
             let counterparty = if kind == "fan_in" {
                 Field::OrigAccount
             } else {
@@ -482,18 +576,112 @@ pub fn compile_kind(
                     "hops: expected 2 <= min_hops <= max_hops <= 8".into(),
                 ));
             }
+            let limits = GraphLimits::DEFAULT;
+            CompiledKind {
+                // between two accounts of the run, as this kind has always searched
+                extra_filter: [Field::OrigAccount, Field::BeneAccount]
+                    .into_iter()
+                    .map(|field| Predicate::Present {
+                        field,
+                        present: true,
+                    })
+                    .collect(),
+                ..plain(
+                    Detector::TemporalPath {
+                        mode: PathMode::Cycle,
+                        min_hops: p.min_hops,
+                        max_hops: p.max_hops,
+                        horizon: p.within.0,
+                        min_retained_basis_points: p.min_retained_percent.0,
+                        max_growth_basis_points: 0,
+                        limits,
+                    },
+                    vec![
+                        d("hops", format!("{}..={}", p.min_hops, p.max_hops)),
+                        d("within", describe_duration(p.within.0)),
+                        d("min_retained_percent", percent(p.min_retained_percent)),
+                    ],
+                )
+            }
+        }
+        "temporal_path" => {
+            let p: PathParams = params(table)?;
+            let mode = match p.mode.as_str() {
+                "cycle" => PathMode::Cycle,
+                "chain" => PathMode::Chain,
+                other => {
+                    return Err(KindError::Params(format!(
+                        "mode `{other}`: expected \"cycle\" or \"chain\""
+                    )))
+                }
+            };
+            if p.min_hops < 2 || p.max_hops < p.min_hops || p.max_hops > 8 {
+                return Err(KindError::Params(
+                    "hops: expected 2 <= min_hops <= max_hops <= 8".into(),
+                ));
+            }
+            if !(1..=10_000).contains(&p.min_retained_percent.0) {
+                return Err(KindError::Params(
+                    "`min_retained_percent` must be above 0 and at most 100".into(),
+                ));
+            }
+            let growth = p.max_growth_percent.map_or(0, |g| g.0);
+            if growth < 0 {
+                return Err(KindError::Params(
+                    "`max_growth_percent` must not be negative".into(),
+                ));
+            }
+            let limits = limits(p.max_transfers_per_day, p.max_expansions_per_start)?;
+            let mut described = vec![
+                d("mode", p.mode.clone()),
+                d("hops", format!("{}..={}", p.min_hops, p.max_hops)),
+                d("within", describe_duration(p.within.0)),
+                d("min_retained_percent", percent(p.min_retained_percent)),
+                d("max_growth_percent", format!("{}%", growth as f64 / 100.0)),
+            ];
+            described.extend(described_limits(&limits));
             plain(
-                Detector::Cycle {
+                Detector::TemporalPath {
+                    mode,
                     min_hops: p.min_hops,
                     max_hops: p.max_hops,
                     horizon: p.within.0,
                     min_retained_basis_points: p.min_retained_percent.0,
+                    max_growth_basis_points: growth,
+                    limits,
                 },
-                vec![
-                    d("hops", format!("{}..={}", p.min_hops, p.max_hops)),
-                    d("within", describe_duration(p.within.0)),
-                    d("min_retained_percent", percent(p.min_retained_percent)),
-                ],
+                described,
+            )
+        }
+        "scatter_gather" | "gather_scatter" => {
+            let p: SplitParams = params(table)?;
+            if p.min_intermediaries < 2 {
+                return Err(KindError::Params(
+                    "`min_intermediaries` must be at least 2".into(),
+                ));
+            }
+            let limits = limits(p.max_transfers_per_day, None)?;
+            let mut described = vec![
+                d("min_intermediaries", p.min_intermediaries.to_string()),
+                d("window", describe_duration(p.window.0)),
+                d("within", describe_duration(p.within.0)),
+                d("min_forwarded_percent", percent(p.min_forwarded_percent)),
+            ];
+            described.extend(described_limits(&limits).into_iter().take(1));
+            plain(
+                Detector::SplitMerge {
+                    shape: if kind == "scatter_gather" {
+                        FlowShape::ScatterGather
+                    } else {
+                        FlowShape::GatherScatter
+                    },
+                    min_intermediaries: p.min_intermediaries as usize,
+                    window: p.window.0,
+                    horizon: p.within.0,
+                    min_forwarded_basis_points: p.min_forwarded_percent.0,
+                    limits,
+                },
+                described,
             )
         }
         "geography" => {
@@ -602,10 +790,18 @@ fn detector_fact_available(name: &str, detector: &Detector) -> bool {
     match name {
         "moved_percent" => matches!(
             detector,
-            Detector::FlowThrough { .. } | Detector::Cycle { .. }
+            Detector::FlowThrough { .. }
+                | Detector::TemporalPath { .. }
+                | Detector::SplitMerge { .. }
         ),
-        "inflow" | "outflow" => matches!(detector, Detector::FlowThrough { .. }),
-        "hops" => matches!(detector, Detector::Cycle { .. }),
+        "inflow" => matches!(
+            detector,
+            Detector::FlowThrough { .. } | Detector::SplitMerge { .. }
+        ),
+        "outflow" => matches!(detector, Detector::FlowThrough { .. }),
+        "hops" => matches!(detector, Detector::TemporalPath { .. }),
+        "reached" => detector.uses_graph(),
+        "intermediaries" => matches!(detector, Detector::SplitMerge { .. }),
         "gap" => matches!(detector, Detector::Dormancy { .. }),
         "factor" | "baseline" => matches!(detector, Detector::VelocitySpike { .. }),
         _ => true,

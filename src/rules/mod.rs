@@ -14,6 +14,7 @@ mod engine;
 
 pub use engine::EngineContext;
 pub mod golden;
+pub mod graph;
 pub mod kinds;
 pub mod pack;
 pub mod params;

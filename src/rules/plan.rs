@@ -159,14 +159,42 @@ pub enum Detector {
         min_out_basis_points: i64,
         horizon: Micros,
     },
-    /// Funds return to the first originator through `min_hops..=max_hops` transfers within
-    /// `horizon`, each transfer between `min_retained_basis_points` of the previous one and the
-    /// previous amount.
-    Cycle {
+    /// Funds moving A → B → … in time order over the run's money-flow graph: `min_hops..=max_hops`
+    /// transfers within `horizon` of the first, each carrying between `min_retained_basis_points`
+    /// of the previous transfer and the previous amount plus `max_growth_basis_points`, never
+    /// visiting an account twice. [`PathMode::Cycle`] paths end where they started;
+    /// [`PathMode::Chain`] paths end anywhere. The subject is the first originator.
+    TemporalPath {
+        mode: PathMode,
         min_hops: usize,
         max_hops: usize,
         horizon: Micros,
         min_retained_basis_points: i64,
+        max_growth_basis_points: i64,
+        limits: GraphLimits,
+    },
+    /// A scatter-gather ([`FlowShape::ScatterGather`]: one source pays at least
+    /// `min_intermediaries` accounts within `window`, and they pass at least
+    /// `min_forwarded_basis_points` of it on to one common sink within `horizon`) or a
+    /// gather-scatter ([`FlowShape::GatherScatter`]: at least `min_intermediaries` senders pay
+    /// one hub within `window`, and the hub pays at least `min_forwarded_basis_points` of it on
+    /// to at least `min_intermediaries` recipients within `horizon`).
+    SplitMerge {
+        shape: FlowShape,
+        min_intermediaries: usize,
+        window: Micros,
+        horizon: Micros,
+        min_forwarded_basis_points: i64,
+        limits: GraphLimits,
+    },
+    /// At least `min_counterparties` distinct counterparties paying the subject
+    /// ([`FanDirection::In`]) or paid by it ([`FanDirection::Out`]) within a trailing `window`,
+    /// counted over the money-flow graph: an account by its number, a counterparty without one
+    /// by its normalised name and country.
+    PartyFan {
+        direction: FanDirection,
+        window: Micros,
+        min_counterparties: usize,
     },
     /// A transaction of the subject after at least `min_gap` without any activity of it.
     Dormancy { min_gap: Micros },
@@ -181,6 +209,128 @@ pub enum Detector {
         /// handful of payments.
         min_baseline_count: i64,
     },
+}
+
+/// Whether a temporal path must return to its first originator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathMode {
+    /// The last transfer pays the first originator (round-tripping).
+    Cycle,
+    /// The path ends anywhere (a layering chain).
+    Chain,
+}
+
+/// The two mirror shapes of [`Detector::SplitMerge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowShape {
+    /// One source, many intermediaries, one sink.
+    ScatterGather,
+    /// Many senders, one hub, many recipients.
+    GatherScatter,
+}
+
+/// Which side of the subject a fan counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanDirection {
+    /// Counterparties paying the subject.
+    In,
+    /// Counterparties the subject pays.
+    Out,
+}
+
+/// Bounds that keep a graph search near-linear in transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphLimits {
+    /// Extensions tried from one starting transfer before the search from it gives up.
+    pub max_expansions_per_start: usize,
+    /// Accounts with more transfers (in and out) than this on one UTC day are hubs (payroll,
+    /// merchants, money service businesses): a search neither starts at nor passes through them.
+    pub max_transfers_per_day: usize,
+}
+
+impl GraphLimits {
+    /// The bounds the kinds use unless a rule sets its own.
+    pub const DEFAULT: GraphLimits = GraphLimits {
+        max_expansions_per_start: 20_000,
+        max_transfers_per_day: 50,
+    };
+}
+
+impl Detector {
+    /// Whether the detector searches the run's money-flow graph.
+    pub fn uses_graph(&self) -> bool {
+        matches!(
+            self,
+            Detector::TemporalPath { .. } | Detector::SplitMerge { .. } | Detector::PartyFan { .. }
+        )
+    }
+
+    /// What a graph detector searched, stated in each of its alerts (empty for the others).
+    pub fn bounds(&self) -> String {
+        let pct = |bp: i64| format!("{}%", bp as f64 / 100.0);
+        let hubs = |l: &GraphLimits| {
+            format!(
+                "accounts with more than {} transfers on one day skipped as hubs; at most {} extensions per starting transfer",
+                l.max_transfers_per_day, l.max_expansions_per_start
+            )
+        };
+        match self {
+            Detector::TemporalPath {
+                mode,
+                min_hops,
+                max_hops,
+                horizon,
+                min_retained_basis_points,
+                max_growth_basis_points,
+                limits,
+            } => format!(
+                "searched {} of {min_hops} to {max_hops} hops within {}, each hop {} to {} of the previous; {}",
+                match mode {
+                    PathMode::Cycle => "cycles",
+                    PathMode::Chain => "chains",
+                },
+                describe_duration(*horizon),
+                pct(*min_retained_basis_points),
+                pct(10_000 + max_growth_basis_points),
+                hubs(limits)
+            ),
+            Detector::SplitMerge {
+                shape,
+                min_intermediaries,
+                window,
+                horizon,
+                min_forwarded_basis_points,
+                limits,
+            } => format!(
+                "searched {} with at least {min_intermediaries} {} within {}, at least {} passed on within {}; {}",
+                match shape {
+                    FlowShape::ScatterGather => "one source paying intermediaries that pay one sink",
+                    FlowShape::GatherScatter => "senders paying one account that pays recipients",
+                },
+                match shape {
+                    FlowShape::ScatterGather => "intermediaries",
+                    FlowShape::GatherScatter => "senders and recipients",
+                },
+                describe_duration(*window),
+                pct(*min_forwarded_basis_points),
+                describe_duration(*horizon),
+                hubs(limits)
+            ),
+            Detector::PartyFan {
+                direction,
+                window,
+                min_counterparties,
+            } => format!(
+                "counted distinct {} (accounts by number, others by normalised name and country) over trailing windows of {}, at least {min_counterparties} needed",
+                match direction {
+                    FanDirection::In => "senders",
+                    FanDirection::Out => "payees",
+                },
+                describe_duration(*window)
+            ),
+            _ => String::new(),
+        }
+    }
 }
 
 /// One compiled rule.
@@ -213,7 +363,11 @@ impl RulePlan {
                 horizon,
                 ..
             } => inflow_window.unwrap_or(0) + horizon,
-            Detector::Cycle { horizon, .. } => *horizon,
+            Detector::TemporalPath { horizon, .. } => *horizon,
+            Detector::SplitMerge {
+                window, horizon, ..
+            } => window + horizon,
+            Detector::PartyFan { window, .. } => *window,
             // the last activity before the history comes from the state's last-seen table
             Detector::Dormancy { .. } => 0,
             Detector::VelocitySpike {

@@ -87,7 +87,7 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "Nothing else by design (the total stays under 14,000).",
         ),
         Typology::Cycle => (
-            "cycle: WIRE transfers of 5,000 or more forming a loop back to the first originator in 2 to 4 hops within 10 days, each hop 80-100% of the previous one.",
+            "cycle_long (network pack): WIRE, MOBILE or INTERNAL transfers of 3,000 or more forming a loop back to the first originator in 2 to 8 hops within 30 days, each hop 94-101% of the previous one in base currency (cycle, movement pack: WIRE of 5,000 or more, 2 to 4 hops within 10 days, 80-100%).",
             "The money goes round and comes back, slightly reduced by 'fees': round-tripping that makes funds look like trade or investment income.",
             "Nothing else by design.",
         ),
@@ -110,6 +110,21 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "velocity_spike: incoming plus outgoing volume over 7 days of at least 5 times the account's average weekly volume over the preceding 56 days, and at least 20,000; the account needs 63 days of history.",
             "An ordinary salaried customer suddenly moves far more money than usual, in and straight out again.",
             "Nothing else by design: no payment reaches 10,000 except an incoming cheque.",
+        ),
+        Typology::LayeringChain => (
+            "layering_chain: WIRE, MOBILE or INTERNAL transfers of 3,000 or more passing funds on through 4 to 8 accounts in time order within 30 days, each hop 94-101% of the previous one.",
+            "The money is moved from account to account, each keeping only a fee, in several currencies: layering that puts distance between the funds and their source.",
+            "cycle_long when the chain happens to return to its start; otherwise nothing by design.",
+        ),
+        Typology::ScatterGather => (
+            "scatter_gather: one account pays at least 3 accounts (WIRE, MOBILE or INTERNAL, 1,000 or more) within 7 days, and those pass at least 80% of it on to one common account within 14 days.",
+            "The money is split across several accounts and gathered again at one destination: layering through intermediaries (mules) that hides the link between source and sink.",
+            "fan_out when the source pays 8 or more intermediaries within 3 days.",
+        ),
+        Typology::GatherScatter => (
+            "gather_scatter: at least 3 senders pay one account (WIRE, MOBILE or INTERNAL, 1,000 or more) within 7 days, and it pays at least 80% of that on to at least 3 recipients within 14 days.",
+            "Funds from many sources are pooled in one account and dispersed again at once: a collection and distribution point of a laundering network.",
+            "fan_in or fan_out with 8 or more counterparties in a few days; rapid_movement when one incoming wire of 10,000 or more leaves within 48 hours.",
         ),
         Typology::Sanctions => (
             "sanctions: a transaction whose originator or beneficiary name is a variant of a listed name (typo, reordering, dropped middle name).",

@@ -3,7 +3,7 @@
 use super::columns::Sym;
 use super::generator::Gen;
 use super::rng::Rng;
-use super::{plant_cash, plant_flows, plant_other, GeneratorConfig};
+use super::{plant_cash, plant_flows, plant_network, plant_other, GeneratorConfig};
 use crate::model::Typology;
 
 /// Minimum days for the dormant-reactivation typology (early activity, a 91-day gap, a margin).
@@ -102,9 +102,19 @@ pub fn plant(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
         Typology::Smurfing => plant_cash::smurfing(gen, ctx),
         Typology::BulkCash => plant_cash::bulk_cash(gen, ctx),
         Typology::RapidMovement => plant_flows::rapid_movement(gen, ctx),
+        // every third fan (not the edge instances) is spread over weeks, with counterparties partly known by name only
+        Typology::FanIn if ctx.item.ordinal % 3 == 2 => {
+            plant_network::fan_weeks(gen, ctx, plant_network::Direction::In)
+        }
+        Typology::FanOut if ctx.item.ordinal % 3 == 2 => {
+            plant_network::fan_weeks(gen, ctx, plant_network::Direction::Out)
+        }
         Typology::FanIn => plant_flows::fan_in(gen, ctx),
         Typology::FanOut => plant_flows::fan_out(gen, ctx),
-        Typology::Cycle => plant_flows::cycle(gen, ctx),
+        Typology::Cycle => plant_network::cycle(gen, ctx),
+        Typology::LayeringChain => plant_network::layering_chain(gen, ctx),
+        Typology::ScatterGather => plant_network::scatter_gather(gen, ctx),
+        Typology::GatherScatter => plant_network::gather_scatter(gen, ctx),
         Typology::RoundAmounts => plant_flows::round_amounts(gen, ctx),
         Typology::HighRiskGeography => plant_other::high_risk_geography(gen, ctx),
         Typology::DormantReactivation => plant_other::dormant_reactivation(gen, ctx),

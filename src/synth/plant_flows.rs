@@ -1,4 +1,4 @@
-//! Planted movement typologies: rapid movement, fan-in, fan-out, cycles and round amounts.
+//! Planted movement typologies: rapid movement, fan-in, fan-out (within days) and round amounts.
 
 use super::columns::{PartySyms, Sym};
 use super::generator::{amount_between, ceil_cents, not_round, units, Gen, HOUR_MICROS};
@@ -186,59 +186,6 @@ pub fn fan_out(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
         note: format!(
             "{payees} different payees received {} over {span_hours} hours",
             money(total)
-        ),
-    }
-}
-
-/// Wires of at least 5,000 from the subject through one to three other companies and back, each
-/// hop 80–100% of the previous one, all within ten days (edge: a hop at exactly 80% or exactly
-/// 5,000.00, the loop closing 9 days 20 hours after it opened).
-pub fn cycle(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
-    let rng = &mut *ctx.rng;
-    let edge = ctx.item.at_edge();
-    let hops = 2 + ctx.item.ordinal % 3;
-    let first = start_day(gen, rng, 10);
-    let start = gen.local_time(rng, first, 8, 10);
-    let me = gen.party(ctx.subject);
-    let mut nodes = vec![me];
-    for _ in 1..hops {
-        let country = gen.safe_foreign(rng);
-        nodes.push(gen.new_external(rng, country, Some(BusinessKind::Foreign)));
-    }
-    let mut amount = not_round(amount_between(rng, 6_000, 9_000));
-    let mut ts = start;
-    let mut txns = Vec::new();
-    let mut amounts = Vec::new();
-    for hop in 0..hops {
-        if hop > 0 {
-            let floor = ceil_cents(amount * 80 / 100).max(units(5_000));
-            amount = if edge && hop == 1 {
-                floor
-            } else {
-                let lowest_pct = (floor * 100 + amount - 1) / amount;
-                let pct = rng.range(lowest_pct.min(98), 98);
-                let next = ceil_cents(amount * pct / 100).max(floor);
-                // Never above the previous hop, even when that forces an exact thousand.
-                not_round(next).min(amount)
-            };
-            ts = if edge && hop + 1 == hops {
-                start + (9 * 24 + 20) * HOUR_MICROS
-            } else {
-                ts + rng.range(20, (9 * 24) / hops as i64) * HOUR_MICROS
-            };
-        }
-        let orig = nodes[hop];
-        let bene = nodes[(hop + 1) % hops];
-        txns.push(gen.transfer(ts, amount, Channel::Wire, orig, bene, ctx.subject));
-        amounts.push(money(amount));
-    }
-    Planted {
-        subject: me.account,
-        accounts: nodes.iter().map(|n| n.account).collect(),
-        txns,
-        note: format!(
-            "{hops}-hop loop of wires {} back to the subject",
-            amounts.join(" -> ")
         ),
     }
 }

@@ -4,9 +4,9 @@
 //! (windows that meet a rule) are merged per subject into episodes, so a 7-day pattern that
 //! keeps matching for a week becomes one episode, and each episode gets its evidence rows.
 
-mod cycle;
 mod exprs;
 mod flow;
+mod graph;
 mod history;
 mod keys;
 mod masks;
@@ -90,6 +90,7 @@ pub struct RunFrame {
     accounts: Arc<Accounts>,
     histories: history::HistoryCache,
     masks: masks::RowMasks,
+    graph: graph::GraphCache,
 }
 
 impl RunFrame {
@@ -102,6 +103,7 @@ impl RunFrame {
             accounts: Arc::new(accounts),
             histories: history::HistoryCache::default(),
             masks: masks::RowMasks::default(),
+            graph: graph::GraphCache::default(),
         })
     }
 
@@ -125,8 +127,23 @@ impl RunFrame {
                 self.histories
                     .get(&self.frame, &plan.subject, &self.accounts)?;
             }
+            if plan.detector.uses_graph() {
+                self.graph.get(&self.frame, &self.accounts)?;
+            }
         }
         Ok(())
+    }
+
+    /// The run's money-flow graph (built on first use), and which rows match the plan's filter
+    /// (`None`: all).
+    fn graph_for(
+        &self,
+        plan: &RulePlan,
+    ) -> PolarsResult<(Arc<crate::rules::graph::MoneyGraph>, Option<Vec<bool>>)> {
+        Ok((
+            self.graph.get(&self.frame, &self.accounts)?,
+            history::row_mask(&self.masks, &self.frame, &plan.filter)?,
+        ))
     }
 
     /// The frame with row numbers.
@@ -218,37 +235,72 @@ pub fn run_plan(
             }
             (hits, vec![EvidenceStream { frame: evidence }])
         }
-        Detector::Cycle {
+        Detector::TemporalPath {
+            mode,
             min_hops,
             max_hops,
             horizon,
             min_retained_basis_points,
+            max_growth_basis_points,
+            limits,
         } => {
-            // the filter's transactions between two accounts of ours
-            let mut edge_filter = plan.filter.clone();
-            for field in [Field::OrigAccount, Field::BeneAccount] {
-                edge_filter.push(Predicate::Present {
-                    field,
-                    present: true,
-                });
-            }
-            let edges = base
-                .filtered(&edge_filter)?
-                .select([
-                    col(keys::ORIG_KEY),
-                    col(keys::BENE_KEY),
-                    col(TS).cast(DataType::Int64),
-                    col(BASE_AMOUNT),
-                    col(ROW),
-                ])
-                .collect()?;
-            let limits = cycle::CycleLimits {
+            let search = crate::rules::graph::PathSearch {
+                mode: *mode,
                 min_hops: *min_hops,
                 max_hops: *max_hops,
                 horizon: *horizon,
                 min_retained_basis_points: *min_retained_basis_points,
+                max_growth_basis_points: *max_growth_basis_points,
+                limits: *limits,
             };
-            (cycles_from_frame(&edges, limits, &base.accounts)?, vec![])
+            let (g, selected) = base.graph_for(plan)?;
+            let view = g.view(selected.as_deref());
+            let found = crate::rules::graph::temporal_paths(&view, search);
+            let searched = plan.detector.bounds();
+            (
+                graph::hits(&g, &base.accounts, found, " -> ", &searched),
+                vec![],
+            )
+        }
+        Detector::SplitMerge {
+            shape,
+            min_intermediaries,
+            window,
+            horizon,
+            min_forwarded_basis_points,
+            limits,
+        } => {
+            let search = crate::rules::graph::SplitSearch {
+                shape: *shape,
+                min_intermediaries: *min_intermediaries,
+                window: *window,
+                horizon: *horizon,
+                min_forwarded_basis_points: *min_forwarded_basis_points,
+                limits: *limits,
+            };
+            let (g, selected) = base.graph_for(plan)?;
+            let view = g.view(selected.as_deref());
+            let found = crate::rules::graph::split_merge(&view, search);
+            let searched = plan.detector.bounds();
+            (
+                graph::hits(&g, &base.accounts, found, ", ", &searched),
+                vec![],
+            )
+        }
+        Detector::PartyFan {
+            direction,
+            window,
+            min_counterparties,
+        } => {
+            let (g, selected) = base.graph_for(plan)?;
+            let view = g.view(selected.as_deref());
+            let found =
+                crate::rules::graph::party_fans(&view, *direction, *window, *min_counterparties);
+            let searched = plan.detector.bounds();
+            (
+                graph::hits(&g, &base.accounts, found, ", ", &searched),
+                vec![],
+            )
         }
         Detector::Dormancy { min_gap } => {
             let (history, matches) = base.histories_for(plan)?;
@@ -290,32 +342,6 @@ pub fn run_plan(
     };
     let episodes = merge_hits(hits);
     attach_evidence(episodes, streams, &base.accounts)
-}
-
-fn cycles_from_frame(
-    edges: &DataFrame,
-    limits: cycle::CycleLimits,
-    accounts: &Accounts,
-) -> PolarsResult<Vec<Hit>> {
-    let from = edges.column(keys::ORIG_KEY)?.u32()?;
-    let to = edges.column(keys::BENE_KEY)?.u32()?;
-    let ts = edges.column(TS)?.i64()?;
-    let amount = edges.column(BASE_AMOUNT)?.i64()?;
-    let rows = edges.column(ROW)?.cast(&DataType::UInt32)?;
-    let list: Vec<cycle::Edge> = from
-        .into_no_null_iter()
-        .zip(to.into_no_null_iter())
-        .zip(ts.into_no_null_iter().zip(amount.into_no_null_iter()))
-        .zip(rows.u32()?.into_no_null_iter())
-        .map(|(((from, to), (ts, amount)), row)| cycle::Edge {
-            from,
-            to,
-            ts,
-            amount,
-            row,
-        })
-        .collect();
-    Ok(cycle::find_cycles(&list, accounts, limits))
 }
 
 /// Merges overlapping hits of the same subject into episodes (sorted by subject, then start).

@@ -1,0 +1,114 @@
+//! The run's money-flow graph, built once from the frame and shared by the graph rules, and the
+//! glue that turns the plain-Rust searches of [`crate::rules::graph`] into hits.
+
+use super::exprs::{BASE_AMOUNT, ROW, TS};
+use super::keys::{Accounts, BENE_KEY, ORIG_KEY};
+use super::Hit;
+use crate::rules::graph::{Found, GraphBuilder, MoneyGraph, Party};
+use polars::prelude::*;
+use std::sync::{Arc, Mutex};
+
+/// The graph of a run, built on first use.
+#[derive(Default)]
+pub struct GraphCache(Mutex<Option<Arc<MoneyGraph>>>);
+
+impl GraphCache {
+    /// The graph of `frame`. The lock is not held while building (building runs parallel work,
+    /// see [`super::history::HistoryCache::get`]); two rules asking at once may both build, and
+    /// the first one stored is kept.
+    pub fn get(&self, frame: &DataFrame, accounts: &Accounts) -> PolarsResult<Arc<MoneyGraph>> {
+        if let Some(g) = self.0.lock().ok().and_then(|g| g.clone()) {
+            return Ok(g);
+        }
+        let built = Arc::new(build(frame, accounts)?);
+        let mut slot = self
+            .0
+            .lock()
+            .map_err(|_| PolarsError::ComputeError("graph cache poisoned".into()))?;
+        Ok(slot.get_or_insert(built).clone())
+    }
+}
+
+/// Every transaction between two identifiable parties becomes an edge: an account by its key, a
+/// party without an account by its name and country.
+fn build(frame: &DataFrame, accounts: &Accounts) -> PolarsResult<MoneyGraph> {
+    let orig = frame.column(ORIG_KEY)?.u32()?;
+    let bene = frame.column(BENE_KEY)?.u32()?;
+    let ts = frame.column(TS)?.cast(&DataType::Int64)?;
+    let ts = ts.i64()?;
+    let amount = frame.column(BASE_AMOUNT)?.i64()?;
+    let rows = frame.column(ROW)?.cast(&DataType::UInt32)?;
+    let rows = rows.u32()?;
+    let text =
+        |name: &str| -> PolarsResult<StringChunked> { Ok(frame.column(name)?.str()?.clone()) };
+    let (orig_name, orig_country) = (text("orig_name")?, text("orig_country")?);
+    let (bene_name, bene_country) = (text("bene_name")?, text("bene_country")?);
+    let mut builder = GraphBuilder::new(accounts.key_count() as u32);
+    for i in 0..frame.height() {
+        let (Some(t), Some(a), Some(row)) = (ts.get(i), amount.get(i), rows.get(i)) else {
+            continue;
+        };
+        fn side<'a>(
+            key: Option<u32>,
+            name: &'a StringChunked,
+            country: &'a StringChunked,
+            i: usize,
+        ) -> Party<'a> {
+            match key {
+                Some(k) if k != 0 => Party::Account(k),
+                _ => match name.get(i) {
+                    Some(n) => Party::Named {
+                        name: n,
+                        country: country.get(i).unwrap_or(""),
+                    },
+                    None => Party::Account(0),
+                },
+            }
+        }
+        let from = side(orig.get(i), &orig_name, &orig_country, i);
+        let to = side(bene.get(i), &bene_name, &bene_country, i);
+        builder.add(from, to, t, a, row);
+    }
+    Ok(builder.build())
+}
+
+/// A node's name in alerts: its account number, or `NAME (CC)` for a party without one.
+pub fn label(graph: &MoneyGraph, accounts: &Accounts, node: u32) -> String {
+    match graph.external_label(node) {
+        Some(l) => l.to_string(),
+        None => accounts.name(node).to_string(),
+    }
+}
+
+/// Turns found structures into hits: the subject by its label, the nodes listed in `accounts`
+/// (joined by `joiner`), and the search's bounds stated in `searched`.
+pub fn hits(
+    graph: &MoneyGraph,
+    accounts: &Accounts,
+    found: Vec<Found>,
+    joiner: &str,
+    searched: &str,
+) -> Vec<Hit> {
+    found
+        .into_iter()
+        .map(|f| {
+            let mut facts = f.facts;
+            facts.push((
+                "accounts",
+                f.nodes
+                    .iter()
+                    .map(|&n| label(graph, accounts, n))
+                    .collect::<Vec<_>>()
+                    .join(joiner),
+            ));
+            facts.push(("searched", searched.to_string()));
+            Hit {
+                subject: label(graph, accounts, f.subject),
+                start: f.start,
+                end: f.end,
+                rows: Some(f.rows),
+                facts,
+            }
+        })
+        .collect()
+}
