@@ -259,7 +259,7 @@ fn the_main_command_on_sample_data_is_complete_and_deterministic() {
     );
     assert_eq!(
         input["quarantined_by_reason"].as_array().unwrap().len(),
-        9,
+        amlscreen::model::QuarantineReason::ALL.len(),
         "every quarantine reason appears"
     );
     let typologies: Vec<&str> = manifest["alerts_per_typology"]
