@@ -197,6 +197,12 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
     let mut rules = Vec::with_capacity(file.rules.len());
     let mut seen = std::collections::HashSet::new();
     for spec in &file.rules {
+        if spec.id.get_ref().trim().is_empty() {
+            return Err(ctx.error(
+                spec.id.span(),
+                "rule id is empty; expected a short name such as \"structuring\"",
+            ));
+        }
         if !seen.insert(spec.id.get_ref().clone()) {
             return Err(ctx.error(
                 spec.id.span(),
