@@ -17,6 +17,7 @@ mod toml_files;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
+use std::path::{Path, PathBuf};
 
 /// The seed of every property's random inputs unless `PROPTEST_RNG_SEED` is set.
 const SEED: u64 = 0x414d_4c53_4352_4e31;
@@ -31,6 +32,29 @@ pub fn config(cases: u32) -> Config {
         failure_persistence: None,
         max_shrink_iters: 1024,
         ..Config::default()
+    }
+}
+
+/// A fresh folder for one case, removed when the case ends, passed or failed (a failing
+/// property runs its case again at every shrinking step).
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(label: &str) -> Scratch {
+        Scratch(crate::common::temp_dir(label))
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

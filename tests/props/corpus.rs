@@ -7,7 +7,8 @@
 //! themselves (80 tokens, control characters).
 
 use super::csv::{fx_table, ints, options, texts};
-use crate::common::{fixture, temp_dir};
+use crate::common::fixture;
+use crate::props::Scratch;
 use amlscreen::ingest::csv_scan::{scan, Scan};
 use amlscreen::ingest::{ingest, IngestError, MappingProfile};
 use amlscreen::rules::pack::load_pack;
@@ -16,7 +17,7 @@ use amlscreen::watchlist::{load_watchlists, Screener, DEFAULT_THRESHOLD};
 use polars::prelude::*;
 
 fn ingest_fixture(name: &str) -> amlscreen::ingest::Ingested {
-    let dir = temp_dir("corpus");
+    let dir = Scratch::new("corpus");
     let path = fixture(&format!("props/{name}"));
     ingest(
         std::slice::from_ref(&path),

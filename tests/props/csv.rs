@@ -9,8 +9,7 @@
 //!   breaks, NULs, invalid UTF-8, random bytes), where only invariants can be checked: every
 //!   line is accounted for, every row is either accepted or quarantined once.
 
-use crate::common::temp_dir;
-use crate::props::config;
+use crate::props::{config, Scratch};
 use amlscreen::ingest::csv_scan::{scan, Scan};
 use amlscreen::ingest::{ingest, FxTable, IngestOptions};
 use chrono::NaiveDate;
@@ -942,7 +941,7 @@ pub fn check_known(spec: &FileSpec) -> Result<(), TestCaseError> {
         }
     }
 
-    let dir = temp_dir("prop-csv");
+    let dir = Scratch::new("prop-csv");
     let path = write_case(&dir, &bytes);
     let got = ingest(
         std::slice::from_ref(&path),
@@ -999,7 +998,6 @@ pub fn check_known(spec: &FileSpec) -> Result<(), TestCaseError> {
         }
     }
     prop_assert_eq!(got.inputs[0].rows_with_replaced_bytes, ex.replaced);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -1120,7 +1118,7 @@ pub fn check_hostile(bytes: &[u8]) -> Result<(), TestCaseError> {
             (*rows, malformed.iter().map(|m| m.row).collect::<Vec<_>>())
         }
     };
-    let dir = temp_dir("prop-hostile");
+    let dir = Scratch::new("prop-hostile");
     let path = write_case(&dir, bytes);
     let got = ingest(
         std::slice::from_ref(&path),
@@ -1143,7 +1141,6 @@ pub fn check_hostile(bytes: &[u8]) -> Result<(), TestCaseError> {
         .map(|q| q.row)
         .collect();
     prop_assert_eq!(malformed_quarantined, malformed_rows);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -1185,7 +1182,7 @@ proptest! {
     ) {
         let mut bytes = prefix.to_vec();
         bytes.extend(body);
-        let dir = temp_dir("prop-bytes");
+        let dir = Scratch::new("prop-bytes");
         let path = write_case(&dir, &bytes);
         let got = ingest(
             std::slice::from_ref(&path),
@@ -1200,6 +1197,5 @@ proptest! {
                 prop_assert!(message.len() < 2_000, "{}", message);
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

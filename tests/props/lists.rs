@@ -2,8 +2,8 @@
 //! OpenSanctions FtM JSON lines and the simple CSV, from edited fixtures, truncated files and
 //! random bytes.
 
-use crate::common::{fixture, temp_dir};
-use crate::props::{apply_byte_edits, byte_edits, config};
+use crate::common::fixture;
+use crate::props::{apply_byte_edits, byte_edits, config, Scratch};
 use amlscreen::watchlist::normalize::{is_legal_form, normalize_name};
 use amlscreen::watchlist::{load_watchlists, Screener, WatchlistSet, DEFAULT_THRESHOLD};
 use proptest::prelude::*;
@@ -114,10 +114,9 @@ proptest! {
         let k = file.index(files.len());
         let original = std::fs::read(fixture(&format!("watchlists/{folder}/{}", files[k]))).unwrap();
         let edited = apply_byte_edits(&original, &edits);
-        let dir = temp_dir("prop-list");
+        let dir = Scratch::new("prop-list");
         let main = write_set(&dir, set, &[(k, edited)]);
-        check_load(&dir, if whole_folder { &dir } else { &main })?;
-        let _ = std::fs::remove_dir_all(&dir);
+        check_load(&dir, if whole_folder { &dir } else { main.as_path() })?;
     }
 }
 
@@ -138,9 +137,8 @@ proptest! {
             None => original[..cut.index(original.len() + 1)].to_vec(),
         };
         let k = files.iter().position(|f| *f == main).unwrap();
-        let dir = temp_dir("prop-list-cut");
+        let dir = Scratch::new("prop-list-cut");
         let main = write_set(&dir, set, &[(k, bytes)]);
         check_load(&dir, &main)?;
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

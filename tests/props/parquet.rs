@@ -6,8 +6,7 @@
 //! can be checked.
 
 use super::csv::{self as gen, check_counts, fx_table, ints, options, texts, Expect};
-use crate::common::temp_dir;
-use crate::props::config;
+use crate::props::{config, Scratch};
 use amlscreen::ingest::profile::{ColumnSpec, ConcatSpec, SourceColumn};
 use amlscreen::ingest::{ingest, IngestOptions, MappingProfile};
 use polars::prelude::*;
@@ -529,7 +528,7 @@ fn check_frame(f: &Frame) -> Result<(), TestCaseError> {
         columns.push(extra_column(kind, n, &f.seed).into());
     }
     let mut df = DataFrame::new(n, columns).unwrap();
-    let dir = temp_dir("prop-parquet");
+    let dir = Scratch::new("prop-parquet");
     let path = dir.join("day.parquet");
     write_parquet(&path, &mut df, f.row_group);
     let got = match ingest_one(&dir, &path) {
@@ -562,7 +561,6 @@ fn check_frame(f: &Frame) -> Result<(), TestCaseError> {
         prop_assert_eq!(Ok(got_amounts[j]), amounts[k], "amount of row {}", k + 1);
         prop_assert_eq!(Ok(got_times[j]), ts[k], "ts of row {}", k + 1);
     }
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -678,7 +676,7 @@ proptest! {
             .map(|(k, name)| odd_column(name, kinds[k], &values[k]).into())
             .collect();
         let mut df = DataFrame::new(n, columns).unwrap();
-        let dir = temp_dir("prop-parquet-odd");
+        let dir = Scratch::new("prop-parquet-odd");
         let path = dir.join("odd.parquet");
         write_parquet(&path, &mut df, row_group);
         // a profile may join typed columns as text
@@ -710,6 +708,5 @@ proptest! {
                 prop_assert!(e.len() < 2_000, "{}", e);
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

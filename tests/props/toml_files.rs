@@ -2,8 +2,8 @@
 //! at random from the shipped files.
 
 use super::csv::{check_counts, fx_table};
-use crate::common::{root, temp_dir};
-use crate::props::{apply_edits, config, edits, line_count};
+use crate::common::root;
+use crate::props::{apply_edits, config, edits, line_count, Scratch};
 use amlscreen::ingest::{ingest, IngestError, IngestOptions, MappingProfile};
 use amlscreen::report::{load_goaml_profile, ReportError};
 use amlscreen::rules::pack::{load_pack, load_pack_text};
@@ -72,7 +72,7 @@ proptest! {
         list in prop::sample::select(LISTS.to_vec()),
         edits in edits(),
     ) {
-        let dir = temp_dir("prop-lists");
+        let dir = Scratch::new("prop-lists");
         std::fs::create_dir_all(dir.join("lists")).unwrap();
         let pack_text = std::fs::read_to_string(root().join("rules/geography.toml")).unwrap();
         let pack = dir.join("geography.toml");
@@ -83,7 +83,6 @@ proptest! {
             std::fs::write(dir.join("lists").join(name), text).unwrap();
         }
         check_pack_result(load_pack(&pack), &pack, &pack_text)?;
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -146,11 +145,10 @@ proptest! {
     fn edited_mapping_profiles_load_or_name_the_file_and_line(edits in edits()) {
         let original = std::fs::read_to_string(root().join("profiles/ibm-amlworld.toml")).unwrap();
         let text = apply_edits(&original, &edits);
-        let dir = temp_dir("prop-profile");
+        let dir = Scratch::new("prop-profile");
         let path = dir.join("profile.toml");
         std::fs::write(&path, &text).unwrap();
         check_profile(&dir, &path, &text)?;
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -161,7 +159,7 @@ proptest! {
     fn edited_goaml_profiles_load_or_name_the_file_and_the_line_or_field(edits in edits()) {
         let original = std::fs::read_to_string(root().join("profiles/goaml-example.toml")).unwrap();
         let text = apply_edits(&original, &edits);
-        let dir = temp_dir("prop-goaml");
+        let dir = Scratch::new("prop-goaml");
         let path = dir.join("goaml.toml");
         std::fs::write(&path, &text).unwrap();
         match load_goaml_profile(&path) {
@@ -177,6 +175,5 @@ proptest! {
             }
             Err(other) => prop_assert!(false, "not a profile error: {}", other),
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
