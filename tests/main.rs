@@ -8,6 +8,7 @@ mod goaml;
 mod ingest;
 mod lab;
 mod nightly;
+mod props;
 mod report;
 mod rules;
 mod synth;

@@ -114,7 +114,7 @@ fn read_record(bytes: &[u8], pos: usize, delim: u8, line: u64, single_line: bool
             // a quoted field
             i += 1;
             loop {
-                match memchr::memchr2(b'"', b'\n', &bytes[i..]) {
+                match memchr::memchr3(b'"', b'\n', 0, &bytes[i..]) {
                     None => {
                         set(
                             &mut problem,
@@ -134,6 +134,11 @@ fn read_record(bytes: &[u8], pos: usize, delim: u8, line: u64, single_line: bool
                     }
                     Some(k) => {
                         let at = i + k;
+                        if bytes[at] == 0 {
+                            set(&mut problem, format!("field {fields}: a NUL byte"));
+                            i = at + 1;
+                            continue;
+                        }
                         if bytes[at] == b'\n' {
                             if single_line {
                                 set(
@@ -546,6 +551,10 @@ mod tests {
         let (_, _, bad, _) = repaired(&format!("{H}1,2\0,3\n4,5,6\n"));
         assert_eq!(bad[0].problem, "field 2: a NUL byte");
         assert_eq!(bad[0].line, 2);
+        // inside quotes too
+        let (cleaned, rows, bad, _) = repaired(&format!("{H}1,\"2\0\",3\n4,5,6\n"));
+        assert_eq!(bad[0].problem, "field 2: a NUL byte");
+        assert_eq!((cleaned.as_str(), rows), ("a,b,c\n4,5,6\n", vec![2]));
     }
 
     #[test]

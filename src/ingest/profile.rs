@@ -124,7 +124,7 @@ impl MappingProfile {
             toml::from_str(&text).map_err(|e| IngestError::BadProfile {
                 file: path.display().to_string(),
                 line: e.span().map(|s| line_of(&text, s.start)).unwrap_or(0),
-                message: e.message().to_string(),
+                message: toml_message(&e, &text),
             })?;
         profile.check(path, &text)?;
         Ok(profile)
@@ -254,6 +254,20 @@ fn key_line_in(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
                     || (t.starts_with('[') && t.trim_end().ends_with(&format!(".{key}]"))))
         })
         .map(|i| i + 1)
+}
+
+/// What a TOML error says, or, where the parser says nothing (a file that ends after `key =`,
+/// a NUL byte), what it stopped at.
+pub(crate) fn toml_message(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim();
+    if !message.is_empty() {
+        return message.to_string();
+    }
+    let at = e.span().map_or(text.len(), |s| s.start);
+    match text.get(at..).and_then(|rest| rest.chars().next()) {
+        None => "the file ends where a value was expected".to_string(),
+        Some(c) => format!("unexpected character {c:?}; expected TOML"),
+    }
 }
 
 /// 1-based line number of a byte offset.

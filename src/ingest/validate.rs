@@ -65,7 +65,7 @@ impl Source {
             Source::Typed(series) => match series.get(row) {
                 Ok(AnyValue::Null) | Err(_) => None,
                 Ok(AnyValue::String(v)) => Some(Cow::Owned(v.to_string())),
-                Ok(v) => Some(Cow::Owned(v.to_string())),
+                Ok(v) => Some(Cow::Owned(typed_text(&v))),
             },
             Source::Concat(parts, sep) => {
                 let values: Vec<&str> = parts.iter().map(|ca| ca.get(row).unwrap_or("")).collect();
@@ -79,6 +79,66 @@ impl Source {
             Source::Absent => None,
         }
     }
+}
+
+/// A temporal value the calendar cannot hold (a datetime in the year 300,000, a date 2^31
+/// days away, a time of day past midnight), as its raw number: Polars panics formatting it.
+fn outside_calendar(value: &AnyValue) -> Option<i64> {
+    use polars_arrow::temporal_conversions as tc;
+    match value {
+        AnyValue::Datetime(v, unit, _) | AnyValue::DatetimeOwned(v, unit, _) => {
+            let inside = match unit {
+                TimeUnit::Milliseconds => tc::timestamp_ms_to_datetime_opt(*v).is_some(),
+                TimeUnit::Microseconds => tc::timestamp_us_to_datetime_opt(*v).is_some(),
+                TimeUnit::Nanoseconds => tc::timestamp_ns_to_datetime_opt(*v).is_some(),
+            };
+            (!inside).then_some(*v)
+        }
+        // as Polars formats a date, without its overflow near i32::MAX (days from 1 CE)
+        AnyValue::Date(d) => d
+            .checked_add(719_163)
+            .and_then(chrono::NaiveDate::from_num_days_from_ce_opt)
+            .is_none()
+            .then_some(i64::from(*d)),
+        AnyValue::Time(t) => tc::time64ns_to_time_opt(*t).is_none().then_some(*t),
+        _ => None,
+    }
+}
+
+/// A typed value as text; a time outside the calendar as its raw number.
+fn typed_text(value: &AnyValue) -> String {
+    outside_calendar(value).map_or_else(|| value.to_string(), |raw| raw.to_string())
+}
+
+/// A temporal column as text, as Polars casts it; values outside the calendar as their raw
+/// number (Polars' cast panics on them).
+fn temporal_as_text(series: &Series) -> PolarsResult<Series> {
+    let outside: Vec<Option<i64>> = series.iter().map(|v| outside_calendar(&v)).collect();
+    if outside.iter().all(Option::is_none) {
+        return series.cast(&DataType::String);
+    }
+    let physical = series.to_physical_repr().cast(&DataType::Int64)?;
+    let inside: Int64Chunked = physical
+        .i64()?
+        .iter()
+        .zip(&outside)
+        .map(|(v, o)| if o.is_some() { None } else { v })
+        .collect();
+    let inside = inside
+        .into_series()
+        .cast(&series.dtype().to_physical())?
+        .cast(series.dtype())?
+        .cast(&DataType::String)?;
+    let text: StringChunked = inside
+        .str()?
+        .iter()
+        .zip(&outside)
+        .map(|(t, o)| match o {
+            Some(raw) => Some(raw.to_string()),
+            None => t.map(str::to_string),
+        })
+        .collect();
+    Ok(text.with_name(series.name().clone()).into_series())
 }
 
 /// Typed, validated columns of the accepted rows of one file.
@@ -150,6 +210,8 @@ fn column_as_text(frame: &DataFrame, idx: usize) -> Result<StringChunked, Polars
     let series = col.as_materialized_series();
     let text = if series.dtype() == &DataType::String {
         series.clone()
+    } else if series.dtype().is_temporal() {
+        temporal_as_text(series)?
     } else {
         series.cast(&DataType::String)?
     };

@@ -82,7 +82,7 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
             .span()
             .map(|s| text[..s.start].matches('\n').count() + 1)
             .unwrap_or(0),
-        message: e.message().trim().to_string(),
+        message: crate::ingest::profile::toml_message(&e, &text),
     })?;
     let rules: Vec<&super::Rule> = pack.rules.iter().collect();
     let known: HashSet<&str> = pack.rules.iter().map(|r| r.plan.rule_id.as_str()).collect();

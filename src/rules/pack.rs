@@ -175,7 +175,7 @@ pub fn load_pack_text(path: &Path, text: &str) -> Result<Pack, RuleError> {
     let file: PackFile = toml::from_str(&text).map_err(|e| RuleError::Pack {
         file: path.display().to_string(),
         line: e.span().map(|s| line_at(&text, s.start)).unwrap_or(0),
-        message: e.message().trim().to_string(),
+        message: crate::ingest::profile::toml_message(&e, &text),
     })?;
     check_id(&ctx, "pack", &file.pack.id)?;
     let base_currency = file
@@ -317,7 +317,7 @@ fn parse_list(relative: &str, resolved: &Path, text: &str) -> Result<NamedList, 
             "list {}:{}: {}",
             resolved.display(),
             e.span().map(|s| line_at(text, s.start)).unwrap_or(0),
-            e.message().trim()
+            crate::ingest::profile::toml_message(&e, text)
         )
     })?;
     let header = parsed.list;

@@ -365,7 +365,13 @@ pub fn fold(raw: &str) -> String {
     let ascii = if raw.is_ascii() {
         std::borrow::Cow::Borrowed(raw)
     } else {
-        std::borrow::Cow::Owned(deunicode::deunicode(raw))
+        // control characters separate words, as they do in ASCII text (deunicode drops them
+        // after the first non-ASCII character: `¡,a\0a` would fold to `aa`, `a\0a` to `a a`)
+        let spaced: String = raw
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        std::borrow::Cow::Owned(deunicode::deunicode(&spaced))
     };
     let mut out = String::with_capacity(ascii.len());
     let mut pending_space = false;

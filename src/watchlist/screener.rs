@@ -184,11 +184,15 @@ impl Screener {
     ) -> Vec<u32> {
         let weights = &query.weights;
         let count = weights.len();
+        // a query token past the 64th has no bit to mark it paired below: it is assumed to
+        // pair (else a name holding it would count it as unpaired, and a listed name of 80
+        // tokens would not be a candidate for itself)
         let mut assumed: Vec<bool> = query
             .tokens
             .iter()
             .zip(&query.legal_forms)
-            .map(|(t, &legal)| t.text.len() == 1 || legal)
+            .enumerate()
+            .map(|(i, (t, &legal))| t.text.len() == 1 || legal || i >= 64)
             .collect();
         let mut assumed_gain: f64 = (0..count).filter(|&i| assumed[i]).map(|i| weights[i]).sum();
         let mut followed_weight: f64 = (0..count)

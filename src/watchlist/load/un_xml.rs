@@ -54,7 +54,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
         let event = reader.read_event().map_err(|e| {
             malformed(
                 reader.error_position(),
-                format!("{e}; expected well-formed XML"),
+                format!("{}; expected well-formed XML", one_line(&e)),
             )
         })?;
         match event {
@@ -85,7 +85,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
             Event::Text(t) => {
                 let value = t
                     .unescape()
-                    .map_err(|e| malformed(reader.buffer_position(), format!("{e}")))?;
+                    .map_err(|e| malformed(reader.buffer_position(), one_line(&e)))?;
                 if let Some(r) = record.as_mut() {
                     take_text(r, &stack, value.trim());
                 }
@@ -126,6 +126,23 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
         ));
     }
     Ok(Parsed::new(entries, warnings))
+}
+
+/// A parser's message on one line of at most 200 characters: quick-xml quotes the tag it
+/// found, and a stray quote in a tag stretches that over dozens of lines of the list.
+fn one_line(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut out: String = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    if out.len() < text.len() {
+        out.push_str(" …");
+    }
+    out
 }
 
 /// Stores text found at the current element path in the record being read.
