@@ -24,10 +24,16 @@ const SETS: [(&str, &[&str], &str); 4] = [
 /// Whether a name can be found by screening it exactly: it holds a token that is followed in
 /// the index (two letters or more, not a legal form). Names of initials and legal forms only
 /// are left to the exhaustive screen (see `Screener::candidates`).
+/// A name is findable as written when it has a token of two letters or more that is not a
+/// legal form, and it is within the matched length: a longer name is matched on its first
+/// `MAX_MATCHED_NAME_CHARS` folded characters, and an individual's reordered `SURNAME, Given`
+/// keeps other tokens there than the name as written.
 pub fn findable(name: &str) -> bool {
-    normalize_name(name, false)
-        .iter()
-        .any(|t| t.text.len() > 1 && !is_legal_form(&t.text))
+    amlscreen::watchlist::normalize::fold(name).len()
+        <= amlscreen::watchlist::normalize::MAX_MATCHED_NAME_CHARS
+        && normalize_name(name, false)
+            .iter()
+            .any(|t| t.text.len() > 1 && !is_legal_form(&t.text))
 }
 
 /// What every loaded set must hold, and what screening it must give: each entry has a name

@@ -160,6 +160,13 @@ proptest! {
         let original = std::fs::read_to_string(root().join("profiles/goaml-example.toml")).unwrap();
         let text = apply_edits(&original, &edits);
         let dir = Scratch::new("prop-goaml");
+        // the schema the profile names, beside it as in `profiles/`
+        std::fs::create_dir_all(dir.join("schemas")).unwrap();
+        std::fs::copy(
+            root().join("profiles/schemas/goAMLSchema-5.0.2.xsd"),
+            dir.join("schemas/goAMLSchema-5.0.2.xsd"),
+        )
+        .unwrap();
         let path = dir.join("goaml.toml");
         std::fs::write(&path, &text).unwrap();
         match load_goaml_profile(&path) {
@@ -172,6 +179,16 @@ proptest! {
             Err(ReportError::ProfileField { path: p, field, .. }) => {
                 prop_assert_eq!(p, path.clone());
                 prop_assert!(!field.is_empty());
+            }
+            // an edited `schema` key: named with its line
+            Err(ReportError::ProfileSchema { path: p, line, .. }) => {
+                prop_assert_eq!(p, path.clone());
+                prop_assert!(line >= 1);
+            }
+            // a code the schema does not list: named with the profile's line and field
+            Err(e @ ReportError::ProfileCode(_)) => {
+                let message = e.to_string();
+                prop_assert!(message.contains("goaml.toml:"), "{}", message);
             }
             Err(other) => prop_assert!(false, "not a profile error: {}", other),
         }
