@@ -304,15 +304,30 @@ fn clean_without_quotes(body: &[u8], delim: u8, expected: usize) -> Option<u64> 
         .par_windows(2)
         .map(|w| {
             let piece = &body[w[0]..w[1]];
+            // one pass over the delimiters and line breaks (vectorised search): a line is
+            // clean when it holds `expected - 1` delimiters and is not blank
             let mut rows = 0u64;
-            for line in piece.split_inclusive(|&b| b == b'\n') {
-                let content = line.strip_suffix(b"\n").unwrap_or(line);
+            let mut fields = 1usize;
+            let mut line_start = 0usize;
+            for at in memchr::memchr2_iter(delim, b'\n', piece) {
+                if piece[at] == delim {
+                    fields += 1;
+                    continue;
+                }
+                let content = &piece[line_start..at];
                 let content = content.strip_suffix(b"\r").unwrap_or(content);
-                if content.is_empty() {
+                if content.is_empty() || fields != expected {
                     return None;
                 }
-                let fields = 1 + content.iter().filter(|&&b| b == delim).count();
-                if fields != expected {
+                rows += 1;
+                fields = 1;
+                line_start = at + 1;
+            }
+            // a last line without a line break
+            if line_start < piece.len() {
+                let content = &piece[line_start..];
+                let content = content.strip_suffix(b"\r").unwrap_or(content);
+                if content.is_empty() || fields != expected {
                     return None;
                 }
                 rows += 1;

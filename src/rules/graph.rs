@@ -14,6 +14,7 @@
 //! they do not depend on the thread count.
 
 use super::plan::{FanDirection, FlowShape, GraphLimits, Micros, PathMode, DAY};
+use crate::watchlist::fast_hash::FastMap;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -76,36 +77,46 @@ pub enum Party<'a> {
 }
 
 /// Builds a graph from transactions given side by side.
-pub struct GraphBuilder {
+pub struct GraphBuilder<'a> {
     account_nodes: u32,
-    external: HashMap<String, u32>,
+    external: FastMap<String, u32>,
+    /// Each name and country as written, and its party (none: no name to key it by), so that
+    /// a name repeated on many rows is normalised once.
+    written: FastMap<(&'a str, &'a str), Option<u32>>,
     raw: Vec<(u32, bool, u32, bool, i64, i64, u32)>,
 }
 
-impl GraphBuilder {
+impl<'a> GraphBuilder<'a> {
     /// A builder for a run whose account keys are all below `account_nodes`.
     pub fn new(account_nodes: u32) -> Self {
         Self {
             account_nodes,
-            external: HashMap::new(),
+            external: FastMap::default(),
+            written: FastMap::default(),
             raw: Vec::new(),
         }
     }
 
-    fn side(&mut self, party: Party<'_>) -> Option<(u32, bool)> {
+    fn side(&mut self, party: Party<'a>) -> Option<(u32, bool)> {
         match party {
             Party::Account(0) => None,
             Party::Account(k) => Some((k, false)),
             Party::Named { name, country } => {
-                let key = party_key(name, country)?;
-                let next = self.external.len() as u32;
-                Some((*self.external.entry(key).or_insert(next), true))
+                if let Some(known) = self.written.get(&(name, country)) {
+                    return known.map(|id| (id, true));
+                }
+                let id = party_key(name, country).map(|key| {
+                    let next = self.external.len() as u32;
+                    *self.external.entry(key).or_insert(next)
+                });
+                self.written.insert((name, country), id);
+                id.map(|id| (id, true))
             }
         }
     }
 
     /// Adds one transaction; one without two identifiable parties is left out.
-    pub fn add(&mut self, from: Party<'_>, to: Party<'_>, ts: i64, amount: i64, row: u32) {
+    pub fn add(&mut self, from: Party<'a>, to: Party<'a>, ts: i64, amount: i64, row: u32) {
         if let (Some(f), Some(t)) = (self.side(from), self.side(to)) {
             self.raw.push((f.0, f.1, t.0, t.1, ts, amount, row));
         }
@@ -128,8 +139,8 @@ impl GraphBuilder {
         };
         let mut edges: Vec<Edge> = self
             .raw
-            .iter()
-            .map(|&(f, fe, t, te, ts, amount, row)| Edge {
+            .into_iter()
+            .map(|(f, fe, t, te, ts, amount, row)| Edge {
                 from: node(f, fe),
                 to: node(t, te),
                 ts,
@@ -138,26 +149,26 @@ impl GraphBuilder {
             })
             .filter(|e| e.from != e.to)
             .collect();
-        edges.par_sort_unstable_by_key(|e| (e.ts, e.row));
+        // rows usually come in time order already: then there is nothing to sort
+        if !edges.is_sorted_by_key(|e| (e.ts, e.row)) {
+            edges.par_sort_unstable_by_key(|e| (e.ts, e.row));
+        }
         let node_count = self.account_nodes as usize + keys.len();
-        let mut days: Vec<(u32, i64)> = edges
-            .iter()
-            .flat_map(|e| {
-                let day = e.ts.div_euclid(DAY);
-                [(e.from, day), (e.to, day)]
-            })
-            .collect();
-        days.par_sort_unstable();
+        // each node's largest number of transfers on one UTC day, in one pass over the edges
+        // in time order (days only move forward)
         let mut busiest_day = vec![0u32; node_count];
-        let mut i = 0;
-        while i < days.len() {
-            let mut j = i;
-            while j < days.len() && days[j] == days[i] {
-                j += 1;
+        let mut today = vec![(i64::MIN, 0u32); node_count];
+        for e in &edges {
+            let day = e.ts.div_euclid(DAY);
+            for node in [e.from, e.to] {
+                let (d, n) = &mut today[node as usize];
+                if *d != day {
+                    (*d, *n) = (day, 0);
+                }
+                *n += 1;
+                let best = &mut busiest_day[node as usize];
+                *best = (*best).max(*n);
             }
-            let slot = &mut busiest_day[days[i].0 as usize];
-            *slot = (*slot).max((j - i) as u32);
-            i = j;
         }
         MoneyGraph {
             account_nodes: self.account_nodes,

@@ -13,7 +13,7 @@
 mod entry;
 mod error;
 pub mod eval;
-mod fast_hash;
+pub(crate) mod fast_hash;
 mod index;
 mod io;
 mod load;

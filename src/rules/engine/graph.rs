@@ -44,30 +44,28 @@ fn build(frame: &DataFrame, accounts: &Accounts) -> PolarsResult<MoneyGraph> {
     let (orig_name, orig_country) = (text("orig_name")?, text("orig_country")?);
     let (bene_name, bene_country) = (text("bene_name")?, text("bene_country")?);
     let mut builder = GraphBuilder::new(accounts.key_count() as u32);
-    for i in 0..frame.height() {
-        let (Some(t), Some(a), Some(row)) = (ts.get(i), amount.get(i), rows.get(i)) else {
+    fn side<'a>(key: Option<u32>, name: Option<&'a str>, country: Option<&'a str>) -> Party<'a> {
+        match (key, name) {
+            (Some(k), _) if k != 0 => Party::Account(k),
+            (_, Some(name)) => Party::Named {
+                name,
+                country: country.unwrap_or(""),
+            },
+            _ => Party::Account(0),
+        }
+    }
+    // in one pass of iterators (a text column keeps the chunks it was read in, so indexing
+    // row by row would search them)
+    let sides = orig
+        .iter()
+        .zip(orig_name.iter().zip(orig_country.iter()))
+        .zip(bene.iter().zip(bene_name.iter().zip(bene_country.iter())));
+    let values = ts.iter().zip(amount.iter()).zip(rows.iter());
+    for (((ok, (on, oc)), (bk, (bn, bc))), ((t, a), row)) in sides.zip(values) {
+        let (Some(t), Some(a), Some(row)) = (t, a, row) else {
             continue;
         };
-        fn side<'a>(
-            key: Option<u32>,
-            name: &'a StringChunked,
-            country: &'a StringChunked,
-            i: usize,
-        ) -> Party<'a> {
-            match key {
-                Some(k) if k != 0 => Party::Account(k),
-                _ => match name.get(i) {
-                    Some(n) => Party::Named {
-                        name: n,
-                        country: country.get(i).unwrap_or(""),
-                    },
-                    None => Party::Account(0),
-                },
-            }
-        }
-        let from = side(orig.get(i), &orig_name, &orig_country, i);
-        let to = side(bene.get(i), &bene_name, &bene_country, i);
-        builder.add(from, to, t, a, row);
+        builder.add(side(ok, on, oc), side(bk, bn, bc), t, a, row);
     }
     Ok(builder.build())
 }

@@ -119,19 +119,27 @@ impl RunFrame {
     /// Builds the histories that `plans` will ask for, so that rules run at the same time
     /// share them instead of each building its own.
     pub fn prepare(&self, plans: &[&RulePlan]) -> PolarsResult<()> {
-        for plan in plans {
-            if matches!(
-                plan.detector,
-                Detector::Dormancy { .. } | Detector::VelocitySpike { .. }
-            ) {
-                self.histories
-                    .get(&self.frame, &plan.subject, &self.accounts)?;
+        // the histories and the graph are independent: built side by side
+        let histories = || -> PolarsResult<()> {
+            for plan in plans {
+                if matches!(
+                    plan.detector,
+                    Detector::Dormancy { .. } | Detector::VelocitySpike { .. }
+                ) {
+                    self.histories
+                        .get(&self.frame, &plan.subject, &self.accounts)?;
+                }
             }
-            if plan.detector.uses_graph() {
+            Ok(())
+        };
+        let graph = || -> PolarsResult<()> {
+            if plans.iter().any(|p| p.detector.uses_graph()) {
                 self.graph.get(&self.frame, &self.accounts)?;
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        let (h, g) = rayon::join(histories, graph);
+        h.and(g)
     }
 
     /// The run's money-flow graph (built on first use), and which rows match the plan's filter
