@@ -37,10 +37,7 @@ impl FxTable {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_path(path)
-            .map_err(|e| IngestError::Unreadable {
-                file: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| IngestError::unreadable(path.display().to_string(), e))?;
         let headers = reader
             .headers()
             .map_err(|_| bad(1, "header", "currency,rate_to_base"))?;

@@ -35,8 +35,14 @@ use thiserror::Error;
 /// Errors that stop a run. Row-level problems are never errors: they are quarantined.
 #[derive(Debug, Error)]
 pub enum IngestError {
-    #[error("{file}: cannot read: {reason}")]
-    Unreadable { file: String, reason: String },
+    /// The file cannot be read; `source` says why (an OS error, the Parquet or CSV reader's
+    /// error, or a sentence of ours), kept as the error's cause.
+    #[error("{file}: cannot read: {source}")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{file}: the file is empty; expected a header line with the columns txn_id, timestamp, amount, currency, channel")]
     Empty { file: String },
     #[error("{file}: unknown format; expected CSV (optionally gzip), Parquet or Arrow IPC")]
@@ -69,6 +75,19 @@ pub enum IngestError {
     },
     #[error("the delimiter must be one ASCII character, got `{0}`")]
     BadDelimiter(String),
+}
+
+impl IngestError {
+    /// `file` cannot be read, because of `cause` (kept as the error's source).
+    pub fn unreadable(
+        file: impl std::fmt::Display,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> IngestError {
+        IngestError::Unreadable {
+            file: file.to_string(),
+            source: cause.into(),
+        }
+    }
 }
 
 pub use crate::model::QuarantineReason;
@@ -140,12 +159,7 @@ pub fn inputs_digest(inputs: &[PathBuf]) -> Result<String, IngestError> {
     let paths = source::expand_inputs(inputs)?;
     let digests: Vec<String> = paths
         .iter()
-        .map(|p| {
-            sha256_file(p).map_err(|e| IngestError::Unreadable {
-                file: p.display().to_string(),
-                reason: e.to_string(),
-            })
-        })
+        .map(|p| sha256_file(p).map_err(|e| IngestError::unreadable(p.display().to_string(), e)))
         .collect::<Result<_, _>>()?;
     let mut hasher = Sha256::new();
     for d in &digests {
@@ -190,10 +204,7 @@ pub fn ingest(
         // the digest reads the file a second time: on another core, while it is parsed
         let (raw, sha256) = rayon::join(|| source::read_raw(path, delimiter), || sha256_file(path));
         let raw = raw?;
-        let sha256 = sha256.map_err(|e| IngestError::Unreadable {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
+        let sha256 = sha256.map_err(|e| IngestError::unreadable(file.clone(), e))?;
         // generated ids: file name and the first 8 hex digits of its digest, so the same name
         // delivered on another day with other content gives other ids, and a re-delivered
         // identical file gives the same ids (and is quarantined as duplicates)
@@ -256,10 +267,7 @@ pub fn ingest(
         quarantine.extend(file_quarantine);
         frames.push(checked.frame);
     }
-    let frame = concat_frames(frames).map_err(|e| IngestError::Unreadable {
-        file: "(all inputs)".into(),
-        reason: e.to_string(),
-    })?;
+    let frame = concat_frames(frames).map_err(|e| IngestError::unreadable("(all inputs)", e))?;
     Ok(Ingested {
         frame,
         quarantine,

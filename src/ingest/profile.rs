@@ -116,10 +116,8 @@ impl MappingProfile {
     /// Reads and checks a profile. Unknown keys, unknown canonical columns and value maps that
     /// produce an unknown channel are errors naming the file and line.
     pub fn load(path: &Path) -> Result<MappingProfile, IngestError> {
-        let text = std::fs::read_to_string(path).map_err(|e| IngestError::Unreadable {
-            file: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| IngestError::unreadable(path.display().to_string(), e))?;
         let profile: MappingProfile =
             toml::from_str(&text).map_err(|e| IngestError::BadProfile {
                 file: path.display().to_string(),

@@ -39,7 +39,7 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
         let text = arg.to_string_lossy();
         let mut found: Vec<PathBuf> = if arg.is_dir() {
             std::fs::read_dir(arg)
-                .map_err(|e| unreadable(arg, &e.to_string()))?
+                .map_err(|e| unreadable(arg, e))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && has_data_extension(p))
                 .collect()
@@ -88,11 +88,11 @@ fn has_data_extension(path: &Path) -> bool {
     .any(|ext| name.ends_with(ext))
 }
 
-fn unreadable(path: &Path, reason: &str) -> IngestError {
-    IngestError::Unreadable {
-        file: path.display().to_string(),
-        reason: reason.to_string(),
-    }
+fn unreadable(
+    path: &Path,
+    cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> IngestError {
+    IngestError::unreadable(path.display(), cause)
 }
 
 /// Detects the format from the first bytes, falling back to the extension for text.
@@ -158,9 +158,9 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
     let mut head = Vec::with_capacity(8);
     std::fs::File::open(path)
         .and_then(|f| f.take(4096).read_to_end(&mut head))
-        .map_err(|e| unreadable(path, &e.to_string()))?;
+        .map_err(|e| unreadable(path, e))?;
     let format = detect_format(path, &head)?;
-    let polars_err = |e: PolarsError| unreadable(path, &polars_reason(&e));
+    let polars_err = |e: PolarsError| unreadable(path, polars_reason(&e));
     let typed = |frame| RawTable {
         format,
         frame,
@@ -169,12 +169,11 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
     };
     match format {
         InputFormat::Csv => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
             // SAFETY: the map is read only while this function runs; a file changed by another
             // process meanwhile gives wrong bytes, not undefined behaviour in safe code here
             // (the same assumption Polars makes when it maps a CSV file).
-            let map = unsafe { memmap2::Mmap::map(&file) }
-                .map_err(|e| unreadable(path, &e.to_string()))?;
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| unreadable(path, e))?;
             read_csv_bytes(path, format, &map, delimiter, || {
                 csv_options(delimiter)
                     .try_into_reader_with_file_path(Some(path.to_path_buf()))
@@ -182,11 +181,11 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
             })
         }
         InputFormat::CsvGzip => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
             let mut bytes = Vec::new();
             flate2::read::MultiGzDecoder::new(file)
                 .read_to_end(&mut bytes)
-                .map_err(|e| unreadable(path, &format!("gzip: {e}")))?;
+                .map_err(|e| unreadable(path, format!("gzip: {e}")))?;
             if bytes.is_empty() {
                 return Err(IngestError::Empty {
                     file: path.display().to_string(),
@@ -211,7 +210,7 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
             })
         }
         InputFormat::Parquet => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
             let mut reader = ParquetReader::new(file);
             let row_groups = reader.get_metadata().map_err(polars_err)?.row_groups.len();
             Ok(typed(
@@ -222,7 +221,7 @@ pub fn read_raw(path: &Path, delimiter: u8) -> Result<RawTable, IngestError> {
             ))
         }
         InputFormat::ArrowIpc => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
             Ok(typed(IpcReader::new(file).finish().map_err(polars_err)?))
         }
     }
@@ -237,8 +236,8 @@ fn read_csv_bytes(
     delimiter: u8,
     parse_as_is: impl FnOnce() -> PolarsResult<DataFrame>,
 ) -> Result<RawTable, IngestError> {
-    let polars_err = |e: PolarsError| unreadable(path, &polars_reason(&e));
-    let scanned = csv_scan::scan(bytes, delimiter).map_err(|e| unreadable(path, &e.problem))?;
+    let polars_err = |e: PolarsError| unreadable(path, polars_reason(&e));
+    let scanned = csv_scan::scan(bytes, delimiter).map_err(|e| unreadable(path, e.problem))?;
     let (frame, row_numbers, malformed) = match scanned {
         csv_scan::Scan::Clean { .. } => (parse_as_is().map_err(polars_err)?, None, Vec::new()),
         csv_scan::Scan::Repaired {
@@ -307,15 +306,15 @@ pub fn plain_read(path: &Path) -> Result<usize, IngestError> {
     let mut head = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(4096).read_to_end(&mut head))
-        .map_err(|e| unreadable(path, &e.to_string()))?;
-    let polars_err = |e: PolarsError| unreadable(path, &e.to_string());
+        .map_err(|e| unreadable(path, e))?;
+    let polars_err = |e: PolarsError| unreadable(path, e);
     let frame = match detect_format(path, &head)? {
         InputFormat::Parquet => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
             ParquetReader::new(file).finish().map_err(polars_err)?
         }
         InputFormat::ArrowIpc => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e.to_string()))?;
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
             IpcReader::new(file).finish().map_err(polars_err)?
         }
         _ => CsvReadOptions::default()

@@ -248,10 +248,7 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
         wanted,
         found: header_list(),
     };
-    let polars_err = |e: PolarsError| IngestError::Unreadable {
-        file: ctx.file.to_string(),
-        reason: e.to_string(),
-    };
+    let polars_err = |e: PolarsError| IngestError::unreadable(ctx.file.to_string(), e);
     let source_index = |column: &str, src: &SourceColumn| -> Result<usize, IngestError> {
         match src {
             SourceColumn::Position(p) if *p >= 1 && *p <= width => Ok(p - 1),
@@ -923,10 +920,7 @@ pub fn validate(
     };
 
     // typed output for accepted rows: text shared with the source arrays where possible
-    let polars_err = |e: PolarsError| IngestError::Unreadable {
-        file: ctx.file.to_string(),
-        reason: e.to_string(),
-    };
+    let polars_err = |e: PolarsError| IngestError::unreadable(ctx.file.to_string(), e);
     // the mask that filters a source column down to the accepted rows (none: all accepted)
     let keep_mask = (accepted_count < n).then(|| BooleanChunked::from_slice("keep".into(), &keep));
     let text_columns: Vec<StringChunked> = [COL_TXN_ID]

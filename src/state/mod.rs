@@ -49,16 +49,21 @@ use thiserror::Error;
 /// Errors reading or writing the state folder.
 #[derive(Debug, Error)]
 pub enum StateError {
-    #[error("{path}: state: {reason}")]
-    Io { path: String, reason: String },
+    /// A state file or folder cannot be read or written; `source` says why.
+    #[error("{path}: state: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{path}: state file is damaged: {reason}")]
     Damaged { path: String, reason: String },
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> StateError {
+fn io_err(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StateError {
     StateError::Io {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 
