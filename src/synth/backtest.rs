@@ -67,6 +67,55 @@ pub struct BacktestReport {
     pub per_rule: Vec<BacktestRow>,
     /// One row per typology with instances or alerts, in vocabulary order.
     pub per_typology: Vec<BacktestRow>,
+    /// Transaction-level scores: planted transactions against the transactions alerts cite.
+    #[serde(default)]
+    pub transactions: TxnScores,
+}
+
+/// Transaction-level precision, recall and F1: a planted transaction is a positive, a
+/// transaction cited by any alert is flagged (each counted once, whatever its alerts).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TxnScores {
+    /// Distinct planted transactions.
+    pub planted: u64,
+    /// Distinct transactions cited by alerts.
+    pub flagged: u64,
+    /// Both.
+    pub flagged_planted: u64,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+}
+
+impl TxnScores {
+    /// Scores the alerts' transactions against the labels' transactions.
+    pub fn of(alerts: &[Alert], labels: &[Label]) -> TxnScores {
+        let planted: HashSet<&str> = labels
+            .iter()
+            .flat_map(|l| l.txn_ids.iter().map(String::as_str))
+            .collect();
+        let flagged: HashSet<&str> = alerts
+            .iter()
+            .flat_map(|a| a.txn_ids.iter().map(String::as_str))
+            .collect();
+        let both = flagged.iter().filter(|t| planted.contains(*t)).count() as u64;
+        let (planted, flagged) = (planted.len() as u64, flagged.len() as u64);
+        let precision = (flagged > 0).then(|| both as f64 / flagged as f64);
+        let recall = (planted > 0).then(|| both as f64 / planted as f64);
+        let f1 = match (precision, recall) {
+            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        TxnScores {
+            planted,
+            flagged,
+            flagged_planted: both,
+            precision,
+            recall,
+            f1,
+        }
+    }
 }
 
 /// One setting of a parameter sweep and its outcome.
@@ -267,6 +316,7 @@ pub fn score_backtest(alerts: &[Alert], labels: &[Label], accounts_total: u64) -
         false_alerts_total,
         per_rule,
         per_typology,
+        transactions: TxnScores::of(alerts, labels),
     }
 }
 
@@ -323,5 +373,45 @@ mod tests {
             String::from_utf8(bytes).unwrap(),
             "structuring.window,'=x.min,alerts,recall,precision\n'@3d,-1,4,0.5000,\n"
         );
+    }
+
+    #[test]
+    fn transaction_scores_count_each_transaction_once() {
+        let label = |txns: &[&str]| Label {
+            instance_id: "x-001".into(),
+            typology: Typology::Structuring,
+            subject_account: "A".into(),
+            accounts: vec!["A".into()],
+            txn_ids: txns.iter().map(|t| t.to_string()).collect(),
+        };
+        let alert = |txns: &[&str]| Alert {
+            alert_id: "a".into(),
+            rule_id: "r".into(),
+            pack: "p".into(),
+            typology: Typology::Structuring,
+            subject_account: "A".into(),
+            subject_name: String::new(),
+            window_start: String::new(),
+            window_end: String::new(),
+            txn_count: txns.len() as u64,
+            total_amount: "0.00".into(),
+            currency: "USD".into(),
+            score: 1.0,
+            txn_ids: txns.iter().map(|t| t.to_string()).collect(),
+            summary: String::new(),
+            severity: String::new(),
+            details: Vec::new(),
+        };
+        // planted T1..T4; flagged T1, T2 (twice), T9
+        let s = TxnScores::of(
+            &[alert(&["T1", "T2"]), alert(&["T2", "T9"])],
+            &[label(&["T1", "T2", "T3"]), label(&["T4"])],
+        );
+        assert_eq!((s.planted, s.flagged, s.flagged_planted), (4, 3, 2));
+        assert_eq!(s.precision, Some(2.0 / 3.0));
+        assert_eq!(s.recall, Some(0.5));
+        let f1 = s.f1.unwrap();
+        assert!((f1 - 4.0 / 7.0).abs() < 1e-12, "{f1}");
+        assert_eq!(TxnScores::of(&[], &[]).f1, None);
     }
 }

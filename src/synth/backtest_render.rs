@@ -66,6 +66,17 @@ pub fn render_table(report: &BacktestReport) -> String {
         percent(report.precision),
         report.false_alerts_total
     );
+    let t = &report.transactions;
+    let _ = writeln!(
+        out,
+        "Transactions: {} of {} planted transactions flagged (recall {}); {} flagged in all (precision {}); F1 {}.",
+        t.flagged_planted,
+        t.planted,
+        percent(t.recall),
+        t.flagged,
+        percent(t.precision),
+        percent(t.f1)
+    );
     let missed: Vec<&str> = report
         .per_typology
         .iter()
@@ -268,14 +279,20 @@ figure{margin:1.5em 0}figcaption{font-weight:600;margin-bottom:.4em}</style></he
     );
     let _ = write!(
         html,
-        "<h1>Backtest</h1><p>{} accounts, {} alerts, {} planted instances. Found {} (recall {}), precision {}, {} alerts on customers where nothing was planted.</p>",
+        "<h1>Backtest</h1><p>{} accounts, {} alerts, {} planted instances. Found {} (recall {}), precision {}, {} alerts on customers where nothing was planted.</p>\
+<p>Transactions: {} of {} planted flagged (recall {}), precision {}, F1 {}.</p>",
         report.accounts_total,
         report.alerts_total,
         report.instances_total,
         report.found_total,
         percent(report.recall),
         percent(report.precision),
-        report.false_alerts_total
+        report.false_alerts_total,
+        report.transactions.flagged_planted,
+        report.transactions.planted,
+        percent(report.transactions.recall),
+        percent(report.transactions.precision),
+        percent(report.transactions.f1),
     );
     let recall_bars: Vec<(String, f64, String)> = report
         .per_typology
