@@ -83,11 +83,17 @@ struct Record {
 fn read_record(bytes: &[u8], pos: usize, delim: u8, line: u64, single_line: bool) -> Record {
     let n = bytes.len();
     let mut i = pos;
-    let mut lines = 1u64;
-    let mut fields = 1usize;
-    let mut problem: Option<String> = None;
-    let mut needs_rewrite = false;
-    let mut has_quote = false;
+    let mut r = Record {
+        start: pos,
+        end: n,
+        next: n,
+        first_line: line,
+        lines: 1,
+        fields: 1,
+        problem: None,
+        needs_rewrite: false,
+        has_quote: false,
+    };
     let mut field_start = true;
     let set = |p: &mut Option<String>, what: String| {
         if p.is_none() {
@@ -96,71 +102,42 @@ fn read_record(bytes: &[u8], pos: usize, delim: u8, line: u64, single_line: bool
     };
     loop {
         if i >= n {
-            return finish(
-                pos,
-                n,
-                n,
-                line,
-                lines,
-                fields,
-                problem,
-                needs_rewrite,
-                has_quote,
-            );
+            return r.ended(n, n);
         }
         let b = bytes[i];
         if field_start && b == b'"' {
-            has_quote = true;
+            r.has_quote = true;
             // a quoted field
             i += 1;
             loop {
                 match memchr::memchr3(b'"', b'\n', 0, &bytes[i..]) {
                     None => {
                         set(
-                            &mut problem,
-                            format!("field {fields}: a quote is opened and never closed"),
+                            &mut r.problem,
+                            format!("field {}: a quote is opened and never closed", r.fields),
                         );
-                        return finish(
-                            pos,
-                            n,
-                            n,
-                            line,
-                            lines,
-                            fields,
-                            problem,
-                            needs_rewrite,
-                            has_quote,
-                        );
+                        return r.ended(n, n);
                     }
                     Some(k) => {
                         let at = i + k;
                         if bytes[at] == 0 {
-                            set(&mut problem, format!("field {fields}: a NUL byte"));
+                            set(&mut r.problem, format!("field {}: a NUL byte", r.fields));
                             i = at + 1;
                             continue;
                         }
                         if bytes[at] == b'\n' {
                             if single_line {
                                 set(
-                                    &mut problem,
+                                    &mut r.problem,
                                     format!(
-                                        "field {fields}: a quote is opened and not closed on its line"
+                                        "field {}: a quote is opened and not closed on its line",
+                                        r.fields
                                     ),
                                 );
                                 let end = trim_cr(bytes, pos, at);
-                                return finish(
-                                    pos,
-                                    end,
-                                    at + 1,
-                                    line,
-                                    lines,
-                                    fields,
-                                    problem,
-                                    needs_rewrite,
-                                    has_quote,
-                                );
+                                return r.ended(end, at + 1);
                             }
-                            lines += 1;
+                            r.lines += 1;
                             i = at + 1;
                             continue;
                         }
@@ -180,8 +157,8 @@ fn read_record(bytes: &[u8], pos: usize, delim: u8, line: u64, single_line: bool
                 Some(b'\r') if matches!(bytes.get(i + 1), None | Some(b'\n')) => {}
                 Some(_) => {
                     set(
-                        &mut problem,
-                        format!("field {fields}: text after a closing quote"),
+                        &mut r.problem,
+                        format!("field {}: text after a closing quote", r.fields),
                     );
                     field_start = false;
                     continue;
@@ -191,58 +168,32 @@ fn read_record(bytes: &[u8], pos: usize, delim: u8, line: u64, single_line: bool
             continue;
         }
         if b == delim {
-            fields += 1;
+            r.fields += 1;
             field_start = true;
             i += 1;
             continue;
         }
         if b == b'\n' {
             let end = trim_cr(bytes, pos, i);
-            return finish(
-                pos,
-                end,
-                i + 1,
-                line,
-                lines,
-                fields,
-                problem,
-                needs_rewrite,
-                has_quote,
-            );
+            return r.ended(end, i + 1);
         }
         if b == b'"' {
-            has_quote = true;
-            needs_rewrite = true;
+            r.has_quote = true;
+            r.needs_rewrite = true;
         } else if b == 0 {
-            set(&mut problem, format!("field {fields}: a NUL byte"));
+            set(&mut r.problem, format!("field {}: a NUL byte", r.fields));
         }
         field_start = false;
         i += 1;
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    start: usize,
-    end: usize,
-    next: usize,
-    first_line: u64,
-    lines: u64,
-    fields: usize,
-    problem: Option<String>,
-    needs_rewrite: bool,
-    has_quote: bool,
-) -> Record {
-    Record {
-        start,
-        end,
-        next,
-        first_line,
-        lines,
-        fields,
-        problem,
-        needs_rewrite,
-        has_quote,
+impl Record {
+    /// The record, ended at `end` (its content) and `next` (past its line break).
+    fn ended(mut self, end: usize, next: usize) -> Record {
+        self.end = end;
+        self.next = next;
+        self
     }
 }
 
