@@ -330,11 +330,29 @@ fn resolve_sources(frame: &DataFrame, ctx: &FileContext) -> Result<ColumnSources
         _ => None,
     });
     let typed_timestamp = typed("timestamp").and_then(|s| match s.dtype() {
-        DataType::Datetime(_, _) => s
-            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-            .ok()
-            .and_then(|c| c.cast(&DataType::Int64).ok())
-            .and_then(|c| c.i64().ok().cloned()),
+        DataType::Datetime(_, _) => {
+            let micros = s
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                .ok()
+                .and_then(|c| c.cast(&DataType::Int64).ok())
+                .and_then(|c| c.i64().ok().cloned())?;
+            if micros.null_count() == s.null_count() {
+                return Some(micros);
+            }
+            // a time too far out to hold in microseconds casts to null: it is kept as a time
+            // out of range (bad_timestamp), not taken for a missing one
+            let present = s.is_not_null();
+            Some(
+                micros
+                    .iter()
+                    .zip(present.iter())
+                    .map(|(v, present)| match (v, present) {
+                        (None, Some(true)) => Some(i64::MIN),
+                        (v, _) => v,
+                    })
+                    .collect(),
+            )
+        }
         _ => None,
     });
     Ok(ColumnSources {
@@ -620,7 +638,7 @@ fn timestamp_column(cols: &ColumnSources, n: usize, ctx: &FileContext) -> (Vec<i
                 .map(|((first_row, chunk), part)| {
                     let values = chunk
                         .iter()
-                        .map(|value| value.map(|&v| v.checked_sub(offset)));
+                        .map(|value| value.map(|&v| Some(v.saturating_sub(offset))));
                     check_into(first_row, values, part, outcome)
                 })
                 .collect();
