@@ -102,9 +102,15 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         }
     }
     let options = ingest_options(config, &base_currency)?;
-    let mut state = match config.state.as_deref() {
-        Some(dir) => Some(State::open(dir, &ingest::inputs_digest(&config.inputs)?)?),
+    // a nightly state needs the night's digest before anything is read; the inputs are then
+    // not hashed a second time
+    let digests = match config.state {
+        Some(_) => Some(ingest::inputs_digest(&config.inputs)?),
         None => None,
+    };
+    let mut state = match (config.state.as_deref(), &digests) {
+        (Some(dir), Some(d)) => Some(State::open(dir, &d.night)?),
+        _ => None,
     };
     let dispositions_folded = match (&config.dispositions, state.as_mut()) {
         (Some(path), Some(s)) => s
@@ -138,7 +144,12 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 Some(s) => s.known_ids()?,
                 None => Default::default(),
             };
-            Ok::<_, RunError>(ingest::ingest(&config.inputs, &options, &mut known_ids)?)
+            Ok::<_, RunError>(ingest::ingest_digested(
+                &config.inputs,
+                &options,
+                &mut known_ids,
+                digests.as_ref(),
+            )?)
         })();
         stages.end("ingest");
         // the loading thread is joined before any error is returned: an ingest error is then

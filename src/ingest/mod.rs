@@ -152,25 +152,41 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         .collect())
 }
 
-/// The digest of a run's inputs: SHA-256 over each expanded input's SHA-256, in input order.
-/// A nightly state records it to recognise a retry of the same night.
-pub fn inputs_digest(inputs: &[PathBuf]) -> Result<String, IngestError> {
+/// The digests of a run's inputs, computed before they are read (a nightly state needs the
+/// night's digest to open): each expanded input's SHA-256 in input order, and the night's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputDigests {
+    /// SHA-256 over each input's SHA-256, in input order; a nightly state records it to
+    /// recognise a retry of the same night.
+    pub night: String,
+    /// Each expanded input and its SHA-256, in input order.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+/// Hashes every input (see [`InputDigests`]); [`ingest_digested`] then reads them without
+/// hashing them again.
+pub fn inputs_digest(inputs: &[PathBuf]) -> Result<InputDigests, IngestError> {
     use sha2::{Digest, Sha256};
     let paths = source::expand_inputs(inputs)?;
-    let digests: Vec<String> = paths
-        .iter()
-        .map(|p| sha256_file(p).map_err(|e| IngestError::unreadable(p.display().to_string(), e)))
-        .collect::<Result<_, _>>()?;
+    let files: Vec<(PathBuf, String)> = paths
+        .into_iter()
+        .map(|p| {
+            let digest =
+                sha256_file(&p).map_err(|e| IngestError::unreadable(p.display().to_string(), e))?;
+            Ok((p, digest))
+        })
+        .collect::<Result<_, IngestError>>()?;
     let mut hasher = Sha256::new();
-    for d in &digests {
+    for (_, d) in &files {
         hasher.update(d.as_bytes());
         hasher.update(b"\n");
     }
-    Ok(hasher
+    let night = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok(InputDigests { night, files })
 }
 
 /// Reads, maps and validates every input. `known_ids` holds transaction ids accepted before
@@ -179,6 +195,17 @@ pub fn ingest(
     inputs: &[PathBuf],
     options: &IngestOptions,
     known_ids: &mut FingerprintSet,
+) -> Result<Ingested, IngestError> {
+    ingest_digested(inputs, options, known_ids, None)
+}
+
+/// [`ingest`] with the inputs' digests already computed (by [`inputs_digest`]), so that each
+/// file is hashed once; a file they do not list is hashed as it is read.
+pub fn ingest_digested(
+    inputs: &[PathBuf],
+    options: &IngestOptions,
+    known_ids: &mut FingerprintSet,
+    digests: Option<&InputDigests>,
 ) -> Result<Ingested, IngestError> {
     let paths = source::expand_inputs(inputs)?;
     let delimiter = options.effective_delimiter();
@@ -202,7 +229,13 @@ pub fn ingest(
     for (index, path) in paths.iter().enumerate() {
         let file = path.display().to_string();
         // the digest reads the file a second time: on another core, while it is parsed
-        let (raw, sha256) = rayon::join(|| source::read_raw(path, delimiter), || sha256_file(path));
+        let known = digests
+            .and_then(|d| d.files.iter().find(|(p, _)| p == path))
+            .map(|(_, d)| d.clone());
+        let (raw, sha256) = match known {
+            Some(digest) => (source::read_raw(path, delimiter), Ok(digest)),
+            None => rayon::join(|| source::read_raw(path, delimiter), || sha256_file(path)),
+        };
         let raw = raw?;
         let sha256 = sha256.map_err(|e| IngestError::unreadable(file.clone(), e))?;
         // generated ids: file name and the first 8 hex digits of its digest, so the same name

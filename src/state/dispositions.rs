@@ -293,36 +293,6 @@ pub fn labels_of_state(dir: &Path) -> Result<Vec<crate::synth::Label>, super::St
             reason: "CURRENT does not name a generation (gen-NNNNNN)".into(),
         });
     }
-    let kept = read_kept(&dir.join(live).join("dispositions.jsonl"))?;
+    let kept = super::read_jsonl(&dir.join(live).join(super::DISPOSITIONS_FILE), true)?;
     Ok(true_positive_labels(&kept))
 }
-
-pub(super) fn read_kept(path: &Path) -> Result<Vec<Resolved>, super::StateError> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| super::io_err(path, e))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| super::StateError::Damaged {
-                path: format!("{}:{}", path.display(), i + 1),
-                reason: e.to_string(),
-            })
-        })
-        .collect()
-}
-
-pub(super) fn write_kept(path: &Path, kept: &[Resolved]) -> Result<(), super::StateError> {
-    crate::output::write_atomic_with(path, |w| {
-        for d in kept {
-            serde_json::to_writer(&mut *w, d)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| super::io_err(path, e))
-}
-
-use std::io::Write as _;

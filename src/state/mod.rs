@@ -43,6 +43,7 @@ use crate::rules::plan::DAY;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -187,6 +188,44 @@ fn day_name(day: i64) -> String {
     crate::model::format_timestamp(day * DAY)[..10].to_string()
 }
 
+/// A generation's file of analysts' dispositions.
+const DISPOSITIONS_FILE: &str = "dispositions.jsonl";
+
+/// Reads a JSON-lines file of the state (blank lines skipped); a damaged line is named. A
+/// missing file is empty when `optional`, else an error.
+fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    optional: bool,
+) -> Result<Vec<T>, StateError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(path, e)),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| StateError::Damaged {
+                path: format!("{}:{}", path.display(), i + 1),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Writes records as JSON lines, atomically.
+fn write_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<(), StateError> {
+    crate::output::write_atomic_with(path, |w| {
+        for r in records {
+            serde_json::to_writer(&mut *w, r)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| io_err(path, e))
+}
+
 /// `gen-NNNNNN` folder names and their numbers.
 fn generation_number(name: &str) -> Option<u64> {
     let digits = name.strip_prefix("gen-")?;
@@ -241,8 +280,9 @@ fn load_generation(gen_dir: &Path) -> Result<Loaded, StateError> {
         });
     }
     let last_seen = read_parquet(&gen_dir.join("last_seen.parquet"))?;
-    let raised = raised::read_raised(&gen_dir.join("raised.jsonl"))?;
-    let dispositions = dispositions::read_kept(&gen_dir.join("dispositions.jsonl"))?;
+    let raised = read_jsonl(&gen_dir.join("raised.jsonl"), false)?;
+    // generations written before dispositions existed have no file for them
+    let dispositions = read_jsonl(&gen_dir.join(DISPOSITIONS_FILE), true)?;
     Ok(Loaded {
         meta,
         day_files,
@@ -560,8 +600,8 @@ impl State {
                 &b.alert_id,
             ))
         });
-        raised::write_raised(&gen_dir.join("raised.jsonl"), &raised)?;
-        dispositions::write_kept(&gen_dir.join("dispositions.jsonl"), &self.dispositions)?;
+        write_jsonl(&gen_dir.join("raised.jsonl"), &raised)?;
+        write_jsonl(&gen_dir.join(DISPOSITIONS_FILE), &self.dispositions)?;
         let meta = StateMeta {
             generation: next,
             lookback_days: lookback_days as u64,

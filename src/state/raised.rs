@@ -8,13 +8,10 @@
 //!   `status = updated` and `updates = <earlier alert id>`);
 //! - otherwise it is **new**.
 
-use super::{io_err, StateError};
 use crate::ingest::timestamp::{parse_timestamp, TimestampFormat};
 use crate::model::Alert;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::io::{BufRead, Write};
-use std::path::Path;
 
 /// An alert reported by an earlier run, as the state keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,33 +96,4 @@ pub fn classify_alerts(
         out.reported.push(alert);
     }
     out
-}
-
-pub(super) fn read_raised(path: &Path) -> Result<Vec<RaisedAlert>, StateError> {
-    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| io_err(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(
-            serde_json::from_str(&line).map_err(|e| StateError::Damaged {
-                path: format!("{}:{}", path.display(), i + 1),
-                reason: e.to_string(),
-            })?,
-        );
-    }
-    Ok(out)
-}
-
-pub(super) fn write_raised(path: &Path, raised: &[RaisedAlert]) -> Result<(), StateError> {
-    crate::output::write_atomic_with(path, |w| {
-        for r in raised {
-            serde_json::to_writer(&mut *w, r)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| io_err(path, e))
 }
