@@ -246,11 +246,12 @@ pub enum Typology {
     LayeringChain,
     ScatterGather,
     GatherScatter,
+    RoundTripping,
 }
 
 impl Typology {
     /// Every typology, in vocabulary order.
-    pub const ALL: [Typology; 17] = [
+    pub const ALL: [Typology; 18] = [
         Typology::CashThreshold,
         Typology::CashAggregation,
         Typology::Structuring,
@@ -268,6 +269,7 @@ impl Typology {
         Typology::LayeringChain,
         Typology::ScatterGather,
         Typology::GatherScatter,
+        Typology::RoundTripping,
     ];
 
     /// The snake_case code used in files.
@@ -290,6 +292,7 @@ impl Typology {
             Typology::LayeringChain => "layering_chain",
             Typology::ScatterGather => "scatter_gather",
             Typology::GatherScatter => "gather_scatter",
+            Typology::RoundTripping => "round_tripping",
         }
     }
 
@@ -318,6 +321,7 @@ impl Typology {
             Typology::LayeringChain => "layering chain",
             Typology::ScatterGather => "scatter-gather",
             Typology::GatherScatter => "gather-scatter",
+            Typology::RoundTripping => "round-tripping through an offshore party",
         }
     }
 }

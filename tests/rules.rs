@@ -429,3 +429,47 @@ fn rules_diff_shows_what_a_pack_change_gains_and_loses() {
         "{structuring_recall}"
     );
 }
+
+/// The round trip and the cash moved through the holder's own account, run end to end: the
+/// alert names the structure and counts the money that went abroad, not the transfer between the
+/// holder's own accounts.
+#[test]
+fn round_trips_and_own_account_placements_explain_their_structure() {
+    let dir = temp_dir("structures");
+    let input = write(
+        &dir,
+        "t.csv",
+        "txn_id,timestamp,amount,currency,channel,orig_account,orig_name,orig_country,bene_account,bene_name,bene_country,branch
+R1,2026-03-01T10:00:00Z,150000.00,USD,WIRE,ACC-7,Seven Ltd,JM,,Orion Holdings Ltd,KY,
+R2,2026-03-04T10:00:00Z,100000.00,USD,WIRE,ACC-7,Seven Ltd,JM,,ORION HOLDINGS LTD.,KY,
+R3,2026-04-10T10:00:00Z,240000.00,USD,WIRE,,Orion Capital Limited,KY,ACC-7,Seven Ltd,JM,
+O1,2026-03-01T09:00:00Z,6000.00,USD,CASH,,Ola Ade,JM,ACC-20,Ola Ade,JM,KIN-01
+O2,2026-03-03T09:00:00Z,6000.00,USD,CASH,,Ola Ade,JM,ACC-20,Ola Ade,JM,KIN-01
+O3,2026-03-10T10:00:00Z,11500.00,USD,INTERNAL,ACC-20,Ola Ade,JM,EXT-JM-5,OLA ADE,JM,
+O4,2026-03-27T10:00:00Z,7000.00,USD,WIRE,EXT-JM-5,Ola Ade,JM,PA-1,Pan Co,PA,
+",
+    );
+    let out = dir.join("out");
+    let run = crate::common::amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    let alerts = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
+    assert!(
+        alerts.contains("\"250,000.00 USD sent offshore and 240,000.00 USD (96%) back from the same or a related party after 40 days\""),
+        "{alerts}"
+    );
+    assert!(
+        alerts.contains("\"Cash placed (12,000.00 USD), then 7,000.00 USD wired abroad within 27 days (58% of the cash; 4 transactions)\""),
+        "{alerts}"
+    );
+    let cases = std::fs::read_to_string(out.join("cases.jsonl")).unwrap();
+    assert!(
+        cases.contains("ACC-7 -> ORION HOLDINGS LTD (KY) -> ORION CAPITAL LIMITED (KY) -> ACC-7"),
+        "{cases}"
+    );
+    assert!(cases.contains("\"ACC-20, EXT-JM-5\""), "{cases}");
+}

@@ -476,26 +476,42 @@ fn smurfing_instances_have_five_distinct_depositors_in_three_days() {
 #[test]
 fn bulk_cash_instances_place_then_wire_abroad() {
     let data = full_data();
+    let mut via_own = 0;
     for label in labels_of(data, Typology::BulkCash) {
         let rows = label_rows(data, label);
         let deposits: Vec<&Row> = rows.iter().filter(|r| is_cash_deposit(r)).collect();
         let wires: Vec<&Row> = rows.iter().filter(|r| r.channel == Channel::Wire).collect();
         let placed: i64 = deposits.iter().map(|r| r.base).sum();
         assert!(placed >= 10_000 * UNIT);
-        assert!(span(&deposits) < DAY);
-        let first = deposits.iter().map(|r| r.ts).min().unwrap();
+        assert!(span(&deposits) < 7 * DAY);
+        let last = deposits.iter().map(|r| r.ts).max().unwrap();
+        let holder = &deposits[0].bene_name;
+        // the wires leave from the subject, or from the holder's own second account, which the
+        // subject paid in the holder's own name
+        let own: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.orig_account == label.subject_account && &r.bene_name == holder)
+            .map(|r| r.bene_account.as_str())
+            .collect();
+        if !own.is_empty() {
+            via_own += 1;
+        }
         let sent: i64 = wires
             .iter()
             .filter(|w| {
-                w.orig_account == label.subject_account
+                (w.orig_account == label.subject_account || own.contains(&w.orig_account.as_str()))
                     && w.orig_country != w.bene_country
-                    && w.ts - first < 10 * DAY
-                    && w.ts > first
+                    && w.ts - last <= 30 * DAY
+                    && w.ts > last
             })
             .map(|w| w.base)
             .sum();
         assert!(sent * 2 >= placed, "{sent} of {placed}");
     }
+    assert!(
+        via_own > 0,
+        "some instances pass through the holder's own account"
+    );
 }
 
 #[test]
@@ -1299,7 +1315,7 @@ fn golden_digest_pins_the_output() {
         .collect();
     assert_eq!(
         digest,
-        "e93da7519ae0fef6a37d6fd3e24448b9a1ad5c5a14a3ec5ae69a28b428e4746e"
+        "569d982a1c11dc21e3b7a9f4733b98d997b24ddb5ea35af5eef24428f28aaecc"
     );
 }
 
@@ -1355,4 +1371,38 @@ fn sweep_points_score_one_typology_or_all() {
     assert_eq!(all.recall, Some(0.25));
     let none = sweep_point(setting, &[], &labels, Some(Typology::Smurfing));
     assert_eq!((none.alerts, none.recall, none.precision), (0, None, None));
+}
+
+#[test]
+fn round_tripping_instances_send_offshore_and_get_most_of_it_back() {
+    let data = full_data();
+    let offshore = [
+        "KY", "PA", "BZ", "SC", "BS", "BM", "CY", "LU", "MT", "MU", "SG", "CH", "JE", "LI",
+    ];
+    let labels = labels_of(data, Typology::RoundTripping);
+    assert!(!labels.is_empty());
+    for label in labels {
+        let rows = label_rows(data, label);
+        let (out, back): (Vec<&Row>, Vec<&Row>) = rows
+            .iter()
+            .partition(|r| r.orig_account == label.subject_account);
+        assert!(!out.is_empty() && !back.is_empty(), "{}", label.instance_id);
+        assert!(out
+            .iter()
+            .all(|r| offshore.contains(&r.bene_country.as_str()) && r.base >= 10_000 * UNIT));
+        assert!(back.iter().all(|r| r.bene_account == label.subject_account
+            && offshore.contains(&r.orig_country.as_str())));
+        let sent: i64 = out.iter().map(|r| r.base).sum();
+        let returned: i64 = back.iter().map(|r| r.base).sum();
+        // 55–100% comes back (currency changes may move it by a cent or so)
+        assert!(
+            returned * 100 >= sent * 54 && returned <= sent,
+            "{returned} of {sent}"
+        );
+        let first = out.iter().map(|r| r.ts).min().unwrap();
+        let last_out = out.iter().map(|r| r.ts).max().unwrap();
+        assert!(back
+            .iter()
+            .all(|r| r.ts > last_out && r.ts - first <= 90 * DAY));
+    }
 }

@@ -133,7 +133,13 @@ pub fn build_alert(
     );
     let mut facts = episode.facts.clone();
     if matches!(rule.plan.detector, Detector::FlowThrough { .. }) {
-        facts.extend(flow_facts(subject, evidence));
+        // the holder's own accounts when money left from another of them
+        let own: Vec<&str> = facts
+            .iter()
+            .find(|(k, _)| *k == "own_accounts")
+            .map(|(_, v)| v.split(", ").collect())
+            .unwrap_or_else(|| vec![subject.as_str()]);
+        facts.extend(flow_facts(&own, evidence));
     }
     for (k, v) in &facts {
         values.insert(k, v.clone());
@@ -174,14 +180,18 @@ pub fn build_alert(
 }
 
 /// A flow-through episode's money in and out, from its own transactions: what came into the
-/// subject, what the subject moved on, and the share of the money in that moved on (at most
+/// subject's accounts (`own`: the subject, and the holder's other accounts the money left from)
+/// from outside them, what left them, and the share of the money in that moved on (at most
 /// 100%: "100%" with an outflow above the inflow means all of it, and more from elsewhere).
-fn flow_facts(subject: &str, evidence: &[Evidence]) -> [(&'static str, String); 3] {
+/// Transfers between the holder's own accounts are neither.
+fn flow_facts(own: &[&str], evidence: &[Evidence]) -> [(&'static str, String); 3] {
     let (mut inflow, mut outflow) = (0i128, 0i128);
     for e in evidence {
-        if e.record.bene_account == subject {
+        let into = own.contains(&e.record.bene_account.as_str());
+        let out_of = own.contains(&e.record.orig_account.as_str());
+        if into && !out_of {
             inflow += i128::from(e.base_amount);
-        } else if e.record.orig_account == subject {
+        } else if out_of && !into {
             outflow += i128::from(e.base_amount);
         }
     }

@@ -49,6 +49,10 @@ const FILES: &[(&str, &str)] = &[
         "rules/lists/fatf-increased-monitoring.toml",
         include_str!("../../rules/lists/fatf-increased-monitoring.toml"),
     ),
+    (
+        "rules/lists/offshore-financial-centres.toml",
+        include_str!("../../rules/lists/offshore-financial-centres.toml"),
+    ),
 ];
 
 /// Whether `path` names a built-in file (it starts with [`PREFIX`]).

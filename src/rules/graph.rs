@@ -204,7 +204,8 @@ impl MoneyGraph {
             .map(String::as_str)
     }
 
-    fn is_hub(&self, node: Node, limits: &GraphLimits) -> bool {
+    /// Whether a node made more transfers on one UTC day than the limits allow (a hub).
+    pub(crate) fn is_hub(&self, node: Node, limits: &GraphLimits) -> bool {
         self.busiest_day.get(node as usize).copied().unwrap_or(0) as usize
             > limits.max_transfers_per_day
     }
@@ -274,8 +275,14 @@ pub struct Found {
     pub facts: Vec<(&'static str, String)>,
 }
 
-impl GraphView<'_> {
-    fn out_of(&self, node: Node) -> &[u32] {
+impl<'g> GraphView<'g> {
+    /// The graph this view selects from.
+    pub(crate) fn graph(&self) -> &'g MoneyGraph {
+        self.graph
+    }
+
+    /// The selected edges leaving a node, as edge indices in time order.
+    pub(crate) fn out_of(&self, node: Node) -> &[u32] {
         let n = node as usize;
         match (self.out_offsets.get(n), self.out_offsets.get(n + 1)) {
             (Some(&a), Some(&b)) => &self.out_list[a as usize..b as usize],
@@ -283,7 +290,8 @@ impl GraphView<'_> {
         }
     }
 
-    fn in_of(&self, node: Node) -> &[u32] {
+    /// The selected edges reaching a node, as edge indices in time order.
+    pub(crate) fn in_of(&self, node: Node) -> &[u32] {
         let n = node as usize;
         match (self.in_offsets.get(n), self.in_offsets.get(n + 1)) {
             (Some(&a), Some(&b)) => &self.in_list[a as usize..b as usize],
@@ -291,12 +299,23 @@ impl GraphView<'_> {
         }
     }
 
-    fn edge(&self, i: u32) -> &Edge {
+    /// The selected edges, in time order (an edge's index is its position here).
+    pub(crate) fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// A selected edge by its index.
+    pub(crate) fn edge(&self, i: u32) -> &Edge {
         &self.edges[i as usize]
     }
 
+    /// Nodes that pay at least one selected edge, in order.
+    pub(crate) fn senders(&self) -> Vec<Node> {
+        self.nodes_with(&self.out_offsets)
+    }
+
     /// Nodes that have selected edges, in order.
-    fn nodes_with(&self, offsets: &[u32]) -> Vec<Node> {
+    pub(crate) fn nodes_with(&self, offsets: &[u32]) -> Vec<Node> {
         (0..offsets.len().saturating_sub(1))
             .filter(|&n| offsets[n + 1] > offsets[n])
             .map(|n| n as Node)
@@ -569,7 +588,7 @@ fn slide(
     out
 }
 
-fn money(v: i128) -> String {
+pub(crate) fn money(v: i128) -> String {
     crate::model::format_money_grouped(v)
 }
 

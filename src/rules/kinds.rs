@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The kinds a rule may have.
-pub const KIND_NAMES: [&str; 16] = [
+pub const KIND_NAMES: [&str; 17] = [
     "threshold",
     "aggregate",
     "structuring",
@@ -30,10 +30,11 @@ pub const KIND_NAMES: [&str; 16] = [
     "temporal_path",
     "scatter_gather",
     "gather_scatter",
+    "round_trip",
 ];
 
 /// Placeholders a summary template may use.
-pub const SUMMARY_PLACEHOLDERS: [&str; 23] = [
+pub const SUMMARY_PLACEHOLDERS: [&str; 26] = [
     "count",
     "total",
     "currency",
@@ -57,6 +58,9 @@ pub const SUMMARY_PLACEHOLDERS: [&str; 23] = [
     "baseline",
     "reached",
     "intermediaries",
+    "sent",
+    "returned",
+    "returned_percent",
 ];
 
 /// Why a kind could not be compiled.
@@ -175,6 +179,9 @@ struct PlacementParams {
     transfer_channels: Vec<String>,
     #[serde(default = "default_true")]
     cross_border_only: bool,
+    /// Transfers abroad from the holder's other accounts count too.
+    #[serde(default)]
+    via_own_accounts: bool,
 }
 
 fn wire_only() -> Vec<String> {
@@ -253,6 +260,23 @@ fn described_limits(l: &GraphLimits) -> Vec<(String, String)> {
             l.max_expansions_per_start.to_string(),
         ),
     ]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoundTripParams {
+    /// A country list of the pack the first payee must be in (none: any country).
+    party_countries: Option<String>,
+    /// How a payer may be related to the payee: `"name"`, `"country"` (besides the same party).
+    #[serde(default)]
+    related: Vec<String>,
+    out_window: Duration,
+    min_gap: Duration,
+    within: Duration,
+    min_returned_percent: Percent,
+    /// At most this many times what was sent (`1.2`: 120%).
+    max_returned: Factor,
+    max_transfers_per_day: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -475,6 +499,7 @@ pub fn compile_kind(
                     outflow,
                     min_out_basis_points: p.min_moved_percent.0,
                     horizon: p.transfer_window.0,
+                    via_own_accounts: p.via_own_accounts,
                 },
                 vec![
                     d("min_cash", money(p.min_cash)),
@@ -483,6 +508,7 @@ pub fn compile_kind(
                     d("transfer_window", describe_duration(p.transfer_window.0)),
                     d("transfer_channels", p.transfer_channels.join(", ")),
                     d("cross_border_only", p.cross_border_only.to_string()),
+                    d("via_own_accounts", p.via_own_accounts.to_string()),
                 ],
             )
         }
@@ -495,6 +521,7 @@ pub fn compile_kind(
                     outflow: vec![Predicate::ChannelIn(channels(&p.outflow_channels)?)],
                     min_out_basis_points: p.min_outflow_percent.0,
                     horizon: p.within.0,
+                    via_own_accounts: false,
                 },
                 vec![
                     d("min_inflow", money(p.min_inflow)),
@@ -684,6 +711,90 @@ pub fn compile_kind(
                 described,
             )
         }
+        "round_trip" => {
+            let p: RoundTripParams = params(table)?;
+            let (mut by_name, mut by_country) = (false, false);
+            for r in &p.related {
+                match r.as_str() {
+                    "name" => by_name = true,
+                    "country" => by_country = true,
+                    other => {
+                        return Err(KindError::Params(format!(
+                            "related `{other}`: expected \"name\" or \"country\""
+                        )))
+                    }
+                }
+            }
+            if p.min_gap.0 >= p.within.0 {
+                return Err(KindError::Params(
+                    "`min_gap` must be shorter than `within`".into(),
+                ));
+            }
+            if p.out_window.0 >= p.within.0 {
+                return Err(KindError::Params(
+                    "`out_window` must be shorter than `within`".into(),
+                ));
+            }
+            if p.min_returned_percent.0 <= 0 || p.max_returned.0 < p.min_returned_percent.0 {
+                return Err(KindError::Params(
+                    "expected min_returned_percent above 0 and max_returned at least min_returned_percent / 100".into(),
+                ));
+            }
+            let (countries, countries_text) = match &p.party_countries {
+                None => (vec![], "any".to_string()),
+                Some(name) => {
+                    let list = lists.get(name).ok_or_else(|| {
+                        KindError::Params(format!(
+                            "list `{name}` is not declared in this pack's [lists]; declared: {}",
+                            if lists.is_empty() {
+                                "none".into()
+                            } else {
+                                lists.keys().cloned().collect::<Vec<_>>().join(", ")
+                            }
+                        ))
+                    })?;
+                    (
+                        list.values.clone(),
+                        format!("{} (as of {})", list.title, list.as_of),
+                    )
+                }
+            };
+            let limits = limits(p.max_transfers_per_day, None)?;
+            let mut described = vec![
+                d("party_countries", countries_text),
+                d(
+                    "related",
+                    if p.related.is_empty() {
+                        "same party only".into()
+                    } else {
+                        p.related.join(", ")
+                    },
+                ),
+                d("out_window", describe_duration(p.out_window.0)),
+                d("min_gap", describe_duration(p.min_gap.0)),
+                d("within", describe_duration(p.within.0)),
+                d("min_returned_percent", percent(p.min_returned_percent)),
+                d(
+                    "max_returned",
+                    format!("{}x", p.max_returned.0 as f64 / 10_000.0),
+                ),
+            ];
+            described.extend(described_limits(&limits).into_iter().take(1));
+            plain(
+                Detector::RoundTrip {
+                    party_countries: countries,
+                    related_by_name: by_name,
+                    related_by_country: by_country,
+                    out_window: p.out_window.0,
+                    min_gap: p.min_gap.0,
+                    horizon: p.within.0,
+                    min_returned_basis_points: p.min_returned_percent.0,
+                    max_returned_basis_points: p.max_returned.0,
+                    limits,
+                },
+                described,
+            )
+        }
         "geography" => {
             let p: GeographyParams = params(table)?;
             let list = lists.get(&p.list).ok_or_else(|| {
@@ -802,7 +913,13 @@ fn detector_fact_available(name: &str, detector: &Detector) -> bool {
         "hops" => matches!(detector, Detector::TemporalPath { .. }),
         "reached" => detector.uses_graph(),
         "intermediaries" => matches!(detector, Detector::SplitMerge { .. }),
-        "gap" => matches!(detector, Detector::Dormancy { .. }),
+        "gap" => matches!(
+            detector,
+            Detector::Dormancy { .. } | Detector::RoundTrip { .. }
+        ),
+        "sent" | "returned" | "returned_percent" => {
+            matches!(detector, Detector::RoundTrip { .. })
+        }
         "factor" | "baseline" => matches!(detector, Detector::VelocitySpike { .. }),
         _ => true,
     }

@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod pack;
 pub mod params;
 pub mod plan;
+pub mod round_trip;
 pub mod sweep;
 
 pub use pack::{NamedList, Pack, Rule};

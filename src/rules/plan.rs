@@ -158,6 +158,10 @@ pub enum Detector {
         outflow: Vec<Predicate>,
         min_out_basis_points: i64,
         horizon: Micros,
+        /// Outflows from the subject's other accounts count too: accounts linked by a transfer
+        /// between them whose originator and beneficiary names are the same person (the same
+        /// customer's second account), in groups of at most [`OWN_ACCOUNTS_MAX`] accounts.
+        via_own_accounts: bool,
     },
     /// Funds moving A → B → … in time order over the run's money-flow graph: `min_hops..=max_hops`
     /// transfers within `horizon` of the first, each carrying between `min_retained_basis_points`
@@ -195,6 +199,22 @@ pub enum Detector {
         direction: FanDirection,
         window: Micros,
         min_counterparties: usize,
+    },
+    /// Round-tripping over the run's money-flow graph: the subject pays a party (in
+    /// `party_countries` when given) and, no sooner than `min_gap` and within `horizon` of the
+    /// first payment, gets back between `min_returned_basis_points` and
+    /// `max_returned_basis_points` of what it sent to that party (and related ones within
+    /// `out_window`) from the same party or a related one.
+    RoundTrip {
+        party_countries: Vec<String>,
+        related_by_name: bool,
+        related_by_country: bool,
+        out_window: Micros,
+        min_gap: Micros,
+        horizon: Micros,
+        min_returned_basis_points: i64,
+        max_returned_basis_points: i64,
+        limits: GraphLimits,
     },
     /// A transaction of the subject after at least `min_gap` without any activity of it.
     Dormancy { min_gap: Micros },
@@ -238,6 +258,10 @@ pub enum FanDirection {
     Out,
 }
 
+/// The largest group of accounts that same-person transfers may link as one customer's own
+/// accounts; larger groups (a common name shared by strangers) are not treated as one customer.
+pub const OWN_ACCOUNTS_MAX: usize = 8;
+
 /// Bounds that keep a graph search near-linear in transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GraphLimits {
@@ -261,7 +285,10 @@ impl Detector {
     pub fn uses_graph(&self) -> bool {
         matches!(
             self,
-            Detector::TemporalPath { .. } | Detector::SplitMerge { .. } | Detector::PartyFan { .. }
+            Detector::TemporalPath { .. }
+                | Detector::SplitMerge { .. }
+                | Detector::PartyFan { .. }
+                | Detector::RoundTrip { .. }
         )
     }
 
@@ -328,6 +355,40 @@ impl Detector {
                 },
                 describe_duration(*window)
             ),
+            Detector::RoundTrip {
+                party_countries,
+                related_by_name,
+                related_by_country,
+                out_window,
+                min_gap,
+                horizon,
+                min_returned_basis_points,
+                max_returned_basis_points,
+                limits,
+            } => {
+                let mut related = vec!["the same party"];
+                if *related_by_name {
+                    related.push("a party sharing a distinctive name word");
+                }
+                if *related_by_country {
+                    related.push("a party in the same country");
+                }
+                format!(
+                    "searched payments to {} summed over {}, {} to {} of them coming back from {} between {} and {} after the first; accounts with more than {} transfers on one day skipped as hubs",
+                    match party_countries.len() {
+                        0 => "any party".to_string(),
+                        1..=6 => format!("parties in {}", party_countries.join(", ")),
+                        n => format!("parties in the {n} countries of the rule's list"),
+                    },
+                    describe_duration(*out_window),
+                    pct(*min_returned_basis_points),
+                    pct(*max_returned_basis_points),
+                    related.join(" or "),
+                    describe_duration(*min_gap),
+                    describe_duration(*horizon),
+                    limits.max_transfers_per_day
+                )
+            }
             _ => String::new(),
         }
     }
@@ -368,6 +429,7 @@ impl RulePlan {
                 window, horizon, ..
             } => window + horizon,
             Detector::PartyFan { window, .. } => *window,
+            Detector::RoundTrip { horizon, .. } => *horizon,
             // the last activity before the history comes from the state's last-seen table
             Detector::Dormancy { .. } => 0,
             Detector::VelocitySpike {

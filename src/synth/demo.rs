@@ -126,6 +126,11 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "Funds from many sources are pooled in one account and dispersed again at once: a collection and distribution point of a laundering network.",
             "fan_in or fan_out with 8 or more counterparties in a few days; rapid_movement when one incoming wire of 10,000 or more leaves within 48 hours.",
         ),
+        Typology::RoundTripping => (
+            "round_tripping: payments (WIRE or INTERNAL, 10,000 or more) to a party in an IMF offshore financial centre, 50% to 120% of which comes back from the same party, a sister company with a similar name or a company in the same jurisdiction between 3 and 90 days later.",
+            "Money is parked with a company the customer controls offshore and comes back dressed as a loan or an investment, with a legitimate-looking source.",
+            "Nothing else by design: the offshore jurisdictions used are not on a FATF list and the return comes days or weeks later.",
+        ),
         Typology::Sanctions => (
             "sanctions: a transaction whose originator or beneficiary name is a variant of a listed name (typo, reordering, dropped middle name).",
             "Sanctioned parties rarely appear with their exact listed spelling; fuzzy name screening has to catch variants.",

@@ -23,6 +23,7 @@ mod plant;
 mod plant_cash;
 mod plant_flows;
 mod plant_network;
+mod plant_offshore;
 mod plant_other;
 mod population;
 mod rng;

@@ -155,53 +155,95 @@ pub fn smurfing(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
     }
 }
 
-/// Cash deposits of 10,000 to 12,500 on one day, then a cross-border wire of 50–95% of it
-/// seven to nine days later (at the edge: exactly 10,000.00 in, exactly half out, 9 days 20 h).
+/// Cash placed, then wired abroad. Cash deposits of 10,000 to 80,000 in one to five deposits
+/// over one to seven days; one to three cross-border wires of 50–95% of it in all, 1 to 28 days
+/// after the last deposit. Two in five instances pass the money first to the holder's own
+/// second account (same name, another domestic bank) by an internal or mobile transfer, and the
+/// wires leave from there. At the edge: exactly 10,000.00 in two deposits on one day, exactly half
+/// wired from the same account 9 days 20 hours later.
 pub fn bulk_cash(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
     let rng = &mut *ctx.rng;
     let edge = ctx.item.at_edge();
     let total = if edge {
         units(10_000)
     } else {
-        amount_between(rng, 10_000, 12_500)
+        amount_between(rng, 10_000, 80_000)
     };
-    let parts = if edge { 2 } else { 1 + rng.index(3) };
-    let amounts = split_amount(rng, total, parts, units(3_000), units(9_999));
-    let day = start_day(gen, rng, 10);
+    let parts = if edge { 2 } else { 1 + rng.index(5) };
+    let amounts = split_amount(rng, total, parts, units(1_000), total);
+    let cash_days = if edge { 1 } else { 1 + rng.index(7) as u32 };
+    // the wires leave 1 to 28 days after the cash, less in a short period
+    let room_hours = (i64::from(gen.days()) - i64::from(cash_days) - 3).clamp(2, 28) * 24;
+    let delay_hours = if edge {
+        9 * 24 + 8
+    } else {
+        rng.range(24, room_hours)
+    };
+    let day = start_day(gen, rng, cash_days + (delay_hours / 24) as u32 + 2);
     let holder = gen.party(ctx.subject);
     let mut txns = Vec::new();
     let mut last_deposit = 0;
-    for amount in &amounts {
-        let ts = gen.local_time(rng, day, 8, 11);
+    for (i, amount) in amounts.iter().enumerate() {
+        let on = day + (i as u32 * cash_days / parts as u32).min(cash_days - 1);
+        let ts = gen.local_time(rng, on, 8, 11);
         last_deposit = last_deposit.max(ts);
         let branch = gen.random_branch(rng);
         txns.push(gen.cash_deposit(ts, *amount, ctx.subject, holder.name, branch));
     }
-    let wire_amount = if edge {
+    let wire_total = if edge {
         ceil_cents(total / 2)
     } else {
         not_round(ceil_cents(total * rng.range(50, 95) / 100))
     };
-    let wire_ts = if edge {
-        last_deposit + 9 * 24 * HOUR_MICROS + 8 * HOUR_MICROS
-    } else {
-        last_deposit + rng.range(7 * 24 + 2, 9 * 24 + 6) * HOUR_MICROS
-    };
+    let wire_ts = last_deposit + delay_hours * HOUR_MICROS;
+    // two in five: first to the holder's own second account, and abroad from there
+    let via_own = !edge && matches!(ctx.item.ordinal % 5, 0 | 3);
+    let mut from = holder;
+    let mut accounts = vec![holder.account];
+    if via_own {
+        let home = gen.cfg.home_country.clone();
+        let mut second = gen.new_external(rng, &home, None);
+        second.name = holder.name;
+        let moved = not_round(ceil_cents(
+            total * rng.range(wire_total * 100 / total, 100) / 100,
+        ))
+        .max(wire_total);
+        let ts = last_deposit + rng.range(1, (delay_hours - 1).max(2)) * HOUR_MICROS;
+        let channel = if rng.chance(0.5) {
+            Channel::Internal
+        } else {
+            Channel::Mobile
+        };
+        txns.push(gen.transfer(ts, moved, channel, holder, second, ctx.subject));
+        accounts.push(second.account);
+        from = second;
+    }
+    let wires = if edge { 1 } else { 1 + rng.index(3) };
+    let wire_amounts = split_amount(rng, wire_total, wires, units(500), wire_total);
     let country = gen.safe_foreign(rng);
     let bene = gen.new_external(rng, country, Some(BusinessKind::Foreign));
-    let orig = gen.party(ctx.subject);
-    txns.push(gen.transfer(wire_ts, wire_amount, Channel::Wire, orig, bene, ctx.subject));
+    accounts.push(bene.account);
+    for (i, amount) in wire_amounts.iter().enumerate() {
+        let ts = wire_ts + i as i64 * rng.range(2, 30) * HOUR_MICROS;
+        txns.push(gen.transfer(ts, *amount, Channel::Wire, from, bene, ctx.subject));
+    }
     Planted {
         subject: holder.account,
-        accounts: vec![holder.account, bene.account],
+        accounts,
         txns,
         note: format!(
-            "{} in cash over {} deposit(s) on {}, then {} wired to {country} on {}",
+            "{} in cash over {} deposit(s) ending {}, then {} wired to {country} in {} wire(s) from {} after {} hours",
             money(total),
             amounts.len(),
             &format_timestamp(last_deposit)[..10],
-            money(wire_amount),
-            &format_timestamp(wire_ts)[..10]
+            money(wire_total),
+            wire_amounts.len(),
+            if via_own {
+                "the holder's own second account"
+            } else {
+                "the same account"
+            },
+            delay_hours
         ),
     }
 }

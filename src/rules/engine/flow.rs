@@ -7,7 +7,110 @@ use super::Hit;
 use crate::ingest::dense;
 use crate::rules::plan::{Condition, Measure, Micros};
 use polars::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The column holding an account's own-accounts group.
+const GROUP: &str = "own_group";
+
+/// Accounts of one customer, linked by transfers between them whose originator and beneficiary
+/// are the same person: each account's group (the smallest key of its group), and the linking
+/// transfers (group, time, row), which are evidence of how money moved between them.
+#[derive(Debug, Default)]
+pub struct OwnAccounts {
+    group: BTreeMap<u32, u32>,
+    links: Vec<(u32, i64, u32)>,
+}
+
+impl OwnAccounts {
+    /// Groups accounts from same-person transfers (`orig_key`, `bene_key`, `ts`, `row`); groups
+    /// of more than `max_size` accounts are dropped (strangers sharing a common name).
+    pub fn link(transfers: &[(u32, u32, i64, u32)], max_size: usize) -> Self {
+        let mut parent: BTreeMap<u32, u32> = BTreeMap::new();
+        fn find(parent: &mut BTreeMap<u32, u32>, k: u32) -> u32 {
+            let mut root = k;
+            while let Some(&p) = parent.get(&root) {
+                if p == root {
+                    break;
+                }
+                root = p;
+            }
+            parent.insert(k, root);
+            root
+        }
+        for &(a, b, _, _) in transfers {
+            parent.entry(a).or_insert(a);
+            parent.entry(b).or_insert(b);
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                // the smaller key is the root, so a group is named by its smallest account
+                parent.insert(ra.max(rb), ra.min(rb));
+            }
+        }
+        let keys: Vec<u32> = parent.keys().copied().collect();
+        let mut group = BTreeMap::new();
+        let mut sizes: BTreeMap<u32, usize> = BTreeMap::new();
+        for k in keys {
+            let root = find(&mut parent, k);
+            group.insert(k, root);
+            *sizes.entry(root).or_default() += 1;
+        }
+        group.retain(|_, root| sizes[root] <= max_size);
+        let mut links: Vec<(u32, i64, u32)> = transfers
+            .iter()
+            .filter_map(|&(a, _, ts, row)| group.get(&a).map(|&g| (g, ts, row)))
+            .collect();
+        links.sort_unstable();
+        Self { group, links }
+    }
+
+    /// The group of an account (itself when it has no other account).
+    pub fn group_of(&self, key: u32) -> u32 {
+        self.group.get(&key).copied().unwrap_or(key)
+    }
+
+    /// `(key, group)` for every account in a group, as a frame to join on.
+    fn frame(&self, key_name: &str) -> PolarsResult<DataFrame> {
+        let (keys, groups): (Vec<u32>, Vec<u32>) = self.group.iter().map(|(k, g)| (*k, *g)).unzip();
+        DataFrame::new(
+            keys.len(),
+            vec![
+                Column::new(key_name.into(), keys),
+                Column::new(GROUP.into(), groups),
+            ],
+        )
+    }
+
+    /// The rows of transfers within a group between two times.
+    fn links_between(&self, group: u32, from: i64, to: i64) -> impl Iterator<Item = u32> + '_ {
+        let start = self.links.partition_point(|l| (l.0, l.1) < (group, from));
+        self.links[start..]
+            .iter()
+            .take_while(move |l| l.0 == group && l.1 <= to)
+            .map(|l| l.2)
+    }
+}
+
+/// Adds [`GROUP`] to `frame` from `key_column`: the key's own-accounts group, or the key itself.
+fn with_group(
+    frame: LazyFrame,
+    key_column: &str,
+    own: Option<&OwnAccounts>,
+) -> PolarsResult<LazyFrame> {
+    Ok(match own {
+        None => frame.with_column(col(key_column).alias(GROUP)),
+        Some(own) => {
+            let lookup = own.frame("group_key")?.lazy();
+            frame
+                .join(
+                    lookup,
+                    [col(key_column)],
+                    [col("group_key")],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .with_column(col(GROUP).fill_null(col(key_column)))
+        }
+    })
+}
 
 /// The inflow side, as anchors: for each inflow, how much came in and since when (over a
 /// trailing window, by the one-pass windows of [`super::windows`]).
@@ -59,6 +162,7 @@ pub fn detect(
     outflows: LazyFrame,
     limits: FlowLimits,
     accounts: &Accounts,
+    own: Option<&OwnAccounts>,
 ) -> PolarsResult<Vec<Hit>> {
     let FlowLimits {
         inflow_window,
@@ -66,18 +170,23 @@ pub fn detect(
         min_out_basis_points,
         horizon,
     } = limits;
-    let outflows = outflows.select([
-        col(ORIG_KEY).alias(SUBJECT),
-        col(TS).cast(DataType::Int64).alias("out_ts"),
-        col(BASE_AMOUNT).alias("out_amount"),
-        col(ROW).cast(DataType::UInt32).alias("out_row"),
-    ]);
-    // every (inflow anchor, outflow within the horizon) pair
-    let pairs = anchors(inflows, inflow_window, min_inflow)?
+    let outflows = with_group(
+        outflows.select([
+            col(ORIG_KEY).alias("out_key"),
+            col(TS).cast(DataType::Int64).alias("out_ts"),
+            col(BASE_AMOUNT).alias("out_amount"),
+            col(ROW).cast(DataType::UInt32).alias("out_row"),
+        ]),
+        "out_key",
+        own,
+    )?;
+    // every (inflow anchor, outflow within the horizon) pair: outflows of the subject, or of
+    // the subject's own other accounts
+    let pairs = with_group(anchors(inflows, inflow_window, min_inflow)?, SUBJECT, own)?
         .join(
             outflows,
-            [col(SUBJECT)],
-            [col(SUBJECT)],
+            [col(GROUP)],
+            [col(GROUP)],
             JoinArgs::new(JoinType::Inner),
         )
         .filter(
@@ -128,19 +237,27 @@ pub fn detect(
             [col(SUBJECT), col("anchor_ts")],
             JoinArgs::new(JoinType::Semi),
         )
-        .select([col(SUBJECT), col("anchor_ts"), col("out_row")])
+        .select([
+            col(SUBJECT),
+            col("anchor_ts"),
+            col("out_row"),
+            col("out_key"),
+        ])
         .collect()?;
     let mut rows_of: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
-    let (subjects, anchor_ts, out_rows) = (
+    let mut others_of: HashMap<(u32, i64), BTreeSet<u32>> = HashMap::new();
+    let (subjects, anchor_ts, out_rows, out_keys) = (
         dense(counted.column(SUBJECT)?.u32()?)?,
         dense(counted.column("anchor_ts")?.i64()?)?,
         dense(counted.column("out_row")?.u32()?)?,
+        dense(counted.column("out_key")?.u32()?)?,
     );
     for i in 0..counted.height() {
-        rows_of
-            .entry((subjects[i], anchor_ts[i]))
-            .or_default()
-            .push(out_rows[i]);
+        let key = (subjects[i], anchor_ts[i]);
+        rows_of.entry(key).or_default().push(out_rows[i]);
+        if out_keys[i] != subjects[i] {
+            others_of.entry(key).or_default().insert(out_keys[i]);
+        }
     }
     let anchors_ts = dense(passing.column("anchor_ts")?.i64()?)?;
     let subject_keys = dense(passing.column(SUBJECT)?.u32()?)?;
@@ -150,7 +267,22 @@ pub fn detect(
     for (i, hit) in hits.iter_mut().enumerate() {
         let key = (subject_keys[i], anchors_ts[i]);
         let mut rows = rows_of.remove(&key).unwrap_or_default();
+        if let (Some(others), Some(own)) = (others_of.remove(&key), own) {
+            // the money left from the holder's other accounts: the transfers between them in
+            // the episode are evidence, and the accounts are named
+            let group = own.group_of(subject_keys[i]);
+            rows.extend(own.links_between(group, hit.start, hit.end));
+            hit.facts.push((
+                "own_accounts",
+                std::iter::once(subject_keys[i])
+                    .chain(others)
+                    .map(|k| accounts.name(k).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ));
+        }
         rows.sort_unstable();
+        rows.dedup();
         hit.rows = Some(rows);
     }
     Ok(hits)

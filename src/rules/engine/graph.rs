@@ -4,7 +4,8 @@
 use super::exprs::{BASE_AMOUNT, ROW, TS};
 use super::keys::{Accounts, BENE_KEY, ORIG_KEY};
 use super::Hit;
-use crate::rules::graph::{Found, GraphBuilder, MoneyGraph, Party};
+use crate::rules::graph::{Found, GraphBuilder, GraphView, MoneyGraph, Party};
+use crate::rules::round_trip::{EdgeParties, PartyIdentity};
 use polars::prelude::*;
 use std::sync::{Arc, Mutex};
 
@@ -109,4 +110,28 @@ pub fn hits(
             }
         })
         .collect()
+}
+
+/// The payer's and payee's names and countries as written on each edge of a view, for the
+/// searches that compare parties (round trips).
+pub fn edge_parties(frame: &DataFrame, view: &GraphView<'_>) -> PolarsResult<EdgeParties> {
+    let rows: Vec<IdxSize> = view.edges().iter().map(|e| e.row as IdxSize).collect();
+    let taken = frame
+        .select(["orig_name", "orig_country", "bene_name", "bene_country"])?
+        .take(&IdxCa::from_vec("rows".into(), rows))?;
+    let text =
+        |name: &str| -> PolarsResult<StringChunked> { Ok(taken.column(name)?.str()?.clone()) };
+    let (orig_name, orig_country) = (text("orig_name")?, text("orig_country")?);
+    let (bene_name, bene_country) = (text("bene_name")?, text("bene_country")?);
+    let identities = |names: &StringChunked, countries: &StringChunked| -> Vec<PartyIdentity> {
+        names
+            .iter()
+            .zip(countries.iter())
+            .map(|(n, c)| PartyIdentity::new(n.unwrap_or(""), c.unwrap_or("")))
+            .collect()
+    };
+    Ok(EdgeParties {
+        payer: identities(&orig_name, &orig_country),
+        payee: identities(&bene_name, &bene_country),
+    })
 }

@@ -154,6 +154,45 @@ impl RunFrame {
         ))
     }
 
+    /// Each customer's own accounts, linked by same-person transfers between accounts.
+    fn own_accounts(&self) -> PolarsResult<flow::OwnAccounts> {
+        let links = self
+            .filtered(&[
+                Predicate::Present {
+                    field: Field::OrigAccount,
+                    present: true,
+                },
+                Predicate::Present {
+                    field: Field::BeneAccount,
+                    present: true,
+                },
+                Predicate::SamePerson(true),
+            ])?
+            .select([
+                col(keys::ORIG_KEY),
+                col(keys::BENE_KEY),
+                col(TS).cast(DataType::Int64),
+                col(ROW).cast(DataType::UInt32),
+            ])
+            .collect()?;
+        let (a, b) = (
+            crate::ingest::dense(links.column(keys::ORIG_KEY)?.u32()?)?,
+            crate::ingest::dense(links.column(keys::BENE_KEY)?.u32()?)?,
+        );
+        let (ts, rows) = (
+            crate::ingest::dense(links.column(TS)?.i64()?)?,
+            crate::ingest::dense(links.column(ROW)?.u32()?)?,
+        );
+        let transfers: Vec<(u32, u32, i64, u32)> = (0..links.height())
+            .filter(|&i| a[i] != b[i])
+            .map(|i| (a[i], b[i], ts[i], rows[i]))
+            .collect();
+        Ok(flow::OwnAccounts::link(
+            &transfers,
+            crate::rules::plan::OWN_ACCOUNTS_MAX,
+        ))
+    }
+
     /// The frame with row numbers.
     pub fn frame(&self) -> &DataFrame {
         &self.frame
@@ -216,9 +255,15 @@ pub fn run_plan(
             outflow,
             min_out_basis_points,
             horizon,
+            via_own_accounts,
         } => {
             // the selected rows are the inflows and, above the minimum, their evidence
             let inflows = windowed::selected_rows(selected()?, &[])?;
+            let own = if *via_own_accounts {
+                Some(base.own_accounts()?)
+            } else {
+                None
+            };
             // outflows: the outflow predicates, from an account of ours
             let mut outflow_filter = outflow.clone();
             outflow_filter.push(Predicate::Present {
@@ -235,6 +280,7 @@ pub fn run_plan(
                     horizon: *horizon,
                 },
                 &base.accounts,
+                own.as_ref(),
             )?;
             // evidence: the inflows in the episode's window, and exactly the outflows counted
             let mut evidence = inflows.lazy();
@@ -307,6 +353,40 @@ pub fn run_plan(
             let searched = plan.detector.bounds();
             (
                 graph::hits(&g, &base.accounts, found, ", ", &searched),
+                vec![],
+            )
+        }
+        Detector::RoundTrip {
+            party_countries,
+            related_by_name,
+            related_by_country,
+            out_window,
+            min_gap,
+            horizon,
+            min_returned_basis_points,
+            max_returned_basis_points,
+            limits,
+        } => {
+            let search = crate::rules::round_trip::RoundTripSearch {
+                party_countries: party_countries.clone(),
+                related: crate::rules::round_trip::Related {
+                    similar_name: *related_by_name,
+                    same_country: *related_by_country,
+                },
+                out_window: *out_window,
+                min_gap: *min_gap,
+                horizon: *horizon,
+                min_returned_basis_points: *min_returned_basis_points,
+                max_returned_basis_points: *max_returned_basis_points,
+                limits: *limits,
+            };
+            let (g, selected) = base.graph_for(plan)?;
+            let view = g.view(selected.as_deref());
+            let parties = graph::edge_parties(&base.frame, &view)?;
+            let found = crate::rules::round_trip::round_trips(&view, &parties, &search);
+            let searched = plan.detector.bounds();
+            (
+                graph::hits(&g, &base.accounts, found, " -> ", &searched),
                 vec![],
             )
         }
