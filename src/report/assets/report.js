@@ -468,7 +468,7 @@
       var amount = e.unknown === e.count ? "amount unknown" : microsText(e.total) + (e.unknown ? " + " + e.unknown + " unknown" : "");
       var from = g.nodes[e.from], to = g.nodes[e.to];
       var width = maxTotal > 0 ? 1.2 + 3.3 * Math.sqrt(Number(e.total * BigInt(1000) / maxTotal) / 1000) : 1.5;
-      var group = svg("g", { "class": "edge", "data-from": from.main, "data-to": to.main, "data-count": e.count, "data-total": amount });
+      var group = svg("g", { "class": "edge", "data-from": e.from, "data-to": e.to, "data-count": e.count, "data-total": amount });
       group.appendChild(svg("title", {}, plain(from.main + " → " + to.main + ": " + amount + " " + c.cur + " in " + e.count + (e.count === 1 ? " transfer" : " transfers"))));
       group.appendChild(svg("path", { d: "M" + r1(s.x) + "," + r1(s.y) + " Q" + r1(qx) + "," + r1(qy) + " " + r1(t.x) + "," + r1(t.y), "stroke-width": r1(width), "marker-end": "url(#flow-arrow)" }));
       edgeLayer.appendChild(group);
@@ -480,7 +480,7 @@
     var nodeLayer = svg("g", { "class": "nodes" });
     g.nodes.forEach(function (p, i) {
       var at = pos[i];
-      var group = svg("g", { "class": "node" + (p.subject ? " subject" : "") + (p.more ? " more" : ""), "data-party": p.main, transform: "translate(" + at.x + "," + at.y + ")" });
+      var group = svg("g", { "class": "node" + (p.subject ? " subject" : "") + (p.more ? " more" : ""), "data-node": i, "data-account": p.account, transform: "translate(" + at.x + "," + at.y + ")" });
       var tip = p.more ? p.main + " parties (" + (p.hiddenTransfers || 0) + " transfers among them not drawn)" : [p.main, p.sub].filter(Boolean).join(" · ");
       group.appendChild(svg("title", {}, (p.subject ? "Subject: " : "") + plain(tip)));
       group.appendChild(svg("rect", { x: -NODE_W / 2, y: -NODE_H / 2, width: NODE_W, height: NODE_H, rx: 6 }));
