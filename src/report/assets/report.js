@@ -358,7 +358,7 @@
     return { nodes: nodes, edges: edges, selfTransfers: g.selfTransfers, hidden: hidden };
   }
 
-  var NODE_W = 164, NODE_H = 38, COL_W = 250, ROW_H = 64, PAD = 14;
+  var NODE_W = 164, NODE_H = 38, COL_W = 280, ROW_H = 64, PAD = 14;
 
   /* Positions: on a circle (subject at the top, then clockwise by hops along the money) when
      money leaves the subject and comes back to it, so the loop visibly closes; otherwise in
@@ -472,7 +472,13 @@
       group.appendChild(svg("title", {}, plain(from.main + " → " + to.main + ": " + amount + " " + c.cur + " in " + e.count + (e.count === 1 ? " transfer" : " transfers"))));
       group.appendChild(svg("path", { d: "M" + r1(s.x) + "," + r1(s.y) + " Q" + r1(qx) + "," + r1(qy) + " " + r1(t.x) + "," + r1(t.y), "stroke-width": r1(width), "marker-end": "url(#flow-arrow)" }));
       edgeLayer.appendChild(group);
-      labelLayer.appendChild(svg("text", { x: r1(mx), y: r1(my + 4), "text-anchor": "middle" }, amount + (e.count > 1 ? " ×" + e.count : "")));
+      /* the label sits beside the curve's midpoint, on its upper side (left side when steep) */
+      var lx = (s.x + 2 * qx + t.x) / 4, ly = (s.y + 2 * qy + t.y) / 4;
+      var nx = -(t.y - s.y), ny = t.x - s.x, nl = Math.sqrt(nx * nx + ny * ny) || 1;
+      nx /= nl; ny /= nl;
+      if (ny > 0 || (ny === 0 && nx > 0)) { nx = -nx; ny = -ny; }
+      var anchor = Math.abs(nx) > 0.7 ? "end" : "middle";
+      labelLayer.appendChild(svg("text", { x: r1(lx + nx * 7), y: r1(ly + ny * 7 + (anchor === "end" ? 4 : 0)), "text-anchor": anchor }, amount + (e.count > 1 ? " ×" + e.count : "")));
     });
     root.appendChild(edgeLayer);
     root.appendChild(labelLayer);
