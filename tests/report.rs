@@ -653,3 +653,360 @@ fn docs_screenshot() {
     );
     assert!(png.exists(), "no screenshot written:\n{stderr}");
 }
+
+/* ---------- money-flow graph ---------- */
+
+/// A node of the drawn money-flow graph: its index, account, and whether it is a subject.
+#[derive(Debug, PartialEq)]
+struct FlowNode {
+    index: usize,
+    account: String,
+    subject: bool,
+    more: bool,
+    x: f64,
+}
+
+/// An edge of the drawn graph: (from node, to node, count, total as drawn).
+type FlowEdge = (usize, usize, u64, String);
+
+/// The `<figure class="flow-wrap">` of a dumped case view, if the page drew one.
+fn flow_figure(dom: &str) -> Option<&str> {
+    let view = &dom[dom.find("id=\"case-view\"").expect("case view")..];
+    let start = view.find("<figure class=\"flow-wrap\"")?;
+    let end = start + view[start..].find("</figure>").expect("end of figure") + 9;
+    Some(&view[start..end])
+}
+
+/// The value of `attribute` in the tag starting at `tag` (HTML-unescaped for `&amp;`).
+fn tag_attribute(tag: &str, attribute: &str) -> Option<String> {
+    let tag = &tag[..tag.find('>').expect("tag end")];
+    let key = format!(" {attribute}=\"");
+    let at = tag.find(&key)? + key.len();
+    let rest = &tag[at..];
+    Some(rest[..rest.find('"').expect("closing quote")].replace("&amp;", "&"))
+}
+
+/// The nodes and edges of a drawn graph, read back from the SVG's elements.
+fn flow_parts(figure: &str) -> (Vec<FlowNode>, Vec<FlowEdge>) {
+    let nodes = figure
+        .match_indices("<g class=\"node")
+        .filter(|(at, m)| matches!(figure.as_bytes()[at + m.len()], b'"' | b' '))
+        .map(|(at, _)| {
+            let tag = &figure[at..];
+            let class = tag_attribute(tag, "class").expect("class");
+            let transform = tag_attribute(tag, "transform").expect("transform");
+            let x = transform["translate(".len()..transform.find(',').expect("x,y")]
+                .parse()
+                .expect("x");
+            FlowNode {
+                index: tag_attribute(tag, "data-node")
+                    .expect("data-node")
+                    .parse()
+                    .expect("index"),
+                account: tag_attribute(tag, "data-account").expect("data-account"),
+                subject: class.split(' ').any(|c| c == "subject"),
+                more: class.split(' ').any(|c| c == "more"),
+                x,
+            }
+        })
+        .collect();
+    let edges = figure
+        .match_indices("<g class=\"edge\"")
+        .map(|(at, _)| {
+            let tag = &figure[at..];
+            let number = |name| {
+                tag_attribute(tag, name)
+                    .unwrap_or_else(|| panic!("{name}"))
+                    .parse::<u64>()
+                    .expect("number")
+            };
+            (
+                number("data-from") as usize,
+                number("data-to") as usize,
+                number("data-count"),
+                tag_attribute(tag, "data-total").expect("data-total"),
+            )
+        })
+        .collect();
+    (nodes, edges)
+}
+
+/// Edges as (from account, to account, count, total), in drawing order.
+fn flow_edges_by_account(
+    nodes: &[FlowNode],
+    edges: &[FlowEdge],
+) -> Vec<(String, String, u64, String)> {
+    let account = |i: usize| {
+        nodes
+            .iter()
+            .find(|n| n.index == i)
+            .map(|n| {
+                if n.more {
+                    "more".to_string()
+                } else {
+                    n.account.clone()
+                }
+            })
+            .expect("edge end is a node")
+    };
+    edges
+        .iter()
+        .map(|(f, t, n, total)| (account(*f), account(*t), *n, total.clone()))
+        .collect()
+}
+
+const HOSTILE_PARTY: &str = "<img src=x onerror=alert(5)> & \"Gamma\" \u{202e}Ltd";
+
+/// A four-hop cycle (one party with a hostile name), a scatter-gather and one cash deposit
+/// (two parties), screened by the real binary twice.
+fn network_runs(dir: &Path) -> [PathBuf; 2] {
+    let csv_name = format!("\"{}\"", HOSTILE_PARTY.replace('"', "\"\""));
+    let input = dir.join("network.csv");
+    std::fs::write(
+        &input,
+        format!(
+            "{}
+N1,2026-03-01T10:00:00Z,100000.00,USD,WIRE,ACC-A,Alpha Ltd,JM,ACC-B,Beta Ltd,BS,
+N2,2026-03-04T10:00:00Z,97000.00,USD,WIRE,ACC-B,Beta Ltd,BS,ACC-C,{csv_name},KY,
+N3,2026-03-09T10:00:00Z,94100.00,USD,WIRE,ACC-C,{csv_name},KY,ACC-D,Delta Ltd,PA,
+N4,2026-03-15T10:00:00Z,91300.25,USD,MOBILE,ACC-D,Delta Ltd,PA,ACC-A,Alpha Ltd,JM,
+G1,2026-03-01T10:00:00Z,10000.00,USD,WIRE,ACC-S,Source Ltd,JM,ACC-I1,Mid One,JM,
+G2,2026-03-01T12:00:00Z,10000.00,USD,MOBILE,ACC-S,Source Ltd,JM,ACC-I2,Mid Two,JM,
+G3,2026-03-02T10:00:00Z,10000.00,USD,WIRE,ACC-S,Source Ltd,JM,ACC-I3,Mid Three,JM,
+G4,2026-03-04T10:00:00Z,9600.00,USD,WIRE,ACC-I1,Mid One,JM,ACC-T,Sink Ltd,PA,
+G5,2026-03-05T10:00:00Z,9600.00,USD,WIRE,ACC-I2,Mid Two,JM,ACC-T,Sink Ltd,PA,
+G6,2026-03-06T10:00:00Z,9600.00,USD,WIRE,ACC-I3,Mid Three,JM,ACC-T,Sink Ltd,PA,
+C1,2026-03-02T10:00:00Z,10000.00,USD,CASH,,Ann Lee,JM,ACC-1,Ann Lee,JM,KIN-01
+",
+            crate::common::HEADER
+        ),
+    )
+    .expect("write input");
+    ["a", "b"].map(|run| {
+        let out = dir.join(run);
+        let done = crate::common::amlscreen(&[
+            "run",
+            input.to_str().expect("utf-8 path"),
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}",
+            crate::common::describe(&done)
+        );
+        out
+    })
+}
+
+fn dump_case(html_path: &Path, case_id: &str) -> String {
+    let (dom, stderr) = chromium(
+        &file_url(html_path, &format!("#case={case_id}")),
+        &["--dump-dom"],
+    );
+    assert!(
+        console_problems(&stderr).is_empty(),
+        "console errors:\n{}",
+        console_problems(&stderr).join("\n")
+    );
+    dom
+}
+
+#[test]
+fn network_cases_draw_a_money_flow_graph_beside_the_timeline() {
+    let dir = out_dir("flow");
+    let [a, b] = network_runs(&dir);
+    let manifest = |out: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON")
+    };
+    let report = |out: &Path| {
+        crate::trust::without_run_times(
+            &std::fs::read_to_string(out.join("report.html")).expect("report"),
+            &manifest(out),
+        )
+    };
+    assert!(
+        report(&a) == report(&b),
+        "report.html differs between two runs"
+    );
+
+    let cases = amlscreen::report::read_cases_jsonl(a.join("cases.jsonl")).expect("cases");
+    let case_of = |account: &str| {
+        cases
+            .iter()
+            .find(|c| c.subject.accounts.iter().any(|s| s == account))
+            .unwrap_or_else(|| panic!("no case for {account}"))
+            .case_id
+            .clone()
+    };
+
+    // The ring: every account is a subject of the case; four nodes on a circle, four edges
+    // closing the loop, exact totals; the hostile name is text, without its RTL override.
+    let ring = case_of("ACC-A");
+    let dom = dump_case(&a.join("report.html"), &ring);
+    assert!(dom.contains("<h2>Timeline and money flow</h2>"));
+    let figure = flow_figure(&dom).expect("the ring case draws a graph");
+    assert!(figure.contains("data-nodes=\"4\" data-edges=\"4\" data-layout=\"circle\""));
+    let (nodes, edges) = flow_parts(figure);
+    let accounts: Vec<&str> = nodes.iter().map(|n| n.account.as_str()).collect();
+    assert_eq!(accounts, ["ACC-A", "ACC-B", "ACC-C", "ACC-D"]);
+    assert!(
+        nodes.iter().all(|n| n.subject),
+        "ring accounts are the case's subjects"
+    );
+    let edge = |f: &str, t: &str, n: u64, total: &str| {
+        (f.to_string(), t.to_string(), n, total.to_string())
+    };
+    assert_eq!(
+        flow_edges_by_account(&nodes, &edges),
+        [
+            edge("ACC-A", "ACC-B", 1, "100,000.00"),
+            edge("ACC-B", "ACC-C", 1, "97,000.00"),
+            edge("ACC-C", "ACC-D", 1, "94,100.00"),
+            edge("ACC-D", "ACC-A", 1, "91,300.25"),
+        ]
+    );
+    assert_eq!(
+        figure.matches("marker-end=\"url(#flow-arrow)\"").count(),
+        4,
+        "one arrow per edge"
+    );
+    assert!(
+        figure.contains("&lt;img src=x onerror=alert(5)&gt; &amp; \"Gamma\" Ltd · KY"),
+        "{figure}"
+    );
+    assert!(
+        figure.contains(">&lt;img src=x onerror=alert(…</text>"),
+        "label clipped: {figure}"
+    );
+    assert!(
+        !figure.contains("<img"),
+        "an img element was created from a name"
+    );
+    assert!(
+        !figure.contains('\u{202e}'),
+        "a bidirectional override reached the drawing"
+    );
+    // Determinism: the other run's report draws the same bytes.
+    let again = dump_case(&b.join("report.html"), &ring);
+    assert_eq!(
+        Some(figure),
+        flow_figure(&again),
+        "the graph differs between two runs"
+    );
+
+    // Scatter-gather: one subject on the left, three intermediaries, one sink on the right.
+    let scatter = case_of("ACC-S");
+    let dom = dump_case(&a.join("report.html"), &scatter);
+    let figure = flow_figure(&dom).expect("the scatter-gather case draws a graph");
+    assert!(figure.contains("data-nodes=\"5\" data-edges=\"6\" data-layout=\"columns\""));
+    let (nodes, edges) = flow_parts(figure);
+    let subjects: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.subject)
+        .map(|n| n.account.as_str())
+        .collect();
+    assert_eq!(subjects, ["ACC-S"]);
+    assert_eq!(figure.matches("<g class=\"node subject\"").count(), 1);
+    let x = |account: &str| nodes.iter().find(|n| n.account == account).expect("node").x;
+    for mid in ["ACC-I1", "ACC-I2", "ACC-I3"] {
+        assert!(
+            x("ACC-S") < x(mid) && x(mid) < x("ACC-T"),
+            "{mid} between source and sink"
+        );
+    }
+    assert_eq!(
+        flow_edges_by_account(&nodes, &edges),
+        [
+            edge("ACC-S", "ACC-I1", 1, "10,000.00"),
+            edge("ACC-S", "ACC-I2", 1, "10,000.00"),
+            edge("ACC-S", "ACC-I3", 1, "10,000.00"),
+            edge("ACC-I1", "ACC-T", 1, "9,600.00"),
+            edge("ACC-I2", "ACC-T", 1, "9,600.00"),
+            edge("ACC-I3", "ACC-T", 1, "9,600.00"),
+        ]
+    );
+
+    // A cash deposit has two parties: a timeline and no graph.
+    let dom = dump_case(&a.join("report.html"), &case_of("ACC-1"));
+    assert!(dom.contains("<h2>Timeline</h2>"));
+    assert!(dom.contains("<svg class=\"timeline\""));
+    assert_eq!(flow_figure(&dom), None, "two parties draw no graph");
+}
+
+#[test]
+fn a_flow_graph_gathers_parties_beyond_its_cap_and_sums_exactly() {
+    let mut case = fixture_cases().remove(0);
+    let subject = case.subject.accounts[0].clone();
+    let template = case.transactions[0].clone();
+    let transfer = |i: usize, to: String, amount: &str| TxnRecord {
+        txn_id: format!("F{i:02}"),
+        timestamp: format!("2026-03-{:02}T10:{:02}:00Z", 1 + i / 30, i % 30),
+        amount: amount.to_string(),
+        currency: "USD".to_string(),
+        amount_base: amount.to_string(),
+        channel: Channel::Wire,
+        orig_account: subject.clone(),
+        orig_name: "Subject".to_string(),
+        orig_country: "JM".to_string(),
+        bene_account: to,
+        bene_name: format!("Payee {i}"),
+        bene_country: "US".to_string(),
+        ..template.clone()
+    };
+    // 40 payees; the first is paid twice with amounts a float sum would round.
+    let mut txns = vec![
+        transfer(0, "ACC-F00".to_string(), "123456789012.345678"),
+        transfer(1, "ACC-F00".to_string(), "0.000001"),
+    ];
+    for i in 1..40 {
+        txns.push(transfer(i + 1, format!("ACC-F{i:02}"), "5000.00"));
+    }
+    case.alerts[0].txn_ids = txns.iter().map(|t| t.txn_id.clone()).collect();
+    case.transactions = txns;
+    let dir = out_dir("flow-cap");
+    let html_path = dir.join("report.html");
+    std::fs::write(
+        &html_path,
+        render_html(
+            &fixture_manifest(),
+            std::slice::from_ref(&case),
+            &fixture_rules(),
+        ),
+    )
+    .expect("write report");
+    let dom = dump_case(&html_path, &case.case_id);
+    let figure = flow_figure(&dom).expect("graph");
+    // 41 parties: the subject and the first 28 payees, then one node for the other 12.
+    assert!(
+        figure.contains("data-nodes=\"30\" data-edges=\"29\""),
+        "{figure}"
+    );
+    let (nodes, edges) = flow_parts(figure);
+    assert_eq!(nodes.iter().filter(|n| n.subject).count(), 1);
+    assert_eq!(nodes.iter().filter(|n| n.more).count(), 1);
+    assert!(figure.contains(">12 more</text>"));
+    assert!(figure.contains("12 more parties beyond the first 29"));
+    let drawn = flow_edges_by_account(&nodes, &edges);
+    assert_eq!(
+        drawn[0],
+        (
+            subject.clone(),
+            "ACC-F00".to_string(),
+            2,
+            "123,456,789,012.345679".to_string()
+        )
+    );
+    assert_eq!(
+        drawn[28],
+        (subject, "more".to_string(), 12, "60,000.00".to_string())
+    );
+    assert!(drawn[1..28].iter().all(|e| e.2 == 1 && e.3 == "5,000.00"));
+    // Columns of at most ten: the subject, then three columns of payees.
+    let mut xs: Vec<i64> = nodes.iter().map(|n| n.x as i64).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    assert_eq!(xs.len(), 4, "{xs:?}");
+}

@@ -216,7 +216,7 @@ fn flow_summaries_are_the_same_on_every_run_and_never_above_100_percent() {
 /// `text` with the run's own clock readings blanked: every ISO time (`2026-12-06T02:41:53Z`)
 /// at or after the manifest's `started_at` (the data's times are all earlier). Everything else
 /// a run writes must be the same on every run.
-fn without_run_times(text: &str, manifest: &serde_json::Value) -> String {
+pub(crate) fn without_run_times(text: &str, manifest: &serde_json::Value) -> String {
     let started = manifest["started_at"].as_str().unwrap();
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());

@@ -248,6 +248,259 @@
       }));
   }
 
+  /* ---------- money-flow graph ---------- */
+  /* Parties of the evidence transactions as nodes, transfers summed per (from, to) as edges.
+     Drawn for cases with at least FLOW_MIN_PARTIES parties; at most FLOW_MAX_NODES nodes, the
+     parties beyond the cap (farthest from the subject, then latest) gathered in one "N more"
+     node. Layout is a pure function of the case data: no randomness, no measurement. */
+  var FLOW_MIN_PARTIES = 3, FLOW_MAX_NODES = 30, FLOW_CIRCLE_MAX = 12, FLOW_ROWS = 10;
+  var MICROS = BigInt(1000000);
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+  /* A plain decimal (at most six places) as BigInt micros; null when it is not one. */
+  function micros(text) {
+    var m = /^(-?)(\d+)(?:\.(\d{1,6}))?$/.exec(String(text).replace(/,/g, ""));
+    if (!m) return null;
+    var v = BigInt(m[2]) * MICROS + BigInt(((m[3] || "") + "000000").slice(0, 6));
+    return m[1] ? -v : v;
+  }
+  /* Micros as the report writes money: thousands separators, two to six decimals. */
+  function microsText(v) {
+    var sign = v < 0 ? "-" : "";
+    if (v < 0) v = -v;
+    var units = (v / MICROS).toString(), frac = (v % MICROS).toString();
+    frac = ("000000" + frac).slice(-6).replace(/0{1,4}$/, "");
+    return sign + units.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + frac;
+  }
+  /* Text for the graph with bidirectional controls dropped, so that a name cannot reorder the
+     text drawn after it (the evidence table shows names as recorded). */
+  function plain(text) { return String(text).replace(BIDI, ""); }
+  /* At most n characters (code points) of a label; the whole label is in the tooltip. */
+  function clip(text, n) {
+    var chars = Array.from(plain(text));
+    return chars.length > n ? chars.slice(0, n - 1).join("") + "…" : chars.join("");
+  }
+
+  function party(account, name, country, channel) {
+    if (account) return { key: "a\u0000" + account, main: account, sub: [name, country].filter(Boolean).join(" · "), account: account };
+    if (name || country) return { key: "n\u0000" + name + "\u0000" + country, main: name || "(no name)", sub: country ? country + " · no account" : "no account", account: "" };
+    return { key: "u\u0000" + channel, main: "(no party)", sub: channel, account: "" };
+  }
+
+  /* Nodes in order of first appearance (transactions are in time order), edges per (from, to). */
+  function flowData(c) {
+    var subject = {};
+    c.acc.forEach(function (a) { subject[a] = true; });
+    var nodes = [], nodeAt = {}, edges = [], edgeAt = {}, selfTransfers = 0;
+    function node(p) {
+      if (!(p.key in nodeAt)) {
+        nodeAt[p.key] = nodes.length;
+        p.subject = !!(p.account && subject[p.account]);
+        p.first = nodes.length;
+        nodes.push(p);
+      }
+      return nodeAt[p.key];
+    }
+    c.txns.forEach(function (t) {
+      var from = node(party(t[6], t[7], t[8], t[5]));
+      var to = node(party(t[9], t[10], t[11], t[5]));
+      if (from === to) { selfTransfers += 1; return; }
+      var key = from + ">" + to;
+      if (!(key in edgeAt)) { edgeAt[key] = edges.length; edges.push({ from: from, to: to, count: 0, total: BigInt(0), unknown: 0 }); }
+      var e = edges[edgeAt[key]], v = micros(t[4]);
+      e.count += 1;
+      if (v === null) e.unknown += 1; else e.total += v;
+    });
+    return { nodes: nodes, edges: edges, selfTransfers: selfTransfers };
+  }
+
+  /* Breadth-first hop distances from the subject nodes along `next` (lists of node indexes). */
+  function hops(n, starts, next) {
+    var dist = new Array(n).fill(-1), queue = starts.slice();
+    starts.forEach(function (s) { dist[s] = 0; });
+    for (var q = 0; q < queue.length; q++) {
+      next[queue[q]].forEach(function (m) { if (dist[m] < 0) { dist[m] = dist[queue[q]] + 1; queue.push(m); } });
+    }
+    return dist;
+  }
+  function adjacency(n, edges) {
+    var out = [], inn = [], both = [];
+    for (var i = 0; i < n; i++) { out.push([]); inn.push([]); both.push([]); }
+    edges.forEach(function (e) { out[e.from].push(e.to); inn[e.to].push(e.from); both[e.from].push(e.to); both[e.to].push(e.from); });
+    return { out: out, inn: inn, both: both };
+  }
+
+  /* Keeps the subject and the parties nearest to it (then earliest); the rest become one node. */
+  function capFlow(g) {
+    var n = g.nodes.length;
+    if (n <= FLOW_MAX_NODES) return g;
+    var subjects = g.nodes.filter(function (p) { return p.subject; }).map(function (p) { return p.first; });
+    var dist = hops(n, subjects, adjacency(n, g.edges).both);
+    var rank = g.nodes.map(function (p, i) { return i; }).sort(function (a, b) {
+      var da = dist[a] < 0 ? n : dist[a], db = dist[b] < 0 ? n : dist[b];
+      return da - db || a - b;
+    });
+    var kept = rank.slice(0, FLOW_MAX_NODES - 1).sort(function (a, b) { return a - b; });
+    var map = new Array(n).fill(kept.length), nodes = [];
+    kept.forEach(function (old, i) { map[old] = i; var p = g.nodes[old]; p.first = i; nodes.push(p); });
+    var hidden = n - kept.length;
+    nodes.push({ key: "more", main: hidden + " more", sub: "parties not drawn", account: "", subject: false, more: true, first: kept.length });
+    var edges = [], edgeAt = {}, inside = 0;
+    g.edges.forEach(function (e) {
+      var from = map[e.from], to = map[e.to];
+      if (from === to) { inside += e.count; return; }
+      var key = from + ">" + to;
+      if (!(key in edgeAt)) { edgeAt[key] = edges.length; edges.push({ from: from, to: to, count: 0, total: BigInt(0), unknown: 0 }); }
+      var a = edges[edgeAt[key]];
+      a.count += e.count; a.total += e.total; a.unknown += e.unknown;
+    });
+    nodes[kept.length].hiddenTransfers = inside;
+    return { nodes: nodes, edges: edges, selfTransfers: g.selfTransfers, hidden: hidden };
+  }
+
+  var NODE_W = 164, NODE_H = 38, COL_W = 280, ROW_H = 64, PAD = 14;
+
+  /* Positions: on a circle (subject at the top, then clockwise by hops along the money) when
+     money leaves the subject and comes back to it, so the loop visibly closes; otherwise in
+     columns by hops along the money: senders to the left of the subject, receivers to the right. */
+  function flowLayout(g) {
+    var n = g.nodes.length, adj = adjacency(n, g.edges);
+    var subjects = g.nodes.filter(function (p) { return p.subject; }).map(function (p) { return p.first; });
+    var down = hops(n, subjects, adj.out), up = hops(n, subjects, adj.inn);
+    var closes = g.edges.some(function (e) { return g.nodes[e.to].subject && down[e.from] >= 0; });
+    var pos = [];
+    if (closes && n <= FLOW_CIRCLE_MAX) {
+      var order = g.nodes.map(function (p, i) { return i; }).sort(function (a, b) {
+        var da = down[a] < 0 ? n : down[a], db = down[b] < 0 ? n : down[b];
+        return da - db || a - b;
+      });
+      var R = Math.max(120, Math.ceil(n * (NODE_W + 24) / (2 * Math.PI)));
+      var cx = R + NODE_W / 2 + PAD, cy = R + NODE_H / 2 + PAD;
+      order.forEach(function (node, k) {
+        var angle = -Math.PI / 2 + 2 * Math.PI * k / n;
+        pos[node] = { x: Math.round(cx + R * Math.cos(angle)), y: Math.round(cy + R * Math.sin(angle)) };
+      });
+      return { pos: pos, width: 2 * cx, height: 2 * cy, layout: "circle" };
+    }
+    var col = new Array(n).fill(null);
+    for (var i = 0; i < n; i++) {
+      if (down[i] >= 0 && (up[i] < 0 || down[i] <= up[i])) col[i] = down[i];
+      else if (up[i] >= 0) col[i] = -up[i];
+    }
+    /* parties reached only sideways: one column before what they pay, or after what pays them */
+    for (var changed = true; changed;) {
+      changed = false;
+      for (var j = 0; j < n; j++) {
+        if (col[j] !== null) continue;
+        var placed = adj.out[j].filter(function (m) { return col[m] !== null; });
+        if (placed.length) { col[j] = Math.min.apply(null, placed.map(function (m) { return col[m]; })) - 1; changed = true; continue; }
+        placed = adj.inn[j].filter(function (m) { return col[m] !== null; });
+        if (placed.length) { col[j] = Math.max.apply(null, placed.map(function (m) { return col[m]; })) + 1; changed = true; }
+      }
+    }
+    var known = col.filter(function (x) { return x !== null; });
+    var last = known.length ? Math.max.apply(null, known) : 0;
+    for (var k = 0; k < n; k++) if (col[k] === null) col[k] = last + 1;
+    var first = Math.min.apply(null, col);
+    var columns = [];
+    col.forEach(function (x, node) { (columns[x - first] = columns[x - first] || []).push(node); });
+    /* within a column: by the mean row of the neighbours already placed, then first appearance;
+       a column of more than FLOW_ROWS parties continues in the next one */
+    var rows = Math.min(FLOW_ROWS, Math.max.apply(null, columns.map(function (m) { return m ? m.length : 0; })));
+    var row = new Array(n).fill(null), visual = [];
+    columns.forEach(function (members) {
+      if (!members) return;
+      var key = members.map(function (m) {
+        var placed = adj.both[m].map(function (o) { return row[o]; }).filter(function (r) { return r !== null; });
+        return placed.length ? placed.reduce(function (s, r) { return s + r; }, 0) / placed.length : Infinity;
+      });
+      var sorted = members.map(function (m, idx) { return idx; }).sort(function (a, b) {
+        return (key[a] === key[b] ? 0 : key[a] < key[b] ? -1 : 1) || members[a] - members[b];
+      }).map(function (idx) { return members[idx]; });
+      for (var s = 0; s < sorted.length; s += FLOW_ROWS) {
+        var chunk = sorted.slice(s, s + FLOW_ROWS);
+        chunk.forEach(function (m, r) { row[m] = r + (rows - chunk.length) / 2; });
+        visual.push(chunk);
+      }
+    });
+    var height = rows * ROW_H + 2 * PAD - (ROW_H - NODE_H);
+    visual.forEach(function (chunk, v) {
+      chunk.forEach(function (m) { pos[m] = { x: PAD + NODE_W / 2 + v * COL_W, y: Math.round(PAD + NODE_H / 2 + row[m] * ROW_H) }; });
+    });
+    return { pos: pos, width: 2 * PAD + NODE_W + (visual.length - 1) * COL_W, height: height, layout: "columns" };
+  }
+
+  /* Where the segment from a node's centre towards (dx, dy) leaves its box. */
+  function boxExit(p, dx, dy) {
+    var hw = NODE_W / 2 + 3, hh = NODE_H / 2 + 3;
+    var t = Math.min(dx ? hw / Math.abs(dx) : Infinity, dy ? hh / Math.abs(dy) : Infinity);
+    return { x: p.x + dx * t, y: p.y + dy * t };
+  }
+  function r1(v) { return Math.round(v * 10) / 10; }
+
+  function flowGraph(c) {
+    var g = flowData(c);
+    if (g.nodes.length < FLOW_MIN_PARTIES) return null;
+    g = capFlow(g);
+    var lay = flowLayout(g), pos = lay.pos;
+    var reverse = {};
+    g.edges.forEach(function (e) { reverse[e.from + ">" + e.to] = true; });
+    var maxTotal = g.edges.reduce(function (m, e) { return e.total > m ? e.total : m; }, BigInt(0));
+    var root = svg("svg", {
+      "class": "flow", viewBox: "0 0 " + lay.width + " " + lay.height, width: lay.width, height: lay.height,
+      role: "img", "aria-label": "Money flow between the parties of the evidence",
+      "data-nodes": g.nodes.length, "data-edges": g.edges.length, "data-layout": lay.layout
+    });
+    root.appendChild(svg("title", {}, "Money flow: " + g.nodes.length + " parties, " + g.edges.length + " transfers summed per sender and receiver, amounts in " + c.cur));
+    var marker = svg("marker", { id: "flow-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 11, markerHeight: 11, orient: "auto-start-reverse", markerUnits: "userSpaceOnUse" });
+    marker.appendChild(svg("path", { d: "M0,0 L10,5 L0,10 z", "class": "arrowhead" }));
+    root.appendChild(svg("defs", {}, undefined)).appendChild(marker);
+
+    var edgeLayer = svg("g", { "class": "edges" }), labelLayer = svg("g", { "class": "edge-labels" });
+    g.edges.forEach(function (e) {
+      var a = pos[e.from], b = pos[e.to];
+      var dx = b.x - a.x, dy = b.y - a.y, len = Math.sqrt(dx * dx + dy * dy) || 1;
+      /* bend when the pair also pays back, or when the straight line would run along a column */
+      var bend = reverse[e.to + ">" + e.from] ? 26 : (Math.abs(dx) < 1 && len > ROW_H * 1.5 ? 0.25 * len : 0);
+      var mx = (a.x + b.x) / 2 - dy / len * bend, my = (a.y + b.y) / 2 + dx / len * bend;
+      var s = boxExit(a, mx - a.x, my - a.y), t = boxExit(b, mx - b.x, my - b.y);
+      var qx = 2 * mx - (s.x + t.x) / 2, qy = 2 * my - (s.y + t.y) / 2;
+      var amount = e.unknown === e.count ? "amount unknown" : microsText(e.total) + (e.unknown ? " + " + e.unknown + " unknown" : "");
+      var from = g.nodes[e.from], to = g.nodes[e.to];
+      var width = maxTotal > 0 ? 1.2 + 3.3 * Math.sqrt(Number(e.total * BigInt(1000) / maxTotal) / 1000) : 1.5;
+      var group = svg("g", { "class": "edge", "data-from": e.from, "data-to": e.to, "data-count": e.count, "data-total": amount });
+      group.appendChild(svg("title", {}, plain(from.main + " → " + to.main + ": " + amount + " " + c.cur + " in " + e.count + (e.count === 1 ? " transfer" : " transfers"))));
+      group.appendChild(svg("path", { d: "M" + r1(s.x) + "," + r1(s.y) + " Q" + r1(qx) + "," + r1(qy) + " " + r1(t.x) + "," + r1(t.y), "stroke-width": r1(width), "marker-end": "url(#flow-arrow)" }));
+      edgeLayer.appendChild(group);
+      /* the label sits beside the curve's midpoint, on its upper side (left side when steep) */
+      var lx = (s.x + 2 * qx + t.x) / 4, ly = (s.y + 2 * qy + t.y) / 4;
+      var nx = -(t.y - s.y), ny = t.x - s.x, nl = Math.sqrt(nx * nx + ny * ny) || 1;
+      nx /= nl; ny /= nl;
+      if (ny > 0 || (ny === 0 && nx > 0)) { nx = -nx; ny = -ny; }
+      var anchor = Math.abs(nx) > 0.7 ? "end" : "middle";
+      labelLayer.appendChild(svg("text", { x: r1(lx + nx * 7), y: r1(ly + ny * 7 + (anchor === "end" ? 4 : 0)), "text-anchor": anchor }, amount + (e.count > 1 ? " ×" + e.count : "")));
+    });
+    root.appendChild(edgeLayer);
+    root.appendChild(labelLayer);
+
+    var nodeLayer = svg("g", { "class": "nodes" });
+    g.nodes.forEach(function (p, i) {
+      var at = pos[i];
+      var group = svg("g", { "class": "node" + (p.subject ? " subject" : "") + (p.more ? " more" : ""), "data-node": i, "data-account": p.account, transform: "translate(" + at.x + "," + at.y + ")" });
+      var tip = p.more ? p.main + " parties (" + (p.hiddenTransfers || 0) + " transfers among them not drawn)" : [p.main, p.sub].filter(Boolean).join(" · ");
+      group.appendChild(svg("title", {}, (p.subject ? "Subject: " : "") + plain(tip)));
+      group.appendChild(svg("rect", { x: -NODE_W / 2, y: -NODE_H / 2, width: NODE_W, height: NODE_H, rx: 6 }));
+      group.appendChild(svg("text", { "class": "main", x: 0, y: -3, "text-anchor": "middle" }, clip(p.main, 21)));
+      group.appendChild(svg("text", { "class": "sub", x: 0, y: 12, "text-anchor": "middle" }, clip(p.sub, 26)));
+      nodeLayer.appendChild(group);
+    });
+    root.appendChild(nodeLayer);
+    var note = g.nodes.length + " parties · " + g.edges.length + " flows, each the sum of its transfers in " + c.cur + " (×N: N transfers)";
+    if (g.hidden) note += " · " + g.hidden + " more parties beyond the first " + (FLOW_MAX_NODES - 1) + " gathered in one node";
+    if (g.selfTransfers) note += " · " + g.selfTransfers + " transfers within one party not drawn";
+    return el("figure", { cls: "flow-wrap" }, [root, el("figcaption", { cls: "muted", text: note })]);
+  }
+
   /* ---------- case view ---------- */
   function fact(k, v) { return el("div", { cls: "fact" }, [el("div", { cls: "k", text: k }), el("div", { text: v })]); }
 
@@ -341,9 +594,13 @@
       c.missing && c.missing.length ? el("p", { cls: "muted", text: "Evidence not found in the transaction table: " + c.missing.join(", ") }) : null
     ]));
 
+    var flow = flowGraph(c);
     view.appendChild(el("div", { cls: "panel" }, [
-      el("div", { cls: "panel-head" }, [el("h2", { text: "Timeline" }), el("span", { cls: "muted", text: "amount in " + c.cur + " by time, coloured by channel" })]),
-      el("div", { cls: "timeline-wrap" }, [timeline(c), legend(c)])
+      el("div", { cls: "panel-head" }, [
+        el("h2", { text: flow ? "Timeline and money flow" : "Timeline" }),
+        el("span", { cls: "muted", text: "amount in " + c.cur + " by time, coloured by channel" + (flow ? "; who paid whom, subject highlighted" : "") })
+      ]),
+      el("div", { cls: "timeline-row" }, [el("div", { cls: "timeline-wrap" }, [timeline(c), legend(c)]), flow])
     ]));
 
     view.appendChild(el("div", { cls: "panel" }, [el("div", { cls: "panel-head" }, [el("h2", { text: "Alerts" })])]
