@@ -287,3 +287,25 @@ pub fn detect(
     }
     Ok(hits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::OwnAccounts;
+
+    #[test]
+    fn own_accounts_group_transitively_and_drop_groups_of_strangers() {
+        // 1-2-3 linked through 2; 10..=19 a chain of ten accounts sharing one common name
+        let mut transfers = vec![(2, 1, 100, 7), (3, 2, 50, 8)];
+        transfers.extend((10..19).map(|k| (k, k + 1, 10, k)));
+        let own = OwnAccounts::link(&transfers, 8);
+        assert_eq!(
+            [own.group_of(1), own.group_of(2), own.group_of(3)],
+            [1, 1, 1]
+        );
+        assert_eq!(own.group_of(4), 4, "an unlinked account is its own group");
+        assert_eq!(own.group_of(15), 15, "a group of ten is not one customer");
+        // the links of a group, by time
+        assert_eq!(own.links_between(1, 0, 100).collect::<Vec<_>>(), vec![8, 7]);
+        assert_eq!(own.links_between(1, 60, 100).collect::<Vec<_>>(), vec![7]);
+    }
+}
