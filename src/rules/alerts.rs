@@ -137,7 +137,11 @@ pub fn build_alert(
         let own: Vec<&str> = facts
             .iter()
             .find(|(k, _)| *k == "own_accounts")
-            .map(|(_, v)| v.split(", ").collect())
+            .map(|(_, v)| {
+                v.split(super::engine::STRUCTURE_SEPARATOR)
+                    .flat_map(|s| s.split(", "))
+                    .collect()
+            })
             .unwrap_or_else(|| vec![subject.as_str()]);
         facts.extend(flow_facts(&own, evidence));
     }

@@ -432,6 +432,12 @@ pub fn run_plan(
     attach_evidence(episodes, streams, &base.accounts)
 }
 
+/// Facts naming a structure's accounts: when hits merge, each distinct value is kept, separated
+/// by [`STRUCTURE_SEPARATOR`]; other facts are the first hit's.
+const STRUCTURE_FACTS: [&str; 2] = ["accounts", "own_accounts"];
+/// Separates the structures of one episode in [`STRUCTURE_FACTS`].
+pub const STRUCTURE_SEPARATOR: &str = " | ";
+
 /// Merges overlapping hits of the same subject into episodes (sorted by subject, then start).
 ///
 /// Hits arrive in whatever order a detector's group-by produced them; they are put in a total
@@ -451,8 +457,17 @@ pub fn merge_hits(mut hits: Vec<Hit>) -> Vec<Episode> {
                     last.rows.extend(rows);
                 }
                 for fact in hit.facts {
-                    if !last.facts.iter().any(|(k, _)| *k == fact.0) {
-                        last.facts.push(fact);
+                    match last.facts.iter_mut().find(|(k, _)| *k == fact.0) {
+                        None => last.facts.push(fact),
+                        // each structure merged into the episode is listed, not only the first
+                        Some((key, value))
+                            if STRUCTURE_FACTS.contains(key)
+                                && !value.split(STRUCTURE_SEPARATOR).any(|v| v == fact.1) =>
+                        {
+                            value.push_str(STRUCTURE_SEPARATOR);
+                            value.push_str(&fact.1);
+                        }
+                        Some(_) => {}
                     }
                 }
                 continue;
@@ -591,4 +606,39 @@ pub fn windowed_episodes(
 ) -> PolarsResult<Vec<Episode>> {
     let hits = windowed::hits(&prepared.features, conditions, combine, &prepared.accounts)?;
     Ok(attach(merge_hits(hits), &prepared.rows, &prepared.accounts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{merge_hits, Hit};
+
+    fn hit(start: i64, end: i64, accounts: &str, reached: &str) -> Hit {
+        Hit {
+            subject: "A".into(),
+            start,
+            end,
+            rows: Some(vec![start as u32]),
+            facts: vec![("accounts", accounts.into()), ("reached", reached.into())],
+        }
+    }
+
+    #[test]
+    fn merged_structures_list_every_structure_and_keep_the_first_figures() {
+        let episodes = merge_hits(vec![
+            hit(5, 20, "A -> C -> A", "90.00"),
+            hit(1, 10, "A -> B -> A", "80.00"),
+            hit(8, 12, "A -> B -> A", "70.00"),
+            hit(30, 40, "A -> D -> A", "60.00"),
+        ]);
+        assert_eq!(episodes.len(), 2);
+        assert_eq!(
+            episodes[0].facts,
+            vec![
+                ("accounts", "A -> B -> A | A -> C -> A".to_string()),
+                ("reached", "80.00".to_string())
+            ]
+        );
+        assert_eq!(episodes[0].rows, vec![1, 5, 8]);
+        assert_eq!(episodes[1].facts[0].1, "A -> D -> A");
+    }
 }
