@@ -246,11 +246,13 @@ pub enum Typology {
     LayeringChain,
     ScatterGather,
     GatherScatter,
+    Bipartite,
+    StackedBipartite,
 }
 
 impl Typology {
     /// Every typology, in vocabulary order.
-    pub const ALL: [Typology; 17] = [
+    pub const ALL: [Typology; 19] = [
         Typology::CashThreshold,
         Typology::CashAggregation,
         Typology::Structuring,
@@ -268,6 +270,8 @@ impl Typology {
         Typology::LayeringChain,
         Typology::ScatterGather,
         Typology::GatherScatter,
+        Typology::Bipartite,
+        Typology::StackedBipartite,
     ];
 
     /// The snake_case code used in files.
@@ -290,6 +294,8 @@ impl Typology {
             Typology::LayeringChain => "layering_chain",
             Typology::ScatterGather => "scatter_gather",
             Typology::GatherScatter => "gather_scatter",
+            Typology::Bipartite => "bipartite",
+            Typology::StackedBipartite => "stacked_bipartite",
         }
     }
 
@@ -318,6 +324,8 @@ impl Typology {
             Typology::LayeringChain => "layering chain",
             Typology::ScatterGather => "scatter-gather",
             Typology::GatherScatter => "gather-scatter",
+            Typology::Bipartite => "bipartite layering",
+            Typology::StackedBipartite => "stacked bipartite layering",
         }
     }
 }

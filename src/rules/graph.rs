@@ -204,7 +204,8 @@ impl MoneyGraph {
             .map(String::as_str)
     }
 
-    fn is_hub(&self, node: Node, limits: &GraphLimits) -> bool {
+    /// Whether a node is a hub under `limits` (more transfers than allowed on one UTC day).
+    pub(crate) fn is_hub(&self, node: Node, limits: &GraphLimits) -> bool {
         self.busiest_day.get(node as usize).copied().unwrap_or(0) as usize
             > limits.max_transfers_per_day
     }
@@ -275,7 +276,8 @@ pub struct Found {
 }
 
 impl GraphView<'_> {
-    fn out_of(&self, node: Node) -> &[u32] {
+    /// A node's selected outgoing edges (indices into the view), in time order.
+    pub(crate) fn out_of(&self, node: Node) -> &[u32] {
         let n = node as usize;
         match (self.out_offsets.get(n), self.out_offsets.get(n + 1)) {
             (Some(&a), Some(&b)) => &self.out_list[a as usize..b as usize],
@@ -283,7 +285,8 @@ impl GraphView<'_> {
         }
     }
 
-    fn in_of(&self, node: Node) -> &[u32] {
+    /// A node's selected incoming edges (indices into the view), in time order.
+    pub(crate) fn in_of(&self, node: Node) -> &[u32] {
         let n = node as usize;
         match (self.in_offsets.get(n), self.in_offsets.get(n + 1)) {
             (Some(&a), Some(&b)) => &self.in_list[a as usize..b as usize],
@@ -291,8 +294,19 @@ impl GraphView<'_> {
         }
     }
 
-    fn edge(&self, i: u32) -> &Edge {
+    /// The view's edge at an index.
+    pub(crate) fn edge(&self, i: u32) -> &Edge {
         &self.edges[i as usize]
+    }
+
+    /// The selected edges, in time order (then row).
+    pub(crate) fn selected(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// The graph the view selects from.
+    pub(crate) fn graph(&self) -> &MoneyGraph {
+        self.graph
     }
 
     /// Nodes that have selected edges, in order.

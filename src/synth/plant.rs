@@ -3,7 +3,7 @@
 use super::columns::Sym;
 use super::generator::Gen;
 use super::rng::Rng;
-use super::{plant_cash, plant_flows, plant_network, plant_other, GeneratorConfig};
+use super::{plant_cash, plant_flows, plant_layers, plant_network, plant_other, GeneratorConfig};
 use crate::model::Typology;
 
 /// Minimum days for the dormant-reactivation typology (early activity, a 91-day gap, a margin).
@@ -115,6 +115,8 @@ pub fn plant(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
         Typology::LayeringChain => plant_network::layering_chain(gen, ctx),
         Typology::ScatterGather => plant_network::scatter_gather(gen, ctx),
         Typology::GatherScatter => plant_network::gather_scatter(gen, ctx),
+        Typology::Bipartite => plant_layers::bipartite(gen, ctx),
+        Typology::StackedBipartite => plant_layers::stacked_bipartite(gen, ctx),
         Typology::RoundAmounts => plant_flows::round_amounts(gen, ctx),
         Typology::HighRiskGeography => plant_other::high_risk_geography(gen, ctx),
         Typology::DormantReactivation => plant_other::dormant_reactivation(gen, ctx),

@@ -21,14 +21,14 @@ const HOP_CURRENCIES: [(&str, i64); 5] = [
 
 /// The longest span (days) a planted structure may take in this period: 30 days, less in a
 /// short period so that it stays inside it.
-fn max_span_days(gen: &Gen<'_>) -> i64 {
+pub(super) fn max_span_days(gen: &Gen<'_>) -> i64 {
     (i64::from(gen.days()) - 2).clamp(2, 30)
 }
 
 /// Pays `base` micros of base currency from `orig` to `bene` in a random hop currency, rounded to
 /// cents of that currency. Returns the row.
 #[allow(clippy::too_many_arguments)]
-fn pay(
+pub(super) fn pay(
     gen: &mut Gen<'_>,
     rng: &mut Rng,
     ts: i64,
@@ -55,7 +55,7 @@ fn pay(
 
 /// `count` strictly increasing times from `start` to `start + span_hours` hours (first and last
 /// on the ends).
-fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) -> Vec<i64> {
+pub(super) fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) -> Vec<i64> {
     let gaps = (count.max(2) - 1) as i64;
     let step = span_hours / gaps;
     (0..count as i64)
@@ -71,7 +71,7 @@ fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) -> Vec<i64> {
 }
 
 /// A company at another bank, domestic or foreign (never in a FATF-listed country).
-fn company(gen: &mut Gen<'_>, rng: &mut Rng) -> (PartySyms, Channel) {
+pub(super) fn company(gen: &mut Gen<'_>, rng: &mut Rng) -> (PartySyms, Channel) {
     if rng.chance(0.4) {
         let home = gen.cfg.home_country.clone();
         (
