@@ -1375,7 +1375,7 @@ fn golden_digest_pins_the_output() {
         .collect();
     assert_eq!(
         digest,
-        "d27abf010eb55378872cabf39bdfb266867fc0971ed894dfab47e47393107592"
+        "6fa535339580bf2e3326b7138f6a9ebcc38d224439fc5d3a2b2a4c5bdecb0188"
     );
 }
 

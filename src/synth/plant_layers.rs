@@ -18,8 +18,8 @@ use std::collections::BTreeSet;
 const MIN_PAYMENT: i64 = 2_100;
 
 /// A layer's links `(sender, recipient)`: each sender pays 2 to 4 distinct recipients and each
-/// recipient is paid by at least two senders. `recipients` is at most twice `senders`, so that
-/// no sender needs more than four links. At the edge (3 × 3): a six-cycle, two links each.
+/// recipient is paid by at least two senders, all connected. `recipients` is at most twice
+/// `senders`, so that no sender needs more than four links. At the edge (3 × 3): a six-cycle, two links each.
 fn links(rng: &mut Rng, senders: usize, recipients: usize, edge: bool) -> Vec<(usize, usize)> {
     if edge {
         return (0..senders)
@@ -27,13 +27,14 @@ fn links(rng: &mut Rng, senders: usize, recipients: usize, edge: bool) -> Vec<(u
             .collect();
     }
     let mut set: BTreeSet<(usize, usize)> = BTreeSet::new();
-    // every recipient paid by two senders, dealt round a shuffled order of senders (so no
-    // sender gets more than ceil(2 * recipients / senders) <= 4)
+    // every recipient paid by two neighbours in a shuffled order of senders: recipient r by
+    // the r-th and the next, so that consecutive recipients share a sender (the layer is one
+    // connected whole) and no sender gets more than 2 * ceil(recipients / senders) <= 4
     let mut order: Vec<usize> = (0..senders).collect();
     rng.shuffle(&mut order);
     for r in 0..recipients {
-        set.insert((order[(2 * r) % senders], r));
-        set.insert((order[(2 * r + 1) % senders], r));
+        set.insert((order[r % senders], r));
+        set.insert((order[(r + 1) % senders], r));
     }
     // then each sender up to 2 to 4 recipients
     for s in 0..senders {
@@ -208,6 +209,22 @@ mod tests {
             for recipient in 0..r {
                 assert!(l.iter().filter(|x| x.1 == recipient).count() >= 2);
             }
+            // one connected whole: grow from sender 0
+            let mut seen_s = vec![false; s];
+            let mut seen_r = vec![false; r];
+            seen_s[0] = true;
+            let mut grew = true;
+            while grew {
+                grew = false;
+                for &(a, b) in &l {
+                    if seen_s[a] != seen_r[b] {
+                        seen_s[a] = true;
+                        seen_r[b] = true;
+                        grew = true;
+                    }
+                }
+            }
+            assert!(seen_s.iter().chain(&seen_r).all(|&x| x), "{s}x{r}: {l:?}");
         }
         assert_eq!(links(&mut rng, 3, 3, true).len(), 6);
     }
