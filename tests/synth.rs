@@ -682,8 +682,16 @@ fn scatter_gather_and_gather_scatter_have_their_shapes() {
 fn check_layer(rows: &[&Row]) -> (BTreeSet<String>, BTreeSet<String>) {
     let senders: BTreeSet<String> = rows.iter().map(|r| r.orig_account.clone()).collect();
     let recipients: BTreeSet<String> = rows.iter().map(|r| r.bene_account.clone()).collect();
-    assert!((3..=8).contains(&senders.len()), "{} senders", senders.len());
-    assert!((3..=8).contains(&recipients.len()), "{} recipients", recipients.len());
+    assert!(
+        (3..=8).contains(&senders.len()),
+        "{} senders",
+        senders.len()
+    );
+    assert!(
+        (3..=8).contains(&recipients.len()),
+        "{} recipients",
+        recipients.len()
+    );
     assert!(senders.is_disjoint(&recipients));
     for s in &senders {
         let paid: HashSet<&str> = rows
@@ -734,16 +742,35 @@ fn bipartite_layers_and_stacks_have_their_shapes() {
             .partition(|r| !receivers.contains(r.orig_account.as_str()));
         let (_, middles) = check_layer(&one);
         let (payers, _) = check_layer(&two);
-        assert_eq!(middles, payers, "the first layer's recipients pay the second");
+        assert_eq!(
+            middles, payers,
+            "the first layer's recipients pay the second"
+        );
         for m in &middles {
-            let got: i64 = one.iter().filter(|r| &r.bene_account == m).map(|r| r.base).sum();
-            let sent: i64 = two.iter().filter(|r| &r.orig_account == m).map(|r| r.base).sum();
+            let got: i64 = one
+                .iter()
+                .filter(|r| &r.bene_account == m)
+                .map(|r| r.base)
+                .sum();
+            let sent: i64 = two
+                .iter()
+                .filter(|r| &r.orig_account == m)
+                .map(|r| r.base)
+                .sum();
             assert!(
                 sent * 1000 >= got * 960 && sent * 1000 <= got * 995,
                 "{m} passed {sent} of {got}"
             );
-            let last_in = one.iter().filter(|r| &r.bene_account == m).map(|r| r.ts).max();
-            let first_out = two.iter().filter(|r| &r.orig_account == m).map(|r| r.ts).min();
+            let last_in = one
+                .iter()
+                .filter(|r| &r.bene_account == m)
+                .map(|r| r.ts)
+                .max();
+            let first_out = two
+                .iter()
+                .filter(|r| &r.orig_account == m)
+                .map(|r| r.ts)
+                .min();
             assert!(first_out > last_in);
         }
         let refs: Vec<&Row> = rows.iter().collect();

@@ -390,9 +390,7 @@ fn stack_on(view: &GraphView<'_>, layer: &[u32], search: &BipartiteSearch) -> Op
     }
     let inflow: i128 = middles.iter().map(|m| received[m].0).sum();
     let forwarded: i128 = middles.iter().map(|m| sent[m].min(received[m].0)).sum();
-    if inflow <= 0
-        || forwarded * 10_000 < inflow * i128::from(search.min_forwarded_basis_points)
-    {
+    if inflow <= 0 || forwarded * 10_000 < inflow * i128::from(search.min_forwarded_basis_points) {
         return None;
     }
     let all: Vec<u32> = layer.iter().chain(&second).copied().collect();
@@ -481,7 +479,10 @@ mod tests {
         assert_eq!(found[0].found.nodes, vec![1, 2, 3, 11, 12, 13]);
         assert_eq!(found[0].groups, vec![3, 3]);
         assert_eq!(found[0].found.rows, vec![0, 1, 2, 3, 4, 5]);
-        assert!(found[0].found.facts.contains(&("reached", "30,000.00".into())));
+        assert!(found[0]
+            .found
+            .facts
+            .contains(&("reached", "30,000.00".into())));
         // one link fewer: sender 3 pays one recipient, recipient 11 then has one sender
         let g = graph(&edges[..5]);
         assert!(bipartite(&g.view(None), search(1)).is_empty());
@@ -520,16 +521,9 @@ mod tests {
         let mut edges = Vec::new();
         layer(&mut edges, [1, 2, 3], [11, 12, 13], 0);
         // each middle received 10,000 and pays 4,850 to two of 31, 32, 33
-        for (k, &(m, t)) in [
-            (11, 31),
-            (11, 32),
-            (12, 32),
-            (12, 33),
-            (13, 33),
-            (13, 31),
-        ]
-        .iter()
-        .enumerate()
+        for (k, &(m, t)) in [(11, 31), (11, 32), (12, 32), (12, 33), (13, 33), (13, 31)]
+            .iter()
+            .enumerate()
         {
             edges.push((m, t, 60 + 3 * k as i64, 4_850));
         }

@@ -39,7 +39,9 @@ fn links(rng: &mut Rng, senders: usize, recipients: usize, edge: bool) -> Vec<(u
     // then each sender up to 2 to 4 recipients
     for s in 0..senders {
         let want = (rng.range(2, 4) as usize).min(recipients);
-        let mut others: Vec<usize> = (0..recipients).filter(|&r| !set.contains(&(s, r))).collect();
+        let mut others: Vec<usize> = (0..recipients)
+            .filter(|&r| !set.contains(&(s, r)))
+            .collect();
         rng.shuffle(&mut others);
         let have = set.iter().filter(|l| l.0 == s).count();
         for r in others.into_iter().take(want.saturating_sub(have)) {
@@ -97,10 +99,7 @@ fn layered(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>, stack: bool) -> Plante
     } else {
         (MIN_PAYMENT, 50_000)
     };
-    for (&(s, r), ts) in layer
-        .iter()
-        .zip(times(rng, start, span_hours, layer.len()))
-    {
+    for (&(s, r), ts) in layer.iter().zip(times(rng, start, span_hours, layer.len())) {
         let amount = amount_between(rng, lo, hi);
         let ts = ts.min(latest);
         txns.push(pay(
@@ -131,21 +130,17 @@ fn layered(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>, stack: bool) -> Plante
         let mut passed = 0i64;
         let mut fees = Vec::new();
         for (m, &(got, last_in)) in received.iter().enumerate() {
-            let outs: Vec<usize> = second
-                .iter()
-                .filter(|l| l.0 == m)
-                .map(|l| l.1)
-                .collect();
+            let outs: Vec<usize> = second.iter().filter(|l| l.0 == m).map(|l| l.1).collect();
             let fee = rng.range(100, 300);
             fees.push(format!("{}%", fee as f64 / 100.0));
             let onward = got * (10_000 - fee) / 10_000;
             let parts = split_amount(rng, onward, outs.len(), units(MIN_PAYMENT), onward);
             let begin = last_in + rng.range(6, 5 * 24) * HOUR_MICROS;
             let spread = rng.range(1, 48);
-            for ((t, amount), ts) in outs
-                .iter()
-                .zip(parts)
-                .zip(times(rng, begin, spread, outs.len()))
+            for ((t, amount), ts) in
+                outs.iter()
+                    .zip(parts)
+                    .zip(times(rng, begin, spread, outs.len()))
             {
                 let ts = ts.min(latest).max(last_in + 60 * MICROS_PER_UNIT);
                 txns.push(pay(
