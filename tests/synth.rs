@@ -1402,7 +1402,7 @@ fn golden_digest_pins_the_output() {
         .collect();
     assert_eq!(
         digest,
-        "6fa535339580bf2e3326b7138f6a9ebcc38d224439fc5d3a2b2a4c5bdecb0188"
+        "e3e2a1d59d5630c1faf36e3c91979f4fcfc059dec4a9c86ab02dea62fe5c6ab1"
     );
 }
 

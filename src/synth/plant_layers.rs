@@ -9,7 +9,7 @@
 use super::columns::PartySyms;
 use super::generator::{amount_between, units, Gen, HOUR_MICROS};
 use super::plant::{money, split_amount, start_day, PlantContext, Planted};
-use super::plant_network::{company, max_span_days, pay, times};
+use super::plant_network::{company, max_span_days, pay};
 use super::rng::Rng;
 use crate::model::{Channel, MICROS_PER_UNIT};
 use std::collections::BTreeSet;
@@ -49,6 +49,21 @@ fn links(rng: &mut Rng, senders: usize, recipients: usize, edge: bool) -> Vec<(u
         }
     }
     set.into_iter().collect()
+}
+
+/// `count` strictly increasing times spread at random over `start ..= start + span_hours`
+/// hours, the first at `start` (to the minute, whatever the count).
+fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) -> Vec<i64> {
+    let minutes = (span_hours * 60).max(count as i64);
+    let mut offsets: Vec<i64> = (0..count)
+        .map(|i| if i == 0 { 0 } else { rng.range(0, minutes) })
+        .collect();
+    offsets.sort_unstable();
+    offsets
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| start + (m + i as i64) * 60 * MICROS_PER_UNIT)
+        .collect()
 }
 
 /// A new party of the structure and the channel it is paid by.

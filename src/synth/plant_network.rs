@@ -55,7 +55,7 @@ pub(super) fn pay(
 
 /// `count` strictly increasing times from `start` to `start + span_hours` hours (first and last
 /// on the ends).
-pub(super) fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) -> Vec<i64> {
+fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) -> Vec<i64> {
     let gaps = (count.max(2) - 1) as i64;
     let step = span_hours / gaps;
     (0..count as i64)
