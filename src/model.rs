@@ -247,11 +247,13 @@ pub enum Typology {
     ScatterGather,
     GatherScatter,
     RoundTripping,
+    Bipartite,
+    StackedBipartite,
 }
 
 impl Typology {
     /// Every typology, in vocabulary order.
-    pub const ALL: [Typology; 18] = [
+    pub const ALL: [Typology; 20] = [
         Typology::CashThreshold,
         Typology::CashAggregation,
         Typology::Structuring,
@@ -270,6 +272,8 @@ impl Typology {
         Typology::ScatterGather,
         Typology::GatherScatter,
         Typology::RoundTripping,
+        Typology::Bipartite,
+        Typology::StackedBipartite,
     ];
 
     /// The snake_case code used in files.
@@ -293,6 +297,8 @@ impl Typology {
             Typology::ScatterGather => "scatter_gather",
             Typology::GatherScatter => "gather_scatter",
             Typology::RoundTripping => "round_tripping",
+            Typology::Bipartite => "bipartite",
+            Typology::StackedBipartite => "stacked_bipartite",
         }
     }
 
@@ -322,6 +328,8 @@ impl Typology {
             Typology::ScatterGather => "scatter-gather",
             Typology::GatherScatter => "gather-scatter",
             Typology::RoundTripping => "round-tripping through an offshore party",
+            Typology::Bipartite => "bipartite layering",
+            Typology::StackedBipartite => "stacked bipartite layering",
         }
     }
 }

@@ -693,6 +693,109 @@ fn scatter_gather_and_gather_scatter_have_their_shapes() {
     }
 }
 
+/// A layer's rows: its senders and recipients (disjoint), each sender paying 2 to 4 distinct
+/// recipients and each recipient paid by at least 2 senders, 2,000 or more a payment.
+fn check_layer(rows: &[&Row]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let senders: BTreeSet<String> = rows.iter().map(|r| r.orig_account.clone()).collect();
+    let recipients: BTreeSet<String> = rows.iter().map(|r| r.bene_account.clone()).collect();
+    assert!(
+        (3..=8).contains(&senders.len()),
+        "{} senders",
+        senders.len()
+    );
+    assert!(
+        (3..=8).contains(&recipients.len()),
+        "{} recipients",
+        recipients.len()
+    );
+    assert!(senders.is_disjoint(&recipients));
+    for s in &senders {
+        let paid: HashSet<&str> = rows
+            .iter()
+            .filter(|r| &r.orig_account == s)
+            .map(|r| r.bene_account.as_str())
+            .collect();
+        assert!((2..=4).contains(&paid.len()), "{s} pays {}", paid.len());
+    }
+    for t in &recipients {
+        let from: HashSet<&str> = rows
+            .iter()
+            .filter(|r| &r.bene_account == t)
+            .map(|r| r.orig_account.as_str())
+            .collect();
+        assert!(from.len() >= 2, "{t} paid by {}", from.len());
+    }
+    assert!(rows.iter().all(|r| r.base >= 2_000 * UNIT));
+    (senders, recipients)
+}
+
+/// Bipartite: one layer within 14 days, the subject making the first payment; stacked: a layer
+/// whose recipients each pass 96-99.5% of what they received on to a second layer, after their
+/// last receipt, all within 14 days; sizes and currencies vary.
+#[test]
+fn bipartite_layers_and_stacks_have_their_shapes() {
+    let data = full_data();
+    let mut sizes = BTreeSet::new();
+    let mut currencies = BTreeSet::new();
+    for label in labels_of(data, Typology::Bipartite) {
+        let rows = label_rows(data, label);
+        let refs: Vec<&Row> = rows.iter().collect();
+        let (senders, recipients) = check_layer(&refs);
+        sizes.insert((senders.len(), recipients.len()));
+        let first = rows.iter().min_by_key(|r| r.ts).unwrap();
+        assert_eq!(first.orig_account, label.subject_account);
+        assert!(span(&refs) <= 14 * DAY);
+        currencies.extend(rows.iter().map(|r| r.currency.clone()));
+    }
+    for label in labels_of(data, Typology::StackedBipartite) {
+        let rows = label_rows(data, label);
+        let first = rows.iter().min_by_key(|r| r.ts).unwrap();
+        assert_eq!(first.orig_account, label.subject_account);
+        // the first layer's senders never receive within the structure
+        let receivers: HashSet<&str> = rows.iter().map(|r| r.bene_account.as_str()).collect();
+        let (one, two): (Vec<&Row>, Vec<&Row>) = rows
+            .iter()
+            .partition(|r| !receivers.contains(r.orig_account.as_str()));
+        let (_, middles) = check_layer(&one);
+        let (payers, _) = check_layer(&two);
+        assert_eq!(
+            middles, payers,
+            "the first layer's recipients pay the second"
+        );
+        for m in &middles {
+            let got: i64 = one
+                .iter()
+                .filter(|r| &r.bene_account == m)
+                .map(|r| r.base)
+                .sum();
+            let sent: i64 = two
+                .iter()
+                .filter(|r| &r.orig_account == m)
+                .map(|r| r.base)
+                .sum();
+            assert!(
+                sent * 1000 >= got * 960 && sent * 1000 <= got * 995,
+                "{m} passed {sent} of {got}"
+            );
+            let last_in = one
+                .iter()
+                .filter(|r| &r.bene_account == m)
+                .map(|r| r.ts)
+                .max();
+            let first_out = two
+                .iter()
+                .filter(|r| &r.orig_account == m)
+                .map(|r| r.ts)
+                .min();
+            assert!(first_out > last_in);
+        }
+        let refs: Vec<&Row> = rows.iter().collect();
+        assert!(span(&refs) <= 14 * DAY);
+    }
+    assert!(sizes.len() >= 2, "sizes vary: {sizes:?}");
+    assert!(currencies.len() >= 2, "currencies vary: {currencies:?}");
+}
+
 #[test]
 fn high_risk_geography_instances_meet_the_list_thresholds() {
     let data = full_data();

@@ -204,7 +204,7 @@ impl MoneyGraph {
             .map(String::as_str)
     }
 
-    /// Whether a node made more transfers on one UTC day than the limits allow (a hub).
+    /// Whether a node is a hub under `limits` (more transfers than allowed on one UTC day).
     pub(crate) fn is_hub(&self, node: Node, limits: &GraphLimits) -> bool {
         self.busiest_day.get(node as usize).copied().unwrap_or(0) as usize
             > limits.max_transfers_per_day
@@ -281,7 +281,7 @@ impl<'g> GraphView<'g> {
         self.graph
     }
 
-    /// The selected edges leaving a node, as edge indices in time order.
+    /// A node's selected outgoing edges (indices into the view), in time order.
     pub(crate) fn out_of(&self, node: Node) -> &[u32] {
         let n = node as usize;
         match (self.out_offsets.get(n), self.out_offsets.get(n + 1)) {
@@ -290,7 +290,7 @@ impl<'g> GraphView<'g> {
         }
     }
 
-    /// The selected edges reaching a node, as edge indices in time order.
+    /// A node's selected incoming edges (indices into the view), in time order.
     pub(crate) fn in_of(&self, node: Node) -> &[u32] {
         let n = node as usize;
         match (self.in_offsets.get(n), self.in_offsets.get(n + 1)) {
@@ -304,7 +304,7 @@ impl<'g> GraphView<'g> {
         &self.edges
     }
 
-    /// A selected edge by its index.
+    /// The view's edge at an index.
     pub(crate) fn edge(&self, i: u32) -> &Edge {
         &self.edges[i as usize]
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The kinds a rule may have.
-pub const KIND_NAMES: [&str; 17] = [
+pub const KIND_NAMES: [&str; 18] = [
     "threshold",
     "aggregate",
     "structuring",
@@ -31,10 +31,11 @@ pub const KIND_NAMES: [&str; 17] = [
     "scatter_gather",
     "gather_scatter",
     "round_trip",
+    "bipartite",
 ];
 
 /// Placeholders a summary template may use.
-pub const SUMMARY_PLACEHOLDERS: [&str; 26] = [
+pub const SUMMARY_PLACEHOLDERS: [&str; 28] = [
     "count",
     "total",
     "currency",
@@ -61,6 +62,8 @@ pub const SUMMARY_PLACEHOLDERS: [&str; 26] = [
     "sent",
     "returned",
     "returned_percent",
+    "senders",
+    "recipients",
 ];
 
 /// Why a kind could not be compiled.
@@ -235,6 +238,25 @@ struct SplitParams {
     min_forwarded_percent: Percent,
     max_transfers_per_day: Option<u32>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BipartiteParams {
+    layers: u32,
+    min_senders: u32,
+    min_recipients: u32,
+    min_links: u32,
+    window: Duration,
+    /// Only with `layers = 2`.
+    within: Option<Duration>,
+    /// Only with `layers = 2`.
+    min_forwarded_percent: Option<Percent>,
+    max_accounts: Option<u32>,
+    max_transfers_per_day: Option<u32>,
+}
+
+/// The default of `max_accounts` for the `bipartite` kind.
+const DEFAULT_MAX_LAYER_ACCOUNTS: u32 = 40;
 
 fn limits(per_day: Option<u32>, expansions: Option<u32>) -> Result<GraphLimits, KindError> {
     Ok(GraphLimits {
@@ -795,6 +817,91 @@ pub fn compile_kind(
                 described,
             )
         }
+        "bipartite" => {
+            let p: BipartiteParams = params(table)?;
+            if !(1..=2).contains(&p.layers) {
+                return Err(KindError::Params(format!(
+                    "`layers` = {}: expected 1 (one layer) or 2 (a layer paying a second one)",
+                    p.layers
+                )));
+            }
+            for (name, v) in [
+                ("min_senders", p.min_senders),
+                ("min_recipients", p.min_recipients),
+                ("min_links", p.min_links),
+            ] {
+                if v < 2 {
+                    return Err(KindError::Params(format!(
+                        "`{name}` = {v}: expected at least 2 (a layer is many-to-many)"
+                    )));
+                }
+            }
+            if p.min_links > p.min_senders.min(p.min_recipients) {
+                return Err(KindError::Params(format!(
+                    "`min_links` = {}: expected at most `min_senders` and `min_recipients` ({} and {})",
+                    p.min_links, p.min_senders, p.min_recipients
+                )));
+            }
+            let max_accounts = p.max_accounts.unwrap_or(DEFAULT_MAX_LAYER_ACCOUNTS);
+            if max_accounts < p.min_senders + p.min_recipients {
+                return Err(KindError::Params(format!(
+                    "`max_accounts` = {max_accounts}: expected at least `min_senders` + `min_recipients` ({})",
+                    p.min_senders + p.min_recipients
+                )));
+            }
+            if p.window.0 < 2 {
+                return Err(KindError::Params("`window` must be positive".into()));
+            }
+            let (horizon, forwarded) = match (p.layers, p.within, p.min_forwarded_percent) {
+                (1, None, None) => (0, 0),
+                (1, _, _) => {
+                    return Err(KindError::Params(
+                        "`within` and `min_forwarded_percent` apply only with `layers = 2`".into(),
+                    ))
+                }
+                (_, Some(within), Some(share)) => {
+                    if !(1..=10_000).contains(&share.0) {
+                        return Err(KindError::Params(
+                            "`min_forwarded_percent` must be above 0 and at most 100".into(),
+                        ));
+                    }
+                    (within.0, share.0)
+                }
+                _ => {
+                    return Err(KindError::Params(
+                        "`layers = 2` needs `within` (how long after their last receipt the recipients pay on) and `min_forwarded_percent`".into(),
+                    ))
+                }
+            };
+            let limits = limits(p.max_transfers_per_day, None)?;
+            let mut described = vec![
+                d("layers", p.layers.to_string()),
+                d("min_senders", p.min_senders.to_string()),
+                d("min_recipients", p.min_recipients.to_string()),
+                d("min_links", p.min_links.to_string()),
+                d("window", describe_duration(p.window.0)),
+            ];
+            if p.layers == 2 {
+                described.push(d("within", describe_duration(horizon)));
+                described.push(d("min_forwarded_percent", percent(Percent(forwarded))));
+            }
+            described.push(d("max_accounts", max_accounts.to_string()));
+            described.extend(described_limits(&limits).into_iter().take(1));
+            plain(
+                Detector::Bipartite {
+                    layers: p.layers as u8,
+                    min_senders: p.min_senders as usize,
+                    min_recipients: p.min_recipients as usize,
+                    min_links: p.min_links as usize,
+                    window: p.window.0,
+                    horizon,
+                    min_forwarded_basis_points: forwarded,
+                    max_accounts: max_accounts as usize,
+                    limits,
+                },
+                described,
+            )
+        }
         "geography" => {
             let p: GeographyParams = params(table)?;
             let list = lists.get(&p.list).ok_or_else(|| {
@@ -896,9 +1003,15 @@ pub fn compile_kind(
     })
 }
 
+/// Whether the detector is a stack of two bipartite layers.
+fn stacked(detector: &Detector) -> bool {
+    matches!(detector, Detector::Bipartite { layers, .. } if *layers >= 2)
+}
+
 /// Placeholders that only some detectors fill, and the detectors that fill them.
 fn detector_fact_available(name: &str, detector: &Detector) -> bool {
     match name {
+        "moved_percent" | "inflow" if stacked(detector) => true,
         "moved_percent" => matches!(
             detector,
             Detector::FlowThrough { .. }
@@ -909,10 +1022,11 @@ fn detector_fact_available(name: &str, detector: &Detector) -> bool {
             detector,
             Detector::FlowThrough { .. } | Detector::SplitMerge { .. }
         ),
+        "senders" | "recipients" => matches!(detector, Detector::Bipartite { .. }),
         "outflow" => matches!(detector, Detector::FlowThrough { .. }),
         "hops" => matches!(detector, Detector::TemporalPath { .. }),
         "reached" => detector.uses_graph(),
-        "intermediaries" => matches!(detector, Detector::SplitMerge { .. }),
+        "intermediaries" => matches!(detector, Detector::SplitMerge { .. }) || stacked(detector),
         "gap" => matches!(
             detector,
             Detector::Dormancy { .. } | Detector::RoundTrip { .. }

@@ -8,6 +8,7 @@
 //! - [`golden`]: the golden tests kept beside each pack.
 
 pub mod alerts;
+pub mod bipartite;
 pub mod builtin;
 pub mod diff;
 mod engine;

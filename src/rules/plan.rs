@@ -191,6 +191,25 @@ pub enum Detector {
         min_forwarded_basis_points: i64,
         limits: GraphLimits,
     },
+    /// Many-to-many layering (IBM AMLworld's bipartite and stacked-bipartite patterns, see
+    /// [`crate::rules::bipartite`]): within a window of `window` (windows start every half
+    /// window), at least `min_senders` senders each paying at least `min_links` distinct
+    /// recipients of the layer and at least `min_recipients` recipients each paid by at least
+    /// `min_links` of its senders, at most `max_accounts` accounts in all. With `layers = 2`,
+    /// the layer's recipients then pay such a second layer within `horizon` of their last
+    /// receipt, passing on at least `min_forwarded_basis_points` of what they received. The
+    /// subject is the first sender.
+    Bipartite {
+        layers: u8,
+        min_senders: usize,
+        min_recipients: usize,
+        min_links: usize,
+        window: Micros,
+        horizon: Micros,
+        min_forwarded_basis_points: i64,
+        max_accounts: usize,
+        limits: GraphLimits,
+    },
     /// At least `min_counterparties` distinct counterparties paying the subject
     /// ([`FanDirection::In`]) or paid by it ([`FanDirection::Out`]) within a trailing `window`,
     /// counted over the money-flow graph: an account by its number, a counterparty without one
@@ -289,6 +308,7 @@ impl Detector {
                 | Detector::SplitMerge { .. }
                 | Detector::PartyFan { .. }
                 | Detector::RoundTrip { .. }
+                | Detector::Bipartite { .. }
         )
     }
 
@@ -343,6 +363,35 @@ impl Detector {
                 describe_duration(*horizon),
                 hubs(limits)
             ),
+            Detector::Bipartite {
+                layers,
+                min_senders,
+                min_recipients,
+                min_links,
+                window,
+                horizon,
+                min_forwarded_basis_points,
+                max_accounts,
+                limits,
+            } => {
+                let half = describe_duration(window / 2);
+                let mut text = format!(
+                    "searched layers of at least {min_senders} senders each paying at least {min_links} of at least {min_recipients} recipients, each recipient paid by at least {min_links} of the senders, at most {max_accounts} accounts a layer, in windows of {} starting every {half} (a layer within {half} is always seen whole)",
+                    describe_duration(*window)
+                );
+                if *layers >= 2 {
+                    text.push_str(&format!(
+                        ", whose recipients pay such a second layer within {} of their last receipt, passing on at least {}",
+                        describe_duration(*horizon),
+                        pct(*min_forwarded_basis_points)
+                    ));
+                }
+                text.push_str(&format!(
+                    "; accounts with more than {} transfers on one day skipped as hubs",
+                    limits.max_transfers_per_day
+                ));
+                text
+            }
             Detector::PartyFan {
                 direction,
                 window,
@@ -430,6 +479,18 @@ impl RulePlan {
             } => window + horizon,
             Detector::PartyFan { window, .. } => *window,
             Detector::RoundTrip { horizon, .. } => *horizon,
+            Detector::Bipartite {
+                layers,
+                window,
+                horizon,
+                ..
+            } => {
+                if *layers >= 2 {
+                    window + horizon
+                } else {
+                    *window
+                }
+            }
             // the last activity before the history comes from the state's last-seen table
             Detector::Dormancy { .. } => 0,
             Detector::VelocitySpike {

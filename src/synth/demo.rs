@@ -131,6 +131,16 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "Money is parked with a company the customer controls offshore and comes back dressed as a loan or an investment, with a legitimate-looking source.",
             "Nothing else by design: the offshore jurisdictions used are not on a FATF list and the return comes days or weeks later.",
         ),
+        Typology::Bipartite => (
+            "bipartite_layer (network pack): at least 3 senders each paying at least 2 of at least 3 recipients, each recipient paid by at least 2 of the senders (WIRE, MOBILE or INTERNAL, 2,000 or more a payment), within a window of 28 days.",
+            "A many-to-many layer: several accounts spread money over several others, each payment ordinary on its own, so that no single account looks like a collection or distribution point.",
+            "Nothing else by design; a recipient paid by three or more senders that passes money on may raise gather_scatter.",
+        ),
+        Typology::StackedBipartite => (
+            "stacked_bipartite (network pack): a bipartite layer (3 or more senders, 3 or more recipients, 2 or more links each, 2,000 or more a payment) whose recipients pass at least 80% of what they received on, within 14 days of their last receipt, to a second such layer.",
+            "Two many-to-many layers in sequence: the recipients of the first are the senders of the second, each keeping only a fee, which puts two layers of accounts between the money and its source.",
+            "bipartite_layer on either layer; gather_scatter or scatter_gather when one intermediary happens to have three counterparties on each side.",
+        ),
         Typology::Sanctions => (
             "sanctions: a transaction whose originator or beneficiary name is a variant of a listed name (typo, reordering, dropped middle name).",
             "Sanctioned parties rarely appear with their exact listed spelling; fuzzy name screening has to catch variants.",

@@ -22,6 +22,7 @@ pub mod names;
 mod plant;
 mod plant_cash;
 mod plant_flows;
+mod plant_layers;
 mod plant_network;
 mod plant_offshore;
 mod plant_other;

@@ -3,7 +3,10 @@
 use super::columns::Sym;
 use super::generator::Gen;
 use super::rng::Rng;
-use super::{plant_cash, plant_flows, plant_network, plant_offshore, plant_other, GeneratorConfig};
+use super::{
+    plant_cash, plant_flows, plant_layers, plant_network, plant_offshore, plant_other,
+    GeneratorConfig,
+};
 use crate::model::Typology;
 
 /// Minimum days for the dormant-reactivation typology (early activity, a 91-day gap, a margin).
@@ -116,6 +119,8 @@ pub fn plant(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
         Typology::ScatterGather => plant_network::scatter_gather(gen, ctx),
         Typology::GatherScatter => plant_network::gather_scatter(gen, ctx),
         Typology::RoundTripping => plant_offshore::round_tripping(gen, ctx),
+        Typology::Bipartite => plant_layers::bipartite(gen, ctx),
+        Typology::StackedBipartite => plant_layers::stacked_bipartite(gen, ctx),
         Typology::RoundAmounts => plant_flows::round_amounts(gen, ctx),
         Typology::HighRiskGeography => plant_other::high_risk_geography(gen, ctx),
         Typology::DormantReactivation => plant_other::dormant_reactivation(gen, ctx),

@@ -71,7 +71,7 @@ pub(super) fn times(rng: &mut Rng, start: i64, span_hours: i64, count: usize) ->
 }
 
 /// A company at another bank, domestic or foreign (never in a FATF-listed country).
-fn company(gen: &mut Gen<'_>, rng: &mut Rng) -> (PartySyms, Channel) {
+pub(super) fn company(gen: &mut Gen<'_>, rng: &mut Rng) -> (PartySyms, Channel) {
     if rng.chance(0.4) {
         let home = gen.cfg.home_country.clone();
         (

@@ -4,6 +4,7 @@
 use super::exprs::{BASE_AMOUNT, ROW, TS};
 use super::keys::{Accounts, BENE_KEY, ORIG_KEY};
 use super::Hit;
+use crate::rules::bipartite::Layered;
 use crate::rules::graph::{Found, GraphBuilder, GraphView, MoneyGraph, Party};
 use crate::rules::round_trip::{EdgeParties, PartyIdentity};
 use polars::prelude::*;
@@ -134,4 +135,43 @@ pub fn edge_parties(frame: &DataFrame, view: &GraphView<'_>) -> PolarsResult<Edg
         payer: identities(&orig_name, &orig_country),
         payee: identities(&bene_name, &bene_country),
     })
+}
+
+/// Turns layered structures into hits as [`hits`] does, with `accounts` listing each group of
+/// nodes (senders, recipients, a second layer's recipients) joined by `, ` and the groups by
+/// ` => `.
+pub fn layered_hits(
+    graph: &MoneyGraph,
+    accounts: &Accounts,
+    found: Vec<Layered>,
+    searched: &str,
+) -> Vec<Hit> {
+    found
+        .into_iter()
+        .map(|l| {
+            let mut groups: Vec<String> = Vec::with_capacity(l.groups.len());
+            let mut at = 0usize;
+            for &size in &l.groups {
+                let end = (at + size).min(l.found.nodes.len());
+                groups.push(
+                    l.found.nodes[at..end]
+                        .iter()
+                        .map(|&n| label(graph, accounts, n))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                at = end;
+            }
+            let mut facts = l.found.facts;
+            facts.push(("accounts", groups.join(" => ")));
+            facts.push(("searched", searched.to_string()));
+            Hit {
+                subject: label(graph, accounts, l.found.subject),
+                start: l.found.start,
+                end: l.found.end,
+                rows: Some(l.found.rows),
+                facts,
+            }
+        })
+        .collect()
 }

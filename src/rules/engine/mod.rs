@@ -341,6 +341,37 @@ pub fn run_plan(
                 vec![],
             )
         }
+        Detector::Bipartite {
+            layers,
+            min_senders,
+            min_recipients,
+            min_links,
+            window,
+            horizon,
+            min_forwarded_basis_points,
+            max_accounts,
+            limits,
+        } => {
+            let search = crate::rules::bipartite::BipartiteSearch {
+                layers: *layers,
+                min_senders: *min_senders,
+                min_recipients: *min_recipients,
+                min_links: *min_links,
+                window: *window,
+                horizon: *horizon,
+                min_forwarded_basis_points: *min_forwarded_basis_points,
+                max_accounts: *max_accounts,
+                limits: *limits,
+            };
+            let (g, selected) = base.graph_for(plan)?;
+            let view = g.view(selected.as_deref());
+            let found = crate::rules::bipartite::bipartite(&view, search);
+            let searched = plan.detector.bounds();
+            (
+                graph::layered_hits(&g, &base.accounts, found, &searched),
+                vec![],
+            )
+        }
         Detector::PartyFan {
             direction,
             window,
