@@ -313,7 +313,6 @@ struct BehaviourParams {
     baseline: Duration,
     factor: Factor,
     quiet_volume: Money,
-    min_volume: Money,
     min_count: u32,
     /// Absent: no seasonal test.
     #[serde(default)]
@@ -830,7 +829,6 @@ pub fn compile_kind(
                 d("baseline", describe_duration(p.baseline.0)),
                 d("factor", format!("{}x", p.factor.0 as f64 / 10_000.0)),
                 d("quiet_volume", money(p.quiet_volume)),
-                d("min_volume", money(p.min_volume)),
                 d("min_count", p.min_count.to_string()),
             ];
             if let Some(share) = p.seasonal_share {
@@ -842,7 +840,6 @@ pub fn compile_kind(
                     baseline: p.baseline.0,
                     factor_basis_points: p.factor.0,
                     quiet_volume: p.quiet_volume.0,
-                    min_volume: p.min_volume.0,
                     min_count,
                     seasonal_share_basis_points: p.seasonal_share.map(|s| s.0),
                 },

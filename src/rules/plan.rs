@@ -210,10 +210,11 @@ pub enum Detector {
         min_baseline_count: i64,
     },
     /// A change against the subject's own history: over the `window` ending at a transaction,
-    /// at least `min_count` transactions with volume `V` of at least `min_volume` and at least
+    /// at least `min_count` transactions with volume `V` of at least
     /// `factor_basis_points / 10_000` times `max(B, quiet_volume)`, where `B` is the subject's
     /// average volume per `window` over the `baseline` before the window (0 for a dormant
-    /// account, which is judged against `quiet_volume` instead). Only subjects seen at least
+    /// account, which is judged against `quiet_volume` instead). `factor * quiet_volume` is
+    /// thus the least volume that can alert (a separate minimum would duplicate it). Only subjects seen at least
     /// `window + baseline` before are judged.
     ///
     /// With `seasonal_share_basis_points`, a window is routine, not a change, when the same
@@ -229,7 +230,6 @@ pub enum Detector {
         /// The volume per window a quiet or dormant account is judged against: the factor
         /// applies to the larger of this and the account's own average.
         quiet_volume: i64,
-        min_volume: i64,
         /// Transactions the window must hold: many payments, so that one large payment (a
         /// term's tuition, a car) is not a change of behaviour.
         min_count: i64,

@@ -113,7 +113,7 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "Nothing else by design: no payment reaches 10,000 except an incoming cheque.",
         ),
         Typology::BehaviourChange => (
-            "behaviour_change: over 28 days, at least 15 transactions in and out with a volume of at least 10,000 and at least 5 times the larger of the account's usual 28-day volume (its average over the preceding 180 days) and 2,000 (what a quiet or dormant account is judged against); not when the same weeks a year earlier held at least half as much (seasonal); the account needs 208 days of history.",
+            "behaviour_change: over 28 days, at least 15 transactions in and out with a volume of at least 5 times the larger of the account's usual 28-day volume (its average over the preceding 180 days) and 2,000 (what a quiet or dormant account is judged against, so at least 10,000); not when the same weeks a year earlier held at least half as much (seasonal); the account needs 208 days of history.",
             "A quiet or dormant account starts moving many small payments - far more than it ever did - over a few weeks: the pattern of an account sold or lent to a money-mule network, or taken over.",
             "velocity_spike now and then, when a quiet account's busiest week reaches 20,000; nothing else by design (each payment is small and there are never eight counterparties).",
         ),

@@ -185,12 +185,11 @@ pub fn velocity_spike(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted 
     }
 }
 
-/// The shipped `behaviour_change` rule's window, baseline, factor, quiet volume, least volume
-/// and least number of transactions (`rules/movement.toml`), for planting against.
+/// The shipped `behaviour_change` rule's window, baseline, quiet volume (the factor is 5) and
+/// least number of transactions (`rules/movement.toml`), for planting against.
 const CHANGE_WINDOW_DAYS: i64 = 28;
 const CHANGE_BASELINE_DAYS: i64 = 180;
 const CHANGE_QUIET: i64 = 2_000;
-const CHANGE_MIN_VOLUME: i64 = 10_000;
 const CHANGE_MIN_COUNT: usize = 15;
 
 /// A quiet (salary and a little card spending) or silent (a few card payments when the account
@@ -237,7 +236,7 @@ pub fn behaviour_change(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Plante
         .map(|r| gen.base_amount(r))
         .sum();
     let usual = (history * CHANGE_WINDOW_DAYS + CHANGE_BASELINE_DAYS - 1) / CHANGE_BASELINE_DAYS;
-    let bar = (usual.max(units(CHANGE_QUIET)) * 5).max(units(CHANGE_MIN_VOLUME));
+    let bar = usual.max(units(CHANGE_QUIET)) * 5;
     // the factor over the bar, in thousandths: 5.5x to 50x of the usual volume, log-uniformly
     let over = if edge {
         1_005

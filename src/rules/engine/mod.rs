@@ -354,7 +354,6 @@ pub fn run_plan(
             baseline,
             factor_basis_points,
             quiet_volume,
-            min_volume,
             min_count,
             seasonal_share_basis_points,
         } => {
@@ -363,7 +362,6 @@ pub fn run_plan(
                 baseline: *baseline,
                 factor_basis_points: *factor_basis_points,
                 quiet_volume: *quiet_volume,
-                min_volume: *min_volume,
                 min_count: *min_count,
                 seasonal_share_basis_points: *seasonal_share_basis_points,
             };

@@ -236,8 +236,6 @@ pub struct ChangeLimits {
     pub factor_basis_points: i64,
     /// The volume per window a quiet or dormant account is judged against.
     pub quiet_volume: i64,
-    /// The least window volume.
-    pub min_volume: i64,
     /// The least number of transactions in the window.
     pub min_count: i64,
     /// A window is routine when the same weeks a year earlier held this share of its volume.
@@ -246,7 +244,7 @@ pub struct ChangeLimits {
 
 /// Changes of behaviour: at each distinct time of a selected transaction, the `window` ending
 /// there (inclusive at both ends) holds at least `min_count` transactions and a volume `V` of
-/// at least `min_volume` and at least `factor` times `max(B, quiet_volume)`, where `B` is the
+/// at least `factor` times `max(B, quiet_volume)`, where `B` is the
 /// average volume per window over the `baseline` before the window; unless, with a seasonal
 /// share, the same window a year earlier (widened by a week at both ends) held at least that
 /// share of `V`. Only subjects seen at least `window + baseline` before are judged
@@ -421,7 +419,7 @@ fn changes(
         }
         let count = (k + 1 - window_from) as i64;
         let volume = running[k + 1] - running[window_from];
-        if count < limits.min_count || volume < i128::from(limits.min_volume) {
+        if count < limits.min_count {
             continue;
         }
         let mut judged = Judged {
@@ -595,7 +593,6 @@ mod tests {
         baseline: 180 * DAY,
         factor_basis_points: 50_000,
         quiet_volume: 2_000,
-        min_volume: 10_000,
         min_count: 15,
         seasonal_share_basis_points: Some(5_000),
     };
