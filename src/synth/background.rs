@@ -495,24 +495,30 @@ fn look_alike(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
     }
 }
 
-/// Tuition abroad: a WIRE of 6,000–24,000 to a university in GB, US or CA on the first weekday
-/// from set days in September, January and April (one of two payments when it is split), and a
-/// monthly allowance of 300–900 to the student by WIRE.
+/// Tuition abroad: a WIRE of 6,000–24,000 to a university in GB, US or CA three times a year,
+/// four months apart from a month of the payer's own (sometimes in two payments a week apart),
+/// and a monthly residence fee of 300–900 to the same university. The universities (one per
+/// country) are shared by every payer, so they are busy all year, as real ones are.
 fn tuition(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
     let me = gen.party(index);
     let branch = gen.pop.accounts[index].branch;
     let country = *rng.pick(&["GB", "US", "CA"]);
-    let university = gen.new_external(rng, country, Some(BusinessKind::Foreign));
-    let student = gen.new_external(rng, country, None);
+    let university = gen.shared_external(
+        rng,
+        &format!("university-{country}"),
+        country,
+        Some(BusinessKind::Foreign),
+    );
+    let first_month = 1 + rng.range(0, 4) as u32;
     let term_fee = spend_amount(rng, 11_000.0, 0.45, 6_000.0, 24_000.0);
-    let allowance = spend_amount(rng, 500.0, 0.35, 300.0, 900.0);
+    let residence = spend_amount(rng, 500.0, 0.35, 300.0, 900.0);
     let due_day = 3 + rng.range(0, 10) as u32;
-    let allowance_day = 1 + rng.range(0, 26) as u32;
+    let residence_day = 1 + rng.range(0, 26) as u32;
     let split = rng.chance(0.3);
     for day in 0..gen.days() {
         let date = gen.cfg.start + chrono::Days::new(u64::from(day));
         let (month, dom) = (chrono::Datelike::month(&date), chrono::Datelike::day(&date));
-        if matches!(month, 1 | 4 | 9) && dom == due_day {
+        if (month + 12 - first_month).is_multiple_of(4) && dom == due_day {
             let fee = not_round(term_fee + amount_between(rng, 0, 300));
             let parts = if split { vec![fee / 2, fee - fee / 2] } else { vec![fee] };
             for (k, part) in parts.into_iter().enumerate() {
@@ -522,23 +528,23 @@ fn tuition(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
                 }
             }
         }
-        if dom == allowance_day {
+        if dom == residence_day {
             let ts = gen.local_time(rng, day, 9, 16);
-            let amount = not_round(allowance + amount_between(rng, 0, 60));
-            gen.emit(ts, amount, gen.cur.usd, Channel::Wire, me, student, branch);
+            let amount = not_round(residence + amount_between(rng, 0, 60));
+            gen.emit(ts, amount, gen.cur.usd, Channel::Wire, me, university, branch);
         }
     }
 }
 
 /// A seasonal seller (a carnival costume maker, a mango or sorrel stall): for 14–28 days from
 /// the same day of each year (40–170 days into the data set's year, so the first season comes
-/// before the 208 days of history the rule needs), daily ACH settlements of 250–900 from a card
-/// acquirer, 5–40 times the person's usual volume.
+/// before the 208 days of history the rule needs), daily ACH settlements of 250–900 from the
+/// card acquirer all sellers share, 5–40 times the person's usual volume.
 fn seasonal_seller(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
     let me = gen.party(index);
     let branch = gen.pop.accounts[index].branch;
     let home = gen.cfg.home_country.clone();
-    let acquirer = gen.new_external(rng, &home, Some(BusinessKind::Client));
+    let acquirer = gen.shared_external(rng, "card-acquirer", &home, Some(BusinessKind::Client));
     let season_start = 40 + rng.range(0, 130) as u32;
     let season_days = 14 + rng.range(0, 14) as u32;
     let typical = rng.log_normal(550.0, 0.3).clamp(250.0, 900.0);

@@ -335,12 +335,20 @@ impl Change {
             .saturating_mul(i128::from(limits.baseline))
             .saturating_mul(10)
             / usual;
-        let per_window = (peak.baseline_volume.saturating_mul(i128::from(limits.window))
-            + i128::from(limits.baseline) / 2)
-            / i128::from(limits.baseline);
+        // the usual volume per window (the bar's own test: at least the quiet volume), shown
+        // to the nearest cent (10,000 micros)
+        let usual_is_higher = peak.baseline_volume.saturating_mul(i128::from(limits.window))
+            >= i128::from(limits.quiet_volume).saturating_mul(i128::from(limits.baseline));
+        let per_window = (peak
+            .baseline_volume
+            .saturating_mul(i128::from(limits.window))
+            / i128::from(limits.baseline)
+            + 5_000)
+            / 10_000
+            * 10_000;
         let window = describe_duration(limits.window);
         let baseline = describe_duration(limits.baseline);
-        let against = if per_window >= i128::from(limits.quiet_volume) {
+        let against = if usual_is_higher {
             format!(
                 "its usual {} per {window} over the preceding {baseline}",
                 format_money_grouped(per_window)
@@ -645,7 +653,10 @@ mod tests {
         assert_eq!(found[0].peak.baseline_volume, 18_000);
         let hit = found[0].into_hit("ACC-1", strict, vec![]);
         assert!(hit.facts.contains(&("factor", "5.0x".to_string())));
-        assert!(hit.facts.contains(&("baseline", format_money_grouped(2_800i64))));
+        // 2,800 micros per window, shown to the cent
+        assert!(hit.facts.contains(&("baseline", "0.00".to_string())));
+        let against = &hit.facts.iter().find(|f| f.0 == "against").unwrap().1;
+        assert!(against.starts_with("its usual"), "{against}");
         *amounts.last_mut().unwrap() -= 1;
         assert!(changes(&times, &amounts, None, strict).is_empty());
     }
