@@ -497,18 +497,13 @@ fn look_alike(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
 
 /// Tuition abroad: a WIRE of 6,000–24,000 to a university in GB, US or CA three times a year,
 /// four months apart from a month of the payer's own (sometimes in two payments a week apart),
-/// and a monthly residence fee of 300–900 to the same university. The universities (one per
-/// country) are shared by every payer, so they are busy all year, as real ones are.
+/// and a monthly residence fee of 300–900 to the same university (so that the university, seen
+/// only through this payer, is never silent for months).
 fn tuition(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
     let me = gen.party(index);
     let branch = gen.pop.accounts[index].branch;
     let country = *rng.pick(&["GB", "US", "CA"]);
-    let university = gen.shared_external(
-        rng,
-        &format!("university-{country}"),
-        country,
-        Some(BusinessKind::Foreign),
-    );
+    let university = gen.new_external(rng, country, Some(BusinessKind::Foreign));
     let first_month = 1 + rng.range(0, 4) as u32;
     let term_fee = spend_amount(rng, 11_000.0, 0.45, 6_000.0, 24_000.0);
     let residence = spend_amount(rng, 500.0, 0.35, 300.0, 900.0);
@@ -520,7 +515,12 @@ fn tuition(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         let (month, dom) = (chrono::Datelike::month(&date), chrono::Datelike::day(&date));
         if (month + 12 - first_month).is_multiple_of(4) && dom == due_day {
             let fee = not_round(term_fee + amount_between(rng, 0, 300));
-            let parts = if split { vec![fee / 2, fee - fee / 2] } else { vec![fee] };
+            let half = fee / 2 / 10_000 * 10_000;
+            let parts = if split {
+                vec![half, fee - half]
+            } else {
+                vec![fee]
+            };
             for (k, part) in parts.into_iter().enumerate() {
                 let ts = gen.local_time(rng, day + 7 * k as u32, 9, 16);
                 if day + 7 * (k as u32) < gen.days() {
@@ -531,7 +531,15 @@ fn tuition(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         if dom == residence_day {
             let ts = gen.local_time(rng, day, 9, 16);
             let amount = not_round(residence + amount_between(rng, 0, 60));
-            gen.emit(ts, amount, gen.cur.usd, Channel::Wire, me, university, branch);
+            gen.emit(
+                ts,
+                amount,
+                gen.cur.usd,
+                Channel::Wire,
+                me,
+                university,
+                branch,
+            );
         }
     }
 }

@@ -37,7 +37,7 @@ impl PlanItem {
     /// other change of behaviour (the dormant account coming alive; the others are quiet).
     pub fn needs_silent_subject(&self) -> bool {
         self.typology == Typology::DormantReactivation
-            || (self.typology == Typology::BehaviourChange && self.ordinal % 2 == 0)
+            || (self.typology == Typology::BehaviourChange && self.ordinal.is_multiple_of(2))
     }
 }
 

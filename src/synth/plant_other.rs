@@ -232,7 +232,9 @@ pub fn behaviour_change(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Plante
     // the burst's first 28 days
     let history_from = burst_start - (CHANGE_WINDOW_DAYS + CHANGE_BASELINE_DAYS) * DAY_MICROS;
     let history: i64 = (from..to)
-        .filter(|&r| (history_from..burst_start + span_days * DAY_MICROS).contains(&gen.cols.timestamp[r]))
+        .filter(|&r| {
+            (history_from..burst_start + span_days * DAY_MICROS).contains(&gen.cols.timestamp[r])
+        })
         .map(|r| gen.base_amount(r))
         .sum();
     let usual = (history * CHANGE_WINDOW_DAYS + CHANGE_BASELINE_DAYS - 1) / CHANGE_BASELINE_DAYS;
@@ -256,11 +258,17 @@ pub fn behaviour_change(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Plante
     };
     let rest_days = (span_days - CHANGE_WINDOW_DAYS + 1).max(0);
     let rest_count = first_count * rest_days as usize / CHANGE_WINDOW_DAYS as usize;
-    let each = first_part / first_count as i64;
+    let each = first_part / first_count as i64 / 10_000 * 10_000;
     let mut amounts = split_amount(rng, first_part, first_count, each / 2, each * 3 / 2);
     let rest_total = each * rest_count as i64;
     if rest_count > 0 {
-        amounts.extend(split_amount(rng, rest_total, rest_count, each / 2, each * 3 / 2));
+        amounts.extend(split_amount(
+            rng,
+            rest_total,
+            rest_count,
+            each / 2,
+            each * 3 / 2,
+        ));
     }
     // incoming, outgoing, or both (a pass-through); a few counterparties each way
     let direction = rng.index(3);

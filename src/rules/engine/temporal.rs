@@ -337,7 +337,9 @@ impl Change {
             / usual;
         // the usual volume per window (the bar's own test: at least the quiet volume), shown
         // to the nearest cent (10,000 micros)
-        let usual_is_higher = peak.baseline_volume.saturating_mul(i128::from(limits.window))
+        let usual_is_higher = peak
+            .baseline_volume
+            .saturating_mul(i128::from(limits.window))
             >= i128::from(limits.quiet_volume).saturating_mul(i128::from(limits.baseline));
         let per_window = (peak
             .baseline_volume
@@ -448,8 +450,7 @@ fn changes(
                 while year_from < times.len() && times[year_from] < now - year_back {
                     year_from += 1;
                 }
-                while year_to < times.len() && times[year_to] <= now - SEASON_YEAR + SEASON_SLACK
-                {
+                while year_to < times.len() && times[year_to] <= now - SEASON_YEAR + SEASON_SLACK {
                     year_to += 1;
                 }
                 let earlier = running[year_to] - running[year_from.min(year_to)];
@@ -741,7 +742,15 @@ mod tests {
             let mut hits = pool.install(|| behaviour_change(&history, None, CHANGE, None).unwrap());
             hits.sort_by(|x, y| x.subject.cmp(&y.subject));
             hits.iter()
-                .map(|h| (h.subject.clone(), h.start, h.end, h.rows.clone(), h.facts.clone()))
+                .map(|h| {
+                    (
+                        h.subject.clone(),
+                        h.start,
+                        h.end,
+                        h.rows.clone(),
+                        h.facts.clone(),
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         let one = run(1);
