@@ -242,6 +242,7 @@ pub enum Typology {
     RoundAmounts,
     DormantReactivation,
     VelocitySpike,
+    BehaviourChange,
     Sanctions,
     LayeringChain,
     ScatterGather,
@@ -253,7 +254,7 @@ pub enum Typology {
 
 impl Typology {
     /// Every typology, in vocabulary order.
-    pub const ALL: [Typology; 20] = [
+    pub const ALL: [Typology; 21] = [
         Typology::CashThreshold,
         Typology::CashAggregation,
         Typology::Structuring,
@@ -267,6 +268,7 @@ impl Typology {
         Typology::RoundAmounts,
         Typology::DormantReactivation,
         Typology::VelocitySpike,
+        Typology::BehaviourChange,
         Typology::Sanctions,
         Typology::LayeringChain,
         Typology::ScatterGather,
@@ -292,6 +294,7 @@ impl Typology {
             Typology::RoundAmounts => "round_amounts",
             Typology::DormantReactivation => "dormant_reactivation",
             Typology::VelocitySpike => "velocity_spike",
+            Typology::BehaviourChange => "behaviour_change",
             Typology::Sanctions => "sanctions",
             Typology::LayeringChain => "layering_chain",
             Typology::ScatterGather => "scatter_gather",
@@ -323,6 +326,7 @@ impl Typology {
             Typology::RoundAmounts => "round amounts",
             Typology::DormantReactivation => "dormant account reactivation",
             Typology::VelocitySpike => "velocity spike",
+            Typology::BehaviourChange => "change against the account's own history",
             Typology::Sanctions => "sanctions name match",
             Typology::LayeringChain => "layering chain",
             Typology::ScatterGather => "scatter-gather",

@@ -283,6 +283,7 @@ fn skipped_typologies_are_explained() {
         Typology::Sanctions,
         Typology::DormantReactivation,
         Typology::VelocitySpike,
+        Typology::BehaviourChange,
     ] {
         assert!(!planted.contains(&t));
         assert!(
@@ -290,7 +291,7 @@ fn skipped_typologies_are_explained() {
             "note for {t}"
         );
     }
-    assert_eq!(planted.len(), Typology::ALL.len() - 3);
+    assert_eq!(planted.len(), Typology::ALL.len() - 4);
 }
 
 // ---------------------------------------------------------------- labels
@@ -298,7 +299,11 @@ fn skipped_typologies_are_explained() {
 #[test]
 fn every_typology_is_planted_with_existing_transactions() {
     let data = full_data();
-    for t in Typology::ALL {
+    // a change of behaviour needs 232 days (see `behaviour_change_instances_…`)
+    for t in Typology::ALL
+        .into_iter()
+        .filter(|&t| t != Typology::BehaviourChange)
+    {
         assert_eq!(labels_of(data, t).len(), instances_per_typology(), "{t}");
     }
     let mut ids = HashSet::new();
@@ -875,6 +880,54 @@ fn velocity_instances_exceed_five_times_the_usual_week() {
 }
 
 #[test]
+fn behaviour_change_instances_rise_five_times_over_the_larger_of_the_usual_and_the_quiet_volume() {
+    let cfg = GeneratorConfig {
+        accounts: 300,
+        days: 260,
+        seed: 11,
+        typologies: vec![Typology::BehaviourChange],
+        instances_per_typology: Some(6),
+        ..Default::default()
+    };
+    let data = generate(&cfg).unwrap();
+    let labels = labels_of(&data, Typology::BehaviourChange);
+    assert_eq!(labels.len(), 6, "{:?}", data.notes);
+    for label in labels {
+        let rows = all_rows_of(&data, &label.subject_account);
+        let planted = label_rows(&data, label);
+        // the burst's first payment, and the window of 28 days from it
+        let burst = planted.iter().filter(|r| r.channel != Channel::Card);
+        let start = burst.map(|r| r.ts).min().unwrap();
+        assert!(start - rows[0].ts >= 208 * DAY, "history");
+        let end = rows
+            .iter()
+            .filter(|r| r.ts >= start && r.ts <= start + 28 * DAY)
+            .map(|r| r.ts)
+            .max()
+            .unwrap();
+        let in_window: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.ts >= end - 28 * DAY && r.ts <= end)
+            .collect();
+        let volume: i64 = in_window.iter().map(|r| r.base).sum();
+        let baseline: i64 = rows
+            .iter()
+            .filter(|r| r.ts >= end - 208 * DAY && r.ts < end - 28 * DAY)
+            .map(|r| r.base)
+            .sum();
+        assert!(in_window.len() >= 15, "{} payments", in_window.len());
+        assert!(
+            volume * 180 >= 5 * (baseline * 28).max(2_000 * UNIT * 180),
+            "{volume} against {baseline} over 180 days"
+        );
+        assert!(
+            planted.iter().all(|r| r.base < 10_000 * UNIT),
+            "small payments"
+        );
+    }
+}
+
+#[test]
 fn sanctions_instances_use_variants_of_listed_names() {
     let data = full_data();
     let listed = watchlist();
@@ -1443,7 +1496,7 @@ fn generates_at_the_limits_of_the_configuration() {
         let expected = if days >= 100 {
             Typology::ALL.len()
         } else {
-            Typology::ALL.len() - 2
+            Typology::ALL.len() - 3
         };
         assert_eq!(data.labels.len(), expected, "{days} days: {:?}", data.notes);
         let home_sym = data.transactions.symbols.find(home).unwrap();
@@ -1494,7 +1547,8 @@ fn round_tripping_instances_send_offshore_and_get_most_of_it_back() {
             .iter()
             .all(|r| offshore.contains(&r.bene_country.as_str()) && r.base >= 10_000 * UNIT));
         assert!(back.iter().all(|r| r.bene_account == label.subject_account
-            && offshore.contains(&r.orig_country.as_str())));
+            && offshore.contains(&r.orig_country.as_str())
+            && r.base >= 10_000 * UNIT));
         let sent: i64 = out.iter().map(|r| r.base).sum();
         let returned: i64 = back.iter().map(|r| r.base).sum();
         // 55–100% comes back (currency changes may move it by a cent or so)

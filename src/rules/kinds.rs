@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The kinds a rule may have.
-pub const KIND_NAMES: [&str; 18] = [
+pub const KIND_NAMES: [&str; 19] = [
     "threshold",
     "aggregate",
     "structuring",
@@ -27,6 +27,7 @@ pub const KIND_NAMES: [&str; 18] = [
     "round_amounts",
     "dormant_reactivation",
     "velocity_spike",
+    "behaviour_change",
     "temporal_path",
     "scatter_gather",
     "gather_scatter",
@@ -35,7 +36,7 @@ pub const KIND_NAMES: [&str; 18] = [
 ];
 
 /// Placeholders a summary template may use.
-pub const SUMMARY_PLACEHOLDERS: [&str; 28] = [
+pub const SUMMARY_PLACEHOLDERS: [&str; 31] = [
     "count",
     "total",
     "currency",
@@ -64,6 +65,9 @@ pub const SUMMARY_PLACEHOLDERS: [&str; 28] = [
     "returned_percent",
     "senders",
     "recipients",
+    "volume",
+    "payments",
+    "against",
 ];
 
 /// Why a kind could not be compiled.
@@ -346,6 +350,19 @@ struct VelocityParams {
     min_volume: Money,
     #[serde(default)]
     min_baseline_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BehaviourParams {
+    window: Duration,
+    baseline: Duration,
+    factor: Factor,
+    quiet_volume: Money,
+    min_count: u32,
+    /// Absent: no seasonal test.
+    #[serde(default)]
+    seasonal_share: Option<Percent>,
 }
 
 fn positive(name: &str, v: u32) -> Result<i64, KindError> {
@@ -999,6 +1016,54 @@ pub fn compile_kind(
                 ],
             )
         }
+        "behaviour_change" => {
+            let p: BehaviourParams = params(table)?;
+            if p.baseline.0 < p.window.0 {
+                return Err(KindError::Params(format!(
+                    "`baseline` ({}) must be at least as long as `window` ({})",
+                    describe_duration(p.baseline.0),
+                    describe_duration(p.window.0)
+                )));
+            }
+            if p.factor.0 <= 10_000 {
+                return Err(KindError::Params(format!(
+                    "`factor` must be more than 1 (got {}): a change of behaviour is a rise above the usual volume",
+                    p.factor.0 as f64 / 10_000.0
+                )));
+            }
+            if p.quiet_volume.0 == 0 {
+                return Err(KindError::Params(
+                    "`quiet_volume` must be more than 0: a dormant account (usual volume 0) is judged against it".into(),
+                ));
+            }
+            let min_count = positive("min_count", p.min_count)?;
+            if p.seasonal_share.is_some_and(|s| s.0 == 0) {
+                return Err(KindError::Params(
+                    "`seasonal_share` must be more than 0% (0% would call every window seasonal); leave it out for no seasonal test".into(),
+                ));
+            }
+            let mut described = vec![
+                d("window", describe_duration(p.window.0)),
+                d("baseline", describe_duration(p.baseline.0)),
+                d("factor", format!("{}x", p.factor.0 as f64 / 10_000.0)),
+                d("quiet_volume", money(p.quiet_volume)),
+                d("min_count", p.min_count.to_string()),
+            ];
+            if let Some(share) = p.seasonal_share {
+                described.push(d("seasonal_share", percent(share)));
+            }
+            plain(
+                Detector::BehaviourChange {
+                    window: p.window.0,
+                    baseline: p.baseline.0,
+                    factor_basis_points: p.factor.0,
+                    quiet_volume: p.quiet_volume.0,
+                    min_count,
+                    seasonal_share_basis_points: p.seasonal_share.map(|s| s.0),
+                },
+                described,
+            )
+        }
         other => return Err(KindError::UnknownKind(other.to_string())),
     })
 }
@@ -1034,7 +1099,13 @@ fn detector_fact_available(name: &str, detector: &Detector) -> bool {
         "sent" | "returned" | "returned_percent" => {
             matches!(detector, Detector::RoundTrip { .. })
         }
-        "factor" | "baseline" => matches!(detector, Detector::VelocitySpike { .. }),
+        "factor" | "baseline" => matches!(
+            detector,
+            Detector::VelocitySpike { .. } | Detector::BehaviourChange { .. }
+        ),
+        "volume" | "payments" | "against" => {
+            matches!(detector, Detector::BehaviourChange { .. })
+        }
         _ => true,
     }
 }

@@ -248,7 +248,38 @@ pub enum Detector {
         /// handful of payments.
         min_baseline_count: i64,
     },
+    /// A change against the subject's own history: over the `window` ending at a transaction,
+    /// at least `min_count` transactions with volume `V` of at least
+    /// `factor_basis_points / 10_000` times `max(B, quiet_volume)`, where `B` is the subject's
+    /// average volume per `window` over the `baseline` before the window (0 for a dormant
+    /// account, which is judged against `quiet_volume` instead). `factor * quiet_volume` is
+    /// thus the least volume that can alert (a separate minimum would duplicate it). Only subjects seen at least
+    /// `window + baseline` before are judged.
+    ///
+    /// With `seasonal_share_basis_points`, a window is routine, not a change, when the same
+    /// window one year ([`SEASON_YEAR`]) earlier, widened by [`SEASON_SLACK`] at both ends, held
+    /// at least that share of `V`. That check needs the subject seen a year and the widened
+    /// window before; without it the rule does not claim seasonality (the alert says so). It
+    /// makes the rule's [`RulePlan::lookback`] a year and five weeks: a nightly state keeps
+    /// that much history.
+    BehaviourChange {
+        window: Micros,
+        baseline: Micros,
+        factor_basis_points: i64,
+        /// The volume per window a quiet or dormant account is judged against: the factor
+        /// applies to the larger of this and the account's own average.
+        quiet_volume: i64,
+        /// Transactions the window must hold: many payments, so that one large payment (a
+        /// term's tuition, a car) is not a change of behaviour.
+        min_count: i64,
+        seasonal_share_basis_points: Option<i64>,
+    },
 }
+
+/// How far back the seasonal test of [`Detector::BehaviourChange`] looks: 365 days.
+pub const SEASON_YEAR: Micros = 365 * DAY;
+/// How much the year-earlier window of the seasonal test is widened at each end: 7 days.
+pub const SEASON_SLACK: Micros = 7 * DAY;
 
 /// Whether a temporal path must return to its first originator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -496,6 +527,19 @@ impl RulePlan {
             Detector::VelocitySpike {
                 window, baseline, ..
             } => window + baseline,
+            Detector::BehaviourChange {
+                window,
+                baseline,
+                seasonal_share_basis_points,
+                ..
+            } => {
+                let seasonal = if seasonal_share_basis_points.is_some() {
+                    SEASON_YEAR + window + SEASON_SLACK
+                } else {
+                    0
+                };
+                (window + baseline).max(seasonal)
+            }
         }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Designed to stay clear of the shipped rules (see `docs/synth.md`) apart from deliberate,
 //! realistic near-misses: bigger retailers' occasional deposits of 8,000–9,999 (never three in a
-//! week), rare legitimate cash deposits of 10,000 or more, and small remittances to monitored countries.
+//! week), rare legitimate cash deposits of 10,000 or more, small remittances to monitored
+//! countries, parents paying a foreign university once a term, and seasonal sellers whose card
+//! settlements rise many times over in the same weeks every year.
 
 use super::columns::{PartySyms, Sym};
 use super::generator::{amount_between, not_round, units, Gen, REMITTANCE_COUNTRIES};
@@ -26,7 +28,11 @@ pub fn generate_background(gen: &mut Gen<'_>, rng: &Rng) -> Vec<(usize, usize)> 
         match (account.role, account.reserve) {
             (_, Reserve::Silent) => {}
             (Role::Individual, reserve) => {
-                individual(gen, &mut r, index, reserve == Reserve::Quiet)
+                individual(gen, &mut r, index, reserve == Reserve::Quiet);
+                if reserve == Reserve::None {
+                    // a stream of its own, so that the rest of the background stays the same
+                    look_alike(gen, &mut rng.fork((1 << 40) | index as u64), index);
+                }
             }
             (Role::CashRetail, _) => cash_retailer(gen, &mut r, index),
             (Role::Merchant, _) => merchant(gen, &mut r, index),
@@ -473,6 +479,90 @@ fn importer(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
             };
             gen.emit(ts, amount, gen.cur.usd, channel, client, me, branch);
             next_income = day + rng.range(2, 4) as u32;
+        }
+    }
+}
+
+/// Legitimate look-alikes of a change of behaviour, for about 3% of private persons: a parent
+/// paying a foreign university three times a year (a few large payments: never many), or a
+/// seasonal seller whose card settlements rise many times over in the same weeks every year.
+fn look_alike(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
+    let draw = rng.unit();
+    if draw < 0.015 {
+        tuition(gen, rng, index);
+    } else if draw < 0.03 {
+        seasonal_seller(gen, rng, index);
+    }
+}
+
+/// Tuition abroad: a WIRE of 6,000–24,000 to a university in GB, US or CA three times a year,
+/// four months apart from a month of the payer's own (sometimes in two payments a week apart),
+/// and a monthly residence fee of 300–900 to the same university (so that the university, seen
+/// only through this payer, is never silent for months).
+fn tuition(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
+    let me = gen.party(index);
+    let branch = gen.pop.accounts[index].branch;
+    let country = *rng.pick(&["GB", "US", "CA"]);
+    let university = gen.new_external(rng, country, Some(BusinessKind::Foreign));
+    let first_month = 1 + rng.range(0, 4) as u32;
+    let term_fee = spend_amount(rng, 11_000.0, 0.45, 6_000.0, 24_000.0);
+    let residence = spend_amount(rng, 500.0, 0.35, 300.0, 900.0);
+    let due_day = 3 + rng.range(0, 10) as u32;
+    let residence_day = 1 + rng.range(0, 26) as u32;
+    let split = rng.chance(0.3);
+    for day in 0..gen.days() {
+        let date = gen.cfg.start + chrono::Days::new(u64::from(day));
+        let (month, dom) = (chrono::Datelike::month(&date), chrono::Datelike::day(&date));
+        if (month + 12 - first_month).is_multiple_of(4) && dom == due_day {
+            let fee = not_round(term_fee + amount_between(rng, 0, 300));
+            let half = fee / 2 / 10_000 * 10_000;
+            let parts = if split {
+                vec![half, fee - half]
+            } else {
+                vec![fee]
+            };
+            for (k, part) in parts.into_iter().enumerate() {
+                let ts = gen.local_time(rng, day + 7 * k as u32, 9, 16);
+                if day + 7 * (k as u32) < gen.days() {
+                    gen.emit(ts, part, gen.cur.usd, Channel::Wire, me, university, branch);
+                }
+            }
+        }
+        if dom == residence_day {
+            let ts = gen.local_time(rng, day, 9, 16);
+            let amount = not_round(residence + amount_between(rng, 0, 60));
+            gen.emit(
+                ts,
+                amount,
+                gen.cur.usd,
+                Channel::Wire,
+                me,
+                university,
+                branch,
+            );
+        }
+    }
+}
+
+/// A seasonal seller (a carnival costume maker, a mango or sorrel stall): for 14–28 days from
+/// the same day of each year (40–170 days into the data set's year, so the first season comes
+/// before the 208 days of history the rule needs), daily ACH settlements of 250–900 from the
+/// card acquirer all sellers share, 5–40 times the person's usual volume.
+fn seasonal_seller(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
+    let me = gen.party(index);
+    let branch = gen.pop.accounts[index].branch;
+    let home = gen.cfg.home_country.clone();
+    let acquirer = gen.shared_external(rng, "card-acquirer", &home, Some(BusinessKind::Client));
+    let season_start = 40 + rng.range(0, 130) as u32;
+    let season_days = 14 + rng.range(0, 14) as u32;
+    let typical = rng.log_normal(550.0, 0.3).clamp(250.0, 900.0);
+    for day in 0..gen.days() {
+        let in_year = day % 365;
+        if in_year >= season_start && in_year < season_start + season_days && rng.chance(0.9) {
+            let ts = gen.local_time(rng, day, 6, 9);
+            let usd = typical * (0.7 + 0.6 * rng.unit());
+            let amount = not_round(((usd * 100.0).round() as i64) * (MICROS_PER_UNIT / 100));
+            gen.emit(ts, amount, gen.cur.usd, Channel::Ach, acquirer, me, branch);
         }
     }
 }

@@ -17,6 +17,7 @@ fn demo_days(typology: Typology) -> u32 {
     match typology {
         Typology::DormantReactivation => 120,
         Typology::VelocitySpike => 84,
+        Typology::BehaviourChange => 260,
         _ => 30,
     }
 }
@@ -67,7 +68,7 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "Nothing else by design: no day reaches 10,000 and every deposit is small.",
         ),
         Typology::BulkCash => (
-            "bulk_cash: CASH deposits totalling 10,000 or more within 1 day, then at least 50% of that sent abroad by WIRE from the same account within 10 days.",
+            "bulk_cash: CASH deposits totalling 10,000 or more within 7 days, then at least 50% of that sent abroad by WIRE within 30 days, from the same account or from the holder's own other account (one the subject paid in the holder's own name).",
             "Cash is placed into the bank and soon wired to another country: placement followed by layering.",
             "cash_threshold (one deposit of 10,000 or more) or cash_aggregation (several smaller deposits the same day).",
         ),
@@ -110,6 +111,11 @@ fn rule_story(typology: Typology) -> (&'static str, &'static str, &'static str) 
             "velocity_spike: incoming plus outgoing volume over 7 days of at least 5 times the account's average weekly volume over the preceding 56 days, and at least 20,000; the account needs 63 days of history.",
             "An ordinary salaried customer suddenly moves far more money than usual, in and straight out again.",
             "Nothing else by design: no payment reaches 10,000 except an incoming cheque.",
+        ),
+        Typology::BehaviourChange => (
+            "behaviour_change: over 28 days, at least 15 transactions in and out with a volume of at least 5 times the larger of the account's usual 28-day volume (its average over the preceding 180 days) and 2,000 (what a quiet or dormant account is judged against, so at least 10,000); not when the same weeks a year earlier held at least half as much (seasonal); the account needs 208 days of history.",
+            "A quiet or dormant account starts moving many small payments - far more than it ever did - over a few weeks: the pattern of an account sold or lent to a money-mule network, or taken over.",
+            "velocity_spike now and then, when a quiet account's busiest week reaches 20,000; nothing else by design (each payment is small and there are never eight counterparties).",
         ),
         Typology::LayeringChain => (
             "layering_chain: WIRE, MOBILE or INTERNAL transfers of 3,000 or more passing funds on through 4 to 8 accounts in time order within 30 days, each hop 94-101% of the previous one.",

@@ -98,6 +98,9 @@ pub struct Gen<'a> {
     pub day_of_month: Vec<u32>,
     /// Counter behind external account numbers.
     ext_counter: u64,
+    /// Counterparties at other banks shared by many customers (a card acquirer, universities),
+    /// created by the first customer that needs one.
+    shared: std::collections::BTreeMap<String, PartySyms>,
     /// Token-set keys of listed names that background names must avoid.
     blocked_names: HashSet<String>,
 }
@@ -147,6 +150,7 @@ impl<'a> Gen<'a> {
             pop,
             day_of_month,
             ext_counter: 0,
+            shared: Default::default(),
             blocked_names,
         }
     }
@@ -236,6 +240,22 @@ impl<'a> Gen<'a> {
             name: self.sym(&name),
             country: self.sym(country),
         }
+    }
+
+    /// The shared counterparty `key` at another bank in `country`, created on first use.
+    pub fn shared_external(
+        &mut self,
+        rng: &mut Rng,
+        key: &str,
+        country: &str,
+        business: Option<BusinessKind>,
+    ) -> PartySyms {
+        if let Some(found) = self.shared.get(key) {
+            return *found;
+        }
+        let party = self.new_external(rng, country, business);
+        self.shared.insert(key.to_string(), party);
+        party
     }
 
     /// A foreign country from the safe list other than home.

@@ -13,6 +13,13 @@ use crate::model::Typology;
 pub const DORMANT_MIN_DAYS: u32 = 100;
 /// Minimum days for the velocity-spike typology (63 days of history plus the spike week).
 pub const VELOCITY_MIN_DAYS: u32 = 70;
+/// First day of a planted change of behaviour: the rule judges an account seen 208 days (a
+/// 28-day window after a 180-day baseline) before, and the subject is first seen by day 3.
+pub const BEHAVIOUR_FIRST_DAY: u32 = 215;
+/// Minimum days for the behaviour-change typology: the first day plus a 14-day burst and a
+/// margin. Shorter periods cannot hold the baseline; the burst is up to 6 weeks when there is
+/// room.
+pub const BEHAVIOUR_MIN_DAYS: u32 = 232;
 
 /// One instance to plant: which typology, its ordinal within the typology, and its subject.
 #[derive(Debug, Clone, Copy)]
@@ -29,9 +36,11 @@ impl PlanItem {
         self.ordinal % 3 == 1
     }
 
-    /// Whether its subject must have no background activity.
+    /// Whether its subject must have no background activity: dormant reactivation, and every
+    /// other change of behaviour (the dormant account coming alive; the others are quiet).
     pub fn needs_silent_subject(&self) -> bool {
         self.typology == Typology::DormantReactivation
+            || (self.typology == Typology::BehaviourChange && self.ordinal.is_multiple_of(2))
     }
 }
 
@@ -71,6 +80,10 @@ pub fn plan(cfg: &GeneratorConfig, notes: &mut Vec<String>) -> Vec<PlanItem> {
             )),
             Typology::VelocitySpike if cfg.days < VELOCITY_MIN_DAYS => Some(format!(
                 "velocity_spike: not planted because it needs at least {VELOCITY_MIN_DAYS} days (have {})",
+                cfg.days
+            )),
+            Typology::BehaviourChange if cfg.days < BEHAVIOUR_MIN_DAYS => Some(format!(
+                "behaviour_change: not planted because it needs at least {BEHAVIOUR_MIN_DAYS} days (have {}): a 180-day baseline before a 28-day window",
                 cfg.days
             )),
             _ => None,
@@ -125,6 +138,7 @@ pub fn plant(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
         Typology::HighRiskGeography => plant_other::high_risk_geography(gen, ctx),
         Typology::DormantReactivation => plant_other::dormant_reactivation(gen, ctx),
         Typology::VelocitySpike => plant_other::velocity_spike(gen, ctx),
+        Typology::BehaviourChange => plant_other::behaviour_change(gen, ctx),
         Typology::Sanctions => plant_other::sanctions(gen, ctx),
     }
 }

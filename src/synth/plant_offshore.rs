@@ -47,11 +47,11 @@ fn offshore_company(
     party
 }
 
-/// The subject wires 10,000–600,000 in one to three payments within six days to a company in an
+/// The subject wires 20,000–600,000 in one to three payments within six days to a company in an
 /// offshore financial centre; 4 to 80 days after the first payment, 55–100% of it comes back in
 /// one or two payments as a "loan", from the same company (a third of the time), from a sister
 /// company sharing the first word of its name (a third, in the same or another centre), or from
-/// an unrelated company in the same centre (a third). Some payments are in EUR.
+/// an unrelated company in the same centre (a third). Some payments are in other currencies.
 pub fn round_tripping(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted {
     let rng = &mut *ctx.rng;
     let gap_days = rng.range(4, (i64::from(gen.days()) - 10).clamp(5, 80));
@@ -93,7 +93,8 @@ pub fn round_tripping(gen: &mut Gen<'_>, ctx: &mut PlantContext<'_>) -> Planted 
     };
     // at least 10,500 a payment, so that no payment falls under 10,000 through a currency change
     let floor = 10_500_000_000;
-    let sent_total = amount_between(rng, 10_500, 600_000);
+    // at least 20,000, so that even 55% back is one return of 10,500 or more
+    let sent_total = amount_between(rng, 20_000, 600_000);
     let parts = 1 + rng.index(((sent_total / floor) as usize).clamp(1, 3));
     let sent = split_amount(rng, sent_total, parts, floor, sent_total);
     let mut txns = Vec::new();

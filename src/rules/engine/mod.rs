@@ -42,7 +42,7 @@ pub struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct EngineContext {
     /// Each account's first and last activity before the frame (`subject`, `first_seen`,
-    /// `last_seen`, µs), from a nightly state, for dormancy and velocity.
+    /// `last_seen`, µs), from a nightly state, for dormancy, velocity and behaviour change.
     pub last_seen: Option<DataFrame>,
 }
 
@@ -124,7 +124,9 @@ impl RunFrame {
             for plan in plans {
                 if matches!(
                     plan.detector,
-                    Detector::Dormancy { .. } | Detector::VelocitySpike { .. }
+                    Detector::Dormancy { .. }
+                        | Detector::VelocitySpike { .. }
+                        | Detector::BehaviourChange { .. }
                 ) {
                     self.histories
                         .get(&self.frame, &plan.subject, &self.accounts)?;
@@ -450,6 +452,33 @@ pub fn run_plan(
             let (history, selected) = base.histories_for(plan)?;
             (
                 temporal::velocity(
+                    &history,
+                    selected.as_deref(),
+                    limits,
+                    context.last_seen.as_ref(),
+                )?,
+                vec![],
+            )
+        }
+        Detector::BehaviourChange {
+            window,
+            baseline,
+            factor_basis_points,
+            quiet_volume,
+            min_count,
+            seasonal_share_basis_points,
+        } => {
+            let limits = temporal::ChangeLimits {
+                window: *window,
+                baseline: *baseline,
+                factor_basis_points: *factor_basis_points,
+                quiet_volume: *quiet_volume,
+                min_count: *min_count,
+                seasonal_share_basis_points: *seasonal_share_basis_points,
+            };
+            let (history, selected) = base.histories_for(plan)?;
+            (
+                temporal::behaviour_change(
                     &history,
                     selected.as_deref(),
                     limits,

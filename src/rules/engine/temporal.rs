@@ -1,12 +1,13 @@
-//! Detectors that compare a subject with its own past: dormancy and velocity spikes.
+//! Detectors that compare a subject with its own past: dormancy, velocity spikes and changes
+//! of behaviour.
 //!
-//! Both walk each subject's time-ordered history (see [`super::history`]) once, in parallel
+//! Each walks each subject's time-ordered history (see [`super::history`]) once, in parallel
 //! over subjects, with exact integer arithmetic.
 
 use super::history::{per_subject, Histories};
 use super::Hit;
 use crate::model::format_money_grouped;
-use crate::rules::plan::{describe_duration, Micros, DAY};
+use crate::rules::plan::{describe_duration, Micros, DAY, SEASON_SLACK, SEASON_YEAR};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -223,6 +224,267 @@ fn spikes(
     found
 }
 
+/// The limits of a change of behaviour, in micros and basis points (see
+/// [`crate::rules::plan::Detector::BehaviourChange`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeLimits {
+    /// The recent window whose volume is judged.
+    pub window: Micros,
+    /// The history before the window that sets the subject's usual volume.
+    pub baseline: Micros,
+    /// Window volume against `max(usual per window, quiet_volume)`, in basis points.
+    pub factor_basis_points: i64,
+    /// The volume per window a quiet or dormant account is judged against.
+    pub quiet_volume: i64,
+    /// The least number of transactions in the window.
+    pub min_count: i64,
+    /// A window is routine when the same weeks a year earlier held this share of its volume.
+    pub seasonal_share_basis_points: Option<i64>,
+}
+
+/// Changes of behaviour: at each distinct time of a selected transaction, the `window` ending
+/// there (inclusive at both ends) holds at least `min_count` transactions and a volume `V` of
+/// at least `factor` times `max(B, quiet_volume)`, where `B` is the
+/// average volume per window over the `baseline` before the window; unless, with a seasonal
+/// share, the same window a year earlier (widened by a week at both ends) held at least that
+/// share of `V`. Only subjects seen at least `window + baseline` before are judged
+/// (`known_accounts`: `subject`, `first_seen`, from a nightly state).
+///
+/// Overlapping windows that qualify are one episode and one hit, spanning them all, with the
+/// facts of its strongest window (the largest factor; the earliest among equals).
+pub fn behaviour_change(
+    history: &Histories,
+    selected: Option<&[bool]>,
+    limits: ChangeLimits,
+    known_accounts: Option<&DataFrame>,
+) -> PolarsResult<Vec<Hit>> {
+    let seen_before = per_subject(known_accounts, "first_seen")?;
+    let events: Vec<(i64, i64)> = history
+        .ts
+        .par_iter()
+        .zip(history.amount.par_iter())
+        .map(|(&t, &a)| (t, a))
+        .collect();
+    let hits = history
+        .par_subjects()
+        .flat_map_iter(|(subject, rows)| {
+            let chosen: std::borrow::Cow<[u32]> = match selected {
+                None => rows.into(),
+                Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
+            };
+            let (times, amounts): (Vec<i64>, Vec<i64>) =
+                chosen.iter().map(|&r| events[r as usize]).unzip();
+            let first_seen = seen_before.get(subject).copied();
+            changes(&times, &amounts, first_seen, limits)
+                .into_iter()
+                .map(move |change| {
+                    let evidence = chosen[change.first..change.last + 1].to_vec();
+                    change.into_hit(subject, limits, evidence)
+                })
+        })
+        .collect();
+    Ok(hits)
+}
+
+/// One window judged: its volume, transactions, the baseline's volume, and the year-earlier
+/// volume (`None`: the subject's history does not reach back far enough, or no seasonal test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Judged {
+    end: i64,
+    volume: i128,
+    count: i64,
+    baseline_volume: i128,
+    year_earlier: Option<i128>,
+}
+
+impl Judged {
+    /// `max(B * window, quiet * baseline)`: the bar's denominator, scaled by `baseline` so that
+    /// the comparison stays in integers.
+    fn usual_scaled(&self, limits: ChangeLimits) -> i128 {
+        self.baseline_volume
+            .saturating_mul(i128::from(limits.window))
+            .max(i128::from(limits.quiet_volume).saturating_mul(i128::from(limits.baseline)))
+    }
+
+    /// `V * baseline * 10_000`, to compare with `factor * usual_scaled`.
+    fn volume_scaled(&self, limits: ChangeLimits) -> i128 {
+        self.volume
+            .saturating_mul(i128::from(limits.baseline))
+            .saturating_mul(10_000)
+    }
+}
+
+/// An episode of one subject: the first and last position of its evidence in the subject's
+/// history, the ends of its first and last window, and its strongest window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Change {
+    first: usize,
+    last: usize,
+    first_end: i64,
+    last_end: i64,
+    peak: Judged,
+}
+
+impl Change {
+    fn into_hit(self, subject: &str, limits: ChangeLimits, rows: Vec<u32>) -> Hit {
+        let peak = self.peak;
+        // the factor in tenths, rounded down: exact, and never more than what was compared
+        let usual = peak.usual_scaled(limits).max(1);
+        let tenths = peak
+            .volume
+            .saturating_mul(i128::from(limits.baseline))
+            .saturating_mul(10)
+            / usual;
+        // the usual volume per window (the bar's own test: at least the quiet volume), shown
+        // to the nearest cent (10,000 micros)
+        let usual_is_higher = peak
+            .baseline_volume
+            .saturating_mul(i128::from(limits.window))
+            >= i128::from(limits.quiet_volume).saturating_mul(i128::from(limits.baseline));
+        let per_window = (peak
+            .baseline_volume
+            .saturating_mul(i128::from(limits.window))
+            / i128::from(limits.baseline)
+            + 5_000)
+            / 10_000
+            * 10_000;
+        let window = describe_duration(limits.window);
+        let baseline = describe_duration(limits.baseline);
+        let against = if usual_is_higher {
+            format!(
+                "its usual {} per {window} over the preceding {baseline}",
+                format_money_grouped(per_window)
+            )
+        } else {
+            format!(
+                "the {} per {window} a quiet account is judged against (its usual over the preceding {baseline}: {})",
+                format_money_grouped(i128::from(limits.quiet_volume)),
+                format_money_grouped(per_window)
+            )
+        };
+        let mut facts = vec![
+            ("volume", format_money_grouped(peak.volume)),
+            ("payments", peak.count.to_string()),
+            ("factor", format!("{}.{}x", tenths / 10, tenths % 10)),
+            ("baseline", format_money_grouped(per_window)),
+            ("against", against),
+        ];
+        if let Some(share) = limits.seasonal_share_basis_points {
+            facts.push((
+                "year_earlier",
+                match peak.year_earlier {
+                    Some(v) => format!(
+                        "{} in the same weeks a year earlier, under {}% of the window's volume: not seasonal",
+                        format_money_grouped(v),
+                        share as f64 / 100.0
+                    ),
+                    None => "not checked: the account's history does not reach back a year"
+                        .to_string(),
+                },
+            ));
+        }
+        Hit {
+            subject: subject.to_string(),
+            start: self.first_end - limits.window,
+            end: self.last_end,
+            rows: Some(rows),
+            facts,
+        }
+    }
+}
+
+/// The changes in one subject's history (`times` sorted, `amounts` alongside), judged at each
+/// distinct time with every transaction at that time in the window.
+fn changes(
+    times: &[i64],
+    amounts: &[i64],
+    seen_before: Option<i64>,
+    limits: ChangeLimits,
+) -> Vec<Change> {
+    let Some(&first_in_frame) = times.first() else {
+        return Vec::new();
+    };
+    let first_seen = seen_before.map_or(first_in_frame, |t| t.min(first_in_frame));
+    let mut running: Vec<i128> = Vec::with_capacity(amounts.len() + 1);
+    running.push(0);
+    for &a in amounts {
+        running.push(running.last().copied().unwrap_or(0) + i128::from(a));
+    }
+    // the year-earlier span of a window ending at `now`: [now - year - window - slack,
+    // now - year + slack]
+    let year_back = SEASON_YEAR + limits.window + SEASON_SLACK;
+    let (mut window_from, mut history_from) = (0usize, 0usize);
+    let (mut year_from, mut year_to) = (0usize, 0usize);
+    let mut found: Vec<Change> = Vec::new();
+    let judged_from = times.partition_point(|&t| t - first_seen < limits.window + limits.baseline);
+    for (k, &now) in times.iter().enumerate().skip(judged_from) {
+        if times.get(k + 1) == Some(&now) {
+            continue; // judge a time once, with all its transactions
+        }
+        while times[window_from] < now - limits.window {
+            window_from += 1;
+        }
+        while times[history_from] < now - limits.window - limits.baseline {
+            history_from += 1;
+        }
+        let count = (k + 1 - window_from) as i64;
+        let volume = running[k + 1] - running[window_from];
+        if count < limits.min_count {
+            continue;
+        }
+        let mut judged = Judged {
+            end: now,
+            volume,
+            count,
+            baseline_volume: running[window_from] - running[history_from],
+            year_earlier: None,
+        };
+        let bar = judged
+            .usual_scaled(limits)
+            .saturating_mul(i128::from(limits.factor_basis_points));
+        if judged.volume_scaled(limits) < bar {
+            continue;
+        }
+        if let Some(share) = limits.seasonal_share_basis_points {
+            if now - first_seen >= year_back {
+                while year_from < times.len() && times[year_from] < now - year_back {
+                    year_from += 1;
+                }
+                while year_to < times.len() && times[year_to] <= now - SEASON_YEAR + SEASON_SLACK {
+                    year_to += 1;
+                }
+                let earlier = running[year_to] - running[year_from.min(year_to)];
+                if earlier.saturating_mul(10_000) >= volume.saturating_mul(i128::from(share)) {
+                    continue; // the same weeks a year earlier were as busy: routine
+                }
+                judged.year_earlier = Some(earlier);
+            }
+        }
+        match found.last_mut() {
+            // overlapping the episode's last window: the same episode
+            Some(change) if now - limits.window <= change.last_end => {
+                change.last = k;
+                change.last_end = now;
+                let (a, b) = (judged, change.peak);
+                // a stronger window: V_a / usual_a > V_b / usual_b, cross-multiplied
+                if a.volume.saturating_mul(b.usual_scaled(limits))
+                    > b.volume.saturating_mul(a.usual_scaled(limits))
+                {
+                    change.peak = judged;
+                }
+            }
+            _ => found.push(Change {
+                first: window_from,
+                last: k,
+                first_end: now,
+                last_end: now,
+                peak: judged,
+            }),
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +595,166 @@ mod tests {
         assert!(spikes(&t, &a, None, limits).is_empty());
         // a nightly state that saw the account earlier makes the history real
         assert_eq!(spikes(&t, &a, Some(0), limits).len(), 1);
+    }
+
+    const CHANGE: ChangeLimits = ChangeLimits {
+        window: 28 * DAY,
+        baseline: 180 * DAY,
+        factor_basis_points: 50_000,
+        quiet_volume: 2_000,
+        min_count: 15,
+        seasonal_share_basis_points: Some(5_000),
+    };
+
+    /// One transaction of `early` on day 0, then `count` of `each` a day apart from `from`.
+    fn burst(early: i64, from: i64, count: i64, each: i64) -> (Vec<i64>, Vec<i64>) {
+        let mut times = vec![0];
+        let mut amounts = vec![early];
+        for i in 0..count {
+            times.push((from + i) * DAY);
+            amounts.push(each);
+        }
+        (times, amounts)
+    }
+
+    #[test]
+    fn a_dormant_account_is_judged_against_the_quiet_volume_exactly() {
+        // day 0 then silence: B = 0 (day 0 is outside every baseline from day 209), so the bar
+        // is 5 x 2,000 = 10,000 from 15 transactions
+        let (t, a) = burst(1, 300, 15, 667);
+        let found = changes(&t, &a, None, CHANGE);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].peak.volume, 10_005);
+        assert_eq!(found[0].peak.count, 15);
+        let (t, a) = burst(1, 300, 15, 666);
+        assert!(changes(&t, &a, None, CHANGE).is_empty(), "9,990 < 10,000");
+        // 14 transactions of a larger amount: not enough payments
+        let (t, a) = burst(1, 300, 14, 5_000);
+        assert!(changes(&t, &a, None, CHANGE).is_empty());
+    }
+
+    #[test]
+    fn an_account_is_judged_against_its_own_average_when_above_the_quiet_volume() {
+        // 100 a day on days 0..=465, then 15 transactions within one moment of day 480; the
+        // window ending there starts just after day 452 (13 days of 100 in it) and its
+        // baseline holds days 273..=452: 18,000, i.e. 2,800 per 28 days, so the bar is 14,000
+        let mut times: Vec<i64> = (0..466).map(|d| d * DAY).collect();
+        let mut amounts = vec![100; 466];
+        times.extend((0..15).map(|i| 480 * DAY + i));
+        amounts.extend(vec![847; 14]);
+        amounts.push(842);
+        let strict = ChangeLimits {
+            seasonal_share_basis_points: None,
+            ..CHANGE
+        };
+        // 1,300 + 14 x 847 + 842 = 14,000: exactly the bar
+        let found = changes(&times, &amounts, None, strict);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].peak.volume, 14_000);
+        assert_eq!(found[0].peak.baseline_volume, 18_000);
+        let hit = found[0].into_hit("ACC-1", strict, vec![]);
+        assert!(hit.facts.contains(&("factor", "5.0x".to_string())));
+        // 2,800 micros per window, shown to the cent
+        assert!(hit.facts.contains(&("baseline", "0.00".to_string())));
+        let against = &hit.facts.iter().find(|f| f.0 == "against").unwrap().1;
+        assert!(against.starts_with("its usual"), "{against}");
+        *amounts.last_mut().unwrap() -= 1;
+        assert!(changes(&times, &amounts, None, strict).is_empty());
+    }
+
+    #[test]
+    fn the_same_weeks_a_year_earlier_make_a_burst_routine() {
+        // the same burst on days 40.. and 405..: the second one has a year of history
+        let (mut t, mut a) = burst(1, 40, 20, 1_000);
+        t.extend((405..425).map(|d| d * DAY));
+        a.extend(vec![1_000; 20]);
+        assert!(changes(&t, &a, None, CHANGE).is_empty());
+        // half the volume a year earlier is still routine at a 50% share; one unit less is not
+        let mut half = a.clone();
+        for v in &mut half[1..21] {
+            *v = 500;
+        }
+        assert!(changes(&t, &half, None, CHANGE).is_empty());
+        half[1] -= 1;
+        let found = changes(&t, &half, None, CHANGE);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].peak.year_earlier, Some(9_999));
+        // without the seasonal test the burst is a change
+        let plain = ChangeLimits {
+            seasonal_share_basis_points: None,
+            ..CHANGE
+        };
+        assert_eq!(changes(&t, &a, None, plain).len(), 1);
+    }
+
+    #[test]
+    fn without_a_year_of_history_seasonality_is_not_claimed() {
+        let (t, a) = burst(1, 300, 20, 1_000);
+        let found = changes(&t, &a, None, CHANGE);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].peak.year_earlier, None);
+        let hit = found[0].into_hit("ACC-1", CHANGE, vec![]);
+        let fact = |k: &str| hit.facts.iter().find(|f| f.0 == k).unwrap().1.clone();
+        assert!(fact("year_earlier").starts_with("not checked"));
+        assert_eq!(fact("volume"), format_money_grouped(20_000i64));
+        assert_eq!(fact("payments"), "20");
+    }
+
+    #[test]
+    fn a_long_burst_is_one_episode_with_its_strongest_window() {
+        // 40 days of 1,000: windows qualify from the 15th day on and overlap throughout
+        let (t, a) = burst(1, 300, 40, 1_000);
+        let found = changes(&t, &a, None, CHANGE);
+        assert_eq!(found.len(), 1);
+        let change = found[0];
+        assert_eq!(change.first, 1);
+        assert_eq!(change.last, 40);
+        assert_eq!(change.first_end, 314 * DAY);
+        assert_eq!(change.last_end, 339 * DAY);
+        // the strongest window is the first full one: 29 days (both ends included), baseline 0
+        assert_eq!(change.peak.count, 29);
+        assert_eq!(change.peak.end, 328 * DAY);
+    }
+
+    #[test]
+    fn a_subject_seen_too_recently_is_not_judged_unless_the_state_saw_it_earlier() {
+        // first seen on day 120: the burst of days 300..=319 ends 199 days later, under 208
+        let (mut t, a) = burst(1, 300, 20, 1_000);
+        t[0] = 120 * DAY;
+        assert!(changes(&t, &a, None, CHANGE).is_empty());
+        assert_eq!(changes(&t, &a, Some(0), CHANGE).len(), 1);
+    }
+
+    #[test]
+    fn behaviour_change_hits_are_the_same_on_any_number_of_threads() {
+        let (t, a) = burst(1, 300, 20, 1_000);
+        let n = t.len() as u32;
+        let history = Histories::from_parts(
+            [t.clone(), t].concat(),
+            [a.clone(), a].concat(),
+            vec![("ACC-1", (0..n).collect()), ("ACC-2", (n..2 * n).collect())],
+        );
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut hits = pool.install(|| behaviour_change(&history, None, CHANGE, None).unwrap());
+            hits.sort_by(|x, y| x.subject.cmp(&y.subject));
+            hits.iter()
+                .map(|h| {
+                    (
+                        h.subject.clone(),
+                        h.start,
+                        h.end,
+                        h.rows.clone(),
+                        h.facts.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let one = run(1);
+        assert_eq!(one.len(), 2);
+        assert_eq!(one, run(3));
     }
 }
