@@ -350,6 +350,8 @@ struct VelocityParams {
     min_volume: Money,
     #[serde(default)]
     min_baseline_count: u32,
+    /// The least share of the window's volume in each direction (in and out).
+    min_each_direction_percent: Option<Percent>,
 }
 
 #[derive(Deserialize)]
@@ -994,6 +996,13 @@ pub fn compile_kind(
         }
         "velocity_spike" => {
             let p: VelocityParams = params(table)?;
+            if p.min_each_direction_percent
+                .is_some_and(|x| x.0 == 0 || x.0 > 5_000)
+            {
+                return Err(KindError::Params(
+                    "`min_each_direction_percent` must be above 0 and at most 50 (a share each way)".into(),
+                ));
+            }
             if p.baseline.0 < p.window.0 {
                 return Err(KindError::Params(
                     "`baseline` must be at least as long as `window`".into(),
@@ -1006,6 +1015,9 @@ pub fn compile_kind(
                     factor_basis_points: p.factor.0,
                     min_volume: p.min_volume.0,
                     min_baseline_count: i64::from(p.min_baseline_count),
+                    min_each_direction_basis_points: p
+                        .min_each_direction_percent
+                        .map_or(0, |x| x.0),
                 },
                 vec![
                     d("window", describe_duration(p.window.0)),
@@ -1013,6 +1025,11 @@ pub fn compile_kind(
                     d("factor", format!("{}x", p.factor.0 as f64 / 10_000.0)),
                     d("min_volume", money(p.min_volume)),
                     d("min_baseline_count", p.min_baseline_count.to_string()),
+                    d(
+                        "min_each_direction_percent",
+                        p.min_each_direction_percent
+                            .map_or("none".to_string(), percent),
+                    ),
                 ],
             )
         }

@@ -247,6 +247,10 @@ pub enum Detector {
         /// Transactions the baseline must hold, so that sparse accounts are not judged on a
         /// handful of payments.
         min_baseline_count: i64,
+        /// The least share of the window's volume (basis points) that must come in, and the
+        /// least that must go out (0: none): money passing through the subject, not one large
+        /// payment (a term's tuition) or one large receipt.
+        min_each_direction_basis_points: i64,
     },
     /// A change against the subject's own history: over the `window` ending at a transaction,
     /// at least `min_count` transactions with volume `V` of at least

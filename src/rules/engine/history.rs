@@ -31,6 +31,8 @@ pub struct Histories {
     /// Each subject's account and where its rows start in `rows` (they end where the next
     /// subject's start).
     subjects: Vec<(String, usize)>,
+    /// Each subject's account key, alongside `subjects`.
+    keys: Vec<u32>,
 }
 
 impl Histories {
@@ -61,6 +63,7 @@ impl Histories {
                 })
             }
         };
+        let keys = starts.iter().map(|(key, _)| *key).collect();
         let subjects = starts
             .into_iter()
             .map(|(key, start)| (accounts.name(key).to_string(), start))
@@ -70,6 +73,7 @@ impl Histories {
             amount,
             rows,
             subjects,
+            keys,
         };
         // rows in time order already are each subject's history; otherwise each is sorted
         // (stably: ties keep row order)
@@ -84,6 +88,14 @@ impl Histories {
         (0..self.subjects.len())
             .into_par_iter()
             .map(|k| self.subject(k))
+    }
+
+    /// Each subject's account key, account and rows, in parallel.
+    pub fn par_subjects_keyed(&self) -> impl IndexedParallelIterator<Item = (u32, &str, &[u32])> {
+        (0..self.subjects.len()).into_par_iter().map(|k| {
+            let (account, rows) = self.subject(k);
+            (self.keys[k], account, rows)
+        })
     }
 
     /// The `k`-th subject's account and rows.
@@ -119,7 +131,7 @@ impl Histories {
     #[cfg(test)]
     pub fn from_parts(ts: Vec<i64>, amount: Vec<i64>, subjects: Vec<(&str, Vec<u32>)>) -> Self {
         let mut rows = Vec::new();
-        let subjects = subjects
+        let subjects: Vec<(String, usize)> = subjects
             .into_iter()
             .map(|(account, history)| {
                 let start = rows.len();
@@ -131,6 +143,7 @@ impl Histories {
             ts: ts.into(),
             amount: amount.into(),
             rows,
+            keys: (1..=subjects.len() as u32).collect(),
             subjects,
         }
     }

@@ -441,6 +441,7 @@ pub fn run_plan(
             factor_basis_points,
             min_volume,
             min_baseline_count,
+            min_each_direction_basis_points,
         } => {
             let limits = temporal::SpikeLimits {
                 window: *window,
@@ -448,14 +449,26 @@ pub fn run_plan(
                 factor_basis_points: *factor_basis_points,
                 min_volume: *min_volume,
                 min_baseline_count: *min_baseline_count,
+                min_each_direction_basis_points: *min_each_direction_basis_points,
             };
             let (history, selected) = base.histories_for(plan)?;
+            // the originator of each row tells money out of the subject from money in
+            let orig = if *min_each_direction_basis_points > 0 {
+                Some(base.frame.column(keys::ORIG_KEY)?.u32()?.rechunk())
+            } else {
+                None
+            };
+            let orig_keys = match &orig {
+                Some(keys) => Some(keys.cont_slice()?),
+                None => None,
+            };
             (
                 temporal::velocity(
                     &history,
                     selected.as_deref(),
                     limits,
                     context.last_seen.as_ref(),
+                    orig_keys,
                 )?,
                 vec![],
             )

@@ -83,6 +83,9 @@ pub struct SpikeLimits {
     pub min_volume: i64,
     /// The least number of transactions in the baseline.
     pub min_baseline_count: i64,
+    /// The least share of the window's volume that must come in, and the least that must go
+    /// out, in basis points (0: no condition): money passing through, not a one-way payment.
+    pub min_each_direction_basis_points: i64,
 }
 
 /// Volume over `window` (inclusive at both ends) at least `factor_basis_points / 10_000` times
@@ -91,11 +94,15 @@ pub struct SpikeLimits {
 /// seen at least `window + baseline` before the transaction are judged, so the baseline is real
 /// history; `first_seen` comes from the frame or, in a nightly run, from the state
 /// (`known_accounts`: `subject`, `first_seen`). One hit per subject and distinct time.
+///
+/// With `limits.min_each_direction_basis_points`, `orig_keys` (each base row's originator key)
+/// tells the money going out of the subject (it is the originator) from the money coming in.
 pub fn velocity(
     history: &Histories,
     selected: Option<&[bool]>,
     limits: SpikeLimits,
     known_accounts: Option<&DataFrame>,
+    orig_keys: Option<&[u32]>,
 ) -> PolarsResult<Vec<Hit>> {
     let seen_before = per_subject(known_accounts, "first_seen")?;
     // each row's time and amount side by side: a subject's rows lie all over the frame, and
@@ -107,16 +114,18 @@ pub fn velocity(
         .map(|(&t, &a)| (t, a))
         .collect();
     let hits = history
-        .par_subjects()
-        .flat_map_iter(|(subject, rows)| {
+        .par_subjects_keyed()
+        .flat_map_iter(|(key, subject, rows)| {
             let chosen: std::borrow::Cow<[u32]> = match selected {
                 None => rows.into(),
                 Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
             };
             let (times, amounts): (Vec<i64>, Vec<i64>) =
                 chosen.iter().map(|&r| events[r as usize]).unzip();
+            let outgoing: Option<Vec<bool>> =
+                orig_keys.map(|orig| chosen.iter().map(|&r| orig[r as usize] == key).collect());
             let first_seen = seen_before.get(subject).copied();
-            spikes(&times, &amounts, first_seen, limits)
+            spikes(&times, &amounts, outgoing.as_deref(), first_seen, limits)
                 .into_iter()
                 .map(move |spike| {
                     // the evidence: every selected transaction of the subject in the window
@@ -162,6 +171,7 @@ impl Spike {
 fn spikes(
     times: &[i64],
     amounts: &[i64],
+    outgoing: Option<&[bool]>,
     seen_before: Option<i64>,
     limits: SpikeLimits,
 ) -> Vec<Spike> {
@@ -175,6 +185,15 @@ fn spikes(
     for &a in amounts {
         running.push(running.last().copied().unwrap_or(0) + i128::from(a));
     }
+    // and of the money going out, when the direction matters
+    let running_out: Option<Vec<i128>> = outgoing.map(|out| {
+        let mut sums = Vec::with_capacity(amounts.len() + 1);
+        sums.push(0i128);
+        for (&a, &o) in amounts.iter().zip(out) {
+            sums.push(sums.last().copied().unwrap_or(0) + if o { i128::from(a) } else { 0 });
+        }
+        sums
+    });
     let (mut window_from, mut history_from) = (0usize, 0usize);
     let mut found = Vec::new();
     // a time is judged once the subject has been seen for the window and the baseline: the
@@ -206,10 +225,21 @@ fn spikes(
                     .saturating_mul(i128::from(limits.window))
                     .saturating_mul(i128::from(limits.factor_basis_points))
         };
+        // both directions carry their share of the volume (exact, in integers)
+        let both_ways = || match &running_out {
+            _ if limits.min_each_direction_basis_points == 0 => true,
+            None => false,
+            Some(sums) => {
+                let out = sums[end] - sums[window_from];
+                let share = volume * i128::from(limits.min_each_direction_basis_points);
+                out * 10_000 >= share && (volume - out) * 10_000 >= share
+            }
+        };
         if now - first_seen >= limits.window + limits.baseline
             && baseline_volume > 0
             && baseline_count >= limits.min_baseline_count
             && volume >= i128::from(limits.min_volume)
+            && both_ways()
             && spiked()
         {
             found.push(Spike {
@@ -495,6 +525,7 @@ mod tests {
         factor_basis_points: 50_000,
         min_volume: 20_000,
         min_baseline_count: 3,
+        min_each_direction_basis_points: 0,
     };
 
     /// Weekly 1,000 for eight weeks from `first_day`, then `last` on day 63.
@@ -514,9 +545,9 @@ mod tests {
             ..LIMITS
         };
         let (t, a) = history(0, 5_000);
-        assert_eq!(spikes(&t, &a, None, limits).len(), 1);
+        assert_eq!(spikes(&t, &a, None, None, limits).len(), 1);
         let (t, a) = history(0, 4_999);
-        assert!(spikes(&t, &a, None, limits).is_empty());
+        assert!(spikes(&t, &a, None, None, limits).is_empty());
     }
 
     #[test]
@@ -529,7 +560,7 @@ mod tests {
         let (mut t, mut a) = history(0, 2_500);
         t.push(63 * DAY);
         a.push(2_500);
-        let found = spikes(&t, &a, None, limits);
+        let found = spikes(&t, &a, None, None, limits);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].volume, 5_000);
     }
@@ -579,7 +610,7 @@ mod tests {
         let (mut t, mut a) = history(0, i64::MAX);
         t.push(63 * DAY);
         a.push(i64::MAX);
-        let found = spikes(&t, &a, None, LIMITS);
+        let found = spikes(&t, &a, None, None, LIMITS);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].volume, 2 * i128::from(i64::MAX));
     }
@@ -592,9 +623,37 @@ mod tests {
         };
         let (t, a) = history(1, 50_000);
         // history from day 1: 62 days before the spike, and window + baseline is 63
-        assert!(spikes(&t, &a, None, limits).is_empty());
+        assert!(spikes(&t, &a, None, None, limits).is_empty());
         // a nightly state that saw the account earlier makes the history real
-        assert_eq!(spikes(&t, &a, Some(0), limits).len(), 1);
+        assert_eq!(spikes(&t, &a, None, Some(0), limits).len(), 1);
+    }
+
+    #[test]
+    fn a_spike_must_pass_through_when_each_direction_needs_a_share() {
+        let limits = SpikeLimits {
+            min_each_direction_basis_points: 2_000,
+            ..LIMITS
+        };
+        // eight weeks of 1,000 in, then 30,000 on day 63 and 7,500 on day 64
+        let (mut t, mut a) = history(0, 30_000);
+        t.push(64 * DAY);
+        a.push(7_500);
+        let mut out = vec![false; t.len()];
+        // one-way: both large amounts go out, nothing comes in within the window
+        out[8] = true;
+        out[9] = true;
+        assert!(spikes(&t, &a, Some(&out), None, limits).is_empty());
+        // 7,500 of 37,500 coming in on day 64 is exactly 20%: that window passes through (the
+        // day-63 window, 30,000 out and nothing in, still does not)
+        out[9] = false;
+        let found = spikes(&t, &a, Some(&out), None, limits);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].end, 64 * DAY);
+        // 7,499 of 37,499 is not 20%
+        a[9] = 7_499;
+        assert!(spikes(&t, &a, Some(&out), None, limits).is_empty());
+        // without the condition both windows spike
+        assert_eq!(spikes(&t, &a, None, None, LIMITS).len(), 2);
     }
 
     const CHANGE: ChangeLimits = ChangeLimits {
