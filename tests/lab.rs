@@ -63,7 +63,7 @@ fn generate_through_the_cli_is_byte_identical_for_a_seed() {
         let result = amlscreen(&refs);
         assert_eq!(result.status.code(), Some(0), "{}", describe(&result));
     }
-    for file in ["transactions.csv", "labels.csv", "fx.csv"] {
+    for file in ["transactions.csv", "labels.csv", "fx.csv", "lookalikes.csv"] {
         let a = std::fs::read(dir.join("a").join(file)).unwrap();
         let b = std::fs::read(dir.join("b").join(file)).unwrap();
         assert!(

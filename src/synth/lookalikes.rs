@@ -97,6 +97,21 @@ pub struct LookAlike {
     pub kind: LookAlikeKind,
 }
 
+/// Header of `lookalikes.csv`.
+pub const LOOKALIKES_HEADER: &str = "account,kind";
+
+/// Writes `lookalikes.csv`: one row per look-alike customer, `account,kind`, in account order.
+pub fn write_lookalikes_csv<W: std::io::Write>(
+    mut w: W,
+    lookalikes: &[LookAlike],
+) -> std::io::Result<()> {
+    writeln!(w, "{LOOKALIKES_HEADER}")?;
+    for l in lookalikes {
+        writeln!(w, "{},{}", l.account, l.kind.as_str())?;
+    }
+    w.flush()
+}
+
 const CHURCH_LEADS: &[&str] = &[
     "MOUNT ZION",
     "BETHEL",
@@ -284,7 +299,7 @@ fn church(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         })
         .collect();
     // Mobile givers: (party, usual gift, weekly; else the day of the month of a monthly tithe).
-    let mobile_count = ((members * (0.12 + 0.15 * rng.unit())) as usize).max(8);
+    let mobile_count = ((members * (0.12 + 0.15 * rng.unit())) as usize).max(12);
     let givers: Vec<(PartySyms, i64, Option<u32>, bool)> = (0..mobile_count)
         .map(|_| {
             let (party, _) = member(gen, rng, index, 0.6);
@@ -299,7 +314,7 @@ fn church(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         })
         .collect();
     // Members paying their tithe in cash at a branch: (name, amount, day of the month).
-    let tithers: Vec<(Sym, i64, u32)> = (0..((members / 25.0) as usize).clamp(3, 14))
+    let tithers: Vec<(Sym, i64, u32)> = (0..((members / 25.0) as usize).clamp(4, 14))
         .map(|_| {
             let name = gen.person_name(rng);
             let amount = cents(rng.log_normal(120.0, 0.5).clamp(30.0, 900.0));
@@ -355,7 +370,7 @@ fn church(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         }
         for &(party, gift, monthly, jmd) in &givers {
             let gives = match monthly {
-                None => weekday == 6 && rng.chance(0.7),
+                None => weekday == 6 && rng.chance(0.75),
                 Some(d) => dom == d,
             };
             if gives {
@@ -395,8 +410,8 @@ fn church(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
 /// A savings club organiser: their own everyday banking, plus every round each member pays the
 /// fixed hand (by mobile, or in cash at a branch) and the organiser pays the whole pot to the
 /// member whose turn it is (internal transfer, ACH, or cash drawn for them). Rounds are weekly
-/// (hands paid Thursday to Saturday, pot on Monday) or monthly (hands from the 25th to the 1st,
-/// pot on the 3rd); when every member has drawn, a new cycle starts in a new order.
+/// (hands paid Thursday to Saturday, pot on Monday) or monthly (hands from the 25th to the 2nd,
+/// never on a Sunday; pot on the 3rd); when every member has drawn, a new cycle starts in a new order.
 fn savings_club(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
     individual(gen, rng, index, false);
     let me = gen.party(index);
@@ -436,7 +451,9 @@ fn savings_club(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
         let (collecting, last_collection_day, payout) = if weekly {
             (matches!(weekday, 3..=5), weekday == 5, weekday == 0)
         } else {
-            (dom >= 25 || dom == 1, dom == 1, dom == 3)
+            // the last chance is the 2nd, or the 1st when the 2nd is a Sunday
+            let last = (dom == 2 && weekday != 6) || (dom == 1 && weekday == 5);
+            (dom >= 25 || dom <= 2, last, dom == 3)
         };
         if collecting && weekday != 6 {
             for (m, &(party, _, cash)) in members.iter().enumerate() {
@@ -616,7 +633,7 @@ fn offshore_investor(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
             } else {
                 gen.cur.usd
             };
-            let in_period = rng.chance(if n == 0 { 0.6 } else { 0.4 });
+            let in_period = rng.chance(if n == 0 { 0.7 } else { 0.4 });
             let invested_day = if in_period {
                 rng.range(0, (days - 10).max(1) - 1)
             } else {
@@ -716,9 +733,13 @@ fn landlord(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
     let count = 3 + rng.index(10);
     let jmd = rng.chance(0.5);
     // (tenant, rent in USD micros, channel, day of the month paid)
-    let tenants: Vec<(PartySyms, i64, Channel, u32)> = (0..count)
-        .map(|_| {
-            let (party, _) = member(gen, rng, index, 0.6);
+    let mut tenants: Vec<(PartySyms, i64, Channel, u32)> = Vec::with_capacity(count);
+    while tenants.len() < count {
+        let (party, _) = member(gen, rng, index, 0.6);
+        if tenants.iter().any(|t| t.0.account == party.account) {
+            continue;
+        }
+        tenants.push({
             let rent = (rng.log_normal(700.0, 0.5).clamp(250.0, 3_000.0) / 10.0).round() as i64
                 * 10
                 * MICROS_PER_UNIT;
@@ -731,8 +752,8 @@ fn landlord(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
                 Channel::Ach
             };
             (party, rent, channel, 1 + rng.range(0, 6) as u32)
-        })
-        .collect();
+        });
+    }
     let total: i64 = tenants.iter().map(|t| t.1).sum();
     let lender = {
         let name = format!("{} BUILDING SOCIETY", rng.pick(PLACE_WORDS));

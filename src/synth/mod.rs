@@ -41,7 +41,9 @@ pub use columns::{
 pub use csv_out::write_transactions_csv;
 pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
 pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
-pub use lookalikes::{LookAlike, LookAlikeKind, FUND_COUNTRIES};
+pub use lookalikes::{
+    write_lookalikes_csv, LookAlike, LookAlikeKind, FUND_COUNTRIES, LOOKALIKES_HEADER,
+};
 pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
 pub use plant::{DORMANT_MIN_DAYS, VELOCITY_MIN_DAYS};
 pub use rng::{exp_portable, Rng};
