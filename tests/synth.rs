@@ -1426,7 +1426,9 @@ fn rows_by_account(data: &SyntheticData) -> HashMap<String, Vec<Row>> {
     for i in 0..data.transactions.len() {
         let r = row(data, i);
         if !r.orig_account.is_empty() {
-            by.entry(r.orig_account.clone()).or_default().push(r.clone());
+            by.entry(r.orig_account.clone())
+                .or_default()
+                .push(r.clone());
         }
         if !r.bene_account.is_empty() && r.bene_account != r.orig_account {
             by.entry(r.bene_account.clone()).or_default().push(r);
@@ -1554,7 +1556,9 @@ fn savings_clubs_collect_a_fixed_hand_and_pay_the_whole_pot_to_one_member() {
         let pots: Vec<&Row> = rows
             .iter()
             .filter(|r| {
-                r.orig_account == organiser && r.currency == currency && r.base == hand * size as i64
+                r.orig_account == organiser
+                    && r.currency == currency
+                    && r.base == hand * size as i64
             })
             .collect();
         assert!(pots.len() >= 3, "{organiser}: {} pots", pots.len());
@@ -1572,11 +1576,7 @@ fn savings_clubs_collect_a_fixed_hand_and_pay_the_whole_pot_to_one_member() {
                 .map(|r| payer(r))
                 .collect();
             let distinct: HashSet<&String> = between.iter().collect();
-            assert_eq!(
-                (between.len(), distinct.len()),
-                (size, size),
-                "{organiser}"
-            );
+            assert_eq!((between.len(), distinct.len()), (size, size), "{organiser}");
         }
     }
 }
@@ -1602,11 +1602,7 @@ fn money_service_businesses_are_busy_hubs_on_the_remittance_corridors() {
         }
         let busiest = per_day.values().copied().max().unwrap_or(0);
         assert!(busiest > 50, "{msb}: at most {busiest} transfers a day");
-        assert_eq!(
-            corridors,
-            BTreeSet::from(["DO", "HT", "US", "VE"]),
-            "{msb}"
-        );
+        assert_eq!(corridors, BTreeSet::from(["DO", "HT", "US", "VE"]), "{msb}");
         assert!(inbound > 100, "{msb}: {inbound} remittances in");
         // fan-out look: more than eight beneficiaries on one day
         let payees_on_a_day = rows
@@ -1695,7 +1691,11 @@ fn landlords_collect_round_rents_monthly_and_pay_a_mortgage() {
             rents.entry(r.orig_account.as_str()).or_default().push(r);
         }
         let tenants: Vec<&Vec<&Row>> = rents.values().filter(|v| v.len() >= 2).collect();
-        assert!((3..=12).contains(&tenants.len()), "{landlord}: {}", tenants.len());
+        assert!(
+            (3..=12).contains(&tenants.len()),
+            "{landlord}: {}",
+            tenants.len()
+        );
         for paid in tenants {
             assert!(paid.iter().all(|r| r.base == paid[0].base), "{landlord}");
         }
@@ -1703,7 +1703,11 @@ fn landlords_collect_round_rents_monthly_and_pay_a_mortgage() {
             .iter()
             .filter(|r| r.orig_account == landlord && r.bene_name.ends_with("BUILDING SOCIETY"))
             .collect();
-        assert_eq!(mortgage.len(), 4, "{landlord}: one mortgage payment a month");
+        assert_eq!(
+            mortgage.len(),
+            4,
+            "{landlord}: one mortgage payment a month"
+        );
         assert!(mortgage.iter().all(|r| r.channel == Channel::Ach));
     }
 }

@@ -384,7 +384,15 @@ fn church(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
             let ts = gen.local_time(rng, day, 8, 10);
             let tithe = not_round(month_in.max(0) / 100_000 * 10_000);
             if tithe > 0 {
-                gen.emit(ts, tithe, gen.cur.usd, Channel::Ach, me, headquarters, branch);
+                gen.emit(
+                    ts,
+                    tithe,
+                    gen.cur.usd,
+                    Channel::Ach,
+                    me,
+                    headquarters,
+                    branch,
+                );
             }
             let ts = gen.local_time(rng, day, 6, 8);
             gen.emit(ts, stipend, gen.cur.usd, Channel::Ach, me, pastor, branch);
@@ -396,7 +404,15 @@ fn church(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
                 } else {
                     Channel::Cheque
                 };
-                gen.emit(ts, not_round(amount), gen.cur.usd, channel, me, supplier, branch);
+                gen.emit(
+                    ts,
+                    not_round(amount),
+                    gen.cur.usd,
+                    channel,
+                    me,
+                    supplier,
+                    branch,
+                );
             }
             let charity = *rng.pick(&charities);
             let ts = gen.local_time(rng, day, 10, 16);
@@ -480,7 +496,11 @@ fn savings_club(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
                 let bene = gen.cash_side(Sym(0));
                 gen.emit(ts, pot, currency, Channel::Cash, me, bene, branch);
             } else {
-                let channel = if ours { Channel::Internal } else { Channel::Ach };
+                let channel = if ours {
+                    Channel::Internal
+                } else {
+                    Channel::Ach
+                };
                 gen.emit(ts, pot, currency, channel, me, party, branch);
             }
             turn += 1;
@@ -622,11 +642,7 @@ fn offshore_investor(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
                 "KY" => *rng.pick(&["LTD", "SPC", "LP"]),
                 _ => "LTD",
             };
-            let name = format!(
-                "{} {} {form}",
-                rng.pick(FUND_LEADS),
-                rng.pick(FUND_STYLES)
-            );
+            let name = format!("{} {} {form}", rng.pick(FUND_LEADS), rng.pick(FUND_STYLES));
             let fund = gen.new_named_external(country, &name);
             let currency = if matches!(country, "LU" | "IE") && rng.chance(0.5) {
                 gen.cur.eur

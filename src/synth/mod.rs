@@ -2,8 +2,10 @@
 //! of every typology, and backtest scoring of alerts against those labels.
 //!
 //! [`generate`] builds a realistic legitimate population (salaries, card spending, ATM cash,
-//! transfers between friends, remittances, retail cash deposits, payroll, import wires), plants
-//! instances of the requested typologies inside the shipped rules' definitions, and returns the
+//! transfers between friends, remittances, retail cash deposits, payroll, import wires, and
+//! unlabelled look-alikes: churches, savings clubs, money service businesses, offshore fund
+//! investors, landlords), plants instances of the requested typologies inside the shipped
+//! rules' definitions, and returns the
 //! transactions as a struct-of-vectors batch ([`TxnColumns`]) with ground-truth [`Label`]s.
 //! The same configuration always gives byte-identical files.
 
@@ -41,10 +43,10 @@ pub use columns::{
 pub use csv_out::write_transactions_csv;
 pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
 pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
+pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
 pub use lookalikes::{
     write_lookalikes_csv, LookAlike, LookAlikeKind, FUND_COUNTRIES, LOOKALIKES_HEADER,
 };
-pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
 pub use plant::{DORMANT_MIN_DAYS, VELOCITY_MIN_DAYS};
 pub use rng::{exp_portable, Rng};
 
