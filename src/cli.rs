@@ -271,7 +271,7 @@ fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
     }
     writeln!(
         out,
-        "wrote {} transactions ({} planted instances) to {}, with labels.csv and fx.csv",
+        "wrote {} transactions ({} planted instances) to {}, with labels.csv, fx.csv and lookalikes.csv",
         data.transactions.len() + data.transactions.raw_rows.len(),
         data.labels.len(),
         path.display()

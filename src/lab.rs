@@ -78,6 +78,9 @@ pub fn generate_to(
         synth::write_fx_csv(w, &data.fx_rates).map_err(std::io::Error::other)
     })
     .map_err(|e| write_err(&path, e))?;
+    let path = out.join("lookalikes.csv");
+    write_atomic_with(&path, |w| synth::write_lookalikes_csv(w, &data.lookalikes))
+        .map_err(|e| write_err(&path, e))?;
     Ok((data, transactions))
 }
 

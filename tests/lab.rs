@@ -63,7 +63,7 @@ fn generate_through_the_cli_is_byte_identical_for_a_seed() {
         let result = amlscreen(&refs);
         assert_eq!(result.status.code(), Some(0), "{}", describe(&result));
     }
-    for file in ["transactions.csv", "labels.csv", "fx.csv"] {
+    for file in ["transactions.csv", "labels.csv", "fx.csv", "lookalikes.csv"] {
         let a = std::fs::read(dir.join("a").join(file)).unwrap();
         let b = std::fs::read(dir.join("b").join(file)).unwrap();
         assert!(
@@ -139,11 +139,27 @@ fn backtest_of_the_shipped_packs_finds_every_typology() {
         missing.join("\n"),
         synth::render_table(&report)
     );
-    let false_per_1000 = report.false_alerts_total as f64 * 1000.0 / data.accounts_total as f64;
+    // The legitimate look-alikes (churches, savings clubs, money service businesses, ...) are
+    // meant to raise false alerts until the packs learn to tell them apart (issue #21); the bound
+    // holds for every other customer.
+    let lookalikes: std::collections::HashSet<&str> =
+        data.lookalikes.iter().map(|l| l.account.as_str()).collect();
+    let ordinary: Vec<amlscreen::model::Alert> = alerts
+        .iter()
+        .filter(|a| !lookalikes.contains(a.subject_account.as_str()))
+        .cloned()
+        .collect();
+    let ordinary_report = synth::score_backtest(&ordinary, &data.labels, data.accounts_total);
+    let false_per_1000 =
+        ordinary_report.false_alerts_total as f64 * 1000.0 / data.accounts_total as f64;
     assert!(
         false_per_1000 < 60.0,
-        "{false_per_1000:.1} false alerts per 1,000 accounts\n{}",
-        synth::render_table(&report)
+        "{false_per_1000:.1} false alerts per 1,000 accounts off the look-alikes\n{}",
+        synth::render_table(&ordinary_report)
+    );
+    assert!(
+        report.false_alerts_total > ordinary_report.false_alerts_total,
+        "the look-alikes raise false alerts"
     );
 }
 

@@ -993,10 +993,13 @@ fn person_names_are_diverse() {
 // ---------------------------------------------------------------- the background stays clear
 
 /// Planted accounts, excluded from the background checks.
+/// Accounts of planted instances and of the legitimate look-alikes (which look like typologies
+/// on purpose and are tested on their own below).
 fn planted_accounts(data: &SyntheticData) -> HashSet<String> {
     data.labels
         .iter()
         .flat_map(|l| l.accounts.iter().cloned())
+        .chain(data.lookalikes.iter().map(|l| l.account.clone()))
         .collect()
 }
 
@@ -1471,7 +1474,7 @@ fn golden_digest_pins_the_output() {
         .collect();
     assert_eq!(
         digest,
-        "569d982a1c11dc21e3b7a9f4733b98d997b24ddb5ea35af5eef24428f28aaecc"
+        "5064e3807908e9e8bcb55cfdf1c9c3e78e4d27c5105f95017022c22e36c0044b"
     );
 }
 
@@ -1561,5 +1564,307 @@ fn round_tripping_instances_send_offshore_and_get_most_of_it_back() {
         assert!(back
             .iter()
             .all(|r| r.ts > last_out && r.ts - first <= 90 * DAY));
+    }
+}
+
+// ---------------------------------------------------------------- legitimate look-alikes
+
+fn lookalikes_of(data: &SyntheticData, kind: LookAlikeKind) -> Vec<&str> {
+    data.lookalikes
+        .iter()
+        .filter(|l| l.kind == kind)
+        .map(|l| l.account.as_str())
+        .collect()
+}
+
+/// Every account's rows, by account (one pass over the data).
+fn rows_by_account(data: &SyntheticData) -> HashMap<String, Vec<Row>> {
+    let mut by: HashMap<String, Vec<Row>> = HashMap::new();
+    for i in 0..data.transactions.len() {
+        let r = row(data, i);
+        if !r.orig_account.is_empty() {
+            by.entry(r.orig_account.clone())
+                .or_default()
+                .push(r.clone());
+        }
+        if !r.bene_account.is_empty() && r.bene_account != r.orig_account {
+            by.entry(r.bene_account.clone()).or_default().push(r);
+        }
+    }
+    by
+}
+
+fn lookalike_rows() -> &'static HashMap<String, Vec<Row>> {
+    static ROWS: OnceLock<HashMap<String, Vec<Row>>> = OnceLock::new();
+    ROWS.get_or_init(|| rows_by_account(full_data()))
+}
+
+#[test]
+fn lookalikes_take_a_few_accounts_per_thousand_and_are_never_labelled() {
+    let data = full_data();
+    let labelled: HashSet<&str> = data
+        .labels
+        .iter()
+        .flat_map(|l| l.accounts.iter().map(String::as_str))
+        .collect();
+    for kind in LookAlikeKind::ALL {
+        let accounts = lookalikes_of(data, kind);
+        let per_thousand = accounts.len() * 1000 / 1_500;
+        assert!(
+            accounts.len() >= 2 && (1..=5).contains(&per_thousand),
+            "{}: {} accounts",
+            kind.as_str(),
+            accounts.len()
+        );
+        for a in accounts {
+            assert!(!labelled.contains(a), "{a} is labelled");
+            assert!(lookalike_rows().get(a).is_some_and(|r| r.len() >= 5), "{a}");
+        }
+    }
+    let mut csv = Vec::new();
+    write_lookalikes_csv(&mut csv, &data.lookalikes).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    assert_eq!(text.lines().next(), Some(LOOKALIKES_HEADER));
+    assert_eq!(text.lines().count(), data.lookalikes.len() + 1);
+}
+
+#[test]
+fn churches_collect_many_small_gifts_and_pay_out_monthly() {
+    let data = full_data();
+    for church in lookalikes_of(data, LookAlikeKind::Church) {
+        let rows = &lookalike_rows()[church];
+        let gifts: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.bene_account == church && r.channel == Channel::Mobile)
+            .collect();
+        assert!(gifts.iter().all(|r| r.base < 1_000 * UNIT), "{church}");
+        // eight or more givers within five days: the fan-in look
+        let most = (0..gifts.len())
+            .map(|i| {
+                gifts[i..]
+                    .iter()
+                    .take_while(|g| g.ts - gifts[i].ts < 5 * DAY)
+                    .map(|g| g.orig_account.as_str())
+                    .collect::<HashSet<_>>()
+                    .len()
+            })
+            .max()
+            .unwrap_or(0);
+        assert!(most >= 8, "{church}: {most} givers in 5 days");
+        let depositors: HashSet<&str> = rows
+            .iter()
+            .filter(|r| is_cash_deposit(r) && r.bene_account == church)
+            .map(|r| r.orig_name.as_str())
+            .collect();
+        assert!(depositors.len() >= 5, "{church}: {depositors:?}");
+        let out_dates: BTreeSet<String> = rows
+            .iter()
+            .filter(|r| r.orig_account == church)
+            .map(|r| utc_date(r.ts))
+            .collect();
+        // pay-outs on the 28th of each month only: 2026-01-28, -02-28, -03-28, -04-28
+        assert_eq!(out_dates.len(), 4, "{church}: {out_dates:?}");
+        assert!(out_dates.iter().all(|d| d.ends_with("-28")));
+    }
+}
+
+#[test]
+fn savings_clubs_collect_a_fixed_hand_and_pay_the_whole_pot_to_one_member() {
+    let data = full_data();
+    for organiser in lookalikes_of(data, LookAlikeKind::SavingsClub) {
+        let rows = &lookalike_rows()[organiser];
+        let name = &rows
+            .iter()
+            .find(|r| r.orig_account == organiser)
+            .unwrap()
+            .orig_name;
+        let incoming: Vec<&Row> = rows
+            .iter()
+            .filter(|r| {
+                r.bene_account == organiser
+                    && &r.orig_name != name
+                    && matches!(r.channel, Channel::Mobile | Channel::Cash)
+            })
+            .collect();
+        let mut counts: BTreeMap<(&str, i64), usize> = BTreeMap::new();
+        for r in &incoming {
+            *counts.entry((r.currency.as_str(), r.base)).or_default() += 1;
+        }
+        let (&(currency, hand), _) = counts.iter().max_by_key(|(k, n)| (**n, *k)).unwrap();
+        let hands: Vec<&Row> = incoming
+            .iter()
+            .copied()
+            .filter(|r| r.currency == currency && r.base == hand)
+            .collect();
+        let payer = |r: &Row| {
+            if r.orig_account.is_empty() {
+                r.orig_name.clone()
+            } else {
+                r.orig_account.clone()
+            }
+        };
+        let payers: HashSet<String> = hands.iter().map(|r| payer(r)).collect();
+        let size = payers.len();
+        assert!((8..=20).contains(&size), "{organiser}: {size} members");
+        assert!(
+            (190 * UNIT..=2_000 * UNIT).contains(&hand),
+            "{organiser}: hand {hand}"
+        );
+        let pots: Vec<&Row> = rows
+            .iter()
+            .filter(|r| {
+                r.orig_account == organiser
+                    && r.currency == currency
+                    && r.base == hand * size as i64
+            })
+            .collect();
+        assert!(pots.len() >= 3, "{organiser}: {} pots", pots.len());
+        for r in &pots {
+            assert!(
+                r.bene_account.is_empty() || payers.contains(&r.bene_account),
+                "{organiser}: pot to a non-member"
+            );
+        }
+        // between two pots every member pays the hand exactly once
+        for w in pots.windows(2) {
+            let between: Vec<String> = hands
+                .iter()
+                .filter(|r| r.ts > w[0].ts && r.ts < w[1].ts)
+                .map(|r| payer(r))
+                .collect();
+            let distinct: HashSet<&String> = between.iter().collect();
+            assert_eq!((between.len(), distinct.len()), (size, size), "{organiser}");
+        }
+    }
+}
+
+#[test]
+fn money_service_businesses_are_busy_hubs_on_the_remittance_corridors() {
+    let data = full_data();
+    let msbs = lookalikes_of(data, LookAlikeKind::MoneyService);
+    for msb in msbs {
+        let rows = &lookalike_rows()[msb];
+        let mut per_day: HashMap<String, usize> = HashMap::new();
+        let mut corridors: BTreeSet<&str> = BTreeSet::new();
+        let mut inbound = 0;
+        for r in rows.iter().filter(|r| r.channel == Channel::Wire) {
+            *per_day.entry(utc_date(r.ts)).or_default() += 1;
+            assert!(r.base < 10_000 * UNIT, "{msb}: remittances are small");
+            if r.orig_account == msb {
+                corridors.insert(r.bene_country.as_str());
+            } else {
+                inbound += 1;
+                assert_ne!(r.orig_country, "JM");
+            }
+        }
+        let busiest = per_day.values().copied().max().unwrap_or(0);
+        assert!(busiest > 50, "{msb}: at most {busiest} transfers a day");
+        assert_eq!(corridors, BTreeSet::from(["DO", "HT", "US", "VE"]), "{msb}");
+        assert!(inbound > 100, "{msb}: {inbound} remittances in");
+        // fan-out look: more than eight beneficiaries on one day
+        let payees_on_a_day = rows
+            .iter()
+            .filter(|r| r.orig_account == msb && r.channel == Channel::Wire)
+            .fold(HashMap::<String, HashSet<&str>>::new(), |mut m, r| {
+                m.entry(utc_date(r.ts))
+                    .or_default()
+                    .insert(r.bene_account.as_str());
+                m
+            })
+            .values()
+            .map(HashSet::len)
+            .max()
+            .unwrap_or(0);
+        assert!(payees_on_a_day >= 8, "{msb}");
+    }
+}
+
+#[test]
+fn offshore_investors_get_small_distributions_and_never_half_back_within_90_days() {
+    let data = full_data();
+    let (mut investments, mut distributions) = (0, 0);
+    for investor in lookalikes_of(data, LookAlikeKind::OffshoreInvestor) {
+        let rows = &lookalike_rows()[investor];
+        let fund_rows: Vec<&Row> = rows
+            .iter()
+            .filter(|r| {
+                r.channel == Channel::Wire
+                    && (FUND_COUNTRIES.contains(&r.bene_country.as_str())
+                        || FUND_COUNTRIES.contains(&r.orig_country.as_str()))
+            })
+            .collect();
+        assert!(!fund_rows.is_empty(), "{investor}: no fund activity");
+        for out in fund_rows.iter().filter(|r| r.orig_account == investor) {
+            investments += 1;
+            assert!(
+                (20_000 * UNIT..=540_000 * UNIT).contains(&out.base),
+                "{investor}: {}",
+                out.base
+            );
+            let back: Vec<&&Row> = fund_rows
+                .iter()
+                .filter(|r| r.orig_account == out.bene_account && r.ts > out.ts)
+                .collect();
+            let within_90: i64 = back
+                .iter()
+                .filter(|r| r.ts - out.ts <= 90 * DAY)
+                .map(|r| r.base)
+                .sum();
+            assert!(
+                within_90 * 100 < out.base * 50,
+                "{investor}: {within_90} of {} back within 90 days",
+                out.base
+            );
+            // a distribution is 1–3% of the holding (with ±10%)
+            for r in &back {
+                assert!(r.base * 1000 <= out.base * 33, "{investor}");
+            }
+        }
+        distributions += fund_rows
+            .iter()
+            .filter(|r| r.bene_account == investor)
+            .count();
+    }
+    assert!(
+        investments >= 1 && distributions >= 1,
+        "{investments} investments, {distributions} distributions"
+    );
+}
+
+#[test]
+fn landlords_collect_round_rents_monthly_and_pay_a_mortgage() {
+    let data = full_data();
+    for landlord in lookalikes_of(data, LookAlikeKind::Landlord) {
+        let rows = &lookalike_rows()[landlord];
+        let mut rents: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+        for r in rows.iter().filter(|r| {
+            r.bene_account == landlord
+                && matches!(r.channel, Channel::Mobile | Channel::Cheque | Channel::Ach)
+                && {
+                    let day = &format_timestamp(r.ts)[8..10];
+                    ("01".."08").contains(&day)
+                }
+        }) {
+            rents.entry(r.orig_account.as_str()).or_default().push(r);
+        }
+        let tenants: Vec<&Vec<&Row>> = rents.values().filter(|v| v.len() >= 2).collect();
+        assert!(
+            (3..=12).contains(&tenants.len()),
+            "{landlord}: {}",
+            tenants.len()
+        );
+        for paid in tenants {
+            assert!(paid.iter().all(|r| r.base == paid[0].base), "{landlord}");
+        }
+        let mortgage: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.orig_account == landlord && r.bene_name.ends_with("BUILDING SOCIETY"))
+            .collect();
+        assert_eq!(
+            mortgage.len(),
+            4,
+            "{landlord}: one mortgage payment a month"
+        );
+        assert!(mortgage.iter().all(|r| r.channel == Channel::Ach));
     }
 }

@@ -9,6 +9,7 @@
 
 use super::columns::{PartySyms, Sym};
 use super::generator::{amount_between, not_round, units, Gen, REMITTANCE_COUNTRIES};
+use super::lookalikes::{generate_lookalike, LookAlikeKind};
 use super::names::BusinessKind;
 use super::population::{Reserve, Role, NO_CIRCLE};
 use super::rng::Rng;
@@ -38,6 +39,11 @@ pub fn generate_background(gen: &mut Gen<'_>, rng: &Rng) -> Vec<(usize, usize)> 
             (Role::Merchant, _) => merchant(gen, &mut r, index),
             (Role::Employer, _) => employer(gen, &mut r, index),
             (Role::Importer, _) => importer(gen, &mut r, index),
+            (role, _) => {
+                if let Some(kind) = LookAlikeKind::of_role(role) {
+                    generate_lookalike(gen, &mut r, index, kind);
+                }
+            }
         }
         ranges.push((start, gen.cols.len()));
     }
@@ -45,7 +51,7 @@ pub fn generate_background(gen: &mut Gen<'_>, rng: &Rng) -> Vec<(usize, usize)> 
 }
 
 /// USD micros to JMD micros, rounded to whole cents.
-fn usd_to_jmd(usd_micros: i64) -> i64 {
+pub(super) fn usd_to_jmd(usd_micros: i64) -> i64 {
     let jmd = usd_micros as f64 * JMD_PER_USD;
     ((jmd / 10_000.0).round() as i64) * 10_000
 }
@@ -260,7 +266,7 @@ impl Person {
 }
 
 /// A private person: card spending, ATM, friends, remittances, salary or self-employed cash.
-fn individual(gen: &mut Gen<'_>, rng: &mut Rng, index: usize, quiet: bool) {
+pub(super) fn individual(gen: &mut Gen<'_>, rng: &mut Rng, index: usize, quiet: bool) {
     let person = Person::new(gen, rng, index, quiet);
     for day in 0..gen.days() {
         person.card_payments(gen, rng, day);

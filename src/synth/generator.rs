@@ -258,6 +258,17 @@ impl<'a> Gen<'a> {
         party
     }
 
+    /// A new account at another bank with a given holder name.
+    pub fn new_named_external(&mut self, country: &str, name: &str) -> PartySyms {
+        self.ext_counter += 1;
+        let number = format!("EXT-{country}-{:07}", self.ext_counter);
+        PartySyms {
+            account: self.sym(&number),
+            name: self.sym(name),
+            country: self.sym(country),
+        }
+    }
+
     /// A foreign country from the safe list other than home.
     pub fn safe_foreign(&self, rng: &mut Rng) -> &'static str {
         loop {

@@ -2,8 +2,10 @@
 //! of every typology, and backtest scoring of alerts against those labels.
 //!
 //! [`generate`] builds a realistic legitimate population (salaries, card spending, ATM cash,
-//! transfers between friends, remittances, retail cash deposits, payroll, import wires), plants
-//! instances of the requested typologies inside the shipped rules' definitions, and returns the
+//! transfers between friends, remittances, retail cash deposits, payroll, import wires, and
+//! unlabelled look-alikes: churches, savings clubs, money service businesses, offshore fund
+//! investors, landlords), plants instances of the requested typologies inside the shipped
+//! rules' definitions, and returns the
 //! transactions as a struct-of-vectors batch ([`TxnColumns`]) with ground-truth [`Label`]s.
 //! The same configuration always gives byte-identical files.
 
@@ -17,6 +19,7 @@ pub mod demo;
 mod fx;
 mod generator;
 mod labels;
+mod lookalikes;
 mod name_tables;
 pub mod names;
 mod plant;
@@ -42,6 +45,9 @@ pub use csv_out::write_transactions_csv;
 pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
 pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
 pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
+pub use lookalikes::{
+    write_lookalikes_csv, LookAlike, LookAlikeKind, FUND_COUNTRIES, LOOKALIKES_HEADER,
+};
 pub use plant::{BEHAVIOUR_MIN_DAYS, DORMANT_MIN_DAYS, VELOCITY_MIN_DAYS};
 pub use rng::{exp_portable, Rng};
 
@@ -149,6 +155,9 @@ pub struct SyntheticData {
     pub accounts_total: u64,
     /// What was skipped and why.
     pub notes: Vec<String>,
+    /// The legitimate look-alike customers (churches, savings clubs, money service businesses,
+    /// offshore investors, landlords), by account index: unlabelled, so their alerts are false.
+    pub lookalikes: Vec<LookAlike>,
 }
 
 fn validate(cfg: &GeneratorConfig) -> Result<(), SynthError> {
@@ -228,10 +237,23 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
     let ranges = background::generate_background(&mut gen, &root.fork(2));
 
     let planted = plant_all(&mut gen, &items, &ranges, &root.fork(3));
+    let lookalike_syms: Vec<(Sym, LookAlikeKind)> = gen
+        .pop
+        .accounts
+        .iter()
+        .filter_map(|a| LookAlikeKind::of_role(a.role).map(|k| (a.number, k)))
+        .collect();
     let mut cols = gen.cols;
     let new_seq = cols.sort();
     let (labels, label_notes) = make_labels(&cols, &new_seq, planted);
     bad_rows::append_bad_rows(&mut cols, &mut root.fork(4), cfg.bad_rows);
+    let lookalikes = lookalike_syms
+        .into_iter()
+        .map(|(account, kind)| LookAlike {
+            account: cols.symbols.get(account).to_string(),
+            kind,
+        })
+        .collect();
     Ok(SyntheticData {
         transactions: cols,
         labels,
@@ -239,6 +261,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
         fx_rates: gen.rates,
         accounts_total: cfg.accounts as u64,
         notes,
+        lookalikes,
     })
 }
 

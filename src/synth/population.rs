@@ -3,6 +3,7 @@
 
 use super::columns::{PartySyms, Sym};
 use super::generator::Gen;
+use super::lookalikes::{self, LookAlikeKind};
 use super::names::{self, BusinessKind};
 use super::rng::Rng;
 
@@ -19,6 +20,16 @@ pub enum Role {
     Employer,
     /// An importer wiring money to foreign suppliers.
     Importer,
+    /// A church (legitimate look-alike, see `lookalikes.rs`).
+    Church,
+    /// A savings club organiser (legitimate look-alike).
+    SavingsClub,
+    /// A money service business (legitimate look-alike).
+    MoneyService,
+    /// An investor in offshore funds (legitimate look-alike).
+    Investor,
+    /// A landlord (legitimate look-alike).
+    Landlord,
 }
 
 /// Whether an account is held back for a planted instance.
@@ -117,6 +128,9 @@ pub fn populate(gen: &mut Gen<'_>, rng: &mut Rng, silent_reserved: &[bool]) {
     roles.extend(std::iter::repeat_n(Role::Merchant, share(30)));
     roles.extend(std::iter::repeat_n(Role::Employer, share(40)));
     roles.extend(std::iter::repeat_n(Role::Importer, share(20)));
+    for kind in LookAlikeKind::ALL {
+        roles.extend(std::iter::repeat_n(kind.role(), share(kind.per_thousand())));
+    }
     roles.truncate(ordinary);
     roles.resize(ordinary, Role::Individual);
     rng.shuffle(&mut roles);
@@ -136,6 +150,10 @@ pub fn populate(gen: &mut Gen<'_>, rng: &mut Rng, silent_reserved: &[bool]) {
             Role::Merchant => names::business_name(rng, BusinessKind::Merchant),
             Role::Employer => names::business_name(rng, BusinessKind::Employer),
             Role::Importer => names::business_name(rng, BusinessKind::Importer),
+            role => match LookAlikeKind::of_role(role) {
+                Some(kind) => lookalikes::holder_name(gen, rng, kind),
+                None => gen.person_name(rng),
+            },
         };
         // Kingston branches hold about half of the accounts.
         let branch = if rng.chance(0.5) {
