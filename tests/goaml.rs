@@ -901,3 +901,16 @@ fn export_of_a_case_not_in_the_run_exits_2_naming_it() {
         describe(&output)
     );
 }
+
+/// A typology without an indicator code in the example profile would leave its cases out of
+/// every export made with it.
+#[test]
+fn the_example_profile_has_an_indicator_for_every_typology() {
+    let profile = load_goaml_profile(example_path()).expect("example profile loads");
+    let missing: Vec<&str> = amlscreen::model::Typology::ALL
+        .iter()
+        .filter(|t| !profile.indicators.contains_key(*t))
+        .map(|t| t.as_str())
+        .collect();
+    assert!(missing.is_empty(), "no indicator for {missing:?}");
+}
