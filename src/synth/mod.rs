@@ -27,6 +27,7 @@ mod plant_network;
 mod plant_offshore;
 mod plant_other;
 mod population;
+pub mod ranking;
 mod rng;
 
 pub use backtest::{
@@ -43,6 +44,7 @@ pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
 pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
 pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
 pub use plant::{BEHAVIOUR_MIN_DAYS, DORMANT_MIN_DAYS, VELOCITY_MIN_DAYS};
+pub use ranking::{score_ranking, RankedCase, RankingScores};
 pub use rng::{exp_portable, Rng};
 
 use crate::model::Typology;
