@@ -147,7 +147,7 @@ fn backtest_of_the_shipped_packs_finds_every_typology() {
     );
 
     // The case ranking: the run's cases, in its order, put true cases first.
-    let cases = amlscreen::report::read_cases_jsonl(&dir.join("out/cases.jsonl")).unwrap();
+    let cases = amlscreen::report::read_cases_jsonl(dir.join("out/cases.jsonl")).unwrap();
     let ranking = synth::score_ranking(&cases, &data.labels);
     assert_eq!(ranking.cases, cases.len() as u64);
     assert!(ranking.true_cases > 0 && ranking.true_cases <= ranking.cases);

@@ -39,8 +39,9 @@
 //!
 //! Signals that were measured with `backtest` and left out: how far an alert's figures exceed
 //! its rule's parameters (for example a velocity factor against its minimum) ranked clean
-//! spikes as high as planted ones, and the evidence amount did not separate true from false
-//! cases on generated data. See the README's backtest section for the figures.
+//! spikes as high as planted ones; the evidence amount and the share of money passing through
+//! the subject did not separate true from false cases on generated data. See the README's
+//! backtest section for the figures.
 //!
 //! # Reasons
 //!
