@@ -130,12 +130,13 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         None => count_accounts(&ingested.frame)?,
     };
     let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
-    let mut alerts = run_rules(&ingested.frame, &rules, &base)?.alerts;
+    let output = run_rules(&ingested.frame, &rules, &base)?;
+    let (mut alerts, mut evidence) = (output.alerts, output.evidence);
     if !config.watchlists.is_empty() {
         let set = crate::watchlist::load_watchlists(&config.watchlists)
             .map_err(|e| RunError::Other(e.to_string()))?;
         let screener = crate::watchlist::Screener::new(&set);
-        let (hits, _) = crate::screening::screen_frame(
+        let (hits, records) = crate::screening::screen_frame(
             &ingested.frame,
             &screener,
             crate::watchlist::DEFAULT_THRESHOLD,
@@ -143,8 +144,14 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         )
         .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
         alerts.extend(hits);
+        evidence.extend(records);
     }
-    let report = synth::score_backtest(&alerts, &labels, accounts);
+    let mut report = synth::score_backtest(&alerts, &labels, accounts);
+    // the cases a run would write, in the report's order, scored as a ranking
+    crate::rules::sort_alerts(&mut alerts);
+    let rule_infos = crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
+    let cases = crate::cases::build_cases(&alerts, &evidence, &rule_infos);
+    report.ranking = Some(synth::score_ranking(&cases, &labels));
     let sweep = if config.sweeps.is_empty() {
         None
     } else {

@@ -284,6 +284,109 @@ fn score_is_the_strongest_alert_plus_diminishing_bonuses() {
 }
 
 #[test]
+fn evidence_adds_five_points_per_doubling_up_to_ten() {
+    use amlscreen::cases::score::evidence_points;
+    assert_eq!(evidence_points(0), 0.0);
+    assert_eq!(evidence_points(1), 0.0);
+    assert_eq!(evidence_points(2), 5.0);
+    assert!((evidence_points(3) - 5.0 * 3f64.log2()).abs() < 1e-12);
+    assert_eq!(evidence_points(4), 10.0);
+    assert_eq!(evidence_points(1000), 10.0);
+    // distinct transactions across alerts: T1 is cited twice, so 3 in all → 7.9
+    let alerts = [
+        alert("a", Typology::Structuring, "X", 50.0, "low", &["T1", "T2"]),
+        alert("b", Typology::Structuring, "X", 40.0, "low", &["T1", "T3"]),
+    ];
+    assert_eq!(score_of(&alerts), 57.9);
+    // a pattern of four transactions outranks a one-off of a stronger rule
+    let pattern = [alert(
+        "p",
+        Typology::RoundAmounts,
+        "X",
+        30.0,
+        "low",
+        &["1", "2", "3", "4"],
+    )];
+    let one_off = [alert(
+        "o",
+        Typology::CashThreshold,
+        "X",
+        35.0,
+        "low",
+        &["9"],
+    )];
+    assert!(score_of(&pattern) > score_of(&one_off));
+}
+
+#[test]
+fn every_signal_is_explained_with_its_alert_and_points() {
+    use amlscreen::cases::score::explain_case_score;
+    use amlscreen::cases::ScoreSignal;
+    let alerts = [
+        alert(
+            "s1",
+            Typology::Structuring,
+            "X",
+            70.0,
+            "high",
+            &["T1", "T2"],
+        ),
+        alert("s2", Typology::Structuring, "X", 70.0, "high", &["T3"]),
+        alert("f1", Typology::FanIn, "X", 60.0, "medium", &["T4"]),
+        alert("n1", Typology::Sanctions, "X", 95.0, "low", &[]),
+    ];
+    let (score, reasons) = explain_case_score(alerts.iter().map(|a| (a, a.severity.as_str())));
+    let got: Vec<(ScoreSignal, f64, &str)> = reasons
+        .iter()
+        .map(|r| (r.signal, r.points, r.alert_id.as_str()))
+        .collect();
+    // 95 + 10·0.70 + 5·0.60 + 15 + 10 (4 transactions) = 130 → capped at 100
+    assert_eq!(
+        got,
+        vec![
+            (ScoreSignal::Rule, 95.0, "n1"),
+            (ScoreSignal::Breadth, 7.0, "s1"),
+            (ScoreSignal::Breadth, 3.0, "f1"),
+            (ScoreSignal::Sanctions, 15.0, "n1"),
+            (ScoreSignal::Evidence, 10.0, ""),
+            (ScoreSignal::Cap, -30.0, ""),
+        ]
+    );
+    assert_eq!(score, 100.0);
+    assert!(reasons[0].text.contains("sanctions"), "{:?}", reasons[0]);
+
+    // the floor lifts a weak rule and names the alert whose severity set it
+    let weak = [alert(
+        "w",
+        Typology::CashThreshold,
+        "X",
+        35.0,
+        "medium",
+        &["T1"],
+    )];
+    let (score, reasons) = explain_case_score(weak.iter().map(|a| (a, a.severity.as_str())));
+    assert_eq!(score, 40.0);
+    assert_eq!(reasons.len(), 2);
+    assert_eq!(
+        (
+            reasons[1].signal,
+            reasons[1].points,
+            reasons[1].alert_id.as_str()
+        ),
+        (ScoreSignal::SeverityFloor, 5.0, "w")
+    );
+    assert!(reasons[1].text.contains("medium"), "{:?}", reasons[1]);
+
+    // cases carry the reasons; files written before them still read
+    let cases = build_cases(&weak, &HashMap::new(), &[]);
+    assert_eq!(cases[0].score_reasons, reasons);
+    let mut line = serde_json::to_value(&cases[0]).unwrap();
+    line.as_object_mut().unwrap().remove("score_reasons");
+    let old: amlscreen::cases::Case = serde_json::from_value(line).unwrap();
+    assert!(old.score_reasons.is_empty());
+}
+
+#[test]
 fn severity_comes_from_the_rule_when_the_alert_has_none() {
     let rules = vec![RuleInfo {
         rule_id: "R-cash_threshold".to_string(),
@@ -318,10 +421,12 @@ fn bands_follow_the_score() {
     assert_eq!(
         summary,
         vec![
+            // the scores of the earlier formula plus the evidence signal: 85.5 and 82 with
+            // four or more transactions gain 10, 45 with three gains 7.9
             ("ACC-3001", 100.0, Band::Critical),
-            ("ACC-2001", 85.5, Band::High),
-            ("ACC-1001", 82.0, Band::High),
-            ("ACC-5001", 45.0, Band::Medium),
+            ("ACC-2001", 95.5, Band::Critical),
+            ("ACC-1001", 92.0, Band::Critical),
+            ("ACC-5001", 52.9, Band::Medium),
             ("ACC-4001", 30.0, Band::Low),
         ]
     );

@@ -161,6 +161,63 @@ fn backtest_of_the_shipped_packs_finds_every_typology() {
         report.false_alerts_total > ordinary_report.false_alerts_total,
         "the look-alikes raise false alerts"
     );
+
+    // The case ranking: the run's cases, in its order, put true cases first.
+    let cases = amlscreen::report::read_cases_jsonl(dir.join("out/cases.jsonl")).unwrap();
+    let ranking = synth::score_ranking(&cases, &data.labels);
+    assert_eq!(ranking.cases, cases.len() as u64);
+    assert!(ranking.true_cases > 0 && ranking.true_cases <= ranking.cases);
+    let ap = ranking.average_precision.unwrap();
+    assert!(
+        ap > 0.95 && ap <= 1.0,
+        "average precision {ap}: {ranking:?}"
+    );
+    // ranked the other way round, the same cases score far worse
+    let mut reversed = cases.clone();
+    for c in &mut reversed {
+        c.score = -c.score;
+    }
+    let worst = synth::score_ranking(&reversed, &data.labels);
+    assert!(
+        worst.average_precision.unwrap() < ap,
+        "reversed {worst:?} vs {ranking:?}"
+    );
+    // every case says why it scores what it does, and the reasons add up to the score
+    for c in &cases {
+        assert!(!c.score_reasons.is_empty(), "{} has no reasons", c.case_id);
+        let sum: f64 = c.score_reasons.iter().map(|r| r.points).sum();
+        let slack = 0.05 * c.score_reasons.len() as f64 + 1e-9;
+        assert!(
+            (sum - c.score).abs() <= slack,
+            "{}: reasons add up to {sum}, score {}: {:?}",
+            c.case_id,
+            c.score,
+            c.score_reasons
+        );
+    }
+
+    // `backtest` builds the same cases as the run and scores the same ranking
+    let outcome = amlscreen::lab::backtest(&amlscreen::lab::BacktestConfig {
+        inputs: vec![dir.join("transactions.csv")],
+        labels: dir.join("labels.csv"),
+        rules: vec![root().join("rules")],
+        fx: Some(dir.join("fx.csv")),
+        watchlists: vec![root().join("sample-data/watchlists")],
+        out: dir.join("backtest"),
+        sweeps: Vec::new(),
+        accounts: Some(data.accounts_total),
+    })
+    .unwrap();
+    assert_eq!(outcome.report.ranking.as_ref(), Some(&ranking));
+    assert!(
+        outcome.table.contains("average precision"),
+        "{}",
+        outcome.table
+    );
+    let json = std::fs::read_to_string(dir.join("backtest/backtest.json")).unwrap();
+    assert!(json.contains("\"average_precision\""), "{json}");
+    let html = std::fs::read_to_string(dir.join("backtest/backtest.html")).unwrap();
+    assert!(html.contains("<h2>Case ranking</h2>"));
 }
 
 /// Changes of behaviour need 208 days of history before them: a data set of its own, long

@@ -9,7 +9,7 @@ mod grouping;
 pub mod narrative;
 pub mod score;
 
-pub use score::Band;
+pub use score::{Band, ScoreReason, ScoreSignal};
 
 use crate::model::{
     format_money, format_money_grouped, parse_money, Alert, RuleInfo, TxnRecord, Typology,
@@ -70,6 +70,10 @@ pub struct Case {
     pub score: f64,
     /// Priority band from the score (see [`Band`]).
     pub band: Band,
+    /// Why the case scores what it does: one entry per signal, in the order of the formula
+    /// (see [`score::explain_case_score`]). Absent in files written before it existed.
+    #[serde(default)]
+    pub score_reasons: Vec<ScoreReason>,
     /// Distinct typologies of the alerts, in vocabulary order.
     pub typologies: Vec<Typology>,
     /// Earliest alert window start (ISO 8601 UTC).
@@ -220,7 +224,8 @@ fn assemble_case(
         }
     };
     let severities: Vec<String> = alerts.iter().map(severity_of).collect();
-    let score = score::case_score(alerts.iter().zip(severities.iter().map(String::as_str)));
+    let (score, score_reasons) =
+        score::explain_case_score(alerts.iter().zip(severities.iter().map(String::as_str)));
 
     let first_activity = alerts
         .iter()
@@ -251,6 +256,7 @@ fn assemble_case(
         subject,
         score,
         band: Band::from_score(score),
+        score_reasons,
         typologies,
         first_activity,
         last_activity,

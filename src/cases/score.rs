@@ -1,23 +1,53 @@
-//! The case risk score (0–100) and the priority band derived from it.
+//! The case risk score (0–100), the reasons behind it, and the priority band derived from it.
+//!
+//! The score is the triage order: the report and `cases.jsonl` list cases by it, highest first
+//! (ties by case id), and `backtest` measures how well it puts true cases first (precision at
+//! 50 and 100 cases, average precision). It is deterministic and a function of the case's own
+//! alerts only: no labels, no history, no other case.
 //!
 //! # Formula
 //!
 //! For every distinct typology in the case take its strongest alert score `s` (clamped to 0–100).
-//! Rank those typology scores from high to low: `s₁ ≥ s₂ ≥ … ≥ sₙ`.
+//! Rank those typology scores from high to low: `s₁ ≥ s₂ ≥ … ≥ sₙ`. Let `m` be the number of
+//! distinct evidence transactions the case's alerts cite.
 //!
 //! ```text
-//! base      = s₁                                         the strongest signal
+//! rule      = s₁                                         the strongest signal (the rule author's
+//!                                                         own judgement of the pattern)
 //! breadth   = Σ_{k=2..n} 10 · (s_k / 100) · ½^(k−2)      each further typology adds less
 //!                                                         (at most 10, 5, 2.5, … → under 20)
 //! sanctions = 15 if any alert is a sanctions name match, else 0
+//! evidence  = min(10, 5 · log₂ m)                        5 points per doubling of the evidence:
+//!                                                         1 transaction 0, 2 → 5, 3 → 7.9, 4+ → 10
 //! floor     = by the most severe alert: critical 90, high 70, medium 40, low 0
 //!
-//! score = min(100, max(floor, base + breadth + sanctions)), rounded to one decimal
+//! score = min(100, max(floor, rule + breadth + sanctions + evidence)), rounded to one decimal
 //! ```
 //!
-//! Repeated alerts of one typology do not add up: five structuring episodes are one typology.
-//! The severity floor makes sure a rule its author marked `critical` always lands in the
-//! `critical` band, whatever its numeric score.
+//! Repeated alerts of one typology do not add up: five structuring episodes are one typology
+//! (their transactions do count as evidence). The severity floor makes sure a rule its author
+//! marked `critical` always lands in the `critical` band, whatever its numeric score.
+//!
+//! ## Why these weights
+//!
+//! * `rule` keeps the pack author's score as the backbone: the packs already rank patterns.
+//! * A second, independent typology is the strongest corroboration (up to 10 points, as before).
+//! * `evidence` separates a pattern from a one-off: a single transaction over a reporting
+//!   threshold gets nothing, a pattern of four or more transactions gets the full 10. Its cap
+//!   equals the largest breadth step, so volume of evidence never outweighs a second typology.
+//! * Sanctions keep their 15: a name match is a legal obligation, not a likelihood.
+//!
+//! Signals that were measured with `backtest` and left out: how far an alert's figures exceed
+//! its rule's parameters (for example a velocity factor against its minimum) ranked clean
+//! spikes as high as planted ones; the evidence amount and the share of money passing through
+//! the subject did not separate true from false cases on generated data. See the README's
+//! backtest section for the figures.
+//!
+//! # Reasons
+//!
+//! [`explain_case_score`] returns the score with one [`ScoreReason`] per signal that moved it:
+//! the alert behind it (for `rule`, `breadth` and `sanctions`), its points and a sentence. The
+//! reasons' points, each rounded to one decimal, add up to the score give or take the rounding.
 //!
 //! # Bands
 //!
@@ -25,7 +55,7 @@
 
 use crate::model::{Alert, Typology};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Points the second-strongest typology adds at full strength; each further one adds half as much.
@@ -101,30 +131,193 @@ pub fn clamp_score(score: f64) -> f64 {
     }
 }
 
+/// Points the evidence signal adds per doubling of the case's distinct evidence transactions.
+pub const EVIDENCE_POINTS_PER_DOUBLING: f64 = 5.0;
+/// The most the evidence signal adds (reached at four transactions).
+pub const EVIDENCE_CAP: f64 = 10.0;
+
+/// Which signal a [`ScoreReason`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreSignal {
+    /// The strongest typology's rule score: the base of the score.
+    Rule,
+    /// A further typology (the second, third, … strongest).
+    Breadth,
+    /// A sanctions name match.
+    Sanctions,
+    /// The number of distinct evidence transactions.
+    Evidence,
+    /// The severity floor lifted the score (points: how much).
+    SeverityFloor,
+    /// The score was capped at 100 (points: how much was cut, negative).
+    Cap,
+}
+
+impl ScoreSignal {
+    /// The lower-case code used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoreSignal::Rule => "rule",
+            ScoreSignal::Breadth => "breadth",
+            ScoreSignal::Sanctions => "sanctions",
+            ScoreSignal::Evidence => "evidence",
+            ScoreSignal::SeverityFloor => "severity_floor",
+            ScoreSignal::Cap => "cap",
+        }
+    }
+}
+
+/// One signal's contribution to a case score, for the analyst: why the case ranks where it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreReason {
+    /// The signal.
+    pub signal: ScoreSignal,
+    /// Points it added, one decimal (negative for the cap at 100).
+    pub points: f64,
+    /// The alert behind it (`rule`, `breadth`, `sanctions`, `severity_floor`); absent for
+    /// case-wide signals.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alert_id: String,
+    /// One sentence: `rule structuring (structuring) scores 70`.
+    pub text: String,
+}
+
+/// Points for `evidence_txns` distinct evidence transactions (see the module docs).
+pub fn evidence_points(evidence_txns: usize) -> f64 {
+    if evidence_txns <= 1 {
+        0.0
+    } else {
+        (EVIDENCE_POINTS_PER_DOUBLING * (evidence_txns as f64).log2()).min(EVIDENCE_CAP)
+    }
+}
+
+fn one_decimal(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
 /// Computes the case score from its alerts, each paired with its severity (the alert's own, or
 /// its rule's when the alert carries none). See the module docs for the formula.
 pub fn case_score<'a>(alerts: impl IntoIterator<Item = (&'a Alert, &'a str)>) -> f64 {
-    let mut best_by_typology: BTreeMap<Typology, f64> = BTreeMap::new();
-    let mut floor: f64 = 0.0;
-    let mut has_sanctions = false;
+    explain_case_score(alerts).0
+}
+
+/// The case score and the reasons behind it: one [`ScoreReason`] for the strongest typology,
+/// then one per further typology, sanctions, evidence, and the floor or cap when they applied.
+/// Among equally strong alerts of a typology the first one given is named.
+pub fn explain_case_score<'a>(
+    alerts: impl IntoIterator<Item = (&'a Alert, &'a str)>,
+) -> (f64, Vec<ScoreReason>) {
+    let mut best_by_typology: BTreeMap<Typology, (f64, &Alert)> = BTreeMap::new();
+    let mut floor: Option<(f64, &Alert, &str)> = None;
+    let mut sanctions: Option<&Alert> = None;
+    let mut evidence: BTreeSet<&str> = BTreeSet::new();
     for (alert, severity) in alerts {
         let s = clamp_score(alert.score);
-        let best = best_by_typology.entry(alert.typology).or_insert(0.0);
-        *best = best.max(s);
-        floor = floor.max(severity_floor(severity));
-        has_sanctions |= alert.typology == Typology::Sanctions;
+        match best_by_typology.get_mut(&alert.typology) {
+            Some(best) if s > best.0 => *best = (s, alert),
+            Some(_) => {}
+            None => {
+                best_by_typology.insert(alert.typology, (s, alert));
+            }
+        }
+        let f = severity_floor(severity);
+        if f > 0.0 && floor.is_none_or(|(g, _, _)| f > g) {
+            floor = Some((f, alert, severity));
+        }
+        if alert.typology == Typology::Sanctions && sanctions.is_none() {
+            sanctions = Some(alert);
+        }
+        evidence.extend(alert.txn_ids.iter().map(String::as_str));
     }
-    let mut ranked: Vec<f64> = best_by_typology.into_values().collect();
-    ranked.sort_by(|a, b| b.total_cmp(a));
+    let mut ranked: Vec<(Typology, f64, &Alert)> = best_by_typology
+        .into_iter()
+        .map(|(t, (s, a))| (t, s, a))
+        .collect();
+    // stable: equal scores stay in vocabulary order
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
 
-    let base = ranked.first().copied().unwrap_or(0.0);
-    let breadth: f64 = ranked
-        .iter()
-        .skip(1)
-        .enumerate()
-        .map(|(k, s)| BREADTH_BONUS * (s / 100.0) * 0.5_f64.powi(k as i32))
-        .sum();
-    let sanctions = if has_sanctions { SANCTIONS_BONUS } else { 0.0 };
-    let raw = (base + breadth + sanctions).max(floor).min(100.0);
-    (raw * 10.0).round() / 10.0
+    let mut reasons: Vec<ScoreReason> = Vec::new();
+    let mut raw = 0.0;
+    for (k, (typology, s, alert)) in ranked.iter().enumerate() {
+        let (signal, points, text) = if k == 0 {
+            (
+                ScoreSignal::Rule,
+                *s,
+                format!(
+                    "strongest typology {}: rule {} scores {s}",
+                    typology.as_str(),
+                    alert.rule_id
+                ),
+            )
+        } else {
+            let weight = 0.5_f64.powi(k as i32 - 1);
+            (
+                ScoreSignal::Breadth,
+                BREADTH_BONUS * (s / 100.0) * weight,
+                format!(
+                    "further typology {}: rule {} scores {s}, × {} / 100",
+                    typology.as_str(),
+                    alert.rule_id,
+                    BREADTH_BONUS * weight
+                ),
+            )
+        };
+        raw += points;
+        reasons.push(ScoreReason {
+            signal,
+            points: one_decimal(points),
+            alert_id: alert.alert_id.clone(),
+            text,
+        });
+    }
+    if let Some(alert) = sanctions {
+        raw += SANCTIONS_BONUS;
+        reasons.push(ScoreReason {
+            signal: ScoreSignal::Sanctions,
+            points: SANCTIONS_BONUS,
+            alert_id: alert.alert_id.clone(),
+            text: format!("sanctions name match (rule {})", alert.rule_id),
+        });
+    }
+    let ev = evidence_points(evidence.len());
+    if ev > 0.0 {
+        raw += ev;
+        reasons.push(ScoreReason {
+            signal: ScoreSignal::Evidence,
+            points: one_decimal(ev),
+            alert_id: String::new(),
+            text: format!(
+                "{} distinct evidence transactions: {} points per doubling, at most {}",
+                evidence.len(),
+                EVIDENCE_POINTS_PER_DOUBLING,
+                EVIDENCE_CAP
+            ),
+        });
+    }
+    if let Some((f, alert, severity)) = floor {
+        if f > raw {
+            reasons.push(ScoreReason {
+                signal: ScoreSignal::SeverityFloor,
+                points: one_decimal(f - raw),
+                alert_id: alert.alert_id.clone(),
+                text: format!(
+                    "rule {} has severity {}: the score is at least {f}",
+                    alert.rule_id,
+                    severity.trim().to_ascii_lowercase()
+                ),
+            });
+            raw = f;
+        }
+    }
+    if raw > 100.0 {
+        reasons.push(ScoreReason {
+            signal: ScoreSignal::Cap,
+            points: one_decimal(100.0 - raw),
+            alert_id: String::new(),
+            text: "capped at 100".to_string(),
+        });
+        raw = 100.0;
+    }
+    (one_decimal(raw), reasons)
 }

@@ -463,6 +463,11 @@ fn case_json(c: &Case) -> Value {
         "id": c.case_id,
         "score": c.score,
         "band": c.band.as_str(),
+        "why": c
+            .score_reasons
+            .iter()
+            .map(|r| json!([r.signal.as_str(), r.points, r.text]))
+            .collect::<Vec<_>>(),
         "typ": c.typologies.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "acc": c.subject.accounts,
         "names": c.subject.names,

@@ -70,6 +70,9 @@ pub struct BacktestReport {
     /// Transaction-level scores: planted transactions against the transactions alerts cite.
     #[serde(default)]
     pub transactions: TxnScores,
+    /// Case-level ranking scores (see [`super::ranking`]); absent when cases were not built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<super::ranking::RankingScores>,
 }
 
 /// Transaction-level precision, recall and F1: a planted transaction is a positive, a
@@ -317,6 +320,7 @@ pub fn score_backtest(alerts: &[Alert], labels: &[Label], accounts_total: u64) -
         per_rule,
         per_typology,
         transactions: TxnScores::of(alerts, labels),
+        ranking: None,
     }
 }
 

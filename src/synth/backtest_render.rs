@@ -2,6 +2,7 @@
 //! SVG charts (and, for a sweep, alert volume against recall).
 
 use super::backtest::{BacktestReport, BacktestRow, SweepResult};
+use super::ranking::RankingScores;
 use std::fmt::Write as _;
 
 fn percent(value: Option<f64>) -> String {
@@ -77,6 +78,36 @@ pub fn render_table(report: &BacktestReport) -> String {
         percent(t.precision),
         percent(t.f1)
     );
+    if let Some(r) = &report.ranking {
+        let _ = writeln!(out, "{}", ranking_sentence(r));
+        if !r.false_in_top_100.is_empty() {
+            let shown: Vec<String> = r
+                .false_in_top_100
+                .iter()
+                .take(10)
+                .map(|c| {
+                    format!(
+                        "#{} {} ({:.1}, {})",
+                        c.rank,
+                        c.case_id,
+                        c.score,
+                        c.typologies.join("+")
+                    )
+                })
+                .collect();
+            let more = r.false_in_top_100.len().saturating_sub(10);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "False cases in the top 100: {}{more}",
+                shown.join(", ")
+            );
+        }
+    }
     let missed: Vec<&str> = report
         .per_typology
         .iter()
@@ -92,6 +123,23 @@ pub fn render_table(report: &BacktestReport) -> String {
         let _ = writeln!(out, "Missed: {}{more}", shown.join(", "));
     }
     out
+}
+
+/// One sentence on the case ranking: `Ranking: 539 cases, 498 true; precision@50 100.0%, …`.
+fn ranking_sentence(r: &RankingScores) -> String {
+    let ap = r
+        .average_precision
+        .map(|v| format!("{v:.4}"))
+        .unwrap_or_else(|| "-".to_string());
+    format!(
+        "Ranking: {} cases, {} true (a planted account is the subject); precision@50 {}, @100 {}, @{} {}; average precision {ap}.",
+        r.cases,
+        r.true_cases,
+        percent(r.precision_at_50),
+        percent(r.precision_at_100),
+        r.true_cases,
+        percent(r.precision_at_true),
+    )
 }
 
 fn truncate(text: &str, width: usize) -> String {
@@ -332,6 +380,39 @@ figure{margin:1.5em 0}figcaption{font-weight:600;margin-bottom:.4em}</style></he
         None,
         "#c0504d",
     ));
+    if let Some(r) = &report.ranking {
+        let _ = write!(
+            html,
+            "<h2>Case ranking</h2><p>Cases in the report's order (score, then case id). A case is true when a planted account is its subject.</p>\
+<table><tr><th>cases</th><th>true cases</th><th>precision@50</th><th>precision@100</th><th>precision@{}</th><th>average precision</th></tr>\
+<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+            r.true_cases,
+            r.cases,
+            r.true_cases,
+            percent(r.precision_at_50),
+            percent(r.precision_at_100),
+            percent(r.precision_at_true),
+            r.average_precision
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_else(|| "-".to_string()),
+        );
+        if !r.false_in_top_100.is_empty() {
+            html.push_str(
+                "<table><tr><th>rank</th><th>false case</th><th>score</th><th>typologies</th></tr>",
+            );
+            for c in &r.false_in_top_100 {
+                let _ = write!(
+                    html,
+                    "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
+                    c.rank,
+                    esc(&c.case_id),
+                    c.score,
+                    esc(&c.typologies.join(", "))
+                );
+            }
+            html.push_str("</table>");
+        }
+    }
     html.push_str("<h2>By typology</h2>");
     html.push_str(&html_rows(&report.per_typology));
     html.push_str("<h2>By rule</h2>");

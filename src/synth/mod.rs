@@ -30,6 +30,7 @@ mod plant_network;
 mod plant_offshore;
 mod plant_other;
 mod population;
+pub mod ranking;
 mod rng;
 
 pub use backtest::{
@@ -49,6 +50,7 @@ pub use lookalikes::{
     write_lookalikes_csv, LookAlike, LookAlikeKind, FUND_COUNTRIES, LOOKALIKES_HEADER,
 };
 pub use plant::{BEHAVIOUR_MIN_DAYS, DORMANT_MIN_DAYS, VELOCITY_MIN_DAYS};
+pub use ranking::{score_ranking, RankedCase, RankingScores};
 pub use rng::{exp_portable, Rng};
 
 use crate::model::Typology;

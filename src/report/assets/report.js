@@ -579,6 +579,9 @@
         el("span", { cls: "case-score", text: c.score.toFixed(1) }), el("span", { cls: "muted", text: "risk score" }),
         typologyTags(c.typ)
       ]),
+      c.why && c.why.length ? el("p", { cls: "muted score-why", text: "Why " + c.score.toFixed(1) + ": " + c.why.map(function (r) {
+        return (r[1] >= 0 ? "+" : "") + Number(r[1]).toFixed(1) + " " + r[2];
+      }).join("; ") }) : null,
       el("div", { cls: "facts" }, [
         fact("Subject account" + (c.acc.length > 1 ? "s" : ""), c.acc.join(", ")),
         fact("Names seen", c.names.join(", ") || "—"),
