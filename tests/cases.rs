@@ -572,3 +572,66 @@ fn snapshot_of_narratives() {
         .collect();
     assert_snapshot("narratives.txt", &text);
 }
+
+/// A typology that fired in many separate episodes is the account's routine (a money service
+/// business's daily cash): it counts at 3 in N, sets no floor, and the account's other
+/// typologies count half.
+#[test]
+fn a_routine_typology_and_a_busy_account_weigh_less() {
+    use amlscreen::cases::score::explain_case_score;
+    let score_of =
+        |alerts: &[Alert]| explain_case_score(alerts.iter().map(|a| (a, a.severity.as_str()))).0;
+    let bulk = alert("b", Typology::BulkCash, "M", 75.0, "high", &["B1", "B2"]);
+    // the same bulk-cash episode on a quiet account: 75, at least 70 (high)
+    assert_eq!(score_of(std::slice::from_ref(&bulk)), 75.0 + 5.0);
+    // beside 12 separate cash-threshold reports: threshold counts 50 × 3/12 = 12.5 and sets
+    // no floor, bulk cash counts half (37.5) and keeps its own severity floor (high: 70)
+    let mut busy = vec![bulk.clone()];
+    for k in 0..12 {
+        let id = format!("c{k}");
+        let txn = format!("C{k}");
+        busy.push(alert(
+            &id,
+            Typology::CashThreshold,
+            "M",
+            50.0,
+            "high",
+            &[txn.as_str()],
+        ));
+    }
+    let (score, reasons) = explain_case_score(busy.iter().map(|a| (a, a.severity.as_str())));
+    assert_eq!(score, 70.0);
+    let points: f64 = reasons
+        .iter()
+        .filter(|r| r.signal != amlscreen::cases::ScoreSignal::SeverityFloor)
+        .map(|r| r.points)
+        .sum();
+    assert!(
+        (points - (37.5 + 10.0 * 0.125 + 5.0)).abs() < 0.11,
+        "{reasons:?}"
+    );
+    // without the floor's rule being high, the busy account's case stays low
+    let mut quiet_rule = busy.clone();
+    quiet_rule[0].severity = "medium".to_string();
+    assert_eq!(score_of(&quiet_rule), 43.8);
+    assert!(reasons.iter().any(|r| r
+        .text
+        .contains("routine for this account: 12 separate episodes")));
+    assert!(reasons
+        .iter()
+        .any(|r| r.text.contains("the account alerts routinely")));
+    // three episodes are not yet routine
+    let three: Vec<Alert> = (0..3)
+        .map(|k| {
+            alert(
+                &format!("c{k}"),
+                Typology::CashThreshold,
+                "Q",
+                50.0,
+                "high",
+                &["X"],
+            )
+        })
+        .collect();
+    assert_eq!(score_of(&three), 70.0);
+}

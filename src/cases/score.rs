@@ -3,7 +3,7 @@
 //! The score is the triage order: the report and `cases.jsonl` list cases by it, highest first
 //! (ties by case id), and `backtest` measures how well it puts true cases first (precision at
 //! 50 and 100 cases, average precision). It is deterministic and a function of the case's own
-//! alerts only: no labels, no history, no other case.
+//! alerts only: no labels, no other case.
 //!
 //! # Formula
 //!
@@ -27,6 +27,15 @@
 //! Repeated alerts of one typology do not add up: five structuring episodes are one typology
 //! (their transactions do count as evidence). The severity floor makes sure a rule its author
 //! marked `critical` always lands in the `critical` band, whatever its numeric score.
+//!
+//! **Routine and busy accounts.** A typology with more than [`ROUTINE_EPISODES`] (3) separate
+//! alerts in the case is the account's routine, not an event: a money service business's daily
+//! cash over the reporting threshold, a church's weekly fan-in of gifts. Its `s` is scaled by
+//! `3 / episodes`, it sets no severity floor and its transactions are not evidence. A case with
+//! a routine typology is a busy account, where every pattern is likelier by chance: its other
+//! typologies (sanctions excepted) count at [`BUSY_ACCOUNT_WEIGHT`] (half); their own severity
+//! floors still apply. Each reason says so. On generated data with look-alike businesses this
+//! took average precision from 0.81 to 0.96 (README, backtest section).
 //!
 //! ## Why these weights
 //!
@@ -60,6 +69,13 @@ use std::fmt;
 
 /// Points the second-strongest typology adds at full strength; each further one adds half as much.
 pub const BREADTH_BONUS: f64 = 10.0;
+/// A typology with more separate episodes than this in one case is the account's routine (a
+/// money service business's daily cash, a church's weekly gifts): its score is scaled by
+/// `ROUTINE_EPISODES / episodes`, and it sets no severity floor and counts as no evidence.
+pub const ROUTINE_EPISODES: usize = 3;
+/// The weight of the other typologies of a case that has a routine one (a busy business whose
+/// volume makes every pattern likelier by chance).
+pub const BUSY_ACCOUNT_WEIGHT: f64 = 0.5;
 /// Points added when any alert in the case is a sanctions name match.
 pub const SANCTIONS_BONUS: f64 = 15.0;
 
@@ -208,18 +224,37 @@ pub fn case_score<'a>(alerts: impl IntoIterator<Item = (&'a Alert, &'a str)>) ->
 pub fn explain_case_score<'a>(
     alerts: impl IntoIterator<Item = (&'a Alert, &'a str)>,
 ) -> (f64, Vec<ScoreReason>) {
+    let alerts: Vec<(&Alert, &str)> = alerts.into_iter().collect();
+    // how many separate episodes each typology has in the case: more than ROUTINE_EPISODES
+    // makes it the account's routine, not an event
+    let mut episodes: BTreeMap<Typology, usize> = BTreeMap::new();
+    for (alert, _) in &alerts {
+        *episodes.entry(alert.typology).or_default() += 1;
+    }
+    let routine = |t: Typology| episodes[&t] > ROUTINE_EPISODES && t != Typology::Sanctions;
+    // an account with a routine typology is a busy one: its other typologies count half
+    let busy = episodes.keys().any(|&t| routine(t));
     let mut best_by_typology: BTreeMap<Typology, (f64, &Alert)> = BTreeMap::new();
     let mut floor: Option<(f64, &Alert, &str)> = None;
     let mut sanctions: Option<&Alert> = None;
     let mut evidence: BTreeSet<&str> = BTreeSet::new();
     for (alert, severity) in alerts {
-        let s = clamp_score(alert.score);
+        let mut s = clamp_score(alert.score);
+        if routine(alert.typology) {
+            s *= ROUTINE_EPISODES as f64 / episodes[&alert.typology] as f64;
+        } else if busy && alert.typology != Typology::Sanctions {
+            s *= BUSY_ACCOUNT_WEIGHT;
+        }
         match best_by_typology.get_mut(&alert.typology) {
             Some(best) if s > best.0 => *best = (s, alert),
             Some(_) => {}
             None => {
                 best_by_typology.insert(alert.typology, (s, alert));
             }
+        }
+        if routine(alert.typology) {
+            // a routine typology neither sets a floor nor counts as evidence
+            continue;
         }
         let f = severity_floor(severity);
         if f > 0.0 && floor.is_none_or(|(g, _, _)| f > g) {
@@ -240,14 +275,25 @@ pub fn explain_case_score<'a>(
     let mut reasons: Vec<ScoreReason> = Vec::new();
     let mut raw = 0.0;
     for (k, (typology, s, alert)) in ranked.iter().enumerate() {
+        let routine_note = if routine(*typology) {
+            format!(
+                " (routine for this account: {} separate episodes, counted at {} in {})",
+                episodes[typology], ROUTINE_EPISODES, episodes[typology]
+            )
+        } else if busy && *typology != Typology::Sanctions {
+            format!(" (counted at {BUSY_ACCOUNT_WEIGHT}: the account alerts routinely)")
+        } else {
+            String::new()
+        };
         let (signal, points, text) = if k == 0 {
             (
                 ScoreSignal::Rule,
                 *s,
                 format!(
-                    "strongest typology {}: rule {} scores {s}",
+                    "strongest typology {}: rule {} scores {}{routine_note}",
                     typology.as_str(),
-                    alert.rule_id
+                    alert.rule_id,
+                    one_decimal(*s)
                 ),
             )
         } else {
@@ -256,9 +302,10 @@ pub fn explain_case_score<'a>(
                 ScoreSignal::Breadth,
                 BREADTH_BONUS * (s / 100.0) * weight,
                 format!(
-                    "further typology {}: rule {} scores {s}, × {} / 100",
+                    "further typology {}: rule {} scores {}, × {} / 100{routine_note}",
                     typology.as_str(),
                     alert.rule_id,
+                    one_decimal(*s),
                     BREADTH_BONUS * weight
                 ),
             )
