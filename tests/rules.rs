@@ -213,6 +213,24 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
             "base_currency `XTS` is not an ISO 4217 currency code",
         ),
         (
+            "new senders over the money-flow graph",
+            GOOD_RULE.replace("kind = \"structuring\"", "kind = \"fan_in\"").replace(
+                "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
+                "window = \"5d\"\nmin_counterparties = 8\ncounterparties = \"parties\"\nnew_within = \"90d\"\n",
+            ),
+            24,
+            "`new_within` cannot be used with counterparties = \"parties\"",
+        ),
+        (
+            "new conductors without a conductor count",
+            GOOD_RULE.replace("kind = \"structuring\"", "kind = \"smurfing\"").replace(
+                "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
+                "window = \"3d\"\nmin_branches = 3\nnew_within = \"90d\"\n",
+            ),
+            24,
+            "`new_within` needs min_conductors",
+        ),
+        (
             "list outside the pack folder",
             GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"../hot.toml\""),
             9,
@@ -238,6 +256,40 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The shipped fan-in and smurfing rules count only counterparties new to the account in the 90
+/// days before the window, and a nightly state keeps the window and that baseline.
+#[test]
+fn shipped_fan_in_and_smurfing_count_new_counterparties_and_keep_their_baseline() {
+    use amlscreen::rules::plan::{Detector, Field, Measure, DAY};
+    let set = shipped();
+    for (id, field, window) in [
+        ("fan_in", Field::OrigAccount, 5 * DAY),
+        ("smurfing", Field::OrigName, 3 * DAY),
+    ] {
+        let rule = set
+            .rules()
+            .find(|r| r.info.rule_id == id)
+            .expect("shipped rule");
+        let Detector::Windowed { conditions, .. } = &rule.plan.detector else {
+            panic!("{id} is windowed");
+        };
+        assert_eq!(
+            conditions[0].measure,
+            Measure::DistinctNew {
+                field,
+                baseline: 90 * DAY
+            },
+            "{id}"
+        );
+        assert_eq!(rule.plan.lookback(), window + 90 * DAY, "{id}");
+        assert!(rule
+            .info
+            .parameters
+            .iter()
+            .any(|(k, v)| k == "new_within" && v == "90 days"));
+    }
 }
 
 #[test]

@@ -153,6 +153,8 @@ struct AggregateParams {
     min_count: Option<u32>,
     min_distinct: Option<u32>,
     distinct_field: Option<String>,
+    /// Count only values new to the subject: not held in this long before the window.
+    new_within: Option<Duration>,
     /// `"all"` (default) or `"any"`.
     combine: Option<String>,
 }
@@ -173,6 +175,9 @@ struct SmurfingParams {
     window: Duration,
     min_conductors: Option<u32>,
     min_branches: Option<u32>,
+    /// Count only conductors new to the account: none who deposited in this long before the
+    /// window (branches are counted as before).
+    new_within: Option<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +221,28 @@ struct FanParams {
     /// `"accounts"` (default: distinct account numbers) or `"parties"` (over the money-flow
     /// graph: accounts by number, counterparties without one by normalised name and country).
     counterparties: Option<String>,
+    /// Count only counterparties new to the subject: none that dealt with it in this long
+    /// before the window.
+    new_within: Option<Duration>,
+}
+
+/// The distinct-count measure of `field`: of every value, or with `new_within` of the values
+/// new to the subject (see [`Measure::DistinctNew`]), described as `new_within` when given.
+fn distinct_measure(
+    field: Field,
+    new_within: Option<Duration>,
+    described: &mut Vec<(String, String)>,
+) -> Measure {
+    match new_within {
+        None => Measure::Distinct(field),
+        Some(baseline) => {
+            described.push(("new_within".to_string(), describe_duration(baseline.0)));
+            Measure::DistinctNew {
+                field,
+                baseline: baseline.0,
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -427,11 +454,13 @@ pub fn compile_kind(
                 let field = Field::parse(field_name).ok_or_else(|| {
                     KindError::Params(format!("unknown distinct_field `{field_name}`"))
                 })?;
-                conditions.push(at_least(
-                    Measure::Distinct(field),
-                    positive("min_distinct", n)?,
-                ));
                 described.push(d("min_distinct", format!("{n} distinct {field_name}")));
+                let measure = distinct_measure(field, p.new_within, &mut described);
+                conditions.push(at_least(measure, positive("min_distinct", n)?));
+            } else if p.new_within.is_some() {
+                return Err(KindError::Params(
+                    "`new_within` needs min_distinct (it counts only new distinct values)".into(),
+                ));
             }
             if conditions.is_empty() {
                 return Err(KindError::Params(
@@ -500,11 +529,13 @@ pub fn compile_kind(
             let mut conditions = Vec::new();
             let mut described = vec![d("window", describe_duration(p.window.0))];
             if let Some(n) = p.min_conductors {
-                conditions.push(at_least(
-                    Measure::Distinct(Field::OrigName),
-                    positive("min_conductors", n)?,
-                ));
                 described.push(d("min_conductors", n.to_string()));
+                let measure = distinct_measure(Field::OrigName, p.new_within, &mut described);
+                conditions.push(at_least(measure, positive("min_conductors", n)?));
+            } else if p.new_within.is_some() {
+                return Err(KindError::Params(
+                    "`new_within` needs min_conductors (it counts only new conductors)".into(),
+                ));
             }
             if let Some(n) = p.min_branches {
                 conditions.push(at_least(
@@ -582,6 +613,11 @@ pub fn compile_kind(
                             "`max_amount_spread_percent` cannot be used with counterparties = \"parties\"".into(),
                         ));
                     }
+                    if p.new_within.is_some() {
+                        return Err(KindError::Params(
+                            "`new_within` cannot be used with counterparties = \"parties\"".into(),
+                        ));
+                    }
                     return Ok(plain(
                         Detector::PartyFan {
                             direction: if kind == "fan_in" {
@@ -613,14 +649,15 @@ pub fn compile_kind(
             } else {
                 Field::BeneAccount
             };
-            let mut conditions = vec![at_least(
-                Measure::Distinct(counterparty),
-                positive("min_counterparties", p.min_counterparties)?,
-            )];
             let mut described = vec![
                 d("window", describe_duration(p.window.0)),
                 d("min_counterparties", p.min_counterparties.to_string()),
             ];
+            let measure = distinct_measure(counterparty, p.new_within, &mut described);
+            let mut conditions = vec![at_least(
+                measure,
+                positive("min_counterparties", p.min_counterparties)?,
+            )];
             if let Some(spread) = p.max_amount_spread_percent {
                 conditions.push(Condition {
                     measure: Measure::SpreadBasisPoints,

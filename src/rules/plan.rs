@@ -120,6 +120,14 @@ pub enum Measure {
     Sum,
     /// Number of distinct non-empty values of a field.
     Distinct(Field),
+    /// Number of distinct non-empty values of a field that are new to the subject: values in
+    /// the window that the subject's selected transactions did not hold in the `baseline`
+    /// before the window. A trailing window `[t - length, t]` has the baseline
+    /// `[t - length - baseline, t - length)`; a business day starting (local midnight, in UTC)
+    /// at `s` has `[s - baseline, s)`. A value the subject last held before its baseline counts
+    /// as new again. Transactions before the data (or the nightly history) starts are unknown:
+    /// at the start of the data every value is new, as a brand-new account's are.
+    DistinctNew { field: Field, baseline: Micros },
     /// Largest base-currency amount minus smallest, in basis points of the largest.
     SpreadBasisPoints,
 }
@@ -489,20 +497,41 @@ pub struct RulePlan {
     pub detector: Detector,
 }
 
+impl Condition {
+    /// The baseline before the window that the condition's measure looks at (0 for all but
+    /// [`Measure::DistinctNew`]).
+    pub fn baseline(&self) -> Micros {
+        match self.measure {
+            Measure::DistinctNew { baseline, .. } => baseline,
+            _ => 0,
+        }
+    }
+}
+
 impl RulePlan {
     /// How far back in time this rule looks from a transaction: the history a nightly run must
-    /// keep so that tonight's evaluation sees every window this rule can form.
+    /// keep so that tonight's evaluation sees every window this rule can form (a distinct-new
+    /// count needs its baseline before the window too).
     pub fn lookback(&self) -> Micros {
+        let baseline = |conditions: &[Condition]| {
+            conditions
+                .iter()
+                .map(Condition::baseline)
+                .max()
+                .unwrap_or(0)
+        };
         match &self.detector {
             Detector::PerTransaction => 0,
             Detector::Windowed {
                 window: Window::Trailing(length),
+                conditions,
                 ..
-            } => *length,
+            } => length + baseline(conditions),
             Detector::Windowed {
                 window: Window::BusinessDay { .. },
+                conditions,
                 ..
-            } => DAY,
+            } => DAY + baseline(conditions),
             Detector::FlowThrough {
                 inflow_window,
                 horizon,

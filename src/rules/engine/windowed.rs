@@ -11,11 +11,17 @@ pub(super) fn measure_name(m: &Measure) -> String {
         Measure::Count => "m_count".into(),
         Measure::Sum => "m_sum".into(),
         Measure::Distinct(f) => format!("m_distinct_{}", f.column()),
+        Measure::DistinctNew { field, baseline } => {
+            format!("m_distinct_new_{}_{baseline}us", field.column())
+        }
         Measure::SpreadBasisPoints => "m_spread".into(),
     }
 }
 
-fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
+/// The Polars aggregations of a business day or a trailing window (the reference the one-pass
+/// windows are tested against, and the business days before 1970). A distinct-new count needs
+/// the subject's rows before the window, which a group-by does not see: it is an error here.
+fn aggregations(conditions: &[Condition]) -> PolarsResult<Vec<Expr>> {
     let mut aggs = vec![
         col(TS).min().alias("win_start"),
         col(TS).max().alias("win_end"),
@@ -30,6 +36,14 @@ fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
                 .filter(col(f.column()).neq(lit("")))
                 .n_unique()
                 .cast(DataType::Int64),
+            Measure::DistinctNew { .. } => {
+                return Err(PolarsError::ComputeError(
+                    format!(
+                        "{name}: a count of new values is computed over trailing windows and business days from 1970 on only"
+                    )
+                    .into(),
+                ))
+            }
             Measure::SpreadBasisPoints => {
                 aggs.push(col(BASE_AMOUNT).max().alias("m_max"));
                 col(BASE_AMOUNT).min()
@@ -37,7 +51,7 @@ fn aggregations(conditions: &[Condition]) -> Vec<Expr> {
         };
         aggs.push(e.alias(name.as_str()));
     }
-    aggs
+    Ok(aggs)
 }
 
 pub(super) fn condition_expr(c: &Condition) -> Expr {
@@ -57,7 +71,7 @@ pub(super) fn condition_expr(c: &Condition) -> Expr {
 pub fn selected_rows(lf: LazyFrame, conditions: &[Condition]) -> PolarsResult<DataFrame> {
     let mut columns = vec![SUBJECT, TS, ROW, BASE_AMOUNT];
     for c in conditions {
-        if let Measure::Distinct(field) = c.measure {
+        if let Measure::Distinct(field) | Measure::DistinctNew { field, .. } = c.measure {
             if !columns.contains(&field.column()) {
                 columns.push(field.column());
             }
@@ -144,7 +158,7 @@ pub(super) fn business_days_by_polars(
             (local.clone() - local % lit(DAY)).alias("business_day")
         })
         .group_by([col(SUBJECT), col("business_day")])
-        .agg(aggregations(conditions))
+        .agg(aggregations(conditions)?)
         .with_columns([
             col("win_start").cast(DataType::Int64),
             col("win_end").cast(DataType::Int64),
@@ -174,7 +188,7 @@ pub(super) fn features_by_polars(
                 closed_window: ClosedWindow::Both,
             },
         )
-        .agg(aggregations(conditions))
+        .agg(aggregations(conditions)?)
         .with_columns([
             col("win_start").cast(DataType::Int64),
             col("win_end").cast(DataType::Int64),
