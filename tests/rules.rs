@@ -525,3 +525,85 @@ O4,2026-03-27T10:00:00Z,7000.00,USD,WIRE,EXT-JM-5,Ola Ade,JM,PA-1,Pan Co,PA,
     );
     assert!(cases.contains("\"ACC-20, EXT-JM-5\""), "{cases}");
 }
+
+/// Senders are "new" only against the history the data holds: an alert in the first weeks of a
+/// file says how much history it was judged on, and its case counts it at half.
+#[test]
+fn new_counterparties_at_the_start_of_the_data_are_marked_and_weigh_less() {
+    let dir = temp_dir("new-history");
+    let mut csv = String::from("txn_id,timestamp,amount,currency,channel,orig_account,orig_name,orig_country,bene_account,bene_name,bene_country,branch\n");
+    // ACC-1: eight new senders on the first two days of the data
+    for k in 0..8 {
+        csv.push_str(&format!(
+            "A{k},2026-01-0{}T10:00:00Z,1500.00,USD,MOBILE,S-{k},Sender {k},JM,ACC-1,Hub One,JM,\n",
+            1 + k % 2
+        ));
+    }
+    // ACC-2: one steady payer from January, then eight new senders in mid-May (more than 90
+    // days of data before their window)
+    for m in 1..=5 {
+        csv.push_str(&format!(
+            "P{m},2026-0{m}-01T10:00:00Z,100.00,USD,MOBILE,P-1,Payer,JM,ACC-2,Hub Two,JM,\n"
+        ));
+    }
+    for k in 0..8 {
+        csv.push_str(&format!(
+            "B{k},2026-05-1{}T10:00:00Z,1500.00,USD,MOBILE,T-{k},Newcomer {k},JM,ACC-2,Hub Two,JM,\n",
+            k % 3
+        ));
+    }
+    let input = write(&dir, "t.csv", &csv);
+    let out = dir.join("out");
+    let run = crate::common::amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let fan = |account: &str| {
+        cases
+            .iter()
+            .find(|c| c.subject.accounts.iter().any(|a| a == account))
+            .unwrap_or_else(|| panic!("a case on {account}"))
+    };
+    let early = fan("ACC-1");
+    let judged: Vec<&str> = early.alerts[0]
+        .details
+        .iter()
+        .filter(|(k, _)| k == amlscreen::rules::NEW_HISTORY_FACT)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(judged, ["0 days of the 90 days asked"]);
+    let later = fan("ACC-2");
+    assert!(later.alerts[0]
+        .details
+        .iter()
+        .all(|(k, _)| k != amlscreen::rules::NEW_HISTORY_FACT));
+    // the same rule, half the weight and no floor when the newness is unproven
+    assert!(
+        early.score < later.score,
+        "{} vs {}",
+        early.score,
+        later.score
+    );
+    let fan_in = |c: &amlscreen::cases::Case| {
+        c.alerts
+            .iter()
+            .find(|a| a.rule_id == "fan_in")
+            .cloned()
+            .expect("a fan_in alert")
+    };
+    let score_of = |a: &amlscreen::model::Alert| {
+        amlscreen::cases::score::explain_case_score([(a, a.severity.as_str())])
+    };
+    let (early_score, reasons) = score_of(&fan_in(early));
+    let (later_score, _) = score_of(&fan_in(later));
+    // 55 at half weight, no evidence points, no floor; against 55 + 10 for 8 transactions
+    assert_eq!(early_score, 27.5);
+    assert_eq!(later_score, 65.0);
+    assert!(reasons.iter().any(|r| r
+        .text
+        .contains("new only against 0 days of the 90 days asked")));
+}

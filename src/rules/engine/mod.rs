@@ -18,7 +18,7 @@ pub use exprs::ROW;
 
 use crate::ingest::dense;
 use crate::rules::plan::{Detector, RulePlan};
-use crate::rules::plan::{Field, Predicate};
+use crate::rules::plan::{Field, Predicate, Window};
 use exprs::{apply_costly, split_costly, with_subject, BASE_AMOUNT, SUBJECT, TS};
 use keys::Accounts;
 use polars::prelude::*;
@@ -195,6 +195,11 @@ impl RunFrame {
         ))
     }
 
+    /// The time of the run's first transaction (`None` for an empty frame).
+    fn data_start(&self) -> PolarsResult<Option<i64>> {
+        Ok(self.frame.column(TS)?.cast(&DataType::Int64)?.i64()?.min())
+    }
+
     /// The frame with row numbers.
     pub fn frame(&self) -> &DataFrame {
         &self.frame
@@ -246,10 +251,9 @@ pub fn run_plan(
         } => {
             // the selected rows are both the windows' input and the evidence stream
             let rows = windowed::selected_rows(selected()?, conditions)?;
-            (
-                windowed::meeting(&rows, window, conditions, *combine, &base.accounts)?,
-                vec![EvidenceStream { frame: rows.lazy() }],
-            )
+            let mut hits = windowed::meeting(&rows, window, conditions, *combine, &base.accounts)?;
+            annotate_new_history(&mut hits, window, conditions, base.data_start()?);
+            (hits, vec![EvidenceStream { frame: rows.lazy() }])
         }
         Detector::FlowThrough {
             inflow_window,
@@ -505,6 +509,42 @@ pub fn run_plan(
     attach_evidence(episodes, streams, &base.accounts)
 }
 
+/// Marks the hits of a new-values measure (see [`NEW_HISTORY_FACT`]) whose window had less
+/// history before it in the data (from `data_start`) than the measure's baseline.
+fn annotate_new_history(
+    hits: &mut [Hit],
+    window: &Window,
+    conditions: &[crate::rules::plan::Condition],
+    data_start: Option<i64>,
+) {
+    let baseline = conditions.iter().map(|c| c.baseline()).max().unwrap_or(0);
+    let Some(data_start) = data_start.filter(|_| baseline > 0) else {
+        return;
+    };
+    let length = match window {
+        Window::Trailing(length) => *length,
+        Window::BusinessDay { .. } => crate::rules::plan::DAY,
+    };
+    for hit in hits {
+        let have = hit.end - length - data_start;
+        if have < baseline {
+            let have = have.max(0);
+            hit.facts.push((
+                NEW_HISTORY_FACT,
+                format!(
+                    "{} of the {} asked",
+                    crate::rules::plan::describe_duration(have - have % crate::rules::plan::DAY),
+                    crate::rules::plan::describe_duration(baseline)
+                ),
+            ));
+        }
+    }
+}
+
+/// The fact an alert of a new-values measure carries when the data held less history before
+/// its window than the measure's baseline: the values were new only against that much.
+pub const NEW_HISTORY_FACT: &str = "new_judged_on";
+
 /// Facts naming a structure's accounts: when hits merge, each distinct value is kept, separated
 /// by [`STRUCTURE_SEPARATOR`]; other facts are the first hit's.
 const STRUCTURE_FACTS: [&str; 2] = ["accounts", "own_accounts"];
@@ -641,6 +681,8 @@ pub struct PreparedWindowed {
     features: DataFrame,
     rows: StreamRows,
     accounts: Arc<Accounts>,
+    window: Window,
+    data_start: Option<i64>,
 }
 
 /// Prepares a windowed plan for [`windowed_episodes`]; `None` for other detectors.
@@ -667,6 +709,8 @@ pub fn prepare_windowed(
         features,
         rows,
         accounts: base.accounts.clone(),
+        window: *window,
+        data_start: base.data_start()?,
     }))
 }
 
@@ -677,7 +721,8 @@ pub fn windowed_episodes(
     conditions: &[crate::rules::plan::Condition],
     combine: crate::rules::plan::Combine,
 ) -> PolarsResult<Vec<Episode>> {
-    let hits = windowed::hits(&prepared.features, conditions, combine, &prepared.accounts)?;
+    let mut hits = windowed::hits(&prepared.features, conditions, combine, &prepared.accounts)?;
+    annotate_new_history(&mut hits, &prepared.window, conditions, prepared.data_start);
     Ok(attach(merge_hits(hits), &prepared.rows, &prepared.accounts))
 }
 
