@@ -279,6 +279,10 @@ fn sweep_equals_separate_runs_at_every_setting() {
     let set = RuleSet::load(&[root().join("rules")]).unwrap();
     for sweeps in [
         vec!["structuring.min_count=2..4", "structuring.window=3d,7d"],
+        vec![
+            "structuring.unusual_factor=1,3,6",
+            "structuring.unusual_over=7d,30d",
+        ],
         vec!["fan_in.min_counterparties=6..9"],
         vec!["cash_threshold.min_amount=5000,10000"],
     ] {

@@ -231,6 +231,39 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
             "`new_within` needs min_conductors",
         ),
         (
+            "an unusual count without its factor",
+            GOOD_RULE.replace("window = \"7d\"\n", "window = \"7d\"\nunusual_over = \"90d\"\n"),
+            24,
+            "`unusual_over` and `unusual_factor` go together",
+        ),
+        (
+            "an unusual count over less than the window",
+            GOOD_RULE.replace(
+                "window = \"7d\"\n",
+                "window = \"7d\"\nunusual_over = \"6d\"\nunusual_factor = 3\n",
+            ),
+            24,
+            "`unusual_over` (6 days) must be at least as long as the window (7 days)",
+        ),
+        (
+            "an unusual count with a sum",
+            GOOD_RULE.replace(
+                "window = \"7d\"\n",
+                "window = \"7d\"\nmin_sum = \"20000\"\nunusual_over = \"90d\"\nunusual_factor = 3\n",
+            ),
+            24,
+            "`unusual_over` cannot be combined with min_sum",
+        ),
+        (
+            "an unusual aggregate count with combine any",
+            GOOD_RULE.replace("kind = \"structuring\"", "kind = \"aggregate\"").replace(
+                "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
+                "window = \"7d\"\nmin_count = 3\nmin_sum = \"20000\"\ncombine = \"any\"\nunusual_over = \"90d\"\nunusual_factor = 3\n",
+            ),
+            24,
+            "`unusual_over` needs min_count and combine = \"all\"",
+        ),
+        (
             "list outside the pack folder",
             GOOD_RULE.replace("hot = \"hot.toml\"", "hot = \"../hot.toml\""),
             9,
@@ -290,6 +323,73 @@ fn shipped_fan_in_and_smurfing_count_new_counterparties_and_keep_their_baseline(
             .iter()
             .any(|(k, v)| k == "new_within" && v == "90 days"));
     }
+}
+
+/// The shipped structuring rule counts deposits in the band only when unusual for the account
+/// over the 90 days before the window, and a nightly state keeps the window and that baseline.
+#[test]
+fn shipped_structuring_asks_for_an_unusual_count_and_keeps_its_baseline() {
+    use amlscreen::rules::plan::{Combine, Condition, Detector, Measure, DAY};
+    let set = shipped();
+    let rule = set.rule("structuring").expect("shipped rule");
+    let Detector::Windowed {
+        conditions,
+        combine,
+        ..
+    } = &rule.plan.detector
+    else {
+        panic!("structuring is windowed");
+    };
+    assert_eq!(
+        conditions,
+        &vec![
+            Condition {
+                measure: Measure::Count,
+                value: 3
+            },
+            Condition {
+                measure: Measure::CountAgainstRoutine { baseline: 90 * DAY },
+                value: 30_000
+            },
+        ]
+    );
+    assert_eq!(*combine, Combine::All);
+    assert_eq!(rule.plan.lookback(), 7 * DAY + 90 * DAY);
+    for (k, v) in [("unusual_over", "90 days"), ("unusual_factor", "3x")] {
+        assert!(
+            rule.info.parameters.iter().any(|(a, b)| a == k && b == v),
+            "{k} = {v} in {:?}",
+            rule.info.parameters
+        );
+    }
+}
+
+/// `aggregate` takes the routine on its count too: a business day is one day long.
+#[test]
+fn an_aggregate_count_can_be_asked_to_be_unusual() {
+    use amlscreen::rules::plan::{Condition, Detector, Measure, DAY};
+    let dir = temp_dir("unusual-aggregate");
+    write(&dir, "hot.toml", LIST);
+    let text = GOOD_RULE
+        .replace("kind = \"structuring\"", "kind = \"aggregate\"")
+        .replace(
+            "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
+            "window = \"business_day\"\nmin_count = 4\nunusual_over = \"30d\"\nunusual_factor = 2.5\n",
+        );
+    let pack = write(&dir, "pack.toml", &text);
+    let set = RuleSet::load(&[pack]).expect("loads");
+    let rule = set.rule("r1").unwrap();
+    let Detector::Windowed { conditions, .. } = &rule.plan.detector else {
+        panic!("aggregate is windowed");
+    };
+    assert_eq!(
+        conditions[1],
+        Condition {
+            measure: Measure::CountAgainstRoutine { baseline: 30 * DAY },
+            value: 25_000
+        }
+    );
+    assert_eq!(rule.plan.lookback(), DAY + 30 * DAY);
 }
 
 #[test]

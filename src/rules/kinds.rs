@@ -5,7 +5,7 @@ use super::pack::NamedList;
 use super::params::{parse_duration, Duration, Factor, Money, Percent};
 use super::plan::{
     describe_duration, Combine, Condition, Detector, FanDirection, Field, FlowShape, GraphLimits,
-    Measure, PathMode, Predicate, Subject, Window,
+    Measure, PathMode, Predicate, Subject, Window, DAY,
 };
 use crate::model::{format_money_grouped, Channel};
 use serde::de::DeserializeOwned;
@@ -155,6 +155,10 @@ struct AggregateParams {
     distinct_field: Option<String>,
     /// Count only values new to the subject: not held in this long before the window.
     new_within: Option<Duration>,
+    /// With `unusual_factor`: the count must also be unusual for the subject over this long
+    /// before the window (see [`routine_condition`]).
+    unusual_over: Option<Duration>,
+    unusual_factor: Option<Factor>,
     /// `"all"` (default) or `"any"`.
     combine: Option<String>,
 }
@@ -167,6 +171,10 @@ struct StructuringParams {
     min_count: u32,
     window: Duration,
     min_sum: Option<Money>,
+    /// With `unusual_factor`: the count must also be unusual for the account over this long
+    /// before the window (see [`routine_condition`]).
+    unusual_over: Option<Duration>,
+    unusual_factor: Option<Factor>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +251,43 @@ fn distinct_measure(
             }
         }
     }
+}
+
+/// The condition that a window's count is unusual for the subject: at least `unusual_factor`
+/// times its average count per window over the `unusual_over` before the window (see
+/// [`Measure::CountAgainstRoutine`]), described as both parameters; `None` when neither is
+/// given. `unusual_over` must be at least the window, as a velocity spike's baseline.
+fn routine_condition(
+    unusual_over: Option<Duration>,
+    unusual_factor: Option<Factor>,
+    window: i64,
+    described: &mut Vec<(String, String)>,
+) -> Result<Option<Condition>, KindError> {
+    let (baseline, factor) = match (unusual_over, unusual_factor) {
+        (None, None) => return Ok(None),
+        (Some(b), Some(f)) => (b.0, f.0),
+        _ => {
+            return Err(KindError::Params(
+                "`unusual_over` and `unusual_factor` go together: give both or neither".into(),
+            ))
+        }
+    };
+    if baseline < window {
+        return Err(KindError::Params(format!(
+            "`unusual_over` ({}) must be at least as long as the window ({})",
+            describe_duration(baseline),
+            describe_duration(window)
+        )));
+    }
+    described.push(("unusual_over".into(), describe_duration(baseline)));
+    described.push((
+        "unusual_factor".into(),
+        format!("{}x", factor as f64 / 10_000.0),
+    ));
+    Ok(Some(at_least(
+        Measure::CountAgainstRoutine { baseline },
+        factor,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -445,6 +490,12 @@ pub fn compile_kind(
                 conditions.push(at_least(Measure::Count, positive("min_count", n)?));
                 described.push(d("min_count", n.to_string()));
             }
+            let length = match window {
+                Window::Trailing(length) => length,
+                Window::BusinessDay { .. } => DAY,
+            };
+            let routine =
+                routine_condition(p.unusual_over, p.unusual_factor, length, &mut described)?;
             if let Some(n) = p.min_distinct {
                 let field_name = p.distinct_field.as_deref().ok_or_else(|| {
                     KindError::Params(
@@ -477,6 +528,16 @@ pub fn compile_kind(
                     )))
                 }
             };
+            if let Some(routine) = routine {
+                // the count is unusual: it must hold with the others, and there must be a count
+                if p.min_count.is_none() || combine == Combine::Any {
+                    return Err(KindError::Params(
+                        "`unusual_over` needs min_count and combine = \"all\" (it qualifies the count)"
+                            .into(),
+                    ));
+                }
+                conditions.push(routine);
+            }
             plain(
                 Detector::Windowed {
                     window,
@@ -509,6 +570,20 @@ pub fn compile_kind(
                 conditions.push(at_least(Measure::Sum, s.0));
                 described.push(d("min_sum", money(s)));
             }
+            // min_count or min_sum; with a routine, min_count and an unusual count
+            let mut combine = Combine::Any;
+            if let Some(routine) =
+                routine_condition(p.unusual_over, p.unusual_factor, p.window.0, &mut described)?
+            {
+                if p.min_sum.is_some() {
+                    return Err(KindError::Params(
+                        "`unusual_over` cannot be combined with min_sum (it qualifies min_count)"
+                            .into(),
+                    ));
+                }
+                conditions.push(routine);
+                combine = Combine::All;
+            }
             CompiledKind {
                 extra_filter: vec![
                     Predicate::BaseAmountAtLeast(p.lower.0),
@@ -518,7 +593,7 @@ pub fn compile_kind(
                     Detector::Windowed {
                         window: Window::Trailing(p.window.0),
                         conditions,
-                        combine: Combine::Any,
+                        combine,
                     },
                     described,
                 )

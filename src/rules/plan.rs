@@ -128,6 +128,15 @@ pub enum Measure {
     /// as new again. Transactions before the data (or the nightly history) starts are unknown:
     /// at the start of the data every value is new, as a brand-new account's are.
     DistinctNew { field: Field, baseline: Micros },
+    /// The window's count of transactions against the subject's routine: with `c` the count,
+    /// `p` the subject's selected transactions in the `baseline` before the window (the same
+    /// span as for [`Measure::DistinctNew`]) and `length` the window's length (a business day's
+    /// is [`DAY`]), `floor(c * baseline * 10_000 / (p * length))` basis points: how many times
+    /// its average count per window over the baseline the window holds. `i64::MAX` when
+    /// `p = 0`: nothing before the window makes it routine. So `measure >= factor` is exactly
+    /// `c * baseline * 10_000 >= factor * p * length`. Transactions before the data (or the
+    /// nightly history) starts are unknown: at the start of the data nothing is routine yet.
+    CountAgainstRoutine { baseline: Micros },
     /// Largest base-currency amount minus smallest, in basis points of the largest.
     SpreadBasisPoints,
 }
@@ -499,10 +508,12 @@ pub struct RulePlan {
 
 impl Condition {
     /// The baseline before the window that the condition's measure looks at (0 for all but
-    /// [`Measure::DistinctNew`]).
+    /// [`Measure::DistinctNew`] and [`Measure::CountAgainstRoutine`]).
     pub fn baseline(&self) -> Micros {
         match self.measure {
-            Measure::DistinctNew { baseline, .. } => baseline,
+            Measure::DistinctNew { baseline, .. } | Measure::CountAgainstRoutine { baseline } => {
+                baseline
+            }
             _ => 0,
         }
     }
@@ -511,7 +522,7 @@ impl Condition {
 impl RulePlan {
     /// How far back in time this rule looks from a transaction: the history a nightly run must
     /// keep so that tonight's evaluation sees every window this rule can form (a distinct-new
-    /// count needs its baseline before the window too).
+    /// count and a count against the routine need their baseline before the window too).
     pub fn lookback(&self) -> Micros {
         let baseline = |conditions: &[Condition]| {
             conditions

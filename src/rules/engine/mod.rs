@@ -510,14 +510,21 @@ pub fn run_plan(
 }
 
 /// Marks the hits of a new-values measure (see [`NEW_HISTORY_FACT`]) whose window had less
-/// history before it in the data (from `data_start`) than the measure's baseline.
+/// history before it in the data (from `data_start`) than the measure's baseline. A count
+/// against the routine is not marked: short history can only fail to suppress a hit, which
+/// then stands on the rule's other conditions, as it would without the routine.
 fn annotate_new_history(
     hits: &mut [Hit],
     window: &Window,
     conditions: &[crate::rules::plan::Condition],
     data_start: Option<i64>,
 ) {
-    let baseline = conditions.iter().map(|c| c.baseline()).max().unwrap_or(0);
+    let baseline = conditions
+        .iter()
+        .filter(|c| matches!(c.measure, crate::rules::plan::Measure::DistinctNew { .. }))
+        .map(|c| c.baseline())
+        .max()
+        .unwrap_or(0);
     let Some(data_start) = data_start.filter(|_| baseline > 0) else {
         return;
     };

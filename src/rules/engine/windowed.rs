@@ -14,13 +14,15 @@ pub(super) fn measure_name(m: &Measure) -> String {
         Measure::DistinctNew { field, baseline } => {
             format!("m_distinct_new_{}_{baseline}us", field.column())
         }
+        Measure::CountAgainstRoutine { baseline } => format!("m_count_against_{baseline}us"),
         Measure::SpreadBasisPoints => "m_spread".into(),
     }
 }
 
 /// The Polars aggregations of a business day or a trailing window (the reference the one-pass
-/// windows are tested against, and the business days before 1970). A distinct-new count needs
-/// the subject's rows before the window, which a group-by does not see: it is an error here.
+/// windows are tested against, and the business days before 1970). A distinct-new count and a
+/// count against the routine need the subject's rows before the window, which a group-by does
+/// not see: they are an error here.
 fn aggregations(conditions: &[Condition]) -> PolarsResult<Vec<Expr>> {
     let mut aggs = vec![
         col(TS).min().alias("win_start"),
@@ -36,10 +38,10 @@ fn aggregations(conditions: &[Condition]) -> PolarsResult<Vec<Expr>> {
                 .filter(col(f.column()).neq(lit("")))
                 .n_unique()
                 .cast(DataType::Int64),
-            Measure::DistinctNew { .. } => {
+            Measure::DistinctNew { .. } | Measure::CountAgainstRoutine { .. } => {
                 return Err(PolarsError::ComputeError(
                     format!(
-                        "{name}: a count of new values is computed over trailing windows and business days from 1970 on only"
+                        "{name}: a measure against the subject's history is computed over trailing windows and business days from 1970 on only"
                     )
                     .into(),
                 ))
