@@ -707,3 +707,39 @@ fn new_counterparties_at_the_start_of_the_data_are_marked_and_weigh_less() {
         .text
         .contains("new only against 0 days of the 90 days asked")));
 }
+
+/// A structuring alert judged against the account's routine states that routine.
+#[test]
+fn structuring_alerts_state_the_routine_they_were_judged_against() {
+    let dir = temp_dir("routine-fact");
+    let csv = "txn_id,timestamp,amount,currency,channel,orig_account,orig_name,orig_country,bene_account,bene_name,bene_country,branch
+E1,2026-01-10T10:00:00Z,8500.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-01
+E2,2026-02-10T10:00:00Z,8600.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-01
+S1,2026-04-01T10:00:00Z,9100.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-01
+S2,2026-04-02T10:00:00Z,9200.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-02
+S3,2026-04-03T10:00:00Z,9300.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-03
+";
+    let input = write(&dir, "t.csv", csv);
+    let out = dir.join("out");
+    let run = crate::common::amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let alert = cases
+        .iter()
+        .flat_map(|c| &c.alerts)
+        .find(|a| a.rule_id == "structuring")
+        .expect("a structuring alert");
+    assert_eq!(alert.txn_ids, ["S1", "S2", "S3"]);
+    let usual: Vec<&str> = alert
+        .details
+        .iter()
+        .filter(|(k, _)| k == amlscreen::rules::ROUTINE_FACT)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(usual, ["2 in the 90 days before"]);
+}

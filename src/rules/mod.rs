@@ -13,7 +13,7 @@ pub mod builtin;
 pub mod diff;
 mod engine;
 
-pub use engine::{EngineContext, NEW_HISTORY_FACT};
+pub use engine::{EngineContext, NEW_HISTORY_FACT, ROUTINE_FACT};
 pub mod golden;
 pub mod graph;
 pub mod kinds;

@@ -253,6 +253,26 @@ pub fn run_plan(
             let rows = windowed::selected_rows(selected()?, conditions)?;
             let mut hits = windowed::meeting(&rows, window, conditions, *combine, &base.accounts)?;
             annotate_new_history(&mut hits, window, conditions, base.data_start()?);
+            if conditions.iter().any(|c| {
+                matches!(
+                    c.measure,
+                    crate::rules::plan::Measure::CountAgainstRoutine { .. }
+                )
+            }) {
+                let mut subjects: Vec<u32> = hits
+                    .iter()
+                    .filter_map(|h| base.accounts.key(&h.subject))
+                    .collect();
+                subjects.sort_unstable();
+                subjects.dedup();
+                let history = collect_stream_rows(
+                    vec![EvidenceStream {
+                        frame: rows.clone().lazy(),
+                    }],
+                    Some(subjects),
+                )?;
+                annotate_routine(&mut hits, window, conditions, &history, &base.accounts);
+            }
             (hits, vec![EvidenceStream { frame: rows.lazy() }])
         }
         Detector::FlowThrough {
@@ -548,6 +568,47 @@ fn annotate_new_history(
     }
 }
 
+/// States the routine a count-against-routine window was judged against: the subject's selected
+/// transactions in the baseline before the window (`usual`: "2 in the 90 days before").
+fn annotate_routine(
+    hits: &mut [Hit],
+    window: &Window,
+    conditions: &[crate::rules::plan::Condition],
+    rows: &StreamRows,
+    accounts: &Accounts,
+) {
+    let Some(baseline) = conditions.iter().find_map(|c| match c.measure {
+        crate::rules::plan::Measure::CountAgainstRoutine { baseline } => Some(baseline),
+        _ => None,
+    }) else {
+        return;
+    };
+    let length = match window {
+        Window::Trailing(length) => *length,
+        Window::BusinessDay { .. } => crate::rules::plan::DAY,
+    };
+    for hit in hits {
+        let Some(history) = accounts.key(&hit.subject).and_then(|k| rows.get(&k)) else {
+            continue;
+        };
+        // the window [end - length, end]; its baseline [start - baseline, start)
+        let start = hit.end - length;
+        let from = history.partition_point(|&(t, _)| t < start - baseline);
+        let to = history.partition_point(|&(t, _)| t < start);
+        hit.facts.push((
+            ROUTINE_FACT,
+            format!(
+                "{} in the {} before",
+                to - from,
+                crate::rules::plan::describe_duration(baseline)
+            ),
+        ));
+    }
+}
+
+/// The fact a count-against-routine alert carries: the subject's count in the baseline.
+pub const ROUTINE_FACT: &str = "usual";
+
 /// The fact an alert of a new-values measure carries when the data held less history before
 /// its window than the measure's baseline: the values were new only against that much.
 pub const NEW_HISTORY_FACT: &str = "new_judged_on";
@@ -730,6 +791,13 @@ pub fn windowed_episodes(
 ) -> PolarsResult<Vec<Episode>> {
     let mut hits = windowed::hits(&prepared.features, conditions, combine, &prepared.accounts)?;
     annotate_new_history(&mut hits, &prepared.window, conditions, prepared.data_start);
+    annotate_routine(
+        &mut hits,
+        &prepared.window,
+        conditions,
+        &prepared.rows,
+        &prepared.accounts,
+    );
     Ok(attach(merge_hits(hits), &prepared.rows, &prepared.accounts))
 }
 
