@@ -318,10 +318,18 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .map(|r| r.plan.lookback())
             .max()
             .unwrap_or(0);
+        let case_of: std::collections::HashMap<&str, &str> = cases
+            .iter()
+            .flat_map(|c| {
+                c.alerts
+                    .iter()
+                    .map(move |a| (a.alert_id.as_str(), c.case_id.as_str()))
+            })
+            .collect();
         let reported: Vec<RaisedAlert> = alerts
             .iter()
             .filter(|a| a.typology != crate::model::Typology::Sanctions)
-            .map(RaisedAlert::from_alert)
+            .map(|a| RaisedAlert::from_alert(a, case_of.get(a.alert_id.as_str()).copied()))
             .collect();
         let committed = s.commit(&ingested.frame, &reported, lookback)?;
         summary.generation_written = committed.generation;

@@ -799,3 +799,68 @@ fn a_false_positive_pattern_is_suppressed_for_its_period_and_raised_after_it() {
         describe(&out)
     );
 }
+
+/// A disposition by `case_id` on a case of several accounts (a ring) resolves through the case
+/// each alert was reported in, and suppresses the ring's alerts for its period.
+#[test]
+fn a_ring_case_can_be_disposed_of_by_its_case_id() {
+    use crate::common::{amlscreen, describe, write, HEADER};
+    let dir = temp_dir("ring-disposition");
+    let state = dir.join("state");
+    let fx = root().join("sample-data/fx.csv");
+    // ACC-A pays ACC-B, which pays nearly all of it back the same day: a two-account cycle
+    let night = |day: &str| {
+        write(
+            &dir,
+            &format!("{day}.csv"),
+            &format!(
+                "{HEADER}\nA-{day},{day}T10:00:00Z,20000.00,USD,WIRE,ACC-A,Alpha Ltd,JM,ACC-B,Beta Ltd,JM,\nB-{day},{day}T15:00:00Z,19500.00,USD,WIRE,ACC-B,Beta Ltd,JM,ACC-A,Alpha Ltd,JM,\n"
+            ),
+        )
+    };
+    let run_night = |day: &str, dispositions: Option<&Path>| {
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            night(day).display().to_string(),
+            "--fx".into(),
+            fx.display().to_string(),
+            "--state".into(),
+            state.display().to_string(),
+            "--out".into(),
+            dir.join(format!("out-{day}")).display().to_string(),
+        ];
+        if let Some(d) = dispositions {
+            args.extend(["--dispositions".into(), d.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = amlscreen(&args);
+        assert_eq!(out.status.code(), Some(0), "{day}: {}", describe(&out));
+        serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(dir.join(format!("out-{day}/manifest.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    run_night("2026-03-02", None);
+    let cases =
+        amlscreen::report::read_cases_jsonl(dir.join("out-2026-03-02/cases.jsonl")).unwrap();
+    let ring = cases
+        .iter()
+        .find(|c| c.subject.accounts.len() > 1)
+        .expect("a case of both accounts");
+    assert_eq!(ring.subject.accounts, ["ACC-A", "ACC-B"]);
+    let dispositions = write(
+        &dir,
+        "dispositions.csv",
+        &format!(
+            "alert_id,case_id,disposition,reason,analyst,date,suppress_until\n,{},false_positive,treasury sweep between two companies of one group (KYC file 77),a.brown,2026-03-02,2026-03-04\n",
+            ring.case_id
+        ),
+    );
+    let second = run_night("2026-03-03", Some(&dispositions));
+    let nightly = &second["nightly"];
+    assert_eq!(nightly["dispositions_folded"], 1, "{nightly}");
+    let suppressed = nightly["suppressed_by_disposition"].as_array().unwrap();
+    assert!(!suppressed.is_empty(), "{nightly}");
+    let alerts = std::fs::read_to_string(dir.join("out-2026-03-03/alerts.csv")).unwrap();
+    assert!(!alerts.contains("ACC-A"), "{alerts}");
+}

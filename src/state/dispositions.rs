@@ -2,14 +2,16 @@
 //!
 //! A dispositions file is CSV with the header
 //! `alert_id,case_id,disposition,reason,analyst,date,suppress_until`:
-//! - exactly one of `alert_id` (an alert the state has raised) or `case_id` (a case of such
-//!   alerts: `C-` and the hash of its subject account);
+//! - exactly one of `alert_id` (an alert the state has raised) or `case_id` (a case those
+//!   alerts were reported in, of one account or several: a ring's case covers the alerts of
+//!   each of its accounts);
 //! - `disposition`: `true_positive`, `false_positive` or `needs_info`;
 //! - `reason` and `analyst`: who decided, and why (both required);
 //! - `date`: the day of the decision, `YYYY-MM-DD`;
 //! - `suppress_until` (optional, `YYYY-MM-DD`, false positives only): a documented
 //!   false-positive pattern. Until that day, alerts of the same rule on the same subject (for
-//!   an alert), or of any rule on the case's subject (for a case), are not reported: they are
+//!   an alert), or of any rule on the accounts whose alerts the case held (for a case), are not
+//!   reported: they are
 //!   listed as suppressed in the manifest and the report, never dropped silently. An alert is
 //!   inside the period when its episode ends on a day from `date` to `suppress_until`.
 //!
@@ -178,9 +180,14 @@ pub fn read_dispositions(
                     (format!("alert:{id}"), rule, found)
                 }
                 ("", id) if !id.is_empty() => {
+                    // the case each alert was reported in; a state written before that was
+                    // kept knows only single-account cases, named by their account
                     let found = raised
                         .iter()
-                        .filter(|r| case_id_for(std::slice::from_ref(&r.subject)) == id)
+                        .filter(|r| match &r.case_id {
+                            Some(case) => case == id,
+                            None => case_id_for(std::slice::from_ref(&r.subject)) == id,
+                        })
                         .collect();
                     (format!("case:{id}"), None, found)
                 }

@@ -26,6 +26,10 @@ pub struct RaisedAlert {
     /// The alert's typology code (kept for labels from dispositions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typology: Option<String>,
+    /// The case the alert was reported in (absent in states written before it was kept): a
+    /// disposition by `case_id` finds the alerts of a case of several accounts through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
 }
 
 fn micros(iso: &str) -> i64 {
@@ -33,8 +37,8 @@ fn micros(iso: &str) -> i64 {
 }
 
 impl RaisedAlert {
-    /// The state's record of a reported alert.
-    pub fn from_alert(a: &Alert) -> RaisedAlert {
+    /// The state's record of a reported alert, reported in the case `case_id`.
+    pub fn from_alert(a: &Alert, case_id: Option<&str>) -> RaisedAlert {
         RaisedAlert {
             alert_id: a.alert_id.clone(),
             rule_id: a.rule_id.clone(),
@@ -43,6 +47,7 @@ impl RaisedAlert {
             window_end: micros(&a.window_end),
             txn_ids: a.txn_ids.clone(),
             typology: Some(a.typology.as_str().to_string()),
+            case_id: case_id.map(str::to_string),
         }
     }
 }
