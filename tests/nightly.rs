@@ -661,6 +661,39 @@ fn a_second_run_on_the_same_state_is_refused_while_the_first_holds_it() {
     );
 }
 
+/// Runs one night's file over the state `DIR/state` (sample FX rates, `--out DIR/out-DAY`), with
+/// an optional dispositions file; returns the night's manifest.
+fn run_dispositions_night(
+    dir: &Path,
+    input: &Path,
+    day: &str,
+    dispositions: Option<&Path>,
+) -> serde_json::Value {
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        input.display().to_string(),
+        "--fx".into(),
+        root().join("sample-data/fx.csv").display().to_string(),
+        "--state".into(),
+        dir.join("state").display().to_string(),
+        "--out".into(),
+        dir.join(format!("out-{day}")).display().to_string(),
+    ];
+    if let Some(d) = dispositions {
+        args.extend(["--dispositions".into(), d.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = crate::common::amlscreen(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{day}: {}",
+        crate::common::describe(&out)
+    );
+    serde_json::from_slice(&std::fs::read(dir.join(format!("out-{day}/manifest.json"))).unwrap())
+        .unwrap()
+}
+
 #[test]
 fn a_false_positive_pattern_is_suppressed_for_its_period_and_raised_after_it() {
     use crate::common::{amlscreen, describe, write, HEADER};
@@ -678,26 +711,7 @@ fn a_false_positive_pattern_is_suppressed_for_its_period_and_raised_after_it() {
         )
     };
     let run_night = |day: &str, dispositions: Option<&Path>| {
-        let mut args: Vec<String> = vec![
-            "run".into(),
-            night(day).display().to_string(),
-            "--fx".into(),
-            fx.display().to_string(),
-            "--state".into(),
-            state.display().to_string(),
-            "--out".into(),
-            dir.join(format!("out-{day}")).display().to_string(),
-        ];
-        if let Some(d) = dispositions {
-            args.extend(["--dispositions".into(), d.display().to_string()]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = amlscreen(&args);
-        assert_eq!(out.status.code(), Some(0), "{day}: {}", describe(&out));
-        serde_json::from_slice::<serde_json::Value>(
-            &std::fs::read(dir.join(format!("out-{day}/manifest.json"))).unwrap(),
-        )
-        .unwrap()
+        run_dispositions_night(&dir, &night(day), day, dispositions)
     };
     let first = run_night("2026-03-02", None);
     assert!(first["alerts_per_rule"]
@@ -804,10 +818,8 @@ fn a_false_positive_pattern_is_suppressed_for_its_period_and_raised_after_it() {
 /// each alert was reported in, and suppresses the ring's alerts for its period.
 #[test]
 fn a_ring_case_can_be_disposed_of_by_its_case_id() {
-    use crate::common::{amlscreen, describe, write, HEADER};
+    use crate::common::{write, HEADER};
     let dir = temp_dir("ring-disposition");
-    let state = dir.join("state");
-    let fx = root().join("sample-data/fx.csv");
     // ACC-A pays ACC-B, which pays nearly all of it back the same day: a two-account cycle
     let night = |day: &str| {
         write(
@@ -819,26 +831,7 @@ fn a_ring_case_can_be_disposed_of_by_its_case_id() {
         )
     };
     let run_night = |day: &str, dispositions: Option<&Path>| {
-        let mut args: Vec<String> = vec![
-            "run".into(),
-            night(day).display().to_string(),
-            "--fx".into(),
-            fx.display().to_string(),
-            "--state".into(),
-            state.display().to_string(),
-            "--out".into(),
-            dir.join(format!("out-{day}")).display().to_string(),
-        ];
-        if let Some(d) = dispositions {
-            args.extend(["--dispositions".into(), d.display().to_string()]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = amlscreen(&args);
-        assert_eq!(out.status.code(), Some(0), "{day}: {}", describe(&out));
-        serde_json::from_slice::<serde_json::Value>(
-            &std::fs::read(dir.join(format!("out-{day}/manifest.json"))).unwrap(),
-        )
-        .unwrap()
+        run_dispositions_night(&dir, &night(day), day, dispositions)
     };
     run_night("2026-03-02", None);
     let cases =

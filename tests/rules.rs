@@ -582,6 +582,19 @@ fn rules_diff_shows_what_a_pack_change_gains_and_loses() {
     );
 }
 
+/// Runs the built-in packs over one CSV file; returns the output folder beside it.
+fn run_csv(input: &std::path::Path) -> PathBuf {
+    let out = input.with_file_name("out");
+    let run = crate::common::amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    out
+}
+
 /// The round trip and the cash moved through the holder's own account, run end to end: the
 /// alert names the structure and counts the money that went abroad, not the transfer between the
 /// holder's own accounts.
@@ -601,14 +614,7 @@ O3,2026-03-10T10:00:00Z,11500.00,USD,INTERNAL,ACC-20,Ola Ade,JM,EXT-JM-5,OLA ADE
 O4,2026-03-27T10:00:00Z,7000.00,USD,WIRE,EXT-JM-5,Ola Ade,JM,PA-1,Pan Co,PA,
 ",
     );
-    let out = dir.join("out");
-    let run = crate::common::amlscreen(&[
-        "run",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    let out = run_csv(&input);
     let alerts = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
     assert!(
         alerts.contains("\"250,000.00 USD sent offshore and 240,000.00 USD (96%) back from the same or a related party after 40 days\""),
@@ -653,14 +659,7 @@ fn new_counterparties_at_the_start_of_the_data_are_marked_and_weigh_less() {
         ));
     }
     let input = write(&dir, "t.csv", &csv);
-    let out = dir.join("out");
-    let run = crate::common::amlscreen(&[
-        "run",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    let out = run_csv(&input);
     let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
     let fan = |account: &str| {
         cases
@@ -720,14 +719,7 @@ S2,2026-04-02T10:00:00Z,9200.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-02
 S3,2026-04-03T10:00:00Z,9300.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-03
 ";
     let input = write(&dir, "t.csv", csv);
-    let out = dir.join("out");
-    let run = crate::common::amlscreen(&[
-        "run",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", crate::common::describe(&run));
+    let out = run_csv(&input);
     let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
     let alert = cases
         .iter()

@@ -5,7 +5,7 @@ use super::pack::NamedList;
 use super::params::{parse_duration, Duration, Factor, Money, Percent};
 use super::plan::{
     describe_duration, Combine, Condition, Detector, FanDirection, Field, FlowShape, GraphLimits,
-    Measure, PathMode, Predicate, Subject, Window, DAY,
+    Measure, PathMode, Predicate, Subject, Window,
 };
 use crate::model::{format_money_grouped, Channel};
 use serde::de::DeserializeOwned;
@@ -490,10 +490,7 @@ pub fn compile_kind(
                 conditions.push(at_least(Measure::Count, positive("min_count", n)?));
                 described.push(d("min_count", n.to_string()));
             }
-            let length = match window {
-                Window::Trailing(length) => length,
-                Window::BusinessDay { .. } => DAY,
-            };
+            let length = window.length();
             let routine =
                 routine_condition(p.unusual_over, p.unusual_factor, length, &mut described)?;
             if let Some(n) = p.min_distinct {

@@ -111,6 +111,16 @@ pub enum Window {
     BusinessDay { utc_offset_secs: i32 },
 }
 
+impl Window {
+    /// How long the window is: its length, or one day for a business day.
+    pub fn length(&self) -> Micros {
+        match self {
+            Window::Trailing(length) => *length,
+            Window::BusinessDay { .. } => DAY,
+        }
+    }
+}
+
 /// Something measured over the transactions in a window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Measure {

@@ -91,6 +91,8 @@ pub struct RunFrame {
     histories: history::HistoryCache,
     masks: masks::RowMasks,
     graph: graph::GraphCache,
+    /// The run's first transaction time, read on first use (see [`RunFrame::data_start_for`]).
+    data_start: std::sync::OnceLock<Option<i64>>,
 }
 
 impl RunFrame {
@@ -104,6 +106,7 @@ impl RunFrame {
             histories: history::HistoryCache::default(),
             masks: masks::RowMasks::default(),
             graph: graph::GraphCache::default(),
+            data_start: std::sync::OnceLock::new(),
         })
     }
 
@@ -195,9 +198,20 @@ impl RunFrame {
         ))
     }
 
-    /// The time of the run's first transaction (`None` for an empty frame).
-    fn data_start(&self) -> PolarsResult<Option<i64>> {
-        Ok(self.frame.column(TS)?.cast(&DataType::Int64)?.i64()?.min())
+    /// The time of the run's first transaction (`None` for an empty frame), when the
+    /// conditions have a new-values measure that needs it (`None` otherwise); read once a run.
+    fn data_start_for(
+        &self,
+        conditions: &[crate::rules::plan::Condition],
+    ) -> PolarsResult<Option<i64>> {
+        if new_values_baseline(conditions) == 0 {
+            return Ok(None);
+        }
+        if let Some(start) = self.data_start.get() {
+            return Ok(*start);
+        }
+        let start = self.frame.column(TS)?.cast(&DataType::Int64)?.i64()?.min();
+        Ok(*self.data_start.get_or_init(|| start))
     }
 
     /// The frame with row numbers.
@@ -252,7 +266,12 @@ pub fn run_plan(
             // the selected rows are both the windows' input and the evidence stream
             let rows = windowed::selected_rows(selected()?, conditions)?;
             let mut hits = windowed::meeting(&rows, window, conditions, *combine, &base.accounts)?;
-            annotate_new_history(&mut hits, window, conditions, base.data_start()?);
+            annotate_new_history(
+                &mut hits,
+                window,
+                conditions,
+                base.data_start_for(conditions)?,
+            );
             if conditions.iter().any(|c| {
                 matches!(
                     c.measure,
@@ -529,6 +548,16 @@ pub fn run_plan(
     attach_evidence(episodes, streams, &base.accounts)
 }
 
+/// The longest baseline of the conditions' new-values measures (0: none).
+fn new_values_baseline(conditions: &[crate::rules::plan::Condition]) -> crate::rules::plan::Micros {
+    conditions
+        .iter()
+        .filter(|c| matches!(c.measure, crate::rules::plan::Measure::DistinctNew { .. }))
+        .map(|c| c.baseline())
+        .max()
+        .unwrap_or(0)
+}
+
 /// Marks the hits of a new-values measure (see [`NEW_HISTORY_FACT`]) whose window had less
 /// history before it in the data (from `data_start`) than the measure's baseline. A count
 /// against the routine is not marked: short history can only fail to suppress a hit, which
@@ -539,19 +568,11 @@ fn annotate_new_history(
     conditions: &[crate::rules::plan::Condition],
     data_start: Option<i64>,
 ) {
-    let baseline = conditions
-        .iter()
-        .filter(|c| matches!(c.measure, crate::rules::plan::Measure::DistinctNew { .. }))
-        .map(|c| c.baseline())
-        .max()
-        .unwrap_or(0);
+    let baseline = new_values_baseline(conditions);
     let Some(data_start) = data_start.filter(|_| baseline > 0) else {
         return;
     };
-    let length = match window {
-        Window::Trailing(length) => *length,
-        Window::BusinessDay { .. } => crate::rules::plan::DAY,
-    };
+    let length = window.length();
     for hit in hits {
         let have = hit.end - length - data_start;
         if have < baseline {
@@ -583,10 +604,7 @@ fn annotate_routine(
     }) else {
         return;
     };
-    let length = match window {
-        Window::Trailing(length) => *length,
-        Window::BusinessDay { .. } => crate::rules::plan::DAY,
-    };
+    let length = window.length();
     for hit in hits {
         let Some(history) = accounts.key(&hit.subject).and_then(|k| rows.get(&k)) else {
             continue;
@@ -778,7 +796,7 @@ pub fn prepare_windowed(
         rows,
         accounts: base.accounts.clone(),
         window: *window,
-        data_start: base.data_start()?,
+        data_start: base.data_start_for(conditions)?,
     }))
 }
 

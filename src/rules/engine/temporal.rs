@@ -70,6 +70,25 @@ pub fn dormancy(
     Ok(hits)
 }
 
+/// Each base row's time and amount side by side: a subject's rows lie all over the frame, and
+/// each read of one misses the cache once instead of twice.
+fn events(history: &Histories) -> Vec<(i64, i64)> {
+    history
+        .ts
+        .par_iter()
+        .zip(history.amount.par_iter())
+        .map(|(&t, &a)| (t, a))
+        .collect()
+}
+
+/// The rows of a subject's history that match the rule's filter (`None`: all of them).
+fn chosen<'a>(rows: &'a [u32], selected: Option<&[bool]>) -> std::borrow::Cow<'a, [u32]> {
+    match selected {
+        None => rows.into(),
+        Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
+    }
+}
+
 /// The limits of a velocity spike, in micros and basis points.
 #[derive(Debug, Clone, Copy)]
 pub struct SpikeLimits {
@@ -105,21 +124,11 @@ pub fn velocity(
     orig_keys: Option<&[u32]>,
 ) -> PolarsResult<Vec<Hit>> {
     let seen_before = per_subject(known_accounts, "first_seen")?;
-    // each row's time and amount side by side: a subject's rows lie all over the frame, and
-    // each read of one misses the cache once instead of twice
-    let events: Vec<(i64, i64)> = history
-        .ts
-        .par_iter()
-        .zip(history.amount.par_iter())
-        .map(|(&t, &a)| (t, a))
-        .collect();
+    let events = events(history);
     let hits = history
         .par_subjects_keyed()
         .flat_map_iter(|(key, subject, rows)| {
-            let chosen: std::borrow::Cow<[u32]> = match selected {
-                None => rows.into(),
-                Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
-            };
+            let chosen = chosen(rows, selected);
             let (times, amounts): (Vec<i64>, Vec<i64>) =
                 chosen.iter().map(|&r| events[r as usize]).unzip();
             let outgoing: Option<Vec<bool>> =
@@ -289,19 +298,11 @@ pub fn behaviour_change(
     known_accounts: Option<&DataFrame>,
 ) -> PolarsResult<Vec<Hit>> {
     let seen_before = per_subject(known_accounts, "first_seen")?;
-    let events: Vec<(i64, i64)> = history
-        .ts
-        .par_iter()
-        .zip(history.amount.par_iter())
-        .map(|(&t, &a)| (t, a))
-        .collect();
+    let events = events(history);
     let hits = history
         .par_subjects()
         .flat_map_iter(|(subject, rows)| {
-            let chosen: std::borrow::Cow<[u32]> = match selected {
-                None => rows.into(),
-                Some(m) => rows.iter().copied().filter(|&r| m[r as usize]).collect(),
-            };
+            let chosen = chosen(rows, selected);
             let (times, amounts): (Vec<i64>, Vec<i64>) =
                 chosen.iter().map(|&r| events[r as usize]).unzip();
             let first_seen = seen_before.get(subject).copied();

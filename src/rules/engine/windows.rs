@@ -1068,6 +1068,16 @@ mod tests {
         }
     }
 
+    /// Each row's subject key and time.
+    fn subjects_and_times(frame: &DataFrame) -> (Vec<u32>, Vec<i64>) {
+        let subjects = frame.column(SUBJECT).unwrap().u32().unwrap();
+        let ts = frame.column(TS).unwrap().cast(&DataType::Int64).unwrap();
+        (
+            subjects.into_no_null_iter().collect(),
+            ts.i64().unwrap().into_no_null_iter().collect(),
+        )
+    }
+
     /// `(subject, window start, window end, new values)` of a frame's windows, sorted.
     fn new_counts(frame: &DataFrame, name: &str) -> Vec<(u32, i64, i64, i64)> {
         let int = |c: &str| -> Vec<i64> {
@@ -1120,15 +1130,7 @@ mod tests {
     fn new_values_are_those_not_held_in_the_baseline_before_the_window() {
         for in_time_order in [true, false] {
             let frame = rows(in_time_order);
-            let subjects: Vec<u32> = frame
-                .column(SUBJECT)
-                .unwrap()
-                .u32()
-                .unwrap()
-                .into_no_null_iter()
-                .collect();
-            let ts = frame.column(TS).unwrap().cast(&DataType::Int64).unwrap();
-            let times: Vec<i64> = ts.i64().unwrap().into_no_null_iter().collect();
+            let (subjects, times) = subjects_and_times(&frame);
             let names: Vec<Option<String>> = frame
                 .column("orig_name")
                 .unwrap()
@@ -1267,15 +1269,7 @@ mod tests {
     fn counts_against_the_routine_are_those_of_a_brute_force_count() {
         for in_time_order in [true, false] {
             let frame = rows(in_time_order);
-            let subjects: Vec<u32> = frame
-                .column(SUBJECT)
-                .unwrap()
-                .u32()
-                .unwrap()
-                .into_no_null_iter()
-                .collect();
-            let ts = frame.column(TS).unwrap().cast(&DataType::Int64).unwrap();
-            let times: Vec<i64> = ts.i64().unwrap().into_no_null_iter().collect();
+            let (subjects, times) = subjects_and_times(&frame);
             let all: Vec<(u32, i64)> = subjects.into_iter().zip(times).collect();
             let mut judged_some = false;
             for baseline in [1, DAY / 4, DAY, 5 * DAY] {
