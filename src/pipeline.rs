@@ -202,6 +202,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                         .map_err(|e| RunError::Other(format!("history: {e}")))?,
                     EngineContext {
                         last_seen: Some(s.last_seen.clone()),
+                        ..EngineContext::default()
                     },
                 ),
                 None => (ingested.frame.clone(), EngineContext::default()),

@@ -213,6 +213,51 @@ fn bad_packs_are_refused_with_file_line_and_expectation() {
             "base_currency `XTS` is not an ISO 4217 currency code",
         ),
         (
+            "an unknown segment",
+            format!("{GOOD_RULE}[rule.segments.casino]\nmin_count = 5\n"),
+            29,
+            "rule `r1` segments: unknown segment `casino`; expected one of retail, business, cash_intensive_business",
+        ),
+        (
+            "a segment parameter the kind does not know",
+            format!("{GOOD_RULE}[rule.segments.msb]\nmin_cnt = 5\n"),
+            29,
+            "rule `r1` segments: `msb`: unknown field `min_cnt`",
+        ),
+        (
+            "a segment parameter of the wrong type",
+            format!("{GOOD_RULE}[rule.segments.msb]\nmin_count = \"five\"\n"),
+            29,
+            "rule `r1` segments: `msb`:",
+        ),
+        (
+            "segment parameters on a rule of either side",
+            format!("{GOOD_RULE}[rule.segments.msb]\nmin_count = 5\n")
+                .replace("subject = \"beneficiary\"", "subject = \"either\""),
+            29,
+            "segment parameters need a subject of one account per transaction",
+        ),
+        (
+            "segment parameters on a graph kind",
+            GOOD_RULE.replace("kind = \"structuring\"", "kind = \"temporal_path\"")
+                .replace("subject = \"beneficiary\"", "subject = \"originator\"")
+                .replace(
+                    "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
+                    "mode = \"cycle\"\nmin_hops = 2\nmax_hops = 4\nwithin = \"7d\"\nmin_retained_percent = 90\n[rule.segments.msb]\nmax_hops = 3\n",
+                ),
+            30,
+            "kind `temporal_path` takes no segment parameters",
+        ),
+        (
+            "a pass-through routine without its count",
+            GOOD_RULE.replace("kind = \"structuring\"", "kind = \"rapid_movement\"").replace(
+                "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
+                "min_inflow = \"10000\"\nmin_outflow_percent = 80\nwithin = \"48h\"\noutflow_channels = [\"WIRE\"]\nunusual_over = \"90d\"\n",
+            ),
+            24,
+            "unusual_over and routine_count go together",
+        ),
+        (
             "new senders over the money-flow graph",
             GOOD_RULE.replace("kind = \"structuring\"", "kind = \"fan_in\"").replace(
                 "lower = \"8000\"\nthreshold = \"10000\"\nmin_count = 3\nwindow = \"7d\"\n",
@@ -734,4 +779,133 @@ S3,2026-04-03T10:00:00Z,9300.00,USD,CASH,,Ada Lo,JM,ACC-1,Ada Lo,JM,KIN-03
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(usual, ["2 in the 90 days before"]);
+}
+
+/// A shop that banks its takings most days is a cash-intensive business by its own history:
+/// run end to end, its band deposits are judged by that segment's parameters (5 in a week), and
+/// the alert says so and why; a person's 3 band deposits are judged by the rule's own. The
+/// documentation shows the segment's parameters.
+#[test]
+fn a_cash_intensive_business_is_judged_by_its_segment_end_to_end() {
+    let dir = temp_dir("segments");
+    let mut csv = String::from(crate::common::HEADER);
+    csv.push('\n');
+    // SHOP: 2,000.00 in cash every day from 1 January to 28 February (59 days), then 4 band
+    // deposits on 2–5 March (no alert for a cash-intensive business) and 5 on 20–24 March
+    let day = |d: u32| {
+        let (month, dom) = if d < 31 {
+            (1, d + 1)
+        } else if d < 59 {
+            (2, d - 30)
+        } else {
+            (3, d - 58)
+        };
+        format!("2026-{month:02}-{dom:02}")
+    };
+    for d in 0..59 {
+        csv.push_str(&format!(
+            "D{d},{}T18:00:00Z,2000.00,USD,CASH,,Till,JM,SHOP,Corner Shop Ltd,JM,KIN-01\n",
+            day(d)
+        ));
+    }
+    for (i, dom) in [2, 3, 4, 5].iter().enumerate() {
+        csv.push_str(&format!(
+            "F{i},2026-03-{dom:02}T18:00:00Z,9{i}00.00,USD,CASH,,Till,JM,SHOP,Corner Shop Ltd,JM,KIN-01\n"
+        ));
+    }
+    for (i, dom) in [20, 21, 22, 23, 24].iter().enumerate() {
+        csv.push_str(&format!(
+            "B{i},2026-03-{dom:02}T18:00:00Z,9{i}00.00,USD,CASH,,Till,JM,SHOP,Corner Shop Ltd,JM,KIN-01\n"
+        ));
+    }
+    for (i, dom) in [2, 3, 4].iter().enumerate() {
+        csv.push_str(&format!(
+            "P{i},2026-03-{dom:02}T10:00:00Z,9{i}00.00,USD,CASH,,Ada Lo,JM,PERSON,Ada Lo,JM,KIN-01\n"
+        ));
+    }
+    let input = write(&dir, "t.csv", &csv);
+    let out = run_csv(&input);
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let structuring: Vec<_> = cases
+        .iter()
+        .flat_map(|c| &c.alerts)
+        .filter(|a| a.rule_id == "structuring")
+        .collect();
+    let on = |account: &str| -> Vec<_> {
+        structuring
+            .iter()
+            .filter(|a| a.subject_account == account)
+            .collect()
+    };
+    assert_eq!(on("PERSON").len(), 1);
+    assert!(on("PERSON")[0].details.iter().all(|(k, _)| k != "segment"));
+    let shop = on("SHOP");
+    assert_eq!(shop.len(), 1, "{shop:?}");
+    assert_eq!(shop[0].txn_ids, ["B0", "B1", "B2", "B3", "B4"]);
+    let detail = |k: &str| {
+        shop[0]
+            .details
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        detail("segment").as_deref(),
+        Some("cash_intensive_business")
+    );
+    assert_eq!(
+        detail("segment_basis").as_deref(),
+        Some("derived: cash deposits on 68 of the 83 days it was active")
+    );
+    let explained = crate::common::amlscreen(&["rules", "explain", "structuring"]);
+    assert!(
+        explained.status.success(),
+        "{}",
+        crate::common::describe(&explained)
+    );
+    assert!(String::from_utf8_lossy(&explained.stdout)
+        .contains("for segment cash_intensive_business: min_count = 5, unusual_factor = 5x"));
+}
+
+/// A trading company passing its buyers' wires on to its suppliers every ten days: the first
+/// four pass-throughs alert, and state how many came before; from the fifth it is the account's
+/// routine.
+#[test]
+fn passing_money_on_as_a_routine_stops_alerting_after_four_times() {
+    let dir = temp_dir("pass-through-routine");
+    let mut csv = String::from(crate::common::HEADER);
+    csv.push('\n');
+    for i in 0..8u32 {
+        let dom = 1 + 3 * i;
+        csv.push_str(&format!(
+            "I{i},2026-03-{dom:02}T09:00:00Z,30000.00,USD,WIRE,US-9,Buyer Inc,US,TRD,Trade Ltd,JM,\n\
+             O{i},2026-03-{dom:02}T20:00:00Z,27000.00,USD,WIRE,TRD,Trade Ltd,JM,DE-9,Maker GmbH,DE,\n"
+        ));
+    }
+    let input = write(&dir, "t.csv", &csv);
+    let out = run_csv(&input);
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let mut rapid: Vec<_> = cases
+        .iter()
+        .flat_map(|c| &c.alerts)
+        .filter(|a| a.rule_id == "rapid_movement")
+        .collect();
+    rapid.sort_by(|a, b| a.window_start.cmp(&b.window_start));
+    let cited: Vec<&str> = rapid.iter().map(|a| a.txn_ids[0].as_str()).collect();
+    assert_eq!(cited, ["I0", "I1", "I2", "I3"]);
+    let usual: Vec<&str> = rapid
+        .iter()
+        .flat_map(|a| &a.details)
+        .filter(|(k, _)| k == amlscreen::rules::ROUTINE_FACT)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        usual,
+        [
+            "0 passed on in the 90 days before",
+            "1 passed on in the 90 days before",
+            "2 passed on in the 90 days before",
+            "3 passed on in the 90 days before"
+        ]
+    );
 }

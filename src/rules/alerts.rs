@@ -148,13 +148,17 @@ pub fn build_alert(
     for (k, v) in &facts {
         values.insert(k, v.clone());
     }
-    let param_keys: Vec<String> = rule
-        .info
-        .parameters
+    // a subject judged by its segment's parameters is described by them
+    let segment = facts
+        .iter()
+        .find(|(k, _)| *k == super::SEGMENT_FACT)
+        .map(|(_, v)| v.as_str());
+    let parameters = rule.parameters_for(segment);
+    let param_keys: Vec<String> = parameters
         .iter()
         .map(|(k, _)| format!("param.{k}"))
         .collect();
-    for (key, (_, v)) in param_keys.iter().zip(&rule.info.parameters) {
+    for (key, (_, v)) in param_keys.iter().zip(parameters) {
         values.insert(key.as_str(), v.clone());
     }
     let summary = render_summary(&rule.summary, &values);

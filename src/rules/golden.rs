@@ -12,7 +12,7 @@
 //! expect_none = ["cash_threshold"]
 //! ```
 
-use super::{run_rules, Pack, RuleError};
+use super::{Pack, RuleError};
 use crate::ingest::{ingest, FxTable, IngestOptions};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -34,6 +34,9 @@ struct Case {
     expect: Vec<Expectation>,
     #[serde(default)]
     expect_none: Vec<String>,
+    /// Accounts' segments, as a customer file would give them (account → segment).
+    #[serde(default)]
+    segments: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +49,9 @@ struct Expectation {
     /// How many alerts of this rule and subject (default: at least one).
     #[serde(default)]
     count: Option<usize>,
+    /// The segment whose parameters judged the subject (its alerts' `segment` detail).
+    #[serde(default)]
+    segment: Option<String>,
 }
 
 /// The outcome of one golden case.
@@ -153,7 +159,29 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                 q.column
             ));
         }
-        let output = run_rules(&ingested.frame, &rules, &pack.base_currency)?;
+        for segment in case.segments.values() {
+            if !super::segments::VOCABULARY.contains(&segment.as_str()) {
+                failures.push(format!(
+                    "unknown segment `{segment}`; expected one of {}",
+                    super::segments::VOCABULARY.join(", ")
+                ));
+            }
+        }
+        let context = super::EngineContext {
+            segments: (!case.segments.is_empty()).then(|| {
+                std::sync::Arc::new(super::segments::Segments::given(case.segments.iter().map(
+                    |(account, segment)| {
+                        (
+                            account.clone(),
+                            segment.clone(),
+                            "given by the case".to_string(),
+                        )
+                    },
+                )))
+            }),
+            ..Default::default()
+        };
+        let output = super::run_rules_in(&ingested.frame, &rules, &pack.base_currency, &context)?;
         for exp in &case.expect {
             let matching: Vec<_> = output
                 .alerts
@@ -172,6 +200,19 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                     exp.rule, exp.subject
                 )),
                 _ => {}
+            }
+            if let Some(want) = &exp.segment {
+                let judged = |a: &&crate::model::Alert| {
+                    a.details
+                        .iter()
+                        .any(|(k, v)| k == super::SEGMENT_FACT && v == want)
+                };
+                if !matching.is_empty() && !matching.iter().all(judged) {
+                    failures.push(format!(
+                        "`{}` on {}: expected it judged as segment {want}",
+                        exp.rule, exp.subject
+                    ));
+                }
             }
             if let Some(ids) = &exp.txn_ids {
                 let mut want = ids.clone();

@@ -4,8 +4,8 @@
 use super::pack::NamedList;
 use super::params::{parse_duration, Duration, Factor, Money, Percent};
 use super::plan::{
-    describe_duration, Combine, Condition, Detector, FanDirection, Field, FlowShape, GraphLimits,
-    Measure, PathMode, Predicate, Subject, Window,
+    describe_duration, Combine, Condition, Detector, FanDirection, Field, FlowRoutine, FlowShape,
+    GraphLimits, Measure, PathMode, Predicate, Subject, Window,
 };
 use crate::model::{format_money_grouped, Channel};
 use serde::de::DeserializeOwned;
@@ -202,6 +202,8 @@ struct PlacementParams {
     /// Transfers abroad from the holder's other accounts count too.
     #[serde(default)]
     via_own_accounts: bool,
+    /// Only transfers of at least this much count (remittance-sized payments do not).
+    min_transfer: Option<Money>,
 }
 
 fn wire_only() -> Vec<String> {
@@ -218,6 +220,10 @@ struct RapidParams {
     min_outflow_percent: Percent,
     within: Duration,
     outflow_channels: Vec<String>,
+    /// With `routine_count`: an account that passed on at least `routine_count` inflows the
+    /// same way in this span before does so routinely.
+    unusual_over: Option<Duration>,
+    routine_count: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -636,6 +642,21 @@ pub fn compile_kind(
             if p.cross_border_only {
                 outflow.push(Predicate::CrossBorder(true));
             }
+            if let Some(min) = p.min_transfer {
+                outflow.push(Predicate::BaseAmountAtLeast(min.0));
+            }
+            let mut described = vec![
+                d("min_cash", money(p.min_cash)),
+                d("cash_window", describe_duration(p.cash_window.0)),
+                d("min_moved_percent", percent(p.min_moved_percent)),
+                d("transfer_window", describe_duration(p.transfer_window.0)),
+                d("transfer_channels", p.transfer_channels.join(", ")),
+                d("cross_border_only", p.cross_border_only.to_string()),
+                d("via_own_accounts", p.via_own_accounts.to_string()),
+            ];
+            if let Some(min) = p.min_transfer {
+                described.push(d("min_transfer", money(min)));
+            }
             plain(
                 Detector::FlowThrough {
                     inflow_window: Some(p.cash_window.0),
@@ -644,20 +665,38 @@ pub fn compile_kind(
                     min_out_basis_points: p.min_moved_percent.0,
                     horizon: p.transfer_window.0,
                     via_own_accounts: p.via_own_accounts,
+                    routine: None,
                 },
-                vec![
-                    d("min_cash", money(p.min_cash)),
-                    d("cash_window", describe_duration(p.cash_window.0)),
-                    d("min_moved_percent", percent(p.min_moved_percent)),
-                    d("transfer_window", describe_duration(p.transfer_window.0)),
-                    d("transfer_channels", p.transfer_channels.join(", ")),
-                    d("cross_border_only", p.cross_border_only.to_string()),
-                    d("via_own_accounts", p.via_own_accounts.to_string()),
-                ],
+                described,
             )
         }
         "rapid_movement" => {
             let p: RapidParams = params(table)?;
+            let routine = match (p.unusual_over, p.routine_count) {
+                (None, None) => None,
+                (Some(over), Some(count)) if count > 0 => Some(FlowRoutine {
+                    baseline: over.0,
+                    count,
+                }),
+                (Some(_), Some(_)) => {
+                    return Err(KindError::Params("routine_count must be at least 1".into()))
+                }
+                _ => {
+                    return Err(KindError::Params(
+                        "unusual_over and routine_count go together: set both, or neither".into(),
+                    ))
+                }
+            };
+            let mut described = vec![
+                d("min_inflow", money(p.min_inflow)),
+                d("min_outflow_percent", percent(p.min_outflow_percent)),
+                d("within", describe_duration(p.within.0)),
+                d("outflow_channels", p.outflow_channels.join(", ")),
+            ];
+            if let Some(r) = routine {
+                described.push(d("unusual_over", describe_duration(r.baseline)));
+                described.push(d("routine_count", r.count.to_string()));
+            }
             plain(
                 Detector::FlowThrough {
                     inflow_window: None,
@@ -666,13 +705,9 @@ pub fn compile_kind(
                     min_out_basis_points: p.min_outflow_percent.0,
                     horizon: p.within.0,
                     via_own_accounts: false,
+                    routine,
                 },
-                vec![
-                    d("min_inflow", money(p.min_inflow)),
-                    d("min_outflow_percent", percent(p.min_outflow_percent)),
-                    d("within", describe_duration(p.within.0)),
-                    d("outflow_channels", p.outflow_channels.join(", ")),
-                ],
+                described,
             )
         }
         "fan_in" | "fan_out" => {

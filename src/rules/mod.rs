@@ -13,7 +13,7 @@ pub mod builtin;
 pub mod diff;
 mod engine;
 
-pub use engine::{EngineContext, NEW_HISTORY_FACT, ROUTINE_FACT};
+pub use engine::{EngineContext, NEW_HISTORY_FACT, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT};
 pub mod golden;
 pub mod graph;
 pub mod kinds;
@@ -21,6 +21,7 @@ pub mod pack;
 pub mod params;
 pub mod plan;
 pub mod round_trip;
+pub mod segments;
 pub mod sweep;
 
 pub use pack::{NamedList, Pack, Rule};
@@ -177,11 +178,14 @@ pub fn run_rules_in(
         rule: rule.to_string(),
         message: e.to_string(),
     };
-    let base = engine::RunFrame::new(frame.clone()).map_err(|e| engine_err("(all)", e))?;
     // rules run at the same time (each in parallel too): when one leaves a core idle (a
     // sequential step, a Polars call on one thread), another uses it; what they share is built
     // first, and their results are kept in rule order
     let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
+    let segments =
+        run_segments(frame, &enabled, context).map_err(|e| engine_err("(segments)", e))?;
+    let base = engine::RunFrame::with_segments(frame.clone(), segments)
+        .map_err(|e| engine_err("(all)", e))?;
     let plans: Vec<&plan::RulePlan> = enabled.iter().map(|rule| &rule.plan).collect();
     base.prepare(&plans)
         .map_err(|e| engine_err("(histories)", e))?;
@@ -209,6 +213,23 @@ pub fn run_rules_in(
         evidence,
         seconds_per_rule: seconds,
     })
+}
+
+/// The accounts' segments for a run of `rules`: the context's, over those derived from the
+/// frame; `None` when no rule has segment parameters (nothing is derived then).
+fn run_segments(
+    frame: &DataFrame,
+    rules: &[&Rule],
+    context: &EngineContext,
+) -> PolarsResult<Option<std::sync::Arc<segments::Segments>>> {
+    if rules.iter().all(|r| r.plan.segments.is_empty()) {
+        return Ok(None);
+    }
+    let derived = segments::derive(frame)?;
+    Ok(Some(std::sync::Arc::new(match &context.segments {
+        Some(given) => given.as_ref().clone().over(derived),
+        None => derived,
+    })))
 }
 
 /// The output order of alerts: rule, subject, window start, then id.
@@ -309,6 +330,21 @@ pub fn explain(rule: &Rule) -> String {
     out.push_str("Parameters\n");
     for (k, v) in &i.parameters {
         out.push_str(&format!("  {k} = {v}\n"));
+    }
+    for (segment, parameters) in &rule.segment_parameters {
+        let changed: Vec<String> = parameters
+            .iter()
+            .filter(|p| !i.parameters.contains(p))
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        out.push_str(&format!(
+            "  for segment {segment}: {}\n",
+            if changed.is_empty() {
+                "the same".to_string()
+            } else {
+                changed.join(", ")
+            }
+        ));
     }
     out.push_str(&format!("\nSummary template\n  {}\n", rule.summary));
     if !rule.example.is_empty() {

@@ -5,7 +5,8 @@
 
 use super::kinds;
 use super::params::Money;
-use super::plan::{Field, Predicate, RulePlan, Subject};
+use super::plan::{Detector, Field, Predicate, RulePlan, SegmentSide, SegmentVariant, Subject};
+use super::segments;
 use super::RuleError;
 use crate::model::{Channel, RuleInfo, Typology};
 use serde::Deserialize;
@@ -59,6 +60,9 @@ struct RuleSpec {
     #[serde(default)]
     filter: FilterSpec,
     params: Spanned<toml::Table>,
+    /// `[rule.segments.NAME]`: parameters that differ for the subjects of a segment.
+    #[serde(default)]
+    segments: BTreeMap<String, Spanned<toml::Table>>,
 }
 
 fn default_true() -> bool {
@@ -123,6 +127,20 @@ pub struct Rule {
     /// The summary template with `{placeholders}`.
     pub summary: String,
     pub example: String,
+    /// Each segment with parameters of its own (in the pack's order), and all of its
+    /// parameters as `name = value` pairs; the plan's [`RulePlan::segments`] hold their
+    /// detectors.
+    pub segment_parameters: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl Rule {
+    /// The parameters a subject of `segment` is judged by (the rule's own when the segment has
+    /// none of its own).
+    pub fn parameters_for(&self, segment: Option<&str>) -> &[(String, String)] {
+        segment
+            .and_then(|s| self.segment_parameters.iter().find(|(name, _)| name == s))
+            .map_or(&self.info.parameters, |(_, p)| p)
+    }
 }
 
 /// A loaded rule pack.
@@ -569,6 +587,14 @@ fn compile_rule(
         &compiled.detector,
     )
     .map_err(|m| ctx.error(spec.summary.span(), m))?;
+    let (variants, segment_parameters) = compile_segments(
+        ctx,
+        spec,
+        &subject,
+        &compiled.detector,
+        lists,
+        business_day_offset,
+    )?;
     let info = RuleInfo {
         rule_id: spec.id.get_ref().clone(),
         pack: pack_id.to_string(),
@@ -590,10 +616,95 @@ fn compile_rule(
             subject,
             filter,
             detector: compiled.detector,
+            segments: variants,
         },
         info,
         enabled: spec.enabled,
         summary: spec.summary.get_ref().clone(),
         example: spec.example.trim().to_string(),
+        segment_parameters,
     })
+}
+
+type CompiledSegments = (Vec<SegmentVariant>, Vec<(String, Vec<(String, String)>)>);
+
+/// A rule's `[rule.segments.NAME]` tables: each segment's parameters are the rule's, with the
+/// table's values instead, compiled by the same kind. Only rules whose subject is one account
+/// of each transaction, with a per-transaction, windowed or flow-through detector, take them.
+fn compile_segments(
+    ctx: &Ctx,
+    spec: &RuleSpec,
+    subject: &Subject,
+    detector: &Detector,
+    lists: &BTreeMap<String, NamedList>,
+    business_day_offset: i32,
+) -> Result<CompiledSegments, RuleError> {
+    if spec.segments.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let rule = spec.id.get_ref();
+    let at = |span: std::ops::Range<usize>, m: String| {
+        ctx.error(span, format!("rule `{rule}` segments: {m}"))
+    };
+    let first = spec.segments.values().next().map_or(0..0, |t| t.span());
+    if SegmentSide::of(subject).is_none() {
+        return Err(at(
+            first,
+            "segment parameters need a subject of one account per transaction (originator, beneficiary or account)".into(),
+        ));
+    }
+    if !matches!(
+        detector,
+        Detector::PerTransaction | Detector::Windowed { .. } | Detector::FlowThrough { .. }
+    ) {
+        return Err(at(first, format!(
+            "kind `{}` takes no segment parameters; per-segment parameters are for the kinds that judge one account's own transactions (threshold, aggregate, structuring, smurfing, fan_in and fan_out by account, round_amounts, rapid_movement, placement_then_transfer)",
+            spec.kind.get_ref()
+        )));
+    }
+    let mut variants = Vec::new();
+    let mut described = Vec::new();
+    for (segment, overrides) in &spec.segments {
+        let error = |m: String| at(overrides.span(), m);
+        if !segments::VOCABULARY.contains(&segment.as_str()) {
+            return Err(error(format!(
+                "unknown segment `{segment}`; expected one of {}",
+                segments::VOCABULARY.join(", ")
+            )));
+        }
+        let mut merged = spec.params.get_ref().clone();
+        // a name the kind does not know is refused by the kind, as in [rule.params]
+        for (name, value) in overrides.get_ref() {
+            merged.insert(name.clone(), value.clone());
+        }
+        let source = kinds::ParamsSource {
+            table: merged,
+            body: None,
+        };
+        let compiled =
+            kinds::compile_kind(spec.kind.get_ref(), &source, lists, business_day_offset).map_err(
+                |e| match e {
+                    kinds::KindError::UnknownKind(k) => error(format!("unknown kind `{k}`")),
+                    kinds::KindError::Params(m) | kinds::KindError::ParamsAt { message: m, .. } => {
+                        error(format!("`{segment}`: {m}"))
+                    }
+                },
+            )?;
+        if compiled
+            .subject_override
+            .as_ref()
+            .is_some_and(|s| s != subject)
+        {
+            return Err(error(format!("`{segment}` changes the rule's subject")));
+        }
+        let mut filter = compile_filter(ctx, &spec.filter, lists)?;
+        filter.extend(compiled.extra_filter);
+        variants.push(SegmentVariant {
+            segment: segment.clone(),
+            filter,
+            detector: compiled.detector,
+        });
+        described.push((segment.clone(), compiled.described));
+    }
+    Ok((variants, described))
 }

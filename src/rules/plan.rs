@@ -83,6 +83,57 @@ pub enum Predicate {
     /// Originator and beneficiary names are the same person, compared case-insensitively
     /// (`true`), or differ (`false`).
     SamePerson(bool),
+    /// The segment of the account on `side` is one of `segments` (`member`), or is not
+    /// (`!member`; an account of no segment is in none). Segments come with the run (see
+    /// `crate::rules::segments`), not from the transaction.
+    SegmentIn {
+        side: SegmentSide,
+        segments: Vec<String>,
+        member: bool,
+    },
+}
+
+/// Which account of a transaction a [`Predicate::SegmentIn`] looks at: a rule's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentSide {
+    Originator,
+    Beneficiary,
+    /// The bank-side account, as for [`Subject::Account`].
+    Account,
+}
+
+impl SegmentSide {
+    /// The side of a rule's subject, when a segment of it is one account per transaction.
+    pub fn of(subject: &Subject) -> Option<SegmentSide> {
+        match subject {
+            Subject::Originator => Some(SegmentSide::Originator),
+            Subject::Beneficiary => Some(SegmentSide::Beneficiary),
+            Subject::Account => Some(SegmentSide::Account),
+            Subject::Either | Subject::OppositeOfCountryIn(_) => None,
+        }
+    }
+}
+
+/// What makes passing money on an account's routine (see [`Detector::FlowThrough`]): an
+/// inflow at `t` (a window's end, for a summed inflow) is routine when the subject had at least
+/// `count` inflows passed on the same way in `[t - baseline, t)`. Earlier inflows before the
+/// data (or the nightly history) starts are unknown: at the start of the data nothing is
+/// routine yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowRoutine {
+    pub baseline: Micros,
+    pub count: u32,
+}
+
+/// A segment's own detector for a rule: the rule's subjects in `segment` are judged by it (the
+/// same kind with some parameters changed), every other subject by the rule's own detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentVariant {
+    pub segment: String,
+    /// The rule's filter with this segment's parameters (a kind may turn parameters into
+    /// predicates, as structuring does its band).
+    pub filter: Vec<Predicate>,
+    pub detector: Detector,
 }
 
 /// Whose behaviour a rule measures: the account an alert is raised on.
@@ -189,6 +240,10 @@ pub enum Detector {
         /// between them whose originator and beneficiary names are the same person (the same
         /// customer's second account), in groups of at most [`OWN_ACCOUNTS_MAX`] accounts.
         via_own_accounts: bool,
+        /// When set, an inflow passed on is the account's routine, and no hit, when the
+        /// account passed on at least `count` earlier inflows the same way in the `baseline`
+        /// before it.
+        routine: Option<FlowRoutine>,
     },
     /// Funds moving A → B → … in time order over the run's money-flow graph: `min_hops..=max_hops`
     /// transfers within `horizon` of the first, each carrying between `min_retained_basis_points`
@@ -514,6 +569,9 @@ pub struct RulePlan {
     pub subject: Subject,
     pub filter: Vec<Predicate>,
     pub detector: Detector,
+    /// Per-segment detectors (empty: every subject is judged by `detector`). Only for
+    /// per-transaction, windowed and flow-through detectors with a one-sided subject.
+    pub segments: Vec<SegmentVariant>,
 }
 
 impl Condition {
@@ -534,6 +592,44 @@ impl RulePlan {
     /// keep so that tonight's evaluation sees every window this rule can form (a distinct-new
     /// count and a count against the routine need their baseline before the window too).
     pub fn lookback(&self) -> Micros {
+        self.segments
+            .iter()
+            .map(|v| Self::detector_lookback(&v.detector))
+            .fold(Self::detector_lookback(&self.detector), Micros::max)
+    }
+
+    /// The plan a segment's subjects run: `variant`'s detector (the rule's own for `None`, the
+    /// subjects of no variant's segment), with the filter narrowed to those subjects.
+    pub fn for_segment(&self, variant: Option<&SegmentVariant>) -> RulePlan {
+        let side = SegmentSide::of(&self.subject).unwrap_or(SegmentSide::Account);
+        let (segments, member, mut filter, detector) = match variant {
+            Some(v) => (
+                vec![v.segment.clone()],
+                true,
+                v.filter.clone(),
+                v.detector.clone(),
+            ),
+            None => (
+                self.segments.iter().map(|v| v.segment.clone()).collect(),
+                false,
+                self.filter.clone(),
+                self.detector.clone(),
+            ),
+        };
+        filter.push(Predicate::SegmentIn {
+            side,
+            segments,
+            member,
+        });
+        RulePlan {
+            filter,
+            detector,
+            segments: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    fn detector_lookback(detector: &Detector) -> Micros {
         let baseline = |conditions: &[Condition]| {
             conditions
                 .iter()
@@ -541,7 +637,7 @@ impl RulePlan {
                 .max()
                 .unwrap_or(0)
         };
-        match &self.detector {
+        match detector {
             Detector::PerTransaction => 0,
             Detector::Windowed {
                 window: Window::Trailing(length),
@@ -556,8 +652,9 @@ impl RulePlan {
             Detector::FlowThrough {
                 inflow_window,
                 horizon,
+                routine,
                 ..
-            } => inflow_window.unwrap_or(0) + horizon,
+            } => inflow_window.unwrap_or(0) + horizon + routine.map_or(0, |r| r.baseline),
             Detector::TemporalPath { horizon, .. } => *horizon,
             Detector::SplitMerge {
                 window, horizon, ..

@@ -163,7 +163,11 @@ pub fn rule_with_params(
 }
 
 /// A plan with its threshold values zeroed: settings with equal keys share windowed features.
+/// A plan with segment parameters runs whole at each setting.
 fn feature_key(rule: &Rule) -> Option<String> {
+    if !rule.plan.segments.is_empty() {
+        return None;
+    }
     let mut plan = rule.plan.clone();
     if let Detector::Windowed { conditions, .. } = &mut plan.detector {
         for c in conditions.iter_mut() {
@@ -198,23 +202,28 @@ pub fn run_sweep(
         rule: first.rule_id.clone(),
         message: e.to_string(),
     };
-    let base = engine::RunFrame::new(frame.clone()).map_err(engine_err)?;
     let points = grid(axes);
     let rules: Vec<Rule> = points
         .iter()
         .map(|p| rule_with_params(set, &first.rule_id, p))
         .collect::<Result<_, _>>()?;
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let all: Vec<&Rule> = rules.iter().collect();
+    let segments =
+        super::run_segments(frame, &all, &engine::EngineContext::default()).map_err(engine_err)?;
+    let base = engine::RunFrame::with_segments(frame.clone(), segments).map_err(engine_err)?;
+    // settings that share windowed features, and those that run whole (`None`)
+    let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
     for (i, rule) in rules.iter().enumerate() {
-        groups
-            .entry(feature_key(rule).unwrap_or_else(|| format!("setting-{i}")))
-            .or_default()
-            .push(i);
+        groups.entry(feature_key(rule)).or_default().push(i);
     }
     let mut episodes: Vec<Option<Vec<engine::Episode>>> = vec![None; rules.len()];
-    for members in groups.values() {
-        let prepared =
-            engine::prepare_windowed(&base, &rules[members[0]].plan).map_err(engine_err)?;
+    for (key, members) in &groups {
+        let prepared = match key {
+            Some(_) => {
+                engine::prepare_windowed(&base, &rules[members[0]].plan).map_err(engine_err)?
+            }
+            None => None,
+        };
         for &i in members {
             let found = match (&prepared, &rules[i].plan.detector) {
                 (

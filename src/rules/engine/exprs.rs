@@ -2,7 +2,8 @@
 
 use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
 use crate::model::Channel;
-use crate::rules::plan::{Field, Predicate, Subject};
+use crate::rules::plan::{Field, Predicate, SegmentSide, Subject};
+use crate::rules::segments::{BENE_SEGMENT, ORIG_SEGMENT};
 use polars::prelude::*;
 
 /// Column names of the canonical frame that the engine relies on.
@@ -76,6 +77,24 @@ pub fn predicate_expr(p: &Predicate) -> Expr {
                 other => nonempty(other.column()),
             };
             if *present {
+                e
+            } else {
+                e.not()
+            }
+        }
+        Predicate::SegmentIn {
+            side,
+            segments,
+            member,
+        } => {
+            let e = match side {
+                SegmentSide::Originator => is_in_list(ORIG_SEGMENT, segments),
+                SegmentSide::Beneficiary => is_in_list(BENE_SEGMENT, segments),
+                SegmentSide::Account => when(col(BENE_KEY).neq(lit(NO_ACCOUNT)))
+                    .then(is_in_list(BENE_SEGMENT, segments))
+                    .otherwise(is_in_list(ORIG_SEGMENT, segments)),
+            };
+            if *member {
                 e
             } else {
                 e.not()

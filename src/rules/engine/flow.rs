@@ -5,7 +5,7 @@ use super::exprs::{BASE_AMOUNT, ROW, SUBJECT, TS};
 use super::keys::{Accounts, ORIG_KEY};
 use super::Hit;
 use crate::ingest::dense;
-use crate::rules::plan::{Condition, Measure, Micros};
+use crate::rules::plan::{Condition, FlowRoutine, Measure, Micros};
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -152,6 +152,7 @@ pub struct FlowLimits {
     pub min_inflow: i64,
     pub min_out_basis_points: i64,
     pub horizon: Micros,
+    pub routine: Option<FlowRoutine>,
 }
 
 /// Runs the detector. `inflows` has `subject` (the receiving account's key), `ts`,
@@ -169,6 +170,7 @@ pub fn detect(
         min_inflow,
         min_out_basis_points,
         horizon,
+        routine,
     } = limits;
     let outflows = with_group(
         outflows.select([
@@ -262,6 +264,7 @@ pub fn detect(
     let anchors_ts = dense(passing.column("anchor_ts")?.i64()?)?;
     let subject_keys = dense(passing.column(SUBJECT)?.u32()?)?;
     let mut hits = super::hits_from_frame(&passing, None, accounts)?;
+    let earlier = routine.map(|r| earlier_passing(&subject_keys, &anchors_ts, r.baseline));
     // the share moved on is not a fact of one anchor: it is computed from the merged
     // episode's own transactions when the alert is built (see `rules::alerts`)
     for (i, hit) in hits.iter_mut().enumerate() {
@@ -284,13 +287,63 @@ pub fn detect(
         rows.sort_unstable();
         rows.dedup();
         hit.rows = Some(rows);
+        if let (Some(earlier), Some(r)) = (&earlier, routine) {
+            hit.facts.push((
+                super::ROUTINE_FACT,
+                format!(
+                    "{} passed on in the {} before",
+                    earlier[i],
+                    crate::rules::plan::describe_duration(r.baseline)
+                ),
+            ));
+        }
+    }
+    // an account's routine is no alert: the inflows it passed on at least `count` times
+    // before within the baseline are dropped (after their evidence, which is per hit)
+    if let (Some(earlier), Some(r)) = (earlier, routine) {
+        let mut i = 0;
+        hits.retain(|_| {
+            let keep = earlier[i] < r.count as usize;
+            i += 1;
+            keep
+        });
     }
     Ok(hits)
 }
 
+/// For each passing inflow (subject key, anchor time), how many passing inflows of the same
+/// subject have their anchor in `[t - baseline, t)`.
+fn earlier_passing(subjects: &[u32], anchors: &[i64], baseline: Micros) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..subjects.len()).collect();
+    order.sort_unstable_by_key(|&i| (subjects[i], anchors[i]));
+    let mut counts = vec![0; subjects.len()];
+    for run in order.chunk_by(|&a, &b| subjects[a] == subjects[b]) {
+        let times: Vec<i64> = run.iter().map(|&i| anchors[i]).collect();
+        for &i in run {
+            let t = anchors[i];
+            let from = times.partition_point(|&a| a < t.saturating_sub(baseline));
+            let to = times.partition_point(|&a| a < t);
+            counts[i] = to - from;
+        }
+    }
+    counts
+}
+
 #[cfg(test)]
 mod tests {
-    use super::OwnAccounts;
+    use super::{earlier_passing, OwnAccounts};
+
+    #[test]
+    fn earlier_passing_counts_the_baseline_before_each_inflow_closed_at_its_start() {
+        // subject 1 at 0, 10, 20, 20, 30 with a baseline of 20; subject 2 at 10
+        let subjects = [1, 2, 1, 1, 1, 1];
+        let anchors = [20, 10, 0, 30, 10, 20];
+        // at 30: [10, 30) holds 10, 20, 20; at 20: [0, 20) holds 0, 10; at 10: [-10, 10) holds 0
+        assert_eq!(
+            earlier_passing(&subjects, &anchors, 20),
+            vec![2, 0, 0, 3, 1, 2]
+        );
+    }
 
     #[test]
     fn own_accounts_group_transitively_and_drop_groups_of_strangers() {

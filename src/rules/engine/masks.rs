@@ -13,7 +13,8 @@
 use super::exprs::{predicate_expr, same_person, BASE_AMOUNT};
 use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
 use crate::model::Channel;
-use crate::rules::plan::{Field, Predicate};
+use crate::rules::plan::{Field, Predicate, SegmentSide};
+use crate::rules::segments::{BENE_SEGMENT, ORIG_SEGMENT};
 use crate::text_stretches::TextArray;
 use polars::prelude::*;
 use polars_arrow::array::{BooleanArray, View};
@@ -155,6 +156,31 @@ fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>
                 other => text(frame, other.column())?.map(|c| pack_views(c, |v| !v.is_empty())),
             };
             has.map(|m| if *present { m } else { !&m })
+        }
+        Predicate::SegmentIn {
+            side,
+            segments,
+            member,
+        } => {
+            let list = ValueList::new(segments);
+            let of = |name: &str| -> PolarsResult<Option<Bitmap>> {
+                Ok(text(frame, name)?.map(|c| list.members(c)))
+            };
+            let bits = match side {
+                SegmentSide::Originator => of(ORIG_SEGMENT)?,
+                SegmentSide::Beneficiary => of(BENE_SEGMENT)?,
+                SegmentSide::Account => {
+                    match (
+                        keys_present(frame, BENE_KEY)?,
+                        of(BENE_SEGMENT)?,
+                        of(ORIG_SEGMENT)?,
+                    ) {
+                        (Some(bene), Some(b), Some(o)) => Some(&(&bene & &b) | &(&!&bene & &o)),
+                        _ => None,
+                    }
+                }
+            };
+            bits.map(|m| if *member { m } else { !&m })
         }
         // compared on the rows the other predicates leave (see `RowMasks::split`)
         Predicate::SamePerson(_) => None,
@@ -474,6 +500,8 @@ mod tests {
                 "orig_country" => ["JM", "", "IR", "KPX", "Cayman Islnd", "JM"],
                 "bene_country" => ["JM", "IR", "", "US", "Cayman Islands", "us"],
                 "branch" => ["KIN-01", "", "MOB-02", "Long branch name", "KIN-01", "Long branch name"],
+                ORIG_SEGMENT => ["", "msb", "cash_intensive_business", "", "msb", ""],
+                BENE_SEGMENT => ["msb", "", "", "cash_intensive_business", "msb", "retail"],
             )
             .unwrap()
         };
@@ -526,6 +554,26 @@ mod tests {
             Predicate::Present {
                 field: Field::Branch,
                 present: true,
+            },
+            Predicate::SegmentIn {
+                side: SegmentSide::Originator,
+                segments: strings(&["msb"]),
+                member: true,
+            },
+            Predicate::SegmentIn {
+                side: SegmentSide::Beneficiary,
+                segments: strings(&["msb", "cash_intensive_business"]),
+                member: false,
+            },
+            Predicate::SegmentIn {
+                side: SegmentSide::Account,
+                segments: strings(&["msb", "cash_intensive_business"]),
+                member: true,
+            },
+            Predicate::SegmentIn {
+                side: SegmentSide::Account,
+                segments: strings(&["cash_intensive_business"]),
+                member: false,
             },
         ];
         let masks = RowMasks::default();

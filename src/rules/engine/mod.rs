@@ -19,6 +19,7 @@ pub use exprs::ROW;
 use crate::ingest::dense;
 use crate::rules::plan::{Detector, RulePlan};
 use crate::rules::plan::{Field, Predicate, Window};
+use crate::rules::segments::Segments;
 use exprs::{apply_costly, split_costly, with_subject, BASE_AMOUNT, SUBJECT, TS};
 use keys::Accounts;
 use polars::prelude::*;
@@ -44,6 +45,9 @@ pub struct EngineContext {
     /// Each account's first and last activity before the frame (`subject`, `first_seen`,
     /// `last_seen`, µs), from a nightly state, for dormancy, velocity and behaviour change.
     pub last_seen: Option<DataFrame>,
+    /// Segments given by the run (a customer file, a golden case's), over the derived ones
+    /// (see [`crate::rules::segments`]).
+    pub segments: Option<Arc<Segments>>,
 }
 
 /// Merged hits of one rule and subject, with the row numbers of their evidence.
@@ -93,13 +97,39 @@ pub struct RunFrame {
     graph: graph::GraphCache,
     /// The run's first transaction time, read on first use (see [`RunFrame::data_start_for`]).
     data_start: std::sync::OnceLock<Option<i64>>,
+    /// The accounts' segments, when a rule has segment parameters.
+    segments: Option<Arc<Segments>>,
 }
 
 impl RunFrame {
-    /// Numbers the rows and the accounts of `frame`. Build once per run, then run every plan
-    /// on it.
-    pub fn new(frame: DataFrame) -> PolarsResult<Self> {
-        let (frame, accounts) = keys::with_account_keys(frame)?;
+    /// Numbers the rows and the accounts of `frame`, with the accounts' segments (when a rule
+    /// has segment parameters) as the columns
+    /// [`crate::rules::segments::ORIG_SEGMENT`] and [`crate::rules::segments::BENE_SEGMENT`]
+    /// (`""`: none) for [`Predicate::SegmentIn`]. Build once per run, then run every plan on
+    /// it.
+    pub fn with_segments(frame: DataFrame, segments: Option<Arc<Segments>>) -> PolarsResult<Self> {
+        let (mut frame, accounts) = keys::with_account_keys(frame)?;
+        if let Some(segments) = &segments {
+            let of_key: Vec<&str> = (0..accounts.key_count() as u32)
+                .map(|k| {
+                    segments
+                        .get(accounts.name(k))
+                        .map_or("", |s| s.segment.as_str())
+                })
+                .collect();
+            for (key, name) in [
+                (keys::ORIG_KEY, crate::rules::segments::ORIG_SEGMENT),
+                (keys::BENE_KEY, crate::rules::segments::BENE_SEGMENT),
+            ] {
+                let column: StringChunked = frame
+                    .column(key)?
+                    .u32()?
+                    .into_no_null_iter()
+                    .map(|k| of_key[k as usize])
+                    .collect();
+                frame.with_column(column.with_name(name.into()).into_column())?;
+            }
+        }
         Ok(Self {
             frame: frame.lazy().with_row_index(ROW, None).collect()?,
             accounts: Arc::new(accounts),
@@ -107,6 +137,7 @@ impl RunFrame {
             masks: masks::RowMasks::default(),
             graph: graph::GraphCache::default(),
             data_start: std::sync::OnceLock::new(),
+            segments,
         })
     }
 
@@ -238,8 +269,37 @@ struct EvidenceStream {
     frame: LazyFrame,
 }
 
-/// Runs one plan over the run's frame.
+/// The segment a rule judged its subject by, when the rule has that segment's parameters.
+pub const SEGMENT_FACT: &str = "segment";
+/// Why the subject is in that segment.
+pub const SEGMENT_BASIS_FACT: &str = "segment_basis";
+
+/// Runs one plan over the run's frame: a plan with segment parameters runs once for the
+/// subjects of no variant's segment, then once per variant for its segment's subjects, whose
+/// episodes carry [`SEGMENT_FACT`] and [`SEGMENT_BASIS_FACT`].
 pub fn run_plan(
+    base: &RunFrame,
+    plan: &RulePlan,
+    context: &EngineContext,
+) -> PolarsResult<Vec<Episode>> {
+    if plan.segments.is_empty() {
+        return run_one_plan(base, plan, context);
+    }
+    let mut episodes = run_one_plan(base, &plan.for_segment(None), context)?;
+    for variant in &plan.segments {
+        let mut found = run_one_plan(base, &plan.for_segment(Some(variant)), context)?;
+        for episode in &mut found {
+            episode.facts.push((SEGMENT_FACT, variant.segment.clone()));
+            if let Some(s) = base.segments.as_ref().and_then(|s| s.get(&episode.subject)) {
+                episode.facts.push((SEGMENT_BASIS_FACT, s.basis.clone()));
+            }
+        }
+        episodes.extend(found);
+    }
+    Ok(episodes)
+}
+
+fn run_one_plan(
     base: &RunFrame,
     plan: &RulePlan,
     context: &EngineContext,
@@ -301,6 +361,7 @@ pub fn run_plan(
             min_out_basis_points,
             horizon,
             via_own_accounts,
+            routine,
         } => {
             // the selected rows are the inflows and, above the minimum, their evidence
             let inflows = windowed::selected_rows(selected()?, &[])?;
@@ -323,6 +384,7 @@ pub fn run_plan(
                     min_inflow: *min_inflow,
                     min_out_basis_points: *min_out_basis_points,
                     horizon: *horizon,
+                    routine: *routine,
                 },
                 &base.accounts,
                 own.as_ref(),
