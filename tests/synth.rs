@@ -1474,7 +1474,7 @@ fn golden_digest_pins_the_output() {
         .collect();
     assert_eq!(
         digest,
-        "5064e3807908e9e8bcb55cfdf1c9c3e78e4d27c5105f95017022c22e36c0044b"
+        "cdfed24603cc4f9af5adf444774277e4af549773813fde541c7158492c0c9648"
     );
 }
 

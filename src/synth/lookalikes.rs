@@ -11,7 +11,10 @@
 //!   distributions of 1–3% and partial redemptions more than six months later (never 50% back
 //!   within 90 days, so never round-tripping);
 //! * landlords: monthly rent from 3–12 tenants (mobile, cheque, standing order), the mortgage and
-//!   maintenance paid out.
+//!   maintenance paid out;
+//! * trading companies (re-exporters, commodity brokers, freight forwarders): a buyer abroad pays
+//!   an order by wire and 85–97% of it is wired on to the supplier within 4–40 hours, every 4–15
+//!   days (rapid movement, as their routine).
 //!
 //! Nothing here is labelled: alerts on these customers are false alerts.
 
@@ -37,16 +40,19 @@ pub enum LookAlikeKind {
     OffshoreInvestor,
     /// A landlord collecting rents.
     Landlord,
+    /// A trading company paying its suppliers out of its buyers' payments.
+    TradingCompany,
 }
 
 impl LookAlikeKind {
     /// Every kind, in this order.
-    pub const ALL: [LookAlikeKind; 5] = [
+    pub const ALL: [LookAlikeKind; 6] = [
         LookAlikeKind::Church,
         LookAlikeKind::SavingsClub,
         LookAlikeKind::MoneyService,
         LookAlikeKind::OffshoreInvestor,
         LookAlikeKind::Landlord,
+        LookAlikeKind::TradingCompany,
     ];
 
     /// Snake-case name (`savings_club`).
@@ -57,6 +63,7 @@ impl LookAlikeKind {
             LookAlikeKind::MoneyService => "money_service",
             LookAlikeKind::OffshoreInvestor => "offshore_investor",
             LookAlikeKind::Landlord => "landlord",
+            LookAlikeKind::TradingCompany => "trading_company",
         }
     }
 
@@ -68,6 +75,7 @@ impl LookAlikeKind {
             LookAlikeKind::MoneyService => Role::MoneyService,
             LookAlikeKind::OffshoreInvestor => Role::Investor,
             LookAlikeKind::Landlord => Role::Landlord,
+            LookAlikeKind::TradingCompany => Role::Trader,
         }
     }
 
@@ -84,6 +92,7 @@ impl LookAlikeKind {
             LookAlikeKind::MoneyService => 2,
             LookAlikeKind::OffshoreInvestor => 3,
             LookAlikeKind::Landlord => 4,
+            LookAlikeKind::TradingCompany => 2,
         }
     }
 }
@@ -196,6 +205,15 @@ pub(super) fn holder_name(gen: &Gen<'_>, rng: &mut Rng, kind: LookAlikeKind) -> 
             };
             format!("{} {form}", names::surname(rng))
         }
+        LookAlikeKind::TradingCompany => {
+            let trade = *rng.pick(&[
+                "TRADING LTD",
+                "COMMODITIES LTD",
+                "FREIGHT & TRADING LTD",
+                "IMPORT EXPORT LTD",
+            ]);
+            format!("{} {trade}", lead(rng))
+        }
         LookAlikeKind::Landlord if rng.chance(0.3) => {
             let form = *rng.pick(&["PROPERTIES LTD", "REALTY LTD", "ESTATES LTD"]);
             format!("{} {form}", lead(rng))
@@ -217,6 +235,7 @@ pub(super) fn generate_lookalike(
         LookAlikeKind::MoneyService => money_service(gen, rng, index),
         LookAlikeKind::OffshoreInvestor => offshore_investor(gen, rng, index),
         LookAlikeKind::Landlord => landlord(gen, rng, index),
+        LookAlikeKind::TradingCompany => trading_company(gen, rng, index),
     }
 }
 
@@ -806,6 +825,81 @@ fn landlord(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
             let amount = cents(rng.log_normal(400.0, 0.8).clamp(60.0, 3_000.0));
             let channel = *rng.pick(&[Channel::Cheque, Channel::Ach, Channel::Mobile]);
             emit_usd_or_jmd(gen, ts, amount, jmd, channel, me, contractor, branch);
+        }
+    }
+}
+
+/// A trading company: every 4–15 days a buyer abroad (2–5 regular ones, in turn) pays an order
+/// by WIRE (typically 10,000–150,000), and 85–97% of it is wired on to the supplier (2–4 regular
+/// ones abroad) 4–40 hours later, in two payments a third of the time; office costs go out by ACH on the
+/// 25th. Passing money on within hours is its business.
+fn trading_company(gen: &mut Gen<'_>, rng: &mut Rng, index: usize) {
+    let me = gen.party(index);
+    let branch = gen.pop.accounts[index].branch;
+    let home = gen.cfg.home_country.clone();
+    let buyers: Vec<PartySyms> = (0..2 + rng.index(4))
+        .map(|_| {
+            let country = gen.safe_foreign(rng);
+            gen.new_external(rng, country, Some(BusinessKind::Foreign))
+        })
+        .collect();
+    let suppliers: Vec<PartySyms> = (0..2 + rng.index(3))
+        .map(|_| {
+            let country = gen.safe_foreign(rng);
+            gen.new_external(rng, country, Some(BusinessKind::Foreign))
+        })
+        .collect();
+    let costs: Vec<PartySyms> = (0..2)
+        .map(|_| gen.new_external(rng, &home, Some(BusinessKind::Client)))
+        .collect();
+    let typical = rng.log_normal(40_000.0, 0.6).clamp(10_000.0, 150_000.0);
+    let mut next = rng.range(0, 10) as u32;
+    let mut orders = 0usize;
+    let hour = 3_600 * 1_000_000i64;
+    for day in 0..gen.days() {
+        // an order is paid on in full before the period ends
+        if day == next && day + 2 < gen.days() {
+            // regular trading partners, in turn
+            let buyer = buyers[orders % buyers.len()];
+            let paid = not_round(cents(
+                (typical * (0.7 + 0.6 * rng.unit())).clamp(10_000.0, 200_000.0),
+            ));
+            let ts = gen.local_time(rng, day, 9, 15);
+            gen.emit(ts, paid, gen.cur.usd, Channel::Wire, buyer, me, branch);
+            let share = 8_500 + rng.range(0, 1_200);
+            // to whole cents
+            let owed = paid / 10_000 * share / 10_000 * 10_000;
+            let parts = if rng.chance(0.33) { 2 } else { 1 };
+            let mut out_ts = ts + (4 + rng.range(0, 36)) * hour;
+            for part in 0..parts {
+                let amount = if parts == 2 && part == 0 {
+                    owed / 2 / 10_000 * 10_000
+                } else if parts == 2 {
+                    owed - owed / 2 / 10_000 * 10_000
+                } else {
+                    owed
+                };
+                let supplier = suppliers[(orders + part) % suppliers.len()];
+                gen.emit(
+                    out_ts,
+                    amount,
+                    gen.cur.usd,
+                    Channel::Wire,
+                    me,
+                    supplier,
+                    branch,
+                );
+                out_ts += hour;
+            }
+            next = day + rng.range(4, 16) as u32;
+            orders += 1;
+        }
+        if gen.day_of_month[day as usize] == 25 {
+            for &payee in &costs {
+                let ts = gen.local_time(rng, day, 9, 16);
+                let amount = amount_between(rng, 1_000, 8_000);
+                gen.emit(ts, amount, gen.cur.usd, Channel::Ach, me, payee, branch);
+            }
         }
     }
 }

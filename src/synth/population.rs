@@ -30,6 +30,8 @@ pub enum Role {
     Investor,
     /// A landlord (legitimate look-alike).
     Landlord,
+    /// A trading company passing buyers' payments on to suppliers (legitimate look-alike).
+    Trader,
 }
 
 /// Whether an account is held back for a planted instance.
