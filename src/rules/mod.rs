@@ -182,9 +182,7 @@ pub fn run_rules_in(
     // sequential step, a Polars call on one thread), another uses it; what they share is built
     // first, and their results are kept in rule order
     let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
-    let segments =
-        run_segments(frame, &enabled, context).map_err(|e| engine_err("(segments)", e))?;
-    let base = engine::RunFrame::with_segments(frame.clone(), segments)
+    let base = engine::RunFrame::new(frame.clone(), run_segmenting(&enabled, context))
         .map_err(|e| engine_err("(all)", e))?;
     let plans: Vec<&plan::RulePlan> = enabled.iter().map(|rule| &rule.plan).collect();
     base.prepare(&plans)
@@ -215,21 +213,14 @@ pub fn run_rules_in(
     })
 }
 
-/// The accounts' segments for a run of `rules`: the context's, over those derived from the
-/// frame; `None` when no rule has segment parameters (nothing is derived then).
-fn run_segments(
-    frame: &DataFrame,
-    rules: &[&Rule],
-    context: &EngineContext,
-) -> PolarsResult<Option<std::sync::Arc<segments::Segments>>> {
+/// Whether a run of `rules` looks up the accounts' segments: only when a rule has segment
+/// parameters (nothing is derived otherwise), with the context's over the derived ones.
+fn run_segmenting(rules: &[&Rule], context: &EngineContext) -> engine::Segmenting {
     if rules.iter().all(|r| r.plan.segments.is_empty()) {
-        return Ok(None);
+        engine::Segmenting::Off
+    } else {
+        engine::Segmenting::On(context.segments.clone())
     }
-    let derived = segments::derive(frame)?;
-    Ok(Some(std::sync::Arc::new(match &context.segments {
-        Some(given) => given.as_ref().clone().over(derived),
-        None => derived,
-    })))
 }
 
 /// The output order of alerts: rule, subject, window start, then id.

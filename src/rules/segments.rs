@@ -6,17 +6,17 @@
 //! parameters with a `[rule.segments.NAME]` table; the rule's subjects in that segment are then
 //! judged by them, every other subject by `[rule.params]`.
 //!
-//! An account's segment is derived from its own history in the run (see [`derive`]): today one
+//! An account's segment is derived from its own history in the run (see [`derived`]): today one
 //! behaviour profile, [`CASH_INTENSIVE_BUSINESS`]. A segment given by the run (a customer file,
 //! a golden case's `segments`) takes precedence over the derived one.
 
-use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// The segment column of the originating account, added to a run's frame when a rule has
-/// segment parameters (`""`: no segment).
+/// The segment of the originating account as a column, for the expression that states what
+/// [`crate::rules::plan::Predicate::SegmentIn`] means (`""`: no segment); the Polars back end
+/// tests the predicate by account keys instead.
 pub const ORIG_SEGMENT: &str = "orig_segment";
-/// The segment column of the beneficiary account.
+/// The segment of the beneficiary account as a column (see [`ORIG_SEGMENT`]).
 pub const BENE_SEGMENT: &str = "bene_segment";
 
 /// A business whose takings are banked in cash most days: a shop, a restaurant, a money
@@ -88,6 +88,13 @@ impl Segments {
         self.by_account.is_empty()
     }
 
+    /// Derived segments, by account.
+    pub fn derived_from(found: impl IntoIterator<Item = (String, AccountSegment)>) -> Self {
+        Self {
+            by_account: found.into_iter().collect(),
+        }
+    }
+
     /// These segments, with `derived` for the accounts they do not give.
     pub fn over(mut self, derived: Segments) -> Self {
         for (account, segment) in derived.by_account {
@@ -97,130 +104,33 @@ impl Segments {
     }
 }
 
-/// The segments derived from a canonical frame's transactions (UTC days): an account that
-/// received cash (channel `CASH`, as beneficiary) on at least [`CASH_DAYS_MIN`] distinct days,
-/// and on at least [`CASH_DAYS_PERCENT`]% of the days from its first to its last transaction on
-/// either side, is a [`CASH_INTENSIVE_BUSINESS`]. The whole run is looked at (a nightly run's
-/// kept history and tonight's file): a profile, not a window.
-pub fn derive(frame: &DataFrame) -> PolarsResult<Segments> {
-    // the UTC calendar day, as days since 1970 (a date's integer)
-    let day = col("ts")
-        .cast(DataType::Date)
-        .cast(DataType::Int32)
-        .cast(DataType::Int64)
-        .alias("day");
-    let lf = frame.clone().lazy();
-    let side = |account: &str| {
-        lf.clone()
-            .select([col(account).alias("account"), day.clone()])
-            .filter(col("account").neq(lit("")))
-    };
-    let active = concat(
-        [side("orig_account"), side("bene_account")],
-        UnionArgs::default(),
-    )?
-    .group_by([col("account")])
-    .agg([
-        col("day").min().alias("first"),
-        col("day").max().alias("last"),
-    ]);
-    let cash = lf
-        .filter(
-            col("channel")
-                .eq(lit("CASH"))
-                .and(col("bene_account").neq(lit(""))),
-        )
-        .select([col("bene_account").alias("account"), day])
-        .group_by([col("account")])
-        .agg([col("day")
-            .n_unique()
-            .cast(DataType::Int64)
-            .alias("cash_days")])
-        .filter(col("cash_days").gt_eq(lit(CASH_DAYS_MIN)));
-    let found = cash
-        .join(
-            active,
-            [col("account")],
-            [col("account")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .with_column((col("last") - col("first") + lit(1i64)).alias("span"))
-        .filter((col("cash_days") * lit(100i64)).gt_eq(col("span") * lit(CASH_DAYS_PERCENT)))
-        .select([col("account"), col("cash_days"), col("span")])
-        .collect()?;
-    let accounts = found.column("account")?.str()?;
-    let cash_days = found.column("cash_days")?.i64()?;
-    let spans = found.column("span")?.cast(&DataType::Int64)?;
-    let spans = spans.i64()?;
-    let mut by_account = BTreeMap::new();
-    for i in 0..found.height() {
-        if let (Some(account), Some(days), Some(span)) =
-            (accounts.get(i), cash_days.get(i), spans.get(i))
-        {
-            by_account.insert(
-                account.to_string(),
-                AccountSegment {
-                    segment: CASH_INTENSIVE_BUSINESS.to_string(),
-                    basis: format!(
-                        "derived: cash deposits on {days} of the {span} days it was active"
-                    ),
-                },
-            );
+/// The derived segment of an account that received cash on `cash_days` distinct UTC days,
+/// active on `span_days` days (from its first to its last transaction on either side): a
+/// [`CASH_INTENSIVE_BUSINESS`] when `cash_days >= CASH_DAYS_MIN` and
+/// `cash_days × 100 >= span_days × CASH_DAYS_PERCENT`. The whole run is looked at (a nightly
+/// run's kept history and tonight's file): a profile, not a window.
+pub fn derived(cash_days: i64, span_days: i64) -> Option<AccountSegment> {
+    (cash_days >= CASH_DAYS_MIN && cash_days * 100 >= span_days * CASH_DAYS_PERCENT).then(|| {
+        AccountSegment {
+            segment: CASH_INTENSIVE_BUSINESS.to_string(),
+            basis: format!(
+                "derived: cash deposits on {cash_days} of the {span_days} days it was active"
+            ),
         }
-    }
-    Ok(Segments { by_account })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A frame of `(day, channel, orig, bene)` rows at noon UTC.
-    fn frame(rows: &[(i64, &str, &str, &str)]) -> DataFrame {
-        let ts: Vec<i64> = rows
-            .iter()
-            .map(|r| r.0 * crate::rules::plan::DAY + 12 * 3_600_000_000)
-            .collect();
-        df!(
-            "ts" => ts,
-            "channel" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-            "orig_account" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-            "bene_account" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-        )
-        .unwrap()
-        .lazy()
-        .with_column(col("ts").cast(DataType::Datetime(TimeUnit::Microseconds, None)))
-        .collect()
-        .unwrap()
-    }
-
     #[test]
-    fn a_shop_banking_most_days_is_cash_intensive_and_a_weekly_depositor_is_not() {
-        let mut rows = Vec::new();
-        // SHOP: cash on 30 of 75 days (exactly 40%), active from day 0 to day 74
-        for d in 0..30 {
-            rows.push((d * 2, "CASH", "", "SHOP"));
-        }
-        rows.push((74, "WIRE", "SHOP", "X"));
-        // NEAR: cash on 30 of 76 days (39.5%)
-        for d in 0..30 {
-            rows.push((d * 2, "CASH", "", "NEAR"));
-        }
-        rows.push((75, "WIRE", "X", "NEAR"));
-        // FEW: cash every day, but on 29 days only
-        for d in 0..29 {
-            rows.push((d, "CASH", "", "FEW"));
-        }
-        // TWICE: two deposits a day on 30 days count 30 days
-        for d in 0..30 {
-            rows.push((d, "CASH", "", "TWICE"));
-            rows.push((d, "CASH", "", "TWICE"));
-        }
-        let found = derive(&frame(&rows)).unwrap();
-        let names: Vec<&str> = found.iter().map(|(a, _)| a).collect();
-        assert_eq!(names, ["SHOP", "TWICE"]);
+    fn thirty_cash_days_on_forty_percent_of_the_active_days_make_a_cash_intensive_business() {
+        assert!(derived(30, 75).is_some());
+        assert!(derived(30, 76).is_none(), "39.5%");
+        assert!(derived(29, 29).is_none(), "too few days");
         assert_eq!(
-            found.get("SHOP").unwrap().basis,
+            derived(30, 75).unwrap().basis,
             "derived: cash deposits on 30 of the 75 days it was active"
         );
     }

@@ -208,9 +208,8 @@ pub fn run_sweep(
         .map(|p| rule_with_params(set, &first.rule_id, p))
         .collect::<Result<_, _>>()?;
     let all: Vec<&Rule> = rules.iter().collect();
-    let segments =
-        super::run_segments(frame, &all, &engine::EngineContext::default()).map_err(engine_err)?;
-    let base = engine::RunFrame::with_segments(frame.clone(), segments).map_err(engine_err)?;
+    let segmenting = super::run_segmenting(&all, &engine::EngineContext::default());
+    let base = engine::RunFrame::new(frame.clone(), segmenting).map_err(engine_err)?;
     // settings that share windowed features, and those that run whole (`None`)
     let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
     for (i, rule) in rules.iter().enumerate() {

@@ -14,7 +14,6 @@ use super::exprs::{predicate_expr, same_person, BASE_AMOUNT};
 use super::keys::{channel_code, BENE_KEY, CHANNEL_CODE, NO_ACCOUNT, ORIG_KEY};
 use crate::model::Channel;
 use crate::rules::plan::{Field, Predicate, SegmentSide};
-use crate::rules::segments::{BENE_SEGMENT, ORIG_SEGMENT};
 use crate::text_stretches::TextArray;
 use polars::prelude::*;
 use polars_arrow::array::{BooleanArray, View};
@@ -24,11 +23,64 @@ use std::sync::Mutex;
 /// The column that carries a mask into a lazy filter.
 const MASK: &str = "__rule_mask";
 
-/// Masks of the predicates tested so far in a run (`None`: left to Polars).
+/// Masks of the predicates tested so far in a run (`None`: left to Polars), and the accounts'
+/// segments that [`Predicate::SegmentIn`] is tested against.
 #[derive(Default)]
-pub struct RowMasks(Mutex<Vec<(Predicate, Option<Bitmap>)>>);
+pub struct RowMasks {
+    tested: Mutex<Vec<(Predicate, Option<Bitmap>)>>,
+    segments: Option<SegmentCodes>,
+}
+
+/// Each account key's segment as a small code: `of_key[key]` is 0 for none, else `i + 1` for
+/// `names[i]`.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentCodes {
+    pub names: Vec<String>,
+    pub of_key: Vec<u16>,
+}
+
+impl SegmentCodes {
+    /// The codes of `segments` for the run's account keys.
+    pub fn new(
+        segments: &crate::rules::segments::Segments,
+        accounts: &super::keys::Accounts,
+    ) -> Self {
+        let mut names: Vec<String> = Vec::new();
+        let of_key = (0..accounts.key_count() as u32)
+            .map(|k| match segments.get(accounts.name(k)) {
+                Some(s) if k != NO_ACCOUNT => {
+                    let at = names
+                        .iter()
+                        .position(|n| *n == s.segment)
+                        .unwrap_or_else(|| {
+                            names.push(s.segment.clone());
+                            names.len() - 1
+                        });
+                    at as u16 + 1
+                }
+                _ => 0,
+            })
+            .collect();
+        Self { names, of_key }
+    }
+
+    /// Which codes are in `segments` (code 0, no segment, never is).
+    fn wanted(&self, segments: &[String]) -> Vec<bool> {
+        std::iter::once(false)
+            .chain(self.names.iter().map(|n| segments.contains(n)))
+            .collect()
+    }
+}
 
 impl RowMasks {
+    /// Masks for a run whose accounts have these segments (`None`: no account has one).
+    pub fn with_segments(segments: Option<SegmentCodes>) -> Self {
+        Self {
+            tested: Mutex::default(),
+            segments,
+        }
+    }
+
     /// The rows of `frame` that meet every predicate tested here, and the predicates left to
     /// Polars expressions. `None`: no predicate could be tested here.
     pub fn split(
@@ -72,7 +124,14 @@ impl RowMasks {
             return Ok(found);
         }
         // tested without the lock held (two rules asking at once may both test)
-        let tested = test(frame, predicate)?;
+        let tested = match predicate {
+            Predicate::SegmentIn {
+                side,
+                segments,
+                member,
+            } => segment_mask(frame, self.segments.as_ref(), *side, segments, *member)?,
+            other => test(frame, other)?,
+        };
         let mut masks = self.lock();
         if cached(&masks).is_none() {
             masks.push((predicate.clone(), tested.clone()));
@@ -81,7 +140,7 @@ impl RowMasks {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Predicate, Option<Bitmap>)>> {
-        self.0
+        self.tested
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -157,31 +216,8 @@ fn test(frame: &DataFrame, predicate: &Predicate) -> PolarsResult<Option<Bitmap>
             };
             has.map(|m| if *present { m } else { !&m })
         }
-        Predicate::SegmentIn {
-            side,
-            segments,
-            member,
-        } => {
-            let list = ValueList::new(segments);
-            let of = |name: &str| -> PolarsResult<Option<Bitmap>> {
-                Ok(text(frame, name)?.map(|c| list.members(c)))
-            };
-            let bits = match side {
-                SegmentSide::Originator => of(ORIG_SEGMENT)?,
-                SegmentSide::Beneficiary => of(BENE_SEGMENT)?,
-                SegmentSide::Account => {
-                    match (
-                        keys_present(frame, BENE_KEY)?,
-                        of(BENE_SEGMENT)?,
-                        of(ORIG_SEGMENT)?,
-                    ) {
-                        (Some(bene), Some(b), Some(o)) => Some(&(&bene & &b) | &(&!&bene & &o)),
-                        _ => None,
-                    }
-                }
-            };
-            bits.map(|m| if *member { m } else { !&m })
-        }
+        // tested against the run's segments (see `RowMasks::mask`)
+        Predicate::SegmentIn { .. } => None,
         // compared on the rows the other predicates leave (see `RowMasks::split`)
         Predicate::SamePerson(_) => None,
     })
@@ -201,6 +237,46 @@ fn same_person_bits(
     Ok(Some(pack_view_pairs(orig, bene, candidates, |o, b| {
         same_person(o.text(), b.text()) == same
     })))
+}
+
+/// The rows whose account on `side` is (`member`) or is not in one of `segments`, by the
+/// account keys: an account of no segment, or every account of a run without segments, is in
+/// none.
+fn segment_mask(
+    frame: &DataFrame,
+    codes: Option<&SegmentCodes>,
+    side: SegmentSide,
+    segments: &[String],
+    member: bool,
+) -> PolarsResult<Option<Bitmap>> {
+    let empty = SegmentCodes::default();
+    let codes = codes.unwrap_or(&empty);
+    let wanted = codes.wanted(segments);
+    let of = |column: &str| -> PolarsResult<Option<Bitmap>> {
+        let keys = frame.column(column)?.u32()?;
+        if keys.null_count() > 0 {
+            return Ok(None);
+        }
+        let keys: Vec<&[u32]> = keys
+            .downcast_iter()
+            .map(|a| a.values().as_slice())
+            .collect();
+        Ok(Some(pack_slices(&keys, |key| {
+            let code = codes.of_key.get(key as usize).copied().unwrap_or(0);
+            wanted[code as usize]
+        })))
+    };
+    let bits = match side {
+        SegmentSide::Originator => of(ORIG_KEY)?,
+        SegmentSide::Beneficiary => of(BENE_KEY)?,
+        SegmentSide::Account => {
+            match (keys_present(frame, BENE_KEY)?, of(BENE_KEY)?, of(ORIG_KEY)?) {
+                (Some(bene), Some(b), Some(o)) => Some(&(&bene & &b) | &(&!&bene & &o)),
+                _ => None,
+            }
+        }
+    };
+    Ok(bits.map(|m| if member { m } else { !&m }))
 }
 
 fn channel_mask(frame: &DataFrame, channels: &[Channel]) -> PolarsResult<Option<Bitmap>> {
@@ -487,6 +563,7 @@ fn pack_iter(len: usize, bits: impl Iterator<Item = bool>) -> Bitmap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::segments::{BENE_SEGMENT, ORIG_SEGMENT};
 
     /// A frame with every column the predicates read: two chunks, values of 2, 5 and 14 bytes.
     fn frame() -> DataFrame {
@@ -500,8 +577,9 @@ mod tests {
                 "orig_country" => ["JM", "", "IR", "KPX", "Cayman Islnd", "JM"],
                 "bene_country" => ["JM", "IR", "", "US", "Cayman Islands", "us"],
                 "branch" => ["KIN-01", "", "MOB-02", "Long branch name", "KIN-01", "Long branch name"],
-                ORIG_SEGMENT => ["", "msb", "cash_intensive_business", "", "msb", ""],
-                BENE_SEGMENT => ["msb", "", "", "cash_intensive_business", "msb", "retail"],
+                // the segments of the keys, as `segment_codes` gives them
+                ORIG_SEGMENT => ["", "msb", "", "", "cash_intensive_business", ""],
+                BENE_SEGMENT => ["msb", "", "", "cash_intensive_business", "", "retail"],
             )
             .unwrap()
         };
@@ -509,6 +587,18 @@ mod tests {
         frame.vstack_mut_owned(part(1)).unwrap();
         assert!(frame.column("orig_country").unwrap().n_chunks() > 1);
         frame
+    }
+
+    /// Keys 1 and 4 are `msb`, 2 and 6 `cash_intensive_business`, 3 `retail`.
+    fn segment_codes() -> SegmentCodes {
+        SegmentCodes {
+            names: vec![
+                "msb".into(),
+                "cash_intensive_business".into(),
+                "retail".into(),
+            ],
+            of_key: vec![0, 1, 2, 3, 1, 0, 2, 0],
+        }
     }
 
     fn by_polars(frame: &DataFrame, predicate: &Predicate) -> Vec<bool> {
@@ -576,7 +666,7 @@ mod tests {
                 member: false,
             },
         ];
-        let masks = RowMasks::default();
+        let masks = RowMasks::with_segments(Some(segment_codes()));
         for predicate in &table {
             let (mask, rest) = masks
                 .split(&frame, std::slice::from_ref(predicate))

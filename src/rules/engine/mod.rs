@@ -23,6 +23,7 @@ use crate::rules::segments::Segments;
 use exprs::{apply_costly, split_costly, with_subject, BASE_AMOUNT, SUBJECT, TS};
 use keys::Accounts;
 use polars::prelude::*;
+use rayon::slice::ParallelSliceMut;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -102,39 +103,30 @@ pub struct RunFrame {
 }
 
 impl RunFrame {
-    /// Numbers the rows and the accounts of `frame`, with the accounts' segments (when a rule
-    /// has segment parameters) as the columns
-    /// [`crate::rules::segments::ORIG_SEGMENT`] and [`crate::rules::segments::BENE_SEGMENT`]
-    /// (`""`: none) for [`Predicate::SegmentIn`]. Build once per run, then run every plan on
-    /// it.
-    pub fn with_segments(frame: DataFrame, segments: Option<Arc<Segments>>) -> PolarsResult<Self> {
-        let (mut frame, accounts) = keys::with_account_keys(frame)?;
-        if let Some(segments) = &segments {
-            let of_key: Vec<&str> = (0..accounts.key_count() as u32)
-                .map(|k| {
-                    segments
-                        .get(accounts.name(k))
-                        .map_or("", |s| s.segment.as_str())
-                })
-                .collect();
-            for (key, name) in [
-                (keys::ORIG_KEY, crate::rules::segments::ORIG_SEGMENT),
-                (keys::BENE_KEY, crate::rules::segments::BENE_SEGMENT),
-            ] {
-                let column: StringChunked = frame
-                    .column(key)?
-                    .u32()?
-                    .into_no_null_iter()
-                    .map(|k| of_key[k as usize])
-                    .collect();
-                frame.with_column(column.with_name(name.into()).into_column())?;
+    /// Numbers the rows and the accounts of `frame`, and looks up the accounts' segments when
+    /// asked (for [`Predicate::SegmentIn`]). Build once per run, then run every plan on it.
+    pub fn new(frame: DataFrame, segmenting: Segmenting) -> PolarsResult<Self> {
+        let (frame, accounts) = keys::with_account_keys(frame)?;
+        let segments = match segmenting {
+            Segmenting::Off => None,
+            Segmenting::On(given) => {
+                let derived = derive_segments(&frame, &accounts)?;
+                Some(Arc::new(match given {
+                    Some(given) => given.as_ref().clone().over(derived),
+                    None => derived,
+                }))
             }
-        }
+        };
+        let masks = masks::RowMasks::with_segments(
+            segments
+                .as_ref()
+                .map(|s| masks::SegmentCodes::new(s, &accounts)),
+        );
         Ok(Self {
             frame: frame.lazy().with_row_index(ROW, None).collect()?,
             accounts: Arc::new(accounts),
             histories: history::HistoryCache::default(),
-            masks: masks::RowMasks::default(),
+            masks,
             graph: graph::GraphCache::default(),
             data_start: std::sync::OnceLock::new(),
             segments,
@@ -267,6 +259,58 @@ impl RunFrame {
 /// A stream of transactions that can be evidence for a subject's episode.
 struct EvidenceStream {
     frame: LazyFrame,
+}
+
+/// Whether a run looks up its accounts' segments: `On` with the segments the run gives (a
+/// customer file's), over those derived from the frame (see [`derive_segments`]).
+pub enum Segmenting {
+    Off,
+    On(Option<Arc<Segments>>),
+}
+
+/// The segments derived from the run's transactions (see [`crate::rules::segments`]): each
+/// account's UTC days from its first to its last transaction on either side, and the distinct
+/// days it received cash (channel `CASH`, as beneficiary), in one pass over the account keys.
+fn derive_segments(frame: &DataFrame, accounts: &Accounts) -> PolarsResult<Segments> {
+    let n = accounts.key_count();
+    let (mut first, mut last) = (vec![i64::MAX; n], vec![i64::MIN; n]);
+    let mut cash_days: Vec<(u32, i64)> = Vec::new();
+    let cash = keys::channel_code(crate::model::Channel::Cash);
+    let ts = frame.column(TS)?.cast(&DataType::Int64)?;
+    let ts = ts.i64()?;
+    let orig = frame.column(keys::ORIG_KEY)?.u32()?;
+    let bene = frame.column(keys::BENE_KEY)?.u32()?;
+    let channel = frame.column(keys::CHANNEL_CODE)?.u32()?;
+    for (((t, o), b), c) in ts
+        .iter()
+        .zip(orig.iter())
+        .zip(bene.iter())
+        .zip(channel.iter())
+    {
+        let Some(day) = t.map(|t| t.div_euclid(crate::rules::plan::DAY)) else {
+            continue;
+        };
+        for key in [o, b].into_iter().flatten() {
+            if key != keys::NO_ACCOUNT {
+                first[key as usize] = first[key as usize].min(day);
+                last[key as usize] = last[key as usize].max(day);
+            }
+        }
+        if let (Some(b), Some(c)) = (b, c) {
+            if c == cash && b != keys::NO_ACCOUNT {
+                cash_days.push((b, day));
+            }
+        }
+    }
+    cash_days.par_sort_unstable();
+    cash_days.dedup();
+    let found = cash_days.chunk_by(|a, b| a.0 == b.0).filter_map(|days| {
+        let key = days[0].0 as usize;
+        let span = last[key] - first[key] + 1;
+        crate::rules::segments::derived(days.len() as i64, span)
+            .map(|segment| (accounts.name(key as u32).to_string(), segment))
+    });
+    Ok(Segments::derived_from(found))
 }
 
 /// The segment a rule judged its subject by, when the rule has that segment's parameters.
