@@ -349,6 +349,14 @@ pub struct RunArgs {
     /// Exit with code 3 when the run reports at least one alert.
     #[arg(long)]
     pub fail_on_alerts: bool,
+    /// The customer file (KYC: customer_id, accounts, name, and optionally type, birth_date,
+    /// nationality, country, id_numbers, segment, expected_monthly_volume, onboarded), CSV or
+    /// Parquet.
+    #[arg(long)]
+    pub customers: Option<PathBuf>,
+    /// A mapping profile for the customer file's layout.
+    #[arg(long, requires = "customers")]
+    pub customers_profile: Option<PathBuf>,
 }
 
 /// `amlscreen inspect`.
@@ -510,6 +518,8 @@ impl RunArgs {
             state: self.state.clone(),
             dispositions: self.dispositions.clone(),
             progress: false,
+            customers: self.customers.clone(),
+            customers_profile: self.customers_profile.clone(),
         })
     }
 }
@@ -759,10 +769,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 base_currency: parse_base_currency(args.input.base_currency.as_deref())?,
                 delimiter: parse_delimiter(args.input.delimiter.as_deref())?,
                 out_dir: PathBuf::new(),
-                sanctions_threshold: None,
-                state: None,
-                dispositions: None,
-                progress: false,
+                ..Default::default()
             };
             write!(out, "{}", amlscreen::inspect::inspect(&config)?)?;
             Ok(EXIT_OK)

@@ -308,15 +308,10 @@ pub fn demo(typology: Typology, out: &Path, rules: &[PathBuf]) -> Result<String,
         inputs: vec![transactions],
         rules: rules.to_vec(),
         watchlists,
-        profile: None,
         fx: Some(data_dir.join("fx.csv")),
-        base_currency: None,
-        delimiter: None,
         out_dir: out.join("report"),
-        sanctions_threshold: None,
-        state: None,
-        dispositions: None,
-        progress: false,
+
+        ..Default::default()
     };
     let summary = crate::pipeline::run(&run)?;
     let mut walkthrough = synth::demo_walkthrough(typology, &data);

@@ -6,6 +6,7 @@
 //! analyst report and goAML XML. [`model`] holds the plain types they share.
 
 pub mod cases;
+pub mod customers;
 pub mod ingest;
 pub mod inspect;
 pub mod lab;

@@ -540,6 +540,25 @@ pub struct Manifest {
     /// Present when the run used `--state`: history and alert suppression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nightly: Option<NightlySummary>,
+    /// Present when the run read a customer file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers: Option<CustomersSummary>,
+}
+
+/// What a run's customer file held.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomersSummary {
+    pub file: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    /// Every quarantine reason, with its count (zeros included).
+    pub quarantined_by_reason: Vec<(String, u64)>,
+    /// Accounts the accepted customers hold.
+    pub accounts: u64,
+    /// Accounts whose segment the file gives.
+    pub accounts_with_segment: u64,
 }
 
 /// An alert left out by an analyst's documented false-positive pattern (see

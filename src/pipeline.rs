@@ -14,7 +14,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 /// A validated configuration for one run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunConfig {
     pub inputs: Vec<PathBuf>,
     pub rules: Vec<PathBuf>,
@@ -33,6 +33,9 @@ pub struct RunConfig {
     pub dispositions: Option<PathBuf>,
     /// Show progress spinners (on a terminal).
     pub progress: bool,
+    /// The customer file (KYC), and the mapping profile it is read through.
+    pub customers: Option<PathBuf>,
+    pub customers_profile: Option<PathBuf>,
 }
 
 /// Errors that stop a run (exit code 2).
@@ -44,6 +47,8 @@ pub enum RunError {
     Rules(#[from] crate::rules::RuleError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Customers(#[from] crate::customers::CustomerError),
     #[error("{path}: cannot write: {reason}")]
     Write { path: String, reason: String },
     #[error("{0}")]
@@ -102,6 +107,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         }
     }
     let options = ingest_options(config, &base_currency)?;
+    let customers = load_customer_file(config)?;
     // a nightly state needs the night's digest before anything is read; the inputs are then
     // not hashed a second time
     let digests = match config.state {
@@ -207,6 +213,13 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 ),
                 None => (ingested.frame.clone(), EngineContext::default()),
             };
+            // the customer file's segments, over those derived from the transactions
+            let context = EngineContext {
+                segments: customers
+                    .as_ref()
+                    .map(|c| std::sync::Arc::new(c.segments())),
+                ..context
+            };
             Ok::<_, RunError>(run_rules_in(&frame, &rules, &base_currency, &context)?)
         };
         let (output, screened) = rayon::join(run_rules, || lists.map(screen));
@@ -300,6 +313,14 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     // the report shows the nightly figures known before the state is written (the alerts a
     // disposition suppressed among them); the manifest gets the rest after the commit
     manifest.nightly = nightly.clone();
+    manifest.customers = customers.as_ref().map(customers_summary);
+    if let Some(c) = &customers {
+        let path = config.out_dir.join("customers_quarantine.csv");
+        let mut bytes = Vec::new();
+        crate::customers::write_customer_quarantine_csv(&mut bytes, &c.quarantine)
+            .map_err(|e| write_err(&path, e))?;
+        write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+    }
     write_outputs(
         &config.out_dir,
         &alerts,
@@ -351,6 +372,48 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         manifest,
         out_dir: config.out_dir.clone(),
     })
+}
+
+/// Reads the run's customer file, if it names one, through its mapping profile.
+fn load_customer_file(config: &RunConfig) -> Result<Option<crate::customers::Customers>, RunError> {
+    let Some(path) = &config.customers else {
+        return Ok(None);
+    };
+    let profile = config
+        .customers_profile
+        .as_deref()
+        .map(|p| MappingProfile::load_for(p, &crate::customers::CUSTOMER_COLUMNS))
+        .transpose()?;
+    let delimiter = profile
+        .as_ref()
+        .and_then(|p| p.delimiter)
+        .map_or(b',', |c| c as u8);
+    let customers = crate::customers::load_customers(path, profile.as_ref(), delimiter)?;
+    tracing::info!(
+        customers = customers.list.len(),
+        quarantined = customers.quarantine.len(),
+        "customer file read"
+    );
+    Ok(Some(customers))
+}
+
+/// The manifest's account of a customer file.
+fn customers_summary(c: &crate::customers::Customers) -> crate::model::CustomersSummary {
+    let by_account = c.by_account();
+    crate::model::CustomersSummary {
+        file: c.file.display().to_string(),
+        sha256: c.sha256.clone(),
+        rows_read: c.rows_read,
+        rows_accepted: c.list.len() as u64,
+        rows_quarantined: c.quarantine.len() as u64,
+        quarantined_by_reason: c
+            .quarantined_by_reason()
+            .into_iter()
+            .map(|(r, n)| (r.to_string(), n))
+            .collect(),
+        accounts: by_account.len() as u64,
+        accounts_with_segment: c.segments().len() as u64,
+    }
 }
 
 /// What sanctions screening produced, with the seconds it took in its own thread.
@@ -477,6 +540,7 @@ fn build_manifest(
         cases_total,
         stage_seconds,
         nightly: None,
+        customers: None,
     }
 }
 

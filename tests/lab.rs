@@ -104,15 +104,10 @@ fn backtest_of_the_shipped_packs_finds_every_typology() {
         inputs: vec![transactions],
         rules: vec![rules_dir],
         watchlists: vec![root().join("sample-data/watchlists")],
-        profile: None,
         fx: Some(dir.join("fx.csv")),
-        base_currency: None,
-        delimiter: None,
         out_dir: dir.join("out"),
-        sanctions_threshold: None,
-        state: None,
-        dispositions: None,
-        progress: false,
+
+        ..Default::default()
     };
     amlscreen::pipeline::run(&run).unwrap();
     let alerts = read_alerts(&dir.join("out/cases.jsonl"));
@@ -235,15 +230,10 @@ fn backtest_finds_every_change_of_behaviour() {
         inputs: vec![transactions],
         rules: vec![root().join("rules/movement.toml")],
         watchlists: vec![],
-        profile: None,
         fx: Some(dir.join("fx.csv")),
-        base_currency: None,
-        delimiter: None,
         out_dir: dir.join("out"),
-        sanctions_threshold: None,
-        state: None,
-        dispositions: None,
-        progress: false,
+
+        ..Default::default()
     };
     amlscreen::pipeline::run(&run).unwrap();
     let alerts = read_alerts(&dir.join("out/cases.jsonl"));

@@ -13,15 +13,10 @@ fn run_config(inputs: Vec<PathBuf>, fx: &Path, out: PathBuf, state: Option<PathB
         inputs,
         rules: vec![root().join("rules")],
         watchlists: vec![root().join("sample-data/watchlists")],
-        profile: None,
         fx: Some(fx.to_path_buf()),
-        base_currency: None,
-        delimiter: None,
         out_dir: out,
-        sanctions_threshold: None,
         state,
-        dispositions: None,
-        progress: false,
+        ..Default::default()
     }
 }
 

@@ -9,6 +9,9 @@
 //! `bene_name`, `bene_country`, `branch` (strings; empty when absent).
 
 mod codes;
+
+/// ISO 3166 alpha-2 codes.
+pub(crate) use codes::is_country;
 pub mod csv_scan;
 mod dedup;
 pub mod fx;
@@ -17,6 +20,8 @@ mod records;
 pub mod source;
 pub mod timestamp;
 mod validate;
+
+pub(crate) use validate::{column_as_text, find_header};
 
 /// ISO 4217 codes, for the rule packs' `base_currency`.
 pub(crate) use codes::is_currency;

@@ -116,6 +116,12 @@ impl MappingProfile {
     /// Reads and checks a profile. Unknown keys, unknown canonical columns and value maps that
     /// produce an unknown channel are errors naming the file and line.
     pub fn load(path: &Path) -> Result<MappingProfile, IngestError> {
+        Self::load_for(path, &CANONICAL_COLUMNS)
+    }
+
+    /// [`MappingProfile::load`] for a file of another canonical schema (`columns`: a customer
+    /// file's, say); channel maps are checked only where the schema has a channel.
+    pub fn load_for(path: &Path, columns: &[&str]) -> Result<MappingProfile, IngestError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| IngestError::unreadable(path.display().to_string(), e))?;
         let profile: MappingProfile =
@@ -124,11 +130,11 @@ impl MappingProfile {
                 line: e.span().map(|s| line_of(&text, s.start)).unwrap_or(0),
                 message: toml_message(&e, &text),
             })?;
-        profile.check(path, &text)?;
+        profile.check(path, &text, columns)?;
         Ok(profile)
     }
 
-    fn check(&self, path: &Path, text: &str) -> Result<(), IngestError> {
+    fn check(&self, path: &Path, text: &str, columns: &[&str]) -> Result<(), IngestError> {
         let bad = |key: &str, message: String| IngestError::BadProfile {
             file: path.display().to_string(),
             line: key_line(text, key)
@@ -136,7 +142,7 @@ impl MappingProfile {
                 .unwrap_or(0),
             message,
         };
-        let known = |c: &str| CANONICAL_COLUMNS.contains(&c);
+        let known = |c: &str| columns.contains(&c);
         let sections = [
             ("columns", self.columns.keys().collect::<Vec<_>>()),
             ("constants", self.constants.keys().collect()),
@@ -150,7 +156,7 @@ impl MappingProfile {
                         line: key_line_in(text, Some(section), key).unwrap_or(0),
                         message: format!(
                             "[{section}] names unknown column `{key}`; expected one of {}",
-                            CANONICAL_COLUMNS.join(", ")
+                            columns.join(", ")
                         ),
                     });
                 }

@@ -185,7 +185,7 @@ fn exact_micros(unscaled: i128, scale: usize) -> Result<i64, MoneyError> {
         .ok_or(MoneyError::Malformed)
 }
 
-fn find_header(frame: &DataFrame, name: &str) -> Option<usize> {
+pub(crate) fn find_header(frame: &DataFrame, name: &str) -> Option<usize> {
     let names = frame.get_column_names();
     names.iter().position(|n| n.as_str() == name).or_else(|| {
         names
@@ -205,7 +205,7 @@ fn column_source(frame: &DataFrame, idx: usize) -> Result<Source, PolarsError> {
     column_as_text(frame, idx).map(Source::Text)
 }
 
-fn column_as_text(frame: &DataFrame, idx: usize) -> Result<StringChunked, PolarsError> {
+pub(crate) fn column_as_text(frame: &DataFrame, idx: usize) -> Result<StringChunked, PolarsError> {
     let col = &frame.columns()[idx];
     let series = col.as_materialized_series();
     let text = if series.dtype() == &DataType::String {

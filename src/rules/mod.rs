@@ -214,9 +214,17 @@ pub fn run_rules_in(
 }
 
 /// Whether a run of `rules` looks up the accounts' segments: only when a rule has segment
-/// parameters (nothing is derived otherwise), with the context's over the derived ones.
+/// parameters or a segment filter (nothing is derived otherwise), with the context's over the
+/// derived ones.
 fn run_segmenting(rules: &[&Rule], context: &EngineContext) -> engine::Segmenting {
-    if rules.iter().all(|r| r.plan.segments.is_empty()) {
+    let uses_segments = |r: &&Rule| {
+        !r.plan.segments.is_empty()
+            || r.plan
+                .filter
+                .iter()
+                .any(|p| matches!(p, plan::Predicate::SegmentIn { .. }))
+    };
+    if !rules.iter().any(uses_segments) {
         engine::Segmenting::Off
     } else {
         engine::Segmenting::On(context.segments.clone())

@@ -87,6 +87,12 @@ struct FilterSpec {
     #[serde(default)]
     empty: Vec<Spanned<String>>,
     same_person: Option<bool>,
+    /// Only subjects in one of these segments (see `crate::rules::segments`).
+    #[serde(default)]
+    segments: Vec<Spanned<String>>,
+    /// Only subjects in none of these segments.
+    #[serde(default)]
+    exclude_segments: Vec<Spanned<String>>,
 }
 
 /// A named list file (`rules/lists/*.toml`).
@@ -587,12 +593,52 @@ fn compile_rule(
         &compiled.detector,
     )
     .map_err(|m| ctx.error(spec.summary.span(), m))?;
+    let mut segment_filter = Vec::new();
+    for (names, member) in [
+        (&spec.filter.segments, true),
+        (&spec.filter.exclude_segments, false),
+    ] {
+        let Some(first) = names.first() else {
+            continue;
+        };
+        let side = SegmentSide::of(&subject)
+            .filter(|_| judges_own_transactions(&compiled.detector))
+            .ok_or_else(|| {
+                ctx.error(
+                    first.span(),
+                    format!(
+                        "rule `{}`: a segment filter needs a subject of one account per transaction (originator, beneficiary or account) and a kind that judges the account's own transactions (threshold, aggregate, structuring, smurfing, fan_in and fan_out by account, round_amounts, rapid_movement, placement_then_transfer)",
+                        spec.id.get_ref()
+                    ),
+                )
+            })?;
+        let mut segments = Vec::new();
+        for name in names {
+            if !segments::VOCABULARY.contains(&name.get_ref().as_str()) {
+                return Err(ctx.error(
+                    name.span(),
+                    format!(
+                        "unknown segment `{}`; expected one of {}",
+                        name.get_ref(),
+                        segments::VOCABULARY.join(", ")
+                    ),
+                ));
+            }
+            segments.push(name.get_ref().clone());
+        }
+        segment_filter.push(Predicate::SegmentIn {
+            side,
+            segments,
+            member,
+        });
+    }
+    filter.extend(segment_filter.iter().cloned());
     let (variants, segment_parameters) = compile_segments(
         ctx,
         spec,
         &subject,
         &compiled.detector,
-        lists,
+        (lists, &segment_filter),
         business_day_offset,
     )?;
     let info = RuleInfo {
@@ -626,6 +672,15 @@ fn compile_rule(
     })
 }
 
+/// Whether a detector judges each subject on its own transactions, so that the subject's segment
+/// can choose its parameters or filter it.
+fn judges_own_transactions(detector: &Detector) -> bool {
+    matches!(
+        detector,
+        Detector::PerTransaction | Detector::Windowed { .. } | Detector::FlowThrough { .. }
+    )
+}
+
 type CompiledSegments = (Vec<SegmentVariant>, Vec<(String, Vec<(String, String)>)>);
 
 /// A rule's `[rule.segments.NAME]` tables: each segment's parameters are the rule's, with the
@@ -636,7 +691,7 @@ fn compile_segments(
     spec: &RuleSpec,
     subject: &Subject,
     detector: &Detector,
-    lists: &BTreeMap<String, NamedList>,
+    (lists, segment_filter): (&BTreeMap<String, NamedList>, &[Predicate]),
     business_day_offset: i32,
 ) -> Result<CompiledSegments, RuleError> {
     if spec.segments.is_empty() {
@@ -653,10 +708,7 @@ fn compile_segments(
             "segment parameters need a subject of one account per transaction (originator, beneficiary or account)".into(),
         ));
     }
-    if !matches!(
-        detector,
-        Detector::PerTransaction | Detector::Windowed { .. } | Detector::FlowThrough { .. }
-    ) {
+    if !judges_own_transactions(detector) {
         return Err(at(first, format!(
             "kind `{}` takes no segment parameters; per-segment parameters are for the kinds that judge one account's own transactions (threshold, aggregate, structuring, smurfing, fan_in and fan_out by account, round_amounts, rapid_movement, placement_then_transfer)",
             spec.kind.get_ref()
@@ -699,6 +751,7 @@ fn compile_segments(
         }
         let mut filter = compile_filter(ctx, &spec.filter, lists)?;
         filter.extend(compiled.extra_filter);
+        filter.extend(segment_filter.iter().cloned());
         variants.push(SegmentVariant {
             segment: segment.clone(),
             filter,

@@ -1,0 +1,588 @@
+//! Customers: the bank's or the FIU's know-your-customer file, so that rules know whom they look
+//! at and screening can use what is known besides a name.
+//!
+//! A customer file (CSV or Parquet, through a mapping profile like transactions) has one row per
+//! customer: `customer_id`, `accounts` (`;`-joined), `name`, and optionally `type` (person or
+//! entity), `birth_date` (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`; the incorporation date of an
+//! entity), `nationality` and `country` (residence; ISO 3166 alpha-2), `id_numbers`
+//! (`;`-joined), `segment` (see [`crate::rules::segments::VOCABULARY`]),
+//! `expected_monthly_volume` (money in the base currency) and `onboarded` (`YYYY-MM-DD`). Rows
+//! that break these rules are quarantined with a reason, never defaulted; the others are kept in
+//! `customer_id` order.
+
+use crate::ingest::{column_as_text, find_header, MappingProfile};
+use crate::rules::segments::{Segments, VOCABULARY};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The canonical columns of a customer file, in this order.
+pub const CUSTOMER_COLUMNS: [&str; 11] = [
+    "customer_id",
+    "accounts",
+    "name",
+    "type",
+    "birth_date",
+    "nationality",
+    "country",
+    "id_numbers",
+    "segment",
+    "expected_monthly_volume",
+    "onboarded",
+];
+
+/// The columns every customer file must have.
+pub const REQUIRED_CUSTOMER_COLUMNS: [&str; 3] = ["customer_id", "accounts", "name"];
+
+/// Errors that stop reading a customer file (a bad row is quarantined, not an error).
+#[derive(Debug, Error)]
+pub enum CustomerError {
+    #[error("customer file {file}: {source}")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: crate::ingest::IngestError,
+    },
+    #[error("customer file {file}: missing required column `{column}`; the file has: {found}")]
+    MissingColumn {
+        file: String,
+        column: String,
+        found: String,
+    },
+    #[error("customer file {file}: cannot read column `{column}`: {source}")]
+    Column {
+        file: String,
+        column: String,
+        #[source]
+        source: PolarsError,
+    },
+}
+
+/// A person or an entity (company, trust, association).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CustomerType {
+    Person,
+    Entity,
+}
+
+impl CustomerType {
+    /// `person` or `entity`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerType::Person => "person",
+            CustomerType::Entity => "entity",
+        }
+    }
+
+    /// `person`/`individual`, or `entity`/`company`/`organisation`/`organization`/`business`,
+    /// in any case.
+    pub fn parse(text: &str) -> Option<CustomerType> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "person" | "individual" => Some(CustomerType::Person),
+            "entity" | "company" | "organisation" | "organization" | "business" => {
+                Some(CustomerType::Entity)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One customer as accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub customer_id: String,
+    /// The accounts the customer holds, as written, in file order.
+    pub accounts: Vec<String>,
+    pub name: String,
+    pub kind: Option<CustomerType>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, checked.
+    pub birth_date: Option<String>,
+    /// ISO 3166 alpha-2, upper case.
+    pub nationality: Option<String>,
+    /// Country of residence (of incorporation, for an entity), ISO 3166 alpha-2.
+    pub country: Option<String>,
+    pub id_numbers: Vec<String>,
+    /// One of [`VOCABULARY`].
+    pub segment: Option<String>,
+    /// Micros of the base currency, more than 0.
+    pub expected_monthly_volume: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub onboarded: Option<String>,
+    /// 1-based data row of the file (the header is not counted).
+    pub row: u64,
+}
+
+/// Why a customer row was quarantined, in the order the checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CustomerQuarantineReason {
+    MalformedRow,
+    MissingRequired,
+    BadType,
+    BadDate,
+    BadCountry,
+    UnknownSegment,
+    BadAmount,
+    DuplicateCustomerId,
+}
+
+impl CustomerQuarantineReason {
+    /// Every reason, in the order they are checked.
+    pub const ALL: [CustomerQuarantineReason; 8] = [
+        CustomerQuarantineReason::MalformedRow,
+        CustomerQuarantineReason::MissingRequired,
+        CustomerQuarantineReason::BadType,
+        CustomerQuarantineReason::BadDate,
+        CustomerQuarantineReason::BadCountry,
+        CustomerQuarantineReason::UnknownSegment,
+        CustomerQuarantineReason::BadAmount,
+        CustomerQuarantineReason::DuplicateCustomerId,
+    ];
+
+    /// The code written to `customers_quarantine.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerQuarantineReason::MalformedRow => "malformed_row",
+            CustomerQuarantineReason::MissingRequired => "missing_required",
+            CustomerQuarantineReason::BadType => "bad_type",
+            CustomerQuarantineReason::BadDate => "bad_date",
+            CustomerQuarantineReason::BadCountry => "bad_country",
+            CustomerQuarantineReason::UnknownSegment => "unknown_segment",
+            CustomerQuarantineReason::BadAmount => "bad_amount",
+            CustomerQuarantineReason::DuplicateCustomerId => "duplicate_customer_id",
+        }
+    }
+}
+
+/// One rejected customer row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerQuarantine {
+    pub file: String,
+    pub row: u64,
+    pub customer_id: String,
+    /// The canonical column at fault.
+    pub column: &'static str,
+    /// The value as read, or what is wrong with a malformed record.
+    pub value: String,
+    pub reason: CustomerQuarantineReason,
+}
+
+/// A loaded customer file.
+#[derive(Debug, Clone, Default)]
+pub struct Customers {
+    /// Accepted customers, in `customer_id` order.
+    pub list: Vec<Customer>,
+    pub quarantine: Vec<CustomerQuarantine>,
+    /// The file as given, and its SHA-256.
+    pub file: PathBuf,
+    pub sha256: String,
+    pub rows_read: u64,
+}
+
+impl Customers {
+    /// The customers holding `account` (a joint account has several), in `customer_id` order.
+    pub fn holders<'a>(&'a self, account: &'a str) -> impl Iterator<Item = &'a Customer> + 'a {
+        self.list
+            .iter()
+            .filter(move |c| c.accounts.iter().any(|a| a == account))
+    }
+
+    /// Each account's customer (the first by `customer_id` for a joint account).
+    pub fn by_account(&self) -> BTreeMap<&str, &Customer> {
+        let mut out = BTreeMap::new();
+        for customer in &self.list {
+            for account in &customer.accounts {
+                out.entry(account.as_str()).or_insert(customer);
+            }
+        }
+        out
+    }
+
+    /// The accounts' segments as the file gives them: an account's is its first customer's (by
+    /// `customer_id`) that has a segment.
+    pub fn segments(&self) -> Segments {
+        let mut assigned: BTreeMap<&str, (&str, String)> = BTreeMap::new();
+        for customer in &self.list {
+            let Some(segment) = &customer.segment else {
+                continue;
+            };
+            for account in &customer.accounts {
+                assigned.entry(account.as_str()).or_insert((
+                    segment.as_str(),
+                    format!(
+                        "customer file: {} (row {})",
+                        customer.customer_id, customer.row
+                    ),
+                ));
+            }
+        }
+        Segments::given(
+            assigned.into_iter().map(|(account, (segment, basis))| {
+                (account.to_string(), segment.to_string(), basis)
+            }),
+        )
+    }
+
+    /// How many rows were quarantined for each reason (every reason, zeros included).
+    pub fn quarantined_by_reason(&self) -> BTreeMap<&'static str, u64> {
+        let mut counts: BTreeMap<&'static str, u64> = CustomerQuarantineReason::ALL
+            .iter()
+            .map(|r| (r.as_str(), 0))
+            .collect();
+        for q in &self.quarantine {
+            *counts.entry(q.reason.as_str()).or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// Checks a partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real calendar date with a year
+/// from 1800 to 2100. Returns it as written (trimmed).
+pub fn check_partial_date(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split('-').collect();
+    let number = |p: &str, len: usize| -> Option<u32> {
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let year = parts.first().and_then(|p| number(p, 4));
+    let ok = match (year, parts.len()) {
+        (Some(y), 1) => (1800..=2100).contains(&y),
+        (Some(y), 2) => {
+            (1800..=2100).contains(&y) && number(parts[1], 2).is_some_and(|m| (1..=12).contains(&m))
+        }
+        (Some(y), 3) => {
+            (1800..=2100).contains(&y)
+                && chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()
+                && number(parts[1], 2).is_some()
+                && number(parts[2], 2).is_some()
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err("expected a date YYYY, YYYY-MM or YYYY-MM-DD (a year from 1800 to 2100)".into())
+    }
+}
+
+/// Where a canonical column's values come from in one file.
+enum ColumnValues {
+    Text(StringChunked),
+    Joined(Vec<StringChunked>, String),
+    Constant(String),
+    Absent,
+}
+
+impl ColumnValues {
+    fn get(&self, row: usize) -> String {
+        match self {
+            ColumnValues::Text(c) => c.get(row).unwrap_or("").to_string(),
+            ColumnValues::Joined(parts, sep) => parts
+                .iter()
+                .map(|c| c.get(row).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(sep),
+            ColumnValues::Constant(v) => v.clone(),
+            ColumnValues::Absent => String::new(),
+        }
+    }
+}
+
+/// Reads a customer file (CSV, gzip CSV or Parquet), through `profile` when given, with
+/// `delimiter` for CSV. Bad rows are quarantined; a missing required column or an unreadable
+/// file is an error.
+pub fn load_customers(
+    path: &Path,
+    profile: Option<&MappingProfile>,
+    delimiter: u8,
+) -> Result<Customers, CustomerError> {
+    use crate::ingest::profile::{ColumnSpec, ConcatSpec, PositionSpec, SourceColumn};
+    let file = path.display().to_string();
+    let unreadable = |source| CustomerError::Unreadable {
+        file: file.clone(),
+        source,
+    };
+    let sha256 = crate::ingest::sha256_file(path)
+        .map_err(|e| unreadable(crate::ingest::IngestError::unreadable(&file, e)))?;
+    let raw = crate::ingest::source::read_raw(path, delimiter).map_err(unreadable)?;
+    let frame = &raw.frame;
+    let headers = || {
+        frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let missing = |column: &str| CustomerError::MissingColumn {
+        file: file.clone(),
+        column: column.to_string(),
+        found: headers(),
+    };
+    let text_of = |column: &str, index: usize| {
+        column_as_text(frame, index).map_err(|source| CustomerError::Column {
+            file: file.clone(),
+            column: column.to_string(),
+            source,
+        })
+    };
+    let index_of = |column: &str, source: &SourceColumn| -> Result<usize, CustomerError> {
+        match source {
+            SourceColumn::Position(p) if *p >= 1 && *p <= frame.width() => Ok(p - 1),
+            SourceColumn::Position(_) => Err(missing(column)),
+            SourceColumn::Name(n) => find_header(frame, n).ok_or_else(|| missing(column)),
+        }
+    };
+    let mut values = Vec::with_capacity(CUSTOMER_COLUMNS.len());
+    for column in CUSTOMER_COLUMNS {
+        let spec = profile.and_then(|p| p.columns.get(column));
+        let constant = profile.and_then(|p| p.constants.get(column));
+        let v = match (spec, constant) {
+            (Some(ColumnSpec::Name(n)), _) => ColumnValues::Text(text_of(
+                column,
+                index_of(column, &SourceColumn::Name(n.clone()))?,
+            )?),
+            (Some(ColumnSpec::Position(PositionSpec { position })), _) => {
+                ColumnValues::Text(text_of(
+                    column,
+                    index_of(column, &SourceColumn::Position(*position))?,
+                )?)
+            }
+            (Some(ColumnSpec::Concat(ConcatSpec { concat, separator })), _) => {
+                let mut parts = Vec::new();
+                for source in concat {
+                    parts.push(text_of(column, index_of(column, source)?)?);
+                }
+                ColumnValues::Joined(parts, separator.clone())
+            }
+            (None, Some(value)) => ColumnValues::Constant(value.clone()),
+            (None, None) => match find_header(frame, column) {
+                Some(i) => ColumnValues::Text(text_of(column, i)?),
+                None => ColumnValues::Absent,
+            },
+        };
+        if matches!(v, ColumnValues::Absent) && REQUIRED_CUSTOMER_COLUMNS.contains(&column) {
+            return Err(missing(column));
+        }
+        values.push(v);
+    }
+    let mut quarantine: Vec<CustomerQuarantine> = raw
+        .malformed
+        .iter()
+        .map(|m| CustomerQuarantine {
+            file: file.clone(),
+            row: m.row,
+            customer_id: String::new(),
+            column: "",
+            value: m.problem.clone(),
+            reason: CustomerQuarantineReason::MalformedRow,
+        })
+        .collect();
+    let mut accepted: Vec<Customer> = Vec::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..frame.height() {
+        let row = raw
+            .row_numbers
+            .as_ref()
+            .map_or(i as u64 + 1, |rows| rows[i]);
+        let field = |column: &str| -> String {
+            let at = CUSTOMER_COLUMNS
+                .iter()
+                .position(|c| *c == column)
+                .unwrap_or(0);
+            let raw = values[at].get(i);
+            profile.map_or(raw.clone(), |p| p.map_value(column, &raw).to_string())
+        };
+        let customer_id = field("customer_id").trim().to_string();
+        let bad = |column: &'static str, value: String, reason| CustomerQuarantine {
+            file: file.clone(),
+            row,
+            customer_id: customer_id.clone(),
+            column,
+            value,
+            reason,
+        };
+        match check_row(&field, &customer_id, row, &seen) {
+            Ok(customer) => {
+                seen.insert(customer.customer_id.clone(), row);
+                accepted.push(customer);
+            }
+            Err((column, value, reason)) => quarantine.push(bad(column, value, reason)),
+        }
+    }
+    quarantine.sort_by_key(|q| q.row);
+    accepted.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    Ok(Customers {
+        rows_read: accepted.len() as u64 + quarantine.len() as u64,
+        list: accepted,
+        quarantine,
+        file: path.to_path_buf(),
+        sha256,
+    })
+}
+
+type RowProblem = (&'static str, String, CustomerQuarantineReason);
+
+/// Checks one row's fields in the order of [`CustomerQuarantineReason::ALL`].
+fn check_row(
+    field: &dyn Fn(&str) -> String,
+    customer_id: &str,
+    row: u64,
+    seen: &BTreeMap<String, u64>,
+) -> Result<Customer, RowProblem> {
+    use CustomerQuarantineReason as R;
+    let accounts: Vec<String> = field("accounts")
+        .split(';')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let name = field("name").trim().to_string();
+    for (column, empty) in [
+        ("customer_id", customer_id.is_empty()),
+        ("accounts", accounts.is_empty()),
+        ("name", name.is_empty()),
+    ] {
+        if empty {
+            return Err((column, field(column), R::MissingRequired));
+        }
+    }
+    let optional = |column: &str| {
+        let v = field(column).trim().to_string();
+        (!v.is_empty()).then_some(v)
+    };
+    let kind = match optional("type") {
+        None => None,
+        Some(t) => Some(CustomerType::parse(&t).ok_or(("type", t, R::BadType))?),
+    };
+    let birth_date = match optional("birth_date") {
+        None => None,
+        Some(d) => Some(check_partial_date(&d).map_err(|_| ("birth_date", d, R::BadDate))?),
+    };
+    let onboarded = match optional("onboarded") {
+        None => None,
+        Some(d) => {
+            let full = check_partial_date(&d).ok().filter(|v| v.len() == 10);
+            Some(full.ok_or(("onboarded", d, R::BadDate))?)
+        }
+    };
+    let country = |column: &'static str| -> Result<Option<String>, RowProblem> {
+        match optional(column) {
+            None => Ok(None),
+            Some(c) => {
+                let code = c.to_ascii_uppercase();
+                if crate::ingest::is_country(&code) {
+                    Ok(Some(code))
+                } else {
+                    Err((column, c, R::BadCountry))
+                }
+            }
+        }
+    };
+    let nationality = country("nationality")?;
+    let residence = country("country")?;
+    let segment = match optional("segment") {
+        None => None,
+        Some(s) => {
+            let lower = s.to_ascii_lowercase();
+            if VOCABULARY.contains(&lower.as_str()) {
+                Some(lower)
+            } else {
+                return Err(("segment", s, R::UnknownSegment));
+            }
+        }
+    };
+    let expected_monthly_volume = match optional("expected_monthly_volume") {
+        None => None,
+        Some(v) => match crate::model::parse_money(&v) {
+            Ok(m) if m > 0 => Some(m),
+            _ => return Err(("expected_monthly_volume", v, R::BadAmount)),
+        },
+    };
+    if let Some(first) = seen.get(customer_id) {
+        return Err((
+            "customer_id",
+            format!("{customer_id} (first on row {first})"),
+            R::DuplicateCustomerId,
+        ));
+    }
+    Ok(Customer {
+        customer_id: customer_id.to_string(),
+        accounts,
+        name,
+        kind,
+        birth_date,
+        nationality,
+        country: residence,
+        id_numbers: field("id_numbers")
+            .split(';')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect(),
+        segment,
+        expected_monthly_volume,
+        onboarded,
+        row,
+    })
+}
+
+/// Writes `customers_quarantine.csv`: `file,row,customer_id,column,value,reason`; text cells
+/// pass [`crate::output::spreadsheet_safe`].
+pub fn write_customer_quarantine_csv<W: std::io::Write>(
+    w: W,
+    rows: &[CustomerQuarantine],
+) -> csv::Result<()> {
+    use crate::output::spreadsheet_safe;
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(["file", "row", "customer_id", "column", "value", "reason"])?;
+    for q in rows {
+        out.write_record([
+            &*spreadsheet_safe(&q.file),
+            &q.row.to_string(),
+            &spreadsheet_safe(&q.customer_id),
+            q.column,
+            &spreadsheet_safe(&q.value),
+            q.reason.as_str(),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_dates_are_years_months_or_real_days() {
+        for ok in ["1965", "1965-03", "1965-03-12", "2000-02-29", " 1800 "] {
+            assert!(check_partial_date(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "65",
+            "1965-3",
+            "1965-13",
+            "1965-02-30",
+            "1799",
+            "2101",
+            "1965/03/12",
+            "12 Mar 1965",
+            "1965-03-12T00:00",
+            "",
+            "1965-00",
+        ] {
+            assert!(check_partial_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn types_have_their_synonyms() {
+        assert_eq!(
+            CustomerType::parse(" Individual "),
+            Some(CustomerType::Person)
+        );
+        assert_eq!(CustomerType::parse("COMPANY"), Some(CustomerType::Entity));
+        assert_eq!(CustomerType::parse("trustee"), None);
+    }
+}

@@ -1,0 +1,290 @@
+//! The customer file: loading and quarantine, its segments in the rules, and its outputs.
+
+use crate::common::{amlscreen, describe, temp_dir, write, HEADER};
+use amlscreen::customers::{load_customers, CustomerQuarantineReason, CustomerType};
+use std::path::Path;
+
+const CUSTOMERS_HEADER: &str = "customer_id,accounts,name,type,birth_date,nationality,country,id_numbers,segment,expected_monthly_volume,onboarded";
+
+/// One good row, then one row per quarantine reason (after the malformed one), in check order.
+fn customer_file(dir: &Path) -> std::path::PathBuf {
+    let rows = [
+        "C-2,ACC-2;ACC-3,Ruiz Grocery Ltd,entity,1998,,JM,,cash_intensive_business,250000.00,2020-01-15",
+        "C-1,ACC-1,Ada Lo,Individual,1965-03-12,jm,JM,A123456; B-77,retail,4000,2019-06-01",
+        "C-3,,No Accounts,person,,,,,,,",
+        "C-4,ACC-4,Bad Type,trustee,,,,,,,",
+        "C-5,ACC-5,Bad Date,person,1965-02-30,,,,,,",
+        "C-6,ACC-6,Bad Country,person,,Jamaica,,,,,",
+        "C-7,ACC-7,Bad Segment,person,,,,,casino,,",
+        "C-8,ACC-8,Bad Volume,person,,,,,,-5.00,",
+        "C-1,ACC-9,Ada Lo Again,person,,,,,,,",
+        "C-10,ACC-10,Bad Onboarding,person,,,,,,,2020-01",
+    ];
+    write(
+        dir,
+        "customers.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n{}\nC-11,ACC-11,\"open quote\n",
+            rows.join("\n")
+        ),
+    )
+}
+
+#[test]
+fn a_customer_file_is_read_with_every_bad_row_quarantined_for_its_reason() {
+    let dir = temp_dir("customers-load");
+    let path = customer_file(&dir);
+    let customers = load_customers(&path, None, b',').unwrap();
+    let ids: Vec<&str> = customers
+        .list
+        .iter()
+        .map(|c| c.customer_id.as_str())
+        .collect();
+    assert_eq!(ids, ["C-1", "C-2"]);
+    let ada = &customers.list[0];
+    assert_eq!(ada.kind, Some(CustomerType::Person));
+    assert_eq!(ada.birth_date.as_deref(), Some("1965-03-12"));
+    assert_eq!(ada.nationality.as_deref(), Some("JM"));
+    assert_eq!(ada.id_numbers, ["A123456", "B-77"]);
+    assert_eq!(ada.expected_monthly_volume, Some(4_000_000_000));
+    assert_eq!(customers.list[1].accounts, ["ACC-2", "ACC-3"]);
+    let reasons: Vec<(u64, CustomerQuarantineReason, &str)> = customers
+        .quarantine
+        .iter()
+        .map(|q| (q.row, q.reason, q.column))
+        .collect();
+    use CustomerQuarantineReason as R;
+    assert_eq!(
+        reasons,
+        [
+            (3, R::MissingRequired, "accounts"),
+            (4, R::BadType, "type"),
+            (5, R::BadDate, "birth_date"),
+            (6, R::BadCountry, "nationality"),
+            (7, R::UnknownSegment, "segment"),
+            (8, R::BadAmount, "expected_monthly_volume"),
+            (9, R::DuplicateCustomerId, "customer_id"),
+            (10, R::BadDate, "onboarded"),
+            (11, R::MalformedRow, ""),
+        ]
+    );
+    assert_eq!(customers.rows_read, 11);
+    let segments = customers.segments();
+    assert_eq!(
+        segments.get("ACC-3").unwrap().segment,
+        "cash_intensive_business"
+    );
+    assert_eq!(
+        segments.get("ACC-3").unwrap().basis,
+        "customer file: C-2 (row 1)"
+    );
+}
+
+#[test]
+fn a_customer_file_is_read_through_a_mapping_profile_and_from_parquet() {
+    let dir = temp_dir("customers-profile");
+    let csv = write(
+        &dir,
+        "kyc.csv",
+        "CIF;Accts;Full Name;Sector\nK1;A-1|A-2;Ann Bo;MSB\n",
+    );
+    let profile = write(
+        &dir,
+        "kyc.toml",
+        "name = \"kyc\"\ndelimiter = \";\"\n[columns]\ncustomer_id = \"CIF\"\naccounts = \"Accts\"\nname = { position = 3 }\nsegment = \"Sector\"\n[values.segment]\n\"MSB\" = \"msb\"\n",
+    );
+    let profile = amlscreen::ingest::MappingProfile::load_for(
+        &profile,
+        &amlscreen::customers::CUSTOMER_COLUMNS,
+    )
+    .unwrap();
+    let customers = load_customers(&csv, Some(&profile), b';').unwrap();
+    assert!(
+        customers.quarantine.is_empty(),
+        "{:?}",
+        customers.quarantine
+    );
+    assert_eq!(customers.list[0].segment.as_deref(), Some("msb"));
+    // `|` is not the account separator: one account, as written
+    assert_eq!(customers.list[0].accounts, ["A-1|A-2"]);
+
+    // Parquet with a typed date and number
+    use polars::prelude::*;
+    let mut frame = df!(
+        "customer_id" => ["P1"],
+        "accounts" => ["ACC-1;ACC-2"],
+        "name" => ["Ann Bo"],
+        "expected_monthly_volume" => [12_500i64],
+    )
+    .unwrap();
+    let dates = Series::new("onboarded".into(), [19_000i32])
+        .cast(&DataType::Date)
+        .unwrap();
+    frame.with_column(dates.into_column()).unwrap();
+    let parquet = dir.join("kyc.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let customers = load_customers(&parquet, None, b',').unwrap();
+    assert!(
+        customers.quarantine.is_empty(),
+        "{:?}",
+        customers.quarantine
+    );
+    let p1 = &customers.list[0];
+    assert_eq!(p1.accounts, ["ACC-1", "ACC-2"]);
+    assert_eq!(p1.expected_monthly_volume, Some(12_500_000_000));
+    assert_eq!(p1.onboarded.as_deref(), Some("2022-01-08"));
+
+    let missing = write(&dir, "no-name.csv", "customer_id,accounts\nC1,A1\n");
+    let err = load_customers(&missing, None, b',')
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing required column `name`") && err.contains("no-name.csv"),
+        "{err}"
+    );
+}
+
+/// Run end to end: the customer file's segment judges an account by that segment's parameters
+/// and says where it came from; the manifest counts the file; bad rows go to
+/// `customers_quarantine.csv`.
+#[test]
+fn a_run_with_a_customer_file_uses_its_segments_and_reports_its_rows() {
+    let dir = temp_dir("customers-run");
+    let customers = customer_file(&dir);
+    // ACC-1 (retail) and ACC-2 (a cash-intensive business by the file) each make 3 band
+    // deposits in a week; ACC-3 (the same business) makes 5
+    let mut csv = format!("{HEADER}\n");
+    for (account, count) in [("ACC-1", 3), ("ACC-2", 3), ("ACC-3", 5)] {
+        for d in 0..count {
+            csv.push_str(&format!(
+                "{account}-{d},2026-03-0{}T10:00:00Z,9{d}00.00,USD,CASH,,Till,JM,{account},Holder,JM,KIN-01\n",
+                d + 2
+            ));
+        }
+    }
+    let input = write(&dir, "t.csv", &csv);
+    let out = dir.join("out");
+    let run = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", describe(&run));
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let structuring: Vec<_> = cases
+        .iter()
+        .flat_map(|c| &c.alerts)
+        .filter(|a| a.rule_id == "structuring")
+        .collect();
+    let mut subjects: Vec<&str> = structuring
+        .iter()
+        .map(|a| a.subject_account.as_str())
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(
+        subjects,
+        ["ACC-1", "ACC-3"],
+        "ACC-2 needs 5 as a cash-intensive business"
+    );
+    let shop = structuring
+        .iter()
+        .find(|a| a.subject_account == "ACC-3")
+        .unwrap();
+    let basis = shop
+        .details
+        .iter()
+        .find(|(k, _)| k == "segment_basis")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(basis, Some("customer file: C-2 (row 1)"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let c = &manifest["customers"];
+    assert_eq!(c["rows_read"], 11);
+    assert_eq!(c["rows_accepted"], 2);
+    assert_eq!(c["rows_quarantined"], 9);
+    assert_eq!(c["accounts"], 3);
+    assert_eq!(c["accounts_with_segment"], 3);
+    let by_reason: Vec<(String, u64)> =
+        serde_json::from_value(c["quarantined_by_reason"].clone()).unwrap();
+    assert!(
+        by_reason.contains(&("bad_date".to_string(), 2)),
+        "{by_reason:?}"
+    );
+    let quarantine = std::fs::read_to_string(out.join("customers_quarantine.csv")).unwrap();
+    assert_eq!(quarantine.lines().count(), 10, "{quarantine}");
+    assert!(
+        quarantine.contains(",6,C-6,nationality,Jamaica,bad_country"),
+        "{quarantine}"
+    );
+}
+
+/// A pack may leave a segment out (`exclude_segments`) or look only at some (`segments`); a
+/// rule of `either` side cannot, and an unknown segment is refused with its line.
+#[test]
+fn a_rule_can_filter_on_the_customer_segment() {
+    let dir = temp_dir("customers-filter");
+    let pack = |filter: &str, subject: &str| {
+        format!(
+            "[pack]\nid = \"t\"\nversion = \"1\"\ndescription = \"t\"\nbase_currency = \"USD\"\n\n[[rule]]\nid = \"big_cash\"\ntitle = \"t\"\ntypology = \"cash_threshold\"\nkind = \"threshold\"\nsubject = \"{subject}\"\nseverity = \"low\"\nscore = 10\nsummary = \"{{count}}\"\ndetects = \"d\"\nwhy = \"w\"\n[rule.filter]\nchannels = [\"CASH\"]\n{filter}\n[rule.params]\nmin_amount = \"10000\"\n"
+        )
+    };
+    let customers = write(
+        &dir,
+        "c.csv",
+        &format!("{CUSTOMERS_HEADER}\nM1,ACC-M,Cambio Ltd,entity,,,,,msb,,\nR1,ACC-R,Ann Bo,person,,,,,retail,,\n"),
+    );
+    let input = write(
+        &dir,
+        "t.csv",
+        &format!("{HEADER}\nT1,2026-03-02T10:00:00Z,12000.00,USD,CASH,,Till,JM,ACC-M,Cambio Ltd,JM,\nT2,2026-03-02T10:00:00Z,12000.00,USD,CASH,,Ann Bo,JM,ACC-R,Ann Bo,JM,\nT3,2026-03-02T10:00:00Z,12000.00,USD,CASH,,Cy Dunn,JM,ACC-X,Cy Dunn,JM,\n"),
+    );
+    for (filter, expected) in [
+        ("exclude_segments = [\"msb\"]", vec!["ACC-R", "ACC-X"]),
+        ("segments = [\"msb\", \"npo\"]", vec!["ACC-M"]),
+    ] {
+        let p = write(&dir, "pack.toml", &pack(filter, "account"));
+        let out = dir.join("out");
+        let run = amlscreen(&[
+            "run",
+            input.to_str().unwrap(),
+            "--customers",
+            customers.to_str().unwrap(),
+            "--rules",
+            p.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", describe(&run));
+        let alerts = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
+        let subjects: Vec<&str> = alerts
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(4).unwrap())
+            .collect();
+        assert_eq!(subjects, expected, "{filter}");
+    }
+    for (text, words) in [
+        (
+            pack("segments = [\"msb\"]", "either"),
+            "a segment filter needs a subject of one account",
+        ),
+        (
+            pack("segments = [\"casino\"]", "account"),
+            "unknown segment `casino`",
+        ),
+    ] {
+        let p = write(&dir, "bad.toml", &text);
+        let check = amlscreen(&["rules", "check", p.to_str().unwrap()]);
+        assert_eq!(check.status.code(), Some(2), "{}", describe(&check));
+        let err = String::from_utf8_lossy(&check.stderr);
+        assert!(
+            err.contains(&format!("{}:20:", p.display())) && err.contains(words),
+            "{err}"
+        );
+    }
+}
