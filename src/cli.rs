@@ -205,6 +205,10 @@ pub struct BacktestArgs {
     /// Output folder for backtest.json, backtest.html and sweep.csv.
     #[arg(long, default_value = "backtest")]
     pub out: PathBuf,
+    /// A customer file (canonical layout): its segments reach the rules and its risk ratings
+    /// the case order.
+    #[arg(long)]
+    pub customers: Option<PathBuf>,
 }
 
 /// `amlscreen demo`.
@@ -271,7 +275,7 @@ fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
     }
     writeln!(
         out,
-        "wrote {} transactions ({} planted instances) to {}, with labels.csv, fx.csv and lookalikes.csv",
+        "wrote {} transactions ({} planted instances) to {}, with labels.csv, fx.csv, lookalikes.csv and customers.csv",
         data.transactions.len() + data.transactions.raw_rows.len(),
         data.labels.len(),
         path.display()
@@ -408,6 +412,9 @@ pub enum RulesCommand {
         /// Also write the comparison as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// A customer file (canonical layout) whose segments both sides' rules see.
+        #[arg(long)]
+        customers: Option<PathBuf>,
     },
     /// Print a rule's documentation: what it detects, why, parameters, example, references.
     Explain {
@@ -872,6 +879,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 out: args.out.clone(),
                 sweeps: args.sweeps,
                 accounts: args.accounts,
+                customers: args.customers,
             })?;
             write!(out, "{}", outcome.table)?;
             if let Some(sweep) = &outcome.sweep {
@@ -1047,6 +1055,7 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
             labels,
             examples,
             json,
+            customers,
         } => {
             if let Some(path) = &json {
                 check_out_file("--json", path)?;
@@ -1058,6 +1067,7 @@ fn rules_command(cmd: RulesCommand, out: &mut dyn Write) -> Result<i32> {
                 fx,
                 labels,
                 examples,
+                customers,
             })?;
             if let Some(path) = &json {
                 let bytes = serde_json::to_vec_pretty(&diff)?;

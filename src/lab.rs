@@ -5,8 +5,8 @@ use crate::ingest::{self, FxTable, IngestOptions};
 use crate::model::Typology;
 use crate::output::{write_atomic, write_atomic_with};
 use crate::pipeline::{RunConfig, RunError};
-use crate::rules::sweep::{parse_axis, run_sweep};
-use crate::rules::{run_rules, RuleSet};
+use crate::rules::sweep::parse_axis;
+use crate::rules::RuleSet;
 use crate::synth::{self, GeneratorConfig, SweepResult, SyntheticData};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -42,8 +42,8 @@ pub fn watchlist_names(paths: &[PathBuf], limit: usize) -> Result<Vec<String>, R
         .collect())
 }
 
-/// Generates a data set and writes `transactions.csv` (or `.parquet`), `labels.csv` and
-/// `fx.csv` into `out`. Returns the data and the transactions file.
+/// Generates a data set and writes `transactions.csv` (or `.parquet`), `labels.csv`, `fx.csv`,
+/// `lookalikes.csv` and `customers.csv` into `out`. Returns the data and the transactions file.
 pub fn generate_to(
     config: &GeneratorConfig,
     format: DataFormat,
@@ -81,6 +81,11 @@ pub fn generate_to(
     let path = out.join("lookalikes.csv");
     write_atomic_with(&path, |w| synth::write_lookalikes_csv(w, &data.lookalikes))
         .map_err(|e| write_err(&path, e))?;
+    let path = out.join("customers.csv");
+    write_atomic_with(&path, |w| {
+        synth::write_customers_csv(w, &data.customers, config.bad_rows > 0)
+    })
+    .map_err(|e| write_err(&path, e))?;
     Ok((data, transactions))
 }
 
@@ -99,6 +104,27 @@ pub struct BacktestConfig {
     /// Accounts in the population (for alerts per 1,000 accounts); counted from the data
     /// when absent.
     pub accounts: Option<u64>,
+    /// A customer file: its segments reach the rules, and its ratings the case order.
+    pub customers: Option<PathBuf>,
+}
+
+/// Reads a customer file for a lab command (CSV or Parquet in the canonical layout).
+fn read_customer_file(
+    path: Option<&Path>,
+) -> Result<Option<crate::customers::Customers>, RunError> {
+    path.map(|p| crate::customers::load_customers(p, None, b','))
+        .transpose()
+        .map_err(RunError::from)
+}
+
+/// The engine context of a customer file: its segments.
+fn customer_context(
+    customers: Option<&crate::customers::Customers>,
+) -> crate::rules::EngineContext {
+    crate::rules::EngineContext {
+        segments: customers.map(|c| std::sync::Arc::new(c.segments())),
+        ..Default::default()
+    }
 }
 
 /// The result of a backtest: the terminal table, and where the files went.
@@ -129,8 +155,10 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         Some(n) => n,
         None => count_accounts(&ingested.frame)?,
     };
+    let customers = read_customer_file(config.customers.as_deref())?;
+    let context = customer_context(customers.as_ref());
     let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
-    let output = run_rules(&ingested.frame, &rules, &base)?;
+    let output = crate::rules::run_rules_in(&ingested.frame, &rules, &base, &context)?;
     let (mut alerts, mut evidence) = (output.alerts, output.evidence);
     if !config.watchlists.is_empty() {
         let set = crate::watchlist::load_watchlists(&config.watchlists)
@@ -150,7 +178,27 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
     // the cases a run would write, in the report's order, scored as a ranking
     crate::rules::sort_alerts(&mut alerts);
     let rule_infos = crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
-    let cases = crate::cases::build_cases(&alerts, &evidence, &rule_infos);
+    let weights = match &customers {
+        Some(c) => {
+            let (activity, span_days) =
+                crate::customers::risk::account_activity(&ingested.frame)
+                    .map_err(|e| RunError::Other(format!("customer activity: {e}")))?;
+            let lists = crate::customers::risk::CountryLists::from_packs(&rule_set);
+            let ratings = crate::customers::risk::rate_customers(
+                c,
+                &crate::customers::risk::RatingInputs {
+                    lists: &lists,
+                    activity: &activity,
+                    span_days,
+                    alerts: &alerts,
+                    customer_hits: &Default::default(),
+                },
+            );
+            crate::customers::risk::case_weights(&ratings)
+        }
+        None => Default::default(),
+    };
+    let cases = crate::cases::build_cases_with_customers(&alerts, &evidence, &rule_infos, &weights);
     report.ranking = Some(synth::score_ranking(&cases, &labels));
     let sweep = if config.sweeps.is_empty() {
         None
@@ -162,7 +210,8 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(RunError::Other)?;
         let typology = rule_set.rule(&axes[0].rule_id).map(|r| r.plan.typology);
-        let settings = run_sweep(&ingested.frame, &rule_set, &axes, &base)?;
+        let settings =
+            crate::rules::sweep::run_sweep_in(&ingested.frame, &rule_set, &axes, &base, &context)?;
         Some(SweepResult {
             parameters: axes
                 .iter()
@@ -216,6 +265,8 @@ pub struct DiffConfig {
     pub labels: Option<PathBuf>,
     /// Gained and lost alerts listed per rule.
     pub examples: usize,
+    /// A customer file: its segments reach both sides' rules.
+    pub customers: Option<PathBuf>,
 }
 
 /// `rules diff OLD NEW --input ...`: both pack sets over the same history, compared rule by
@@ -247,9 +298,11 @@ pub fn rules_diff(config: &DiffConfig) -> Result<crate::rules::diff::PackDiff, R
             .map(|r| r.plan.rule_id.clone())
             .collect()
     };
+    let customers = read_customer_file(config.customers.as_deref())?;
+    let context = customer_context(customers.as_ref());
     let alerts_of = |set: &RuleSet| -> Result<Vec<crate::model::Alert>, RunError> {
         let rules: Vec<&crate::rules::Rule> = set.rules().collect();
-        Ok(run_rules(&ingested.frame, &rules, &base)?.alerts)
+        Ok(crate::rules::run_rules_in(&ingested.frame, &rules, &base, &context)?.alerts)
     };
     let (old_alerts, new_alerts) = (alerts_of(&old)?, alerts_of(&new)?);
     let rules = diff::diff_alerts(

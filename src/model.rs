@@ -559,6 +559,25 @@ pub struct CustomersSummary {
     pub accounts: u64,
     /// Accounts whose segment the file gives.
     pub accounts_with_segment: u64,
+    /// Customers per risk level: high, medium, low.
+    #[serde(default)]
+    pub risk_levels: Vec<(String, u64)>,
+    /// The highest-rated customers (at most [`HIGHEST_RISK_SHOWN`], `high` only), highest first.
+    #[serde(default)]
+    pub highest_risk: Vec<RiskSummary>,
+}
+
+/// How many high-risk customers the manifest and the report name.
+pub const HIGHEST_RISK_SHOWN: usize = 25;
+
+/// One rated customer, as the manifest and the report show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RiskSummary {
+    pub customer_id: String,
+    pub name: String,
+    pub score: u32,
+    /// `why (+points)`, one per factor.
+    pub factors: Vec<String>,
 }
 
 /// An alert left out by an analyst's documented false-positive pattern (see

@@ -140,7 +140,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let threshold = config
         .sanctions_threshold
         .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD);
-    let (ingested, output, screened) = std::thread::scope(|scope| {
+    let (ingested, output, screened, activity) = std::thread::scope(|scope| {
         let lists = (!config.watchlists.is_empty())
             .then(|| scope.spawn(|| load_screener(&config.watchlists)));
 
@@ -220,18 +220,29 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                     .map(|c| std::sync::Arc::new(c.segments())),
                 ..context
             };
-            Ok::<_, RunError>(run_rules_in(&frame, &rules, &base_currency, &context)?)
+            // the customers' money figures come from the same transactions as the rules'
+            let activity = match &customers {
+                Some(_) => Some(
+                    crate::customers::risk::account_activity(&frame)
+                        .map_err(|e| RunError::Other(format!("customer activity: {e}")))?,
+                ),
+                None => None,
+            };
+            Ok::<_, RunError>((
+                run_rules_in(&frame, &rules, &base_currency, &context)?,
+                activity,
+            ))
         };
         let (output, screened) = rayon::join(run_rules, || lists.map(screen));
         // both have finished: a rules error is reported before a screening one
-        let output = output?;
+        let (output, activity) = output?;
         let screened = screened.transpose()?;
         crate::state::kill_point("rules-done");
         stages.end(match screened {
             Some(_) => "rules_and_sanctions",
             None => "rules",
         });
-        Ok::<_, RunError>((ingested, output, screened))
+        Ok::<_, RunError>((ingested, output, screened, activity))
     })?;
     for (rule, seconds) in &output.seconds_per_rule {
         tracing::info!(rule = rule.as_str(), seconds, "rule done");
@@ -290,7 +301,31 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .sanctions_threshold
             .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD),
     );
-    let cases = crate::cases::build_cases(&alerts, &evidence, &rule_infos);
+    // customers are rated on the run's final alerts; cases weigh the rating without them
+    let ratings = match (&customers, &activity) {
+        (Some(c), Some((activity, span_days))) => {
+            let lists = crate::customers::risk::CountryLists::from_packs(&rule_set);
+            Some(crate::customers::risk::rate_customers(
+                c,
+                &crate::customers::risk::RatingInputs {
+                    lists: &lists,
+                    activity,
+                    span_days: *span_days,
+                    alerts: &alerts,
+                    customer_hits: &Default::default(),
+                },
+            ))
+        }
+        _ => None,
+    };
+    let customer_weights =
+        crate::customers::risk::case_weights(ratings.as_deref().unwrap_or_default());
+    let cases = crate::cases::build_cases_with_customers(
+        &alerts,
+        &evidence,
+        &rule_infos,
+        &customer_weights,
+    );
     stages.end("cases");
 
     let mut manifest = build_manifest(
@@ -313,11 +348,18 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     // the report shows the nightly figures known before the state is written (the alerts a
     // disposition suppressed among them); the manifest gets the rest after the commit
     manifest.nightly = nightly.clone();
-    manifest.customers = customers.as_ref().map(customers_summary);
+    manifest.customers = customers
+        .as_ref()
+        .map(|c| customers_summary(c, ratings.as_deref().unwrap_or_default()));
     if let Some(c) = &customers {
         let path = config.out_dir.join("customers_quarantine.csv");
         let mut bytes = Vec::new();
         crate::customers::write_customer_quarantine_csv(&mut bytes, &c.quarantine)
+            .map_err(|e| write_err(&path, e))?;
+        write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+        let path = config.out_dir.join("customers_risk.csv");
+        let mut bytes = Vec::new();
+        crate::customers::risk::write_risk_csv(&mut bytes, ratings.as_deref().unwrap_or_default())
             .map_err(|e| write_err(&path, e))?;
         write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
     }
@@ -397,9 +439,23 @@ fn load_customer_file(config: &RunConfig) -> Result<Option<crate::customers::Cus
     Ok(Some(customers))
 }
 
-/// The manifest's account of a customer file.
-fn customers_summary(c: &crate::customers::Customers) -> crate::model::CustomersSummary {
+/// The manifest's account of a customer file and its ratings.
+fn customers_summary(
+    c: &crate::customers::Customers,
+    ratings: &[crate::customers::risk::CustomerRating],
+) -> crate::model::CustomersSummary {
     let by_account = c.by_account();
+    let mut levels: BTreeMap<&str, u64> = [("high", 0), ("medium", 0), ("low", 0)].into();
+    for r in ratings {
+        *levels.entry(r.level()).or_default() += 1;
+    }
+    let mut riskiest: Vec<&crate::customers::risk::CustomerRating> =
+        ratings.iter().filter(|r| r.level() == "high").collect();
+    riskiest.sort_by(|a, b| {
+        b.score()
+            .cmp(&a.score())
+            .then_with(|| a.customer_id.cmp(&b.customer_id))
+    });
     crate::model::CustomersSummary {
         file: c.file.display().to_string(),
         sha256: c.sha256.clone(),
@@ -413,6 +469,24 @@ fn customers_summary(c: &crate::customers::Customers) -> crate::model::Customers
             .collect(),
         accounts: by_account.len() as u64,
         accounts_with_segment: c.segments().len() as u64,
+        risk_levels: ["high", "medium", "low"]
+            .iter()
+            .map(|l| (l.to_string(), levels[l]))
+            .collect(),
+        highest_risk: riskiest
+            .into_iter()
+            .take(crate::model::HIGHEST_RISK_SHOWN)
+            .map(|r| crate::model::RiskSummary {
+                customer_id: r.customer_id.clone(),
+                name: r.name.clone(),
+                score: r.score(),
+                factors: r
+                    .factors
+                    .iter()
+                    .map(|f| format!("{} (+{})", f.why, f.points))
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

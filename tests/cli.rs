@@ -215,6 +215,8 @@ fn run_sample(out_dir: &Path) {
         "sample-data/fx.csv",
         "--watchlist",
         "sample-data/watchlists",
+        "--customers",
+        "sample-data/customers.csv",
         "--out",
         out_dir.to_str().unwrap(),
     ]);
@@ -274,11 +276,24 @@ fn the_main_command_on_sample_data_is_complete_and_deterministic() {
         amlscreen::model::Typology::ALL.len(),
         "every typology raises an alert on the sample: {typologies:?}"
     );
+    let customers = &manifest["customers"];
+    assert_eq!(customers["rows_accepted"], 60);
+    let reasons = customers["quarantined_by_reason"].as_array().unwrap();
+    assert_eq!(
+        reasons.len(),
+        amlscreen::customers::CustomerQuarantineReason::ALL.len()
+    );
+    assert!(
+        reasons.iter().all(|r| r[1].as_u64() == Some(1)),
+        "one bad customer row per reason: {reasons:?}"
+    );
     for name in [
         "alerts.csv",
         "alerts.parquet",
         "cases.jsonl",
         "quarantine.csv",
+        "customers_quarantine.csv",
+        "customers_risk.csv",
     ] {
         assert!(
             std::fs::read(outputs[0].join(name)).unwrap()

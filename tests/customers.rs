@@ -288,3 +288,96 @@ fn a_rule_can_filter_on_the_customer_segment() {
         );
     }
 }
+
+/// Customers are rated with their factors written out, `customers_risk.csv` lists them highest
+/// first, the manifest and the report name the high-risk ones, and a case on a high-risk
+/// customer's account gains the customer signal (its rating without alerts).
+#[test]
+fn customers_are_rated_and_the_rating_weighs_in_the_case_score() {
+    let dir = temp_dir("customers-risk");
+    let customers = write(
+        &dir,
+        "c.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n\
+             R1,ACC-R,Ann Bo,person,1980,JM,JM,,retail,,\n\
+             H1,ACC-H,Kim Cambio Ltd,entity,,,KP,,msb,1000.00,\n\
+             M1,ACC-M,Cy Dunn,person,1975,HT,JM,,retail,,\n"
+        ),
+    );
+    let input = write(
+        &dir,
+        "t.csv",
+        &format!(
+            "{HEADER}\n\
+             T1,2026-03-02T10:00:00Z,12000.00,USD,CASH,,Till,KP,ACC-H,Kim Cambio Ltd,KP,\n\
+             T2,2026-03-03T10:00:00Z,11000.00,USD,WIRE,ACC-H,Kim Cambio Ltd,KP,US-1,Ace Inc,US,\n\
+             T3,2026-03-02T10:00:00Z,12000.00,USD,CASH,,Ann Bo,JM,ACC-R,Ann Bo,JM,\n"
+        ),
+    );
+    let out = dir.join("out");
+    let run = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", describe(&run));
+    let risk = std::fs::read_to_string(out.join("customers_risk.csv")).unwrap();
+    let lines: Vec<&str> = risk.lines().collect();
+    assert_eq!(
+        lines[0],
+        "customer_id,name,segment,accounts,score,level,factors"
+    );
+    assert!(
+        lines[1].starts_with("H1,Kim Cambio Ltd,msb,ACC-H,100,high,\"residence KP: FATF call for action (+40); segment msb (+25); 100% of the money in came in cash (+15); 47% of the money in and out crossed a border (+8); 23,000.00 a month in and out, at least 3 times the 1,000.00 declared (+15);"),
+        "{risk}"
+    );
+    assert!(
+        lines[2].starts_with(
+            "M1,Cy Dunn,retail,ACC-M,20,low,nationality HT: FATF increased monitoring (+20)"
+        ),
+        "{risk}"
+    );
+    assert!(lines[3].starts_with("R1,Ann Bo,retail,ACC-R,"), "{risk}");
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let of = |account: &str| {
+        cases
+            .iter()
+            .find(|c| c.alerts.iter().any(|a| a.subject_account == account))
+            .unwrap()
+    };
+    let customer_points = |c: &amlscreen::cases::Case| -> Vec<(f64, String)> {
+        c.score_reasons
+            .iter()
+            .filter(|r| r.signal.as_str() == "customer")
+            .map(|r| (r.points, r.text.clone()))
+            .collect()
+    };
+    let high = customer_points(of("ACC-H"));
+    assert_eq!(high.len(), 1, "{high:?}");
+    assert_eq!(high[0].0, 10.0);
+    assert!(
+        high[0]
+            .1
+            .starts_with("customer H1 is rated high risk (100 without its alerts"),
+        "{high:?}"
+    );
+    assert!(customer_points(of("ACC-R")).is_empty());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["customers"]["highest_risk"][0]["customer_id"],
+        "H1"
+    );
+    let levels: Vec<(String, u64)> =
+        serde_json::from_value(manifest["customers"]["risk_levels"].clone()).unwrap();
+    assert_eq!(
+        levels,
+        [("high".into(), 1), ("medium".into(), 0), ("low".into(), 2)]
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Customers by risk") && report.contains("Kim Cambio Ltd"));
+}

@@ -201,6 +201,7 @@ fn backtest_of_the_shipped_packs_finds_every_typology() {
         out: dir.join("backtest"),
         sweeps: Vec::new(),
         accounts: Some(data.accounts_total),
+        customers: None,
     })
     .unwrap();
     assert_eq!(outcome.report.ranking.as_ref(), Some(&ranking));
@@ -272,7 +273,7 @@ fn sweep_equals_separate_runs_at_every_setting() {
     let plain_dir = dir.join("plain-rules");
     std::fs::create_dir_all(&plain_dir).unwrap();
     let cash = std::fs::read_to_string(root().join("rules/cash.toml")).unwrap();
-    let segment = "[rule.segments.cash_intensive_business]\nmin_count = 5\nunusual_factor = 5\n";
+    let segment = "[rule.segments.cash_intensive_business]\nmin_count = 5\nunusual_factor = 5\n[rule.segments.msb]\nmin_count = 5\nunusual_factor = 5\n";
     assert!(cash.contains(segment));
     std::fs::write(plain_dir.join("cash.toml"), cash.replace(segment, "")).unwrap();
     let plain = RuleSet::load(&[plain_dir.join("cash.toml")]).unwrap();

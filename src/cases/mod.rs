@@ -115,6 +115,18 @@ pub fn build_cases(
     txns: &HashMap<String, TxnRecord>,
     rules: &[RuleInfo],
 ) -> Vec<Case> {
+    build_cases_with_customers(alerts, txns, rules, &BTreeMap::new())
+}
+
+/// [`build_cases`], with each account's customer and that customer's risk rating without its
+/// alerts (`account → (customer_id, rating)`), which the case score weighs (see
+/// [`score::with_customer_risk`]).
+pub fn build_cases_with_customers(
+    alerts: &[Alert],
+    txns: &HashMap<String, TxnRecord>,
+    rules: &[RuleInfo],
+    customers: &BTreeMap<String, (String, u32)>,
+) -> Vec<Case> {
     let rules_by_id: HashMap<&str, &RuleInfo> =
         rules.iter().map(|r| (r.rule_id.as_str(), r)).collect();
     // cases are assembled in parallel (a large run has thousands), then put in order
@@ -126,7 +138,7 @@ pub fn build_cases(
                 .iter()
                 .map(|&i| alerts[i].clone())
                 .collect();
-            assemble_case(group.accounts, group_alerts, txns, &rules_by_id)
+            assemble_case(group.accounts, group_alerts, txns, &rules_by_id, customers)
         })
         .collect();
     cases.sort_by(|a, b| {
@@ -179,6 +191,7 @@ fn assemble_case(
     mut alerts: Vec<Alert>,
     txns: &HashMap<String, TxnRecord>,
     rules: &HashMap<&str, &RuleInfo>,
+    customers: &BTreeMap<String, (String, u32)>,
 ) -> Case {
     alerts.sort_by(|a, b| {
         b.score
@@ -224,8 +237,16 @@ fn assemble_case(
         }
     };
     let severities: Vec<String> = alerts.iter().map(severity_of).collect();
-    let (score, score_reasons) =
+    let (score, mut score_reasons) =
         score::explain_case_score(alerts.iter().zip(severities.iter().map(String::as_str)));
+    // the riskiest customer holding a case account (ties: the lowest customer id)
+    let customer = accounts
+        .iter()
+        .filter_map(|a| customers.get(a))
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .map(|(id, rating)| (id.as_str(), *rating));
+    let (score, customer_reason) = score::with_customer_risk(score, customer);
+    score_reasons.extend(customer_reason);
 
     let first_activity = alerts
         .iter()

@@ -20,8 +20,11 @@
 //! evidence  = min(10, 5 · log₂ m)                        5 points per doubling of the evidence:
 //!                                                         1 transaction 0, 2 → 5, 3 → 7.9, 4+ → 10
 //! floor     = by the most severe alert: critical 90, high 70, medium 40, low 0
+//! customer  = 10 if a customer holding a case account is rated high risk without its alerts,
+//!             5 if medium (only with a customer file; see `crate::customers::risk`)
 //!
-//! score = min(100, max(floor, rule + breadth + sanctions + evidence)), rounded to one decimal
+//! score = min(100, max(floor, rule + breadth + sanctions + evidence) + customer), rounded to
+//!         one decimal
 //! ```
 //!
 //! Repeated alerts of one typology do not add up: five structuring episodes are one typology
@@ -157,6 +160,39 @@ pub fn clamp_score(score: f64) -> f64 {
     }
 }
 
+/// Points a case gains when the riskiest customer holding one of its accounts is rated `high`
+/// (its rating without alerts, see `crate::customers::risk`); half as much for `medium`.
+pub const CUSTOMER_RISK_POINTS: f64 = 10.0;
+
+/// The customer signal: `score` with the points of the customer `(customer_id, rating without
+/// alerts)`, at most 100, and the reason when it added any.
+pub fn with_customer_risk(score: f64, customer: Option<(&str, u32)>) -> (f64, Option<ScoreReason>) {
+    let Some((id, rating)) = customer else {
+        return (score, None);
+    };
+    let level = crate::customers::risk::level(rating);
+    let points = match level {
+        "high" => CUSTOMER_RISK_POINTS,
+        "medium" => CUSTOMER_RISK_POINTS / 2.0,
+        _ => 0.0,
+    }
+    .min(100.0 - score);
+    if points <= 0.0 {
+        return (score, None);
+    }
+    (
+        one_decimal(score + points),
+        Some(ScoreReason {
+            signal: ScoreSignal::Customer,
+            points: one_decimal(points),
+            alert_id: String::new(),
+            text: format!(
+                "customer {id} is rated {level} risk ({rating} without its alerts; customers_risk.csv)"
+            ),
+        }),
+    )
+}
+
 /// Points the evidence signal adds per doubling of the case's distinct evidence transactions.
 pub const EVIDENCE_POINTS_PER_DOUBLING: f64 = 5.0;
 /// The most the evidence signal adds (reached at four transactions).
@@ -178,6 +214,8 @@ pub enum ScoreSignal {
     SeverityFloor,
     /// The score was capped at 100 (points: how much was cut, negative).
     Cap,
+    /// The case's customer is rated high or medium risk (customer file).
+    Customer,
 }
 
 impl ScoreSignal {
@@ -190,6 +228,7 @@ impl ScoreSignal {
             ScoreSignal::Evidence => "evidence",
             ScoreSignal::SeverityFloor => "severity_floor",
             ScoreSignal::Cap => "cap",
+            ScoreSignal::Customer => "customer",
         }
     }
 }

@@ -10,6 +10,8 @@
 //! that break these rules are quarantined with a reason, never defaulted; the others are kept in
 //! `customer_id` order.
 
+pub mod risk;
+
 use crate::ingest::{column_as_text, find_header, MappingProfile};
 use crate::rules::segments::{Segments, VOCABULARY};
 use polars::prelude::*;

@@ -172,6 +172,7 @@ fn summary(manifest: &Manifest, cases: &[Case], rules: &[RuleInfo]) -> String {
         .collect();
     s.push_str(&bar_table("Alerts per typology", "Typology", &per_typology));
     s.push_str(&inputs_table(manifest));
+    s.push_str(&customers_table(manifest));
     s.push_str(&suppressed_table(manifest));
     s.push_str(&sources_table(manifest));
     if !manifest.stage_seconds.is_empty() {
@@ -220,6 +221,45 @@ fn inputs_table(manifest: &Manifest) -> String {
             group_int(input.rows_quarantined),
             html_text(&input.sha256),
             html_text(input.sha256.get(..12).unwrap_or(&input.sha256)),
+        );
+    }
+    s.push_str("</tbody></table></div>\n");
+    s
+}
+
+/// The customer file's risk ratings: customers per level and the highest-rated ones, each with
+/// the factors behind its score. Empty without a customer file.
+fn customers_table(manifest: &Manifest) -> String {
+    let Some(c) = &manifest.customers else {
+        return String::new();
+    };
+    let levels = c
+        .risk_levels
+        .iter()
+        .map(|(level, n)| format!("{} {level}", group_int(*n)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let mut s = format!(
+        "<div class=\"card wide\" id=\"customers\"><h3>Customers by risk</h3><p class=\"muted\">{} customers read from {} ({} quarantined): {}. All ratings are in customers_risk.csv.</p>\
+         <table class=\"grid compact\"><thead><tr><th>Customer</th><th>Name</th><th class=\"num\">Score</th><th>Why</th></tr></thead><tbody>\n",
+        group_int(c.rows_accepted),
+        html_text(&c.file),
+        group_int(c.rows_quarantined),
+        html_text(&levels)
+    );
+    if c.highest_risk.is_empty() {
+        s.push_str(
+            "<tr><td colspan=\"4\" class=\"muted\">No customer is rated high risk.</td></tr>\n",
+        );
+    }
+    for r in &c.highest_risk {
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            html_text(&r.customer_id),
+            html_text(&r.name),
+            r.score,
+            html_text(&r.factors.join("; ")),
         );
     }
     s.push_str("</tbody></table></div>\n");

@@ -186,6 +186,23 @@ pub fn run_sweep(
     axes: &[SweepAxis],
     base_currency: &str,
 ) -> Result<Vec<SweepSetting>, RuleError> {
+    run_sweep_in(
+        frame,
+        set,
+        axes,
+        base_currency,
+        &engine::EngineContext::default(),
+    )
+}
+
+/// [`run_sweep`] with facts from outside the frame (a customer file's segments).
+pub fn run_sweep_in(
+    frame: &DataFrame,
+    set: &RuleSet,
+    axes: &[SweepAxis],
+    base_currency: &str,
+    context: &engine::EngineContext,
+) -> Result<Vec<SweepSetting>, RuleError> {
     let Some(first) = axes.first() else {
         return Ok(Vec::new());
     };
@@ -208,7 +225,7 @@ pub fn run_sweep(
         .map(|p| rule_with_params(set, &first.rule_id, p))
         .collect::<Result<_, _>>()?;
     let all: Vec<&Rule> = rules.iter().collect();
-    let segmenting = super::run_segmenting(&all, &engine::EngineContext::default());
+    let segmenting = super::run_segmenting(&all, context);
     let base = engine::RunFrame::new(frame.clone(), segmenting).map_err(engine_err)?;
     // settings that share windowed features, and those that run whole (`None`)
     let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
@@ -233,8 +250,7 @@ pub fn run_sweep(
                         ..
                     },
                 ) => engine::windowed_episodes(p, conditions, *combine).map_err(engine_err)?,
-                _ => engine::run_plan(&base, &rules[i].plan, &engine::EngineContext::default())
-                    .map_err(engine_err)?,
+                _ => engine::run_plan(&base, &rules[i].plan, context).map_err(engine_err)?,
             };
             episodes[i] = Some(found);
         }

@@ -15,6 +15,7 @@ mod backtest_render;
 mod bad_rows;
 mod columns;
 mod csv_out;
+mod customers;
 pub mod demo;
 mod fx;
 mod generator;
@@ -43,6 +44,7 @@ pub use columns::{
     CANONICAL_HEADER,
 };
 pub use csv_out::write_transactions_csv;
+pub use customers::{write_customers_csv, SyntheticCustomer, CUSTOMERS_HEADER};
 pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
 pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
 pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
@@ -160,6 +162,8 @@ pub struct SyntheticData {
     /// The legitimate look-alike customers (churches, savings clubs, money service businesses,
     /// offshore investors, landlords), by account index: unlabelled, so their alerts are false.
     pub lookalikes: Vec<LookAlike>,
+    /// The customer file: one customer per account of ours, in account order.
+    pub customers: Vec<SyntheticCustomer>,
 }
 
 fn validate(cfg: &GeneratorConfig) -> Result<(), SynthError> {
@@ -239,6 +243,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
     let ranges = background::generate_background(&mut gen, &root.fork(2));
 
     let planted = plant_all(&mut gen, &items, &ranges, &root.fork(3));
+    let customers = customers::make_customers(&gen, &root.fork(5));
     let lookalike_syms: Vec<(Sym, LookAlikeKind)> = gen
         .pop
         .accounts
@@ -264,6 +269,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
         accounts_total: cfg.accounts as u64,
         notes,
         lookalikes,
+        customers,
     })
 }
 
