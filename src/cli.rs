@@ -98,7 +98,9 @@ pub enum DebugCommand {
 /// `amlscreen screen-names`.
 #[derive(Debug, Args)]
 pub struct ScreenNamesArgs {
-    /// CSV with a `name` column, or one name per line.
+    /// CSV with a `name` column and optionally `birth_date` (YYYY, YYYY-MM, YYYY-MM-DD),
+    /// `nationality` (ISO code or English name) and `id_numbers` (`;`-separated); or one name
+    /// per line.
     pub names_file: PathBuf,
     /// Sanctions lists: files or folders.
     #[arg(long = "watchlist", required = true)]
@@ -771,7 +773,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         Command::Generate(args) => generate_command(args, out),
         Command::ScreenNames(args) => {
             use amlscreen::watchlist::{
-                load_watchlists, read_names_file, write_hits_csv, Screener, DEFAULT_THRESHOLD,
+                load_watchlists, read_parties_file, write_hits_csv, Screener, DEFAULT_THRESHOLD,
             };
             let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
             if !(0.0..=1.0).contains(&threshold) {
@@ -781,14 +783,13 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 check_out_file("--out", path)?;
             }
             let set = load_watchlists(&args.watchlists)?;
-            let names = read_names_file(&args.names_file)?;
+            let names = read_parties_file(&args.names_file)?;
             let screener = Screener::new(&set);
-            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let hits = screener.screen_many(&refs, threshold, args.top);
+            let hits = screener.screen_parties(&names, threshold, args.top);
             let rows: Vec<(String, amlscreen::watchlist::Hit)> = names
                 .iter()
                 .zip(hits)
-                .flat_map(|(name, hits)| hits.into_iter().map(move |h| (name.clone(), h)))
+                .flat_map(|(party, hits)| hits.into_iter().map(move |h| (party.name.clone(), h)))
                 .collect();
             match &args.out {
                 Some(path) => {
