@@ -143,6 +143,11 @@ pub struct ScreenEvalArgs {
     /// Also write the evaluation set as CSV (for the rapidfuzz peer, scripts/peer_names.py).
     #[arg(long)]
     pub write_set: Option<PathBuf>,
+    /// Evaluate screening with birth dates and nationalities: listed people with both, as name
+    /// variants with their facts, against look-alikes (same or similar name, another birth
+    /// year or nationality; unrelated names of a listed birth year); name only and with facts.
+    #[arg(long)]
+    pub facts: bool,
 }
 
 /// `amlscreen generate`.
@@ -817,6 +822,30 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 check_out_file("--write-set", path)?;
             }
             let set = amlscreen::watchlist::load_watchlists(&args.watchlists)?;
+            if args.facts {
+                use amlscreen::watchlist::eval::{
+                    build_party_eval_set, evaluate_parties, render_party_markdown,
+                    write_party_eval_csv,
+                };
+                let screener = amlscreen::watchlist::Screener::new(&set);
+                let cases = build_party_eval_set(
+                    &set,
+                    &screener,
+                    args.positives,
+                    args.negatives,
+                    args.seed,
+                );
+                if let Some(path) = &args.write_set {
+                    let mut bytes = Vec::new();
+                    write_party_eval_csv(&mut bytes, &cases)?;
+                    amlscreen::output::write_atomic(path, &bytes)
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
+                }
+                let thresholds = [0.75, 0.80, 0.85, 0.90, 0.95];
+                let evaluation = evaluate_parties(&screener, &cases, &thresholds);
+                write!(out, "{}", render_party_markdown(&evaluation))?;
+                return Ok(EXIT_OK);
+            }
             let cases = build_eval_set(&set, args.positives, args.negatives, args.seed);
             if let Some(path) = &args.write_set {
                 let mut bytes = Vec::new();

@@ -12,7 +12,7 @@ use crate::watchlist::score::score_names;
 use rayon::prelude::*;
 
 /// A party to screen: a name and what else is known of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PartyQuery {
     /// The name as the customer record writes it.
     pub name: String,
@@ -41,21 +41,21 @@ impl PartyQuery {
 
 /// The most that confirming facts add to a name score: a name must score at least the
 /// threshold minus this to be a hit.
-pub const MAX_FACT_BONUS: f64 = 0.12;
+pub const MAX_FACT_BONUS: f64 = 0.15;
 /// What a contradicting birth date (another year, outside a listed range) takes off.
-pub const BIRTH_DATE_PENALTY: f64 = 0.30;
+pub const BIRTH_DATE_PENALTY: f64 = 0.40;
 /// What a nationality the entry does not list takes off (when the entry lists any).
-pub const NATIONALITY_PENALTY: f64 = 0.30;
+pub const NATIONALITY_PENALTY: f64 = 0.40;
 /// What a matching nationality adds.
-pub const NATIONALITY_BONUS: f64 = 0.04;
+pub const NATIONALITY_BONUS: f64 = 0.05;
 
 /// What an agreeing birth date adds, by how precisely it agrees.
 fn birth_date_bonus(agreement: Agreement) -> f64 {
     match agreement {
-        Agreement::Day => 0.10,
-        Agreement::Month => 0.08,
-        Agreement::Year => 0.06,
-        Agreement::Loose => 0.03,
+        Agreement::Day => 0.12,
+        Agreement::Month => 0.10,
+        Agreement::Year => 0.08,
+        Agreement::Loose => 0.04,
         Agreement::Neutral | Agreement::Contradicts => 0.0,
     }
 }
