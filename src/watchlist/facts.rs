@@ -303,14 +303,23 @@ pub fn country_code(text: &str) -> Option<&'static str> {
 
 /// The alpha-2 code of an English country name only (codes are not accepted: a list's `na`
 /// means "not available", not Namibia).
+///
+/// A name written `Name, Qualifier` is also tried as `Qualifier Name` (`Man, Isle of`).
+/// A historic state (`former Soviet Union`) has no code.
 pub fn country_code_of_name(name: &str) -> Option<&'static str> {
-    let key = country_key(name);
-    let key = key.strip_prefix("possibly ").unwrap_or(&key);
-    let key = key.strip_prefix("the ").unwrap_or(key);
-    COUNTRY_NAMES
-        .binary_search_by(|(n, _)| (*n).cmp(key))
-        .ok()
-        .map(|k| COUNTRY_NAMES[k].1)
+    let lookup = |name: &str| {
+        let key = country_key(name);
+        let key = key.strip_prefix("possibly ").unwrap_or(&key);
+        let key = key.strip_prefix("the ").unwrap_or(key);
+        COUNTRY_NAMES
+            .binary_search_by(|(n, _)| (*n).cmp(key))
+            .ok()
+            .map(|k| COUNTRY_NAMES[k].1)
+    };
+    lookup(name).or_else(|| {
+        let (head, qualifier) = name.split_once(',')?;
+        lookup(&format!("{qualifier} {head}"))
+    })
 }
 
 /// A name folded as the table's keys: ASCII lower case, apostrophes dropped, other punctuation
@@ -456,6 +465,8 @@ mod tests {
             ("Cabo Verde", "CV"),
             ("Guinea-Bissau", "GW"),
             ("Hong Kong", "HK"),
+            ("Man, Isle of", "IM"),
+            ("Virgin Islands, British", "VG"),
         ] {
             assert_eq!(country_code(text), Some(code), "{text}");
         }

@@ -138,7 +138,8 @@ fn parse_sdn_row(
 }
 
 /// Reads the identity facts of a remarks field: `DOB 10 Mar 1957; alt. DOB 1958; nationality
-/// Saudi Arabia; citizen Iraq; Passport A123456 (Iraq); National ID No. 123 (Pakistan)`.
+/// Saudi Arabia; citizen Iraq; Passport A123456 (Iraq); National ID No. 123 (Pakistan)`
+/// (`Nationality of Registration` of organisations counts as their nationality).
 /// Items it does not know (places of birth, titles, tax ids, ...) are passed over; a date or
 /// country it cannot read is a warning, never an error.
 pub(crate) fn apply_remarks(entry: &mut Entry, remarks: &str, at: &str, warnings: &mut Vec<String>) {
@@ -158,7 +159,7 @@ pub(crate) fn apply_remarks(entry: &mut Entry, remarks: &str, at: &str, warnings
             }
             continue;
         }
-        let country = ["nationality ", "citizen "]
+        let country = ["nationality of registration ", "nationality ", "citizen "]
             .iter()
             .find_map(|p| strip_prefix_ci(item, p));
         if let Some(country) = country {
@@ -462,4 +463,63 @@ fn for_each_record(
 fn value(field: &str) -> Option<String> {
     let v = field.trim();
     (!v.is_empty() && v != "-0-").then(|| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> PartialDate {
+        PartialDate::parse(text).unwrap()
+    }
+
+    #[test]
+    fn ofac_dates_of_birth_read_every_form_the_list_uses() {
+        let exact = |t: &str| Some(BirthDate::Exact(date(t)));
+        assert_eq!(parse_ofac_birth_date("10 Mar 1957"), exact("1957-03-10"));
+        assert_eq!(parse_ofac_birth_date("Mar 1957"), exact("1957-03"));
+        assert_eq!(parse_ofac_birth_date("1957"), exact("1957"));
+        assert_eq!(
+            parse_ofac_birth_date("circa 1965"),
+            Some(BirthDate::Circa(date("1965")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("circa 10 Jul 1960"),
+            Some(BirthDate::Circa(date("1960-07-10")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("1962 to 1965"),
+            Some(BirthDate::Between(date("1962"), date("1965")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("circa 1958-1960"),
+            Some(BirthDate::Between(date("1958"), date("1960")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("01 Jan 1960 to 31 Dec 1962"),
+            Some(BirthDate::Between(date("1960-01-01"), date("1962-12-31")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("01 Jan 1960 to 01 Jan 1960"),
+            exact("1960-01-01")
+        );
+        for bad in ["sometime", "31 Feb 1960", "10 Foo 1957", "57", "Mär 1957", ""] {
+            assert_eq!(parse_ofac_birth_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ofac_documents_keep_kind_normalised_number_and_country() {
+        let doc = parse_ofac_document("Passport A-123.456 (Iraq) issued 2001").unwrap();
+        assert_eq!(
+            (doc.kind, doc.number.as_str(), doc.country.as_deref()),
+            (IdKind::Passport, "A123456", Some("IQ"))
+        );
+        let doc = parse_ofac_document("National ID No. 050 796 318 3954").unwrap();
+        assert_eq!((doc.kind, doc.number.as_str(), doc.country), (IdKind::NationalId, "0507963183954", None));
+        let doc = parse_ofac_document("Identification Number AO 2879097 (Italy) expires 30 Oct 2012").unwrap();
+        assert_eq!((doc.number.as_str(), doc.country.as_deref()), ("AO2879097", Some("IT")));
+        assert_eq!(parse_ofac_document("Passport 12 (Spain)"), None);
+        assert_eq!(parse_ofac_document("POB Riyadh, Saudi Arabia"), None);
+    }
 }
