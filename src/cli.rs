@@ -98,7 +98,9 @@ pub enum DebugCommand {
 /// `amlscreen screen-names`.
 #[derive(Debug, Args)]
 pub struct ScreenNamesArgs {
-    /// CSV with a `name` column, or one name per line.
+    /// CSV with a `name` column and optionally `birth_date` (YYYY, YYYY-MM, YYYY-MM-DD),
+    /// `nationality` (ISO code or English name) and `id_numbers` (`;`-separated); or one name
+    /// per line.
     pub names_file: PathBuf,
     /// Sanctions lists: files or folders.
     #[arg(long = "watchlist", required = true)]
@@ -141,6 +143,11 @@ pub struct ScreenEvalArgs {
     /// Also write the evaluation set as CSV (for the rapidfuzz peer, scripts/peer_names.py).
     #[arg(long)]
     pub write_set: Option<PathBuf>,
+    /// Evaluate screening with birth dates and nationalities: listed people with both, as name
+    /// variants with their facts, against look-alikes (same or similar name, another birth
+    /// year or nationality; unrelated names of a listed birth year); name only and with facts.
+    #[arg(long)]
+    pub facts: bool,
 }
 
 /// `amlscreen generate`.
@@ -785,7 +792,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         Command::Generate(args) => generate_command(args, out),
         Command::ScreenNames(args) => {
             use amlscreen::watchlist::{
-                load_watchlists, read_names_file, write_hits_csv, Screener, DEFAULT_THRESHOLD,
+                load_watchlists, read_parties_file, write_hits_csv, Screener, DEFAULT_THRESHOLD,
             };
             let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
             if !(0.0..=1.0).contains(&threshold) {
@@ -795,14 +802,13 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 check_out_file("--out", path)?;
             }
             let set = load_watchlists(&args.watchlists)?;
-            let names = read_names_file(&args.names_file)?;
+            let names = read_parties_file(&args.names_file)?;
             let screener = Screener::new(&set);
-            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let hits = screener.screen_many(&refs, threshold, args.top);
+            let hits = screener.screen_parties(&names, threshold, args.top);
             let rows: Vec<(String, amlscreen::watchlist::Hit)> = names
                 .iter()
                 .zip(hits)
-                .flat_map(|(name, hits)| hits.into_iter().map(move |h| (name.clone(), h)))
+                .flat_map(|(party, hits)| hits.into_iter().map(move |h| (party.name.clone(), h)))
                 .collect();
             match &args.out {
                 Some(path) => {
@@ -830,6 +836,30 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 check_out_file("--write-set", path)?;
             }
             let set = amlscreen::watchlist::load_watchlists(&args.watchlists)?;
+            if args.facts {
+                use amlscreen::watchlist::eval::{
+                    build_party_eval_set, evaluate_parties, render_party_markdown,
+                    write_party_eval_csv,
+                };
+                let screener = amlscreen::watchlist::Screener::new(&set);
+                let cases = build_party_eval_set(
+                    &set,
+                    &screener,
+                    args.positives,
+                    args.negatives,
+                    args.seed,
+                );
+                if let Some(path) = &args.write_set {
+                    let mut bytes = Vec::new();
+                    write_party_eval_csv(&mut bytes, &cases)?;
+                    amlscreen::output::write_atomic(path, &bytes)
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
+                }
+                let thresholds = [0.75, 0.80, 0.85, 0.90, 0.95];
+                let evaluation = evaluate_parties(&screener, &cases, &thresholds);
+                write!(out, "{}", render_party_markdown(&evaluation))?;
+                return Ok(EXIT_OK);
+            }
             let cases = build_eval_set(&set, args.positives, args.negatives, args.seed);
             if let Some(path) = &args.write_set {
                 let mut bytes = Vec::new();

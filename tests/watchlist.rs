@@ -1029,3 +1029,393 @@ fn a_name_longer_than_the_limit_is_matched_on_its_first_characters() {
     // screening such a name finishes and finds nothing to match
     assert!(fixture_screener().screen(&one, 0.5, 5).is_empty());
 }
+
+// ---------------------------------------------------------------- identity facts
+
+use amlscreen::watchlist::{
+    country_code, BirthDate, IdDocument, IdKind, PartialDate, PartyQuery, BIRTH_DATE_PENALTY,
+    NATIONALITY_PENALTY,
+};
+
+fn date(text: &str) -> PartialDate {
+    PartialDate::parse(text).unwrap()
+}
+
+fn doc(kind: IdKind, number: &str, country: Option<&str>) -> IdDocument {
+    IdDocument {
+        kind,
+        number: number.to_string(),
+        country: country.map(str::to_string),
+    }
+}
+
+#[test]
+fn ofac_remarks_give_birth_dates_nationalities_and_documents() {
+    let set = load("facts/ofac/sdn.csv");
+    let ladin = entry(&set, "6365");
+    assert_eq!(
+        ladin.birth_dates,
+        [BirthDate::Exact(date("1957-07-30")), BirthDate::Exact(date("1958"))]
+    );
+    assert!(ladin.nationalities.is_empty() && ladin.documents.is_empty());
+    let hassan = entry(&set, "9001");
+    assert_eq!(hassan.birth_dates, [BirthDate::Circa(date("1965"))]);
+    assert_eq!(hassan.nationalities, ["IQ"]);
+    assert_eq!(
+        hassan.documents,
+        [
+            doc(IdKind::Passport, "A123456", Some("IQ")),
+            doc(IdKind::Passport, "B765432", Some("JO"))
+        ]
+    );
+    let morales = entry(&set, "9002");
+    assert_eq!(
+        morales.birth_dates,
+        [BirthDate::Between(date("1962"), date("1965"))]
+    );
+    assert_eq!(morales.nationalities, ["CO"]);
+    assert_eq!(
+        morales.documents,
+        [
+            doc(IdKind::NationalId, "16247821", Some("CO")),
+            doc(IdKind::Other, "8001234567", Some("CO"))
+        ]
+    );
+    let park = entry(&set, "9003");
+    assert_eq!(
+        park.birth_dates,
+        [BirthDate::Between(date("1960-01-01"), date("1962-12-31"))]
+    );
+    assert_eq!(park.nationalities, ["KP"]);
+    assert_eq!(park.documents, [doc(IdKind::NationalId, "66000073767", Some("KP"))]);
+    // an unreadable date and an unknown country are warnings; a 2-digit passport is left out
+    let garcia = entry(&set, "9004");
+    assert_eq!(garcia.birth_dates, [BirthDate::Exact(date("1971-03"))]);
+    assert!(garcia.nationalities.is_empty());
+    assert_eq!(garcia.documents, [doc(IdKind::NationalId, "78865882", Some("ES"))]);
+    let warnings = &set.sources()[0].warnings;
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("sdn.csv:5: remarks: cannot read \"DOB sometime in spring\""));
+    assert!(warnings[1].contains("sdn.csv:5: remarks: \"nationality Atlantis\""));
+    assert!(entry(&set, "9005").documents.is_empty());
+}
+
+#[test]
+fn un_xml_gives_birth_dates_nationalities_and_documents() {
+    let set = load("facts/un/consolidated.xml");
+    let zahed = entry(&set, "QDi.900");
+    assert_eq!(
+        zahed.birth_dates,
+        [BirthDate::Exact(date("1961-01-01")), BirthDate::Circa(date("1963"))]
+    );
+    assert_eq!(zahed.nationalities, ["AF", "IR"]);
+    assert_eq!(
+        zahed.documents,
+        [
+            doc(IdKind::Passport, "OA0243318", Some("AF")),
+            doc(IdKind::NationalId, "178094462180", None)
+        ]
+    );
+    let ngudjolo = entry(&set, "CDi.901");
+    assert_eq!(
+        ngudjolo.birth_dates,
+        [BirthDate::Between(date("1968"), date("1970"))]
+    );
+    assert_eq!(ngudjolo.nationalities, ["CD"]);
+    assert_eq!(ngudjolo.documents, [doc(IdKind::Passport, "D00000898", None)]);
+    // `na` is no nationality, an empty date no date, an impossible date a warning
+    let undated = entry(&set, "CDi.902");
+    assert!(undated.birth_dates.is_empty() && undated.nationalities.is_empty());
+    let warnings = &set.sources()[0].warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("INDIVIDUAL_DATE_OF_BIRTH") && warnings[0].contains("1975-02-30"));
+    assert!(entry(&set, "QDe.903").birth_dates.is_empty());
+}
+
+#[test]
+fn ftm_gives_birth_and_incorporation_dates_nationalities_and_numbers() {
+    let set = load("facts/parties.ftm.json");
+    let ivan = entry(&set, "P-1");
+    assert_eq!(ivan.birth_dates, [BirthDate::Exact(date("1971-01-22"))]);
+    assert_eq!(ivan.nationalities, ["RU", "BY"]);
+    assert_eq!(
+        ivan.documents,
+        [
+            doc(IdKind::Passport, "089132114", None),
+            doc(IdKind::NationalId, "183116181362", None)
+        ]
+    );
+    let company = entry(&set, "C-1");
+    assert_eq!(
+        company.birth_dates,
+        [BirthDate::Exact(date("2002-12-31")), BirthDate::Exact(date("2002"))]
+    );
+    assert_eq!(company.documents, [doc(IdKind::Other, "1091841000624", None)]);
+    let warnings = &set.sources()[0].warnings;
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("\"suhh\""));
+    assert!(warnings[1].contains(":3: `birthDate`"));
+}
+
+#[test]
+fn simple_csv_reads_optional_fact_columns_and_warns_on_bad_values() {
+    let set = load("facts/list.csv");
+    let jane = entry(&set, "L-1");
+    assert_eq!(
+        jane.birth_dates,
+        [BirthDate::Exact(date("1980-05")), BirthDate::Exact(date("1981"))]
+    );
+    assert_eq!(jane.nationalities, ["GB", "FR"]);
+    assert_eq!(jane.documents, [doc(IdKind::Other, "AB123456", None)]);
+    let warnings = &set.sources()[0].warnings;
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(warnings[0].contains("list.csv:2: column `id_numbers`: \"77\""));
+    assert!(warnings[1].contains("list.csv:3: column `nationality`: \"Atlantis\""));
+    assert!(warnings[2].contains("list.csv:4: column `birth_date`"));
+}
+
+#[test]
+fn every_nationality_of_the_shared_lists_has_a_country_code() {
+    let data = shared_data();
+    let ofac = data.join("ofac-sdn-2021/sdn.csv");
+    let un = data.join("un/consolidated.xml");
+    if !ofac.exists() || !un.exists() {
+        eprintln!("skipped: {} not present", data.display());
+        return;
+    }
+    let set = load_watchlists(&[ofac, un]).unwrap();
+    let unknown: Vec<&String> = set
+        .sources()
+        .iter()
+        .flat_map(|s| &s.warnings)
+        .filter(|w| w.contains("nationality") || w.contains("NATIONALITY"))
+        .filter(|w| !w.contains("\"former Soviet Union\""))
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let with_facts = set
+        .entries()
+        .iter()
+        .filter(|e| !e.birth_dates.is_empty() && !e.nationalities.is_empty())
+        .count();
+    assert!(with_facts > 1000, "{with_facts} entries with birth date and nationality");
+    assert_eq!(country_code("Korea, North"), Some("KP"));
+}
+
+fn facts_screener() -> Screener {
+    Screener::new(
+        &load_watchlists(&[
+            fixture("facts/ofac/sdn.csv"),
+            fixture("facts/un/consolidated.xml"),
+            fixture("facts/parties.ftm.json"),
+        ])
+        .unwrap(),
+    )
+}
+
+fn party(name: &str, birth: Option<&str>, nationality: Option<&str>, ids: &[&str]) -> PartyQuery {
+    PartyQuery {
+        name: name.to_string(),
+        birth_date: birth.map(date),
+        nationality: nationality.map(str::to_string),
+        id_numbers: ids.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_matching_birth_date_or_nationality_lets_a_weaker_name_through() {
+    let screener = facts_screener();
+    // "Karim Hassan" leaves out a listed name: below the threshold on the name alone
+    let name_only = screener.screen("Karim Hassan", DEFAULT_THRESHOLD, 5);
+    assert!(name_only.iter().all(|h| h.entry_id != "9001"), "{name_only:?}");
+    let plain_score = screener.screen("Karim Hassan", 0.5, 5)[0].score;
+    let hits = screener.screen_party(
+        &party("Karim Hassan", Some("1966-04-02"), Some("IQ"), &[]),
+        DEFAULT_THRESHOLD,
+        5,
+    );
+    assert_eq!(hits[0].entry_id, "9001", "{hits:?}");
+    assert!(hits[0].score > plain_score && hits[0].score <= plain_score + 0.15 + 1e-9);
+    assert!(
+        hits[0]
+            .explanation
+            .contains("facts: born 1966-04-02 ~ circa 1965 (+0.04), nationality IQ = IQ (+0.05)"),
+        "{}",
+        hits[0].explanation
+    );
+}
+
+#[test]
+fn a_contradicting_birth_date_or_nationality_discounts_a_same_name_person() {
+    let screener = facts_screener();
+    let name = "Abdul Rahman Zahed";
+    assert_eq!(screener.screen(name, DEFAULT_THRESHOLD, 5)[0].score, 1.0);
+    let agree = screener.screen_party(&party(name, Some("1961"), Some("AF"), &[]), 0.85, 5);
+    assert_eq!(agree[0].score, 1.0);
+    assert!(agree[0].explanation.contains("born 1961 = 1961-01-01 (+0.08)"));
+    for (birth, nationality, says) in [
+        (Some("1971"), None, "born 1971 ≠ 1961-01-01 (-0.40)"),
+        (Some("1961-01-01"), Some("FR"), "nationality FR ≠ AF/IR (-0.40)"),
+        (Some("1990"), Some("DE"), "nationality DE ≠ AF/IR"),
+    ] {
+        let query = party(name, birth, nationality, &[]);
+        assert!(screener.screen_party(&query, DEFAULT_THRESHOLD, 5).is_empty());
+        let low = screener.screen_party(&query, 0.0, 5);
+        assert!(low[0].explanation.contains(says), "{}", low[0].explanation);
+        assert!(low[0].score <= 1.0 - BIRTH_DATE_PENALTY.min(NATIONALITY_PENALTY) + 0.12 + 1e-9);
+    }
+    // a circa 1963 listing agrees with 1965 but not with 1966; a range holds its ends
+    assert_eq!(
+        screener.screen_party(&party(name, Some("1965"), None, &[]), 0.85, 5).len(),
+        1
+    );
+    assert!(screener
+        .screen_party(&party("Mathieu Ngudjolo", Some("1971"), None, &[]), 0.85, 5)
+        .is_empty());
+    assert_eq!(
+        screener
+            .screen_party(&party("Mathieu Ngudjolo", Some("1970-12-31"), None, &[]), 0.85, 5)
+            .len(),
+        1
+    );
+    // an entry without nationality is neither confirmed nor contradicted by one
+    let ladin = screener.screen_party(&party("Usama bin Ladin", None, Some("IQ"), &[]), 0.5, 5);
+    assert_eq!(ladin[0].entry_id, "6365");
+    assert_eq!(ladin, screener.screen("Usama bin Ladin", 0.5, 5));
+    assert!(!ladin[0].explanation.contains("facts"));
+}
+
+#[test]
+fn an_identity_number_is_a_hit_on_its_own() {
+    let screener = facts_screener();
+    let hits = screener.screen_party(&party("Somebody Else", None, None, &["a 123-456"]), 0.85, 5);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0].entry_id.as_str(), hits[0].score), ("9001", 1.0));
+    assert!(hits[0]
+        .explanation
+        .starts_with("passport A123456 = A123456 (IQ): a hit on its own; name "));
+    let national = screener.screen_party(&party("X", None, None, &["1-78-09-44621-80"]), 0.85, 5);
+    assert_eq!(national[0].entry_id, "QDi.900");
+    assert!(national[0].explanation.starts_with("national id 178094462180 = "));
+    // a number listed nowhere, or too short to identify, finds nothing
+    for ids in [&["A123457"][..], &["1234"][..]] {
+        assert!(screener.screen_party(&party("Somebody Else", None, None, ids), 0.85, 5).is_empty());
+    }
+}
+
+#[test]
+fn weak_aliases_count_only_when_the_birth_date_confirms() {
+    let screener = facts_screener();
+    assert!(screener.screen("Abu Zahed", 0.85, 5).is_empty());
+    assert!(screener
+        .screen_party(&party("Abu Zahed", None, Some("AF"), &[]), 0.85, 5)
+        .is_empty());
+    assert!(screener
+        .screen_party(&party("Abu Zahed", Some("1975"), None, &[]), 0.85, 5)
+        .is_empty());
+    let hits = screener.screen_party(&party("Abu Zahed", Some("1961-01-01"), None, &[]), 0.85, 5);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].matched_name, "Abu Zahed");
+    assert!(hits[0].explanation.contains("weak alias, counted as the birth date confirms"));
+    // FtM weak aliases too
+    let vanya = screener.screen_party(&party("Vanya", Some("1971-01-22"), None, &[]), 0.85, 5);
+    assert_eq!(vanya[0].entry_id, "P-1");
+}
+
+#[test]
+fn parties_without_facts_screen_exactly_as_names() {
+    let screener = fixture_screener();
+    let names = [
+        "Usama bin Ladin",
+        "Banco Nacional de Cuba",
+        "George Bush",
+        "CIMEX",
+        "Usama bin Ladin",
+    ];
+    let parties: Vec<PartyQuery> = names.iter().map(|n| PartyQuery::name(*n)).collect();
+    for threshold in [0.5, DEFAULT_THRESHOLD] {
+        let plain = screener.screen_many(&names, threshold, 5);
+        assert_eq!(screener.screen_parties(&parties, threshold, 5), plain);
+        for (p, hits) in parties.iter().zip(&plain) {
+            assert_eq!(&screener.screen_party(p, threshold, 5), hits);
+        }
+    }
+    // mixed batches keep each query's result in place
+    let facts = facts_screener();
+    let mixed = vec![
+        PartyQuery::name("Usama bin Ladin"),
+        party("Abdul Rahman Zahed", Some("1971"), None, &[]),
+        PartyQuery::name("Abdul Rahman Zahed"),
+    ];
+    let results = facts.screen_parties(&mixed, DEFAULT_THRESHOLD, 5);
+    assert_eq!(results[0], facts.screen("Usama bin Ladin", DEFAULT_THRESHOLD, 5));
+    assert!(results[1].is_empty());
+    assert_eq!(results[2][0].entry_id, "QDi.900");
+}
+
+#[test]
+fn screen_names_reads_fact_columns_and_explains_their_effect() {
+    let dir = scratch_dir("facts-cli");
+    let names = dir.join("parties.csv");
+    std::fs::write(
+        &names,
+        "name,birth_date,nationality,id_numbers\n\
+         Abdul Rahman Zahed,1961,Afghanistan,\n\
+         Abdul Rahman Zahed,1990,,\n\
+         Somebody Else,,,A-123456;XY99999\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"))
+        .arg("screen-names")
+        .arg(&names)
+        .arg("--watchlist")
+        .arg(fixture("facts/ofac/sdn.csv"))
+        .arg("--watchlist")
+        .arg(fixture("facts/un/consolidated.xml"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].starts_with("Abdul Rahman Zahed,UN,QDi.900,"));
+    assert!(rows[0].contains("facts: born 1961 = 1961-01-01 (+0.08), nationality AF = AF/IR (+0.05)"));
+    assert!(rows[1].starts_with("Somebody Else,OFAC-SDN,9001,"));
+    assert!(rows[1].contains("passport A123456 = A123456 (IQ): a hit on its own"));
+    for (content, says) in [
+        ("name,birth_date\nA B,1961-13\n", ":2: column `birth_date`: \"1961-13\" is not a calendar date"),
+        ("name,nationality\nA B,\nC D,Atlantis\n", ":3: column `nationality`: expected an ISO 3166 code or an English country name, found \"Atlantis\""),
+        ("name,id_numbers\nA B,12\n", ":2: column `id_numbers`"),
+    ] {
+        std::fs::write(&names, content).unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"))
+            .arg("screen-names")
+            .arg(&names)
+            .arg("--watchlist")
+            .arg(fixture("facts/ofac/sdn.csv"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("parties.csv{says}")), "{stderr}");
+    }
+}
+
+#[test]
+fn the_facts_evaluation_separates_listed_people_from_look_alikes() {
+    use amlscreen::watchlist::eval::{build_party_eval_set, evaluate_parties, render_party_markdown};
+    let set = load_watchlists(&[
+        fixture("facts/ofac/sdn.csv"),
+        fixture("facts/un/consolidated.xml"),
+    ])
+    .unwrap();
+    let screener = Screener::new(&set);
+    let cases = build_party_eval_set(&set, &screener, 40, 80, 7);
+    assert_eq!(cases, build_party_eval_set(&set, &screener, 40, 80, 7));
+    let positives = cases.iter().filter(|c| c.expected.is_some()).count();
+    assert!(positives >= 20 && cases.len() - positives >= 40, "{cases:?}");
+    let evaluation = evaluate_parties(&screener, &cases, &[DEFAULT_THRESHOLD]);
+    let (plain, with) = (&evaluation.points[0], &evaluation.points[1]);
+    assert!(with.recall >= plain.recall, "{evaluation:?}");
+    assert!(with.false_hit_rate < plain.false_hit_rate, "{evaluation:?}");
+    assert!(render_party_markdown(&evaluation).contains("| 0.85 | with facts |"));
+}

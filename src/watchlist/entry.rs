@@ -1,5 +1,6 @@
 //! The loaded lists: entries, their names and where each came from.
 
+use super::facts::{BirthDate, IdDocument};
 use crate::model::SourceDigest;
 
 /// How a name relates to its entry. Decides whether the name is screened.
@@ -48,7 +49,7 @@ pub struct ListedName {
 }
 
 /// One listed party (person, organisation, vessel, aircraft).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entry {
     /// The list's short name (`OFAC-SDN`, `UN`, `OPENSANCTIONS`, or a simple CSV's `list`).
     pub list: String,
@@ -62,6 +63,12 @@ pub struct Entry {
     pub countries: Vec<String>,
     /// The primary name first, then aliases in list order.
     pub names: Vec<ListedName>,
+    /// Dates of birth (of incorporation for organisations), as precise as the list gives them.
+    pub birth_dates: Vec<BirthDate>,
+    /// Nationalities and citizenships, ISO 3166-1 alpha-2, in list order without repeats.
+    pub nationalities: Vec<String>,
+    /// Passports, national ids and other identifiers.
+    pub documents: Vec<IdDocument>,
 }
 
 impl Entry {

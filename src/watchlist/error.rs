@@ -51,6 +51,18 @@ pub enum WatchlistError {
         /// The header that was expected.
         expected: String,
     },
+    /// A value in a names file cannot be read (an impossible date, an unknown country).
+    #[error("{path}:{line}: column `{column}`: {message}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// The line of the value.
+        line: u64,
+        /// The column.
+        column: &'static str,
+        /// What was found and what was expected.
+        message: String,
+    },
     /// The file was read to its end without finding a single usable entry.
     #[error("{path}:{line}: no {what} found (read {line} lines); expected at least one")]
     Empty {

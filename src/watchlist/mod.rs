@@ -10,8 +10,10 @@
 //! }
 //! ```
 
+mod countries;
 mod entry;
 mod error;
+mod facts;
 pub mod eval;
 pub(crate) mod fast_hash;
 mod index;
@@ -24,6 +26,13 @@ mod screener;
 
 pub use entry::{Entry, ListedName, NameKind, SourceInfo, WatchlistSet};
 pub use error::WatchlistError;
-pub use io::{read_names_file, write_hits_csv};
+pub use facts::{
+    compare_birth_date, compare_birth_dates, country_code, country_code_of_name, is_matchable_id,
+    normalize_id, Agreement, BirthDate, IdDocument, IdKind, PartialDate, CIRCA_YEARS, MIN_ID_CHARS,
+};
+pub use io::{read_names_file, read_parties_file, write_hits_csv};
 pub use load::load_watchlists;
-pub use screener::{Hit, Screener, DEFAULT_THRESHOLD};
+pub use screener::{
+    Hit, PartyQuery, Screener, BIRTH_DATE_PENALTY, DEFAULT_THRESHOLD, MAX_FACT_BONUS,
+    NATIONALITY_BONUS, NATIONALITY_PENALTY,
+};

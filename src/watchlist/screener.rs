@@ -11,6 +11,12 @@ use super::score::{
 };
 use rayon::prelude::*;
 
+mod party;
+
+pub use party::{
+    PartyQuery, BIRTH_DATE_PENALTY, MAX_FACT_BONUS, NATIONALITY_BONUS, NATIONALITY_PENALTY,
+};
+
 /// The default score threshold, chosen from the measured precision/recall curve (see
 /// `docs/watchlist.md`): the lowest threshold, in steps of 0.05, whose precision on the OFAC
 /// evaluation set of true variants and hard non-matches reaches 0.995 (the brute-force
@@ -44,6 +50,7 @@ pub struct Hit {
 pub struct Screener {
     entries: Vec<Entry>,
     index: NameIndex,
+    facts: party::FactIndex,
 }
 
 /// A normalised query with its token weights.
@@ -61,6 +68,7 @@ impl Screener {
     pub fn new(set: &WatchlistSet) -> Screener {
         Screener {
             index: NameIndex::build(set.entries()),
+            facts: party::FactIndex::build(set.entries()),
             entries: set.entries().to_vec(),
         }
     }
@@ -328,6 +336,38 @@ impl Screener {
         threshold: f64,
         top: usize,
     ) -> Vec<Hit> {
+        self.screen_names_of_entries(query, similar, candidates, threshold, top)
+            .into_iter()
+            .map(|(_, hit)| hit)
+            .collect()
+    }
+
+    /// [`Screener::screen`] of one name, every hit with the index of its entry.
+    fn screen_entries(&self, query: &str, threshold: f64) -> Vec<(u32, Hit)> {
+        let prepared = self.prepare(query);
+        warn_of_cut_names(std::iter::once((query, &prepared)));
+        if prepared.tokens.is_empty() || threshold.is_nan() {
+            return Vec::new();
+        }
+        let similar: Vec<Vec<SimilarToken>> = prepared
+            .tokens
+            .iter()
+            .map(|t| self.index.similar_tokens(&t.text))
+            .collect();
+        let similar: Vec<&[SimilarToken]> = similar.iter().map(Vec::as_slice).collect();
+        let candidates = self.candidates(&prepared, &similar, threshold);
+        self.screen_names_of_entries(&prepared, &similar, candidates, threshold, usize::MAX)
+    }
+
+    /// [`Screener::screen_names`] with each hit's entry index.
+    fn screen_names_of_entries(
+        &self,
+        query: &PreparedQuery,
+        similar: &[&[SimilarToken]],
+        candidates: Vec<u32>,
+        threshold: f64,
+        top: usize,
+    ) -> Vec<(u32, Hit)> {
         if top == 0 || query.tokens.is_empty() || threshold.is_nan() {
             return Vec::new();
         }
@@ -354,17 +394,11 @@ impl Screener {
                 best.insert(entry, (name_id, scored));
             }
         }
-        let mut hits: Vec<Hit> = best
-            .into_values()
-            .map(|(name_id, scored)| self.hit(&q_text, name_id, &scored))
+        let mut hits: Vec<(u32, Hit)> = best
+            .into_iter()
+            .map(|(entry, (name_id, scored))| (entry, self.hit(&q_text, name_id, &scored)))
             .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.list.cmp(&b.list))
-                .then_with(|| a.entry_id.cmp(&b.entry_id))
-                .then_with(|| a.matched_name.cmp(&b.matched_name))
-        });
+        hits.sort_by(|(_, a), (_, b)| hit_order(a, b));
         hits.truncate(top);
         hits
     }
@@ -459,6 +493,15 @@ impl Screener {
             explanation: explain(q_text, &l_text, scored),
         }
     }
+}
+
+/// The order of hits: best score first, then list, entry id and matched name.
+fn hit_order(a: &Hit, b: &Hit) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.list.cmp(&b.list))
+        .then_with(|| a.entry_id.cmp(&b.entry_id))
+        .then_with(|| a.matched_name.cmp(&b.matched_name))
 }
 
 /// One warning for the names of a batch that were cut to [`MAX_MATCHED_NAME_CHARS`] for

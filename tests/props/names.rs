@@ -157,6 +157,7 @@ fn decoys() -> Vec<Entry> {
             text: name.into(),
             kind: NameKind::Primary,
         }],
+        ..Entry::default()
     })
     .collect()
 }
@@ -177,6 +178,7 @@ proptest! {
             programs: String::new(),
             countries: Vec::new(),
             names: vec![ListedName { text: name.clone(), kind: NameKind::Primary }],
+            ..Entry::default()
         });
         let screener = Screener::new(&WatchlistSet::from_entries(entries));
         let hits = screener.screen(&name, DEFAULT_THRESHOLD, usize::MAX);

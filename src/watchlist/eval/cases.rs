@@ -17,7 +17,7 @@ pub struct EvalCase {
 }
 
 /// Ways of making a true variant of a listed name.
-const VARIANTS: &[&str] = &[
+pub(super) const VARIANTS: &[&str] = &[
     "typo",
     "transposition",
     "drop_middle",
@@ -177,14 +177,14 @@ fn listed_forms(set: &WatchlistSet) -> HashSet<String> {
         .collect()
 }
 
-fn sorted_form(query: &str) -> String {
+pub(super) fn sorted_form(query: &str) -> String {
     let mut tokens: Vec<String> = fold(query).split(' ').map(str::to_string).collect();
     tokens.sort();
     tokens.join(" ")
 }
 
 /// The name in reading order, split on spaces.
-fn reading_tokens(entry: &Entry, name: &str) -> Vec<String> {
+pub(super) fn reading_tokens(entry: &Entry, name: &str) -> Vec<String> {
     let text = if entry.is_individual() {
         reorder_surname_first(name)
     } else {
@@ -194,7 +194,7 @@ fn reading_tokens(entry: &Entry, name: &str) -> Vec<String> {
 }
 
 /// One true variant of `name` of the given kind, or `None` when the kind does not apply.
-fn make_variant(entry: &Entry, name: &str, kind: &str, rng: &mut Rng) -> Option<String> {
+pub(super) fn make_variant(entry: &Entry, name: &str, kind: &str, rng: &mut Rng) -> Option<String> {
     let tokens = reading_tokens(entry, name);
     let person = entry.is_individual();
     let joined = tokens.join(" ");
@@ -373,7 +373,7 @@ fn make_non_match(
     }
 }
 
-fn random_person(rng: &mut Rng) -> String {
+pub(super) fn random_person(rng: &mut Rng) -> String {
     let given = rng.pick(GIVEN_NAMES);
     let surname = rng.pick(SURNAMES);
     if rng.chance(30) {

@@ -6,9 +6,14 @@
 //! `entry_recall` is stricter: the variant's own entry is among the hits at `t`.
 
 mod cases;
+mod parties;
 mod vocab;
 
 pub use cases::{build_eval_set, synthetic_names, EvalCase};
+pub use parties::{
+    build_party_eval_set, evaluate_parties, render_party_markdown, write_party_eval_csv,
+    PartyCase, PartyEvaluation, PartyPoint,
+};
 
 use super::error::WatchlistError;
 use super::screener::Screener;

@@ -7,6 +7,9 @@
 
 use super::Parsed;
 use crate::watchlist::entry::{Entry, ListedName, NameKind};
+use crate::watchlist::facts::{
+    country_code, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind, PartialDate,
+};
 use crate::watchlist::error::WatchlistError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -107,6 +110,9 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
             entry_type: kind.to_string(),
             programs: programs.join("; "),
             countries,
+            birth_dates: birth_dates_of(&record, kind, &at, &mut warnings),
+            nationalities: nationalities_of(&record, &at, &mut warnings),
+            documents: documents_of(&record),
             names,
         });
     }
@@ -143,4 +149,82 @@ fn names_of(record: &FtmLine) -> Vec<ListedName> {
         add(weak, NameKind::Weak);
     }
     names
+}
+
+/// `birthDate` of people, `incorporationDate` of organisations (`YYYY`, `YYYY-MM`,
+/// `YYYY-MM-DD`, possibly followed by a time); other values are skipped with a warning.
+fn birth_dates_of(
+    record: &FtmLine,
+    kind: &str,
+    at: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<BirthDate> {
+    let property = if kind == "individual" {
+        "birthDate"
+    } else {
+        "incorporationDate"
+    };
+    let mut dates = Vec::new();
+    for value in record.values(property) {
+        let day_part = value.get(..10.min(value.len())).unwrap_or(&value);
+        let parsed = PartialDate::parse(&value).or_else(|_| PartialDate::parse(day_part));
+        match parsed {
+            Ok(date) => {
+                let date = BirthDate::Exact(date);
+                if !dates.contains(&date) {
+                    dates.push(date);
+                }
+            }
+            Err(e) => warnings.push(format!("{at}: `{property}`: {e}; date skipped")),
+        }
+    }
+    dates
+}
+
+/// `nationality` and `citizenship` as alpha-2 codes; values that are no country code (FtM also
+/// has historic codes such as `suhh`) are skipped with a warning.
+fn nationalities_of(record: &FtmLine, at: &str, warnings: &mut Vec<String>) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for property in ["nationality", "citizenship"] {
+        for value in record.values(property) {
+            match country_code(&value) {
+                Some(code) => {
+                    if !codes.iter().any(|c| c == code) {
+                        codes.push(code.to_string());
+                    }
+                }
+                None => warnings.push(format!(
+                    "{at}: `{property}` {value:?} is not an ISO 3166 country code; skipped"
+                )),
+            }
+        }
+    }
+    codes
+}
+
+/// `passportNumber` as passports, `idNumber` as national ids, tax and registration numbers as
+/// other identifiers; numbers too short to identify anyone are left out.
+fn documents_of(record: &FtmLine) -> Vec<IdDocument> {
+    let mut documents: Vec<IdDocument> = Vec::new();
+    let properties = [
+        ("passportNumber", IdKind::Passport),
+        ("idNumber", IdKind::NationalId),
+        ("taxNumber", IdKind::Other),
+        ("innCode", IdKind::Other),
+        ("registrationNumber", IdKind::Other),
+        ("ogrnCode", IdKind::Other),
+    ];
+    for (property, kind) in properties {
+        for value in record.values(property) {
+            let number = normalize_id(&value);
+            if is_matchable_id(&number) && !documents.iter().any(|d| d.number == number) {
+                documents.push(IdDocument {
+                    kind,
+                    number,
+                    country: None,
+                });
+            }
+        }
+    }
+    documents
 }

@@ -6,6 +6,10 @@
 use super::{sha256_hex, split_csv_line, split_list, LineCounter, Parsed};
 use crate::watchlist::entry::{Entry, ListedName, NameKind, SourceInfo};
 use crate::watchlist::error::WatchlistError;
+use crate::watchlist::facts::{
+    country_code_of_name, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind,
+    PartialDate,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -115,7 +119,7 @@ fn parse_sdn_row(
     if let Some(flag) = value(fields[9]) {
         countries.push(flag);
     }
-    Some(Entry {
+    let mut entry = Entry {
         list: LIST_NAME.to_string(),
         id: ent_num.to_string(),
         entry_type,
@@ -125,7 +129,170 @@ fn parse_sdn_row(
             text: name,
             kind: NameKind::Primary,
         }],
+        ..Entry::default()
+    };
+    if let Some(remarks) = value(fields[11]) {
+        apply_remarks(&mut entry, &remarks, &at(), warnings);
+    }
+    Some(entry)
+}
+
+/// Reads the identity facts of a remarks field: `DOB 10 Mar 1957; alt. DOB 1958; nationality
+/// Saudi Arabia; citizen Iraq; Passport A123456 (Iraq); National ID No. 123 (Pakistan)`
+/// (`Nationality of Registration` of organisations counts as their nationality).
+/// Items it does not know (places of birth, titles, tax ids, ...) are passed over; a date or
+/// country it cannot read is a warning, never an error.
+pub(crate) fn apply_remarks(entry: &mut Entry, remarks: &str, at: &str, warnings: &mut Vec<String>) {
+    for item in remarks.split(';') {
+        let item = item.trim().trim_end_matches('.').trim();
+        let item = strip_prefix_ci(item, "alt. ").unwrap_or(item);
+        if let Some(text) = strip_prefix_ci(item, "DOB ") {
+            match parse_ofac_birth_date(text) {
+                Some(date) => {
+                    if !entry.birth_dates.contains(&date) {
+                        entry.birth_dates.push(date);
+                    }
+                }
+                None => warnings.push(format!(
+                    "{at}: remarks: cannot read {item:?} as a date of birth (expected `DOB 10 Mar 1957`, `DOB Mar 1957`, `DOB 1957`, `DOB circa 1957` or `DOB 1955 to 1957`); skipped"
+                )),
+            }
+            continue;
+        }
+        let country = ["nationality of registration ", "nationality ", "citizen "]
+            .iter()
+            .find_map(|p| strip_prefix_ci(item, p));
+        if let Some(country) = country {
+            match country_code_of_name(country) {
+                Some(code) => {
+                    if !entry.nationalities.iter().any(|c| c == code) {
+                        entry.nationalities.push(code.to_string());
+                    }
+                }
+                None => warnings.push(format!(
+                    "{at}: remarks: {item:?} names no country known to the nationality table; skipped"
+                )),
+            }
+            continue;
+        }
+        if let Some(document) = parse_ofac_document(item) {
+            if !entry.documents.iter().any(|d| d.number == document.number) {
+                entry.documents.push(document);
+            }
+        }
+    }
+}
+
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| text[prefix.len()..].trim())
+}
+
+/// Document labels of OFAC remarks and their kinds, longest first where one starts another.
+const DOCUMENT_LABELS: &[(&str, IdKind)] = &[
+    ("Diplomatic Passport", IdKind::Passport),
+    ("Passport No.", IdKind::Passport),
+    ("Passport", IdKind::Passport),
+    ("National ID No.", IdKind::NationalId),
+    ("National ID", IdKind::NationalId),
+    ("National Identification Number", IdKind::NationalId),
+    ("Cedula No.", IdKind::NationalId),
+    ("Identification Number", IdKind::NationalId),
+    ("Personal ID Card", IdKind::NationalId),
+    ("Identity Card", IdKind::NationalId),
+    ("Identity Number", IdKind::NationalId),
+    ("D.N.I.", IdKind::NationalId),
+    ("C.U.R.P.", IdKind::NationalId),
+    ("C.U.I.P.", IdKind::NationalId),
+    ("Citizen's Card Number", IdKind::NationalId),
+    ("Kenyan ID No.", IdKind::NationalId),
+    ("Birth Certificate Number", IdKind::Other),
+    ("Driver's License No.", IdKind::Other),
+    ("SSN", IdKind::Other),
+    ("Tax ID No.", IdKind::Other),
+    ("R.F.C.", IdKind::Other),
+    ("RFC", IdKind::Other),
+    ("NIT #", IdKind::Other),
+    ("RUC #", IdKind::Other),
+    ("C.U.I.T.", IdKind::Other),
+    ("Residency Number", IdKind::Other),
+];
+
+/// A document item: a known label, the number, then optionally `(Country)` and trailing words
+/// (`issued 1968`, `expires 30 Oct 2012`).
+fn parse_ofac_document(item: &str) -> Option<IdDocument> {
+    let (rest, kind) = DOCUMENT_LABELS
+        .iter()
+        .find_map(|(label, kind)| strip_prefix_ci(item, &format!("{label} ")).map(|r| (r, *kind)))?;
+    let (number, tail) = match rest.find('(') {
+        Some(open) => (&rest[..open], &rest[open + 1..]),
+        None => (
+            ["issued", "expires", "Issue Date", "Expiration"]
+                .iter()
+                .filter_map(|w| rest.find(w))
+                .min()
+                .map_or(rest, |end| &rest[..end]),
+            "",
+        ),
+    };
+    let number = normalize_id(number);
+    if !is_matchable_id(&number) {
+        return None;
+    }
+    let country = tail
+        .split(')')
+        .next()
+        .and_then(country_code_of_name)
+        .map(str::to_string);
+    Some(IdDocument {
+        kind,
+        number,
+        country,
     })
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// An OFAC date of birth: `10 Mar 1957`, `Mar 1957`, `1957`, `circa 1957`, `circa 10 Jul 1960`,
+/// `circa 1958-1960`, `1962 to 1965`, `01 Jan 1960 to 31 Dec 1962`.
+pub(crate) fn parse_ofac_birth_date(text: &str) -> Option<BirthDate> {
+    let text = text.trim();
+    if let Some(rest) = strip_prefix_ci(text, "circa ") {
+        return match parse_ofac_birth_date(rest)? {
+            BirthDate::Exact(d) => Some(BirthDate::Circa(d)),
+            range => Some(range),
+        };
+    }
+    let range = text
+        .split_once(" to ")
+        .or_else(|| text.split_once('-').filter(|(a, b)| a.len() == 4 && b.len() == 4));
+    if let Some((from, to)) = range {
+        return Some(BirthDate::between(
+            parse_ofac_date(from)?,
+            parse_ofac_date(to)?,
+        ));
+    }
+    parse_ofac_date(text).map(BirthDate::Exact)
+}
+
+/// `10 Mar 1957`, `Mar 1957` or `1957`.
+fn parse_ofac_date(text: &str) -> Option<PartialDate> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let month = |m: &str| {
+        let m = m.trim_end_matches('.').to_ascii_lowercase();
+        let short = m.get(..3).filter(|_| m.bytes().all(|b| b.is_ascii_alphabetic()))?;
+        MONTHS.iter().position(|name| *name == short).map(|k| k as u8 + 1)
+    };
+    let year = |y: &str| (y.len() == 4).then(|| y.parse::<u16>().ok()).flatten();
+    match parts.as_slice() {
+        [y] => PartialDate::new(year(y)?, None, None),
+        [m, y] => PartialDate::new(year(y)?, Some(month(m)?), None),
+        [d, m, y] => PartialDate::new(year(y)?, Some(month(m)?), Some(d.parse().ok()?)),
+        _ => None,
+    }
 }
 
 /// Adds one `alt.csv` alias to its entry.
@@ -296,4 +463,63 @@ fn for_each_record(
 fn value(field: &str) -> Option<String> {
     let v = field.trim();
     (!v.is_empty() && v != "-0-").then(|| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> PartialDate {
+        PartialDate::parse(text).unwrap()
+    }
+
+    #[test]
+    fn ofac_dates_of_birth_read_every_form_the_list_uses() {
+        let exact = |t: &str| Some(BirthDate::Exact(date(t)));
+        assert_eq!(parse_ofac_birth_date("10 Mar 1957"), exact("1957-03-10"));
+        assert_eq!(parse_ofac_birth_date("Mar 1957"), exact("1957-03"));
+        assert_eq!(parse_ofac_birth_date("1957"), exact("1957"));
+        assert_eq!(
+            parse_ofac_birth_date("circa 1965"),
+            Some(BirthDate::Circa(date("1965")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("circa 10 Jul 1960"),
+            Some(BirthDate::Circa(date("1960-07-10")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("1962 to 1965"),
+            Some(BirthDate::Between(date("1962"), date("1965")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("circa 1958-1960"),
+            Some(BirthDate::Between(date("1958"), date("1960")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("01 Jan 1960 to 31 Dec 1962"),
+            Some(BirthDate::Between(date("1960-01-01"), date("1962-12-31")))
+        );
+        assert_eq!(
+            parse_ofac_birth_date("01 Jan 1960 to 01 Jan 1960"),
+            exact("1960-01-01")
+        );
+        for bad in ["sometime", "31 Feb 1960", "10 Foo 1957", "57", "Mär 1957", ""] {
+            assert_eq!(parse_ofac_birth_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ofac_documents_keep_kind_normalised_number_and_country() {
+        let doc = parse_ofac_document("Passport A-123.456 (Iraq) issued 2001").unwrap();
+        assert_eq!(
+            (doc.kind, doc.number.as_str(), doc.country.as_deref()),
+            (IdKind::Passport, "A123456", Some("IQ"))
+        );
+        let doc = parse_ofac_document("National ID No. 050 796 318 3954").unwrap();
+        assert_eq!((doc.kind, doc.number.as_str(), doc.country), (IdKind::NationalId, "0507963183954", None));
+        let doc = parse_ofac_document("Identification Number AO 2879097 (Italy) expires 30 Oct 2012").unwrap();
+        assert_eq!((doc.number.as_str(), doc.country.as_deref()), ("AO2879097", Some("IT")));
+        assert_eq!(parse_ofac_document("Passport 12 (Spain)"), None);
+        assert_eq!(parse_ofac_document("POB Riyadh, Saudi Arabia"), None);
+    }
 }

@@ -1,9 +1,14 @@
 //! A simple CSV list: a header with `name` and optionally `id`, `list`, `type`, `aliases`
-//! (aliases separated by `;`). Column names are matched case-insensitively.
+//! (aliases separated by `;`), `birth_date` (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), `nationality`
+//! (codes or English names, `;`-separated) and `id_numbers` (`;`-separated). Column names are
+//! matched case-insensitively; an unreadable date or country is a warning and left out.
 
 use super::{split_csv_line, split_list, LineCounter, Parsed};
 use crate::watchlist::entry::{Entry, ListedName, NameKind};
 use crate::watchlist::error::WatchlistError;
+use crate::watchlist::facts::{
+    country_code, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind, PartialDate,
+};
 use std::path::Path;
 
 /// Whether a first line is a header naming a `name` column.
@@ -46,6 +51,11 @@ pub(crate) fn parse(path: &Path, text: &str, default_list: &str) -> Result<Parse
         column("list"),
         column("type"),
         column("aliases"),
+    );
+    let (birth_col, nationality_col, ids_col) = (
+        column("birth_date"),
+        column("nationality"),
+        column("id_numbers"),
     );
     let mut entries = Vec::new();
     let mut warnings = Vec::new();
@@ -102,14 +112,48 @@ pub(crate) fn parse(path: &Path, text: &str, default_list: &str) -> Result<Parse
                 }
             })
             .unwrap_or_else(|| "unknown".to_string());
-        entries.push(Entry {
+        let at = format!("{}:{line}", path.display());
+        let mut entry = Entry {
             list,
             id,
             entry_type,
             programs: String::new(),
             countries: Vec::new(),
             names,
-        });
+            ..Entry::default()
+        };
+        for text in split_list(&field(birth_col), ';') {
+            match PartialDate::parse(&text) {
+                Ok(date) => entry.birth_dates.push(BirthDate::Exact(date)),
+                Err(e) => warnings.push(format!("{at}: column `birth_date`: {e}; skipped")),
+            }
+        }
+        for text in split_list(&field(nationality_col), ';') {
+            match country_code(&text) {
+                Some(code) if !entry.nationalities.iter().any(|c| c == code) => {
+                    entry.nationalities.push(code.to_string())
+                }
+                Some(_) => {}
+                None => warnings.push(format!(
+                    "{at}: column `nationality`: {text:?} is neither an ISO 3166 code nor a known English country name; skipped"
+                )),
+            }
+        }
+        for text in split_list(&field(ids_col), ';') {
+            let number = normalize_id(&text);
+            if is_matchable_id(&number) {
+                entry.documents.push(IdDocument {
+                    kind: IdKind::Other,
+                    number,
+                    country: None,
+                });
+            } else {
+                warnings.push(format!(
+                    "{at}: column `id_numbers`: {text:?} has fewer than 5 letters and digits or no digit; skipped"
+                ));
+            }
+        }
+        entries.push(entry);
     }
     Ok(Parsed::new(entries, warnings))
 }

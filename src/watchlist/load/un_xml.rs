@@ -8,6 +8,10 @@
 
 use super::{line_of_offset, LineCounter, Parsed};
 use crate::watchlist::entry::{Entry, ListedName, NameKind};
+use crate::watchlist::facts::{
+    country_code_of_name, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind,
+    PartialDate,
+};
 use crate::watchlist::error::WatchlistError;
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -33,6 +37,16 @@ struct Record {
     alias_quality: String,
     alias_name: String,
     countries: Vec<String>,
+    /// The `INDIVIDUAL_DATE_OF_BIRTH` being read: TYPE_OF_DATE, DATE, YEAR, FROM_YEAR, TO_YEAR.
+    date: [String; 5],
+    birth_dates: Vec<BirthDate>,
+    nationalities: Vec<String>,
+    /// The `INDIVIDUAL_DOCUMENT` being read: TYPE_OF_DOCUMENT, NUMBER, ISSUING_COUNTRY or
+    /// COUNTRY_OF_ISSUE.
+    document: [String; 3],
+    documents: Vec<IdDocument>,
+    /// Values that could not be read, for warnings.
+    doubts: Vec<String>,
 }
 
 /// Parses the whole document; records without a name are skipped with a warning.
@@ -106,6 +120,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, WatchlistError> {
                         }
                     }
                 }
+                if let Some(r) = record.as_mut() {
+                    match name.as_str() {
+                        "INDIVIDUAL_DATE_OF_BIRTH" => finish_birth_date(r),
+                        "INDIVIDUAL_DOCUMENT" => finish_document(r),
+                        _ => {}
+                    }
+                }
                 if name == "INDIVIDUAL" || name == "ENTITY" {
                     if let Some(r) = record.take() {
                         match finish(r, path, &mut warnings) {
@@ -167,9 +188,88 @@ fn take_text(r: &mut Record, stack: &[String], value: &str) {
         ("INDIVIDUAL" | "ENTITY", "UN_LIST_TYPE") => r.list_type = value.to_string(),
         (p, "QUALITY") if p.ends_with("_ALIAS") => r.alias_quality = value.to_string(),
         (p, "ALIAS_NAME") if p.ends_with("_ALIAS") => r.alias_name = value.to_string(),
-        ("NATIONALITY", "VALUE") => push_unique(&mut r.countries, value),
+        ("NATIONALITY", "VALUE") => {
+            push_unique(&mut r.countries, value);
+            match country_code_of_name(value) {
+                Some(code) => push_unique(&mut r.nationalities, code),
+                None if value.eq_ignore_ascii_case("na") => {}
+                None => r
+                    .doubts
+                    .push(format!("NATIONALITY {value:?} is not a known country")),
+            }
+        }
+        ("INDIVIDUAL_DATE_OF_BIRTH", field) => {
+            let slot = ["TYPE_OF_DATE", "DATE", "YEAR", "FROM_YEAR", "TO_YEAR"]
+                .iter()
+                .position(|f| *f == field);
+            if let Some(k) = slot {
+                r.date[k] = value.to_string();
+            }
+        }
+        ("INDIVIDUAL_DOCUMENT", field) => {
+            let slot = match field {
+                "TYPE_OF_DOCUMENT" => Some(0),
+                "NUMBER" => Some(1),
+                "ISSUING_COUNTRY" => Some(2),
+                "COUNTRY_OF_ISSUE" if r.document[2].is_empty() => Some(2),
+                _ => None,
+            };
+            if let Some(k) = slot {
+                r.document[k] = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            }
+        }
         (p, "COUNTRY") if p.ends_with("_ADDRESS") => push_unique(&mut r.countries, value),
         _ => {}
+    }
+}
+
+/// Ends one `INDIVIDUAL_DATE_OF_BIRTH`: `EXACT` (`DATE` or `YEAR`), `APPROXIMATELY` (circa) or
+/// `BETWEEN` (`FROM_YEAR`, `TO_YEAR`); a date given only as a `NOTE` is passed over.
+fn finish_birth_date(r: &mut Record) {
+    let [kind, date, year, from, to] = std::mem::take(&mut r.date);
+    let parse = |text: &str| (!text.is_empty()).then(|| PartialDate::parse(text));
+    let point = parse(&date).or_else(|| parse(&year));
+    let parsed = match kind.to_uppercase().as_str() {
+        "BETWEEN" => match (parse(&from), parse(&to)) {
+            (Some(Ok(a)), Some(Ok(b))) => Some(Ok(BirthDate::between(a, b))),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(Err(e)),
+            _ => point.map(|p| p.map(BirthDate::Exact)),
+        },
+        "APPROXIMATELY" => point.map(|p| p.map(BirthDate::Circa)),
+        _ => point.map(|p| p.map(BirthDate::Exact)),
+    };
+    match parsed {
+        Some(Ok(d)) if !r.birth_dates.contains(&d) => r.birth_dates.push(d),
+        Some(Err(e)) => r.doubts.push(format!("INDIVIDUAL_DATE_OF_BIRTH: {e}")),
+        _ => {}
+    }
+}
+
+/// Ends one `INDIVIDUAL_DOCUMENT`: passports and national identification numbers with a number
+/// that can identify someone (a leading `... no.` is dropped from the number).
+fn finish_document(r: &mut Record) {
+    let [kind, number, country] = std::mem::take(&mut r.document);
+    let lower = kind.to_lowercase();
+    let kind = if lower.contains("passport") || lower.contains("pasaporte") || lower.contains("passeport") {
+        IdKind::Passport
+    } else if lower.contains("identification") || lower.contains("identity") {
+        IdKind::NationalId
+    } else {
+        IdKind::Other
+    };
+    let lower_number = number.to_lowercase();
+    let start = ["no.", "number", "n°"]
+        .iter()
+        .filter_map(|marker| lower_number.rfind(marker).map(|at| at + marker.len()))
+        .max()
+        .unwrap_or(0);
+    let number = normalize_id(number.get(start..).unwrap_or(&number));
+    if is_matchable_id(&number) && !r.documents.iter().any(|d| d.number == number) {
+        r.documents.push(IdDocument {
+            kind,
+            number,
+            country: country_code_of_name(&country).map(str::to_string),
+        });
     }
 }
 
@@ -182,6 +282,9 @@ fn push_unique(list: &mut Vec<String>, value: &str) {
 /// Builds the entry, or records a warning when the record has no id or no name.
 fn finish(r: Record, path: &Path, warnings: &mut Vec<String>) -> Option<Entry> {
     let at = format!("{}:{}", path.display(), r.line);
+    for doubt in &r.doubts {
+        warnings.push(format!("{at}: {doubt}; value skipped"));
+    }
     let primary = r
         .name_parts
         .iter()
@@ -235,5 +338,8 @@ fn finish(r: Record, path: &Path, warnings: &mut Vec<String>) -> Option<Entry> {
         programs: r.list_type,
         countries: r.countries,
         names,
+        birth_dates: r.birth_dates,
+        nationalities: r.nationalities,
+        documents: r.documents,
     })
 }

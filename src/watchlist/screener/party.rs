@@ -1,0 +1,378 @@
+//! Screening a party with identity facts: the name is scored as [`Screener::screen`] does, then
+//! the birth date and nationality confirm or discount each candidate, and an identifier found
+//! in the list is a hit on its own.
+
+use super::{hit_order, Hit, Screener};
+use crate::watchlist::entry::{Entry, NameKind};
+use crate::watchlist::facts::{
+    compare_birth_dates, is_matchable_id, normalize_id, Agreement, IdKind, PartialDate,
+};
+use crate::watchlist::fast_hash::FastMap;
+use crate::watchlist::score::score_names;
+use rayon::prelude::*;
+
+/// A party to screen: a name and what else is known of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PartyQuery {
+    /// The name as the customer record writes it.
+    pub name: String,
+    /// Date of birth (of incorporation for an organisation), as precise as known.
+    pub birth_date: Option<PartialDate>,
+    /// Nationality, ISO 3166-1 alpha-2 (see [`country_code`](crate::watchlist::country_code)).
+    pub nationality: Option<String>,
+    /// Passport, national id or other identity numbers, as written (normalised for matching).
+    pub id_numbers: Vec<String>,
+}
+
+impl PartyQuery {
+    /// A query of a name alone.
+    pub fn name(name: impl Into<String>) -> PartyQuery {
+        PartyQuery {
+            name: name.into(),
+            ..PartyQuery::default()
+        }
+    }
+
+    /// Whether the query carries any fact besides the name.
+    pub fn has_facts(&self) -> bool {
+        self.birth_date.is_some() || self.nationality.is_some() || !self.id_numbers.is_empty()
+    }
+}
+
+/// The most that confirming facts add to a name score: a name must score at least the
+/// threshold minus this to be a hit.
+pub const MAX_FACT_BONUS: f64 = 0.15;
+/// What a contradicting birth date (another year, outside a listed range) takes off.
+pub const BIRTH_DATE_PENALTY: f64 = 0.40;
+/// What a nationality the entry does not list takes off (when the entry lists any).
+pub const NATIONALITY_PENALTY: f64 = 0.40;
+/// What a matching nationality adds.
+pub const NATIONALITY_BONUS: f64 = 0.05;
+
+/// What an agreeing birth date adds, by how precisely it agrees.
+fn birth_date_bonus(agreement: Agreement) -> f64 {
+    match agreement {
+        Agreement::Day => 0.12,
+        Agreement::Month => 0.10,
+        Agreement::Year => 0.08,
+        Agreement::Loose => 0.04,
+        Agreement::Neutral | Agreement::Contradicts => 0.0,
+    }
+}
+
+/// Listed ranges wider than this many years are not put in the weak-alias year index (they
+/// still confirm a name hit).
+const MAX_INDEXED_SPAN: u16 = 10;
+
+/// Lookups by identity facts, built once with the screener.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FactIndex {
+    /// Normalised identity number → entries holding it (ascending, unique).
+    ids: FastMap<String, Vec<u32>>,
+    /// Birth year → entries with a weak alias whose listed dates agree with that year.
+    weak_by_year: FastMap<u16, Vec<u32>>,
+}
+
+impl FactIndex {
+    pub(crate) fn build(entries: &[Entry]) -> FactIndex {
+        let mut index = FactIndex::default();
+        for (k, entry) in entries.iter().enumerate() {
+            let k = k as u32;
+            for document in &entry.documents {
+                if is_matchable_id(&document.number) {
+                    let list = index.ids.entry(document.number.clone()).or_default();
+                    if list.last() != Some(&k) {
+                        list.push(k);
+                    }
+                }
+            }
+            if entry.names.iter().any(|n| n.kind == NameKind::Weak) {
+                for date in &entry.birth_dates {
+                    let (from, to) = date.year_span();
+                    if to - from > MAX_INDEXED_SPAN {
+                        continue;
+                    }
+                    for year in from..=to {
+                        let list = index.weak_by_year.entry(year).or_default();
+                        if list.last() != Some(&k) {
+                            list.push(k);
+                        }
+                    }
+                }
+            }
+        }
+        index
+    }
+}
+
+/// How a query's birth date and nationality bear on one entry.
+struct FactEffect {
+    /// Score change, bonus capped at [`MAX_FACT_BONUS`].
+    delta: f64,
+    /// Whether the birth date confirms.
+    birth_date_confirms: bool,
+    /// `born 1965 = 1965 (+0.06), nationality AF ≠ IQ (-0.30)`; empty when no fact applies.
+    text: String,
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+impl Screener {
+    /// Hits for a party: [`Screener::screen`] of its name, with the facts applied.
+    ///
+    /// - A birth date agreeing with a listed one (at the precision both have; within a listed
+    ///   range or ±[`CIRCA_YEARS`](crate::watchlist::CIRCA_YEARS) of a `circa` year) adds up to
+    ///   0.10, a matching nationality 0.04, together at most [`MAX_FACT_BONUS`]; so a name scoring
+    ///   a little under the threshold can still be a hit.
+    /// - A birth date of another year (outside every listed date) takes off
+    ///   [`BIRTH_DATE_PENALTY`]; a nationality the entry does not list, when it lists any, takes
+    ///   off [`NATIONALITY_PENALTY`]. A same-name person born elsewhere or another year is then
+    ///   not a hit.
+    /// - An identity number listed for the entry (the same after [`normalize_id`]) is a hit with
+    ///   score 1.0 whatever the name.
+    /// - Weak aliases, never screened alone, count when the birth date confirms the entry.
+    ///
+    /// Only facts both sides have are compared; each is explained after the name's explanation
+    /// (`; facts: born 1965 = 1965 (+0.06); name 0.8000 → 0.8600`). Without facts this is
+    /// exactly [`Screener::screen`].
+    pub fn screen_party(&self, query: &PartyQuery, threshold: f64, top: usize) -> Vec<Hit> {
+        if !query.has_facts() {
+            return self.screen(&query.name, threshold, top);
+        }
+        if top == 0 || threshold.is_nan() {
+            return Vec::new();
+        }
+        let confirmable = query.birth_date.is_some() || query.nationality.is_some();
+        let floor = if confirmable {
+            threshold - MAX_FACT_BONUS
+        } else {
+            threshold
+        };
+        let mut hits: FastMap<u32, Hit> = FastMap::default();
+        for (entry, mut hit) in self.screen_entries(&query.name, floor) {
+            let effect = self.fact_effect(query, &self.entries[entry as usize]);
+            if !effect.text.is_empty() {
+                let score = round4((hit.score + effect.delta).clamp(0.0, 1.0));
+                hit.explanation = format!(
+                    "{}; facts: {}; name {:.4} → {:.4}",
+                    hit.explanation, effect.text, hit.score, score
+                );
+                hit.score = score;
+            }
+            if hit.score >= threshold {
+                hits.insert(entry, hit);
+            }
+        }
+        if query.birth_date.is_some() {
+            self.weak_alias_hits(query, floor, threshold, &mut hits);
+        }
+        self.identifier_hits(query, &mut hits);
+        let mut hits: Vec<Hit> = hits.into_values().collect();
+        hits.sort_by(hit_order);
+        hits.truncate(top);
+        hits
+    }
+
+    /// [`Screener::screen_party`] for many parties, in parallel; one result per query, in
+    /// order. Queries without facts are screened together as [`Screener::screen_many`] does.
+    pub fn screen_parties(
+        &self,
+        queries: &[PartyQuery],
+        threshold: f64,
+        top: usize,
+    ) -> Vec<Vec<Hit>> {
+        let plain: Vec<usize> = (0..queries.len())
+            .filter(|&k| !queries[k].has_facts())
+            .collect();
+        let names: Vec<&str> = plain.iter().map(|&k| queries[k].name.as_str()).collect();
+        let mut plain_hits = self.screen_many(&names, threshold, top).into_iter();
+        let with_facts: Vec<Option<Vec<Hit>>> = queries
+            .par_iter()
+            .map(|q| q.has_facts().then(|| self.screen_party(q, threshold, top)))
+            .collect();
+        with_facts
+            .into_iter()
+            .map(|hits| hits.unwrap_or_else(|| plain_hits.next().unwrap_or_default()))
+            .collect()
+    }
+
+    /// The bonus or penalty of the query's birth date and nationality for one entry.
+    fn fact_effect(&self, query: &PartyQuery, entry: &Entry) -> FactEffect {
+        let (mut bonus, mut penalty) = (0.0, 0.0);
+        let mut parts: Vec<String> = Vec::new();
+        let mut birth_date_confirms = false;
+        if let Some(date) = &query.birth_date {
+            if let Some((agreement, text)) = compare_birth_dates(date, &entry.birth_dates) {
+                if agreement == Agreement::Contradicts {
+                    penalty += BIRTH_DATE_PENALTY;
+                    parts.push(format!("{text} (-{BIRTH_DATE_PENALTY:.2})"));
+                } else {
+                    let gain = birth_date_bonus(agreement);
+                    bonus += gain;
+                    birth_date_confirms = agreement.confirms();
+                    parts.push(format!("{text} (+{gain:.2})"));
+                }
+            }
+        }
+        if let Some(nationality) = &query.nationality {
+            if !entry.nationalities.is_empty() {
+                let listed = entry.nationalities.join("/");
+                if entry.nationalities.iter().any(|n| n == nationality) {
+                    bonus += NATIONALITY_BONUS;
+                    parts.push(format!(
+                        "nationality {nationality} = {listed} (+{NATIONALITY_BONUS:.2})"
+                    ));
+                } else {
+                    penalty += NATIONALITY_PENALTY;
+                    parts.push(format!(
+                        "nationality {nationality} ≠ {listed} (-{NATIONALITY_PENALTY:.2})"
+                    ));
+                }
+            }
+        }
+        FactEffect {
+            delta: bonus.min(MAX_FACT_BONUS) - penalty,
+            birth_date_confirms,
+            text: parts.join(", "),
+        }
+    }
+
+    /// Entries whose weak alias matches the name and whose birth date confirms it.
+    fn weak_alias_hits(
+        &self,
+        query: &PartyQuery,
+        floor: f64,
+        threshold: f64,
+        hits: &mut FastMap<u32, Hit>,
+    ) {
+        let Some(date) = &query.birth_date else {
+            return;
+        };
+        let Some(candidates) = self.facts.weak_by_year.get(&date.year()) else {
+            return;
+        };
+        for &k in candidates {
+            if hits.contains_key(&k) {
+                continue;
+            }
+            let entry = &self.entries[k as usize];
+            let effect = self.fact_effect(query, entry);
+            if !effect.birth_date_confirms {
+                continue;
+            }
+            let best = best_name(query, entry, |kind| kind == NameKind::Weak);
+            let Some((name_score, matched, text)) = best else {
+                continue;
+            };
+            if name_score < floor {
+                continue;
+            }
+            let score = round4((name_score + effect.delta).clamp(0.0, 1.0));
+            if score >= threshold {
+                hits.insert(
+                    k,
+                    self.entry_hit(
+                        entry,
+                        matched,
+                        score,
+                        format!(
+                            "{text}; weak alias, counted as the birth date confirms; facts: {}; name {name_score:.4} → {score:.4}",
+                            effect.text
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Entries listing one of the query's identity numbers: hits scoring 1.0.
+    fn identifier_hits(&self, query: &PartyQuery, hits: &mut FastMap<u32, Hit>) {
+        let mut numbers: Vec<(String, &str)> = query
+            .id_numbers
+            .iter()
+            .map(|n| (normalize_id(n), n.as_str()))
+            .filter(|(n, _)| is_matchable_id(n))
+            .collect();
+        numbers.sort();
+        numbers.dedup_by(|a, b| a.0 == b.0);
+        for (number, _) in &numbers {
+            let Some(entries) = self.facts.ids.get(number) else {
+                continue;
+            };
+            for &k in entries {
+                let entry = &self.entries[k as usize];
+                let Some(document) = entry.documents.iter().find(|d| &d.number == number) else {
+                    continue;
+                };
+                let kind = match document.kind {
+                    IdKind::Other => "id",
+                    other => other.as_str(),
+                };
+                let listed_in = document
+                    .country
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(" ({c})"));
+                let id_text = format!("{kind} {number} = {}{listed_in}", document.number);
+                let previous = hits.get(&k);
+                if previous.is_some_and(|h| h.score >= 1.0 && h.explanation.contains(&id_text)) {
+                    continue;
+                }
+                let (name_part, matched) = match previous {
+                    Some(h) => (
+                        format!("name {} ({:.4})", h.explanation, h.score),
+                        h.matched_name.clone(),
+                    ),
+                    None => match best_name(query, entry, |_| true) {
+                        Some((s, name, t)) => (format!("name {t} ({s:.4})"), name.to_string()),
+                        None => ("name -".to_string(), entry.primary_name().to_string()),
+                    },
+                };
+                let effect = self.fact_effect(query, entry);
+                let facts = if effect.text.is_empty() {
+                    String::new()
+                } else {
+                    format!("; facts: {}", effect.text)
+                };
+                let hit = self.entry_hit(
+                    entry,
+                    &matched,
+                    1.0,
+                    format!("{id_text}: a hit on its own; {name_part}{facts}"),
+                );
+                hits.insert(k, hit);
+            }
+        }
+    }
+
+    fn entry_hit(&self, entry: &Entry, matched: &str, score: f64, explanation: String) -> Hit {
+        Hit {
+            list: entry.list.clone(),
+            entry_id: entry.id.clone(),
+            entry_type: entry.entry_type.clone(),
+            programs: entry.programs.clone(),
+            matched_name: matched.to_string(),
+            primary_name: entry.primary_name().to_string(),
+            score,
+            explanation,
+        }
+    }
+}
+
+/// The entry's name of a kind `keep` accepts that scores best against the query's name (the
+/// first on ties), scored on its own by [`score_names`], with the explanation.
+fn best_name<'a>(
+    query: &PartyQuery,
+    entry: &'a Entry,
+    keep: impl Fn(NameKind) -> bool,
+) -> Option<(f64, &'a str, String)> {
+    let mut best: Option<(f64, &'a str, String)> = None;
+    for n in entry.names.iter().filter(|n| keep(n.kind)) {
+        let (score, text) = score_names(&query.name, &n.text, entry.is_individual());
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, n.text.as_str(), text));
+        }
+    }
+    best
+}
