@@ -559,6 +559,14 @@ pub struct CustomersSummary {
     pub accounts: u64,
     /// Accounts whose segment the file gives.
     pub accounts_with_segment: u64,
+    /// Whether the customers were screened (the run had watchlists).
+    #[serde(default)]
+    pub screened: bool,
+    /// Sanctions matches on customers (`customers_hits.csv`), and the customers they concern.
+    #[serde(default)]
+    pub sanctions_hits: u64,
+    #[serde(default)]
+    pub customers_hit: u64,
     /// Customers per risk level: high, medium, low.
     #[serde(default)]
     pub risk_levels: Vec<(String, u64)>,

@@ -191,11 +191,17 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 &base_currency,
             )
             .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
+            // the customers are screened with what is known of them besides the name
+            let customer_hits = customers
+                .as_ref()
+                .map(|c| crate::customers::screen_customers(c, &screener, threshold))
+                .unwrap_or_default();
             let seconds = clock.elapsed().as_secs_f64();
             screened.map(|(hits, records)| Screened {
                 sources,
                 hits,
                 records,
+                customer_hits,
                 load_seconds,
                 seconds,
             })
@@ -252,7 +258,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let mut alerts = output.alerts;
     let mut evidence: HashMap<String, TxnRecord> = output.evidence;
     let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
+    let mut customer_hits: Vec<crate::customers::CustomerHit> = Vec::new();
     if let Some(screened) = screened {
+        customer_hits = screened.customer_hits;
         stages.record("watchlists_load", screened.load_seconds);
         stages.record("sanctions", screened.seconds);
         alerts.extend(screened.hits);
@@ -312,7 +320,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                     activity,
                     span_days: *span_days,
                     alerts: &alerts,
-                    customer_hits: &Default::default(),
+                    customer_hits: &crate::customers::risk::hits_by_customer(&customer_hits),
                 },
             ))
         }
@@ -348,15 +356,30 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     // the report shows the nightly figures known before the state is written (the alerts a
     // disposition suppressed among them); the manifest gets the rest after the commit
     manifest.nightly = nightly.clone();
-    manifest.customers = customers
-        .as_ref()
-        .map(|c| customers_summary(c, ratings.as_deref().unwrap_or_default()));
+    manifest.customers = customers.as_ref().map(|c| {
+        let mut summary = customers_summary(c, ratings.as_deref().unwrap_or_default());
+        summary.screened = !config.watchlists.is_empty();
+        summary.sanctions_hits = customer_hits.len() as u64;
+        summary.customers_hit = customer_hits
+            .iter()
+            .map(|h| h.customer_id.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64;
+        summary
+    });
     if let Some(c) = &customers {
         let path = config.out_dir.join("customers_quarantine.csv");
         let mut bytes = Vec::new();
         crate::customers::write_customer_quarantine_csv(&mut bytes, &c.quarantine)
             .map_err(|e| write_err(&path, e))?;
         write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+        if !config.watchlists.is_empty() {
+            let path = config.out_dir.join("customers_hits.csv");
+            let mut bytes = Vec::new();
+            crate::customers::write_customer_hits_csv(&mut bytes, &customer_hits)
+                .map_err(|e| write_err(&path, e))?;
+            write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+        }
         let path = config.out_dir.join("customers_risk.csv");
         let mut bytes = Vec::new();
         crate::customers::risk::write_risk_csv(&mut bytes, ratings.as_deref().unwrap_or_default())
@@ -469,6 +492,9 @@ fn customers_summary(
             .collect(),
         accounts: by_account.len() as u64,
         accounts_with_segment: c.segments().len() as u64,
+        screened: false,
+        sanctions_hits: 0,
+        customers_hit: 0,
         risk_levels: ["high", "medium", "low"]
             .iter()
             .map(|l| (l.to_string(), levels[l]))
@@ -495,6 +521,8 @@ struct Screened {
     sources: Vec<SourceDigest>,
     hits: Vec<Alert>,
     records: HashMap<String, TxnRecord>,
+    /// Sanctions matches on the customer file's customers.
+    customer_hits: Vec<crate::customers::CustomerHit>,
     load_seconds: f64,
     seconds: f64,
 }

@@ -10,11 +10,11 @@ const CUSTOMERS_HEADER: &str = "customer_id,accounts,name,type,birth_date,nation
 fn customer_file(dir: &Path) -> std::path::PathBuf {
     let rows = [
         "C-2,ACC-2;ACC-3,Ruiz Grocery Ltd,entity,1998,,JM,,cash_intensive_business,250000.00,2020-01-15",
-        "C-1,ACC-1,Ada Lo,Individual,1965-03-12,jm,JM,A123456; B-77,retail,4000,2019-06-01",
+        "C-1,ACC-1,Ada Lo,Individual,1965-03-12,Jamaica,JM,A123456; B-77,retail,4000,2019-06-01",
         "C-3,,No Accounts,person,,,,,,,",
         "C-4,ACC-4,Bad Type,trustee,,,,,,,",
         "C-5,ACC-5,Bad Date,person,1965-02-30,,,,,,",
-        "C-6,ACC-6,Bad Country,person,,Jamaica,,,,,",
+        "C-6,ACC-6,Bad Country,person,,Atlantis,,,,,",
         "C-7,ACC-7,Bad Segment,person,,,,,casino,,",
         "C-8,ACC-8,Bad Volume,person,,,,,,-5.00,",
         "C-1,ACC-9,Ada Lo Again,person,,,,,,,",
@@ -218,7 +218,7 @@ fn a_run_with_a_customer_file_uses_its_segments_and_reports_its_rows() {
     let quarantine = std::fs::read_to_string(out.join("customers_quarantine.csv")).unwrap();
     assert_eq!(quarantine.lines().count(), 10, "{quarantine}");
     assert!(
-        quarantine.contains(",6,C-6,nationality,Jamaica,bad_country"),
+        quarantine.contains(",6,C-6,nationality,Atlantis,bad_country"),
         "{quarantine}"
     );
 }
@@ -380,4 +380,62 @@ fn customers_are_rated_and_the_rating_weighs_in_the_case_score() {
     );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("Customers by risk") && report.contains("Kim Cambio Ltd"));
+}
+
+/// Customers are screened in `run` with what the file knows of them: a listed person with the
+/// listed birth year is a hit and says so, the same name born another year is not, a passport
+/// number on the list is a hit on its own; the hit raises the customer's rating.
+#[test]
+fn customers_are_screened_with_their_birth_dates_nationalities_and_documents() {
+    let dir = temp_dir("customers-screen");
+    let customers = write(
+        &dir,
+        "c.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n\
+             S1,ACC-1,Karim Abdul Hassan,person,1965,Iraq,JM,,retail,,\n\
+             S2,ACC-2,Karim Abdul Hassan,person,1990-05-01,JM,JM,,retail,,\n\
+             S3,ACC-3,Joan Brown,person,1970,JM,JM,B765432,retail,,\n"
+        ),
+    );
+    let input = write(
+        &dir,
+        "t.csv",
+        &format!("{HEADER}\nT1,2026-03-02T10:00:00Z,100.00,USD,CASH,,Till,JM,ACC-1,Karim,JM,\n"),
+    );
+    let out = dir.join("out");
+    let run = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--watchlist",
+        "tests/fixtures/watchlists/facts/ofac/sdn.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", describe(&run));
+    let hits = std::fs::read_to_string(out.join("customers_hits.csv")).unwrap();
+    let rows: Vec<&str> = hits.lines().skip(1).collect();
+    let who: Vec<&str> = rows.iter().map(|r| r.split(',').next().unwrap()).collect();
+    assert_eq!(who, ["S1", "S3"], "{hits}");
+    assert!(
+        rows[0].contains("born 1965") && rows[0].contains("9001"),
+        "{hits}"
+    );
+    assert!(
+        rows[1].contains("9001") && rows[1].contains(",1.0000,"),
+        "{hits}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["customers"]["sanctions_hits"], 2);
+    assert_eq!(manifest["customers"]["customers_hit"], 2);
+    let risk = std::fs::read_to_string(out.join("customers_risk.csv")).unwrap();
+    let first = risk.lines().nth(1).unwrap();
+    assert!(
+        first.starts_with("S1,")
+            && first.contains("sanctions match on the customer: OFAC-SDN 9001"),
+        "{risk}"
+    );
 }

@@ -100,7 +100,8 @@ pub struct Customer {
     pub kind: Option<CustomerType>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, checked.
     pub birth_date: Option<String>,
-    /// ISO 3166 alpha-2, upper case.
+    /// ISO 3166 alpha-2, upper case (the file may write an alpha-2 or alpha-3 code or an
+    /// English name).
     pub nationality: Option<String>,
     /// Country of residence (of incorporation, for an entity), ISO 3166 alpha-2.
     pub country: Option<String>,
@@ -238,35 +239,10 @@ impl Customers {
     }
 }
 
-/// Checks a partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a real calendar date with a year
-/// from 1800 to 2100. Returns it as written (trimmed).
+/// Checks a partial date, `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (see
+/// [`crate::watchlist::PartialDate`]); returns it as written (trimmed).
 pub fn check_partial_date(text: &str) -> Result<String, String> {
-    let t = text.trim();
-    let parts: Vec<&str> = t.split('-').collect();
-    let number = |p: &str, len: usize| -> Option<u32> {
-        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
-    let year = parts.first().and_then(|p| number(p, 4));
-    let ok = match (year, parts.len()) {
-        (Some(y), 1) => (1800..=2100).contains(&y),
-        (Some(y), 2) => {
-            (1800..=2100).contains(&y) && number(parts[1], 2).is_some_and(|m| (1..=12).contains(&m))
-        }
-        (Some(y), 3) => {
-            (1800..=2100).contains(&y)
-                && chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()
-                && number(parts[1], 2).is_some()
-                && number(parts[2], 2).is_some()
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(t.to_string())
-    } else {
-        Err("expected a date YYYY, YYYY-MM or YYYY-MM-DD (a year from 1800 to 2100)".into())
-    }
+    crate::watchlist::PartialDate::parse(text).map(|_| text.trim().to_string())
 }
 
 /// Where a canonical column's values come from in one file.
@@ -472,14 +448,10 @@ fn check_row(
     let country = |column: &'static str| -> Result<Option<String>, RowProblem> {
         match optional(column) {
             None => Ok(None),
-            Some(c) => {
-                let code = c.to_ascii_uppercase();
-                if crate::ingest::is_country(&code) {
-                    Ok(Some(code))
-                } else {
-                    Err((column, c, R::BadCountry))
-                }
-            }
+            Some(c) => match crate::watchlist::country_code(&c) {
+                Some(code) => Ok(Some(code.to_string())),
+                None => Err((column, c, R::BadCountry)),
+            },
         }
     };
     let nationality = country("nationality")?;
@@ -566,8 +538,7 @@ mod tests {
             "1965-3",
             "1965-13",
             "1965-02-30",
-            "1799",
-            "2101",
+            "1900-02-29",
             "1965/03/12",
             "12 Mar 1965",
             "1965-03-12T00:00",
@@ -587,4 +558,85 @@ mod tests {
         assert_eq!(CustomerType::parse("COMPANY"), Some(CustomerType::Entity));
         assert_eq!(CustomerType::parse("trustee"), None);
     }
+}
+
+/// A sanctions match on a customer: the customer's name, birth date, nationality and identity
+/// numbers screened against the watchlists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerHit {
+    pub customer_id: String,
+    pub name: String,
+    pub hit: crate::watchlist::Hit,
+}
+
+/// Screens every customer (name, birth date, nationality, identity numbers) against the
+/// screener; hits in `customer_id` order, then by the screener's order.
+pub fn screen_customers(
+    customers: &Customers,
+    screener: &crate::watchlist::Screener,
+    threshold: f64,
+) -> Vec<CustomerHit> {
+    let queries: Vec<crate::watchlist::PartyQuery> =
+        customers.list.iter().map(party_query).collect();
+    let results = screener.screen_parties(&queries, threshold, 5);
+    customers
+        .list
+        .iter()
+        .zip(results)
+        .flat_map(|(c, hits)| {
+            hits.into_iter().map(move |hit| CustomerHit {
+                customer_id: c.customer_id.clone(),
+                name: c.name.clone(),
+                hit,
+            })
+        })
+        .collect()
+}
+
+/// What a customer record says of the party, as a screening query.
+pub fn party_query(c: &Customer) -> crate::watchlist::PartyQuery {
+    crate::watchlist::PartyQuery {
+        name: c.name.clone(),
+        birth_date: c
+            .birth_date
+            .as_deref()
+            .and_then(|d| crate::watchlist::PartialDate::parse(d).ok()),
+        nationality: c.nationality.clone(),
+        id_numbers: c.id_numbers.clone(),
+    }
+}
+
+/// Writes `customers_hits.csv`: `customer_id,name,list,entry_id,entry_type,programs,matched_name,
+/// primary_name,score,explanation`; text cells pass [`crate::output::spreadsheet_safe`].
+pub fn write_customer_hits_csv<W: std::io::Write>(w: W, hits: &[CustomerHit]) -> csv::Result<()> {
+    use crate::output::spreadsheet_safe;
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record([
+        "customer_id",
+        "name",
+        "list",
+        "entry_id",
+        "entry_type",
+        "programs",
+        "matched_name",
+        "primary_name",
+        "score",
+        "explanation",
+    ])?;
+    for h in hits {
+        out.write_record([
+            &*spreadsheet_safe(&h.customer_id),
+            &spreadsheet_safe(&h.name),
+            &spreadsheet_safe(&h.hit.list),
+            &spreadsheet_safe(&h.hit.entry_id),
+            &h.hit.entry_type,
+            &spreadsheet_safe(&h.hit.programs),
+            &spreadsheet_safe(&h.hit.matched_name),
+            &spreadsheet_safe(&h.hit.primary_name),
+            &format!("{:.4}", h.hit.score),
+            &spreadsheet_safe(&h.hit.explanation),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -394,6 +394,21 @@ fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -
     }
 }
 
+/// The first (strongest) sanctions match of each customer, described for its rating factor:
+/// `OFAC-SDN 12345 "BIN LADIN, Usama" 0.97`.
+pub fn hits_by_customer(hits: &[super::CustomerHit]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for h in hits {
+        out.entry(h.customer_id.clone()).or_insert_with(|| {
+            format!(
+                "{} {} \"{}\" {:.2}",
+                h.hit.list, h.hit.entry_id, h.hit.matched_name, h.hit.score
+            )
+        });
+    }
+    out
+}
+
 /// What the case score reads of the ratings: each account's customer and that customer's
 /// rating without alerts (for a joint account, its first customer by id).
 pub fn case_weights(ratings: &[CustomerRating]) -> BTreeMap<String, (String, u32)> {

@@ -9,9 +9,6 @@
 //! `bene_name`, `bene_country`, `branch` (strings; empty when absent).
 
 mod codes;
-
-/// ISO 3166 alpha-2 codes.
-pub(crate) use codes::is_country;
 pub mod csv_scan;
 mod dedup;
 pub mod fx;
