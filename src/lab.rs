@@ -117,14 +117,14 @@ fn read_customer_file(
         .map_err(RunError::from)
 }
 
-/// The engine context of a customer file: its segments.
+/// The engine context of a customer file: its segments and declared volumes.
 fn customer_context(
     customers: Option<&crate::customers::Customers>,
 ) -> crate::rules::EngineContext {
-    crate::rules::EngineContext {
-        segments: customers.map(|c| std::sync::Arc::new(c.segments())),
-        ..Default::default()
-    }
+    customers.map_or_else(
+        Default::default,
+        crate::customers::Customers::engine_context,
+    )
 }
 
 /// The result of a backtest: the terminal table, and where the files went.

@@ -219,12 +219,14 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 ),
                 None => (ingested.frame.clone(), EngineContext::default()),
             };
-            // the customer file's segments, over those derived from the transactions
-            let context = EngineContext {
-                segments: customers
-                    .as_ref()
-                    .map(|c| std::sync::Arc::new(c.segments())),
-                ..context
+            // the customer file's segments (over those derived from the transactions) and
+            // declared volumes
+            let context = match &customers {
+                Some(c) => EngineContext {
+                    last_seen: context.last_seen,
+                    ..c.engine_context()
+                },
+                None => context,
             };
             // the customers' money figures come from the same transactions as the rules'
             let activity = match &customers {

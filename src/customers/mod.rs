@@ -226,6 +226,29 @@ impl Customers {
         )
     }
 
+    /// Each account's declared monthly volume: its first customer's (by `customer_id`) that
+    /// declares one.
+    pub fn expected_volumes(&self) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for customer in &self.list {
+            if let Some(volume) = customer.expected_monthly_volume {
+                for account in &customer.accounts {
+                    out.entry(account.clone()).or_insert(volume);
+                }
+            }
+        }
+        out
+    }
+
+    /// What the rules read of the file: its segments and declared volumes.
+    pub fn engine_context(&self) -> crate::rules::EngineContext {
+        crate::rules::EngineContext {
+            segments: Some(std::sync::Arc::new(self.segments())),
+            expected_monthly_volume: Some(std::sync::Arc::new(self.expected_volumes())),
+            ..Default::default()
+        }
+    }
+
     /// How many rows were quarantined for each reason (every reason, zeros included).
     pub fn quarantined_by_reason(&self) -> BTreeMap<&'static str, u64> {
         let mut counts: BTreeMap<&'static str, u64> = CustomerQuarantineReason::ALL

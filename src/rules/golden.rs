@@ -37,6 +37,9 @@ struct Case {
     /// Accounts' segments, as a customer file would give them (account → segment).
     #[serde(default)]
     segments: std::collections::BTreeMap<String, String>,
+    /// A customer file (CSV text with its header): its segments and declared volumes.
+    #[serde(default)]
+    customers: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,18 +170,44 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                 ));
             }
         }
+        let customers = match &case.customers {
+            Some(text) => match load_case_customers(text, &pack.id, i) {
+                Ok(c) => {
+                    for q in &c.quarantine {
+                        failures.push(format!(
+                            "customer row {} quarantined ({}: {})",
+                            q.row,
+                            q.reason.as_str(),
+                            q.column
+                        ));
+                    }
+                    Some(c)
+                }
+                Err(e) => {
+                    failures.push(format!("customers do not load: {e}"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let from_file = customers
+            .as_ref()
+            .map(crate::customers::Customers::engine_context)
+            .unwrap_or_default();
+        let given = (!case.segments.is_empty()).then(|| {
+            std::sync::Arc::new(super::segments::Segments::given(case.segments.iter().map(
+                |(account, segment)| {
+                    (
+                        account.clone(),
+                        segment.clone(),
+                        "given by the case".to_string(),
+                    )
+                },
+            )))
+        });
         let context = super::EngineContext {
-            segments: (!case.segments.is_empty()).then(|| {
-                std::sync::Arc::new(super::segments::Segments::given(case.segments.iter().map(
-                    |(account, segment)| {
-                        (
-                            account.clone(),
-                            segment.clone(),
-                            "given by the case".to_string(),
-                        )
-                    },
-                )))
-            }),
+            segments: given.or(from_file.segments),
+            expected_monthly_volume: from_file.expected_monthly_volume,
             ..Default::default()
         };
         let output = super::run_rules_in(&ingested.frame, &rules, &pack.base_currency, &context)?;
@@ -261,4 +290,28 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
         });
     }
     Ok(results)
+}
+
+/// Loads a golden case's customer table through a temporary file.
+fn load_case_customers(
+    text: &str,
+    pack: &str,
+    case: usize,
+) -> Result<crate::customers::Customers, String> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let path = std::env::temp_dir().join(format!(
+        "amlscreen-golden-customers-{}-{nanos}-{pack}-{case}.csv",
+        std::process::id()
+    ));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.trim_start().as_bytes()))
+        .map_err(|e| e.to_string())?;
+    let loaded = crate::customers::load_customers(&path, None, b',');
+    let _ = std::fs::remove_file(&path);
+    loaded.map_err(|e| e.to_string())
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The kinds a rule may have.
-pub const KIND_NAMES: [&str; 19] = [
+pub const KIND_NAMES: [&str; 20] = [
     "threshold",
     "aggregate",
     "structuring",
@@ -33,10 +33,11 @@ pub const KIND_NAMES: [&str; 19] = [
     "gather_scatter",
     "round_trip",
     "bipartite",
+    "expected_activity",
 ];
 
 /// Placeholders a summary template may use.
-pub const SUMMARY_PLACEHOLDERS: [&str; 31] = [
+pub const SUMMARY_PLACEHOLDERS: [&str; 32] = [
     "count",
     "total",
     "currency",
@@ -68,6 +69,7 @@ pub const SUMMARY_PLACEHOLDERS: [&str; 31] = [
     "volume",
     "payments",
     "against",
+    "expected",
 ];
 
 /// Why a kind could not be compiled.
@@ -430,6 +432,14 @@ struct VelocityParams {
     min_baseline_count: u32,
     /// The least share of the window's volume in each direction (in and out).
     min_each_direction_percent: Option<Percent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedActivityParams {
+    window: Duration,
+    factor: Factor,
+    min_volume: Money,
 }
 
 #[derive(Deserialize)]
@@ -1225,6 +1235,24 @@ pub fn compile_kind(
                 described,
             )
         }
+        "expected_activity" => {
+            let p: ExpectedActivityParams = params(table)?;
+            if p.window.0 <= 0 {
+                return Err(KindError::Params("`window` must be more than 0".into()));
+            }
+            plain(
+                Detector::ExpectedActivity {
+                    window: p.window.0,
+                    factor_basis_points: p.factor.0,
+                    min_volume: p.min_volume.0,
+                },
+                vec![
+                    d("window", describe_duration(p.window.0)),
+                    d("factor", format!("{}x", p.factor.0 as f64 / 10_000.0)),
+                    d("min_volume", money(p.min_volume)),
+                ],
+            )
+        }
         other => return Err(KindError::UnknownKind(other.to_string())),
     })
 }
@@ -1264,6 +1292,7 @@ fn detector_fact_available(name: &str, detector: &Detector) -> bool {
             detector,
             Detector::VelocitySpike { .. } | Detector::BehaviourChange { .. }
         ),
+        "expected" => matches!(detector, Detector::ExpectedActivity { .. }),
         "volume" | "payments" | "against" => {
             matches!(detector, Detector::BehaviourChange { .. })
         }

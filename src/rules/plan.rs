@@ -360,6 +360,16 @@ pub enum Detector {
         min_count: i64,
         seasonal_share_basis_points: Option<i64>,
     },
+    /// Activity against what the customer declared: the subject's money in and out over a
+    /// trailing `window` ending at a transaction is at least `factor_basis_points` / 10,000 times
+    /// its expected monthly volume (from the customer file) scaled to the window, exactly
+    /// `sum × 30 days × 10,000 ≥ factor × expected × window`, and at least `min_volume`.
+    /// Subjects without an expected volume are not judged.
+    ExpectedActivity {
+        window: Micros,
+        factor_basis_points: i64,
+        min_volume: i64,
+    },
 }
 
 /// How far back the seasonal test of [`Detector::BehaviourChange`] looks: 365 days.
@@ -678,6 +688,7 @@ impl RulePlan {
             Detector::VelocitySpike {
                 window, baseline, ..
             } => window + baseline,
+            Detector::ExpectedActivity { window, .. } => *window,
             Detector::BehaviourChange {
                 window,
                 baseline,

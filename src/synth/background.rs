@@ -16,7 +16,7 @@ use super::rng::Rng;
 use crate::model::{Channel, MICROS_PER_UNIT};
 
 /// JMD per USD used to make local-currency amounts of a similar size (1 / 0.0064).
-const JMD_PER_USD: f64 = 156.25;
+pub(super) const JMD_PER_USD: f64 = 156.25;
 
 /// Generates every account's background, one account at a time, each from its own sub-stream.
 /// Returns, per account, the range of creation indices its own generator wrote.

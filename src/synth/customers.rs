@@ -5,8 +5,10 @@
 //!
 //! Segments follow what each customer is: private persons (planted subjects included) are
 //! `retail`, cash-heavy shops `cash_intensive_business`, money service businesses `msb`,
-//! churches `npo`, other companies `business`. The declared volume is typical of the segment;
-//! a mule's account declares an ordinary person's.
+//! churches `npo`, other companies `business`. The declared monthly volume is what the account
+//! usually moves (1 to 2.5 times its background's money in and out per 30 days, at least
+//! 500.00): a planted subject declares its quiet background's, as a mule declares an ordinary
+//! person's.
 
 use super::generator::Gen;
 use super::population::Role;
@@ -42,10 +44,35 @@ pub const CUSTOMERS_HEADER: &str = "customer_id,accounts,name,type,birth_date,na
 const FOREIGN_NATIONALITIES: &[&str] =
     &["US", "GB", "CA", "TT", "HT", "DO", "CN", "IN", "VE", "NG"];
 
-/// The customers of the generated population, in account order.
-pub fn make_customers(gen: &Gen<'_>, rng: &Rng) -> Vec<SyntheticCustomer> {
+/// Each account's money in and out per 30 days over the first `rows` rows (the background,
+/// before anything is planted), in whole US dollars (JMD converted at the generator's rate).
+fn background_monthly(gen: &Gen<'_>, rows: usize) -> std::collections::HashMap<u32, i64> {
+    let mut totals: std::collections::HashMap<u32, i128> = std::collections::HashMap::new();
+    let cols = &gen.cols;
+    for i in 0..rows.min(cols.amount.len()) {
+        let usd = if cols.currency[i] == gen.cur.jmd {
+            (cols.amount[i] as f64 / super::background::JMD_PER_USD) as i128
+        } else {
+            i128::from(cols.amount[i])
+        };
+        for account in [cols.orig_account[i], cols.bene_account[i]] {
+            *totals.entry(account.0).or_default() += usd;
+        }
+    }
+    let days = i128::from(gen.days().max(1));
+    totals
+        .into_iter()
+        .map(|(k, v)| (k, (v * 30 / days / i128::from(MICROS_PER_UNIT)) as i64))
+        .collect()
+}
+
+/// The customers of the generated population, in account order. `background_rows`: the rows
+/// generated before any instance was planted; an honest customer declares 1 to 2.5 times its
+/// usual monthly volume (at least 500.00), a planted subject its quiet background's.
+pub fn make_customers(gen: &Gen<'_>, rng: &Rng, background_rows: usize) -> Vec<SyntheticCustomer> {
     let home = gen.cfg.home_country.clone();
     let start = gen.cfg.start;
+    let usual = background_monthly(gen, background_rows);
     gen.pop
         .accounts
         .iter()
@@ -57,22 +84,19 @@ pub fn make_customers(gen: &Gen<'_>, rng: &Rng) -> Vec<SyntheticCustomer> {
                 || name.ends_with(" LLC")
                 || name.ends_with(" INC")
                 || name.ends_with(" SA");
-            let (kind, segment, (lo, hi)) = match account.role {
-                Role::Individual | Role::SavingsClub => ("person", "retail", (1_500, 9_000)),
-                Role::CashRetail => ("entity", "cash_intensive_business", (40_000, 250_000)),
-                Role::Merchant => ("entity", "business", (20_000, 150_000)),
-                Role::Employer => ("entity", "business", (50_000, 400_000)),
-                Role::Importer => ("entity", "business", (100_000, 600_000)),
-                Role::Church => ("entity", "npo", (5_000, 60_000)),
-                Role::MoneyService => ("entity", "msb", (300_000, 1_500_000)),
-                Role::Trader => ("entity", "business", (100_000, 800_000)),
-                Role::Investor | Role::Landlord if company => {
-                    ("entity", "business", (5_000, 50_000))
+            let (kind, segment) = match account.role {
+                Role::Individual | Role::SavingsClub => ("person", "retail"),
+                Role::CashRetail => ("entity", "cash_intensive_business"),
+                Role::Merchant | Role::Employer | Role::Importer | Role::Trader => {
+                    ("entity", "business")
                 }
-                Role::Investor | Role::Landlord => ("person", "retail", (3_000, 30_000)),
+                Role::Church => ("entity", "npo"),
+                Role::MoneyService => ("entity", "msb"),
+                Role::Investor | Role::Landlord if company => ("entity", "business"),
+                Role::Investor | Role::Landlord => ("person", "retail"),
             };
-            // log-uniform between the bounds, in whole dollars
-            let volume = (lo as f64 * (hi as f64 / lo as f64).powf(r.unit())).round() as i64;
+            let monthly = usual.get(&account.number.0).copied().unwrap_or(0);
+            let volume = ((monthly as f64 * (1.0 + 1.5 * r.unit())).round() as i64).max(500);
             let (birth_date, nationality, id_numbers) = if kind == "person" {
                 let year = 1945 + r.index(60);
                 let nationality = if r.chance(0.88) {

@@ -241,9 +241,10 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
     let silent: Vec<bool> = items.iter().map(|i| i.needs_silent_subject()).collect();
     population::populate(&mut gen, &mut root.fork(1), &silent);
     let ranges = background::generate_background(&mut gen, &root.fork(2));
+    let background_rows = gen.cols.amount.len();
 
     let planted = plant_all(&mut gen, &items, &ranges, &root.fork(3));
-    let customers = customers::make_customers(&gen, &root.fork(5));
+    let customers = customers::make_customers(&gen, &root.fork(5), background_rows);
     let lookalike_syms: Vec<(Sym, LookAlikeKind)> = gen
         .pop
         .accounts

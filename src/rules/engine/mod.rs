@@ -4,6 +4,7 @@
 //! (windows that meet a rule) are merged per subject into episodes, so a 7-day pattern that
 //! keeps matching for a week becomes one episode, and each episode gets its evidence rows.
 
+mod expected;
 mod exprs;
 mod flow;
 mod graph;
@@ -49,6 +50,9 @@ pub struct EngineContext {
     /// Segments given by the run (a customer file, a golden case's), over the derived ones
     /// (see [`crate::rules::segments`]).
     pub segments: Option<Arc<Segments>>,
+    /// Each account's declared monthly volume (micros of the base currency), from a customer
+    /// file, for [`Detector::ExpectedActivity`].
+    pub expected_monthly_volume: Option<Arc<std::collections::BTreeMap<String, i64>>>,
 }
 
 /// Merged hits of one rule and subject, with the row numbers of their evidence.
@@ -351,6 +355,30 @@ fn run_one_plan(
     let selected =
         || -> PolarsResult<LazyFrame> { with_subject(base.filtered(&plan.filter)?, &plan.subject) };
     let (hits, streams): (Vec<Hit>, Vec<EvidenceStream>) = match &plan.detector {
+        Detector::ExpectedActivity {
+            window,
+            factor_basis_points,
+            min_volume,
+        } => {
+            let rows = windowed::selected_rows(selected()?, &[])?;
+            let declared: Vec<Option<i64>> = match &context.expected_monthly_volume {
+                Some(volumes) => (0..base.accounts.key_count() as u32)
+                    .map(|k| volumes.get(base.accounts.name(k)).copied())
+                    .collect(),
+                None => Vec::new(),
+            };
+            let hits = expected::expected_activity(
+                &rows,
+                &|k| declared.get(k as usize).copied().flatten(),
+                &expected::ExpectedLimits {
+                    window: *window,
+                    factor_basis_points: *factor_basis_points,
+                    min_volume: *min_volume,
+                },
+                &base.accounts,
+            )?;
+            (hits, vec![EvidenceStream { frame: rows.lazy() }])
+        }
         Detector::PerTransaction => {
             let frame = selected()?
                 .select([
