@@ -1055,7 +1055,10 @@ fn ofac_remarks_give_birth_dates_nationalities_and_documents() {
     let ladin = entry(&set, "6365");
     assert_eq!(
         ladin.birth_dates,
-        [BirthDate::Exact(date("1957-07-30")), BirthDate::Exact(date("1958"))]
+        [
+            BirthDate::Exact(date("1957-07-30")),
+            BirthDate::Exact(date("1958"))
+        ]
     );
     assert!(ladin.nationalities.is_empty() && ladin.documents.is_empty());
     let hassan = entry(&set, "9001");
@@ -1087,12 +1090,18 @@ fn ofac_remarks_give_birth_dates_nationalities_and_documents() {
         [BirthDate::Between(date("1960-01-01"), date("1962-12-31"))]
     );
     assert_eq!(park.nationalities, ["KP"]);
-    assert_eq!(park.documents, [doc(IdKind::NationalId, "66000073767", Some("KP"))]);
+    assert_eq!(
+        park.documents,
+        [doc(IdKind::NationalId, "66000073767", Some("KP"))]
+    );
     // an unreadable date and an unknown country are warnings; a 2-digit passport is left out
     let garcia = entry(&set, "9004");
     assert_eq!(garcia.birth_dates, [BirthDate::Exact(date("1971-03"))]);
     assert!(garcia.nationalities.is_empty());
-    assert_eq!(garcia.documents, [doc(IdKind::NationalId, "78865882", Some("ES"))]);
+    assert_eq!(
+        garcia.documents,
+        [doc(IdKind::NationalId, "78865882", Some("ES"))]
+    );
     let warnings = &set.sources()[0].warnings;
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].contains("sdn.csv:5: remarks: cannot read \"DOB sometime in spring\""));
@@ -1106,7 +1115,10 @@ fn un_xml_gives_birth_dates_nationalities_and_documents() {
     let zahed = entry(&set, "QDi.900");
     assert_eq!(
         zahed.birth_dates,
-        [BirthDate::Exact(date("1961-01-01")), BirthDate::Circa(date("1963"))]
+        [
+            BirthDate::Exact(date("1961-01-01")),
+            BirthDate::Circa(date("1963"))
+        ]
     );
     assert_eq!(zahed.nationalities, ["AF", "IR"]);
     assert_eq!(
@@ -1122,7 +1134,10 @@ fn un_xml_gives_birth_dates_nationalities_and_documents() {
         [BirthDate::Between(date("1968"), date("1970"))]
     );
     assert_eq!(ngudjolo.nationalities, ["CD"]);
-    assert_eq!(ngudjolo.documents, [doc(IdKind::Passport, "D00000898", None)]);
+    assert_eq!(
+        ngudjolo.documents,
+        [doc(IdKind::Passport, "D00000898", None)]
+    );
     // `na` is no nationality, an empty date no date, an impossible date a warning
     let undated = entry(&set, "CDi.902");
     assert!(undated.birth_dates.is_empty() && undated.nationalities.is_empty());
@@ -1148,9 +1163,15 @@ fn ftm_gives_birth_and_incorporation_dates_nationalities_and_numbers() {
     let company = entry(&set, "C-1");
     assert_eq!(
         company.birth_dates,
-        [BirthDate::Exact(date("2002-12-31")), BirthDate::Exact(date("2002"))]
+        [
+            BirthDate::Exact(date("2002-12-31")),
+            BirthDate::Exact(date("2002"))
+        ]
     );
-    assert_eq!(company.documents, [doc(IdKind::Other, "1091841000624", None)]);
+    assert_eq!(
+        company.documents,
+        [doc(IdKind::Other, "1091841000624", None)]
+    );
     let warnings = &set.sources()[0].warnings;
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].contains("\"suhh\""));
@@ -1163,7 +1184,10 @@ fn simple_csv_reads_optional_fact_columns_and_warns_on_bad_values() {
     let jane = entry(&set, "L-1");
     assert_eq!(
         jane.birth_dates,
-        [BirthDate::Exact(date("1980-05")), BirthDate::Exact(date("1981"))]
+        [
+            BirthDate::Exact(date("1980-05")),
+            BirthDate::Exact(date("1981"))
+        ]
     );
     assert_eq!(jane.nationalities, ["GB", "FR"]);
     assert_eq!(jane.documents, [doc(IdKind::Other, "AB123456", None)]);
@@ -1197,7 +1221,10 @@ fn every_nationality_of_the_shared_lists_has_a_country_code() {
         .iter()
         .filter(|e| !e.birth_dates.is_empty() && !e.nationalities.is_empty())
         .count();
-    assert!(with_facts > 1000, "{with_facts} entries with birth date and nationality");
+    assert!(
+        with_facts > 1000,
+        "{with_facts} entries with birth date and nationality"
+    );
     assert_eq!(country_code("Korea, North"), Some("KP"));
 }
 
@@ -1226,7 +1253,10 @@ fn a_matching_birth_date_or_nationality_lets_a_weaker_name_through() {
     let screener = facts_screener();
     // "Karim Hassan" leaves out a listed name: below the threshold on the name alone
     let name_only = screener.screen("Karim Hassan", DEFAULT_THRESHOLD, 5);
-    assert!(name_only.iter().all(|h| h.entry_id != "9001"), "{name_only:?}");
+    assert!(
+        name_only.iter().all(|h| h.entry_id != "9001"),
+        "{name_only:?}"
+    );
     let plain_score = screener.screen("Karim Hassan", 0.5, 5)[0].score;
     let hits = screener.screen_party(
         &party("Karim Hassan", Some("1966-04-02"), Some("IQ"), &[]),
@@ -1251,21 +1281,31 @@ fn a_contradicting_birth_date_or_nationality_discounts_a_same_name_person() {
     assert_eq!(screener.screen(name, DEFAULT_THRESHOLD, 5)[0].score, 1.0);
     let agree = screener.screen_party(&party(name, Some("1961"), Some("AF"), &[]), 0.85, 5);
     assert_eq!(agree[0].score, 1.0);
-    assert!(agree[0].explanation.contains("born 1961 = 1961-01-01 (+0.08)"));
+    assert!(agree[0]
+        .explanation
+        .contains("born 1961 = 1961-01-01 (+0.08)"));
     for (birth, nationality, says) in [
         (Some("1971"), None, "born 1971 ≠ 1961-01-01 (-0.40)"),
-        (Some("1961-01-01"), Some("FR"), "nationality FR ≠ AF/IR (-0.40)"),
+        (
+            Some("1961-01-01"),
+            Some("FR"),
+            "nationality FR ≠ AF/IR (-0.40)",
+        ),
         (Some("1990"), Some("DE"), "nationality DE ≠ AF/IR"),
     ] {
         let query = party(name, birth, nationality, &[]);
-        assert!(screener.screen_party(&query, DEFAULT_THRESHOLD, 5).is_empty());
+        assert!(screener
+            .screen_party(&query, DEFAULT_THRESHOLD, 5)
+            .is_empty());
         let low = screener.screen_party(&query, 0.0, 5);
         assert!(low[0].explanation.contains(says), "{}", low[0].explanation);
         assert!(low[0].score <= 1.0 - BIRTH_DATE_PENALTY.min(NATIONALITY_PENALTY) + 0.12 + 1e-9);
     }
     // a circa 1963 listing agrees with 1965 but not with 1966; a range holds its ends
     assert_eq!(
-        screener.screen_party(&party(name, Some("1965"), None, &[]), 0.85, 5).len(),
+        screener
+            .screen_party(&party(name, Some("1965"), None, &[]), 0.85, 5)
+            .len(),
         1
     );
     assert!(screener
@@ -1273,7 +1313,11 @@ fn a_contradicting_birth_date_or_nationality_discounts_a_same_name_person() {
         .is_empty());
     assert_eq!(
         screener
-            .screen_party(&party("Mathieu Ngudjolo", Some("1970-12-31"), None, &[]), 0.85, 5)
+            .screen_party(
+                &party("Mathieu Ngudjolo", Some("1970-12-31"), None, &[]),
+                0.85,
+                5
+            )
             .len(),
         1
     );
@@ -1295,10 +1339,14 @@ fn an_identity_number_is_a_hit_on_its_own() {
         .starts_with("passport A123456 = A123456 (IQ): a hit on its own; name "));
     let national = screener.screen_party(&party("X", None, None, &["1-78-09-44621-80"]), 0.85, 5);
     assert_eq!(national[0].entry_id, "QDi.900");
-    assert!(national[0].explanation.starts_with("national id 178094462180 = "));
+    assert!(national[0]
+        .explanation
+        .starts_with("national id 178094462180 = "));
     // a number listed nowhere, or too short to identify, finds nothing
     for ids in [&["A123457"][..], &["1234"][..]] {
-        assert!(screener.screen_party(&party("Somebody Else", None, None, ids), 0.85, 5).is_empty());
+        assert!(screener
+            .screen_party(&party("Somebody Else", None, None, ids), 0.85, 5)
+            .is_empty());
     }
 }
 
@@ -1315,7 +1363,9 @@ fn weak_aliases_count_only_when_the_birth_date_confirms() {
     let hits = screener.screen_party(&party("Abu Zahed", Some("1961-01-01"), None, &[]), 0.85, 5);
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].matched_name, "Abu Zahed");
-    assert!(hits[0].explanation.contains("weak alias, counted as the birth date confirms"));
+    assert!(hits[0]
+        .explanation
+        .contains("weak alias, counted as the birth date confirms"));
     // FtM weak aliases too
     let vanya = screener.screen_party(&party("Vanya", Some("1971-01-22"), None, &[]), 0.85, 5);
     assert_eq!(vanya[0].entry_id, "P-1");
@@ -1347,7 +1397,10 @@ fn parties_without_facts_screen_exactly_as_names() {
         PartyQuery::name("Abdul Rahman Zahed"),
     ];
     let results = facts.screen_parties(&mixed, DEFAULT_THRESHOLD, 5);
-    assert_eq!(results[0], facts.screen("Usama bin Ladin", DEFAULT_THRESHOLD, 5));
+    assert_eq!(
+        results[0],
+        facts.screen("Usama bin Ladin", DEFAULT_THRESHOLD, 5)
+    );
     assert!(results[1].is_empty());
     assert_eq!(results[2][0].entry_id, "QDi.900");
 }
@@ -1378,7 +1431,9 @@ fn screen_names_reads_fact_columns_and_explains_their_effect() {
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{text}");
     assert!(rows[0].starts_with("Abdul Rahman Zahed,UN,QDi.900,"));
-    assert!(rows[0].contains("facts: born 1961 = 1961-01-01 (+0.08), nationality AF = AF/IR (+0.05)"));
+    assert!(
+        rows[0].contains("facts: born 1961 = 1961-01-01 (+0.08), nationality AF = AF/IR (+0.05)")
+    );
     assert!(rows[1].starts_with("Somebody Else,OFAC-SDN,9001,"));
     assert!(rows[1].contains("passport A123456 = A123456 (IQ): a hit on its own"));
     for (content, says) in [
@@ -1402,7 +1457,9 @@ fn screen_names_reads_fact_columns_and_explains_their_effect() {
 
 #[test]
 fn the_facts_evaluation_separates_listed_people_from_look_alikes() {
-    use amlscreen::watchlist::eval::{build_party_eval_set, evaluate_parties, render_party_markdown};
+    use amlscreen::watchlist::eval::{
+        build_party_eval_set, evaluate_parties, render_party_markdown,
+    };
     let set = load_watchlists(&[
         fixture("facts/ofac/sdn.csv"),
         fixture("facts/un/consolidated.xml"),
@@ -1412,7 +1469,10 @@ fn the_facts_evaluation_separates_listed_people_from_look_alikes() {
     let cases = build_party_eval_set(&set, &screener, 40, 80, 7);
     assert_eq!(cases, build_party_eval_set(&set, &screener, 40, 80, 7));
     let positives = cases.iter().filter(|c| c.expected.is_some()).count();
-    assert!(positives >= 20 && cases.len() - positives >= 40, "{cases:?}");
+    assert!(
+        positives >= 20 && cases.len() - positives >= 40,
+        "{cases:?}"
+    );
     let evaluation = evaluate_parties(&screener, &cases, &[DEFAULT_THRESHOLD]);
     let (plain, with) = (&evaluation.points[0], &evaluation.points[1]);
     assert!(with.recall >= plain.recall, "{evaluation:?}");

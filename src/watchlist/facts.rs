@@ -46,8 +46,16 @@ impl PartialDate {
             return Err(fail());
         }
         let year: u16 = parts[0].parse().map_err(|_| fail())?;
-        let month: Option<u8> = parts.get(1).map(|m| m.parse()).transpose().map_err(|_| fail())?;
-        let day: Option<u8> = parts.get(2).map(|d| d.parse()).transpose().map_err(|_| fail())?;
+        let month: Option<u8> = parts
+            .get(1)
+            .map(|m| m.parse())
+            .transpose()
+            .map_err(|_| fail())?;
+        let day: Option<u8> = parts
+            .get(2)
+            .map(|d| d.parse())
+            .transpose()
+            .map_err(|_| fail())?;
         PartialDate::new(year, month, day).ok_or_else(|| {
             format!("{text:?} is not a calendar date (month 1-12, day within the month, year 1000-2999)")
         })
@@ -98,7 +106,9 @@ impl fmt::Display for PartialDate {
 
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -212,7 +222,10 @@ pub fn compare_birth_date(query: &PartialDate, listed: &BirthDate) -> (Agreement
 
 /// Compares a query's birth date with every listed date of an entry: the best agreement, or
 /// `None` when the entry lists none. An entry contradicts only when every listed date does.
-pub fn compare_birth_dates(query: &PartialDate, listed: &[BirthDate]) -> Option<(Agreement, String)> {
+pub fn compare_birth_dates(
+    query: &PartialDate,
+    listed: &[BirthDate],
+) -> Option<(Agreement, String)> {
     let mut best: Option<(Agreement, String)> = None;
     for date in listed {
         let (agreement, text) = compare_birth_date(query, date);
@@ -360,8 +373,17 @@ mod tests {
         assert_eq!(date("1965-03-10").to_string(), "1965-03-10");
         assert_eq!(date("2000-02-29").day(), Some(29));
         for bad in [
-            "", "65", "1965-3", "1965-13", "1965-02-30", "1900-02-29", "1965-00", "10/03/1965",
-            "1965-03-10-01", "0999", "abcd",
+            "",
+            "65",
+            "1965-3",
+            "1965-13",
+            "1965-02-30",
+            "1900-02-29",
+            "1965-00",
+            "10/03/1965",
+            "1965-03-10-01",
+            "0999",
+            "abcd",
         ] {
             assert!(PartialDate::parse(bad).is_err(), "{bad:?} parsed");
         }
@@ -374,8 +396,14 @@ mod tests {
             compare_birth_date(&date("1965"), &listed),
             (Agreement::Year, "born 1965 = 1965-03-10".to_string())
         );
-        assert_eq!(compare_birth_date(&date("1965-03"), &listed).0, Agreement::Month);
-        assert_eq!(compare_birth_date(&date("1965-03-10"), &listed).0, Agreement::Day);
+        assert_eq!(
+            compare_birth_date(&date("1965-03"), &listed).0,
+            Agreement::Month
+        );
+        assert_eq!(
+            compare_birth_date(&date("1965-03-10"), &listed).0,
+            Agreement::Day
+        );
         assert_eq!(
             compare_birth_date(&date("1965-10-03"), &listed),
             (
@@ -385,29 +413,59 @@ mod tests {
         );
         assert_eq!(
             compare_birth_date(&date("1971-03-10"), &listed),
-            (Agreement::Contradicts, "born 1971-03-10 ≠ 1965-03-10".to_string())
+            (
+                Agreement::Contradicts,
+                "born 1971-03-10 ≠ 1965-03-10".to_string()
+            )
         );
         // a year-only listing agrees with any date of that year
         let year_only = BirthDate::Exact(date("1965"));
-        assert_eq!(compare_birth_date(&date("1965-12-31"), &year_only).0, Agreement::Year);
-        assert_eq!(compare_birth_date(&date("1964-12-31"), &year_only).0, Agreement::Contradicts);
+        assert_eq!(
+            compare_birth_date(&date("1965-12-31"), &year_only).0,
+            Agreement::Year
+        );
+        assert_eq!(
+            compare_birth_date(&date("1964-12-31"), &year_only).0,
+            Agreement::Contradicts
+        );
     }
 
     #[test]
     fn circa_and_ranges_agree_loosely_within_their_years() {
         let circa = BirthDate::Circa(date("1965"));
-        assert_eq!(compare_birth_date(&date("1963"), &circa).0, Agreement::Loose);
-        assert_eq!(compare_birth_date(&date("1967-05-01"), &circa).0, Agreement::Loose);
-        assert_eq!(compare_birth_date(&date("1968"), &circa).0, Agreement::Contradicts);
-        assert_eq!(compare_birth_date(&date("1962"), &circa).0, Agreement::Contradicts);
+        assert_eq!(
+            compare_birth_date(&date("1963"), &circa).0,
+            Agreement::Loose
+        );
+        assert_eq!(
+            compare_birth_date(&date("1967-05-01"), &circa).0,
+            Agreement::Loose
+        );
+        assert_eq!(
+            compare_birth_date(&date("1968"), &circa).0,
+            Agreement::Contradicts
+        );
+        assert_eq!(
+            compare_birth_date(&date("1962"), &circa).0,
+            Agreement::Contradicts
+        );
         let range = BirthDate::between(date("1962"), date("1965"));
         assert_eq!(
             compare_birth_date(&date("1962"), &range),
             (Agreement::Loose, "born 1962 ~ 1962 to 1965".to_string())
         );
-        assert_eq!(compare_birth_date(&date("1965"), &range).0, Agreement::Loose);
-        assert_eq!(compare_birth_date(&date("1966"), &range).0, Agreement::Contradicts);
-        assert_eq!(compare_birth_date(&date("1961"), &range).0, Agreement::Contradicts);
+        assert_eq!(
+            compare_birth_date(&date("1965"), &range).0,
+            Agreement::Loose
+        );
+        assert_eq!(
+            compare_birth_date(&date("1966"), &range).0,
+            Agreement::Contradicts
+        );
+        assert_eq!(
+            compare_birth_date(&date("1961"), &range).0,
+            Agreement::Contradicts
+        );
         assert_eq!(
             BirthDate::between(date("1965"), date("1965")),
             BirthDate::Exact(date("1965"))
@@ -416,8 +474,14 @@ mod tests {
 
     #[test]
     fn several_listed_dates_contradict_only_when_all_do() {
-        let listed = [BirthDate::Exact(date("1957-03-10")), BirthDate::Exact(date("1958"))];
-        assert_eq!(compare_birth_dates(&date("1958"), &listed).unwrap().0, Agreement::Year);
+        let listed = [
+            BirthDate::Exact(date("1957-03-10")),
+            BirthDate::Exact(date("1958")),
+        ];
+        assert_eq!(
+            compare_birth_dates(&date("1958"), &listed).unwrap().0,
+            Agreement::Year
+        );
         assert_eq!(
             compare_birth_dates(&date("1957-03-10"), &listed).unwrap().0,
             Agreement::Day

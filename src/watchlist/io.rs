@@ -95,7 +95,11 @@ pub fn read_parties_file(path: &Path) -> Result<Vec<PartyQuery>, WatchlistError>
             message: format!("{e}; expected a header row"),
         })?
         .clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
     let (birth_col, nationality_col, ids_col) = (
         column("birth_date"),
         column("nationality"),
@@ -137,7 +141,9 @@ pub fn read_parties_file(path: &Path) -> Result<Vec<PartyQuery>, WatchlistError>
             let code = country_code(country).ok_or_else(|| {
                 bad(
                     "nationality",
-                    format!("expected an ISO 3166 code or an English country name, found {country:?}"),
+                    format!(
+                        "expected an ISO 3166 code or an English country name, found {country:?}"
+                    ),
                 )
             })?;
             Some(code.to_string())

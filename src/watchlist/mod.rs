@@ -13,8 +13,8 @@
 mod countries;
 mod entry;
 mod error;
-mod facts;
 pub mod eval;
+mod facts;
 pub(crate) mod fast_hash;
 mod index;
 mod io;

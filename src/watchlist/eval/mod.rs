@@ -11,8 +11,8 @@ mod vocab;
 
 pub use cases::{build_eval_set, synthetic_names, EvalCase};
 pub use parties::{
-    build_party_eval_set, evaluate_parties, render_party_markdown, write_party_eval_csv,
-    PartyCase, PartyEvaluation, PartyPoint,
+    build_party_eval_set, evaluate_parties, render_party_markdown, write_party_eval_csv, PartyCase,
+    PartyEvaluation, PartyPoint,
 };
 
 use super::error::WatchlistError;

@@ -42,8 +42,8 @@ const LOOK_ALIKES: &[&str] = &[
 
 /// Nationalities given to look-alikes (the first not listed for the person is used).
 const OTHER_NATIONALITIES: &[&str] = &[
-    "US", "GB", "FR", "DE", "IN", "BR", "MX", "NG", "TR", "ID", "PK", "EG", "RU", "CN", "ES",
-    "IT", "PH", "KE", "AR", "CA",
+    "US", "GB", "FR", "DE", "IN", "BR", "MX", "NG", "TR", "ID", "PK", "EG", "RU", "CN", "ES", "IT",
+    "PH", "KE", "AR", "CA",
 ];
 
 /// Name-only hits at this score decide whether a look-alike is distinguishable (see the module
@@ -138,7 +138,8 @@ fn true_birth_date(entry: &Entry, rng: &mut Rng) -> PartialDate {
         BirthDate::Between(..) => {
             let (from, to) = listed.year_span();
             let year = from + rng.below(usize::from(to - from) + 1) as u16;
-            PartialDate::new(year, None, None).unwrap_or(PartialDate::new(from, None, None).expect("listed year"))
+            PartialDate::new(year, None, None)
+                .unwrap_or(PartialDate::new(from, None, None).expect("listed year"))
         }
     };
     complete(base, rng)
@@ -161,7 +162,10 @@ fn other_birth_date(entry: &Entry, rng: &mut Rng) -> Option<PartialDate> {
         } else {
             i32::from(base) - shift
         };
-        let date = complete(PartialDate::new(u16::try_from(year).ok()?, None, None)?, rng);
+        let date = complete(
+            PartialDate::new(u16::try_from(year).ok()?, None, None)?,
+            rng,
+        );
         if compare_birth_dates(&date, &entry.birth_dates).map(|(a, _)| a)
             == Some(Agreement::Contradicts)
         {
@@ -267,6 +271,10 @@ pub struct PartyPoint {
     pub false_hit_rate: f64,
 }
 
+/// One kind of case: its name, its number of cases, and per threshold how many flagged name
+/// only and with facts.
+pub type KindCounts = (String, usize, Vec<(usize, usize)>);
+
 /// The evaluation: counts, then points per threshold and mode, then per kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartyEvaluation {
@@ -277,7 +285,7 @@ pub struct PartyEvaluation {
     /// Two points (name only, with facts) per threshold, ascending.
     pub points: Vec<PartyPoint>,
     /// Per kind: kind, cases, flagged name only and with facts at each threshold.
-    pub by_kind: Vec<(String, usize, Vec<(usize, usize)>)>,
+    pub by_kind: Vec<KindCounts>,
 }
 
 /// Screens every case name only ([`Screener::screen_many`]) and with its facts
@@ -303,9 +311,8 @@ pub fn evaluate_parties(
                 match &case.expected {
                     Some((list, id)) => {
                         tp += usize::from(!hits.is_empty());
-                        own += usize::from(
-                            hits.iter().any(|h| &h.list == list && &h.entry_id == id),
-                        );
+                        own +=
+                            usize::from(hits.iter().any(|h| &h.list == list && &h.entry_id == id));
                     }
                     None => fp += usize::from(!hits.is_empty()),
                 }
@@ -332,7 +339,9 @@ pub fn evaluate_parties(
     let by_kind = kinds
         .into_iter()
         .map(|kind| {
-            let members: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].kind == kind).collect();
+            let members: Vec<usize> = (0..cases.len())
+                .filter(|&i| cases[i].kind == kind)
+                .collect();
             let counts = flagged
                 .iter()
                 .map(|flags| {
@@ -421,7 +430,11 @@ pub fn write_party_eval_csv(w: impl Write, cases: &[PartyCase]) -> Result<(), Wa
             Some((list, id)) => ("match", list.as_str(), id.as_str()),
             None => ("nonmatch", "", ""),
         };
-        let date = case.query.birth_date.map(|d| d.to_string()).unwrap_or_default();
+        let date = case
+            .query
+            .birth_date
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         let nationality = case.query.nationality.as_deref().unwrap_or("");
         writer
             .write_record([

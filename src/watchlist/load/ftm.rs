@@ -7,10 +7,10 @@
 
 use super::Parsed;
 use crate::watchlist::entry::{Entry, ListedName, NameKind};
+use crate::watchlist::error::WatchlistError;
 use crate::watchlist::facts::{
     country_code, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind, PartialDate,
 };
-use crate::watchlist::error::WatchlistError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -7,8 +7,7 @@ use super::{sha256_hex, split_csv_line, split_list, LineCounter, Parsed};
 use crate::watchlist::entry::{Entry, ListedName, NameKind, SourceInfo};
 use crate::watchlist::error::WatchlistError;
 use crate::watchlist::facts::{
-    country_code_of_name, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind,
-    PartialDate,
+    country_code_of_name, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind, PartialDate,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -142,7 +141,12 @@ fn parse_sdn_row(
 /// (`Nationality of Registration` of organisations counts as their nationality).
 /// Items it does not know (places of birth, titles, tax ids, ...) are passed over; a date or
 /// country it cannot read is a warning, never an error.
-pub(crate) fn apply_remarks(entry: &mut Entry, remarks: &str, at: &str, warnings: &mut Vec<String>) {
+pub(crate) fn apply_remarks(
+    entry: &mut Entry,
+    remarks: &str,
+    at: &str,
+    warnings: &mut Vec<String>,
+) {
     for item in remarks.split(';') {
         let item = item.trim().trim_end_matches('.').trim();
         let item = strip_prefix_ci(item, "alt. ").unwrap_or(item);
@@ -222,9 +226,9 @@ const DOCUMENT_LABELS: &[(&str, IdKind)] = &[
 /// A document item: a known label, the number, then optionally `(Country)` and trailing words
 /// (`issued 1968`, `expires 30 Oct 2012`).
 fn parse_ofac_document(item: &str) -> Option<IdDocument> {
-    let (rest, kind) = DOCUMENT_LABELS
-        .iter()
-        .find_map(|(label, kind)| strip_prefix_ci(item, &format!("{label} ")).map(|r| (r, *kind)))?;
+    let (rest, kind) = DOCUMENT_LABELS.iter().find_map(|(label, kind)| {
+        strip_prefix_ci(item, &format!("{label} ")).map(|r| (r, *kind))
+    })?;
     let (number, tail) = match rest.find('(') {
         Some(open) => (&rest[..open], &rest[open + 1..]),
         None => (
@@ -266,9 +270,10 @@ pub(crate) fn parse_ofac_birth_date(text: &str) -> Option<BirthDate> {
             range => Some(range),
         };
     }
-    let range = text
-        .split_once(" to ")
-        .or_else(|| text.split_once('-').filter(|(a, b)| a.len() == 4 && b.len() == 4));
+    let range = text.split_once(" to ").or_else(|| {
+        text.split_once('-')
+            .filter(|(a, b)| a.len() == 4 && b.len() == 4)
+    });
     if let Some((from, to)) = range {
         return Some(BirthDate::between(
             parse_ofac_date(from)?,
@@ -283,8 +288,13 @@ fn parse_ofac_date(text: &str) -> Option<PartialDate> {
     let parts: Vec<&str> = text.split_whitespace().collect();
     let month = |m: &str| {
         let m = m.trim_end_matches('.').to_ascii_lowercase();
-        let short = m.get(..3).filter(|_| m.bytes().all(|b| b.is_ascii_alphabetic()))?;
-        MONTHS.iter().position(|name| *name == short).map(|k| k as u8 + 1)
+        let short = m
+            .get(..3)
+            .filter(|_| m.bytes().all(|b| b.is_ascii_alphabetic()))?;
+        MONTHS
+            .iter()
+            .position(|name| *name == short)
+            .map(|k| k as u8 + 1)
     };
     let year = |y: &str| (y.len() == 4).then(|| y.parse::<u16>().ok()).flatten();
     match parts.as_slice() {
@@ -503,7 +513,14 @@ mod tests {
             parse_ofac_birth_date("01 Jan 1960 to 01 Jan 1960"),
             exact("1960-01-01")
         );
-        for bad in ["sometime", "31 Feb 1960", "10 Foo 1957", "57", "Mär 1957", ""] {
+        for bad in [
+            "sometime",
+            "31 Feb 1960",
+            "10 Foo 1957",
+            "57",
+            "Mär 1957",
+            "",
+        ] {
             assert_eq!(parse_ofac_birth_date(bad), None, "{bad:?}");
         }
     }
@@ -516,9 +533,17 @@ mod tests {
             (IdKind::Passport, "A123456", Some("IQ"))
         );
         let doc = parse_ofac_document("National ID No. 050 796 318 3954").unwrap();
-        assert_eq!((doc.kind, doc.number.as_str(), doc.country), (IdKind::NationalId, "0507963183954", None));
-        let doc = parse_ofac_document("Identification Number AO 2879097 (Italy) expires 30 Oct 2012").unwrap();
-        assert_eq!((doc.number.as_str(), doc.country.as_deref()), ("AO2879097", Some("IT")));
+        assert_eq!(
+            (doc.kind, doc.number.as_str(), doc.country),
+            (IdKind::NationalId, "0507963183954", None)
+        );
+        let doc =
+            parse_ofac_document("Identification Number AO 2879097 (Italy) expires 30 Oct 2012")
+                .unwrap();
+        assert_eq!(
+            (doc.number.as_str(), doc.country.as_deref()),
+            ("AO2879097", Some("IT"))
+        );
         assert_eq!(parse_ofac_document("Passport 12 (Spain)"), None);
         assert_eq!(parse_ofac_document("POB Riyadh, Saudi Arabia"), None);
     }

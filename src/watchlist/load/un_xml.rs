@@ -8,11 +8,10 @@
 
 use super::{line_of_offset, LineCounter, Parsed};
 use crate::watchlist::entry::{Entry, ListedName, NameKind};
-use crate::watchlist::facts::{
-    country_code_of_name, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind,
-    PartialDate,
-};
 use crate::watchlist::error::WatchlistError;
+use crate::watchlist::facts::{
+    country_code_of_name, is_matchable_id, normalize_id, BirthDate, IdDocument, IdKind, PartialDate,
+};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::path::Path;
@@ -250,13 +249,15 @@ fn finish_birth_date(r: &mut Record) {
 fn finish_document(r: &mut Record) {
     let [kind, number, country] = std::mem::take(&mut r.document);
     let lower = kind.to_lowercase();
-    let kind = if lower.contains("passport") || lower.contains("pasaporte") || lower.contains("passeport") {
-        IdKind::Passport
-    } else if lower.contains("identification") || lower.contains("identity") {
-        IdKind::NationalId
-    } else {
-        IdKind::Other
-    };
+    let kind =
+        if lower.contains("passport") || lower.contains("pasaporte") || lower.contains("passeport")
+        {
+            IdKind::Passport
+        } else if lower.contains("identification") || lower.contains("identity") {
+            IdKind::NationalId
+        } else {
+            IdKind::Other
+        };
     let lower_number = number.to_lowercase();
     let start = ["no.", "number", "n°"]
         .iter()
