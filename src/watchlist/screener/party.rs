@@ -136,10 +136,11 @@ fn round4(x: f64) -> f64 {
 impl Screener {
     /// Hits for a party: [`Screener::screen`] of its name, with the facts applied.
     ///
-    /// - A birth date agreeing with a listed one (at the precision both have; within a listed
-    ///   range or ±[`CIRCA_YEARS`](crate::watchlist::CIRCA_YEARS) of a `circa` year) adds up to
-    ///   0.10, a matching nationality 0.04, together at most [`MAX_FACT_BONUS`]; so a name scoring
-    ///   a little under the threshold can still be a hit.
+    /// - A birth date agreeing with a listed one adds 0.12 to the day, 0.10 to the month, 0.08
+    ///   to the year (at the precision both have), 0.04 within a listed range or
+    ///   ±[`CIRCA_YEARS`](crate::watchlist::CIRCA_YEARS) of a `circa` year; a matching
+    ///   nationality adds [`NATIONALITY_BONUS`]; together at most [`MAX_FACT_BONUS`], so a name
+    ///   scoring a little under the threshold can still be a hit.
     /// - A birth date of another year (outside every listed date) takes off
     ///   [`BIRTH_DATE_PENALTY`]; a nationality the entry does not list, when it lists any, takes
     ///   off [`NATIONALITY_PENALTY`]. A same-name person born elsewhere or another year is then
@@ -149,7 +150,7 @@ impl Screener {
     /// - Weak aliases, never screened alone, count when the birth date confirms the entry.
     ///
     /// Only facts both sides have are compared; each is explained after the name's explanation
-    /// (`; facts: born 1965 = 1965 (+0.06); name 0.8000 → 0.8600`). Without facts this is
+    /// (`; facts: born 1965 = 1965 (+0.08); name 0.8000 → 0.8800`). Without facts this is
     /// exactly [`Screener::screen`].
     pub fn screen_party(&self, query: &PartyQuery, threshold: f64, top: usize) -> Vec<Hit> {
         self.screen_parties(std::slice::from_ref(query), threshold, top)
