@@ -366,25 +366,60 @@ pub fn explain(query: &[&str], listed: &[&str], scored: &ScoredMatch) -> String 
 /// list frequencies). Returns the score and its explanation. The [`Screener`](super::Screener)
 /// uses the same rules with weights learnt from the loaded lists.
 pub fn score_names(query: &str, listed: &str, listed_is_individual: bool) -> (f64, String) {
-    let q = normalize_name(query, false);
-    let l = normalize_name(listed, listed_is_individual);
-    let (q_text, q_weights) = texts_and_weights(&q);
-    let (l_text, l_weights) = texts_and_weights(&l);
-    let q_prepared: Vec<PreparedToken> = q_text.iter().map(|t| PreparedToken::new(t)).collect();
-    let l_prepared: Vec<PreparedToken> = l_text.iter().map(|t| PreparedToken::new(t)).collect();
-    let scored = score_tokens(
+    let q = PreparedName::new(query, false);
+    let l = PreparedName::new(listed, listed_is_individual);
+    let scored = score_prepared_names(&q, &l);
+    let explanation = explain_prepared_names(&q, &l, &scored);
+    (scored.score, explanation)
+}
+
+/// A name normalised, weighted (built-in vocabularies only) and prepared for comparison once,
+/// for names compared with many others.
+#[derive(Debug, Clone)]
+pub struct PreparedName {
+    tokens: Vec<PreparedToken>,
+    weights: Vec<f64>,
+}
+
+impl PreparedName {
+    /// Normalises and prepares `name` (`individual`: a list's `SURNAME, Given` is reordered).
+    pub fn new(name: &str, individual: bool) -> PreparedName {
+        let tokens = normalize_name(name, individual);
+        let (texts, weights) = texts_and_weights(&tokens);
+        PreparedName {
+            tokens: texts.iter().map(|t| PreparedToken::new(t)).collect(),
+            weights,
+        }
+    }
+}
+
+/// The match of two prepared names, as [`score_names`] scores it.
+pub fn score_prepared_names(query: &PreparedName, listed: &PreparedName) -> ScoredMatch {
+    let (q_prepared, l_prepared) = (&query.tokens, &listed.tokens);
+    let q_text: Vec<&str> = q_prepared.iter().map(|t| t.text.as_str()).collect();
+    let l_text: Vec<&str> = l_prepared.iter().map(|t| t.text.as_str()).collect();
+    score_tokens(
         WeightedTokens {
             tokens: &q_text,
-            weights: &q_weights,
+            weights: &query.weights,
         },
         WeightedTokens {
             tokens: &l_text,
-            weights: &l_weights,
+            weights: &listed.weights,
         },
         |i, j| prepared_similarity(&q_prepared[i], &l_prepared[j]),
-    );
-    let explanation = explain(&q_text, &l_text, &scored);
-    (scored.score, explanation)
+    )
+}
+
+/// The explanation of a match of two prepared names (see [`explain`]).
+pub fn explain_prepared_names(
+    query: &PreparedName,
+    listed: &PreparedName,
+    scored: &ScoredMatch,
+) -> String {
+    let q_text: Vec<&str> = query.tokens.iter().map(|t| t.text.as_str()).collect();
+    let l_text: Vec<&str> = listed.tokens.iter().map(|t| t.text.as_str()).collect();
+    explain(&q_text, &l_text, scored)
 }
 
 fn texts_and_weights(tokens: &[NameToken]) -> (Vec<&str>, Vec<f64>) {

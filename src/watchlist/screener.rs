@@ -91,11 +91,22 @@ impl Screener {
             .collect();
         let similar: Vec<&[SimilarToken]> = similar.iter().map(Vec::as_slice).collect();
         self.screen_prepared(&prepared, &similar, threshold, top)
+            .into_iter()
+            .map(|(_, hit)| hit)
+            .collect()
     }
 
     /// [`Screener::screen`] for many names, in parallel; one result per query, in order.
     /// Each distinct name and each distinct token is worked on once.
     pub fn screen_many(&self, queries: &[&str], threshold: f64, top: usize) -> Vec<Vec<Hit>> {
+        self.screen_batch(queries, threshold, top)
+            .into_iter()
+            .map(|hits| hits.into_iter().map(|(_, hit)| hit).collect())
+            .collect()
+    }
+
+    /// [`Screener::screen_many`] with each hit's entry index.
+    fn screen_batch(&self, queries: &[&str], threshold: f64, top: usize) -> Vec<Vec<(u32, Hit)>> {
         // Distinct names, in first-seen order, and each query's slot among them.
         let mut slot_of: FastMap<&str, usize> = FastMap::default();
         let mut distinct: Vec<&str> = Vec::new();
@@ -131,7 +142,7 @@ impl Screener {
             .par_iter()
             .map(|t| self.index.similar_tokens(t))
             .collect();
-        let results: Vec<Vec<Hit>> = prepared
+        let results: Vec<Vec<(u32, Hit)>> = prepared
             .par_iter()
             .zip(&query_token_slots)
             .map(|(p, token_slots)| {
@@ -319,12 +330,12 @@ impl Screener {
         similar: &[&[SimilarToken]],
         threshold: f64,
         top: usize,
-    ) -> Vec<Hit> {
+    ) -> Vec<(u32, Hit)> {
         if top == 0 || query.tokens.is_empty() || threshold.is_nan() {
             return Vec::new();
         }
         let candidates = self.candidates(query, similar, threshold);
-        self.screen_names(query, similar, candidates, threshold, top)
+        self.screen_names_of_entries(query, similar, candidates, threshold, top)
     }
 
     /// Scores `candidates` (name ids) and returns the best hit per entry, sorted and cut.
@@ -340,23 +351,6 @@ impl Screener {
             .into_iter()
             .map(|(_, hit)| hit)
             .collect()
-    }
-
-    /// [`Screener::screen`] of one name, every hit with the index of its entry.
-    fn screen_entries(&self, query: &str, threshold: f64) -> Vec<(u32, Hit)> {
-        let prepared = self.prepare(query);
-        warn_of_cut_names(std::iter::once((query, &prepared)));
-        if prepared.tokens.is_empty() || threshold.is_nan() {
-            return Vec::new();
-        }
-        let similar: Vec<Vec<SimilarToken>> = prepared
-            .tokens
-            .iter()
-            .map(|t| self.index.similar_tokens(&t.text))
-            .collect();
-        let similar: Vec<&[SimilarToken]> = similar.iter().map(Vec::as_slice).collect();
-        let candidates = self.candidates(&prepared, &similar, threshold);
-        self.screen_names_of_entries(&prepared, &similar, candidates, threshold, usize::MAX)
     }
 
     /// [`Screener::screen_names`] with each hit's entry index.

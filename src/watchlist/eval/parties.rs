@@ -271,6 +271,10 @@ pub struct PartyPoint {
     pub false_hit_rate: f64,
 }
 
+/// One kind of case: its name, its number of cases, and per threshold how many flagged name
+/// only and with facts.
+pub type KindCounts = (String, usize, Vec<(usize, usize)>);
+
 /// The evaluation: counts, then points per threshold and mode, then per kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartyEvaluation {
@@ -281,7 +285,7 @@ pub struct PartyEvaluation {
     /// Two points (name only, with facts) per threshold, ascending.
     pub points: Vec<PartyPoint>,
     /// Per kind: kind, cases, flagged name only and with facts at each threshold.
-    pub by_kind: Vec<(String, usize, Vec<(usize, usize)>)>,
+    pub by_kind: Vec<KindCounts>,
 }
 
 /// Screens every case name only ([`Screener::screen_many`]) and with its facts

@@ -8,7 +8,9 @@ use crate::watchlist::facts::{
     compare_birth_dates, is_matchable_id, normalize_id, Agreement, IdKind, PartialDate,
 };
 use crate::watchlist::fast_hash::FastMap;
-use crate::watchlist::score::score_names;
+use crate::watchlist::score::{
+    explain_prepared_names, score_names, score_prepared_names, PreparedName, ScoredMatch,
+};
 use rayon::prelude::*;
 
 /// A party to screen: a name and what else is known of it.
@@ -71,6 +73,9 @@ pub(crate) struct FactIndex {
     ids: FastMap<String, Vec<u32>>,
     /// Birth year → entries with a weak alias whose listed dates agree with that year.
     weak_by_year: FastMap<u16, Vec<u32>>,
+    /// Entry → its weak aliases (index in `names`, prepared for scoring), for entries in
+    /// `weak_by_year`.
+    weak_names: FastMap<u32, Vec<(u32, PreparedName)>>,
 }
 
 impl FactIndex {
@@ -86,7 +91,16 @@ impl FactIndex {
                     }
                 }
             }
-            if entry.names.iter().any(|n| n.kind == NameKind::Weak) {
+            if entry.names.iter().any(|n| n.kind == NameKind::Weak) && !entry.birth_dates.is_empty()
+            {
+                let weak = entry
+                    .names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.kind == NameKind::Weak)
+                    .map(|(i, n)| (i as u32, PreparedName::new(&n.text, entry.is_individual())))
+                    .collect();
+                index.weak_names.insert(k, weak);
                 for date in &entry.birth_dates {
                     let (from, to) = date.year_span();
                     if to - from > MAX_INDEXED_SPAN {
@@ -122,10 +136,11 @@ fn round4(x: f64) -> f64 {
 impl Screener {
     /// Hits for a party: [`Screener::screen`] of its name, with the facts applied.
     ///
-    /// - A birth date agreeing with a listed one (at the precision both have; within a listed
-    ///   range or ±[`CIRCA_YEARS`](crate::watchlist::CIRCA_YEARS) of a `circa` year) adds up to
-    ///   0.10, a matching nationality 0.04, together at most [`MAX_FACT_BONUS`]; so a name scoring
-    ///   a little under the threshold can still be a hit.
+    /// - A birth date agreeing with a listed one adds 0.12 to the day, 0.10 to the month, 0.08
+    ///   to the year (at the precision both have), 0.04 within a listed range or
+    ///   ±[`CIRCA_YEARS`](crate::watchlist::CIRCA_YEARS) of a `circa` year; a matching
+    ///   nationality adds [`NATIONALITY_BONUS`]; together at most [`MAX_FACT_BONUS`], so a name
+    ///   scoring a little under the threshold can still be a hit.
     /// - A birth date of another year (outside every listed date) takes off
     ///   [`BIRTH_DATE_PENALTY`]; a nationality the entry does not list, when it lists any, takes
     ///   off [`NATIONALITY_PENALTY`]. A same-name person born elsewhere or another year is then
@@ -135,23 +150,81 @@ impl Screener {
     /// - Weak aliases, never screened alone, count when the birth date confirms the entry.
     ///
     /// Only facts both sides have are compared; each is explained after the name's explanation
-    /// (`; facts: born 1965 = 1965 (+0.06); name 0.8000 → 0.8600`). Without facts this is
+    /// (`; facts: born 1965 = 1965 (+0.08); name 0.8000 → 0.8800`). Without facts this is
     /// exactly [`Screener::screen`].
     pub fn screen_party(&self, query: &PartyQuery, threshold: f64, top: usize) -> Vec<Hit> {
-        if !query.has_facts() {
-            return self.screen(&query.name, threshold, top);
-        }
+        self.screen_parties(std::slice::from_ref(query), threshold, top)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// [`Screener::screen_party`] for many parties, in parallel; one result per query, in
+    /// order. Queries without facts are screened together as [`Screener::screen_many`] does;
+    /// the names of the others are screened together too, then their facts applied.
+    pub fn screen_parties(
+        &self,
+        queries: &[PartyQuery],
+        threshold: f64,
+        top: usize,
+    ) -> Vec<Vec<Hit>> {
         if top == 0 || threshold.is_nan() {
-            return Vec::new();
+            return vec![Vec::new(); queries.len()];
         }
-        let confirmable = query.birth_date.is_some() || query.nationality.is_some();
-        let floor = if confirmable {
-            threshold - MAX_FACT_BONUS
-        } else {
-            threshold
+        // Three groups: no facts (screened as names), facts that can confirm (names screened
+        // down to the threshold less the largest bonus), identifiers only.
+        let group_of = |q: &PartyQuery| {
+            if !q.has_facts() {
+                0
+            } else if q.birth_date.is_some() || q.nationality.is_some() {
+                1
+            } else {
+                2
+            }
         };
+        let mut results: Vec<Vec<Hit>> = vec![Vec::new(); queries.len()];
+        for group in 0..3 {
+            let members: Vec<usize> = (0..queries.len())
+                .filter(|&k| group_of(&queries[k]) == group)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = members.iter().map(|&k| queries[k].name.as_str()).collect();
+            if group == 0 {
+                for (k, hits) in members.iter().zip(self.screen_many(&names, threshold, top)) {
+                    results[*k] = hits;
+                }
+                continue;
+            }
+            let floor = if group == 1 {
+                threshold - MAX_FACT_BONUS
+            } else {
+                threshold
+            };
+            let name_hits = self.screen_batch(&names, floor, usize::MAX);
+            let screened: Vec<Vec<Hit>> = members
+                .par_iter()
+                .zip(name_hits)
+                .map(|(&k, hits)| self.apply_facts(&queries[k], hits, floor, threshold, top))
+                .collect();
+            for (k, hits) in members.iter().zip(screened) {
+                results[*k] = hits;
+            }
+        }
+        results
+    }
+
+    /// The hits of a query with facts, from its name's hits at `floor`.
+    fn apply_facts(
+        &self,
+        query: &PartyQuery,
+        name_hits: Vec<(u32, Hit)>,
+        floor: f64,
+        threshold: f64,
+        top: usize,
+    ) -> Vec<Hit> {
         let mut hits: FastMap<u32, Hit> = FastMap::default();
-        for (entry, mut hit) in self.screen_entries(&query.name, floor) {
+        for (entry, mut hit) in name_hits {
             let effect = self.fact_effect(query, &self.entries[entry as usize]);
             if !effect.text.is_empty() {
                 let score = round4((hit.score + effect.delta).clamp(0.0, 1.0));
@@ -173,29 +246,6 @@ impl Screener {
         hits.sort_by(hit_order);
         hits.truncate(top);
         hits
-    }
-
-    /// [`Screener::screen_party`] for many parties, in parallel; one result per query, in
-    /// order. Queries without facts are screened together as [`Screener::screen_many`] does.
-    pub fn screen_parties(
-        &self,
-        queries: &[PartyQuery],
-        threshold: f64,
-        top: usize,
-    ) -> Vec<Vec<Hit>> {
-        let plain: Vec<usize> = (0..queries.len())
-            .filter(|&k| !queries[k].has_facts())
-            .collect();
-        let names: Vec<&str> = plain.iter().map(|&k| queries[k].name.as_str()).collect();
-        let mut plain_hits = self.screen_many(&names, threshold, top).into_iter();
-        let with_facts: Vec<Option<Vec<Hit>>> = queries
-            .par_iter()
-            .map(|q| q.has_facts().then(|| self.screen_party(q, threshold, top)))
-            .collect();
-        with_facts
-            .into_iter()
-            .map(|hits| hits.unwrap_or_else(|| plain_hits.next().unwrap_or_default()))
-            .collect()
     }
 
     /// The bonus or penalty of the query's birth date and nationality for one entry.
@@ -253,8 +303,28 @@ impl Screener {
         let Some(candidates) = self.facts.weak_by_year.get(&date.year()) else {
             return;
         };
+        let mut prepared_query: Option<PreparedName> = None;
         for &k in candidates {
             if hits.contains_key(&k) {
+                continue;
+            }
+            let Some(weak_names) = self.facts.weak_names.get(&k) else {
+                continue;
+            };
+            let prepared =
+                prepared_query.get_or_insert_with(|| PreparedName::new(&query.name, false));
+            let mut best: Option<(&(u32, PreparedName), ScoredMatch)> = None;
+            for weak in weak_names {
+                let scored = score_prepared_names(prepared, &weak.1);
+                if best.as_ref().is_none_or(|b| scored.score > b.1.score) {
+                    best = Some((weak, scored));
+                }
+            }
+            let Some(((name_no, weak), scored)) = best else {
+                continue;
+            };
+            let name_score = scored.score;
+            if name_score < floor {
                 continue;
             }
             let entry = &self.entries[k as usize];
@@ -262,13 +332,8 @@ impl Screener {
             if !effect.birth_date_confirms {
                 continue;
             }
-            let best = best_name(query, entry, |kind| kind == NameKind::Weak);
-            let Some((name_score, matched, text)) = best else {
-                continue;
-            };
-            if name_score < floor {
-                continue;
-            }
+            let matched = entry.names[*name_no as usize].text.as_str();
+            let text = explain_prepared_names(prepared, weak, &scored);
             let score = round4((name_score + effect.delta).clamp(0.0, 1.0));
             if score >= threshold {
                 hits.insert(
