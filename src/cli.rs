@@ -49,6 +49,9 @@ pub enum Command {
     Export(ExportCommand),
     /// Screen a list of names against sanctions lists (ad-hoc checks, matcher testing).
     ScreenNames(ScreenNamesArgs),
+    /// Re-screen the whole customer base against what changed between two versions of the
+    /// lists: new hits, and hits that went away (delistings).
+    Rescreen(RescreenArgs),
     /// Measure the name matcher: precision and recall over thresholds on an evaluation set
     /// built from the lists (variants and hard non-matches).
     ScreenEval(ScreenEvalArgs),
@@ -114,6 +117,36 @@ pub struct ScreenNamesArgs {
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `amlscreen rescreen`.
+#[derive(Debug, Args)]
+pub struct RescreenArgs {
+    /// The customer file (CSV or Parquet, the customer columns of `run --customers`).
+    #[arg(long)]
+    pub customers: PathBuf,
+    /// A mapping profile for the customer file's layout.
+    #[arg(long)]
+    pub customers_profile: Option<PathBuf>,
+    /// The lists as they are now: files or folders.
+    #[arg(long = "watchlist", required = true)]
+    pub watchlists: Vec<PathBuf>,
+    /// The lists as they were at the last screening: files or folders.
+    #[arg(long = "previous", required = true)]
+    pub previous: Vec<PathBuf>,
+    /// Report hits at or above this score (0..1).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// At most this many hits per customer and side, best first.
+    #[arg(long, default_value_t = 5, value_parser = parse_top)]
+    pub top: usize,
+    /// Output folder for rescreen_new_hits.csv, rescreen_gone_hits.csv and rescreen.json.
+    #[arg(long, default_value = "rescreen")]
+    pub out: PathBuf,
+    /// Screen against both whole versions instead of what changed (slower; also reports hits
+    /// on unchanged entries whose words' rarity the change moved).
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// `--top`: a whole number of at least 1 (0 would screen every name and report nothing).
@@ -826,6 +859,95 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 }
                 None => write_hits_csv(out, &rows)?,
             }
+            Ok(EXIT_OK)
+        }
+        Command::Rescreen(args) => {
+            use amlscreen::customers::rescreen::{rescreen, write_rescreen_csv};
+            let threshold = args
+                .threshold
+                .unwrap_or(amlscreen::watchlist::DEFAULT_THRESHOLD);
+            if !(0.0..=1.0).contains(&threshold) {
+                bail!("--threshold must be between 0 and 1, got {threshold}");
+            }
+            check_out_folder(&args.out)?;
+            let clock = std::time::Instant::now();
+            let profile = args
+                .customers_profile
+                .as_deref()
+                .map(|p| {
+                    amlscreen::ingest::MappingProfile::load_for(
+                        p,
+                        &amlscreen::customers::CUSTOMER_COLUMNS,
+                    )
+                })
+                .transpose()?;
+            let delimiter = profile
+                .as_ref()
+                .and_then(|p| p.delimiter)
+                .map_or(b',', |c| c as u8);
+            let customers =
+                amlscreen::customers::load_customers(&args.customers, profile.as_ref(), delimiter)?;
+            let (current, previous) = rayon::join(
+                || amlscreen::watchlist::load_watchlists(&args.watchlists),
+                || amlscreen::watchlist::load_watchlists(&args.previous),
+            );
+            let (current, previous) = (current?, previous?);
+            let load_seconds = clock.elapsed().as_secs_f64();
+            let clock = std::time::Instant::now();
+            let result = rescreen(
+                &customers, &previous, &current, threshold, args.top, args.full,
+            );
+            let screen_seconds = clock.elapsed().as_secs_f64();
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("{}: cannot create", args.out.display()))?;
+            for (name, hits) in [
+                ("rescreen_new_hits.csv", &result.new_hits),
+                ("rescreen_gone_hits.csv", &result.gone_hits),
+            ] {
+                let path = args.out.join(name);
+                let mut bytes = Vec::new();
+                write_rescreen_csv(&mut bytes, hits)?;
+                amlscreen::output::write_atomic(&path, &bytes)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+            let digests = |set: &amlscreen::watchlist::WatchlistSet| -> Vec<serde_json::Value> {
+                set.sources()
+                    .iter()
+                    .map(
+                        |s| serde_json::json!({"path": s.path, "sha256": s.sha256, "list": s.list}),
+                    )
+                    .collect()
+            };
+            let summary = serde_json::json!({
+                "customers": customers.list.len(),
+                "customers_quarantined": customers.quarantine.len(),
+                "threshold": threshold,
+                "full": args.full,
+                "previous": digests(&previous),
+                "current": digests(&current),
+                "entries_added": result.delta.added,
+                "entries_removed": result.delta.removed,
+                "entries_changed": result.delta.changed,
+                "entries_unchanged": result.delta.unchanged,
+                "new_hits": result.new_hits.len(),
+                "gone_hits": result.gone_hits.len(),
+                "load_seconds": load_seconds,
+                "screen_seconds": screen_seconds,
+            });
+            let path = args.out.join("rescreen.json");
+            amlscreen::output::write_atomic(&path, &serde_json::to_vec_pretty(&summary)?)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            writeln!(
+                out,
+                "{} customers re-screened against {} added, {} changed and {} removed entries: {} new hits, {} gone; outputs in {}",
+                customers.list.len(),
+                result.delta.added,
+                result.delta.changed,
+                result.delta.removed,
+                result.new_hits.len(),
+                result.gone_hits.len(),
+                args.out.display()
+            )?;
             Ok(EXIT_OK)
         }
         Command::ScreenEval(args) => {

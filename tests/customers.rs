@@ -439,3 +439,110 @@ fn customers_are_screened_with_their_birth_dates_nationalities_and_documents() {
         "{risk}"
     );
 }
+
+/// `rescreen` screens the customers against what changed between two versions of a list:
+/// an added entry that matches is a new hit, a removed one that matched is gone, a changed
+/// one is judged on both versions, and an unchanged one reports nothing; the hits equal the
+/// difference of two full screenings.
+#[test]
+fn rescreening_reports_new_and_gone_hits_from_the_list_changes_only() {
+    let dir = temp_dir("customers-rescreen");
+    let customers = write(
+        &dir,
+        "c.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n\
+             K1,ACC-1,Viktor Petrov,person,1970,,,,,,\n\
+             K2,ACC-2,Maria Gonzalez Ruiz,person,1985,,,,,,\n\
+             K3,ACC-3,Ahmed Al Farsi,person,1962,,,,,,\n\
+             K4,ACC-4,Jane Roe,person,1980,,,,,,\n"
+        ),
+    );
+    // a `list` column names the list in both versions (without it a simple CSV list is named
+    // after its file)
+    let header = "list,id,name,type,birth_date";
+    // L-1 stays, L-2 is removed, L-3 changes its birth date away from K3's, L-4 is added
+    let old = write(
+        &dir,
+        "old.csv",
+        &format!("{header}\nWL,L-1,Jane Roe,person,1980\nWL,L-2,Viktor Petrov,person,1970\nWL,L-3,Ahmed Al Farsi,person,1962\n"),
+    );
+    let new = write(
+        &dir,
+        "new.csv",
+        &format!("{header}\nWL,L-1,Jane Roe,person,1980\nWL,L-3,Ahmed Al Farsi,person,1991\nWL,L-4,Maria Gonzalez Ruiz,person,1985\n"),
+    );
+    let out = dir.join("out");
+    let run = amlscreen(&[
+        "rescreen",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--watchlist",
+        new.to_str().unwrap(),
+        "--previous",
+        old.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", describe(&run));
+    let rows = |name: &str| -> Vec<(String, String, String)> {
+        std::fs::read_to_string(out.join(name))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].to_string(), f[2].to_string(), f[4].to_string())
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows("rescreen_new_hits.csv"),
+        [("K2".to_string(), "added".to_string(), "L-4".to_string())]
+    );
+    assert_eq!(
+        rows("rescreen_gone_hits.csv"),
+        [
+            ("K1".to_string(), "removed".to_string(), "L-2".to_string()),
+            ("K3".to_string(), "changed".to_string(), "L-3".to_string())
+        ]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("rescreen.json")).unwrap()).unwrap();
+    assert_eq!(summary["entries_added"], 1);
+    assert_eq!(summary["entries_removed"], 1);
+    assert_eq!(summary["entries_changed"], 1);
+    assert_eq!(summary["entries_unchanged"], 1);
+
+    // the same as the difference of two full screenings
+    use amlscreen::watchlist::{load_watchlists, Screener, DEFAULT_THRESHOLD};
+    let loaded = load_customers(&customers, None, b',').unwrap();
+    let queries: Vec<_> = loaded
+        .list
+        .iter()
+        .map(amlscreen::customers::party_query)
+        .collect();
+    let full = |path: &std::path::Path| -> std::collections::BTreeSet<(String, String)> {
+        let set = load_watchlists(&[path.to_path_buf()]).unwrap();
+        Screener::new(&set)
+            .screen_parties(&queries, DEFAULT_THRESHOLD, 5)
+            .into_iter()
+            .zip(&loaded.list)
+            .flat_map(|(hits, c)| {
+                hits.into_iter()
+                    .map(move |h| (c.customer_id.clone(), h.entry_id))
+            })
+            .collect()
+    };
+    let (before, after) = (full(&old), full(&new));
+    let appeared: Vec<_> = after.difference(&before).cloned().collect();
+    let went: Vec<_> = before.difference(&after).cloned().collect();
+    assert_eq!(appeared, [("K2".to_string(), "L-4".to_string())]);
+    assert_eq!(
+        went,
+        [
+            ("K1".to_string(), "L-2".to_string()),
+            ("K3".to_string(), "L-3".to_string())
+        ]
+    );
+}

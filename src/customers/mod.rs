@@ -10,6 +10,7 @@
 //! that break these rules are quarantined with a reason, never defaulted; the others are kept in
 //! `customer_id` order.
 
+pub mod rescreen;
 pub mod risk;
 
 use crate::ingest::{column_as_text, find_header, MappingProfile};

@@ -46,6 +46,27 @@ pub(crate) struct NameIndex {
 }
 
 impl NameIndex {
+    /// Keeps only the names of the entries `keep` (by entry index) selects: the vocabulary, its
+    /// weights and blocking keys stay those of every entry.
+    pub fn keep_entries(&mut self, keep: &dyn Fn(usize) -> bool) {
+        let (names, initials): (Vec<IndexedName>, Vec<u8>) = std::mem::take(&mut self.names)
+            .into_iter()
+            .zip(std::mem::take(&mut self.initials))
+            .filter(|(n, _)| keep(n.entry as usize))
+            .unzip();
+        self.names = names;
+        self.initials = initials;
+        self.postings = vec![Vec::new(); self.vocabulary.len()];
+        for (name_id, name) in self.names.iter().enumerate() {
+            for &token in &name.tokens {
+                let list = &mut self.postings[token as usize];
+                if list.last() != Some(&(name_id as u32)) {
+                    list.push(name_id as u32);
+                }
+            }
+        }
+    }
+
     /// Indexes every screened name of `entries` (weak aliases are left out; a name whose tokens
     /// repeat an earlier name of the same entry is indexed once).
     pub fn build(entries: &[Entry]) -> NameIndex {

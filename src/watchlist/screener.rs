@@ -73,6 +73,22 @@ impl Screener {
         }
     }
 
+    /// A screener that finds only the entries `keep` selects, scoring them exactly as
+    /// [`Screener::new`] over the whole `set` does: the words' rarity is the whole set's, so
+    /// a name scores the same against a kept entry here as there. For screening a whole
+    /// customer base against the entries that changed between two versions of the lists.
+    pub fn restricted(set: &WatchlistSet, keep: impl Fn(&Entry) -> bool) -> Screener {
+        let entries = set.entries();
+        let kept: Vec<bool> = entries.iter().map(keep).collect();
+        let mut index = NameIndex::build(entries);
+        index.keep_entries(&|e| kept[e]);
+        Screener {
+            index,
+            facts: party::FactIndex::build_for(entries, &|e| kept[e]),
+            entries: entries.to_vec(),
+        }
+    }
+
     /// Number of distinct names indexed (weak aliases and repeated forms excluded).
     pub fn indexed_names(&self) -> usize {
         self.index.names.len()

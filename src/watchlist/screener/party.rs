@@ -80,8 +80,16 @@ pub(crate) struct FactIndex {
 
 impl FactIndex {
     pub(crate) fn build(entries: &[Entry]) -> FactIndex {
+        Self::build_for(entries, &|_| true)
+    }
+
+    /// [`FactIndex::build`] over the entries that `keep` (by index) selects.
+    pub(crate) fn build_for(entries: &[Entry], keep: &dyn Fn(usize) -> bool) -> FactIndex {
         let mut index = FactIndex::default();
         for (k, entry) in entries.iter().enumerate() {
+            if !keep(k) {
+                continue;
+            }
             let k = k as u32;
             for document in &entry.documents {
                 if is_matchable_id(&document.number) {
