@@ -134,7 +134,7 @@ pub struct RescreenArgs {
     /// The lists as they were at the last screening: files or folders.
     #[arg(long = "previous", required = true)]
     pub previous: Vec<PathBuf>,
-    /// Report hits at or above this score (0..1).
+    /// Report hits at or above this score (0..1; default 0.80, the customers' default).
     #[arg(long)]
     pub threshold: Option<f64>,
     /// At most this many hits per customer and side, best first.
@@ -865,7 +865,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             use amlscreen::customers::rescreen::{rescreen, write_rescreen_csv};
             let threshold = args
                 .threshold
-                .unwrap_or(amlscreen::watchlist::DEFAULT_THRESHOLD);
+                .unwrap_or(amlscreen::customers::CUSTOMER_THRESHOLD);
             if !(0.0..=1.0).contains(&threshold) {
                 bail!("--threshold must be between 0 and 1, got {threshold}");
             }

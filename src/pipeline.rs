@@ -191,10 +191,14 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 &base_currency,
             )
             .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
-            // the customers are screened with what is known of them besides the name
+            // the customers are screened with what is known of them besides the name, at
+            // their own default threshold unless the run sets one
+            let customer_threshold = config
+                .sanctions_threshold
+                .unwrap_or(crate::customers::CUSTOMER_THRESHOLD);
             let customer_hits = customers
                 .as_ref()
-                .map(|c| crate::customers::screen_customers(c, &screener, threshold))
+                .map(|c| crate::customers::screen_customers(c, &screener, customer_threshold))
                 .unwrap_or_default();
             let seconds = clock.elapsed().as_secs_f64();
             screened.map(|(hits, records)| Screened {

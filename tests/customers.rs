@@ -515,7 +515,7 @@ fn rescreening_reports_new_and_gone_hits_from_the_list_changes_only() {
     assert_eq!(summary["entries_unchanged"], 1);
 
     // the same as the difference of two full screenings
-    use amlscreen::watchlist::{load_watchlists, Screener, DEFAULT_THRESHOLD};
+    use amlscreen::watchlist::{load_watchlists, Screener};
     let loaded = load_customers(&customers, None, b',').unwrap();
     let queries: Vec<_> = loaded
         .list
@@ -525,7 +525,7 @@ fn rescreening_reports_new_and_gone_hits_from_the_list_changes_only() {
     let full = |path: &std::path::Path| -> std::collections::BTreeSet<(String, String)> {
         let set = load_watchlists(&[path.to_path_buf()]).unwrap();
         Screener::new(&set)
-            .screen_parties(&queries, DEFAULT_THRESHOLD, 5)
+            .screen_parties(&queries, amlscreen::customers::CUSTOMER_THRESHOLD, 5)
             .into_iter()
             .zip(&loaded.list)
             .flat_map(|(hits, c)| {
