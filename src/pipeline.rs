@@ -362,6 +362,16 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     // the report shows the nightly figures known before the state is written (the alerts a
     // disposition suppressed among them); the manifest gets the rest after the commit
     manifest.nightly = nightly.clone();
+    if customers.is_none() {
+        // an earlier run's customer outputs in this folder are not this run's
+        for name in [
+            "customers_quarantine.csv",
+            "customers_risk.csv",
+            "customers_hits.csv",
+        ] {
+            remove_stale(&config.out_dir.join(name))?;
+        }
+    }
     manifest.customers = customers.as_ref().map(|c| {
         let mut summary = customers_summary(c, ratings.as_deref().unwrap_or_default());
         summary.screened = !config.watchlists.is_empty();
@@ -385,6 +395,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             crate::customers::write_customer_hits_csv(&mut bytes, &customer_hits)
                 .map_err(|e| write_err(&path, e))?;
             write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+        }
+        if config.watchlists.is_empty() {
+            remove_stale(&config.out_dir.join("customers_hits.csv"))?;
         }
         let path = config.out_dir.join("customers_risk.csv");
         let mut bytes = Vec::new();
@@ -443,6 +456,14 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         manifest,
         out_dir: config.out_dir.clone(),
     })
+}
+
+/// Removes an output an earlier run left in the folder that this run does not write.
+fn remove_stale(path: &Path) -> Result<(), RunError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(write_err(path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Reads the run's customer file, if it names one, through its mapping profile.

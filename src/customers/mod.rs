@@ -435,11 +435,13 @@ fn check_row(
     seen: &BTreeMap<String, u64>,
 ) -> Result<Customer, RowProblem> {
     use CustomerQuarantineReason as R;
-    let accounts: Vec<String> = field("accounts")
-        .split(';')
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .collect();
+    let mut accounts: Vec<String> = Vec::new();
+    for a in field("accounts").split(';').map(str::trim) {
+        // an account named twice is held once
+        if !a.is_empty() && !accounts.iter().any(|b| b == a) {
+            accounts.push(a.to_string());
+        }
+    }
     let name = field("name").trim().to_string();
     for (column, empty) in [
         ("customer_id", customer_id.is_empty()),

@@ -96,7 +96,8 @@ pub fn rescreen(
         } else {
             Screener::restricted(set, |e| change.contains_key(&key(e)))
         };
-        screener.screen_parties(&queries, threshold, top)
+        // every hit is compared: a cut before comparing would turn a rank change into a change
+        screener.screen_parties(&queries, threshold, usize::MAX)
     };
     let (now, before) = rayon::join(|| screen(current), || screen(previous));
     let pairs = |hits: &[Vec<Hit>]| -> BTreeSet<(usize, String, String)> {
@@ -112,10 +113,12 @@ pub fn rescreen(
     let collect = |hits: &[Vec<Hit>], other: &BTreeSet<(usize, String, String)>| {
         let mut out = Vec::new();
         for (c, hs) in hits.iter().enumerate() {
-            for h in hs {
-                if other.contains(&(c, h.list.clone(), h.entry_id.clone())) {
-                    continue;
-                }
+            // at most `top` per customer, best first
+            for h in hs
+                .iter()
+                .filter(|h| !other.contains(&(c, h.list.clone(), h.entry_id.clone())))
+                .take(top)
+            {
                 let customer = &customers.list[c];
                 out.push(RescreenHit {
                     customer_id: customer.customer_id.clone(),

@@ -409,15 +409,21 @@ pub fn hits_by_customer(hits: &[super::CustomerHit]) -> BTreeMap<String, String>
     out
 }
 
-/// What the case score reads of the ratings: each account's customer and that customer's
-/// rating without alerts (for a joint account, its first customer by id).
+/// What the case score reads of the ratings: each account's riskiest customer (by the rating
+/// without alerts; ties to the lowest customer id) and that rating.
 pub fn case_weights(ratings: &[CustomerRating]) -> BTreeMap<String, (String, u32)> {
-    let mut weights = BTreeMap::new();
+    let mut weights: BTreeMap<String, (String, u32)> = BTreeMap::new();
     for r in ratings {
+        let rating = r.without_alerts();
         for account in &r.accounts {
-            weights
-                .entry(account.clone())
-                .or_insert_with(|| (r.customer_id.clone(), r.without_alerts()));
+            let candidate = (r.customer_id.clone(), rating);
+            match weights.get(account) {
+                Some((id, held)) if *held > rating || (*held == rating && *id <= r.customer_id) => {
+                }
+                _ => {
+                    weights.insert(account.clone(), candidate);
+                }
+            }
         }
     }
     weights
@@ -570,6 +576,20 @@ mod tests {
         };
         let rated = rate_customers(&customers, &inputs);
         assert!(rated[0].factors.iter().all(|f| f.factor != "activity"));
+        // a joint account weighs by its riskiest holder
+        let joint = |id: &str, points: u32| CustomerRating {
+            customer_id: id.into(),
+            name: String::new(),
+            segment: String::new(),
+            accounts: vec!["J".into()],
+            factors: vec![RiskFactor {
+                factor: "segment",
+                points,
+                why: String::new(),
+            }],
+        };
+        let weights = case_weights(&[joint("C1", 0), joint("C2", 30), joint("C3", 30)]);
+        assert_eq!(weights["J"], ("C2".to_string(), 30));
         assert_eq!(level(24), "low");
         assert_eq!(level(25), "medium");
         assert_eq!(level(50), "high");

@@ -133,7 +133,7 @@ pub struct Rule {
     /// The summary template with `{placeholders}`.
     pub summary: String,
     pub example: String,
-    /// Each segment with parameters of its own (in the pack's order), and all of its
+    /// Each segment with parameters of its own (in segment-name order), and all of its
     /// parameters as `name = value` pairs; the plan's [`RulePlan::segments`] hold their
     /// detectors.
     pub segment_parameters: Vec<(String, Vec<(String, String)>)>,

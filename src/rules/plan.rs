@@ -602,10 +602,22 @@ impl RulePlan {
     /// keep so that tonight's evaluation sees every window this rule can form (a distinct-new
     /// count and a count against the routine need their baseline before the window too).
     pub fn lookback(&self) -> Micros {
+        // a rule that uses segments keeps the history its accounts' profiles are derived from
+        let uses_segments = !self.segments.is_empty()
+            || self
+                .filter
+                .iter()
+                .any(|p| matches!(p, Predicate::SegmentIn { .. }));
+        let profile = if uses_segments {
+            crate::rules::segments::PROFILE_HORIZON_DAYS * DAY
+        } else {
+            0
+        };
         self.segments
             .iter()
             .map(|v| Self::detector_lookback(&v.detector))
             .fold(Self::detector_lookback(&self.detector), Micros::max)
+            .max(profile)
     }
 
     /// The plan a segment's subjects run: `variant`'s detector (the rule's own for `None`, the

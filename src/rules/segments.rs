@@ -43,6 +43,11 @@ pub const CASH_DAYS_MIN: i64 = 30;
 /// cash weekly on about 14%).
 pub const CASH_DAYS_PERCENT: i64 = 40;
 
+/// How much history a nightly run keeps for rules that use segments, so that an account's
+/// cash days can be counted over the same span night after night (at least [`CASH_DAYS_MIN`]
+/// days of cash over the days kept).
+pub const PROFILE_HORIZON_DAYS: i64 = 90;
+
 /// One account's segment and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSegment {

@@ -264,7 +264,8 @@ pub fn detect(
     let anchors_ts = dense(passing.column("anchor_ts")?.i64()?)?;
     let subject_keys = dense(passing.column(SUBJECT)?.u32()?)?;
     let mut hits = super::hits_from_frame(&passing, None, accounts)?;
-    let earlier = routine.map(|r| earlier_passing(&subject_keys, &anchors_ts, r.baseline));
+    let ends = dense(passing.column("win_end")?.cast(&DataType::Int64)?.i64()?)?;
+    let earlier = routine.map(|r| earlier_passing(&subject_keys, &anchors_ts, &ends, r.baseline));
     // the share moved on is not a fact of one anchor: it is computed from the merged
     // episode's own transactions when the alert is built (see `rules::alerts`)
     for (i, hit) in hits.iter_mut().enumerate() {
@@ -311,11 +312,18 @@ pub fn detect(
     Ok(hits)
 }
 
-/// For each passing inflow (subject key, anchor time), how many passing inflows of the same
-/// subject have their anchor in `[t - baseline, t)`.
-fn earlier_passing(subjects: &[u32], anchors: &[i64], baseline: Micros) -> Vec<usize> {
+/// For each passing inflow (subject key, anchor time `t`), on how many distinct UTC days the
+/// same subject had inflows in `[t - baseline, t)` that were passed on, their pass-on done before
+/// `t`: a burst of inflows on one day is one time, and an inflow whose money was still leaving
+/// when this one came is not yet a precedent.
+fn earlier_passing(
+    subjects: &[u32],
+    anchors: &[i64],
+    ends: &[i64],
+    baseline: Micros,
+) -> Vec<usize> {
     let mut order: Vec<usize> = (0..subjects.len()).collect();
-    order.sort_unstable_by_key(|&i| (subjects[i], anchors[i]));
+    order.sort_unstable_by_key(|&i| (subjects[i], anchors[i], ends[i]));
     let mut counts = vec![0; subjects.len()];
     for run in order.chunk_by(|&a, &b| subjects[a] == subjects[b]) {
         let times: Vec<i64> = run.iter().map(|&i| anchors[i]).collect();
@@ -323,7 +331,13 @@ fn earlier_passing(subjects: &[u32], anchors: &[i64], baseline: Micros) -> Vec<u
             let t = anchors[i];
             let from = times.partition_point(|&a| a < t.saturating_sub(baseline));
             let to = times.partition_point(|&a| a < t);
-            counts[i] = to - from;
+            let mut days: Vec<i64> = run[from..to]
+                .iter()
+                .filter(|&&j| ends[j] < t)
+                .map(|&j| anchors[j].div_euclid(crate::rules::plan::DAY))
+                .collect();
+            days.dedup();
+            counts[i] = days.len();
         }
     }
     counts
@@ -334,15 +348,28 @@ mod tests {
     use super::{earlier_passing, OwnAccounts};
 
     #[test]
-    fn earlier_passing_counts_the_baseline_before_each_inflow_closed_at_its_start() {
-        // subject 1 at 0, 10, 20, 20, 30 with a baseline of 20; subject 2 at 10
+    fn earlier_passing_counts_days_of_finished_pass_throughs_in_the_baseline() {
+        use crate::rules::plan::DAY;
+        let h = DAY / 24;
+        // subject 1: inflows on days 0, 10, 20 (twice: one day), 30; each passed on within an
+        // hour, except the second on day 20, still leaving on day 31; subject 2 on day 10
         let subjects = [1, 2, 1, 1, 1, 1];
-        let anchors = [20, 10, 0, 30, 10, 20];
-        // at 30: [10, 30) holds 10, 20, 20; at 20: [0, 20) holds 0, 10; at 10: [-10, 10) holds 0
+        let anchors = [20 * DAY, 10 * DAY, 0, 30 * DAY, 10 * DAY, 20 * DAY + h];
+        let ends = [
+            20 * DAY + h,
+            10 * DAY + h,
+            h,
+            30 * DAY + h,
+            10 * DAY + h,
+            31 * DAY,
+        ];
+        // at day 30 with a baseline of 20 days: [10, 30) holds days 10 and 20 (the inflow of
+        // 20 still leaving does not count, the other makes day 20 count once)
         assert_eq!(
-            earlier_passing(&subjects, &anchors, 20),
-            vec![2, 0, 0, 3, 1, 2]
+            earlier_passing(&subjects, &anchors, &ends, 20 * DAY),
+            vec![2, 0, 0, 2, 1, 2]
         );
+        // exactly the baseline before counts: at day 20, [0, 20) holds days 0 and 10
     }
 
     #[test]
