@@ -293,6 +293,11 @@ def src(entry, detail=""):
     return f"{base}; {detail}" if detail else base
 
 
+def initial(word):
+    """`Isa` -> `I.`, `'Isa` -> `I.`"""
+    return next(c for c in word + "X" if c.isalpha()) + "."
+
+
 def title(name):
     return " ".join(w.capitalize() if w.isalpha() else w for w in name.split())
 
@@ -337,8 +342,10 @@ def build(folder):
                 found = ("added_middle", e, alt_type, alias, "with more names")
             elif e["kind"] == "person" and middle_change(primary, alias) == "dropped":
                 found = ("dropped_middle", e, alt_type, alias, "with fewer names")
-            elif (len(pw) == len(aw) and p != a
-                  and all(ratio(x, y) >= 0.6 for x, y in zip(pw, aw))
+            elif (alt_type == "aka" and len(pw) == len(aw) and p != a
+                  and "WWW" not in aw[0] and not any(".COM" in t for t in aw)
+                  and all(ratio(x, y) >= 0.6 and abs(len(x) - len(y)) <= 3
+                          for x, y in zip(pw, aw))
                   and not any(x != y and (letters(x) in LEGAL_LETTERS or letters(y) in LEGAL_LETTERS)
                               for x, y in zip(pw, aw))):
                 found = ("transliteration", e, alt_type, alias, "spelled otherwise")
@@ -432,7 +439,8 @@ def build(folder):
                 b.add(title(" ".join(joined)), e["name"], "person", True, "concatenation",
                       src(e, "name particle written joined"))
                 break
-            m = re.match(r"^(ABDUL|ABDEL|AL|EL|ABU)([A-Z]{3,})$", t)
+            # only particles that cannot start a given name themselves (Alirio, Eleni)
+            m = re.match(r"^(ABDUL|ABDEL|ABU)([A-Z]{3,})$", t)
             if m and len(tokens) > 2:
                 split = tokens[:i] + [m.group(1).capitalize(), m.group(2).capitalize()]
                 split += tokens[i + 1 :]
@@ -505,10 +513,10 @@ def build(folder):
         if len(g) < 2 or any(len(t) < 3 for t in g):
             continue
         if rng.randrange(2):
-            out = [g[0]] + [t[0] + "." for t in g[1:]] + s  # middle names as initials
+            out = [g[0]] + [initial(t) for t in g[1:]] + s  # middle names as initials
             how = "middle names as initials"
         else:
-            out = [t[0] + "." for t in g] + s  # given names as initials
+            out = [initial(t) for t in g] + s  # given names as initials
             how = "given names as initials"
         b.add(title(" ".join(out)), e["name"], "person", True, "abbreviation/initials", src(e, how))
 
