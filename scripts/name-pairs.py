@@ -574,11 +574,11 @@ def build(folder):
                     made += 1
             rounds += 1
 
-    pairs_of(by_surname, "shared_surname", 125,
+    pairs_of(by_surname, "shared_surname", 130,
              lambda a, c: ratio(" ".join(split_person(a["name"])[0]),
                                 " ".join(split_person(c["name"])[0])) < 0.6,
              "different people sharing the surname")
-    pairs_of(by_given, "shared_given_name", 125,
+    pairs_of(by_given, "shared_given_name", 130,
              lambda a, c: ratio(" ".join(split_person(a["name"])[1]),
                                 " ".join(split_person(c["name"])[1])) < 0.6,
              "different people sharing the given name")

@@ -162,7 +162,9 @@ fn parse_top(text: &str) -> Result<usize, String> {
 fn parse_pair_threshold(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(t) if t > 0.0 && t <= 1.0 => Ok(t),
-        _ => Err(format!("`{text}`: expected a score threshold above 0 and at most 1")),
+        _ => Err(format!(
+            "`{text}`: expected a score threshold above 0 and at most 1"
+        )),
     }
 }
 

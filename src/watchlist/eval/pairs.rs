@@ -65,7 +65,10 @@ pub fn read_name_pairs(path: &Path) -> Result<Vec<NamePair>, WatchlistError> {
         let record = result.map_err(|e| {
             malformed(
                 e.position().map_or(0, |p| p.line()),
-                format!("{e}; expected {} comma-separated fields", PAIR_COLUMNS.len()),
+                format!(
+                    "{e}; expected {} comma-separated fields",
+                    PAIR_COLUMNS.len()
+                ),
             )
         })?;
         let line = record.position().map_or(0, |p| p.line());
@@ -94,7 +97,12 @@ pub fn read_name_pairs(path: &Path) -> Result<Vec<NamePair>, WatchlistError> {
         let is_match = match cell(3) {
             "true" => true,
             "false" => false,
-            other => return Err(bad("match", format!("`{other}`; expected `true` or `false`"))),
+            other => {
+                return Err(bad(
+                    "match",
+                    format!("`{other}`; expected `true` or `false`"),
+                ))
+            }
         };
         pairs.push(NamePair {
             left: cell(0).to_string(),
