@@ -158,12 +158,34 @@ fn parse_top(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `--threshold` of `screen-eval --pairs`: a number in (0, 1].
+fn parse_pair_threshold(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= 1.0 => Ok(t),
+        _ => Err(format!(
+            "`{text}`: expected a score threshold above 0 and at most 1"
+        )),
+    }
+}
+
 /// `amlscreen screen-eval`.
 #[derive(Debug, Args)]
 pub struct ScreenEvalArgs {
-    /// Sanctions lists: files or folders.
-    #[arg(long = "watchlist", required = true)]
+    /// Sanctions lists: files or folders (not needed with `--pairs`).
+    #[arg(long = "watchlist", required_unless_present = "pairs")]
     pub watchlists: Vec<PathBuf>,
+    /// Evaluate on a labelled CSV of name pairs (`left,right,kind,match,category,source`, as
+    /// `tests/fixtures/name-pairs.csv`): each left name is screened against a one-entry list
+    /// holding the right name; prints precision, recall and F1 per threshold (0.70..0.95) and
+    /// each category at `--threshold`.
+    #[arg(long, conflicts_with_all = ["watchlists", "facts", "write_set"])]
+    pub pairs: Option<PathBuf>,
+    /// With `--pairs`: the threshold of the per-category table (default: the screening default).
+    #[arg(long, requires = "pairs", value_parser = parse_pair_threshold)]
+    pub threshold: Option<f64>,
+    /// With `--pairs`: also list every pair misjudged at `--threshold`.
+    #[arg(long, requires = "pairs")]
+    pub errors: bool,
     /// True variants in the evaluation set.
     #[arg(long, default_value_t = 2000)]
     pub positives: usize,
@@ -954,6 +976,22 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             use amlscreen::watchlist::eval::{
                 build_eval_set, default_thresholds, evaluate, render_markdown, write_eval_csv,
             };
+            if let Some(path) = &args.pairs {
+                use amlscreen::watchlist::eval::{
+                    evaluate_pairs, pair_thresholds, read_name_pairs, render_pairs_markdown,
+                };
+                let pairs = read_name_pairs(path)?;
+                let threshold = args
+                    .threshold
+                    .unwrap_or(amlscreen::watchlist::DEFAULT_THRESHOLD);
+                let evaluation = evaluate_pairs(&pairs, &pair_thresholds(), threshold);
+                write!(
+                    out,
+                    "{}",
+                    render_pairs_markdown(&evaluation, &pairs, args.errors)
+                )?;
+                return Ok(EXIT_OK);
+            }
             if let Some(path) = &args.write_set {
                 check_out_file("--write-set", path)?;
             }

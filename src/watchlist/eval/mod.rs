@@ -6,10 +6,15 @@
 //! `entry_recall` is stricter: the variant's own entry is among the hits at `t`.
 
 mod cases;
+mod pairs;
 mod parties;
 mod vocab;
 
 pub use cases::{build_eval_set, synthetic_names, EvalCase};
+pub use pairs::{
+    evaluate_pairs, pair_thresholds, read_name_pairs, render_pairs_markdown, score_pair,
+    CategoryResult, NamePair, PairEvaluation, PairPoint, PAIR_COLUMNS,
+};
 pub use parties::{
     build_party_eval_set, evaluate_parties, render_party_markdown, write_party_eval_csv, PartyCase,
     PartyEvaluation, PartyPoint,
