@@ -222,8 +222,8 @@ struct RapidParams {
     min_outflow_percent: Percent,
     within: Duration,
     outflow_channels: Vec<String>,
-    /// With `routine_count`: an account that passed on at least `routine_count` inflows the
-    /// same way in this span before does so routinely.
+    /// With `routine_count`: an account that passed on inflows the same way on at least
+    /// `routine_count` days in this span before does so routinely.
     unusual_over: Option<Duration>,
     routine_count: Option<u32>,
 }

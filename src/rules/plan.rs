@@ -115,8 +115,9 @@ impl SegmentSide {
 }
 
 /// What makes passing money on an account's routine (see [`Detector::FlowThrough`]): an
-/// inflow at `t` (a window's end, for a summed inflow) is routine when the subject had at least
-/// `count` inflows passed on the same way in `[t - baseline, t)`. Earlier inflows before the
+/// inflow at `t` (a window's end, for a summed inflow) is routine when the subject passed on
+/// inflows the same way on at least `count` distinct UTC days in `[t - baseline, t)`, counting
+/// only those whose pass-on ended before `t`. Earlier inflows before the
 /// data (or the nightly history) starts are unknown: at the start of the data nothing is
 /// routine yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

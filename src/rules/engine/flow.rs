@@ -367,9 +367,11 @@ mod tests {
         // 20 still leaving does not count, the other makes day 20 count once)
         assert_eq!(
             earlier_passing(&subjects, &anchors, &ends, 20 * DAY),
-            vec![2, 0, 0, 2, 1, 2]
+            vec![2, 0, 0, 2, 1, 1]
         );
-        // exactly the baseline before counts: at day 20, [0, 20) holds days 0 and 10
+        // exactly the baseline before counts: at day 20, [0, 20) holds days 0 and 10; an hour
+        // later, [1 h, 20 days 1 h) holds day 10 and the first inflow of day 20, whose money
+        // left exactly then (not before): one day
     }
 
     #[test]
