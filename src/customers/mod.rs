@@ -241,11 +241,18 @@ impl Customers {
         out
     }
 
-    /// What the rules read of the file: its segments and declared volumes.
+    /// What the rules read of the file: its segments, declared volumes and who holds each
+    /// account.
     pub fn engine_context(&self) -> crate::rules::EngineContext {
         crate::rules::EngineContext {
             segments: Some(std::sync::Arc::new(self.segments())),
             expected_monthly_volume: Some(std::sync::Arc::new(self.expected_volumes())),
+            customer_of: Some(std::sync::Arc::new(
+                self.by_account()
+                    .into_iter()
+                    .map(|(a, c)| (a.to_string(), c.customer_id.clone()))
+                    .collect(),
+            )),
             ..Default::default()
         }
     }

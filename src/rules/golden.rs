@@ -208,6 +208,7 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
         let context = super::EngineContext {
             segments: given.or(from_file.segments),
             expected_monthly_volume: from_file.expected_monthly_volume,
+            customer_of: from_file.customer_of,
             ..Default::default()
         };
         let output = super::run_rules_in(&ingested.frame, &rules, &pack.base_currency, &context)?;

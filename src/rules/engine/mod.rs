@@ -53,6 +53,9 @@ pub struct EngineContext {
     /// Each account's declared monthly volume (micros of the base currency), from a customer
     /// file, for [`Detector::ExpectedActivity`].
     pub expected_monthly_volume: Option<Arc<std::collections::BTreeMap<String, i64>>>,
+    /// Each account's customer (a customer file's), so that money moved between one
+    /// customer's own accounts is not counted as its activity.
+    pub customer_of: Option<Arc<std::collections::BTreeMap<String, String>>>,
 }
 
 /// Merged hits of one rule and subject, with the row numbers of their evidence.
@@ -317,6 +320,47 @@ fn derive_segments(frame: &DataFrame, accounts: &Accounts) -> PolarsResult<Segme
     Ok(Segments::derived_from(found))
 }
 
+/// The selected rows (`subject`, `ts`, `row_nr`, `base_amount`) without the transfers between
+/// two accounts of the same customer.
+fn without_own_transfers(
+    lf: LazyFrame,
+    customer_of: &std::collections::BTreeMap<String, String>,
+    accounts: &Accounts,
+) -> PolarsResult<DataFrame> {
+    let mut ids: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    let group: Vec<u32> = (0..accounts.key_count() as u32)
+        .map(|k| match customer_of.get(accounts.name(k)) {
+            Some(c) if k != keys::NO_ACCOUNT => {
+                let next = ids.len() as u32 + 1;
+                *ids.entry(c.as_str()).or_insert(next)
+            }
+            _ => 0,
+        })
+        .collect();
+    let full = lf
+        .select([
+            col(SUBJECT),
+            col(TS),
+            col(ROW),
+            col(BASE_AMOUNT),
+            col(keys::ORIG_KEY),
+            col(keys::BENE_KEY),
+        ])
+        .collect()?;
+    let orig = full.column(keys::ORIG_KEY)?.u32()?;
+    let bene = full.column(keys::BENE_KEY)?.u32()?;
+    let keep: BooleanChunked = orig
+        .iter()
+        .zip(bene.iter())
+        .map(|(o, b)| {
+            let of = |k: Option<u32>| k.map_or(0, |k| group.get(k as usize).copied().unwrap_or(0));
+            let (go, gb) = (of(o), of(b));
+            Some(go == 0 || go != gb)
+        })
+        .collect();
+    full.filter(&keep)?.select([SUBJECT, TS, ROW, BASE_AMOUNT])
+}
+
 /// The segment a rule judged its subject by, when the rule has that segment's parameters.
 pub const SEGMENT_FACT: &str = "segment";
 /// Why the subject is in that segment.
@@ -360,7 +404,10 @@ fn run_one_plan(
             factor_basis_points,
             min_volume,
         } => {
-            let rows = windowed::selected_rows(selected()?, &[])?;
+            let rows = match &context.customer_of {
+                Some(of) => without_own_transfers(selected()?, of, &base.accounts)?,
+                None => windowed::selected_rows(selected()?, &[])?,
+            };
             let declared: Vec<Option<i64>> = match &context.expected_monthly_volume {
                 Some(volumes) => (0..base.accounts.key_count() as u32)
                     .map(|k| volumes.get(base.accounts.name(k)).copied())
