@@ -169,6 +169,9 @@ pub struct CustomerQuarantine {
     /// The value as read, or what is wrong with a malformed record.
     pub value: String,
     pub reason: CustomerQuarantineReason,
+    /// The row's name as read (empty for a malformed record): a quarantined customer is still
+    /// screened by name.
+    pub name: String,
 }
 
 /// A loaded customer file.
@@ -387,6 +390,7 @@ pub fn load_customers(
             column: "",
             value: m.problem.clone(),
             reason: CustomerQuarantineReason::MalformedRow,
+            name: String::new(),
         })
         .collect();
     let mut accepted: Vec<Customer> = Vec::new();
@@ -412,6 +416,7 @@ pub fn load_customers(
             column,
             value,
             reason,
+            name: field("name").trim().to_string(),
         };
         match check_row(&field, &customer_id, row, &seen) {
             Ok(customer) => {
@@ -607,6 +612,8 @@ pub struct CustomerHit {
     pub customer_id: String,
     pub name: String,
     pub hit: crate::watchlist::Hit,
+    /// The customer's row was quarantined: screened by its name alone.
+    pub row_quarantined: bool,
 }
 
 /// Screens every customer (name, birth date, nationality, identity numbers) against the
@@ -616,18 +623,33 @@ pub fn screen_customers(
     screener: &crate::watchlist::Screener,
     threshold: f64,
 ) -> Vec<CustomerHit> {
-    let queries: Vec<crate::watchlist::PartyQuery> =
+    // quarantined rows with a name are screened too, by the name alone: a bad date must not
+    // keep a listed person out of screening
+    let quarantined: Vec<&CustomerQuarantine> = customers
+        .quarantine
+        .iter()
+        .filter(|q| !q.name.is_empty())
+        .collect();
+    let mut queries: Vec<crate::watchlist::PartyQuery> =
         customers.list.iter().map(party_query).collect();
+    queries.extend(
+        quarantined
+            .iter()
+            .map(|q| crate::watchlist::PartyQuery::name(q.name.clone())),
+    );
     let results = screener.screen_parties(&queries, threshold, 5);
-    customers
+    let who = customers
         .list
         .iter()
-        .zip(results)
-        .flat_map(|(c, hits)| {
+        .map(|c| (&c.customer_id, &c.name, false))
+        .chain(quarantined.iter().map(|q| (&q.customer_id, &q.name, true)));
+    who.zip(results)
+        .flat_map(|((id, name, row_quarantined), hits)| {
             hits.into_iter().map(move |hit| CustomerHit {
-                customer_id: c.customer_id.clone(),
-                name: c.name.clone(),
+                customer_id: id.clone(),
+                name: name.clone(),
                 hit,
+                row_quarantined,
             })
         })
         .collect()
@@ -647,7 +669,8 @@ pub fn party_query(c: &Customer) -> crate::watchlist::PartyQuery {
 }
 
 /// Writes `customers_hits.csv`: `customer_id,name,list,entry_id,entry_type,programs,matched_name,
-/// primary_name,score,explanation`; text cells pass [`crate::output::spreadsheet_safe`].
+/// primary_name,score,explanation,row_quarantined`; text cells pass
+/// [`crate::output::spreadsheet_safe`].
 pub fn write_customer_hits_csv<W: std::io::Write>(w: W, hits: &[CustomerHit]) -> csv::Result<()> {
     use crate::output::spreadsheet_safe;
     let mut out = csv::Writer::from_writer(w);
@@ -662,6 +685,7 @@ pub fn write_customer_hits_csv<W: std::io::Write>(w: W, hits: &[CustomerHit]) ->
         "primary_name",
         "score",
         "explanation",
+        "row_quarantined",
     ])?;
     for h in hits {
         out.write_record([
@@ -675,6 +699,7 @@ pub fn write_customer_hits_csv<W: std::io::Write>(w: W, hits: &[CustomerHit]) ->
             &spreadsheet_safe(&h.hit.primary_name),
             &format!("{:.4}", h.hit.score),
             &spreadsheet_safe(&h.hit.explanation),
+            if h.row_quarantined { "true" } else { "false" },
         ])?;
     }
     out.flush()?;

@@ -398,7 +398,8 @@ fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -
 /// `OFAC-SDN 12345 "BIN LADIN, Usama" 0.97`.
 pub fn hits_by_customer(hits: &[super::CustomerHit]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for h in hits {
+    // a quarantined row is not the customer of its id (it may repeat an accepted one's id)
+    for h in hits.iter().filter(|h| !h.row_quarantined) {
         out.entry(h.customer_id.clone()).or_insert_with(|| {
             format!(
                 "{} {} \"{}\" {:.2}",
