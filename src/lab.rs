@@ -160,10 +160,19 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
     let rules: Vec<&crate::rules::Rule> = rule_set.rules().collect();
     let output = crate::rules::run_rules_in(&ingested.frame, &rules, &base, &context)?;
     let (mut alerts, mut evidence) = (output.alerts, output.evidence);
+    let mut customer_hits = Vec::new();
     if !config.watchlists.is_empty() {
         let set = crate::watchlist::load_watchlists(&config.watchlists)
             .map_err(|e| RunError::Other(e.to_string()))?;
         let screener = crate::watchlist::Screener::new(&set);
+        // the customers are screened as a run screens them, for their rating
+        if let Some(c) = &customers {
+            customer_hits = crate::customers::screen_customers(
+                c,
+                &screener,
+                crate::customers::CUSTOMER_THRESHOLD,
+            );
+        }
         let (hits, records) = crate::screening::screen_frame(
             &ingested.frame,
             &screener,
@@ -180,7 +189,7 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
     let rule_infos = crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
     let weights = match &customers {
         Some(c) => {
-            let (activity, span_days) =
+            let (activity, span_days, last_day) =
                 crate::customers::risk::account_activity(&ingested.frame)
                     .map_err(|e| RunError::Other(format!("customer activity: {e}")))?;
             let lists = crate::customers::risk::CountryLists::from_packs(&rule_set);
@@ -190,8 +199,9 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
                     lists: &lists,
                     activity: &activity,
                     span_days,
+                    last_day,
                     alerts: &alerts,
-                    customer_hits: &Default::default(),
+                    customer_hits: &crate::customers::risk::hits_by_customer(&customer_hits),
                 },
             );
             crate::customers::risk::case_weights(&ratings)

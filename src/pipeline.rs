@@ -317,7 +317,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     );
     // customers are rated on the run's final alerts; cases weigh the rating without them
     let ratings = match (&customers, &activity) {
-        (Some(c), Some((activity, span_days))) => {
+        (Some(c), Some((activity, span_days, last_day))) => {
             let lists = crate::customers::risk::CountryLists::from_packs(&rule_set);
             Some(crate::customers::risk::rate_customers(
                 c,
@@ -325,6 +325,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                     lists: &lists,
                     activity,
                     span_days: *span_days,
+                    last_day: *last_day,
                     alerts: &alerts,
                     customer_hits: &crate::customers::risk::hits_by_customer(&customer_hits),
                 },

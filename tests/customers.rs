@@ -552,3 +552,42 @@ fn rescreening_reports_new_and_gone_hits_from_the_list_changes_only() {
         ]
     );
 }
+
+/// `backtest --customers` runs the rules with the customer file (its declared volumes reach
+/// `activity_over_expected`, which raises nothing without it) and ranks the cases with the
+/// customers' ratings.
+#[test]
+fn a_backtest_reads_the_customer_file() {
+    let dir = temp_dir("customers-backtest");
+    let per_rule = |with: bool| -> u64 {
+        let out = dir.join(if with { "with" } else { "without" });
+        let mut args = vec![
+            "backtest",
+            "--input",
+            "sample-data/transactions.csv",
+            "--labels",
+            "sample-data/labels.csv",
+            "--fx",
+            "sample-data/fx.csv",
+            "--watchlist",
+            "sample-data/watchlists",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if with {
+            args.extend(["--customers", "sample-data/customers.csv"]);
+        }
+        let run = amlscreen(&args);
+        assert!(run.status.success(), "{}", describe(&run));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("backtest.json")).unwrap()).unwrap();
+        report["per_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == "activity_over_expected")
+            .map_or(0, |r| r["alerts"].as_u64().unwrap())
+    };
+    assert_eq!(per_rule(false), 0);
+    assert!(per_rule(true) > 0);
+}

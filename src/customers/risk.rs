@@ -133,11 +133,11 @@ pub struct AccountActivity {
 }
 
 /// Each account's money in, cash in, money in and out, and money crossing a border (both
-/// countries known and different), over a canonical frame; and the frame's span in days (at
-/// least 1).
+/// countries known and different), over a canonical frame; the frame's span in days (at least
+/// 1) and its last UTC day (days since 1970).
 pub fn account_activity(
     frame: &DataFrame,
-) -> PolarsResult<(BTreeMap<String, AccountActivity>, i64)> {
+) -> PolarsResult<(BTreeMap<String, AccountActivity>, i64, i64)> {
     let amount = || col("base_amount").cast(DataType::Int128);
     let cross = col("orig_country")
         .neq(lit(""))
@@ -211,11 +211,12 @@ pub fn account_activity(
     }
     let ts = frame.column("ts")?.cast(&DataType::Int64)?;
     let ts = ts.i64()?;
-    let span = match (ts.min(), ts.max()) {
-        (Some(a), Some(b)) => (b - a) / crate::rules::plan::DAY + 1,
-        _ => 1,
+    let day = |t: i64| t.div_euclid(crate::rules::plan::DAY);
+    let (span, last_day) = match (ts.min(), ts.max()) {
+        (Some(a), Some(b)) => (day(b) - day(a) + 1, day(b)),
+        _ => (1, 0),
     };
-    Ok((out, span.max(1)))
+    Ok((out, span.max(1), last_day))
 }
 
 /// What the rating reads besides the customer file.
@@ -224,6 +225,9 @@ pub struct RatingInputs<'a> {
     pub activity: &'a BTreeMap<String, AccountActivity>,
     /// Days the run's transactions span.
     pub span_days: i64,
+    /// The run's last UTC day (days since 1970): a customer onboarded within the run is
+    /// measured from its onboarding.
+    pub last_day: i64,
     /// The run's alerts (rules and sanctions).
     pub alerts: &'a [Alert],
     /// Sanctions matches on customers: customer id → the hit, described.
@@ -334,8 +338,18 @@ fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -
         );
     }
     if let Some(expected) = c.expected_monthly_volume {
-        // the run's volume per 30 days, against the declared monthly volume, exactly
-        let span = i128::from(inputs.span_days.max(30));
+        // the run's volume per 30 days (from the onboarding, for a customer onboarded within
+        // the run), against the declared monthly volume, exactly
+        let onboarded_day = c
+            .onboarded
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc().timestamp().div_euclid(86_400));
+        let days = onboarded_day.map_or(inputs.span_days, |on| {
+            inputs.span_days.min(inputs.last_day - on + 1)
+        });
+        let span = i128::from(days.max(30));
         if sum.total * 30 >= 3 * i128::from(expected) * span {
             // to whole cents
             let monthly = sum.total * 30 / span / 10_000 * 10_000;
@@ -537,6 +551,7 @@ mod tests {
             lists: &lists,
             activity: &activity,
             span_days: 90,
+            last_day: 20_000,
             alerts: std::slice::from_ref(&alert),
             customer_hits: &hits,
         };
@@ -569,6 +584,24 @@ mod tests {
         assert_eq!(r.score(), 88);
         assert_eq!(r.level(), "high");
         assert_eq!(r.without_alerts(), 83);
+        // onboarded 10 days before the run's last day: measured over 30 days, not the 90
+        let mut recent = customer(None, None, Some(20_000_000_000));
+        recent.onboarded = Some("2024-09-25".into());
+        let customers_recent = Customers {
+            list: vec![recent],
+            ..Default::default()
+        };
+        let rated = rate_customers(&customers_recent, &inputs);
+        let activity: Vec<&str> = rated[0]
+            .factors
+            .iter()
+            .filter(|f| f.factor == "activity")
+            .map(|f| f.why.as_str())
+            .collect();
+        assert_eq!(
+            activity,
+            ["180,000.00 a month in and out, at least 3 times the 20,000.00 declared"]
+        );
         // exactly 3 times the declared volume rates; one micro under does not
         let just_under = customer(None, None, Some(20_000_000_001));
         let customers = Customers {
