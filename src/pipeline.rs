@@ -385,26 +385,24 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         summary
     });
     if let Some(c) = &customers {
-        let path = config.out_dir.join("customers_quarantine.csv");
-        let mut bytes = Vec::new();
-        crate::customers::write_customer_quarantine_csv(&mut bytes, &c.quarantine)
-            .map_err(|e| write_err(&path, e))?;
-        write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
-        if !config.watchlists.is_empty() {
-            let path = config.out_dir.join("customers_hits.csv");
-            let mut bytes = Vec::new();
-            crate::customers::write_customer_hits_csv(&mut bytes, &customer_hits)
-                .map_err(|e| write_err(&path, e))?;
-            write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
-        }
+        let write = |name: &str, f: &dyn Fn(&mut dyn std::io::Write) -> csv::Result<()>| {
+            let path = config.out_dir.join(name);
+            write_atomic_with(&path, |w| f(w).map_err(std::io::Error::other))
+                .map_err(|e| write_err(&path, e))
+        };
+        write("customers_quarantine.csv", &|w| {
+            crate::customers::write_customer_quarantine_csv(w, &c.quarantine)
+        })?;
         if config.watchlists.is_empty() {
             remove_stale(&config.out_dir.join("customers_hits.csv"))?;
+        } else {
+            write("customers_hits.csv", &|w| {
+                crate::customers::write_customer_hits_csv(w, &customer_hits)
+            })?;
         }
-        let path = config.out_dir.join("customers_risk.csv");
-        let mut bytes = Vec::new();
-        crate::customers::risk::write_risk_csv(&mut bytes, ratings.as_deref().unwrap_or_default())
-            .map_err(|e| write_err(&path, e))?;
-        write_atomic(&path, &bytes).map_err(|e| write_err(&path, e))?;
+        write("customers_risk.csv", &|w| {
+            crate::customers::risk::write_risk_csv(w, ratings.as_deref().unwrap_or_default())
+        })?;
     }
     write_outputs(
         &config.out_dir,

@@ -545,21 +545,20 @@ pub fn write_customer_quarantine_csv<W: std::io::Write>(
     w: W,
     rows: &[CustomerQuarantine],
 ) -> csv::Result<()> {
-    use crate::output::spreadsheet_safe;
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(["file", "row", "customer_id", "column", "value", "reason"])?;
-    for q in rows {
-        out.write_record([
-            &*spreadsheet_safe(&q.file),
-            &q.row.to_string(),
-            &spreadsheet_safe(&q.customer_id),
-            q.column,
-            &spreadsheet_safe(&q.value),
-            q.reason.as_str(),
-        ])?;
-    }
-    out.flush()?;
-    Ok(())
+    crate::ingest::write_rejected_rows_csv(
+        w,
+        "customer_id",
+        rows.iter().map(|q| {
+            (
+                q.file.as_str(),
+                q.row,
+                q.customer_id.as_str(),
+                q.column,
+                q.value.as_str(),
+                q.reason.as_str(),
+            )
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -105,14 +105,18 @@ impl CountryLists {
                 .find(|l| l.id == id)
                 .map(|l| l.values.iter().cloned().collect())
         };
-        let shipped = || {
-            crate::rules::RuleSet::load(&[])
-                .map(|s| s.packs)
-                .unwrap_or_default()
-        };
+        // the shipped packs are loaded at most once, and only when a list is missing
+        let shipped = std::cell::OnceCell::new();
         let pick = |id: &str| {
             find(&set.packs, id)
-                .or_else(|| find(&shipped(), id))
+                .or_else(|| {
+                    let packs = shipped.get_or_init(|| {
+                        crate::rules::RuleSet::load(&[])
+                            .map(|s| s.packs)
+                            .unwrap_or_default()
+                    });
+                    find(packs, id)
+                })
                 .unwrap_or_default()
         };
         Self {

@@ -337,17 +337,44 @@ pub fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// Writes `quarantine.csv`: `file,row,txn_id,column,value,reason`; the file, id and value
 /// cells pass [`crate::output::spreadsheet_safe`].
 pub fn write_quarantine_csv<W: std::io::Write>(w: W, rows: &[QuarantineRow]) -> csv::Result<()> {
+    write_rejected_rows_csv(
+        w,
+        "txn_id",
+        rows.iter().map(|q| {
+            (
+                q.file.as_str(),
+                q.row,
+                q.txn_id.as_str(),
+                q.column,
+                q.value.as_str(),
+                q.reason.as_str(),
+            )
+        }),
+    )
+}
+
+/// One rejected row as a quarantine file writes it: file, row, id, column, value, reason.
+pub(crate) type RejectedRow<'a> = (&'a str, u64, &'a str, &'a str, &'a str, &'a str);
+
+/// Writes a quarantine file, `file,row,<id_column>,column,value,reason`; the file, id and
+/// value cells pass [`crate::output::spreadsheet_safe`]. Shared by the transaction and the
+/// customer quarantine.
+pub(crate) fn write_rejected_rows_csv<'a, W: std::io::Write>(
+    w: W,
+    id_column: &str,
+    rows: impl IntoIterator<Item = RejectedRow<'a>>,
+) -> csv::Result<()> {
     use crate::output::spreadsheet_safe;
     let mut out = csv::Writer::from_writer(w);
-    out.write_record(["file", "row", "txn_id", "column", "value", "reason"])?;
-    for q in rows {
+    out.write_record(["file", "row", id_column, "column", "value", "reason"])?;
+    for (file, row, id, column, value, reason) in rows {
         out.write_record([
-            &*spreadsheet_safe(&q.file),
-            &q.row.to_string(),
-            &spreadsheet_safe(&q.txn_id),
-            q.column,
-            &spreadsheet_safe(&q.value),
-            q.reason.as_str(),
+            &*spreadsheet_safe(file),
+            &row.to_string(),
+            &spreadsheet_safe(id),
+            column,
+            &spreadsheet_safe(value),
+            reason,
         ])?;
     }
     out.flush()?;

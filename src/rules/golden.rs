@@ -111,26 +111,12 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                 ));
             }
         }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let csv_path = std::env::temp_dir().join(format!(
-            "amlscreen-golden-{}-{nanos}-{}-{i}.csv",
-            std::process::id(),
-            pack.id
-        ));
-        // create_new: never follow or overwrite something already at the temporary path
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&csv_path)
-            .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, case.transactions.trim_start().as_bytes())
-            })
-            .map_err(|e| RuleError::Unreadable {
-                file: csv_path.display().to_string(),
-                source: e,
-            })?;
+        let csv_path = temp_table(&format!("{}-{i}", pack.id), &case.transactions).map_err(
+            |(file, source)| RuleError::Unreadable {
+                file: file.display().to_string(),
+                source,
+            },
+        )?;
         let options = IngestOptions {
             profile: None,
             fx: FxTable::base_only(&pack.base_currency),
@@ -299,11 +285,22 @@ fn load_case_customers(
     pack: &str,
     case: usize,
 ) -> Result<crate::customers::Customers, String> {
+    let path = temp_table(&format!("customers-{pack}-{case}"), text)
+        .map_err(|(file, e)| format!("{}: {e}", file.display()))?;
+    let loaded = crate::customers::load_customers(&path, None, b',');
+    let _ = std::fs::remove_file(&path);
+    loaded.map_err(|e| e.to_string())
+}
+
+/// Writes a case's CSV table to a fresh temporary file named after `label`, for the loaders
+/// that read files; the caller removes it. `create_new`: never follows or overwrites something
+/// already at the temporary path.
+fn temp_table(label: &str, text: &str) -> Result<PathBuf, (PathBuf, std::io::Error)> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let path = std::env::temp_dir().join(format!(
-        "amlscreen-golden-customers-{}-{nanos}-{pack}-{case}.csv",
+        "amlscreen-golden-{}-{nanos}-{label}.csv",
         std::process::id()
     ));
     std::fs::OpenOptions::new()
@@ -311,8 +308,6 @@ fn load_case_customers(
         .create_new(true)
         .open(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, text.trim_start().as_bytes()))
-        .map_err(|e| e.to_string())?;
-    let loaded = crate::customers::load_customers(&path, None, b',');
-    let _ = std::fs::remove_file(&path);
-    loaded.map_err(|e| e.to_string())
+        .map_err(|e| (path.clone(), e))?;
+    Ok(path)
 }

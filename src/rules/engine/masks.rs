@@ -252,19 +252,11 @@ fn segment_mask(
     let empty = SegmentCodes::default();
     let codes = codes.unwrap_or(&empty);
     let wanted = codes.wanted(segments);
-    let of = |column: &str| -> PolarsResult<Option<Bitmap>> {
-        let keys = frame.column(column)?.u32()?;
-        if keys.null_count() > 0 {
-            return Ok(None);
-        }
-        let keys: Vec<&[u32]> = keys
-            .downcast_iter()
-            .map(|a| a.values().as_slice())
-            .collect();
-        Ok(Some(pack_slices(&keys, |key| {
+    let of = |column: &str| {
+        pack_u32(frame, column, |key| {
             let code = codes.of_key.get(key as usize).copied().unwrap_or(0);
             wanted[code as usize]
-        })))
+        })
     };
     let bits = match side {
         SegmentSide::Originator => of(ORIG_KEY)?,
@@ -280,35 +272,37 @@ fn segment_mask(
 }
 
 fn channel_mask(frame: &DataFrame, channels: &[Channel]) -> PolarsResult<Option<Bitmap>> {
-    let codes = frame.column(CHANNEL_CODE)?.u32()?;
-    if codes.null_count() > 0 {
-        return Ok(None);
-    }
     let mut wanted = vec![false; Channel::ALL.len()];
     for &channel in channels {
         if let Some(slot) = wanted.get_mut(channel_code(channel) as usize) {
             *slot = true;
         }
     }
-    let codes: Vec<&[u32]> = codes
-        .downcast_iter()
-        .map(|a| a.values().as_slice())
-        .collect();
-    Ok(Some(pack_slices(&codes, |code| {
+    pack_u32(frame, CHANNEL_CODE, |code| {
         wanted.get(code as usize).copied().unwrap_or(false)
-    })))
+    })
 }
 
 fn keys_present(frame: &DataFrame, column: &str) -> PolarsResult<Option<Bitmap>> {
-    let keys = frame.column(column)?.u32()?;
-    if keys.null_count() > 0 {
+    pack_u32(frame, column, |key| key != NO_ACCOUNT)
+}
+
+/// `test` of every value of a `u32` column (account keys, channel codes), packed; `None` when
+/// the column has missing values.
+fn pack_u32(
+    frame: &DataFrame,
+    column: &str,
+    test: impl Fn(u32) -> bool + Sync,
+) -> PolarsResult<Option<Bitmap>> {
+    let values = frame.column(column)?.u32()?;
+    if values.null_count() > 0 {
         return Ok(None);
     }
-    let keys: Vec<&[u32]> = keys
+    let slices: Vec<&[u32]> = values
         .downcast_iter()
         .map(|a| a.values().as_slice())
         .collect();
-    Ok(Some(pack_slices(&keys, |key| key != NO_ACCOUNT)))
+    Ok(Some(pack_slices(&slices, test)))
 }
 
 /// An integer column's chunks, when it has no missing values.
