@@ -387,11 +387,46 @@ pub struct InputArgs {
     pub delimiter: Option<String>,
 }
 
+/// Flags that choose the engine (see `docs/spark.md`).
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// The engine: `polars` (this process, the default) or `spark` (a Spark cluster through
+    /// Spark Connect; needs a build with `--features spark`).
+    #[arg(long, value_name = "polars|spark")]
+    pub engine: Option<String>,
+    /// The Spark Connect address, sc://HOST:PORT (default: the environment variable
+    /// SPARK_REMOTE). A token is never read from this flag: give it in AMLSCREEN_SPARK_TOKEN.
+    #[arg(long, value_name = "sc://HOST:PORT")]
+    pub spark_remote: Option<String>,
+    /// A folder URI the cluster writes the quarantined rows to, as Parquet (file://, s3a://, ...).
+    #[arg(long, value_name = "URI")]
+    pub spark_out: Option<String>,
+}
+
+impl EngineArgs {
+    /// Validates the engine flags (and the environment they may defer to).
+    pub fn to_engine(&self, state: bool) -> Result<amlscreen::engine::Engine> {
+        let flags = amlscreen::engine::EngineFlags {
+            engine: self.engine.as_deref(),
+            remote: self.spark_remote.as_deref(),
+            out: self.spark_out.as_deref(),
+            state,
+        };
+        Ok(amlscreen::engine::choose(
+            &flags,
+            &amlscreen::engine::EngineEnv::from_process(),
+            amlscreen::engine::SPARK_BUILT,
+        )?)
+    }
+}
+
 /// `amlscreen run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Rule pack files or folders (default: the shipped packs, built into the binary).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
@@ -430,6 +465,8 @@ pub struct RunArgs {
 pub struct InspectArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `amlscreen rules ...`.
@@ -574,7 +611,9 @@ impl RunArgs {
             }
         }
         check_out_folder(&self.out)?;
+        let engine = self.engine.to_engine(self.state.is_some())?;
         Ok(amlscreen::pipeline::RunConfig {
+            engine,
             inputs: self.input.inputs.clone(),
             rules: self.rules.clone(),
             watchlists: self.watchlists.clone(),
@@ -838,6 +877,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                 base_currency: parse_base_currency(args.input.base_currency.as_deref())?,
                 delimiter: parse_delimiter(args.input.delimiter.as_deref())?,
                 out_dir: PathBuf::new(),
+                engine: args.engine.to_engine(false)?,
                 ..Default::default()
             };
             write!(out, "{}", amlscreen::inspect::inspect(&config)?)?;

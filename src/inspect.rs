@@ -15,6 +15,9 @@ pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
         .clone()
         .unwrap_or_else(|| "USD".to_string());
     let options = ingest_options(config, &base)?;
+    if let crate::engine::Engine::Spark(target) = &config.engine {
+        return inspect_on_spark(target, config, &options);
+    }
     let mut out = String::new();
     let paths = source::expand_inputs(&config.inputs)?;
     for path in &paths {
@@ -109,4 +112,27 @@ pub fn inspect(config: &RunConfig) -> Result<String, RunError> {
         ingested.quarantine.len()
     );
     Ok(out)
+}
+
+/// `inspect --engine spark` (see [`crate::spark::inspect`]).
+#[cfg(feature = "spark")]
+fn inspect_on_spark(
+    target: &crate::engine::SparkTarget,
+    config: &RunConfig,
+    options: &ingest::IngestOptions,
+) -> Result<String, RunError> {
+    Ok(crate::spark::inspect(target, config, options)?)
+}
+
+/// Without the `spark` feature, a Spark engine cannot have been chosen through the command
+/// line; a library caller that builds one is told how to get it.
+#[cfg(not(feature = "spark"))]
+fn inspect_on_spark(
+    _: &crate::engine::SparkTarget,
+    _: &RunConfig,
+    _: &ingest::IngestOptions,
+) -> Result<String, RunError> {
+    Err(RunError::Other(
+        crate::engine::EngineError::NotBuilt.to_string(),
+    ))
 }

@@ -7,6 +7,7 @@
 
 pub mod cases;
 pub mod customers;
+pub mod engine;
 pub mod ingest;
 pub mod inspect;
 pub mod lab;
@@ -16,6 +17,8 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod screening;
+#[cfg(feature = "spark")]
+pub mod spark;
 pub mod state;
 pub mod synth;
 mod text_stretches;

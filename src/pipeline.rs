@@ -16,6 +16,8 @@ use thiserror::Error;
 /// A validated configuration for one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunConfig {
+    /// Where the run executes (Polars here, or a Spark cluster).
+    pub engine: crate::engine::Engine,
     pub inputs: Vec<PathBuf>,
     pub rules: Vec<PathBuf>,
     pub watchlists: Vec<PathBuf>,
@@ -51,6 +53,10 @@ pub enum RunError {
     Customers(#[from] crate::customers::CustomerError),
     #[error("{path}: cannot write: {reason}")]
     Write { path: String, reason: String },
+    /// The Spark engine stopped (the cluster, or an input as the cluster reads it).
+    #[cfg(feature = "spark")]
+    #[error(transparent)]
+    Spark(#[from] crate::spark::SparkEngineError),
     #[error("{0}")]
     Other(String),
 }
@@ -93,6 +99,9 @@ pub fn ingest_options(config: &RunConfig, base_currency: &str) -> Result<IngestO
 
 /// Runs the whole pipeline and writes every output into `config.out_dir`.
 pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
+    if let crate::engine::Engine::Spark(target) = &config.engine {
+        return run_on_spark(config, target);
+    }
     let started_at = now_iso();
     let mut stages = Stages::new(config.progress);
 
@@ -734,4 +743,23 @@ fn write_outputs(
         })
         .collect();
     written.into_iter().collect()
+}
+
+/// `run --engine spark`: not every part of a run is on Spark yet (see `docs/spark.md`); the
+/// run is refused rather than half done.
+#[cfg(feature = "spark")]
+fn run_on_spark(
+    config: &RunConfig,
+    target: &crate::engine::SparkTarget,
+) -> Result<RunSummary, RunError> {
+    crate::spark::run(config, target)
+}
+
+/// Without the `spark` feature a Spark engine cannot have been chosen on the command line; a
+/// library caller that builds one is told how to get it.
+#[cfg(not(feature = "spark"))]
+fn run_on_spark(_: &RunConfig, _: &crate::engine::SparkTarget) -> Result<RunSummary, RunError> {
+    Err(RunError::Other(
+        crate::engine::EngineError::NotBuilt.to_string(),
+    ))
 }

@@ -868,3 +868,32 @@ fn screen_names_bounds_a_megabyte_long_name_and_warns() {
         "{stdout}"
     );
 }
+
+/// Without the `spark` feature, `--engine spark` says how to build it; a Spark flag without
+/// `--engine spark` is refused.
+#[cfg(not(feature = "spark"))]
+#[test]
+fn the_spark_engine_is_refused_by_a_build_without_it() {
+    let out = amlscreen(&[
+        "inspect",
+        "sample-data/transactions.csv",
+        "--engine",
+        "spark",
+        "--spark-remote",
+        "sc://127.0.0.1:15002",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--features spark"),
+        "{}",
+        describe(&out)
+    );
+    let out = amlscreen(&[
+        "inspect",
+        "sample-data/transactions.csv",
+        "--spark-out",
+        "file:///tmp/x",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --engine spark"));
+}

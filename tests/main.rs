@@ -12,6 +12,8 @@ mod nightly;
 mod props;
 mod report;
 mod rules;
+#[cfg(feature = "spark")]
+mod spark;
 mod synth;
 mod trust;
 mod watchlist;

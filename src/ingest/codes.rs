@@ -38,6 +38,16 @@ const COUNTRIES: &[&str] = &[
     "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
 ];
 
+/// Every currency code [`is_currency`] accepts, sorted (the Spark engine checks against it).
+pub fn currencies() -> &'static [&'static str] {
+    CURRENCIES
+}
+
+/// Every country code [`is_country`] accepts, sorted.
+pub fn countries() -> &'static [&'static str] {
+    COUNTRIES
+}
+
 /// Whether `code` (already upper case) is an ISO 4217 currency code.
 pub fn is_currency(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()

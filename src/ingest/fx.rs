@@ -76,6 +76,12 @@ impl FxTable {
     }
 
     /// The base currency code.
+    /// Each listed currency's rate to the base currency, times 10^12 (exactly as read), in
+    /// code order; the base currency is not listed unless the file lists it (at 1).
+    pub fn scaled_rates(&self) -> impl Iterator<Item = (&str, i128)> + '_ {
+        self.rates.iter().map(|(code, rate)| (code.as_str(), *rate))
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

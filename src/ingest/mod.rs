@@ -22,6 +22,9 @@ pub(crate) use validate::{column_as_text, find_header};
 
 /// ISO 4217 codes, for the rule packs' `base_currency`.
 pub(crate) use codes::is_currency;
+/// The code lists, for engines that check codes themselves (the Spark engine).
+#[cfg(feature = "spark")]
+pub(crate) use codes::{countries, currencies};
 pub use dedup::{id_hash as txn_id_fingerprint, FingerprintSet};
 pub use fx::FxTable;
 pub use profile::MappingProfile;

@@ -13,6 +13,10 @@ pub mod builtin;
 pub mod diff;
 mod engine;
 
+/// Hits, their merging into episodes, and episodes into alerts: shared with the Spark engine,
+/// which finds hits on a cluster and builds alerts with this code.
+#[cfg(feature = "spark")]
+pub(crate) use engine::{merge_hits, Episode, Hit};
 pub use engine::{EngineContext, NEW_HISTORY_FACT, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT};
 pub mod golden;
 pub mod graph;
@@ -247,7 +251,7 @@ type Alerted = (Vec<Alert>, HashMap<String, TxnRecord>);
 
 /// Turns each rule's episodes into alerts (sorted by rule, subject, window start, id), with the
 /// evidence records by transaction id. `base` carries row numbers.
-fn episodes_to_alerts(
+pub(crate) fn episodes_to_alerts(
     base: &DataFrame,
     per_rule: &[(&Rule, Vec<engine::Episode>)],
     base_currency: &str,

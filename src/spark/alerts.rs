@@ -1,0 +1,286 @@
+//! Rules on the cluster, alerts here: each rule's hits are found by Spark SQL
+//! ([`super::rules`]), merged into episodes, their evidence looked up on the cluster, and the
+//! alerts built by the Polars engine's own code, so that both engines write the same bytes.
+
+use super::rules::{self as compile, ROWS_VIEW, SEGMENTS_VIEW};
+use super::sql::ident;
+use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
+use crate::model::{Alert, TxnRecord};
+use crate::rules::plan::{Detector, RulePlan};
+use crate::rules::{merge_hits, Episode, Hit, Rule, SEGMENT_BASIS_FACT, SEGMENT_FACT};
+use polars::prelude::*;
+use spark_connect::row::{Row, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Alerts (in output order) and the evidence records by transaction id, as
+/// [`crate::rules::run_rules`] returns them.
+pub type SparkAlerts = (Vec<Alert>, HashMap<String, TxnRecord>);
+
+impl Spark {
+    /// Runs `rules` over the accepted rows of [`Spark::ingest`]. Every rule must be one that
+    /// [`compile::unsupported`] accepts (checked again here).
+    pub fn run_rules(
+        &self,
+        rules: &[&Rule],
+        base_currency: &str,
+    ) -> Result<SparkAlerts, SparkEngineError> {
+        let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
+        if let Some((rule, why)) = enabled
+            .iter()
+            .find_map(|r| compile::unsupported(&r.plan).map(|why| (r, why)))
+        {
+            return Err(self.bad_result(
+                "compiling the rules",
+                format!(
+                    "rule {} uses {why}, not compiled to Spark yet",
+                    rule.plan.rule_id
+                ),
+            ));
+        }
+        let segmenting = enabled.iter().any(|r| compile::uses_segments(&r.plan));
+        let segment_basis = if segmenting {
+            self.execute(
+                "deriving the accounts' segments",
+                &format!(
+                    "CACHE TABLE {} AS {}",
+                    ident(SEGMENTS_VIEW),
+                    compile::segments_select(&ident(ACCEPTED_VIEW))
+                ),
+            )?;
+            self.segment_basis()?
+        } else {
+            BTreeMap::new()
+        };
+        self.execute(
+            "preparing the rows the rules read",
+            &format!(
+                "CREATE OR REPLACE TEMPORARY VIEW {} AS {}",
+                ident(ROWS_VIEW),
+                compile::rows_select(
+                    &ident(ACCEPTED_VIEW),
+                    segmenting.then(|| ident(SEGMENTS_VIEW)).as_deref()
+                )
+            ),
+        )?;
+        // the transactions named by hits or evidence, numbered as they are first met
+        let mut txn_ids = TxnNumbers::default();
+        let mut per_rule: Vec<(&Rule, Vec<Episode>)> = Vec::with_capacity(enabled.len());
+        for rule in &enabled {
+            let plan = &rule.plan;
+            let mut episodes = if plan.segments.is_empty() {
+                self.plan_episodes(plan, &mut txn_ids)?
+            } else {
+                let mut episodes = self.plan_episodes(&plan.for_segment(None), &mut txn_ids)?;
+                for variant in &plan.segments {
+                    let mut found =
+                        self.plan_episodes(&plan.for_segment(Some(variant)), &mut txn_ids)?;
+                    for episode in &mut found {
+                        episode.facts.push((SEGMENT_FACT, variant.segment.clone()));
+                        if let Some(basis) = segment_basis.get(&episode.subject) {
+                            episode.facts.push((SEGMENT_BASIS_FACT, basis.clone()));
+                        }
+                    }
+                    episodes.extend(found);
+                }
+                episodes
+            };
+            for episode in &mut episodes {
+                episode.rows.sort_unstable();
+                episode.rows.dedup();
+            }
+            per_rule.push((rule, episodes));
+        }
+        // the evidence rows, fetched once, become the frame the alert builder reads
+        let (base, row_of) = self.evidence_frame(&txn_ids)?;
+        for (_, episodes) in &mut per_rule {
+            for episode in episodes.iter_mut() {
+                episode.rows = episode
+                    .rows
+                    .iter()
+                    .filter_map(|n| row_of.get(n).copied())
+                    .collect();
+            }
+        }
+        crate::rules::episodes_to_alerts(&base, &per_rule, base_currency)
+            .map_err(|e| self.bad_result("building the alerts", e.to_string()))
+    }
+
+    /// The derived segments' bases by account (accounts of a segment: far fewer than rows).
+    fn segment_basis(&self) -> Result<BTreeMap<String, String>, SparkEngineError> {
+        let what = "reading the derived segments";
+        let frame = self.query(
+            what,
+            &format!("SELECT account, basis FROM {}", ident(SEGMENTS_VIEW)),
+        )?;
+        let accounts = text_column(&frame, "account").map_err(|e| self.bad_result(what, e))?;
+        let bases = text_column(&frame, "basis").map_err(|e| self.bad_result(what, e))?;
+        Ok(accounts.into_iter().zip(bases).collect())
+    }
+
+    /// One plan's episodes: its hits from the cluster, merged here; a window's evidence (the
+    /// subject's selected rows in the episode) looked up on the cluster.
+    fn plan_episodes(
+        &self,
+        plan: &RulePlan,
+        txn_ids: &mut TxnNumbers,
+    ) -> Result<Vec<Episode>, SparkEngineError> {
+        let what = format!("finding the hits of {}", plan.rule_id);
+        let frame = self.query(&what, &compile::hits_select(plan))?;
+        let subjects = text_column(&frame, "subject").map_err(|e| self.bad_result(&what, e))?;
+        let starts = int_column(&frame, "win_start").map_err(|e| self.bad_result(&what, e))?;
+        let ends = int_column(&frame, "win_end").map_err(|e| self.bad_result(&what, e))?;
+        let txns = optional_text_column(&frame, "txn_id").map_err(|e| self.bad_result(&what, e))?;
+        let hits: Vec<Hit> = (0..frame.height())
+            .map(|i| Hit {
+                subject: subjects[i].clone(),
+                start: starts[i],
+                end: ends[i],
+                rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
+                facts: Vec::new(),
+            })
+            .collect();
+        let mut episodes = merge_hits(hits);
+        if matches!(plan.detector, Detector::Windowed { .. }) && !episodes.is_empty() {
+            self.attach_window_evidence(plan, &mut episodes, txn_ids)?;
+        }
+        Ok(episodes)
+    }
+
+    /// Adds to each windowed episode the subject's selected rows inside it.
+    fn attach_window_evidence(
+        &self,
+        plan: &RulePlan,
+        episodes: &mut [Episode],
+        txn_ids: &mut TxnNumbers,
+    ) -> Result<(), SparkEngineError> {
+        let what = format!("gathering the evidence of {}", plan.rule_id);
+        let names: Vec<String> = ["ep", "subject", "win_start", "win_end"]
+            .map(String::from)
+            .to_vec();
+        let rows: Vec<Row> = episodes
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                Row::new(
+                    names.clone(),
+                    vec![
+                        Value::Long(i as i64),
+                        Value::String(e.subject.clone()),
+                        Value::Long(e.start),
+                        Value::Long(e.end),
+                    ],
+                )
+            })
+            .collect();
+        let schema = spark_connect::DataType::from_ddl(
+            "ep BIGINT, subject STRING, win_start BIGINT, win_end BIGINT",
+        )
+        .map_err(|e| self.err(&what, e))?;
+        let view = "aml_episodes";
+        self.session
+            .create_dataframe(rows, schema)
+            .and_then(|df| df.create_or_replace_temp_view(view))
+            .map_err(|e| self.err(&what, e))?;
+        let found = self.query(&what, &compile::evidence_select(plan, view))?;
+        let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
+        let ids = text_column(&found, "txn_id").map_err(|e| self.bad_result(&what, e))?;
+        for (ep, id) in eps.into_iter().zip(ids) {
+            let episode = usize::try_from(ep)
+                .ok()
+                .and_then(|i| episodes.get_mut(i))
+                .ok_or_else(|| self.bad_result(&what, format!("no episode {ep}")))?;
+            episode.rows.push(txn_ids.number(&id));
+        }
+        Ok(())
+    }
+
+    /// The canonical rows of the numbered transactions, and each number's row in that frame.
+    fn evidence_frame(
+        &self,
+        txn_ids: &TxnNumbers,
+    ) -> Result<(DataFrame, HashMap<u32, u32>), SparkEngineError> {
+        let what = "reading the evidence transactions";
+        let empty = crate::ingest::empty_frame();
+        if txn_ids.ids.is_empty() {
+            return Ok((empty, HashMap::new()));
+        }
+        let names: Vec<String> = vec!["txn_id".into()];
+        let rows: Vec<Row> = txn_ids
+            .ids
+            .iter()
+            .map(|id| Row::new(names.clone(), vec![Value::String(id.clone())]))
+            .collect();
+        let schema =
+            spark_connect::DataType::from_ddl("txn_id STRING").map_err(|e| self.err(what, e))?;
+        self.session
+            .create_dataframe(rows, schema)
+            .and_then(|df| df.create_or_replace_temp_view("aml_evidence_ids"))
+            .map_err(|e| self.err(what, e))?;
+        let columns: Vec<String> = empty
+            .get_column_names()
+            .iter()
+            .map(|c| format!("a.{}", ident(c)))
+            .collect();
+        let frame = self.query(
+            what,
+            &format!(
+                "SELECT {} FROM {} a LEFT SEMI JOIN aml_evidence_ids i ON a.txn_id = i.txn_id",
+                columns.join(", "),
+                ident(ACCEPTED_VIEW)
+            ),
+        )?;
+        let ids = text_column(&frame, "txn_id").map_err(|e| self.bad_result(what, e))?;
+        let row_of = ids
+            .iter()
+            .enumerate()
+            .filter_map(|(row, id)| txn_ids.by_id.get(id).map(|n| (*n, row as u32)))
+            .collect();
+        Ok((frame, row_of))
+    }
+}
+
+/// Transaction ids numbered in the order first met (a hit's or an episode's rows are numbers).
+#[derive(Debug, Default)]
+struct TxnNumbers {
+    ids: Vec<String>,
+    by_id: HashMap<String, u32>,
+}
+
+impl TxnNumbers {
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.by_id.get(id) {
+            return *n;
+        }
+        let n = self.ids.len() as u32;
+        self.ids.push(id.to_string());
+        self.by_id.insert(id.to_string(), n);
+        n
+    }
+}
+
+fn text_column(frame: &DataFrame, name: &str) -> Result<Vec<String>, String> {
+    optional_text_column(frame, name)?
+        .into_iter()
+        .map(|v| v.ok_or_else(|| format!("{name} is null")))
+        .collect()
+}
+
+fn optional_text_column(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, String> {
+    let column = frame
+        .column(name)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(|e| e.to_string())?;
+    let text = column.str().map_err(|e| e.to_string())?;
+    Ok(text.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn int_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>, String> {
+    let column = frame
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| e.to_string())?;
+    let ints = column.i64().map_err(|e| e.to_string())?;
+    ints.iter()
+        .map(|v| v.ok_or_else(|| format!("{name} is null")))
+        .collect()
+}

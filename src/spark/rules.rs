@@ -1,0 +1,392 @@
+//! The rule compiler: engine-neutral plans ([`crate::rules::plan`]) as Spark SQL over the
+//! accepted rows. The cluster finds each rule's hits (windows whose conditions hold); the hits,
+//! few beside the transactions, come back and are merged into episodes and built into alerts
+//! here by the Polars engine's own code ([`crate::rules::engine::merge_hits`],
+//! [`crate::rules::alerts::build_alert`]), so that `alerts.csv` is the same bytes.
+//!
+//! Covered: [`Detector::PerTransaction`] and [`Detector::Windowed`] with trailing windows and
+//! business days, the measures count, sum, distinct values and spread, conditions combined by
+//! all or any, every predicate (segments derived from the data as the Polars engine derives
+//! them) and segment variants. The other detectors are refused by [`unsupported`] with the rule
+//! named (see `docs/spark.md` for how each will be expressed).
+
+use super::sql::{in_list, lit};
+use crate::model::Channel;
+use crate::rules::plan::{
+    Combine, Condition, Detector, Field, Measure, Predicate, RulePlan, SegmentSide, Subject,
+    Window, DAY,
+};
+use std::fmt::Write as _;
+
+/// The view of the accepted rows the rules read: the canonical columns, `ts_us` (BIGINT
+/// micros), `orig_segment`/`bene_segment` (empty for none) and the row's place.
+pub const ROWS_VIEW: &str = "aml_rows";
+/// The view of the accounts' derived segments (`account`, `segment`, `basis`).
+pub const SEGMENTS_VIEW: &str = "aml_segments";
+
+/// Why a plan cannot run on Spark yet, or `None` when it can.
+pub fn unsupported(plan: &RulePlan) -> Option<String> {
+    let detector = |d: &Detector| -> Option<String> {
+        match d {
+            Detector::PerTransaction => None,
+            Detector::Windowed { conditions, .. } => conditions.iter().find_map(|c| {
+                match c.measure {
+                    Measure::DistinctNew { .. } => {
+                        Some("a count of values new to the subject (distinct_new)")
+                    }
+                    Measure::CountAgainstRoutine { .. } => {
+                        Some("a count against the subject's routine")
+                    }
+                    _ => None,
+                }
+                .map(str::to_string)
+            }),
+            Detector::FlowThrough { .. } => Some("flow-through (pass-through) detection".into()),
+            Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
+            Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
+            Detector::Bipartite { .. } => Some("bipartite layering".into()),
+            Detector::PartyFan { .. } => Some("party fan-in and fan-out".into()),
+            Detector::RoundTrip { .. } => Some("round-tripping".into()),
+            Detector::Dormancy { .. } => Some("dormancy".into()),
+            Detector::VelocitySpike { .. } => Some("velocity spikes".into()),
+            Detector::BehaviourChange { .. } => Some("behaviour change".into()),
+            Detector::ExpectedActivity { .. } => {
+                Some("activity against the expected volume".into())
+            }
+        }
+    };
+    detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))
+}
+
+/// Whether a plan tests segments (its filter, or segment variants).
+pub fn uses_segments(plan: &RulePlan) -> bool {
+    !plan.segments.is_empty()
+        || plan
+            .filter
+            .iter()
+            .any(|p| matches!(p, Predicate::SegmentIn { .. }))
+}
+
+/// The derived segments, as [`crate::rules::engine`] derives them: each account's UTC days
+/// from its first to its last transaction on either side (`span`), the distinct UTC days it
+/// received cash, and [`crate::rules::segments::derived`]'s test on them.
+pub fn segments_select(accepted: &str) -> String {
+    use crate::rules::segments::{CASH_DAYS_MIN, CASH_DAYS_PERCENT, CASH_INTENSIVE_BUSINESS};
+    let day = utc_day("ts_us");
+    format!(
+        "WITH r AS (SELECT orig_account, bene_account, channel, {day} AS d FROM (SELECT *, unix_micros(CAST(ts AS TIMESTAMP)) AS ts_us FROM {accepted}) AS a), \
+         sides AS (SELECT orig_account AS account, d FROM r WHERE orig_account <> '' \
+                   UNION ALL SELECT bene_account AS account, d FROM r WHERE bene_account <> ''), \
+         span AS (SELECT account, max(d) - min(d) + 1 AS span_days FROM sides GROUP BY account), \
+         cash AS (SELECT bene_account AS account, count(DISTINCT d) AS cash_days FROM r \
+                  WHERE channel = 'CASH' AND bene_account <> '' GROUP BY bene_account) \
+         SELECT account, {segment} AS segment, \
+           concat('derived: cash deposits on ', cash_days, ' of the ', span_days, ' days it was active') AS basis \
+         FROM cash JOIN span USING (account) \
+         WHERE cash_days >= {CASH_DAYS_MIN} AND cash_days * 100 >= span_days * {CASH_DAYS_PERCENT}",
+        segment = lit(CASH_INTENSIVE_BUSINESS)
+    )
+}
+
+/// The rows view over the accepted rows, with segments joined when `segments` (the view of
+/// [`segments_select`]).
+pub fn rows_select(accepted: &str, segments: Option<&str>) -> String {
+    match segments {
+        None => format!(
+            "SELECT *, unix_micros(CAST(ts AS TIMESTAMP)) AS ts_us, '' AS orig_segment, '' AS bene_segment FROM {accepted}"
+        ),
+        Some(seg) => format!(
+            "SELECT a.*, unix_micros(CAST(a.ts AS TIMESTAMP)) AS ts_us, \
+               coalesce(o.segment, '') AS orig_segment, coalesce(b.segment, '') AS bene_segment \
+             FROM {accepted} a \
+             LEFT JOIN {seg} o ON a.orig_account <> '' AND o.account = a.orig_account \
+             LEFT JOIN {seg} b ON a.bene_account <> '' AND b.account = a.bene_account"
+        ),
+    }
+}
+
+/// `floor(t / DAY)` exactly, for negative times too.
+fn utc_day(t: &str) -> String {
+    format!("(({t} - pmod({t}, {DAY})) div {DAY})")
+}
+
+fn channel_in(channels: &[Channel]) -> String {
+    in_list("channel", channels.iter().map(|c| c.as_str()))
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// One predicate as a boolean SQL expression over [`ROWS_VIEW`] (the meaning of
+/// `predicate_expr` in `src/rules/engine/exprs.rs`).
+pub fn predicate_sql(p: &Predicate) -> String {
+    match p {
+        Predicate::ChannelIn(channels) => channel_in(channels),
+        Predicate::ChannelNotIn(channels) => format!("NOT ({})", channel_in(channels)),
+        Predicate::BaseAmountAtLeast(m) => format!("base_amount >= {m}"),
+        Predicate::BaseAmountBelow(m) => format!("base_amount < {m}"),
+        Predicate::AmountMultipleOf(step) => format!("amount % {step} = 0"),
+        Predicate::FieldIn { field, values } => in_list(field.column(), strs(values)),
+        Predicate::EitherCountryIn(values) => format!(
+            "({} OR {})",
+            in_list("orig_country", strs(values)),
+            in_list("bene_country", strs(values))
+        ),
+        Predicate::CrossBorder(cross) => format!(
+            "(orig_country <> '' AND bene_country <> '' AND orig_country {} bene_country)",
+            if *cross { "<>" } else { "=" }
+        ),
+        Predicate::Present { field, present } => format!(
+            "{} {} ''",
+            field.column(),
+            if *present { "<>" } else { "=" }
+        ),
+        Predicate::SegmentIn {
+            side,
+            segments,
+            member,
+        } => {
+            let list = strs(segments);
+            let test = match side {
+                SegmentSide::Originator => in_list("orig_segment", list),
+                SegmentSide::Beneficiary => in_list("bene_segment", list),
+                SegmentSide::Account => format!(
+                    "CASE WHEN bene_account <> '' THEN {} ELSE {} END",
+                    in_list("bene_segment", list.clone()),
+                    in_list("orig_segment", list)
+                ),
+            };
+            if *member {
+                format!("({test})")
+            } else {
+                format!("NOT ({test})")
+            }
+        }
+        Predicate::SamePerson(same) => {
+            // lower-cased names equal and the originator's not empty (`same_person`)
+            let eq = "(orig_name <> '' AND lower(orig_name) = lower(bene_name))";
+            if *same {
+                eq.to_string()
+            } else {
+                format!("NOT {eq}")
+            }
+        }
+    }
+}
+
+/// The selected rows of a plan with their subject: `subject`, `ts_us`, `base_amount`,
+/// `txn_id` and the fields its measures count (`with_subject` of the Polars engine: rows without
+/// a subject account are left out; [`Subject::Either`] gives each transaction once per side).
+pub fn selected_select(plan: &RulePlan, fields: &[Field]) -> String {
+    let filter = if plan.filter.is_empty() {
+        "true".to_string()
+    } else {
+        plan.filter
+            .iter()
+            .map(predicate_sql)
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let extra: String = fields.iter().map(|f| format!(", {}", f.column())).collect();
+    let side = |subject: &str| {
+        format!(
+            "SELECT subject, ts_us, base_amount, txn_id{extra} FROM \
+             (SELECT *, {subject} AS subject FROM {ROWS_VIEW} WHERE {filter}) AS r WHERE subject <> ''"
+        )
+    };
+    match &plan.subject {
+        Subject::Originator => side("orig_account"),
+        Subject::Beneficiary => side("bene_account"),
+        Subject::Account => {
+            side("CASE WHEN bene_account <> '' THEN bene_account ELSE orig_account END")
+        }
+        Subject::OppositeOfCountryIn(values) => side(&format!(
+            "CASE WHEN {} THEN orig_account ELSE bene_account END",
+            in_list(
+                "bene_country",
+                values.iter().map(String::as_str).collect::<Vec<_>>()
+            )
+        )),
+        Subject::Either => format!(
+            "{} UNION ALL {}",
+            side("orig_account"),
+            side("bene_account")
+        ),
+    }
+}
+
+/// The fields a plan's distinct-value measures count.
+fn measured_fields(conditions: &[Condition]) -> Vec<Field> {
+    let mut fields = Vec::new();
+    for c in conditions {
+        if let Measure::Distinct(f) | Measure::DistinctNew { field: f, .. } = c.measure {
+            if !fields.contains(&f) {
+                fields.push(f);
+            }
+        }
+    }
+    fields
+}
+
+/// The hits of a supported plan: `subject, win_start, win_end` and `txn_id` (a per-transaction
+/// hit's transaction; null for a window, whose evidence is the subject's selected rows in it).
+pub fn hits_select(plan: &RulePlan) -> String {
+    match &plan.detector {
+        Detector::Windowed {
+            window,
+            conditions,
+            combine,
+        } => windowed_hits(plan, window, conditions, *combine),
+        _ => format!(
+            "SELECT subject, ts_us AS win_start, ts_us AS win_end, txn_id FROM ({}) AS sel",
+            selected_select(plan, &[])
+        ),
+    }
+}
+
+/// The measure of one condition over the frame or group, and its test.
+fn condition_sql(c: &Condition, agg: &dyn Fn(&str) -> String) -> String {
+    let v = c.value;
+    match c.measure {
+        Measure::Count => format!("{} >= {v}", agg("count(*)")),
+        Measure::Sum => format!(
+            "{} >= {v}",
+            agg("sum(CAST(base_amount AS DECIMAL(38, 0)))")
+        ),
+        Measure::Distinct(field) => format!(
+            "size({}) >= {v}",
+            agg(&format!("collect_set(nullif({}, ''))", field.column()))
+        ),
+        // exact: (max - min) * 10000 <= bp * max
+        Measure::SpreadBasisPoints => format!(
+            "(CAST({max} AS DECIMAL(38, 0)) - {min}) * 10000 <= CAST({max} AS DECIMAL(38, 0)) * {v}",
+            max = agg("max(base_amount)"),
+            min = agg("min(base_amount)")
+        ),
+        // refused by `unsupported`
+        Measure::DistinctNew { .. } | Measure::CountAgainstRoutine { .. } => "false".into(),
+    }
+}
+
+fn combined(tests: Vec<String>, combine: Combine) -> String {
+    if tests.is_empty() {
+        return "true".into();
+    }
+    let joiner = match combine {
+        Combine::All => " AND ",
+        Combine::Any => " OR ",
+    };
+    format!("({})", tests.join(joiner))
+}
+
+/// Windowed hits. A trailing window of `length` ends at each selected row and holds the
+/// subject's rows in `[t - length, t]` (rows at `t` itself, whichever side they are stored);
+/// the hit spans its first row's time to `t`. A business day is a subject's rows on one local
+/// calendar day at the offset; the hit spans its first to last row.
+fn windowed_hits(
+    plan: &RulePlan,
+    window: &Window,
+    conditions: &[Condition],
+    combine: Combine,
+) -> String {
+    let fields = measured_fields(conditions);
+    let selected = selected_select(plan, &fields);
+    match window {
+        Window::Trailing(length) => {
+            let frame = format!(
+                "OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {length} PRECEDING AND CURRENT ROW)"
+            );
+            let over = |e: &str| format!("({e} {frame})");
+            let mut measures = String::new();
+            let tests: Vec<String> = conditions
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let _ = write!(measures, ", {} AS met_{i}", condition_sql(c, &over));
+                    format!("met_{i}")
+                })
+                .collect();
+            format!(
+                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id FROM \
+                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end{measures} FROM ({selected}) AS sel) AS win \
+                 WHERE {}",
+                combined(tests, combine)
+            )
+        }
+        Window::BusinessDay { utc_offset_secs } => {
+            let local = format!("(ts_us + {})", i64::from(*utc_offset_secs) * 1_000_000);
+            let day = utc_day(&local);
+            let plain = |e: &str| e.to_string();
+            let tests: Vec<String> = conditions
+                .iter()
+                .map(|c| condition_sql(c, &plain))
+                .collect();
+            format!(
+                "SELECT subject, min(ts_us) AS win_start, max(ts_us) AS win_end, CAST(NULL AS STRING) AS txn_id \
+                 FROM ({selected}) AS sel GROUP BY subject, {day} HAVING {}",
+                combined(tests, combine)
+            )
+        }
+    }
+}
+
+/// The evidence of windowed episodes: for each episode (the view `episodes`: `ep`, `subject`,
+/// `win_start`, `win_end`), the subject's selected rows in its span.
+pub fn evidence_select(plan: &RulePlan, episodes: &str) -> String {
+    format!(
+        "SELECT e.ep, s.txn_id FROM {episodes} e JOIN ({}) s \
+         ON s.subject = e.subject AND s.ts_us >= e.win_start AND s.ts_us <= e.win_end",
+        selected_select(plan, &[])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_detector_but_the_covered_ones_is_refused_by_name() {
+        let plan = |detector| RulePlan {
+            rule_id: "r".into(),
+            pack: "p".into(),
+            typology: crate::model::Typology::Structuring,
+            subject: Subject::Originator,
+            filter: vec![],
+            detector,
+            segments: vec![],
+        };
+        assert_eq!(unsupported(&plan(Detector::PerTransaction)), None);
+        let windowed = |measure| Detector::Windowed {
+            window: Window::Trailing(DAY),
+            conditions: vec![Condition { measure, value: 1 }],
+            combine: Combine::All,
+        };
+        assert_eq!(unsupported(&plan(windowed(Measure::Sum))), None);
+        assert!(unsupported(&plan(windowed(Measure::CountAgainstRoutine {
+            baseline: DAY
+        })))
+        .is_some());
+        assert!(unsupported(&plan(Detector::Dormancy { min_gap: DAY })).is_some());
+    }
+
+    #[test]
+    fn predicates_read_as_the_polars_expressions_do() {
+        assert_eq!(
+            predicate_sql(&Predicate::ChannelNotIn(vec![Channel::Cash])),
+            "NOT (channel IN ('CASH'))"
+        );
+        assert_eq!(
+            predicate_sql(&Predicate::CrossBorder(false)),
+            "(orig_country <> '' AND bene_country <> '' AND orig_country = bene_country)"
+        );
+        assert_eq!(
+            predicate_sql(&Predicate::FieldIn {
+                field: Field::Branch,
+                values: vec![]
+            }),
+            "false"
+        );
+        assert_eq!(utc_day("t"), format!("((t - pmod(t, {DAY})) div {DAY})"));
+    }
+}

@@ -1,0 +1,535 @@
+//! The Spark engine against the Polars engine (built with `--features spark`). These tests need
+//! a Spark Connect server: `scripts/test.sh` starts one (`scripts/spark-server.sh`) and sets
+//! `AMLSCREEN_SPARK_TEST_REMOTE`; without it they fail and say how to start one.
+
+use crate::common::{fixture, root, temp_dir, write, HEADER};
+use amlscreen::engine::{choose, Engine, EngineEnv, EngineFlags, SparkTarget};
+use amlscreen::ingest::{ingest, FxTable, IngestOptions, MappingProfile};
+use amlscreen::spark::{Spark, SparkIngestOptions, SparkIngested};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The test server's address, from `AMLSCREEN_SPARK_TEST_REMOTE`.
+fn target(out: Option<&str>) -> SparkTarget {
+    let remote = std::env::var("AMLSCREEN_SPARK_TEST_REMOTE").unwrap_or_else(|_| {
+        panic!(
+            "AMLSCREEN_SPARK_TEST_REMOTE is not set: the Spark engine's tests need a Spark Connect server. \
+             Run them through scripts/test.sh, or start one with `scripts/spark-server.sh start` and set \
+             AMLSCREEN_SPARK_TEST_REMOTE=sc://127.0.0.1:15002"
+        )
+    });
+    let flags = EngineFlags {
+        engine: Some("spark"),
+        remote: Some(&remote),
+        out,
+        state: false,
+    };
+    match choose(&flags, &EngineEnv::default(), true) {
+        Ok(Engine::Spark(target)) => target,
+        other => panic!("{remote}: {other:?}"),
+    }
+}
+
+fn options(fx: Option<&Path>, profile: Option<&Path>) -> IngestOptions {
+    IngestOptions {
+        profile: profile.map(|p| MappingProfile::load(p).expect("profile")),
+        fx: match fx {
+            Some(path) => FxTable::load(path, "USD").expect("fx"),
+            None => FxTable::base_only("USD"),
+        },
+        delimiter: None,
+    }
+}
+
+/// What the Polars engine accepts and quarantines: the frame, and per file the counts.
+fn on_polars(inputs: &[PathBuf], options: &IngestOptions) -> (DataFrame, Vec<FileCounts>) {
+    let got = ingest(inputs, options, &mut Default::default()).expect("polars ingest");
+    let counts = got
+        .inputs
+        .iter()
+        .map(|i| FileCounts {
+            path: i.path.clone(),
+            rows_read: i.rows_read,
+            rows_accepted: i.rows_accepted,
+            by_reason: i.quarantined_by_reason.iter().cloned().collect(),
+        })
+        .collect();
+    (got.frame, counts)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct FileCounts {
+    path: String,
+    rows_read: u64,
+    rows_accepted: u64,
+    by_reason: BTreeMap<String, u64>,
+}
+
+fn counts_of(ingested: &SparkIngested) -> Vec<FileCounts> {
+    ingested
+        .inputs
+        .iter()
+        .map(|i| FileCounts {
+            path: i.path.clone(),
+            rows_read: i.rows_read,
+            rows_accepted: i.rows_accepted,
+            by_reason: i.quarantined_by_reason.iter().cloned().collect(),
+        })
+        .collect()
+}
+
+/// What the Spark engine accepts (read back in input order) and its counts.
+fn on_spark(
+    inputs: &[PathBuf],
+    options: &IngestOptions,
+    out: Option<&str>,
+) -> (DataFrame, Vec<FileCounts>, SparkIngested) {
+    let spark = Spark::connect(&target(out)).unwrap_or_else(|e| panic!("{e}"));
+    let ingested = spark
+        .ingest(
+            inputs,
+            &SparkIngestOptions {
+                options,
+                latest_micros: amlscreen::spark::latest_accepted_micros(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let frame = spark.accepted_rows().unwrap_or_else(|e| panic!("{e}"));
+    (frame, counts_of(&ingested), ingested)
+}
+
+/// Both engines on the same inputs: the same accepted rows in the same order, and the same
+/// counts per file and reason. Returns the counts.
+fn assert_parity(inputs: &[PathBuf], options: &IngestOptions) -> Vec<FileCounts> {
+    let (polars_frame, polars_counts) = on_polars(inputs, options);
+    let (spark_frame, spark_counts, _) = on_spark(inputs, options, None);
+    assert_eq!(spark_counts, polars_counts, "counts per file and reason");
+    assert_eq!(
+        spark_frame.schema(),
+        polars_frame.schema(),
+        "the canonical columns and types"
+    );
+    if !spark_frame.equals_missing(&polars_frame) {
+        for column in polars_frame.get_column_names() {
+            let a = polars_frame.column(column).unwrap();
+            let b = spark_frame.column(column).unwrap();
+            if !a.equals_missing(b) {
+                panic!(
+                    "column {column} differs:\npolars {:?}\nspark  {:?}",
+                    a.as_materialized_series(),
+                    b.as_materialized_series()
+                );
+            }
+        }
+        panic!("frames differ");
+    }
+    polars_counts
+}
+
+#[test]
+fn every_quarantine_reason_as_the_polars_engine_decides_it() {
+    let reasons = fixture("spark/reasons.csv");
+    let fx = fixture("spark/fx-edges.csv");
+    let counts = assert_parity(&[reasons], &options(Some(&fx), None));
+    // the fixture holds each reason once (two malformed records), so parity covers all ten
+    let by_reason = &counts[0].by_reason;
+    for reason in amlscreen::model::QuarantineReason::ALL {
+        assert!(
+            by_reason.contains_key(reason.as_str()),
+            "{} missing from {by_reason:?}",
+            reason.as_str()
+        );
+    }
+    assert_eq!(by_reason["malformed_row"], 2);
+    assert_eq!(counts[0].rows_accepted, 2);
+}
+
+#[test]
+fn amounts_times_codes_and_fx_edges_match_the_polars_engine() {
+    let edges = fixture("spark/edges.csv");
+    let fx = fixture("spark/fx-edges.csv");
+    let counts = assert_parity(&[edges], &options(Some(&fx), None));
+    // the fixture is meant to exercise both outcomes of most checks
+    let c = &counts[0];
+    assert!(c.rows_accepted >= 15, "{c:?}");
+    for reason in [
+        "bad_amount",
+        "bad_timestamp",
+        "non_positive_amount",
+        "missing_required",
+    ] {
+        assert!(c.by_reason.get(reason).copied().unwrap_or(0) >= 2, "{c:?}");
+    }
+}
+
+#[test]
+fn repeated_ids_across_files_and_failed_conversions_match_the_polars_engine() {
+    // X1 fails FX in day 1, so day 2 owns it and day 3 repeats it; X4 repeats within day 1
+    // after a first occurrence that fails FX (still a duplicate: ids are checked before FX),
+    // and neither of day 1's X4 rows is accepted, so day 2's is
+    let inputs = [
+        fixture("spark/day1.csv"),
+        fixture("spark/day2.csv"),
+        fixture("spark/day3.csv"),
+    ];
+    let counts = assert_parity(&inputs, &options(None, None));
+    assert_eq!(counts[0].by_reason.get("duplicate_txn_id"), Some(&1));
+    // day 2: only X2 was accepted before (X1 and X4 were not, X3 was refused)
+    assert_eq!(counts[1].by_reason.get("duplicate_txn_id"), Some(&1));
+    assert_eq!(counts[2].by_reason.get("duplicate_txn_id"), Some(&2));
+}
+
+#[test]
+fn a_mapping_profile_is_applied_as_the_polars_engine_applies_it() {
+    let csv = fixture("spark/foreign.csv");
+    let profile = fixture("spark/foreign.toml");
+    let fx = fixture("spark/foreign-fx.csv");
+    let counts = assert_parity(&[csv], &options(Some(&fx), Some(&profile)));
+    // R3's channel and R4's currency are mapped by no value map and are refused
+    assert_eq!(counts[0].rows_accepted, 2, "{:?}", counts[0]);
+    assert_eq!(counts[0].by_reason.get("unknown_channel"), Some(&1));
+    assert_eq!(counts[0].by_reason.get("bad_currency"), Some(&1));
+}
+
+#[test]
+fn the_sample_data_is_ingested_row_for_row_as_the_polars_engine_does() {
+    let data = root().join("sample-data");
+    let counts = assert_parity(
+        &[data.join("transactions.csv")],
+        &options(Some(&data.join("fx.csv")), None),
+    );
+    assert!(counts[0].rows_accepted > 20_000, "{:?}", counts[0]);
+}
+
+/// `csv` read by Polars and written as Parquet: every column as text, or with the amount as
+/// a float, integer or decimal and the time as a datetime.
+fn as_parquet(csv: &Path, parquet: &Path, typed: bool) {
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    if typed {
+        let ts = frame
+            .column("timestamp")
+            .unwrap()
+            .str()
+            .unwrap()
+            .as_datetime(
+                Some("%Y-%m-%dT%H:%M:%SZ"),
+                TimeUnit::Microseconds,
+                false,
+                false,
+                None,
+                &StringChunked::from_iter(std::iter::once("raise")),
+            )
+            .unwrap()
+            .into_series();
+        frame.with_column(ts.into_column()).unwrap();
+    }
+    ParquetWriter::new(std::fs::File::create(parquet).unwrap())
+        .with_row_group_size(Some(4))
+        .finish(&mut frame)
+        .unwrap();
+}
+
+#[test]
+fn parquet_text_and_typed_columns_match_the_polars_engine() {
+    let dir = temp_dir("spark-parquet");
+    let mut text = format!("{HEADER}\n");
+    for (i, amount) in [
+        "10.25",
+        "-1",
+        "0",
+        "12.1234567",
+        "9000000000000",
+        "3",
+        "7.5",
+        "1e3",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let ts = if i == 5 {
+            "1899-01-01T00:00:00Z"
+        } else {
+            "2026-03-01T10:00:00Z"
+        };
+        text.push_str(&format!("P{i},{ts},{amount},USD,WIRE,X,,JM,Y,,US,\n"));
+    }
+    let csv = write(&dir, "typed.csv", &text);
+    let as_text = dir.join("text.parquet");
+    as_parquet(&csv, &as_text, false);
+    assert_parity(&[as_text], &options(None, None));
+    let typed = dir.join("typed.parquet");
+    as_parquet(&csv, &typed, true);
+    assert_parity(&[typed.clone()], &options(None, None));
+    // amounts as float, integer and decimal columns
+    let frame = ParquetReader::new(std::fs::File::open(&typed).unwrap())
+        .finish()
+        .unwrap();
+    for dtype in [DataType::Float64, DataType::Int64, DataType::Decimal(20, 3)] {
+        let amounts: Vec<Option<&str>> = vec![
+            Some("10.25"),
+            Some("-1"),
+            Some("0"),
+            Some("12.5"),
+            None,
+            Some("3"),
+            Some("7.125"),
+            Some("1000"),
+        ];
+        let mut frame = frame.clone();
+        let column = StringChunked::from_iter_options("amount".into(), amounts.into_iter())
+            .into_series()
+            .cast(&DataType::Float64)
+            .unwrap()
+            .cast(&dtype)
+            .unwrap();
+        frame.with_column(column.into_column()).unwrap();
+        let path = dir.join(format!(
+            "amount-{}.parquet",
+            dtype
+                .to_string()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        ));
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        assert_parity(&[path], &options(None, None));
+    }
+}
+
+#[test]
+fn quarantined_rows_are_written_by_the_cluster_as_parquet() {
+    let dir = temp_dir("spark-out");
+    let out = format!("file://{}", dir.join("night").display());
+    let reasons = fixture("spark/reasons.csv");
+    let fx = fixture("spark/fx-edges.csv");
+    let (_, counts, ingested) = on_spark(&[reasons], &options(Some(&fx), None), Some(&out));
+    let uri = ingested.quarantine_uri.expect("written");
+    assert_eq!(uri, format!("{out}/quarantine"));
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(dir.join("night/quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    parts.sort();
+    let mut written = DataFrame::empty();
+    for part in parts {
+        let frame = ParquetReader::new(std::fs::File::open(&part).unwrap())
+            .finish()
+            .unwrap();
+        if written.width() == 0 {
+            written = frame;
+        } else {
+            written.vstack_mut_owned(frame).unwrap();
+        }
+    }
+    let quarantined: u64 = counts[0].by_reason.values().sum();
+    assert_eq!(written.height() as u64, quarantined);
+    let reasons = written.column("reason").unwrap().str().unwrap().clone();
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for r in reasons.iter().flatten() {
+        *by_reason.entry(r.to_string()).or_default() += 1;
+    }
+    assert_eq!(by_reason, counts[0].by_reason);
+    let columns: Vec<String> = written
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        columns,
+        ["file", "row", "txn_id", "column", "value", "reason"]
+    );
+}
+
+/// The parity pack's rules (per-transaction and windowed kinds), every one compiled to Spark.
+fn parity_rules() -> amlscreen::rules::RuleSet {
+    let set = amlscreen::rules::RuleSet::load(&[fixture("spark/rules.toml")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for rule in set.rules() {
+        assert_eq!(
+            amlscreen::spark::rules::unsupported(&rule.plan),
+            None,
+            "{}",
+            rule.plan.rule_id
+        );
+    }
+    set
+}
+
+/// `alerts.csv` as each engine writes it for `inputs` under the parity pack.
+fn alerts_csv_both(inputs: &[PathBuf], options: &IngestOptions) -> (String, String) {
+    let set = parity_rules();
+    let rules: Vec<&amlscreen::rules::Rule> = set.rules().collect();
+    let base = set.base_currency();
+    let write = |alerts: &[amlscreen::model::Alert]| {
+        let mut bytes = Vec::new();
+        amlscreen::output::write_alerts_csv(&mut bytes, alerts).unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    let (frame, _) = on_polars(inputs, options);
+    let polars = amlscreen::rules::run_rules(&frame, &rules, &base).unwrap();
+    let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
+    spark
+        .ingest(
+            inputs,
+            &SparkIngestOptions {
+                options,
+                latest_micros: amlscreen::spark::latest_accepted_micros(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (alerts, evidence) = spark
+        .run_rules(&rules, &base)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut polars_ids: Vec<&String> = polars.evidence.keys().collect();
+    let mut spark_ids: Vec<&String> = evidence.keys().collect();
+    polars_ids.sort();
+    spark_ids.sort();
+    assert_eq!(spark_ids, polars_ids, "evidence transactions");
+    (write(&polars.alerts), write(&alerts))
+}
+
+#[test]
+fn per_transaction_and_windowed_alerts_are_the_same_bytes_at_the_exact_thresholds() {
+    let inputs = [fixture("spark/thresholds.csv")];
+    let fx = root().join("sample-data/fx.csv");
+    let (polars, spark) = alerts_csv_both(&inputs, &options(Some(&fx), None));
+    assert_eq!(spark, polars);
+    let mut reader = csv::Reader::from_reader(polars.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (rule_at, subject_at) = (at("rule_id"), at("subject_account"));
+    let fired: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[rule_at].to_string(), r[subject_at].to_string())
+        })
+        .collect();
+    let has = |rule: &str, subject: &str| fired.iter().any(|(r, s)| r == rule && s == subject);
+    // 10,000.00 and J$1,562,500.00 (exactly US$10,000.00) report; a cent less does not
+    assert!(has("cash_threshold", "ACC-1") && has("cash_threshold", "ACC-3"));
+    assert!(!has("cash_threshold", "ACC-2") && !has("cash_threshold", "ACC-4"));
+    // one business day at UTC-5 holds 18:30 and 22:30 local; 23:30 and 00:30 are two days
+    assert!(has("cash_aggregation", "ACC-5") && !has("cash_aggregation", "ACC-6"));
+    // exactly 48 hours is inside the window, a second more is not
+    assert!(has("wire_burst", "ACC-7") && !has("wire_burst", "ACC-11"));
+    assert!(has("round_amounts", "ACC-7") && has("round_amounts", "ACC-11"));
+    // amounts within 60% of the largest; 60.0005% is not
+    assert!(has("fan_out", "ACC-20") && !has("fan_out", "ACC-16"));
+    assert!(has("watched_geography", "ACC-12") && !has("watched_geography", "ACC-15"));
+}
+
+#[test]
+fn the_sample_data_gives_the_same_alerts_csv_on_both_engines_for_the_compiled_kinds() {
+    let data = root().join("sample-data");
+    let (polars, spark) = alerts_csv_both(
+        &[data.join("transactions.csv")],
+        &options(Some(&data.join("fx.csv")), None),
+    );
+    assert!(polars.lines().count() > 20, "{polars}");
+    // the derived segments matter on this data: a segment filter and a segment's own threshold
+    assert!(
+        polars.contains(",business_cash,"),
+        "no cash-intensive business alert"
+    );
+    assert!(
+        polars.contains("(threshold 3,000.00)"),
+        "no segment variant alert"
+    );
+    assert!(
+        polars.contains("(threshold 9,000.00)"),
+        "no alert of the rule's own threshold"
+    );
+    assert_eq!(spark, polars);
+}
+
+#[test]
+fn inspect_on_spark_reports_what_the_polars_engine_reports() {
+    let remote = std::env::var("AMLSCREEN_SPARK_TEST_REMOTE").unwrap_or_default();
+    let reasons = "tests/fixtures/spark/reasons.csv";
+    let args = |engine: &[&'static str]| {
+        let mut a = vec![
+            "inspect",
+            reasons,
+            "--fx",
+            "tests/fixtures/spark/fx-edges.csv",
+        ];
+        a.extend_from_slice(engine);
+        a
+    };
+    let polars = crate::common::amlscreen(&args(&[]));
+    assert!(
+        polars.status.success(),
+        "{}",
+        crate::common::describe(&polars)
+    );
+    let mut spark_args = args(&["--engine", "spark", "--spark-remote"]);
+    spark_args.push(&remote);
+    let spark = crate::common::amlscreen(&spark_args);
+    assert!(
+        spark.status.success(),
+        "{}",
+        crate::common::describe(&spark)
+    );
+    // the Polars engine's lines about what was read and accepted, the same on Spark
+    let stdout = String::from_utf8_lossy(&spark.stdout).to_string();
+    for line in String::from_utf8_lossy(&polars.stdout).lines() {
+        let shared = line.contains(": read ")
+            || line.starts_with("  quarantined ")
+            || line.starts_with("date range")
+            || line.starts_with("amounts in")
+            || line.starts_with("channels")
+            || line.starts_with("total:");
+        if shared {
+            assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+        }
+    }
+    // a run with a nightly state is refused, naming why
+    let mut with_state = vec![
+        "run",
+        reasons,
+        "--engine",
+        "spark",
+        "--spark-remote",
+        &remote,
+        "--state",
+        "/nonexistent-state",
+    ];
+    with_state.push("--out");
+    with_state.push("/nonexistent-out");
+    let refused = crate::common::amlscreen(&with_state);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "{}",
+        crate::common::describe(&refused)
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("--state is not supported with --engine spark"));
+    // the shipped packs hold kinds not compiled yet: named, nothing written
+    let run = crate::common::amlscreen(&[
+        "run",
+        reasons,
+        "--engine",
+        "spark",
+        "--spark-remote",
+        &remote,
+        "--out",
+        "/nonexistent-out",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        crate::common::describe(&run)
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("structuring"));
+}
