@@ -15,7 +15,14 @@ if [ "${AMLSCREEN_TEST_ENGINES:-all}" = polars ]; then
 fi
 # build first: the server is not kept idle through a cold build
 cargo test --locked --features spark --no-run "$@"
-export SPARK_CONNECT_PORT="${SPARK_CONNECT_PORT:-15002}"
+# the first free port from 15002 on (another run's server may hold one)
+if [ -z "${SPARK_CONNECT_PORT:-}" ]; then
+    SPARK_CONNECT_PORT=15002
+    while (exec 3<>"/dev/tcp/127.0.0.1/$SPARK_CONNECT_PORT") 2>/dev/null; do
+        SPARK_CONNECT_PORT=$((SPARK_CONNECT_PORT + 1))
+    done
+fi
+export SPARK_CONNECT_PORT
 bash scripts/spark-server.sh start
 trap 'bash scripts/spark-server.sh stop' EXIT
 export AMLSCREEN_SPARK_TEST_REMOTE="sc://127.0.0.1:$SPARK_CONNECT_PORT"

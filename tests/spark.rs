@@ -266,7 +266,7 @@ fn parquet_text_and_typed_columns_match_the_polars_engine() {
     assert_parity(&[as_text], &options(None, None));
     let typed = dir.join("typed.parquet");
     as_parquet(&csv, &typed, true);
-    assert_parity(&[typed.clone()], &options(None, None));
+    assert_parity(std::slice::from_ref(&typed), &options(None, None));
     // amounts as float, integer and decimal columns
     let frame = ParquetReader::new(std::fs::File::open(&typed).unwrap())
         .finish()
@@ -532,4 +532,95 @@ fn inspect_on_spark_reports_what_the_polars_engine_reports() {
         crate::common::describe(&run)
     );
     assert!(String::from_utf8_lossy(&run.stderr).contains("structuring"));
+}
+
+/// Amount and time spellings built from pieces (a fixed pseudo-random sequence): both engines
+/// must accept and refuse the same ones, with the same values.
+#[test]
+fn generated_amount_and_time_spellings_match_the_polars_engine() {
+    let mut state: u64 = 0x5eed_2026;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % n
+    };
+    let mut pick = |options: &[&'static str]| options[next(options.len())];
+    let mut text = format!("{HEADER}\n");
+    for row in 0..1500 {
+        let amount = [
+            pick(&["", "", " ", "\u{a0}"]),
+            pick(&["", "", "", "-", "+"]),
+            pick(&[
+                "0",
+                "1",
+                "12",
+                "1,234",
+                "12,34",
+                "9223372036854",
+                "9223372036855",
+                "000012",
+                "",
+                "٣",
+            ]),
+            pick(&["", "", ".5", ".", ".123456", ".1234567", ".000001", "e3"]),
+            pick(&["", "", "", " ", "x"]),
+        ]
+        .concat();
+        // a well-formed shape most of the time, with one part drawn from spellings that are
+        // not (or are only just) valid
+        let shape = pick(&["0", "1", "2", "3"]).parse::<u8>().unwrap_or(3);
+        let time = [
+            pick(&["", "", "", " "]),
+            pick(&[
+                "2026-03-01",
+                "2026-03-01",
+                "2024-02-29",
+                "2025-02-29",
+                "1899-12-31",
+                "2026-13-01",
+                "2026-3-01",
+            ]),
+            match shape {
+                0 => "",
+                3 => pick(&["", "T", " ", "t"]),
+                _ => pick(&["T", " "]),
+            },
+            match shape {
+                0 => "",
+                3 => pick(&["", "00:00", "24:00", "12:3"]),
+                _ => pick(&["00:00", "23:59", "09:30"]),
+            },
+            match shape {
+                0 | 1 => "",
+                3 => pick(&[":60", ":5", ""]),
+                _ => pick(&[":00", ":59"]),
+            },
+            match shape {
+                0 | 1 => "",
+                3 => pick(&[".", ",5", ""]),
+                _ => pick(&["", ".123456789", ",5", ".000001"]),
+            },
+            pick(&[
+                "", "", "Z", "z", "+05:30", "-0800", "+23", "+24:00", "-05:61", "+05:",
+            ]),
+        ]
+        .concat();
+        let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+        text.push_str(&format!(
+            "G{row},{},{},USD,WIRE,A{},,JM,B,,US,\n",
+            quote(&time),
+            quote(&amount),
+            row % 7
+        ));
+    }
+    let dir = temp_dir("spark-generated");
+    let csv = write(&dir, "generated.csv", &text);
+    let counts = assert_parity(&[csv], &options(None, None));
+    // the pieces make every outcome common
+    let c = &counts[0];
+    assert!(c.rows_accepted >= 20, "{c:?}");
+    for reason in ["bad_amount", "bad_timestamp", "non_positive_amount"] {
+        assert!(c.by_reason.get(reason).copied().unwrap_or(0) >= 10, "{c:?}");
+    }
 }

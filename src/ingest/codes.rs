@@ -39,11 +39,13 @@ const COUNTRIES: &[&str] = &[
 ];
 
 /// Every currency code [`is_currency`] accepts, sorted (the Spark engine checks against it).
+#[cfg(feature = "spark")]
 pub fn currencies() -> &'static [&'static str] {
     CURRENCIES
 }
 
 /// Every country code [`is_country`] accepts, sorted.
+#[cfg(feature = "spark")]
 pub fn countries() -> &'static [&'static str] {
     COUNTRIES
 }

@@ -179,7 +179,8 @@ impl Spark {
         let view = "aml_episodes";
         self.session
             .create_dataframe(rows, schema)
-            .and_then(|df| df.create_or_replace_temp_view(view))
+            .map_err(|e| self.err(&what, e))?
+            .create_or_replace_temp_view(view)
             .map_err(|e| self.err(&what, e))?;
         let found = self.query(&what, &compile::evidence_select(plan, view))?;
         let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
@@ -214,7 +215,8 @@ impl Spark {
             spark_connect::DataType::from_ddl("txn_id STRING").map_err(|e| self.err(what, e))?;
         self.session
             .create_dataframe(rows, schema)
-            .and_then(|df| df.create_or_replace_temp_view("aml_evidence_ids"))
+            .map_err(|e| self.err(what, e))?
+            .create_or_replace_temp_view("aml_evidence_ids")
             .map_err(|e| self.err(what, e))?;
         let columns: Vec<String> = empty
             .get_column_names()

@@ -14,7 +14,7 @@ use crate::ingest::profile::{
     REQUIRED_COLUMNS,
 };
 use crate::ingest::{FxTable, IngestError};
-use crate::model::{Channel, QuarantineReason};
+use crate::model::Channel;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -683,9 +683,4 @@ pub fn counts_select() -> String {
         "SELECT part_idx, file, reason, count(*) AS n FROM {CHECKED_VIEW} \
          GROUP BY part_idx, file, reason"
     )
-}
-
-/// The reason codes in the order the checks run.
-pub fn reason_order() -> Vec<&'static str> {
-    QuarantineReason::ALL.iter().map(|r| r.as_str()).collect()
 }
