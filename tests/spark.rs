@@ -425,6 +425,12 @@ fn per_transaction_and_windowed_alerts_are_the_same_bytes_at_the_exact_threshold
     // amounts within 60% of the largest; 60.0005% is not
     assert!(has("fan_out", "ACC-20") && !has("fan_out", "ACC-16"));
     assert!(has("watched_geography", "ACC-12") && !has("watched_geography", "ACC-15"));
+    // exactly 20 days without activity wakes an account; a second less does not (and the
+    // account paid on 1 March wakes both its own side and none of its counterparties')
+    assert!(has("dormant_reactivation", "ACC-21") && !has("dormant_reactivation", "ACC-24"));
+    assert!(!has("dormant_reactivation", "ACC-23") && !has("dormant_reactivation", "ACC-26"));
+    // a transfer between an account and itself counts once for it
+    assert!(has("dormant_reactivation", "ACC-27"));
 }
 
 #[test]
@@ -439,6 +445,10 @@ fn the_sample_data_gives_the_same_alerts_csv_on_both_engines_for_the_compiled_ki
     assert!(
         polars.contains(",business_cash,"),
         "no cash-intensive business alert"
+    );
+    assert!(
+        polars.contains(",dormant_reactivation,"),
+        "no dormancy alert"
     );
     assert!(
         polars.contains("(threshold 3,000.00)"),

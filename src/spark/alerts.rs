@@ -6,7 +6,7 @@ use super::rules::{self as compile, ROWS_VIEW, SEGMENTS_VIEW};
 use super::sql::ident;
 use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
 use crate::model::{Alert, TxnRecord};
-use crate::rules::plan::{Detector, RulePlan};
+use crate::rules::plan::{describe_duration, Detector, RulePlan, DAY};
 use crate::rules::{merge_hits, Episode, Hit, Rule, SEGMENT_BASIS_FACT, SEGMENT_FACT};
 use polars::prelude::*;
 use spark_connect::row::{Row, Value};
@@ -130,13 +130,20 @@ impl Spark {
         let starts = int_column(&frame, "win_start").map_err(|e| self.bad_result(&what, e))?;
         let ends = int_column(&frame, "win_end").map_err(|e| self.bad_result(&what, e))?;
         let txns = optional_text_column(&frame, "txn_id").map_err(|e| self.bad_result(&what, e))?;
+        // dormancy states the gap, in whole days as the Polars engine does
+        let gaps = match frame.column("gap") {
+            Ok(_) => Some(int_column(&frame, "gap").map_err(|e| self.bad_result(&what, e))?),
+            Err(_) => None,
+        };
         let hits: Vec<Hit> = (0..frame.height())
             .map(|i| Hit {
                 subject: subjects[i].clone(),
                 start: starts[i],
                 end: ends[i],
                 rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
-                facts: Vec::new(),
+                facts: gaps.as_ref().map_or_else(Vec::new, |g| {
+                    vec![("gap", describe_duration(g[i] - g[i] % DAY))]
+                }),
             })
             .collect();
         let mut episodes = merge_hits(hits);

@@ -4,7 +4,8 @@
 //! here by the Polars engine's own code ([`crate::rules::engine::merge_hits`],
 //! [`crate::rules::alerts::build_alert`]), so that `alerts.csv` is the same bytes.
 //!
-//! Covered: [`Detector::PerTransaction`] and [`Detector::Windowed`] with trailing windows and
+//! Covered: [`Detector::PerTransaction`], [`Detector::Dormancy`] (without a nightly state) and
+//! [`Detector::Windowed`] with trailing windows and
 //! business days, the measures count, sum, distinct values and spread, conditions combined by
 //! all or any, every predicate (segments derived from the data as the Polars engine derives
 //! them) and segment variants. The other detectors are refused by [`unsupported`] with the rule
@@ -28,7 +29,7 @@ pub const SEGMENTS_VIEW: &str = "aml_segments";
 pub fn unsupported(plan: &RulePlan) -> Option<String> {
     let detector = |d: &Detector| -> Option<String> {
         match d {
-            Detector::PerTransaction => None,
+            Detector::PerTransaction | Detector::Dormancy { .. } => None,
             Detector::Windowed { conditions, .. } => conditions.iter().find_map(|c| {
                 match c.measure {
                     Measure::DistinctNew { .. } => {
@@ -47,7 +48,6 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
             Detector::PartyFan { .. } => Some("party fan-in and fan-out".into()),
             Detector::RoundTrip { .. } => Some("round-tripping".into()),
-            Detector::Dormancy { .. } => Some("dormancy".into()),
             Detector::VelocitySpike { .. } => Some("velocity spikes".into()),
             Detector::BehaviourChange { .. } => Some("behaviour change".into()),
             Detector::ExpectedActivity { .. } => {
@@ -179,6 +179,13 @@ pub fn predicate_sql(p: &Predicate) -> String {
 /// `txn_id` and the fields its measures count (`with_subject` of the Polars engine: rows without
 /// a subject account are left out; [`Subject::Either`] gives each transaction once per side).
 pub fn selected_select(plan: &RulePlan, fields: &[Field]) -> String {
+    subject_rows(plan, fields, false)
+}
+
+/// The rows of a plan's subjects: with `all`, every row of the subject side with the filter as
+/// the column `m` (a history, as `Histories` holds it: rows without a subject account left out);
+/// else only the selected rows.
+fn subject_rows(plan: &RulePlan, fields: &[Field], all: bool) -> String {
     let filter = if plan.filter.is_empty() {
         "true".to_string()
     } else {
@@ -190,10 +197,17 @@ pub fn selected_select(plan: &RulePlan, fields: &[Field]) -> String {
     };
     let extra: String = fields.iter().map(|f| format!(", {}", f.column())).collect();
     let side = |subject: &str| {
-        format!(
-            "SELECT subject, ts_us, base_amount, txn_id{extra} FROM \
-             (SELECT *, {subject} AS subject FROM {ROWS_VIEW} WHERE {filter}) AS r WHERE subject <> ''"
-        )
+        if all {
+            format!(
+                "SELECT subject, ts_us, base_amount, txn_id, m{extra} FROM \
+                 (SELECT *, {subject} AS subject, coalesce({filter}, false) AS m FROM {ROWS_VIEW}) AS r WHERE subject <> ''"
+            )
+        } else {
+            format!(
+                "SELECT subject, ts_us, base_amount, txn_id{extra} FROM \
+                 (SELECT *, {subject} AS subject FROM {ROWS_VIEW} WHERE {filter}) AS r WHERE subject <> ''"
+            )
+        }
     };
     match &plan.subject {
         Subject::Originator => side("orig_account"),
@@ -230,7 +244,8 @@ fn measured_fields(conditions: &[Condition]) -> Vec<Field> {
 }
 
 /// The hits of a supported plan: `subject, win_start, win_end` and `txn_id` (a per-transaction
-/// hit's transaction; null for a window, whose evidence is the subject's selected rows in it).
+/// hit's transaction; null for a window, whose evidence is the subject's selected rows in it),
+/// and for dormancy `gap` (micros).
 pub fn hits_select(plan: &RulePlan) -> String {
     match &plan.detector {
         Detector::Windowed {
@@ -238,11 +253,28 @@ pub fn hits_select(plan: &RulePlan) -> String {
             conditions,
             combine,
         } => windowed_hits(plan, window, conditions, *combine),
+        Detector::Dormancy { min_gap } => dormancy_hits(plan, *min_gap),
         _ => format!(
             "SELECT subject, ts_us AS win_start, ts_us AS win_end, txn_id FROM ({}) AS sel",
             selected_select(plan, &[])
         ),
     }
+}
+
+/// Dormancy (`temporal::dormancy`): a selected row of a subject whose latest activity strictly
+/// before it (any row of the subject's side, selected or not) is at least `min_gap` earlier.
+/// The hit is the row itself, with its `gap` (micros) for the fact. Without a nightly state there
+/// is no activity before the data, so a subject's first time is never judged.
+fn dormancy_hits(plan: &RulePlan, min_gap: i64) -> String {
+    let history = subject_rows(plan, &[], true);
+    format!(
+        "WITH h AS ({history}), \
+         t AS (SELECT subject, ts_us, lag(ts_us) OVER (PARTITION BY subject ORDER BY ts_us) AS prev_t \
+               FROM (SELECT DISTINCT subject, ts_us FROM h) AS d) \
+         SELECT h.subject, h.ts_us AS win_start, h.ts_us AS win_end, h.txn_id, h.ts_us - t.prev_t AS gap \
+         FROM h JOIN t ON h.subject = t.subject AND h.ts_us = t.ts_us \
+         WHERE h.m AND t.prev_t IS NOT NULL AND h.ts_us - t.prev_t >= {min_gap}"
+    )
 }
 
 /// The measure of one condition over the frame or group, and its test.
@@ -367,7 +399,16 @@ mod tests {
             baseline: DAY
         })))
         .is_some());
-        assert!(unsupported(&plan(Detector::Dormancy { min_gap: DAY })).is_some());
+        assert_eq!(
+            unsupported(&plan(Detector::Dormancy { min_gap: DAY })),
+            None
+        );
+        assert!(unsupported(&plan(Detector::PartyFan {
+            direction: crate::rules::plan::FanDirection::In,
+            window: DAY,
+            min_counterparties: 2
+        }))
+        .is_some());
     }
 
     #[test]
