@@ -429,6 +429,10 @@ fn per_transaction_and_windowed_alerts_are_the_same_bytes_at_the_exact_threshold
     // account paid on 1 March wakes both its own side and none of its counterparties')
     assert!(has("dormant_reactivation", "ACC-21") && !has("dormant_reactivation", "ACC-24"));
     assert!(!has("dormant_reactivation", "ACC-23") && !has("dormant_reactivation", "ACC-26"));
+    // structuring against the routine: 3 deposits in 7 days (exactly) against 12 in the 90
+    // days before is 270 >= 252 (alert), against 13 it is 270 < 273 (none)
+    assert!(has("structuring", "ACC-30") && has("structuring", "ACC-32"));
+    assert!(!has("structuring", "ACC-31"));
     // a transfer between an account and itself counts once for it
     assert!(has("dormant_reactivation", "ACC-27"));
 }
@@ -541,7 +545,7 @@ fn inspect_on_spark_reports_what_the_polars_engine_reports() {
         "{}",
         crate::common::describe(&run)
     );
-    assert!(String::from_utf8_lossy(&run.stderr).contains("structuring"));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("smurfing"));
 }
 
 /// Amount and time spellings built from pieces (a fixed pseudo-random sequence): both engines

@@ -7,7 +7,9 @@ use super::sql::ident;
 use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
 use crate::model::{Alert, TxnRecord};
 use crate::rules::plan::{describe_duration, Detector, RulePlan, DAY};
-use crate::rules::{merge_hits, Episode, Hit, Rule, SEGMENT_BASIS_FACT, SEGMENT_FACT};
+use crate::rules::{
+    merge_hits, Episode, Hit, Rule, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT,
+};
 use polars::prelude::*;
 use spark_connect::row::{Row, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -135,15 +137,36 @@ impl Spark {
             Ok(_) => Some(int_column(&frame, "gap").map_err(|e| self.bad_result(&what, e))?),
             Err(_) => None,
         };
+        // a count against the routine states the baseline count (`annotate_routine`)
+        let routine = match &plan.detector {
+            Detector::Windowed { conditions, .. } => compile::routine_baseline(conditions),
+            _ => None,
+        };
+        let usual = match routine {
+            Some(_) => {
+                Some(int_column(&frame, "routine_p").map_err(|e| self.bad_result(&what, e))?)
+            }
+            None => None,
+        };
         let hits: Vec<Hit> = (0..frame.height())
-            .map(|i| Hit {
-                subject: subjects[i].clone(),
-                start: starts[i],
-                end: ends[i],
-                rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
-                facts: gaps.as_ref().map_or_else(Vec::new, |g| {
-                    vec![("gap", describe_duration(g[i] - g[i] % DAY))]
-                }),
+            .map(|i| {
+                let mut facts = Vec::new();
+                if let Some(g) = &gaps {
+                    facts.push(("gap", describe_duration(g[i] - g[i] % DAY)));
+                }
+                if let (Some(p), Some(baseline)) = (&usual, routine) {
+                    facts.push((
+                        ROUTINE_FACT,
+                        format!("{} in the {} before", p[i], describe_duration(baseline)),
+                    ));
+                }
+                Hit {
+                    subject: subjects[i].clone(),
+                    start: starts[i],
+                    end: ends[i],
+                    rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
+                    facts,
+                }
             })
             .collect();
         let mut episodes = merge_hits(hits);

@@ -6,7 +6,8 @@
 //!
 //! Covered: [`Detector::PerTransaction`], [`Detector::Dormancy`] (without a nightly state) and
 //! [`Detector::Windowed`] with trailing windows and
-//! business days, the measures count, sum, distinct values and spread, conditions combined by
+//! business days, the measures count, sum, distinct values, spread and (over trailing windows)
+//! the count against the routine, conditions combined by
 //! all or any, every predicate (segments derived from the data as the Polars engine derives
 //! them) and segment variants. The other detectors are refused by [`unsupported`] with the rule
 //! named (see `docs/spark.md` for how each will be expressed).
@@ -30,13 +31,15 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
     let detector = |d: &Detector| -> Option<String> {
         match d {
             Detector::PerTransaction | Detector::Dormancy { .. } => None,
-            Detector::Windowed { conditions, .. } => conditions.iter().find_map(|c| {
-                match c.measure {
-                    Measure::DistinctNew { .. } => {
+            Detector::Windowed {
+                window, conditions, ..
+            } => conditions.iter().find_map(|c| {
+                match (c.measure, window) {
+                    (Measure::DistinctNew { .. }, _) => {
                         Some("a count of values new to the subject (distinct_new)")
                     }
-                    Measure::CountAgainstRoutine { .. } => {
-                        Some("a count against the subject's routine")
+                    (Measure::CountAgainstRoutine { .. }, Window::BusinessDay { .. }) => {
+                        Some("a count against the subject's routine over business days")
                     }
                     _ => None,
                 }
@@ -230,6 +233,14 @@ fn subject_rows(plan: &RulePlan, fields: &[Field], all: bool) -> String {
     }
 }
 
+/// The baseline of a plan's first count against the routine (the one its `usual` fact states).
+pub fn routine_baseline(conditions: &[Condition]) -> Option<i64> {
+    conditions.iter().find_map(|c| match c.measure {
+        Measure::CountAgainstRoutine { baseline } => Some(baseline),
+        _ => None,
+    })
+}
+
 /// The fields a plan's distinct-value measures count.
 fn measured_fields(conditions: &[Condition]) -> Vec<Field> {
     let mut fields = Vec::new();
@@ -245,7 +256,8 @@ fn measured_fields(conditions: &[Condition]) -> Vec<Field> {
 
 /// The hits of a supported plan: `subject, win_start, win_end` and `txn_id` (a per-transaction
 /// hit's transaction; null for a window, whose evidence is the subject's selected rows in it),
-/// and for dormancy `gap` (micros).
+/// for dormancy `gap` (micros), and for a trailing window `routine_p` (the subject's selected
+/// rows in the baseline before the window of a count against the routine; 0 without one).
 pub fn hits_select(plan: &RulePlan) -> String {
     match &plan.detector {
         Detector::Windowed {
@@ -296,8 +308,15 @@ fn condition_sql(c: &Condition, agg: &dyn Fn(&str) -> String) -> String {
             max = agg("max(base_amount)"),
             min = agg("min(base_amount)")
         ),
+        // `floor(c * baseline * 10000 / (p * length)) >= v`, i64::MAX when p = 0: exactly
+        // `p = 0 or c * baseline * 10000 >= v * p * length`; `routine_p` is the trailing
+        // window's baseline count (see `windowed_hits`)
+        Measure::CountAgainstRoutine { baseline } => format!(
+            "(routine_p = 0 OR CAST({c} AS DECIMAL(38, 0)) * {baseline} * 10000 >= CAST({v} AS DECIMAL(38, 0)) * routine_p * routine_length)",
+            c = agg("count(*)")
+        ),
         // refused by `unsupported`
-        Measure::DistinctNew { .. } | Measure::CountAgainstRoutine { .. } => "false".into(),
+        Measure::DistinctNew { .. } => "false".into(),
     }
 }
 
@@ -329,6 +348,18 @@ fn windowed_hits(
             let frame = format!(
                 "OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {length} PRECEDING AND CURRENT ROW)"
             );
+            // a count against the routine: the subject's rows in the baseline
+            // `[t - length - baseline, t - length)` before the window (integer micros)
+            let routine = routine_baseline(conditions).map_or_else(
+                || "0".to_string(),
+                |baseline| {
+                    format!(
+                        "count(*) OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {} PRECEDING AND {} PRECEDING)",
+                        length + baseline,
+                        length + 1
+                    )
+                },
+            );
             let over = |e: &str| format!("({e} {frame})");
             let mut measures = String::new();
             let tests: Vec<String> = conditions
@@ -340,8 +371,9 @@ fn windowed_hits(
                 })
                 .collect();
             format!(
-                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id FROM \
-                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end{measures} FROM ({selected}) AS sel) AS win \
+                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id, routine_p FROM \
+                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end, routine_p{measures} FROM \
+                   (SELECT *, {routine} AS routine_p, {length} AS routine_length FROM ({selected}) AS sel) AS sel) AS win \
                  WHERE {}",
                 combined(tests, combine)
             )
@@ -395,7 +427,23 @@ mod tests {
             combine: Combine::All,
         };
         assert_eq!(unsupported(&plan(windowed(Measure::Sum))), None);
-        assert!(unsupported(&plan(windowed(Measure::CountAgainstRoutine {
+        assert_eq!(
+            unsupported(&plan(windowed(Measure::CountAgainstRoutine {
+                baseline: DAY
+            }))),
+            None
+        );
+        let business_day_routine = Detector::Windowed {
+            window: Window::BusinessDay { utc_offset_secs: 0 },
+            conditions: vec![Condition {
+                measure: Measure::CountAgainstRoutine { baseline: DAY },
+                value: 1,
+            }],
+            combine: Combine::All,
+        };
+        assert!(unsupported(&plan(business_day_routine)).is_some());
+        assert!(unsupported(&plan(windowed(Measure::DistinctNew {
+            field: Field::OrigAccount,
             baseline: DAY
         })))
         .is_some());
