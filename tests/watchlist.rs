@@ -1351,6 +1351,40 @@ fn an_identity_number_is_a_hit_on_its_own() {
 }
 
 #[test]
+fn an_identity_number_of_a_stated_kind_is_compared_with_documents_of_that_kind() {
+    let screener = facts_screener();
+    // the listed A123456 is a passport; the listed 178094462180 a national id
+    let passport = screener.screen_party(&party("X", None, None, &["Passport: A123456"]), 0.85, 5);
+    assert_eq!(passport[0].entry_id, "9001", "{passport:?}");
+    assert!(passport[0]
+        .explanation
+        .starts_with("passport A123456 = A123456"));
+    let national = screener.screen_party(
+        &party("X", None, None, &["national_id:1-78-09-44621-80"]),
+        0.85,
+        5,
+    );
+    assert_eq!(national[0].entry_id, "QDi.900");
+    // the same numbers said to be of the other kind are not the listed documents
+    for ids in [
+        &["national_id:A123456"][..],
+        &["passport:1-78-09-44621-80"][..],
+        &["id:A123456"][..],
+    ] {
+        let hits = screener.screen_party(&party("X", None, None, ids), 0.85, 5);
+        assert!(hits.is_empty(), "{ids:?}: {hits:?}");
+    }
+    // an unknown prefix is part of the number
+    assert!(screener
+        .screen_party(&party("X", None, None, &["visa:A123456"]), 0.85, 5)
+        .is_empty());
+    assert_eq!(
+        amlscreen::watchlist::split_id_kind(" PASSPORT : A 123"),
+        (Some(amlscreen::watchlist::IdKind::Passport), "A 123")
+    );
+}
+
+#[test]
 fn weak_aliases_count_only_when_the_birth_date_confirms() {
     let screener = facts_screener();
     assert!(screener.screen("Abu Zahed", 0.85, 5).is_empty());
