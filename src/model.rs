@@ -573,6 +573,25 @@ pub struct CustomersSummary {
     /// The highest-rated customers (at most [`HIGHEST_RISK_SHOWN`], `high` only), highest first.
     #[serde(default)]
     pub highest_risk: Vec<RiskSummary>,
+    /// Accounts held by more than one customer.
+    #[serde(default)]
+    pub joint_accounts: u64,
+    /// Joint accounts whose holders give different segments or declared volumes, in account
+    /// order: the rules use the first holder's by `customer_id` that gives one.
+    #[serde(default)]
+    pub joint_account_conflicts: Vec<JointConflictSummary>,
+}
+
+/// Holders of one account that disagree on a field the rules read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JointConflictSummary {
+    pub account: String,
+    /// `segment` or `expected_monthly_volume`.
+    pub field: String,
+    /// `customer=value` of each holder that gives one, `; `-joined.
+    pub given: String,
+    /// The holder whose value the rules use.
+    pub used: String,
 }
 
 /// How many high-risk customers the manifest and the report name.

@@ -485,6 +485,17 @@ fn load_customer_file(config: &RunConfig) -> Result<Option<crate::customers::Cus
         quarantined = customers.quarantine.len(),
         "customer file read"
     );
+    for joint in customers.joint_accounts() {
+        for conflict in &joint.conflicts {
+            tracing::warn!(
+                account = %joint.account,
+                field = conflict.field,
+                given = %conflict.given,
+                used = %conflict.used,
+                "joint account: its holders disagree; the rules use the first holder's value"
+            );
+        }
+    }
     Ok(Some(customers))
 }
 
@@ -494,6 +505,7 @@ fn customers_summary(
     ratings: &[crate::customers::risk::CustomerRating],
 ) -> crate::model::CustomersSummary {
     let by_account = c.by_account();
+    let joint = c.joint_accounts();
     let mut levels: BTreeMap<&str, u64> = [("high", 0), ("medium", 0), ("low", 0)].into();
     for r in ratings {
         *levels.entry(r.level()).or_default() += 1;
@@ -537,6 +549,20 @@ fn customers_summary(
                     .iter()
                     .map(|f| format!("{} (+{})", f.why, f.points))
                     .collect(),
+            })
+            .collect(),
+        joint_accounts: joint.len() as u64,
+        joint_account_conflicts: joint
+            .iter()
+            .flat_map(|j| {
+                j.conflicts
+                    .iter()
+                    .map(|k| crate::model::JointConflictSummary {
+                        account: j.account.clone(),
+                        field: k.field.to_string(),
+                        given: k.given.clone(),
+                        used: k.used.clone(),
+                    })
             })
             .collect(),
     }

@@ -223,6 +223,69 @@ fn a_run_with_a_customer_file_uses_its_segments_and_reports_its_rows() {
     );
 }
 
+/// An account several customers hold is counted, and where its holders disagree on what the
+/// rules read, the manifest says which holder's value the rules used.
+#[test]
+fn joint_accounts_whose_holders_disagree_are_reported() {
+    let dir = temp_dir("customers-joint");
+    let customers = write(
+        &dir,
+        "c.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}
+             C2,J-1;J-2,Bo Ann,person,,,,,retail,2000.00,
+             C1,J-1;OWN-1,Ann Bo,person,,,,,msb,2000.00,
+             C3,J-2,Cy Bo,person,,,,,retail,3000,
+"
+        ),
+    );
+    let loaded = load_customers(&customers, None, b',').unwrap();
+    let joint = loaded.joint_accounts();
+    let accounts: Vec<(&str, Vec<&str>)> = joint
+        .iter()
+        .map(|j| {
+            (
+                j.account.as_str(),
+                j.holders.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [("J-1", vec!["C1", "C2"]), ("J-2", vec!["C2", "C3"])]
+    );
+    let input = write(
+        &dir,
+        "t.csv",
+        &format!(
+            "{HEADER}
+T1,2026-03-02T10:00:00Z,100.00,USD,CASH,,Till,JM,J-1,Ann Bo,JM,
+"
+        ),
+    );
+    let out = dir.join("out");
+    let run = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", describe(&run));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let c = &manifest["customers"];
+    assert_eq!(c["joint_accounts"], 2);
+    assert_eq!(
+        c["joint_account_conflicts"],
+        serde_json::json!([
+            {"account": "J-1", "field": "segment", "given": "C1=msb; C2=retail", "used": "C1"},
+            {"account": "J-2", "field": "expected_monthly_volume", "given": "C2=2000.00; C3=3000.00", "used": "C2"}
+        ])
+    );
+}
+
 /// A pack may leave a segment out (`exclude_segments`) or look only at some (`segments`); a
 /// rule of `either` side cannot, and an unknown segment is refused with its line.
 #[test]

@@ -174,6 +174,27 @@ pub struct CustomerQuarantine {
     pub name: String,
 }
 
+/// An account several customers hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointAccount {
+    pub account: String,
+    /// The holders' ids, in `customer_id` order.
+    pub holders: Vec<String>,
+    /// Where the holders disagree on what the rules read.
+    pub conflicts: Vec<JointConflict>,
+}
+
+/// Holders of one account that give it different values of one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointConflict {
+    /// `segment` or `expected_monthly_volume`.
+    pub field: &'static str,
+    /// `customer=value` of each holder that gives one, `; `-joined.
+    pub given: String,
+    /// The holder whose value the rules use (the first by `customer_id` that gives one).
+    pub used: String,
+}
+
 /// A loaded customer file.
 #[derive(Debug, Clone, Default)]
 pub struct Customers {
@@ -192,6 +213,61 @@ impl Customers {
         self.list
             .iter()
             .filter(move |c| c.accounts.iter().any(|a| a == account))
+    }
+
+    /// The accounts held by more than one customer, in account order, with where their
+    /// holders disagree on what the rules read of an account (its segment, its declared
+    /// monthly volume): the rules take the first holder's by `customer_id` that gives one, and
+    /// the run says so.
+    pub fn joint_accounts(&self) -> Vec<JointAccount> {
+        let mut holders: BTreeMap<&str, Vec<&Customer>> = BTreeMap::new();
+        for customer in &self.list {
+            for account in &customer.accounts {
+                let list = holders.entry(account.as_str()).or_default();
+                if !list.iter().any(|c| c.customer_id == customer.customer_id) {
+                    list.push(customer);
+                }
+            }
+        }
+        holders
+            .into_iter()
+            .filter(|(_, list)| list.len() > 1)
+            .map(|(account, list)| {
+                let mut conflicts = Vec::new();
+                let segments: Vec<(&str, String)> = list
+                    .iter()
+                    .filter_map(|c| Some((c.customer_id.as_str(), c.segment.clone()?)))
+                    .collect();
+                let volumes: Vec<(&str, String)> = list
+                    .iter()
+                    .filter_map(|c| {
+                        Some((
+                            c.customer_id.as_str(),
+                            crate::model::format_money(i128::from(c.expected_monthly_volume?)),
+                        ))
+                    })
+                    .collect();
+                for (field, given) in [("segment", segments), ("expected_monthly_volume", volumes)]
+                {
+                    if given.iter().any(|(_, v)| *v != given[0].1) {
+                        conflicts.push(JointConflict {
+                            field,
+                            given: given
+                                .iter()
+                                .map(|(c, v)| format!("{c}={v}"))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            used: given[0].0.to_string(),
+                        });
+                    }
+                }
+                JointAccount {
+                    account: account.to_string(),
+                    holders: list.iter().map(|c| c.customer_id.clone()).collect(),
+                    conflicts,
+                }
+            })
+            .collect()
     }
 
     /// Each account's customer (the first by `customer_id` for a joint account).
