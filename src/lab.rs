@@ -165,7 +165,8 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         let set = crate::watchlist::load_watchlists(&config.watchlists)
             .map_err(|e| RunError::Other(e.to_string()))?;
         let screener = crate::watchlist::Screener::new(&set);
-        // the customers are screened as a run screens them, for their rating
+        // the customers are screened as a run screens them: their hits alert, rate them and
+        // clear the name-only hits their identity facts discount
         if let Some(c) = &customers {
             customer_hits = crate::customers::screen_customers(
                 c,
@@ -173,20 +174,37 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
                 crate::customers::CUSTOMER_THRESHOLD,
             );
         }
-        let (hits, records) = crate::screening::screen_frame(
+        let clearing = customers.as_ref().map_or_else(Default::default, |c| {
+            crate::screening::ClearedByCustomers::new(c, &customer_hits)
+        });
+        let screened = crate::screening::screen_frame_with(
             &ingested.frame,
             &screener,
             crate::watchlist::DEFAULT_THRESHOLD,
             &base,
+            &clearing,
         )
         .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
-        alerts.extend(hits);
-        evidence.extend(records);
+        alerts.extend(screened.alerts);
+        evidence.extend(screened.evidence);
+        if let Some(c) = &customers {
+            let (hits, records) =
+                crate::screening::customer_alerts(c, &customer_hits, &ingested.frame, &base)
+                    .map_err(|e| RunError::Other(format!("customer screening: {e}")))?;
+            alerts.extend(hits);
+            evidence.extend(records);
+        }
     }
     let mut report = synth::score_backtest(&alerts, &labels, accounts);
     // the cases a run would write, in the report's order, scored as a ranking
     crate::rules::sort_alerts(&mut alerts);
-    let rule_infos = crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
+    let mut rule_infos =
+        crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
+    if customers.is_some() && !config.watchlists.is_empty() {
+        rule_infos.push(crate::screening::customer_sanctions_rule_info(
+            crate::customers::CUSTOMER_THRESHOLD,
+        ));
+    }
     let weights = match &customers {
         Some(c) => {
             let (activity, span_days, last_day) =

@@ -2,7 +2,9 @@
 //!
 //! Policy, per alert found tonight (rules run over history plus tonight):
 //! - its episode has **no new transaction** (all evidence is history): it was reported before,
-//!   or could have been; it is **suppressed**;
+//!   or could have been; it is **suppressed**. An alert that cites no transaction at all (a
+//!   customer's sanctions match, the customer without activity tonight) is not: the match
+//!   stands, and is reported every night until a disposition clears it;
 //! - it has new transactions and overlaps an earlier alert of the **same rule and subject**:
 //!   the episode grew; it is reported again as an **update** of that alert (`details` carry
 //!   `status = updated` and `updates = <earlier alert id>`);
@@ -70,10 +72,13 @@ pub fn classify_alerts(
 ) -> Classified {
     let mut out = Classified::default();
     for mut alert in alerts {
-        if !alert
-            .txn_ids
-            .iter()
-            .any(|t| new_txn_ids.contains(t.as_str()))
+        // an alert citing no transaction (a customer's sanctions match without activity
+        // tonight) is reported every night: the match stands until a disposition clears it
+        if !alert.txn_ids.is_empty()
+            && !alert
+                .txn_ids
+                .iter()
+                .any(|t| new_txn_ids.contains(t.as_str()))
         {
             out.suppressed += 1;
             continue;
