@@ -42,6 +42,38 @@ pub fn watchlist_names(paths: &[PathBuf], limit: usize) -> Result<Vec<String>, R
         .collect())
 }
 
+/// Listed individuals with a birth date known to the day (an exact date of the list), to plant
+/// as customers: in list order, at most `limit`, with the entry's first nationality.
+pub fn watchlist_people(
+    paths: &[PathBuf],
+    limit: usize,
+) -> Result<Vec<synth::ListedPerson>, RunError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let set =
+        crate::watchlist::load_watchlists(paths).map_err(|e| RunError::Other(e.to_string()))?;
+    Ok(set
+        .entries()
+        .iter()
+        .filter(|e| e.is_individual() && !e.primary_name().is_empty())
+        .filter_map(|e| {
+            let date = e.birth_dates.iter().find_map(|b| match b {
+                crate::watchlist::BirthDate::Exact(d) => Some((d.year(), d.month()?, d.day()?)),
+                _ => None,
+            })?;
+            Some(synth::ListedPerson {
+                list: e.list.clone(),
+                entry_id: e.id.clone(),
+                name: e.primary_name().to_string(),
+                birth_date: format!("{:04}-{:02}-{:02}", date.0, date.1, date.2),
+                nationality: e.nationalities.first().cloned().unwrap_or_default(),
+            })
+        })
+        .take(limit)
+        .collect())
+}
+
 /// Generates a data set and writes `transactions.csv` (or `.parquet`), `labels.csv`, `fx.csv`,
 /// `lookalikes.csv` and `customers.csv` into `out`. Returns the data and the transactions file.
 pub fn generate_to(
