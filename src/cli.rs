@@ -1144,6 +1144,11 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
                     "skipped {case_id}: goAML requires `{missing}`, which the case does not have"
                 );
             }
+            for (case_id, missing) in &export.without_transactions {
+                eprintln!(
+                    "{case_id}: written as an activity report (its matched customer) without its transactions: goAML requires `{missing}`, which a transaction does not have"
+                );
+            }
             writeln!(
                 out,
                 "wrote {} goAML report(s) to {}; skipped {}",

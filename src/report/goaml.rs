@@ -17,7 +17,10 @@
 //! with the birth date (a full date only), the first identity number, nationality and residence
 //! the customer file gives (a country the schema's code list lacks, a partial birth date and
 //! further numbers go to `comments`), significance 10 and the match as the `reason`. A
-//! quarantined customer row has no accepted facts: its party has its name only.
+//! quarantined customer row has no accepted facts: its party has its name only. When a
+//! transaction of such a case lacks a required element, the report is written all the same as
+//! an activity report without transactions, and [`GoamlExport::without_transactions`] names
+//! the element: a listed customer is never left unreported for it.
 //!
 //! goAML names allow only `A-Z a-z 0-9 space . ' -`. Names are transliterated to ASCII and other
 //! characters become spaces; when that changed the name, the name as recorded is kept, escaped,
@@ -45,6 +48,10 @@ pub struct GoamlExport {
     /// `(case id, missing goAML element)` for every report that was not written. For a cash
     /// transaction report the element name ends in ` (CTR)`; an unknown case id gives `case_id`.
     pub skipped: Vec<(String, String)>,
+    /// `(case id, missing goAML element)` for every suspicious transaction report written as
+    /// an activity report without its transactions: a case with a matched customer whose
+    /// transactions lack a required element still reports the customer.
+    pub without_transactions: Vec<(String, String)>,
 }
 
 /// The longest `reason` / `transaction_description` the schema accepts (`comments_type`).
@@ -78,11 +85,25 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
             typologies: case.typologies.clone(),
             parties: customer_parties(case),
         };
+        let file_name = format!("{}-{}.xml", case.case_id, file_code(&profile.report_code));
         match write_report(case, profile, &str_report, &submission_date) {
-            Ok(xml) => export.files.push((
-                format!("{}-{}.xml", case.case_id, file_code(&profile.report_code)),
-                xml,
-            )),
+            Ok(xml) => export.files.push((file_name, xml)),
+            Err(missing) if !str_report.parties.is_empty() && !str_report.transactions.is_empty() => {
+                // a listed customer must not go unreported for want of a transaction's element
+                let activity = ReportSpec {
+                    transactions: Vec::new(),
+                    ..str_report
+                };
+                match write_report(case, profile, &activity, &submission_date) {
+                    Ok(xml) => {
+                        export.files.push((file_name, xml));
+                        export
+                            .without_transactions
+                            .push((case.case_id.clone(), missing));
+                    }
+                    Err(missing) => export.skipped.push((case.case_id.clone(), missing)),
+                }
+            }
             Err(missing) => export.skipped.push((case.case_id.clone(), missing)),
         }
 
