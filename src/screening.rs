@@ -84,23 +84,33 @@ fn name_key(name: &str) -> String {
 /// may have been left out for want of room).
 #[derive(Debug, Clone, Default)]
 pub struct ClearedByCustomers {
-    /// account → (customer id, name key, the `(list, entry id)`s the customer's screening kept)
-    holders: HashMap<String, Vec<(String, String, BTreeSet<(String, String)>)>>,
+    /// account → its holders that can clear a hit
+    holders: HashMap<String, Vec<Holder>>,
+}
+
+/// `(list, entry id)`.
+type EntryKey = (String, String);
+
+/// A customer that can clear hits on its account.
+#[derive(Debug, Clone)]
+struct Holder {
+    customer_id: String,
+    /// [`name_key`] of its name.
+    name: String,
+    /// The entries its screening kept.
+    kept: BTreeSet<EntryKey>,
 }
 
 impl ClearedByCustomers {
     /// Who can clear a hit, from the customer file and its screening hits.
     pub fn new(customers: &Customers, hits: &[CustomerHit]) -> Self {
-        let mut kept: BTreeMap<&str, (usize, BTreeSet<(String, String)>)> = BTreeMap::new();
+        let mut kept: BTreeMap<&str, (usize, BTreeSet<EntryKey>)> = BTreeMap::new();
         for h in hits.iter().filter(|h| !h.row_quarantined) {
             let entry = kept.entry(h.customer_id.as_str()).or_default();
             entry.0 += 1;
-            entry
-                .1
-                .insert((h.hit.list.clone(), h.hit.entry_id.clone()));
+            entry.1.insert((h.hit.list.clone(), h.hit.entry_id.clone()));
         }
-        let mut holders: HashMap<String, Vec<(String, String, BTreeSet<(String, String)>)>> =
-            HashMap::new();
+        let mut holders: HashMap<String, Vec<Holder>> = HashMap::new();
         for c in &customers.list {
             let has_facts =
                 c.birth_date.is_some() || c.nationality.is_some() || !c.id_numbers.is_empty();
@@ -112,11 +122,11 @@ impl ClearedByCustomers {
                 continue;
             }
             for account in &c.accounts {
-                holders.entry(account.clone()).or_default().push((
-                    c.customer_id.clone(),
-                    name_key(&c.name),
-                    entries.clone(),
-                ));
+                holders.entry(account.clone()).or_default().push(Holder {
+                    customer_id: c.customer_id.clone(),
+                    name: name_key(&c.name),
+                    kept: entries.clone(),
+                });
             }
         }
         Self { holders }
@@ -125,9 +135,9 @@ impl ClearedByCustomers {
     /// The customer whose identity facts clear `hit` on `party` of its own account `account`.
     fn clears(&self, account: &str, party: &str, hit: &Hit) -> Option<&str> {
         let key = name_key(party);
-        self.holders.get(account)?.iter().find_map(|(id, name, kept)| {
-            (*name == key && !kept.contains(&(hit.list.clone(), hit.entry_id.clone())))
-                .then_some(id.as_str())
+        self.holders.get(account)?.iter().find_map(|h| {
+            (h.name == key && !h.kept.contains(&(hit.list.clone(), hit.entry_id.clone())))
+                .then_some(h.customer_id.as_str())
         })
     }
 }
@@ -493,10 +503,9 @@ pub fn customer_alerts(
                 .min()
                 .zip(cited.iter().filter_map(|&i| ts.get(i)).max())
         };
-        let (window_start, window_end) =
-            span.map_or((String::new(), String::new()), |(s, e)| {
-                (format_timestamp(s), format_timestamp(e))
-            });
+        let (window_start, window_end) = span.map_or((String::new(), String::new()), |(s, e)| {
+            (format_timestamp(s), format_timestamp(e))
+        });
         let (start, end) = span.unwrap_or((0, 0));
         let total: i128 = cited
             .iter()

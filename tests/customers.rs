@@ -700,7 +700,8 @@ fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
     assert!(
         alerts
             .iter()
-            .all(|a| a.subject_account != "ACC-N1" && !a.txn_ids.iter().any(|t| t == "T3" || t == "T4")),
+            .all(|a| a.subject_account != "ACC-N1"
+                && !a.txn_ids.iter().any(|t| t == "T3" || t == "T4")),
         "{alerts:#?}"
     );
     let manifest: serde_json::Value =
@@ -776,7 +777,11 @@ fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
         ("2026-03-02T10:00:00Z", "2026-03-06T14:00:00Z")
     );
     assert_eq!(fact(m1, "transactions_in_run"), "0");
-    assert!(m1.summary.contains("no transaction in this run"), "{}", m1.summary);
+    assert!(
+        m1.summary.contains("no transaction in this run"),
+        "{}",
+        m1.summary
+    );
     let m1_case = cases
         .iter()
         .find(|c| c.alerts.iter().any(|a| a.alert_id == m1.alert_id))
@@ -794,7 +799,11 @@ fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
 
     // alerts.csv and the report carry them
     let csv = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
-    assert_eq!(csv.matches(",customer_sanctions_match,").count(), 4, "{csv}");
+    assert_eq!(
+        csv.matches(",customer_sanctions_match,").count(),
+        4,
+        "{csv}"
+    );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(
         report.contains("customer_sanctions_match")
@@ -863,7 +872,12 @@ fn goaml_reports_a_matched_customer_as_a_party_and_validates() {
     };
     let files: Vec<std::path::PathBuf> = ["L1", "M1", "G1", "P1"].map(case_of).into();
     for file in &files {
-        assert!(file.exists(), "{} not written: {}", file.display(), describe(&export));
+        assert!(
+            file.exists(),
+            "{} not written: {}",
+            file.display(),
+            describe(&export)
+        );
     }
     let check = std::process::Command::new("xmllint")
         .arg("--noout")
@@ -875,7 +889,10 @@ fn goaml_reports_a_matched_customer_as_a_party_and_validates() {
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(check.status.success(), "{stderr}");
     for file in &files {
-        assert!(stderr.contains(&format!("{} validates", file.display())), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{} validates", file.display())),
+            "{stderr}"
+        );
     }
     let l1 = std::fs::read_to_string(&files[0]).unwrap();
     // the transactions, then the customer as the reported party
@@ -898,5 +915,8 @@ fn goaml_reports_a_matched_customer_as_a_party_and_validates() {
     assert!(!m1.contains("<transaction>") && m1.contains("<last_name>Morales</last_name>"));
     // G1's quarantined row: its name only, the quarantine said
     let g1 = std::fs::read_to_string(&files[2]).unwrap();
-    assert!(!g1.contains("<birthdate>") && g1.contains("quarantined (bad_date)"), "{g1}");
+    assert!(
+        !g1.contains("<birthdate>") && g1.contains("quarantined (bad_date)"),
+        "{g1}"
+    );
 }

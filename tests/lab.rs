@@ -392,8 +392,7 @@ fn generate_plants_a_listed_customer_that_alerts_and_a_namesake_that_does_not() 
         bad_rows: 12,
         watchlist_names: amlscreen::lab::watchlist_names(std::slice::from_ref(&lists), 500)
             .unwrap(),
-        listed_people: amlscreen::lab::watchlist_people(std::slice::from_ref(&lists), 500)
-            .unwrap(),
+        listed_people: amlscreen::lab::watchlist_people(std::slice::from_ref(&lists), 500).unwrap(),
         ..GeneratorConfig::default()
     };
     let (data, transactions) = generate_to(&config, DataFormat::Csv, &dir).unwrap();
@@ -402,7 +401,10 @@ fn generate_plants_a_listed_customer_that_alerts_and_a_namesake_that_does_not() 
     };
     assert!(listed.listed && !namesake.listed);
     assert_eq!(listed.name, namesake.name);
-    assert_ne!(listed.name.to_uppercase(), listed.person.name.to_uppercase());
+    assert_ne!(
+        listed.name.to_uppercase(),
+        listed.person.name.to_uppercase()
+    );
     let customer = |id: String| {
         data.customers
             .iter()
@@ -410,7 +412,10 @@ fn generate_plants_a_listed_customer_that_alerts_and_a_namesake_that_does_not() 
             .unwrap()
             .clone()
     };
-    let (l, n) = (customer(listed.customer_id()), customer(namesake.customer_id()));
+    let (l, n) = (
+        customer(listed.customer_id()),
+        customer(namesake.customer_id()),
+    );
     assert_eq!((l.name.as_str(), l.kind), (listed.name.as_str(), "person"));
     assert_eq!(l.birth_date, listed.person.birth_date);
     assert_eq!(l.nationality, listed.person.nationality);

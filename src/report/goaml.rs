@@ -88,7 +88,9 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
         let file_name = format!("{}-{}.xml", case.case_id, file_code(&profile.report_code));
         match write_report(case, profile, &str_report, &submission_date) {
             Ok(xml) => export.files.push((file_name, xml)),
-            Err(missing) if !str_report.parties.is_empty() && !str_report.transactions.is_empty() => {
+            Err(missing)
+                if !str_report.parties.is_empty() && !str_report.transactions.is_empty() =>
+            {
                 // a listed customer must not go unreported for want of a transaction's element
                 let activity = ReportSpec {
                     transactions: Vec::new(),
@@ -504,10 +506,7 @@ fn write_report_party(
     let nationality = country("nationality", "Nationality", &mut notes);
     let residence = country("residence", "Residence", &mut notes);
     if party.fact("customer_type") == "entity" {
-        let first_id = ids
-            .first()
-            .copied()
-            .filter(|i| i.chars().count() <= 50);
+        let first_id = ids.first().copied().filter(|i| i.chars().count() <= 50);
         let more: Vec<&str> = ids
             .iter()
             .copied()
@@ -532,10 +531,7 @@ fn write_report_party(
         let (first, last) = ascii_name.rsplit_once(' ').ok_or("first_name")?;
         let first = require_len("first_name", first, 100)?;
         let last = require_len("last_name", last, 100)?;
-        let first_id = ids
-            .first()
-            .copied()
-            .filter(|i| i.chars().count() <= 255);
+        let first_id = ids.first().copied().filter(|i| i.chars().count() <= 255);
         let more: Vec<&str> = ids
             .iter()
             .copied()

@@ -344,7 +344,11 @@ pub fn plant_listed_customers(
     let name = parts.join(" ");
     let year: i32 = person.birth_date[..4].parse().unwrap_or(1970);
     let latest = chrono::Datelike::year(&gen.cfg.start) - 18;
-    let namesake_year = if year + 23 <= latest { year + 23 } else { year - 23 };
+    let namesake_year = if year + 23 <= latest {
+        year + 23
+    } else {
+        year - 23
+    };
     let namesake_nationality = if person.nationality == gen.cfg.home_country {
         "GB".to_string()
     } else {

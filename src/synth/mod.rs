@@ -276,13 +276,16 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
             .iter()
             .rposition(|l| l.typology == Typology::Sanctions)
             .map_or(labels.len(), |i| i + 1);
-        labels.insert(at, Label {
-            instance_id: "sanctions-customer-001".to_string(),
-            typology: Typology::Sanctions,
-            subject_account: account.clone(),
-            accounts: vec![account],
-            txn_ids: Vec::new(),
-        });
+        labels.insert(
+            at,
+            Label {
+                instance_id: "sanctions-customer-001".to_string(),
+                typology: Typology::Sanctions,
+                subject_account: account.clone(),
+                accounts: vec![account],
+                txn_ids: Vec::new(),
+            },
+        );
         label_notes.insert(at, format!(
             "customer {} \"{}\" is listed {} {} \"{}\" (born {}): customer screening with its birth date confirms it",
             listed.customer_id(),
