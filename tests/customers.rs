@@ -594,8 +594,8 @@ fn a_backtest_reads_the_customer_file() {
 
 /// The customer file of the customer-alert tests: a listed person with two accounts (birth date,
 /// nationality and passport confirm entry 9001), a namesake whose facts discount it, a listed
-/// person without a transaction, a row quarantined for its birth date whose name is listed, and
-/// one quarantined for naming no account.
+/// person without a transaction, a row quarantined for its birth date whose name is listed, one
+/// quarantined for naming no account, and a listed company.
 fn listed_customers(dir: &Path) -> std::path::PathBuf {
     write(
         dir,
@@ -607,6 +607,7 @@ fn listed_customers(dir: &Path) -> std::path::PathBuf {
              M1,ACC-M1,Jose Luis Morales,person,1963-07-09,Colombia,JM,,retail,,\n\
              G1,ACC-G1,Maria Garcia,person,1971-02-30,,,,,,\n\
              P1,,Chol Su Park,person,,,,,,,\n\
+             E1,ACC-E1,Alpha Trading LLC,entity,2001-06-30,,Panama,12345678;REG-9,business,,\n\
              R1,ACC-R1,Ann Bo,person,1980,JM,JM,,retail,,\n"
         ),
     )
@@ -689,6 +690,7 @@ fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
     assert_eq!(
         who,
         [
+            ("E1", "ACC-E1", "9005"),
             ("G1", "ACC-G1", "9004"),
             ("L1", "ACC-L1", "9001"),
             ("M1", "ACC-M1", "9002"),
@@ -714,7 +716,7 @@ fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
             .iter()
             .find(|r| r[0] == "customer_sanctions_match")
             .map(|r| r[1].clone()),
-        Some(serde_json::json!(4))
+        Some(serde_json::json!(5))
     );
 
     // L1: typology sanctions, critical, the match explained with the facts that confirmed it,
@@ -801,7 +803,7 @@ fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
     let csv = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
     assert_eq!(
         csv.matches(",customer_sanctions_match,").count(),
-        4,
+        5,
         "{csv}"
     );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -870,7 +872,7 @@ fn goaml_reports_a_matched_customer_as_a_party_and_validates() {
             .unwrap();
         xml_dir.join(format!("{}-STR.xml", c.case_id))
     };
-    let files: Vec<std::path::PathBuf> = ["L1", "M1", "G1", "P1"].map(case_of).into();
+    let files: Vec<std::path::PathBuf> = ["L1", "M1", "G1", "P1", "E1"].map(case_of).into();
     for file in &files {
         assert!(
             file.exists(),
