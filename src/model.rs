@@ -567,6 +567,11 @@ pub struct CustomersSummary {
     pub sanctions_hits: u64,
     #[serde(default)]
     pub customers_hit: u64,
+    /// Name-only sanctions hits on transactions that the holder's identity facts cleared (the
+    /// transaction writes the customer's own name on its own account, and its birth date,
+    /// nationality or documents discount the entry).
+    #[serde(default)]
+    pub transaction_hits_cleared: u64,
     /// Customers per risk level: high, medium, low.
     #[serde(default)]
     pub risk_levels: Vec<(String, u64)>,
