@@ -1374,6 +1374,24 @@ fn an_identity_number_of_a_stated_kind_is_compared_with_documents_of_that_kind()
         let hits = screener.screen_party(&party("X", None, None, ids), 0.85, 5);
         assert!(hits.is_empty(), "{ids:?}: {hits:?}");
     }
+    // a name hit with facts and a listed number: the facts are said once
+    let both = screener.screen_party(
+        &party(
+            "Karim Abdul Hassan",
+            Some("1966-04-02"),
+            Some("IQ"),
+            &["A123456"],
+        ),
+        0.85,
+        5,
+    );
+    assert_eq!(both[0].entry_id, "9001");
+    assert_eq!(
+        both[0].explanation.matches("facts:").count(),
+        1,
+        "{}",
+        both[0].explanation
+    );
     // an unknown prefix is part of the number
     assert!(screener
         .screen_party(&party("X", None, None, &["visa:A123456"]), 0.85, 5)

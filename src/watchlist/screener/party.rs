@@ -411,7 +411,8 @@ impl Screener {
                     },
                 };
                 let effect = self.fact_effect(query, entry);
-                let facts = if effect.text.is_empty() {
+                // a name hit's explanation already says what the facts did
+                let facts = if effect.text.is_empty() || previous.is_some() {
                     String::new()
                 } else {
                     format!("; facts: {}", effect.text)
