@@ -7,9 +7,8 @@
 use super::entry::Entry;
 use super::fast_hash::FastMap;
 use super::normalize::{
-    abbreviation_expansions, abbreviations_of, given_name_count, is_legal_form, legal_form_phrase, normalize_name,
-    starts_legal_form_phrase,
-    MAX_LEGAL_FORM_PHRASE,
+    abbreviation_expansions, abbreviations_of, given_name_count, is_legal_form, legal_form_phrase,
+    normalize_name, starts_legal_form_phrase, MAX_LEGAL_FORM_PHRASE,
 };
 use super::phonetic::for_each_blocking_key;
 use super::score::{
@@ -108,9 +107,11 @@ impl NameIndex {
                     let run = &tokens[start..start + len];
                     let run_key: NameRun = (name_id, start as u8, len as u8);
                     if len <= MAX_JOINED_TOKENS {
-                        let text = text_key(run.iter().map(|&t| self.vocabulary[t as usize].as_str()));
+                        let text =
+                            text_key(run.iter().map(|&t| self.vocabulary[t as usize].as_str()));
                         let spelling = spelling_key(
-                            run.iter().map(|&t| self.prepared[t as usize].spelling.as_str()),
+                            run.iter()
+                                .map(|&t| self.prepared[t as usize].spelling.as_str()),
                         );
                         self.joined_runs.push((text, run_key));
                         self.joined_spelling_runs.push((spelling, run_key));
@@ -152,8 +153,10 @@ impl NameIndex {
         keyed(&self.joined_spelling_runs, spelling_key([spelling]))
             .filter(|&(name, start, len)| {
                 let run = self.run_tokens(name, start, len);
-                joined_spelling(run.iter().map(|&t| self.prepared[t as usize].spelling.as_str()))
-                    == spelling
+                joined_spelling(
+                    run.iter()
+                        .map(|&t| self.prepared[t as usize].spelling.as_str()),
+                ) == spelling
             })
             .collect()
     }

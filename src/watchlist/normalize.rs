@@ -378,10 +378,30 @@ const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("tech", &["technology", "technologies", "technical"]),
     ("trdg", &["trading"]),
     // shortened forms of Muhammad (Malaysia, Bangladesh, Pakistan)
-    ("md", &["muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad"]),
-    ("mhd", &["muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad"]),
-    ("mohd", &["muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad"]),
-    ("muhd", &["muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad"]),
+    (
+        "md",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+    (
+        "mhd",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+    (
+        "mohd",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+    (
+        "muhd",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
 ];
 
 /// Legal forms written out in words, and the short form each is written as. A run of adjacent
@@ -403,7 +423,10 @@ const LEGAL_FORM_PHRASES: &[(&[&str], &str)] = &[
     (&["sociedad", "de", "responsabilidad", "limitada"], "srl"),
     (&["societa", "a", "responsabilita", "limitata"], "srl"),
     (&["gesellschaft", "mit", "beschraenkter", "haftung"], "gmbh"),
-    (&["obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"], "ooo"),
+    (
+        &["obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"],
+        "ooo",
+    ),
     (&["aktsionernoe", "obshchestvo"], "ao"),
     (&["limited", "partnership"], "lp"),
     (&["limited", "liability", "partnership"], "llp"),
@@ -445,8 +468,13 @@ pub fn is_abbreviation_pair(a: &str, b: &str) -> bool {
 /// Whether a token starts one of the legal forms written out in words (`sociedad`, `limited`).
 pub fn starts_legal_form_phrase(token: &str) -> bool {
     static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| LEGAL_FORM_PHRASES.iter().map(|(phrase, _)| phrase[0]).collect())
-        .contains(token)
+    SET.get_or_init(|| {
+        LEGAL_FORM_PHRASES
+            .iter()
+            .map(|(phrase, _)| phrase[0])
+            .collect()
+    })
+    .contains(token)
 }
 
 /// Whether a token is the short form of a legal form written out in words (`sa`, `ca`, `llc`).

@@ -19,9 +19,8 @@
 
 use super::normalize::{
     abbreviation_expansions, abbreviations_of, canonical_spelling, given_name_count,
-    is_abbreviation_pair,
-    is_common_token, is_legal_form, is_weak_token, legal_form_phrase, normalize_name,
-    starts_legal_form_phrase, NameToken, MAX_LEGAL_FORM_PHRASE,
+    is_abbreviation_pair, is_common_token, is_legal_form, is_weak_token, legal_form_phrase,
+    normalize_name, starts_legal_form_phrase, NameToken, MAX_LEGAL_FORM_PHRASE,
 };
 
 /// Below this Jaro-Winkler similarity two tokens of 5+ letters are not paired.
@@ -662,6 +661,18 @@ pub fn score_tokens(
                     listed_used[l_end] = true;
                     pair.1 = l_end;
                 }
+            }
+        }
+    }
+    // ... and a word a person's given names and surname both hold pairs with the surname's.
+    if let (true, Some(given)) = (shape.individual, shape.given_names) {
+        for pair in pairs.iter_mut().filter(|p| p.1 < given) {
+            let free = (given..listed.tokens.len())
+                .find(|&j| !listed_used[j] && listed.tokens[j] == listed.tokens[pair.1]);
+            if let Some(j) = free {
+                listed_used[pair.1] = false;
+                listed_used[j] = true;
+                pair.1 = j;
             }
         }
     }

@@ -4,13 +4,13 @@ use super::entry::{Entry, WatchlistSet};
 use super::fast_hash::FastMap;
 use super::index::{NameIndex, NameRun, SimilarToken};
 use super::normalize::{
-    canonical_spelling, is_legal_form, is_legal_form_short, legal_form_phrase, normalize_name_bounded, NameToken,
-    MAX_LEGAL_FORM_PHRASE, MAX_MATCHED_NAME_CHARS,
+    canonical_spelling, is_legal_form, is_legal_form_short, legal_form_phrase,
+    normalize_name_bounded, NameToken, MAX_LEGAL_FORM_PHRASE, MAX_MATCHED_NAME_CHARS,
 };
 use super::score::{
-    direct_similarity, ends_of, explain, joined_spelling, joined_text, pair_weight,
-    phrase_kind, prepared_similarity, score_tokens, token_weight, GroupKind, GroupPair,
-    PreparedToken, ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
+    direct_similarity, ends_of, explain, joined_spelling, joined_text, pair_weight, phrase_kind,
+    prepared_similarity, score_tokens, token_weight, GroupKind, GroupPair, PreparedToken,
+    ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
     MAX_JOINED_TOKENS, MIDDLE_NAME_QUERY_COST, UNPAIRED_QUERY_COST,
 };
 use rayon::prelude::*;
@@ -234,9 +234,9 @@ impl Screener {
         let spellings: Vec<std::borrow::Cow<'_, str>> = texts
             .iter()
             .map(|t| match self.index.token_id(t) {
-                Some(id) => std::borrow::Cow::Borrowed(
-                    self.index.prepared[id as usize].spelling.as_str(),
-                ),
+                Some(id) => {
+                    std::borrow::Cow::Borrowed(self.index.prepared[id as usize].spelling.as_str())
+                }
                 None => std::borrow::Cow::Owned(canonical_spelling(t)),
             })
             .collect();
@@ -294,8 +294,8 @@ impl Screener {
             .collect();
         let weak: Vec<bool> = tokens.iter().map(|t| t.weak).collect();
         let ends = ends_of(&weak);
-        let may_pair_phrase = legal_forms.iter().any(|&l| l)
-            || texts.iter().any(|t| is_legal_form_short(t));
+        let may_pair_phrase =
+            legal_forms.iter().any(|&l| l) || texts.iter().any(|t| is_legal_form_short(t));
         PreparedQuery {
             may_pair_phrase,
             weak,
@@ -320,8 +320,9 @@ impl Screener {
             for (j, &token) in name.tokens.iter().enumerate() {
                 let joined = run.ids.iter().find(|(id, _)| *id == token).map(|p| p.1);
                 let kind = joined.or_else(|| {
-                    run.phrase
-                        .and_then(|short| phrase_kind(short, &self.index.vocabulary[token as usize]))
+                    run.phrase.and_then(|short| {
+                        phrase_kind(short, &self.index.vocabulary[token as usize])
+                    })
                 });
                 if let Some(kind) = kind {
                     groups.push(GroupPair {
@@ -336,7 +337,8 @@ impl Screener {
         }
         for (i, runs) in query.split_runs.iter().enumerate() {
             let from = runs.partition_point(|(r, _)| r.0 < name_id);
-            for &((_, start, len), kind) in runs[from..].iter().take_while(|(r, _)| r.0 == name_id) {
+            for &((_, start, len), kind) in runs[from..].iter().take_while(|(r, _)| r.0 == name_id)
+            {
                 groups.push(GroupPair {
                     query_start: i,
                     query_len: 1,
@@ -435,7 +437,9 @@ impl Screener {
             .filter(|&i| !assumed[i])
             .fold(0u64, |bits, i| bits | (1u64 << i));
         let inner_mask = match query.ends {
-            Some((first, last)) => (first + 1..last.min(64)).fold(0u64, |bits, i| bits | (1u64 << i)),
+            Some((first, last)) => {
+                (first + 1..last.min(64)).fold(0u64, |bits, i| bits | (1u64 << i))
+            }
             None => 0,
         };
         let bits_of = |range: std::ops::Range<usize>| {
@@ -472,7 +476,8 @@ impl Screener {
                 let run_weight: f64 = weights[range.clone()].iter().sum();
                 let bits = bits_of(range);
                 for &(id, kind) in &run.ids {
-                    let gain = kind.credit() * pair_weight(run_weight, self.index.weights[id as usize]);
+                    let gain =
+                        kind.credit() * pair_weight(run_weight, self.index.weights[id as usize]);
                     for &name in &self.index.postings[id as usize] {
                         scratch.add(name, gain, bits);
                     }
@@ -496,7 +501,11 @@ impl Screener {
                     };
                     // an unpaired token between the query's first and last strong tokens may
                     // cost less in an individual's name (looked up only then)
+                    // only when the query's first and last strong tokens may pair
+                    let may_pair = |i: usize| i >= 64 || assumed[i] || mask & (1 << i) != 0;
+                    let ends_pair = query.ends.is_some_and(|(f, l)| may_pair(f) && may_pair(l));
                     let inner_rate = if unpaired_mask & inner_mask != 0
+                        && ends_pair
                         && self.index.names[name as usize].shape.individual
                     {
                         MIDDLE_NAME_QUERY_COST
@@ -504,9 +513,8 @@ impl Screener {
                         UNPAIRED_QUERY_COST
                     };
                     let individual = inner_rate == MIDDLE_NAME_QUERY_COST;
-                    let unpaired_tokens = || {
-                        (0..count.min(64)).filter(|&i| !assumed[i] && mask & (1 << i) == 0)
-                    };
+                    let unpaired_tokens =
+                        || (0..count.min(64)).filter(|&i| !assumed[i] && mask & (1 << i) == 0);
                     let mut unpaired = UNPAIRED_QUERY_COST * sum_bits(unpaired_mask & !inner_mask)
                         + inner_rate * sum_bits(unpaired_mask & inner_mask);
                     let initials = usize::from(self.index.initials[name as usize]);
@@ -515,7 +523,12 @@ impl Screener {
                         // initials: assume the heaviest ones do, and the costliest ones go.
                         // (weight, least cost) of each
                         let mut left: Vec<(f64, f64)> = unpaired_tokens()
-                            .map(|i| (weights[i], query.least_cost_rate(i, individual) * weights[i]))
+                            .map(|i| {
+                                (
+                                    weights[i],
+                                    query.least_cost_rate(i, individual) * weights[i],
+                                )
+                            })
                             .collect();
                         left.sort_by(|a, b| b.0.total_cmp(&a.0));
                         for &(w, _) in left.iter().take(initials) {
@@ -647,7 +660,7 @@ impl Screener {
         groups: &[GroupPair],
     ) -> f64 {
         let name = &self.index.names[name_id as usize];
-        let (mut earned, mut unpaired) = (0.0, 0.0);
+        let mut best_gains = Vec::with_capacity(q_text.len());
         for (i, q) in q_text.iter().enumerate() {
             let mut best = name
                 .tokens
@@ -668,10 +681,19 @@ impl Screener {
                 let query_weight: f64 = query.weights[g.query_range()].iter().sum();
                 best = best.max(g.kind.credit() * pair_weight(query_weight, listed_weight));
             }
+            best_gains.push(best);
+        }
+        // middle names need the query's first and last strong tokens paired
+        let individual = name.shape.individual
+            && query
+                .ends
+                .is_some_and(|(f, l)| best_gains[f] > 0.0 && best_gains[l] > 0.0);
+        let (mut earned, mut unpaired) = (0.0, 0.0);
+        for (i, &best) in best_gains.iter().enumerate() {
             if best > 0.0 {
                 earned += best;
             } else {
-                unpaired += query.least_cost_rate(i, name.shape.individual) * query.weights[i];
+                unpaired += query.least_cost_rate(i, individual) * query.weights[i];
             }
         }
         if earned + unpaired > 0.0 {
