@@ -269,15 +269,6 @@ pub fn rate_customers(customers: &Customers, inputs: &RatingInputs<'_>) -> Vec<C
 /// Per account: its rule alerts' count and rules, and its sanctions alerts in alert order.
 type AlertsByAccount<'a> = BTreeMap<&'a str, (u32, BTreeSet<&'a str>, Vec<&'a Alert>)>;
 
-/// A name as compared to tell a customer's own name on its transactions: lower case, words
-/// separated by one space.
-fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -> CustomerRating {
     let mut factors = Vec::new();
     let mut add = |factor, points, why: String| {
@@ -396,11 +387,11 @@ fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -
     let mut counterparty: Option<&Alert> = None;
     // a sanctions alert on the customer's own name as its transactions write it is about the
     // customer (its `sanctions` factor), not a counterparty
-    let own = name_key(&c.name);
+    let own = super::name_key(&c.name);
     let is_own = |a: &Alert| {
         a.details
             .iter()
-            .any(|(k, v)| k == "party_name" && name_key(v) == own)
+            .any(|(k, v)| k == "party_name" && super::name_key(v) == own)
     };
     for account in &c.accounts {
         if let Some((n, r, hits)) = alerts.get(account.as_str()) {
