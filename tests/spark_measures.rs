@@ -4,7 +4,7 @@
 //! `tests/spark.rs`, whose helpers it uses).
 
 use super::{on_polars, options, target};
-use crate::common::{fixture, temp_dir, write, HEADER};
+use crate::common::{fixture, root, temp_dir, write, HEADER};
 use amlscreen::ingest::IngestOptions;
 use amlscreen::rules::EngineContext;
 use amlscreen::spark::{Spark, SparkIngestOptions};
@@ -229,6 +229,30 @@ fn counts_of_new_values_and_business_day_routines_are_the_same_bytes_at_their_bo
     assert!(polars.contains("11 in the 10 days before"), "{polars}");
 }
 
+#[test]
+fn a_transfer_to_oneself_counts_twice_in_the_routine_and_once_in_its_fact() {
+    // either side: the transfer to oneself is two rows of ACC-S (its routine is 2 a window) and
+    // one transaction (the `usual` fact says 1), on both engines
+    let mut rows: Vec<(String, String, &str, &str, &str, &str)> = Vec::new();
+    let mut add = |ts: &str, orig: &'static str, bene: &'static str| {
+        let id = format!("S{:03}", rows.len() + 1);
+        rows.push((id, ts.to_string(), "100.00", "INTERNAL", orig, bene));
+    };
+    add("2026-03-10T15:00:00Z", "ACC-S", "ACC-S");
+    add("2026-03-13T15:00:00Z", "ACC-S", "ACC-O1");
+    add("2026-03-13T16:00:00Z", "ACC-S", "ACC-O2");
+    let csv = transactions("spark-oneself", &rows);
+    let (polars, spark, fired) = run_both(
+        &["unusual_transfers", "unusual_transfers_day"],
+        &[csv],
+        &EngineContext::default(),
+    );
+    assert_eq!(spark, polars);
+    assert!(has(&fired, "unusual_transfers", "ACC-S"));
+    assert!(has(&fired, "unusual_transfers_day", "ACC-S"));
+    assert!(polars.contains("1 in the 5 days before"), "{polars}");
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` of `day` days and `seconds` after 1 January 2025, noon UTC.
 fn at(day: i64, seconds: i64) -> String {
     let noon = 1_735_732_800_000_000i64; // 2025-01-01T12:00:00Z
@@ -326,4 +350,90 @@ fn changes_of_behaviour_are_the_same_bytes_at_their_boundaries() {
     );
     assert!(polars.contains("not checked"), "{polars}");
     assert_eq!(fired.iter().filter(|f| f.1 == "ACC-B4").count(), 1);
+}
+
+#[test]
+fn activity_against_the_declared_volume_is_the_same_bytes_with_customers_pooled() {
+    let mut rows: Vec<(String, String, &str, &str, &str, &str)> = Vec::new();
+    let mut add = |ts: String, amount: &'static str, orig: &'static str, bene: &'static str| {
+        let id = format!("E{:03}", rows.len() + 1);
+        rows.push((id, ts, amount, "ACH", orig, bene));
+    };
+    // 1,000.00 a month declared; 3 times within 30 days is 3,000.00
+    add(at(0, 0), "1500.00", "O1", "ACC-E1");
+    add(at(30, 0), "1500.00", "O1", "ACC-E1");
+    // a cent less: none
+    add(at(0, 0), "1500.00", "O2", "ACC-E2");
+    add(at(30, 0), "1499.99", "O2", "ACC-E2");
+    // a second later the first is out of the window: none
+    add(at(0, 0), "1500.00", "O3", "ACC-E3");
+    add(at(30, 1), "1500.00", "O3", "ACC-E3");
+    // one customer's two accounts pooled on the first by id; the transfer between them is
+    // not its activity
+    add(at(40, 0), "1500.00", "O4", "ACC-E4b");
+    add(at(41, 0), "5000.00", "ACC-E4b", "ACC-E4a");
+    add(at(42, 0), "1500.00", "O4", "ACC-E4a");
+    // no declared volume: not judged
+    add(at(40, 0), "90000.00", "O5", "ACC-E5");
+    let csv = transactions("spark-expected", &rows);
+    let volume = 1_000_000_000i64; // 1,000.00
+    let mut volumes = std::collections::BTreeMap::new();
+    let mut customer_of = std::collections::BTreeMap::new();
+    for (account, customer) in [
+        ("ACC-E1", "C1"),
+        ("ACC-E2", "C2"),
+        ("ACC-E3", "C3"),
+        ("ACC-E4a", "C4"),
+        ("ACC-E4b", "C4"),
+        ("ACC-E4z", "C4"),
+        ("ACC-E5", "C5"),
+    ] {
+        customer_of.insert(account.to_string(), customer.to_string());
+        if customer != "C5" {
+            volumes.insert(account.to_string(), volume);
+        }
+    }
+    let context = EngineContext {
+        expected_monthly_volume: Some(std::sync::Arc::new(volumes)),
+        customer_of: Some(std::sync::Arc::new(customer_of)),
+        ..Default::default()
+    };
+    let (polars, spark, fired) = run_both(&["over_expected"], std::slice::from_ref(&csv), &context);
+    assert_eq!(spark, polars);
+    assert!(has(&fired, "over_expected", "ACC-E1") && has(&fired, "over_expected", "ACC-E4a"));
+    for quiet in ["ACC-E2", "ACC-E3", "ACC-E4b", "ACC-E5"] {
+        assert!(!has(&fired, "over_expected", quiet), "{quiet}: {polars}");
+    }
+    assert!(polars.contains("ACC-E4a; ACC-E4b\""), "{polars}");
+    // without a customer file the rule raises nothing, on both engines
+    let (polars, spark, fired) = run_both(&["over_expected"], &[csv], &EngineContext::default());
+    assert_eq!(spark, polars);
+    assert!(fired.is_empty(), "{polars}");
+}
+
+#[test]
+fn the_shipped_expected_activity_rule_gives_the_same_alerts_on_the_sample_data_with_its_customers()
+{
+    let data = root().join("sample-data");
+    let customers = amlscreen::customers::load_customers(&data.join("customers.csv"), None, b',')
+        .unwrap_or_else(|e| panic!("{e}"));
+    let context = EngineContext {
+        segments: None,
+        ..customers.engine_context()
+    };
+    let set = amlscreen::rules::RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let rules: Vec<&amlscreen::rules::Rule> = set
+        .rules()
+        .filter(|r| r.plan.rule_id == "activity_over_expected")
+        .collect();
+    assert_eq!(rules.len(), 1);
+    let (polars, spark) = alerts_and_details(
+        &set,
+        &rules,
+        &[data.join("transactions.csv")],
+        &options(Some(&data.join("fx.csv")), None),
+        &context,
+    );
+    assert!(polars.contains(",activity_over_expected,"), "no alert");
+    assert_eq!(spark, polars);
 }

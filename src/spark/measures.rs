@@ -173,6 +173,10 @@ pub fn business_day_hits(
     )
 }
 
+/// What the `new_judged_on` fact of a windowed plan needs: its window, its conditions and the
+/// time of the run's first transaction.
+pub(super) type NewHistory = (Window, Vec<Condition>, Option<i64>);
+
 impl super::Spark {
     /// For a windowed plan with a count of new values: its window, its conditions and the time
     /// of the run's first transaction (`data_start_for` of the Polars engine: every accepted
@@ -180,7 +184,7 @@ impl super::Spark {
     pub(super) fn new_history(
         &self,
         plan: &RulePlan,
-    ) -> Result<Option<(Window, Vec<Condition>, Option<i64>)>, super::SparkEngineError> {
+    ) -> Result<Option<NewHistory>, super::SparkEngineError> {
         let Detector::Windowed {
             window, conditions, ..
         } = &plan.detector

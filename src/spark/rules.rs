@@ -6,11 +6,12 @@
 //!
 //! Covered: [`Detector::PerTransaction`], [`Detector::Dormancy`] (without a nightly state) and
 //! [`Detector::Windowed`] with trailing windows and
-//! business days, the measures count, sum, distinct values, spread and (over trailing windows)
-//! the count against the routine, conditions combined by
+//! business days, the measures count, sum, distinct values, spread, the count against the
+//! routine and the count of new values (those two in [`super::measures`]), conditions combined by
 //! all or any, every predicate (segments derived from the data as the Polars engine derives
-//! them) and segment variants. The other detectors are refused by [`unsupported`] with the rule
-//! named (see `docs/spark.md` for how each will be expressed).
+//! them) and segment variants; velocity spikes, changes of behaviour and activity against the
+//! declared volume ([`super::measures`]). The other detectors are refused by [`unsupported`]
+//! with the rule named (see `docs/spark.md` for how each will be expressed).
 
 use super::sql::{in_list, lit};
 use crate::model::Channel;
@@ -39,10 +40,9 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
             Detector::PartyFan { .. } => Some("party fan-in and fan-out".into()),
             Detector::RoundTrip { .. } => Some("round-tripping".into()),
-            Detector::VelocitySpike { .. } | Detector::BehaviourChange { .. } => None,
-            Detector::ExpectedActivity { .. } => {
-                Some("activity against the expected volume".into())
-            }
+            Detector::VelocitySpike { .. }
+            | Detector::BehaviourChange { .. }
+            | Detector::ExpectedActivity { .. } => None,
         }
     };
     detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))
@@ -350,16 +350,26 @@ fn windowed_hits(
             );
             // a count against the routine: the subject's rows in the baseline
             // `[t - length - baseline, t - length)` before the window (integer micros)
-            let routine = routine_baseline(conditions).map_or_else(
-                || "0".to_string(),
-                |baseline| {
-                    format!(
-                        "count(*) OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {} PRECEDING AND {} PRECEDING)",
+            // (each row of the subject: a transfer to oneself twice for `either`); the `usual`
+            // fact counts each transaction once, as `annotate_routine` does
+            let (routine, usual, selected) = match routine_baseline(conditions) {
+                None => ("0".to_string(), "0".to_string(), selected),
+                Some(baseline) => {
+                    let before = format!(
+                        "OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {} PRECEDING AND {} PRECEDING)",
                         length + baseline,
                         length + 1
+                    );
+                    (
+                        format!("count(*) {before}"),
+                        format!("coalesce(sum(CAST(first_copy AS INT)) {before}, 0)"),
+                        format!(
+                            "SELECT *, row_number() OVER (PARTITION BY subject, txn_id ORDER BY ts_us) = 1 AS first_copy \
+                             FROM ({selected}) AS s0"
+                        ),
                     )
-                },
-            );
+                }
+            };
             let over = |e: &str| format!("({e} {frame})");
             let mut measures = String::new();
             let tests: Vec<String> = conditions
@@ -371,9 +381,9 @@ fn windowed_hits(
                 })
                 .collect();
             format!(
-                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id, routine_p FROM \
-                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end, routine_p{measures} FROM \
-                   (SELECT *, {routine} AS routine_p, {length} AS routine_length FROM ({selected}) AS sel) AS sel) AS win \
+                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id, routine_u AS routine_p FROM \
+                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end, routine_u{measures} FROM \
+                   (SELECT *, {routine} AS routine_p, {usual} AS routine_u, {length} AS routine_length FROM ({selected}) AS sel) AS sel) AS win \
                  WHERE {}",
                 combined(tests, combine)
             )
