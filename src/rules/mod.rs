@@ -13,6 +13,8 @@ pub mod builtin;
 pub mod diff;
 mod engine;
 
+#[cfg(feature = "spark")]
+pub(crate) use engine::{annotate_new_history, temporal, POOLED_ACCOUNTS_FACT};
 /// Hits, their merging into episodes, and episodes into alerts: shared with the Spark engine,
 /// which finds hits on a cluster and builds alerts with this code.
 #[cfg(feature = "spark")]

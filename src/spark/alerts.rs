@@ -8,7 +8,7 @@ use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
 use crate::model::{Alert, TxnRecord};
 use crate::rules::plan::{describe_duration, Detector, RulePlan, DAY};
 use crate::rules::{
-    merge_hits, Episode, Hit, Rule, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT,
+    merge_hits, EngineContext, Episode, Hit, Rule, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT,
 };
 use polars::prelude::*;
 use spark_connect::row::{Row, Value};
@@ -26,6 +26,24 @@ impl Spark {
         rules: &[&Rule],
         base_currency: &str,
     ) -> Result<SparkAlerts, SparkEngineError> {
+        self.run_rules_in(rules, base_currency, &EngineContext::default())
+    }
+
+    /// [`Spark::run_rules`] with facts from outside the data: a customer file's declared
+    /// volumes and account holders (for [`Detector::ExpectedActivity`]). A nightly state's
+    /// last-seen table and a customer file's segments are not supported on Spark yet.
+    pub fn run_rules_in(
+        &self,
+        rules: &[&Rule],
+        base_currency: &str,
+        context: &EngineContext,
+    ) -> Result<SparkAlerts, SparkEngineError> {
+        if context.last_seen.is_some() || context.segments.is_some() {
+            return Err(self.bad_result(
+                "compiling the rules",
+                "a nightly state's accounts and a customer file's segments are not supported with --engine spark yet".into(),
+            ));
+        }
         let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
         if let Some((rule, why)) = enabled
             .iter()
@@ -64,18 +82,30 @@ impl Spark {
                 )
             ),
         )?;
+        // expected activity reads the customer file's accounts, sent as a table
+        let expecting = enabled.iter().any(|r| {
+            std::iter::once(&r.plan.detector)
+                .chain(r.plan.segments.iter().map(|v| &v.detector))
+                .any(|d| matches!(d, Detector::ExpectedActivity { .. }))
+        });
+        let pools = if expecting {
+            self.send_customers(context)?
+        } else {
+            HashMap::new()
+        };
         // the transactions named by hits or evidence, numbered as they are first met
         let mut txn_ids = TxnNumbers::default();
         let mut per_rule: Vec<(&Rule, Vec<Episode>)> = Vec::with_capacity(enabled.len());
         for rule in &enabled {
             let plan = &rule.plan;
             let mut episodes = if plan.segments.is_empty() {
-                self.plan_episodes(plan, &mut txn_ids)?
+                self.plan_episodes(plan, &pools, &mut txn_ids)?
             } else {
-                let mut episodes = self.plan_episodes(&plan.for_segment(None), &mut txn_ids)?;
+                let mut episodes =
+                    self.plan_episodes(&plan.for_segment(None), &pools, &mut txn_ids)?;
                 for variant in &plan.segments {
                     let mut found =
-                        self.plan_episodes(&plan.for_segment(Some(variant)), &mut txn_ids)?;
+                        self.plan_episodes(&plan.for_segment(Some(variant)), &pools, &mut txn_ids)?;
                     for episode in &mut found {
                         episode.facts.push((SEGMENT_FACT, variant.segment.clone()));
                         if let Some(basis) = segment_basis.get(&episode.subject) {
@@ -124,10 +154,21 @@ impl Spark {
     fn plan_episodes(
         &self,
         plan: &RulePlan,
+        pools: &HashMap<String, Vec<String>>,
         txn_ids: &mut TxnNumbers,
     ) -> Result<Vec<Episode>, SparkEngineError> {
         let what = format!("finding the hits of {}", plan.rule_id);
         let frame = self.query(&what, &compile::hits_select(plan))?;
+        // velocity, behaviour and expected activity: hits made by the Polars engine's code
+        if let Some(hits) = super::measures::history_hits(plan, &frame, pools)
+            .map_err(|e| self.bad_result(&what, e))?
+        {
+            let mut episodes = merge_hits(hits);
+            if !episodes.is_empty() {
+                self.attach_window_evidence(plan, &mut episodes, txn_ids)?;
+            }
+            return Ok(episodes);
+        }
         let subjects = text_column(&frame, "subject").map_err(|e| self.bad_result(&what, e))?;
         let starts = int_column(&frame, "win_start").map_err(|e| self.bad_result(&what, e))?;
         let ends = int_column(&frame, "win_end").map_err(|e| self.bad_result(&what, e))?;
@@ -148,25 +189,36 @@ impl Spark {
             }
             None => None,
         };
+        // a count of new values states how much history it was judged on (`new_judged_on`)
+        let new_history = self.new_history(plan)?;
         let hits: Vec<Hit> = (0..frame.height())
             .map(|i| {
                 let mut facts = Vec::new();
                 if let Some(g) = &gaps {
                     facts.push(("gap", describe_duration(g[i] - g[i] % DAY)));
                 }
-                if let (Some(p), Some(baseline)) = (&usual, routine) {
-                    facts.push((
-                        ROUTINE_FACT,
-                        format!("{} in the {} before", p[i], describe_duration(baseline)),
-                    ));
-                }
-                Hit {
+                let mut hit = Hit {
                     subject: subjects[i].clone(),
                     start: starts[i],
                     end: ends[i],
                     rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
                     facts,
+                };
+                if let Some((window, conditions, data_start)) = &new_history {
+                    crate::rules::annotate_new_history(
+                        std::slice::from_mut(&mut hit),
+                        window,
+                        conditions,
+                        *data_start,
+                    );
                 }
+                if let (Some(p), Some(baseline)) = (&usual, routine) {
+                    hit.facts.push((
+                        ROUTINE_FACT,
+                        format!("{} in the {} before", p[i], describe_duration(baseline)),
+                    ));
+                }
+                hit
             })
             .collect();
         let mut episodes = merge_hits(hits);
@@ -290,14 +342,17 @@ impl TxnNumbers {
     }
 }
 
-fn text_column(frame: &DataFrame, name: &str) -> Result<Vec<String>, String> {
+pub(super) fn text_column(frame: &DataFrame, name: &str) -> Result<Vec<String>, String> {
     optional_text_column(frame, name)?
         .into_iter()
         .map(|v| v.ok_or_else(|| format!("{name} is null")))
         .collect()
 }
 
-fn optional_text_column(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, String> {
+pub(super) fn optional_text_column(
+    frame: &DataFrame,
+    name: &str,
+) -> Result<Vec<Option<String>>, String> {
     let column = frame
         .column(name)
         .and_then(|c| c.cast(&DataType::String))
@@ -306,7 +361,7 @@ fn optional_text_column(frame: &DataFrame, name: &str) -> Result<Vec<Option<Stri
     Ok(text.iter().map(|v| v.map(str::to_string)).collect())
 }
 
-fn int_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>, String> {
+pub(super) fn int_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>, String> {
     let column = frame
         .column(name)
         .and_then(|c| c.cast(&DataType::Int64))

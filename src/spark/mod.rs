@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod ingest;
+pub mod measures;
 pub mod rules;
 pub mod sql;
 

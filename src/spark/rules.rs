@@ -6,11 +6,12 @@
 //!
 //! Covered: [`Detector::PerTransaction`], [`Detector::Dormancy`] (without a nightly state) and
 //! [`Detector::Windowed`] with trailing windows and
-//! business days, the measures count, sum, distinct values, spread and (over trailing windows)
-//! the count against the routine, conditions combined by
+//! business days, the measures count, sum, distinct values, spread, the count against the
+//! routine and the count of new values (those two in [`super::measures`]), conditions combined by
 //! all or any, every predicate (segments derived from the data as the Polars engine derives
-//! them) and segment variants. The other detectors are refused by [`unsupported`] with the rule
-//! named (see `docs/spark.md` for how each will be expressed).
+//! them) and segment variants; velocity spikes, changes of behaviour and activity against the
+//! declared volume ([`super::measures`]). The other detectors are refused by [`unsupported`]
+//! with the rule named (see `docs/spark.md` for how each will be expressed).
 
 use super::sql::{in_list, lit};
 use crate::model::Channel;
@@ -30,32 +31,18 @@ pub const SEGMENTS_VIEW: &str = "aml_segments";
 pub fn unsupported(plan: &RulePlan) -> Option<String> {
     let detector = |d: &Detector| -> Option<String> {
         match d {
-            Detector::PerTransaction | Detector::Dormancy { .. } => None,
-            Detector::Windowed {
-                window, conditions, ..
-            } => conditions.iter().find_map(|c| {
-                match (c.measure, window) {
-                    (Measure::DistinctNew { .. }, _) => {
-                        Some("a count of values new to the subject (distinct_new)")
-                    }
-                    (Measure::CountAgainstRoutine { .. }, Window::BusinessDay { .. }) => {
-                        Some("a count against the subject's routine over business days")
-                    }
-                    _ => None,
-                }
-                .map(str::to_string)
-            }),
+            Detector::PerTransaction | Detector::Dormancy { .. } | Detector::Windowed { .. } => {
+                None
+            }
             Detector::FlowThrough { .. } => Some("flow-through (pass-through) detection".into()),
             Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
             Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
             Detector::PartyFan { .. } => Some("party fan-in and fan-out".into()),
             Detector::RoundTrip { .. } => Some("round-tripping".into()),
-            Detector::VelocitySpike { .. } => Some("velocity spikes".into()),
-            Detector::BehaviourChange { .. } => Some("behaviour change".into()),
-            Detector::ExpectedActivity { .. } => {
-                Some("activity against the expected volume".into())
-            }
+            Detector::VelocitySpike { .. }
+            | Detector::BehaviourChange { .. }
+            | Detector::ExpectedActivity { .. } => None,
         }
     };
     detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))
@@ -109,7 +96,7 @@ pub fn rows_select(accepted: &str, segments: Option<&str>) -> String {
 }
 
 /// `floor(t / DAY)` exactly, for negative times too.
-fn utc_day(t: &str) -> String {
+pub(super) fn utc_day(t: &str) -> String {
     format!("(({t} - pmod({t}, {DAY})) div {DAY})")
 }
 
@@ -242,7 +229,7 @@ pub fn routine_baseline(conditions: &[Condition]) -> Option<i64> {
 }
 
 /// The fields a plan's distinct-value measures count.
-fn measured_fields(conditions: &[Condition]) -> Vec<Field> {
+pub(super) fn measured_fields(conditions: &[Condition]) -> Vec<Field> {
     let mut fields = Vec::new();
     for c in conditions {
         if let Measure::Distinct(f) | Measure::DistinctNew { field: f, .. } = c.measure {
@@ -266,6 +253,13 @@ pub fn hits_select(plan: &RulePlan) -> String {
             combine,
         } => windowed_hits(plan, window, conditions, *combine),
         Detector::Dormancy { min_gap } => dormancy_hits(plan, *min_gap),
+        Detector::VelocitySpike { .. } => super::measures::velocity_hits(plan).unwrap_or_default(),
+        Detector::BehaviourChange { .. } => {
+            super::measures::behaviour_windows(plan).unwrap_or_default()
+        }
+        Detector::ExpectedActivity { .. } => {
+            super::measures::expected_hits(plan).unwrap_or_default()
+        }
         _ => format!(
             "SELECT subject, ts_us AS win_start, ts_us AS win_end, txn_id FROM ({}) AS sel",
             selected_select(plan, &[])
@@ -290,7 +284,11 @@ fn dormancy_hits(plan: &RulePlan, min_gap: i64) -> String {
 }
 
 /// The measure of one condition over the frame or group, and its test.
-fn condition_sql(c: &Condition, agg: &dyn Fn(&str) -> String) -> String {
+pub(super) fn condition_sql(
+    c: &Condition,
+    window: &Window,
+    agg: &dyn Fn(&str) -> String,
+) -> String {
     let v = c.value;
     match c.measure {
         Measure::Count => format!("{} >= {v}", agg("count(*)")),
@@ -315,12 +313,14 @@ fn condition_sql(c: &Condition, agg: &dyn Fn(&str) -> String) -> String {
             "(routine_p = 0 OR CAST({c} AS DECIMAL(38, 0)) * {baseline} * 10000 >= CAST({v} AS DECIMAL(38, 0)) * routine_p * routine_length)",
             c = agg("count(*)")
         ),
-        // refused by `unsupported`
-        Measure::DistinctNew { .. } => "false".into(),
+        Measure::DistinctNew { field, baseline } => format!(
+            "{} >= {v}",
+            super::measures::new_values(field, baseline, window)
+        ),
     }
 }
 
-fn combined(tests: Vec<String>, combine: Combine) -> String {
+pub(super) fn combined(tests: Vec<String>, combine: Combine) -> String {
     if tests.is_empty() {
         return "true".into();
     }
@@ -350,33 +350,46 @@ fn windowed_hits(
             );
             // a count against the routine: the subject's rows in the baseline
             // `[t - length - baseline, t - length)` before the window (integer micros)
-            let routine = routine_baseline(conditions).map_or_else(
-                || "0".to_string(),
-                |baseline| {
-                    format!(
-                        "count(*) OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {} PRECEDING AND {} PRECEDING)",
+            // (each row of the subject: a transfer to oneself twice for `either`); the `usual`
+            // fact counts each transaction once, as `annotate_routine` does
+            let (routine, usual, selected) = match routine_baseline(conditions) {
+                None => ("0".to_string(), "0".to_string(), selected),
+                Some(baseline) => {
+                    let before = format!(
+                        "OVER (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {} PRECEDING AND {} PRECEDING)",
                         length + baseline,
                         length + 1
+                    );
+                    (
+                        format!("count(*) {before}"),
+                        format!("coalesce(sum(CAST(first_copy AS INT)) {before}, 0)"),
+                        format!(
+                            "SELECT *, row_number() OVER (PARTITION BY subject, txn_id ORDER BY ts_us) = 1 AS first_copy \
+                             FROM ({selected}) AS s0"
+                        ),
                     )
-                },
-            );
+                }
+            };
             let over = |e: &str| format!("({e} {frame})");
             let mut measures = String::new();
             let tests: Vec<String> = conditions
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let _ = write!(measures, ", {} AS met_{i}", condition_sql(c, &over));
+                    let _ = write!(measures, ", {} AS met_{i}", condition_sql(c, window, &over));
                     format!("met_{i}")
                 })
                 .collect();
             format!(
-                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id, routine_p FROM \
-                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end, routine_p{measures} FROM \
-                   (SELECT *, {routine} AS routine_p, {length} AS routine_length FROM ({selected}) AS sel) AS sel) AS win \
+                "SELECT subject, win_start, win_end, CAST(NULL AS STRING) AS txn_id, routine_u AS routine_p FROM \
+                 (SELECT subject, min(ts_us) {frame} AS win_start, ts_us AS win_end, routine_u{measures} FROM \
+                   (SELECT *, {routine} AS routine_p, {usual} AS routine_u, {length} AS routine_length FROM ({selected}) AS sel) AS sel) AS win \
                  WHERE {}",
                 combined(tests, combine)
             )
+        }
+        Window::BusinessDay { utc_offset_secs } if super::measures::needs_history(conditions) => {
+            super::measures::business_day_hits(&selected, *utc_offset_secs, conditions, combine)
         }
         Window::BusinessDay { utc_offset_secs } => {
             let local = format!("(ts_us + {})", i64::from(*utc_offset_secs) * 1_000_000);
@@ -384,7 +397,7 @@ fn windowed_hits(
             let plain = |e: &str| e.to_string();
             let tests: Vec<String> = conditions
                 .iter()
-                .map(|c| condition_sql(c, &plain))
+                .map(|c| condition_sql(c, window, &plain))
                 .collect();
             format!(
                 "SELECT subject, min(ts_us) AS win_start, max(ts_us) AS win_end, CAST(NULL AS STRING) AS txn_id \
@@ -398,10 +411,14 @@ fn windowed_hits(
 /// The evidence of windowed episodes: for each episode (the view `episodes`: `ep`, `subject`,
 /// `win_start`, `win_end`), the subject's selected rows in its span.
 pub fn evidence_select(plan: &RulePlan, episodes: &str) -> String {
+    // expected activity's evidence is the rows it measured: pooled, own transfers left out
+    let rows = match plan.detector {
+        Detector::ExpectedActivity { .. } => super::measures::expected_rows(plan),
+        _ => selected_select(plan, &[]),
+    };
     format!(
-        "SELECT e.ep, s.txn_id FROM {episodes} e JOIN ({}) s \
-         ON s.subject = e.subject AND s.ts_us >= e.win_start AND s.ts_us <= e.win_end",
-        selected_select(plan, &[])
+        "SELECT e.ep, s.txn_id FROM {episodes} e JOIN ({rows}) s \
+         ON s.subject = e.subject AND s.ts_us >= e.win_start AND s.ts_us <= e.win_end"
     )
 }
 
@@ -441,12 +458,14 @@ mod tests {
             }],
             combine: Combine::All,
         };
-        assert!(unsupported(&plan(business_day_routine)).is_some());
-        assert!(unsupported(&plan(windowed(Measure::DistinctNew {
-            field: Field::OrigAccount,
-            baseline: DAY
-        })))
-        .is_some());
+        assert_eq!(unsupported(&plan(business_day_routine)), None);
+        assert_eq!(
+            unsupported(&plan(windowed(Measure::DistinctNew {
+                field: Field::OrigAccount,
+                baseline: DAY
+            }))),
+            None
+        );
         assert_eq!(
             unsupported(&plan(Detector::Dormancy { min_gap: DAY })),
             None

@@ -11,7 +11,7 @@ mod graph;
 mod history;
 mod keys;
 mod masks;
-mod temporal;
+pub(crate) mod temporal;
 mod windowed;
 mod windows;
 
@@ -806,7 +806,7 @@ fn new_values_baseline(conditions: &[crate::rules::plan::Condition]) -> crate::r
 /// history before it in the data (from `data_start`) than the measure's baseline. A count
 /// against the routine is not marked: short history can only fail to suppress a hit, which
 /// then stands on the rule's other conditions, as it would without the routine.
-fn annotate_new_history(
+pub(crate) fn annotate_new_history(
     hits: &mut [Hit],
     window: &Window,
     conditions: &[crate::rules::plan::Condition],

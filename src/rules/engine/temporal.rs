@@ -149,16 +149,17 @@ pub fn velocity(
 /// One window that spiked: its end, its volume and the volume of the baseline before it, and
 /// the positions of its first and last transaction in the subject's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Spike {
-    first: usize,
-    last: usize,
-    end: i64,
-    volume: i128,
-    baseline_volume: i128,
+pub(crate) struct Spike {
+    pub(crate) first: usize,
+    pub(crate) last: usize,
+    pub(crate) end: i64,
+    pub(crate) volume: i128,
+    pub(crate) baseline_volume: i128,
 }
 
 impl Spike {
-    fn into_hit(self, subject: &str, limits: SpikeLimits, rows: Vec<u32>) -> Hit {
+    /// The hit of a spike, with its facts (`factor`, `baseline`) and `rows` as its evidence.
+    pub(crate) fn into_hit(self, subject: &str, limits: SpikeLimits, rows: Vec<u32>) -> Hit {
         let per_window =
             self.baseline_volume as f64 * limits.window as f64 / limits.baseline as f64;
         let factor = self.volume as f64 / per_window.max(1.0);
@@ -320,12 +321,12 @@ pub fn behaviour_change(
 /// One window judged: its volume, transactions, the baseline's volume, and the year-earlier
 /// volume (`None`: the subject's history does not reach back far enough, or no seasonal test).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Judged {
-    end: i64,
-    volume: i128,
-    count: i64,
-    baseline_volume: i128,
-    year_earlier: Option<i128>,
+pub(crate) struct Judged {
+    pub(crate) end: i64,
+    pub(crate) volume: i128,
+    pub(crate) count: i64,
+    pub(crate) baseline_volume: i128,
+    pub(crate) year_earlier: Option<i128>,
 }
 
 impl Judged {
@@ -348,7 +349,7 @@ impl Judged {
 /// An episode of one subject: the first and last position of its evidence in the subject's
 /// history, the ends of its first and last window, and its strongest window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Change {
+pub(crate) struct Change {
     first: usize,
     last: usize,
     first_end: i64,
@@ -357,7 +358,9 @@ struct Change {
 }
 
 impl Change {
-    fn into_hit(self, subject: &str, limits: ChangeLimits, rows: Vec<u32>) -> Hit {
+    /// The hit of an episode, with the facts of its strongest window and `rows` as its
+    /// evidence.
+    pub(crate) fn into_hit(self, subject: &str, limits: ChangeLimits, rows: Vec<u32>) -> Hit {
         let peak = self.peak;
         // the factor in tenths, rounded down: exact, and never more than what was compared
         let usual = peak.usual_scaled(limits).max(1);
@@ -491,29 +494,42 @@ fn changes(
                 judged.year_earlier = Some(earlier);
             }
         }
-        match found.last_mut() {
-            // overlapping the episode's last window: the same episode
-            Some(change) if now - limits.window <= change.last_end => {
-                change.last = k;
-                change.last_end = now;
-                let (a, b) = (judged, change.peak);
-                // a stronger window: V_a / usual_a > V_b / usual_b, cross-multiplied
-                if a.volume.saturating_mul(b.usual_scaled(limits))
-                    > b.volume.saturating_mul(a.usual_scaled(limits))
-                {
-                    change.peak = judged;
-                }
-            }
-            _ => found.push(Change {
-                first: window_from,
-                last: k,
-                first_end: now,
-                last_end: now,
-                peak: judged,
-            }),
-        }
+        add_window(&mut found, judged, (window_from, k), limits);
     }
     found
+}
+
+/// Adds a qualifying window (ending at `judged.end`, its evidence the subject's history
+/// positions `rows`) to a subject's episodes so far (`found`, in time order): a window
+/// overlapping the last episode's last window joins it, and becomes its peak when stronger.
+pub(crate) fn add_window(
+    found: &mut Vec<Change>,
+    judged: Judged,
+    (window_from, k): (usize, usize),
+    limits: ChangeLimits,
+) {
+    let now = judged.end;
+    match found.last_mut() {
+        // overlapping the episode's last window: the same episode
+        Some(change) if now - limits.window <= change.last_end => {
+            change.last = k;
+            change.last_end = now;
+            let (a, b) = (judged, change.peak);
+            // a stronger window: V_a / usual_a > V_b / usual_b, cross-multiplied
+            if a.volume.saturating_mul(b.usual_scaled(limits))
+                > b.volume.saturating_mul(a.usual_scaled(limits))
+            {
+                change.peak = judged;
+            }
+        }
+        _ => found.push(Change {
+            first: window_from,
+            last: k,
+            first_end: now,
+            last_end: now,
+            peak: judged,
+        }),
+    }
 }
 
 #[cfg(test)]
