@@ -26,6 +26,17 @@ impl Spark {
         rules: &[&Rule],
         base_currency: &str,
     ) -> Result<SparkAlerts, SparkEngineError> {
+        self.run_rules_with(rules, base_currency, None)
+    }
+
+    /// [`Spark::run_rules`] with the segments a run gives (a customer file's), over those
+    /// derived from the rows, as the Polars engine's `EngineContext::segments`.
+    pub fn run_rules_with(
+        &self,
+        rules: &[&Rule],
+        base_currency: &str,
+        given: Option<&crate::rules::segments::Segments>,
+    ) -> Result<SparkAlerts, SparkEngineError> {
         let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
         if let Some((rule, why)) = enabled
             .iter()
@@ -41,13 +52,14 @@ impl Spark {
         }
         let segmenting = enabled.iter().any(|r| compile::uses_segments(&r.plan));
         let segment_basis = if segmenting {
+            let derived = compile::segments_select(&ident(ACCEPTED_VIEW));
+            let segments = match given.filter(|g| !g.is_empty()) {
+                Some(given) => super::run::given_over_derived(self, given, &derived)?,
+                None => derived,
+            };
             self.execute(
                 "deriving the accounts' segments",
-                &format!(
-                    "CACHE TABLE {} AS {}",
-                    ident(SEGMENTS_VIEW),
-                    compile::segments_select(&ident(ACCEPTED_VIEW))
-                ),
+                &format!("CACHE TABLE {} AS {segments}", ident(SEGMENTS_VIEW)),
             )?;
             self.segment_basis()?
         } else {
