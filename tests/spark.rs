@@ -880,3 +880,38 @@ fn run_on_spark_with_sanctions_hits_and_a_customer_file_writes_what_the_polars_r
     assert_eq!(manifest["rows_quarantined"].as_u64(), Some(3), "{manifest}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A customer file's segments go to the cluster in pieces: with more segmented accounts than
+/// one piece holds, the last account (in the second piece) still has its segment, and a run
+/// writes what the Polars run writes.
+#[test]
+fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
+    let dir = temp_dir("spark-run-pieces");
+    let pieces = amlscreen::spark::run::UPLOAD_ROWS;
+    let mut customers = format!("{CUSTOMERS_HEADER}\n");
+    for i in 0..pieces {
+        customers.push_str(&format!("C{i:06},ACC-{i:06},Person {i},person,,,JM,,retail,,\n"));
+    }
+    customers.push_str("S1,ZZZ-SHOP,Corner Shop Ltd,entity,,,JM,,cash_intensive_business,,\n");
+    let customers = write(&dir, "customers.csv", &customers);
+    let transactions = write(
+        &dir,
+        "t.csv",
+        &format!(
+            "{HEADER}\n\
+             T1,2026-03-07T09:00:00Z,3500.00,USD,CASH,,,,ZZZ-SHOP,Corner Shop Ltd,JM,KIN-02\n\
+             T2,2026-03-07T10:00:00Z,3500.00,USD,CASH,,,,ACC-000001,Person 1,JM,KIN-02\n"
+        ),
+    );
+    let config = amlscreen::pipeline::RunConfig {
+        inputs: vec![transactions],
+        rules: vec![fixture("spark/rules.toml")],
+        customers: Some(customers),
+        ..Default::default()
+    };
+    let (polars, spark) = run_both(config, "spark-run-pieces");
+    let alerts = assert_same_outputs(&polars, &spark);
+    assert!(alerts.contains(",business_cash,"), "{alerts}");
+    assert_eq!(alerts.matches(",business_cash,").count(), 1, "{alerts}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -129,6 +129,22 @@ impl Spark {
     }
 }
 
+impl Drop for Spark {
+    /// Ends the session on the cluster: the tables it cached are uncached and the session is
+    /// released, so that a run leaves nothing in a shared cluster's memory (a session the
+    /// client does not release lives until the server's idle timeout). Failures are ignored: the
+    /// results are already here, and the server drops the session on its timeout anyway.
+    fn drop(&mut self) {
+        for table in [ingest::CHECKED_VIEW, rules::SEGMENTS_VIEW] {
+            let _ = self.execute(
+                "uncaching",
+                &format!("UNCACHE TABLE IF EXISTS {}", sql::ident(table)),
+            );
+        }
+        let _ = self.session.stop();
+    }
+}
+
 /// What a Spark ingest leaves: the accepted rows in the view [`ingest::ACCEPTED_VIEW`] on the
 /// session, the per-file counts here.
 #[derive(Debug, Clone)]

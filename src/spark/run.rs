@@ -422,8 +422,10 @@ impl Spark {
         )
     }
 
-    /// Sends a small table of text columns to the cluster as the temporary view `view`; `row`
-    /// gives row `i`'s values until it gives `None`.
+    /// Sends a table of text columns to the cluster as the temporary view `view`; `row` gives
+    /// row `i`'s values until it gives `None`. The rows go in pieces of [`UPLOAD_ROWS`] (each
+    /// piece is one gRPC message, and servers cap a message at 128 MiB by default), joined on
+    /// the cluster by `UNION ALL`.
     fn upload(
         &self,
         what: &str,
@@ -432,21 +434,46 @@ impl Spark {
         row: impl Fn(usize) -> Option<Vec<Value>>,
     ) -> Result<(), SparkEngineError> {
         let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-        let rows: Vec<Row> = (0..)
-            .map_while(&row)
-            .map(|values| Row::new(names.clone(), values))
-            .collect();
         // plain names (the client's DDL parser keeps quotes as part of a name)
         let ddl: Vec<String> = columns.iter().map(|c| format!("{c} STRING")).collect();
         let schema =
             spark_connect::DataType::from_ddl(&ddl.join(", ")).map_err(|e| self.err(what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(what, e))?
-            .create_or_replace_temp_view(view)
-            .map_err(|e| self.err(what, e))
+        let mut pieces = Vec::new();
+        let mut next = 0;
+        loop {
+            let rows: Vec<Row> = (next..next + UPLOAD_ROWS)
+                .map_while(&row)
+                .map(|values| Row::new(names.clone(), values))
+                .collect();
+            let last = rows.len() < UPLOAD_ROWS;
+            if rows.is_empty() && !pieces.is_empty() {
+                break;
+            }
+            next += rows.len();
+            let piece = format!("{view}_{}", pieces.len());
+            self.session
+                .create_dataframe(rows, schema.clone())
+                .map_err(|e| self.err(what, e))?
+                .create_or_replace_temp_view(&piece)
+                .map_err(|e| self.err(what, e))?;
+            pieces.push(format!("SELECT * FROM {}", ident(&piece)));
+            if last {
+                break;
+            }
+        }
+        self.execute(
+            what,
+            &format!(
+                "CREATE OR REPLACE TEMPORARY VIEW {} AS {}",
+                ident(view),
+                pieces.join(" UNION ALL ")
+            ),
+        )
     }
 }
+
+/// Rows per piece of a table sent to the cluster ([`Spark::upload`]).
+pub const UPLOAD_ROWS: usize = 50_000;
 
 /// The segments view's query with `given` (a customer file's segments, sent to the cluster as
 /// a table) over the `derived` ones: an account the file gives keeps the file's segment and
