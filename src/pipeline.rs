@@ -405,7 +405,7 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     crate::rules::sort_alerts(&mut alerts);
     stages.begin("building cases");
     let mut rule_infos = rule_infos(
-        &rule_set,
+        rule_set,
         config
             .sanctions_threshold
             .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD),
@@ -420,7 +420,7 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     // customers are rated on the run's final alerts; cases weigh the rating without them
     let ratings = match (&customers, &activity) {
         (Some(c), Some((activity, span_days, last_day))) => {
-            let lists = crate::customers::risk::CountryLists::from_packs(&rule_set);
+            let lists = crate::customers::risk::CountryLists::from_packs(rule_set);
             Some(crate::customers::risk::rate_customers(
                 c,
                 &crate::customers::risk::RatingInputs {
@@ -447,9 +447,9 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
 
     let mut manifest = build_manifest(
         started_at,
-        &base_currency,
+        base_currency,
         inputs,
-        &rule_set,
+        rule_set,
         watchlist_sources,
         &alerts,
         cases.len() as u64,
@@ -582,7 +582,9 @@ fn remove_stale(path: &Path) -> Result<(), RunError> {
 }
 
 /// Reads the run's customer file, if it names one, through its mapping profile.
-pub(crate) fn load_customer_file(config: &RunConfig) -> Result<Option<crate::customers::Customers>, RunError> {
+pub(crate) fn load_customer_file(
+    config: &RunConfig,
+) -> Result<Option<crate::customers::Customers>, RunError> {
     let Some(path) = &config.customers else {
         return Ok(None);
     };
@@ -714,7 +716,9 @@ pub(crate) fn load_screener(
 }
 
 /// The result of a stage that ran in its own thread; a panic there is re-raised here.
-pub(crate) fn result_of_thread<T>(joined: std::thread::Result<Result<T, RunError>>) -> Result<T, RunError> {
+pub(crate) fn result_of_thread<T>(
+    joined: std::thread::Result<Result<T, RunError>>,
+) -> Result<T, RunError> {
     joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 

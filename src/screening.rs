@@ -276,7 +276,7 @@ pub fn sanctions_alerts(
     let ts = matched.column("ts")?.cast(&DataType::Int64)?;
     let ts = ts.i64()?.clone();
     let base = matched.column("base_amount")?.i64()?.clone();
-    let records = crate::ingest::frame_to_records(&matched)?;
+    let records = crate::ingest::frame_to_records(matched)?;
 
     // (subject, list, entry id) → (hit, party name as written, evidence indexes)
     type Key = (String, String, String);

@@ -739,7 +739,11 @@ fn assert_same_outputs(polars: &Path, spark: &Path) -> String {
         "customers_quarantine.csv",
     ] {
         let (a, b) = (read(polars, name), read(spark, name));
-        assert_eq!(a.is_some(), b.is_some(), "{name} written by one engine only");
+        assert_eq!(
+            a.is_some(),
+            b.is_some(),
+            "{name} written by one engine only"
+        );
         if let (Some(a), Some(b)) = (a, b) {
             if a != b {
                 panic!(
@@ -873,7 +877,12 @@ fn run_on_spark_with_sanctions_hits_and_a_customer_file_writes_what_the_polars_r
     assert!(fired("sanctions_screening", "ACC-X1"), "{alerts}");
     assert!(!fired("sanctions_screening", "ACC-N1"), "{alerts}");
     let manifest = comparable_manifest(&spark);
-    assert!(manifest["customers"]["transaction_hits_cleared"].as_u64().unwrap() > 0);
+    assert!(
+        manifest["customers"]["transaction_hits_cleared"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     // the customer file's segment selects the shop (the data alone would not derive it)
     assert!(fired("business_cash", "ACC-S1"), "{alerts}");
     assert!(fired("personal_cash", "ACC-R1"), "{alerts}");
@@ -890,7 +899,9 @@ fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
     let pieces = amlscreen::spark::run::UPLOAD_ROWS;
     let mut customers = format!("{CUSTOMERS_HEADER}\n");
     for i in 0..pieces {
-        customers.push_str(&format!("C{i:06},ACC-{i:06},Person {i},person,,,JM,,retail,,\n"));
+        customers.push_str(&format!(
+            "C{i:06},ACC-{i:06},Person {i},person,,,JM,,retail,,\n"
+        ));
     }
     customers.push_str("S1,ZZZ-SHOP,Corner Shop Ltd,entity,,,JM,,cash_intensive_business,,\n");
     let customers = write(&dir, "customers.csv", &customers);
