@@ -888,6 +888,7 @@ fn run_on_spark_with_sanctions_hits_and_a_customer_file_writes_what_the_polars_r
     assert!(fired("personal_cash", "ACC-R1"), "{alerts}");
     assert_eq!(manifest["rows_quarantined"].as_u64(), Some(3), "{manifest}");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(polars.parent().unwrap());
 }
 
 /// A customer file's segments go to the cluster in pieces: with more segmented accounts than
@@ -925,4 +926,5 @@ fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
     assert!(alerts.contains(",business_cash,"), "{alerts}");
     assert_eq!(alerts.matches(",business_cash,").count(), 1, "{alerts}");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(polars.parent().unwrap());
 }
