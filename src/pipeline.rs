@@ -68,7 +68,7 @@ pub struct RunSummary {
     pub out_dir: PathBuf,
 }
 
-fn now_iso() -> String {
+pub(crate) fn now_iso() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -107,14 +107,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
 
     stages.begin("loading rule packs");
     let rule_set = RuleSet::load(&config.rules)?;
-    let base_currency = rule_set.base_currency();
-    if let Some(requested) = &config.base_currency {
-        if !rule_set.packs.is_empty() && *requested != base_currency {
-            return Err(RunError::Other(format!(
-                "--base-currency {requested} differs from the rule packs' base currency {base_currency}; their thresholds are in {base_currency}"
-            )));
-        }
-    }
+    let base_currency = base_currency_of(config, &rule_set)?;
     let options = ingest_options(config, &base_currency)?;
     let customers = load_customer_file(config)?;
     // a nightly state needs the night's digest before anything is read; the inputs are then
@@ -290,8 +283,78 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         stages.record(&format!("rule:{rule}"), *seconds);
     }
 
-    let mut alerts = output.alerts;
-    let mut evidence: HashMap<String, TxnRecord> = output.evidence;
+    finish(
+        config,
+        Finished {
+            started_at,
+            stages,
+            rule_set: &rule_set,
+            base_currency: &base_currency,
+            inputs: ingested.inputs,
+            quarantine: Some(&ingested.quarantine),
+            alerts: output.alerts,
+            evidence: output.evidence,
+            screened,
+            customers: customers.as_ref(),
+            activity,
+            nightly: state
+                .as_ref()
+                .map(|s| (s, &ingested.frame, dispositions_folded)),
+        },
+    )
+}
+
+/// What a run has found, engine by engine, before the engine-free rest of it.
+pub(crate) struct Finished<'a> {
+    pub started_at: String,
+    pub stages: Stages,
+    pub rule_set: &'a RuleSet,
+    pub base_currency: &'a str,
+    /// The manifest's inputs.
+    pub inputs: Vec<InputSummary>,
+    /// The quarantined rows, for `quarantine.csv`; `None` when they were written elsewhere
+    /// (the Spark engine's `--spark-out`): no `quarantine.csv` is written then.
+    pub quarantine: Option<&'a [ingest::QuarantineRow]>,
+    /// The rules' alerts and their evidence.
+    pub alerts: Vec<Alert>,
+    pub evidence: HashMap<String, TxnRecord>,
+    pub screened: Option<Screened>,
+    pub customers: Option<&'a crate::customers::Customers>,
+    /// The customers' account activity, span in days and last day (for the rating).
+    pub activity: Option<Activity>,
+    /// A nightly run's state, tonight's rows and the dispositions folded into the state.
+    pub nightly: Option<(&'a State, &'a polars::prelude::DataFrame, u64)>,
+}
+
+/// [`crate::customers::risk::account_activity`]'s result.
+pub(crate) type Activity = (
+    BTreeMap<String, crate::customers::risk::AccountActivity>,
+    i64,
+    i64,
+);
+
+/// The engine-free rest of a run: alerts merged and sorted, cases, ratings, every output file
+/// and the manifest.
+pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSummary, RunError> {
+    let Finished {
+        started_at,
+        mut stages,
+        rule_set,
+        base_currency,
+        inputs,
+        quarantine,
+        alerts,
+        evidence,
+        screened,
+        customers,
+        activity,
+        nightly: night,
+    } = found;
+    let state = night.map(|(s, _, _)| s);
+    let tonight_frame = night.map(|(_, f, _)| f);
+    let dispositions_folded = night.map_or(0, |(_, _, n)| n);
+    let mut alerts = alerts;
+    let mut evidence: HashMap<String, TxnRecord> = evidence;
     let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
     let mut customer_hits: Vec<crate::customers::CustomerHit> = Vec::new();
     let mut cleared_by_customers = 0;
@@ -308,9 +371,8 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     }
 
     let mut nightly = None;
-    if let Some(s) = &state {
-        let tonight: HashSet<&str> = ingested
-            .frame
+    if let (Some(s), Some(frame)) = (state, tonight_frame) {
+        let tonight: HashSet<&str> = frame
             .column("txn_id")
             .and_then(|c| c.str())
             .map_err(|e| RunError::Other(e.to_string()))?
@@ -343,7 +405,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     crate::rules::sort_alerts(&mut alerts);
     stages.begin("building cases");
     let mut rule_infos = rule_infos(
-        &rule_set,
+        rule_set,
         config
             .sanctions_threshold
             .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD),
@@ -358,7 +420,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     // customers are rated on the run's final alerts; cases weigh the rating without them
     let ratings = match (&customers, &activity) {
         (Some(c), Some((activity, span_days, last_day))) => {
-            let lists = crate::customers::risk::CountryLists::from_packs(&rule_set);
+            let lists = crate::customers::risk::CountryLists::from_packs(rule_set);
             Some(crate::customers::risk::rate_customers(
                 c,
                 &crate::customers::risk::RatingInputs {
@@ -385,9 +447,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
 
     let mut manifest = build_manifest(
         started_at,
-        &base_currency,
-        ingested.inputs,
-        &rule_set,
+        base_currency,
+        inputs,
+        rule_set,
         watchlist_sources,
         &alerts,
         cases.len() as u64,
@@ -450,13 +512,13 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
         &alerts,
         &cases,
         &rule_infos,
-        &ingested.quarantine,
+        quarantine,
         &manifest,
     )?;
     stages.end("write_outputs");
     crate::state::kill_point("outputs-written");
 
-    if let (Some(s), Some(summary)) = (&state, nightly.as_mut()) {
+    if let (Some(s), Some(frame), Some(summary)) = (state, tonight_frame, nightly.as_mut()) {
         stages.begin("updating state");
         let lookback = rule_set
             .rules()
@@ -477,7 +539,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .filter(|a| a.typology != crate::model::Typology::Sanctions)
             .map(|a| RaisedAlert::from_alert(a, case_of.get(a.alert_id.as_str()).copied()))
             .collect();
-        let committed = s.commit(&ingested.frame, &reported, lookback)?;
+        let committed = s.commit(frame, &reported, lookback)?;
         summary.generation_written = committed.generation;
         summary.history_days = committed.history_days;
         summary.history_rows_kept = committed.history_rows;
@@ -498,6 +560,19 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     })
 }
 
+/// The packs' base currency, which `--base-currency` may only repeat.
+pub(crate) fn base_currency_of(config: &RunConfig, rule_set: &RuleSet) -> Result<String, RunError> {
+    let base_currency = rule_set.base_currency();
+    if let Some(requested) = &config.base_currency {
+        if !rule_set.packs.is_empty() && *requested != base_currency {
+            return Err(RunError::Other(format!(
+                "--base-currency {requested} differs from the rule packs' base currency {base_currency}; their thresholds are in {base_currency}"
+            )));
+        }
+    }
+    Ok(base_currency)
+}
+
 /// Removes an output an earlier run left in the folder that this run does not write.
 fn remove_stale(path: &Path) -> Result<(), RunError> {
     match std::fs::remove_file(path) {
@@ -507,7 +582,9 @@ fn remove_stale(path: &Path) -> Result<(), RunError> {
 }
 
 /// Reads the run's customer file, if it names one, through its mapping profile.
-fn load_customer_file(config: &RunConfig) -> Result<Option<crate::customers::Customers>, RunError> {
+pub(crate) fn load_customer_file(
+    config: &RunConfig,
+) -> Result<Option<crate::customers::Customers>, RunError> {
     let Some(path) = &config.customers else {
         return Ok(None);
     };
@@ -611,23 +688,23 @@ fn customers_summary(
 }
 
 /// What sanctions screening produced, with the seconds it took in its own thread.
-struct Screened {
-    sources: Vec<SourceDigest>,
-    hits: Vec<Alert>,
-    records: HashMap<String, TxnRecord>,
+pub(crate) struct Screened {
+    pub sources: Vec<SourceDigest>,
+    pub hits: Vec<Alert>,
+    pub records: HashMap<String, TxnRecord>,
     /// Transaction-party hits the customers' identity facts cleared.
-    cleared: u64,
+    pub cleared: u64,
     /// Sanctions matches on the customer file's customers, the alerts they raise and those
     /// alerts' evidence.
-    customer_hits: Vec<crate::customers::CustomerHit>,
-    customer_alerts: Vec<Alert>,
-    customer_records: HashMap<String, TxnRecord>,
-    load_seconds: f64,
-    seconds: f64,
+    pub customer_hits: Vec<crate::customers::CustomerHit>,
+    pub customer_alerts: Vec<Alert>,
+    pub customer_records: HashMap<String, TxnRecord>,
+    pub load_seconds: f64,
+    pub seconds: f64,
 }
 
 /// Loads and indexes the watchlists: their digests, the screener and the seconds it took.
-fn load_screener(
+pub(crate) fn load_screener(
     paths: &[PathBuf],
 ) -> Result<(Vec<SourceDigest>, crate::watchlist::Screener, f64), RunError> {
     let clock = Instant::now();
@@ -639,12 +716,14 @@ fn load_screener(
 }
 
 /// The result of a stage that ran in its own thread; a panic there is re-raised here.
-fn result_of_thread<T>(joined: std::thread::Result<Result<T, RunError>>) -> Result<T, RunError> {
+pub(crate) fn result_of_thread<T>(
+    joined: std::thread::Result<Result<T, RunError>>,
+) -> Result<T, RunError> {
     joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Stage timing, with a progress spinner on a terminal and a log event per stage.
-struct Stages {
+pub(crate) struct Stages {
     seconds: Vec<(String, f64)>,
     clock: Instant,
     spinner: Option<indicatif::ProgressBar>,
@@ -652,7 +731,7 @@ struct Stages {
 }
 
 impl Stages {
-    fn new(progress: bool) -> Stages {
+    pub(crate) fn new(progress: bool) -> Stages {
         Stages {
             seconds: Vec::new(),
             clock: Instant::now(),
@@ -661,7 +740,7 @@ impl Stages {
         }
     }
 
-    fn begin(&mut self, what: &str) {
+    pub(crate) fn begin(&mut self, what: &str) {
         self.clock = Instant::now();
         if self.progress {
             let bar = indicatif::ProgressBar::new_spinner();
@@ -671,7 +750,7 @@ impl Stages {
         }
     }
 
-    fn end(&mut self, stage: &str) {
+    pub(crate) fn end(&mut self, stage: &str) {
         let seconds = self.clock.elapsed().as_secs_f64();
         if let Some(bar) = self.spinner.take() {
             bar.finish_with_message(format!("{stage}: {seconds:.2}s"));
@@ -681,7 +760,7 @@ impl Stages {
     }
 
     /// Records a figure measured elsewhere (a rule's own seconds inside the rules stage).
-    fn record(&mut self, name: &str, seconds: f64) {
+    pub(crate) fn record(&mut self, name: &str, seconds: f64) {
         self.seconds.push((name.to_string(), seconds));
     }
 
@@ -757,9 +836,14 @@ fn write_outputs(
     alerts: &[Alert],
     cases: &[Case],
     rule_infos: &[RuleInfo],
-    quarantine: &[ingest::QuarantineRow],
+    quarantine: Option<&[ingest::QuarantineRow]>,
     manifest: &Manifest,
 ) -> Result<(), RunError> {
+    if quarantine.is_none() {
+        // the quarantined rows are elsewhere (the cluster wrote them): an earlier run's file in
+        // this folder is not this run's
+        remove_stale(&out.join("quarantine.csv"))?;
+    }
     // the files are independent: written in parallel, each atomically, and the first failure
     // in this order is the one reported
     type Writer<'a> = Box<dyn Fn(&Path) -> std::io::Result<()> + Sync + 'a>;
@@ -785,10 +869,11 @@ fn write_outputs(
         ),
         (
             "quarantine.csv",
-            Box::new(|path| {
-                write_atomic_with(path, |w| {
-                    ingest::write_quarantine_csv(w, quarantine).map_err(std::io::Error::other)
-                })
+            Box::new(|path| match quarantine {
+                Some(rows) => write_atomic_with(path, |w| {
+                    ingest::write_quarantine_csv(w, rows).map_err(std::io::Error::other)
+                }),
+                None => Ok(()),
             }),
         ),
         (
@@ -809,8 +894,8 @@ fn write_outputs(
     written.into_iter().collect()
 }
 
-/// `run --engine spark`: not every part of a run is on Spark yet (see `docs/spark.md`); the
-/// run is refused rather than half done.
+/// `run --engine spark`: the transactions on the cluster, the rest here (see
+/// `src/spark/run.rs`).
 #[cfg(feature = "spark")]
 fn run_on_spark(
     config: &RunConfig,

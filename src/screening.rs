@@ -239,7 +239,7 @@ pub fn screen_frame_with(
 ) -> PolarsResult<FrameScreening> {
     let columns = NameColumns::of(frame)?;
     let refs = columns.distinct();
-    let results = screener.screen_many(&refs, threshold, HITS_PER_NAME);
+    let results = screen_names(screener, &refs, threshold);
     let hits: HashMap<&str, &Vec<Hit>> = refs
         .iter()
         .zip(results.iter())
@@ -252,10 +252,31 @@ pub fn screen_frame_with(
     let listed: PlHashSet<&str> = hits.keys().copied().collect();
     let rows = columns.rows_naming(&listed);
     let matched = frame.take(&IdxCa::from_vec("rows".into(), rows))?;
+    sanctions_alerts(&matched, &hits, base_currency, clearing)
+}
+
+/// Screens distinct party names (non-empty, sorted as [`screen_frame_with`] sorts them): one
+/// result per name, in order, each at most the hits kept per name.
+pub fn screen_names(screener: &Screener, names: &[&str], threshold: f64) -> Vec<Vec<Hit>> {
+    screener.screen_many(names, threshold, HITS_PER_NAME)
+}
+
+/// The sanctions alerts of [`screen_frame_with`] from `matched`, canonical rows that include
+/// every row naming a screened party with hits (`hits`: name as written → its hits); other
+/// rows are ignored. Row order does not matter (evidence is ordered by time, then id).
+pub fn sanctions_alerts(
+    matched: &DataFrame,
+    hits: &HashMap<&str, &Vec<Hit>>,
+    base_currency: &str,
+    clearing: &ClearedByCustomers,
+) -> PolarsResult<FrameScreening> {
+    if hits.is_empty() {
+        return Ok(FrameScreening::default());
+    }
     let ts = matched.column("ts")?.cast(&DataType::Int64)?;
     let ts = ts.i64()?.clone();
     let base = matched.column("base_amount")?.i64()?.clone();
-    let records = crate::ingest::frame_to_records(&matched)?;
+    let records = crate::ingest::frame_to_records(matched)?;
 
     // (subject, list, entry id) → (hit, party name as written, evidence indexes)
     type Key = (String, String, String);
@@ -410,8 +431,23 @@ pub fn customer_alerts(
     if hits.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
-    let parties: Vec<HitParty> = hits
+    // the run's period, for the window of a customer without transactions
+    let all_ts = frame.column("ts")?.cast(&DataType::Int64)?;
+    let run_span = all_ts.i64()?.min().zip(all_ts.i64()?.max());
+    customer_alerts_in(customers, hits, frame, run_span, base_currency)
+}
+
+/// Every account of the customers (or quarantined customer rows) that `hits` are about: the
+/// accounts whose transactions [`customer_alerts`] cites.
+pub fn customer_hit_accounts(customers: &Customers, hits: &[CustomerHit]) -> BTreeSet<String> {
+    hit_parties(customers, hits)
         .iter()
+        .flat_map(|p| p.accounts.iter().cloned())
+        .collect()
+}
+
+fn hit_parties<'a>(customers: &'a Customers, hits: &'a [CustomerHit]) -> Vec<HitParty<'a>> {
+    hits.iter()
         .map(|h| {
             if h.row_quarantined {
                 let q = customers.quarantine.iter().find(|q| q.row == h.row);
@@ -437,7 +473,23 @@ pub fn customer_alerts(
                 }
             }
         })
-        .collect();
+        .collect()
+}
+
+/// [`customer_alerts`] over `frame`, canonical rows that include every transaction to or from
+/// an account of [`customer_hit_accounts`] (other rows are ignored), with the run's period
+/// (first and last transaction time, µs; `None` for a run without transactions) given.
+pub fn customer_alerts_in(
+    customers: &Customers,
+    hits: &[CustomerHit],
+    frame: &DataFrame,
+    run_span: Option<(i64, i64)>,
+    base_currency: &str,
+) -> PolarsResult<(Vec<Alert>, HashMap<String, TxnRecord>)> {
+    if hits.is_empty() {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let parties = hit_parties(customers, hits);
     // every transaction touching an account of a customer hit, found in one pass per column
     let wanted: PlHashSet<&str> = parties
         .iter()
@@ -470,10 +522,6 @@ pub fn customer_alerts(
             }
         }
     }
-    // the run's period, for the window of a customer without transactions
-    let all_ts = frame.column("ts")?.cast(&DataType::Int64)?;
-    let run_span = all_ts.i64()?.min().zip(all_ts.i64()?.max());
-
     let mut alerts = Vec::with_capacity(hits.len());
     let mut evidence = HashMap::new();
     for (h, party) in hits.iter().zip(&parties) {

@@ -697,3 +697,250 @@ fn the_shipped_rules_compiled_to_spark_give_the_same_alerts_csv_on_the_sample_da
     }
     assert_eq!(spark, polars);
 }
+
+/// The manifest's fields that differ between engines by nature: the times (`started_at`,
+/// `finished_at`, `stage_seconds`) and each input's `sha256` (the cluster reads the files; they
+/// are not hashed here). Everything else, every count included, must be the same.
+const MANIFEST_FIELDS_THAT_DIFFER: [&str; 3] = ["started_at", "finished_at", "stage_seconds"];
+
+/// The manifest without [`MANIFEST_FIELDS_THAT_DIFFER`] and the inputs' `sha256`.
+fn comparable_manifest(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest json");
+    let object = manifest.as_object_mut().expect("manifest object");
+    for field in MANIFEST_FIELDS_THAT_DIFFER {
+        assert!(object.remove(field).is_some(), "no {field} in the manifest");
+    }
+    for input in object["inputs"].as_array_mut().expect("inputs") {
+        input.as_object_mut().unwrap().remove("sha256");
+    }
+    manifest
+}
+
+/// `run` on both engines with `config` (its engine replaced), each into its own folder; the
+/// folders, Polars first.
+fn run_both(config: amlscreen::pipeline::RunConfig, label: &str) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(label);
+    let (polars_out, spark_out) = (dir.join("polars"), dir.join("spark"));
+    amlscreen::pipeline::run(&amlscreen::pipeline::RunConfig {
+        engine: Engine::Polars,
+        out_dir: polars_out.clone(),
+        ..config.clone()
+    })
+    .unwrap_or_else(|e| panic!("polars run: {e}"));
+    // an earlier run's quarantine.csv in the folder is not the Spark run's
+    std::fs::create_dir_all(&spark_out).unwrap();
+    std::fs::write(spark_out.join("quarantine.csv"), "stale").unwrap();
+    amlscreen::pipeline::run(&amlscreen::pipeline::RunConfig {
+        engine: Engine::Spark(target(None)),
+        out_dir: spark_out.clone(),
+        ..config
+    })
+    .unwrap_or_else(|e| panic!("spark run: {e}"));
+    (polars_out, spark_out)
+}
+
+/// The two runs' outputs: the same bytes for every file both write but `report.html` (it shows
+/// the manifest's times and digests), the same manifest but for the fields that differ by
+/// nature; the Spark run writes no `quarantine.csv` (its quarantined rows are on the cluster).
+/// Returns the Polars run's `alerts.csv`.
+fn assert_same_outputs(polars: &Path, spark: &Path) -> String {
+    let read = |dir: &Path, name: &str| std::fs::read(dir.join(name)).ok();
+    for name in [
+        "alerts.csv",
+        "cases.jsonl",
+        "alerts.parquet",
+        "customers_hits.csv",
+        "customers_risk.csv",
+        "customers_quarantine.csv",
+    ] {
+        let (a, b) = (read(polars, name), read(spark, name));
+        assert_eq!(
+            a.is_some(),
+            b.is_some(),
+            "{name} written by one engine only"
+        );
+        if let (Some(a), Some(b)) = (a, b) {
+            if a != b {
+                panic!(
+                    "{name} differs:\npolars:\n{}\nspark:\n{}",
+                    String::from_utf8_lossy(&a),
+                    String::from_utf8_lossy(&b)
+                );
+            }
+        }
+    }
+    assert_eq!(
+        comparable_manifest(spark),
+        comparable_manifest(polars),
+        "manifest"
+    );
+    assert!(spark.join("report.html").exists());
+    assert!(polars.join("quarantine.csv").exists());
+    assert!(!spark.join("quarantine.csv").exists());
+    String::from_utf8(std::fs::read(polars.join("alerts.csv")).unwrap()).unwrap()
+}
+
+/// The sample data with the parity pack, its watchlists and its customer file: `run --engine
+/// spark` writes the same alerts, cases, customer files and manifest counts as the Polars run
+/// (transaction and customer sanctions alerts, the namesake's hits cleared, the customer
+/// file's segments over the derived ones, the rating's activity figures).
+#[test]
+fn run_on_spark_writes_what_the_polars_run_writes_on_the_sample_data() {
+    let data = root().join("sample-data");
+    let config = amlscreen::pipeline::RunConfig {
+        inputs: vec![data.join("transactions.csv")],
+        rules: vec![fixture("spark/rules.toml")],
+        watchlists: vec![data.join("watchlists")],
+        fx: Some(data.join("fx.csv")),
+        customers: Some(data.join("customers.csv")),
+        ..Default::default()
+    };
+    let (polars, spark) = run_both(config, "spark-run-sample");
+    let alerts = assert_same_outputs(&polars, &spark);
+    for rule in [
+        ",sanctions_screening,",
+        ",customer_sanctions_match,",
+        ",business_cash,",
+        ",dormant_reactivation,",
+    ] {
+        assert!(alerts.contains(rule), "no {rule} alert");
+    }
+    let manifest = comparable_manifest(&spark);
+    let customers = &manifest["customers"];
+    assert!(customers["transaction_hits_cleared"].as_u64().unwrap() > 0);
+    assert_eq!(customers["risk_levels"][0][0], "high");
+    assert!(customers["risk_levels"][0][1].as_u64().unwrap() > 0);
+    let _ = std::fs::remove_dir_all(polars.parent().unwrap());
+}
+
+const CUSTOMERS_HEADER: &str = "customer_id,accounts,name,type,birth_date,nationality,country,id_numbers,segment,expected_monthly_volume,onboarded";
+
+/// A small run with every kind of sanctions alert and a customer file: a listed customer on two
+/// accounts (its facts confirm the entry), its namesake (facts discount it: the name-only hits on
+/// its own transactions are cleared), a listed customer without transactions, a listed row
+/// quarantined for its birth date, one naming no account, a listed company; a walk-in cash
+/// depositor whose listed name is a hit on the account it pays into; an account the customer
+/// file calls a cash-intensive business (so a segment filter selects it, though the data would
+/// not derive it); quarantined transactions. Both engines write the same files.
+#[test]
+fn run_on_spark_with_sanctions_hits_and_a_customer_file_writes_what_the_polars_run_writes() {
+    let dir = temp_dir("spark-run-crafted");
+    let customers = write(
+        &dir,
+        "customers.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n\
+             L1,ACC-L1;ACC-L2,Karim Abdul Hassan,person,1965-04-02,Iraq,JM,A123456,retail,,\n\
+             N1,ACC-N1,Karim Abdul Hassan,person,1990-05-01,JM,JM,N555,retail,,\n\
+             M1,ACC-M1,Jose Luis Morales,person,1963-07-09,Colombia,JM,,retail,,\n\
+             G1,ACC-G1,Maria Garcia,person,1971-02-30,,,,,,\n\
+             P1,,Chol Su Park,person,,,,,,,\n\
+             E1,ACC-E1,Alpha Trading LLC,entity,2001-06-30,,Panama,12345678;REG-9,business,,\n\
+             S1,ACC-S1,Corner Shop Ltd,entity,,,JM,REG-77,cash_intensive_business,1000.00,\n\
+             R1,ACC-R1,Ann Bo,person,1980,JM,JM,,retail,500.00,\n"
+        ),
+    );
+    let transactions = write(
+        &dir,
+        "t.csv",
+        &format!(
+            "{HEADER}\n\
+             T1,2026-03-02T10:00:00Z,2500.00,USD,WIRE,ACC-L1,K Hassan,JM,EXT-1,Bob Smith,US,KIN-01\n\
+             T2,2026-03-03T11:00:00Z,12000.00,USD,CASH,,Ann Lee,JM,ACC-L2,K Hassan,JM,KIN-01\n\
+             T3,2026-03-04T12:00:00Z,300.00,USD,WIRE,ACC-N1,Karim Abdul Hassan,JM,EXT-2,Cy Dunn,US,KIN-01\n\
+             T4,2026-03-05T13:00:00Z,200.00,USD,WIRE,EXT-3,Dee Fox,US,ACC-N1,Karim Abdul Hassan,JM,KIN-01\n\
+             T5,2026-03-06T14:00:00Z,150.00,USD,WIRE,ACC-R1,Ann Bo,JM,EXT-2,Cy Dunn,US,KIN-01\n\
+             T6,2026-03-06T15:00:00Z,4000.00,USD,CASH,,Jose Luis Morales,,ACC-X1,Xavier Young,JM,KIN-02\n\
+             T7,2026-03-07T09:00:00Z,3500.00,USD,CASH,,,,ACC-S1,Corner Shop Ltd,JM,KIN-02\n\
+             T8,2026-03-07T10:00:00Z,9500.00,USD,CASH,,,,ACC-R1,Ann Bo,JM,KIN-02\n\
+             T9,2026-03-08T10:00:00Z,700.00,USD,WIRE,ACC-E1,ALPHA TRADING LLC,PA,ACC-S1,Corner Shop Ltd,JM,KIN-02\n\
+             T10,2026-03-08T11:00:00Z,-5.00,USD,WIRE,ACC-R1,Ann Bo,JM,EXT-2,Cy Dunn,US,KIN-01\n\
+             T11,not a time,5.00,USD,WIRE,ACC-R1,Ann Bo,JM,EXT-2,Cy Dunn,US,KIN-01\n\
+             T1,2026-03-09T10:00:00Z,5.00,USD,WIRE,ACC-R1,Ann Bo,JM,EXT-2,Cy Dunn,US,KIN-01\n"
+        ),
+    );
+    let config = amlscreen::pipeline::RunConfig {
+        inputs: vec![transactions],
+        rules: vec![fixture("spark/rules.toml")],
+        watchlists: vec![root().join("tests/fixtures/watchlists/facts/ofac/sdn.csv")],
+        customers: Some(customers),
+        ..Default::default()
+    };
+    let (polars, spark) = run_both(config, "spark-run-crafted");
+    let alerts = assert_same_outputs(&polars, &spark);
+    let cases = amlscreen::report::read_cases_jsonl(spark.join("cases.jsonl")).unwrap();
+    let all: Vec<&amlscreen::model::Alert> = cases.iter().flat_map(|c| &c.alerts).collect();
+    let fired = |rule: &str, subject: &str| {
+        all.iter()
+            .any(|a| a.rule_id == rule && a.subject_account == subject)
+    };
+    // customer alerts: confirmed, without transactions, quarantined rows, a company
+    for (subject, customer) in [
+        ("ACC-L1", "L1"),
+        ("ACC-M1", "M1"),
+        ("ACC-G1", "G1"),
+        ("customer:P1", "P1"),
+        ("ACC-E1", "E1"),
+    ] {
+        assert!(
+            fired("customer_sanctions_match", subject),
+            "{customer}: {alerts}"
+        );
+    }
+    // the walk-in's listed name alerts on the account it paid into; the namesake's own
+    // transactions do not alert, and its hits are counted as cleared
+    assert!(fired("sanctions_screening", "ACC-X1"), "{alerts}");
+    assert!(!fired("sanctions_screening", "ACC-N1"), "{alerts}");
+    let manifest = comparable_manifest(&spark);
+    assert!(
+        manifest["customers"]["transaction_hits_cleared"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // the customer file's segment selects the shop (the data alone would not derive it)
+    assert!(fired("business_cash", "ACC-S1"), "{alerts}");
+    assert!(fired("personal_cash", "ACC-R1"), "{alerts}");
+    assert_eq!(manifest["rows_quarantined"].as_u64(), Some(3), "{manifest}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(polars.parent().unwrap());
+}
+
+/// A customer file's segments go to the cluster in pieces: with more segmented accounts than
+/// one piece holds, the last account (in the second piece) still has its segment, and a run
+/// writes what the Polars run writes.
+#[test]
+fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
+    let dir = temp_dir("spark-run-pieces");
+    let pieces = amlscreen::spark::run::UPLOAD_ROWS;
+    let mut customers = format!("{CUSTOMERS_HEADER}\n");
+    for i in 0..pieces {
+        customers.push_str(&format!(
+            "C{i:06},ACC-{i:06},Person {i},person,,,JM,,retail,,\n"
+        ));
+    }
+    customers.push_str("S1,ZZZ-SHOP,Corner Shop Ltd,entity,,,JM,,cash_intensive_business,,\n");
+    let customers = write(&dir, "customers.csv", &customers);
+    let transactions = write(
+        &dir,
+        "t.csv",
+        &format!(
+            "{HEADER}\n\
+             T1,2026-03-07T09:00:00Z,3500.00,USD,CASH,,,,ZZZ-SHOP,Corner Shop Ltd,JM,KIN-02\n\
+             T2,2026-03-07T10:00:00Z,3500.00,USD,CASH,,,,ACC-000001,Person 1,JM,KIN-02\n"
+        ),
+    );
+    let config = amlscreen::pipeline::RunConfig {
+        inputs: vec![transactions],
+        rules: vec![fixture("spark/rules.toml")],
+        customers: Some(customers),
+        ..Default::default()
+    };
+    let (polars, spark) = run_both(config, "spark-run-pieces");
+    let alerts = assert_same_outputs(&polars, &spark);
+    assert!(alerts.contains(",business_cash,"), "{alerts}");
+    assert_eq!(alerts.matches(",business_cash,").count(), 1, "{alerts}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(polars.parent().unwrap());
+}

@@ -29,21 +29,24 @@ impl Spark {
         self.run_rules_in(rules, base_currency, &EngineContext::default())
     }
 
-    /// [`Spark::run_rules`] with facts from outside the data: a customer file's declared
-    /// volumes and account holders (for [`Detector::ExpectedActivity`]). A nightly state's
-    /// last-seen table and a customer file's segments are not supported on Spark yet.
+    /// [`Spark::run_rules`] with facts from outside the data, as the Polars engine's
+    /// [`EngineContext`]: the segments a run gives (a customer file's, over those derived from
+    /// the rows), and a customer file's declared volumes and account holders (for
+    /// [`Detector::ExpectedActivity`]). A nightly state's last-seen table is not supported on
+    /// Spark (`--state` is refused with `--engine spark`).
     pub fn run_rules_in(
         &self,
         rules: &[&Rule],
         base_currency: &str,
         context: &EngineContext,
     ) -> Result<SparkAlerts, SparkEngineError> {
-        if context.last_seen.is_some() || context.segments.is_some() {
+        if context.last_seen.is_some() {
             return Err(self.bad_result(
                 "compiling the rules",
-                "a nightly state's accounts and a customer file's segments are not supported with --engine spark yet".into(),
+                "a nightly state's accounts are not supported with --engine spark".into(),
             ));
         }
+        let given = context.segments.as_deref();
         let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
         if let Some((rule, why)) = enabled
             .iter()
@@ -59,13 +62,14 @@ impl Spark {
         }
         let segmenting = enabled.iter().any(|r| compile::uses_segments(&r.plan));
         let segment_basis = if segmenting {
+            let derived = compile::segments_select(&ident(ACCEPTED_VIEW));
+            let segments = match given.filter(|g| !g.is_empty()) {
+                Some(given) => super::run::given_over_derived(self, given, &derived)?,
+                None => derived,
+            };
             self.execute(
                 "deriving the accounts' segments",
-                &format!(
-                    "CACHE TABLE {} AS {}",
-                    ident(SEGMENTS_VIEW),
-                    compile::segments_select(&ident(ACCEPTED_VIEW))
-                ),
+                &format!("CACHE TABLE {} AS {segments}", ident(SEGMENTS_VIEW)),
             )?;
             self.segment_basis()?
         } else {

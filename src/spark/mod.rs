@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod ingest;
 pub mod measures;
 pub mod rules;
+pub mod run;
 pub mod sql;
 
 use crate::engine::SparkTarget;
@@ -126,6 +127,22 @@ impl Spark {
             what: what.to_string(),
             reason,
         }
+    }
+}
+
+impl Drop for Spark {
+    /// Ends the session on the cluster: the tables it cached are uncached and the session is
+    /// released, so that a run leaves nothing in a shared cluster's memory (a session the
+    /// client does not release lives until the server's idle timeout). Failures are ignored: the
+    /// results are already here, and the server drops the session on its timeout anyway.
+    fn drop(&mut self) {
+        for table in [ingest::CHECKED_VIEW, rules::SEGMENTS_VIEW] {
+            let _ = self.execute(
+                "uncaching",
+                &format!("UNCACHE TABLE IF EXISTS {}", sql::ident(table)),
+            );
+        }
+        let _ = self.session.stop();
     }
 }
 
@@ -504,31 +521,10 @@ impl Spark {
     }
 }
 
-/// `amlscreen run --engine spark`. The rule packs are loaded and every rule is checked to run
-/// on Spark first (a rule of a kind not compiled yet is named, before the cluster is asked
-/// anything). The rest of a run (cases, report, outputs from the Spark results) is not wired
-/// yet on this branch: the run stops with a message rather than writing partial outputs.
+/// `amlscreen run --engine spark`: see [`run::run`].
 pub fn run(
     config: &crate::pipeline::RunConfig,
     target: &SparkTarget,
 ) -> Result<crate::pipeline::RunSummary, crate::pipeline::RunError> {
-    let rule_set = crate::rules::RuleSet::load(&config.rules)?;
-    let refused: Vec<String> = rule_set
-        .rules()
-        .filter(|r| r.enabled)
-        .filter_map(|r| {
-            rules::unsupported(&r.plan).map(|why| format!("{} ({why})", r.plan.rule_id))
-        })
-        .collect();
-    if !refused.is_empty() {
-        return Err(crate::pipeline::RunError::Other(format!(
-            "--engine spark: {} rule(s) use detectors not yet compiled to Spark: {}; run them with the Polars engine (see docs/spark.md)",
-            refused.len(),
-            refused.join(", ")
-        )));
-    }
-    let _ = target;
-    Err(crate::pipeline::RunError::Other(
-        "--engine spark: the run's outputs (alerts, cases, report) are not built from Spark results yet on this build; use `inspect --engine spark` for ingest, or the Polars engine (see docs/spark.md)".into(),
-    ))
+    run::run(config, target)
 }
