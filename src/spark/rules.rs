@@ -30,7 +30,10 @@ pub const SEGMENTS_VIEW: &str = "aml_segments";
 pub fn unsupported(plan: &RulePlan) -> Option<String> {
     let detector = |d: &Detector| -> Option<String> {
         match d {
-            Detector::PerTransaction | Detector::Dormancy { .. } => None,
+            Detector::PerTransaction
+            | Detector::Dormancy { .. }
+            | Detector::FlowThrough { .. }
+            | Detector::PartyFan { .. } => None,
             Detector::Windowed {
                 window, conditions, ..
             } => conditions.iter().find_map(|c| {
@@ -45,11 +48,9 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
                 }
                 .map(str::to_string)
             }),
-            Detector::FlowThrough { .. } => Some("flow-through (pass-through) detection".into()),
             Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
             Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
-            Detector::PartyFan { .. } => Some("party fan-in and fan-out".into()),
             Detector::RoundTrip { .. } => Some("round-tripping".into()),
             Detector::VelocitySpike { .. } => Some("velocity spikes".into()),
             Detector::BehaviourChange { .. } => Some("behaviour change".into()),
@@ -451,10 +452,13 @@ mod tests {
             unsupported(&plan(Detector::Dormancy { min_gap: DAY })),
             None
         );
-        assert!(unsupported(&plan(Detector::PartyFan {
-            direction: crate::rules::plan::FanDirection::In,
+        assert!(unsupported(&plan(Detector::VelocitySpike {
             window: DAY,
-            min_counterparties: 2
+            baseline: 30 * DAY,
+            factor_basis_points: 30_000,
+            min_volume: 1,
+            min_baseline_count: 1,
+            min_each_direction_basis_points: 0
         }))
         .is_some());
     }
