@@ -240,7 +240,7 @@ impl Spark {
     /// Round trips (`round_trip::round_trips`), found in rounds. The search walks each
     /// sender's payments in order and a trip found marks its payments used, so that a later
     /// opening skips them and sums without them. Each round evaluates every remaining opening
-    /// against the payments used so far ([`round_trip_select`]); an opening's result stands
+    /// against the payments used so far ([`round_trip_round`]); an opening's result stands
     /// unless a trip found before it in the same round used a payment it read (itself or one
     /// it would sum): the first such opening of a sender is its cut, and the next round starts
     /// there with the trips before the cut marked used. Every round settles at least a
@@ -255,11 +255,7 @@ impl Spark {
         self.identities_view(plan)?;
         let what = format!("finding the hits of {}", plan.rule_id);
         for (name, select) in round_trip_views(plan, trip) {
-            self.execute(
-                &what,
-                &format!("CREATE OR REPLACE TEMPORARY VIEW {name} AS {select}"),
-            )?;
-            self.execute(&what, &format!("CACHE TABLE {name}"))?;
+            self.checkpoint_view(&what, &name, &select)?;
         }
         let searched = plan.detector.bounds();
         let mut used: Vec<String> = Vec::new();
@@ -269,7 +265,11 @@ impl Spark {
             if resume {
                 self.string_view(&what, RT_USED_VIEW, "txn_id", &used)?;
             }
-            let frame = self.query(&what, &round_trip_select(trip, resume, false))?;
+            let (steps, trips, cuts) = round_trip_round(trip, resume);
+            for (name, select) in steps {
+                self.checkpoint_view(&what, &name, &select)?;
+            }
+            let frame = self.query(&what, &trips)?;
             let bad = |e: String| self.bad_result(&what, e);
             let senders = text_column(&frame, "sender").map_err(bad)?;
             let starts = int_column(&frame, "win_start").map_err(bad)?;
@@ -332,7 +332,7 @@ impl Spark {
                 });
                 used.extend(sent_txns[i].iter().cloned());
             }
-            let cuts = self.query(&what, &round_trip_select(trip, resume, true))?;
+            let cuts = self.query(&what, &cuts)?;
             if cuts.height() == 0 {
                 break;
             }
@@ -368,10 +368,22 @@ impl Spark {
                 .map_err(|e| self.err(&what, e))?;
             resume = true;
         }
-        for (name, _) in round_trip_views(plan, trip) {
-            self.execute(&what, &format!("UNCACHE TABLE IF EXISTS {name}"))?;
-        }
         Ok(merge_hits(hits))
+    }
+
+    /// Materializes `select` on the cluster as the view `name`, its lineage cut (a local
+    /// checkpoint): the next steps' plans read it as a table, so that no plan (and no plan's
+    /// description, which the driver keeps) holds every step before it.
+    fn checkpoint_view(
+        &self,
+        what: &str,
+        name: &str,
+        select: &str,
+    ) -> Result<(), SparkEngineError> {
+        let df = self.session.sql(select).map_err(|e| self.err(what, e))?;
+        let df = df.local_checkpoint().map_err(|e| self.err(what, e))?;
+        df.create_or_replace_temp_view(name)
+            .map_err(|e| self.err(what, e))
     }
 
     /// A one-column table of text values as a temporary view.
@@ -676,7 +688,7 @@ fn related_sql(trip: &Trip<'_>, a: &str, b: &str) -> String {
     }
 }
 
-/// The cached views a round-trip search reads (`name`, `select`): the hubs (accounts and
+/// The views a round-trip search reads, materialized one after the other (`name`, `select`): the hubs (accounts and
 /// parties with more than `max_transfers_per_day` edges of the whole graph on one UTC day), the
 /// selected payments of senders that are accounts and not hubs (`aml_rt_outs`, with the payee's
 /// identity as written and whether the payee is a hub) and the selected payments into accounts
@@ -728,15 +740,17 @@ pub fn round_trip_views(plan: &RulePlan, trip: &Trip<'_>) -> Vec<(String, String
     ]
 }
 
-/// One round of the round-trip search over the views of [`round_trip_views`] (with `resume`,
-/// only from [`RT_RESUME_VIEW`]'s places on, the payments of [`RT_USED_VIEW`] left out). Each
-/// opening (a payment to a party in the countries, neither a hub) sums itself and the later
-/// payments within `out_window` to the same or a related party (`sent`); the payments back
-/// from the same or a related party, from `max(t + min_gap, last out + 1)` to `t + horizon`, in
-/// order, until they reach `min` of it (`back`); a trip when that share is reached without
-/// passing `max`. With `cuts`, each sender's cut instead: its first opening that read a payment
-/// a trip found before it in this round sent.
-pub fn round_trip_select(trip: &Trip<'_>, resume: bool, cuts: bool) -> String {
+/// One round of the round-trip search over the views of [`round_trip_views`], as views to
+/// materialize one after the other (`name`, `select`), then the query of the round's trips and
+/// the query of its cuts. With `resume`, only from [`RT_RESUME_VIEW`]'s places on, the payments of
+/// [`RT_USED_VIEW`] left out. Each opening (a payment to a party in the countries, neither a
+/// hub) sums itself and the later payments within `out_window` to the same or a related party
+/// (`sent`); the payments back from the same or a related party, from
+/// `max(t + min_gap, last out + 1)` to `t + horizon`, in order, until they reach `min` of it
+/// (`back`); a trip when that share is reached without passing `max`. A sender's cut is its
+/// first opening that read a payment (itself, or one it summed) that a trip found before it in
+/// this round sent; the round's trips are those before the cut.
+pub fn round_trip_round(trip: &Trip<'_>, resume: bool) -> (Vec<(String, String)>, String, String) {
     let countries = if trip.party_countries.is_empty() {
         "true".to_string()
     } else {
@@ -763,72 +777,92 @@ pub fn round_trip_select(trip: &Trip<'_>, resume: bool, cuts: bool) -> String {
                'n', concat({a}.{ext}, ':', {a}.{id}), 'l', {a}.{label})"
         )
     };
-    let mut sql = format!(
-        "WITH o AS ({outs}), \
-         op AS (SELECT o.* FROM o{start} WHERE NOT o.to_hub AND {countries}), \
-         sent AS (SELECT p.sender, p.txn_id AS opening, p.txn_id, p.ts_us, p.part_idx, p.file, p.row_idx, p.base_amount, \
-                    p.to_ext, p.to_id, p.to_label FROM op p \
-                  UNION ALL SELECT p.sender, p.txn_id AS opening, e.txn_id, e.ts_us, e.part_idx, e.file, e.row_idx, e.base_amount, \
-                    e.to_ext, e.to_id, e.to_label \
-                  FROM op p JOIN o e ON e.sender = p.sender AND e.ts_us >= p.ts_us AND e.ts_us <= p.ts_us + {out_window} \
-                    AND {ke} > {kp} AND ((e.to_ext = p.to_ext AND e.to_id = p.to_id) OR {rel_out})), \
-         tot AS (SELECT sender, opening, sum(CAST(base_amount AS DECIMAL(38, 0))) AS total_sent, max(ts_us) AS last_out \
-                 FROM sent GROUP BY sender, opening), \
-         tr AS (SELECT p.*, t.total_sent, t.last_out FROM op p JOIN tot t ON t.sender = p.sender AND t.opening = p.txn_id), \
-         bk AS (SELECT t.sender, t.txn_id AS opening, t.total_sent, i.txn_id, i.ts_us, i.part_idx, i.file, i.row_idx, \
-                  i.from_ext, i.from_id, i.from_label, \
-                  sum(CAST(i.base_amount AS DECIMAL(38, 0))) OVER bw AS run, row_number() OVER bw AS bn \
-                FROM tr t JOIN aml_rt_ins i ON i.receiver = t.sender \
-                  AND i.ts_us >= greatest(t.ts_us + {min_gap}, t.last_out + 1) AND i.ts_us <= t.ts_us + {horizon} \
-                  AND ((i.from_ext = t.to_ext AND i.from_id = t.to_id) OR {rel_back}) \
-                WINDOW bw AS (PARTITION BY t.sender, t.txn_id ORDER BY i.ts_us, i.part_idx, i.file, i.row_idx)), \
-         st AS (SELECT sender, opening, min(CASE WHEN run * 10000 >= total_sent * {min_bp} THEN bn END) AS stop_bn \
-                FROM bk GROUP BY sender, opening), \
-         ok AS (SELECT b.sender, b.opening, b.total_sent, b.run AS total_back, b.ts_us AS returned_at \
-                FROM bk b JOIN st s ON s.sender = b.sender AND s.opening = b.opening AND b.bn = s.stop_bn \
-                WHERE b.run * 10000 <= b.total_sent * {max_bp}), \
-         ss AS (SELECT s.* FROM sent s LEFT SEMI JOIN ok k ON k.sender = s.sender AND k.opening = s.opening), \
-         cf AS (SELECT r.sender, {kj} AS at FROM sent r \
-                JOIN ss ON ss.sender = r.sender AND ss.txn_id = r.txn_id AND ss.opening <> r.opening \
-                JOIN op pk ON pk.txn_id = ss.opening JOIN op pj ON pj.txn_id = r.opening \
-                WHERE {kk} < {kj}), \
-         cut AS (SELECT sender, min(at) AS at FROM cf GROUP BY sender)",
-        out_window = trip.out_window,
-        ke = key("e"),
-        kp = key("p"),
-        rel_out = related_sql(trip, "p", "e"),
-        min_gap = trip.min_gap,
-        horizon = trip.horizon,
-        rel_back = related_sql(trip, "t", "i"),
-        min_bp = trip.min_returned_basis_points,
-        max_bp = trip.max_returned_basis_points,
-        kj = key("pj"),
-        kk = key("pk"),
-    );
-    if cuts {
-        sql.push_str(" SELECT sender, at.t AS t, CAST(at.p AS BIGINT) AS p, at.f AS f, CAST(at.r AS BIGINT) AS r FROM cut");
-        return sql;
-    }
-    let _ = write!(
-        sql,
-        ", sl AS (SELECT sender, opening, array_sort(collect_list({se})) AS l FROM ss GROUP BY sender, opening), \
-         bl AS (SELECT b.sender, b.opening, array_sort(collect_list({be})) AS l FROM bk b \
-                JOIN st s ON s.sender = b.sender AND s.opening = b.opening AND b.bn <= s.stop_bn \
-                LEFT SEMI JOIN ok k ON k.sender = b.sender AND k.opening = b.opening GROUP BY b.sender, b.opening) \
+    let steps = vec![
+        ("aml_rt_o".to_string(), outs),
+        (
+            "aml_rt_op".to_string(),
+            format!("SELECT o.* FROM aml_rt_o o{start} WHERE NOT o.to_hub AND {countries}"),
+        ),
+        (
+            "aml_rt_sent".to_string(),
+            format!(
+                "SELECT p.sender, p.txn_id AS opening, p.txn_id, p.ts_us, p.part_idx, p.file, p.row_idx, p.base_amount, \
+                   p.to_ext, p.to_id, p.to_label FROM aml_rt_op p \
+                 UNION ALL SELECT p.sender, p.txn_id AS opening, e.txn_id, e.ts_us, e.part_idx, e.file, e.row_idx, e.base_amount, \
+                   e.to_ext, e.to_id, e.to_label \
+                 FROM aml_rt_op p JOIN aml_rt_o e ON e.sender = p.sender AND e.ts_us >= p.ts_us AND e.ts_us <= p.ts_us + {out_window} \
+                   AND {ke} > {kp} AND ((e.to_ext = p.to_ext AND e.to_id = p.to_id) OR {rel_out})",
+                out_window = trip.out_window,
+                ke = key("e"),
+                kp = key("p"),
+                rel_out = related_sql(trip, "p", "e"),
+            ),
+        ),
+        (
+            "aml_rt_bk".to_string(),
+            format!(
+                "WITH tot AS (SELECT sender, opening, sum(CAST(base_amount AS DECIMAL(38, 0))) AS total_sent, \
+                   max(ts_us) AS last_out FROM aml_rt_sent GROUP BY sender, opening), \
+                 tr AS (SELECT p.*, t.total_sent, t.last_out FROM aml_rt_op p JOIN tot t ON t.sender = p.sender AND t.opening = p.txn_id) \
+                 SELECT t.sender, t.txn_id AS opening, t.total_sent, i.txn_id, i.ts_us, i.part_idx, i.file, i.row_idx, \
+                   i.from_ext, i.from_id, i.from_label, \
+                   sum(CAST(i.base_amount AS DECIMAL(38, 0))) OVER bw AS run, row_number() OVER bw AS bn \
+                 FROM tr t JOIN aml_rt_ins i ON i.receiver = t.sender \
+                   AND i.ts_us >= greatest(t.ts_us + {min_gap}, t.last_out + 1) AND i.ts_us <= t.ts_us + {horizon} \
+                   AND ((i.from_ext = t.to_ext AND i.from_id = t.to_id) OR {rel_back}) \
+                 WINDOW bw AS (PARTITION BY t.sender, t.txn_id ORDER BY i.ts_us, i.part_idx, i.file, i.row_idx)",
+                min_gap = trip.min_gap,
+                horizon = trip.horizon,
+                rel_back = related_sql(trip, "t", "i"),
+            ),
+        ),
+        (
+            "aml_rt_ok".to_string(),
+            format!(
+                "WITH st AS (SELECT sender, opening, min(CASE WHEN run * 10000 >= total_sent * {min_bp} THEN bn END) AS stop_bn \
+                   FROM aml_rt_bk GROUP BY sender, opening) \
+                 SELECT b.sender, b.opening, b.total_sent, b.run AS total_back, b.ts_us AS returned_at, b.bn AS stop_bn \
+                 FROM aml_rt_bk b JOIN st s ON s.sender = b.sender AND s.opening = b.opening AND b.bn = s.stop_bn \
+                 WHERE b.run * 10000 <= b.total_sent * {max_bp}",
+                min_bp = trip.min_returned_basis_points,
+                max_bp = trip.max_returned_basis_points,
+            ),
+        ),
+        (
+            "aml_rt_cut".to_string(),
+            format!(
+                "WITH ss AS (SELECT s.* FROM aml_rt_sent s LEFT SEMI JOIN aml_rt_ok k ON k.sender = s.sender AND k.opening = s.opening), \
+                 cf AS (SELECT r.sender, {kj} AS at FROM aml_rt_sent r \
+                   JOIN ss ON ss.sender = r.sender AND ss.txn_id = r.txn_id AND ss.opening <> r.opening \
+                   JOIN aml_rt_op pk ON pk.txn_id = ss.opening JOIN aml_rt_op pj ON pj.txn_id = r.opening \
+                   WHERE {kk} < {kj}) \
+                 SELECT sender, min(at) AS at FROM cf GROUP BY sender",
+                kj = key("pj"),
+                kk = key("pk"),
+            ),
+        ),
+    ];
+    let trips = format!(
+        "WITH sl AS (SELECT s.sender, s.opening, array_sort(collect_list({se})) AS l FROM aml_rt_sent s \
+           LEFT SEMI JOIN aml_rt_ok k ON k.sender = s.sender AND k.opening = s.opening GROUP BY s.sender, s.opening), \
+         bl AS (SELECT b.sender, b.opening, array_sort(collect_list({be})) AS l FROM aml_rt_bk b \
+           JOIN aml_rt_ok k ON k.sender = b.sender AND k.opening = b.opening AND b.bn <= k.stop_bn \
+           GROUP BY b.sender, b.opening) \
          SELECT k.sender, p.ts_us AS win_start, k.returned_at, CAST(k.total_sent AS STRING) AS sent, \
            CAST(k.total_back AS STRING) AS returned, \
            transform(sl.l, x -> x.id) AS sent_txns, transform(sl.l, x -> x.n) AS sent_nodes, transform(sl.l, x -> x.l) AS sent_labels, \
            transform(bl.l, x -> x.id) AS back_txns, transform(bl.l, x -> x.n) AS back_nodes, transform(bl.l, x -> x.l) AS back_labels \
-         FROM ok k JOIN op p ON p.sender = k.sender AND p.txn_id = k.opening \
+         FROM aml_rt_ok k JOIN aml_rt_op p ON p.sender = k.sender AND p.txn_id = k.opening \
          JOIN sl ON sl.sender = k.sender AND sl.opening = k.opening \
          JOIN bl ON bl.sender = k.sender AND bl.opening = k.opening \
-         LEFT JOIN cut c ON c.sender = k.sender \
+         LEFT JOIN aml_rt_cut c ON c.sender = k.sender \
          WHERE c.at IS NULL OR {kp} < c.at",
         se = entry("s", "to_ext", "to_id", "to_label"),
         be = entry("b", "from_ext", "from_id", "from_label"),
         kp = key("p"),
     );
-    sql
+    let cuts = "SELECT sender, at.t AS t, CAST(at.p AS BIGINT) AS p, at.f AS f, CAST(at.r AS BIGINT) AS r FROM aml_rt_cut".to_string();
+    (steps, trips, cuts)
 }
 
 /// A flow-through plan's parameters.

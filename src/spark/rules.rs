@@ -33,7 +33,8 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             Detector::PerTransaction
             | Detector::Dormancy { .. }
             | Detector::FlowThrough { .. }
-            | Detector::PartyFan { .. } => None,
+            | Detector::PartyFan { .. }
+            | Detector::RoundTrip { .. } => None,
             Detector::Windowed {
                 window, conditions, ..
             } => conditions.iter().find_map(|c| {
@@ -51,7 +52,6 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
             Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
-            Detector::RoundTrip { .. } => Some("round-tripping".into()),
             Detector::VelocitySpike { .. } => Some("velocity spikes".into()),
             Detector::BehaviourChange { .. } => Some("behaviour change".into()),
             Detector::ExpectedActivity { .. } => {

@@ -173,3 +173,57 @@ fn the_shipped_party_fan_rules_give_the_same_alerts_csv_on_the_sample_data() {
     }
     assert_eq!(spark, polars);
 }
+
+#[test]
+fn round_trip_alerts_are_the_same_bytes_at_the_exact_boundaries() {
+    let (polars, spark) = on_flow_csv(|d| matches!(d, Detector::RoundTrip { .. }));
+    assert_eq!(spark, polars);
+    let fired = fired(&polars);
+    let alerts = |subject: &str| -> Vec<String> {
+        fired
+            .iter()
+            .filter(|(r, s, _)| r == "trip_back" && s == subject)
+            .map(|(_, _, t)| t.clone())
+            .collect()
+    };
+    // half back from a sister company exactly 3 days later; 120% exactly; exactly 30 days
+    assert_eq!(alerts("ACC-R1"), ["T11;T12"]);
+    assert_eq!(alerts("ACC-R5"), ["T51;T52"]);
+    assert_eq!(alerts("ACC-R7"), ["T71;T72"]);
+    // a second too soon, a cent under half, a cent over 120%, not a haven, a second too late
+    for near in ["ACC-R2", "ACC-R3", "ACC-R4", "ACC-R6", "ACC-R8"] {
+        assert!(alerts(near).is_empty(), "{near}");
+    }
+    // a related payment 7 days later is summed; returns count in order until the share
+    assert_eq!(alerts("ACC-R9"), ["T91;T92;T93;T95"]);
+    // a payment summed into a trip opens none of its own; the next trip is found after it
+    assert_eq!(alerts("ACC-RA"), ["TA1;TA2;TA3", "TA4;TA5"]);
+    // six transfers on one day make a hub, five do not
+    assert!(alerts("ACC-RH").is_empty());
+    assert_eq!(alerts("ACC-RG"), ["TG1;TG2"]);
+}
+
+#[test]
+fn the_shipped_round_trip_rule_gives_the_same_alerts_csv_on_the_sample_data() {
+    let set = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let rules: Vec<&Rule> = set
+        .rules()
+        .filter(|r| r.enabled && matches!(r.plan.detector, Detector::RoundTrip { .. }))
+        .collect();
+    let ids: Vec<&str> = rules.iter().map(|r| r.plan.rule_id.as_str()).collect();
+    assert_eq!(ids, ["round_trip_offshore"]);
+    let data = root().join("sample-data");
+    let (polars, spark) = alerts_csv_of(
+        &set,
+        &rules,
+        &[data.join("transactions.csv")],
+        &options(Some(&data.join("fx.csv")), None),
+    );
+    assert!(
+        fired(&polars)
+            .iter()
+            .any(|(r, _, _)| r == "round_trip_offshore"),
+        "no round_trip_offshore alert"
+    );
+    assert_eq!(spark, polars);
+}
