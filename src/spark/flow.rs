@@ -83,14 +83,12 @@ impl Spark {
                 Row::new(names.clone(), vec![Value::String(node), Value::String(grp)])
             })
             .collect();
-        let schema = spark_connect::DataType::from_ddl("node STRING, grp STRING")
-            .map_err(|e| self.err(&what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(&what, e))?
-            .create_or_replace_temp_view(OWN_GROUPS_VIEW)
-            .map_err(|e| self.err(&what, e))?;
-        Ok(())
+        self.rows_view(
+            &what,
+            OWN_GROUPS_VIEW,
+            &[("node", "STRING"), ("grp", "STRING")],
+            rows,
+        )
     }
 
     /// Creates [`PARTIES_VIEW`]: every name and country written on a side without an account
@@ -130,16 +128,17 @@ impl Spark {
                 ))
             })
             .collect();
-        let schema = spark_connect::DataType::from_ddl(
-            "name STRING, country STRING, pkey STRING, label STRING",
+        self.rows_view(
+            &what,
+            PARTIES_VIEW,
+            &[
+                ("name", "STRING"),
+                ("country", "STRING"),
+                ("pkey", "STRING"),
+                ("label", "STRING"),
+            ],
+            rows,
         )
-        .map_err(|e| self.err(&what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(&what, e))?
-            .create_or_replace_temp_view(PARTIES_VIEW)
-            .map_err(|e| self.err(&what, e))?;
-        Ok(())
     }
 
     /// Party fans: the episodes of [`party_fan_select`], each with every transfer of its
@@ -225,16 +224,18 @@ impl Spark {
                 )
             })
             .collect();
-        let schema = spark_connect::DataType::from_ddl(
-            "name STRING, country STRING, words STRING, core STRING, ctry STRING",
+        self.rows_view(
+            &what,
+            IDENTITIES_VIEW,
+            &[
+                ("name", "STRING"),
+                ("country", "STRING"),
+                ("words", "STRING"),
+                ("core", "STRING"),
+                ("ctry", "STRING"),
+            ],
+            rows,
         )
-        .map_err(|e| self.err(&what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(&what, e))?
-            .create_or_replace_temp_view(IDENTITIES_VIEW)
-            .map_err(|e| self.err(&what, e))?;
-        Ok(())
     }
 
     /// Round trips (`round_trip::round_trips`), found in rounds. The search walks each
@@ -357,15 +358,18 @@ impl Spark {
                     )
                 })
                 .collect();
-            let schema = spark_connect::DataType::from_ddl(
-                "sender STRING, t BIGINT, p BIGINT, f STRING, r BIGINT",
-            )
-            .map_err(|e| self.err(&what, e))?;
-            self.session
-                .create_dataframe(rows, schema)
-                .map_err(|e| self.err(&what, e))?
-                .create_or_replace_temp_view(RT_RESUME_VIEW)
-                .map_err(|e| self.err(&what, e))?;
+            self.rows_view(
+                &what,
+                RT_RESUME_VIEW,
+                &[
+                    ("sender", "STRING"),
+                    ("t", "BIGINT"),
+                    ("p", "BIGINT"),
+                    ("f", "STRING"),
+                    ("r", "BIGINT"),
+                ],
+                rows,
+            )?;
             resume = true;
         }
         Ok(merge_hits(hits))
@@ -386,6 +390,41 @@ impl Spark {
             .map_err(|e| self.err(what, e))
     }
 
+    /// Rows made here as the temporary view `view` of `columns` (name, SQL type); no rows as an
+    /// empty view of those columns.
+    fn rows_view(
+        &self,
+        what: &str,
+        view: &str,
+        columns: &[(&str, &str)],
+        rows: Vec<Row>,
+    ) -> Result<(), SparkEngineError> {
+        if rows.is_empty() {
+            let nulls: Vec<String> = columns
+                .iter()
+                .map(|(name, kind)| format!("CAST(NULL AS {kind}) AS {name}"))
+                .collect();
+            return self.execute(
+                what,
+                &format!(
+                    "CREATE OR REPLACE TEMPORARY VIEW {view} AS SELECT {} WHERE false",
+                    nulls.join(", ")
+                ),
+            );
+        }
+        let ddl: Vec<String> = columns
+            .iter()
+            .map(|(name, kind)| format!("{name} {kind}"))
+            .collect();
+        let schema =
+            spark_connect::DataType::from_ddl(&ddl.join(", ")).map_err(|e| self.err(what, e))?;
+        self.session
+            .create_dataframe(rows, schema)
+            .map_err(|e| self.err(what, e))?
+            .create_or_replace_temp_view(view)
+            .map_err(|e| self.err(what, e))
+    }
+
     /// A one-column table of text values as a temporary view.
     fn string_view(
         &self,
@@ -399,14 +438,7 @@ impl Spark {
             .iter()
             .map(|v| Row::new(names.clone(), vec![Value::String(v.clone())]))
             .collect();
-        let schema = spark_connect::DataType::from_ddl(&format!("{column} STRING"))
-            .map_err(|e| self.err(what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(what, e))?
-            .create_or_replace_temp_view(view)
-            .map_err(|e| self.err(what, e))?;
-        Ok(())
+        self.rows_view(what, view, &[(column, "STRING")], rows)
     }
 
     /// The episodes of a flow-through, party-fan or round-trip plan; `None` for another
