@@ -56,7 +56,9 @@ start() {
     SPARK_HOME=$("$VENV/bin/python" -c 'import pyspark, os; print(os.path.dirname(pyspark.__file__))')
     export SPARK_HOME SPARK_LOCAL_IP=127.0.0.1
     # spark-submit execs the JVM, so $! is the server's pid. The session time zone is UTC and
-    # ANSI mode is on; the engine sets both again for its own session.
+    # ANSI mode is on; the engine sets both again for its own session. The driver keeps the
+    # plans of only the last 50 queries (1000 by default: a whole test run's plans, each holding
+    # the ingest plan, filled the 2 GB heap).
     nohup "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer \
         --master 'local[2]' --driver-memory 2g \
@@ -66,6 +68,7 @@ start() {
         --conf spark.sql.session.timeZone=UTC \
         --conf spark.sql.ansi.enabled=true \
         --conf spark.sql.shuffle.partitions=4 \
+        --conf spark.sql.ui.retainedExecutions=50 \
         >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     local t0=$SECONDS

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 #[path = "spark_measures.rs"]
 mod measures;
+mod flow;
 
 /// The test server's address, from `AMLSCREEN_SPARK_TEST_REMOTE`.
 fn target(out: Option<&str>) -> SparkTarget {
@@ -676,6 +677,11 @@ fn the_shipped_rules_compiled_to_spark_give_the_same_alerts_csv_on_the_sample_da
         "velocity_spike",
         "behaviour_change",
         "activity_over_expected",
+        "rapid_movement",
+        "bulk_cash",
+        "fan_in_weeks",
+        "fan_out_weeks",
+        "round_trip_offshore",
     ] {
         assert!(ids.contains(&id), "{id} is not compiled: {ids:?}");
     }

@@ -161,6 +161,10 @@ impl Spark {
         pools: &HashMap<String, Vec<String>>,
         txn_ids: &mut TxnNumbers,
     ) -> Result<Vec<Episode>, SparkEngineError> {
+        // flow-through, party fans and round trips: their own queries (`super::flow`)
+        if let Some(episodes) = self.flow_episodes(plan, txn_ids)? {
+            return Ok(episodes);
+        }
         let what = format!("finding the hits of {}", plan.rule_id);
         let frame = self.query(&what, &compile::hits_select(plan))?;
         // velocity, behaviour and expected activity: hits made by the Polars engine's code
@@ -227,19 +231,23 @@ impl Spark {
             .collect();
         let mut episodes = merge_hits(hits);
         if matches!(plan.detector, Detector::Windowed { .. }) && !episodes.is_empty() {
-            self.attach_window_evidence(plan, &mut episodes, txn_ids)?;
+            let select = compile::evidence_select(plan, EPISODES_VIEW);
+            self.attach_evidence(&plan.rule_id, &mut episodes, txn_ids, &select)?;
         }
         Ok(episodes)
     }
 
-    /// Adds to each windowed episode the subject's selected rows inside it.
-    fn attach_window_evidence(
+    /// Adds to each episode the transactions `select` finds for it: a query over the episodes
+    /// sent as the view [`EPISODES_VIEW`] (`ep`, `subject`, `win_start`, `win_end`) giving
+    /// `ep, txn_id` (a window's evidence: the subject's selected rows inside it).
+    pub(super) fn attach_evidence(
         &self,
-        plan: &RulePlan,
+        rule_id: &str,
         episodes: &mut [Episode],
         txn_ids: &mut TxnNumbers,
+        select: &str,
     ) -> Result<(), SparkEngineError> {
-        let what = format!("gathering the evidence of {}", plan.rule_id);
+        let what = format!("gathering the evidence of {rule_id}");
         let names: Vec<String> = ["ep", "subject", "win_start", "win_end"]
             .map(String::from)
             .to_vec();
@@ -262,13 +270,12 @@ impl Spark {
             "ep BIGINT, subject STRING, win_start BIGINT, win_end BIGINT",
         )
         .map_err(|e| self.err(&what, e))?;
-        let view = "aml_episodes";
         self.session
             .create_dataframe(rows, schema)
             .map_err(|e| self.err(&what, e))?
-            .create_or_replace_temp_view(view)
+            .create_or_replace_temp_view(EPISODES_VIEW)
             .map_err(|e| self.err(&what, e))?;
-        let found = self.query(&what, &compile::evidence_select(plan, view))?;
+        let found = self.query(&what, select)?;
         let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
         let ids = text_column(&found, "txn_id").map_err(|e| self.bad_result(&what, e))?;
         for (ep, id) in eps.into_iter().zip(ids) {
@@ -327,15 +334,18 @@ impl Spark {
     }
 }
 
+/// The view of the episodes whose evidence is looked up ([`Spark::attach_evidence`]).
+pub(super) const EPISODES_VIEW: &str = "aml_episodes";
+
 /// Transaction ids numbered in the order first met (a hit's or an episode's rows are numbers).
 #[derive(Debug, Default)]
-struct TxnNumbers {
+pub(super) struct TxnNumbers {
     ids: Vec<String>,
     by_id: HashMap<String, u32>,
 }
 
 impl TxnNumbers {
-    fn number(&mut self, id: &str) -> u32 {
+    pub(super) fn number(&mut self, id: &str) -> u32 {
         if let Some(n) = self.by_id.get(id) {
             return *n;
         }

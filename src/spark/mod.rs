@@ -8,6 +8,7 @@
 //! inside a tokio runtime (amlscreen has none).
 
 pub mod alerts;
+pub mod flow;
 pub mod ingest;
 pub mod measures;
 pub mod rules;

@@ -31,18 +31,18 @@ pub const SEGMENTS_VIEW: &str = "aml_segments";
 pub fn unsupported(plan: &RulePlan) -> Option<String> {
     let detector = |d: &Detector| -> Option<String> {
         match d {
-            Detector::PerTransaction | Detector::Dormancy { .. } | Detector::Windowed { .. } => {
-                None
-            }
-            Detector::FlowThrough { .. } => Some("flow-through (pass-through) detection".into()),
+            Detector::PerTransaction
+            | Detector::Dormancy { .. }
+            | Detector::Windowed { .. }
+            | Detector::FlowThrough { .. }
+            | Detector::PartyFan { .. }
+            | Detector::RoundTrip { .. }
+            | Detector::VelocitySpike { .. }
+            | Detector::BehaviourChange { .. }
+            | Detector::ExpectedActivity { .. } => None,
             Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
             Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
-            Detector::PartyFan { .. } => Some("party fan-in and fan-out".into()),
-            Detector::RoundTrip { .. } => Some("round-tripping".into()),
-            Detector::VelocitySpike { .. }
-            | Detector::BehaviourChange { .. }
-            | Detector::ExpectedActivity { .. } => None,
         }
     };
     detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))
@@ -470,10 +470,13 @@ mod tests {
             unsupported(&plan(Detector::Dormancy { min_gap: DAY })),
             None
         );
-        assert!(unsupported(&plan(Detector::PartyFan {
-            direction: crate::rules::plan::FanDirection::In,
+        assert!(unsupported(&plan(Detector::VelocitySpike {
             window: DAY,
-            min_counterparties: 2
+            baseline: 30 * DAY,
+            factor_basis_points: 30_000,
+            min_volume: 1,
+            min_baseline_count: 1,
+            min_each_direction_basis_points: 0
         }))
         .is_some());
     }
