@@ -173,7 +173,8 @@ impl Spark {
         {
             let mut episodes = merge_hits(hits);
             if !episodes.is_empty() {
-                self.attach_window_evidence(plan, &mut episodes, txn_ids)?;
+                let select = compile::evidence_select(plan, EPISODES_VIEW);
+                self.attach_evidence(&plan.rule_id, &mut episodes, txn_ids, &select)?;
             }
             return Ok(episodes);
         }
