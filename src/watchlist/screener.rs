@@ -45,6 +45,25 @@ pub struct Hit {
     pub explanation: String,
 }
 
+/// What a [`Screener`] can find, seen from the listed side: a party can have a hit only if one
+/// of its name's tokens of two letters or more is one of `tokens` or shares a blocking key with
+/// one and compares as similar to it, if its birth year is one of `weak_alias_years`, or if one
+/// of its identity numbers (after [`normalize_id`](crate::watchlist::normalize_id)) is one of
+/// `id_numbers`. A party that meets none of these gets no hit from the screener, so an index of
+/// the parties' tokens, keys, years and numbers finds every party worth screening; for a
+/// screener [`restricted`](Screener::restricted) to a few entries, a small part of them.
+#[derive(Debug, Clone)]
+pub struct Reach<'a> {
+    /// Listed tokens of two letters or more that a screened name holds, prepared as
+    /// [`similar_tokens`](super::index::NameIndex::similar_tokens) compares them; in
+    /// vocabulary order.
+    pub tokens: Vec<&'a PreparedToken>,
+    /// Birth years under which some entry's weak aliases are scored, ascending.
+    pub weak_alias_years: Vec<u16>,
+    /// Normalised identity numbers listed, ascending.
+    pub id_numbers: Vec<&'a str>,
+}
+
 /// Screens names against a [`WatchlistSet`]. Build once, then screen many names in parallel.
 #[derive(Debug, Clone)]
 pub struct Screener {
@@ -86,6 +105,25 @@ impl Screener {
             index,
             facts: party::FactIndex::build_for(entries, &|e| kept[e]),
             entries: entries.to_vec(),
+        }
+    }
+
+    /// What this screener can find, seen from the listed side (see [`Reach`]).
+    pub fn reach(&self) -> Reach<'_> {
+        let tokens = (0..self.index.vocabulary.len())
+            .filter(|&id| {
+                self.index.vocabulary[id].len() > 1 && !self.index.postings[id].is_empty()
+            })
+            .map(|id| &self.index.prepared[id])
+            .collect();
+        let mut weak_alias_years: Vec<u16> = self.facts.weak_by_year.keys().copied().collect();
+        weak_alias_years.sort_unstable();
+        let mut id_numbers: Vec<&str> = self.facts.ids.keys().map(String::as_str).collect();
+        id_numbers.sort_unstable();
+        Reach {
+            tokens,
+            weak_alias_years,
+            id_numbers,
         }
     }
 

@@ -1,0 +1,774 @@
+//! The customer index of `rescreen --index DIR`: the customers' names prepared for screening,
+//! kept between runs so that a re-screening against a few changed list entries looks up the
+//! customers those entries can match instead of reading and preparing every customer again.
+//!
+//! The index holds, for the accepted customers of one customer file (in `customer_id` order):
+//! each name's normalised tokens of two letters or more (as [`Screener`] prepares a query),
+//! inverted into postings (token → customers); the blocking keys of those tokens (key →
+//! tokens); each customer's birth year and normalised identity numbers (number → customers);
+//! and each customer's id, name, birth date, nationality and identity numbers, to screen the
+//! few customers found exactly as a full screening would. A [`Reach`] of a restricted screener
+//! is looked up in it: a customer none of whose tokens shares a blocking key with (and compares
+//! as similar to) a listed token, whose birth year opens no weak alias and who holds no listed
+//! identity number cannot have a hit, so only the others are screened.
+//!
+//! # File format (`customers.idx`, version [`FORMAT_VERSION`])
+//!
+//! Little-endian throughout:
+//!
+//! ```text
+//! magic        8 bytes  "AMLCIDX\0"
+//! version      u32      FORMAT_VERSION
+//! header_len   u32      then header_len bytes of JSON: IndexHeader
+//! records      table    per customer: customer_id, name, birth_date?, nationality?, id numbers
+//! years        u64 n, then n × u16   birth year per customer, 0 when none
+//! tokens       table    distinct tokens, sorted by bytes
+//! postings     lists    per token: customers holding it, ascending
+//! keys         table    distinct blocking keys, sorted by bytes
+//! buckets      lists    per key: tokens yielding it, ascending
+//! ids          table    distinct normalised identity numbers, sorted by bytes
+//! id_postings  lists    per number: customers holding it, ascending
+//! crc32        u32      of every byte before it
+//! ```
+//!
+//! A *table* is `u64 count`, `u64 offsets[count + 1]` (byte offsets into the data, from 0) and
+//! the data; *lists* are the same with offsets counted in `u32` values. A record is a sequence
+//! of fields, each `u32 length` and UTF-8 bytes (`u32::MAX` for an absent birth date or
+//! nationality), the identity numbers preceded by their `u32` count.
+//!
+//! The header records what the index was built from ([`IndexSource`]): the customer file's size
+//! and SHA-256, the mapping profile's SHA-256 and the delimiter, the amlscreen version and a
+//! fingerprint of the normaliser and blocking keys. An index whose source differs from the
+//! present one is stale and is rebuilt; one that is truncated, fails its checksum or does not
+//! parse is damaged ([`IndexError::Damaged`], naming the file).
+
+use super::Customers;
+use crate::watchlist::fast_hash::FastMap;
+use crate::watchlist::normalize::{canonical_spelling, normalize_name_bounded};
+use crate::watchlist::phonetic::for_each_blocking_key;
+use crate::watchlist::score::{prepared_similarity, PreparedToken};
+use crate::watchlist::{is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+/// The index file's name inside `--index DIR`.
+pub const INDEX_FILE_NAME: &str = "customers.idx";
+
+/// The version of the file format; a file of another version is rebuilt.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MAGIC: [u8; 8] = *b"AMLCIDX\0";
+
+/// Errors reading a customer index.
+#[derive(Debug, Error)]
+pub enum IndexError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read the customer index: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is truncated, fails its checksum or does not parse.
+    #[error("{path}: customer index is damaged: {reason}")]
+    Damaged { path: String, reason: String },
+}
+
+/// What an index was built from; an index is reused only when all of it is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexSource {
+    /// The customer file's size in bytes.
+    pub customers_bytes: u64,
+    /// The customer file's SHA-256, lower-case hex.
+    pub customers_sha256: String,
+    /// The mapping profile's SHA-256, when one was given.
+    pub profile_sha256: Option<String>,
+    /// The CSV delimiter.
+    pub delimiter: u8,
+    /// The amlscreen version that built the index.
+    pub amlscreen: String,
+    /// [`normalizer_fingerprint`] when the index was built.
+    pub normalizer: String,
+}
+
+impl IndexSource {
+    /// What differs between an index's source (`self`) and the present one, in words; `None`
+    /// when nothing does.
+    pub fn difference(&self, now: &IndexSource) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.customers_bytes != now.customers_bytes || self.customers_sha256 != now.customers_sha256
+        {
+            parts.push(format!(
+                "the customer file changed ({} bytes, sha256 {} when indexed; now {} bytes, sha256 {})",
+                self.customers_bytes,
+                short(&self.customers_sha256),
+                now.customers_bytes,
+                short(&now.customers_sha256)
+            ));
+        }
+        if self.profile_sha256 != now.profile_sha256 || self.delimiter != now.delimiter {
+            parts.push("the mapping profile or delimiter changed".to_string());
+        }
+        if self.amlscreen != now.amlscreen || self.normalizer != now.normalizer {
+            parts.push(format!(
+                "built by amlscreen {} with another name normaliser (now {})",
+                self.amlscreen, now.amlscreen
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+fn short(hex: &str) -> &str {
+    &hex[..hex.len().min(12)]
+}
+
+/// The JSON header of an index file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexHeader {
+    pub source: IndexSource,
+    /// The customer file as it was given when the index was built (for people; not compared).
+    pub customers_file: String,
+    /// Accepted customers indexed.
+    pub customers: u64,
+    /// Rows of the customer file that were quarantined (not indexed, as `rescreen` does not
+    /// screen them).
+    pub quarantined: u64,
+}
+
+/// Names whose tokens and blocking keys fingerprint the normaliser: accents, scripts, legal
+/// forms, joined particles, honorifics, initials, digits and a long name.
+const PROBE_NAMES: [&str; 12] = [
+    "Usama bin Muhammad bin Awad BIN LADIN",
+    "José María Álvarez-Núñez",
+    "Banco Nacional de Cuba, S.A.",
+    "AL-QA'IDA / Al Qaeda",
+    "Mr. Abd al-Rahman O'Neill Jr.",
+    "Müller & Söhne GmbH & Co. KG",
+    "Владимир Путин",
+    "ØRSTED ÆGIR STRAßE",
+    "J. R. R. Tolkien",
+    "Vessel 7 Seas No.2 LLC",
+    "Sheikh Hamad bin Khalifa Al-Thani",
+    "Abdulrahmanmohammedalibinahmedalrashidi Incorporated Limited Partnership",
+];
+
+/// SHA-256 (hex) of the tokens and blocking keys that the normaliser gives [`PROBE_NAMES`]
+/// and of how a few identity numbers and dates are read: an index built by a normaliser that
+/// differs on these is rebuilt, even if the version number did not change.
+pub fn normalizer_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for name in PROBE_NAMES {
+        for token in normalize_name_bounded(name, false).0 {
+            hasher.update(token.text.as_bytes());
+            hasher.update([0]);
+            for_each_blocking_key(&token.text, &canonical_spelling(&token.text), |key| {
+                hasher.update(key.as_bytes());
+                hasher.update([1]);
+            });
+        }
+        hasher.update([2]);
+    }
+    for id in ["AB 123-456/7", "p-0012 3456", "x1"] {
+        let normalized = normalize_id(id);
+        hasher.update(normalized.as_bytes());
+        hasher.update([u8::from(is_matchable_id(&normalized))]);
+    }
+    for date in ["1965", "1965-03", "1965-03-07", "65"] {
+        let year = PartialDate::parse(date).map_or(0, |d| d.year());
+        hasher.update(year.to_le_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One indexed customer, as screened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedCustomer {
+    pub customer_id: String,
+    pub name: String,
+    /// The customer as [`party_query`](super::party_query) gives it.
+    pub query: PartyQuery,
+}
+
+/// Builds the bytes of an index file for the accepted customers of `customers`.
+pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
+    let list = &customers.list;
+    // each customer's distinct tokens of two letters or more
+    let tokens: Vec<Vec<String>> = list
+        .par_iter()
+        .map(|c| {
+            let mut t: Vec<String> = normalize_name_bounded(&c.name, false)
+                .0
+                .into_iter()
+                .map(|t| t.text)
+                .filter(|t| t.len() > 1)
+                .collect();
+            t.sort_unstable();
+            t.dedup();
+            t
+        })
+        .collect();
+    // vocabulary in first-seen order, then sorted by bytes
+    let mut first_ids: FastMap<&str, u32> = FastMap::default();
+    let mut first_postings: Vec<Vec<u32>> = Vec::new();
+    let mut first_texts: Vec<&str> = Vec::new();
+    for (c, ts) in tokens.iter().enumerate() {
+        for t in ts {
+            let id = *first_ids.entry(t.as_str()).or_insert_with(|| {
+                first_texts.push(t.as_str());
+                first_postings.push(Vec::new());
+                (first_texts.len() - 1) as u32
+            });
+            first_postings[id as usize].push(c as u32);
+        }
+    }
+    let mut order: Vec<u32> = (0..first_texts.len() as u32).collect();
+    order.par_sort_unstable_by_key(|&id| first_texts[id as usize].as_bytes());
+    let vocabulary: Vec<&str> = order.iter().map(|&id| first_texts[id as usize]).collect();
+    let postings: Vec<&[u32]> = order
+        .iter()
+        .map(|&id| first_postings[id as usize].as_slice())
+        .collect();
+    // blocking keys → tokens
+    let mut key_pairs: Vec<(String, u32)> = vocabulary
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(id, text)| {
+            let mut keys: Vec<String> = Vec::new();
+            for_each_blocking_key(text, &canonical_spelling(text), |key| {
+                keys.push(key.to_string())
+            });
+            keys.sort_unstable();
+            keys.dedup();
+            keys.into_iter().map(move |k| (k, id as u32))
+        })
+        .collect();
+    key_pairs.par_sort_unstable();
+    let (keys, buckets) = group(&key_pairs);
+    // identity numbers → customers
+    let mut id_pairs: Vec<(String, u32)> = list
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(c, customer)| {
+            let mut numbers: Vec<String> = customer
+                .id_numbers
+                .iter()
+                .map(|n| normalize_id(n))
+                .filter(|n| is_matchable_id(n))
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers.into_iter().map(move |n| (n, c as u32))
+        })
+        .collect();
+    id_pairs.par_sort_unstable();
+    let (ids, id_postings) = group(&id_pairs);
+
+    let header = IndexHeader {
+        source,
+        customers_file: customers.file.display().to_string(),
+        customers: list.len() as u64,
+        quarantined: customers.quarantine.len() as u64,
+    };
+    let header = serde_json::to_vec(&header).expect("an index header serialises");
+    let mut out = Vec::with_capacity(64 * list.len() + 1024);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    // records
+    let mut records: Vec<u8> = Vec::new();
+    let mut ends: Vec<u64> = Vec::with_capacity(list.len());
+    for c in list {
+        put_field(&mut records, Some(&c.customer_id));
+        put_field(&mut records, Some(&c.name));
+        put_field(&mut records, c.birth_date.as_deref());
+        put_field(&mut records, c.nationality.as_deref());
+        records.extend_from_slice(&(c.id_numbers.len() as u32).to_le_bytes());
+        for n in &c.id_numbers {
+            put_field(&mut records, Some(n));
+        }
+        ends.push(records.len() as u64);
+    }
+    put_table(&mut out, &ends, &records);
+    // years
+    out.extend_from_slice(&(list.len() as u64).to_le_bytes());
+    for c in list {
+        out.extend_from_slice(&birth_year(c.birth_date.as_deref()).to_le_bytes());
+    }
+    put_strings(&mut out, &vocabulary);
+    put_lists(&mut out, &postings);
+    put_strings(&mut out, &keys);
+    put_lists(&mut out, &buckets);
+    put_strings(&mut out, &ids);
+    put_lists(&mut out, &id_postings);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Groups sorted `(text, value)` pairs: distinct texts and each one's values.
+fn group(pairs: &[(String, u32)]) -> (Vec<&str>, Vec<Vec<u32>>) {
+    let mut texts: Vec<&str> = Vec::new();
+    let mut lists: Vec<Vec<u32>> = Vec::new();
+    for (text, value) in pairs {
+        if texts.last() != Some(&text.as_str()) {
+            texts.push(text);
+            lists.push(Vec::new());
+        }
+        lists.last_mut().expect("a list per text").push(*value);
+    }
+    (texts, lists)
+}
+
+fn birth_year(date: Option<&str>) -> u16 {
+    date.and_then(|d| PartialDate::parse(d).ok())
+        .map_or(0, |d| d.year())
+}
+
+fn put_field(out: &mut Vec<u8>, field: Option<&str>) {
+    match field {
+        Some(text) => {
+            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            out.extend_from_slice(text.as_bytes());
+        }
+        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+}
+
+/// A table: count, offsets from 0 (`ends` are the ends of the items), data.
+fn put_table(out: &mut Vec<u8>, ends: &[u64], data: &[u8]) {
+    out.extend_from_slice(&(ends.len() as u64).to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    for end in ends {
+        out.extend_from_slice(&end.to_le_bytes());
+    }
+    out.extend_from_slice(data);
+}
+
+fn put_strings(out: &mut Vec<u8>, items: &[&str]) {
+    let mut data = Vec::new();
+    let mut ends = Vec::with_capacity(items.len());
+    for item in items {
+        data.extend_from_slice(item.as_bytes());
+        ends.push(data.len() as u64);
+    }
+    put_table(out, &ends, &data);
+}
+
+fn put_lists<L: AsRef<[u32]>>(out: &mut Vec<u8>, lists: &[L]) {
+    let mut data = Vec::new();
+    let mut ends = Vec::with_capacity(lists.len());
+    let mut count = 0u64;
+    for list in lists {
+        for v in list.as_ref() {
+            data.extend_from_slice(&v.to_le_bytes());
+        }
+        count += list.as_ref().len() as u64;
+        ends.push(count);
+    }
+    put_table(out, &ends, &data);
+}
+
+/// A table's place in the file: `count` items, offsets at `offsets`, data at `data`; offsets
+/// are checked ascending and within the data when the file is read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Table {
+    count: usize,
+    offsets: usize,
+    data: usize,
+}
+
+/// A customer index read from its bytes, checked, and looked up in place.
+#[derive(Debug, Clone)]
+pub struct CustomerIndex {
+    bytes: Vec<u8>,
+    header: IndexHeader,
+    /// The file, for errors.
+    path: String,
+    records: Table,
+    years: usize,
+    tokens: Table,
+    postings: Table,
+    keys: Table,
+    buckets: Table,
+    ids: Table,
+    id_postings: Table,
+}
+
+/// A cursor over the file that reports running off its end as damage.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    path: &'a str,
+}
+
+impl Reader<'_> {
+    fn damaged(&self, reason: impl Into<String>) -> IndexError {
+        IndexError::Damaged {
+            path: self.path.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn take(&mut self, len: usize, what: &str) -> Result<usize, IndexError> {
+        let start = self.at;
+        match start.checked_add(len) {
+            Some(end) if end <= self.bytes.len() => {
+                self.at = end;
+                Ok(start)
+            }
+            _ => Err(self.damaged(format!(
+                "truncated: {what} needs {len} bytes at offset {start}, the file has {}",
+                self.bytes.len()
+            ))),
+        }
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, IndexError> {
+        let at = self.take(4, what)?;
+        Ok(u32_at(self.bytes, at))
+    }
+
+    fn u64(&mut self, what: &str) -> Result<usize, IndexError> {
+        let at = self.take(8, what)?;
+        usize::try_from(u64_at(self.bytes, at)).map_err(|_| self.damaged(format!("{what} too large")))
+    }
+
+    /// A table whose data is counted in units of `unit` bytes; its offsets are checked.
+    fn table(&mut self, unit: usize, what: &str) -> Result<Table, IndexError> {
+        let count = self.u64(what)?;
+        let offsets_len = count
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(8))
+            .ok_or_else(|| self.damaged(format!("{what}: impossible count {count}")))?;
+        let offsets = self.take(offsets_len, what)?;
+        let mut previous = 0u64;
+        for k in 0..=count {
+            let offset = u64_at(self.bytes, offsets + 8 * k);
+            if (k == 0 && offset != 0) || offset < previous {
+                return Err(self.damaged(format!("{what}: offsets out of order at item {k}")));
+            }
+            previous = offset;
+        }
+        let data_len = usize::try_from(previous)
+            .ok()
+            .and_then(|n| n.checked_mul(unit))
+            .ok_or_else(|| self.damaged(format!("{what}: data too large")))?;
+        let data = self.take(data_len, what)?;
+        Ok(Table {
+            count,
+            offsets,
+            data,
+        })
+    }
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+impl CustomerIndex {
+    /// Reads and checks the index file at `path`.
+    pub fn read(path: &Path) -> Result<CustomerIndex, IndexError> {
+        let bytes = std::fs::read(path).map_err(|source| IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        CustomerIndex::from_bytes(bytes, path)
+    }
+
+    /// Checks `bytes` (the contents of the index file `path`) and makes them searchable: the
+    /// magic, version, checksum, header and every table's offsets.
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<CustomerIndex, IndexError> {
+        let path = path.display().to_string();
+        let damaged = |reason: String| IndexError::Damaged {
+            path: path.clone(),
+            reason,
+        };
+        if bytes.len() < MAGIC.len() + 4 || bytes[..MAGIC.len()] != MAGIC {
+            return Err(damaged("not a customer index (no AMLCIDX magic)".into()));
+        }
+        let version = u32_at(&bytes, MAGIC.len());
+        if version != FORMAT_VERSION {
+            return Err(damaged(format!(
+                "format version {version}, this amlscreen reads version {FORMAT_VERSION}"
+            )));
+        }
+        if bytes.len() < MAGIC.len() + 12 {
+            return Err(damaged(format!("truncated: {} bytes", bytes.len())));
+        }
+        let body = bytes.len() - 4;
+        let stored = u32_at(&bytes, body);
+        let computed = crc32fast::hash(&bytes[..body]);
+        if stored != computed {
+            return Err(damaged(format!(
+                "checksum mismatch (stored {stored:08x}, computed {computed:08x}): truncated or corrupted"
+            )));
+        }
+        let mut r = Reader {
+            bytes: &bytes[..body],
+            at: MAGIC.len() + 4,
+            path: &path,
+        };
+        let header_len = r.u32("header length")? as usize;
+        let at = r.take(header_len, "header")?;
+        let header: IndexHeader = serde_json::from_slice(&bytes[at..at + header_len])
+            .map_err(|e| damaged(format!("header: {e}")))?;
+        let records = r.table(1, "records")?;
+        let year_count = r.u64("years")?;
+        let years = r.take(
+            year_count
+                .checked_mul(2)
+                .ok_or_else(|| damaged("years: impossible count".into()))?,
+            "years",
+        )?;
+        let tokens = r.table(1, "tokens")?;
+        let postings = r.table(4, "postings")?;
+        let keys = r.table(1, "keys")?;
+        let buckets = r.table(4, "buckets")?;
+        let ids = r.table(1, "identity numbers")?;
+        let id_postings = r.table(4, "identity postings")?;
+        if r.at != body {
+            return Err(damaged(format!(
+                "{} unexpected bytes before the checksum",
+                body - r.at
+            )));
+        }
+        let customers = header.customers as usize;
+        if records.count != customers || year_count != customers {
+            return Err(damaged(format!(
+                "the header counts {customers} customers, the tables {} and {year_count}",
+                records.count
+            )));
+        }
+        if postings.count != tokens.count || buckets.count != keys.count || id_postings.count != ids.count
+        {
+            return Err(damaged("table counts do not agree".into()));
+        }
+        let index = CustomerIndex {
+            bytes,
+            header,
+            path,
+            records,
+            years,
+            tokens,
+            postings,
+            keys,
+            buckets,
+            ids,
+            id_postings,
+        };
+        // every value in the lists must name a customer or a token
+        index.check_values(index.postings, customers, "postings")?;
+        index.check_values(index.buckets, index.tokens.count, "buckets")?;
+        index.check_values(index.id_postings, customers, "identity postings")?;
+        Ok(index)
+    }
+
+    fn check_values(&self, lists: Table, bound: usize, what: &str) -> Result<(), IndexError> {
+        let end = self.end(lists, lists.count) * 4;
+        let data = &self.bytes[lists.data..lists.data + end];
+        if data
+            .chunks_exact(4)
+            .any(|v| u32::from_le_bytes(v.try_into().expect("4 bytes")) as usize >= bound)
+        {
+            return Err(self.damaged(format!("{what}: a value beyond {bound}")));
+        }
+        Ok(())
+    }
+
+    fn damaged(&self, reason: String) -> IndexError {
+        IndexError::Damaged {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// The header: what the index was built from and how many customers it holds.
+    pub fn header(&self) -> &IndexHeader {
+        &self.header
+    }
+
+    /// Number of customers indexed.
+    pub fn len(&self) -> usize {
+        self.records.count
+    }
+
+    /// Whether no customer is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.records.count == 0
+    }
+
+    /// The end offset of item `k` of `table` (its start is the end of item `k - 1`).
+    fn end(&self, table: Table, k: usize) -> usize {
+        u64_at(&self.bytes, table.offsets + 8 * k) as usize
+    }
+
+    fn item(&self, table: Table, k: usize) -> &[u8] {
+        let (start, end) = (self.end(table, k), self.end(table, k + 1));
+        &self.bytes[table.data + start..table.data + end]
+    }
+
+    fn values(&self, lists: Table, k: usize) -> impl Iterator<Item = u32> + '_ {
+        let (start, end) = (self.end(lists, k), self.end(lists, k + 1));
+        self.bytes[lists.data + 4 * start..lists.data + 4 * end]
+            .chunks_exact(4)
+            .map(|v| u32::from_le_bytes(v.try_into().expect("4 bytes")))
+    }
+
+    /// The position of `text` in a sorted string table.
+    fn find(&self, table: Table, text: &str) -> Option<usize> {
+        let (mut low, mut high) = (0, table.count);
+        while low < high {
+            let mid = (low + high) / 2;
+            match self.item(table, mid).cmp(text.as_bytes()) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    fn text(&self, table: Table, k: usize) -> Result<&str, IndexError> {
+        std::str::from_utf8(self.item(table, k))
+            .map_err(|_| self.damaged(format!("item {k} is not UTF-8")))
+    }
+
+    /// The customers (positions, ascending) that the screeners of `reaches` can find: those
+    /// holding a token similar to a listed token, born in a weak alias's year, or holding a
+    /// listed identity number (see [`Reach`]). Every other customer gets no hit from them.
+    pub fn candidates(&self, reaches: &[Reach<'_>]) -> Result<Vec<u32>, IndexError> {
+        let customers = self.len();
+        let mut marked = vec![false; customers];
+        let mut token_marked = vec![false; self.tokens.count];
+        let mut prepared: FastMap<usize, PreparedToken> = FastMap::default();
+        let mut found: Vec<usize> = Vec::new();
+        for reach in reaches {
+            for listed in &reach.tokens {
+                found.clear();
+                for_each_blocking_key(&listed.text, &listed.spelling, |key| {
+                    if let Some(k) = self.find(self.keys, key) {
+                        found.extend(self.values(self.buckets, k).map(|t| t as usize));
+                    }
+                });
+                found.extend(self.find(self.tokens, &listed.text));
+                for &t in &found {
+                    if token_marked[t] {
+                        continue;
+                    }
+                    let query = match prepared.entry(t) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(PreparedToken::new(self.text(self.tokens, t)?))
+                        }
+                    };
+                    // the order of `similar_tokens`: the customer's token is the query
+                    if prepared_similarity(query, listed).is_some() {
+                        token_marked[t] = true;
+                    }
+                }
+            }
+            if !reach.weak_alias_years.is_empty() {
+                for (c, mark) in marked.iter_mut().enumerate() {
+                    let year = u16::from_le_bytes(
+                        self.bytes[self.years + 2 * c..self.years + 2 * c + 2]
+                            .try_into()
+                            .expect("2 bytes"),
+                    );
+                    if year != 0 && reach.weak_alias_years.binary_search(&year).is_ok() {
+                        *mark = true;
+                    }
+                }
+            }
+            for number in &reach.id_numbers {
+                if let Some(k) = self.find(self.ids, number) {
+                    for c in self.values(self.id_postings, k) {
+                        marked[c as usize] = true;
+                    }
+                }
+            }
+        }
+        for (t, _) in token_marked.iter().enumerate().filter(|(_, &m)| m) {
+            for c in self.values(self.postings, t) {
+                marked[c as usize] = true;
+            }
+        }
+        Ok((0..customers as u32)
+            .filter(|&c| marked[c as usize])
+            .collect())
+    }
+
+    /// The customer at position `k` (in `customer_id` order).
+    pub fn customer(&self, k: usize) -> Result<IndexedCustomer, IndexError> {
+        if k >= self.len() {
+            return Err(self.damaged(format!("no customer {k}")));
+        }
+        let mut fields = Fields {
+            record: self.item(self.records, k),
+            at: 0,
+        };
+        let decoded = (|| {
+            let customer_id = fields.field()??;
+            let name = fields.field()??;
+            let birth_date = fields.field()?;
+            let nationality = fields.field()?;
+            let count = fields.u32()?;
+            let id_numbers = (0..count)
+                .map(|_| fields.field().flatten().map(str::to_string))
+                .collect::<Option<Vec<String>>>()?;
+            (fields.at == fields.record.len()).then_some((
+                customer_id,
+                name,
+                birth_date,
+                nationality,
+                id_numbers,
+            ))
+        })();
+        let Some((customer_id, name, birth_date, nationality, id_numbers)) = decoded else {
+            return Err(self.damaged(format!("record {k} is malformed")));
+        };
+        Ok(IndexedCustomer {
+            customer_id: customer_id.to_string(),
+            name: name.to_string(),
+            query: super::query_of(name, birth_date, nationality, id_numbers),
+        })
+    }
+}
+
+/// A cursor over one record's fields.
+struct Fields<'a> {
+    record: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn u32(&mut self) -> Option<u32> {
+        let raw = self.record.get(self.at..self.at + 4)?;
+        self.at += 4;
+        Some(u32::from_le_bytes(raw.try_into().ok()?))
+    }
+
+    /// `None` when malformed; `Some(None)` for an absent field.
+    fn field(&mut self) -> Option<Option<&'a str>> {
+        let len = self.u32()?;
+        if len == u32::MAX {
+            return Some(None);
+        }
+        let text = self.record.get(self.at..self.at + len as usize)?;
+        self.at += len as usize;
+        std::str::from_utf8(text).ok().map(Some)
+    }
+}
