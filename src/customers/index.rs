@@ -22,6 +22,8 @@
 //! header_len   u32      then header_len bytes of JSON: IndexHeader
 //! records      table    per customer: customer_id, name, birth_date?, nationality?, id numbers
 //! years        u64 n, then n × u16   birth year per customer, 0 when none
+//! traits       u64 n, then n × u8    initials in the name (low 7 bits, at most 127); 0x80
+//!                                    when a birth date or nationality lowers the floor
 //! tokens       table    distinct tokens, sorted by bytes
 //! postings     lists    per token: customers holding it, ascending
 //! keys         table    distinct blocking keys, sorted by bytes
@@ -46,8 +48,10 @@ use super::Customers;
 use crate::watchlist::fast_hash::FastMap;
 use crate::watchlist::normalize::{canonical_spelling, normalize_name_bounded};
 use crate::watchlist::phonetic::for_each_blocking_key;
-use crate::watchlist::score::{prepared_similarity, PreparedToken};
-use crate::watchlist::{is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach};
+use crate::watchlist::score::{prepared_similarity, PreparedToken, UNPAIRED_LISTED_COST};
+use crate::watchlist::{
+    is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach, ReachToken, MAX_FACT_BONUS,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -60,6 +64,12 @@ pub const INDEX_FILE_NAME: &str = "customers.idx";
 pub const FORMAT_VERSION: u32 = 1;
 
 const MAGIC: [u8; 8] = *b"AMLCIDX\0";
+
+/// A customer's traits byte: how many initials (one-letter tokens) its name has, at most 127,
+/// and whether it has a birth date or nationality (which lowers the name's floor by
+/// [`MAX_FACT_BONUS`]).
+const INITIALS_MASK: u8 = 0x7f;
+const LOWERS_FLOOR: u8 = 0x80;
 
 /// Errors reading a customer index.
 #[derive(Debug, Error)]
@@ -201,20 +211,24 @@ pub struct IndexedCustomer {
 pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let list = &customers.list;
     // each customer's distinct tokens of two letters or more
-    let tokens: Vec<Vec<String>> = list
+    let (tokens, traits): (Vec<Vec<String>>, Vec<u8>) = list
         .par_iter()
         .map(|c| {
-            let mut t: Vec<String> = normalize_name_bounded(&c.name, false)
-                .0
+            let all = normalize_name_bounded(&c.name, false).0;
+            let initials = all.iter().filter(|t| t.text.len() == 1).count();
+            let mut t: Vec<String> = all
                 .into_iter()
                 .map(|t| t.text)
                 .filter(|t| t.len() > 1)
                 .collect();
             t.sort_unstable();
             t.dedup();
-            t
+            let lowers_floor = birth_year(c.birth_date.as_deref()) != 0 || c.nationality.is_some();
+            let traits = initials.min(usize::from(INITIALS_MASK)) as u8
+                | if lowers_floor { LOWERS_FLOOR } else { 0 };
+            (t, traits)
         })
-        .collect();
+        .unzip();
     // vocabulary in first-seen order, then sorted by bytes
     let mut first_ids: FastMap<&str, u32> = FastMap::default();
     let mut first_postings: Vec<Vec<u32>> = Vec::new();
@@ -303,6 +317,8 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     for c in list {
         out.extend_from_slice(&birth_year(c.birth_date.as_deref()).to_le_bytes());
     }
+    out.extend_from_slice(&(list.len() as u64).to_le_bytes());
+    out.extend_from_slice(&traits);
     put_strings(&mut out, &vocabulary);
     put_lists(&mut out, &postings);
     put_strings(&mut out, &keys);
@@ -395,6 +411,7 @@ pub struct CustomerIndex {
     path: String,
     records: Table,
     years: usize,
+    traits: usize,
     tokens: Table,
     postings: Table,
     keys: Table,
@@ -534,6 +551,8 @@ impl CustomerIndex {
                 .ok_or_else(|| damaged("years: impossible count".into()))?,
             "years",
         )?;
+        let trait_count = r.u64("traits")?;
+        let traits = r.take(trait_count, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
         let keys = r.table(1, "keys")?;
@@ -547,7 +566,7 @@ impl CustomerIndex {
             )));
         }
         let customers = header.customers as usize;
-        if records.count != customers || year_count != customers {
+        if records.count != customers || year_count != customers || trait_count != customers {
             return Err(damaged(format!(
                 "the header counts {customers} customers, the tables {} and {year_count}",
                 records.count
@@ -563,6 +582,7 @@ impl CustomerIndex {
             path,
             records,
             years,
+            traits,
             tokens,
             postings,
             keys,
@@ -647,47 +667,84 @@ impl CustomerIndex {
             .map_err(|_| self.damaged(format!("item {k} is not UTF-8")))
     }
 
-    /// The customers (positions, ascending) that the screeners of `reaches` can find: those
-    /// holding a token similar to a listed token, born in a weak alias's year, or holding a
-    /// listed identity number (see [`Reach`]). Every other customer gets no hit from them.
-    pub fn candidates(&self, reaches: &[Reach<'_>]) -> Result<Vec<u32>, IndexError> {
+    /// The customer tokens (ids) similar to `listed`, as the screener finds similar tokens:
+    /// sharing a blocking key or equal, and similar by [`prepared_similarity`] with the
+    /// customer's token as the query.
+    fn similar_customer_tokens(
+        &self,
+        listed: &PreparedToken,
+        prepared: &mut FastMap<u32, PreparedToken>,
+    ) -> Result<Vec<u32>, IndexError> {
+        let mut found: Vec<u32> = Vec::new();
+        for_each_blocking_key(&listed.text, &listed.spelling, |key| {
+            if let Some(k) = self.find(self.keys, key) {
+                found.extend(self.values(self.buckets, k));
+            }
+        });
+        found.extend(self.find(self.tokens, &listed.text).map(|t| t as u32));
+        found.sort_unstable();
+        found.dedup();
+        let mut similar = Vec::with_capacity(found.len());
+        for t in found {
+            let query = match prepared.entry(t) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(PreparedToken::new(self.text(self.tokens, t as usize)?))
+                }
+            };
+            if prepared_similarity(query, listed).is_some() {
+                similar.push(t);
+            }
+        }
+        Ok(similar)
+    }
+
+    /// The customers (positions, ascending) that the screeners of `reaches` can give a hit at
+    /// `threshold` (see [`Reach`]): those whose tokens pair with enough of a screened name
+    /// for its score bound to reach the threshold (less [`MAX_FACT_BONUS`] for a customer
+    /// with a birth date or nationality), those born in a weak alias's year and those holding
+    /// a listed identity number. Every other customer gets no hit from them.
+    pub fn candidates(&self, reaches: &[Reach<'_>], threshold: f64) -> Result<Vec<u32>, IndexError> {
         let customers = self.len();
         let mut marked = vec![false; customers];
-        let mut token_marked = vec![false; self.tokens.count];
-        let mut prepared: FastMap<usize, PreparedToken> = FastMap::default();
-        let mut found: Vec<usize> = Vec::new();
+        let mut prepared: FastMap<u32, PreparedToken> = FastMap::default();
+        // per customer, the name's tokens (bits) it may pair, for the name at hand
+        let mut masks: Vec<u64> = vec![0; customers];
+        let mut touched: Vec<u32> = Vec::new();
+        let traits = &self.bytes[self.traits..self.traits + customers];
         for reach in reaches {
-            for listed in &reach.tokens {
-                found.clear();
-                for_each_blocking_key(&listed.text, &listed.spelling, |key| {
-                    if let Some(k) = self.find(self.keys, key) {
-                        found.extend(self.values(self.buckets, k).map(|t| t as usize));
+            let mut similar: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
+            for name in &reach.names {
+                for (j, part) in name.iter().enumerate() {
+                    let Some(r) = part.token else { continue };
+                    let r = r as usize;
+                    if similar[r].is_none() {
+                        similar[r] = Some(self.similar_customer_tokens(reach.tokens[r], &mut prepared)?);
                     }
-                });
-                found.extend(self.find(self.tokens, &listed.text));
-                for &t in &found {
-                    if token_marked[t] {
-                        continue;
-                    }
-                    let query = match prepared.entry(t) {
-                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            e.insert(PreparedToken::new(self.text(self.tokens, t)?))
+                    // a name of more than 63 tokens is not bounded: its customers are kept
+                    let bit = if j < 63 { 1u64 << j } else { 0 };
+                    for &t in similar[r].as_deref().unwrap_or_default() {
+                        for c in self.values(self.postings, t as usize) {
+                            let mask = &mut masks[c as usize];
+                            if *mask == 0 {
+                                touched.push(c);
+                            }
+                            *mask |= bit | TOUCHED;
                         }
-                    };
-                    // the order of `similar_tokens`: the customer's token is the query
-                    if prepared_similarity(query, listed).is_some() {
-                        token_marked[t] = true;
                     }
                 }
+                for &c in &touched {
+                    let mask = std::mem::take(&mut masks[c as usize]);
+                    if name.len() > 63 || bound_reaches(name, mask, traits[c as usize], threshold) {
+                        marked[c as usize] = true;
+                    }
+                }
+                touched.clear();
             }
             if !reach.weak_alias_years.is_empty() {
                 for (c, mark) in marked.iter_mut().enumerate() {
-                    let year = u16::from_le_bytes(
-                        self.bytes[self.years + 2 * c..self.years + 2 * c + 2]
-                            .try_into()
-                            .expect("2 bytes"),
-                    );
+                    let at = self.years + 2 * c;
+                    let year = u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]);
                     if year != 0 && reach.weak_alias_years.binary_search(&year).is_ok() {
                         *mark = true;
                     }
@@ -699,11 +756,6 @@ impl CustomerIndex {
                         marked[c as usize] = true;
                     }
                 }
-            }
-        }
-        for (t, _) in token_marked.iter().enumerate().filter(|(_, &m)| m) {
-            for c in self.values(self.postings, t) {
-                marked[c as usize] = true;
             }
         }
         Ok((0..customers as u32)
@@ -747,6 +799,47 @@ impl CustomerIndex {
         })
     }
 }
+
+/// Whether a customer pairing the tokens of `name` in `mask` (and with the initials and floor
+/// of its `traits`) can score at least `threshold` against it: the bound of [`Reach`], with
+/// the name's initials and legal forms counted as paired, and as many of its other tokens as
+/// the customer has initials (the heaviest). A little slack keeps float sums in any order on
+/// the safe side.
+fn bound_reaches(name: &[ReachToken], mask: u64, traits: u8, threshold: f64) -> bool {
+    let total: f64 = name.iter().map(|p| p.weight).sum();
+    let mut paired = 0.0;
+    let mut left: Vec<f64> = Vec::new();
+    for (j, part) in name.iter().enumerate() {
+        if part.token.is_none() || part.legal_form || (j < 63 && mask & (1 << j) != 0) {
+            paired += part.weight;
+        } else {
+            left.push(part.weight);
+        }
+    }
+    let initials = usize::from(traits & INITIALS_MASK);
+    if initials > 0 {
+        left.sort_by(|a, b| b.total_cmp(a));
+        paired += left.iter().take(initials).sum::<f64>();
+    }
+    let unpaired = (total - paired).max(0.0);
+    let bound = if paired > 0.0 {
+        paired / (paired + UNPAIRED_LISTED_COST * unpaired)
+    } else {
+        0.0
+    };
+    let floor = if traits & LOWERS_FLOOR != 0 {
+        threshold - MAX_FACT_BONUS
+    } else {
+        threshold
+    };
+    bound >= floor - BOUND_SLACK
+}
+
+/// The bit of a customer's mask that says it was touched at all.
+const TOUCHED: u64 = 1 << 63;
+
+/// Slack on [`bound_reaches`]: more than scores' rounding to 4 decimals and any float error.
+const BOUND_SLACK: f64 = 0.000_1;
 
 /// A cursor over one record's fields.
 struct Fields<'a> {

@@ -45,23 +45,43 @@ pub struct Hit {
     pub explanation: String,
 }
 
-/// What a [`Screener`] can find, seen from the listed side: a party can have a hit only if one
-/// of its name's tokens of two letters or more is one of `tokens` or shares a blocking key with
-/// one and compares as similar to it, if its birth year is one of `weak_alias_years`, or if one
-/// of its identity numbers (after [`normalize_id`](crate::watchlist::normalize_id)) is one of
-/// `id_numbers`. A party that meets none of these gets no hit from the screener, so an index of
-/// the parties' tokens, keys, years and numbers finds every party worth screening; for a
-/// screener [`restricted`](Screener::restricted) to a few entries, a small part of them.
+/// What a [`Screener`] can find, seen from the listed side, for looking up in an index of the
+/// parties (customers) the only ones that can have a hit.
+///
+/// A party's name reaches a screened name only through a token of two letters or more that is
+/// one of `tokens` or shares a blocking key with one and compares as similar to it (the
+/// screener follows nothing else to a name). And it scores at most `W / (W + 0.4 (T - W))`
+/// against the name, where `T` is the weight of all the name's tokens and `W` that of the ones
+/// the party could pair: those its tokens are similar to, the name's initials and legal forms
+/// (which pair without being similar), and for each initial of the party one more (the
+/// heaviest left); a name for which that bound is below the threshold (less the facts' largest
+/// bonus, for a party with a birth date or nationality) cannot be a hit. Apart from names, a
+/// party born in one of `weak_alias_years` may match a weak alias, and one holding one of
+/// `id_numbers` (after [`normalize_id`](crate::watchlist::normalize_id)) is a hit whatever its
+/// name. A party meeting none of these gets no hit from the screener; for a screener
+/// [`restricted`](Screener::restricted) to a few entries, that is most parties.
 #[derive(Debug, Clone)]
 pub struct Reach<'a> {
     /// Listed tokens of two letters or more that a screened name holds, prepared as
-    /// [`similar_tokens`](super::index::NameIndex::similar_tokens) compares them; in
-    /// vocabulary order.
+    /// [`similar_tokens`](super::index::NameIndex::similar_tokens) compares them.
     pub tokens: Vec<&'a PreparedToken>,
+    /// Every screened name, as its tokens in reading order.
+    pub names: Vec<Vec<ReachToken>>,
     /// Birth years under which some entry's weak aliases are scored, ascending.
     pub weak_alias_years: Vec<u16>,
     /// Normalised identity numbers listed, ascending.
     pub id_numbers: Vec<&'a str>,
+}
+
+/// One token of a screened name in a [`Reach`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReachToken {
+    /// The token's place in [`Reach::tokens`]; `None` for an initial (one letter).
+    pub token: Option<u32>,
+    /// Its weight in the screener (what leaving it unpaired costs).
+    pub weight: f64,
+    /// Whether it is a legal form.
+    pub legal_form: bool,
 }
 
 /// Screens names against a [`WatchlistSet`]. Build once, then screen many names in parallel.
@@ -110,11 +130,28 @@ impl Screener {
 
     /// What this screener can find, seen from the listed side (see [`Reach`]).
     pub fn reach(&self) -> Reach<'_> {
-        let tokens = (0..self.index.vocabulary.len())
-            .filter(|&id| {
-                self.index.vocabulary[id].len() > 1 && !self.index.postings[id].is_empty()
+        let mut slot: Vec<Option<u32>> = vec![None; self.index.vocabulary.len()];
+        let mut tokens: Vec<&PreparedToken> = Vec::new();
+        for id in 0..self.index.vocabulary.len() {
+            if self.index.vocabulary[id].len() > 1 && !self.index.postings[id].is_empty() {
+                slot[id] = Some(tokens.len() as u32);
+                tokens.push(&self.index.prepared[id]);
+            }
+        }
+        let names = self
+            .index
+            .names
+            .iter()
+            .map(|name| {
+                name.tokens
+                    .iter()
+                    .map(|&id| ReachToken {
+                        token: slot[id as usize],
+                        weight: self.index.weights[id as usize],
+                        legal_form: self.index.legal_forms[id as usize],
+                    })
+                    .collect()
             })
-            .map(|id| &self.index.prepared[id])
             .collect();
         let mut weak_alias_years: Vec<u16> = self.facts.weak_by_year.keys().copied().collect();
         weak_alias_years.sort_unstable();
@@ -122,6 +159,7 @@ impl Screener {
         id_numbers.sort_unstable();
         Reach {
             tokens,
+            names,
             weak_alias_years,
             id_numbers,
         }
