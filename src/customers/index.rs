@@ -26,6 +26,7 @@
 //!                                    when a birth date or nationality lowers the floor
 //! tokens       table    distinct tokens, sorted by bytes
 //! postings     lists    per token: customers holding it, ascending
+//! forward      lists    per customer: its tokens, ascending
 //! keys         table    distinct blocking keys, sorted by bytes
 //! buckets      lists    per key: tokens yielding it, ascending
 //! ids          table    distinct normalised identity numbers, sorted by bytes
@@ -46,9 +47,11 @@
 
 use super::Customers;
 use crate::watchlist::fast_hash::FastMap;
-use crate::watchlist::normalize::{canonical_spelling, normalize_name_bounded};
+use crate::watchlist::normalize::{canonical_spelling, is_legal_form, normalize_name_bounded};
 use crate::watchlist::phonetic::for_each_blocking_key;
-use crate::watchlist::score::{prepared_similarity, PreparedToken, UNPAIRED_LISTED_COST};
+use crate::watchlist::score::{
+    prepared_similarity, PreparedToken, UNPAIRED_LISTED_COST, UNPAIRED_QUERY_COST,
+};
 use crate::watchlist::{
     is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach, ReachToken, MAX_FACT_BONUS,
 };
@@ -246,6 +249,19 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let mut order: Vec<u32> = (0..first_texts.len() as u32).collect();
     order.par_sort_unstable_by_key(|&id| first_texts[id as usize].as_bytes());
     let vocabulary: Vec<&str> = order.iter().map(|&id| first_texts[id as usize]).collect();
+    let mut rank: Vec<u32> = vec![0; order.len()];
+    for (position, &id) in order.iter().enumerate() {
+        rank[id as usize] = position as u32;
+    }
+    // each customer's tokens as (sorted) vocabulary ids
+    let forward: Vec<Vec<u32>> = tokens
+        .par_iter()
+        .map(|ts| {
+            let mut ids: Vec<u32> = ts.iter().map(|t| rank[first_ids[t.as_str()] as usize]).collect();
+            ids.sort_unstable();
+            ids
+        })
+        .collect();
     let postings: Vec<&[u32]> = order
         .iter()
         .map(|&id| first_postings[id as usize].as_slice())
@@ -321,6 +337,7 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     out.extend_from_slice(&traits);
     put_strings(&mut out, &vocabulary);
     put_lists(&mut out, &postings);
+    put_lists(&mut out, &forward);
     put_strings(&mut out, &keys);
     put_lists(&mut out, &buckets);
     put_strings(&mut out, &ids);
@@ -414,6 +431,7 @@ pub struct CustomerIndex {
     traits: usize,
     tokens: Table,
     postings: Table,
+    forward: Table,
     keys: Table,
     buckets: Table,
     ids: Table,
@@ -555,6 +573,7 @@ impl CustomerIndex {
         let traits = r.take(trait_count, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
+        let forward = r.table(4, "customer tokens")?;
         let keys = r.table(1, "keys")?;
         let buckets = r.table(4, "buckets")?;
         let ids = r.table(1, "identity numbers")?;
@@ -572,7 +591,7 @@ impl CustomerIndex {
                 records.count
             )));
         }
-        if postings.count != tokens.count || buckets.count != keys.count || id_postings.count != ids.count
+        if postings.count != tokens.count || forward.count != customers || buckets.count != keys.count || id_postings.count != ids.count
         {
             return Err(damaged("table counts do not agree".into()));
         }
@@ -585,6 +604,7 @@ impl CustomerIndex {
             traits,
             tokens,
             postings,
+            forward,
             keys,
             buckets,
             ids,
@@ -592,6 +612,7 @@ impl CustomerIndex {
         };
         // every value in the lists must name a customer or a token
         index.check_values(index.postings, customers, "postings")?;
+        index.check_values(index.forward, index.tokens.count, "customer tokens")?;
         index.check_values(index.buckets, index.tokens.count, "buckets")?;
         index.check_values(index.id_postings, customers, "identity postings")?;
         Ok(index)
@@ -714,6 +735,8 @@ impl CustomerIndex {
         let traits = &self.bytes[self.traits..self.traits + customers];
         for reach in reaches {
             let mut similar: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
+            let mut pairable: Vec<u32> = Vec::new();
+            let mut query_weights: FastMap<u32, f64> = FastMap::default();
             for name in &reach.names {
                 for (j, part) in name.iter().enumerate() {
                     let Some(r) = part.token else { continue };
@@ -733,9 +756,45 @@ impl CustomerIndex {
                         }
                     }
                 }
+                // the customer tokens that may pair with one of the name's (others cost)
+                let has_initial = name.iter().any(|p| p.token.is_none());
+                pairable.clear();
+                for part in name {
+                    if let Some(r) = part.token {
+                        pairable.extend(similar[r as usize].as_deref().unwrap_or_default());
+                    }
+                }
+                pairable.sort_unstable();
+                pairable.dedup();
                 for &c in &touched {
                     let mask = std::mem::take(&mut masks[c as usize]);
-                    if name.len() > 63 || bound_reaches(name, mask, traits[c as usize], threshold) {
+                    if marked[c as usize] {
+                        continue;
+                    }
+                    // unpaired query tokens: none assumed when the name has initials (they
+                    // pair by first letter)
+                    let mut unpaired_query = 0.0;
+                    if !has_initial {
+                        for t in self.values(self.forward, c as usize) {
+                            if pairable.binary_search(&t).is_err() {
+                                unpaired_query += match query_weights.entry(t) {
+                                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                                    std::collections::hash_map::Entry::Vacant(e) => {
+                                        let text = self.text(self.tokens, t as usize)?;
+                                        // a legal form pairs with a listed one directly
+                                        *e.insert(if is_legal_form(text) {
+                                            0.0
+                                        } else {
+                                            reach.least_query_weight(text)
+                                        })
+                                    }
+                                };
+                            }
+                        }
+                    }
+                    if name.len() > 63
+                        || bound_reaches(name, mask, unpaired_query, traits[c as usize], threshold)
+                    {
                         marked[c as usize] = true;
                     }
                 }
@@ -803,9 +862,16 @@ impl CustomerIndex {
 /// Whether a customer pairing the tokens of `name` in `mask` (and with the initials and floor
 /// of its `traits`) can score at least `threshold` against it: the bound of [`Reach`], with
 /// the name's initials and legal forms counted as paired, and as many of its other tokens as
-/// the customer has initials (the heaviest). A little slack keeps float sums in any order on
+/// the customer has initials (the heaviest); `unpaired_query` is the least weight of the
+/// customer's tokens that pair with none of the name's. A little slack keeps float sums in any order on
 /// the safe side.
-fn bound_reaches(name: &[ReachToken], mask: u64, traits: u8, threshold: f64) -> bool {
+fn bound_reaches(
+    name: &[ReachToken],
+    mask: u64,
+    unpaired_query: f64,
+    traits: u8,
+    threshold: f64,
+) -> bool {
     let total: f64 = name.iter().map(|p| p.weight).sum();
     let mut paired = 0.0;
     let mut left: Vec<f64> = Vec::new();
@@ -823,7 +889,7 @@ fn bound_reaches(name: &[ReachToken], mask: u64, traits: u8, threshold: f64) -> 
     }
     let unpaired = (total - paired).max(0.0);
     let bound = if paired > 0.0 {
-        paired / (paired + UNPAIRED_LISTED_COST * unpaired)
+        paired / (paired + UNPAIRED_LISTED_COST * unpaired + UNPAIRED_QUERY_COST * unpaired_query)
     } else {
         0.0
     };

@@ -350,6 +350,10 @@ mod tests {
                     }
                 }
             }
+            if k % 4 == 2 {
+                // an unlisted word more: its cost is part of the bound
+                add(&format!("{} Quillon", e.primary_name()), None, Vec::new());
+            }
             if k % 4 == 0 {
                 // initials for all but the last word, and an unlisted middle name
                 let words: Vec<&str> = e.primary_name().split_whitespace().collect();

@@ -55,7 +55,9 @@ pub struct Hit {
 /// the party could pair: those its tokens are similar to, the name's initials and legal forms
 /// (which pair without being similar), and for each initial of the party one more (the
 /// heaviest left); a name for which that bound is below the threshold (less the facts' largest
-/// bonus, for a party with a birth date or nationality) cannot be a hit. Apart from names, a
+/// bonus, for a party with a birth date or nationality) cannot be a hit. When the name has no
+/// initials, each of the party's tokens similar to none of the name's adds
+/// `0.6 × ` [`least_query_weight`](Reach::least_query_weight) to the denominator. Apart from names, a
 /// party born in one of `weak_alias_years` may match a weak alias, and one holding one of
 /// `id_numbers` (after [`normalize_id`](crate::watchlist::normalize_id)) is a hit whatever its
 /// name. A party meeting none of these gets no hit from the screener; for a screener
@@ -71,6 +73,19 @@ pub struct Reach<'a> {
     pub weak_alias_years: Vec<u16>,
     /// Normalised identity numbers listed, ascending.
     pub id_numbers: Vec<&'a str>,
+    screener: &'a Screener,
+}
+
+impl Reach<'_> {
+    /// The least weight a query token of two letters or more can have in the screener: its
+    /// listed weight when the lists hold it, else that of a weak token (the screener weighs it
+    /// as weak or not by the query's context).
+    pub fn least_query_weight(&self, token: &str) -> f64 {
+        match self.screener.index.token_id(token) {
+            Some(id) => self.screener.index.weights[id as usize],
+            None => token_weight(token, true, 0),
+        }
+    }
 }
 
 /// One token of a screened name in a [`Reach`].
@@ -162,6 +177,7 @@ impl Screener {
             names,
             weak_alias_years,
             id_numbers,
+            screener: self,
         }
     }
 
