@@ -182,9 +182,8 @@ fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
         .as_ref()
         .and_then(|p| p.delimiter)
         .map_or(b',', |c| c as u8);
-    let load_customers = || {
-        amlscreen::customers::load_customers(&args.customers, profile.as_ref(), delimiter)
-    };
+    let load_customers =
+        || amlscreen::customers::load_customers(&args.customers, profile.as_ref(), delimiter);
     let load_lists = || {
         let clock = Instant::now();
         let (current, previous) = rayon::join(
@@ -194,133 +193,146 @@ fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
         (current, previous, clock.elapsed().as_secs_f64())
     };
     let mut seconds = serde_json::Map::new();
-    let (result, customers, quarantined, index_summary, current, previous, load_seconds, screen_seconds) =
-        match &args.index {
-            None => {
-                let (customers, (current, previous, lists_seconds)) =
-                    rayon::join(load_customers, load_lists);
-                let (customers, current, previous) = (customers?, current?, previous?);
-                seconds.insert("lists".into(), lists_seconds.into());
-                let load_seconds = started.elapsed().as_secs_f64();
-                let clock = Instant::now();
-                let result = rescreen(
-                    &customers, &previous, &current, threshold, args.top, args.full,
-                );
-                (
-                    result,
-                    customers.list.len(),
-                    customers.quarantine.len(),
-                    serde_json::Value::Null,
-                    current,
-                    previous,
-                    load_seconds,
-                    clock.elapsed().as_secs_f64(),
-                )
-            }
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("--index {}: cannot create", dir.display()))?;
-                let path = dir.join(INDEX_FILE_NAME);
-                let profile_sha256 = args
-                    .customers_profile
-                    .as_deref()
-                    .map(|p| {
-                        amlscreen::ingest::sha256_file(p)
-                            .with_context(|| format!("{}: cannot read", p.display()))
-                    })
-                    .transpose()?;
-                // the customer file's size and digest, and the index, while the lists load
-                let ((source, existing, hash_seconds, read_seconds), (current, previous, lists_seconds)) =
-                    rayon::join(
-                        || {
-                            let clock = Instant::now();
-                            let source = (|| -> Result<IndexSource> {
-                                let bytes = std::fs::metadata(&args.customers)?.len();
-                                Ok(IndexSource {
-                                    customers_bytes: bytes,
-                                    customers_sha256: amlscreen::ingest::sha256_file(
-                                        &args.customers,
-                                    )?,
-                                    profile_sha256: profile_sha256.clone(),
-                                    delimiter,
-                                    amlscreen: env!("CARGO_PKG_VERSION").to_string(),
-                                    normalizer: normalizer_fingerprint(),
-                                })
-                            })()
-                            .with_context(|| {
-                                format!("customer file {}: cannot read", args.customers.display())
-                            });
-                            let hash_seconds = clock.elapsed().as_secs_f64();
-                            let clock = Instant::now();
-                            let existing = path.exists().then(|| CustomerIndex::read(&path));
-                            (source, existing, hash_seconds, clock.elapsed().as_secs_f64())
-                        },
-                        load_lists,
-                    );
-                let (source, current, previous) = (source?, current?, previous?);
-                seconds.insert("customer_file_hash".into(), hash_seconds.into());
-                seconds.insert("index_read".into(), read_seconds.into());
-                seconds.insert("lists".into(), lists_seconds.into());
-                let (status, reason, index) = match existing {
-                    None => ("built", "no index yet".to_string(), None),
-                    Some(Err(e)) => {
-                        tracing::warn!("{e}; rebuilding it from {}", args.customers.display());
-                        ("rebuilt", e.to_string(), None)
+    let (
+        result,
+        customers,
+        quarantined,
+        index_summary,
+        current,
+        previous,
+        load_seconds,
+        screen_seconds,
+    ) = match &args.index {
+        None => {
+            let (customers, (current, previous, lists_seconds)) =
+                rayon::join(load_customers, load_lists);
+            let (customers, current, previous) = (customers?, current?, previous?);
+            seconds.insert("lists".into(), lists_seconds.into());
+            let load_seconds = started.elapsed().as_secs_f64();
+            let clock = Instant::now();
+            let result = rescreen(
+                &customers, &previous, &current, threshold, args.top, args.full,
+            );
+            (
+                result,
+                customers.list.len(),
+                customers.quarantine.len(),
+                serde_json::Value::Null,
+                current,
+                previous,
+                load_seconds,
+                clock.elapsed().as_secs_f64(),
+            )
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("--index {}: cannot create", dir.display()))?;
+            let path = dir.join(INDEX_FILE_NAME);
+            let profile_sha256 = args
+                .customers_profile
+                .as_deref()
+                .map(|p| {
+                    amlscreen::ingest::sha256_file(p)
+                        .with_context(|| format!("{}: cannot read", p.display()))
+                })
+                .transpose()?;
+            // the customer file's size and digest, and the index, while the lists load
+            let (
+                (source, existing, hash_seconds, read_seconds),
+                (current, previous, lists_seconds),
+            ) = rayon::join(
+                || {
+                    let clock = Instant::now();
+                    let source = (|| -> Result<IndexSource> {
+                        let bytes = std::fs::metadata(&args.customers)?.len();
+                        Ok(IndexSource {
+                            customers_bytes: bytes,
+                            customers_sha256: amlscreen::ingest::sha256_file(&args.customers)?,
+                            profile_sha256: profile_sha256.clone(),
+                            delimiter,
+                            amlscreen: env!("CARGO_PKG_VERSION").to_string(),
+                            normalizer: normalizer_fingerprint(),
+                        })
+                    })()
+                    .with_context(|| {
+                        format!("customer file {}: cannot read", args.customers.display())
+                    });
+                    let hash_seconds = clock.elapsed().as_secs_f64();
+                    let clock = Instant::now();
+                    let existing = path.exists().then(|| CustomerIndex::read(&path));
+                    (
+                        source,
+                        existing,
+                        hash_seconds,
+                        clock.elapsed().as_secs_f64(),
+                    )
+                },
+                load_lists,
+            );
+            let (source, current, previous) = (source?, current?, previous?);
+            seconds.insert("customer_file_hash".into(), hash_seconds.into());
+            seconds.insert("index_read".into(), read_seconds.into());
+            seconds.insert("lists".into(), lists_seconds.into());
+            let (status, reason, index) = match existing {
+                None => ("built", "no index yet".to_string(), None),
+                Some(Err(e)) => {
+                    tracing::warn!("{e}; rebuilding it from {}", args.customers.display());
+                    ("rebuilt", e.to_string(), None)
+                }
+                Some(Ok(index)) => match index.header().source.difference(&source) {
+                    None => ("reused", String::new(), Some(index)),
+                    Some(why) => {
+                        tracing::warn!(
+                            "{}: customer index is stale: {why}; rebuilding it",
+                            path.display()
+                        );
+                        ("rebuilt", why, None)
                     }
-                    Some(Ok(index)) => match index.header().source.difference(&source) {
-                        None => ("reused", String::new(), Some(index)),
-                        Some(why) => {
-                            tracing::warn!(
-                                "{}: customer index is stale: {why}; rebuilding it",
-                                path.display()
-                            );
-                            ("rebuilt", why, None)
-                        }
-                    },
-                };
-                let index = match index {
-                    Some(index) => index,
-                    None => {
-                        let clock = Instant::now();
-                        let customers = load_customers()?;
-                        if customers.sha256 != source.customers_sha256 {
-                            bail!(
-                                "customer file {}: changed while it was being read; run again",
-                                args.customers.display()
-                            );
-                        }
-                        let bytes = build_index(&customers, source.clone());
-                        amlscreen::output::write_atomic(&path, &bytes)
-                            .with_context(|| format!("{}: cannot write", path.display()))?;
-                        let index = CustomerIndex::from_bytes(bytes, &path)?;
-                        seconds.insert("index_build".into(), clock.elapsed().as_secs_f64().into());
-                        index
+                },
+            };
+            let index = match index {
+                Some(index) => index,
+                None => {
+                    let clock = Instant::now();
+                    let customers = load_customers()?;
+                    if customers.sha256 != source.customers_sha256 {
+                        bail!(
+                            "customer file {}: changed while it was being read; run again",
+                            args.customers.display()
+                        );
                     }
-                };
-                let load_seconds = started.elapsed().as_secs_f64();
-                let clock = Instant::now();
-                let result = rescreen_indexed(&index, &previous, &current, threshold, args.top)?;
-                let header = index.header();
-                let summary = serde_json::json!({
-                    "path": path,
-                    "status": status,
-                    "reason": reason,
-                    "format_version": amlscreen::customers::index::FORMAT_VERSION,
-                    "customers_bytes": header.source.customers_bytes,
-                    "customers_sha256": header.source.customers_sha256,
-                });
-                (
-                    result,
-                    header.customers as usize,
-                    header.quarantined as usize,
-                    summary,
-                    current,
-                    previous,
-                    load_seconds,
-                    clock.elapsed().as_secs_f64(),
-                )
-            }
-        };
+                    let bytes = build_index(&customers, source.clone());
+                    amlscreen::output::write_atomic(&path, &bytes)
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
+                    let index = CustomerIndex::from_bytes(bytes, &path)?;
+                    seconds.insert("index_build".into(), clock.elapsed().as_secs_f64().into());
+                    index
+                }
+            };
+            let load_seconds = started.elapsed().as_secs_f64();
+            let clock = Instant::now();
+            let result = rescreen_indexed(&index, &previous, &current, threshold, args.top)?;
+            let header = index.header();
+            let summary = serde_json::json!({
+                "path": path,
+                "status": status,
+                "reason": reason,
+                "format_version": amlscreen::customers::index::FORMAT_VERSION,
+                "customers_bytes": header.source.customers_bytes,
+                "customers_sha256": header.source.customers_sha256,
+            });
+            (
+                result,
+                header.customers as usize,
+                header.quarantined as usize,
+                summary,
+                current,
+                previous,
+                load_seconds,
+                clock.elapsed().as_secs_f64(),
+            )
+        }
+    };
     seconds.insert("screen".into(), screen_seconds.into());
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;

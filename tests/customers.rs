@@ -637,7 +637,10 @@ fn a_warm_customer_index_gives_the_hits_of_screening_every_customer() {
     assert_eq!(plain["customers_screened"], 6);
     assert_eq!(plain["index"], serde_json::Value::Null);
     let new_rows = String::from_utf8(new0.clone()).unwrap();
-    assert!(new_rows.lines().nth(1).unwrap().starts_with("K2,"), "{new_rows}");
+    assert!(
+        new_rows.lines().nth(1).unwrap().starts_with("K2,"),
+        "{new_rows}"
+    );
     assert_eq!(String::from_utf8(gone0.clone()).unwrap().lines().count(), 3);
     let (new1, gone1, cold, _) = run_rescreen(&dir, "cold", &files, true, None);
     assert_eq!(cold["index"]["status"], "built");
@@ -677,11 +680,18 @@ fn a_changed_customer_file_rebuilds_the_customer_index() {
     assert_eq!(changed["index"]["status"], "rebuilt", "{changed}");
     let reason = changed["index"]["reason"].as_str().unwrap();
     assert!(reason.contains("the customer file changed"), "{reason}");
-    assert!(String::from_utf8_lossy(&run.stderr).contains("stale"), "{}", describe(&run));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("stale"),
+        "{}",
+        describe(&run)
+    );
     let new = String::from_utf8(new).unwrap();
     let rows: Vec<&str> = new.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{new}");
-    assert!(rows[0].starts_with("K7,Maria Gonzalez Ruiz,added,WL,L-4,"), "{new}");
+    assert!(
+        rows[0].starts_with("K7,Maria Gonzalez Ruiz,added,WL,L-4,"),
+        "{new}"
+    );
     let (plain_new, plain_gone, _, _) = run_rescreen(&dir, "plain", &files, false, None);
     assert_eq!(new.as_bytes(), &plain_new[..]);
     assert_eq!(gone, plain_gone);
@@ -702,7 +712,11 @@ fn a_damaged_customer_index_is_rebuilt_with_a_warning() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x10;
     for (label, bytes, expected) in [
-        ("truncated", good[..good.len() - 9].to_vec(), "checksum mismatch"),
+        (
+            "truncated",
+            good[..good.len() - 9].to_vec(),
+            "checksum mismatch",
+        ),
         ("flipped", flipped, "checksum mismatch"),
         ("empty", Vec::new(), "not a customer index"),
     ] {
@@ -720,7 +734,11 @@ fn a_damaged_customer_index_is_rebuilt_with_a_warning() {
             "{label}: {stderr}"
         );
         assert_eq!((new, gone), (new0.clone(), gone0.clone()), "{label}");
-        assert_eq!(std::fs::read(&path).unwrap(), good, "{label}: rebuilt as before");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            good,
+            "{label}: rebuilt as before"
+        );
     }
 }
 

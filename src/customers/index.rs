@@ -111,7 +111,8 @@ impl IndexSource {
     /// when nothing does.
     pub fn difference(&self, now: &IndexSource) -> Option<String> {
         let mut parts = Vec::new();
-        if self.customers_bytes != now.customers_bytes || self.customers_sha256 != now.customers_sha256
+        if self.customers_bytes != now.customers_bytes
+            || self.customers_sha256 != now.customers_sha256
         {
             parts.push(format!(
                 "the customer file changed ({} bytes, sha256 {} when indexed; now {} bytes, sha256 {})",
@@ -257,7 +258,10 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let forward: Vec<Vec<u32>> = tokens
         .par_iter()
         .map(|ts| {
-            let mut ids: Vec<u32> = ts.iter().map(|t| rank[first_ids[t.as_str()] as usize]).collect();
+            let mut ids: Vec<u32> = ts
+                .iter()
+                .map(|t| rank[first_ids[t.as_str()] as usize])
+                .collect();
             ids.sort_unstable();
             ids
         })
@@ -474,7 +478,8 @@ impl Reader<'_> {
 
     fn u64(&mut self, what: &str) -> Result<usize, IndexError> {
         let at = self.take(8, what)?;
-        usize::try_from(u64_at(self.bytes, at)).map_err(|_| self.damaged(format!("{what} too large")))
+        usize::try_from(u64_at(self.bytes, at))
+            .map_err(|_| self.damaged(format!("{what} too large")))
     }
 
     /// A table whose data is counted in units of `unit` bytes; its offsets are checked.
@@ -591,7 +596,10 @@ impl CustomerIndex {
                 records.count
             )));
         }
-        if postings.count != tokens.count || forward.count != customers || buckets.count != keys.count || id_postings.count != ids.count
+        if postings.count != tokens.count
+            || forward.count != customers
+            || buckets.count != keys.count
+            || id_postings.count != ids.count
         {
             return Err(damaged("table counts do not agree".into()));
         }
@@ -725,7 +733,11 @@ impl CustomerIndex {
     /// for its score bound to reach the threshold (less [`MAX_FACT_BONUS`] for a customer
     /// with a birth date or nationality), those born in a weak alias's year and those holding
     /// a listed identity number. Every other customer gets no hit from them.
-    pub fn candidates(&self, reaches: &[Reach<'_>], threshold: f64) -> Result<Vec<u32>, IndexError> {
+    pub fn candidates(
+        &self,
+        reaches: &[Reach<'_>],
+        threshold: f64,
+    ) -> Result<Vec<u32>, IndexError> {
         let customers = self.len();
         let mut marked = vec![false; customers];
         let mut prepared: FastMap<u32, PreparedToken> = FastMap::default();
@@ -742,7 +754,8 @@ impl CustomerIndex {
                     let Some(r) = part.token else { continue };
                     let r = r as usize;
                     if similar[r].is_none() {
-                        similar[r] = Some(self.similar_customer_tokens(reach.tokens[r], &mut prepared)?);
+                        similar[r] =
+                            Some(self.similar_customer_tokens(reach.tokens[r], &mut prepared)?);
                     }
                     // a name of more than 63 tokens is not bounded: its customers are kept
                     let bit = if j < 63 { 1u64 << j } else { 0 };

@@ -146,9 +146,8 @@ pub fn rescreen_indexed(
     top: usize,
 ) -> Result<Rescreened, IndexError> {
     let (delta, change) = list_delta(previous, current);
-    let restricted = |set: &WatchlistSet| {
-        Screener::restricted(set, |e| change.contains_key(&key(e)))
-    };
+    let restricted =
+        |set: &WatchlistSet| Screener::restricted(set, |e| change.contains_key(&key(e)));
     let (now_screener, before_screener) =
         rayon::join(|| restricted(current), || restricted(previous));
     let candidates =
@@ -384,7 +383,13 @@ mod tests {
         }
         for k in 0..500 {
             let name = format!("Zorven Quillby{} Trask", (b'a' + (k % 26) as u8) as char);
-            add_with(&mut list, &name, Some(format!("{}", 1950 + k % 50)), None, Vec::new());
+            add_with(
+                &mut list,
+                &name,
+                Some(format!("{}", 1950 + k % 50)),
+                None,
+                Vec::new(),
+            );
         }
         list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
         let customers = Customers {

@@ -147,9 +147,9 @@ impl Screener {
     pub fn reach(&self) -> Reach<'_> {
         let mut slot: Vec<Option<u32>> = vec![None; self.index.vocabulary.len()];
         let mut tokens: Vec<&PreparedToken> = Vec::new();
-        for id in 0..self.index.vocabulary.len() {
+        for (id, slot) in slot.iter_mut().enumerate() {
             if self.index.vocabulary[id].len() > 1 && !self.index.postings[id].is_empty() {
-                slot[id] = Some(tokens.len() as u32);
+                *slot = Some(tokens.len() as u32);
                 tokens.push(&self.index.prepared[id]);
             }
         }
