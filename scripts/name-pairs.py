@@ -14,6 +14,15 @@ Deterministic (fixed seed, inputs read in file order, stdlib only). Sources:
 Usage: scripts/name-pairs.py [--ofac DIR] [--out FILE]
 (defaults: /work/shared/data/watchlists/ofac-sdn-2021, tests/fixtures/name-pairs.csv)
 
+A held-out set is built the same way from the UN Security Council consolidated list (its
+individuals' and entities' names and aliases) instead of OFAC:
+
+    scripts/name-pairs.py --un /work/shared/data/watchlists/un/consolidated.xml \
+        --out tests/fixtures/name-pairs-un.csv
+
+UN names of persons are written in order (`FIRST SECOND THIRD`), without a comma: `right` keeps
+them so, and for the generation their last word is taken as the surname.
+
 Columns: left,right,kind,match,category,source. `right` is written as the list writes it
 (`SURNAME, Given` for OFAC persons); `left` is the name as a customer record might hold it.
 """
@@ -25,6 +34,7 @@ import random
 import re
 import sys
 import unicodedata
+import xml.etree.ElementTree as ET
 
 SEED = 20261206
 
@@ -266,12 +276,51 @@ def read_ofac(folder):
     return [entries[e] for e in order]
 
 
+def read_un(path):
+    """UN consolidated list entries, in file order, in the shape read_ofac gives. A person's name
+    is written `LAST, First Second` for the generation (the last word as the surname); `listed`
+    keeps the name as the UN writes it, in order."""
+    root = ET.parse(path).getroot()
+    entries = []
+    qualities = {"good": "aka", "a.k.a.": "aka", "f.k.a.": "fka", "low": "low"}
+    for section, tag, kind in (("INDIVIDUALS", "INDIVIDUAL", "person"),
+                               ("ENTITIES", "ENTITY", "entity")):
+        for node in root.find(section).findall(tag):
+            parts = [(node.findtext(t) or "").strip()
+                     for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+            listed = clean(" ".join(p for p in parts if p))
+            if not listed or not listed.isascii():
+                continue
+            ident = (node.findtext("REFERENCE_NUMBER") or node.findtext("DATAID") or "").strip()
+
+            def shaped(name):
+                w = name.split()
+                if kind == "person" and len(w) >= 2:
+                    return f"{w[-1]}, {' '.join(w[:-1])}"
+                return name
+
+            e = {"id": ident, "name": shaped(listed), "listed": listed, "kind": kind,
+                 "aliases": []}
+            for alias in node.findall(f"{tag}_ALIAS"):
+                quality = qualities.get((alias.findtext("QUALITY") or "").strip().lower(), "aka")
+                # one ALIAS_NAME may hold several names, `;`-separated
+                for text in (alias.findtext("ALIAS_NAME") or "").split(";"):
+                    text = clean(text)
+                    if text and text.isascii() and "," not in text:
+                        e["aliases"].append((quality, shaped(text)))
+            entries.append(e)
+    return entries
+
+
 class Builder:
-    def __init__(self):
+    def __init__(self, listed=None):
         self.rows = []
         self.seen = set()
+        # the listed name as the list writes it, by the name used for the generation
+        self.listed = listed or {}
 
     def add(self, left, right, kind, match, category, source):
+        right = self.listed.get(right, right)
         left, right = fold(left), fold(right)
         key = (left.upper(), right.upper())
         if not left or not right or key in self.seen or key[0] == key[1]:
@@ -288,8 +337,12 @@ class Builder:
         )
 
 
+# The list the pairs come from, as sources name it.
+LIST_LABEL = "OFAC SDN"
+
+
 def src(entry, detail=""):
-    base = f"OFAC SDN ent {entry['id']}"
+    base = f"{LIST_LABEL} ent {entry['id']}"
     return f"{base}; {detail}" if detail else base
 
 
@@ -320,12 +373,17 @@ def typo(word, rng):
     return word[:i] + neighbours.get(c, "E" if c != "E" else "A") + word[i + 1 :]
 
 
-def build(folder):
+def build(folder, un=None):
+    global LIST_LABEL
     rng = random.Random(SEED)
-    entries = read_ofac(folder)
+    if un:
+        LIST_LABEL = "UN"
+        entries = read_un(un)
+    else:
+        entries = read_ofac(folder)
     persons = [e for e in entries if e["kind"] == "person" and split_person(e["name"])]
     companies = [e for e in entries if e["kind"] == "entity"]
-    b = Builder()
+    b = Builder({e["name"]: e["listed"] for e in entries if "listed" in e})
 
     # --- positives from the list's own aliases -------------------------------------------------
     from_alias = {}
@@ -570,7 +628,7 @@ def build(folder):
                 if a["kind"] == "person":
                     left = title(left)
                 if b.add(left, c["name"], a["kind"], False, category,
-                         f"OFAC SDN ents {a['id']} and {c['id']}; {detail} {k}"):
+                         f"{LIST_LABEL} ents {a['id']} and {c['id']}; {detail} {k}"):
                     made += 1
             rounds += 1
 
@@ -600,13 +658,13 @@ def build(folder):
     while made < 55:
         a, c = rng.sample(persons, 2)
         if different_people(a, c) and b.add(title(natural(a["name"])), c["name"], "person", False,
-                                            "unrelated", f"OFAC SDN ents {a['id']} and {c['id']}"):
+                                            "unrelated", f"{LIST_LABEL} ents {a['id']} and {c['id']}"):
             made += 1
     made = 0
     while made < 55:
         a, c = rng.sample(companies, 2)
         if different_companies(a, c) and b.add(a["name"], c["name"], "entity", False, "unrelated",
-                                               f"OFAC SDN ents {a['id']} and {c['id']}"):
+                                               f"{LIST_LABEL} ents {a['id']} and {c['id']}"):
             made += 1
     return b.rows
 
@@ -614,9 +672,10 @@ def build(folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ofac", default="/work/shared/data/watchlists/ofac-sdn-2021")
+    parser.add_argument("--un", help="build from the UN consolidated list XML instead of OFAC")
     parser.add_argument("--out", default="tests/fixtures/name-pairs.csv")
     args = parser.parse_args()
-    rows = build(args.ofac)
+    rows = build(args.ofac, args.un)
     with open(args.out, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["left", "right", "kind", "match", "category", "source"])

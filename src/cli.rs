@@ -539,7 +539,7 @@ fn parse_typology(text: &str) -> Result<amlscreen::model::Typology> {
 }
 
 fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
-    use amlscreen::lab::{generate_to, watchlist_names, DataFormat};
+    use amlscreen::lab::{generate_to, watchlist_names, watchlist_people, DataFormat};
     let format = match args.format.as_str() {
         "csv" => DataFormat::Csv,
         "parquet" => DataFormat::Parquet,
@@ -567,6 +567,7 @@ fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
         start,
         typologies,
         watchlist_names: watchlist_names(&args.watchlists, 500)?,
+        listed_people: watchlist_people(&args.watchlists, 500)?,
         bad_rows: args.bad_rows,
         instances_per_typology: args.instances,
         ..amlscreen::synth::GeneratorConfig::default()
@@ -1294,6 +1295,11 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             for (case_id, missing) in &export.skipped {
                 eprintln!(
                     "skipped {case_id}: goAML requires `{missing}`, which the case does not have"
+                );
+            }
+            for (case_id, missing) in &export.without_transactions {
+                eprintln!(
+                    "{case_id}: written as an activity report (its matched customer) without its transactions: goAML requires `{missing}`, which a transaction does not have"
                 );
             }
             writeln!(

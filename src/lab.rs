@@ -42,6 +42,38 @@ pub fn watchlist_names(paths: &[PathBuf], limit: usize) -> Result<Vec<String>, R
         .collect())
 }
 
+/// Listed individuals with a birth date known to the day (an exact date of the list), to plant
+/// as customers: in list order, at most `limit`, with the entry's first nationality.
+pub fn watchlist_people(
+    paths: &[PathBuf],
+    limit: usize,
+) -> Result<Vec<synth::ListedPerson>, RunError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let set =
+        crate::watchlist::load_watchlists(paths).map_err(|e| RunError::Other(e.to_string()))?;
+    Ok(set
+        .entries()
+        .iter()
+        .filter(|e| e.is_individual() && !e.primary_name().is_empty())
+        .filter_map(|e| {
+            let date = e.birth_dates.iter().find_map(|b| match b {
+                crate::watchlist::BirthDate::Exact(d) => Some((d.year(), d.month()?, d.day()?)),
+                _ => None,
+            })?;
+            Some(synth::ListedPerson {
+                list: e.list.clone(),
+                entry_id: e.id.clone(),
+                name: e.primary_name().to_string(),
+                birth_date: format!("{:04}-{:02}-{:02}", date.0, date.1, date.2),
+                nationality: e.nationalities.first().cloned().unwrap_or_default(),
+            })
+        })
+        .take(limit)
+        .collect())
+}
+
 /// Generates a data set and writes `transactions.csv` (or `.parquet`), `labels.csv`, `fx.csv`,
 /// `lookalikes.csv` and `customers.csv` into `out`. Returns the data and the transactions file.
 pub fn generate_to(
@@ -165,7 +197,8 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         let set = crate::watchlist::load_watchlists(&config.watchlists)
             .map_err(|e| RunError::Other(e.to_string()))?;
         let screener = crate::watchlist::Screener::new(&set);
-        // the customers are screened as a run screens them, for their rating
+        // the customers are screened as a run screens them: their hits alert, rate them and
+        // clear the name-only hits their identity facts discount
         if let Some(c) = &customers {
             customer_hits = crate::customers::screen_customers(
                 c,
@@ -173,20 +206,37 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
                 crate::customers::CUSTOMER_THRESHOLD,
             );
         }
-        let (hits, records) = crate::screening::screen_frame(
+        let clearing = customers.as_ref().map_or_else(Default::default, |c| {
+            crate::screening::ClearedByCustomers::new(c, &customer_hits)
+        });
+        let screened = crate::screening::screen_frame_with(
             &ingested.frame,
             &screener,
             crate::watchlist::DEFAULT_THRESHOLD,
             &base,
+            &clearing,
         )
         .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
-        alerts.extend(hits);
-        evidence.extend(records);
+        alerts.extend(screened.alerts);
+        evidence.extend(screened.evidence);
+        if let Some(c) = &customers {
+            let (hits, records) =
+                crate::screening::customer_alerts(c, &customer_hits, &ingested.frame, &base)
+                    .map_err(|e| RunError::Other(format!("customer screening: {e}")))?;
+            alerts.extend(hits);
+            evidence.extend(records);
+        }
     }
     let mut report = synth::score_backtest(&alerts, &labels, accounts);
     // the cases a run would write, in the report's order, scored as a ranking
     crate::rules::sort_alerts(&mut alerts);
-    let rule_infos = crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
+    let mut rule_infos =
+        crate::pipeline::rule_infos(&rule_set, crate::watchlist::DEFAULT_THRESHOLD);
+    if customers.is_some() && !config.watchlists.is_empty() {
+        rule_infos.push(crate::screening::customer_sanctions_rule_info(
+            crate::customers::CUSTOMER_THRESHOLD,
+        ));
+    }
     let weights = match &customers {
         Some(c) => {
             let (activity, span_days, last_day) =

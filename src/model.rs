@@ -567,12 +567,36 @@ pub struct CustomersSummary {
     pub sanctions_hits: u64,
     #[serde(default)]
     pub customers_hit: u64,
+    /// Name-only sanctions hits on transactions that the holder's identity facts cleared (the
+    /// transaction writes the customer's own name on its own account, and its birth date,
+    /// nationality or documents discount the entry).
+    #[serde(default)]
+    pub transaction_hits_cleared: u64,
     /// Customers per risk level: high, medium, low.
     #[serde(default)]
     pub risk_levels: Vec<(String, u64)>,
     /// The highest-rated customers (at most [`HIGHEST_RISK_SHOWN`], `high` only), highest first.
     #[serde(default)]
     pub highest_risk: Vec<RiskSummary>,
+    /// Accounts held by more than one customer.
+    #[serde(default)]
+    pub joint_accounts: u64,
+    /// Joint accounts whose holders give different segments or declared volumes, in account
+    /// order: the rules use the first holder's by `customer_id` that gives one.
+    #[serde(default)]
+    pub joint_account_conflicts: Vec<JointConflictSummary>,
+}
+
+/// Holders of one account that disagree on a field the rules read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JointConflictSummary {
+    pub account: String,
+    /// `segment` or `expected_monthly_volume`.
+    pub field: String,
+    /// `customer=value` of each holder that gives one, `; `-joined.
+    pub given: String,
+    /// The holder whose value the rules use.
+    pub used: String,
 }
 
 /// How many high-risk customers the manifest and the report name.

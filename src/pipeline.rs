@@ -184,15 +184,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             f64,
         )| {
             let clock = Instant::now();
-            let screened = crate::screening::screen_frame(
-                &ingested.frame,
-                &screener,
-                threshold,
-                &base_currency,
-            )
-            .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
-            // the customers are screened with what is known of them besides the name, at
-            // their own default threshold unless the run sets one
+            // the customers are screened first, with what is known of them besides the name,
+            // at their own default threshold unless the run sets one: their identity facts
+            // clear the name-only hits on their own transactions that they discount
             let customer_threshold = config
                 .sanctions_threshold
                 .unwrap_or(crate::customers::CUSTOMER_THRESHOLD);
@@ -200,12 +194,38 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
                 .as_ref()
                 .map(|c| crate::customers::screen_customers(c, &screener, customer_threshold))
                 .unwrap_or_default();
+            let clearing = customers.as_ref().map_or_else(Default::default, |c| {
+                crate::screening::ClearedByCustomers::new(c, &customer_hits)
+            });
+            let screened = (|| {
+                let frame = crate::screening::screen_frame_with(
+                    &ingested.frame,
+                    &screener,
+                    threshold,
+                    &base_currency,
+                    &clearing,
+                )?;
+                let customer = match &customers {
+                    Some(c) => crate::screening::customer_alerts(
+                        c,
+                        &customer_hits,
+                        &ingested.frame,
+                        &base_currency,
+                    )?,
+                    None => Default::default(),
+                };
+                Ok::<_, polars::error::PolarsError>((frame, customer))
+            })()
+            .map_err(|e| RunError::Other(format!("sanctions screening: {e}")));
             let seconds = clock.elapsed().as_secs_f64();
-            screened.map(|(hits, records)| Screened {
+            screened.map(|(frame, (customer_alerts, customer_records))| Screened {
                 sources,
-                hits,
-                records,
+                hits: frame.alerts,
+                records: frame.evidence,
+                cleared: frame.cleared.len() as u64,
                 customer_hits,
+                customer_alerts,
+                customer_records,
                 load_seconds,
                 seconds,
             })
@@ -265,12 +285,16 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
     let mut evidence: HashMap<String, TxnRecord> = output.evidence;
     let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
     let mut customer_hits: Vec<crate::customers::CustomerHit> = Vec::new();
+    let mut cleared_by_customers = 0;
     if let Some(screened) = screened {
         customer_hits = screened.customer_hits;
+        cleared_by_customers = screened.cleared;
         stages.record("watchlists_load", screened.load_seconds);
         stages.record("sanctions", screened.seconds);
         alerts.extend(screened.hits);
         evidence.extend(screened.records);
+        alerts.extend(screened.customer_alerts);
+        evidence.extend(screened.customer_records);
         watchlist_sources = screened.sources;
     }
 
@@ -309,12 +333,19 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
 
     crate::rules::sort_alerts(&mut alerts);
     stages.begin("building cases");
-    let rule_infos = rule_infos(
+    let mut rule_infos = rule_infos(
         &rule_set,
         config
             .sanctions_threshold
             .unwrap_or(crate::watchlist::DEFAULT_THRESHOLD),
     );
+    if customers.is_some() && !config.watchlists.is_empty() {
+        rule_infos.push(crate::screening::customer_sanctions_rule_info(
+            config
+                .sanctions_threshold
+                .unwrap_or(crate::customers::CUSTOMER_THRESHOLD),
+        ));
+    }
     // customers are rated on the run's final alerts; cases weigh the rating without them
     let ratings = match (&customers, &activity) {
         (Some(c), Some((activity, span_days, last_day))) => {
@@ -382,6 +413,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             .map(|h| h.customer_id.as_str())
             .collect::<std::collections::BTreeSet<_>>()
             .len() as u64;
+        summary.transaction_hits_cleared = cleared_by_customers;
         summary
     });
     if let Some(c) = &customers {
@@ -485,6 +517,17 @@ fn load_customer_file(config: &RunConfig) -> Result<Option<crate::customers::Cus
         quarantined = customers.quarantine.len(),
         "customer file read"
     );
+    for joint in customers.joint_accounts() {
+        for conflict in &joint.conflicts {
+            tracing::warn!(
+                account = %joint.account,
+                field = conflict.field,
+                given = %conflict.given,
+                used = %conflict.used,
+                "joint account: its holders disagree; the rules use the first holder's value"
+            );
+        }
+    }
     Ok(Some(customers))
 }
 
@@ -494,6 +537,7 @@ fn customers_summary(
     ratings: &[crate::customers::risk::CustomerRating],
 ) -> crate::model::CustomersSummary {
     let by_account = c.by_account();
+    let joint = c.joint_accounts();
     let mut levels: BTreeMap<&str, u64> = [("high", 0), ("medium", 0), ("low", 0)].into();
     for r in ratings {
         *levels.entry(r.level()).or_default() += 1;
@@ -521,6 +565,7 @@ fn customers_summary(
         screened: false,
         sanctions_hits: 0,
         customers_hit: 0,
+        transaction_hits_cleared: 0,
         risk_levels: ["high", "medium", "low"]
             .iter()
             .map(|l| (l.to_string(), levels[l]))
@@ -539,6 +584,20 @@ fn customers_summary(
                     .collect(),
             })
             .collect(),
+        joint_accounts: joint.len() as u64,
+        joint_account_conflicts: joint
+            .iter()
+            .flat_map(|j| {
+                j.conflicts
+                    .iter()
+                    .map(|k| crate::model::JointConflictSummary {
+                        account: j.account.clone(),
+                        field: k.field.to_string(),
+                        given: k.given.clone(),
+                        used: k.used.clone(),
+                    })
+            })
+            .collect(),
     }
 }
 
@@ -547,8 +606,13 @@ struct Screened {
     sources: Vec<SourceDigest>,
     hits: Vec<Alert>,
     records: HashMap<String, TxnRecord>,
-    /// Sanctions matches on the customer file's customers.
+    /// Transaction-party hits the customers' identity facts cleared.
+    cleared: u64,
+    /// Sanctions matches on the customer file's customers, the alerts they raise and those
+    /// alerts' evidence.
     customer_hits: Vec<crate::customers::CustomerHit>,
+    customer_alerts: Vec<Alert>,
+    customer_records: HashMap<String, TxnRecord>,
     load_seconds: f64,
     seconds: f64,
 }

@@ -223,6 +223,69 @@ fn a_run_with_a_customer_file_uses_its_segments_and_reports_its_rows() {
     );
 }
 
+/// An account several customers hold is counted, and where its holders disagree on what the
+/// rules read, the manifest says which holder's value the rules used.
+#[test]
+fn joint_accounts_whose_holders_disagree_are_reported() {
+    let dir = temp_dir("customers-joint");
+    let customers = write(
+        &dir,
+        "c.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}
+             C2,J-1;J-2,Bo Ann,person,,,,,retail,2000.00,
+             C1,J-1;OWN-1,Ann Bo,person,,,,,msb,2000.00,
+             C3,J-2,Cy Bo,person,,,,,retail,3000,
+"
+        ),
+    );
+    let loaded = load_customers(&customers, None, b',').unwrap();
+    let joint = loaded.joint_accounts();
+    let accounts: Vec<(&str, Vec<&str>)> = joint
+        .iter()
+        .map(|j| {
+            (
+                j.account.as_str(),
+                j.holders.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [("J-1", vec!["C1", "C2"]), ("J-2", vec!["C2", "C3"])]
+    );
+    let input = write(
+        &dir,
+        "t.csv",
+        &format!(
+            "{HEADER}
+T1,2026-03-02T10:00:00Z,100.00,USD,CASH,,Till,JM,J-1,Ann Bo,JM,
+"
+        ),
+    );
+    let out = dir.join("out");
+    let run = amlscreen(&[
+        "run",
+        input.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", describe(&run));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let c = &manifest["customers"];
+    assert_eq!(c["joint_accounts"], 2);
+    assert_eq!(
+        c["joint_account_conflicts"],
+        serde_json::json!([
+            {"account": "J-1", "field": "segment", "given": "C1=msb; C2=retail", "used": "C1"},
+            {"account": "J-2", "field": "expected_monthly_volume", "given": "C2=2000.00; C3=3000.00", "used": "C2"}
+        ])
+    );
+}
+
 /// A pack may leave a segment out (`exclude_segments`) or look only at some (`segments`); a
 /// rule of `either` side cannot, and an unknown segment is refused with its line.
 #[test]
@@ -779,4 +842,335 @@ fn a_backtest_reads_the_customer_file() {
     };
     assert_eq!(per_rule(false), 0);
     assert!(per_rule(true) > 0);
+}
+
+/// The customer file of the customer-alert tests: a listed person with two accounts (birth date,
+/// nationality and passport confirm entry 9001), a namesake whose facts discount it, a listed
+/// person without a transaction, a row quarantined for its birth date whose name is listed, one
+/// quarantined for naming no account, and a listed company.
+fn listed_customers(dir: &Path) -> std::path::PathBuf {
+    write(
+        dir,
+        "customers.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n\
+             L1,ACC-L1;ACC-L2,Karim Abdul Hassan,person,1965-04-02,Iraq,JM,A123456,retail,,\n\
+             N1,ACC-N1,Karim Abdul Hassan,person,1990-05-01,JM,JM,N555,retail,,\n\
+             M1,ACC-M1,Jose Luis Morales,person,1963-07-09,Colombia,JM,,retail,,\n\
+             G1,ACC-G1,Maria Garcia,person,1971-02-30,,,,,,\n\
+             P1,,Chol Su Park,person,,,,,,,\n\
+             E1,ACC-E1,Alpha Trading LLC,entity,2001-06-30,,Panama,12345678;REG-9,business,,\n\
+             R1,ACC-R1,Ann Bo,person,1980,JM,JM,,retail,,\n"
+        ),
+    )
+}
+
+/// Transactions of the listed customer on both its accounts (a cash deposit over the reporting
+/// threshold on the second), of its namesake in its own name, and of an ordinary customer.
+fn listed_transactions(dir: &Path) -> std::path::PathBuf {
+    write(
+        dir,
+        "t.csv",
+        &format!(
+            "{HEADER}\n\
+             T1,2026-03-02T10:00:00Z,2500.00,USD,WIRE,ACC-L1,K Hassan,JM,EXT-1,Bob Smith,US,KIN-01\n\
+             T2,2026-03-03T11:00:00Z,12000.00,USD,CASH,,Ann Lee,JM,ACC-L2,K Hassan,JM,KIN-01\n\
+             T3,2026-03-04T12:00:00Z,300.00,USD,WIRE,ACC-N1,Karim Abdul Hassan,JM,EXT-2,Cy Dunn,US,KIN-01\n\
+             T4,2026-03-05T13:00:00Z,200.00,USD,WIRE,EXT-3,Dee Fox,US,ACC-N1,Karim Abdul Hassan,JM,KIN-01\n\
+             T5,2026-03-06T14:00:00Z,150.00,USD,WIRE,ACC-R1,Ann Bo,JM,EXT-2,Cy Dunn,US,KIN-01\n"
+        ),
+    )
+}
+
+fn run_listed(dir: &Path, out: &Path, threads: usize) {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"))
+        .args([
+            "run",
+            listed_transactions(dir).to_str().unwrap(),
+            "--customers",
+            listed_customers(dir).to_str().unwrap(),
+            "--watchlist",
+            "tests/fixtures/watchlists/facts/ofac/sdn.csv",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .current_dir(crate::common::root())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", describe(&run));
+}
+
+fn fact<'a>(alert: &'a amlscreen::model::Alert, key: &str) -> &'a str {
+    alert
+        .details
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// A customer's sanctions match is an alert: on the customer's first account, citing its
+/// transactions on all its accounts, in one case with those accounts' other alerts, weighed as
+/// sanctions; a listed customer without transactions and a quarantined listed row alert too;
+/// the namesake whose birth date and nationality discount the entry raises nothing, not even
+/// the name-only match of its own transactions.
+#[test]
+fn a_customer_sanctions_match_is_an_alert_in_a_case_and_its_namesake_is_not() {
+    let dir = temp_dir("customer-alerts");
+    let out = dir.join("out");
+    run_listed(&dir, &out, 2);
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let alerts: Vec<&amlscreen::model::Alert> = cases.iter().flat_map(|c| &c.alerts).collect();
+    let customer_alerts: Vec<&&amlscreen::model::Alert> = alerts
+        .iter()
+        .filter(|a| a.rule_id == "customer_sanctions_match")
+        .collect();
+    let who: Vec<(&str, &str, &str)> = {
+        let mut w: Vec<_> = customer_alerts
+            .iter()
+            .map(|a| {
+                (
+                    fact(a, "customer_id"),
+                    a.subject_account.as_str(),
+                    fact(a, "entry_id"),
+                )
+            })
+            .collect();
+        w.sort();
+        w
+    };
+    assert_eq!(
+        who,
+        [
+            ("E1", "ACC-E1", "9005"),
+            ("G1", "ACC-G1", "9004"),
+            ("L1", "ACC-L1", "9001"),
+            ("M1", "ACC-M1", "9002"),
+            ("P1", "customer:P1", "9003"),
+        ],
+        "{customer_alerts:#?}"
+    );
+    // the namesake: no alert of any rule, and its own transactions' name-only match is cleared
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.subject_account != "ACC-N1"
+                && !a.txn_ids.iter().any(|t| t == "T3" || t == "T4")),
+        "{alerts:#?}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["customers"]["transaction_hits_cleared"], 2);
+    assert_eq!(
+        manifest["alerts_per_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == "customer_sanctions_match")
+            .map(|r| r[1].clone()),
+        Some(serde_json::json!(5))
+    );
+
+    // L1: typology sanctions, critical, the match explained with the facts that confirmed it,
+    // citing both accounts' transactions
+    let l1 = customer_alerts
+        .iter()
+        .find(|a| fact(a, "customer_id") == "L1")
+        .unwrap();
+    assert_eq!(l1.typology, amlscreen::model::Typology::Sanctions);
+    assert_eq!(l1.severity, "critical");
+    assert_eq!(l1.txn_ids, ["T1", "T2"]);
+    assert_eq!(l1.total_amount, "14500.00");
+    assert_eq!(
+        (l1.window_start.as_str(), l1.window_end.as_str()),
+        ("2026-03-02T10:00:00Z", "2026-03-03T11:00:00Z")
+    );
+    assert_eq!(fact(l1, "customer_accounts"), "ACC-L1;ACC-L2");
+    assert_eq!(fact(l1, "birth_date"), "1965-04-02");
+    assert_eq!(fact(l1, "nationality"), "IQ");
+    assert_eq!(fact(l1, "row_quarantined"), "false");
+    assert!(
+        l1.summary.contains("OFAC-SDN entry 9001")
+            && l1.summary.contains("nationality IQ = IQ")
+            && l1.summary.contains("passport A123456"),
+        "{}",
+        l1.summary
+    );
+    // its case holds both accounts, the cash alert of the second, and weighs the sanctions
+    let case = cases
+        .iter()
+        .find(|c| c.alerts.iter().any(|a| a.alert_id == l1.alert_id))
+        .unwrap();
+    assert_eq!(case.subject.accounts, ["ACC-L1", "ACC-L2"]);
+    assert!(
+        case.alerts
+            .iter()
+            .any(|a| a.subject_account == "ACC-L2" && a.rule_id != "customer_sanctions_match"),
+        "{:#?}",
+        case.alerts
+    );
+    assert!(
+        case.score_reasons
+            .iter()
+            .any(|r| r.signal.as_str() == "sanctions"),
+        "{:?}",
+        case.score_reasons
+    );
+    assert_eq!(case.band.as_str(), "critical");
+    assert_eq!(case.transactions.len(), 2);
+
+    // M1 has no transaction: the alert has none, an amount of 0 and the run's period
+    let m1 = customer_alerts
+        .iter()
+        .find(|a| fact(a, "customer_id") == "M1")
+        .unwrap();
+    assert!(m1.txn_ids.is_empty() && m1.txn_count == 0, "{m1:#?}");
+    assert_eq!(m1.total_amount, "0.00");
+    assert_eq!(
+        (m1.window_start.as_str(), m1.window_end.as_str()),
+        ("2026-03-02T10:00:00Z", "2026-03-06T14:00:00Z")
+    );
+    assert_eq!(fact(m1, "transactions_in_run"), "0");
+    assert!(
+        m1.summary.contains("no transaction in this run"),
+        "{}",
+        m1.summary
+    );
+    let m1_case = cases
+        .iter()
+        .find(|c| c.alerts.iter().any(|a| a.alert_id == m1.alert_id))
+        .unwrap();
+    assert!(m1_case.transactions.is_empty() && m1_case.band.as_str() == "critical");
+
+    // G1's row was quarantined for its birth date: screened by name, the alert says so
+    let g1 = customer_alerts
+        .iter()
+        .find(|a| fact(a, "customer_id") == "G1")
+        .unwrap();
+    assert_eq!(fact(g1, "row_quarantined"), "true");
+    assert_eq!(fact(g1, "quarantine_reason"), "bad_date");
+    assert!(g1.summary.contains("quarantined"), "{}", g1.summary);
+
+    // alerts.csv and the report carry them
+    let csv = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
+    assert_eq!(
+        csv.matches(",customer_sanctions_match,").count(),
+        5,
+        "{csv}"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("customer_sanctions_match")
+            && report.contains("Customer matches a sanctions list entry"),
+        "the report names the rule"
+    );
+    // the rating counts the customer's own match once, as its sanctions factor
+    let risk = std::fs::read_to_string(out.join("customers_risk.csv")).unwrap();
+    let l1_risk = risk.lines().find(|l| l.starts_with("L1,")).unwrap();
+    assert!(
+        l1_risk.contains("sanctions match on the customer")
+            && !l1_risk.contains("a counterparty matched"),
+        "{l1_risk}"
+    );
+}
+
+/// Same inputs, same bytes: the customer alerts and their cases on 1 and 4 threads.
+#[test]
+fn customer_alerts_are_byte_identical_on_1_and_4_threads() {
+    let dir = temp_dir("customer-alerts-threads");
+    let (one, four) = (dir.join("one"), dir.join("four"));
+    run_listed(&dir, &one, 1);
+    run_listed(&dir, &four, 4);
+    for name in ["alerts.csv", "cases.jsonl", "customers_hits.csv"] {
+        assert_eq!(
+            std::fs::read(one.join(name)).unwrap(),
+            std::fs::read(four.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let alerts = std::fs::read_to_string(one.join("alerts.csv")).unwrap();
+    assert!(alerts.contains(",customer_sanctions_match,"), "{alerts}");
+}
+
+/// The goAML export reports a matched customer as a party with the facts of the customer
+/// file, after the case's transactions or alone when it has none; every report validates
+/// against the schema.
+#[test]
+fn goaml_reports_a_matched_customer_as_a_party_and_validates() {
+    let dir = temp_dir("customer-alerts-goaml");
+    let out = dir.join("out");
+    run_listed(&dir, &out, 2);
+    let xml_dir = dir.join("goaml");
+    let export = amlscreen(&[
+        "export",
+        "goaml",
+        "--cases",
+        out.join("cases.jsonl").to_str().unwrap(),
+        "--profile",
+        "profiles/goaml-example.toml",
+        "--out",
+        xml_dir.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "{}", describe(&export));
+    let cases = amlscreen::report::read_cases_jsonl(out.join("cases.jsonl")).unwrap();
+    let case_of = |customer: &str| {
+        let c = cases
+            .iter()
+            .find(|c| {
+                c.alerts.iter().any(|a| {
+                    a.rule_id == "customer_sanctions_match" && fact(a, "customer_id") == customer
+                })
+            })
+            .unwrap();
+        xml_dir.join(format!("{}-STR.xml", c.case_id))
+    };
+    let files: Vec<std::path::PathBuf> = ["L1", "M1", "G1", "P1", "E1"].map(case_of).into();
+    for file in &files {
+        assert!(
+            file.exists(),
+            "{} not written: {}",
+            file.display(),
+            describe(&export)
+        );
+    }
+    let check = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(crate::common::root().join("profiles/schemas/goAMLSchema-5.0.2.xsd"))
+        .args(&files)
+        .output()
+        .expect("xmllint (apt-get install -y libxml2-utils)");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+    for file in &files {
+        assert!(
+            stderr.contains(&format!("{} validates", file.display())),
+            "{stderr}"
+        );
+    }
+    let l1 = std::fs::read_to_string(&files[0]).unwrap();
+    // the transactions, then the customer as the reported party
+    assert_eq!(l1.matches("<transaction>").count(), 2, "{l1}");
+    let party = &l1[l1.find("<activity>").expect("an activity")..];
+    for element in [
+        "<first_name>Karim Abdul</first_name>",
+        "<last_name>Hassan</last_name>",
+        "<birthdate>1965-04-02T00:00:00</birthdate>",
+        "<id_number>A123456</id_number>",
+        "<nationality1>IQ</nationality1>",
+        "<residence>JM</residence>",
+        "<significance>10</significance>",
+    ] {
+        assert!(party.contains(element), "{element} in {party}");
+    }
+    assert!(party.contains("OFAC-SDN entry 9001"), "{party}");
+    // M1 has no transaction: an activity report
+    let m1 = std::fs::read_to_string(&files[1]).unwrap();
+    assert!(!m1.contains("<transaction>") && m1.contains("<last_name>Morales</last_name>"));
+    // G1's quarantined row: its name only, the quarantine said
+    let g1 = std::fs::read_to_string(&files[2]).unwrap();
+    assert!(
+        !g1.contains("<birthdate>") && g1.contains("quarantined (bad_date)"),
+        "{g1}"
+    );
 }

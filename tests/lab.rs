@@ -375,3 +375,112 @@ fn demo_works_for_every_typology() {
         assert!(out.join("report/report.html").is_file());
     }
 }
+
+/// With the sample's options (README), `generate` plants a listed customer (a variant of a
+/// listed person's name, with its birth date and nationality) and a namesake born another year
+/// of another nationality: a run with the customer file alerts on the first as a customer
+/// sanctions match and on the second not at all, though a run without the file matches the
+/// namesake's name on its transactions.
+#[test]
+fn generate_plants_a_listed_customer_that_alerts_and_a_namesake_that_does_not() {
+    let dir = temp_dir("listed-customer");
+    let lists = root().join("sample-data/watchlists");
+    let config = GeneratorConfig {
+        accounts: 60,
+        days: 240,
+        seed: 2026,
+        bad_rows: 12,
+        watchlist_names: amlscreen::lab::watchlist_names(std::slice::from_ref(&lists), 500)
+            .unwrap(),
+        listed_people: amlscreen::lab::watchlist_people(std::slice::from_ref(&lists), 500).unwrap(),
+        ..GeneratorConfig::default()
+    };
+    let (data, transactions) = generate_to(&config, DataFormat::Csv, &dir).unwrap();
+    let [listed, namesake] = data.planted_customers.as_slice() else {
+        panic!("{:?}", data.planted_customers);
+    };
+    assert!(listed.listed && !namesake.listed);
+    assert_eq!(listed.name, namesake.name);
+    assert_ne!(
+        listed.name.to_uppercase(),
+        listed.person.name.to_uppercase()
+    );
+    let customer = |id: String| {
+        data.customers
+            .iter()
+            .find(|c| c.customer_id == id)
+            .unwrap()
+            .clone()
+    };
+    let (l, n) = (
+        customer(listed.customer_id()),
+        customer(namesake.customer_id()),
+    );
+    assert_eq!((l.name.as_str(), l.kind), (listed.name.as_str(), "person"));
+    assert_eq!(l.birth_date, listed.person.birth_date);
+    assert_eq!(l.nationality, listed.person.nationality);
+    assert!(!l.nationality.is_empty());
+    assert_eq!(n.name, l.name);
+    assert_ne!(n.birth_date[..4], l.birth_date[..4]);
+    assert_ne!(n.nationality, l.nationality);
+    let label = data
+        .labels
+        .iter()
+        .find(|x| x.instance_id == "sanctions-customer-001")
+        .unwrap();
+    assert_eq!(label.subject_account, l.account);
+    // the transactions write the new names beside the accounts
+    let text = std::fs::read_to_string(&transactions).unwrap();
+    for account in [&l.account, &n.account] {
+        assert!(
+            text.contains(&format!("{account},{},", l.name)),
+            "{account} never named {}",
+            l.name
+        );
+    }
+
+    let run = |out: &str, customers: bool| {
+        let out = dir.join(out);
+        let mut args = vec![
+            "run".to_string(),
+            transactions.display().to_string(),
+            "--fx".into(),
+            dir.join("fx.csv").display().to_string(),
+            "--watchlist".into(),
+            lists.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if customers {
+            args.push("--customers".into());
+            args.push(dir.join("customers.csv").display().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = amlscreen(&args);
+        assert!(output.status.success(), "{}", describe(&output));
+        let text = std::fs::read_to_string(out.join("alerts.csv")).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[1].to_string(), r[3].to_string(), r[4].to_string())
+            })
+            .collect::<Vec<(String, String, String)>>()
+    };
+    let sanctions_on = |alerts: &[(String, String, String)], account: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|(_, typology, subject)| typology == "sanctions" && subject == account)
+            .map(|(rule, _, _)| rule.clone())
+            .collect()
+    };
+    let without = run("without", false);
+    assert_eq!(sanctions_on(&without, &n.account), ["sanctions_screening"]);
+    let with = run("with", true);
+    assert!(
+        sanctions_on(&with, &l.account).contains(&"customer_sanctions_match".to_string()),
+        "{with:?}"
+    );
+    assert!(sanctions_on(&with, &n.account).is_empty(), "{with:?}");
+}

@@ -583,8 +583,8 @@ fn scoring_table() {
             "Sirajuddin Haqqani",
             "HAQQANI, Sirajuddin Jallaloudine",
             true,
-            0.8,
             0.9,
+            0.95,
         ),
         ("George Bush", "HABBASH, George", true, 0.0, 0.4),
         ("Sunrise Trading", "BLUEWATER TRADING", false, 0.0, 0.3),
@@ -655,6 +655,286 @@ fn explanation_names_each_pair_and_the_unmatched_tokens() {
         explanation.starts_with("\"o\"~\"osama\" initial;"),
         "{explanation}"
     );
+}
+
+/// Scores `query` against `listed` and checks the score's side of `DEFAULT_THRESHOLD` and
+/// whether the explanation holds `said` (or not, with `!` in front).
+fn check_treatment(query: &str, listed: &str, individual: bool, hit: bool, said: &str) {
+    let (score, explanation) = score_names(query, listed, individual);
+    assert_eq!(
+        score >= DEFAULT_THRESHOLD,
+        hit,
+        "{query} vs {listed}: {score} ({explanation})"
+    );
+    match said.strip_prefix('!') {
+        Some(absent) => assert!(!explanation.contains(absent), "{query}: {explanation}"),
+        None => assert!(explanation.contains(said), "{query}: {explanation}"),
+    }
+}
+
+#[test]
+fn a_left_out_or_added_middle_name_costs_little_when_first_and_last_names_agree() {
+    let middle = "(middle names: first and last names pair)";
+    // dropped and added middle names
+    check_treatment(
+        "Sergey Aksyonov",
+        "AKSYONOV, Sergey Valeryevich",
+        true,
+        true,
+        middle,
+    );
+    check_treatment("Ajay Kumar Gupta", "GUPTA, Ajay", true, true, middle);
+    check_treatment(
+        "Usama bin Ladin",
+        "BIN LADIN, Usama bin Muhammad bin Awad",
+        true,
+        true,
+        middle,
+    );
+    // surname first in the query
+    check_treatment(
+        "Aksyonov Sergey",
+        "AKSYONOV, Sergey Valeryevich",
+        true,
+        true,
+        middle,
+    );
+    // near misses: another surname, a second surname left out, a middle name changed
+    check_treatment(
+        "John Smith",
+        "SMYTH-JONES, John",
+        true,
+        false,
+        "!middle names",
+    );
+    // (a common second surname costs little anyway: this one is a hit on its own)
+    check_treatment(
+        "Sergio Lopez",
+        "RODRIGUEZ LOPEZ, Sergio",
+        true,
+        true,
+        "!middle names",
+    );
+    check_treatment(
+        "Ali Hassan Khalil",
+        "KHALIL, Ali Mahmoud",
+        true,
+        false,
+        "!middle names",
+    );
+    check_treatment(
+        "Sergey Ivanov",
+        "AKSYONOV, Sergey Valeryevich",
+        true,
+        false,
+        "!middle names",
+    );
+    // first and last names that agree only fuzzily do not make the rest middle names
+    check_treatment(
+        "Pedro Martin",
+        "MARIN, Pedro Antonio",
+        true,
+        false,
+        "!middle names",
+    );
+    // a company's words are not middle names
+    check_treatment(
+        "Bank Iran",
+        "BANK SEPAH IRAN",
+        false,
+        false,
+        "!middle names",
+    );
+    // dropping a middle name never scores above the full name
+    let listed = "AKSYONOV, Sergey Valeryevich";
+    assert!(
+        score_names("Sergey Valeryevich Aksyonov", listed, true).0
+            > score_names("Sergey Aksyonov", listed, true).0
+    );
+}
+
+#[test]
+fn adjacent_tokens_joined_pair_with_one_token_of_the_other_name() {
+    check_treatment(
+        "Abdulrahman Hassan",
+        "HASSAN, Abdul Rahman",
+        true,
+        true,
+        "\"abdulrahman\" = \"abdul\"+\"rahman\" joined",
+    );
+    check_treatment(
+        "Gholam Reza Mahmoudi",
+        "MAHMOUDI, Gholamreza",
+        true,
+        true,
+        "\"gholam\"+\"reza\" = \"gholamreza\" joined",
+    );
+    check_treatment("IRANAIR", "IRAN AIR", false, true, "joined");
+    check_treatment("Al Qaida", "ALQAIDA", false, true, "joined");
+    // the same spelling once joined (doubled letters, transliteration)
+    check_treatment(
+        "Abdul Lah Ahmed",
+        "AHMED, Abdulah",
+        true,
+        true,
+        "\"abdul\"+\"lah\"~\"abdulah\" joined, same spelling",
+    );
+    // near misses: tokens not adjacent, or joined in the other order, do not join
+    check_treatment(
+        "Rahman Abdul Hassan",
+        "HASSAN, Abdulrahman",
+        true,
+        false,
+        "!joined",
+    );
+    check_treatment(
+        "Abdul Hassan Rahman",
+        "HASSAN, Abdulrahman",
+        true,
+        false,
+        "!joined",
+    );
+    check_treatment("AIR IRAN", "IRANAIR", false, false, "!joined");
+}
+
+#[test]
+fn an_initial_pairs_with_a_given_name_but_never_with_the_surname() {
+    check_treatment(
+        "O. bin Laden",
+        "BIN LADEN, Osama",
+        true,
+        true,
+        "\"o\"~\"osama\" initial",
+    );
+    check_treatment("Vladimir T.", "TORSHIN, Vladimir", true, false, "!initial");
+    check_treatment(
+        "Vladimir T.",
+        "TORSHIN, Vladimir",
+        true,
+        false,
+        "unmatched: query \"t\"; listed \"torshin\"",
+    );
+    // without the comma, the surname is the last word
+    check_treatment("Ramzan K.", "RAMZAN KADYROV", true, false, "!initial");
+    // an entity's last word is no surname
+    let (_, explanation) = score_names("ACME T.", "ACME TRADING", false);
+    assert!(
+        explanation.contains("\"t\"~\"trading\" initial"),
+        "{explanation}"
+    );
+}
+
+#[test]
+fn known_abbreviations_pair_with_their_words() {
+    check_treatment(
+        "LEADER INTL TRDG LIMITED",
+        "LEADER INTERNATIONAL TRADING LIMITED",
+        false,
+        true,
+        "\"trdg\"~\"trading\" abbreviation",
+    );
+    check_treatment(
+        "Mohd Rafi Osman",
+        "OSMAN, Muhammad Rafi",
+        true,
+        true,
+        "\"mohd\"~\"muhammad\" abbreviation",
+    );
+    check_treatment(
+        "KOREA ACHIM SHPG CO",
+        "KOREA ACHIM SHIPPING CO",
+        false,
+        true,
+        "abbreviation",
+    );
+    // near misses: an abbreviation of another word, a contraction the table does not know
+    check_treatment(
+        "LEADER INTL",
+        "LEADER INDUSTRIES",
+        false,
+        false,
+        "!abbreviation",
+    );
+    check_treatment("ACHIM TRG", "ACHIM TRADING", false, false, "!abbreviation");
+}
+
+#[test]
+fn a_legal_form_spelled_out_pairs_with_its_short_form() {
+    check_treatment(
+        "BIESTRA SOCIEDAD ANONIMA",
+        "BIESTRA S.A.",
+        false,
+        true,
+        "\"sociedad\"+\"anonima\" = \"sa\" legal form spelled out",
+    );
+    check_treatment(
+        "SUN PROPERTIES LLC",
+        "SUN PROPERTIES LIMITED LIABILITY COMPANY",
+        false,
+        true,
+        "\"llc\" = \"limited\"+\"liability\"+\"company\" legal form spelled out",
+    );
+    // near misses: the legal form alone, or words that only look like a legal form
+    check_treatment(
+        "SOCIEDAD ANONIMA",
+        "BIESTRA S.A.",
+        false,
+        false,
+        "!biestra\" =",
+    );
+    check_treatment(
+        "BIESTRA SOCIEDAD",
+        "BIESTRA S.A.",
+        false,
+        false,
+        "!spelled out",
+    );
+}
+
+#[test]
+fn joined_tokens_abbreviations_and_middle_names_are_found_through_the_index() {
+    let entries: Vec<amlscreen::watchlist::Entry> = [
+        ("1", "entity", "IRAN AIR"),
+        ("2", "individual", "HASSAN, Abdul Rahman"),
+        ("3", "entity", "LEADER INTERNATIONAL TRADING LIMITED"),
+        ("4", "entity", "BIESTRA S.A."),
+        ("5", "individual", "AKSYONOV, Sergey Valeryevich"),
+        ("6", "entity", "IRAN TRADING COMPANY"),
+    ]
+    .into_iter()
+    .map(|(id, kind, name)| amlscreen::watchlist::Entry {
+        list: "T".into(),
+        id: id.into(),
+        entry_type: kind.into(),
+        names: vec![amlscreen::watchlist::ListedName {
+            text: name.into(),
+            kind: amlscreen::watchlist::NameKind::Primary,
+        }],
+        ..amlscreen::watchlist::Entry::default()
+    })
+    .collect();
+    let screener = Screener::new(&WatchlistSet::from_entries(entries));
+    for (query, id, said) in [
+        ("IRANAIR", "1", "joined"),
+        ("Abdulrahman Hassan", "2", "joined"),
+        ("LEADER INTL TRDG LTD", "3", "abbreviation"),
+        ("BIESTRA SOCIEDAD ANONIMA", "4", "legal form spelled out"),
+        ("Sergey Aksyonov", "5", "middle names"),
+    ] {
+        let hits = screener.screen(query, DEFAULT_THRESHOLD, usize::MAX);
+        assert_eq!(
+            hits,
+            screener.screen_exhaustive(query, DEFAULT_THRESHOLD, usize::MAX),
+            "{query}"
+        );
+        let top = hits.first().unwrap_or_else(|| panic!("{query}: no hit"));
+        assert_eq!(top.entry_id, id, "{query}: {hits:?}");
+        assert!(
+            top.explanation.contains(said),
+            "{query}: {}",
+            top.explanation
+        );
+    }
 }
 
 // ---------------------------------------------------------------- screening
@@ -1251,15 +1531,16 @@ fn party(name: &str, birth: Option<&str>, nationality: Option<&str>, ids: &[&str
 #[test]
 fn a_matching_birth_date_or_nationality_lets_a_weaker_name_through() {
     let screener = facts_screener();
-    // "Karim Hassan" leaves out a listed name: below the threshold on the name alone
-    let name_only = screener.screen("Karim Hassan", DEFAULT_THRESHOLD, 5);
+    // "Karim Abdul" leaves out the surname: below the threshold on the name alone (a left-out
+    // middle name costs little since issue #23, a left-out surname does not)
+    let name_only = screener.screen("Karim Abdul", DEFAULT_THRESHOLD, 5);
     assert!(
         name_only.iter().all(|h| h.entry_id != "9001"),
         "{name_only:?}"
     );
-    let plain_score = screener.screen("Karim Hassan", 0.5, 5)[0].score;
+    let plain_score = screener.screen("Karim Abdul", 0.5, 5)[0].score;
     let hits = screener.screen_party(
-        &party("Karim Hassan", Some("1966-04-02"), Some("IQ"), &[]),
+        &party("Karim Abdul", Some("1966-04-02"), Some("IQ"), &[]),
         DEFAULT_THRESHOLD,
         5,
     );
@@ -1348,6 +1629,58 @@ fn an_identity_number_is_a_hit_on_its_own() {
             .screen_party(&party("Somebody Else", None, None, ids), 0.85, 5)
             .is_empty());
     }
+}
+
+#[test]
+fn an_identity_number_of_a_stated_kind_is_compared_with_documents_of_that_kind() {
+    let screener = facts_screener();
+    // the listed A123456 is a passport; the listed 178094462180 a national id
+    let passport = screener.screen_party(&party("X", None, None, &["Passport: A123456"]), 0.85, 5);
+    assert_eq!(passport[0].entry_id, "9001", "{passport:?}");
+    assert!(passport[0]
+        .explanation
+        .starts_with("passport A123456 = A123456"));
+    let national = screener.screen_party(
+        &party("X", None, None, &["national_id:1-78-09-44621-80"]),
+        0.85,
+        5,
+    );
+    assert_eq!(national[0].entry_id, "QDi.900");
+    // the same numbers said to be of the other kind are not the listed documents
+    for ids in [
+        &["national_id:A123456"][..],
+        &["passport:1-78-09-44621-80"][..],
+        &["id:A123456"][..],
+    ] {
+        let hits = screener.screen_party(&party("X", None, None, ids), 0.85, 5);
+        assert!(hits.is_empty(), "{ids:?}: {hits:?}");
+    }
+    // a name hit with facts and a listed number: the facts are said once
+    let both = screener.screen_party(
+        &party(
+            "Karim Abdul Hassan",
+            Some("1966-04-02"),
+            Some("IQ"),
+            &["A123456"],
+        ),
+        0.85,
+        5,
+    );
+    assert_eq!(both[0].entry_id, "9001");
+    assert_eq!(
+        both[0].explanation.matches("facts:").count(),
+        1,
+        "{}",
+        both[0].explanation
+    );
+    // an unknown prefix is part of the number
+    assert!(screener
+        .screen_party(&party("X", None, None, &["visa:A123456"]), 0.85, 5)
+        .is_empty());
+    assert_eq!(
+        amlscreen::watchlist::split_id_kind(" PASSPORT : A 123"),
+        (Some(amlscreen::watchlist::IdKind::Passport), "A 123")
+    );
 }
 
 #[test]
@@ -1531,9 +1864,10 @@ fn the_name_pairs_set_keeps_the_measured_f1_at_the_default_threshold() {
     let evaluation = evaluate_pairs(&pairs, &pair_thresholds(), DEFAULT_THRESHOLD);
     let at = &evaluation.at_threshold;
     assert_eq!(at.true_positives + at.false_negatives, positives);
+    // measured: F1 0.9609, precision 1.0000, recall 0.9248
     assert!(
-        at.f1 >= 0.77 && at.precision >= 0.99,
-        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.77 and precision >= 0.99",
+        at.f1 >= 0.96 && at.precision >= 0.999,
+        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.96 and precision >= 0.999",
         at.f1,
         at.precision,
         at.recall
@@ -1549,6 +1883,27 @@ fn the_name_pairs_set_keeps_the_measured_f1_at_the_default_threshold() {
     assert_eq!(
         evaluate_pairs(&pairs, &pair_thresholds(), DEFAULT_THRESHOLD).scores,
         evaluation.scores
+    );
+}
+
+/// The held-out set, built the same way from the UN consolidated list after the matcher's
+/// treatments were final (`scripts/name-pairs.py --un`): its measured F1 is the floor.
+#[test]
+fn the_held_out_un_name_pairs_keep_the_measured_f1_at_the_default_threshold() {
+    use amlscreen::watchlist::eval::{evaluate_pairs, pair_thresholds, read_name_pairs};
+    use amlscreen::watchlist::DEFAULT_THRESHOLD;
+    let pairs = read_name_pairs(&crate::common::fixture("name-pairs-un.csv")).unwrap();
+    assert!(pairs.len() >= 800, "{} pairs", pairs.len());
+    assert!(pairs.iter().all(|p| p.source.starts_with("UN ent")));
+    let evaluation = evaluate_pairs(&pairs, &pair_thresholds(), DEFAULT_THRESHOLD);
+    let at = &evaluation.at_threshold;
+    // measured: F1 0.9567, precision 1.0000, recall 0.9171
+    assert!(
+        at.f1 >= 0.95 && at.precision >= 0.999,
+        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.95 and precision >= 0.999",
+        at.f1,
+        at.precision,
+        at.recall
     );
 }
 

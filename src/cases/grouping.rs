@@ -2,7 +2,8 @@
 //!
 //! Every alert puts its subject account in the forest. A `cycle` alert also joins every account
 //! that appears on either side of its evidence transactions, so the members of a circular flow end
-//! up in one case even when only one of them raised the alert.
+//! up in one case even when only one of them raised the alert. A `customer_sanctions_match` alert
+//! joins the listed customer's accounts (its `customer_accounts` fact): one case per customer.
 
 use crate::model::{Alert, TxnRecord, Typology};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -69,6 +70,19 @@ pub(crate) fn group_alerts(alerts: &[Alert], txns: &HashMap<String, TxnRecord>) 
     let mut forest = AccountForest::default();
     for alert in alerts {
         let subject = forest.node(&alert.subject_account);
+        if alert.rule_id == crate::screening::CUSTOMER_SANCTIONS_RULE_ID {
+            // a listed customer's accounts are one subject
+            let accounts = alert
+                .details
+                .iter()
+                .find(|(k, _)| k == "customer_accounts")
+                .map_or("", |(_, v)| v.as_str());
+            for account in accounts.split(';').map(str::trim).filter(|a| !a.is_empty()) {
+                let member = forest.node(account);
+                forest.join(subject, member);
+            }
+            continue;
+        }
         if alert.typology != Typology::Cycle {
             continue;
         }

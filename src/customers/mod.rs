@@ -173,6 +173,30 @@ pub struct CustomerQuarantine {
     /// The row's name as read (empty for a malformed record): a quarantined customer is still
     /// screened by name.
     pub name: String,
+    /// The row's accounts as read (`;`-split, trimmed, empty ones left out; none for a
+    /// malformed record): a sanctions hit on a quarantined row alerts on them.
+    pub accounts: Vec<String>,
+}
+
+/// An account several customers hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointAccount {
+    pub account: String,
+    /// The holders' ids, in `customer_id` order.
+    pub holders: Vec<String>,
+    /// Where the holders disagree on what the rules read.
+    pub conflicts: Vec<JointConflict>,
+}
+
+/// Holders of one account that give it different values of one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointConflict {
+    /// `segment` or `expected_monthly_volume`.
+    pub field: &'static str,
+    /// `customer=value` of each holder that gives one, `; `-joined.
+    pub given: String,
+    /// The holder whose value the rules use (the first by `customer_id` that gives one).
+    pub used: String,
 }
 
 /// A loaded customer file.
@@ -193,6 +217,61 @@ impl Customers {
         self.list
             .iter()
             .filter(move |c| c.accounts.iter().any(|a| a == account))
+    }
+
+    /// The accounts held by more than one customer, in account order, with where their
+    /// holders disagree on what the rules read of an account (its segment, its declared
+    /// monthly volume): the rules take the first holder's by `customer_id` that gives one, and
+    /// the run says so.
+    pub fn joint_accounts(&self) -> Vec<JointAccount> {
+        let mut holders: BTreeMap<&str, Vec<&Customer>> = BTreeMap::new();
+        for customer in &self.list {
+            for account in &customer.accounts {
+                let list = holders.entry(account.as_str()).or_default();
+                if !list.iter().any(|c| c.customer_id == customer.customer_id) {
+                    list.push(customer);
+                }
+            }
+        }
+        holders
+            .into_iter()
+            .filter(|(_, list)| list.len() > 1)
+            .map(|(account, list)| {
+                let mut conflicts = Vec::new();
+                let segments: Vec<(&str, String)> = list
+                    .iter()
+                    .filter_map(|c| Some((c.customer_id.as_str(), c.segment.clone()?)))
+                    .collect();
+                let volumes: Vec<(&str, String)> = list
+                    .iter()
+                    .filter_map(|c| {
+                        Some((
+                            c.customer_id.as_str(),
+                            crate::model::format_money(i128::from(c.expected_monthly_volume?)),
+                        ))
+                    })
+                    .collect();
+                for (field, given) in [("segment", segments), ("expected_monthly_volume", volumes)]
+                {
+                    if given.iter().any(|(_, v)| *v != given[0].1) {
+                        conflicts.push(JointConflict {
+                            field,
+                            given: given
+                                .iter()
+                                .map(|(c, v)| format!("{c}={v}"))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            used: given[0].0.to_string(),
+                        });
+                    }
+                }
+                JointAccount {
+                    account: account.to_string(),
+                    holders: list.iter().map(|c| c.customer_id.clone()).collect(),
+                    conflicts,
+                }
+            })
+            .collect()
     }
 
     /// Each account's customer (the first by `customer_id` for a joint account).
@@ -392,6 +471,7 @@ pub fn load_customers(
             value: m.problem.clone(),
             reason: CustomerQuarantineReason::MalformedRow,
             name: String::new(),
+            accounts: Vec::new(),
         })
         .collect();
     let mut accepted: Vec<Customer> = Vec::new();
@@ -418,6 +498,7 @@ pub fn load_customers(
             value,
             reason,
             name: field("name").trim().to_string(),
+            accounts: split_accounts(&field("accounts")),
         };
         match check_row(&field, &customer_id, row, &seen) {
             Ok(customer) => {
@@ -440,6 +521,18 @@ pub fn load_customers(
 
 type RowProblem = (&'static str, String, CustomerQuarantineReason);
 
+/// The accounts of an `accounts` field: `;`-split, trimmed, empty ones left out, an account
+/// named twice held once, in file order.
+fn split_accounts(text: &str) -> Vec<String> {
+    let mut accounts: Vec<String> = Vec::new();
+    for a in text.split(';').map(str::trim) {
+        if !a.is_empty() && !accounts.iter().any(|b| b == a) {
+            accounts.push(a.to_string());
+        }
+    }
+    accounts
+}
+
 /// Checks one row's fields in the order of [`CustomerQuarantineReason::ALL`].
 fn check_row(
     field: &dyn Fn(&str) -> String,
@@ -448,13 +541,7 @@ fn check_row(
     seen: &BTreeMap<String, u64>,
 ) -> Result<Customer, RowProblem> {
     use CustomerQuarantineReason as R;
-    let mut accounts: Vec<String> = Vec::new();
-    for a in field("accounts").split(';').map(str::trim) {
-        // an account named twice is held once
-        if !a.is_empty() && !accounts.iter().any(|b| b == a) {
-            accounts.push(a.to_string());
-        }
-    }
+    let accounts = split_accounts(&field("accounts"));
     let name = field("name").trim().to_string();
     for (column, empty) in [
         ("customer_id", customer_id.is_empty()),
@@ -605,6 +692,9 @@ mod tests {
 /// false hit among 4,000 look-alikes, 0.85 recall 0.9815.
 pub const CUSTOMER_THRESHOLD: f64 = 0.80;
 
+/// Hits kept per customer (the strongest).
+pub const CUSTOMER_HITS_KEPT: usize = 5;
+
 /// A sanctions match on a customer: the customer's name, birth date, nationality and identity
 /// numbers screened against the watchlists.
 #[derive(Debug, Clone, PartialEq)]
@@ -614,6 +704,9 @@ pub struct CustomerHit {
     pub hit: crate::watchlist::Hit,
     /// The customer's row was quarantined: screened by its name alone.
     pub row_quarantined: bool,
+    /// 1-based data row of the customer file (tells apart a quarantined row that repeats an
+    /// accepted customer's id).
+    pub row: u64,
 }
 
 /// Screens every customer (name, birth date, nationality, identity numbers) against the
@@ -637,19 +730,24 @@ pub fn screen_customers(
             .iter()
             .map(|q| crate::watchlist::PartyQuery::name(q.name.clone())),
     );
-    let results = screener.screen_parties(&queries, threshold, 5);
+    let results = screener.screen_parties(&queries, threshold, CUSTOMER_HITS_KEPT);
     let who = customers
         .list
         .iter()
-        .map(|c| (&c.customer_id, &c.name, false))
-        .chain(quarantined.iter().map(|q| (&q.customer_id, &q.name, true)));
+        .map(|c| (&c.customer_id, &c.name, false, c.row))
+        .chain(
+            quarantined
+                .iter()
+                .map(|q| (&q.customer_id, &q.name, true, q.row)),
+        );
     who.zip(results)
-        .flat_map(|((id, name, row_quarantined), hits)| {
+        .flat_map(|((id, name, row_quarantined, row), hits)| {
             hits.into_iter().map(move |hit| CustomerHit {
                 customer_id: id.clone(),
                 name: name.clone(),
                 hit,
                 row_quarantined,
+                row,
             })
         })
         .collect()

@@ -21,7 +21,8 @@
 //! Money figures are over the run's transactions (in nightly runs, the kept history and
 //! tonight's); a customer without transactions is rated on what the file says. The case score
 //! weighs a case's customers by their rating *without* the alert factors (the case already
-//! counts its alerts): see [`CustomerRating::without_alerts`].
+//! counts its alerts, the customer's own sanctions match among them: it raises a
+//! `customer_sanctions_match` alert): see [`CustomerRating::without_alerts`].
 
 use super::{Customer, Customers};
 use crate::model::{format_money_grouped, Alert, Typology};
@@ -64,12 +65,13 @@ impl CustomerRating {
         level(self.score())
     }
 
-    /// The score without the factors that come from alerts (this run's alerts and its
-    /// counterparty sanctions matches), which a case already counts.
+    /// The score without the factors that come from alerts (this run's alerts, its
+    /// counterparty sanctions matches and the customer's own sanctions match, which raises a
+    /// `customer_sanctions_match` alert), which a case already counts.
     pub fn without_alerts(&self) -> u32 {
         self.factors
             .iter()
-            .filter(|f| !matches!(f.factor, "alerts" | "counterparty_sanctions"))
+            .filter(|f| !matches!(f.factor, "alerts" | "counterparty_sanctions" | "sanctions"))
             .map(|f| f.points)
             .sum::<u32>()
             .min(100)
@@ -242,7 +244,12 @@ pub struct RatingInputs<'a> {
 pub fn rate_customers(customers: &Customers, inputs: &RatingInputs<'_>) -> Vec<CustomerRating> {
     let mut alerts_by_account: BTreeMap<&str, (u32, BTreeSet<&str>, Option<&Alert>)> =
         BTreeMap::new();
-    for alert in inputs.alerts {
+    // a customer's own sanctions match is its `sanctions` factor, not a counterparty's
+    for alert in inputs
+        .alerts
+        .iter()
+        .filter(|a| a.rule_id != crate::screening::CUSTOMER_SANCTIONS_RULE_ID)
+    {
         let entry = alerts_by_account
             .entry(alert.subject_account.as_str())
             .or_default();

@@ -11,6 +11,17 @@
 //! other accounts carry the profile's `counterparty_institution_code`. A party with a name but no
 //! account (a walk-in cash depositor) is written as a person.
 //!
+//! A case with `customer_sanctions_match` alerts reports each matched customer as a
+//! `report_party` of the report's `activity` (after its transactions, or alone when the customer
+//! has no transaction in the run): a `person` (or an `entity` for a customer the file types so)
+//! with the birth date (a full date only), the first identity number, nationality and residence
+//! the customer file gives (a country the schema's code list lacks, a partial birth date and
+//! further numbers go to `comments`), significance 10 and the match as the `reason`. A
+//! quarantined customer row has no accepted facts: its party has its name only. When a
+//! transaction of such a case lacks a required element, the report is written all the same as
+//! an activity report without transactions, and [`GoamlExport::without_transactions`] names
+//! the element: a listed customer is never left unreported for it.
+//!
 //! goAML names allow only `A-Z a-z 0-9 space . ' -`. Names are transliterated to ASCII and other
 //! characters become spaces; when that changed the name, the name as recorded is kept, escaped,
 //! in the party's `comments`.
@@ -37,6 +48,10 @@ pub struct GoamlExport {
     /// `(case id, missing goAML element)` for every report that was not written. For a cash
     /// transaction report the element name ends in ` (CTR)`; an unknown case id gives `case_id`.
     pub skipped: Vec<(String, String)>,
+    /// `(case id, missing goAML element)` for every suspicious transaction report written as
+    /// an activity report without its transactions: a case with a matched customer whose
+    /// transactions lack a required element still reports the customer.
+    pub without_transactions: Vec<(String, String)>,
 }
 
 /// The longest `reason` / `transaction_description` the schema accepts (`comments_type`).
@@ -68,12 +83,29 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
             reason: case.narrative.clone(),
             transactions: case.transactions.iter().collect(),
             typologies: case.typologies.clone(),
+            parties: customer_parties(case),
         };
+        let file_name = format!("{}-{}.xml", case.case_id, file_code(&profile.report_code));
         match write_report(case, profile, &str_report, &submission_date) {
-            Ok(xml) => export.files.push((
-                format!("{}-{}.xml", case.case_id, file_code(&profile.report_code)),
-                xml,
-            )),
+            Ok(xml) => export.files.push((file_name, xml)),
+            Err(missing)
+                if !str_report.parties.is_empty() && !str_report.transactions.is_empty() =>
+            {
+                // a listed customer must not go unreported for want of a transaction's element
+                let activity = ReportSpec {
+                    transactions: Vec::new(),
+                    ..str_report
+                };
+                match write_report(case, profile, &activity, &submission_date) {
+                    Ok(xml) => {
+                        export.files.push((file_name, xml));
+                        export
+                            .without_transactions
+                            .push((case.case_id.clone(), missing));
+                    }
+                    Err(missing) => export.skipped.push((case.case_id.clone(), missing)),
+                }
+            }
             Err(missing) => export.skipped.push((case.case_id.clone(), missing)),
         }
 
@@ -98,12 +130,65 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
     export
 }
 
-/// What goes into one report: its code, reason, transactions and indicators.
+/// What goes into one report: its code, reason, transactions, indicators and the customers
+/// reported as parties.
 struct ReportSpec<'a> {
     report_code: &'a str,
     reason: String,
     transactions: Vec<&'a TxnRecord>,
     typologies: Vec<Typology>,
+    parties: Vec<CustomerParty<'a>>,
+}
+
+/// A customer a `customer_sanctions_match` alert of the case is about, with the facts its
+/// alerts carry and the matches, for a `report_party`.
+struct CustomerParty<'a> {
+    name: &'a str,
+    facts: &'a [(String, String)],
+    /// The alerts' summaries, in case order.
+    matches: Vec<&'a str>,
+}
+
+impl CustomerParty<'_> {
+    fn fact(&self, key: &str) -> &str {
+        self.facts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.trim())
+    }
+}
+
+/// The customers of the case's `customer_sanctions_match` alerts, one per customer file row, in
+/// order of customer id then row.
+fn customer_parties(case: &Case) -> Vec<CustomerParty<'_>> {
+    let mut by_row: std::collections::BTreeMap<(String, u64), CustomerParty<'_>> =
+        Default::default();
+    for alert in &case.alerts {
+        if alert.rule_id != crate::screening::CUSTOMER_SANCTIONS_RULE_ID {
+            continue;
+        }
+        let fact = |key: &str| {
+            alert
+                .details
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        let key = (
+            fact("customer_id").to_string(),
+            fact("customer_row").parse().unwrap_or(0),
+        );
+        by_row
+            .entry(key)
+            .or_insert_with(|| CustomerParty {
+                name: alert.subject_name.as_str(),
+                facts: &alert.details,
+                matches: Vec::new(),
+            })
+            .matches
+            .push(alert.summary.as_str());
+    }
+    by_row.into_values().collect()
 }
 
 fn ctr_spec<'a>(case: &'a Case, profile: &'a GoamlProfile) -> Option<ReportSpec<'a>> {
@@ -134,6 +219,7 @@ fn ctr_spec<'a>(case: &'a Case, profile: &'a GoamlProfile) -> Option<ReportSpec<
             .filter(|t| ids.contains(t.txn_id.as_str()))
             .collect(),
         typologies: vec![Typology::CashThreshold],
+        parties: Vec::new(),
     })
 }
 
@@ -144,7 +230,7 @@ fn write_report(
     spec: &ReportSpec<'_>,
     submission_date: &str,
 ) -> Result<String, String> {
-    if spec.transactions.is_empty() {
+    if spec.transactions.is_empty() && spec.parties.is_empty() {
         return Err("transaction".to_string());
     }
     let indicators: BTreeSet<&str> = spec
@@ -174,6 +260,15 @@ fn write_report(
     );
     for txn in &spec.transactions {
         write_transaction(&mut w, case, profile, txn)?;
+    }
+    if !spec.parties.is_empty() {
+        w.open("activity");
+        w.open("report_parties");
+        for party in &spec.parties {
+            write_report_party(&mut w, profile, party)?;
+        }
+        w.close();
+        w.close();
     }
     w.open("report_indicators");
     for code in indicators {
@@ -352,6 +447,119 @@ fn write_party(
         w.close();
     }
     w.leaf(&country_tag, country);
+    Ok(())
+}
+
+/// One matched customer as a `report_party`: a `person` or `entity` with the facts the schema
+/// has fields for, significance 10, the matches as its reason.
+fn write_report_party(
+    w: &mut XmlWriter,
+    profile: &GoamlProfile,
+    party: &CustomerParty<'_>,
+) -> Result<(), String> {
+    let countries = &profile.data_codes.from_country;
+    let mut notes: Vec<String> = vec![format!(
+        "Customer {} (customer file row {}){}",
+        party.fact("customer_id"),
+        party.fact("customer_row"),
+        if party.fact("row_quarantined") == "true" {
+            format!(
+                "; the row was quarantined ({}) and its facts not accepted",
+                party.fact("quarantine_reason")
+            )
+        } else {
+            String::new()
+        }
+    )];
+    let accounts = party.fact("customer_accounts");
+    if !accounts.is_empty() {
+        notes.push(format!("Accounts: {}", accounts.replace(';', ", ")));
+    }
+    let (ascii_name, as_recorded) = goaml_name(party.name).ok_or("last_name")?;
+    if !as_recorded.is_empty() {
+        notes.push(as_recorded);
+    }
+    let birth = party.fact("birth_date");
+    // sql_date starts in 1753
+    let full_birth =
+        (birth.len() == 10 && birth[..4] >= *"1753").then(|| format!("{birth}T00:00:00"));
+    if !birth.is_empty() && full_birth.is_none() {
+        notes.push(format!("Birth date as the customer file gives it: {birth}"));
+    }
+    let ids: Vec<&str> = party
+        .fact("id_numbers")
+        .split(';')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .collect();
+    let country = |key: &str, what: &str, notes: &mut Vec<String>| -> Option<String> {
+        let code = party.fact(key);
+        if code.is_empty() {
+            None
+        } else if countries.contains(code) {
+            Some(code.to_string())
+        } else {
+            notes.push(format!("{what}: {code}"));
+            None
+        }
+    };
+    let nationality = country("nationality", "Nationality", &mut notes);
+    let residence = country("residence", "Residence", &mut notes);
+    if party.fact("customer_type") == "entity" {
+        let first_id = ids.first().copied().filter(|i| i.chars().count() <= 50);
+        let more: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|i| Some(*i) != first_id)
+            .collect();
+        if !more.is_empty() {
+            notes.push(format!("Identity numbers: {}", more.join(", ")));
+        }
+        w.open("report_party");
+        w.open("entity");
+        w.leaf("name", &ascii_name);
+        w.leaf_if("incorporation_number", first_id.unwrap_or(""));
+        w.leaf_if(
+            "incorporation_country_code",
+            residence.as_deref().unwrap_or(""),
+        );
+        if let Some(nationality) = nationality {
+            notes.push(format!("Nationality: {nationality}"));
+        }
+        w.leaf_if("incorporation_date", full_birth.as_deref().unwrap_or(""));
+    } else {
+        let (first, last) = ascii_name.rsplit_once(' ').ok_or("first_name")?;
+        let first = require_len("first_name", first, 100)?;
+        let last = require_len("last_name", last, 100)?;
+        let first_id = ids.first().copied().filter(|i| i.chars().count() <= 255);
+        let more: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|i| Some(*i) != first_id)
+            .collect();
+        if !more.is_empty() {
+            notes.push(format!("Identity numbers: {}", more.join(", ")));
+        }
+        w.open("report_party");
+        w.open("person");
+        w.leaf("first_name", first);
+        w.leaf("last_name", last);
+        w.leaf_if("birthdate", full_birth.as_deref().unwrap_or(""));
+        w.leaf_if("id_number", first_id.unwrap_or(""));
+        w.leaf_if("nationality1", nationality.as_deref().unwrap_or(""));
+        w.leaf_if("residence", residence.as_deref().unwrap_or(""));
+    }
+    w.leaf(
+        "comments",
+        &truncate_chars(&notes.join(". "), MAX_COMMENT_CHARS),
+    );
+    w.close();
+    w.leaf("significance", "10");
+    w.leaf(
+        "reason",
+        &truncate_chars(&party.matches.join(" "), MAX_COMMENT_CHARS),
+    );
+    w.close();
     Ok(())
 }
 

@@ -365,7 +365,9 @@ pub enum Detector {
     /// trailing `window` ending at a transaction is at least `factor_basis_points` / 10,000 times
     /// its expected monthly volume (from the customer file) scaled to the window, exactly
     /// `sum × 30 days × 10,000 ≥ factor × expected × window`, and at least `min_volume`.
-    /// Subjects without an expected volume are not judged.
+    /// Subjects without an expected volume are not judged. One customer's accounts are one
+    /// subject: the customer's first account by id among those in the run, with the others'
+    /// transactions pooled into it (transfers between them left out).
     ExpectedActivity {
         window: Micros,
         factor_basis_points: i64,

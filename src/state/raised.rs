@@ -2,7 +2,9 @@
 //!
 //! Policy, per alert found tonight (rules run over history plus tonight):
 //! - its episode has **no new transaction** (all evidence is history): it was reported before,
-//!   or could have been; it is **suppressed**;
+//!   or could have been; it is **suppressed**. An alert that cites no transaction at all (a
+//!   customer's sanctions match, the customer without activity tonight) is not: the match
+//!   stands, and is reported every night until a disposition clears it;
 //! - it has new transactions and overlaps an earlier alert of the **same rule and subject**:
 //!   the episode grew; it is reported again as an **update** of that alert (`details` carry
 //!   `status = updated` and `updates = <earlier alert id>`);
@@ -70,10 +72,13 @@ pub fn classify_alerts(
 ) -> Classified {
     let mut out = Classified::default();
     for mut alert in alerts {
-        if !alert
-            .txn_ids
-            .iter()
-            .any(|t| new_txn_ids.contains(t.as_str()))
+        // an alert citing no transaction (a customer's sanctions match without activity
+        // tonight) is reported every night: the match stands until a disposition clears it
+        if !alert.txn_ids.is_empty()
+            && !alert
+                .txn_ids
+                .iter()
+                .any(|t| new_txn_ids.contains(t.as_str()))
         {
             out.suppressed += 1;
             continue;
@@ -101,4 +106,53 @@ pub fn classify_alerts(
         out.reported.push(alert);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(id: &str, txn_ids: &[&str]) -> Alert {
+        Alert {
+            alert_id: id.to_string(),
+            rule_id: "r".to_string(),
+            pack: "p".to_string(),
+            typology: crate::model::Typology::Sanctions,
+            subject_account: "ACC-1".to_string(),
+            subject_name: String::new(),
+            window_start: "2026-03-01T00:00:00Z".to_string(),
+            window_end: "2026-03-02T00:00:00Z".to_string(),
+            txn_count: txn_ids.len() as u64,
+            total_amount: "0.00".to_string(),
+            currency: "USD".to_string(),
+            score: 95.0,
+            txn_ids: txn_ids.iter().map(|t| t.to_string()).collect(),
+            summary: String::new(),
+            severity: "critical".to_string(),
+            details: Vec::new(),
+        }
+    }
+
+    /// An alert on history alone is suppressed; one citing no transaction at all (a customer's
+    /// sanctions match without activity tonight) is reported.
+    #[test]
+    fn an_alert_citing_no_transaction_is_reported_every_night() {
+        let tonight: HashSet<&str> = ["T9"].into_iter().collect();
+        let classified = classify_alerts(
+            vec![
+                alert("old", &["T1"]),
+                alert("none", &[]),
+                alert("new", &["T9"]),
+            ],
+            &tonight,
+            &[],
+        );
+        let ids: Vec<&str> = classified
+            .reported
+            .iter()
+            .map(|a| a.alert_id.as_str())
+            .collect();
+        assert_eq!(ids, ["none", "new"]);
+        assert_eq!((classified.new, classified.suppressed), (2, 1));
+    }
 }

@@ -9,9 +9,21 @@
 //! usually moves (1 to 2.5 times its background's money in and out per 30 days, at least
 //! 500.00): a planted subject declares its quiet background's, as a mule declares an ordinary
 //! person's.
+//!
+//! With listed people to draw on ([`super::GeneratorConfig::listed_people`], the individuals of
+//! the watchlists with a full birth date), two ordinary individuals are renamed once the
+//! transactions are made, in their transactions too (the random streams are untouched): a
+//! **listed customer**,
+//! whose name is a variant of the first suitable listed person's (a name of two to four parts,
+//! with a nationality when one has it; given names first, title
+//! case, a middle name left out when there are three or more parts, else a letter doubled when
+//! the list already writes given names first) with that person's birth
+//! date and nationality, so that screening with identity facts confirms the match; and a
+//! **namesake**, with the very same name but born 23 years apart and of another nationality, so
+//! that the facts discount it. See [`plant_listed_customers`].
 
 use super::generator::Gen;
-use super::population::Role;
+use super::population::{Reserve, Role};
 use super::rng::Rng;
 use crate::model::MICROS_PER_UNIT;
 
@@ -190,4 +202,221 @@ pub fn write_customers_csv<W: std::io::Write>(
         }
     }
     Ok(())
+}
+
+/// A listed individual the generator can plant as a customer: an entry of the watchlists with a
+/// birth date known to the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPerson {
+    pub list: String,
+    pub entry_id: String,
+    /// The entry's primary name as the list writes it (`HASSAN, Karim Abdul`).
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// The entry's first nationality (ISO alpha-2), empty when the list gives none.
+    pub nationality: String,
+}
+
+/// A customer planted for customer screening: the listed person, or the namesake that must not
+/// match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlantedCustomer {
+    /// Index of the account in the population (its customer is `CUS-<index>`).
+    pub index: usize,
+    /// `true` for the listed customer, `false` for the namesake.
+    pub listed: bool,
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    pub nationality: String,
+    /// The listed person it is modelled on.
+    pub person: ListedPerson,
+}
+
+impl PlantedCustomer {
+    /// The customer id `make_customers` gives it.
+    pub fn customer_id(&self) -> String {
+        format!("CUS-{:06}", self.index)
+    }
+}
+
+/// `Karim Abdul Hassan` from `HASSAN, Karim Abdul` (given names first), every part in title
+/// case.
+fn given_first_title_case(name: &str) -> Vec<String> {
+    let ordered = match name.split_once(',') {
+        Some((surname, given)) => format!("{} {}", given.trim(), surname.trim()),
+        None => name.trim().to_string(),
+    };
+    ordered
+        .split_whitespace()
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Renames two ordinary individuals (no planted role, not a look-alike, their name written only
+/// beside their own account) and their transactions into a listed customer
+/// and its namesake, modelled on the first listed person whose name has two to four parts and
+/// who has a nationality (else the first whose name has two to four parts; see the module
+/// docs). Returns them (listed first), or nothing, with a note, when no listed person
+/// or no two ordinary individuals are available.
+pub fn plant_listed_customers(
+    gen: &mut Gen<'_>,
+    rng: &Rng,
+    notes: &mut Vec<String>,
+) -> Vec<PlantedCustomer> {
+    // a person whose nationality is listed too, when there is one: both facts then confirm
+    let suitable = |p: &&ListedPerson| (2..=4).contains(&given_first_title_case(&p.name).len());
+    let people = &gen.cfg.listed_people;
+    let Some(person) = people
+        .iter()
+        .filter(suitable)
+        .find(|p| !p.nationality.is_empty())
+        .or_else(|| people.iter().find(suitable))
+        .cloned()
+    else {
+        if !gen.cfg.listed_people.is_empty() {
+            notes.push(
+                "listed customer: not planted, no listed person has a name of two to four parts"
+                    .to_string(),
+            );
+        }
+        return Vec::new();
+    };
+    // an ordinary individual whose name the transactions write only beside its own account: a
+    // name also written without an account (a cash deposit into a savings club, a shop's
+    // takings banked by staff) or beside another account could not be told from another
+    // person of that name
+    let mut seen_with: std::collections::HashMap<u32, (u32, bool)> = Default::default();
+    let cols = &gen.cols;
+    for (names, accounts) in [
+        (&cols.orig_name, &cols.orig_account),
+        (&cols.bene_name, &cols.bene_account),
+    ] {
+        for (name, account) in names.iter().zip(accounts.iter()) {
+            let entry = seen_with.entry(name.0).or_insert((account.0, true));
+            if entry.0 != account.0 {
+                entry.1 = false;
+            }
+        }
+    }
+    let candidates: Vec<usize> = gen
+        .pop
+        .accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.role == Role::Individual && a.reserve == Reserve::None)
+        .filter(|(_, a)| seen_with.get(&a.name.0) == Some(&(a.number.0, true)))
+        .map(|(i, _)| i)
+        .collect();
+    if candidates.len() < 2 {
+        notes.push("listed customer: not planted, fewer than two ordinary individuals".to_string());
+        return Vec::new();
+    }
+    let mut r = rng.fork(0);
+    let listed_at = r.index(candidates.len());
+    let namesake_at = (listed_at + 1 + r.index(candidates.len() - 1)) % candidates.len();
+    let mut parts = given_first_title_case(&person.name);
+    let change = if parts.len() >= 3 {
+        parts.remove(1);
+        "given names first, a middle name left out"
+    } else if person.name.contains(',') {
+        "given names first"
+    } else {
+        // a letter doubled in the middle of the longest part (`Katanga` → `Kattanga`)
+        let longest = (0..parts.len())
+            .max_by_key(|&i| (parts[i].chars().count(), usize::MAX - i))
+            .unwrap_or(0);
+        let chars: Vec<char> = parts[longest].chars().collect();
+        let at = chars.len() / 2;
+        parts[longest] = chars[..=at].iter().chain(&chars[at..]).collect();
+        "a letter doubled"
+    };
+    let name = parts.join(" ");
+    let year: i32 = person.birth_date[..4].parse().unwrap_or(1970);
+    let latest = chrono::Datelike::year(&gen.cfg.start) - 18;
+    let namesake_year = if year + 23 <= latest {
+        year + 23
+    } else {
+        year - 23
+    };
+    let namesake_nationality = if person.nationality == gen.cfg.home_country {
+        "GB".to_string()
+    } else {
+        gen.cfg.home_country.clone()
+    };
+    // a February 29 moved to a year that has none is the 28th
+    let month_day = match &person.birth_date[4..] {
+        "-02-29" => "-02-28".to_string(),
+        md => md.to_string(),
+    };
+    let planted = vec![
+        PlantedCustomer {
+            index: candidates[listed_at],
+            listed: true,
+            name: name.clone(),
+            birth_date: person.birth_date.clone(),
+            nationality: person.nationality.clone(),
+            person: person.clone(),
+        },
+        PlantedCustomer {
+            index: candidates[namesake_at],
+            listed: false,
+            name: name.clone(),
+            birth_date: format!("{namesake_year}{month_day}"),
+            nationality: namesake_nationality,
+            person: person.clone(),
+        },
+    ];
+    let symbol = gen.sym(&name);
+    for p in &planted {
+        let account = gen.pop.accounts[p.index];
+        gen.pop.accounts[p.index].name = symbol;
+        let cols = &mut gen.cols;
+        for i in 0..cols.orig_name.len() {
+            if cols.orig_account[i] == account.number && cols.orig_name[i] == account.name {
+                cols.orig_name[i] = symbol;
+            }
+            if cols.bene_account[i] == account.number && cols.bene_name[i] == account.name {
+                cols.bene_name[i] = symbol;
+            }
+        }
+    }
+    notes.push(format!(
+        "listed customer: {} \"{name}\" ({change} of {} {} \"{}\"), born {}{}; namesake {} with the same name, born {}, nationality {}",
+        planted[0].customer_id(),
+        person.list,
+        person.entry_id,
+        person.name,
+        person.birth_date,
+        if person.nationality.is_empty() {
+            String::new()
+        } else {
+            format!(", nationality {}", person.nationality)
+        },
+        planted[1].customer_id(),
+        planted[1].birth_date,
+        planted[1].nationality
+    ));
+    planted
+}
+
+/// Gives the planted customers their birth dates and nationalities (their names are their
+/// accounts').
+pub fn apply_planted(customers: &mut [SyntheticCustomer], planted: &[PlantedCustomer]) {
+    for p in planted {
+        if let Some(c) = customers.get_mut(p.index) {
+            c.birth_date = p.birth_date.clone();
+            c.nationality = p.nationality.clone();
+        }
+    }
 }

@@ -38,6 +38,8 @@ pub fn demo_config(typology: Typology) -> GeneratorConfig {
         } else {
             Vec::new()
         },
+        // a demo plants exactly one instance, on transactions
+        listed_people: Vec::new(),
         home_country: "JM".to_string(),
         bad_rows: 0,
         instances_per_typology: Some(1),

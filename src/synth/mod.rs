@@ -44,7 +44,9 @@ pub use columns::{
     CANONICAL_HEADER,
 };
 pub use csv_out::write_transactions_csv;
-pub use customers::{write_customers_csv, SyntheticCustomer, CUSTOMERS_HEADER};
+pub use customers::{
+    write_customers_csv, ListedPerson, PlantedCustomer, SyntheticCustomer, CUSTOMERS_HEADER,
+};
 pub use demo::{demo_config, demo_walkthrough, SAMPLE_WATCHLIST_NAMES};
 pub use fx::{default_rates, to_base, write_fx_csv, FxRate, BASE_CURRENCY};
 pub use labels::{read_labels_csv, read_labels_from, write_labels_csv, Label, LABELS_HEADER};
@@ -120,6 +122,9 @@ pub struct GeneratorConfig {
     pub typologies: Vec<Typology>,
     /// Listed names to make sanctions variants from (sanctions are skipped when empty).
     pub watchlist_names: Vec<String>,
+    /// Listed individuals with a full birth date: the first suitable one is planted as a
+    /// customer, with a namesake that must not match (none when empty).
+    pub listed_people: Vec<ListedPerson>,
     /// ISO 3166 alpha-2 code of the bank's country.
     pub home_country: String,
     /// Deliberately broken rows to append.
@@ -137,6 +142,7 @@ impl Default for GeneratorConfig {
             start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
             typologies: Typology::ALL.to_vec(),
             watchlist_names: Vec::new(),
+            listed_people: Vec::new(),
             home_country: "JM".to_string(),
             bad_rows: 0,
             instances_per_typology: None,
@@ -164,6 +170,9 @@ pub struct SyntheticData {
     pub lookalikes: Vec<LookAlike>,
     /// The customer file: one customer per account of ours, in account order.
     pub customers: Vec<SyntheticCustomer>,
+    /// The customers planted for customer screening: the listed customer (labelled
+    /// `sanctions-customer-001`) and its namesake (unlabelled: an alert on it is false).
+    pub planted_customers: Vec<PlantedCustomer>,
 }
 
 fn validate(cfg: &GeneratorConfig) -> Result<(), SynthError> {
@@ -244,7 +253,10 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
     let background_rows = gen.cols.amount.len();
 
     let planted = plant_all(&mut gen, &items, &ranges, &root.fork(3));
-    let customers = customers::make_customers(&gen, &root.fork(5), background_rows);
+    // renamed in the population and in their transactions, before the customer file is made
+    let planted_customers = customers::plant_listed_customers(&mut gen, &root.fork(6), &mut notes);
+    let mut customers = customers::make_customers(&gen, &root.fork(5), background_rows);
+    customers::apply_planted(&mut customers, &planted_customers);
     let lookalike_syms: Vec<(Sym, LookAlikeKind)> = gen
         .pop
         .accounts
@@ -253,7 +265,37 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
         .collect();
     let mut cols = gen.cols;
     let new_seq = cols.sort();
-    let (labels, label_notes) = make_labels(&cols, &new_seq, planted);
+    let (mut labels, mut label_notes) = make_labels(&cols, &new_seq, planted);
+    if let Some(listed) = planted_customers.iter().find(|p| p.listed) {
+        let account = cols
+            .symbols
+            .get(gen.pop.accounts[listed.index].number)
+            .to_string();
+        // after the sanctions instances planted on transactions
+        let at = labels
+            .iter()
+            .rposition(|l| l.typology == Typology::Sanctions)
+            .map_or(labels.len(), |i| i + 1);
+        labels.insert(
+            at,
+            Label {
+                instance_id: "sanctions-customer-001".to_string(),
+                typology: Typology::Sanctions,
+                subject_account: account.clone(),
+                accounts: vec![account],
+                txn_ids: Vec::new(),
+            },
+        );
+        label_notes.insert(at, format!(
+            "customer {} \"{}\" is listed {} {} \"{}\" (born {}): customer screening with its birth date confirms it",
+            listed.customer_id(),
+            listed.name,
+            listed.person.list,
+            listed.person.entry_id,
+            listed.person.name,
+            listed.birth_date
+        ));
+    }
     bad_rows::append_bad_rows(&mut cols, &mut root.fork(4), cfg.bad_rows);
     let lookalikes = lookalike_syms
         .into_iter()
@@ -271,6 +313,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
         notes,
         lookalikes,
         customers,
+        planted_customers,
     })
 }
 

@@ -284,6 +284,36 @@ pub fn normalize_id(number: &str) -> String {
         .collect()
 }
 
+/// Splits an identity number a query gives into its kind, when it is written with one
+/// (`passport:AB1234567`, `national_id:123-45-678`, `id:TX98765`; the prefix in any case,
+/// `national id` also accepted), and the number. Without a known prefix the whole text is the
+/// number and its kind is unknown.
+pub fn split_id_kind(text: &str) -> (Option<IdKind>, &str) {
+    if let Some((prefix, number)) = text.split_once(':') {
+        let kind = match prefix.trim().to_ascii_lowercase().as_str() {
+            "passport" => Some(IdKind::Passport),
+            "national_id" | "national id" => Some(IdKind::NationalId),
+            "id" => Some(IdKind::Other),
+            _ => None,
+        };
+        if kind.is_some() {
+            return (kind, number.trim());
+        }
+    }
+    (None, text.trim())
+}
+
+/// Whether a query's number of kind `query` (`None`: not said) can be the listed document of
+/// kind `listed`: a passport is compared with passports, a national id with national ids, and
+/// either with a listed document of no stated kind ([`IdKind::Other`]); another identifier
+/// only with those.
+pub fn id_kinds_agree(query: Option<IdKind>, listed: IdKind) -> bool {
+    match query {
+        None => true,
+        Some(kind) => listed == kind || listed == IdKind::Other,
+    }
+}
+
 /// Identifiers shorter than this (normalised) are kept but never matched: `123` says little.
 pub const MIN_ID_CHARS: usize = 5;
 

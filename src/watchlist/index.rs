@@ -6,9 +6,15 @@
 
 use super::entry::Entry;
 use super::fast_hash::FastMap;
-use super::normalize::{is_legal_form, normalize_name};
+use super::normalize::{
+    abbreviation_expansions, abbreviations_of, given_name_count, is_legal_form, legal_form_phrase,
+    normalize_name, starts_legal_form_phrase, MAX_LEGAL_FORM_PHRASE,
+};
 use super::phonetic::for_each_blocking_key;
-use super::score::{prepared_similarity, token_weight, PreparedToken, TokenSimilarity};
+use super::score::{
+    joined_spelling, joined_text, prepared_similarity, token_weight, ListedShape, PreparedToken,
+    TokenSimilarity, MAX_JOINED_TOKENS,
+};
 
 /// One screened name of an entry, as vocabulary ids.
 #[derive(Debug, Clone)]
@@ -19,7 +25,13 @@ pub(crate) struct IndexedName {
     pub name: u32,
     /// Tokens, in reading order, as vocabulary ids.
     pub tokens: Vec<u32>,
+    /// The name's structure: a person's, and how many given names when written
+    /// `SURNAME, Given`.
+    pub shape: ListedShape,
 }
+
+/// A run of adjacent tokens of an indexed name: name id, first token, number of tokens.
+pub(crate) type NameRun = (u32, u8, u8);
 
 /// A similar vocabulary token found for a query token.
 pub(crate) type SimilarToken = (u32, TokenSimilarity);
@@ -31,6 +43,8 @@ pub(crate) struct NameIndex {
     pub vocabulary: Vec<String>,
     /// Whether each token is a legal form, by id.
     pub legal_forms: Vec<bool>,
+    /// Whether each token is weak (a legal form, honorific or joining word), by id.
+    pub weak: Vec<bool>,
     /// Tokens prepared for comparison, by id.
     pub prepared: Vec<PreparedToken>,
     /// Token weights by id (rarity over entries, capped for weak and common tokens).
@@ -43,6 +57,15 @@ pub(crate) struct NameIndex {
     pub names: Vec<IndexedName>,
     /// How many initials (one-letter tokens) each name (by id) holds.
     pub initials: Vec<u8>,
+    /// Vocabulary ids by the [`spelling_key`] of their canonical spelling, sorted.
+    spelling_ids: Vec<(u64, u32)>,
+    /// Runs of 2 to [`MAX_JOINED_TOKENS`] adjacent tokens of every name by the [`text_key`] of
+    /// their joined text, sorted (so by name id for one key).
+    joined_runs: Vec<(u64, NameRun)>,
+    /// The same runs by the [`spelling_key`] of their joined spelling, sorted.
+    joined_spelling_runs: Vec<(u64, NameRun)>,
+    /// Runs of a name that spell out a legal form, with its short form, by name id.
+    pub phrase_runs: FastMap<u32, Vec<(u8, u8, &'static str)>>,
 }
 
 impl NameIndex {
@@ -65,6 +88,89 @@ impl NameIndex {
                 }
             }
         }
+        self.index_runs();
+    }
+
+    /// Indexes the runs of adjacent tokens of every name: joined (text and spelling) and
+    /// legal forms spelled out.
+    fn index_runs(&mut self) {
+        self.joined_runs.clear();
+        self.joined_spelling_runs.clear();
+        self.phrase_runs.clear();
+        for (name_id, name) in self.names.iter().enumerate() {
+            let name_id = name_id as u32;
+            let tokens = &name.tokens;
+            // names hold few tokens; runs past the 255th token are not indexed
+            let count = tokens.len().min(usize::from(u8::MAX));
+            for len in 2..=MAX_JOINED_TOKENS.max(MAX_LEGAL_FORM_PHRASE) {
+                for start in 0..count.saturating_sub(len - 1) {
+                    let run = &tokens[start..start + len];
+                    let run_key: NameRun = (name_id, start as u8, len as u8);
+                    if len <= MAX_JOINED_TOKENS {
+                        let text =
+                            text_key(run.iter().map(|&t| self.vocabulary[t as usize].as_str()));
+                        let spelling = spelling_key(
+                            run.iter()
+                                .map(|&t| self.prepared[t as usize].spelling.as_str()),
+                        );
+                        self.joined_runs.push((text, run_key));
+                        self.joined_spelling_runs.push((spelling, run_key));
+                    }
+                    if !starts_legal_form_phrase(&self.vocabulary[run[0] as usize]) {
+                        continue;
+                    }
+                    let texts: Vec<&str> = run
+                        .iter()
+                        .map(|&t| self.vocabulary[t as usize].as_str())
+                        .collect();
+                    if let Some(short) = legal_form_phrase(&texts) {
+                        self.phrase_runs.entry(name_id).or_default().push((
+                            start as u8,
+                            len as u8,
+                            short,
+                        ));
+                    }
+                }
+            }
+        }
+        self.joined_runs.sort_unstable();
+        self.joined_spelling_runs.sort_unstable();
+    }
+
+    /// The runs of adjacent tokens of indexed names whose letters, joined, are `token`'s.
+    pub fn runs_joined_into(&self, token: &str) -> Vec<NameRun> {
+        keyed(&self.joined_runs, text_key([token]))
+            .filter(|&(name, start, len)| {
+                let run = self.run_tokens(name, start, len);
+                joined_text(run.iter().map(|&t| self.vocabulary[t as usize].as_str())) == token
+            })
+            .collect()
+    }
+
+    /// The runs of adjacent tokens of indexed names whose joined spelling
+    /// ([`joined_spelling`]) is `spelling`.
+    pub fn runs_spelled_as(&self, spelling: &str) -> Vec<NameRun> {
+        keyed(&self.joined_spelling_runs, spelling_key([spelling]))
+            .filter(|&(name, start, len)| {
+                let run = self.run_tokens(name, start, len);
+                joined_spelling(
+                    run.iter()
+                        .map(|&t| self.prepared[t as usize].spelling.as_str()),
+                ) == spelling
+            })
+            .collect()
+    }
+
+    /// The vocabulary tokens whose canonical spelling is `spelling`, ascending.
+    pub fn ids_spelled_as(&self, spelling: &str) -> Vec<u32> {
+        keyed(&self.spelling_ids, spelling_key([spelling]))
+            .filter(|&id| self.prepared[id as usize].spelling == spelling)
+            .collect()
+    }
+
+    fn run_tokens(&self, name: u32, start: u8, len: u8) -> &[u32] {
+        let start = usize::from(start);
+        &self.names[name as usize].tokens[start..start + usize::from(len)]
     }
 
     /// Indexes every screened name of `entries` (weak aliases are left out; a name whose tokens
@@ -102,6 +208,14 @@ impl NameIndex {
                     entry: entry_no as u32,
                     name: name_no as u32,
                     tokens,
+                    shape: ListedShape {
+                        individual: entry.is_individual(),
+                        given_names: if entry.is_individual() {
+                            given_name_count(&name.text)
+                        } else {
+                            None
+                        },
+                    },
                 });
             }
             entry_tokens.sort_unstable();
@@ -137,11 +251,20 @@ impl NameIndex {
             .map(|(id, text)| token_weight(text, weak_flags[id], document_frequency[id]))
             .collect();
         index.legal_forms = index.vocabulary.iter().map(|t| is_legal_form(t)).collect();
+        index.weak = weak_flags;
         index.prepared = index
             .vocabulary
             .iter()
             .map(|t| PreparedToken::new(t))
             .collect();
+        index.spelling_ids = index
+            .prepared
+            .iter()
+            .enumerate()
+            .map(|(id, prepared)| (spelling_key([prepared.spelling.as_str()]), id as u32))
+            .collect();
+        index.spelling_ids.sort_unstable();
+        index.index_runs();
         for (id, (text, prepared)) in index.vocabulary.iter().zip(&index.prepared).enumerate() {
             if text.len() > 1 {
                 let id = id as u32;
@@ -174,7 +297,8 @@ impl NameIndex {
         self.ids.get(token).copied()
     }
 
-    /// Vocabulary tokens of two letters or more that pair with `token`, sorted by id. Initials
+    /// Vocabulary tokens of two letters or more that pair with `token` (a known abbreviation
+    /// with its words, and back), sorted by id. Initials
     /// (one letter) on either side are compared directly at scoring time.
     pub fn similar_tokens(&self, token: &str) -> Vec<SimilarToken> {
         if token.len() <= 1 {
@@ -188,6 +312,13 @@ impl NameIndex {
             }
         });
         candidates.extend(self.token_id(token));
+        // known abbreviations pair with their words, whatever their blocking keys
+        for other in abbreviation_expansions(token)
+            .iter()
+            .chain(abbreviations_of(token))
+        {
+            candidates.extend(self.token_id(other));
+        }
         candidates.sort_unstable();
         candidates.dedup();
         candidates
@@ -197,4 +328,45 @@ impl NameIndex {
             })
             .collect()
     }
+}
+
+/// The values of a sorted `(key, value)` table under `key`, in order.
+fn keyed<T: Copy>(table: &[(u64, T)], key: u64) -> impl Iterator<Item = T> + '_ {
+    let from = table.partition_point(|e| e.0 < key);
+    table[from..]
+        .iter()
+        .take_while(move |e| e.0 == key)
+        .map(|e| e.1)
+}
+
+/// FNV-1a offset basis and prime.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// A 64-bit key of the concatenation of `parts` ([`joined_text`]), computed without building
+/// it: equal texts give equal keys (matches are checked on the texts).
+fn text_key<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    let mut hash = FNV_OFFSET;
+    for part in parts {
+        for &b in part.as_bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+        }
+    }
+    hash
+}
+
+/// A 64-bit key of [`joined_spelling`] of `parts` (concatenated, doubled letters collapsed),
+/// computed without building it.
+fn spelling_key<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    let mut hash = FNV_OFFSET;
+    let mut last = None;
+    for part in parts {
+        for &b in part.as_bytes() {
+            if last != Some(b) {
+                hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                last = Some(b);
+            }
+        }
+    }
+    hash
 }

@@ -150,7 +150,7 @@ pub fn read_parties_file(path: &Path) -> Result<Vec<PartyQuery>, WatchlistError>
         };
         let mut id_numbers = Vec::new();
         for number in super::load::split_list(cell(ids_col), ';') {
-            let normal = super::facts::normalize_id(&number);
+            let normal = super::facts::normalize_id(super::facts::split_id_kind(&number).1);
             if !super::facts::is_matchable_id(&normal) {
                 return Err(bad(
                     "id_numbers",

@@ -27,8 +27,9 @@ mod screener;
 pub use entry::{Entry, ListedName, NameKind, SourceInfo, WatchlistSet};
 pub use error::WatchlistError;
 pub use facts::{
-    compare_birth_date, compare_birth_dates, country_code, country_code_of_name, is_matchable_id,
-    normalize_id, Agreement, BirthDate, IdDocument, IdKind, PartialDate, CIRCA_YEARS, MIN_ID_CHARS,
+    compare_birth_date, compare_birth_dates, country_code, country_code_of_name, id_kinds_agree,
+    is_matchable_id, normalize_id, split_id_kind, Agreement, BirthDate, IdDocument, IdKind,
+    PartialDate, CIRCA_YEARS, MIN_ID_CHARS,
 };
 pub use io::{read_names_file, read_parties_file, write_hits_csv};
 pub use load::load_watchlists;

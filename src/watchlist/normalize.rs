@@ -5,7 +5,7 @@
 //! they agree and cost a little when they do not, so `ACME TRADING LLC` still equals
 //! `Acme Trading Ltd` while `LLC` alone never makes a match.
 
-use super::fast_hash::FastSet;
+use super::fast_hash::{FastMap, FastSet};
 use std::sync::OnceLock;
 
 /// One token of a normalised name.
@@ -332,6 +332,167 @@ const COMMON_TOKENS: &[&str] = &[
     "engineering",
 ];
 
+/// Usual abbreviations and the words they stand for: company words as business registers and
+/// payment messages shorten them, the shortened forms of Muhammad, and legal forms written short
+/// (`ltd` for `limited`). An abbreviation pairs with any of its words at
+/// [`ABBREVIATION_CREDIT`](super::score::ABBREVIATION_CREDIT).
+const ABBREVIATIONS: &[(&str, &[&str])] = &[
+    ("airl", &["airline", "airlines"]),
+    ("assn", &["association"]),
+    ("assoc", &["association", "associates"]),
+    ("bros", &["brothers"]),
+    ("co", &["company"]),
+    ("comml", &["commercial"]),
+    ("constr", &["construction"]),
+    ("corp", &["corporation"]),
+    ("dept", &["department"]),
+    ("dev", &["development"]),
+    ("elec", &["electronics", "electric", "electrical"]),
+    ("engg", &["engineering"]),
+    ("ent", &["enterprise", "enterprises"]),
+    ("est", &["establishment"]),
+    ("exch", &["exchange"]),
+    ("fdn", &["foundation"]),
+    ("gen", &["general"]),
+    ("grp", &["group"]),
+    ("hldg", &["holding"]),
+    ("hldgs", &["holdings"]),
+    ("inc", &["incorporated"]),
+    ("ind", &["industry", "industrial", "industries"]),
+    ("indl", &["industrial"]),
+    ("inds", &["industries"]),
+    ("inst", &["institute"]),
+    ("intl", &["international"]),
+    ("invt", &["investment"]),
+    ("invts", &["investments"]),
+    ("ltd", &["limited"]),
+    ("mfg", &["manufacturing"]),
+    ("mgmt", &["management"]),
+    ("mgt", &["management"]),
+    ("natl", &["national"]),
+    ("pte", &["private"]),
+    ("pvt", &["private"]),
+    ("shpg", &["shipping"]),
+    ("svc", &["service"]),
+    ("svcs", &["services"]),
+    ("tech", &["technology", "technologies", "technical"]),
+    ("trdg", &["trading"]),
+    // shortened forms of Muhammad (Malaysia, Bangladesh, Pakistan)
+    (
+        "md",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+    (
+        "mhd",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+    (
+        "mohd",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+    (
+        "muhd",
+        &[
+            "muhammad", "mohammad", "mohammed", "mohamed", "muhammed", "mohamad",
+        ],
+    ),
+];
+
+/// Legal forms written out in words, and the short form each is written as. A run of adjacent
+/// tokens spelling one out pairs with that short form (`sociedad anonima` ~ `sa`).
+const LEGAL_FORM_PHRASES: &[(&[&str], &str)] = &[
+    (&["sociedad", "anonima"], "sa"),
+    (&["societe", "anonyme"], "sa"),
+    (&["compania", "anonima"], "ca"),
+    (&["limited", "liability", "company"], "llc"),
+    (&["joint", "stock", "company"], "jsc"),
+    (&["public", "joint", "stock", "company"], "pjsc"),
+    (&["closed", "joint", "stock", "company"], "cjsc"),
+    (&["open", "joint", "stock", "company"], "ojsc"),
+    (&["public", "limited", "company"], "plc"),
+    (&["free", "zone", "establishment"], "fze"),
+    (&["free", "zone", "company"], "fzco"),
+    (&["sociedad", "limitada"], "ltda"),
+    (&["societa", "per", "azioni"], "spa"),
+    (&["sociedad", "de", "responsabilidad", "limitada"], "srl"),
+    (&["societa", "a", "responsabilita", "limitata"], "srl"),
+    (&["gesellschaft", "mit", "beschraenkter", "haftung"], "gmbh"),
+    (
+        &["obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"],
+        "ooo",
+    ),
+    (&["aktsionernoe", "obshchestvo"], "ao"),
+    (&["limited", "partnership"], "lp"),
+    (&["limited", "liability", "partnership"], "llp"),
+];
+
+/// The longest phrase of [`LEGAL_FORM_PHRASES`], in tokens.
+pub const MAX_LEGAL_FORM_PHRASE: usize = 4;
+
+/// The words an abbreviation stands for (`intl` → `international`); empty for other tokens.
+pub fn abbreviation_expansions(token: &str) -> &'static [&'static str] {
+    static MAP: OnceLock<FastMap<&'static str, &'static [&'static str]>> = OnceLock::new();
+    MAP.get_or_init(|| ABBREVIATIONS.iter().copied().collect())
+        .get(token)
+        .copied()
+        .unwrap_or(&[])
+}
+
+/// The abbreviations of a word (`international` → `intl`); empty for other tokens.
+pub fn abbreviations_of(word: &str) -> &'static [&'static str] {
+    static MAP: OnceLock<FastMap<&'static str, Vec<&'static str>>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map: FastMap<&'static str, Vec<&'static str>> = FastMap::default();
+        for (short, words) in ABBREVIATIONS {
+            for word in words.iter() {
+                map.entry(word).or_default().push(short);
+            }
+        }
+        map
+    })
+    .get(word)
+    .map_or(&[], Vec::as_slice)
+}
+
+/// Whether one token is a known abbreviation of the other (`trdg` and `trading`, either way).
+pub fn is_abbreviation_pair(a: &str, b: &str) -> bool {
+    abbreviation_expansions(a).contains(&b) || abbreviation_expansions(b).contains(&a)
+}
+
+/// Whether a token starts one of the legal forms written out in words (`sociedad`, `limited`).
+pub fn starts_legal_form_phrase(token: &str) -> bool {
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        LEGAL_FORM_PHRASES
+            .iter()
+            .map(|(phrase, _)| phrase[0])
+            .collect()
+    })
+    .contains(token)
+}
+
+/// Whether a token is the short form of a legal form written out in words (`sa`, `ca`, `llc`).
+pub fn is_legal_form_short(token: &str) -> bool {
+    LEGAL_FORM_PHRASES.iter().any(|(_, short)| *short == token)
+}
+
+/// The short legal form that `tokens` spell out in words (`["sociedad", "anonima"]` → `sa`).
+pub fn legal_form_phrase(tokens: &[&str]) -> Option<&'static str> {
+    if !tokens.first().is_some_and(|t| starts_legal_form_phrase(t)) {
+        return None;
+    }
+    LEGAL_FORM_PHRASES
+        .iter()
+        .find(|(phrase, _)| phrase.len() == tokens.len() && phrase.iter().eq(tokens.iter()))
+        .map(|(_, short)| *short)
+}
+
 /// A word list as a set, built on first use.
 fn word_set(
     cell: &'static OnceLock<FastSet<&'static str>>,
@@ -401,6 +562,18 @@ pub fn reorder_surname_first(raw: &str) -> String {
         }
         _ => raw.trim().to_string(),
     }
+}
+
+/// How many tokens of an individual's name, as [`normalize_name`] puts it in reading order,
+/// are given names: those after the comma of `SURNAME, Given Names`. `None` when the name is
+/// not written so (no comma, or an empty side).
+pub fn given_name_count(raw: &str) -> Option<usize> {
+    let (surname, given) = raw.split_once(',')?;
+    if surname.trim().is_empty() || given.trim().is_empty() || fold(surname).is_empty() {
+        return None;
+    }
+    let count = fold(given).split(' ').filter(|t| !t.is_empty()).count();
+    (count > 0).then_some(count)
 }
 
 /// The longest name matched, in characters after [`fold`]: a longer name is matched on its

@@ -2,12 +2,16 @@
 
 use super::entry::{Entry, WatchlistSet};
 use super::fast_hash::FastMap;
-use super::index::{NameIndex, SimilarToken};
-use super::normalize::{is_legal_form, normalize_name_bounded, NameToken, MAX_MATCHED_NAME_CHARS};
+use super::index::{NameIndex, NameRun, SimilarToken};
+use super::normalize::{
+    canonical_spelling, is_legal_form, is_legal_form_short, legal_form_phrase,
+    normalize_name_bounded, NameToken, MAX_LEGAL_FORM_PHRASE, MAX_MATCHED_NAME_CHARS,
+};
 use super::score::{
-    direct_similarity, explain, pair_weight, prepared_similarity, score_tokens, token_weight,
-    PreparedToken, ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
-    UNPAIRED_QUERY_COST,
+    direct_similarity, ends_of, explain, joined_spelling, joined_text, pair_weight, phrase_kind,
+    prepared_similarity, score_tokens, token_weight, GroupKind, GroupPair, PreparedToken,
+    ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
+    MAX_JOINED_TOKENS, MIDDLE_NAME_QUERY_COST, UNPAIRED_QUERY_COST,
 };
 use rayon::prelude::*;
 
@@ -115,6 +119,40 @@ struct PreparedQuery {
     weights: Vec<f64>,
     /// Whether each token is a legal form.
     legal_forms: Vec<bool>,
+    /// Runs of adjacent tokens that pair with a listed token as one.
+    runs: Vec<QueryRun>,
+    /// Per token: the runs of listed names it pairs with as one, sorted by name id.
+    split_runs: Vec<Vec<(NameRun, GroupKind)>>,
+    /// Whether each token belongs to a run spelling out a legal form.
+    in_phrase: Vec<bool>,
+    /// The first and last strong tokens ([`name_ends`](super::score::name_ends)).
+    ends: Option<(usize, usize)>,
+    /// Whether each token is weak.
+    weak: Vec<bool>,
+    /// Whether a token is a legal form, or the short form of one written out, so that it may
+    /// pair with a listed legal form spelled out.
+    may_pair_phrase: bool,
+}
+
+/// A run of adjacent query tokens that pairs with a listed token as one.
+struct QueryRun {
+    start: usize,
+    len: usize,
+    /// Listed tokens it joins into, and how.
+    ids: Vec<(u32, GroupKind)>,
+    /// The short legal form it spells out.
+    phrase: Option<&'static str>,
+}
+
+impl PreparedQuery {
+    /// The cost rate of leaving token `i` unpaired in a name at best: a token between the
+    /// query's first and last strong tokens may be costed as a middle name in an individual's.
+    fn least_cost_rate(&self, i: usize, individual: bool) -> f64 {
+        match self.ends {
+            Some((first, last)) if individual && first < i && i < last => MIDDLE_NAME_QUERY_COST,
+            _ => UNPAIRED_QUERY_COST,
+        }
+    }
 }
 
 impl Screener {
@@ -283,13 +321,144 @@ impl Screener {
                 None => token_weight(&t.text, t.weak, 0),
             })
             .collect();
-        let legal_forms = tokens.iter().map(|t| is_legal_form(&t.text)).collect();
+        let legal_forms: Vec<bool> = tokens.iter().map(|t| is_legal_form(&t.text)).collect();
+        let texts: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+        let spellings: Vec<std::borrow::Cow<'_, str>> = texts
+            .iter()
+            .map(|t| match self.index.token_id(t) {
+                Some(id) => {
+                    std::borrow::Cow::Borrowed(self.index.prepared[id as usize].spelling.as_str())
+                }
+                None => std::borrow::Cow::Owned(canonical_spelling(t)),
+            })
+            .collect();
+        let mut runs = Vec::new();
+        let mut in_phrase = vec![false; texts.len()];
+        for len in 2..=MAX_JOINED_TOKENS.max(MAX_LEGAL_FORM_PHRASE) {
+            for start in 0..texts.len().saturating_sub(len - 1) {
+                let mut ids = Vec::new();
+                if len <= MAX_JOINED_TOKENS {
+                    let exact = self
+                        .index
+                        .token_id(&joined_text(texts[start..start + len].iter().copied()));
+                    ids.extend(exact.map(|id| (id, GroupKind::Joined)));
+                    let spelling =
+                        joined_spelling(spellings[start..start + len].iter().map(|s| s.as_ref()));
+                    ids.extend(
+                        self.index
+                            .ids_spelled_as(&spelling)
+                            .into_iter()
+                            .filter(|&id| Some(id) != exact)
+                            .map(|id| (id, GroupKind::JoinedSpelling)),
+                    );
+                }
+                let phrase = legal_form_phrase(&texts[start..start + len]);
+                if phrase.is_some() {
+                    in_phrase[start..start + len].fill(true);
+                }
+                if !ids.is_empty() || phrase.is_some() {
+                    runs.push(QueryRun {
+                        start,
+                        len,
+                        ids,
+                        phrase,
+                    });
+                }
+            }
+        }
+        let split_runs = texts
+            .iter()
+            .zip(&spellings)
+            .map(|(text, spelling)| {
+                let exact = self.index.runs_joined_into(text);
+                let mut found: Vec<(NameRun, GroupKind)> =
+                    exact.iter().map(|&r| (r, GroupKind::Joined)).collect();
+                found.extend(
+                    self.index
+                        .runs_spelled_as(spelling)
+                        .into_iter()
+                        .filter(|r| !exact.contains(r))
+                        .map(|r| (r, GroupKind::JoinedSpelling)),
+                );
+                found.sort_unstable();
+                found
+            })
+            .collect();
+        let weak: Vec<bool> = tokens.iter().map(|t| t.weak).collect();
+        let ends = ends_of(&weak);
+        let may_pair_phrase =
+            legal_forms.iter().any(|&l| l) || texts.iter().any(|t| is_legal_form_short(t));
         PreparedQuery {
+            may_pair_phrase,
+            weak,
             cut,
+            legal_forms,
+            runs,
+            split_runs,
+            in_phrase,
+            ends,
             tokens,
             weights,
-            legal_forms,
         }
+    }
+
+    /// The runs of adjacent tokens, on either side, that pair with one token of the other:
+    /// query runs joined into a token of the name or spelling out a legal form it holds, and
+    /// query tokens the name writes as a run.
+    fn name_groups(&self, query: &PreparedQuery, name_id: u32) -> Vec<GroupPair> {
+        let name = &self.index.names[name_id as usize];
+        let mut groups = Vec::new();
+        for run in &query.runs {
+            for (j, &token) in name.tokens.iter().enumerate() {
+                let joined = run.ids.iter().find(|(id, _)| *id == token).map(|p| p.1);
+                let kind = joined.or_else(|| {
+                    run.phrase.and_then(|short| {
+                        phrase_kind(short, &self.index.vocabulary[token as usize])
+                    })
+                });
+                if let Some(kind) = kind {
+                    groups.push(GroupPair {
+                        query_start: run.start,
+                        query_len: run.len,
+                        listed_start: j,
+                        listed_len: 1,
+                        kind,
+                    });
+                }
+            }
+        }
+        for (i, runs) in query.split_runs.iter().enumerate() {
+            let from = runs.partition_point(|(r, _)| r.0 < name_id);
+            for &((_, start, len), kind) in runs[from..].iter().take_while(|(r, _)| r.0 == name_id)
+            {
+                groups.push(GroupPair {
+                    query_start: i,
+                    query_len: 1,
+                    listed_start: usize::from(start),
+                    listed_len: usize::from(len),
+                    kind,
+                });
+            }
+        }
+        if !query.may_pair_phrase {
+            return groups;
+        }
+        if let Some(phrases) = self.index.phrase_runs.get(&name_id) {
+            for &(start, len, short) in phrases {
+                for (i, token) in query.tokens.iter().enumerate() {
+                    if let Some(kind) = phrase_kind(short, &token.text) {
+                        groups.push(GroupPair {
+                            query_start: i,
+                            query_len: 1,
+                            listed_start: usize::from(start),
+                            listed_len: usize::from(len),
+                            kind,
+                        });
+                    }
+                }
+            }
+        }
+        groups
     }
 
     /// The names that can reach `threshold`.
@@ -313,19 +482,19 @@ impl Screener {
         let count = weights.len();
         // a query token past the 64th has no bit to mark it paired below: it is assumed to
         // pair (else a name holding it would count it as unpaired, and a listed name of 80
-        // tokens would not be a candidate for itself)
+        // tokens would not be a candidate for itself); so are the words of a legal form
+        // spelled out, which pair outside the index like legal forms
         let mut assumed: Vec<bool> = query
             .tokens
             .iter()
             .zip(&query.legal_forms)
             .enumerate()
-            .map(|(i, (t, &legal))| t.text.len() == 1 || legal || i >= 64)
+            .map(|(i, (t, &legal))| t.text.len() == 1 || legal || query.in_phrase[i] || i >= 64)
             .collect();
         let mut assumed_gain: f64 = (0..count).filter(|&i| assumed[i]).map(|i| weights[i]).sum();
-        let mut followed_weight: f64 = (0..count)
-            .filter(|&i| !assumed[i])
-            .map(|i| weights[i])
-            .sum();
+        // the least a name can charge for the followed tokens it leaves unpaired
+        let least_cost = |i: usize| query.least_cost_rate(i, true) * weights[i];
+        let mut followed_cost: f64 = (0..count).filter(|&i| !assumed[i]).map(least_cost).sum();
         // Tokens leading to very many names (common words) are assumed to pair too, as long as
         // names pairing only assumed tokens could not reach the threshold.
         let mut by_reach: Vec<(usize, usize, f64)> = (0..count)
@@ -348,18 +517,33 @@ impl Screener {
         by_reach.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for (_, i, gain) in by_reach {
             let gained = assumed_gain + gain;
-            let unpaired = UNPAIRED_QUERY_COST * (followed_weight - weights[i]);
+            let unpaired = followed_cost - least_cost(i);
             if gained / (gained + unpaired) < threshold - ROUNDING_SLACK {
                 assumed[i] = true;
                 assumed_gain = gained;
-                followed_weight -= weights[i];
+                followed_cost -= least_cost(i);
             }
         }
+        // followed tokens, and those between the query's first and last strong tokens
+        let followed_mask = (0..count.min(64))
+            .filter(|&i| !assumed[i])
+            .fold(0u64, |bits, i| bits | (1u64 << i));
+        let inner_mask = match query.ends {
+            Some((first, last)) => {
+                (first + 1..last.min(64)).fold(0u64, |bits, i| bits | (1u64 << i))
+            }
+            None => 0,
+        };
+        let bits_of = |range: std::ops::Range<usize>| {
+            range
+                .filter(|&i| i < 64)
+                .fold(0u64, |bits, i| bits | (1u64 << i))
+        };
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             scratch.prepare(self.index.names.len());
             for i in (0..weights.len()).filter(|&i| !assumed[i]) {
-                let bit = if i < 64 { 1u64 << i } else { 0 };
+                let bit = bits_of(i..i + 1);
                 let q_len = query.tokens[i].text.len();
                 for &(id, sim) in similar[i] {
                     let listed_len = self.index.vocabulary[id as usize].len();
@@ -369,6 +553,27 @@ impl Screener {
                         scratch.add(name, gain, bit);
                     }
                 }
+                // the token written as a run of a name's tokens: it earns at most its weight
+                let gain = GroupKind::Joined.credit() * weights[i];
+                for &((name, _, _), _) in &query.split_runs[i] {
+                    scratch.add(name, gain, bit);
+                }
+            }
+            // runs of query tokens joined into one listed token
+            for run in &query.runs {
+                let range = run.start..run.start + run.len;
+                if range.clone().all(|i| assumed[i]) {
+                    continue;
+                }
+                let run_weight: f64 = weights[range.clone()].iter().sum();
+                let bits = bits_of(range);
+                for &(id, kind) in &run.ids {
+                    let gain =
+                        kind.credit() * pair_weight(run_weight, self.index.weights[id as usize]);
+                    for &name in &self.index.postings[id as usize] {
+                        scratch.add(name, gain, bits);
+                    }
+                }
             }
             let mut names: Vec<u32> = scratch
                 .touched
@@ -376,31 +581,57 @@ impl Screener {
                 .copied()
                 .filter(|&name| {
                     let (gained, mask) = scratch.totals[name as usize];
-                    let gained = gained + assumed_gain;
-                    let mut paired_weight = 0.0;
-                    let mut bits = mask;
-                    while bits != 0 {
-                        paired_weight += weights[bits.trailing_zeros() as usize];
-                        bits &= bits - 1;
-                    }
-                    let mut unpaired = (followed_weight - paired_weight).max(0.0);
-                    let mut gained = gained;
+                    let mut gained = gained + assumed_gain;
+                    let unpaired_mask = followed_mask & !mask;
+                    let sum_bits = |mut bits: u64| {
+                        let mut sum = 0.0;
+                        while bits != 0 {
+                            sum += weights[bits.trailing_zeros() as usize];
+                            bits &= bits - 1;
+                        }
+                        sum
+                    };
+                    // an unpaired token between the query's first and last strong tokens may
+                    // cost less in an individual's name (looked up only then)
+                    // only when the query's first and last strong tokens may pair
+                    let may_pair = |i: usize| i >= 64 || assumed[i] || mask & (1 << i) != 0;
+                    let ends_pair = query.ends.is_some_and(|(f, l)| may_pair(f) && may_pair(l));
+                    let inner_rate = if unpaired_mask & inner_mask != 0
+                        && ends_pair
+                        && self.index.names[name as usize].shape.individual
+                    {
+                        MIDDLE_NAME_QUERY_COST
+                    } else {
+                        UNPAIRED_QUERY_COST
+                    };
+                    let individual = inner_rate == MIDDLE_NAME_QUERY_COST;
+                    let unpaired_tokens =
+                        || (0..count.min(64)).filter(|&i| !assumed[i] && mask & (1 << i) == 0);
+                    let mut unpaired = UNPAIRED_QUERY_COST * sum_bits(unpaired_mask & !inner_mask)
+                        + inner_rate * sum_bits(unpaired_mask & inner_mask);
                     let initials = usize::from(self.index.initials[name as usize]);
-                    if initials > 0 {
+                    if initials > 0 && unpaired > 0.0 {
                         // Followed tokens left unpaired might still pair with the name's
-                        // initials: assume the heaviest ones do.
-                        let mut left: Vec<f64> = (0..count.min(64))
-                            .filter(|&i| !assumed[i] && mask & (1 << i) == 0)
-                            .map(|i| weights[i])
+                        // initials: assume the heaviest ones do, and the costliest ones go.
+                        // (weight, least cost) of each
+                        let mut left: Vec<(f64, f64)> = unpaired_tokens()
+                            .map(|i| {
+                                (
+                                    weights[i],
+                                    query.least_cost_rate(i, individual) * weights[i],
+                                )
+                            })
                             .collect();
-                        left.sort_by(|a, b| b.total_cmp(a));
-                        for w in left.into_iter().take(initials) {
+                        left.sort_by(|a, b| b.0.total_cmp(&a.0));
+                        for &(w, _) in left.iter().take(initials) {
                             gained += INITIAL_CREDIT * w.min(INITIAL_WEIGHT);
-                            unpaired -= w;
+                        }
+                        left.sort_by(|a, b| b.1.total_cmp(&a.1));
+                        for &(_, c) in left.iter().take(initials) {
+                            unpaired -= c;
                         }
                         unpaired = unpaired.max(0.0);
                     }
-                    let unpaired = UNPAIRED_QUERY_COST * unpaired;
                     gained / (gained + unpaired) >= threshold - ROUNDING_SLACK
                 })
                 .collect();
@@ -477,10 +708,13 @@ impl Screener {
         // Best name per entry: (name id, scored match).
         let mut best: FastMap<u32, (u32, ScoredMatch)> = FastMap::default();
         for name_id in candidates {
-            if self.upper_bound(query, &q_text, similar, name_id) < threshold - ROUNDING_SLACK {
+            let groups = self.name_groups(query, name_id);
+            if self.upper_bound(query, &q_text, similar, name_id, &groups)
+                < threshold - ROUNDING_SLACK
+            {
                 continue;
             }
-            let scored = self.score_name(query, &q_text, similar, name_id);
+            let scored = self.score_name(query, &q_text, similar, name_id, &groups);
             if scored.score < threshold || scored.score <= 0.0 {
                 continue;
             }
@@ -506,18 +740,21 @@ impl Screener {
     }
 
     /// A cheap bound on the score of one name: each query token paired at its best with the
-    /// name's tokens, ignoring that two query tokens may want the same listed token.
+    /// name's tokens (a run of `groups` counting in full for each of its query tokens),
+    /// ignoring that two query tokens may want the same listed token; an unpaired token costs
+    /// the least it can (a middle name's, between the query's first and last strong tokens).
     fn upper_bound(
         &self,
         query: &PreparedQuery,
         q_text: &[&str],
         similar: &[&[SimilarToken]],
         name_id: u32,
+        groups: &[GroupPair],
     ) -> f64 {
         let name = &self.index.names[name_id as usize];
-        let (mut earned, mut unpaired) = (0.0, 0.0);
+        let mut best_gains = Vec::with_capacity(q_text.len());
         for (i, q) in q_text.iter().enumerate() {
-            let best = name
+            let mut best = name
                 .tokens
                 .iter()
                 .filter_map(|&id| {
@@ -528,10 +765,27 @@ impl Screener {
                     Some(weight * sim.credit(q.len(), listed.len()))
                 })
                 .fold(0.0, f64::max);
+            for g in groups.iter().filter(|g| g.query_range().contains(&i)) {
+                let listed_weight: f64 = name.tokens[g.listed_range()]
+                    .iter()
+                    .map(|&id| self.index.weights[id as usize])
+                    .sum();
+                let query_weight: f64 = query.weights[g.query_range()].iter().sum();
+                best = best.max(g.kind.credit() * pair_weight(query_weight, listed_weight));
+            }
+            best_gains.push(best);
+        }
+        // middle names need the query's first and last strong tokens paired
+        let individual = name.shape.individual
+            && query
+                .ends
+                .is_some_and(|(f, l)| best_gains[f] > 0.0 && best_gains[l] > 0.0);
+        let (mut earned, mut unpaired) = (0.0, 0.0);
+        for (i, &best) in best_gains.iter().enumerate() {
             if best > 0.0 {
                 earned += best;
             } else {
-                unpaired += UNPAIRED_QUERY_COST * query.weights[i];
+                unpaired += query.least_cost_rate(i, individual) * query.weights[i];
             }
         }
         if earned + unpaired > 0.0 {
@@ -547,6 +801,7 @@ impl Screener {
         q_text: &[&str],
         similar: &[&[SimilarToken]],
         name_id: u32,
+        groups: &[GroupPair],
     ) -> ScoredMatch {
         let name = &self.index.names[name_id as usize];
         let l_text: Vec<&str> = name
@@ -559,20 +814,29 @@ impl Screener {
             .iter()
             .map(|&id| self.index.weights[id as usize])
             .collect();
+        let l_weak: Vec<bool> = name
+            .tokens
+            .iter()
+            .map(|&id| self.index.weak[id as usize])
+            .collect();
         score_tokens(
             WeightedTokens {
                 tokens: q_text,
                 weights: &query.weights,
+                weak: &query.weak,
             },
             WeightedTokens {
                 tokens: &l_text,
                 weights: &l_weights,
+                weak: &l_weak,
             },
             |i, j| {
                 let id = name.tokens[j];
                 let both_legal = query.legal_forms[i] && self.index.legal_forms[id as usize];
                 pair_similarity(q_text[i], l_text[j], similar[i], id, both_legal)
             },
+            groups,
+            name.shape,
         )
     }
 

@@ -361,6 +361,56 @@ fn without_own_transfers(
     full.filter(&keep)?.select([SUBJECT, TS, ROW, BASE_AMOUNT])
 }
 
+/// The accounts of one customer whose activity an expected-activity alert pooled.
+pub const POOLED_ACCOUNTS_FACT: &str = "customer_accounts";
+
+/// Pools each customer's accounts for [`Detector::ExpectedActivity`]: the customer declared
+/// one monthly volume for all its accounts, so their rows are measured together, as the rows
+/// of the customer's first account by id among those in the run (its *primary*). Returns the
+/// rows with `subject` rewritten to the primary's key, and for each primary of a customer with
+/// more than one account in the run, those accounts' ids in order. Accounts of no customer
+/// stay as they are.
+fn pool_by_customer(
+    rows: DataFrame,
+    customer_of: &std::collections::BTreeMap<String, String>,
+    accounts: &Accounts,
+) -> PolarsResult<(DataFrame, HashMap<String, Vec<String>>)> {
+    let mut members: std::collections::BTreeMap<&str, Vec<u32>> = std::collections::BTreeMap::new();
+    for k in 0..accounts.key_count() as u32 {
+        if k == keys::NO_ACCOUNT {
+            continue;
+        }
+        if let Some(c) = customer_of.get(accounts.name(k)) {
+            members.entry(c.as_str()).or_default().push(k);
+        }
+    }
+    let mut primary: Vec<u32> = (0..accounts.key_count() as u32).collect();
+    let mut pools = HashMap::new();
+    for keys in members.values_mut() {
+        keys.sort_by(|a, b| accounts.name(*a).cmp(accounts.name(*b)));
+        let first = keys[0];
+        for &k in keys.iter() {
+            primary[k as usize] = first;
+        }
+        if keys.len() > 1 {
+            pools.insert(
+                accounts.name(first).to_string(),
+                keys.iter().map(|&k| accounts.name(k).to_string()).collect(),
+            );
+        }
+    }
+    if pools.is_empty() {
+        return Ok((rows, pools));
+    }
+    let subject: UInt32Chunked = rows
+        .column(SUBJECT)?
+        .u32()?
+        .apply_values(|k| primary.get(k as usize).copied().unwrap_or(k));
+    let mut rows = rows;
+    rows.with_column(subject.into_series().with_name(SUBJECT.into()).into())?;
+    Ok((rows, pools))
+}
+
 /// The segment a rule judged its subject by, when the rule has that segment's parameters.
 pub const SEGMENT_FACT: &str = "segment";
 /// Why the subject is in that segment.
@@ -404,9 +454,13 @@ fn run_one_plan(
             factor_basis_points,
             min_volume,
         } => {
-            let rows = match &context.customer_of {
-                Some(of) => without_own_transfers(selected()?, of, &base.accounts)?,
-                None => windowed::selected_rows(selected()?, &[])?,
+            let (rows, pools) = match &context.customer_of {
+                Some(of) => pool_by_customer(
+                    without_own_transfers(selected()?, of, &base.accounts)?,
+                    of,
+                    &base.accounts,
+                )?,
+                None => (windowed::selected_rows(selected()?, &[])?, HashMap::new()),
             };
             let declared: Vec<Option<i64>> = match &context.expected_monthly_volume {
                 Some(volumes) => (0..base.accounts.key_count() as u32)
@@ -424,6 +478,15 @@ fn run_one_plan(
                 },
                 &base.accounts,
             )?;
+            let hits = hits
+                .into_iter()
+                .map(|mut hit| {
+                    if let Some(pool) = pools.get(&hit.subject) {
+                        hit.facts.push((POOLED_ACCOUNTS_FACT, pool.join("; ")));
+                    }
+                    hit
+                })
+                .collect();
             (hits, vec![EvidenceStream { frame: rows.lazy() }])
         }
         Detector::PerTransaction => {

@@ -5,7 +5,8 @@
 use super::{hit_order, Hit, Screener};
 use crate::watchlist::entry::{Entry, NameKind};
 use crate::watchlist::facts::{
-    compare_birth_dates, is_matchable_id, normalize_id, Agreement, IdKind, PartialDate,
+    compare_birth_dates, id_kinds_agree, is_matchable_id, normalize_id, split_id_kind, Agreement,
+    IdKind, PartialDate,
 };
 use crate::watchlist::fast_hash::FastMap;
 use crate::watchlist::score::{
@@ -362,21 +363,28 @@ impl Screener {
 
     /// Entries listing one of the query's identity numbers: hits scoring 1.0.
     fn identifier_hits(&self, query: &PartyQuery, hits: &mut FastMap<u32, Hit>) {
-        let mut numbers: Vec<(String, &str)> = query
+        let mut numbers: Vec<(String, Option<IdKind>)> = query
             .id_numbers
             .iter()
-            .map(|n| (normalize_id(n), n.as_str()))
+            .map(|n| {
+                let (kind, number) = split_id_kind(n);
+                (normalize_id(number), kind)
+            })
             .filter(|(n, _)| is_matchable_id(n))
             .collect();
         numbers.sort();
-        numbers.dedup_by(|a, b| a.0 == b.0);
-        for (number, _) in &numbers {
+        numbers.dedup();
+        for (number, query_kind) in &numbers {
             let Some(entries) = self.facts.ids.get(number) else {
                 continue;
             };
             for &k in entries {
                 let entry = &self.entries[k as usize];
-                let Some(document) = entry.documents.iter().find(|d| &d.number == number) else {
+                let Some(document) = entry
+                    .documents
+                    .iter()
+                    .find(|d| &d.number == number && id_kinds_agree(*query_kind, d.kind))
+                else {
                     continue;
                 };
                 let kind = match document.kind {
@@ -403,7 +411,8 @@ impl Screener {
                     },
                 };
                 let effect = self.fact_effect(query, entry);
-                let facts = if effect.text.is_empty() {
+                // a name hit's explanation already says what the facts did
+                let facts = if effect.text.is_empty() || previous.is_some() {
                     String::new()
                 } else {
                     format!("; facts: {}", effect.text)
