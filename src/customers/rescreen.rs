@@ -349,6 +349,24 @@ mod tests {
                     }
                 }
             }
+            let words: Vec<&str> = e.primary_name().split_whitespace().collect();
+            if k % 6 == 1 && words.len() > 1 {
+                // two words written as one (`Abdul Rahman` as `Abdulrahman`)
+                add(
+                    &format!("{}{} {}", words[0], words[1], words[2..].join(" ")),
+                    None,
+                    Vec::new(),
+                );
+            }
+            if k % 6 == 3 && words.len() > 2 {
+                // a middle name left out, and one added
+                let mut fewer = words.clone();
+                fewer.remove(1);
+                add(&fewer.join(" "), None, Vec::new());
+                let mut more = words.clone();
+                more.insert(1, "Mohd");
+                add(&more.join(" "), None, Vec::new());
+            }
             if k % 4 == 2 {
                 // an unlisted word more: its cost is part of the bound
                 add(&format!("{} Quillon", e.primary_name()), None, Vec::new());
