@@ -539,7 +539,7 @@ fn parse_typology(text: &str) -> Result<amlscreen::model::Typology> {
 }
 
 fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
-    use amlscreen::lab::{generate_to, watchlist_names, watchlist_people, DataFormat};
+    use amlscreen::lab::{generate_to, watchlist_plants, DataFormat};
     let format = match args.format.as_str() {
         "csv" => DataFormat::Csv,
         "parquet" => DataFormat::Parquet,
@@ -560,14 +560,15 @@ fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
             .map(|t| parse_typology(t))
             .collect::<Result<_>>()?
     };
+    let (watchlist_names, listed_people) = watchlist_plants(&args.watchlists, 500)?;
     let config = amlscreen::synth::GeneratorConfig {
         accounts: args.accounts,
         days: args.days,
         seed: args.seed,
         start,
         typologies,
-        watchlist_names: watchlist_names(&args.watchlists, 500)?,
-        listed_people: watchlist_people(&args.watchlists, 500)?,
+        watchlist_names,
+        listed_people,
         bad_rows: args.bad_rows,
         instances_per_typology: args.instances,
         ..amlscreen::synth::GeneratorConfig::default()

@@ -25,35 +25,27 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> RunError {
     }
 }
 
-/// Listed names to plant sanctions variants from: the primary names of the lists' entries,
-/// in list order, at most `limit`.
-pub fn watchlist_names(paths: &[PathBuf], limit: usize) -> Result<Vec<String>, RunError> {
+/// What the generator plants from the lists at `paths` (read once), at most `limit` of each:
+/// the entries' primary names to plant sanctions variants from, and the listed individuals
+/// with a birth date known to the day (an exact date of the list) to plant as customers, with
+/// their first nationality; both in list order. Empty without lists.
+pub fn watchlist_plants(
+    paths: &[PathBuf],
+    limit: usize,
+) -> Result<(Vec<String>, Vec<synth::ListedPerson>), RunError> {
     if paths.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let set =
         crate::watchlist::load_watchlists(paths).map_err(|e| RunError::Other(e.to_string()))?;
-    Ok(set
+    let names = set
         .entries()
         .iter()
         .map(|e| e.primary_name().to_string())
         .filter(|n| !n.is_empty())
         .take(limit)
-        .collect())
-}
-
-/// Listed individuals with a birth date known to the day (an exact date of the list), to plant
-/// as customers: in list order, at most `limit`, with the entry's first nationality.
-pub fn watchlist_people(
-    paths: &[PathBuf],
-    limit: usize,
-) -> Result<Vec<synth::ListedPerson>, RunError> {
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
-    let set =
-        crate::watchlist::load_watchlists(paths).map_err(|e| RunError::Other(e.to_string()))?;
-    Ok(set
+        .collect();
+    let people = set
         .entries()
         .iter()
         .filter(|e| e.is_individual() && !e.primary_name().is_empty())
@@ -71,7 +63,8 @@ pub fn watchlist_people(
             })
         })
         .take(limit)
-        .collect())
+        .collect();
+    Ok((names, people))
 }
 
 /// Generates a data set and writes `transactions.csv` (or `.parquet`), `labels.csv`, `fx.csv`,

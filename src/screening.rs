@@ -3,7 +3,7 @@
 //! file, each customer's hit (name, birth date, nationality, documents) becomes a
 //! `customer_sanctions_match` alert on the customer's accounts ([`customer_alerts`]).
 
-use crate::customers::{CustomerHit, Customers};
+use crate::customers::{name_key, CustomerHit, Customers};
 use crate::model::{format_money, format_timestamp, Alert, TxnRecord, Typology};
 use crate::rules::alerts::alert_id;
 use crate::text_stretches::{distinct_per_stretch, rows_with_value_in};
@@ -66,13 +66,18 @@ pub fn customer_sanctions_rule_info(threshold: f64) -> crate::model::RuleInfo {
     }
 }
 
-/// Normalised form of a name for telling whether a transaction names a customer as the customer
-/// file writes it: lower case, whitespace collapsed.
-fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A hit as alert summaries write it: `LIST entry ID "MATCHED" (TYPE; PROGRAMS) with score
+/// S: EXPLANATION`.
+fn describe_hit(hit: &Hit) -> String {
+    let programs = if hit.programs.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", hit.programs)
+    };
+    format!(
+        "{} entry {} \"{}\" ({}{programs}) with score {:.2}: {}",
+        hit.list, hit.entry_id, hit.matched_name, hit.entry_type, hit.score, hit.explanation
+    )
 }
 
 /// The transaction-party hits that a customer's identity facts clear: when the party is the
@@ -324,20 +329,7 @@ pub fn screen_frame_with(
             })
             .find(|n| !n.is_empty() && *n != party)
             .unwrap_or_default();
-        let summary = format!(
-            "Counterparty \"{party}\" matches {} entry {} \"{}\" ({}{}) with score {:.2}: {}",
-            hit.list,
-            hit.entry_id,
-            hit.matched_name,
-            hit.entry_type,
-            if hit.programs.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", hit.programs)
-            },
-            hit.score,
-            hit.explanation
-        );
+        let summary = format!("Counterparty \"{party}\" matches {}", describe_hit(&hit));
         for &i in &rows {
             evidence.insert(records[i].txn_id.clone(), records[i].clone());
         }
@@ -533,20 +525,10 @@ pub fn customer_alerts(
             String::new()
         };
         let summary = format!(
-            "Customer {} \"{}\" matches {} entry {} \"{}\" ({}{}) with score {:.2}: {}.{quarantine_note}{activity_note}",
+            "Customer {} \"{}\" matches {}.{quarantine_note}{activity_note}",
             party.customer_id,
             party.name,
-            hit.list,
-            hit.entry_id,
-            hit.matched_name,
-            hit.entry_type,
-            if hit.programs.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", hit.programs)
-            },
-            hit.score,
-            hit.explanation
+            describe_hit(hit),
         );
         for &i in &cited {
             evidence.insert(records[i].txn_id.clone(), records[i].clone());

@@ -14,11 +14,12 @@ fn config(accounts: usize, days: u32, seed: u64) -> GeneratorConfig {
         accounts,
         days,
         seed,
-        watchlist_names: amlscreen::lab::watchlist_names(
+        watchlist_names: amlscreen::lab::watchlist_plants(
             &[root().join("sample-data/watchlists")],
             200,
         )
-        .unwrap(),
+        .unwrap()
+        .0,
         ..GeneratorConfig::default()
     }
 }
@@ -385,14 +386,15 @@ fn demo_works_for_every_typology() {
 fn generate_plants_a_listed_customer_that_alerts_and_a_namesake_that_does_not() {
     let dir = temp_dir("listed-customer");
     let lists = root().join("sample-data/watchlists");
+    let (watchlist_names, listed_people) =
+        amlscreen::lab::watchlist_plants(std::slice::from_ref(&lists), 500).unwrap();
     let config = GeneratorConfig {
         accounts: 60,
         days: 240,
         seed: 2026,
         bad_rows: 12,
-        watchlist_names: amlscreen::lab::watchlist_names(std::slice::from_ref(&lists), 500)
-            .unwrap(),
-        listed_people: amlscreen::lab::watchlist_people(std::slice::from_ref(&lists), 500).unwrap(),
+        watchlist_names,
+        listed_people,
         ..GeneratorConfig::default()
     };
     let (data, transactions) = generate_to(&config, DataFormat::Csv, &dir).unwrap();

@@ -63,11 +63,12 @@ fn dataset(dir: &Path) -> (synth::SyntheticData, PathBuf) {
         days: 110,
         seed: 3,
         instances_per_typology: Some(2),
-        watchlist_names: amlscreen::lab::watchlist_names(
+        watchlist_names: amlscreen::lab::watchlist_plants(
             &[root().join("sample-data/watchlists")],
             100,
         )
-        .unwrap(),
+        .unwrap()
+        .0,
         ..GeneratorConfig::default()
     };
     generate_to(&cfg, DataFormat::Csv, dir).unwrap()

@@ -199,6 +199,15 @@ pub struct JointConflict {
     pub used: String,
 }
 
+/// A name as compared to tell whether a transaction writes a customer's own name (as the
+/// customer file writes it): lower case, words separated by one space.
+pub(crate) fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A loaded customer file.
 #[derive(Debug, Clone, Default)]
 pub struct Customers {
@@ -209,6 +218,8 @@ pub struct Customers {
     pub file: PathBuf,
     pub sha256: String,
     pub rows_read: u64,
+    /// The accounts several accepted customers hold (see [`Customers::joint_accounts`]).
+    pub joint: Vec<JointAccount>,
 }
 
 impl Customers {
@@ -220,58 +231,9 @@ impl Customers {
     }
 
     /// The accounts held by more than one customer, in account order, with where their
-    /// holders disagree on what the rules read of an account (its segment, its declared
-    /// monthly volume): the rules take the first holder's by `customer_id` that gives one, and
-    /// the run says so.
-    pub fn joint_accounts(&self) -> Vec<JointAccount> {
-        let mut holders: BTreeMap<&str, Vec<&Customer>> = BTreeMap::new();
-        for customer in &self.list {
-            for account in &customer.accounts {
-                let list = holders.entry(account.as_str()).or_default();
-                if !list.iter().any(|c| c.customer_id == customer.customer_id) {
-                    list.push(customer);
-                }
-            }
-        }
-        holders
-            .into_iter()
-            .filter(|(_, list)| list.len() > 1)
-            .map(|(account, list)| {
-                let mut conflicts = Vec::new();
-                let segments: Vec<(&str, String)> = list
-                    .iter()
-                    .filter_map(|c| Some((c.customer_id.as_str(), c.segment.clone()?)))
-                    .collect();
-                let volumes: Vec<(&str, String)> = list
-                    .iter()
-                    .filter_map(|c| {
-                        Some((
-                            c.customer_id.as_str(),
-                            crate::model::format_money(i128::from(c.expected_monthly_volume?)),
-                        ))
-                    })
-                    .collect();
-                for (field, given) in [("segment", segments), ("expected_monthly_volume", volumes)]
-                {
-                    if given.iter().any(|(_, v)| *v != given[0].1) {
-                        conflicts.push(JointConflict {
-                            field,
-                            given: given
-                                .iter()
-                                .map(|(c, v)| format!("{c}={v}"))
-                                .collect::<Vec<_>>()
-                                .join("; "),
-                            used: given[0].0.to_string(),
-                        });
-                    }
-                }
-                JointAccount {
-                    account: account.to_string(),
-                    holders: list.iter().map(|c| c.customer_id.clone()).collect(),
-                    conflicts,
-                }
-            })
-            .collect()
+    /// holders disagree (found once, when the file is loaded).
+    pub fn joint_accounts(&self) -> &[JointAccount] {
+        &self.joint
     }
 
     /// Each account's customer (the first by `customer_id` for a joint account).
@@ -512,11 +474,66 @@ pub fn load_customers(
     accepted.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
     Ok(Customers {
         rows_read: accepted.len() as u64 + quarantine.len() as u64,
+        joint: find_joint_accounts(&accepted),
         list: accepted,
         quarantine,
         file: path.to_path_buf(),
         sha256,
     })
+}
+
+/// The accounts held by more than one customer, in account order, with where their
+/// holders disagree on what the rules read of an account (its segment, its declared
+/// monthly volume): the rules take the first holder's by `customer_id` that gives one, and
+/// the run says so.
+fn find_joint_accounts(list: &[Customer]) -> Vec<JointAccount> {
+    let mut holders: BTreeMap<&str, Vec<&Customer>> = BTreeMap::new();
+    for customer in list {
+        for account in &customer.accounts {
+            let list = holders.entry(account.as_str()).or_default();
+            if !list.iter().any(|c| c.customer_id == customer.customer_id) {
+                list.push(customer);
+            }
+        }
+    }
+    holders
+        .into_iter()
+        .filter(|(_, list)| list.len() > 1)
+        .map(|(account, list)| {
+            let mut conflicts = Vec::new();
+            let segments: Vec<(&str, String)> = list
+                .iter()
+                .filter_map(|c| Some((c.customer_id.as_str(), c.segment.clone()?)))
+                .collect();
+            let volumes: Vec<(&str, String)> = list
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        c.customer_id.as_str(),
+                        crate::model::format_money(i128::from(c.expected_monthly_volume?)),
+                    ))
+                })
+                .collect();
+            for (field, given) in [("segment", segments), ("expected_monthly_volume", volumes)] {
+                if given.iter().any(|(_, v)| *v != given[0].1) {
+                    conflicts.push(JointConflict {
+                        field,
+                        given: given
+                            .iter()
+                            .map(|(c, v)| format!("{c}={v}"))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        used: given[0].0.to_string(),
+                    });
+                }
+            }
+            JointAccount {
+                account: account.to_string(),
+                holders: list.iter().map(|c| c.customer_id.clone()).collect(),
+                conflicts,
+            }
+        })
+        .collect()
 }
 
 type RowProblem = (&'static str, String, CustomerQuarantineReason);

@@ -15,7 +15,7 @@
 //! | cross-border: at least 50% of its money in and out crossed a border (20%) | 15 (8) |
 //! | activity at least 3 times the monthly volume declared at onboarding | 15 |
 //! | a sanctions match on the customer (name, birth date, identifiers) | 50 |
-//! | a sanctions match on a counterparty of its accounts in this run | 30 |
+//! | a sanctions match on a counterparty of its accounts in this run (the customer's own name on its transactions is not one) | 30 |
 //! | alerts of this run on its accounts (sanctions aside) | 5 each, at most 25 |
 //!
 //! Money figures are over the run's transactions (in nightly runs, the kept history and
@@ -242,8 +242,7 @@ pub struct RatingInputs<'a> {
 
 /// Rates every customer, in `customer_id` order.
 pub fn rate_customers(customers: &Customers, inputs: &RatingInputs<'_>) -> Vec<CustomerRating> {
-    let mut alerts_by_account: BTreeMap<&str, (u32, BTreeSet<&str>, Option<&Alert>)> =
-        BTreeMap::new();
+    let mut alerts_by_account: AlertsByAccount<'_> = BTreeMap::new();
     // a customer's own sanctions match is its `sanctions` factor, not a counterparty's
     for alert in inputs
         .alerts
@@ -254,7 +253,7 @@ pub fn rate_customers(customers: &Customers, inputs: &RatingInputs<'_>) -> Vec<C
             .entry(alert.subject_account.as_str())
             .or_default();
         if alert.typology == Typology::Sanctions {
-            entry.2.get_or_insert(alert);
+            entry.2.push(alert);
         } else {
             entry.0 += 1;
             entry.1.insert(alert.rule_id.as_str());
@@ -267,7 +266,8 @@ pub fn rate_customers(customers: &Customers, inputs: &RatingInputs<'_>) -> Vec<C
         .collect()
 }
 
-type AlertsByAccount<'a> = BTreeMap<&'a str, (u32, BTreeSet<&'a str>, Option<&'a Alert>)>;
+/// Per account: its rule alerts' count and rules, and its sanctions alerts in alert order.
+type AlertsByAccount<'a> = BTreeMap<&'a str, (u32, BTreeSet<&'a str>, Vec<&'a Alert>)>;
 
 fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -> CustomerRating {
     let mut factors = Vec::new();
@@ -385,11 +385,19 @@ fn rate(c: &Customer, inputs: &RatingInputs<'_>, alerts: &AlertsByAccount<'_>) -
     let mut counted = 0;
     let mut rules = BTreeSet::new();
     let mut counterparty: Option<&Alert> = None;
+    // a sanctions alert on the customer's own name as its transactions write it is about the
+    // customer (its `sanctions` factor), not a counterparty
+    let own = super::name_key(&c.name);
+    let is_own = |a: &Alert| {
+        a.details
+            .iter()
+            .any(|(k, v)| k == "party_name" && super::name_key(v) == own)
+    };
     for account in &c.accounts {
-        if let Some((n, r, hit)) = alerts.get(account.as_str()) {
+        if let Some((n, r, hits)) = alerts.get(account.as_str()) {
             counted += n;
             rules.extend(r.iter().copied());
-            counterparty = counterparty.or(*hit);
+            counterparty = counterparty.or(hits.iter().copied().find(|a| !is_own(a)));
         }
     }
     if let Some(hit) = counterparty {
@@ -595,6 +603,32 @@ mod tests {
         assert_eq!(r.score(), 88);
         assert_eq!(r.level(), "high");
         assert_eq!(r.without_alerts(), 83);
+        // a sanctions alert on the customer's own name is not a counterparty's; another name is
+        let sanctions = |party: &str| Alert {
+            rule_id: "sanctions_screening".into(),
+            typology: Typology::Sanctions,
+            details: vec![("party_name".into(), party.into())],
+            ..alert.clone()
+        };
+        let counterparty_points = |alerts: &[Alert]| {
+            let inputs = RatingInputs { alerts, ..inputs };
+            rate_customers(&customers, &inputs)[0]
+                .factors
+                .iter()
+                .filter(|f| f.factor == "counterparty_sanctions")
+                .map(|f| f.points)
+                .sum::<u32>()
+        };
+        let name = customers.list[0].name.clone();
+        assert_eq!(
+            counterparty_points(&[sanctions(&format!(" {} ", name.to_uppercase()))]),
+            0
+        );
+        assert_eq!(counterparty_points(&[sanctions("Somebody Listed")]), 30);
+        assert_eq!(
+            counterparty_points(&[sanctions(&name), sanctions("Somebody Listed")]),
+            30
+        );
         // onboarded 10 days before the run's last day: measured over 30 days, not the 90
         let mut recent = customer(None, None, Some(20_000_000_000));
         recent.onboarded = Some("2024-09-25".into());

@@ -505,16 +505,17 @@ fn write_report_party(
     };
     let nationality = country("nationality", "Nationality", &mut notes);
     let residence = country("residence", "Residence", &mut notes);
-    if party.fact("customer_type") == "entity" {
-        let first_id = ids.first().copied().filter(|i| i.chars().count() <= 50);
-        let more: Vec<&str> = ids
-            .iter()
-            .copied()
-            .filter(|i| Some(*i) != first_id)
-            .collect();
+    // the first identity number that fits the schema's field; the others go to the comments
+    let first_id = |limit: usize, notes: &mut Vec<String>| {
+        let first = ids.first().copied().filter(|i| i.chars().count() <= limit);
+        let more: Vec<&str> = ids.iter().copied().filter(|i| Some(*i) != first).collect();
         if !more.is_empty() {
             notes.push(format!("Identity numbers: {}", more.join(", ")));
         }
+        first
+    };
+    if party.fact("customer_type") == "entity" {
+        let first_id = first_id(50, &mut notes);
         w.open("report_party");
         w.open("entity");
         w.leaf("name", &ascii_name);
@@ -531,15 +532,7 @@ fn write_report_party(
         let (first, last) = ascii_name.rsplit_once(' ').ok_or("first_name")?;
         let first = require_len("first_name", first, 100)?;
         let last = require_len("last_name", last, 100)?;
-        let first_id = ids.first().copied().filter(|i| i.chars().count() <= 255);
-        let more: Vec<&str> = ids
-            .iter()
-            .copied()
-            .filter(|i| Some(*i) != first_id)
-            .collect();
-        if !more.is_empty() {
-            notes.push(format!("Identity numbers: {}", more.join(", ")));
-        }
+        let first_id = first_id(255, &mut notes);
         w.open("report_party");
         w.open("person");
         w.leaf("first_name", first);

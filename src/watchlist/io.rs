@@ -48,18 +48,23 @@ fn name_column(line: &str) -> Option<usize> {
         .position(|h| h.trim().eq_ignore_ascii_case("name"))
 }
 
+/// A names file's record that the CSV reader could not read, with its line.
+fn malformed_names_csv(path: &Path, e: &csv::Error) -> WatchlistError {
+    WatchlistError::Malformed {
+        path: path.to_path_buf(),
+        line: e.position().map_or(0, |p| p.line()),
+        format: "names CSV",
+        message: format!("{e}; expected comma-separated fields with a `name` column"),
+    }
+}
+
 fn names_from_csv(path: &Path, text: &str, column: usize) -> Result<Vec<String>, WatchlistError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut names = Vec::new();
     for result in reader.records() {
-        let record = result.map_err(|e| WatchlistError::Malformed {
-            path: path.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line()),
-            format: "names CSV",
-            message: format!("{e}; expected comma-separated fields with a `name` column"),
-        })?;
+        let record = result.map_err(|e| malformed_names_csv(path, &e))?;
         if let Some(name) = record.get(column).map(str::trim).filter(|n| !n.is_empty()) {
             names.push(name.to_string());
         }
@@ -108,12 +113,7 @@ pub fn read_parties_file(path: &Path) -> Result<Vec<PartyQuery>, WatchlistError>
     let mut lines = super::load::LineCounter::new(text);
     let mut parties = Vec::new();
     for result in reader.records() {
-        let record = result.map_err(|e| WatchlistError::Malformed {
-            path: path.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line()),
-            format: "names CSV",
-            message: format!("{e}; expected comma-separated fields with a `name` column"),
-        })?;
+        let record = result.map_err(|e| malformed_names_csv(path, &e))?;
         let line = record
             .position()
             .map_or(0, |p| lines.record_line_at(p.byte() as usize));
