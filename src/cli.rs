@@ -236,18 +236,42 @@ fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
                         .with_context(|| format!("{}: cannot read", p.display()))
                 })
                 .transpose()?;
-            // the customer file's size and digest, and the index, while the lists load
+            // the index, and the customer file's size and digest (unless the index says the
+            // file of this size and modification time was hashed already), while the lists load
             let (
                 (source, existing, hash_seconds, read_seconds),
                 (current, previous, lists_seconds),
             ) = rayon::join(
                 || {
                     let clock = Instant::now();
+                    let existing = path.exists().then(|| CustomerIndex::read(&path));
+                    let read_seconds = clock.elapsed().as_secs_f64();
+                    let clock = Instant::now();
                     let source = (|| -> Result<IndexSource> {
-                        let bytes = std::fs::metadata(&args.customers)?.len();
+                        let meta = std::fs::metadata(&args.customers)?;
+                        let bytes = meta.len();
+                        let modified_ns = meta
+                            .modified()
+                            .ok()
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+                            .unwrap_or(0);
+                        let known = match &existing {
+                            Some(Ok(index)) => {
+                                let was = &index.header().source;
+                                was.unchanged_file(bytes, modified_ns)
+                                    .then(|| was.customers_sha256.clone())
+                            }
+                            _ => None,
+                        };
+                        let customers_sha256 = match known {
+                            Some(sha) => sha,
+                            None => amlscreen::ingest::sha256_file(&args.customers)?,
+                        };
                         Ok(IndexSource {
                             customers_bytes: bytes,
-                            customers_sha256: amlscreen::ingest::sha256_file(&args.customers)?,
+                            customers_sha256,
+                            customers_modified_ns: modified_ns,
                             profile_sha256: profile_sha256.clone(),
                             delimiter,
                             amlscreen: env!("CARGO_PKG_VERSION").to_string(),
@@ -257,14 +281,11 @@ fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
                     .with_context(|| {
                         format!("customer file {}: cannot read", args.customers.display())
                     });
-                    let hash_seconds = clock.elapsed().as_secs_f64();
-                    let clock = Instant::now();
-                    let existing = path.exists().then(|| CustomerIndex::read(&path));
                     (
                         source,
                         existing,
-                        hash_seconds,
                         clock.elapsed().as_secs_f64(),
+                        read_seconds,
                     )
                 },
                 load_lists,

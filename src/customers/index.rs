@@ -4,13 +4,18 @@
 //!
 //! The index holds, for the accepted customers of one customer file (in `customer_id` order):
 //! each name's normalised tokens of two letters or more (as [`Screener`] prepares a query),
-//! inverted into postings (token → customers); the blocking keys of those tokens (key →
-//! tokens); each customer's birth year and normalised identity numbers (number → customers);
-//! and each customer's id, name, birth date, nationality and identity numbers, to screen the
-//! few customers found exactly as a full screening would. A [`Reach`] of a restricted screener
-//! is looked up in it: a customer none of whose tokens shares a blocking key with (and compares
-//! as similar to) a listed token, whose birth year opens no weak alias and who holds no listed
-//! identity number cannot have a hit, so only the others are screened.
+//! inverted into postings (token → customers); the blocking keys and canonical spellings of
+//! those tokens (key → tokens, spelling → tokens); fingerprints of the runs of 2 to
+//! [`MAX_JOINED_TOKENS`] adjacent tokens of each name joined, by text and by spelling (run →
+//! customers); each customer's birth year and normalised identity numbers (number →
+//! customers); and each customer's id, name, birth date, nationality and identity numbers, to
+//! screen the few customers found exactly as a full screening would. A [`Reach`] of a
+//! restricted screener is looked up in it: a customer whose name does not touch a screened name
+//! the way the screener's candidate search requires (a similar token, a token written as a run
+//! of the listed name, or a run written as one listed token), whose birth year opens no weak
+//! alias and who holds no listed identity number gets no hit from that screener, so only the
+//! others are screened, by the screener itself. No score bound is computed here: which
+//! customers are found does not depend on the threshold or on how the screener scores.
 //!
 //! # File format (`customers.idx`, version [`FORMAT_VERSION`])
 //!
@@ -22,13 +27,16 @@
 //! header_len   u32      then header_len bytes of JSON: IndexHeader
 //! records      table    per customer: customer_id, name, birth_date?, nationality?, id numbers
 //! years        u64 n, then n × u16   birth year per customer, 0 when none
-//! traits       u64 n, then n × u8    initials in the name (low 7 bits, at most 127); 0x80
-//!                                    when a birth date or nationality lowers the floor
 //! tokens       table    distinct tokens, sorted by bytes
 //! postings     lists    per token: customers holding it, ascending
-//! forward      lists    per customer: its tokens, ascending
 //! keys         table    distinct blocking keys, sorted by bytes
 //! buckets      lists    per key: tokens yielding it, ascending
+//! spellings    table    distinct canonical spellings of the tokens, sorted by bytes
+//! spelled      lists    per spelling: tokens spelled so, ascending
+//! runs         u64 n, then n × (u32 fingerprint, u32 customer), sorted: each name's runs of
+//!                       adjacent tokens joined, by text and by spelling (fingerprint: the low
+//!                       32 bits of FNV-1a 64 of the joined string; a collision only screens a
+//!                       customer more)
 //! ids          table    distinct normalised identity numbers, sorted by bytes
 //! id_postings  lists    per number: customers holding it, ascending
 //! crc32        u32      of every byte before it
@@ -47,14 +55,14 @@
 
 use super::Customers;
 use crate::watchlist::fast_hash::FastMap;
-use crate::watchlist::normalize::{canonical_spelling, is_legal_form, normalize_name_bounded};
+use crate::watchlist::normalize::{
+    abbreviation_expansions, abbreviations_of, canonical_spelling, normalize_name_bounded,
+};
 use crate::watchlist::phonetic::for_each_blocking_key;
 use crate::watchlist::score::{
-    prepared_similarity, PreparedToken, UNPAIRED_LISTED_COST, UNPAIRED_QUERY_COST,
+    joined_spelling, joined_text, prepared_similarity, PreparedToken, MAX_JOINED_TOKENS,
 };
-use crate::watchlist::{
-    is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach, ReachToken, MAX_FACT_BONUS,
-};
+use crate::watchlist::{is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -64,15 +72,9 @@ use thiserror::Error;
 pub const INDEX_FILE_NAME: &str = "customers.idx";
 
 /// The version of the file format; a file of another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: [u8; 8] = *b"AMLCIDX\0";
-
-/// A customer's traits byte: how many initials (one-letter tokens) its name has, at most 127,
-/// and whether it has a birth date or nationality (which lowers the name's floor by
-/// [`MAX_FACT_BONUS`]).
-const INITIALS_MASK: u8 = 0x7f;
-const LOWERS_FLOOR: u8 = 0x80;
 
 /// Errors reading a customer index.
 #[derive(Debug, Error)]
@@ -96,6 +98,11 @@ pub struct IndexSource {
     pub customers_bytes: u64,
     /// The customer file's SHA-256, lower-case hex.
     pub customers_sha256: String,
+    /// The customer file's modification time, in nanoseconds since the Unix epoch (0 when
+    /// unknown). Not compared: a file of the recorded size and modification time is taken as
+    /// unchanged without hashing it again (see [`IndexSource::unchanged_file`]).
+    #[serde(default)]
+    pub customers_modified_ns: u64,
     /// The mapping profile's SHA-256, when one was given.
     pub profile_sha256: Option<String>,
     /// The CSV delimiter.
@@ -132,6 +139,17 @@ impl IndexSource {
             ));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+impl IndexSource {
+    /// Whether a file of `bytes` bytes last modified at `modified_ns` is, without hashing it,
+    /// the customer file this source describes: same size and same modification time to the
+    /// nanosecond (as `make`, `git` and `rsync` judge files). Any other file is hashed.
+    pub fn unchanged_file(&self, bytes: u64, modified_ns: u64) -> bool {
+        self.customers_modified_ns != 0
+            && self.customers_modified_ns == modified_ns
+            && self.customers_bytes == bytes
     }
 }
 
@@ -211,26 +229,47 @@ pub struct IndexedCustomer {
     pub query: PartyQuery,
 }
 
+/// The fingerprint of a joined run in the index: the low 32 bits of its FNV-1a 64 hash.
+fn run_fingerprint(text: &str) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text.as_bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash as u32
+}
+
 /// Builds the bytes of an index file for the accepted customers of `customers`.
 pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let list = &customers.list;
-    // each customer's distinct tokens of two letters or more
-    let (tokens, traits): (Vec<Vec<String>>, Vec<u8>) = list
+    // each customer's distinct tokens of two letters or more, and the fingerprints of its
+    // runs of adjacent tokens joined (initials included, as the screener joins them)
+    let (tokens, runs): (Vec<Vec<String>>, Vec<Vec<u32>>) = list
         .par_iter()
         .map(|c| {
-            let all = normalize_name_bounded(&c.name, false).0;
-            let initials = all.iter().filter(|t| t.text.len() == 1).count();
-            let mut t: Vec<String> = all
+            let all: Vec<String> = normalize_name_bounded(&c.name, false)
+                .0
                 .into_iter()
                 .map(|t| t.text)
-                .filter(|t| t.len() > 1)
                 .collect();
+            let spellings: Vec<String> = all.iter().map(|t| canonical_spelling(t)).collect();
+            let mut runs: Vec<u32> = Vec::new();
+            for len in 2..=MAX_JOINED_TOKENS {
+                for start in 0..all.len().saturating_sub(len - 1) {
+                    let range = start..start + len;
+                    runs.push(run_fingerprint(&joined_text(
+                        all[range.clone()].iter().map(String::as_str),
+                    )));
+                    runs.push(run_fingerprint(&joined_spelling(
+                        spellings[range].iter().map(String::as_str),
+                    )));
+                }
+            }
+            runs.sort_unstable();
+            runs.dedup();
+            let mut t: Vec<String> = all.into_iter().filter(|t| t.len() > 1).collect();
             t.sort_unstable();
             t.dedup();
-            let lowers_floor = birth_year(c.birth_date.as_deref()) != 0 || c.nationality.is_some();
-            let traits = initials.min(usize::from(INITIALS_MASK)) as u8
-                | if lowers_floor { LOWERS_FLOOR } else { 0 };
-            (t, traits)
+            (t, runs)
         })
         .unzip();
     // vocabulary in first-seen order, then sorted by bytes
@@ -250,42 +289,52 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let mut order: Vec<u32> = (0..first_texts.len() as u32).collect();
     order.par_sort_unstable_by_key(|&id| first_texts[id as usize].as_bytes());
     let vocabulary: Vec<&str> = order.iter().map(|&id| first_texts[id as usize]).collect();
-    let mut rank: Vec<u32> = vec![0; order.len()];
-    for (position, &id) in order.iter().enumerate() {
-        rank[id as usize] = position as u32;
-    }
-    // each customer's tokens as (sorted) vocabulary ids
-    let forward: Vec<Vec<u32>> = tokens
-        .par_iter()
-        .map(|ts| {
-            let mut ids: Vec<u32> = ts
-                .iter()
-                .map(|t| rank[first_ids[t.as_str()] as usize])
-                .collect();
-            ids.sort_unstable();
-            ids
-        })
-        .collect();
     let postings: Vec<&[u32]> = order
         .iter()
         .map(|&id| first_postings[id as usize].as_slice())
         .collect();
-    // blocking keys → tokens
-    let mut key_pairs: Vec<(String, u32)> = vocabulary
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(id, text)| {
-            let mut keys: Vec<String> = Vec::new();
-            for_each_blocking_key(text, &canonical_spelling(text), |key| {
-                keys.push(key.to_string())
-            });
-            keys.sort_unstable();
-            keys.dedup();
-            keys.into_iter().map(move |k| (k, id as u32))
-        })
-        .collect();
+    // blocking keys → tokens, and spellings → tokens
+    let (mut key_pairs, mut spelling_pairs): (Vec<(String, u32)>, Vec<(String, u32)>) =
+        vocabulary
+            .par_iter()
+            .enumerate()
+            .map(|(id, text)| {
+                let spelling = canonical_spelling(text);
+                let mut keys: Vec<String> = Vec::new();
+                for_each_blocking_key(text, &spelling, |key| keys.push(key.to_string()));
+                keys.sort_unstable();
+                keys.dedup();
+                let keys: Vec<(String, u32)> =
+                    keys.into_iter().map(|k| (k, id as u32)).collect();
+                (keys, (spelling, id as u32))
+            })
+            .fold(
+                || (Vec::new(), Vec::new()),
+                |(mut keys, mut spellings), (k, s)| {
+                    keys.extend(k);
+                    spellings.push(s);
+                    (keys, spellings)
+                },
+            )
+            .reduce(
+                || (Vec::new(), Vec::new()),
+                |(mut a, mut b), (c, d)| {
+                    a.extend(c);
+                    b.extend(d);
+                    (a, b)
+                },
+            );
     key_pairs.par_sort_unstable();
+    spelling_pairs.par_sort_unstable();
     let (keys, buckets) = group(&key_pairs);
+    let (spellings, spelled) = group(&spelling_pairs);
+    // runs → customers
+    let mut run_pairs: Vec<(u32, u32)> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(c, rs)| rs.iter().map(move |&r| (r, c as u32)))
+        .collect();
+    run_pairs.par_sort_unstable();
     // identity numbers → customers
     let mut id_pairs: Vec<(String, u32)> = list
         .par_iter()
@@ -337,13 +386,17 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     for c in list {
         out.extend_from_slice(&birth_year(c.birth_date.as_deref()).to_le_bytes());
     }
-    out.extend_from_slice(&(list.len() as u64).to_le_bytes());
-    out.extend_from_slice(&traits);
     put_strings(&mut out, &vocabulary);
     put_lists(&mut out, &postings);
-    put_lists(&mut out, &forward);
     put_strings(&mut out, &keys);
     put_lists(&mut out, &buckets);
+    put_strings(&mut out, &spellings);
+    put_lists(&mut out, &spelled);
+    out.extend_from_slice(&(run_pairs.len() as u64).to_le_bytes());
+    for (fingerprint, customer) in &run_pairs {
+        out.extend_from_slice(&fingerprint.to_le_bytes());
+        out.extend_from_slice(&customer.to_le_bytes());
+    }
     put_strings(&mut out, &ids);
     put_lists(&mut out, &id_postings);
     let crc = crc32fast::hash(&out);
@@ -432,12 +485,15 @@ pub struct CustomerIndex {
     path: String,
     records: Table,
     years: usize,
-    traits: usize,
     tokens: Table,
     postings: Table,
-    forward: Table,
     keys: Table,
     buckets: Table,
+    spellings: Table,
+    spelled: Table,
+    /// Where the `(fingerprint, customer)` pairs of the runs start, and how many there are.
+    runs: usize,
+    run_count: usize,
     ids: Table,
     id_postings: Table,
 }
@@ -574,13 +630,19 @@ impl CustomerIndex {
                 .ok_or_else(|| damaged("years: impossible count".into()))?,
             "years",
         )?;
-        let trait_count = r.u64("traits")?;
-        let traits = r.take(trait_count, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
-        let forward = r.table(4, "customer tokens")?;
         let keys = r.table(1, "keys")?;
         let buckets = r.table(4, "buckets")?;
+        let spellings = r.table(1, "spellings")?;
+        let spelled = r.table(4, "spelled tokens")?;
+        let run_count = r.u64("runs")?;
+        let runs = r.take(
+            run_count
+                .checked_mul(8)
+                .ok_or_else(|| damaged("runs: impossible count".into()))?,
+            "runs",
+        )?;
         let ids = r.table(1, "identity numbers")?;
         let id_postings = r.table(4, "identity postings")?;
         if r.at != body {
@@ -590,15 +652,15 @@ impl CustomerIndex {
             )));
         }
         let customers = header.customers as usize;
-        if records.count != customers || year_count != customers || trait_count != customers {
+        if records.count != customers || year_count != customers {
             return Err(damaged(format!(
                 "the header counts {customers} customers, the tables {} and {year_count}",
                 records.count
             )));
         }
         if postings.count != tokens.count
-            || forward.count != customers
             || buckets.count != keys.count
+            || spelled.count != spellings.count
             || id_postings.count != ids.count
         {
             return Err(damaged("table counts do not agree".into()));
@@ -609,20 +671,25 @@ impl CustomerIndex {
             path,
             records,
             years,
-            traits,
             tokens,
             postings,
-            forward,
             keys,
             buckets,
+            spellings,
+            spelled,
+            runs,
+            run_count,
             ids,
             id_postings,
         };
         // every value in the lists must name a customer or a token
         index.check_values(index.postings, customers, "postings")?;
-        index.check_values(index.forward, index.tokens.count, "customer tokens")?;
         index.check_values(index.buckets, index.tokens.count, "buckets")?;
+        index.check_values(index.spelled, index.tokens.count, "spelled tokens")?;
         index.check_values(index.id_postings, customers, "identity postings")?;
+        if (0..run_count).any(|k| u32_at(&index.bytes, runs + 8 * k + 4) as usize >= customers) {
+            return Err(index.damaged(format!("runs: a value beyond {customers}")));
+        }
         Ok(index)
     }
 
@@ -696,13 +763,15 @@ impl CustomerIndex {
             .map_err(|_| self.damaged(format!("item {k} is not UTF-8")))
     }
 
-    /// The customer tokens (ids) similar to `listed`, as the screener finds similar tokens:
-    /// sharing a blocking key or equal, and similar by [`prepared_similarity`] with the
-    /// customer's token as the query.
+    /// The customer tokens (ids) similar to `listed`, as the screener finds similar tokens
+    /// ([`NameIndex::similar_tokens`](crate::watchlist::index::NameIndex::similar_tokens)):
+    /// sharing a blocking key with it, equal to it, or a known abbreviation of it or the word
+    /// it abbreviates, and similar by [`prepared_similarity`] with the customer's token as the
+    /// query.
     fn similar_customer_tokens(
         &self,
         listed: &PreparedToken,
-        prepared: &mut FastMap<u32, PreparedToken>,
+        prepared: &mut FastMap<u32, Option<PreparedToken>>,
     ) -> Result<Vec<u32>, IndexError> {
         let mut found: Vec<u32> = Vec::new();
         for_each_blocking_key(&listed.text, &listed.spelling, |key| {
@@ -711,6 +780,12 @@ impl CustomerIndex {
             }
         });
         found.extend(self.find(self.tokens, &listed.text).map(|t| t as u32));
+        for other in abbreviation_expansions(&listed.text)
+            .iter()
+            .chain(abbreviations_of(&listed.text))
+        {
+            found.extend(self.find(self.tokens, other).map(|t| t as u32));
+        }
         found.sort_unstable();
         found.dedup();
         let mut similar = Vec::with_capacity(found.len());
@@ -718,100 +793,82 @@ impl CustomerIndex {
             let query = match prepared.entry(t) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(PreparedToken::new(self.text(self.tokens, t as usize)?))
+                    let text = self.text(self.tokens, t as usize)?;
+                    e.insert((text.len() > 1).then(|| PreparedToken::new(text)))
                 }
             };
-            if prepared_similarity(query, listed).is_some() {
+            if query
+                .as_ref()
+                .is_some_and(|q| prepared_similarity(q, listed).is_some())
+            {
                 similar.push(t);
             }
         }
         Ok(similar)
     }
 
-    /// The customers (positions, ascending) that the screeners of `reaches` can give a hit at
-    /// `threshold` (see [`Reach`]): those whose tokens pair with enough of a screened name
-    /// for its score bound to reach the threshold (less [`MAX_FACT_BONUS`] for a customer
-    /// with a birth date or nationality), those born in a weak alias's year and those holding
-    /// a listed identity number. Every other customer gets no hit from them.
-    pub fn candidates(
-        &self,
-        reaches: &[Reach<'_>],
-        threshold: f64,
-    ) -> Result<Vec<u32>, IndexError> {
+    /// The customers holding a run of adjacent tokens whose joined text or spelling has the
+    /// fingerprint of `text`.
+    fn customers_with_run(&self, text: &str) -> impl Iterator<Item = u32> + '_ {
+        let fingerprint = run_fingerprint(text);
+        let pair = |k: usize| {
+            (
+                u32_at(&self.bytes, self.runs + 8 * k),
+                u32_at(&self.bytes, self.runs + 8 * k + 4),
+            )
+        };
+        let (mut low, mut high) = (0, self.run_count);
+        while low < high {
+            let mid = (low + high) / 2;
+            if pair(mid).0 < fingerprint {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        (low..self.run_count)
+            .map(pair)
+            .take_while(move |&(f, _)| f == fingerprint)
+            .map(|(_, c)| c)
+    }
+
+    /// The customers (positions, ascending) that the screeners of `reaches` can give a hit,
+    /// at any threshold (see [`Reach`]): those whose name touches a screened name (a token
+    /// similar to one of its tokens, a token written as a run of its tokens, or a run of
+    /// adjacent tokens written as one of its tokens, by text or spelling), those born in a
+    /// weak alias's year and those holding a listed identity number. Every other customer gets
+    /// no hit from them.
+    pub fn candidates(&self, reaches: &[Reach<'_>]) -> Result<Vec<u32>, IndexError> {
         let customers = self.len();
         let mut marked = vec![false; customers];
-        let mut prepared: FastMap<u32, PreparedToken> = FastMap::default();
-        // per customer, the name's tokens (bits) it may pair, for the name at hand
-        let mut masks: Vec<u64> = vec![0; customers];
-        let mut touched: Vec<u32> = Vec::new();
-        let traits = &self.bytes[self.traits..self.traits + customers];
+        let mut prepared: FastMap<u32, Option<PreparedToken>> = FastMap::default();
+        let mark_token = |t: usize, marked: &mut Vec<bool>| {
+            for c in self.values(self.postings, t) {
+                marked[c as usize] = true;
+            }
+        };
         for reach in reaches {
-            let mut similar: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
-            let mut pairable: Vec<u32> = Vec::new();
-            let mut query_weights: FastMap<u32, f64> = FastMap::default();
-            for name in &reach.names {
-                for (j, part) in name.iter().enumerate() {
-                    let Some(r) = part.token else { continue };
-                    let r = r as usize;
-                    if similar[r].is_none() {
-                        similar[r] =
-                            Some(self.similar_customer_tokens(reach.tokens[r], &mut prepared)?);
-                    }
-                    // a name of more than 63 tokens is not bounded: its customers are kept
-                    let bit = if j < 63 { 1u64 << j } else { 0 };
-                    for &t in similar[r].as_deref().unwrap_or_default() {
-                        for c in self.values(self.postings, t as usize) {
-                            let mask = &mut masks[c as usize];
-                            if *mask == 0 {
-                                touched.push(c);
-                            }
-                            *mask |= bit | TOUCHED;
-                        }
-                    }
+            for listed in &reach.tokens {
+                for t in self.similar_customer_tokens(listed, &mut prepared)? {
+                    mark_token(t as usize, &mut marked);
                 }
-                // the customer tokens that may pair with one of the name's (others cost)
-                let has_initial = name.iter().any(|p| p.token.is_none());
-                pairable.clear();
-                for part in name {
-                    if let Some(r) = part.token {
-                        pairable.extend(similar[r as usize].as_deref().unwrap_or_default());
-                    }
-                }
-                pairable.sort_unstable();
-                pairable.dedup();
-                for &c in &touched {
-                    let mask = std::mem::take(&mut masks[c as usize]);
-                    if marked[c as usize] {
-                        continue;
-                    }
-                    // unpaired query tokens: none assumed when the name has initials (they
-                    // pair by first letter)
-                    let mut unpaired_query = 0.0;
-                    if !has_initial {
-                        for t in self.values(self.forward, c as usize) {
-                            if pairable.binary_search(&t).is_err() {
-                                unpaired_query += match query_weights.entry(t) {
-                                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                                    std::collections::hash_map::Entry::Vacant(e) => {
-                                        let text = self.text(self.tokens, t as usize)?;
-                                        // a legal form pairs with a listed one directly
-                                        *e.insert(if is_legal_form(text) {
-                                            0.0
-                                        } else {
-                                            reach.least_query_weight(text)
-                                        })
-                                    }
-                                };
-                            }
-                        }
-                    }
-                    if name.len() > 63
-                        || bound_reaches(name, mask, unpaired_query, traits[c as usize], threshold)
-                    {
+                // adjacent customer tokens joined into the listed token
+                for form in [&listed.text, &listed.spelling] {
+                    for c in self.customers_with_run(form) {
                         marked[c as usize] = true;
                     }
                 }
-                touched.clear();
+            }
+            // a customer token written by the list as a run of adjacent tokens
+            for run in &reach.runs {
+                if let Some(t) = self.find(self.tokens, run) {
+                    mark_token(t, &mut marked);
+                }
+                if let Some(k) = self.find(self.spellings, run) {
+                    for t in self.values(self.spelled, k) {
+                        mark_token(t as usize, &mut marked);
+                    }
+                }
             }
             if !reach.weak_alias_years.is_empty() {
                 for (c, mark) in marked.iter_mut().enumerate() {
@@ -871,54 +928,6 @@ impl CustomerIndex {
         })
     }
 }
-
-/// Whether a customer pairing the tokens of `name` in `mask` (and with the initials and floor
-/// of its `traits`) can score at least `threshold` against it: the bound of [`Reach`], with
-/// the name's initials and legal forms counted as paired, and as many of its other tokens as
-/// the customer has initials (the heaviest); `unpaired_query` is the least weight of the
-/// customer's tokens that pair with none of the name's. A little slack keeps float sums in any order on
-/// the safe side.
-fn bound_reaches(
-    name: &[ReachToken],
-    mask: u64,
-    unpaired_query: f64,
-    traits: u8,
-    threshold: f64,
-) -> bool {
-    let total: f64 = name.iter().map(|p| p.weight).sum();
-    let mut paired = 0.0;
-    let mut left: Vec<f64> = Vec::new();
-    for (j, part) in name.iter().enumerate() {
-        if part.token.is_none() || part.legal_form || (j < 63 && mask & (1 << j) != 0) {
-            paired += part.weight;
-        } else {
-            left.push(part.weight);
-        }
-    }
-    let initials = usize::from(traits & INITIALS_MASK);
-    if initials > 0 {
-        left.sort_by(|a, b| b.total_cmp(a));
-        paired += left.iter().take(initials).sum::<f64>();
-    }
-    let unpaired = (total - paired).max(0.0);
-    let bound = if paired > 0.0 {
-        paired / (paired + UNPAIRED_LISTED_COST * unpaired + UNPAIRED_QUERY_COST * unpaired_query)
-    } else {
-        0.0
-    };
-    let floor = if traits & LOWERS_FLOOR != 0 {
-        threshold - MAX_FACT_BONUS
-    } else {
-        threshold
-    };
-    bound >= floor - BOUND_SLACK
-}
-
-/// The bit of a customer's mask that says it was touched at all.
-const TOUCHED: u64 = 1 << 63;
-
-/// Slack on [`bound_reaches`]: more than scores' rounding to 4 decimals and any float error.
-const BOUND_SLACK: f64 = 0.000_1;
 
 /// A cursor over one record's fields.
 struct Fields<'a> {

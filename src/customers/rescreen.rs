@@ -151,7 +151,7 @@ pub fn rescreen_indexed(
     let (now_screener, before_screener) =
         rayon::join(|| restricted(current), || restricted(previous));
     let candidates =
-        index.candidates(&[now_screener.reach(), before_screener.reach()], threshold)?;
+        index.candidates(&[now_screener.reach(), before_screener.reach()])?;
     let found: Vec<IndexedCustomer> = candidates
         .iter()
         .map(|&c| index.customer(c as usize))
@@ -335,7 +335,7 @@ mod tests {
                 add(&variant, None, Vec::new());
             }
             if k % 2 == 1 {
-                // a listed name less its first word: scores right at the bound of `Reach`
+                // a listed name less its first word
                 let words: Vec<&str> = e.primary_name().split_whitespace().collect();
                 if words.len() > 1 {
                     add(&words[1..].join(" "), None, Vec::new());
@@ -368,7 +368,7 @@ mod tests {
                 add(&more.join(" "), None, Vec::new());
             }
             if k % 4 == 2 {
-                // an unlisted word more: its cost is part of the bound
+                // an unlisted word more
                 add(&format!("{} Quillon", e.primary_name()), None, Vec::new());
             }
             if k % 4 == 0 {
@@ -409,6 +409,11 @@ mod tests {
                 Vec::new(),
             );
         }
+        // unrelated customers without a birth date: no changed entry can reach them
+        for k in 0..UNRELATED {
+            let name = format!("Vexmor Plinth{} Oarsby", (b'a' + (k % 26) as u8) as char);
+            add_with(&mut list, &name, None, None, Vec::new());
+        }
         list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
         let customers = Customers {
             list,
@@ -421,10 +426,14 @@ mod tests {
         )
     }
 
+    /// Customers in the fixture whom no entry can reach.
+    const UNRELATED: usize = 300;
+
     fn index_of(customers: &Customers) -> CustomerIndex {
         let source = IndexSource {
             customers_bytes: 0,
             customers_sha256: String::new(),
+            customers_modified_ns: 0,
             profile_sha256: None,
             delimiter: b',',
             amlscreen: "test".into(),
@@ -450,8 +459,8 @@ mod tests {
             assert_eq!(every.new_hits, indexed.new_hits);
             assert_eq!(every.gone_hits, indexed.gone_hits);
             assert!(
-                indexed.screened * if threshold >= 0.7 { 2 } else { 1 } < customers.list.len(),
-                "{} of {} screened",
+                indexed.screened + UNRELATED <= customers.list.len(),
+                "{} of {} screened: the unrelated customers should not be",
                 indexed.screened,
                 customers.list.len()
             );
@@ -475,6 +484,72 @@ mod tests {
             assert!(explained("a hit on its own"), "no identity-number hit");
             assert!(explained("weak alias"), "no weak-alias hit");
         }
+    }
+
+    /// Each way the screener reaches a listed name is found by the index on its own: a
+    /// customer reaching an added entry only by a similar token, only by a known abbreviation,
+    /// only by a token the list writes as two (by text, by spelling), or only by two tokens the
+    /// list writes as one (by text, by spelling) is screened and gets the hit that screening
+    /// every customer gives it. Leaving any one of these lookups out of the index fails here.
+    #[test]
+    fn each_way_a_listed_name_is_reached_is_looked_up() {
+        let base = load_watchlists(&["sample-data/watchlists".into()]).unwrap();
+        let previous = base.entries().to_vec();
+        let mut current = previous.clone();
+        // (listed name, type, the customer's name that reaches it only that way)
+        let cases = [
+            // a similar token
+            ("Zbigniew Kwiatkowsky", "individual", "Zbigniew Kwiatkowski"),
+            // an abbreviation, whose blocking keys share nothing with its word
+            ("Brothers", "entity", "Bros"),
+            // a token the list writes as two: by text (the spellings differ across `kh`) and
+            // by spelling (the texts differ by doubled letters)
+            ("Zak Harov", "individual", "Zakharov"),
+            ("Vladdo Vannek", "individual", "Vladovanek"),
+            // two tokens the list writes as one, by text and by spelling
+            ("Tikhonenko", "individual", "Tik Honenko"),
+            ("Bronosatek", "individual", "Bronno Sattek"),
+        ];
+        for (k, (listed, kind, _)) in cases.iter().enumerate() {
+            current.push(Entry {
+                list: "TEST".into(),
+                id: format!("T{k}"),
+                entry_type: kind.to_string(),
+                programs: "TEST".into(),
+                names: vec![crate::watchlist::ListedName {
+                    text: listed.to_string(),
+                    kind: NameKind::Primary,
+                }],
+                ..Entry::default()
+            });
+        }
+        let (previous, current) = (
+            WatchlistSet::from_entries(previous),
+            WatchlistSet::from_entries(current),
+        );
+        let mut list = Vec::new();
+        for (_, _, name) in &cases {
+            add_with(&mut list, name, None, None, Vec::new());
+        }
+        let customers = Customers {
+            list,
+            ..Customers::default()
+        };
+        let index = index_of(&customers);
+        let every = rescreen(&customers, &previous, &current, 0.5, 5, false);
+        let indexed = rescreen_indexed(&index, &previous, &current, 0.5, 5).unwrap();
+        for (k, (listed, _, name)) in cases.iter().enumerate() {
+            assert!(
+                every
+                    .new_hits
+                    .iter()
+                    .any(|h| h.name == *name && h.hit.entry_id == format!("T{k}")),
+                "{name} should hit {listed} when every customer is screened: {:?}",
+                every.new_hits
+            );
+        }
+        assert_eq!(every.new_hits, indexed.new_hits);
+        assert_eq!(indexed.screened, cases.len());
     }
 
     /// The indexed customers read back as the file gave them.

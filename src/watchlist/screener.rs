@@ -52,55 +52,31 @@ pub struct Hit {
 /// What a [`Screener`] can find, seen from the listed side, for looking up in an index of the
 /// parties (customers) the only ones that can have a hit.
 ///
-/// A party's name reaches a screened name only through a token of two letters or more that is
-/// one of `tokens` or shares a blocking key with one and compares as similar to it (the
-/// screener follows nothing else to a name). And it scores at most `W / (W + 0.4 (T - W))`
-/// against the name, where `T` is the weight of all the name's tokens and `W` that of the ones
-/// the party could pair: those its tokens are similar to, the name's initials and legal forms
-/// (which pair without being similar), and for each initial of the party one more (the
-/// heaviest left); a name for which that bound is below the threshold (less the facts' largest
-/// bonus, for a party with a birth date or nationality) cannot be a hit. When the name has no
-/// initials, each of the party's tokens similar to none of the name's adds
-/// `0.6 × ` [`least_query_weight`](Reach::least_query_weight) to the denominator. Apart from names, a
-/// party born in one of `weak_alias_years` may match a weak alias, and one holding one of
-/// `id_numbers` (after [`normalize_id`](crate::watchlist::normalize_id)) is a hit whatever its
-/// name. A party meeting none of these gets no hit from the screener; for a screener
+/// The screener scores a listed name only when the query *touches* it (see
+/// `Screener::candidates`): a query token of two letters or more is similar to one of the
+/// name's [`tokens`](Reach::tokens) (sharing a blocking key with it, equal to it, or a known
+/// abbreviation of it or its word, and similar by
+/// [`prepared_similarity`](super::score::prepared_similarity) with the query's token as the
+/// query); or a query token is one of [`runs`](Reach::runs), written as a run of the name's
+/// adjacent tokens (by text or canonical spelling); or adjacent query tokens joined (by text
+/// or canonical spelling) are one of the name's tokens. Apart from names, a party born in one
+/// of `weak_alias_years` may match a weak alias, and one holding one of `id_numbers` (after
+/// [`normalize_id`](crate::watchlist::normalize_id)) is a hit whatever its name. A party that
+/// meets none of these gets no hit from the screener, whatever the threshold; for a screener
 /// [`restricted`](Screener::restricted) to a few entries, that is most parties.
 #[derive(Debug, Clone)]
 pub struct Reach<'a> {
     /// Listed tokens of two letters or more that a screened name holds, prepared as
-    /// [`similar_tokens`](super::index::NameIndex::similar_tokens) compares them.
+    /// [`similar_tokens`](super::index::NameIndex::similar_tokens) compares them, in
+    /// vocabulary order.
     pub tokens: Vec<&'a PreparedToken>,
-    /// Every screened name, as its tokens in reading order.
-    pub names: Vec<Vec<ReachToken>>,
+    /// The joined text and the joined spelling of every run of 2 to
+    /// [`MAX_JOINED_TOKENS`] adjacent tokens of a screened name, sorted and distinct.
+    pub runs: Vec<String>,
     /// Birth years under which some entry's weak aliases are scored, ascending.
     pub weak_alias_years: Vec<u16>,
     /// Normalised identity numbers listed, ascending.
     pub id_numbers: Vec<&'a str>,
-    screener: &'a Screener,
-}
-
-impl Reach<'_> {
-    /// The least weight a query token of two letters or more can have in the screener: its
-    /// listed weight when the lists hold it, else that of a weak token (the screener weighs it
-    /// as weak or not by the query's context).
-    pub fn least_query_weight(&self, token: &str) -> f64 {
-        match self.screener.index.token_id(token) {
-            Some(id) => self.screener.index.weights[id as usize],
-            None => token_weight(token, true, 0),
-        }
-    }
-}
-
-/// One token of a screened name in a [`Reach`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReachToken {
-    /// The token's place in [`Reach::tokens`]; `None` for an initial (one letter).
-    pub token: Option<u32>,
-    /// Its weight in the screener (what leaving it unpaired costs).
-    pub weight: f64,
-    /// Whether it is a legal form.
-    pub legal_form: bool,
 }
 
 /// Screens names against a [`WatchlistSet`]. Build once, then screen many names in parallel.
@@ -183,39 +159,35 @@ impl Screener {
 
     /// What this screener can find, seen from the listed side (see [`Reach`]).
     pub fn reach(&self) -> Reach<'_> {
-        let mut slot: Vec<Option<u32>> = vec![None; self.index.vocabulary.len()];
-        let mut tokens: Vec<&PreparedToken> = Vec::new();
-        for (id, slot) in slot.iter_mut().enumerate() {
-            if self.index.vocabulary[id].len() > 1 && !self.index.postings[id].is_empty() {
-                *slot = Some(tokens.len() as u32);
-                tokens.push(&self.index.prepared[id]);
+        let tokens = (0..self.index.vocabulary.len())
+            .filter(|&id| self.index.vocabulary[id].len() > 1 && !self.index.postings[id].is_empty())
+            .map(|id| &self.index.prepared[id])
+            .collect();
+        let mut runs: Vec<String> = Vec::new();
+        for name in &self.index.names {
+            for len in 2..=MAX_JOINED_TOKENS {
+                for run in name.tokens.windows(len) {
+                    let index = &self.index;
+                    runs.push(joined_text(
+                        run.iter().map(|&t| index.vocabulary[t as usize].as_str()),
+                    ));
+                    runs.push(joined_spelling(
+                        run.iter().map(|&t| index.prepared[t as usize].spelling.as_str()),
+                    ));
+                }
             }
         }
-        let names = self
-            .index
-            .names
-            .iter()
-            .map(|name| {
-                name.tokens
-                    .iter()
-                    .map(|&id| ReachToken {
-                        token: slot[id as usize],
-                        weight: self.index.weights[id as usize],
-                        legal_form: self.index.legal_forms[id as usize],
-                    })
-                    .collect()
-            })
-            .collect();
+        runs.sort_unstable();
+        runs.dedup();
         let mut weak_alias_years: Vec<u16> = self.facts.weak_by_year.keys().copied().collect();
         weak_alias_years.sort_unstable();
         let mut id_numbers: Vec<&str> = self.facts.ids.keys().map(String::as_str).collect();
         id_numbers.sort_unstable();
         Reach {
             tokens,
-            names,
+            runs,
             weak_alias_years,
             id_numbers,
-            screener: self,
         }
     }
 
