@@ -13,9 +13,9 @@
 //! restricted screener is looked up in it: a customer whose name does not touch a screened name
 //! the way the screener's candidate search requires (a similar token, a token written as a run
 //! of the listed name, or a run written as one listed token), whose birth year opens no weak
-//! alias and who holds no listed identity number gets no hit from that screener, so only the
-//! others are screened, by the screener itself. No score bound is computed here: which
-//! customers are found does not depend on the threshold or on how the screener scores.
+//! alias and who holds no listed identity number gets no hit from that screener; nor does one
+//! that touches too little of every name it touches for the score bound of [`Reach`] to reach
+//! the threshold. Only the others are screened, by the screener itself.
 //!
 //! # File format (`customers.idx`, version [`FORMAT_VERSION`])
 //!
@@ -27,6 +27,9 @@
 //! header_len   u32      then header_len bytes of JSON: IndexHeader
 //! records      table    per customer: customer_id, name, birth_date?, nationality?, id numbers
 //! years        u64 n, then n × u16   birth year per customer, 0 when none
+//! traits       u64 n, then n × u8    per customer: initials (one-letter tokens) in the name
+//!                                    (low 7 bits, at most 127); 0x80 when a birth date or
+//!                                    nationality lets facts raise its name score
 //! tokens       table    distinct tokens, sorted by bytes
 //! postings     lists    per token: customers holding it, ascending
 //! keys         table    distinct blocking keys, sorted by bytes
@@ -62,7 +65,9 @@ use crate::watchlist::phonetic::for_each_blocking_key;
 use crate::watchlist::score::{
     joined_spelling, joined_text, prepared_similarity, PreparedToken, MAX_JOINED_TOKENS,
 };
-use crate::watchlist::{is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach};
+use crate::watchlist::{
+    is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach, ReachName, MAX_FACT_BONUS,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -243,7 +248,7 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let list = &customers.list;
     // each customer's distinct tokens of two letters or more, and the fingerprints of its
     // runs of adjacent tokens joined (initials included, as the screener joins them)
-    let (tokens, runs): (Vec<Vec<String>>, Vec<Vec<u32>>) = list
+    let ((tokens, runs), traits): ((Vec<Vec<String>>, Vec<Vec<u32>>), Vec<u8>) = list
         .par_iter()
         .map(|c| {
             let all: Vec<String> = normalize_name_bounded(&c.name, false)
@@ -251,6 +256,9 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
                 .into_iter()
                 .map(|t| t.text)
                 .collect();
+            let facts = birth_year(c.birth_date.as_deref()) != 0 || c.nationality.is_some();
+            let initials = all.iter().filter(|t| t.len() == 1).count().min(127) as u8
+                | if facts { HAS_FACTS } else { 0 };
             let spellings: Vec<String> = all.iter().map(|t| canonical_spelling(t)).collect();
             let mut runs: Vec<u32> = Vec::new();
             for len in 2..=MAX_JOINED_TOKENS {
@@ -269,7 +277,7 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
             let mut t: Vec<String> = all.into_iter().filter(|t| t.len() > 1).collect();
             t.sort_unstable();
             t.dedup();
-            (t, runs)
+            ((t, runs), initials)
         })
         .unzip();
     // vocabulary in first-seen order, then sorted by bytes
@@ -386,6 +394,8 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     for c in list {
         out.extend_from_slice(&birth_year(c.birth_date.as_deref()).to_le_bytes());
     }
+    out.extend_from_slice(&(list.len() as u64).to_le_bytes());
+    out.extend_from_slice(&traits);
     put_strings(&mut out, &vocabulary);
     put_lists(&mut out, &postings);
     put_strings(&mut out, &keys);
@@ -485,6 +495,7 @@ pub struct CustomerIndex {
     path: String,
     records: Table,
     years: usize,
+    traits: usize,
     tokens: Table,
     postings: Table,
     keys: Table,
@@ -630,6 +641,8 @@ impl CustomerIndex {
                 .ok_or_else(|| damaged("years: impossible count".into()))?,
             "years",
         )?;
+        let trait_count = r.u64("traits")?;
+        let traits = r.take(trait_count, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
         let keys = r.table(1, "keys")?;
@@ -652,7 +665,7 @@ impl CustomerIndex {
             )));
         }
         let customers = header.customers as usize;
-        if records.count != customers || year_count != customers {
+        if records.count != customers || year_count != customers || trait_count != customers {
             return Err(damaged(format!(
                 "the header counts {customers} customers, the tables {} and {year_count}",
                 records.count
@@ -671,6 +684,7 @@ impl CustomerIndex {
             path,
             records,
             years,
+            traits,
             tokens,
             postings,
             keys,
@@ -832,41 +846,85 @@ impl CustomerIndex {
             .map(|(_, c)| c)
     }
 
-    /// The customers (positions, ascending) that the screeners of `reaches` can give a hit,
-    /// at any threshold (see [`Reach`]): those whose name touches a screened name (a token
+    /// The customers holding a token whose text or canonical spelling is `run` (a run of a
+    /// listed name written as one token), ascending.
+    fn customers_writing_as_one(&self, texts: [&str; 2]) -> Vec<u32> {
+        let mut found: Vec<u32> = Vec::new();
+        for text in texts {
+            if let Some(t) = self.find(self.tokens, text) {
+                found.extend(self.values(self.postings, t));
+            }
+            if let Some(k) = self.find(self.spellings, text) {
+                for t in self.values(self.spelled, k) {
+                    found.extend(self.values(self.postings, t as usize));
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The customers (positions, ascending) that the screeners of `reaches` can give a hit
+    /// at `threshold` (see [`Reach`]): those whose name touches a screened name (a token
     /// similar to one of its tokens, a token written as a run of its tokens, or a run of
-    /// adjacent tokens written as one of its tokens, by text or spelling), those born in a
+    /// adjacent tokens written as one of its tokens, by text or spelling) enough for the score
+    /// bound of [`Reach`] to reach the threshold (less [`MAX_FACT_BONUS`] for a customer with a
+    /// birth date or nationality, which facts may confirm), those born in a
     /// weak alias's year and those holding a listed identity number. Every other customer gets
     /// no hit from them.
-    pub fn candidates(&self, reaches: &[Reach<'_>]) -> Result<Vec<u32>, IndexError> {
+    pub fn candidates(
+        &self,
+        reaches: &[Reach<'_>],
+        threshold: f64,
+    ) -> Result<Vec<u32>, IndexError> {
         let customers = self.len();
+        let traits = &self.bytes[self.traits..self.traits + customers];
         let mut marked = vec![false; customers];
         let mut prepared: FastMap<u32, Option<PreparedToken>> = FastMap::default();
-        let mark_token = |t: usize, marked: &mut Vec<bool>| {
-            for c in self.values(self.postings, t) {
-                marked[c as usize] = true;
-            }
-        };
+        // per customer, the bits of the name at hand's tokens it may pair
+        let mut masks: Vec<u64> = vec![0; customers];
+        let mut touched: Vec<u32> = Vec::new();
         for reach in reaches {
-            for listed in &reach.tokens {
-                for t in self.similar_customer_tokens(listed, &mut prepared)? {
-                    mark_token(t as usize, &mut marked);
-                }
-                // adjacent customer tokens joined into the listed token
-                for form in [&listed.text, &listed.spelling] {
-                    for c in self.customers_with_run(form) {
-                        marked[c as usize] = true;
+            // per listed token: the customers touching it, ascending
+            let mut touching: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
+            for name in &reach.names {
+                let mut mark = |c: u32, bits: u64| {
+                    let mask = &mut masks[c as usize];
+                    if *mask == 0 {
+                        touched.push(c);
+                    }
+                    *mask |= bits | TOUCHED;
+                };
+                for (j, part) in name.tokens.iter().enumerate() {
+                    let Some(r) = part.token else { continue };
+                    let r = r as usize;
+                    if touching[r].is_none() {
+                        touching[r] = Some(self.touching(reach.tokens[r], &mut prepared)?);
+                    }
+                    for &c in touching[r].as_deref().unwrap_or_default() {
+                        mark(c, bit(j));
                     }
                 }
-            }
-            // a customer token written by the list as a run of adjacent tokens
-            for run in &reach.runs {
-                if let Some(t) = self.find(self.tokens, run) {
-                    mark_token(t, &mut marked);
+                for (start, len, text, spelling) in &name.runs {
+                    let bits = (*start..start + len).fold(0, |b, j| b | bit(j));
+                    for c in self.customers_writing_as_one([text, spelling]) {
+                        mark(c, bits);
+                    }
                 }
-                if let Some(k) = self.find(self.spellings, run) {
-                    for t in self.values(self.spelled, k) {
-                        mark_token(t as usize, &mut marked);
+                for c in touched.drain(..) {
+                    let mask = std::mem::take(&mut masks[c as usize]);
+                    let traits = traits[c as usize];
+                    // facts may raise a name score by at most MAX_FACT_BONUS
+                    let floor = if traits & HAS_FACTS != 0 {
+                        threshold - MAX_FACT_BONUS
+                    } else {
+                        threshold
+                    } - BOUND_SLACK;
+                    if !marked[c as usize]
+                        && bound_reaches(name, mask, traits & INITIALS_MASK, floor)
+                    {
+                        marked[c as usize] = true;
                     }
                 }
             }
@@ -890,6 +948,25 @@ impl CustomerIndex {
         Ok((0..customers as u32)
             .filter(|&c| marked[c as usize])
             .collect())
+    }
+
+    /// The customers touching listed token `listed` (ascending): holding a token similar to
+    /// it, or adjacent tokens that joined are it (by text or spelling).
+    fn touching(
+        &self,
+        listed: &PreparedToken,
+        prepared: &mut FastMap<u32, Option<PreparedToken>>,
+    ) -> Result<Vec<u32>, IndexError> {
+        let mut found: Vec<u32> = Vec::new();
+        for t in self.similar_customer_tokens(listed, prepared)? {
+            found.extend(self.values(self.postings, t as usize));
+        }
+        for form in [&listed.text, &listed.spelling] {
+            found.extend(self.customers_with_run(form));
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
     }
 
     /// The customer at position `k` (in `customer_id` order).
@@ -927,6 +1004,55 @@ impl CustomerIndex {
             query: super::query_of(name, birth_date, nationality, id_numbers),
         })
     }
+}
+
+/// The bit of listed token `j` in a customer's mask; tokens past the 62nd share none (a name
+/// that long is not bounded).
+fn bit(j: usize) -> u64 {
+    if j < 63 {
+        1 << j
+    } else {
+        0
+    }
+}
+
+/// A customer's traits byte: its initials (low 7 bits) and whether it has facts.
+const INITIALS_MASK: u8 = 0x7f;
+const HAS_FACTS: u8 = 0x80;
+
+/// The bit of a customer's mask that says it was touched at all.
+const TOUCHED: u64 = 1 << 63;
+
+/// Slack on [`bound_reaches`]: more than scores' rounding to 4 decimals and any float error.
+const BOUND_SLACK: f64 = 0.000_1;
+
+/// Whether a customer touching the tokens of `name` in `mask`, with `initials` initials, can
+/// score at least `floor` against it: the bound of [`Reach`], `W / (W + U)`, where `W` is the
+/// weight of the tokens it touches, the free ones and, per initial, one more (the heaviest
+/// left), and `U` the least cost of the others (less the costliest, per initial).
+fn bound_reaches(name: &ReachName, mask: u64, initials: u8, floor: f64) -> bool {
+    if name.tokens.len() > 63 {
+        return true;
+    }
+    let mut paired = 0.0;
+    let mut left: Vec<(f64, f64)> = Vec::new();
+    for (j, part) in name.tokens.iter().enumerate() {
+        if part.free || mask & bit(j) != 0 {
+            paired += part.weight;
+        } else {
+            left.push((part.weight, part.least_cost));
+        }
+    }
+    let mut unpaired: f64 = left.iter().map(|l| l.1).sum();
+    let initials = usize::from(initials);
+    if initials > 0 && !left.is_empty() {
+        left.sort_by(|a, b| b.0.total_cmp(&a.0));
+        paired += left.iter().take(initials).map(|l| l.0).sum::<f64>();
+        left.sort_by(|a, b| b.1.total_cmp(&a.1));
+        unpaired -= left.iter().take(initials).map(|l| l.1).sum::<f64>();
+        unpaired = unpaired.max(0.0);
+    }
+    paired > 0.0 && paired / (paired + unpaired) >= floor
 }
 
 /// A cursor over one record's fields.

@@ -151,7 +151,7 @@ pub fn rescreen_indexed(
     let (now_screener, before_screener) =
         rayon::join(|| restricted(current), || restricted(previous));
     let candidates =
-        index.candidates(&[now_screener.reach(), before_screener.reach()])?;
+        index.candidates(&[now_screener.reach(), before_screener.reach()], threshold)?;
     let found: Vec<IndexedCustomer> = candidates
         .iter()
         .map(|&c| index.customer(c as usize))
@@ -500,6 +500,15 @@ mod tests {
         let cases = [
             // a similar token
             ("Zbigniew Kwiatkowsky", "individual", "Zbigniew Kwiatkowski"),
+            // the listed name itself (scores 1 at the bound of 1)
+            ("Ondrej Wielkopolan", "individual", "Ondrej Wielkopolan"),
+            // a middle name left out (costs little), a given name as an initial, a listed
+            // initial written out
+            ("Amadou Kwarteng Osseiboh", "individual", "Amadou Osseiboh"),
+            ("Radoslaw Przybylak", "individual", "R. Przybylak"),
+            ("K Zubrovnikov", "individual", "Karel Zubrovnikov"),
+            // a legal form pairs with another without the index
+            ("Zarquon LLC", "entity", "Zarquon Ltd"),
             // an abbreviation, whose blocking keys share nothing with its word
             ("Brothers", "entity", "Bros"),
             // a token the list writes as two: by text (the spellings differ across `kh`) and
@@ -537,7 +546,6 @@ mod tests {
         };
         let index = index_of(&customers);
         let every = rescreen(&customers, &previous, &current, 0.5, 5, false);
-        let indexed = rescreen_indexed(&index, &previous, &current, 0.5, 5).unwrap();
         for (k, (listed, _, name)) in cases.iter().enumerate() {
             assert!(
                 every
@@ -548,8 +556,13 @@ mod tests {
                 every.new_hits
             );
         }
-        assert_eq!(every.new_hits, indexed.new_hits);
-        assert_eq!(indexed.screened, cases.len());
+        // at thresholds around these customers' scores, the index keeps exactly the hits
+        for threshold in [0.5, 0.8, 0.85, 0.88, 0.9, 0.92, 0.95, 1.0] {
+            let every = rescreen(&customers, &previous, &current, threshold, 5, false);
+            let indexed = rescreen_indexed(&index, &previous, &current, threshold, 5).unwrap();
+            assert_eq!(every.new_hits, indexed.new_hits, "at {threshold}");
+            assert!(indexed.screened <= cases.len());
+        }
     }
 
     /// The indexed customers read back as the file gave them.
