@@ -32,6 +32,8 @@
 //!                                    nationality lets facts raise its name score
 //! tokens       table    distinct tokens, sorted by bytes
 //! postings     lists    per token: customers holding it, ascending
+//! forward      lists    per customer: its tokens, each `token << 1 | weak` (weak as the
+//!                       normaliser marked it in the name), ascending
 //! keys         table    distinct blocking keys, sorted by bytes
 //! buckets      lists    per key: tokens yielding it, ascending
 //! spellings    table    distinct canonical spellings of the tokens, sorted by bytes
@@ -59,7 +61,8 @@
 use super::Customers;
 use crate::watchlist::fast_hash::FastMap;
 use crate::watchlist::normalize::{
-    abbreviation_expansions, abbreviations_of, canonical_spelling, normalize_name_bounded,
+    abbreviation_expansions, abbreviations_of, canonical_spelling, is_legal_form,
+    is_legal_form_phrase_word, is_legal_form_short, normalize_name_bounded,
 };
 use crate::watchlist::phonetic::for_each_blocking_key;
 use crate::watchlist::score::{
@@ -248,24 +251,24 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let list = &customers.list;
     // each customer's distinct tokens of two letters or more, and the fingerprints of its
     // runs of adjacent tokens joined (initials included, as the screener joins them)
-    let ((tokens, runs), traits): ((Vec<Vec<String>>, Vec<Vec<u32>>), Vec<u8>) = list
+    let ((tokens, runs), traits): ((Vec<Vec<(String, bool)>>, Vec<Vec<u32>>), Vec<u8>) = list
         .par_iter()
         .map(|c| {
-            let all: Vec<String> = normalize_name_bounded(&c.name, false)
+            let all: Vec<(String, bool)> = normalize_name_bounded(&c.name, false)
                 .0
                 .into_iter()
-                .map(|t| t.text)
+                .map(|t| (t.text, t.weak))
                 .collect();
             let facts = birth_year(c.birth_date.as_deref()) != 0 || c.nationality.is_some();
-            let initials = all.iter().filter(|t| t.len() == 1).count().min(127) as u8
+            let initials = all.iter().filter(|t| t.0.len() == 1).count().min(127) as u8
                 | if facts { HAS_FACTS } else { 0 };
-            let spellings: Vec<String> = all.iter().map(|t| canonical_spelling(t)).collect();
+            let spellings: Vec<String> = all.iter().map(|t| canonical_spelling(&t.0)).collect();
             let mut runs: Vec<u32> = Vec::new();
             for len in 2..=MAX_JOINED_TOKENS {
                 for start in 0..all.len().saturating_sub(len - 1) {
                     let range = start..start + len;
                     runs.push(run_fingerprint(&joined_text(
-                        all[range.clone()].iter().map(String::as_str),
+                        all[range.clone()].iter().map(|t| t.0.as_str()),
                     )));
                     runs.push(run_fingerprint(&joined_spelling(
                         spellings[range].iter().map(String::as_str),
@@ -274,9 +277,10 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
             }
             runs.sort_unstable();
             runs.dedup();
-            let mut t: Vec<String> = all.into_iter().filter(|t| t.len() > 1).collect();
-            t.sort_unstable();
-            t.dedup();
+            // distinct tokens of two letters or more; weak when any occurrence is
+            let mut t: Vec<(String, bool)> = all.into_iter().filter(|t| t.0.len() > 1).collect();
+            t.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            t.dedup_by(|a, b| a.0 == b.0);
             ((t, runs), initials)
         })
         .unzip();
@@ -285,7 +289,7 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let mut first_postings: Vec<Vec<u32>> = Vec::new();
     let mut first_texts: Vec<&str> = Vec::new();
     for (c, ts) in tokens.iter().enumerate() {
-        for t in ts {
+        for (t, _) in ts {
             let id = *first_ids.entry(t.as_str()).or_insert_with(|| {
                 first_texts.push(t.as_str());
                 first_postings.push(Vec::new());
@@ -297,6 +301,22 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let mut order: Vec<u32> = (0..first_texts.len() as u32).collect();
     order.par_sort_unstable_by_key(|&id| first_texts[id as usize].as_bytes());
     let vocabulary: Vec<&str> = order.iter().map(|&id| first_texts[id as usize]).collect();
+    let mut rank: Vec<u32> = vec![0; order.len()];
+    for (position, &id) in order.iter().enumerate() {
+        rank[id as usize] = position as u32;
+    }
+    // each customer's tokens as (sorted) vocabulary ids, with their weak bit
+    let forward: Vec<Vec<u32>> = tokens
+        .par_iter()
+        .map(|ts| {
+            let mut ids: Vec<u32> = ts
+                .iter()
+                .map(|(t, weak)| rank[first_ids[t.as_str()] as usize] << 1 | u32::from(*weak))
+                .collect();
+            ids.sort_unstable();
+            ids
+        })
+        .collect();
     let postings: Vec<&[u32]> = order
         .iter()
         .map(|&id| first_postings[id as usize].as_slice())
@@ -398,6 +418,7 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     out.extend_from_slice(&traits);
     put_strings(&mut out, &vocabulary);
     put_lists(&mut out, &postings);
+    put_lists(&mut out, &forward);
     put_strings(&mut out, &keys);
     put_lists(&mut out, &buckets);
     put_strings(&mut out, &spellings);
@@ -498,6 +519,7 @@ pub struct CustomerIndex {
     traits: usize,
     tokens: Table,
     postings: Table,
+    forward: Table,
     keys: Table,
     buckets: Table,
     spellings: Table,
@@ -645,6 +667,7 @@ impl CustomerIndex {
         let traits = r.take(trait_count, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
+        let forward = r.table(4, "customer tokens")?;
         let keys = r.table(1, "keys")?;
         let buckets = r.table(4, "buckets")?;
         let spellings = r.table(1, "spellings")?;
@@ -672,6 +695,7 @@ impl CustomerIndex {
             )));
         }
         if postings.count != tokens.count
+            || forward.count != customers
             || buckets.count != keys.count
             || spelled.count != spellings.count
             || id_postings.count != ids.count
@@ -687,6 +711,7 @@ impl CustomerIndex {
             traits,
             tokens,
             postings,
+            forward,
             keys,
             buckets,
             spellings,
@@ -698,6 +723,7 @@ impl CustomerIndex {
         };
         // every value in the lists must name a customer or a token
         index.check_values(index.postings, customers, "postings")?;
+        index.check_values(index.forward, 2 * index.tokens.count, "customer tokens")?;
         index.check_values(index.buckets, index.tokens.count, "buckets")?;
         index.check_values(index.spelled, index.tokens.count, "spelled tokens")?;
         index.check_values(index.id_postings, customers, "identity postings")?;
@@ -846,18 +872,14 @@ impl CustomerIndex {
             .map(|(_, c)| c)
     }
 
-    /// The customers holding a token whose text or canonical spelling is `run` (a run of a
-    /// listed name written as one token), ascending.
-    fn customers_writing_as_one(&self, texts: [&str; 2]) -> Vec<u32> {
+    /// The customer tokens (ids, ascending) whose text or canonical spelling is one of
+    /// `texts` (a run of a listed name written as one token).
+    fn tokens_writing_as_one(&self, texts: [&str; 2]) -> Vec<u32> {
         let mut found: Vec<u32> = Vec::new();
         for text in texts {
-            if let Some(t) = self.find(self.tokens, text) {
-                found.extend(self.values(self.postings, t));
-            }
+            found.extend(self.find(self.tokens, text).map(|t| t as u32));
             if let Some(k) = self.find(self.spellings, text) {
-                for t in self.values(self.spelled, k) {
-                    found.extend(self.values(self.postings, t as usize));
-                }
+                found.extend(self.values(self.spelled, k));
             }
         }
         found.sort_unstable();
@@ -865,30 +887,63 @@ impl CustomerIndex {
         found
     }
 
-    /// The customers (positions, ascending) that the screeners of `reaches` can give a hit
+    /// For each of `reaches`, the customers (positions, ascending) its screener can give a hit
     /// at `threshold` (see [`Reach`]): those whose name touches a screened name (a token
     /// similar to one of its tokens, a token written as a run of its tokens, or a run of
     /// adjacent tokens written as one of its tokens, by text or spelling) enough for the score
     /// bound of [`Reach`] to reach the threshold (less [`MAX_FACT_BONUS`] for a customer with a
-    /// birth date or nationality, which facts may confirm), those born in a
-    /// weak alias's year and those holding a listed identity number. Every other customer gets
-    /// no hit from them.
+    /// birth date or nationality, which facts may confirm), those born in a weak alias's year
+    /// and those holding a listed identity number. Every other customer gets no hit from it.
     pub fn candidates(
         &self,
         reaches: &[Reach<'_>],
         threshold: f64,
-    ) -> Result<Vec<u32>, IndexError> {
+    ) -> Result<Vec<Vec<u32>>, IndexError> {
         let customers = self.len();
         let traits = &self.bytes[self.traits..self.traits + customers];
-        let mut marked = vec![false; customers];
         let mut prepared: FastMap<u32, Option<PreparedToken>> = FastMap::default();
         // per customer, the bits of the name at hand's tokens it may pair
         let mut masks: Vec<u64> = vec![0; customers];
         let mut touched: Vec<u32> = Vec::new();
+        let mut found = Vec::with_capacity(reaches.len());
         for reach in reaches {
-            // per listed token: the customers touching it, ascending
-            let mut touching: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
+            let mut marked = vec![false; customers];
+            // per listed token: the customer tokens similar to it, the customers holding one,
+            // and the customers with a run of tokens joining into it
+            let mut similar: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
+            let mut touching: Vec<Vec<u32>> = vec![Vec::new(); reach.tokens.len()];
+            let mut joining: Vec<Vec<u32>> = vec![Vec::new(); reach.tokens.len()];
+            // the least weight of a customer token (id << 1 | weak) in this screener
+            let mut weights: FastMap<u32, f64> = FastMap::default();
+            let mut pairable: Vec<u32> = Vec::new();
+            let mut costs: Vec<f64> = Vec::new();
             for name in &reach.names {
+                pairable.clear();
+                let listed_initials = name.tokens.iter().filter(|t| t.token.is_none()).count();
+                for part in &name.tokens {
+                    let Some(r) = part.token else { continue };
+                    let r = r as usize;
+                    if similar[r].is_some() {
+                        continue;
+                    }
+                    let listed = reach.tokens[r];
+                    let tokens = self.similar_customer_tokens(listed, &mut prepared)?;
+                    let mut holders: Vec<u32> = Vec::new();
+                    for &t in &tokens {
+                        holders.extend(self.values(self.postings, t as usize));
+                    }
+                    holders.sort_unstable();
+                    holders.dedup();
+                    let mut by_run: Vec<u32> = Vec::new();
+                    for form in [&listed.text, &listed.spelling] {
+                        by_run.extend(self.customers_with_run(form));
+                    }
+                    by_run.sort_unstable();
+                    by_run.dedup();
+                    similar[r] = Some(tokens);
+                    touching[r] = holders;
+                    joining[r] = by_run;
+                }
                 let mut mark = |c: u32, bits: u64| {
                     let mask = &mut masks[c as usize];
                     if *mask == 0 {
@@ -899,21 +954,64 @@ impl CustomerIndex {
                 for (j, part) in name.tokens.iter().enumerate() {
                     let Some(r) = part.token else { continue };
                     let r = r as usize;
-                    if touching[r].is_none() {
-                        touching[r] = Some(self.touching(reach.tokens[r], &mut prepared)?);
-                    }
-                    for &c in touching[r].as_deref().unwrap_or_default() {
+                    pairable.extend(similar[r].as_deref().unwrap_or_default());
+                    for &c in &touching[r] {
                         mark(c, bit(j));
+                    }
+                    for &c in &joining[r] {
+                        mark(c, bit(j) | BY_RUN);
                     }
                 }
                 for (start, len, text, spelling) in &name.runs {
                     let bits = (*start..start + len).fold(0, |b, j| b | bit(j));
-                    for c in self.customers_writing_as_one([text, spelling]) {
-                        mark(c, bits);
+                    for t in self.tokens_writing_as_one([text, spelling]) {
+                        pairable.push(t);
+                        for c in self.values(self.postings, t as usize) {
+                            mark(c, bits);
+                        }
                     }
                 }
+                pairable.sort_unstable();
+                pairable.dedup();
                 for c in touched.drain(..) {
                     let mask = std::mem::take(&mut masks[c as usize]);
+                    if marked[c as usize] {
+                        continue;
+                    }
+                    // the customer's tokens that can pair with none of the name's cost at
+                    // least their least weight at the name's least rate (not known when a run
+                    // of them joins into a listed token: then none is counted)
+                    // (a listed initial may pair with any of them: as many as it has, the
+                    // costliest, are not counted)
+                    let mut unpaired_query = 0.0;
+                    if mask & BY_RUN == 0 {
+                        costs.clear();
+                        for entry in self.values(self.forward, c as usize) {
+                            let t = entry >> 1;
+                            if pairable.binary_search(&t).is_ok() {
+                                continue;
+                            }
+                            costs.push(match weights.entry(entry) {
+                                std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                                std::collections::hash_map::Entry::Vacant(e) => {
+                                    let text = self.text(self.tokens, t as usize)?;
+                                    // legal forms pair with listed ones outside the index
+                                    *e.insert(
+                                        if is_legal_form(text)
+                                            || is_legal_form_short(text)
+                                            || is_legal_form_phrase_word(text)
+                                        {
+                                            0.0
+                                        } else {
+                                            reach.least_query_weight(text, entry & 1 == 1)
+                                        },
+                                    )
+                                }
+                            });
+                        }
+                        costs.sort_by(|a, b| b.total_cmp(a));
+                        unpaired_query = costs.iter().skip(listed_initials).sum();
+                    }
                     let traits = traits[c as usize];
                     // facts may raise a name score by at most MAX_FACT_BONUS
                     let floor = if traits & HAS_FACTS != 0 {
@@ -921,9 +1019,13 @@ impl CustomerIndex {
                     } else {
                         threshold
                     } - BOUND_SLACK;
-                    if !marked[c as usize]
-                        && bound_reaches(name, mask, traits & INITIALS_MASK, floor)
-                    {
+                    if bound_reaches(
+                        name,
+                        mask,
+                        traits & INITIALS_MASK,
+                        name.query_rate * unpaired_query,
+                        floor,
+                    ) {
                         marked[c as usize] = true;
                     }
                 }
@@ -944,28 +1046,12 @@ impl CustomerIndex {
                     }
                 }
             }
+            found.push(
+                (0..customers as u32)
+                    .filter(|&c| marked[c as usize])
+                    .collect(),
+            );
         }
-        Ok((0..customers as u32)
-            .filter(|&c| marked[c as usize])
-            .collect())
-    }
-
-    /// The customers touching listed token `listed` (ascending): holding a token similar to
-    /// it, or adjacent tokens that joined are it (by text or spelling).
-    fn touching(
-        &self,
-        listed: &PreparedToken,
-        prepared: &mut FastMap<u32, Option<PreparedToken>>,
-    ) -> Result<Vec<u32>, IndexError> {
-        let mut found: Vec<u32> = Vec::new();
-        for t in self.similar_customer_tokens(listed, prepared)? {
-            found.extend(self.values(self.postings, t as usize));
-        }
-        for form in [&listed.text, &listed.spelling] {
-            found.extend(self.customers_with_run(form));
-        }
-        found.sort_unstable();
-        found.dedup();
         Ok(found)
     }
 
@@ -1009,12 +1095,15 @@ impl CustomerIndex {
 /// The bit of listed token `j` in a customer's mask; tokens past the 62nd share none (a name
 /// that long is not bounded).
 fn bit(j: usize) -> u64 {
-    if j < 63 {
+    if j < 62 {
         1 << j
     } else {
         0
     }
 }
+
+/// The bit of a customer's mask that says a run of its tokens joins into a listed token.
+const BY_RUN: u64 = 1 << 62;
 
 /// A customer's traits byte: its initials (low 7 bits) and whether it has facts.
 const INITIALS_MASK: u8 = 0x7f;
@@ -1027,11 +1116,18 @@ const TOUCHED: u64 = 1 << 63;
 const BOUND_SLACK: f64 = 0.000_1;
 
 /// Whether a customer touching the tokens of `name` in `mask`, with `initials` initials, can
-/// score at least `floor` against it: the bound of [`Reach`], `W / (W + U)`, where `W` is the
-/// weight of the tokens it touches, the free ones and, per initial, one more (the heaviest
-/// left), and `U` the least cost of the others (less the costliest, per initial).
-fn bound_reaches(name: &ReachName, mask: u64, initials: u8, floor: f64) -> bool {
-    if name.tokens.len() > 63 {
+/// score at least `floor` against it: the bound of [`Reach`], `W / (W + U + Q)`, where `W` is
+/// the weight of the tokens it touches, the free ones and, per initial, one more (the
+/// heaviest left), `U` the least cost of the others (less the costliest, per initial), and `Q`
+/// (`unpaired_query`) the least cost of its own tokens that pair with none of the name's.
+fn bound_reaches(
+    name: &ReachName,
+    mask: u64,
+    initials: u8,
+    unpaired_query: f64,
+    floor: f64,
+) -> bool {
+    if name.tokens.len() > 62 {
         return true;
     }
     let mut paired = 0.0;
@@ -1052,7 +1148,7 @@ fn bound_reaches(name: &ReachName, mask: u64, initials: u8, floor: f64) -> bool 
         unpaired -= left.iter().take(initials).map(|l| l.1).sum::<f64>();
         unpaired = unpaired.max(0.0);
     }
-    paired > 0.0 && paired / (paired + unpaired) >= floor
+    paired > 0.0 && paired / (paired + unpaired + unpaired_query) >= floor
 }
 
 /// A cursor over one record's fields.

@@ -69,7 +69,10 @@ pub struct Hit {
 /// listed token's weight and each listed token left unpaired adds at least its
 /// [`least_cost`](ReachToken::least_cost); so a party that can pair only listed tokens of
 /// weight `W` (those it touches, plus the [`free`](ReachToken::free) ones, plus one per initial
-/// of its own, the heaviest) scores at most `W / (W + U)`, `U` the least costs of the others.
+/// of its own, the heaviest) scores at most `W / (W + U + Q)`, `U` the least costs of the
+/// others and `Q` those of its own tokens that can pair with none of the name's
+/// ([`least_query_weight`](Reach::least_query_weight) times
+/// [`query_rate`](ReachName::query_rate)).
 #[derive(Debug, Clone)]
 pub struct Reach<'a> {
     /// Listed tokens of two letters or more that a screened name holds, prepared as
@@ -82,11 +85,27 @@ pub struct Reach<'a> {
     pub weak_alias_years: Vec<u16>,
     /// Normalised identity numbers listed, ascending.
     pub id_numbers: Vec<&'a str>,
+    screener: &'a Screener,
+}
+
+impl Reach<'_> {
+    /// The weight the screener gives a query token of two letters or more (weak as the
+    /// query's normalisation marks it): its listed weight when the lists hold it, else
+    /// [`token_weight`] of it as never listed.
+    pub fn least_query_weight(&self, token: &str, weak: bool) -> f64 {
+        match self.screener.index.token_id(token) {
+            Some(id) => self.screener.index.weights[id as usize],
+            None => token_weight(token, weak, 0),
+        }
+    }
 }
 
 /// One screened name of a [`Reach`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReachName {
+    /// The least rate at which a query token it cannot pair costs: a middle name's in a
+    /// person's name, else [`UNPAIRED_QUERY_COST`].
+    pub query_rate: f64,
     /// Its tokens, in reading order.
     pub tokens: Vec<ReachToken>,
     /// Each run of 2 to [`MAX_JOINED_TOKENS`] adjacent tokens: its first token, its length,
@@ -248,6 +267,11 @@ impl Screener {
                     }
                 }
                 ReachName {
+                    query_rate: if name.shape.individual {
+                        MIDDLE_NAME_QUERY_COST.min(UNPAIRED_QUERY_COST)
+                    } else {
+                        UNPAIRED_QUERY_COST
+                    },
                     tokens: reach_tokens,
                     runs,
                 }
@@ -262,6 +286,7 @@ impl Screener {
             names,
             weak_alias_years,
             id_numbers,
+            screener: self,
         }
     }
 
