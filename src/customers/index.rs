@@ -899,14 +899,21 @@ impl CustomerIndex {
         reaches: &[Reach<'_>],
         threshold: f64,
     ) -> Result<Vec<Vec<u32>>, IndexError> {
+        reaches
+            .par_iter()
+            .map(|reach| self.candidates_of(reach, threshold))
+            .collect()
+    }
+
+    /// [`CustomerIndex::candidates`] of one reach.
+    fn candidates_of(&self, reach: &Reach<'_>, threshold: f64) -> Result<Vec<u32>, IndexError> {
         let customers = self.len();
         let traits = &self.bytes[self.traits..self.traits + customers];
         let mut prepared: FastMap<u32, Option<PreparedToken>> = FastMap::default();
         // per customer, the bits of the name at hand's tokens it may pair
         let mut masks: Vec<u64> = vec![0; customers];
         let mut touched: Vec<u32> = Vec::new();
-        let mut found = Vec::with_capacity(reaches.len());
-        for reach in reaches {
+        {
             let mut marked = vec![false; customers];
             // per listed token: the customer tokens similar to it, the customers holding one,
             // and the customers with a run of tokens joining into it
@@ -978,6 +985,17 @@ impl CustomerIndex {
                     if marked[c as usize] {
                         continue;
                     }
+                    let traits = traits[c as usize];
+                    // facts may raise a name score by at most MAX_FACT_BONUS
+                    let floor = if traits & HAS_FACTS != 0 {
+                        threshold - MAX_FACT_BONUS
+                    } else {
+                        threshold
+                    } - BOUND_SLACK;
+                    let initials = traits & INITIALS_MASK;
+                    if !bound_reaches(name, mask, initials, 0.0, floor) {
+                        continue;
+                    }
                     // the customer's tokens that can pair with none of the name's cost at
                     // least their least weight at the name's least rate (not known when a run
                     // of them joins into a listed token: then none is counted)
@@ -1012,20 +1030,8 @@ impl CustomerIndex {
                         costs.sort_by(|a, b| b.total_cmp(a));
                         unpaired_query = costs.iter().skip(listed_initials).sum();
                     }
-                    let traits = traits[c as usize];
-                    // facts may raise a name score by at most MAX_FACT_BONUS
-                    let floor = if traits & HAS_FACTS != 0 {
-                        threshold - MAX_FACT_BONUS
-                    } else {
-                        threshold
-                    } - BOUND_SLACK;
-                    if bound_reaches(
-                        name,
-                        mask,
-                        traits & INITIALS_MASK,
-                        name.query_rate * unpaired_query,
-                        floor,
-                    ) {
+                    if bound_reaches(name, mask, initials, name.query_rate * unpaired_query, floor)
+                    {
                         marked[c as usize] = true;
                     }
                 }
@@ -1046,13 +1052,10 @@ impl CustomerIndex {
                     }
                 }
             }
-            found.push(
-                (0..customers as u32)
-                    .filter(|&c| marked[c as usize])
-                    .collect(),
-            );
+            Ok((0..customers as u32)
+                .filter(|&c| marked[c as usize])
+                .collect())
         }
-        Ok(found)
     }
 
     /// The customer at position `k` (in `customer_id` order).

@@ -148,15 +148,10 @@ pub fn rescreen_indexed(
     let (delta, change) = list_delta(previous, current);
     let restricted =
         |set: &WatchlistSet| Screener::restricted(set, |e| change.contains_key(&key(e)));
-    let clock = std::time::Instant::now();
     let (now_screener, before_screener) =
         rayon::join(|| restricted(current), || restricted(previous));
-    eprintln!("TIMING restricted {:?}", clock.elapsed());
-    let clock = std::time::Instant::now();
     let candidates =
         index.candidates(&[now_screener.reach(), before_screener.reach()], threshold)?;
-    eprintln!("TIMING candidates {:?}", clock.elapsed());
-    let clock = std::time::Instant::now();
     // each screener screens only the customers it can give a hit; the others get none
     let (now_found, before_found) = (&candidates[0], &candidates[1]);
     let mut all: Vec<u32> = now_found.iter().chain(before_found).copied().collect();
@@ -185,7 +180,6 @@ pub fn rescreen_indexed(
         || screen(&now_screener, now_found),
         || screen(&before_screener, before_found),
     );
-    eprintln!("TIMING screening {:?}", clock.elapsed());
     let people: Vec<(&str, &str)> = found
         .iter()
         .map(|c| (c.customer_id.as_str(), c.name.as_str()))
