@@ -268,10 +268,21 @@ fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
                             Some(sha) => sha,
                             None => amlscreen::ingest::sha256_file(&args.customers)?,
                         };
+                        // a file modified in the last 2 seconds may be modified again
+                        // within the file system's clock tick, keeping its time: such a time
+                        // is not recorded, so the file is hashed again next time (git's "racy"
+                        // rule)
+                        let now_ns = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .ok()
+                            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+                            .unwrap_or(0);
+                        let settled =
+                            modified_ns != 0 && now_ns.saturating_sub(modified_ns) >= 2_000_000_000;
                         Ok(IndexSource {
                             customers_bytes: bytes,
                             customers_sha256,
-                            customers_modified_ns: modified_ns,
+                            customers_modified_ns: if settled { modified_ns } else { 0 },
                             profile_sha256: profile_sha256.clone(),
                             delimiter,
                             amlscreen: env!("CARGO_PKG_VERSION").to_string(),

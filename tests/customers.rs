@@ -762,6 +762,54 @@ fn a_changed_customer_file_rebuilds_the_customer_index() {
     assert_eq!(warm["index"]["status"], "reused");
 }
 
+/// The customer file is not hashed again while its size and modification time are those the
+/// index recorded, but only a time recorded 2 seconds or more after the last change counts: a
+/// file changed again within its clock tick (same size, same time) is still found changed.
+#[test]
+fn a_customer_file_changed_within_its_clock_tick_is_still_reindexed() {
+    let dir = temp_dir("rescreen-index-racy");
+    let files = rescreen_fixture(&dir);
+    let same_size_change = |from: &str, to: &str| {
+        let mtime = std::fs::metadata(&files.0).unwrap().modified().unwrap();
+        let text = std::fs::read_to_string(&files.0).unwrap();
+        assert_eq!(from.len(), to.len());
+        std::fs::write(&files.0, text.replace(from, to)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&files.0)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    };
+    // just written: its time is not recorded
+    let (_, _, cold, _) = run_rescreen(&dir, "cold", &files, true, None);
+    assert_eq!(cold["index"]["status"], "built");
+    same_size_change("Jane Roe", "Jane Rox");
+    let (_, _, racy, _) = run_rescreen(&dir, "racy", &files, true, None);
+    assert_eq!(racy["index"]["status"], "rebuilt", "{racy}");
+    // settled for long: its time is recorded, and a different time or size is hashed again
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    let set = |t: std::time::SystemTime| {
+        std::fs::File::options()
+            .write(true)
+            .open(&files.0)
+            .unwrap()
+            .set_modified(t)
+            .unwrap()
+    };
+    let text = std::fs::read_to_string(&files.0).unwrap();
+    std::fs::write(&files.0, text + "K7,ACC-7,Nobody Known,person,1999,,,,,,\n").unwrap();
+    set(old);
+    let (_, _, settled, _) = run_rescreen(&dir, "settled", &files, true, None);
+    assert_eq!(settled["index"]["status"], "rebuilt", "{settled}");
+    let (_, _, warm, _) = run_rescreen(&dir, "warm", &files, true, None);
+    assert_eq!(warm["index"]["status"], "reused", "{warm}");
+    same_size_change("Jane Rox", "Jane Roe");
+    set(old + std::time::Duration::from_secs(1));
+    let (_, _, touched, _) = run_rescreen(&dir, "touched", &files, true, None);
+    assert_eq!(touched["index"]["status"], "rebuilt", "{touched}");
+}
+
 /// A truncated or corrupted index is never used: the run warns, naming the file and what is
 /// wrong, rebuilds it from the customer file and reports the same hits.
 #[test]

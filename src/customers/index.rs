@@ -106,9 +106,11 @@ pub struct IndexSource {
     pub customers_bytes: u64,
     /// The customer file's SHA-256, lower-case hex.
     pub customers_sha256: String,
-    /// The customer file's modification time, in nanoseconds since the Unix epoch (0 when
-    /// unknown). Not compared: a file of the recorded size and modification time is taken as
-    /// unchanged without hashing it again (see [`IndexSource::unchanged_file`]).
+    /// The customer file's modification time, in nanoseconds since the Unix epoch; 0 when
+    /// unknown or when the file had been modified less than 2 seconds before it was hashed (it
+    /// could change again within the same clock tick). Not compared: a file of the recorded
+    /// size and modification time is taken as unchanged without hashing it again (see
+    /// [`IndexSource::unchanged_file`]).
     #[serde(default)]
     pub customers_modified_ns: u64,
     /// The mapping profile's SHA-256, when one was given.
@@ -322,36 +324,34 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
         .map(|&id| first_postings[id as usize].as_slice())
         .collect();
     // blocking keys → tokens, and spellings → tokens
-    let (mut key_pairs, mut spelling_pairs): (Vec<(String, u32)>, Vec<(String, u32)>) =
-        vocabulary
-            .par_iter()
-            .enumerate()
-            .map(|(id, text)| {
-                let spelling = canonical_spelling(text);
-                let mut keys: Vec<String> = Vec::new();
-                for_each_blocking_key(text, &spelling, |key| keys.push(key.to_string()));
-                keys.sort_unstable();
-                keys.dedup();
-                let keys: Vec<(String, u32)> =
-                    keys.into_iter().map(|k| (k, id as u32)).collect();
-                (keys, (spelling, id as u32))
-            })
-            .fold(
-                || (Vec::new(), Vec::new()),
-                |(mut keys, mut spellings), (k, s)| {
-                    keys.extend(k);
-                    spellings.push(s);
-                    (keys, spellings)
-                },
-            )
-            .reduce(
-                || (Vec::new(), Vec::new()),
-                |(mut a, mut b), (c, d)| {
-                    a.extend(c);
-                    b.extend(d);
-                    (a, b)
-                },
-            );
+    let (mut key_pairs, mut spelling_pairs): (Vec<(String, u32)>, Vec<(String, u32)>) = vocabulary
+        .par_iter()
+        .enumerate()
+        .map(|(id, text)| {
+            let spelling = canonical_spelling(text);
+            let mut keys: Vec<String> = Vec::new();
+            for_each_blocking_key(text, &spelling, |key| keys.push(key.to_string()));
+            keys.sort_unstable();
+            keys.dedup();
+            let keys: Vec<(String, u32)> = keys.into_iter().map(|k| (k, id as u32)).collect();
+            (keys, (spelling, id as u32))
+        })
+        .fold(
+            || (Vec::new(), Vec::new()),
+            |(mut keys, mut spellings), (k, s)| {
+                keys.extend(k);
+                spellings.push(s);
+                (keys, spellings)
+            },
+        )
+        .reduce(
+            || (Vec::new(), Vec::new()),
+            |(mut a, mut b), (c, d)| {
+                a.extend(c);
+                b.extend(d);
+                (a, b)
+            },
+        );
     key_pairs.par_sort_unstable();
     spelling_pairs.par_sort_unstable();
     let (keys, buckets) = group(&key_pairs);
@@ -1030,8 +1030,13 @@ impl CustomerIndex {
                         costs.sort_by(|a, b| b.total_cmp(a));
                         unpaired_query = costs.iter().skip(listed_initials).sum();
                     }
-                    if bound_reaches(name, mask, initials, name.query_rate * unpaired_query, floor)
-                    {
+                    if bound_reaches(
+                        name,
+                        mask,
+                        initials,
+                        name.query_rate * unpaired_query,
+                        floor,
+                    ) {
                         marked[c as usize] = true;
                     }
                 }

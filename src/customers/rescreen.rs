@@ -168,9 +168,10 @@ pub fn rescreen_indexed(
             .collect();
         let queries: Vec<PartyQuery> = slots.iter().map(|&k| found[k].query.clone()).collect();
         let mut hits = vec![Vec::new(); all.len()];
-        for (k, h) in slots
-            .into_iter()
-            .zip(screener.screen_parties(&queries, threshold, usize::MAX))
+        for (k, h) in
+            slots
+                .into_iter()
+                .zip(screener.screen_parties(&queries, threshold, usize::MAX))
         {
             hits[k] = h;
         }

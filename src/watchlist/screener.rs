@@ -261,7 +261,8 @@ impl Screener {
                             len,
                             joined_text(run.iter().map(|&t| index.vocabulary[t as usize].as_str())),
                             joined_spelling(
-                                run.iter().map(|&t| index.prepared[t as usize].spelling.as_str()),
+                                run.iter()
+                                    .map(|&t| index.prepared[t as usize].spelling.as_str()),
                             ),
                         ));
                     }
