@@ -253,7 +253,8 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
     let list = &customers.list;
     // each customer's distinct tokens of two letters or more, and the fingerprints of its
     // runs of adjacent tokens joined (initials included, as the screener joins them)
-    let ((tokens, runs), traits): ((Vec<Vec<(String, bool)>>, Vec<Vec<u32>>), Vec<u8>) = list
+    type Prepared = (Vec<Vec<(String, bool)>>, Vec<Vec<u32>>);
+    let ((tokens, runs), traits): (Prepared, Vec<u8>) = list
         .par_iter()
         .map(|c| {
             let all: Vec<(String, bool)> = normalize_name_bounded(&c.name, false)
@@ -324,7 +325,8 @@ pub fn build_index(customers: &Customers, source: IndexSource) -> Vec<u8> {
         .map(|&id| first_postings[id as usize].as_slice())
         .collect();
     // blocking keys → tokens, and spellings → tokens
-    let (mut key_pairs, mut spelling_pairs): (Vec<(String, u32)>, Vec<(String, u32)>) = vocabulary
+    type Pairs = Vec<(String, u32)>;
+    let (mut key_pairs, mut spelling_pairs): (Pairs, Pairs) = vocabulary
         .par_iter()
         .enumerate()
         .map(|(id, text)| {
