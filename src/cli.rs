@@ -145,8 +145,281 @@ pub struct RescreenArgs {
     pub out: PathBuf,
     /// Screen against both whole versions instead of what changed (slower; also reports hits
     /// on unchanged entries whose words' rarity the change moved).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "index")]
     pub full: bool,
+    /// Keep the customers' prepared names in DIR/customers.idx between runs and screen only
+    /// the customers the changed entries can match (built on the first run, rebuilt when the
+    /// customer file, its profile or the normaliser changed, or the file is damaged).
+    #[arg(long, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+}
+
+/// `amlscreen rescreen`: with `--index`, the customers come from the index (built or rebuilt
+/// first when missing, stale or damaged) and only those the changed entries can reach are
+/// screened; without, every customer is read and screened.
+fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
+    use amlscreen::customers::index::{
+        build_index, normalizer_fingerprint, CustomerIndex, IndexSource, INDEX_FILE_NAME,
+    };
+    use amlscreen::customers::rescreen::{rescreen, rescreen_indexed, write_rescreen_csv};
+    use std::time::Instant;
+    let threshold = args
+        .threshold
+        .unwrap_or(amlscreen::customers::CUSTOMER_THRESHOLD);
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("--threshold must be between 0 and 1, got {threshold}");
+    }
+    check_out_folder(&args.out)?;
+    let started = Instant::now();
+    let profile = args
+        .customers_profile
+        .as_deref()
+        .map(|p| {
+            amlscreen::ingest::MappingProfile::load_for(p, &amlscreen::customers::CUSTOMER_COLUMNS)
+        })
+        .transpose()?;
+    let delimiter = profile
+        .as_ref()
+        .and_then(|p| p.delimiter)
+        .map_or(b',', |c| c as u8);
+    let load_customers =
+        || amlscreen::customers::load_customers(&args.customers, profile.as_ref(), delimiter);
+    let load_lists = || {
+        let clock = Instant::now();
+        let (current, previous) = rayon::join(
+            || amlscreen::watchlist::load_watchlists(&args.watchlists),
+            || amlscreen::watchlist::load_watchlists(&args.previous),
+        );
+        (current, previous, clock.elapsed().as_secs_f64())
+    };
+    let mut seconds = serde_json::Map::new();
+    let (
+        result,
+        customers,
+        quarantined,
+        index_summary,
+        current,
+        previous,
+        load_seconds,
+        screen_seconds,
+    ) = match &args.index {
+        None => {
+            let (customers, (current, previous, lists_seconds)) =
+                rayon::join(load_customers, load_lists);
+            let (customers, current, previous) = (customers?, current?, previous?);
+            seconds.insert("lists".into(), lists_seconds.into());
+            let load_seconds = started.elapsed().as_secs_f64();
+            let clock = Instant::now();
+            let result = rescreen(
+                &customers, &previous, &current, threshold, args.top, args.full,
+            );
+            (
+                result,
+                customers.list.len(),
+                customers.quarantine.len(),
+                serde_json::Value::Null,
+                current,
+                previous,
+                load_seconds,
+                clock.elapsed().as_secs_f64(),
+            )
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("--index {}: cannot create", dir.display()))?;
+            let path = dir.join(INDEX_FILE_NAME);
+            let profile_sha256 = args
+                .customers_profile
+                .as_deref()
+                .map(|p| {
+                    amlscreen::ingest::sha256_file(p)
+                        .with_context(|| format!("{}: cannot read", p.display()))
+                })
+                .transpose()?;
+            // the index, and the customer file's size and digest (unless the index says the
+            // file of this size and modification time was hashed already), while the lists load
+            let (
+                (source, existing, hash_seconds, read_seconds),
+                (current, previous, lists_seconds),
+            ) = rayon::join(
+                || {
+                    let clock = Instant::now();
+                    let existing = path.exists().then(|| CustomerIndex::read(&path));
+                    let read_seconds = clock.elapsed().as_secs_f64();
+                    let clock = Instant::now();
+                    let source = (|| -> Result<IndexSource> {
+                        let meta = std::fs::metadata(&args.customers)?;
+                        let bytes = meta.len();
+                        let modified_ns = meta
+                            .modified()
+                            .ok()
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+                            .unwrap_or(0);
+                        let known = match &existing {
+                            Some(Ok(index)) => {
+                                let was = &index.header().source;
+                                was.unchanged_file(bytes, modified_ns)
+                                    .then(|| was.customers_sha256.clone())
+                            }
+                            _ => None,
+                        };
+                        let customers_sha256 = match known {
+                            Some(sha) => sha,
+                            None => amlscreen::ingest::sha256_file(&args.customers)?,
+                        };
+                        // a file modified in the last 2 seconds may be modified again
+                        // within the file system's clock tick, keeping its time: such a time
+                        // is not recorded, so the file is hashed again next time (git's "racy"
+                        // rule)
+                        let now_ns = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .ok()
+                            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+                            .unwrap_or(0);
+                        let settled =
+                            modified_ns != 0 && now_ns.saturating_sub(modified_ns) >= 2_000_000_000;
+                        Ok(IndexSource {
+                            customers_bytes: bytes,
+                            customers_sha256,
+                            customers_modified_ns: if settled { modified_ns } else { 0 },
+                            profile_sha256: profile_sha256.clone(),
+                            delimiter,
+                            amlscreen: env!("CARGO_PKG_VERSION").to_string(),
+                            normalizer: normalizer_fingerprint(),
+                        })
+                    })()
+                    .with_context(|| {
+                        format!("customer file {}: cannot read", args.customers.display())
+                    });
+                    (
+                        source,
+                        existing,
+                        clock.elapsed().as_secs_f64(),
+                        read_seconds,
+                    )
+                },
+                load_lists,
+            );
+            let (source, current, previous) = (source?, current?, previous?);
+            seconds.insert("customer_file_hash".into(), hash_seconds.into());
+            seconds.insert("index_read".into(), read_seconds.into());
+            seconds.insert("lists".into(), lists_seconds.into());
+            let (status, reason, index) = match existing {
+                None => ("built", "no index yet".to_string(), None),
+                Some(Err(e)) => {
+                    tracing::warn!("{e}; rebuilding it from {}", args.customers.display());
+                    ("rebuilt", e.to_string(), None)
+                }
+                Some(Ok(index)) => match index.header().source.difference(&source) {
+                    None => ("reused", String::new(), Some(index)),
+                    Some(why) => {
+                        tracing::warn!(
+                            "{}: customer index is stale: {why}; rebuilding it",
+                            path.display()
+                        );
+                        ("rebuilt", why, None)
+                    }
+                },
+            };
+            let index = match index {
+                Some(index) => index,
+                None => {
+                    let clock = Instant::now();
+                    let customers = load_customers()?;
+                    if customers.sha256 != source.customers_sha256 {
+                        bail!(
+                            "customer file {}: changed while it was being read; run again",
+                            args.customers.display()
+                        );
+                    }
+                    let bytes = build_index(&customers, source.clone());
+                    amlscreen::output::write_atomic(&path, &bytes)
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
+                    let index = CustomerIndex::from_bytes(bytes, &path)?;
+                    seconds.insert("index_build".into(), clock.elapsed().as_secs_f64().into());
+                    index
+                }
+            };
+            let load_seconds = started.elapsed().as_secs_f64();
+            let clock = Instant::now();
+            let result = rescreen_indexed(&index, &previous, &current, threshold, args.top)?;
+            let header = index.header();
+            let summary = serde_json::json!({
+                "path": path,
+                "status": status,
+                "reason": reason,
+                "format_version": amlscreen::customers::index::FORMAT_VERSION,
+                "customers_bytes": header.source.customers_bytes,
+                "customers_sha256": header.source.customers_sha256,
+            });
+            (
+                result,
+                header.customers as usize,
+                header.quarantined as usize,
+                summary,
+                current,
+                previous,
+                load_seconds,
+                clock.elapsed().as_secs_f64(),
+            )
+        }
+    };
+    seconds.insert("screen".into(), screen_seconds.into());
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create", args.out.display()))?;
+    for (name, hits) in [
+        ("rescreen_new_hits.csv", &result.new_hits),
+        ("rescreen_gone_hits.csv", &result.gone_hits),
+    ] {
+        let path = args.out.join(name);
+        let mut bytes = Vec::new();
+        write_rescreen_csv(&mut bytes, hits)?;
+        amlscreen::output::write_atomic(&path, &bytes)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    let digests = |set: &amlscreen::watchlist::WatchlistSet| -> Vec<serde_json::Value> {
+        set.sources()
+            .iter()
+            .map(|s| serde_json::json!({"path": s.path, "sha256": s.sha256, "list": s.list}))
+            .collect()
+    };
+    seconds.insert("total".into(), started.elapsed().as_secs_f64().into());
+    let summary = serde_json::json!({
+        "customers": customers,
+        "customers_quarantined": quarantined,
+        "customers_screened": result.screened,
+        "threshold": threshold,
+        "full": args.full,
+        "index": index_summary,
+        "previous": digests(&previous),
+        "current": digests(&current),
+        "entries_added": result.delta.added,
+        "entries_removed": result.delta.removed,
+        "entries_changed": result.delta.changed,
+        "entries_unchanged": result.delta.unchanged,
+        "new_hits": result.new_hits.len(),
+        "gone_hits": result.gone_hits.len(),
+        "load_seconds": load_seconds,
+        "screen_seconds": screen_seconds,
+        "seconds": seconds,
+    });
+    let path = args.out.join("rescreen.json");
+    amlscreen::output::write_atomic(&path, &serde_json::to_vec_pretty(&summary)?)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    writeln!(
+        out,
+        "{} customers re-screened against {} added, {} changed and {} removed entries ({} screened): {} new hits, {} gone; outputs in {}",
+        customers,
+        result.delta.added,
+        result.delta.changed,
+        result.delta.removed,
+        result.screened,
+        result.new_hits.len(),
+        result.gone_hits.len(),
+        args.out.display()
+    )?;
+    Ok(EXIT_OK)
 }
 
 /// `--top`: a whole number of at least 1 (0 would screen every name and report nothing).
@@ -925,95 +1198,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<i32> {
             }
             Ok(EXIT_OK)
         }
-        Command::Rescreen(args) => {
-            use amlscreen::customers::rescreen::{rescreen, write_rescreen_csv};
-            let threshold = args
-                .threshold
-                .unwrap_or(amlscreen::customers::CUSTOMER_THRESHOLD);
-            if !(0.0..=1.0).contains(&threshold) {
-                bail!("--threshold must be between 0 and 1, got {threshold}");
-            }
-            check_out_folder(&args.out)?;
-            let clock = std::time::Instant::now();
-            let profile = args
-                .customers_profile
-                .as_deref()
-                .map(|p| {
-                    amlscreen::ingest::MappingProfile::load_for(
-                        p,
-                        &amlscreen::customers::CUSTOMER_COLUMNS,
-                    )
-                })
-                .transpose()?;
-            let delimiter = profile
-                .as_ref()
-                .and_then(|p| p.delimiter)
-                .map_or(b',', |c| c as u8);
-            let customers =
-                amlscreen::customers::load_customers(&args.customers, profile.as_ref(), delimiter)?;
-            let (current, previous) = rayon::join(
-                || amlscreen::watchlist::load_watchlists(&args.watchlists),
-                || amlscreen::watchlist::load_watchlists(&args.previous),
-            );
-            let (current, previous) = (current?, previous?);
-            let load_seconds = clock.elapsed().as_secs_f64();
-            let clock = std::time::Instant::now();
-            let result = rescreen(
-                &customers, &previous, &current, threshold, args.top, args.full,
-            );
-            let screen_seconds = clock.elapsed().as_secs_f64();
-            std::fs::create_dir_all(&args.out)
-                .with_context(|| format!("{}: cannot create", args.out.display()))?;
-            for (name, hits) in [
-                ("rescreen_new_hits.csv", &result.new_hits),
-                ("rescreen_gone_hits.csv", &result.gone_hits),
-            ] {
-                let path = args.out.join(name);
-                let mut bytes = Vec::new();
-                write_rescreen_csv(&mut bytes, hits)?;
-                amlscreen::output::write_atomic(&path, &bytes)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-            }
-            let digests = |set: &amlscreen::watchlist::WatchlistSet| -> Vec<serde_json::Value> {
-                set.sources()
-                    .iter()
-                    .map(
-                        |s| serde_json::json!({"path": s.path, "sha256": s.sha256, "list": s.list}),
-                    )
-                    .collect()
-            };
-            let summary = serde_json::json!({
-                "customers": customers.list.len(),
-                "customers_quarantined": customers.quarantine.len(),
-                "threshold": threshold,
-                "full": args.full,
-                "previous": digests(&previous),
-                "current": digests(&current),
-                "entries_added": result.delta.added,
-                "entries_removed": result.delta.removed,
-                "entries_changed": result.delta.changed,
-                "entries_unchanged": result.delta.unchanged,
-                "new_hits": result.new_hits.len(),
-                "gone_hits": result.gone_hits.len(),
-                "load_seconds": load_seconds,
-                "screen_seconds": screen_seconds,
-            });
-            let path = args.out.join("rescreen.json");
-            amlscreen::output::write_atomic(&path, &serde_json::to_vec_pretty(&summary)?)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
-            writeln!(
-                out,
-                "{} customers re-screened against {} added, {} changed and {} removed entries: {} new hits, {} gone; outputs in {}",
-                customers.list.len(),
-                result.delta.added,
-                result.delta.changed,
-                result.delta.removed,
-                result.new_hits.len(),
-                result.gone_hits.len(),
-                args.out.display()
-            )?;
-            Ok(EXIT_OK)
-        }
+        Command::Rescreen(args) => rescreen_command(args, out),
         Command::ScreenEval(args) => {
             use amlscreen::watchlist::eval::{
                 build_eval_set, default_thresholds, evaluate, render_markdown, write_eval_csv,

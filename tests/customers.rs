@@ -616,6 +616,243 @@ fn rescreening_reports_new_and_gone_hits_from_the_list_changes_only() {
     );
 }
 
+/// The customers and the two list versions of the rescreen tests: L-1 stays, L-2 is removed,
+/// L-3 changes its birth date away from K3's, L-4 is added; K5 and K6 match nothing.
+fn rescreen_fixture(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let customers = write(
+        dir,
+        "c.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}\n\
+             K1,ACC-1,Viktor Petrov,person,1970,,,,,,\n\
+             K2,ACC-2,Maria Gonzalez Ruiz,person,1985,,,,,,\n\
+             K3,ACC-3,Ahmed Al Farsi,person,1962,,,,,,\n\
+             K4,ACC-4,Jane Roe,person,1980,,,,,,\n\
+             K5,ACC-5,Liu Wei,person,1990,,,,,,\n\
+             K6,ACC-6,Olumide Adeyemi,person,1975,,,,,,\n"
+        ),
+    );
+    let header = "list,id,name,type,birth_date";
+    let old = write(
+        dir,
+        "old.csv",
+        &format!("{header}\nWL,L-1,Jane Roe,person,1980\nWL,L-2,Viktor Petrov,person,1970\nWL,L-3,Ahmed Al Farsi,person,1962\n"),
+    );
+    let new = write(
+        dir,
+        "new.csv",
+        &format!("{header}\nWL,L-1,Jane Roe,person,1980\nWL,L-3,Ahmed Al Farsi,person,1991\nWL,L-4,Maria Gonzalez Ruiz,person,1985\n"),
+    );
+    (customers, old, new)
+}
+
+/// Runs `rescreen` into `dir/out`, with `--index dir/index` when `index`; returns the two CSV
+/// outputs (bytes), `rescreen.json` and the run.
+fn run_rescreen(
+    dir: &Path,
+    out: &str,
+    files: &(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf),
+    index: bool,
+    threads: Option<&str>,
+) -> (Vec<u8>, Vec<u8>, serde_json::Value, std::process::Output) {
+    let out = dir.join(out);
+    let index_dir = dir.join("index");
+    let (customers, old, new) = files;
+    let mut args = vec![
+        "rescreen",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--watchlist",
+        new.to_str().unwrap(),
+        "--previous",
+        old.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if index {
+        args.extend(["--index", index_dir.to_str().unwrap()]);
+    }
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_amlscreen"));
+    command.args(&args).current_dir(crate::common::root());
+    if let Some(threads) = threads {
+        command.env("RAYON_NUM_THREADS", threads);
+    }
+    let run = command.output().expect("run amlscreen");
+    assert!(run.status.success(), "{}", describe(&run));
+    let read = |name: &str| std::fs::read(out.join(name)).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&read("rescreen.json")).unwrap();
+    (
+        read("rescreen_new_hits.csv"),
+        read("rescreen_gone_hits.csv"),
+        summary,
+        run,
+    )
+}
+
+/// `rescreen --index` builds the customer index on the first run and reuses it on the next:
+/// both give exactly the hits of reading and screening every customer, on any thread count,
+/// and the warm run screens only the customers the changed entries can reach.
+#[test]
+fn a_warm_customer_index_gives_the_hits_of_screening_every_customer() {
+    let dir = temp_dir("rescreen-index-warm");
+    let files = rescreen_fixture(&dir);
+    let (new0, gone0, plain, _) = run_rescreen(&dir, "plain", &files, false, None);
+    assert_eq!(plain["customers_screened"], 6);
+    assert_eq!(plain["index"], serde_json::Value::Null);
+    let new_rows = String::from_utf8(new0.clone()).unwrap();
+    assert!(
+        new_rows.lines().nth(1).unwrap().starts_with("K2,"),
+        "{new_rows}"
+    );
+    assert_eq!(String::from_utf8(gone0.clone()).unwrap().lines().count(), 3);
+    let (new1, gone1, cold, _) = run_rescreen(&dir, "cold", &files, true, None);
+    assert_eq!(cold["index"]["status"], "built");
+    let (new2, gone2, warm, _) = run_rescreen(&dir, "warm", &files, true, None);
+    assert_eq!(warm["index"]["status"], "reused", "{warm}");
+    assert_eq!(warm["customers"], 6);
+    // K1..K3 hold the changed entries' names; K4 (of an unchanged entry), K5 and K6 are not
+    // screened
+    assert_eq!(warm["customers_screened"], 3, "{warm}");
+    let (new3, gone3, _, _) = run_rescreen(&dir, "one-thread", &files, true, Some("1"));
+    for (new, gone) in [(&new1, &gone1), (&new2, &gone2), (&new3, &gone3)] {
+        assert_eq!(new, &new0);
+        assert_eq!(gone, &gone0);
+    }
+    let index = std::fs::read(dir.join("index/customers.idx")).unwrap();
+    assert_eq!(&index[..8], b"AMLCIDX\0");
+}
+
+/// A customer file that changed after its index was built is re-indexed (and said so in
+/// rescreen.json): a customer added to it is found, one removed is not reported.
+#[test]
+fn a_changed_customer_file_rebuilds_the_customer_index() {
+    let dir = temp_dir("rescreen-index-changed");
+    let files = rescreen_fixture(&dir);
+    let (_, _, cold, _) = run_rescreen(&dir, "cold", &files, true, None);
+    assert_eq!(cold["index"]["status"], "built");
+    // K2 leaves; K7, of the added entry's name, arrives
+    let text = std::fs::read_to_string(&files.0).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("K2,"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + "K7,ACC-7,Maria Gonzalez Ruiz,person,1985,,,,,,\n";
+    std::fs::write(&files.0, text).unwrap();
+    let (new, gone, changed, run) = run_rescreen(&dir, "changed", &files, true, None);
+    assert_eq!(changed["index"]["status"], "rebuilt", "{changed}");
+    let reason = changed["index"]["reason"].as_str().unwrap();
+    assert!(reason.contains("the customer file changed"), "{reason}");
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("stale"),
+        "{}",
+        describe(&run)
+    );
+    let new = String::from_utf8(new).unwrap();
+    let rows: Vec<&str> = new.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{new}");
+    assert!(
+        rows[0].starts_with("K7,Maria Gonzalez Ruiz,added,WL,L-4,"),
+        "{new}"
+    );
+    let (plain_new, plain_gone, _, _) = run_rescreen(&dir, "plain", &files, false, None);
+    assert_eq!(new.as_bytes(), &plain_new[..]);
+    assert_eq!(gone, plain_gone);
+    let (_, _, warm, _) = run_rescreen(&dir, "warm", &files, true, None);
+    assert_eq!(warm["index"]["status"], "reused");
+}
+
+/// The customer file is not hashed again while its size and modification time are those the
+/// index recorded, but only a time recorded 2 seconds or more after the last change counts: a
+/// file changed again within its clock tick (same size, same time) is still found changed.
+#[test]
+fn a_customer_file_changed_within_its_clock_tick_is_still_reindexed() {
+    let dir = temp_dir("rescreen-index-racy");
+    let files = rescreen_fixture(&dir);
+    let same_size_change = |from: &str, to: &str| {
+        let mtime = std::fs::metadata(&files.0).unwrap().modified().unwrap();
+        let text = std::fs::read_to_string(&files.0).unwrap();
+        assert_eq!(from.len(), to.len());
+        std::fs::write(&files.0, text.replace(from, to)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&files.0)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    };
+    // just written: its time is not recorded
+    let (_, _, cold, _) = run_rescreen(&dir, "cold", &files, true, None);
+    assert_eq!(cold["index"]["status"], "built");
+    same_size_change("Jane Roe", "Jane Rox");
+    let (_, _, racy, _) = run_rescreen(&dir, "racy", &files, true, None);
+    assert_eq!(racy["index"]["status"], "rebuilt", "{racy}");
+    // settled for long: its time is recorded, and a different time or size is hashed again
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    let set = |t: std::time::SystemTime| {
+        std::fs::File::options()
+            .write(true)
+            .open(&files.0)
+            .unwrap()
+            .set_modified(t)
+            .unwrap()
+    };
+    let text = std::fs::read_to_string(&files.0).unwrap();
+    std::fs::write(&files.0, text + "K7,ACC-7,Nobody Known,person,1999,,,,,,\n").unwrap();
+    set(old);
+    let (_, _, settled, _) = run_rescreen(&dir, "settled", &files, true, None);
+    assert_eq!(settled["index"]["status"], "rebuilt", "{settled}");
+    let (_, _, warm, _) = run_rescreen(&dir, "warm", &files, true, None);
+    assert_eq!(warm["index"]["status"], "reused", "{warm}");
+    same_size_change("Jane Rox", "Jane Roe");
+    set(old + std::time::Duration::from_secs(1));
+    let (_, _, touched, _) = run_rescreen(&dir, "touched", &files, true, None);
+    assert_eq!(touched["index"]["status"], "rebuilt", "{touched}");
+}
+
+/// A truncated or corrupted index is never used: the run warns, naming the file and what is
+/// wrong, rebuilds it from the customer file and reports the same hits.
+#[test]
+fn a_damaged_customer_index_is_rebuilt_with_a_warning() {
+    let dir = temp_dir("rescreen-index-damaged");
+    let files = rescreen_fixture(&dir);
+    let (new0, gone0, _, _) = run_rescreen(&dir, "cold", &files, true, None);
+    let path = dir.join("index/customers.idx");
+    let good = std::fs::read(&path).unwrap();
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x10;
+    for (label, bytes, expected) in [
+        (
+            "truncated",
+            good[..good.len() - 9].to_vec(),
+            "checksum mismatch",
+        ),
+        ("flipped", flipped, "checksum mismatch"),
+        ("empty", Vec::new(), "not a customer index"),
+    ] {
+        std::fs::write(&path, &bytes).unwrap();
+        let (new, gone, summary, run) = run_rescreen(&dir, label, &files, true, None);
+        assert_eq!(summary["index"]["status"], "rebuilt", "{label}: {summary}");
+        let reason = summary["index"]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("customers.idx") && reason.contains(expected),
+            "{label}: {reason}"
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains("customers.idx: customer index is damaged"),
+            "{label}: {stderr}"
+        );
+        assert_eq!((new, gone), (new0.clone(), gone0.clone()), "{label}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            good,
+            "{label}: rebuilt as before"
+        );
+    }
+}
+
 /// `backtest --customers` runs the rules with the customer file (its declared volumes reach
 /// `activity_over_expected`, which raises nothing without it) and ranks the cases with the
 /// customers' ratings.

@@ -10,6 +10,7 @@
 //! that break these rules are quarantined with a reason, never defaulted; the others are kept in
 //! `customer_id` order.
 
+pub mod index;
 pub mod rescreen;
 pub mod risk;
 
@@ -771,14 +772,26 @@ pub fn screen_customers(
 
 /// What a customer record says of the party, as a screening query.
 pub fn party_query(c: &Customer) -> crate::watchlist::PartyQuery {
+    query_of(
+        &c.name,
+        c.birth_date.as_deref(),
+        c.nationality.as_deref(),
+        c.id_numbers.clone(),
+    )
+}
+
+/// [`party_query`] of a customer's fields (the customer index keeps them without the rest).
+fn query_of(
+    name: &str,
+    birth_date: Option<&str>,
+    nationality: Option<&str>,
+    id_numbers: Vec<String>,
+) -> crate::watchlist::PartyQuery {
     crate::watchlist::PartyQuery {
-        name: c.name.clone(),
-        birth_date: c
-            .birth_date
-            .as_deref()
-            .and_then(|d| crate::watchlist::PartialDate::parse(d).ok()),
-        nationality: c.nationality.clone(),
-        id_numbers: c.id_numbers.clone(),
+        name: name.to_string(),
+        birth_date: birth_date.and_then(|d| crate::watchlist::PartialDate::parse(d).ok()),
+        nationality: nationality.map(str::to_string),
+        id_numbers,
     }
 }
 

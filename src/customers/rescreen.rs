@@ -14,9 +14,16 @@
 //! A hit on an entry that did not change, whose score moved only because the change altered
 //! how rare some of its words are, is not reported; `rescreen --full` screens both whole
 //! versions and reports those too.
+//!
+//! [`rescreen`] reads and screens every customer. [`rescreen_indexed`] takes the customers
+//! from a [`CustomerIndex`] kept between runs (`rescreen --index DIR`) and screens only those
+//! the changed entries can reach (a token sharing a blocking key with, and similar to, one of
+//! their tokens; a birth year opening a weak alias; a listed identity number): the same new and
+//! gone hits, in the same order, for a small part of the work.
 
+use super::index::{CustomerIndex, IndexError, IndexedCustomer};
 use super::{party_query, Customers};
-use crate::watchlist::{Entry, Hit, Screener, WatchlistSet};
+use crate::watchlist::{Entry, Hit, PartyQuery, Screener, WatchlistSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What changed between two versions of the lists.
@@ -47,28 +54,25 @@ pub struct Rescreened {
     pub new_hits: Vec<RescreenHit>,
     /// Hits on the old versions that the new versions do not have.
     pub gone_hits: Vec<RescreenHit>,
+    /// How many customers were screened: all of them, or with an index those that the changed
+    /// entries can reach.
+    pub screened: usize,
 }
 
 fn key(e: &Entry) -> (String, String) {
     (e.list.clone(), e.id.clone())
 }
 
-/// Re-screens `customers` against what changed from `previous` to `current`; with `full`,
-/// against both whole versions (the same hits on changed entries, plus those on unchanged
-/// entries whose words' rarity the change moved).
-pub fn rescreen(
-    customers: &Customers,
-    previous: &WatchlistSet,
-    current: &WatchlistSet,
-    threshold: f64,
-    top: usize,
-    full: bool,
-) -> Rescreened {
+/// What changed from `previous` to `current`, and each added, removed or changed entry's
+/// change by (list, id).
+type Changes = BTreeMap<(String, String), &'static str>;
+
+fn list_delta(previous: &WatchlistSet, current: &WatchlistSet) -> (ListDelta, Changes) {
     let old: BTreeMap<(String, String), &Entry> =
         previous.entries().iter().map(|e| (key(e), e)).collect();
     let new: BTreeMap<(String, String), &Entry> =
         current.entries().iter().map(|e| (key(e), e)).collect();
-    let mut change: BTreeMap<(String, String), &'static str> = BTreeMap::new();
+    let mut change: Changes = BTreeMap::new();
     let mut delta = ListDelta::default();
     for (k, e) in &new {
         match old.get(k) {
@@ -89,6 +93,21 @@ pub fn rescreen(
             change.insert(k.clone(), "removed");
         }
     }
+    (delta, change)
+}
+
+/// Re-screens `customers` against what changed from `previous` to `current`; with `full`,
+/// against both whole versions (the same hits on changed entries, plus those on unchanged
+/// entries whose words' rarity the change moved).
+pub fn rescreen(
+    customers: &Customers,
+    previous: &WatchlistSet,
+    current: &WatchlistSet,
+    threshold: f64,
+    top: usize,
+    full: bool,
+) -> Rescreened {
+    let (delta, change) = list_delta(previous, current);
     let queries: Vec<_> = customers.list.iter().map(party_query).collect();
     let screen = |set: &WatchlistSet| -> Vec<Vec<Hit>> {
         let screener = if full {
@@ -100,6 +119,91 @@ pub fn rescreen(
         screener.screen_parties(&queries, threshold, usize::MAX)
     };
     let (now, before) = rayon::join(|| screen(current), || screen(previous));
+    let people: Vec<(&str, &str)> = customers
+        .list
+        .iter()
+        .map(|c| (c.customer_id.as_str(), c.name.as_str()))
+        .collect();
+    let (new_hits, gone_hits) = compare(&people, &now, &before, &change, top);
+    Rescreened {
+        delta,
+        new_hits,
+        gone_hits,
+        screened: customers.list.len(),
+    }
+}
+
+/// [`rescreen`] (not `full`) of the customers of `index`: the changed entries' screeners'
+/// [`Reach`](crate::watchlist::Reach) is looked up in the index, and only the customers it
+/// finds are screened, each exactly as [`rescreen`] screens it; every other customer would get
+/// no hit. The same new and gone hits as [`rescreen`] of the customers the index was built
+/// from, in the same order.
+pub fn rescreen_indexed(
+    index: &CustomerIndex,
+    previous: &WatchlistSet,
+    current: &WatchlistSet,
+    threshold: f64,
+    top: usize,
+) -> Result<Rescreened, IndexError> {
+    let (delta, change) = list_delta(previous, current);
+    let restricted =
+        |set: &WatchlistSet| Screener::restricted(set, |e| change.contains_key(&key(e)));
+    let (now_screener, before_screener) =
+        rayon::join(|| restricted(current), || restricted(previous));
+    let candidates =
+        index.candidates(&[now_screener.reach(), before_screener.reach()], threshold)?;
+    // each screener screens only the customers it can give a hit; the others get none
+    let (now_found, before_found) = (&candidates[0], &candidates[1]);
+    let mut all: Vec<u32> = now_found.iter().chain(before_found).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    let found: Vec<IndexedCustomer> = all
+        .iter()
+        .map(|&c| index.customer(c as usize))
+        .collect::<Result<_, _>>()?;
+    let screen = |screener: &Screener, only: &[u32]| -> Vec<Vec<Hit>> {
+        let slots: Vec<usize> = only
+            .iter()
+            .map(|c| all.binary_search(c).expect("a candidate is among all"))
+            .collect();
+        let queries: Vec<PartyQuery> = slots.iter().map(|&k| found[k].query.clone()).collect();
+        let mut hits = vec![Vec::new(); all.len()];
+        for (k, h) in
+            slots
+                .into_iter()
+                .zip(screener.screen_parties(&queries, threshold, usize::MAX))
+        {
+            hits[k] = h;
+        }
+        hits
+    };
+    let (now, before) = rayon::join(
+        || screen(&now_screener, now_found),
+        || screen(&before_screener, before_found),
+    );
+    let people: Vec<(&str, &str)> = found
+        .iter()
+        .map(|c| (c.customer_id.as_str(), c.name.as_str()))
+        .collect();
+    let (new_hits, gone_hits) = compare(&people, &now, &before, &change, top);
+    Ok(Rescreened {
+        delta,
+        new_hits,
+        gone_hits,
+        screened: found.len(),
+    })
+}
+
+/// The hits of `now` that `before` does not have, and those of `before` that `now` does not
+/// have, at most `top` per customer and side, best first; `people` are the screened customers'
+/// ids and names, in the order of the hits.
+fn compare(
+    people: &[(&str, &str)],
+    now: &[Vec<Hit>],
+    before: &[Vec<Hit>],
+    change: &Changes,
+    top: usize,
+) -> (Vec<RescreenHit>, Vec<RescreenHit>) {
     let pairs = |hits: &[Vec<Hit>]| -> BTreeSet<(usize, String, String)> {
         hits.iter()
             .enumerate()
@@ -109,7 +213,7 @@ pub fn rescreen(
             })
             .collect()
     };
-    let (now_pairs, before_pairs) = (pairs(&now), pairs(&before));
+    let (now_pairs, before_pairs) = (pairs(now), pairs(before));
     let collect = |hits: &[Vec<Hit>], other: &BTreeSet<(usize, String, String)>| {
         let mut out = Vec::new();
         for (c, hs) in hits.iter().enumerate() {
@@ -119,10 +223,10 @@ pub fn rescreen(
                 .filter(|h| !other.contains(&(c, h.list.clone(), h.entry_id.clone())))
                 .take(top)
             {
-                let customer = &customers.list[c];
+                let (customer_id, name) = people[c];
                 out.push(RescreenHit {
-                    customer_id: customer.customer_id.clone(),
-                    name: customer.name.clone(),
+                    customer_id: customer_id.to_string(),
+                    name: name.to_string(),
                     entry_change: change
                         .get(&(h.list.clone(), h.entry_id.clone()))
                         .copied()
@@ -133,11 +237,7 @@ pub fn rescreen(
         }
         out
     };
-    Rescreened {
-        delta,
-        new_hits: collect(&now, &before_pairs),
-        gone_hits: collect(&before, &now_pairs),
-    }
+    (collect(now, &before_pairs), collect(before, &now_pairs))
 }
 
 /// Writes new or gone hits: `customer_id,name,entry_change,list,entry_id,matched_name,
@@ -171,4 +271,332 @@ pub fn write_rescreen_csv<W: std::io::Write>(w: W, hits: &[RescreenHit]) -> csv:
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customers::index::{build_index, normalizer_fingerprint, IndexSource};
+    use crate::customers::Customer;
+    use crate::watchlist::{load_watchlists, NameKind};
+
+    fn customer(k: usize, name: &str, birth_date: Option<String>, ids: Vec<String>) -> Customer {
+        Customer {
+            customer_id: format!("C{k:05}"),
+            accounts: vec![format!("A{k:05}")],
+            name: name.to_string(),
+            kind: None,
+            birth_date,
+            nationality: None,
+            country: None,
+            id_numbers: ids,
+            segment: None,
+            expected_monthly_volume: None,
+            onboarded: None,
+            row: k as u64 + 1,
+        }
+    }
+
+    fn add_with(
+        list: &mut Vec<Customer>,
+        name: &str,
+        birth: Option<String>,
+        nationality: Option<String>,
+        ids: Vec<String>,
+    ) {
+        let mut c = customer(list.len(), name, birth, ids);
+        c.nationality = nationality;
+        list.push(c);
+    }
+
+    /// The shipped sample lists in two versions (some entries added, removed, renamed) and
+    /// customers holding listed names, variants of them, listed identity numbers and weak
+    /// aliases with birth dates, among unrelated names.
+    fn fixture() -> (Customers, WatchlistSet, WatchlistSet) {
+        let all = load_watchlists(&["sample-data/watchlists".into()]).unwrap();
+        let entries = all.entries();
+        let previous: Vec<Entry> = entries
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % 9 != 0)
+            .map(|(_, e)| e.clone())
+            .collect();
+        let current: Vec<Entry> = entries
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % 7 != 0)
+            .map(|(k, e)| {
+                let mut e = e.clone();
+                if k % 5 == 0 {
+                    // a renamed entry: the old name's last letter dropped
+                    let text = &mut e.names[0].text;
+                    text.pop();
+                }
+                e
+            })
+            .collect();
+        let mut list = Vec::new();
+        let mut extra: Vec<(String, String, Option<String>)> = Vec::new();
+        let mut add = |name: &str, birth: Option<String>, ids: Vec<String>| {
+            add_with(&mut list, name, birth, None, ids)
+        };
+        for (k, e) in entries.iter().enumerate() {
+            if k % 2 == 0 {
+                add(e.primary_name(), None, Vec::new());
+            }
+            if k % 3 == 0 {
+                // a variant: one letter doubled
+                let chars: Vec<char> = e.primary_name().chars().collect();
+                let cut = chars.len() / 2;
+                let variant: String = chars[..cut]
+                    .iter()
+                    .chain(&chars[cut.saturating_sub(1)..])
+                    .collect();
+                add(&variant, None, Vec::new());
+            }
+            if k % 2 == 1 {
+                // a listed name less its first word
+                let words: Vec<&str> = e.primary_name().split_whitespace().collect();
+                if words.len() > 1 {
+                    add(&words[1..].join(" "), None, Vec::new());
+                    if let Some(date) = e.birth_dates.first() {
+                        // with the entry's birth year and nationality: the floor is lower
+                        extra.push((
+                            words[1..].join(" "),
+                            date.year_span().0.to_string(),
+                            e.nationalities.first().cloned(),
+                        ));
+                    }
+                }
+            }
+            let words: Vec<&str> = e.primary_name().split_whitespace().collect();
+            if k % 6 == 1 && words.len() > 1 {
+                // two words written as one (`Abdul Rahman` as `Abdulrahman`)
+                add(
+                    &format!("{}{} {}", words[0], words[1], words[2..].join(" ")),
+                    None,
+                    Vec::new(),
+                );
+            }
+            if k % 6 == 3 && words.len() > 2 {
+                // a middle name left out, and one added
+                let mut fewer = words.clone();
+                fewer.remove(1);
+                add(&fewer.join(" "), None, Vec::new());
+                let mut more = words.clone();
+                more.insert(1, "Mohd");
+                add(&more.join(" "), None, Vec::new());
+            }
+            if k % 4 == 2 {
+                // an unlisted word more
+                add(&format!("{} Quillon", e.primary_name()), None, Vec::new());
+            }
+            if k % 4 == 0 {
+                // initials for all but the last word, and an unlisted middle name
+                let words: Vec<&str> = e.primary_name().split_whitespace().collect();
+                if let Some((last, rest)) = words.split_last() {
+                    let mut name: Vec<String> = rest
+                        .iter()
+                        .filter_map(|w| w.chars().next())
+                        .map(|c| format!("{c}."))
+                        .collect();
+                    name.push("Quentin".to_string());
+                    name.push(last.to_string());
+                    add(&name.join(" "), Some("1970".to_string()), Vec::new());
+                }
+            }
+            if let Some(document) = e.documents.first() {
+                add("Somebody Unrelated", None, vec![document.number.clone()]);
+            }
+            if let (Some(weak), Some(date)) = (
+                e.names.iter().find(|n| n.kind == NameKind::Weak),
+                e.birth_dates.first(),
+            ) {
+                let year = date.year_span().0;
+                add(&weak.text, Some(year.to_string()), Vec::new());
+            }
+        }
+        for (name, year, nationality) in extra {
+            add_with(&mut list, &name, Some(year), nationality, Vec::new());
+        }
+        for k in 0..500 {
+            let name = format!("Zorven Quillby{} Trask", (b'a' + (k % 26) as u8) as char);
+            add_with(
+                &mut list,
+                &name,
+                Some(format!("{}", 1950 + k % 50)),
+                None,
+                Vec::new(),
+            );
+        }
+        // unrelated customers without a birth date: no changed entry can reach them
+        for k in 0..UNRELATED {
+            let name = format!("Vexmor Plinth{} Oarsby", (b'a' + (k % 26) as u8) as char);
+            add_with(&mut list, &name, None, None, Vec::new());
+        }
+        list.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        let customers = Customers {
+            list,
+            ..Customers::default()
+        };
+        (
+            customers,
+            WatchlistSet::from_entries(previous),
+            WatchlistSet::from_entries(current),
+        )
+    }
+
+    /// Customers in the fixture whom no entry can reach.
+    const UNRELATED: usize = 300;
+
+    fn index_of(customers: &Customers) -> CustomerIndex {
+        let source = IndexSource {
+            customers_bytes: 0,
+            customers_sha256: String::new(),
+            customers_modified_ns: 0,
+            profile_sha256: None,
+            delimiter: b',',
+            amlscreen: "test".into(),
+            normalizer: normalizer_fingerprint(),
+        };
+        CustomerIndex::from_bytes(
+            build_index(customers, source),
+            std::path::Path::new("test.idx"),
+        )
+        .unwrap()
+    }
+
+    /// Screening only the customers the index finds gives exactly the hits of screening every
+    /// customer, by names, identity numbers and weak aliases, and leaves most customers out.
+    #[test]
+    fn indexed_rescreening_equals_screening_every_customer() {
+        let (customers, previous, current) = fixture();
+        let index = index_of(&customers);
+        for threshold in [0.50, 0.70, 0.80, 0.90] {
+            let every = rescreen(&customers, &previous, &current, threshold, 5, false);
+            let indexed = rescreen_indexed(&index, &previous, &current, threshold, 5).unwrap();
+            assert_eq!(every.delta, indexed.delta);
+            assert_eq!(every.new_hits, indexed.new_hits);
+            assert_eq!(every.gone_hits, indexed.gone_hits);
+            assert!(
+                indexed.screened + UNRELATED <= customers.list.len(),
+                "{} of {} screened: the unrelated customers should not be",
+                indexed.screened,
+                customers.list.len()
+            );
+            for change in ["added", "removed", "changed"] {
+                assert!(
+                    every
+                        .new_hits
+                        .iter()
+                        .chain(&every.gone_hits)
+                        .any(|h| h.entry_change == change),
+                    "no hit on a {change} entry"
+                );
+            }
+            let explained = |text: &str| {
+                every
+                    .new_hits
+                    .iter()
+                    .chain(&every.gone_hits)
+                    .any(|h| h.hit.explanation.contains(text))
+            };
+            assert!(explained("a hit on its own"), "no identity-number hit");
+            assert!(explained("weak alias"), "no weak-alias hit");
+        }
+    }
+
+    /// Each way the screener reaches a listed name is found by the index on its own: a
+    /// customer reaching an added entry only by a similar token, only by a known abbreviation,
+    /// only by a token the list writes as two (by text, by spelling), or only by two tokens the
+    /// list writes as one (by text, by spelling) is screened and gets the hit that screening
+    /// every customer gives it. Leaving any one of these lookups out of the index fails here.
+    #[test]
+    fn each_way_a_listed_name_is_reached_is_looked_up() {
+        let base = load_watchlists(&["sample-data/watchlists".into()]).unwrap();
+        let previous = base.entries().to_vec();
+        let mut current = previous.clone();
+        // (listed name, type, the customer's name that reaches it only that way)
+        let cases = [
+            // a similar token
+            ("Zbigniew Kwiatkowsky", "individual", "Zbigniew Kwiatkowski"),
+            // the listed name itself (scores 1 at the bound of 1)
+            ("Ondrej Wielkopolan", "individual", "Ondrej Wielkopolan"),
+            // a middle name left out (costs little), a given name as an initial, a listed
+            // initial written out
+            ("Amadou Kwarteng Osseiboh", "individual", "Amadou Osseiboh"),
+            ("Ingvar Sollheim", "individual", "Ingvar Tobias Sollheim"),
+            ("Radoslaw Przybylak", "individual", "R. Przybylak"),
+            ("K Zubrovnikov", "individual", "Karel Zubrovnikov"),
+            // a legal form pairs with another without the index
+            ("Zarquon LLC", "entity", "Zarquon Ltd"),
+            // an abbreviation, whose blocking keys share nothing with its word
+            ("Brothers", "entity", "Bros"),
+            // a token the list writes as two: by text (the spellings differ across `kh`) and
+            // by spelling (the texts differ by doubled letters)
+            ("Zak Harov", "individual", "Zakharov"),
+            ("Vladdo Vannek", "individual", "Vladovanek"),
+            // two tokens the list writes as one, by text and by spelling
+            ("Tikhonenko", "individual", "Tik Honenko"),
+            ("Bronosatek", "individual", "Bronno Sattek"),
+        ];
+        for (k, (listed, kind, _)) in cases.iter().enumerate() {
+            current.push(Entry {
+                list: "TEST".into(),
+                id: format!("T{k}"),
+                entry_type: kind.to_string(),
+                programs: "TEST".into(),
+                names: vec![crate::watchlist::ListedName {
+                    text: listed.to_string(),
+                    kind: NameKind::Primary,
+                }],
+                ..Entry::default()
+            });
+        }
+        let (previous, current) = (
+            WatchlistSet::from_entries(previous),
+            WatchlistSet::from_entries(current),
+        );
+        let mut list = Vec::new();
+        for (_, _, name) in &cases {
+            add_with(&mut list, name, None, None, Vec::new());
+        }
+        let customers = Customers {
+            list,
+            ..Customers::default()
+        };
+        let index = index_of(&customers);
+        let every = rescreen(&customers, &previous, &current, 0.5, 5, false);
+        for (k, (listed, _, name)) in cases.iter().enumerate() {
+            assert!(
+                every
+                    .new_hits
+                    .iter()
+                    .any(|h| h.name == *name && h.hit.entry_id == format!("T{k}")),
+                "{name} should hit {listed} when every customer is screened: {:?}",
+                every.new_hits
+            );
+        }
+        // at thresholds around these customers' scores, the index keeps exactly the hits
+        for threshold in [0.5, 0.8, 0.85, 0.88, 0.9, 0.92, 0.95, 1.0] {
+            let every = rescreen(&customers, &previous, &current, threshold, 5, false);
+            let indexed = rescreen_indexed(&index, &previous, &current, threshold, 5).unwrap();
+            assert_eq!(every.new_hits, indexed.new_hits, "at {threshold}");
+            assert!(indexed.screened <= cases.len());
+        }
+    }
+
+    /// The indexed customers read back as the file gave them.
+    #[test]
+    fn indexed_customers_read_back_as_given() {
+        let (customers, _, _) = fixture();
+        let index = index_of(&customers);
+        assert_eq!(index.len(), customers.list.len());
+        for (k, c) in customers.list.iter().enumerate() {
+            let read = index.customer(k).unwrap();
+            assert_eq!(read.customer_id, c.customer_id);
+            assert_eq!(read.name, c.name);
+            assert_eq!(read.query, party_query(c));
+        }
+    }
 }

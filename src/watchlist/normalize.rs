@@ -477,6 +477,18 @@ pub fn starts_legal_form_phrase(token: &str) -> bool {
     .contains(token)
 }
 
+/// Whether a token is one of the words of a legal form written out (`limited`, `liability`).
+pub fn is_legal_form_phrase_word(token: &str) -> bool {
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        LEGAL_FORM_PHRASES
+            .iter()
+            .flat_map(|(phrase, _)| phrase.iter().copied())
+            .collect()
+    })
+    .contains(token)
+}
+
 /// Whether a token is the short form of a legal form written out in words (`sa`, `ca`, `llc`).
 pub fn is_legal_form_short(token: &str) -> bool {
     LEGAL_FORM_PHRASES.iter().any(|(_, short)| *short == token)

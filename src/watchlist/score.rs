@@ -499,7 +499,7 @@ impl ListedShape {
 
     /// Whether listed token `j` may be a middle name: a given name, or any token when the
     /// given names are not known.
-    fn may_be_middle_name(&self, j: usize) -> bool {
+    pub(crate) fn may_be_middle_name(&self, j: usize) -> bool {
         self.given_names.is_none_or(|given| j < given)
     }
 }

@@ -11,7 +11,8 @@ use super::score::{
     direct_similarity, ends_of, explain, joined_spelling, joined_text, pair_weight, phrase_kind,
     prepared_similarity, score_tokens, token_weight, GroupKind, GroupPair, PreparedToken,
     ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
-    MAX_JOINED_TOKENS, MIDDLE_NAME_QUERY_COST, UNPAIRED_QUERY_COST,
+    MAX_JOINED_TOKENS, MIDDLE_NAME_LISTED_COST, MIDDLE_NAME_QUERY_COST, UNPAIRED_LISTED_COST,
+    UNPAIRED_QUERY_COST,
 };
 use rayon::prelude::*;
 
@@ -47,6 +48,84 @@ pub struct Hit {
     /// Which query tokens matched which listed tokens, and how well:
     /// `"osama"~"usama" 0.95; "bin" = "bin"; "laden"~"ladin" 0.91; unmatched: -`.
     pub explanation: String,
+}
+
+/// What a [`Screener`] can find, seen from the listed side, for looking up in an index of the
+/// parties (customers) the only ones that can have a hit.
+///
+/// The screener scores a listed name only when the query *touches* it (see
+/// `Screener::candidates`): a query token of two letters or more is similar to one of the
+/// name's tokens (sharing a blocking key with it, equal to it, or a known abbreviation of it or
+/// of its word, and similar by [`prepared_similarity`](super::score::prepared_similarity) with
+/// the query's token as the query); or a query token is one of the name's
+/// [`runs`](ReachName::runs) written as one token (by text or canonical spelling); or adjacent
+/// query tokens joined (by text or canonical spelling) are one of the name's tokens. Apart from
+/// names, a party born in one of `weak_alias_years` may match a weak alias, and one holding
+/// one of `id_numbers` (after [`normalize_id`](crate::watchlist::normalize_id)) is a hit
+/// whatever its name. A party that meets none of these gets no hit from the screener; for a
+/// screener [`restricted`](Screener::restricted) to a few entries, that is most parties.
+///
+/// A name's score is `earned / possible` ([`score_tokens`]), where each pair earns at most its
+/// listed token's weight and each listed token left unpaired adds at least its
+/// [`least_cost`](ReachToken::least_cost); so a party that can pair only listed tokens of
+/// weight `W` (those it touches, plus the [`free`](ReachToken::free) ones, plus one per initial
+/// of its own, the heaviest) scores at most `W / (W + U + Q)`, `U` the least costs of the
+/// others and `Q` those of its own tokens that can pair with none of the name's
+/// ([`least_query_weight`](Reach::least_query_weight) times
+/// [`query_rate`](ReachName::query_rate)).
+#[derive(Debug, Clone)]
+pub struct Reach<'a> {
+    /// Listed tokens of two letters or more that a screened name holds, prepared as
+    /// [`similar_tokens`](super::index::NameIndex::similar_tokens) compares them, in
+    /// vocabulary order.
+    pub tokens: Vec<&'a PreparedToken>,
+    /// Every screened name.
+    pub names: Vec<ReachName>,
+    /// Birth years under which some entry's weak aliases are scored, ascending.
+    pub weak_alias_years: Vec<u16>,
+    /// Normalised identity numbers listed, ascending.
+    pub id_numbers: Vec<&'a str>,
+    screener: &'a Screener,
+}
+
+impl Reach<'_> {
+    /// The weight the screener gives a query token of two letters or more (weak as the
+    /// query's normalisation marks it): its listed weight when the lists hold it, else
+    /// [`token_weight`] of it as never listed.
+    pub fn least_query_weight(&self, token: &str, weak: bool) -> f64 {
+        match self.screener.index.token_id(token) {
+            Some(id) => self.screener.index.weights[id as usize],
+            None => token_weight(token, weak, 0),
+        }
+    }
+}
+
+/// One screened name of a [`Reach`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReachName {
+    /// The least rate at which a query token it cannot pair costs: a middle name's in a
+    /// person's name, else [`UNPAIRED_QUERY_COST`].
+    pub query_rate: f64,
+    /// Its tokens, in reading order.
+    pub tokens: Vec<ReachToken>,
+    /// Each run of 2 to [`MAX_JOINED_TOKENS`] adjacent tokens: its first token, its length,
+    /// its joined text and its joined spelling (a query token equal to either pairs the run).
+    pub runs: Vec<(usize, usize, String, String)>,
+}
+
+/// One token of a [`ReachName`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReachToken {
+    /// Its place in [`Reach::tokens`]; `None` for an initial (one letter).
+    pub token: Option<u32>,
+    /// Its weight in the screener: the most a pair with it earns.
+    pub weight: f64,
+    /// The least that leaving it unpaired costs (a possible middle name's rate in a person's
+    /// name, else [`UNPAIRED_LISTED_COST`](super::score::UNPAIRED_LISTED_COST)).
+    pub least_cost: f64,
+    /// Whether it may pair without the query touching it: an initial, a legal form, or a
+    /// word of a legal form spelled out.
+    pub free: bool,
 }
 
 /// Screens names against a [`WatchlistSet`]. Build once, then screen many names in parallel.
@@ -124,6 +203,91 @@ impl Screener {
             index,
             facts: party::FactIndex::build_for(entries, &|e| kept[e]),
             entries: entries.to_vec(),
+        }
+    }
+
+    /// What this screener can find, seen from the listed side (see [`Reach`]).
+    pub fn reach(&self) -> Reach<'_> {
+        let index = &self.index;
+        let mut slot: Vec<Option<u32>> = vec![None; index.vocabulary.len()];
+        let mut tokens: Vec<&PreparedToken> = Vec::new();
+        for (id, slot) in slot.iter_mut().enumerate() {
+            if index.vocabulary[id].len() > 1 && !index.postings[id].is_empty() {
+                *slot = Some(tokens.len() as u32);
+                tokens.push(&index.prepared[id]);
+            }
+        }
+        let names = index
+            .names
+            .iter()
+            .enumerate()
+            .map(|(name_id, name)| {
+                let mut in_phrase = vec![false; name.tokens.len()];
+                for &(start, len, _) in index
+                    .phrase_runs
+                    .get(&(name_id as u32))
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    let start = usize::from(start);
+                    in_phrase[start..start + usize::from(len)].fill(true);
+                }
+                let reach_tokens = name
+                    .tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &id)| {
+                        let id = id as usize;
+                        let weight = index.weights[id];
+                        let rate = if name.shape.individual && name.shape.may_be_middle_name(j) {
+                            MIDDLE_NAME_LISTED_COST.min(UNPAIRED_LISTED_COST)
+                        } else {
+                            UNPAIRED_LISTED_COST
+                        };
+                        ReachToken {
+                            token: slot[id],
+                            weight,
+                            least_cost: rate * weight,
+                            free: index.vocabulary[id].len() == 1
+                                || index.legal_forms[id]
+                                || in_phrase[j],
+                        }
+                    })
+                    .collect();
+                let mut runs = Vec::new();
+                for len in 2..=MAX_JOINED_TOKENS {
+                    for (start, run) in name.tokens.windows(len).enumerate() {
+                        runs.push((
+                            start,
+                            len,
+                            joined_text(run.iter().map(|&t| index.vocabulary[t as usize].as_str())),
+                            joined_spelling(
+                                run.iter()
+                                    .map(|&t| index.prepared[t as usize].spelling.as_str()),
+                            ),
+                        ));
+                    }
+                }
+                ReachName {
+                    query_rate: if name.shape.individual {
+                        MIDDLE_NAME_QUERY_COST.min(UNPAIRED_QUERY_COST)
+                    } else {
+                        UNPAIRED_QUERY_COST
+                    },
+                    tokens: reach_tokens,
+                    runs,
+                }
+            })
+            .collect();
+        let mut weak_alias_years: Vec<u16> = self.facts.weak_by_year.keys().copied().collect();
+        weak_alias_years.sort_unstable();
+        let mut id_numbers: Vec<&str> = self.facts.ids.keys().map(String::as_str).collect();
+        id_numbers.sort_unstable();
+        Reach {
+            tokens,
+            names,
+            weak_alias_years,
+            id_numbers,
+            screener: self,
         }
     }
 

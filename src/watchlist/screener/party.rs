@@ -71,9 +71,9 @@ const MAX_INDEXED_SPAN: u16 = 10;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FactIndex {
     /// Normalised identity number → entries holding it (ascending, unique).
-    ids: FastMap<String, Vec<u32>>,
+    pub(super) ids: FastMap<String, Vec<u32>>,
     /// Birth year → entries with a weak alias whose listed dates agree with that year.
-    weak_by_year: FastMap<u16, Vec<u32>>,
+    pub(super) weak_by_year: FastMap<u16, Vec<u32>>,
     /// Entry → its weak aliases (index in `names`, prepared for scoring), for entries in
     /// `weak_by_year`.
     weak_names: FastMap<u32, Vec<(u32, PreparedName)>>,
