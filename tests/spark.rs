@@ -10,9 +10,9 @@ use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod flow;
 #[path = "spark_measures.rs"]
 mod measures;
-mod flow;
 
 /// The test server's address, from `AMLSCREEN_SPARK_TEST_REMOTE`.
 fn target(out: Option<&str>) -> SparkTarget {
