@@ -351,44 +351,66 @@ impl PathSearch {
 /// (then earliest), and a path whose transfers all belong to a path already kept is dropped,
 /// so a chain is not reported again from each of its later hops.
 pub fn temporal_paths(view: &GraphView<'_>, search: PathSearch) -> Vec<Found> {
-    let mut paths: Vec<Vec<u32>> = (0..view.edges.len() as u32)
+    let paths: Vec<Vec<u32>> = (0..view.edges.len() as u32)
         .into_par_iter()
         .filter_map(|start| path_from(view, start, &search))
         .collect();
+    covering_paths(paths, |i| view.edge(i).ts)
+        .into_iter()
+        .map(|path| {
+            let first = *view.edge(path[0]);
+            let last = *view.edge(*path.last().unwrap_or(&path[0]));
+            let mut nodes: Vec<Node> = path.iter().map(|&i| view.edge(i).from).collect();
+            nodes.push(last.to);
+            let mut rows: Vec<u32> = path.iter().map(|&i| view.edge(i).row).collect();
+            rows.sort_unstable();
+            Found {
+                subject: first.from,
+                start: first.ts,
+                end: last.ts,
+                rows,
+                nodes,
+                facts: path_facts(path.len(), first.amount, last.amount),
+            }
+        })
+        .collect()
+}
+
+/// The paths kept of those found, each a list of edges numbered in the view's order (time,
+/// then row): longest first, then earliest first transfer, then by their edges; a path whose
+/// transfers all belong to paths kept before it is dropped. Shared by both engines (the Spark
+/// engine numbers the edges of the paths it brings back in the same order).
+pub(crate) fn covering_paths(mut paths: Vec<Vec<u32>>, ts: impl Fn(u32) -> i64) -> Vec<Vec<u32>> {
     paths.sort_by(|a, b| {
         b.len()
             .cmp(&a.len())
-            .then_with(|| view.edge(a[0]).ts.cmp(&view.edge(b[0]).ts))
+            .then_with(|| ts(a[0]).cmp(&ts(b[0])))
             .then_with(|| a.cmp(b))
     });
     let mut covered: HashSet<u32> = HashSet::new();
-    let mut found = Vec::new();
-    for path in paths {
+    paths.retain(|path| {
         if path.iter().all(|i| covered.contains(i)) {
-            continue;
+            return false;
         }
         covered.extend(path.iter().copied());
-        let first = *view.edge(path[0]);
-        let last = *view.edge(*path.last().unwrap_or(&path[0]));
-        let mut nodes: Vec<Node> = path.iter().map(|&i| view.edge(i).from).collect();
-        nodes.push(last.to);
-        let mut rows: Vec<u32> = path.iter().map(|&i| view.edge(i).row).collect();
-        rows.sort_unstable();
-        let percent = i128::from(last.amount) * 100 / i128::from(first.amount.max(1));
-        found.push(Found {
-            subject: first.from,
-            start: first.ts,
-            end: last.ts,
-            rows,
-            nodes,
-            facts: vec![
-                ("hops", path.len().to_string()),
-                ("moved_percent", format!("{}%", percent.min(100))),
-                ("reached", crate::model::format_money_grouped(last.amount)),
-            ],
-        });
-    }
-    found
+        true
+    });
+    paths
+}
+
+/// A temporal path's facts: its hops, the share of the first amount its last transfer carries
+/// (whole percent, at most 100%) and that last amount.
+pub(crate) fn path_facts(
+    hops: usize,
+    first_amount: i64,
+    last_amount: i64,
+) -> Vec<(&'static str, String)> {
+    let percent = i128::from(last_amount) * 100 / i128::from(first_amount.max(1));
+    vec![
+        ("hops", hops.to_string()),
+        ("moved_percent", format!("{}%", percent.min(100))),
+        ("reached", crate::model::format_money_grouped(last_amount)),
+    ]
 }
 
 /// The path search from one starting transfer: for a cycle, the first (depth-first,

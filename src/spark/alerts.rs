@@ -165,6 +165,10 @@ impl Spark {
         if let Some(episodes) = self.flow_episodes(plan, txn_ids)? {
             return Ok(episodes);
         }
+        // temporal paths: the search tree level by level (`super::paths`)
+        if let Some(episodes) = self.path_episodes(plan, txn_ids)? {
+            return Ok(episodes);
+        }
         let what = format!("finding the hits of {}", plan.rule_id);
         let frame = self.query(&what, &compile::hits_select(plan))?;
         // velocity, behaviour and expected activity: hits made by the Polars engine's code

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod flow;
 pub mod ingest;
 pub mod measures;
+pub mod paths;
 pub mod rules;
 pub mod run;
 pub mod sql;

@@ -39,8 +39,8 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             | Detector::RoundTrip { .. }
             | Detector::VelocitySpike { .. }
             | Detector::BehaviourChange { .. }
-            | Detector::ExpectedActivity { .. } => None,
-            Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
+            | Detector::ExpectedActivity { .. }
+            | Detector::TemporalPath { .. } => None,
             Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
             Detector::Bipartite { .. } => Some("bipartite layering".into()),
         }
