@@ -153,7 +153,9 @@ fn levels_union(made: usize) -> String {
 /// extends (its last payee's selected transfers after its last time, up to the deadline, at
 /// most as many as the cap leaves after the node's bound), its position among them, and what
 /// the search does with it (`Dfs::extend`); then its rank's lower bound over the levels made
-/// so far, the nodes past the cap dropped.
+/// so far, the nodes past the cap dropped, and the nodes after the first place the search
+/// stops at found so far (a closing transfer; for a chain also a path of `max_hops`) dropped:
+/// the search never reaches them.
 pub fn level_select(p: &PathPlan, depth: usize) -> String {
     let cap = p.max_expansions_per_start;
     let f = follows(p, "p.last_amt", "c.amt");
@@ -189,10 +191,15 @@ pub fn level_select(p: &PathPlan, depth: usize) -> String {
          n AS (SELECT s, origin, deadline, depth, pos, path, froms, last_to, last_ts, last_amt, lo, bound, \
            {exp} AS exp, {closing} AS closing, {acc} AS acc, {term} AS term FROM cand), \
          u AS ({earlier}SELECT {LEVEL_COLUMNS}, true AS fresh FROM n), \
-         r AS (SELECT *, row_number() OVER (PARTITION BY s ORDER BY pos) AS rk FROM u) \
+         r AS (SELECT *, row_number() OVER (PARTITION BY s ORDER BY pos) AS rk, \
+           min(CASE WHEN {stop} THEN pos END) OVER (PARTITION BY s) AS stop_pos FROM u) \
          SELECT s, origin, deadline, depth, pos, path, froms, last_to, last_ts, last_amt, lo, CAST(rk AS INT) AS bound, \
-           exp, closing, acc, term FROM r WHERE fresh AND rk <= {cap}",
+           exp, closing, acc, term FROM r WHERE fresh AND rk <= {cap} AND (stop_pos IS NULL OR pos <= stop_pos)",
         prev = level_view(depth - 1),
+        stop = match p.mode {
+            PathMode::Cycle => "closing",
+            PathMode::Chain => "closing OR term",
+        },
     )
 }
 
