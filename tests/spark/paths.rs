@@ -5,7 +5,8 @@
 //! these kinds on the sample data.
 
 use super::{alerts_csv_of, options};
-use crate::common::{fixture, root};
+use crate::common::{fixture, root, temp_dir, write, HEADER};
+use std::path::PathBuf;
 use amlscreen::rules::plan::Detector;
 use amlscreen::rules::{Rule, RuleSet};
 
@@ -31,6 +32,12 @@ fn fired(alerts_csv: &str) -> Vec<(String, String, String)> {
 /// Both engines' `alerts.csv` for the paths pack's rules `ids` on paths.csv, and the Polars
 /// engine's alerts as (rule, subject, transactions).
 fn on_paths_csv(ids: &[&str]) -> (String, String, Vec<(String, String, String)>) {
+    on_input(ids, fixture("spark/paths.csv"))
+}
+
+/// Both engines' `alerts.csv` for the paths pack's rules `ids` on `input`, and the Polars
+/// engine's alerts as (rule, subject, transactions).
+fn on_input(ids: &[&str], input: PathBuf) -> (String, String, Vec<(String, String, String)>) {
     let set = RuleSet::load(&[fixture("spark/paths.toml")]).unwrap_or_else(|e| panic!("{e}"));
     let rules: Vec<&Rule> = set
         .rules()
@@ -44,7 +51,7 @@ fn on_paths_csv(ids: &[&str]) -> (String, String, Vec<(String, String, String)>)
     let (polars, spark) = alerts_csv_of(
         &set,
         &rules,
-        &[fixture("spark/paths.csv")],
+        &[input],
         &options(None, None),
     );
     let fired = fired(&polars);
@@ -152,6 +159,71 @@ fn the_expansion_cap_stops_the_search_where_the_polars_engine_stops() {
         ["H8a;H8b;H8c"]
     );
     assert_eq!(alerts(&fired, "chain", "ACC-P8"), ["H8a;H8b;H8c;H8d"]);
+}
+
+/// A dense graph: 800 wires among 30 accounts over 10 days, at whole hours (many at one time),
+/// amounts of 1,000.00 to 1,100.00 (most follow one another), a third of them sent by two busy
+/// accounts (hubs on most days), from a fixed pseudo-random sequence.
+fn dense_graph() -> String {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let mut text = format!("{HEADER}\n");
+    for i in 0..800 {
+        let from = if next(3) == 0 { next(2) } else { next(30) };
+        let mut to = next(30);
+        if to == from {
+            to = (to + 1) % 30;
+        }
+        let (day, hour) = (next(10), next(24));
+        let cents = 100_000 + next(10_001);
+        text.push_str(&format!(
+            "D{i:03},2026-05-{:02}T{hour:02}:00:00Z,{}.{:02},USD,WIRE,ACC-D{from:02},Holder {from},US,ACC-D{to:02},Holder {to},US,B1\n",
+            day + 1,
+            cents / 100,
+            cents % 100
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_dense_graph_searched_under_a_small_cap_gives_the_same_paths() {
+    let dir = temp_dir("spark-dense-paths");
+    let input = write(&dir, "dense.csv", &dense_graph());
+    let (polars, spark, capped) = on_input(&["loop_dense", "chain_dense"], input.clone());
+    assert_eq!(spark, polars);
+    // the cap binds: the same rules without it (also at parity) find other paths
+    let set = RuleSet::load(&[fixture("spark/paths.toml")]).unwrap_or_else(|e| panic!("{e}"));
+    let free: Vec<Rule> = set
+        .rules()
+        .filter(|r| r.plan.rule_id.ends_with("_dense"))
+        .map(|r| {
+            let mut r = (*r).clone();
+            if let Detector::TemporalPath { limits, .. } = &mut r.plan.detector {
+                limits.max_expansions_per_start = 20_000;
+            }
+            r
+        })
+        .collect();
+    let free_refs: Vec<&Rule> = free.iter().collect();
+    let (uncapped, uncapped_spark) =
+        alerts_csv_of(&set, &free_refs, &[input], &options(None, None));
+    assert_eq!(uncapped_spark, uncapped);
+    let uncapped = fired(&uncapped);
+    for rule in ["loop_dense", "chain_dense"] {
+        let n = |f: &[(String, String, String)]| f.iter().filter(|(r, _, _)| r == rule).count();
+        assert!(n(&capped) > 0, "no {rule} alert");
+        assert_ne!(
+            capped.iter().filter(|(r, _, _)| r == rule).collect::<Vec<_>>(),
+            uncapped.iter().filter(|(r, _, _)| r == rule).collect::<Vec<_>>(),
+            "the cap does not bind for {rule}"
+        );
+    }
 }
 
 #[test]
