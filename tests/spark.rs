@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod flow;
-mod paths;
 #[path = "spark_measures.rs"]
 mod measures;
+mod paths;
 
 /// The test server's address, from `AMLSCREEN_SPARK_TEST_REMOTE`.
 fn target(out: Option<&str>) -> SparkTarget {

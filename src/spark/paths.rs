@@ -161,13 +161,19 @@ pub fn level_select(p: &PathPlan, depth: usize) -> String {
     let f = follows(p, "p.last_amt", "c.amt");
     let (exp, closing, acc, term) = match p.mode {
         PathMode::Cycle => (
-            format!("fl AND NOT home AND NOT rev AND depth < {} AND NOT hub", p.max_hops),
+            format!(
+                "fl AND NOT home AND NOT rev AND depth < {} AND NOT hub",
+                p.max_hops
+            ),
             format!("fl AND home AND depth >= {}", p.min_hops),
             "false".to_string(),
             "false".to_string(),
         ),
         PathMode::Chain => (
-            format!("fl AND NOT home AND NOT rev AND NOT hub AND depth < {}", p.max_hops),
+            format!(
+                "fl AND NOT home AND NOT rev AND NOT hub AND depth < {}",
+                p.max_hops
+            ),
             "fl AND home".to_string(),
             "fl AND NOT home AND NOT rev".to_string(),
             format!("fl AND NOT home AND NOT rev AND depth = {}", p.max_hops),
@@ -329,12 +335,8 @@ impl Spark {
             .collect();
         edges.sort();
         edges.dedup();
-        let index = |e: &PathEdge| -> u32 {
-            edges
-                .binary_search(e)
-                .map(|i| i as u32)
-                .unwrap_or(u32::MAX)
-        };
+        let index =
+            |e: &PathEdge| -> u32 { edges.binary_search(e).map(|i| i as u32).unwrap_or(u32::MAX) };
         let paths: Vec<Vec<u32>> = by_start
             .into_values()
             .map(|mut path| {

@@ -6,9 +6,9 @@
 
 use super::{alerts_csv_of, options};
 use crate::common::{fixture, root, temp_dir, write, HEADER};
-use std::path::PathBuf;
 use amlscreen::rules::plan::Detector;
 use amlscreen::rules::{Rule, RuleSet};
+use std::path::PathBuf;
 
 /// Each alert of `alerts.csv` as (rule, subject, its transactions joined by `;`).
 fn fired(alerts_csv: &str) -> Vec<(String, String, String)> {
@@ -48,12 +48,7 @@ fn on_input(ids: &[&str], input: PathBuf) -> (String, String, Vec<(String, Strin
         assert!(matches!(rule.plan.detector, Detector::TemporalPath { .. }));
         assert_eq!(amlscreen::spark::rules::unsupported(&rule.plan), None);
     }
-    let (polars, spark) = alerts_csv_of(
-        &set,
-        &rules,
-        &[input],
-        &options(None, None),
-    );
+    let (polars, spark) = alerts_csv_of(&set, &rules, &[input], &options(None, None));
     let fired = fired(&polars);
     (polars, spark, fired)
 }
@@ -75,7 +70,10 @@ fn cycle_alerts_are_the_same_bytes_at_the_exact_boundaries() {
         assert_eq!(alerts(&fired, rule, subject), [txns], "{rule} on {subject}");
     };
     let none = |rule: &str, subject: &str| {
-        assert!(alerts(&fired, rule, subject).is_empty(), "{rule} on {subject}");
+        assert!(
+            alerts(&fired, rule, subject).is_empty(),
+            "{rule} on {subject}"
+        );
     };
     // back exactly 10 days later vs a second more; exactly 90% vs a micro-unit under; exactly
     // 105% vs a micro-unit over
@@ -154,10 +152,7 @@ fn the_expansion_cap_stops_the_search_where_the_polars_engine_stops() {
     assert!(!has("chain_capped", "ACC-P7"));
     assert!(has("chain", "ACC-P7"));
     // the longest chain found when the cap is reached stands
-    assert_eq!(
-        alerts(&fired, "chain_capped", "ACC-P8"),
-        ["H8a;H8b;H8c"]
-    );
+    assert_eq!(alerts(&fired, "chain_capped", "ACC-P8"), ["H8a;H8b;H8c"]);
     assert_eq!(alerts(&fired, "chain", "ACC-P8"), ["H8a;H8b;H8c;H8d"]);
 }
 
@@ -219,8 +214,14 @@ fn a_dense_graph_searched_under_a_small_cap_gives_the_same_paths() {
         let n = |f: &[(String, String, String)]| f.iter().filter(|(r, _, _)| r == rule).count();
         assert!(n(&capped) > 0, "no {rule} alert");
         assert_ne!(
-            capped.iter().filter(|(r, _, _)| r == rule).collect::<Vec<_>>(),
-            uncapped.iter().filter(|(r, _, _)| r == rule).collect::<Vec<_>>(),
+            capped
+                .iter()
+                .filter(|(r, _, _)| r == rule)
+                .collect::<Vec<_>>(),
+            uncapped
+                .iter()
+                .filter(|(r, _, _)| r == rule)
+                .collect::<Vec<_>>(),
             "the cap does not bind for {rule}"
         );
     }
