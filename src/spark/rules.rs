@@ -478,7 +478,7 @@ mod tests {
             min_baseline_count: 1,
             min_each_direction_basis_points: 0
         }))
-        .is_some());
+        .is_none());
     }
 
     #[test]
