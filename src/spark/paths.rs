@@ -28,16 +28,25 @@ use crate::rules::plan::{Detector, Micros, PathMode, RulePlan};
 use crate::rules::{merge_hits, Episode, Hit};
 use std::collections::BTreeMap;
 
-/// A temporal-path plan's parameters.
+/// A temporal-path plan's parameters (those of [`Detector::TemporalPath`] and its
+/// `GraphLimits`).
 #[derive(Debug, Clone, Copy)]
 pub struct PathPlan {
+    /// A cycle (back to the first payer) or a chain.
     pub mode: PathMode,
+    /// The fewest transfers a path reported has.
     pub min_hops: usize,
+    /// The most transfers a path has (at most 8).
     pub max_hops: usize,
+    /// Every transfer within this of the first one.
     pub horizon: Micros,
+    /// The least share of the previous transfer a transfer carries.
     pub min_retained_basis_points: i64,
+    /// How much more than the previous transfer a transfer may carry.
     pub max_growth_basis_points: i64,
+    /// The transfers scanned from one start before its search gives up.
     pub max_expansions_per_start: usize,
+    /// More transfers than this on one UTC day make a hub.
     pub max_transfers_per_day: usize,
 }
 
