@@ -28,7 +28,7 @@ fn utc_day(t: &str) -> String {
 }
 
 /// A list of text values per row (`ARRAY<STRING>` from the cluster).
-fn text_lists(frame: &DataFrame, name: &str) -> Result<Vec<Vec<String>>, String> {
+pub(super) fn text_lists(frame: &DataFrame, name: &str) -> Result<Vec<Vec<String>>, String> {
     let column = frame.column(name).map_err(|e| e.to_string())?;
     let lists = column.list().map_err(|e| e.to_string())?;
     lists
@@ -95,7 +95,7 @@ impl Spark {
     /// comes back (distinct: names are far fewer than transactions), is keyed here as the
     /// money-flow graph keys a party ([`party_key`]: the normaliser is Rust) and goes back as a
     /// table (`name`, `country`, `pkey`, `label`); a name that keys no party is left out.
-    fn parties_view(&self, rule_id: &str) -> Result<(), SparkEngineError> {
+    pub(super) fn parties_view(&self, rule_id: &str) -> Result<(), SparkEngineError> {
         let what = format!("keying the parties without an account for {rule_id}");
         let frame = self.query(
             &what,
@@ -378,7 +378,7 @@ impl Spark {
     /// Materializes `select` on the cluster as the view `name`, its lineage cut (a local
     /// checkpoint): the next steps' plans read it as a table, so that no plan (and no plan's
     /// description, which the driver keeps) holds every step before it.
-    fn checkpoint_view(
+    pub(super) fn checkpoint_view(
         &self,
         what: &str,
         name: &str,
@@ -392,7 +392,7 @@ impl Spark {
 
     /// Rows made here as the temporary view `view` of `columns` (name, SQL type); no rows as an
     /// empty view of those columns.
-    fn rows_view(
+    pub(super) fn rows_view(
         &self,
         what: &str,
         view: &str,
@@ -426,7 +426,7 @@ impl Spark {
     }
 
     /// A one-column table of text values as a temporary view.
-    fn string_view(
+    pub(super) fn string_view(
         &self,
         what: &str,
         view: &str,

@@ -39,10 +39,10 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             | Detector::RoundTrip { .. }
             | Detector::VelocitySpike { .. }
             | Detector::BehaviourChange { .. }
-            | Detector::ExpectedActivity { .. } => None,
+            | Detector::ExpectedActivity { .. }
+            | Detector::SplitMerge { .. }
+            | Detector::Bipartite { .. } => None,
             Detector::TemporalPath { .. } => Some("temporal paths (cycles, chains)".into()),
-            Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
-            Detector::Bipartite { .. } => Some("bipartite layering".into()),
         }
     };
     detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))
