@@ -233,6 +233,22 @@ fn scatter_gather_and_gather_scatter_alerts_are_the_same_bytes_at_the_exact_boun
             "10.00",
         );
     }
+    // G6: the window from the second sender (B, C, D) would form one too, but is not searched
+    // again
+    r.pay("G6iA", "ACC-G6A", "ACC-G6", 0, "1000.00");
+    r.pay("G6iB", "ACC-G6B", "ACC-G6", H, "1000.00");
+    r.pay("G6iC", "ACC-G6C", "ACC-G6", 2 * H, "1000.00");
+    r.pay("G6iD", "ACC-G6D", "ACC-G6", 2 * D + H, "1000.00");
+    for (k, m) in ["X", "Y", "Z"].iter().enumerate() {
+        let at = 3 * D + k as i64 * H;
+        r.pay(
+            &format!("G6p{m}"),
+            "ACC-G6",
+            &format!("ACC-G6{m}"),
+            at,
+            "1000.00",
+        );
+    }
     let (polars, spark) = on_rows(&r, "split", |d| matches!(d, Detector::SplitMerge { .. }));
     assert_eq!(spark, polars);
     let fired = fired(&polars);
@@ -258,6 +274,8 @@ fn scatter_gather_and_gather_scatter_alerts_are_the_same_bytes_at_the_exact_boun
         sorted(&one("gs", "ACC-G1")),
         ["G1iA", "G1iB", "G1iC", "G1pA", "G1pB", "G1pC"]
     );
+    let g6 = one("gs", "ACC-G6");
+    assert!(!g6.contains("G6iD") && g6.contains("G6iA"), "{g6}");
     for near in ["ACC-G2", "ACC-G3", "ACC-G4", "ACC-G5"] {
         assert!(alerts_of(&fired, "gs", near).is_empty(), "{near}");
     }
