@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod flow;
+mod layering;
 #[path = "spark_measures.rs"]
 mod measures;
 mod paths;

@@ -69,6 +69,18 @@ pub struct Layered {
 /// Bipartite layers (`layers = 1`) or stacks of two (`layers = 2`), sorted.
 pub fn bipartite(view: &GraphView<'_>, search: BipartiteSearch) -> Vec<Layered> {
     let layers = layers(view, &search);
+    layered(view, layers, &search)
+}
+
+/// The structures on `layers` (each its edges, view indices in time order): each layer itself
+/// (`layers = 1`) or the stack on it, sorted. Shared with the Spark engine, which finds the
+/// layers' candidate edges on a cluster and runs this search on them.
+pub fn layered(
+    view: &GraphView<'_>,
+    layers: Vec<Vec<u32>>,
+    search: &BipartiteSearch,
+) -> Vec<Layered> {
+    let search = *search;
     let mut out: Vec<Layered> = if search.layers >= 2 {
         layers
             .par_iter()
@@ -94,10 +106,24 @@ fn layers(view: &GraphView<'_>, search: &BipartiteSearch) -> Vec<Vec<u32>> {
         .collect();
     let tiles = tiles(view, &eligible, search.window);
     let least = search.min_senders * search.min_links;
-    let candidates: Vec<Vec<u32>> = tiles
-        .into_par_iter()
+    let windows: Vec<Vec<u32>> = tiles
+        .into_iter()
         .filter(|(lo, hi)| hi - lo >= least)
-        .flat_map_iter(|(lo, hi)| cores(view, &eligible[lo..hi], search))
+        .map(|(lo, hi)| eligible[lo..hi].to_vec())
+        .collect();
+    layers_in(view, windows, search)
+}
+
+/// The layers in `windows` (each a window's eligible edges, view indices in time order): the
+/// cores of each, merged across windows when they share a transfer.
+pub fn layers_in(
+    view: &GraphView<'_>,
+    windows: Vec<Vec<u32>>,
+    search: &BipartiteSearch,
+) -> Vec<Vec<u32>> {
+    let candidates: Vec<Vec<u32>> = windows
+        .into_par_iter()
+        .flat_map_iter(|edges| cores(view, &edges, search))
         .collect();
     merge(candidates)
 }

@@ -761,20 +761,27 @@ fn found_of(
         .filter(|e| rows.binary_search(&e.row).is_ok())
         .map(|e| e.ts)
         .collect();
-    let percent = if sent > 0 { moved * 100 / sent } else { 0 };
     Found {
         subject,
         start: times.iter().copied().min().unwrap_or(0),
         end: times.iter().copied().max().unwrap_or(0),
         rows,
         nodes,
-        facts: vec![
-            ("intermediaries", intermediaries.to_string()),
-            ("inflow", money(sent)),
-            ("reached", money(moved)),
-            ("moved_percent", format!("{}%", percent.min(100))),
-        ],
+        facts: split_facts(intermediaries, sent, moved),
     }
+}
+
+/// The facts of a scatter-gather or gather-scatter structure: its intermediaries (or senders),
+/// the money sent in, the money that reached the far side and its share in whole percent
+/// (shared with the Spark engine, which finds the same structures on a cluster).
+pub fn split_facts(intermediaries: usize, sent: i128, moved: i128) -> Vec<(&'static str, String)> {
+    let percent = if sent > 0 { moved * 100 / sent } else { 0 };
+    vec![
+        ("intermediaries", intermediaries.to_string()),
+        ("inflow", money(sent)),
+        ("reached", money(moved)),
+        ("moved_percent", format!("{}%", percent.min(100))),
+    ]
 }
 
 /// Fans: windows of `window` in which an account has at least `min_counterparties` distinct

@@ -18,7 +18,7 @@ pub(crate) use engine::{annotate_new_history, temporal, POOLED_ACCOUNTS_FACT};
 /// Hits, their merging into episodes, and episodes into alerts: shared with the Spark engine,
 /// which finds hits on a cluster and builds alerts with this code.
 #[cfg(feature = "spark")]
-pub(crate) use engine::{merge_hits, Episode, Hit};
+pub(crate) use engine::{graph::layered_hits_by, graph::structure_hit, merge_hits, Episode, Hit};
 pub use engine::{EngineContext, NEW_HISTORY_FACT, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT};
 pub mod golden;
 pub mod graph;

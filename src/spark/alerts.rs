@@ -169,6 +169,10 @@ impl Spark {
         if let Some(episodes) = self.path_episodes(plan, txn_ids)? {
             return Ok(episodes);
         }
+        // scatter-gather, gather-scatter and bipartite layers (`super::layering`)
+        if let Some(episodes) = self.layering_episodes(plan, txn_ids)? {
+            return Ok(episodes);
+        }
         let what = format!("finding the hits of {}", plan.rule_id);
         let frame = self.query(&what, &compile::hits_select(plan))?;
         // velocity, behaviour and expected activity: hits made by the Polars engine's code

@@ -392,7 +392,7 @@ impl Spark {
 
     /// Rows made here as the temporary view `view` of `columns` (name, SQL type); no rows as an
     /// empty view of those columns.
-    fn rows_view(
+    pub(super) fn rows_view(
         &self,
         what: &str,
         view: &str,
@@ -426,7 +426,7 @@ impl Spark {
     }
 
     /// A one-column table of text values as a temporary view.
-    fn string_view(
+    pub(super) fn string_view(
         &self,
         what: &str,
         view: &str,

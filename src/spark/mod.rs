@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod flow;
 pub mod ingest;
+pub mod layering;
 pub mod measures;
 pub mod paths;
 pub mod rules;

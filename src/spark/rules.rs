@@ -40,9 +40,9 @@ pub fn unsupported(plan: &RulePlan) -> Option<String> {
             | Detector::VelocitySpike { .. }
             | Detector::BehaviourChange { .. }
             | Detector::ExpectedActivity { .. }
-            | Detector::TemporalPath { .. } => None,
-            Detector::SplitMerge { .. } => Some("scatter-gather and gather-scatter".into()),
-            Detector::Bipartite { .. } => Some("bipartite layering".into()),
+            | Detector::TemporalPath { .. }
+            | Detector::SplitMerge { .. }
+            | Detector::Bipartite { .. } => None,
         }
     };
     detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))

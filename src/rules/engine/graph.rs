@@ -92,25 +92,45 @@ pub fn hits(
     found
         .into_iter()
         .map(|f| {
-            let mut facts = f.facts;
-            facts.push((
-                "accounts",
-                f.nodes
-                    .iter()
-                    .map(|&n| label(graph, accounts, n))
-                    .collect::<Vec<_>>()
-                    .join(joiner),
-            ));
-            facts.push(("searched", searched.to_string()));
-            Hit {
-                subject: label(graph, accounts, f.subject),
-                start: f.start,
-                end: f.end,
-                rows: Some(f.rows),
-                facts,
-            }
+            let listed = f
+                .nodes
+                .iter()
+                .map(|&n| label(graph, accounts, n))
+                .collect::<Vec<_>>()
+                .join(joiner);
+            structure_hit(
+                label(graph, accounts, f.subject),
+                f.start,
+                f.end,
+                f.rows,
+                f.facts,
+                listed,
+                searched,
+            )
         })
         .collect()
+}
+
+/// A structure's hit: its facts, then the accounts it lists and the search's bounds (shared
+/// with the Spark engine, which finds the structures on a cluster).
+pub(crate) fn structure_hit(
+    subject: String,
+    start: i64,
+    end: i64,
+    rows: Vec<u32>,
+    mut facts: Vec<(&'static str, String)>,
+    listed: String,
+    searched: &str,
+) -> Hit {
+    facts.push(("accounts", listed));
+    facts.push(("searched", searched.to_string()));
+    Hit {
+        subject,
+        start,
+        end,
+        rows: Some(rows),
+        facts,
+    }
 }
 
 /// The payer's and payee's names and countries as written on each edge of a view, for the
@@ -146,6 +166,15 @@ pub fn layered_hits(
     found: Vec<Layered>,
     searched: &str,
 ) -> Vec<Hit> {
+    layered_hits_by(found, searched, &|n| label(graph, accounts, n))
+}
+
+/// [`layered_hits`] with the nodes named by `label` (the Spark engine's nodes are its own).
+pub(crate) fn layered_hits_by(
+    found: Vec<Layered>,
+    searched: &str,
+    label: &dyn Fn(u32) -> String,
+) -> Vec<Hit> {
     found
         .into_iter()
         .map(|l| {
@@ -156,22 +185,21 @@ pub fn layered_hits(
                 groups.push(
                     l.found.nodes[at..end]
                         .iter()
-                        .map(|&n| label(graph, accounts, n))
+                        .map(|&n| label(n))
                         .collect::<Vec<_>>()
                         .join(", "),
                 );
                 at = end;
             }
-            let mut facts = l.found.facts;
-            facts.push(("accounts", groups.join(" => ")));
-            facts.push(("searched", searched.to_string()));
-            Hit {
-                subject: label(graph, accounts, l.found.subject),
-                start: l.found.start,
-                end: l.found.end,
-                rows: Some(l.found.rows),
-                facts,
-            }
+            structure_hit(
+                label(l.found.subject),
+                l.found.start,
+                l.found.end,
+                l.found.rows,
+                l.found.facts,
+                groups.join(" => "),
+                searched,
+            )
         })
         .collect()
 }

@@ -7,7 +7,7 @@
 mod expected;
 mod exprs;
 mod flow;
-mod graph;
+pub(crate) mod graph;
 mod history;
 mod keys;
 mod masks;
