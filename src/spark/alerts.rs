@@ -19,8 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 pub type SparkAlerts = (Vec<Alert>, HashMap<String, TxnRecord>);
 
 impl Spark {
-    /// Runs `rules` over the accepted rows of [`Spark::ingest`]. Every rule must be one that
-    /// [`compile::unsupported`] accepts (checked again here).
+    /// Runs `rules` over the accepted rows of [`Spark::ingest`].
     pub fn run_rules(
         &self,
         rules: &[&Rule],
@@ -48,18 +47,6 @@ impl Spark {
         }
         let given = context.segments.as_deref();
         let enabled: Vec<&Rule> = rules.iter().copied().filter(|r| r.enabled).collect();
-        if let Some((rule, why)) = enabled
-            .iter()
-            .find_map(|r| compile::unsupported(&r.plan).map(|why| (r, why)))
-        {
-            return Err(self.bad_result(
-                "compiling the rules",
-                format!(
-                    "rule {} uses {why}, not compiled to Spark yet",
-                    rule.plan.rule_id
-                ),
-            ));
-        }
         let segmenting = enabled.iter().any(|r| compile::uses_segments(&r.plan));
         let segment_basis = if segmenting {
             let derived = compile::segments_select(&ident(ACCEPTED_VIEW));

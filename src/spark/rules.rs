@@ -10,8 +10,10 @@
 //! routine and the count of new values (those two in [`super::measures`]), conditions combined by
 //! all or any, every predicate (segments derived from the data as the Polars engine derives
 //! them) and segment variants; velocity spikes, changes of behaviour and activity against the
-//! declared volume ([`super::measures`]). The other detectors are refused by [`unsupported`]
-//! with the rule named (see `docs/spark.md` for how each will be expressed).
+//! declared volume ([`super::measures`]). The graph detectors have their own queries:
+//! flow-through, party fans and round trips in [`super::flow`], temporal paths in
+//! [`super::paths`], scatter-gather, gather-scatter and bipartite layering in
+//! [`super::layering`]. Every detector of the plan runs on Spark (see `docs/spark.md`).
 
 use super::sql::{in_list, lit};
 use crate::model::Channel;
@@ -26,27 +28,6 @@ use std::fmt::Write as _;
 pub const ROWS_VIEW: &str = "aml_rows";
 /// The view of the accounts' derived segments (`account`, `segment`, `basis`).
 pub const SEGMENTS_VIEW: &str = "aml_segments";
-
-/// Why a plan cannot run on Spark yet, or `None` when it can.
-pub fn unsupported(plan: &RulePlan) -> Option<String> {
-    let detector = |d: &Detector| -> Option<String> {
-        match d {
-            Detector::PerTransaction
-            | Detector::Dormancy { .. }
-            | Detector::Windowed { .. }
-            | Detector::FlowThrough { .. }
-            | Detector::PartyFan { .. }
-            | Detector::RoundTrip { .. }
-            | Detector::VelocitySpike { .. }
-            | Detector::BehaviourChange { .. }
-            | Detector::ExpectedActivity { .. }
-            | Detector::TemporalPath { .. }
-            | Detector::SplitMerge { .. }
-            | Detector::Bipartite { .. } => None,
-        }
-    };
-    detector(&plan.detector).or_else(|| plan.segments.iter().find_map(|v| detector(&v.detector)))
-}
 
 /// Whether a plan tests segments (its filter, or segment variants).
 pub fn uses_segments(plan: &RulePlan) -> bool {
@@ -425,61 +406,6 @@ pub fn evidence_select(plan: &RulePlan, episodes: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_detector_but_the_covered_ones_is_refused_by_name() {
-        let plan = |detector| RulePlan {
-            rule_id: "r".into(),
-            pack: "p".into(),
-            typology: crate::model::Typology::Structuring,
-            subject: Subject::Originator,
-            filter: vec![],
-            detector,
-            segments: vec![],
-        };
-        assert_eq!(unsupported(&plan(Detector::PerTransaction)), None);
-        let windowed = |measure| Detector::Windowed {
-            window: Window::Trailing(DAY),
-            conditions: vec![Condition { measure, value: 1 }],
-            combine: Combine::All,
-        };
-        assert_eq!(unsupported(&plan(windowed(Measure::Sum))), None);
-        assert_eq!(
-            unsupported(&plan(windowed(Measure::CountAgainstRoutine {
-                baseline: DAY
-            }))),
-            None
-        );
-        let business_day_routine = Detector::Windowed {
-            window: Window::BusinessDay { utc_offset_secs: 0 },
-            conditions: vec![Condition {
-                measure: Measure::CountAgainstRoutine { baseline: DAY },
-                value: 1,
-            }],
-            combine: Combine::All,
-        };
-        assert_eq!(unsupported(&plan(business_day_routine)), None);
-        assert_eq!(
-            unsupported(&plan(windowed(Measure::DistinctNew {
-                field: Field::OrigAccount,
-                baseline: DAY
-            }))),
-            None
-        );
-        assert_eq!(
-            unsupported(&plan(Detector::Dormancy { min_gap: DAY })),
-            None
-        );
-        assert!(unsupported(&plan(Detector::VelocitySpike {
-            window: DAY,
-            baseline: 30 * DAY,
-            factor_basis_points: 30_000,
-            min_volume: 1,
-            min_baseline_count: 1,
-            min_each_direction_basis_points: 0
-        }))
-        .is_none());
-    }
 
     #[test]
     fn predicates_read_as_the_polars_expressions_do() {

@@ -33,33 +33,13 @@ use spark_connect::row::{Row, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-/// The rules of `rule_set` that do not run on Spark yet, each named with why.
-pub fn refused_rules(rule_set: &RuleSet) -> Vec<String> {
-    rule_set
-        .rules()
-        .filter(|r| r.enabled)
-        .filter_map(|r| {
-            super::rules::unsupported(&r.plan).map(|why| format!("{} ({why})", r.plan.rule_id))
-        })
-        .collect()
-}
-
-/// `amlscreen run --engine spark`. The rule packs are loaded and every rule is checked to run
-/// on Spark first (a rule of a kind not compiled yet is named, before the cluster is asked
-/// anything); a nightly state is refused.
+/// `amlscreen run --engine spark`: every rule kind runs on the cluster; a nightly state is
+/// refused.
 pub fn run(config: &RunConfig, target: &SparkTarget) -> Result<RunSummary, RunError> {
     let started_at = crate::pipeline::now_iso();
     let mut stages = Stages::new(config.progress);
     stages.begin("loading rule packs");
     let rule_set = RuleSet::load(&config.rules)?;
-    let refused = refused_rules(&rule_set);
-    if !refused.is_empty() {
-        return Err(RunError::Other(format!(
-            "--engine spark: {} rule(s) use detectors not yet compiled to Spark: {}; run them with the Polars engine (see docs/spark.md)",
-            refused.len(),
-            refused.join(", ")
-        )));
-    }
     if config.state.is_some() {
         return Err(RunError::Other(
             crate::engine::EngineError::StateWithSpark.to_string(),

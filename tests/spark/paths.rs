@@ -46,7 +46,6 @@ fn on_input(ids: &[&str], input: PathBuf) -> (String, String, Vec<(String, Strin
     assert_eq!(rules.len(), ids.len());
     for rule in &rules {
         assert!(matches!(rule.plan.detector, Detector::TemporalPath { .. }));
-        assert_eq!(amlscreen::spark::rules::unsupported(&rule.plan), None);
     }
     let (polars, spark) = alerts_csv_of(&set, &rules, &[input], &options(None, None));
     let fired = fired(&polars);
