@@ -104,3 +104,180 @@ fn a_cluster_uri_is_hashed_by_the_cluster_and_gets_the_same_generated_ids() {
     assert_eq!(uri_ingested.inputs[0].sha256, local_ingested.inputs[0].sha256);
     assert_eq!(uri_ingested.inputs[0].rows_with_replaced_bytes, 4);
 }
+
+/// A small deterministic generator (xorshift).
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Spellings of times for `pattern`: written by chrono with it (1890 to 2026, leap days, the
+/// first and last second of a day), then many edited: characters dropped, doubled, replaced or
+/// inserted (digits, signs, dots, colons, letters, Unicode spaces, the minus sign U+2212),
+/// fields out of range (month 13, hour 24, minute 60, the leap second 60, 61), years with a
+/// sign or leading zeros, fractions longer than nine digits.
+fn spellings(pattern: &str, seed: u64, n: usize) -> Vec<String> {
+    use chrono::{Duration, NaiveDate};
+    let mut g = Gen(seed);
+    let start = NaiveDate::from_ymd_opt(1890, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let span_secs = 137 * 365 * 86_400i64;
+    let inserts = [
+        "0", "1", "5", "9", "60", "61", "24", "13", "00", " ", "  ", "\u{2003}", "\t", ".",
+        ".5", ".1234567891", ":", "-", "+", "\u{2212}", "x", "Z", "PM", "am", "Jan", "+02",
+        "+2026", "-0500", "+05:30", "+24:00", "0000", "T", "/", ",",
+    ];
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let t = start
+            + Duration::seconds((g.next() % span_secs as u64) as i64)
+            + Duration::nanoseconds((g.next() % 1_000_000_000) as i64 * (g.below(2) as i64));
+        let t = match g.below(8) {
+            0 => t.date().and_hms_opt(0, 0, 0).unwrap(),
+            1 => t.date().and_hms_opt(23, 59, 59).unwrap(),
+            2 => NaiveDate::from_ymd_opt(2024, 2, 29)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap(),
+            _ => t,
+        };
+        let offset = chrono::FixedOffset::east_opt(*g.pick(&[0, -18_000, 19_800, 3_600])).unwrap();
+        let written = t.and_utc().with_timezone(&offset).format(pattern).to_string();
+        let mut chars: Vec<char> = written.chars().collect();
+        let edits = *g.pick(&[0, 0, 1, 1, 1, 2, 3]);
+        for _ in 0..edits {
+            let at = g.below(chars.len() + 1);
+            match g.below(5) {
+                0 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                1 if at < chars.len() => {
+                    let c = chars[at];
+                    chars.insert(at, c);
+                }
+                2 if at < chars.len() => {
+                    let with: Vec<char> = g.pick(&inserts).chars().collect();
+                    chars.splice(at..at + 1, with);
+                }
+                _ => {
+                    let with: Vec<char> = g.pick(&inserts).chars().collect();
+                    chars.splice(at..at, with);
+                }
+            }
+        }
+        out.push(chars.into_iter().collect());
+    }
+    out
+}
+
+/// Spellings at the edges of pattern `i` of the test below: the leap second, fields one past
+/// their range, numbers that a scanner giving digits back would read (`202603110000`: chrono
+/// takes `00` for the minutes and finds no seconds), signs and zeros before the year, names
+/// cut short or written in full, 12 AM and 12 PM, two-digit years at 69 and 70, offsets of a
+/// day, the minus sign U+2212, a dot without digits.
+fn borderline(i: usize) -> &'static [&'static str] {
+    match i {
+        0 => &["01/03/2026 23:59", "1/3/2026 0:0", "01/03/2026 24:00", "31/04/2026 10:00", "29/02/2024 10:00", "01/03/2026 10:00:00", "01/03/ 2026 10:00", "01/03/+2026 10:00", "01/03/02026 10:00"],
+        1 => &["2026-03-01 23:59:60", "2026-03-01 10:00:60.5", "2026-03-01 10:00:61", "2026-03-01 24:00:00", "2026-02-29 10:00:00", "2024-02-29 10:00:00", "2026-03-01 10:00:00.", "2026-03-01 10:00:00.1234567891", "+2026-03-01 10:00:00", "+002026-03-01 10:00:00", "-2026-03-01 10:00:00", "02026-03-01 10:00:00", "2026- 3- 1 10:00:00", "2026-3-1 1:2:3", "2026-03-01  10:00:00", "2026-03-0110:00:00", "2026-03-01\u{2003}10:00:00", "2026-03-01 10:00", "2026-03-01", "2026-03-01 10:00:00.5.5"],
+        2 => &["20260301100000", "2026030110000", "202603110000", "202603011000000", "20261301100000", "20260301235960", "2026 0301100000"],
+        3 => &["01 jan 2026 12:00 AM", "01 JAN 2026 12:00 pm", "01 Jan 2026 13:00 PM", "01 Jan 2026 00:00 AM", "01 January 2026 10:00 AM", "1 Jan 2026 1:5 pm", "01 Jan 2026 10:00 XM", "01 Jan 2026 10:00PM", "01 Jan 2026 10:00 P"],
+        4 => &["2026-03-01 10:00:00.123 +05:30", "2026-03-01 10:00:00 +05:30", "2026-03-01 10:00:00.12 +05:30", "2026-03-01 10:00:00.1234 +05:30", "2026-03-01 10:00:00.123 +0530", "2026-03-01 10:00:00.123 +05 30", "2026-03-01 10:00:00.123 +05", "2026-03-01 10:00:00.123 \u{2212}05:00", "2026-03-01 10:00:00.123 +23:59", "2026-03-01 10:00:00.123 +24:00", "2026-03-01 10:00:00.123 +05:60", "2026-03-01 10:00:00.123 Z", "2026-03-01 23:59:60.999 -00:00"],
+        5 => &["2026-03-01T10:00:00+2400", "2026-03-01T10:00:00+2359", "2026-03-01T10:00:00\u{2212}0500", "2026-03-01T10:00:00 +0500", "2026-03-01T10:00:00+05:30", "2026-03-01T10:00:00+05", "2026-03-01T10:00:00+0560", "2026-03-01T10:00:00Z", "2026-03-01T10:00:00"],
+        6 => &["1 March 26", "1 Mar 26", "1 Marc 26", "31 December 69", "31 December 70", " 1 may 00", "1 May 2026", "1 Mayday 26", "29 Feb 24", "29 Feb 25"],
+        7 => &["03/01/26 23:59:60.5", "03/01/26 10:00:00.5", "03/01/26 10:00:00.1234567890", "3/1/26 1:2:3.4", "03/01/26 10:00:00. 5", "03/01/26 10:00:00.", "03/01/26 10:00:00"],
+        8 => &["2026-03-01 10:00:00 EST", "2026-03-01 10:00:00", "2026-03-01 10:00:00 +05:00", "2026-03-01 10:00:00 EST x", "2026-03-01 10:00:00EST"],
+        _ => &[" 1-Mar-2026 23:59:60.123456", "1-Mar-2026 10:00:00", "1-Mar-2026 10:00:00.12345", "1-Mar-2026 10:00:00.1234567", "01-mar-2026 10:00:00.000001", "1-Mar-26 10:00:00"],
+    }
+}
+
+/// A canonical CSV of one row per spelling (quoted), ids `T<n>`.
+fn times_csv(dir: &Path, name: &str, spellings: &[String]) -> PathBuf {
+    let mut text = String::from(crate::common::HEADER);
+    text.push('\n');
+    for (i, s) in spellings.iter().enumerate() {
+        text.push_str(&format!(
+            "T{i},\"{}\",100.00,USD,CASH,A1,Name,JM,B1,Other,JM,K1\n",
+            s.replace('"', "\"\"")
+        ));
+    }
+    write(dir, name, &text)
+}
+
+#[test]
+fn timestamp_formats_read_what_chrono_reads_on_generated_spellings() {
+    let dir = temp_dir("spark-strftime");
+    let patterns: [(&str, Option<&str>); 10] = [
+        ("%d/%m/%Y %H:%M", Some("-05:00")),
+        ("%Y-%m-%d %H:%M:%S%.f", None),
+        ("%Y%m%d%H%M%S", None),
+        ("%d %b %Y %I:%M %p", Some("+05:30")),
+        ("%F %T%.3f %:z", None),
+        ("%Y-%m-%dT%H:%M:%S%z", Some("-05:00")),
+        ("%e %B %y", None),
+        ("%D %R:%S.%f", None),
+        ("%Y-%m-%d %H:%M:%S %Z", None),
+        ("%v %X%.6f", None),
+    ];
+    let mut inputs = Vec::new();
+    let mut profiles = Vec::new();
+    for (i, (pattern, zone)) in patterns.iter().enumerate() {
+        let mut spellings = spellings(pattern, 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1), 300);
+        spellings.extend(borderline(i).iter().map(|s| s.to_string()));
+        inputs.push(times_csv(&dir, &format!("times-{i}.csv"), &spellings));
+        let mut toml = format!("name = \"p{i}\"\ntimestamp_format = \"{pattern}\"\n");
+        if let Some(zone) = zone {
+            toml.push_str(&format!("timezone = \"{zone}\"\n"));
+        }
+        profiles.push(write(&dir, &format!("p{i}.toml"), &toml));
+    }
+    let mut accepted_total = 0;
+    for ((pattern, _), (input, profile)) in patterns.iter().zip(inputs.iter().zip(&profiles)) {
+        let counts = assert_parity(std::slice::from_ref(input), &options(None, Some(profile)));
+        let accepted = counts[0].rows_accepted;
+        let bad = counts[0].by_reason.get("bad_timestamp").copied().unwrap_or(0);
+        // each pattern meets both outcomes many times
+        assert!(accepted >= 60 && bad >= 30, "{pattern}: {accepted} accepted, {bad} bad");
+        accepted_total += accepted;
+    }
+    assert!(accepted_total > 1000, "{accepted_total}");
+}
+
+#[test]
+fn a_timestamp_format_spark_cannot_read_exactly_is_refused_naming_its_specifier() {
+    let dir = temp_dir("spark-strftime-refused");
+    let input = times_csv(&dir, "t.csv", &["2026-03-01 Sun".to_string()]);
+    let profile = write(
+        &dir,
+        "p.toml",
+        "name = \"weekday\"\ntimestamp_format = \"%Y-%m-%d %a\"\n",
+    );
+    let options = options(None, Some(&profile));
+    // the Polars engine reads it
+    assert_eq!(polars_summaries(&[input.clone()], &options)[0].rows_accepted, 1);
+    let spark = amlscreen::spark::Spark::connect(&super::target(None)).unwrap();
+    let err = spark
+        .ingest(
+            &[input],
+            &amlscreen::spark::SparkIngestOptions {
+                options: &options,
+                latest_micros: amlscreen::spark::latest_accepted_micros(),
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`%a`") && err.contains("timestamp_format"), "{err}");
+}
