@@ -384,9 +384,18 @@ pub fn read_select(read: &ReadSpec, ctx: &CheckContext) -> Result<String, Ingest
     cols.push(format!("{} AS lossy", input.format == SparkFormat::Csv));
     match input.format {
         SparkFormat::Csv => {
+            // a record Spark cannot split into the header's fields, or one holding a NUL byte
+            // anywhere (the Polars engine's scanner refuses those; Spark reads them)
+            let nul: Vec<String> = read
+                .sql_names
+                .iter()
+                .chain(std::iter::once(&CORRUPT_COLUMN.to_string()))
+                .map(|c| format!("coalesce(instr({}, char(0)) > 0, false)", ident(c)))
+                .collect();
             cols.push(format!(
-                "{} IS NOT NULL AS malformed",
-                ident(CORRUPT_COLUMN)
+                "({} IS NOT NULL OR {}) AS malformed",
+                ident(CORRUPT_COLUMN),
+                nul.join(" OR ")
             ));
             cols.push(format!(
                 "coalesce({}, '') AS record_text",

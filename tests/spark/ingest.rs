@@ -281,3 +281,76 @@ fn a_timestamp_format_spark_cannot_read_exactly_is_refused_naming_its_specifier(
         .to_string();
     assert!(err.contains("`%a`") && err.contains("timestamp_format"), "{err}");
 }
+
+#[test]
+fn a_nul_byte_makes_its_record_malformed_on_both_engines() {
+    let dir = temp_dir("spark-nul");
+    let mut text = format!("{}\n", crate::common::HEADER);
+    let rows = [
+        "N1,2026-03-01T10:00:00Z,100.00,USD,CASH,A1,Name,JM,B1,Other,JM,K1",
+        "N2,2026-03-01T10:00:00Z,100.00,USD,CASH,A1,Na\0me,JM,B1,Other,JM,K1",
+        "N3,2026-03-01T10:00:00Z,100.00,USD,CASH,A1,\"Quoted \0\",JM,B1,Other,JM,K1",
+        "\0N4,2026-03-01T10:00:00Z,100.00,USD,CASH,A1,Name,JM,B1,Other,JM,K1",
+        "N5,2026-03-01T10:00:00Z,100.00,USD,CASH,A1,Name,JM,B1,Other,JM,K1\0",
+        "N6,2026-03-01T10:00:00Z,100.00,USD,CASH,A1,Name,JM,B1,Other,JM,K1",
+    ];
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    let input = write(&dir, "nul.csv", &text);
+    let counts = assert_parity(std::slice::from_ref(&input), &options(None, None));
+    assert_eq!(counts[0].by_reason.get("malformed_row"), Some(&4));
+    assert_eq!(counts[0].rows_accepted, 2);
+    // the same rows: numbers 2 to 5
+    let polars = ingest(
+        std::slice::from_ref(&input),
+        &options(None, None),
+        &mut Default::default(),
+    )
+    .unwrap();
+    let rows: Vec<u64> = polars.quarantine.iter().map(|q| q.row).collect();
+    assert_eq!(rows, [2, 3, 4, 5]);
+    let out_dir = dir.join("out");
+    let out = format!("file://{}", out_dir.display());
+    let (_, _, spark) = on_spark(std::slice::from_ref(&input), &options(None, None), Some(&out));
+    let written = quarantine_rows(&out_dir.join("quarantine"));
+    let spark_rows: Vec<(i64, String, String)> = written;
+    assert_eq!(
+        spark_rows,
+        polars
+            .quarantine
+            .iter()
+            .map(|q| (q.row as i64, q.column.to_string(), q.reason.as_str().to_string()))
+            .collect::<Vec<_>>()
+    );
+    assert!(spark.quarantine_uri.is_some());
+}
+
+/// The quarantined rows the cluster wrote under `dir`, as (row, column, reason) in row order.
+fn quarantine_rows(dir: &Path) -> Vec<(i64, String, String)> {
+    use polars::prelude::*;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        let row = frame.column("row").unwrap().cast(&DataType::Int64).unwrap();
+        let row = row.i64().unwrap().clone();
+        let column = frame.column("column").unwrap().str().unwrap().clone();
+        let reason = frame.column("reason").unwrap().str().unwrap().clone();
+        for i in 0..frame.height() {
+            out.push((
+                row.get(i).unwrap(),
+                column.get(i).unwrap().to_string(),
+                reason.get(i).unwrap().to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
