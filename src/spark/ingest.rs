@@ -785,11 +785,17 @@ pub fn counts_select() -> String {
     // rows_with_replaced_bytes: accepted rows of text files with a U+FFFD in one of the text
     // columns the Polars engine scans (`TEXT_COLUMNS` of validate.rs, trimmed and mapped); the
     // cluster decodes a CSV file as the Polars engine does, each undecodable sequence replaced
-    let text = ["orig_account", "orig_name", "bene_account", "bene_name", "branch"]
-        .iter()
-        .map(|c| format!("instr(m_{c}, {}) > 0", lit("\u{FFFD}")))
-        .collect::<Vec<_>>()
-        .join(" OR ");
+    let text = [
+        "orig_account",
+        "orig_name",
+        "bene_account",
+        "bene_name",
+        "branch",
+    ]
+    .iter()
+    .map(|c| format!("instr(m_{c}, {}) > 0", lit("\u{FFFD}")))
+    .collect::<Vec<_>>()
+    .join(" OR ");
     format!(
         "SELECT part_idx, file, reason, count(*) AS n, \
            count_if(reason IS NULL AND lossy AND ({text})) AS replaced \

@@ -10,11 +10,11 @@
 pub mod alerts;
 pub mod flow;
 pub mod ingest;
-pub mod strftime;
 pub mod measures;
 pub mod rules;
 pub mod run;
 pub mod sql;
+pub mod strftime;
 
 use crate::engine::SparkTarget;
 use crate::ingest::IngestError;
@@ -395,11 +395,7 @@ impl Spark {
                 .read()
                 .format("binaryFile")
                 .load(Some(read.uri.as_str()))
-                .select_expr(vec![
-                    "_metadata.file_path AS aml_path",
-                    "length",
-                    "content",
-                ]);
+                .select_expr(vec!["_metadata.file_path AS aml_path", "length", "content"]);
             let view = format!("aml_bin_{}", read.part);
             df.create_or_replace_temp_view(&view)
                 .map_err(|e| self.err(&what, e))?;

@@ -351,11 +351,7 @@ pub fn pattern_sql(pattern: &str, naive_offset_secs: i32) -> Result<PatternSql, 
                 .enumerate()
                 .map(|(i, (short, _))| format!("WHEN '{short}' THEN {}", i + 1))
                 .collect();
-            format!(
-                "CASE lower(substr({}, 1, 3)) {} END",
-                g(m),
-                whens.join(" ")
-            )
+            format!("CASE lower(substr({}, 1, 3)) {} END", g(m), whens.join(" "))
         }
         Some((m, false)) => num(g(m), 2),
         None => unreachable!("checked above"),
@@ -405,9 +401,7 @@ pub fn pattern_sql(pattern: &str, naive_offset_secs: i32) -> Result<PatternSql, 
         format!("t_timestamp RLIKE {rx}")
     };
     Ok(PatternSql {
-        expr: format!(
-            "CASE WHEN {readable} THEN {local} - CAST({offset} AS BIGINT) * 1000000 END"
-        ),
+        expr: format!("CASE WHEN {readable} THEN {local} - CAST({offset} AS BIGINT) * 1000000 END"),
     })
 }
 

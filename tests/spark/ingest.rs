@@ -101,7 +101,10 @@ fn a_cluster_uri_is_hashed_by_the_cluster_and_gets_the_same_generated_ids() {
         uri_ingested.inputs[0].sha256,
         amlscreen::ingest::sha256_file(&local[0]).unwrap()
     );
-    assert_eq!(uri_ingested.inputs[0].sha256, local_ingested.inputs[0].sha256);
+    assert_eq!(
+        uri_ingested.inputs[0].sha256,
+        local_ingested.inputs[0].sha256
+    );
     assert_eq!(uri_ingested.inputs[0].rows_with_replaced_bytes, 4);
 }
 
@@ -137,9 +140,40 @@ fn spellings(pattern: &str, seed: u64, n: usize) -> Vec<String> {
         .unwrap();
     let span_secs = 137 * 365 * 86_400i64;
     let inserts = [
-        "0", "1", "5", "9", "60", "61", "24", "13", "00", " ", "  ", "\u{2003}", "\t", ".",
-        ".5", ".1234567891", ":", "-", "+", "\u{2212}", "x", "Z", "PM", "am", "Jan", "+02",
-        "+2026", "-0500", "+05:30", "+24:00", "0000", "T", "/", ",",
+        "0",
+        "1",
+        "5",
+        "9",
+        "60",
+        "61",
+        "24",
+        "13",
+        "00",
+        " ",
+        "  ",
+        "\u{2003}",
+        "\t",
+        ".",
+        ".5",
+        ".1234567891",
+        ":",
+        "-",
+        "+",
+        "\u{2212}",
+        "x",
+        "Z",
+        "PM",
+        "am",
+        "Jan",
+        "+02",
+        "+2026",
+        "-0500",
+        "+05:30",
+        "+24:00",
+        "0000",
+        "T",
+        "/",
+        ",",
     ];
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
@@ -156,7 +190,11 @@ fn spellings(pattern: &str, seed: u64, n: usize) -> Vec<String> {
             _ => t,
         };
         let offset = chrono::FixedOffset::east_opt(*g.pick(&[0, -18_000, 19_800, 3_600])).unwrap();
-        let written = t.and_utc().with_timezone(&offset).format(pattern).to_string();
+        let written = t
+            .and_utc()
+            .with_timezone(&offset)
+            .format(pattern)
+            .to_string();
         let mut chars: Vec<char> = written.chars().collect();
         let edits = *g.pick(&[0, 0, 1, 1, 1, 2, 3]);
         for _ in 0..edits {
@@ -191,16 +229,121 @@ fn spellings(pattern: &str, seed: u64, n: usize) -> Vec<String> {
 /// day, the minus sign U+2212, a dot without digits.
 fn borderline(i: usize) -> &'static [&'static str] {
     match i {
-        0 => &["01/03/2026 23:59", "1/3/2026 0:0", "01/03/2026 24:00", "31/04/2026 10:00", "29/02/2024 10:00", "01/03/2026 10:00:00", "01/03/ 2026 10:00", "01/03/+2026 10:00", "01/03/02026 10:00"],
-        1 => &["2026-03-01 23:59:60", "2026-03-01 10:00:60.5", "2026-03-01 10:00:61", "2026-03-01 24:00:00", "2026-02-29 10:00:00", "2024-02-29 10:00:00", "2026-03-01 10:00:00.", "2026-03-01 10:00:00.1234567891", "+2026-03-01 10:00:00", "+002026-03-01 10:00:00", "-2026-03-01 10:00:00", "02026-03-01 10:00:00", "2026- 3- 1 10:00:00", "2026-3-1 1:2:3", "2026-03-01  10:00:00", "2026-03-0110:00:00", "2026-03-01\u{2003}10:00:00", "2026-03-01 10:00", "2026-03-01", "2026-03-01 10:00:00.5.5"],
-        2 => &["20260301100000", "2026030110000", "202603110000", "202603011000000", "20261301100000", "20260301235960", "2026 0301100000"],
-        3 => &["01 jan 2026 12:00 AM", "01 JAN 2026 12:00 pm", "01 Jan 2026 13:00 PM", "01 Jan 2026 00:00 AM", "01 January 2026 10:00 AM", "1 Jan 2026 1:5 pm", "01 Jan 2026 10:00 XM", "01 Jan 2026 10:00PM", "01 Jan 2026 10:00 P"],
-        4 => &["2026-03-01 10:00:00.123 +05:30", "2026-03-01 10:00:00 +05:30", "2026-03-01 10:00:00.12 +05:30", "2026-03-01 10:00:00.1234 +05:30", "2026-03-01 10:00:00.123 +0530", "2026-03-01 10:00:00.123 +05 30", "2026-03-01 10:00:00.123 +05", "2026-03-01 10:00:00.123 \u{2212}05:00", "2026-03-01 10:00:00.123 +23:59", "2026-03-01 10:00:00.123 +24:00", "2026-03-01 10:00:00.123 +05:60", "2026-03-01 10:00:00.123 Z", "2026-03-01 23:59:60.999 -00:00"],
-        5 => &["2026-03-01T10:00:00+2400", "2026-03-01T10:00:00+2359", "2026-03-01T10:00:00\u{2212}0500", "2026-03-01T10:00:00 +0500", "2026-03-01T10:00:00+05:30", "2026-03-01T10:00:00+05", "2026-03-01T10:00:00+0560", "2026-03-01T10:00:00Z", "2026-03-01T10:00:00"],
-        6 => &["1 March 26", "1 Mar 26", "1 Marc 26", "31 December 69", "31 December 70", " 1 may 00", "1 May 2026", "1 Mayday 26", "29 Feb 24", "29 Feb 25"],
-        7 => &["03/01/26 23:59:60.5", "03/01/26 10:00:00.5", "03/01/26 10:00:00.1234567890", "3/1/26 1:2:3.4", "03/01/26 10:00:00. 5", "03/01/26 10:00:00.", "03/01/26 10:00:00"],
-        8 => &["2026-03-01 10:00:00 EST", "2026-03-01 10:00:00", "2026-03-01 10:00:00 +05:00", "2026-03-01 10:00:00 EST x", "2026-03-01 10:00:00EST"],
-        _ => &[" 1-Mar-2026 23:59:60.123456", "1-Mar-2026 10:00:00", "1-Mar-2026 10:00:00.12345", "1-Mar-2026 10:00:00.1234567", "01-mar-2026 10:00:00.000001", "1-Mar-26 10:00:00"],
+        0 => &[
+            "01/03/2026 23:59",
+            "1/3/2026 0:0",
+            "01/03/2026 24:00",
+            "31/04/2026 10:00",
+            "29/02/2024 10:00",
+            "01/03/2026 10:00:00",
+            "01/03/ 2026 10:00",
+            "01/03/+2026 10:00",
+            "01/03/02026 10:00",
+        ],
+        1 => &[
+            "2026-03-01 23:59:60",
+            "2026-03-01 10:00:60.5",
+            "2026-03-01 10:00:61",
+            "2026-03-01 24:00:00",
+            "2026-02-29 10:00:00",
+            "2024-02-29 10:00:00",
+            "2026-03-01 10:00:00.",
+            "2026-03-01 10:00:00.1234567891",
+            "+2026-03-01 10:00:00",
+            "+002026-03-01 10:00:00",
+            "-2026-03-01 10:00:00",
+            "02026-03-01 10:00:00",
+            "2026- 3- 1 10:00:00",
+            "2026-3-1 1:2:3",
+            "2026-03-01  10:00:00",
+            "2026-03-0110:00:00",
+            "2026-03-01\u{2003}10:00:00",
+            "2026-03-01 10:00",
+            "2026-03-01",
+            "2026-03-01 10:00:00.5.5",
+        ],
+        2 => &[
+            "20260301100000",
+            "2026030110000",
+            "202603110000",
+            "202603011000000",
+            "20261301100000",
+            "20260301235960",
+            "2026 0301100000",
+        ],
+        3 => &[
+            "01 jan 2026 12:00 AM",
+            "01 JAN 2026 12:00 pm",
+            "01 Jan 2026 13:00 PM",
+            "01 Jan 2026 00:00 AM",
+            "01 January 2026 10:00 AM",
+            "1 Jan 2026 1:5 pm",
+            "01 Jan 2026 10:00 XM",
+            "01 Jan 2026 10:00PM",
+            "01 Jan 2026 10:00 P",
+        ],
+        4 => &[
+            "2026-03-01 10:00:00.123 +05:30",
+            "2026-03-01 10:00:00 +05:30",
+            "2026-03-01 10:00:00.12 +05:30",
+            "2026-03-01 10:00:00.1234 +05:30",
+            "2026-03-01 10:00:00.123 +0530",
+            "2026-03-01 10:00:00.123 +05 30",
+            "2026-03-01 10:00:00.123 +05",
+            "2026-03-01 10:00:00.123 \u{2212}05:00",
+            "2026-03-01 10:00:00.123 +23:59",
+            "2026-03-01 10:00:00.123 +24:00",
+            "2026-03-01 10:00:00.123 +05:60",
+            "2026-03-01 10:00:00.123 Z",
+            "2026-03-01 23:59:60.999 -00:00",
+        ],
+        5 => &[
+            "2026-03-01T10:00:00+2400",
+            "2026-03-01T10:00:00+2359",
+            "2026-03-01T10:00:00\u{2212}0500",
+            "2026-03-01T10:00:00 +0500",
+            "2026-03-01T10:00:00+05:30",
+            "2026-03-01T10:00:00+05",
+            "2026-03-01T10:00:00+0560",
+            "2026-03-01T10:00:00Z",
+            "2026-03-01T10:00:00",
+        ],
+        6 => &[
+            "1 March 26",
+            "1 Mar 26",
+            "1 Marc 26",
+            "31 December 69",
+            "31 December 70",
+            " 1 may 00",
+            "1 May 2026",
+            "1 Mayday 26",
+            "29 Feb 24",
+            "29 Feb 25",
+        ],
+        7 => &[
+            "03/01/26 23:59:60.5",
+            "03/01/26 10:00:00.5",
+            "03/01/26 10:00:00.1234567890",
+            "3/1/26 1:2:3.4",
+            "03/01/26 10:00:00. 5",
+            "03/01/26 10:00:00.",
+            "03/01/26 10:00:00",
+        ],
+        8 => &[
+            "2026-03-01 10:00:00 EST",
+            "2026-03-01 10:00:00",
+            "2026-03-01 10:00:00 +05:00",
+            "2026-03-01 10:00:00 EST x",
+            "2026-03-01 10:00:00EST",
+        ],
+        _ => &[
+            " 1-Mar-2026 23:59:60.123456",
+            "1-Mar-2026 10:00:00",
+            "1-Mar-2026 10:00:00.12345",
+            "1-Mar-2026 10:00:00.1234567",
+            "01-mar-2026 10:00:00.000001",
+            "1-Mar-26 10:00:00",
+        ],
     }
 }
 
@@ -248,9 +391,16 @@ fn timestamp_formats_read_what_chrono_reads_on_generated_spellings() {
     for ((pattern, _), (input, profile)) in patterns.iter().zip(inputs.iter().zip(&profiles)) {
         let counts = assert_parity(std::slice::from_ref(input), &options(None, Some(profile)));
         let accepted = counts[0].rows_accepted;
-        let bad = counts[0].by_reason.get("bad_timestamp").copied().unwrap_or(0);
+        let bad = counts[0]
+            .by_reason
+            .get("bad_timestamp")
+            .copied()
+            .unwrap_or(0);
         // each pattern meets both outcomes many times
-        assert!(accepted >= 60 && bad >= 30, "{pattern}: {accepted} accepted, {bad} bad");
+        assert!(
+            accepted >= 60 && bad >= 30,
+            "{pattern}: {accepted} accepted, {bad} bad"
+        );
         accepted_total += accepted;
     }
     assert!(accepted_total > 1000, "{accepted_total}");
@@ -267,7 +417,10 @@ fn a_timestamp_format_spark_cannot_read_exactly_is_refused_naming_its_specifier(
     );
     let options = options(None, Some(&profile));
     // the Polars engine reads it
-    assert_eq!(polars_summaries(&[input.clone()], &options)[0].rows_accepted, 1);
+    assert_eq!(
+        polars_summaries(std::slice::from_ref(&input), &options)[0].rows_accepted,
+        1
+    );
     let spark = amlscreen::spark::Spark::connect(&super::target(None)).unwrap();
     let err = spark
         .ingest(
@@ -279,7 +432,10 @@ fn a_timestamp_format_spark_cannot_read_exactly_is_refused_naming_its_specifier(
         )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("`%a`") && err.contains("timestamp_format"), "{err}");
+    assert!(
+        err.contains("`%a`") && err.contains("timestamp_format"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -313,7 +469,11 @@ fn a_nul_byte_makes_its_record_malformed_on_both_engines() {
     assert_eq!(rows, [2, 3, 4, 5]);
     let out_dir = dir.join("out");
     let out = format!("file://{}", out_dir.display());
-    let (_, _, spark) = on_spark(std::slice::from_ref(&input), &options(None, None), Some(&out));
+    let (_, _, spark) = on_spark(
+        std::slice::from_ref(&input),
+        &options(None, None),
+        Some(&out),
+    );
     let written = quarantine_rows(&out_dir.join("quarantine"));
     let spark_rows: Vec<(i64, String, String)> = written;
     assert_eq!(
@@ -321,7 +481,11 @@ fn a_nul_byte_makes_its_record_malformed_on_both_engines() {
         polars
             .quarantine
             .iter()
-            .map(|q| (q.row as i64, q.column.to_string(), q.reason.as_str().to_string()))
+            .map(|q| (
+                q.row as i64,
+                q.column.to_string(),
+                q.reason.as_str().to_string()
+            ))
             .collect::<Vec<_>>()
     );
     assert!(spark.quarantine_uri.is_some());
