@@ -226,6 +226,9 @@ impl Spark {
         };
         let generated_ids = profile.is_some_and(|p| p.txn_id.is_some());
         let digests = self.digests(&reads, generated_ids)?;
+        for input in reads.iter().filter(|r| r.format == SparkFormat::Csv) {
+            self.refuse_broken_quotes(input, delimiter)?;
+        }
         let mut selects = Vec::with_capacity(reads.len());
         for input in &reads {
             let mut spec = self.read_input(input, delimiter)?;
@@ -362,6 +365,64 @@ impl Spark {
             sql_names,
             digests: Vec::new(),
         })
+    }
+
+    /// Refuses a CSV input with a line that holds a quote and is not a record whose quoted
+    /// fields all open at a field's start and close on the line: an unclosed quote, text after
+    /// a closing quote, a quote inside an unquoted field, or a quoted field over several lines.
+    /// The Polars engine's scanner quarantines a broken record and reads each of its lines
+    /// again; Spark's parser runs an unclosed quote to the end of the file (rows lost without a
+    /// count), so such a file is refused rather than read differently. One line-by-line pass
+    /// on the cluster; only a count and a file name come back.
+    fn refuse_broken_quotes(
+        &self,
+        input: &SparkInput,
+        delimiter: u8,
+    ) -> Result<(), SparkEngineError> {
+        let what = format!(
+            "checking the quotes of {}",
+            input.label.as_deref().unwrap_or(input.uri.as_str())
+        );
+        let d = format!("\\x{{{:X}}}", delimiter);
+        let field = format!("(?:\"(?:[^\"]|\"\")*+\"|[^\"{d}]*+)");
+        let clean = format!("^{field}(?:{d}{field})*+\\r?$");
+        let view = format!("aml_lines_{}", input.part);
+        self.session
+            .read()
+            .text(&input.uri)
+            .select_expr(vec!["value", "_metadata.file_path AS aml_path"])
+            .create_or_replace_temp_view(&view)
+            .map_err(|e| self.err(&what, e))?;
+        let bad = self.query(
+            &what,
+            &format!(
+                "SELECT aml_path, count(*) AS n FROM {} \
+                 WHERE instr(value, '\"') > 0 AND NOT value RLIKE {} \
+                 GROUP BY aml_path ORDER BY aml_path LIMIT 1",
+                sql::ident(&view),
+                sql::lit(&clean)
+            ),
+        )?;
+        if bad.height() == 0 {
+            return Ok(());
+        }
+        let n = bad
+            .column("n")
+            .and_then(|c| c.cast(&DataType::Int64))
+            .ok()
+            .and_then(|c| c.i64().ok().and_then(|c| c.get(0)))
+            .unwrap_or(0);
+        let file = input.label.clone().unwrap_or_else(|| {
+            bad.column("aml_path")
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|c| c.get(0).map(str::to_string)))
+                .unwrap_or_default()
+        });
+        Err(IngestError::unreadable(
+            file,
+            format!("{n} line(s) hold a quote that does not open and close a field on its line (an unclosed quote, text after a closing quote, a quote inside an unquoted field, or a quoted field over several lines); --engine spark reads only CSV whose quoted fields close on their line, since Spark's parser would read such records differently from the Polars engine, which quarantines them line by line: use the Polars engine for this file"),
+        )
+        .into())
     }
 
     /// Each file's SHA-256 as `(part, file, digest)`, the file named as the read names it.

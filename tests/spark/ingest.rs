@@ -518,3 +518,51 @@ fn quarantine_rows(dir: &Path) -> Vec<(i64, String, String)> {
     out.sort();
     out
 }
+
+#[test]
+fn a_csv_file_with_broken_quotes_is_refused_rather_than_read_differently() {
+    let dir = temp_dir("spark-quotes");
+    let row = |id: &str, name: &str| {
+        format!("{id},2026-03-01T10:00:00Z,100.00,USD,CASH,A1,{name},JM,B1,Other,JM,K1\n")
+    };
+    let file = |name: &str, broken: &str| {
+        let text = format!(
+            "{}\n{}{}{}",
+            crate::common::HEADER,
+            row("Q1", "\"Quoted, fine\""),
+            row("Q2", broken),
+            row("Q3", "Name")
+        );
+        write(&dir, name, &text)
+    };
+    let spark = amlscreen::spark::Spark::connect(&super::target(None)).unwrap();
+    let options = options(None, None);
+    let refused = |input: &PathBuf| {
+        spark
+            .ingest(
+                std::slice::from_ref(input),
+                &amlscreen::spark::SparkIngestOptions {
+                    options: &options,
+                    latest_micros: amlscreen::spark::latest_accepted_micros(),
+                },
+            )
+            .err()
+            .map(|e| e.to_string())
+    };
+    for (name, broken) in [
+        ("open.csv", "\"Open"),
+        ("after.csv", "\"Shut\"x"),
+        ("inside.csv", "12\" PIPE"),
+        ("lines.csv", "\"Two\nlines\""),
+    ] {
+        let input = file(name, broken);
+        // the Polars engine reads every other row
+        assert!(polars_summaries(std::slice::from_ref(&input), &options)[0].rows_accepted >= 2);
+        let err = refused(&input).unwrap_or_else(|| panic!("{name} was read"));
+        assert!(err.contains(name) && err.contains("quote"), "{name}: {err}");
+    }
+    // quoted fields that close on their line, doubled quotes included, are read at parity
+    let fine = file("fine.csv", "\"Say \"\"hi\"\", then go\"");
+    assert_eq!(refused(&fine), None);
+    assert_parity(&[fine], &options);
+}
