@@ -467,10 +467,24 @@ pub fn read_select(read: &ReadSpec, ctx: &CheckContext) -> Result<String, Ingest
             "regexp_extract(aml_path, r'([^/.]*)[^/]*$', 1)".to_string(),
         ),
     };
+    // a line of carriage returns alone is blank to the Polars scanner (not a row); Spark's
+    // parser, which takes the line ending from the first line, reads `\r` in a file of `\n`
+    // lines as a record
+    let blank = match input.format {
+        SparkFormat::Csv => {
+            let first = read.sql_names.first().map_or("NULL".into(), |c| ident(c));
+            let second = read.sql_names.get(1).map_or("NULL".into(), |c| ident(c));
+            format!(
+                "(SELECT * FROM {} WHERE NOT coalesce({} RLIKE r'^\\r+$' OR ({first} RLIKE r'^\\r+$' AND {second} IS NULL), false))",
+                ident(&read.view),
+                ident(CORRUPT_COLUMN)
+            )
+        }
+        SparkFormat::Parquet => ident(&read.view),
+    };
     Ok(format!(
-        "SELECT {} FROM (SELECT *, {row} AS aml_row, {sha} AS aml_sha256, {stem} AS aml_stem FROM {}) AS v",
+        "SELECT {} FROM (SELECT *, {row} AS aml_row, {sha} AS aml_sha256, {stem} AS aml_stem FROM {blank} AS r) AS v",
         cols.join(",\n  "),
-        ident(&read.view)
     ))
 }
 

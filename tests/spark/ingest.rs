@@ -566,3 +566,44 @@ fn a_csv_file_with_broken_quotes_is_refused_rather_than_read_differently() {
     assert_eq!(refused(&fine), None);
     assert_parity(&[fine], &options);
 }
+
+#[test]
+fn blank_and_whitespace_lines_are_what_the_polars_scanner_makes_of_them() {
+    let dir = temp_dir("spark-blank-lines");
+    let row =
+        |id: &str| format!("{id},2026-03-01T10:00:00Z,100.00,USD,CASH,A1,Name,JM,B1,Other,JM,K1");
+    // `\n` lines with a `\r\n` blank line, `\r\r\n`, spaces and a tab; and a `\r\n` file
+    let lf = format!(
+        "{}\n{}\n   \n\t\n{}\n\r\n\n\r\r\n{}\n",
+        crate::common::HEADER,
+        row("W1"),
+        row("W2"),
+        row("W3")
+    );
+    let crlf = format!(
+        "{}\r\n{}\r\n\r\n  \r\n{}\r\n",
+        crate::common::HEADER,
+        row("C1"),
+        row("C2")
+    );
+    let inputs = [write(&dir, "lf.csv", &lf), write(&dir, "crlf.csv", &crlf)];
+    let counts = assert_parity(&inputs, &options(None, None));
+    assert_eq!(counts[0].rows_read, 5);
+    assert_eq!(counts[1].rows_read, 3);
+    let polars = ingest(&inputs[..1], &options(None, None), &mut Default::default()).unwrap();
+    let out_dir = dir.join("out");
+    let out = format!("file://{}", out_dir.display());
+    on_spark(&inputs[..1], &options(None, None), Some(&out));
+    assert_eq!(
+        quarantine_rows(&out_dir.join("quarantine")),
+        polars
+            .quarantine
+            .iter()
+            .map(|q| (
+                q.row as i64,
+                q.column.to_string(),
+                q.reason.as_str().to_string()
+            ))
+            .collect::<Vec<_>>()
+    );
+}
