@@ -122,6 +122,9 @@ pub struct CheckContext<'a> {
     /// The latest transaction time accepted, in micros (the Polars engine's is a day after
     /// its clock; both engines are given the same figure in tests).
     pub latest_micros: i64,
+    /// The profile's `timestamp_format` as SQL over `t_timestamp`
+    /// ([`super::strftime::pattern_sql`]); ISO 8601 when `None`.
+    pub timestamp_sql: Option<String>,
 }
 
 /// 1900-01-01T00:00:00Z in microseconds: the earliest transaction time accepted (as
@@ -139,9 +142,14 @@ enum Source {
         name: String,
         dtype: String,
     },
-    /// Columns as text joined by a separator (a missing value as empty text).
-    Concat(Vec<String>, String),
+    /// Columns (name, Spark type) as text joined by a separator (a missing value as empty
+    /// text).
+    Concat(Vec<(String, String)>, String),
     Constant(String),
+    /// The profile's generated id: `<file stem>-<first 8 hex digits of the file's SHA-256>-<data
+    /// row number>`, as `src/ingest/mod.rs` makes it (`aml_stem`, `aml_sha256` and `aml_row`
+    /// are columns of the read).
+    Generated,
     Absent,
 }
 
@@ -149,19 +157,60 @@ impl Source {
     /// The value as text (null when absent or null).
     fn text(&self) -> String {
         match self {
-            Source::Column { name, dtype } if dtype == "string" => ident(name),
-            Source::Column { name, .. } => format!("CAST({} AS STRING)", ident(name)),
+            Source::Column { name, dtype } => column_text(name, dtype),
             Source::Concat(parts, sep) => {
                 let parts: Vec<String> = parts
                     .iter()
-                    .map(|p| format!("coalesce(CAST({} AS STRING), '')", ident(p)))
+                    .map(|(name, dtype)| format!("coalesce({}, '')", column_text(name, dtype)))
                     .collect();
                 format!("concat_ws({}, {})", lit(sep), parts.join(", "))
             }
             Source::Constant(value) => lit(value),
+            Source::Generated => {
+                "concat(aml_stem, '-', substr(aml_sha256, 1, 8), '-', CAST(aml_row + 1 AS STRING))"
+                    .into()
+            }
             Source::Absent => "CAST(NULL AS STRING)".into(),
         }
     }
+}
+
+/// The Spark type of a CSV file's columns: text read as ISO-8859-1 (one character per byte),
+/// decoded by [`utf8_lossy`].
+pub const LATIN1: &str = "latin1";
+
+/// A column of a read as text.
+fn column_text(name: &str, dtype: &str) -> String {
+    match dtype {
+        "string" => ident(name),
+        LATIN1 => utf8_lossy(&ident(name)),
+        _ => format!("CAST({} AS STRING)", ident(name)),
+    }
+}
+
+/// A well-formed UTF-8 sequence (Unicode Table 3-7), over text read as ISO-8859-1.
+const UTF8_VALID: &str = r"[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|\xE0[\xA0-\xBF][\x80-\xBF]|[\xE1-\xEC\xEE\xEF][\x80-\xBF]{2}|\xED[\x80-\x9F][\x80-\xBF]|\xF0[\x90-\xBF][\x80-\xBF]{2}|[\xF1-\xF3][\x80-\xBF]{3}|\xF4[\x80-\x8F][\x80-\xBF]{2}";
+
+/// A maximal subpart of an ill-formed sequence (the start of a well-formed one cut short),
+/// longest first, else any one byte: each is one U+FFFD in `String::from_utf8_lossy`.
+const UTF8_SUBPART: &str = r"\xE0[\xA0-\xBF]|[\xE1-\xEC\xEE\xEF][\x80-\xBF]|\xED[\x80-\x9F]|\xF0[\x90-\xBF][\x80-\xBF]|\xF0[\x90-\xBF]|[\xF1-\xF3][\x80-\xBF]{2}|[\xF1-\xF3][\x80-\xBF]|\xF4[\x80-\x8F][\x80-\xBF]|\xF4[\x80-\x8F]|[\x80-\xFF]";
+
+/// `String::from_utf8_lossy` (how the Polars engine decodes CSV text) of text read as
+/// ISO-8859-1: each maximal subpart of an ill-formed sequence becomes the bytes of U+FFFD
+/// (`\G` walks the well-formed sequences before it), then the bytes are decoded as UTF-8,
+/// now well formed. Java's own decoder replaces some sequences differently (an encoded
+/// surrogate `ED A0 80` is one U+FFFD there, three here), so Spark never decodes the file.
+pub fn utf8_lossy(expr: &str) -> String {
+    format!(
+        "CASE WHEN {expr} RLIKE r'^[\\x00-\\x7F]*$' THEN {expr} \
+         ELSE decode(encode(regexp_replace({expr}, r'\\G((?:{UTF8_VALID})*+)(?:{UTF8_SUBPART})', '$1\u{EF}\u{BF}\u{BD}'), 'ISO-8859-1'), 'UTF-8') END"
+    )
+}
+
+/// A name read as ISO-8859-1 (a CSV header's), decoded as [`utf8_lossy`] decodes values.
+pub fn latin1_to_utf8(name: &str) -> String {
+    let bytes: Vec<u8> = name.chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `find_header`: the exact name, else the first whose trimmed name equals ignoring ASCII case.
@@ -178,6 +227,7 @@ fn find_header(columns: &[(String, String)], name: &str) -> Option<usize> {
 /// same error.
 fn resolve_sources(
     columns: &[(String, String)],
+    sql_names: &[String],
     file: &str,
     profile: Option<&MappingProfile>,
 ) -> Result<Vec<Source>, IngestError> {
@@ -201,15 +251,9 @@ fn resolve_sources(
         }
     };
     let column_at = |i: usize| Source::Column {
-        name: columns[i].0.clone(),
+        name: sql_names[i].clone(),
         dtype: columns[i].1.clone(),
     };
-    if profile.is_some_and(|p| p.txn_id.is_some()) {
-        return Err(IngestError::unreadable(
-            file,
-            "the profile generates txn_id from row numbers and the file's digest, which --engine spark does not compute yet; give the file's own ids or use the Polars engine",
-        ));
-    }
     let mut sources = Vec::with_capacity(CANONICAL_COLUMNS.len());
     for column in CANONICAL_COLUMNS {
         let spec = profile.and_then(|p| p.columns.get(column));
@@ -224,11 +268,15 @@ fn resolve_sources(
             (Some(ColumnSpec::Concat(ConcatSpec { concat, separator })), _) => {
                 let mut parts = Vec::with_capacity(concat.len());
                 for src in concat {
-                    parts.push(columns[index(column, src)?].0.clone());
+                    let i = index(column, src)?;
+                    parts.push((sql_names[i].clone(), columns[i].1.clone()));
                 }
                 Source::Concat(parts, separator.clone())
             }
             (None, Some(value)) => Source::Constant(value.clone()),
+            (None, None) if column == "txn_id" && profile.is_some_and(|p| p.txn_id.is_some()) => {
+                Source::Generated
+            }
             (None, None) => match find_header(columns, column) {
                 Some(i) => column_at(i),
                 None => Source::Absent,
@@ -299,6 +347,23 @@ pub struct ReadSpec<'a> {
     /// Its columns and Spark types (for CSV, the header's names, all `string`; without the
     /// corrupt-record column).
     pub columns: Vec<(String, String)>,
+    /// Each column's name in the read's view (a CSV file's columns are `aml_c0`, `aml_c1`...:
+    /// its header, read as ISO-8859-1, is decoded here into `columns`).
+    pub sql_names: Vec<String>,
+    /// Each file's SHA-256 (lower-case hex) by the name the read gives it: the label of a local
+    /// file, the cluster's `_metadata.file_path` for the files of a URI (a file without one is
+    /// not listed).
+    pub digests: Vec<(String, String)>,
+}
+
+/// The stem of a generated id's file, as `src/ingest/mod.rs` takes it: the file name up to its
+/// first `.`.
+pub fn id_stem(path: &str) -> String {
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    name.split('.').next().unwrap_or("").to_string()
 }
 
 /// The corrupt-record column a CSV read is given (set on records Spark cannot read as rows).
@@ -310,21 +375,31 @@ pub const CORRUPT_COLUMN: &str = "_aml_corrupt_record";
 pub fn read_select(read: &ReadSpec, ctx: &CheckContext) -> Result<String, IngestError> {
     let input = read.input;
     let file_label = input.label.clone().unwrap_or_else(|| input.uri.clone());
-    let sources = resolve_sources(&read.columns, &file_label, ctx.profile)?;
+    let sources = resolve_sources(&read.columns, &read.sql_names, &file_label, ctx.profile)?;
     let mut cols: Vec<String> = vec![format!("{} AS part_idx", input.part)];
     cols.push(match &input.label {
         Some(label) => format!("{} AS file", lit(label)),
         None => "aml_path AS file".into(),
     });
+    cols.push(format!("{} AS lossy", input.format == SparkFormat::Csv));
     match input.format {
         SparkFormat::Csv => {
+            // a record Spark cannot split into the header's fields, or one holding a NUL byte
+            // anywhere (the Polars engine's scanner refuses those; Spark reads them)
+            let nul: Vec<String> = read
+                .sql_names
+                .iter()
+                .chain(std::iter::once(&CORRUPT_COLUMN.to_string()))
+                .map(|c| format!("coalesce(instr({}, char(0)) > 0, false)", ident(c)))
+                .collect();
             cols.push(format!(
-                "{} IS NOT NULL AS malformed",
-                ident(CORRUPT_COLUMN)
+                "({} IS NOT NULL OR {}) AS malformed",
+                ident(CORRUPT_COLUMN),
+                nul.join(" OR ")
             ));
             cols.push(format!(
                 "coalesce({}, '') AS record_text",
-                ident(CORRUPT_COLUMN)
+                utf8_lossy(&ident(CORRUPT_COLUMN))
             ));
         }
         SparkFormat::Parquet => {
@@ -364,14 +439,53 @@ pub fn read_select(read: &ReadSpec, ctx: &CheckContext) -> Result<String, Ingest
     // the view holds each row's file (`aml_path`) and place (`aml_position`): Parquet numbers
     // the rows of a file; a CSV file is read whole by one task (multiLine), so the order of
     // its task's ids is the file's order
-    let source = ident(&read.view);
-    cols.push(match input.format {
-        SparkFormat::Parquet => "aml_position AS row_idx".into(),
+    cols.push("aml_row AS row_idx".into());
+    let row = match input.format {
+        SparkFormat::Parquet => "aml_position",
+        SparkFormat::Csv => "row_number() OVER (PARTITION BY aml_path ORDER BY aml_position) - 1",
+    };
+    // the file's digest and the stem of its generated ids
+    let (sha, stem) = match &input.label {
+        Some(label) => (
+            read.digests
+                .iter()
+                .find(|(f, _)| f == label)
+                .map_or("CAST(NULL AS STRING)".to_string(), |(_, d)| lit(d)),
+            lit(&id_stem(label)),
+        ),
+        None => (
+            if read.digests.is_empty() {
+                "CAST(NULL AS STRING)".to_string()
+            } else {
+                let pairs: Vec<String> = read
+                    .digests
+                    .iter()
+                    .map(|(f, d)| format!("{}, {}", lit(f), lit(d)))
+                    .collect();
+                format!("try_element_at(map({}), aml_path)", pairs.join(", "))
+            },
+            "regexp_extract(aml_path, r'([^/.]*)[^/]*$', 1)".to_string(),
+        ),
+    };
+    // a line of carriage returns alone is blank to the Polars scanner (not a row); Spark's
+    // parser, which takes the line ending from the first line, reads `\r` in a file of `\n`
+    // lines as a record
+    let blank = match input.format {
         SparkFormat::Csv => {
-            "row_number() OVER (PARTITION BY aml_path ORDER BY aml_position) - 1 AS row_idx".into()
+            let first = read.sql_names.first().map_or("NULL".into(), |c| ident(c));
+            let second = read.sql_names.get(1).map_or("NULL".into(), |c| ident(c));
+            format!(
+                "(SELECT * FROM {} WHERE NOT coalesce({} RLIKE r'^\\r+$' OR ({first} RLIKE r'^\\r+$' AND {second} IS NULL), false))",
+                ident(&read.view),
+                ident(CORRUPT_COLUMN)
+            )
         }
-    });
-    Ok(format!("SELECT {} FROM {source}", cols.join(",\n  ")))
+        SparkFormat::Parquet => ident(&read.view),
+    };
+    Ok(format!(
+        "SELECT {} FROM (SELECT *, {row} AS aml_row, {sha} AS aml_sha256, {stem} AS aml_stem FROM {blank} AS r) AS v",
+        cols.join(",\n  "),
+    ))
 }
 
 /// A typed amount column's outcome, as `amount_column` of the Polars engine decides it: floats
@@ -481,9 +595,12 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
         mi = num("ts_g5"),
     )
     .replace("ts_g6_or0", "coalesce(nullif(ts_g6, ''), '0')");
-    let text_ts = format!(
-        "CASE WHEN ts_match THEN unix_micros(CAST({local} AS TIMESTAMP)) - CAST({offset_secs} AS BIGINT) * 1000000 END"
-    );
+    let text_ts = match &ctx.timestamp_sql {
+        Some(pattern) => pattern.clone(),
+        None => format!(
+            "CASE WHEN ts_match THEN unix_micros(CAST({local} AS TIMESTAMP)) - CAST({offset_secs} AS BIGINT) * 1000000 END"
+        ),
+    };
     let digits = "regexp_replace(regexp_replace(am_g2, ',', ''), '^0+', '')";
     // try_cast: a value that does not fit is refused by the length check before it is used
     let value = format!(
@@ -679,8 +796,23 @@ pub fn quarantine_select() -> String {
 
 /// Rows read, accepted and quarantined by reason, per file: `part_idx, file, reason, n`.
 pub fn counts_select() -> String {
+    // rows_with_replaced_bytes: accepted rows of text files with a U+FFFD in one of the text
+    // columns the Polars engine scans (`TEXT_COLUMNS` of validate.rs, trimmed and mapped); the
+    // cluster decodes a CSV file as the Polars engine does, each undecodable sequence replaced
+    let text = [
+        "orig_account",
+        "orig_name",
+        "bene_account",
+        "bene_name",
+        "branch",
+    ]
+    .iter()
+    .map(|c| format!("instr(m_{c}, {}) > 0", lit("\u{FFFD}")))
+    .collect::<Vec<_>>()
+    .join(" OR ");
     format!(
-        "SELECT part_idx, file, reason, count(*) AS n FROM {CHECKED_VIEW} \
-         GROUP BY part_idx, file, reason"
+        "SELECT part_idx, file, reason, count(*) AS n, \
+           count_if(reason IS NULL AND lossy AND ({text})) AS replaced \
+         FROM {CHECKED_VIEW} GROUP BY part_idx, file, reason"
     )
 }

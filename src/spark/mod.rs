@@ -16,6 +16,7 @@ pub mod paths;
 pub mod rules;
 pub mod run;
 pub mod sql;
+pub mod strftime;
 
 use crate::engine::SparkTarget;
 use crate::ingest::IngestError;
@@ -153,8 +154,8 @@ impl Drop for Spark {
 /// session, the per-file counts here.
 #[derive(Debug, Clone)]
 pub struct SparkIngested {
-    /// One summary per file, in input order (`sha256` empty: the cluster's files are not hashed
-    /// here).
+    /// One summary per file, in input order (`sha256` empty only for a cluster file longer than
+    /// `binaryFile` reads).
     pub inputs: Vec<InputSummary>,
     /// The folder the quarantined rows were written to (Parquet), if `--spark-out` was given.
     pub quarantine_uri: Option<String>,
@@ -202,25 +203,42 @@ impl Spark {
             .and_then(|p| p.timezone.as_deref())
             .and_then(crate::ingest::timestamp::parse_utc_offset)
             .unwrap_or(0);
-        if let Some(pattern) = profile.and_then(|p| p.timestamp_format.as_deref()) {
-            return Err(IngestError::unreadable(
-                inputs
-                    .first()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                format!("the profile's timestamp_format `{pattern}` is not read by --engine spark yet (ISO 8601 times are); use the Polars engine"),
-            )
-            .into());
-        }
+        let timestamp_sql = match profile.and_then(|p| p.timestamp_format.as_deref()) {
+            Some(pattern) => Some(
+                strftime::pattern_sql(pattern, naive_offset_secs)
+                    .map_err(|why| {
+                        IngestError::unreadable(
+                            inputs
+                                .first()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_default(),
+                            format!("the profile's timestamp_format `{pattern}`: {why}; use the Polars engine"),
+                        )
+                    })?
+                    .expr,
+            ),
+            None => None,
+        };
         let ctx = CheckContext {
+            timestamp_sql,
             profile,
             fx: &options.fx,
             naive_offset_secs,
             latest_micros: opts.latest_micros,
         };
+        let generated_ids = profile.is_some_and(|p| p.txn_id.is_some());
+        let digests = self.digests(&reads, generated_ids)?;
+        for input in reads.iter().filter(|r| r.format == SparkFormat::Csv) {
+            self.refuse_broken_quotes(input, delimiter)?;
+        }
         let mut selects = Vec::with_capacity(reads.len());
         for input in &reads {
-            let spec = self.read_input(input, delimiter)?;
+            let mut spec = self.read_input(input, delimiter)?;
+            spec.digests = digests
+                .iter()
+                .filter(|(part, _, _)| *part == input.part)
+                .map(|(_, file, digest)| (file.clone(), digest.clone()))
+                .collect();
             selects.push(ingest::read_select(&spec, &ctx)?);
         }
         let checked = ingest::checked_select(&selects, &ctx);
@@ -256,7 +274,8 @@ impl Spark {
             None => None,
         };
         let counts = self.query("counting rows by reason", &ingest::counts_select())?;
-        let inputs = summaries(&reads, &counts).map_err(|e| self.bad_result("counts", e))?;
+        let inputs =
+            summaries(&reads, &counts, &digests).map_err(|e| self.bad_result("counts", e))?;
         Ok(SparkIngested {
             inputs,
             quarantine_uri,
@@ -286,14 +305,22 @@ impl Spark {
                 .option("quote", "\"")
                 .option("escape", "\"")
                 .option("multiLine", "true")
-                .option("encoding", "UTF-8")
+                // one character per byte: the bytes are decoded as the Polars engine decodes
+                // them (`ingest::utf8_lossy`); quotes, delimiters and line breaks are ASCII,
+                // which no multi-byte sequence holds, so records and fields are the same
+                .option("encoding", "ISO-8859-1")
                 .option("inferSchema", "false")
         };
+        let mut sql_names: Vec<String> = Vec::new();
+        let mut header_names: Option<Vec<String>> = None;
         let df = match input.format {
             SparkFormat::Csv => {
                 let header = csv(self.session.read()).csv(&input.uri);
                 let names = header.columns().map_err(|e| self.err(&what, e))?;
-                let ddl: Vec<String> = names
+                // the columns by position (`aml_c0`...), the header's names decoded here
+                sql_names = (0..names.len()).map(|i| format!("aml_c{i}")).collect();
+                header_names = Some(names.iter().map(|n| ingest::latin1_to_utf8(n)).collect());
+                let ddl: Vec<String> = sql_names
                     .iter()
                     .chain(std::iter::once(&ingest::CORRUPT_COLUMN.to_string()))
                     .map(|n| format!("{} STRING", sql::ident(n)))
@@ -316,20 +343,183 @@ impl Spark {
         let df = df.select_expr(vec!["*", "_metadata.file_path AS aml_path", position]);
         df.create_or_replace_temp_view(&view)
             .map_err(|e| self.err(&what, e))?;
-        let columns = columns
+        let columns: Vec<(String, String)> = columns
             .into_iter()
             .filter(|(name, _)| name != ingest::CORRUPT_COLUMN)
             .collect();
+        let (columns, sql_names) = match header_names {
+            Some(names) => (
+                names
+                    .into_iter()
+                    .map(|n| (n, ingest::LATIN1.to_string()))
+                    .collect(),
+                sql_names,
+            ),
+            None => {
+                let sql_names = columns.iter().map(|(n, _)| n.clone()).collect();
+                (columns, sql_names)
+            }
+        };
         Ok(ReadSpec {
             input,
             view,
             columns,
+            sql_names,
+            digests: Vec::new(),
         })
+    }
+
+    /// Refuses a CSV input with a line that holds a quote and is not a record whose quoted
+    /// fields all open at a field's start and close on the line: an unclosed quote, text after
+    /// a closing quote, a quote inside an unquoted field, or a quoted field over several lines.
+    /// The Polars engine's scanner quarantines a broken record and reads each of its lines
+    /// again; Spark's parser runs an unclosed quote to the end of the file (rows lost without a
+    /// count), so such a file is refused rather than read differently. One line-by-line pass
+    /// on the cluster; only a count and a file name come back.
+    fn refuse_broken_quotes(
+        &self,
+        input: &SparkInput,
+        delimiter: u8,
+    ) -> Result<(), SparkEngineError> {
+        let what = format!(
+            "checking the quotes of {}",
+            input.label.as_deref().unwrap_or(input.uri.as_str())
+        );
+        let d = format!("\\x{{{:X}}}", delimiter);
+        let field = format!("(?:\"(?:[^\"]|\"\")*+\"|[^\"{d}]*+)");
+        let clean = format!("^{field}(?:{d}{field})*+\\r?$");
+        let view = format!("aml_lines_{}", input.part);
+        self.session
+            .read()
+            .text(&input.uri)
+            .select_expr(vec!["value", "_metadata.file_path AS aml_path"])
+            .create_or_replace_temp_view(&view)
+            .map_err(|e| self.err(&what, e))?;
+        let bad = self.query(
+            &what,
+            &format!(
+                "SELECT aml_path, count(*) AS n FROM {} \
+                 WHERE instr(value, '\"') > 0 AND NOT value RLIKE {} \
+                 GROUP BY aml_path ORDER BY aml_path LIMIT 1",
+                sql::ident(&view),
+                sql::lit(&clean)
+            ),
+        )?;
+        if bad.height() == 0 {
+            return Ok(());
+        }
+        let n = bad
+            .column("n")
+            .and_then(|c| c.cast(&DataType::Int64))
+            .ok()
+            .and_then(|c| c.i64().ok().and_then(|c| c.get(0)))
+            .unwrap_or(0);
+        let file = input.label.clone().unwrap_or_else(|| {
+            bad.column("aml_path")
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|c| c.get(0).map(str::to_string)))
+                .unwrap_or_default()
+        });
+        Err(IngestError::unreadable(
+            file,
+            format!("{n} line(s) hold a quote that does not open and close a field on its line (an unclosed quote, text after a closing quote, a quote inside an unquoted field, or a quoted field over several lines); --engine spark reads only CSV whose quoted fields close on their line, since Spark's parser would read such records differently from the Polars engine, which quarantines them line by line: use the Polars engine for this file"),
+        )
+        .into())
+    }
+
+    /// Each file's SHA-256 as `(part, file, digest)`, the file named as the read names it.
+    /// A local file is hashed here, streamed (the Polars engine's `sha256_file`); the files of a
+    /// URI are hashed by the cluster (`binaryFile` and `sha2`), and only their digests come
+    /// back. `binaryFile` holds a whole file in one value, so a file longer than
+    /// [`BINARY_FILE_MAX`] bytes is not hashed: its digest stays empty, and a profile that
+    /// generates ids from it is refused.
+    fn digests(
+        &self,
+        reads: &[SparkInput],
+        generated_ids: bool,
+    ) -> Result<Vec<(usize, String, String)>, SparkEngineError> {
+        use rayon::prelude::*;
+        let local: Vec<(usize, String)> = reads
+            .iter()
+            .filter_map(|r| r.label.clone().map(|l| (r.part, l)))
+            .collect();
+        let mut out: Vec<(usize, String, String)> = local
+            .par_iter()
+            .map(|(part, label)| {
+                crate::ingest::sha256_file(std::path::Path::new(label))
+                    .map(|d| (*part, label.clone(), d))
+                    .map_err(|e| IngestError::unreadable(label, e))
+            })
+            .collect::<Result<_, _>>()?;
+        for read in reads.iter().filter(|r| r.label.is_none()) {
+            let what = format!("hashing the files of {}", read.uri);
+            let df = self
+                .session
+                .read()
+                .format("binaryFile")
+                .load(Some(read.uri.as_str()))
+                .select_expr(vec!["_metadata.file_path AS aml_path", "length", "content"]);
+            let view = format!("aml_bin_{}", read.part);
+            df.create_or_replace_temp_view(&view)
+                .map_err(|e| self.err(&what, e))?;
+            let view = sql::ident(&view);
+            if generated_ids {
+                let long = self.query(
+                    &what,
+                    &format!(
+                        "SELECT aml_path FROM {view} WHERE length > {BINARY_FILE_MAX} ORDER BY aml_path LIMIT 1"
+                    ),
+                )?;
+                if long.height() > 0 {
+                    let path = long
+                        .column("aml_path")
+                        .ok()
+                        .and_then(|c| c.str().ok().and_then(|c| c.get(0).map(str::to_string)))
+                        .unwrap_or_default();
+                    return Err(IngestError::unreadable(
+                        path,
+                        format!("the profile generates txn_id from each file's SHA-256, which the cluster computes (binaryFile) only for files of at most {BINARY_FILE_MAX} bytes; split the file or give it ids of its own"),
+                    )
+                    .into());
+                }
+            }
+            let hashed = self.query(
+                &what,
+                &format!(
+                    "SELECT aml_path, sha2(content, 256) AS digest FROM {view} WHERE length <= {BINARY_FILE_MAX}"
+                ),
+            )?;
+            let text = |name: &str| -> Result<Vec<String>, SparkEngineError> {
+                let column = hashed
+                    .column(name)
+                    .map_err(|e| self.bad_result(&what, e.to_string()))?;
+                let column = column
+                    .str()
+                    .map_err(|e| self.bad_result(&what, e.to_string()))?;
+                Ok(column
+                    .iter()
+                    .map(|v| v.unwrap_or_default().to_string())
+                    .collect())
+            };
+            for (path, digest) in text("aml_path")?.into_iter().zip(text("digest")?) {
+                out.push((read.part, path, digest));
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 }
 
+/// The longest file `binaryFile` reads (`spark.sql.sources.binaryFile.maxLength`'s default,
+/// `Int.MaxValue` bytes).
+pub const BINARY_FILE_MAX: i64 = 2_147_483_647;
+
 /// The per-file summaries from the counts (`part_idx, file, reason, n`), in input order.
-fn summaries(reads: &[SparkInput], counts: &DataFrame) -> Result<Vec<InputSummary>, String> {
+fn summaries(
+    reads: &[SparkInput],
+    counts: &DataFrame,
+    digests: &[(usize, String, String)],
+) -> Result<Vec<InputSummary>, String> {
     let part = counts
         .column("part_idx")
         .and_then(|c| c.cast(&DataType::Int64))
@@ -344,6 +534,12 @@ fn summaries(reads: &[SparkInput], counts: &DataFrame) -> Result<Vec<InputSummar
         .and_then(|c| c.cast(&DataType::Int64))
         .map_err(|e| e.to_string())?;
     let n = n.i64().map_err(|e| e.to_string())?;
+    let replaced = counts
+        .column("replaced")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| e.to_string())?;
+    let replaced = replaced.i64().map_err(|e| e.to_string())?;
+    let mut replaced_by_file: BTreeMap<(i64, String), u64> = BTreeMap::new();
     // (part, file) -> reason -> n
     let mut by_file: BTreeMap<(i64, String), BTreeMap<Option<String>, u64>> = BTreeMap::new();
     for i in 0..counts.height() {
@@ -352,6 +548,8 @@ fn summaries(reads: &[SparkInput], counts: &DataFrame) -> Result<Vec<InputSummar
             file.get(i).ok_or("file is null")?.to_string(),
         );
         let count = u64::try_from(n.get(i).ok_or("n is null")?).map_err(|e| e.to_string())?;
+        *replaced_by_file.entry(key.clone()).or_default() +=
+            u64::try_from(replaced.get(i).unwrap_or(0)).map_err(|e| e.to_string())?;
         *by_file
             .entry(key)
             .or_default()
@@ -373,15 +571,24 @@ fn summaries(reads: &[SparkInput], counts: &DataFrame) -> Result<Vec<InputSummar
                 .filter_map(|(r, n)| r.as_ref().map(|r| (r.clone(), *n)))
                 .collect();
             let quarantined = quarantined_by_reason.iter().map(|(_, n)| n).sum::<u64>();
+            let replaced = replaced_by_file
+                .get(&(p, path.clone()))
+                .copied()
+                .unwrap_or(0);
+            let sha256 = digests
+                .iter()
+                .find(|(part, file, _)| *part as i64 == p && *file == path)
+                .map(|(_, _, d)| d.clone())
+                .unwrap_or_default();
             InputSummary {
                 path,
                 format: format_of(p).to_string(),
-                sha256: String::new(),
+                sha256,
                 rows_read: accepted + quarantined,
                 rows_accepted: accepted,
                 rows_quarantined: quarantined,
                 quarantined_by_reason,
-                rows_with_replaced_bytes: 0,
+                rows_with_replaced_bytes: replaced,
             }
         })
         .collect())
