@@ -573,6 +573,15 @@ impl Reader<'_> {
             .map_err(|_| self.damaged(format!("{what} too large")))
     }
 
+    /// An array of `u64 count` items of `unit` bytes each: (count, where it starts).
+    fn array(&mut self, unit: usize, what: &str) -> Result<(usize, usize), IndexError> {
+        let count = self.u64(what)?;
+        let len = count
+            .checked_mul(unit)
+            .ok_or_else(|| self.damaged(format!("{what}: impossible count {count}")))?;
+        Ok((count, self.take(len, what)?))
+    }
+
     /// A table whose data is counted in units of `unit` bytes; its offsets are checked.
     fn table(&mut self, unit: usize, what: &str) -> Result<Table, IndexError> {
         let count = self.u64(what)?;
@@ -658,15 +667,8 @@ impl CustomerIndex {
         let header: IndexHeader = serde_json::from_slice(&bytes[at..at + header_len])
             .map_err(|e| damaged(format!("header: {e}")))?;
         let records = r.table(1, "records")?;
-        let year_count = r.u64("years")?;
-        let years = r.take(
-            year_count
-                .checked_mul(2)
-                .ok_or_else(|| damaged("years: impossible count".into()))?,
-            "years",
-        )?;
-        let trait_count = r.u64("traits")?;
-        let traits = r.take(trait_count, "traits")?;
+        let (year_count, years) = r.array(2, "years")?;
+        let (trait_count, traits) = r.array(1, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
         let forward = r.table(4, "customer tokens")?;
@@ -674,13 +676,7 @@ impl CustomerIndex {
         let buckets = r.table(4, "buckets")?;
         let spellings = r.table(1, "spellings")?;
         let spelled = r.table(4, "spelled tokens")?;
-        let run_count = r.u64("runs")?;
-        let runs = r.take(
-            run_count
-                .checked_mul(8)
-                .ok_or_else(|| damaged("runs: impossible count".into()))?,
-            "runs",
-        )?;
+        let (run_count, runs) = r.array(8, "runs")?;
         let ids = r.table(1, "identity numbers")?;
         let id_postings = r.table(4, "identity postings")?;
         if r.at != body {
