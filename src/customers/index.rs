@@ -932,6 +932,8 @@ impl CustomerIndex {
             let mut weights: FastMap<u32, f64> = FastMap::default();
             let mut pairable: Vec<u32> = Vec::new();
             let mut costs: Vec<f64> = Vec::new();
+            // a customer's own tokens (id << 1 | weak)
+            let mut own: Vec<u32> = Vec::new();
             // per name: its runs' bits and the customer tokens each is written as
             let mut runs: Vec<(u64, Vec<u32>)> = Vec::new();
             // the listed side's bound per (tokens paired, traits), for the name at hand
@@ -1037,38 +1039,76 @@ impl CustomerIndex {
                     }
                 }
                 let most = walked[1][WALK_LEVELS - 1];
-                let mut mark = |c: u32, k: usize| {
+                // per prefix length p of `order`: the bits of every other token (the
+                // tokens a customer whose walk stops at p may still pair, for all we know)
+                let mut beyond = vec![every; order.len() + 1];
+                for (k, &(_, j)) in order.iter().enumerate() {
+                    beyond[k + 1] = beyond[k] & !bit(j);
+                }
+                let walk_of = |c: u32| -> usize {
                     let t = traits[c as usize];
                     let level = usize::from(t & INITIALS_MASK).min(WALK_LEVELS - 1);
-                    if k >= walked[usize::from(t & HAS_FACTS != 0)][level] {
+                    walked[usize::from(t & HAS_FACTS != 0)][level]
+                };
+                // the walk records the tokens each customer is found through
+                let mut mark = |c: u32, k: usize, bits: u64| {
+                    if k >= walk_of(c) {
                         return;
                     }
                     let mask = &mut masks[c as usize];
                     if *mask == 0 {
                         touched.push(c);
-                        *mask = TOUCHED;
                     }
+                    *mask |= bits | TOUCHED;
                 };
                 for (k, &(_, j)) in order.iter().enumerate().take(most) {
                     for &t in similar_of(j) {
                         self.values(self.postings, t as usize)
-                            .for_each(|c| mark(c, k));
+                            .for_each(|c| mark(c, k, bit(j)));
                     }
                     if let Some(r) = name.tokens[j].token {
-                        joining[r as usize].iter().for_each(|&c| mark(c, k));
+                        joining[r as usize]
+                            .iter()
+                            .for_each(|&c| mark(c, k, bit(j) | BY_RUN));
                     }
                     for (bits, tokens) in &runs {
                         if bits & bit(j) != 0 {
                             for &t in tokens {
                                 self.values(self.postings, t as usize)
-                                    .for_each(|c| mark(c, k));
+                                    .for_each(|c| mark(c, k, *bits));
                             }
                         }
                     }
                 }
-                for &c in &touched {
+                for c in touched.drain(..) {
+                    let found = std::mem::take(&mut masks[c as usize]);
+                    if marked[c as usize] {
+                        continue;
+                    }
+                    let traits = traits[c as usize];
+                    // facts may raise a name score by at most MAX_FACT_BONUS
+                    let floor = if traits & HAS_FACTS != 0 {
+                        threshold - MAX_FACT_BONUS
+                    } else {
+                        threshold
+                    } - BOUND_SLACK;
+                    let initials = traits & INITIALS_MASK;
+                    // many customers pair the same tokens: the listed side's bound is
+                    // computed once per (tokens paired, traits)
+                    let mut reaches = |mask: u64| {
+                        *listed_bound
+                            .entry((mask, traits))
+                            .or_insert_with(|| bound_reaches(name, mask, initials, 0.0, floor))
+                    };
+                    // what the walk found, with every token it did not walk taken as paired
+                    if !reaches(found | beyond[walk_of(c)]) {
+                        continue;
+                    }
+                    // then what the customer's own tokens pair
                     let mut mask = TOUCHED;
-                    for entry in self.values(self.forward, c as usize) {
+                    own.clear();
+                    own.extend(self.values(self.forward, c as usize));
+                    for &entry in &own {
                         let t = entry >> 1;
                         if pairable.binary_search(&t).is_err() {
                             continue;
@@ -1091,27 +1131,7 @@ impl CustomerIndex {
                             }
                         }
                     }
-                    masks[c as usize] = mask;
-                }
-                for c in touched.drain(..) {
-                    let mask = std::mem::take(&mut masks[c as usize]);
-                    if marked[c as usize] {
-                        continue;
-                    }
-                    let traits = traits[c as usize];
-                    // facts may raise a name score by at most MAX_FACT_BONUS
-                    let floor = if traits & HAS_FACTS != 0 {
-                        threshold - MAX_FACT_BONUS
-                    } else {
-                        threshold
-                    } - BOUND_SLACK;
-                    let initials = traits & INITIALS_MASK;
-                    // many customers pair the same tokens: the listed side's bound is
-                    // computed once per (tokens paired, traits)
-                    let reaches = *listed_bound
-                        .entry((mask, traits))
-                        .or_insert_with(|| bound_reaches(name, mask, initials, 0.0, floor));
-                    if !reaches {
+                    if !reaches(mask) {
                         continue;
                     }
                     // the customer's tokens that can pair with none of the name's cost at
@@ -1122,7 +1142,7 @@ impl CustomerIndex {
                     let mut unpaired_query = 0.0;
                     if mask & BY_RUN == 0 {
                         costs.clear();
-                        for entry in self.values(self.forward, c as usize) {
+                        for &entry in &own {
                             let t = entry >> 1;
                             if pairable.binary_search(&t).is_ok() {
                                 continue;
