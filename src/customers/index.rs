@@ -573,6 +573,15 @@ impl Reader<'_> {
             .map_err(|_| self.damaged(format!("{what} too large")))
     }
 
+    /// An array of `u64 count` items of `unit` bytes each: (count, where it starts).
+    fn array(&mut self, unit: usize, what: &str) -> Result<(usize, usize), IndexError> {
+        let count = self.u64(what)?;
+        let len = count
+            .checked_mul(unit)
+            .ok_or_else(|| self.damaged(format!("{what}: impossible count {count}")))?;
+        Ok((count, self.take(len, what)?))
+    }
+
     /// A table whose data is counted in units of `unit` bytes; its offsets are checked.
     fn table(&mut self, unit: usize, what: &str) -> Result<Table, IndexError> {
         let count = self.u64(what)?;
@@ -658,15 +667,8 @@ impl CustomerIndex {
         let header: IndexHeader = serde_json::from_slice(&bytes[at..at + header_len])
             .map_err(|e| damaged(format!("header: {e}")))?;
         let records = r.table(1, "records")?;
-        let year_count = r.u64("years")?;
-        let years = r.take(
-            year_count
-                .checked_mul(2)
-                .ok_or_else(|| damaged("years: impossible count".into()))?,
-            "years",
-        )?;
-        let trait_count = r.u64("traits")?;
-        let traits = r.take(trait_count, "traits")?;
+        let (year_count, years) = r.array(2, "years")?;
+        let (trait_count, traits) = r.array(1, "traits")?;
         let tokens = r.table(1, "tokens")?;
         let postings = r.table(4, "postings")?;
         let forward = r.table(4, "customer tokens")?;
@@ -674,13 +676,7 @@ impl CustomerIndex {
         let buckets = r.table(4, "buckets")?;
         let spellings = r.table(1, "spellings")?;
         let spelled = r.table(4, "spelled tokens")?;
-        let run_count = r.u64("runs")?;
-        let runs = r.take(
-            run_count
-                .checked_mul(8)
-                .ok_or_else(|| damaged("runs: impossible count".into()))?,
-            "runs",
-        )?;
+        let (run_count, runs) = r.array(8, "runs")?;
         let ids = r.table(1, "identity numbers")?;
         let id_postings = r.table(4, "identity postings")?;
         if r.at != body {
@@ -777,6 +773,11 @@ impl CustomerIndex {
     fn item(&self, table: Table, k: usize) -> &[u8] {
         let (start, end) = (self.end(table, k), self.end(table, k + 1));
         &self.bytes[table.data + start..table.data + end]
+    }
+
+    /// How many values list `k` of `lists` holds.
+    fn list_len(&self, lists: Table, k: usize) -> usize {
+        self.end(lists, k + 1) - self.end(lists, k)
     }
 
     fn values(&self, lists: Table, k: usize) -> impl Iterator<Item = u32> + '_ {
@@ -896,6 +897,12 @@ impl CustomerIndex {
     /// bound of [`Reach`] to reach the threshold (less [`MAX_FACT_BONUS`] for a customer with a
     /// birth date or nationality, which facts may confirm), those born in a weak alias's year
     /// and those holding a listed identity number. Every other customer gets no hit from it.
+    ///
+    /// Per screened name, the customers holding its tokens are walked fewest first, and only
+    /// until a customer pairing none of the walked tokens could not reach the threshold even
+    /// with every other token paired (per initials count and facts: both only raise the bound);
+    /// common words' holders are then never visited. A walked customer's pairings are read
+    /// from its own tokens.
     pub fn candidates(
         &self,
         reaches: &[Reach<'_>],
@@ -917,17 +924,23 @@ impl CustomerIndex {
         let mut touched: Vec<u32> = Vec::new();
         {
             let mut marked = vec![false; customers];
-            // per listed token: the customer tokens similar to it, the customers holding one,
-            // and the customers with a run of tokens joining into it
+            // per listed token: the customer tokens similar to it (sorted), and the customers
+            // with a run of tokens joining into it (sorted)
             let mut similar: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
-            let mut touching: Vec<Vec<u32>> = vec![Vec::new(); reach.tokens.len()];
             let mut joining: Vec<Vec<u32>> = vec![Vec::new(); reach.tokens.len()];
             // the least weight of a customer token (id << 1 | weak) in this screener
             let mut weights: FastMap<u32, f64> = FastMap::default();
             let mut pairable: Vec<u32> = Vec::new();
             let mut costs: Vec<f64> = Vec::new();
+            // a customer's own tokens (id << 1 | weak)
+            let mut own: Vec<u32> = Vec::new();
+            // per name: its runs' bits and the customer tokens each is written as
+            let mut runs: Vec<(u64, Vec<u32>)> = Vec::new();
+            // the listed side's bound per (tokens paired, traits), for the name at hand
+            let mut listed_bound: FastMap<(u64, u8), bool> = FastMap::default();
             for name in &reach.names {
                 pairable.clear();
+                listed_bound.clear();
                 let listed_initials = name.tokens.iter().filter(|t| t.token.is_none()).count();
                 for part in &name.tokens {
                     let Some(r) = part.token else { continue };
@@ -936,54 +949,139 @@ impl CustomerIndex {
                         continue;
                     }
                     let listed = reach.tokens[r];
-                    let tokens = self.similar_customer_tokens(listed, &mut prepared)?;
-                    let mut holders: Vec<u32> = Vec::new();
-                    for &t in &tokens {
-                        holders.extend(self.values(self.postings, t as usize));
-                    }
-                    holders.sort_unstable();
-                    holders.dedup();
+                    similar[r] = Some(self.similar_customer_tokens(listed, &mut prepared)?);
                     let mut by_run: Vec<u32> = Vec::new();
                     for form in [&listed.text, &listed.spelling] {
                         by_run.extend(self.customers_with_run(form));
                     }
                     by_run.sort_unstable();
                     by_run.dedup();
-                    similar[r] = Some(tokens);
-                    touching[r] = holders;
                     joining[r] = by_run;
                 }
-                let mut mark = |c: u32, bits: u64| {
+                runs.clear();
+                for (start, len, text, spelling) in &name.runs {
+                    let bits = (*start..start + len).fold(0, |b, j| b | bit(j));
+                    runs.push((bits, self.tokens_writing_as_one([text, spelling])));
+                }
+                let similar_of = |j: usize| -> &[u32] {
+                    name.tokens[j]
+                        .token
+                        .and_then(|r| similar[r as usize].as_deref())
+                        .unwrap_or_default()
+                };
+                for j in 0..name.tokens.len() {
+                    pairable.extend(similar_of(j));
+                }
+                for (_, tokens) in &runs {
+                    pairable.extend(tokens);
+                }
+                pairable.sort_unstable();
+                pairable.dedup();
+                // A customer pairs a listed token through a similar token, a run of its own
+                // tokens joining into it, or one token written as a run of the name's. The
+                // tokens whose holders are walked: the fewest holders first, until a customer
+                // pairing none of them cannot reach the lowest floor even with every other
+                // token paired (the bound grows with what is paired); every other customer
+                // is left out unseen. Each walked customer's mask is then made whole from its
+                // own tokens.
+                let holders = |j: usize| -> usize {
+                    let Some(r) = name.tokens[j].token else {
+                        return usize::MAX;
+                    };
+                    let mut count = joining[r as usize].len();
+                    for &t in similar_of(j) {
+                        count += self.list_len(self.postings, t as usize);
+                    }
+                    for (bits, tokens) in &runs {
+                        if bits & bit(j) != 0 {
+                            for &t in tokens {
+                                count += self.list_len(self.postings, t as usize);
+                            }
+                        }
+                    }
+                    count
+                };
+                let every = (0..name.tokens.len()).fold(0, |b, j| b | bit(j));
+                // (a name of more than 62 tokens is not bounded: every token is walked)
+                let walk_all = name.tokens.len() > 62;
+                let mut order: Vec<(usize, usize)> = (0..name.tokens.len())
+                    .filter(|&j| name.tokens[j].token.is_some())
+                    .map(|j| (holders(j), j))
+                    .collect();
+                order.sort_unstable();
+                // how many of `order`'s tokens a customer must be found through, by whether it
+                // has facts and by its initials (more initials pair more: the floor and the
+                // bound only grow)
+                let mut walked = [[0usize; WALK_LEVELS]; 2];
+                for (facts, levels) in walked.iter_mut().enumerate() {
+                    let floor = if facts == 1 {
+                        threshold - MAX_FACT_BONUS
+                    } else {
+                        threshold
+                    } - BOUND_SLACK;
+                    for (level, count) in levels.iter_mut().enumerate() {
+                        let initials = if level + 1 == WALK_LEVELS {
+                            INITIALS_MASK
+                        } else {
+                            level as u8
+                        };
+                        let mut missing = 0u64;
+                        *count = order.len();
+                        for (k, &(_, j)) in order.iter().enumerate() {
+                            if !walk_all
+                                && !bound_reaches(name, every & !missing, initials, 0.0, floor)
+                            {
+                                *count = k;
+                                break;
+                            }
+                            missing |= bit(j);
+                        }
+                    }
+                }
+                let most = walked[1][WALK_LEVELS - 1];
+                // per prefix length p of `order`: the bits of every other token (the
+                // tokens a customer whose walk stops at p may still pair, for all we know)
+                let mut beyond = vec![every; order.len() + 1];
+                for (k, &(_, j)) in order.iter().enumerate() {
+                    beyond[k + 1] = beyond[k] & !bit(j);
+                }
+                let walk_of = |c: u32| -> usize {
+                    let t = traits[c as usize];
+                    let level = usize::from(t & INITIALS_MASK).min(WALK_LEVELS - 1);
+                    walked[usize::from(t & HAS_FACTS != 0)][level]
+                };
+                // the walk records the tokens each customer is found through
+                let mut mark = |c: u32, k: usize, bits: u64| {
+                    if k >= walk_of(c) {
+                        return;
+                    }
                     let mask = &mut masks[c as usize];
                     if *mask == 0 {
                         touched.push(c);
                     }
                     *mask |= bits | TOUCHED;
                 };
-                for (j, part) in name.tokens.iter().enumerate() {
-                    let Some(r) = part.token else { continue };
-                    let r = r as usize;
-                    pairable.extend(similar[r].as_deref().unwrap_or_default());
-                    for &c in &touching[r] {
-                        mark(c, bit(j));
+                for (k, &(_, j)) in order.iter().enumerate().take(most) {
+                    for &t in similar_of(j) {
+                        self.values(self.postings, t as usize)
+                            .for_each(|c| mark(c, k, bit(j)));
                     }
-                    for &c in &joining[r] {
-                        mark(c, bit(j) | BY_RUN);
+                    if let Some(r) = name.tokens[j].token {
+                        joining[r as usize]
+                            .iter()
+                            .for_each(|&c| mark(c, k, bit(j) | BY_RUN));
                     }
-                }
-                for (start, len, text, spelling) in &name.runs {
-                    let bits = (*start..start + len).fold(0, |b, j| b | bit(j));
-                    for t in self.tokens_writing_as_one([text, spelling]) {
-                        pairable.push(t);
-                        for c in self.values(self.postings, t as usize) {
-                            mark(c, bits);
+                    for (bits, tokens) in &runs {
+                        if bits & bit(j) != 0 {
+                            for &t in tokens {
+                                self.values(self.postings, t as usize)
+                                    .for_each(|c| mark(c, k, *bits));
+                            }
                         }
                     }
                 }
-                pairable.sort_unstable();
-                pairable.dedup();
                 for c in touched.drain(..) {
-                    let mask = std::mem::take(&mut masks[c as usize]);
+                    let found = std::mem::take(&mut masks[c as usize]);
                     if marked[c as usize] {
                         continue;
                     }
@@ -995,7 +1093,45 @@ impl CustomerIndex {
                         threshold
                     } - BOUND_SLACK;
                     let initials = traits & INITIALS_MASK;
-                    if !bound_reaches(name, mask, initials, 0.0, floor) {
+                    // many customers pair the same tokens: the listed side's bound is
+                    // computed once per (tokens paired, traits)
+                    let mut reaches = |mask: u64| {
+                        *listed_bound
+                            .entry((mask, traits))
+                            .or_insert_with(|| bound_reaches(name, mask, initials, 0.0, floor))
+                    };
+                    // what the walk found, with every token it did not walk taken as paired
+                    if !reaches(found | beyond[walk_of(c)]) {
+                        continue;
+                    }
+                    // then what the customer's own tokens pair
+                    let mut mask = TOUCHED;
+                    own.clear();
+                    own.extend(self.values(self.forward, c as usize));
+                    for &entry in &own {
+                        let t = entry >> 1;
+                        if pairable.binary_search(&t).is_err() {
+                            continue;
+                        }
+                        for j in 0..name.tokens.len() {
+                            if similar_of(j).binary_search(&t).is_ok() {
+                                mask |= bit(j);
+                            }
+                        }
+                        for (bits, tokens) in &runs {
+                            if tokens.binary_search(&t).is_ok() {
+                                mask |= bits;
+                            }
+                        }
+                    }
+                    for (j, part) in name.tokens.iter().enumerate() {
+                        if let Some(r) = part.token {
+                            if joining[r as usize].binary_search(&c).is_ok() {
+                                mask |= bit(j) | BY_RUN;
+                            }
+                        }
+                    }
+                    if !reaches(mask) {
                         continue;
                     }
                     // the customer's tokens that can pair with none of the name's cost at
@@ -1006,7 +1142,7 @@ impl CustomerIndex {
                     let mut unpaired_query = 0.0;
                     if mask & BY_RUN == 0 {
                         costs.clear();
-                        for entry in self.values(self.forward, c as usize) {
+                        for &entry in &own {
                             let t = entry >> 1;
                             if pairable.binary_search(&t).is_ok() {
                                 continue;
@@ -1114,6 +1250,9 @@ fn bit(j: usize) -> u64 {
 
 /// The bit of a customer's mask that says a run of its tokens joins into a listed token.
 const BY_RUN: u64 = 1 << 62;
+
+/// Initials counts told apart in choosing the tokens to walk (the last stands for any more).
+const WALK_LEVELS: usize = 8;
 
 /// A customer's traits byte: its initials (low 7 bits) and whether it has facts.
 const INITIALS_MASK: u8 = 0x7f;
