@@ -58,7 +58,10 @@ start() {
     # spark-submit execs the JVM, so $! is the server's pid. The session time zone is UTC and
     # ANSI mode is on; the engine sets both again for its own session. The driver keeps the
     # plans of only the last 50 queries (1000 by default: a whole test run's plans, each holding
-    # the ingest plan, filled the 2 GB heap).
+    # the ingest plan, filled the 2 GB heap). A result stream is not cut after 2 minutes (the
+    # default): the Rust client takes a stream ended without ResultComplete as the end of the
+    # result instead of reattaching, and a query longer than that lost its rows (README,
+    # "Known limit").
     nohup "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer \
         --master 'local[2]' --driver-memory 2g \
@@ -69,6 +72,7 @@ start() {
         --conf spark.sql.ansi.enabled=true \
         --conf spark.sql.shuffle.partitions=4 \
         --conf spark.sql.ui.retainedExecutions=50 \
+        --conf spark.connect.execute.reattachable.senderMaxStreamDuration=1h \
         >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     local t0=$SECONDS
