@@ -17,6 +17,25 @@ mod layering;
 mod measures;
 mod paths;
 
+/// Each alert of `alerts.csv` as (rule, subject, its transactions joined by `;`).
+pub(crate) fn fired(alerts_csv: &str) -> Vec<(String, String, String)> {
+    let mut reader = csv::Reader::from_reader(alerts_csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (rule, subject, txns) = (at("rule_id"), at("subject_account"), at("txn_ids"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[rule].to_string(),
+                r[subject].to_string(),
+                r[txns].to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The test server's address, from `AMLSCREEN_SPARK_TEST_REMOTE`.
 fn target(out: Option<&str>) -> SparkTarget {
     let remote = std::env::var("AMLSCREEN_SPARK_TEST_REMOTE").unwrap_or_else(|_| {

@@ -3,35 +3,17 @@
 //! round trips, at their exact boundaries (`tests/fixtures/spark/flow.csv`), and the shipped
 //! rules of these kinds on the sample data.
 
+use super::fired;
 use super::{alerts_csv_of, options};
 use crate::common::{fixture, root};
 use amlscreen::rules::plan::Detector;
 use amlscreen::rules::{Rule, RuleSet};
 
-/// The flow pack's rules whose detector `keep` accepts, every one compiled to Spark.
+/// The flow pack's rules whose detector `keep` accepts.
 fn flow_rules(set: &RuleSet, keep: fn(&Detector) -> bool) -> Vec<&Rule> {
     let rules: Vec<&Rule> = set.rules().filter(|r| keep(&r.plan.detector)).collect();
     assert!(!rules.is_empty());
     rules
-}
-
-/// Each alert of `alerts.csv` as (rule, subject, its transactions joined by `;`).
-fn fired(alerts_csv: &str) -> Vec<(String, String, String)> {
-    let mut reader = csv::Reader::from_reader(alerts_csv.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (rule, subject, txns) = (at("rule_id"), at("subject_account"), at("txn_ids"));
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[rule].to_string(),
-                r[subject].to_string(),
-                r[txns].to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Both engines' `alerts.csv` for the flow pack's rules that `keep` accepts, on flow.csv.

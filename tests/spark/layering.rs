@@ -2,6 +2,7 @@
 //! bipartite layers and stacks at their exact boundaries (rows written here, pack
 //! `tests/fixtures/spark/layering.toml`), and the shipped rules of these kinds on the sample data.
 
+use super::fired;
 use super::{alerts_csv_of, options};
 use crate::common::{fixture, root, temp_dir, write, HEADER};
 use amlscreen::rules::plan::Detector;
@@ -45,25 +46,6 @@ impl Rows {
             &format!("{HEADER}\n{}\n", self.0.join("\n")),
         )
     }
-}
-
-/// Each alert of `alerts.csv` as (rule, subject, its transactions joined by `;`).
-fn fired(alerts_csv: &str) -> Vec<(String, String, String)> {
-    let mut reader = csv::Reader::from_reader(alerts_csv.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (rule, subject, txns) = (at("rule_id"), at("subject_account"), at("txn_ids"));
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[rule].to_string(),
-                r[subject].to_string(),
-                r[txns].to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Both engines' `alerts.csv` for the layering pack's rules that `keep` accepts, on `rows`.

@@ -4,30 +4,12 @@
 //! chains, and the expansion cap in the search's depth-first order), and the shipped rules of
 //! these kinds on the sample data.
 
+use super::fired;
 use super::{alerts_csv_of, options};
 use crate::common::{fixture, root, temp_dir, write, HEADER};
 use amlscreen::rules::plan::Detector;
 use amlscreen::rules::{Rule, RuleSet};
 use std::path::PathBuf;
-
-/// Each alert of `alerts.csv` as (rule, subject, its transactions joined by `;`).
-fn fired(alerts_csv: &str) -> Vec<(String, String, String)> {
-    let mut reader = csv::Reader::from_reader(alerts_csv.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (rule, subject, txns) = (at("rule_id"), at("subject_account"), at("txn_ids"));
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[rule].to_string(),
-                r[subject].to_string(),
-                r[txns].to_string(),
-            )
-        })
-        .collect()
-}
 
 /// Both engines' `alerts.csv` for the paths pack's rules `ids` on paths.csv, and the Polars
 /// engine's alerts as (rule, subject, transactions).
