@@ -6,7 +6,10 @@
 #   scripts/spark-server.sh status
 # Settings (environment): SPARK_VENV (~/.cache/amlscreen-spark-venv), SPARK_CONNECT_PORT
 # (15002), SPARK_STATE_DIR (~/.cache/amlscreen-spark-state: pid file and log),
-# SPARK_START_TIMEOUT (180 s), JAVA_HOME (a JDK/JRE 17 or later; found on the PATH otherwise).
+# SPARK_START_TIMEOUT (180 s), JAVA_HOME (a JDK/JRE 17 or later; found on the PATH otherwise),
+# SPARK_MAX_STREAM_DURATION and SPARK_MAX_STREAM_SIZE (how long and how many bytes one result
+# stream lasts before the client must reattach; Spark's own 2m and 1g when unset; scripts/test.sh
+# sets them small, so that results cross several streams).
 set -euo pipefail
 PYSPARK_VERSION=4.3.0
 VENV=${SPARK_VENV:-$HOME/.cache/amlscreen-spark-venv}
@@ -58,10 +61,14 @@ start() {
     # spark-submit execs the JVM, so $! is the server's pid. The session time zone is UTC and
     # ANSI mode is on; the engine sets both again for its own session. The driver keeps the
     # plans of only the last 50 queries (1000 by default: a whole test run's plans, each holding
-    # the ingest plan, filled the 2 GB heap). A result stream is not cut after 2 minutes (the
-    # default): the Rust client takes a stream ended without ResultComplete as the end of the
-    # result instead of reattaching, and a query longer than that lost its rows (README,
-    # "Known limit").
+    # the ingest plan, filled the 2 GB heap).
+    local limits=()
+    if [[ -n ${SPARK_MAX_STREAM_DURATION:-} ]]; then
+        limits+=(--conf "spark.connect.execute.reattachable.senderMaxStreamDuration=$SPARK_MAX_STREAM_DURATION")
+    fi
+    if [[ -n ${SPARK_MAX_STREAM_SIZE:-} ]]; then
+        limits+=(--conf "spark.connect.execute.reattachable.senderMaxStreamSize=$SPARK_MAX_STREAM_SIZE")
+    fi
     nohup "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer \
         --master 'local[2]' --driver-memory 2g \
@@ -72,7 +79,7 @@ start() {
         --conf spark.sql.ansi.enabled=true \
         --conf spark.sql.shuffle.partitions=4 \
         --conf spark.sql.ui.retainedExecutions=50 \
-        --conf spark.connect.execute.reattachable.senderMaxStreamDuration=1h \
+        ${limits[@]+"${limits[@]}"} \
         >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     local t0=$SECONDS

@@ -934,3 +934,95 @@ fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(polars.parent().unwrap());
 }
+
+/// The test server's limit `key` (`scripts/test.sh` starts it with small ones).
+fn server_limit(spark: &Spark, key: &str) -> String {
+    let got = spark
+        .query("reading a limit", &format!("SET {key}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    got.column("value")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Asserts that the test server ends result streams early, as `scripts/test.sh` starts it, so
+/// that the tests below and every other result cross several streams.
+fn assert_small_stream_limits(spark: &Spark) {
+    let size = server_limit(
+        spark,
+        "spark.connect.execute.reattachable.senderMaxStreamSize",
+    );
+    let duration = server_limit(
+        spark,
+        "spark.connect.execute.reattachable.senderMaxStreamDuration",
+    );
+    assert!(
+        size == "64k" && duration == "3s",
+        "the test server must end result streams after 64k and 3s (scripts/test.sh starts it with \
+         SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=3s); it has {size:?} and {duration:?}"
+    );
+}
+
+#[test]
+fn a_result_larger_than_the_servers_stream_limit_comes_back_whole() {
+    let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
+    assert_small_stream_limits(&spark);
+    let before = spark.streams_reattached();
+    // about 3 MB in batches of 10,000 rows: the server ends the stream after 64 KB each time
+    let got = spark
+        .query(
+            "a large result",
+            "SELECT id, repeat('x', 20) AS pad FROM range(0, 100000) ORDER BY id",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.height(), 100_000);
+    let ids: Vec<i64> = got
+        .column("id")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert!(ids.iter().copied().eq(0..100_000), "every row, in order");
+    assert!(
+        spark.streams_reattached() >= before + 5,
+        "the result crossed several streams: {} reattached",
+        spark.streams_reattached() - before
+    );
+}
+
+#[test]
+fn a_query_slower_than_the_servers_stream_limit_still_returns_its_rows() {
+    let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
+    assert_small_stream_limits(&spark);
+    let before = spark.streams_reattached();
+    // computes for 5 s before its one row: the server ends the first stream after 3 s with
+    // nothing sent, and the execution goes on
+    let got = spark
+        .query(
+            "a slow query",
+            "SELECT reflect('java.lang.Thread', 'sleep', CAST(5000 AS BIGINT)) AS slept, 7 AS n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.height(), 1);
+    assert_eq!(got.column("n").unwrap().i32().unwrap().get(0), Some(7));
+    assert!(
+        spark.streams_reattached() > before,
+        "the stream was resumed"
+    );
+    // a statement that runs as long is waited for too
+    spark
+        .execute(
+            "a slow statement",
+            "CACHE TABLE aml_slow AS SELECT reflect('java.lang.Thread', 'sleep', CAST(4000 AS BIGINT)) AS slept",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cached = spark
+        .query("reading it", "SELECT count(*) AS n FROM aml_slow")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cached.column("n").unwrap().i64().unwrap().get(0), Some(1));
+}

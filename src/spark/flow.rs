@@ -384,10 +384,41 @@ impl Spark {
         name: &str,
         select: &str,
     ) -> Result<(), SparkEngineError> {
-        let df = self.session.sql(select).map_err(|e| self.err(what, e))?;
-        let df = df.local_checkpoint().map_err(|e| self.err(what, e))?;
-        df.create_or_replace_temp_view(name)
-            .map_err(|e| self.err(what, e))
+        use spark_connect_proto as proto;
+        use spark_connect_proto::command::CommandType;
+        use spark_connect_proto::execute_plan_response::ResponseType;
+        let checkpoint = proto::CheckpointCommand {
+            relation: Some(super::exec::sql(select)),
+            local: true,
+            eager: true,
+            storage_level: None,
+        };
+        let responses = self.run(
+            what,
+            super::command(CommandType::CheckpointCommand(checkpoint)),
+        )?;
+        let relation_id = responses
+            .into_iter()
+            .find_map(|r| match r.response_type {
+                Some(ResponseType::CheckpointCommandResult(result)) => {
+                    result.relation.map(|r| r.relation_id)
+                }
+                _ => None,
+            })
+            .ok_or_else(|| self.bad_result(what, "no checkpoint came back".into()))?;
+        let view = proto::CreateDataFrameViewCommand {
+            input: Some(proto::Relation {
+                common: None,
+                rel_type: Some(proto::relation::RelType::CachedRemoteRelation(
+                    proto::CachedRemoteRelation { relation_id },
+                )),
+            }),
+            name: name.to_string(),
+            is_global: false,
+            replace: true,
+        };
+        self.run(what, super::command(CommandType::CreateDataframeView(view)))?;
+        Ok(())
     }
 
     /// Rows made here as the temporary view `view` of `columns` (name, SQL type); no rows as an

@@ -8,6 +8,7 @@
 //! inside a tokio runtime (amlscreen has none).
 
 pub mod alerts;
+mod exec;
 pub mod flow;
 pub mod ingest;
 pub mod layering;
@@ -24,6 +25,8 @@ use crate::model::InputSummary;
 use ingest::{CheckContext, ReadSpec, SparkFormat, SparkInput};
 use polars::prelude::*;
 use spark_connect::SparkSession;
+use spark_connect_proto as proto;
+use spark_connect_proto::command::CommandType;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -63,6 +66,8 @@ fn first_line(error: &spark_connect::SparkError) -> String {
 /// A connected session, with the settings both engines must agree on.
 pub struct Spark {
     session: SparkSession,
+    /// Runs what reads data and reads its results to the end (see [`exec`]).
+    exec: exec::Executor,
     remote: String,
     target: SparkTarget,
 }
@@ -80,8 +85,15 @@ impl Spark {
                 what: "connecting".into(),
                 message: first_line(&e),
             })?;
+        let exec = exec::Executor::connect(target.remote.secret_url(), session.session_id())
+            .map_err(|e| SparkEngineError::Cluster {
+                remote: remote.clone(),
+                what: "connecting".into(),
+                message: first_line(&e),
+            })?;
         let spark = Spark {
             session,
+            exec,
             remote,
             target: target.clone(),
         };
@@ -111,18 +123,31 @@ impl Spark {
 
     /// Runs a statement for its effect (creating a view, caching a table).
     pub fn execute(&self, what: &str, sql: &str) -> Result<(), SparkEngineError> {
-        let df = self.session.sql(sql).map_err(|e| self.err(what, e))?;
-        df.collect_record_batches().map_err(|e| self.err(what, e))?;
+        self.run(what, exec_root(sql))?;
         Ok(())
     }
 
     /// A query's result as a Polars frame (for small results: counts, alert rows).
     pub fn query(&self, what: &str, sql: &str) -> Result<DataFrame, SparkEngineError> {
-        let df = self.session.sql(sql).map_err(|e| self.err(what, e))?;
-        let bytes = df.to_arrow().map_err(|e| self.err(what, e))?;
+        let responses = self.run(what, exec_root(sql))?;
+        let bytes = exec::arrow_file(&responses).map_err(|e| self.bad_result(what, e))?;
         IpcReader::new(std::io::Cursor::new(bytes))
             .finish()
             .map_err(|e| self.bad_result(what, e.to_string()))
+    }
+
+    /// Runs `op` on the cluster and returns its whole result (see [`exec`]).
+    fn run(
+        &self,
+        what: &str,
+        op: spark_connect_proto::plan::OpType,
+    ) -> Result<Vec<spark_connect_proto::ExecutePlanResponse>, SparkEngineError> {
+        self.exec.run(op).map_err(|e| self.err(what, *e))
+    }
+
+    /// Result streams the server ended early that were resumed, since the session began.
+    pub fn streams_reattached(&self) -> u64 {
+        self.exec.reattached()
     }
 
     fn bad_result(&self, what: &str, reason: String) -> SparkEngineError {
@@ -261,14 +286,14 @@ impl Spark {
             Some(out) => {
                 let uri = format!("{out}/quarantine");
                 let what = format!("writing the quarantined rows to {uri}");
-                let df = self
-                    .session
-                    .sql(&ingest::quarantine_select())
-                    .map_err(|e| self.err(&what, e))?;
-                df.write()
-                    .mode("overwrite")
-                    .parquet(&uri)
-                    .map_err(|e| self.err(&what, e))?;
+                let write = proto::WriteOperation {
+                    input: Some(exec::sql(&ingest::quarantine_select())),
+                    source: Some("parquet".into()),
+                    mode: proto::write_operation::SaveMode::Overwrite as i32,
+                    save_type: Some(proto::write_operation::SaveType::Path(uri.clone())),
+                    ..Default::default()
+                };
+                self.run(&what, command(CommandType::WriteOperation(write)))?;
                 Some(uri)
             }
             None => None,
@@ -737,4 +762,16 @@ pub fn run(
     target: &SparkTarget,
 ) -> Result<crate::pipeline::RunSummary, crate::pipeline::RunError> {
     run::run(config, target)
+}
+
+/// A plan that runs the SQL text `sql` and returns its rows.
+fn exec_root(sql: &str) -> proto::plan::OpType {
+    proto::plan::OpType::Root(exec::sql(sql))
+}
+
+/// A plan that runs a command.
+fn command(command: CommandType) -> proto::plan::OpType {
+    proto::plan::OpType::Command(proto::Command {
+        command_type: Some(command),
+    })
 }
