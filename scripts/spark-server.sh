@@ -7,6 +7,7 @@
 # Settings (environment): SPARK_VENV (~/.cache/amlscreen-spark-venv), SPARK_CONNECT_PORT
 # (15002), SPARK_STATE_DIR (~/.cache/amlscreen-spark-state: pid file and log),
 # SPARK_START_TIMEOUT (180 s), JAVA_HOME (a JDK/JRE 17 or later; found on the PATH otherwise),
+# SPARK_MASTER (local[2]), SPARK_DRIVER_MEMORY (2g: the driver is the executor in local mode),
 # SPARK_MAX_STREAM_DURATION and SPARK_MAX_STREAM_SIZE (how long and how many bytes one result
 # stream lasts before the client must reattach; Spark's own 2m and 1g when unset; scripts/test.sh
 # sets them small, so that results cross several streams).
@@ -71,7 +72,7 @@ start() {
     fi
     nohup "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer \
-        --master 'local[2]' --driver-memory 2g \
+        --master "${SPARK_MASTER:-local[2]}" --driver-memory "${SPARK_DRIVER_MEMORY:-2g}" \
         --conf spark.connect.grpc.binding.address=127.0.0.1 \
         --conf spark.connect.grpc.binding.port="$PORT" \
         --conf spark.ui.enabled=false \
