@@ -1012,19 +1012,19 @@ pub fn own_groups(pairs: &[(String, String)]) -> Vec<(String, String)> {
 /// Anchors are the selected inflows of at least `min_inflow` (or each selected row's trailing
 /// sum, from the window's first row), joined to the outflows of the same account (or group) in
 /// `(t, t + horizon]`; an anchor passes when `outflow * 10000 >= inflow * bp` in decimals. As in
-/// the Polars engine, anchors are not deduplicated (two inflows at one time with one amount
-/// count their outflows twice) and a hit's transactions are those of every anchor of its
+/// the Polars engine, identical anchors (two inflows at one time with one amount) are one, so
+/// their outflows are summed once, and a hit's transactions are those of every anchor of its
 /// subject and time.
 pub fn flow_through_select(plan: &RulePlan, flow: &Flow<'_>) -> String {
     let selected = selected_select(plan, &[]);
     let min = flow.min_inflow;
     let anchors = match flow.inflow_window {
         None => format!(
-            "SELECT subject, ts_us AS anchor_ts, ts_us AS anchor_start, CAST(base_amount AS DECIMAL(38, 0)) AS inflow \
+            "SELECT DISTINCT subject, ts_us AS anchor_ts, ts_us AS anchor_start, CAST(base_amount AS DECIMAL(38, 0)) AS inflow \
              FROM sel WHERE base_amount >= {min}"
         ),
         Some(length) => format!(
-            "SELECT * FROM (SELECT subject, ts_us AS anchor_ts, min(ts_us) OVER w AS anchor_start, \
+            "SELECT DISTINCT * FROM (SELECT subject, ts_us AS anchor_ts, min(ts_us) OVER w AS anchor_start, \
                sum(CAST(base_amount AS DECIMAL(38, 0))) OVER w AS inflow FROM sel \
                WINDOW w AS (PARTITION BY subject ORDER BY ts_us RANGE BETWEEN {length} PRECEDING AND CURRENT ROW)) AS a \
              WHERE inflow >= {min}"

@@ -113,7 +113,7 @@ fn with_group(
 }
 
 /// The inflow side, as anchors: for each inflow, how much came in and since when (over a
-/// trailing window, by the one-pass windows of [`super::windows`]).
+/// trailing window, by the one-pass windows of [`super::windows`]); identical anchors once.
 fn anchors(
     inflows: &DataFrame,
     inflow_window: Option<Micros>,
@@ -142,7 +142,11 @@ fn anchors(
                 ])
         }
     };
-    Ok(anchored.filter(col("inflow").gt_eq(lit(min_inflow))))
+    // one anchor per (subject, time, start, inflow): two inflows at one time with one amount
+    // are one anchor, or the outflows after them would be summed once for each
+    Ok(anchored
+        .filter(col("inflow").gt_eq(lit(min_inflow)))
+        .unique_stable(None, UniqueKeepStrategy::First))
 }
 
 /// A flow-through plan's limits, as the detector uses them.
