@@ -119,6 +119,46 @@ LEGAL_FORMS = [
     ["S.A. DE C.V.", "SA DE CV"],
 ]
 
+# Rows appended after issue #23's fixes to the matcher (initials of several given names,
+# romanisation variants of the Arabic qaf and dhal and of Korean initials, Russian and Ukrainian
+# legal forms): OFAC only, after every row above and with their own random stream, so the rows
+# above are unchanged. Built after the fixes: they check them, and are not held out.
+
+# Public romanisations of names, each row one name: the Arabic qaf written Q, G or K (and the
+# Persian GH), the dhal or dad written DH, DD or D, Korean initials G or K, the French OU and the
+# Turkish H for KH. Any two spellings of a row are variants.
+ROMANISATIONS = [
+    ["QADHAFI", "GADDAFI", "KADHAFI", "GADHAFI", "QADDAFI"],
+    ["QASIM", "GASIM", "KASIM"],
+    ["QASSEM", "GASSEM", "KASSEM"],
+    ["QADIR", "GADIR", "KADIR"],
+    ["QASEMI", "GHASEMI"],
+    ["QAHTANI", "GAHTANI"],
+    ["QAYSI", "GAYSI"],
+    ["RAMADAN", "RAMADHAN"],
+    ["FADIL", "FADHIL"],
+    ["FADLI", "FADHLI"],
+    ["AWAD", "AWADH"],
+    ["MURTADA", "MURTADHA"],
+    ["RIAD", "RIADH"],
+    ["KIM", "GIM"],
+    ["KANG", "GANG"],
+    ["KWANG", "GWANG"],
+    ["KHALIL", "HALIL"],
+    ["YUSUF", "YOUSSOUF"],
+    ["NUR", "NOUR"],
+]
+
+# Russian and Ukrainian legal forms: short, English and spelled-out forms of one company type.
+RUSSIAN_LEGAL_FORMS = [
+    ["AO", "JSC", "AKTSIONERNOE OBSHCHESTVO", "JOINT STOCK COMPANY"],
+    ["OAO", "OJSC", "OTKRYTOE AKTSIONERNOE OBSHCHESTVO", "OPEN JOINT STOCK COMPANY"],
+    ["ZAO", "CJSC", "ZAKRYTOE AKTSIONERNOE OBSHCHESTVO", "CLOSED JOINT STOCK COMPANY"],
+    ["PAO", "PJSC", "PUBLICHNOE AKTSIONERNOE OBSHCHESTVO", "PUBLIC JOINT STOCK COMPANY"],
+    ["OOO", "LLC", "OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU"],
+    ["TOV", "LLC", "TOVARYSTVO Z OBMEZHENOYU VIDPOVIDALNISTYU"],
+]
+
 # Usual abbreviations of company words (as business registers and payment messages write them).
 COMPANY_ABBREVIATIONS = {
     "INTERNATIONAL": "INTL",
@@ -666,7 +706,190 @@ def build(folder, un=None):
         if different_companies(a, c) and b.add(a["name"], c["name"], "entity", False, "unrelated",
                                                f"{LIST_LABEL} ents {a['id']} and {c['id']}"):
             made += 1
+    if not un:
+        build_fix_rows(b, persons, companies, by_surname)
     return b.rows
+
+
+def given_initials(given):
+    return [initial(t) for t in given]
+
+
+def build_fix_rows(b, persons, companies, by_surname):
+    """The rows appended after issue #23's fixes (see ROMANISATIONS)."""
+    rng = random.Random(SEED + 23)
+    shuffled = persons[:]
+    rng.shuffle(shuffled)
+
+    # initials of every given name: the person, one initial changed, another person of the
+    # surname whose given names start otherwise
+    def initials_fit(letters, given):
+        """Whether the letters are the first letters of given names, in order."""
+        it = iter(t[0].upper() for t in given)
+        return all(any(l == g for g in it) for l in letters)
+
+    pos = neg = 0
+    for e in shuffled:
+        if pos >= 20 and neg >= 20:
+            break
+        g, s = split_person(e["name"])
+        if len(g) < 2 or any(len(t) < 3 or not t[0].isalpha() for t in g):
+            continue
+        letters_ = [t[0].upper() for t in g]
+        if pos < 20 and b.add(title(" ".join(given_initials(g) + s)), e["name"], "person", True,
+                              "abbreviation/initials", src(e, "every given name as an initial")):
+            pos += 1
+            continue
+        if neg < 20:
+            k = rng.randrange(len(g))
+            other = rng.choice([c for c in "BCDFGHJKLMNPRSTVWZ" if c not in letters_])
+            changed = given_initials(g)
+            changed[k] = other + "."
+            if b.add(title(" ".join(changed + s)), e["name"], "person", False, "wrong_initial",
+                     src(e, f"every given name as an initial, initial {k + 1} changed")):
+                neg += 1
+    made = 0
+    keys = sorted(k for k, v in by_surname.items() if len(v) >= 2)
+    rng.shuffle(keys)
+    for k in keys:
+        if made >= 20:
+            break
+        a, c = rng.sample(by_surname[k], 2)
+        ga, sa = split_person(a["name"])
+        gc, _ = split_person(c["name"])
+        if a["id"] == c["id"] or any(not t[0].isalpha() for t in ga):
+            continue
+        if initials_fit([t[0].upper() for t in ga], gc):
+            continue
+        if b.add(title(" ".join(given_initials(ga) + sa)), c["name"], "person", False,
+                 "shared_surname_initials",
+                 f"{LIST_LABEL} ents {a['id']} and {c['id']}; initials of one person's given "
+                 f"names, another person of the surname {k}"):
+            made += 1
+
+    # romanisations: the person with a name spelled otherwise; another person holding the name
+    spelled = {}
+    for row in ROMANISATIONS:
+        for x in row:
+            spelled[x] = [y for y in row if y != x]
+
+    def respelled(name):
+        """`name` with its first romanised word written otherwise, and what changed; None when
+        it holds none. Words are split on spaces and hyphens, the hyphens kept."""
+        parts = re.split(r"([ ,\-]+)", name)
+        for i, part in enumerate(parts):
+            if part.upper() in spelled:
+                other = rng.choice(spelled[part.upper()])
+                other = other if part.isupper() else other.capitalize()
+                return "".join(parts[:i] + [other] + parts[i + 1 :]), part.upper(), other.upper()
+        return None
+
+    holders = {}
+    for e in persons:
+        for w in re.split(r"[ ,\-]+", e["name"].upper()):
+            if w in spelled:
+                holders.setdefault(w, []).append(e)
+                break
+    per_name = {}
+    pos = 0
+    for e in shuffled:
+        if pos >= 30:
+            break
+        found = respelled(e["name"])
+        if not found:
+            continue
+        variant, was, now = found
+        if per_name.get(was, 0) >= 3:
+            continue
+        if b.add(natural(variant), e["name"], "person", True, "transliteration",
+                 src(e, f"romanisation {was}/{now}")):
+            per_name[was] = per_name.get(was, 0) + 1
+            pos += 1
+    made = 0
+    names = sorted(holders)
+    for _ in range(4):
+        for w in names:
+            if made >= 30:
+                break
+            group = holders[w]
+            if len(group) < 2:
+                continue
+            a, c = rng.sample(group, 2)
+            if a["id"] == c["id"]:
+                continue
+            rest_a = [t for t in words(natural(a["name"])) if t != w]
+            rest_c = [t for t in words(natural(c["name"])) if t != w]
+            if ratio(" ".join(rest_a), " ".join(rest_c)) >= 0.6:
+                continue
+            found = respelled(a["name"])
+            if not found:
+                continue
+            variant, was, now = found
+            if b.add(title(natural(variant)), c["name"], "person", False, "shared_name_romanised",
+                     f"{LIST_LABEL} ents {a['id']} and {c['id']}; different people sharing the "
+                     f"name {was}, written {now}"):
+                made += 1
+
+    # Russian and Ukrainian legal forms written otherwise; another company sharing a word
+    forms = []
+    for row in RUSSIAN_LEGAL_FORMS:
+        for f_ in row:
+            forms.append((f_, [x for x in row if x != f_]))
+    forms.sort(key=lambda x: -len(x[0]))
+
+    def russian_form(name):
+        """(stem, form, other spellings) of a name starting or ending with a Russian or Ukrainian
+        legal form (the first of a row, or the row's spelled-out form)."""
+        upper = name.upper()
+        for form, others in forms:
+            if not any(form in (row[0], row[2]) for row in RUSSIAN_LEGAL_FORMS):
+                continue
+            m = re.search(r"(?:^|[\s,])" + re.escape(form) + r"$", upper)
+            if m:
+                return name[: m.start()].rstrip(" ,"), form, others
+            if upper.startswith(form + " "):
+                return name[len(form) + 1 :].strip(" ,"), form, others
+        return None
+
+    comp = companies[:]
+    rng.shuffle(comp)
+    russian = [(e, russian_form(e["name"])) for e in comp]
+    russian = [(e, f) for e, f in russian if f and words(f[0])]
+    made = 0
+    for e, (stem, form, others) in russian:
+        if made >= 25:
+            break
+        other = rng.choice(others)
+        left = f"{other} {stem}" if rng.randrange(2) else f"{stem} {other}"
+        if b.add(left, e["name"], "entity", True, "legal_form",
+                 src(e, f"Russian legal form {form} written {other}")):
+            made += 1
+    by_word = {}
+    for e in companies:
+        for t in set(words(e["name"])):
+            t = t.strip(".'")
+            if len(t) >= 4 and t not in GENERIC_COMPANY_WORDS and not any(
+                    t in row or any(t in x.split() for x in row) for row in RUSSIAN_LEGAL_FORMS):
+                by_word.setdefault(t, []).append(e)
+    by_word = {k: v for k, v in by_word.items() if 2 <= len(v) <= 60}
+    made = 0
+    for e, (stem, form, others) in russian:
+        if made >= 25:
+            break
+        shared = sorted(t.strip(".'") for t in set(words(stem)) if t.strip(".'") in by_word)
+        for t in shared:
+            mates = [c for c in by_word[t] if c["id"] != e["id"]
+                     and ratio(c["name"], e["name"]) < 0.8
+                     and letters(stem) not in letters(c["name"])]
+            if not mates:
+                continue
+            c = mates[rng.randrange(len(mates))]
+            other = rng.choice(others)
+            if b.add(f"{stem} {other}", c["name"], "entity", False, "similar_company",
+                     f"{LIST_LABEL} ents {e['id']} and {c['id']}; different companies sharing "
+                     f"the word {t}, legal form {form} written {other}"):
+                made += 1
+                break
 
 
 def main():

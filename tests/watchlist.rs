@@ -540,6 +540,10 @@ fn individuals_written_surname_first_are_reordered_and_entities_are_not() {
 
 #[test]
 fn legal_forms_and_honorifics_are_kept_as_weak_tokens() {
+    for form in ["AO", "OAO", "ZAO", "PAO", "OOO", "JSC", "PJSC", "TOV"] {
+        let tokens = normalize_name(&format!("GAZPROMBANK {form}"), false);
+        assert!(tokens[1].weak && !tokens[0].weak, "{form}: {tokens:?}");
+    }
     let tokens = normalize_name("Sheikh Ahmed ACME TRADING L.L.C.", false);
     let flags: Vec<(&str, bool)> = tokens.iter().map(|t| (t.text.as_str(), t.weak)).collect();
     assert_eq!(
@@ -566,6 +570,38 @@ fn phonetic_skeleton_merges_transliterations() {
         keys.contains(&format!("s:{}", consonant_skeleton("mohamed"))),
         "{keys:?}"
     );
+}
+
+#[test]
+fn romanisations_of_the_qaf_the_dhal_and_korean_initials_share_a_spelling() {
+    use amlscreen::watchlist::normalize::canonical_spelling;
+    // the same spelling, so the same `c:` blocking key
+    let same = |a: &str, b: &str| {
+        assert_eq!(canonical_spelling(a), canonical_spelling(b), "{a} / {b}");
+        let keys = blocking_keys(b);
+        assert!(
+            blocking_keys(a).iter().any(|k| keys.contains(k)),
+            "{a} / {b}"
+        );
+    };
+    // the qaf written Q, G, K (Persian GH); the dhal and dad written DH, DD, D
+    for variant in ["gaddafi", "kadhafi", "gadhafi", "qaddafi", "kadafi"] {
+        same("qadhafi", variant);
+    }
+    same("qasim", "gasim");
+    same("ghasemi", "qasemi");
+    same("ramadan", "ramadhan");
+    same("fadil", "fadhil");
+    // Korean initials G or K, GW or KW; the French OU and the Turkish H for KH, as before
+    same("kim", "gim");
+    same("kwang", "gwang");
+    same("youssouf", "yusuf");
+    same("khalil", "halil");
+    // `gh` and `g` still agree; only a word-initial G before a vowel or W is read as K
+    same("ghazi", "gazi");
+    assert_eq!(canonical_spelling("green"), "grin");
+    assert_eq!(canonical_spelling("bagir"), "bagir");
+    assert_ne!(canonical_spelling("gamal"), canonical_spelling("jamal"));
 }
 
 // ------------------------------------------------------------------ scoring
@@ -816,12 +852,136 @@ fn an_initial_pairs_with_a_given_name_but_never_with_the_surname() {
     );
     // without the comma, the surname is the last word
     check_treatment("Ramzan K.", "RAMZAN KADYROV", true, false, "!initial");
+    // nor does it when the other initials fall in place
+    check_treatment(
+        "A. T. Porfiryevich",
+        "TORSHIN, Alexander Porfiryevich",
+        true,
+        false,
+        "!\"t\"~",
+    );
     // an entity's last word is no surname
     let (_, explanation) = score_names("ACME T.", "ACME TRADING", false);
     assert!(
         explanation.contains("\"t\"~\"trading\" initial"),
         "{explanation}"
     );
+}
+
+#[test]
+fn initials_of_several_given_names_in_order_with_the_surname_agreeing_are_a_hit() {
+    let listed = "TORSHIN, Alexander Porfiryevich";
+    let in_order = "\"a\"~\"alexander\" initial, in order";
+    check_treatment("A. P. Torshin", listed, true, true, in_order);
+    check_treatment("Torshin A. P.", listed, true, true, in_order);
+    check_treatment(
+        "V. I. Yakunin",
+        "YAKUNIN, Vladimir Ivanovich",
+        true,
+        true,
+        "\"i\"~\"ivanovich\" initial, in order",
+    );
+    // a given name that is also the surname: the initials still fall in place
+    check_treatment(
+        "M. M. Matuq",
+        "MATUQ, Matuq Mohammed",
+        true,
+        true,
+        "\"m\"~\"matuq\" initial, in order",
+    );
+    // initials mixed with a given name written out
+    check_treatment(
+        "Abdul K. I. Mohamed",
+        "MOHAMED, Abdul Kader Ibrahim",
+        true,
+        true,
+        "\"k\"~\"kader\" initial, in order",
+    );
+    // near misses: a wrong initial, initials out of order, another surname, a surname that
+    // agrees only fuzzily, too few given names
+    check_treatment("B. P. Torshin", listed, true, false, "!in order");
+    let (in_order_score, _) = score_names("A. P. Torshin", listed, true);
+    let (out_of_order, explanation) = score_names("P. A. Torshin", listed, true);
+    assert!(
+        out_of_order < in_order_score && !explanation.contains("in order"),
+        "{out_of_order} {explanation}"
+    );
+    check_treatment("A. P. Ivanov", listed, true, false, "!in order");
+    check_treatment("A. P. Torshina", listed, true, false, "!in order");
+    check_treatment(
+        "A. P. Torshin",
+        "TORSHIN, Alexander",
+        true,
+        false,
+        "!in order",
+    );
+    // one initial earns what it did; an entity's words are no given names
+    let (one, _) = score_names("A. Torshin", listed, true);
+    let (two, _) = score_names("A. P. Torshin", listed, true);
+    assert!(one < two && one < DEFAULT_THRESHOLD, "{one} {two}");
+    check_treatment(
+        "A. T. Holding",
+        "ACME TRADING HOLDING",
+        false,
+        false,
+        "!in order",
+    );
+}
+
+#[test]
+fn romanisation_variants_of_a_name_pair_as_the_same_spelling() {
+    check_treatment(
+        "Ayesha Gaddafi",
+        "QADHAFI, Ayesha",
+        true,
+        true,
+        "\"gaddafi\"~\"qadhafi\" 0.95",
+    );
+    check_treatment(
+        "Muammar Kadhafi",
+        "QADHAFI, Muammar",
+        true,
+        true,
+        "\"kadhafi\"~\"qadhafi\" 0.95",
+    );
+    check_treatment(
+        "Usamah Ramadhan Malaikah",
+        "MALA'IKAH, Usamah Ramadan",
+        true,
+        true,
+        "\"ramadhan\"~\"ramadan\" 0.95",
+    );
+    check_treatment(
+        "Mun Chol Gim",
+        "KIM, Mun Chol",
+        true,
+        true,
+        "\"gim\"~\"kim\" 0.95",
+    );
+    // a typo right after an initial G (it stays a G) is compared as before the rule
+    check_treatment(
+        "Ermias Grermay",
+        "GHERMAY, Ermias",
+        true,
+        true,
+        "\"grermay\"~\"ghermay\" 0.91",
+    );
+    // near misses: different people sharing only the surname so spelled
+    check_treatment(
+        "Muammar Gaddafi",
+        "QADHAFI, Ayesha",
+        true,
+        false,
+        "unmatched: query \"muammar\"; listed \"ayesha\"",
+    );
+    check_treatment(
+        "Saadi Qaddafi",
+        "GADDAFI, Saif Al-Arab",
+        true,
+        false,
+        "0.95",
+    );
+    check_treatment("Su Il Gim", "KIM, Kwang-Il", true, false, "\"gim\"~\"kim\"");
 }
 
 #[test]
@@ -892,7 +1052,92 @@ fn a_legal_form_spelled_out_pairs_with_its_short_form() {
 }
 
 #[test]
-fn joined_tokens_abbreviations_and_middle_names_are_found_through_the_index() {
+fn russian_and_ukrainian_legal_forms_pair_with_their_english_and_spelled_out_forms() {
+    check_treatment(
+        "JSC GAZPROMBANK",
+        "GAZPROMBANK AO",
+        false,
+        true,
+        "\"jsc\"~\"ao\" legal form",
+    );
+    check_treatment(
+        "AO GAZPROMBANK",
+        "GAZPROMBANK, AO",
+        false,
+        true,
+        "\"ao\" = \"ao\"",
+    );
+    check_treatment(
+        "AKTSIONERNOE OBSHCHESTVO GAZPROMBANK",
+        "GAZPROMBANK JSC",
+        false,
+        true,
+        "\"aktsionernoe\"+\"obshchestvo\"~\"jsc\" legal form spelled out",
+    );
+    check_treatment(
+        "OTKRYTOE AKTSIONERNOE OBSHCHESTVO NAFTAN",
+        "NAFTAN OAO",
+        false,
+        true,
+        "\"otkrytoe\"+\"aktsionernoe\"+\"obshchestvo\" = \"oao\" legal form spelled out",
+    );
+    check_treatment(
+        "ZAKRYTOE AKTSIONERNOE OBSHCHESTVO IFDK",
+        "IFDK, ZAO",
+        false,
+        true,
+        "= \"zao\" legal form spelled out",
+    );
+    check_treatment(
+        "PAO ZVEZDA",
+        "PUBLICHNOE AKTSIONERNOE OBSHCHESTVO ZVEZDA",
+        false,
+        true,
+        "\"pao\" = \"publichnoe\"+\"aktsionernoe\"+\"obshchestvo\" legal form spelled out",
+    );
+    check_treatment(
+        "SKEPTIK TOVARYSTVO Z OBMEZHENOYU VIDPOVIDALNISTYU",
+        "SKEPTIK TOV",
+        false,
+        true,
+        "= \"tov\" legal form spelled out",
+    );
+    // an English form spelled out pairs with the Russian short form as a whole, not by its
+    // last word alone
+    check_treatment(
+        "OPEN JOINT STOCK COMPANY NAFTAN",
+        "NAFTAN OAO",
+        false,
+        true,
+        "\"open\"+\"joint\"+\"stock\"+\"company\"~\"oao\" legal form spelled out",
+    );
+    check_treatment(
+        "ONERBANK CLOSED JOINT STOCK COMPANY",
+        "ONERBANK ZAO",
+        false,
+        true,
+        "legal form spelled out; unmatched: -",
+    );
+    // near misses: the legal form alone, another company of the same legal form
+    check_treatment("AO", "GAZPROMBANK AO", false, false, "\"ao\" = \"ao\"");
+    check_treatment(
+        "PUBLICHNOE AKTSIONERNOE OBSHCHESTVO",
+        "GAZPROMBANK PAO",
+        false,
+        false,
+        "spelled out",
+    );
+    check_treatment(
+        "AO GAZPROM",
+        "GAZPROMBANK AO",
+        false,
+        false,
+        "\"ao\" = \"ao\"",
+    );
+}
+
+/// A small list with a name for each of the matcher's treatments.
+fn treatments_screener() -> Screener {
     let entries: Vec<amlscreen::watchlist::Entry> = [
         ("1", "entity", "IRAN AIR"),
         ("2", "individual", "HASSAN, Abdul Rahman"),
@@ -900,6 +1145,11 @@ fn joined_tokens_abbreviations_and_middle_names_are_found_through_the_index() {
         ("4", "entity", "BIESTRA S.A."),
         ("5", "individual", "AKSYONOV, Sergey Valeryevich"),
         ("6", "entity", "IRAN TRADING COMPANY"),
+        ("7", "individual", "TORSHIN, Alexander Porfiryevich"),
+        ("8", "individual", "QADHAFI, Ayesha"),
+        ("9", "entity", "GAZPROMBANK AO"),
+        ("10", "entity", "NAFTAN OAO"),
+        ("11", "individual", "TORSHIN, Boris"),
     ]
     .into_iter()
     .map(|(id, kind, name)| amlscreen::watchlist::Entry {
@@ -913,13 +1163,26 @@ fn joined_tokens_abbreviations_and_middle_names_are_found_through_the_index() {
         ..amlscreen::watchlist::Entry::default()
     })
     .collect();
-    let screener = Screener::new(&WatchlistSet::from_entries(entries));
+    Screener::new(&WatchlistSet::from_entries(entries))
+}
+
+#[test]
+fn joined_tokens_abbreviations_and_middle_names_are_found_through_the_index() {
+    let screener = treatments_screener();
     for (query, id, said) in [
         ("IRANAIR", "1", "joined"),
         ("Abdulrahman Hassan", "2", "joined"),
         ("LEADER INTL TRDG LTD", "3", "abbreviation"),
         ("BIESTRA SOCIEDAD ANONIMA", "4", "legal form spelled out"),
         ("Sergey Aksyonov", "5", "middle names"),
+        ("A. P. Torshin", "7", "initial, in order"),
+        ("Ayesha Gaddafi", "8", "\"gaddafi\"~\"qadhafi\" 0.95"),
+        ("JSC GAZPROMBANK", "9", "legal form"),
+        (
+            "OPEN JOINT STOCK COMPANY NAFTAN",
+            "10",
+            "legal form spelled out",
+        ),
     ] {
         let hits = screener.screen(query, DEFAULT_THRESHOLD, usize::MAX);
         assert_eq!(
@@ -934,6 +1197,38 @@ fn joined_tokens_abbreviations_and_middle_names_are_found_through_the_index() {
             "{query}: {}",
             top.explanation
         );
+    }
+}
+
+/// The score bound that skips names must never skip one that reaches the threshold: raising
+/// the threshold drops exactly the hits scoring below it (initials falling in place earn more
+/// than an initial alone, and the bound counts that).
+#[test]
+fn a_higher_threshold_drops_exactly_the_hits_below_it() {
+    let screener = treatments_screener();
+    for query in [
+        "A. P. Torshin Qwertyuiop Zxcvbnm",
+        "A. P. Torshin Petrov",
+        "Torshin A. P. B.",
+        "Ayesha Gaddafi Zxcvbnm Qwertyuiop",
+        "OPEN JOINT STOCK COMPANY NAFTAN INTERNATIONAL",
+        "Sergey V. Aksyonov Qwertyuiop",
+    ] {
+        let all = screener.screen(query, 0.0, usize::MAX);
+        assert!(!all.is_empty(), "{query}");
+        for step in 0..=140 {
+            let threshold = 0.3 + f64::from(step) * 0.005;
+            let expected: Vec<_> = all
+                .iter()
+                .filter(|h| h.score >= threshold)
+                .cloned()
+                .collect();
+            assert_eq!(
+                screener.screen(query, threshold, usize::MAX),
+                expected,
+                "{query} at {threshold}"
+            );
+        }
     }
 }
 
@@ -1818,11 +2113,8 @@ fn the_facts_evaluation_separates_listed_people_from_look_alikes() {
 /// tables), scored by the screener at the default threshold.
 ///
 /// Issue #23 asks for F1 >= 0.85 here. The matcher measured F1 0.7781 (precision 1.0000,
-/// recall 0.6368) when the set was built, below that target: added and dropped middle names,
-/// concatenations and abbreviations/initials are mostly missed at 0.85 (recall 0.27-0.44; see
-/// docs/watchlist.md). The set was not weakened; this test asserts the measured floor (F1 >=
-/// 0.77, precision >= 0.99) so that any regression fails, and must be raised to 0.85 once the
-/// matcher reaches it.
+/// recall 0.6368) when the set was built; the treatments of docs/watchlist.md raised it. This
+/// test asserts the measured floor so that any regression fails.
 #[test]
 fn the_name_pairs_set_keeps_the_measured_f1_at_the_default_threshold() {
     use amlscreen::watchlist::eval::{evaluate_pairs, pair_thresholds, read_name_pairs};
@@ -1861,13 +2153,27 @@ fn the_name_pairs_set_keeps_the_measured_f1_at_the_default_threshold() {
             .count();
         assert!(n >= 60, "{category}: {n} pairs; expected at least 60");
     }
+    // the hard non-matches of the initials and romanisation treatments
+    for category in [
+        "wrong_initial",
+        "shared_surname_initials",
+        "shared_name_romanised",
+    ] {
+        let n = pairs
+            .iter()
+            .filter(|p| !p.is_match && p.category == category)
+            .count();
+        assert!(n >= 20, "{category}: {n} pairs; expected at least 20");
+    }
     let evaluation = evaluate_pairs(&pairs, &pair_thresholds(), DEFAULT_THRESHOLD);
     let at = &evaluation.at_threshold;
     assert_eq!(at.true_positives + at.false_negatives, positives);
-    // measured: F1 0.9609, precision 1.0000, recall 0.9248
+    // measured: F1 0.9766, precision 1.0000, recall 0.9543 (on the 1145 pairs before the rows
+    // added with the initials, romanisation and Russian legal-form fixes: F1 0.9746; before those
+    // fixes F1 0.9618)
     assert!(
-        at.f1 >= 0.96 && at.precision >= 0.999,
-        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.96 and precision >= 0.999",
+        at.f1 >= 0.97 && at.precision >= 0.999,
+        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.97 and precision >= 0.999",
         at.f1,
         at.precision,
         at.recall
@@ -1897,10 +2203,11 @@ fn the_held_out_un_name_pairs_keep_the_measured_f1_at_the_default_threshold() {
     assert!(pairs.iter().all(|p| p.source.starts_with("UN ent")));
     let evaluation = evaluate_pairs(&pairs, &pair_thresholds(), DEFAULT_THRESHOLD);
     let at = &evaluation.at_threshold;
-    // measured: F1 0.9567, precision 1.0000, recall 0.9171
+    // measured: F1 0.9716, precision 1.0000, recall 0.9447 (before the initials, romanisation
+    // and Russian legal-form fixes: F1 0.9567, recall 0.9171)
     assert!(
-        at.f1 >= 0.95 && at.precision >= 0.999,
-        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.95 and precision >= 0.999",
+        at.f1 >= 0.97 && at.precision >= 0.999,
+        "F1 {:.4} precision {:.4} recall {:.4}; expected F1 >= 0.97 and precision >= 0.999",
         at.f1,
         at.precision,
         at.recall

@@ -181,8 +181,8 @@ pub struct IndexHeader {
 }
 
 /// Names whose tokens and blocking keys fingerprint the normaliser: accents, scripts, legal
-/// forms, joined particles, honorifics, initials, digits and a long name.
-const PROBE_NAMES: [&str; 12] = [
+/// forms, joined particles, honorifics, initials, digits, romanisation variants and a long name.
+const PROBE_NAMES: [&str; 14] = [
     "Usama bin Muhammad bin Awad BIN LADIN",
     "José María Álvarez-Núñez",
     "Banco Nacional de Cuba, S.A.",
@@ -195,18 +195,21 @@ const PROBE_NAMES: [&str; 12] = [
     "Vessel 7 Seas No.2 LLC",
     "Sheikh Hamad bin Khalifa Al-Thani",
     "Abdulrahmanmohammedalibinahmedalrashidi Incorporated Limited Partnership",
+    "Muammar GADDAFI / Qadhafi, Gwang Ghasemi",
+    "AO Gazprombank, Skeptik TOV",
 ];
 
-/// SHA-256 (hex) of the tokens and blocking keys that the normaliser gives [`PROBE_NAMES`]
-/// and of how a few identity numbers and dates are read: an index built by a normaliser that
-/// differs on these is rebuilt, even if the version number did not change.
+/// SHA-256 (hex) of the tokens (and whether each is weak) and blocking keys that the
+/// normaliser gives [`PROBE_NAMES`] and of how a few identity numbers and dates are read: an
+/// index built by a normaliser that differs on these is rebuilt, even if the version number did
+/// not change.
 pub fn normalizer_fingerprint() -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     for name in PROBE_NAMES {
         for token in normalize_name_bounded(name, false).0 {
             hasher.update(token.text.as_bytes());
-            hasher.update([0]);
+            hasher.update([0, u8::from(token.weak)]);
             for_each_blocking_key(&token.text, &canonical_spelling(&token.text), |key| {
                 hasher.update(key.as_bytes());
                 hasher.update([1]);

@@ -21,6 +21,7 @@ pub struct NameToken {
 const LEGAL_FORMS: &[&str] = &[
     "ab",
     "ag",
+    "ao",
     "as",
     "bhd",
     "bv",
@@ -71,6 +72,7 @@ const LEGAL_FORMS: &[&str] = &[
     "sro",
     "srl",
     "tbk",
+    "tov",
     "zao",
 ];
 
@@ -428,6 +430,13 @@ const LEGAL_FORM_PHRASES: &[(&[&str], &str)] = &[
         "ooo",
     ),
     (&["aktsionernoe", "obshchestvo"], "ao"),
+    (&["otkrytoe", "aktsionernoe", "obshchestvo"], "oao"),
+    (&["zakrytoe", "aktsionernoe", "obshchestvo"], "zao"),
+    (&["publichnoe", "aktsionernoe", "obshchestvo"], "pao"),
+    (
+        &["tovarystvo", "z", "obmezhenoyu", "vidpovidalnistyu"],
+        "tov",
+    ),
     (&["limited", "partnership"], "lp"),
     (&["limited", "liability", "partnership"], "llp"),
 ];
@@ -666,6 +675,8 @@ const SPELLING_RULES: &[(&str, &str)] = &[
     ("zh", "j"),
     ("kh", "h"),
     ("gh", "g"),
+    // Arabic dhal and dad: `Qadhafi`, `Qaddafi`, `Qadafi`; `al-Fadhli`, `al-Fadli`
+    ("dh", "d"),
     ("ph", "f"),
     ("th", "t"),
     ("ck", "k"),
@@ -680,8 +691,11 @@ const SPELLING_RULES: &[(&str, &str)] = &[
 ];
 
 /// A token's canonical spelling for comparison: transliteration variants merged (`dj` → `j`,
-/// `kh` → `h`, `ou`/`oo`/`o` → `u`, `ee`/`y` → `i`, `w` → `v`, `q` → `k`, ...) and doubled
-/// letters collapsed, so `Iyad` and `Iiad`, `Green` and `Grin`, `Novin` and `Nowin` agree.
+/// `kh` → `h`, `dh` → `d`, `ou`/`oo`/`o` → `u`, `ee`/`y` → `i`, `w` → `v`, `q` → `k`, ...), a
+/// word-initial `g` before a vowel or `w` written `k` (as `q`: the Arabic qaf is romanised `q`,
+/// `g` or `k`; Korean initials `g` or `k`, `gw` or `kw`), and doubled letters collapsed, so
+/// `Iyad` and `Iiad`, `Green` and `Grin`, `Novin` and `Nowin`, `Gaddafi`, `Qadhafi` and
+/// `Kadhafi` agree.
 pub fn canonical_spelling(token: &str) -> String {
     // each rule rewrites the result of the ones before it; most tokens match few rules, and
     // a short byte search is cheaper than a general substring search on a few letters
@@ -691,9 +705,16 @@ pub fn canonical_spelling(token: &str) -> String {
             text = std::borrow::Cow::Owned(text.replace(from, to));
         }
     }
+    // after the rules, so that `gh` (already `g`), `o`/`y` (already `u`/`i`) and `w` (already
+    // `v`, Korean `gw`/`kw`) count
+    let initial_g = matches!(
+        text.as_bytes(),
+        [b'g', b'a' | b'e' | b'i' | b'u' | b'v', ..]
+    );
     let mut out = String::with_capacity(text.len());
     let mut last = None;
-    for ch in text.chars() {
+    for (k, ch) in text.chars().enumerate() {
+        let ch = if k == 0 && initial_g { 'k' } else { ch };
         if last != Some(ch) {
             out.push(ch);
             last = Some(ch);

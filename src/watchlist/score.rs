@@ -31,6 +31,16 @@ pub const MIN_SHORT_TOKEN_SIMILARITY: f64 = 0.90;
 pub const INITIAL_CREDIT: f64 = 0.6;
 /// The highest weight of an initial (a one-letter token).
 pub const INITIAL_WEIGHT: f64 = 0.3;
+
+/// The credit of each of `count` query initials that pair, in order, with a person's given
+/// names while the surname agrees (`A. P. Torshin` ~ `TORSHIN, Alexander Porfiryevich`):
+/// `1 − (1 − INITIAL_CREDIT)^count`. One initial earns [`INITIAL_CREDIT`]; each more that
+/// falls in place makes a coincidence less likely (two: 0.84, three: 0.936).
+pub fn initials_credit(count: usize) -> f64 {
+    let count = i32::try_from(count).unwrap_or(i32::MAX);
+    1.0 - (1.0 - INITIAL_CREDIT).powi(count)
+}
+
 /// The similarity given to two different tokens with the same canonical spelling.
 pub const SAME_SPELLING_SIMILARITY: f64 = 0.95;
 /// The credit of two different legal forms paired (`LLC` ~ `Ltd`).
@@ -84,6 +94,8 @@ pub struct PreparedToken {
     spelling_letters: LetterCounts,
     /// Whether the token is a known abbreviation or a word with one.
     abbreviates: bool,
+    /// Whether its spelling reads a word-initial `g` as `k` ([`canonical_spelling`]).
+    initial_g: bool,
 }
 
 impl PreparedToken {
@@ -93,6 +105,7 @@ impl PreparedToken {
         PreparedToken {
             abbreviates: !abbreviation_expansions(text).is_empty()
                 || !abbreviations_of(text).is_empty(),
+            initial_g: text.starts_with('g') && spelling.starts_with('k'),
             letters: LetterCounts::of(text),
             spelling_letters: LetterCounts::of(&spelling),
             text: text.to_string(),
@@ -147,12 +160,22 @@ pub fn prepared_similarity(
         strsim::jaro_winkler(q, l)
     };
     let (qs, ls) = (query.spelling.as_str(), listed.spelling.as_str());
-    let spelled =
+    let mut spelled =
         if jaro_winkler_bound(qs, &query.spelling_letters, ls, &listed.spelling_letters) < floor {
             0.0
         } else {
             strsim::jaro_winkler(qs, ls)
         };
+    if query.initial_g != listed.initial_g {
+        // the initial `g` read as `k` only ever helps: a token whose `g` stays one (a typo
+        // after it, `grermay` ~ `ghermay`) is also compared with the other's `g`
+        let as_g = |s: &str| format!("g{}", &s[1..]);
+        spelled = spelled.max(if query.initial_g {
+            strsim::jaro_winkler(&as_g(qs), ls)
+        } else {
+            strsim::jaro_winkler(qs, &as_g(ls))
+        });
+    }
     let similarity = raw.max(spelled);
     (similarity >= floor).then_some(TokenSimilarity::Fuzzy(similarity))
 }
@@ -530,6 +553,9 @@ pub struct ScoredMatch {
     pub unpaired_listed: Vec<usize>,
     /// Whether the unpaired tokens were costed as middle names (see [`score_tokens`]).
     pub middle_names: bool,
+    /// How many query initials paired, in order, with the given names, each earning
+    /// [`initials_credit`] of that many (0 when the initials did not all fall in place).
+    pub initials_in_order: usize,
 }
 
 /// One pairing considered by [`score_tokens`].
@@ -549,8 +575,9 @@ struct Candidate {
 /// `groups`, and scores.
 ///
 /// A run in `groups` pairs as one, with the weight [`pair_weight`] of its tokens' summed
-/// weights and the single token's weight. When the listed name is a person's, an initial never
-/// pairs with its surname ([`ListedShape`]).
+/// weights and the single token's weight; a word of a run spelling out a legal form does not
+/// pair on its own, as a legal form or abbreviation, with the token the run pairs with. When
+/// the listed name is a person's, an initial never pairs with its surname ([`ListedShape`]).
 ///
 /// Middle names: when the listed name is a person's, the first and last strong tokens (see
 /// [`name_ends`]) of both names pair (in the same order, or the query's reversed) and agree in
@@ -558,6 +585,11 @@ struct Candidate {
 /// has strong tokens left unpaired (for the listed name, given names only, when known), those
 /// cost [`MIDDLE_NAME_QUERY_COST`] or [`MIDDLE_NAME_LISTED_COST`] instead of
 /// [`UNPAIRED_QUERY_COST`] or [`UNPAIRED_LISTED_COST`].
+///
+/// Initials: when the listed name is a person's and two or more query initials fall in place
+/// among its given names, in order, with the surname agreeing (see [`initials_in_order`]),
+/// they pair so, each earning [`initials_credit`] of their number instead of
+/// [`INITIAL_CREDIT`].
 pub fn score_tokens(
     query: WeightedTokens<'_>,
     listed: WeightedTokens<'_>,
@@ -573,6 +605,20 @@ pub fn score_tokens(
         for (j, l) in listed.tokens.iter().enumerate() {
             if let Some(sim) = similarity(i, j) {
                 if sim == TokenSimilarity::Initial && shape.is_surname(j, last_strong) {
+                    continue;
+                }
+                // a word of a legal form spelled out pairs with a legal form only as part of it
+                // (`open joint stock company` ~ `oao`, not `company` ~ `oao` alone)
+                if matches!(
+                    sim,
+                    TokenSimilarity::LegalForm | TokenSimilarity::Abbreviation
+                ) && groups.iter().any(|g| {
+                    matches!(
+                        g.kind,
+                        GroupKind::LegalFormSpelledOut | GroupKind::OtherLegalFormSpelledOut
+                    ) && g.query_range().contains(&i)
+                        && g.listed_range().contains(&j)
+                }) {
                     continue;
                 }
                 let credit = sim.credit(q.len(), l.len());
@@ -676,6 +722,41 @@ pub fn score_tokens(
             }
         }
     }
+    // Initials of the given names, in order, with the surname agreeing: each earns more.
+    let chain = if shape.individual {
+        initials_in_order(
+            query.tokens,
+            listed.tokens,
+            (shape, last_strong),
+            &pairs,
+            &chosen_groups,
+            &listed_used,
+        )
+    } else {
+        None
+    };
+    let initials_in_order = chain.as_ref().map_or(0, Vec::len);
+    if let Some(chain) = chain {
+        let is_query_initial = |&(i, _, sim): &(usize, usize, TokenSimilarity)| {
+            sim == TokenSimilarity::Initial && query.tokens[i].len() == 1
+        };
+        for &(i, j, _) in pairs.iter().filter(|p| is_query_initial(p)) {
+            let weight = pair_weight(query.weights[i], listed.weights[j]);
+            earned -= INITIAL_CREDIT * weight;
+            possible -= weight;
+            listed_used[j] = false;
+        }
+        pairs.retain(|p| !is_query_initial(p));
+        let credit = initials_credit(chain.len());
+        for (i, j) in chain {
+            let weight = pair_weight(query.weights[i], listed.weights[j]);
+            earned += credit * weight;
+            possible += weight;
+            query_used[i] = true;
+            listed_used[j] = true;
+            pairs.push((i, j, TokenSimilarity::Initial));
+        }
+    }
     pairs.sort_by_key(|&(i, j, _)| (i, j));
     chosen_groups.sort_by_key(|g| (g.query_start, g.listed_start));
     let unpaired_query: Vec<usize> = (0..query.tokens.len())
@@ -748,13 +829,71 @@ pub fn score_tokens(
         unpaired_query,
         unpaired_listed,
         middle_names,
+        initials_in_order,
     }
+}
+
+/// The partners of a query's initials when they fall in place in a person's name: two or more
+/// initials (one-letter query tokens), each paired, in the query's order, with a later given
+/// name (not the surname, see [`ListedShape`]) of two letters or more starting with its letter
+/// that is free or held by a query initial; and a surname token paired with a query token
+/// that agrees in spelling (equal, the same canonical spelling, an abbreviation, or joined).
+/// Each initial takes the first such given name after the previous one's, so the initials fall
+/// in place whenever they can. `None` when they do not.
+fn initials_in_order(
+    query: &[&str],
+    listed: &[&str],
+    (shape, last_strong): (ListedShape, Option<usize>),
+    pairs: &[(usize, usize, TokenSimilarity)],
+    groups: &[GroupPair],
+    listed_used: &[bool],
+) -> Option<Vec<(usize, usize)>> {
+    let initials: Vec<usize> = (0..query.len()).filter(|&i| query[i].len() == 1).collect();
+    if initials.len() < 2 {
+        return None;
+    }
+    let surname_agrees = (0..listed.len())
+        .filter(|&j| shape.is_surname(j, last_strong))
+        .any(|j| {
+            pairs.iter().any(|p| {
+                p.1 == j
+                    && matches!(
+                        p.2,
+                        TokenSimilarity::Exact
+                            | TokenSimilarity::SameSpelling
+                            | TokenSimilarity::Abbreviation
+                    )
+            }) || groups.iter().any(|g| g.listed_range().contains(&j))
+        });
+    if !surname_agrees {
+        return None;
+    }
+    let held_by_initial = |j: usize| {
+        pairs
+            .iter()
+            .any(|p| p.1 == j && p.2 == TokenSimilarity::Initial && query[p.0].len() == 1)
+    };
+    let mut next = 0;
+    let mut chain = Vec::with_capacity(initials.len());
+    for i in initials {
+        let letter = query[i].as_bytes()[0];
+        let j = (next..listed.len()).find(|&j| {
+            listed[j].len() > 1
+                && listed[j].as_bytes()[0] == letter
+                && !shape.is_surname(j, last_strong)
+                && (!listed_used[j] || held_by_initial(j))
+        })?;
+        chain.push((i, j));
+        next = j + 1;
+    }
+    Some(chain)
 }
 
 /// Writes the explanation of a match:
 /// `"osama"~"usama" 0.95; "bin" = "bin"; "laden"~"ladin" 0.91; unmatched: listed "awad"`.
 /// Runs paired with one token read `"abdul"+"rahman" = "abdulrahman" joined`; an
-/// abbreviation `"intl"~"international" abbreviation`; middle names left unpaired are marked
+/// abbreviation `"intl"~"international" abbreviation`; initials of the given names in order
+/// `"a"~"alexander" initial, in order`; middle names left unpaired are marked
 /// `(middle names: first and last names pair)`.
 pub fn explain(query: &[&str], listed: &[&str], scored: &ScoredMatch) -> String {
     let mut parts: Vec<(usize, usize, String)> = scored
@@ -763,6 +902,9 @@ pub fn explain(query: &[&str], listed: &[&str], scored: &ScoredMatch) -> String 
         .map(|&(i, j, sim)| {
             let text = match sim {
                 TokenSimilarity::Exact => format!("\"{}\" = \"{}\"", query[i], listed[j]),
+                TokenSimilarity::Initial if scored.initials_in_order > 0 && query[i].len() == 1 => {
+                    format!("\"{}\"~\"{}\" initial, in order", query[i], listed[j])
+                }
                 TokenSimilarity::Initial => {
                     format!("\"{}\"~\"{}\" initial", query[i], listed[j])
                 }

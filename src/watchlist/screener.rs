@@ -8,11 +8,11 @@ use super::normalize::{
     normalize_name_bounded, NameToken, MAX_LEGAL_FORM_PHRASE, MAX_MATCHED_NAME_CHARS,
 };
 use super::score::{
-    direct_similarity, ends_of, explain, joined_spelling, joined_text, pair_weight, phrase_kind,
-    prepared_similarity, score_tokens, token_weight, GroupKind, GroupPair, PreparedToken,
-    ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT, INITIAL_WEIGHT,
-    MAX_JOINED_TOKENS, MIDDLE_NAME_LISTED_COST, MIDDLE_NAME_QUERY_COST, UNPAIRED_LISTED_COST,
-    UNPAIRED_QUERY_COST,
+    direct_similarity, ends_of, explain, initials_credit, joined_spelling, joined_text,
+    pair_weight, phrase_kind, prepared_similarity, score_tokens, token_weight, GroupKind,
+    GroupPair, PreparedToken, ScoredMatch, TokenSimilarity, WeightedTokens, INITIAL_CREDIT,
+    INITIAL_WEIGHT, MAX_JOINED_TOKENS, MIDDLE_NAME_LISTED_COST, MIDDLE_NAME_QUERY_COST,
+    UNPAIRED_LISTED_COST, UNPAIRED_QUERY_COST,
 };
 use rayon::prelude::*;
 
@@ -824,6 +824,13 @@ impl Screener {
         groups: &[GroupPair],
     ) -> f64 {
         let name = &self.index.names[name_id as usize];
+        // query initials may fall in place among a person's given names and earn more
+        let initials = q_text.iter().filter(|q| q.len() == 1).count();
+        let initial_credit = if name.shape.individual {
+            initials_credit(initials)
+        } else {
+            INITIAL_CREDIT
+        };
         let mut best_gains = Vec::with_capacity(q_text.len());
         for (i, q) in q_text.iter().enumerate() {
             let mut best = name
@@ -834,7 +841,12 @@ impl Screener {
                     let both_legal = query.legal_forms[i] && self.index.legal_forms[id as usize];
                     let sim = pair_similarity(q, listed, similar[i], id, both_legal)?;
                     let weight = pair_weight(query.weights[i], self.index.weights[id as usize]);
-                    Some(weight * sim.credit(q.len(), listed.len()))
+                    let credit = if sim == TokenSimilarity::Initial && q.len() == 1 {
+                        initial_credit
+                    } else {
+                        sim.credit(q.len(), listed.len())
+                    };
+                    Some(weight * credit)
                 })
                 .fold(0.0, f64::max);
             for g in groups.iter().filter(|g| g.query_range().contains(&i)) {
