@@ -23,9 +23,9 @@ if [ -z "${SPARK_CONNECT_PORT:-}" ]; then
     done
 fi
 export SPARK_CONNECT_PORT
-# result streams end after 64 KB or 3 s, so that every test's results cross several streams and
+# result streams end after 64 KB or 10 s, so that every test's results cross several streams and
 # a client that did not reattach would fail them (src/spark/exec.rs)
-SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=3s bash scripts/spark-server.sh start
+SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=10s bash scripts/spark-server.sh start
 trap 'bash scripts/spark-server.sh stop' EXIT
 export AMLSCREEN_SPARK_TEST_REMOTE="sc://127.0.0.1:$SPARK_CONNECT_PORT"
 cargo test --locked --features spark "$@"

@@ -96,6 +96,10 @@ pub enum EngineError {
     TokenInFlag,
     #[error("the Spark address already holds a token; {SPARK_TOKEN_ENV} would give a second one")]
     TwoTokens,
+    /// The client sends the address's `user_id` with its settings but not with its queries, and
+    /// a session is the pair (user, session id): the queries would run without the settings.
+    #[error("{0}: `{1}` is not supported in the Spark address (amlscreen opens its own session, and the client would send settings and queries as different users); remove it")]
+    UnsupportedRemoteParam(String, String),
     #[error("{0} is a Spark flag: it needs --engine spark")]
     SparkFlagWithoutSpark(&'static str),
     #[error("--spark-out {0}: expected a folder URI with a scheme, such as file:///data/out or s3a://bucket/path")]
@@ -234,6 +238,15 @@ fn check_remote(url: &str) -> Result<(), EngineError> {
     if host.is_empty() || port.is_some_and(|p| p.parse::<u16>().is_err()) {
         return Err(bad());
     }
+    for param in rest.split(';').skip(1) {
+        let key = param.split('=').next().unwrap_or("").trim();
+        if key.eq_ignore_ascii_case("user_id") || key.eq_ignore_ascii_case("session_id") {
+            return Err(EngineError::UnsupportedRemoteParam(
+                SparkRemote(url.to_string()).redacted(),
+                key.to_string(),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -338,6 +351,20 @@ mod tests {
                     Err(EngineError::BadRemote(_))
                 ),
                 "{bad}"
+            );
+        }
+        for param in [
+            "user_id=ann",
+            "session_id=550e8400-e29b-41d4-a716-446655440000",
+        ] {
+            let remote = format!("sc://h:1/;use_ssl=true;{param}");
+            let remote: &'static str = Box::leak(remote.into_boxed_str());
+            assert!(
+                matches!(
+                    choose(&spark_flags(Some(remote)), &env, true),
+                    Err(EngineError::UnsupportedRemoteParam(_, _))
+                ),
+                "{param}"
             );
         }
         let flags = EngineFlags {

@@ -961,9 +961,9 @@ fn assert_small_stream_limits(spark: &Spark) {
         "spark.connect.execute.reattachable.senderMaxStreamDuration",
     );
     assert!(
-        size == "64k" && duration == "3s",
-        "the test server must end result streams after 64k and 3s (scripts/test.sh starts it with \
-         SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=3s); it has {size:?} and {duration:?}"
+        size == "64k" && duration == "10s",
+        "the test server must end result streams after 64k and 10s (scripts/test.sh starts it with \
+         SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=10s); it has {size:?} and {duration:?}"
     );
 }
 
@@ -1000,12 +1000,12 @@ fn a_query_slower_than_the_servers_stream_limit_still_returns_its_rows() {
     let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
     assert_small_stream_limits(&spark);
     let before = spark.streams_reattached();
-    // computes for 5 s before its one row: the server ends the first stream after 3 s with
+    // computes for 12 s before its one row: the server ends the first stream after 10 s with
     // nothing sent, and the execution goes on
     let got = spark
         .query(
             "a slow query",
-            "SELECT reflect('java.lang.Thread', 'sleep', CAST(5000 AS BIGINT)) AS slept, 7 AS n",
+            "SELECT reflect('java.lang.Thread', 'sleep', CAST(12000 AS BIGINT)) AS slept, 7 AS n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(got.height(), 1);
@@ -1018,7 +1018,7 @@ fn a_query_slower_than_the_servers_stream_limit_still_returns_its_rows() {
     spark
         .execute(
             "a slow statement",
-            "CACHE TABLE aml_slow AS SELECT reflect('java.lang.Thread', 'sleep', CAST(4000 AS BIGINT)) AS slept",
+            "CACHE TABLE aml_slow AS SELECT reflect('java.lang.Thread', 'sleep', CAST(11000 AS BIGINT)) AS slept",
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let cached = spark

@@ -17,15 +17,22 @@
 //! seen by both.
 
 use spark_connect_core::{
-    block_on, ChannelBuilder, ExecutePlanResponseReattachableIterator, SparkConnectClient,
-    SparkError,
+    block_on, ChannelBuilder, ExecutePlanResponseReattachableIterator, RetryPolicy,
+    RetryPolicyState, SparkConnectClient, SparkError,
 };
 use spark_connect_proto as proto;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tonic::Streaming;
 
-/// How many times in a row a dropped connection is reattached before the run stops.
-const MAX_RETRIES: u32 = 6;
+/// How long a stream may stay silent before it is reattached: longer than a server's stream
+/// limit (2 minutes by default), so only a connection that died without a word is cut.
+const SILENCE: Duration = Duration::from_secs(300);
+
+/// Streams in a row that end at once with nothing sent before the run stops (a server that
+/// ends every stream without running anything would otherwise be asked forever).
+const MAX_EMPTY_IN_A_ROW: u32 = 50;
 
 /// The cluster's error (boxed: the client's error is large).
 pub(super) type Failure = Box<SparkError>;
@@ -33,6 +40,9 @@ pub(super) type Failure = Box<SparkError>;
 /// Executions on one session that read their results to the end.
 pub(super) struct Executor {
     client: SparkConnectClient,
+    /// The server's id of the session, from its first response: a later response with another
+    /// id means the server lost the session (a restart), and with it the views and settings.
+    server_session: Mutex<Option<String>>,
     /// Streams resumed with `ReattachExecute` since the session began (a test reads it).
     reattached: AtomicU64,
 }
@@ -40,9 +50,7 @@ pub(super) struct Executor {
 impl Executor {
     /// Connects to `url` (a Spark Connect address, token included) on the session `session_id`.
     pub(super) fn connect(url: &str, session_id: &str) -> Result<Executor, Failure> {
-        let url = if url.contains("session_id=") {
-            url.to_string()
-        } else if url.contains(';') {
+        let url = if url.contains(';') {
             format!("{url};session_id={session_id}")
         } else {
             format!("{}/;session_id={session_id}", url.trim_end_matches('/'))
@@ -51,6 +59,7 @@ impl Executor {
         let client = block_on(SparkConnectClient::connect(&builder)).map_err(Box::new)?;
         Ok(Executor {
             client,
+            server_session: Mutex::new(None),
             reattached: AtomicU64::new(0),
         })
     }
@@ -62,10 +71,11 @@ impl Executor {
 
     /// Runs `op` and returns every response up to and including `ResultComplete`.
     ///
-    /// A stream that ends before `ResultComplete` is resumed with `ReattachExecute` from the last
-    /// response read (the server keeps the responses it has not been told to release), as is a
-    /// stream dropped with `UNAVAILABLE` (at most [`MAX_RETRIES`] times in a row, with backoff).
-    /// The execution is released on the server when this returns, whatever the outcome.
+    /// A stream that ends before `ResultComplete`, or stays silent for [`SILENCE`], is resumed
+    /// with `ReattachExecute` from the last response read (the server keeps the responses it
+    /// has not been told to release). Transient failures (`UNAVAILABLE`, a lost cursor) are
+    /// retried with the client's default policy (15 times, backoff from 1 s to 64 s). The
+    /// execution is released on the server when this returns, whatever the outcome.
     pub(super) fn run(
         &self,
         op: proto::plan::OpType,
@@ -74,6 +84,8 @@ impl Executor {
             session_id: self.client.session_id().to_string(),
             // as the client's own requests: the session is keyed on the same (empty) user
             user_context: Some(proto::UserContext::default()),
+            // the server refuses the request if it no longer holds the session it answered from
+            client_observed_server_side_session_id: self.server_session.lock().unwrap().clone(),
             plan: Some(proto::Plan { op_type: Some(op) }),
             ..Default::default()
         };
@@ -89,35 +101,126 @@ impl Executor {
         &self,
         execution: &ExecutePlanResponseReattachableIterator,
     ) -> Result<Vec<proto::ExecutePlanResponse>, Failure> {
-        let mut stream =
-            block_on(self.client.execute_plan(execution.request().clone())).map_err(Box::new)?;
-        let mut responses = Vec::new();
-        let mut retries = 0u32;
-        loop {
-            match block_on(stream.message()) {
-                Ok(Some(response)) => {
-                    retries = 0;
-                    block_on(execution.set_last_response_id(&response));
-                    responses.push(response);
-                    if block_on(execution.is_completed()) {
-                        return Ok(responses);
-                    }
-                    continue;
+        let policy = RetryPolicy::default();
+        let mut retry = RetryPolicyState::new(policy.clone());
+        // the first call: sent again after a transient failure; once the server holds the
+        // operation (the failure came after it arrived), reattached to
+        let mut stream = loop {
+            match block_on(self.client.execute_plan(execution.request().clone())) {
+                Ok(stream) => break stream,
+                Err(e) if e.message().contains("OPERATION_ALREADY_EXISTS") => {
+                    break self.reattach(execution, &mut retry)?;
                 }
-                // the server ended the stream (its time or size limit); the execution goes on
-                Ok(None) => {}
-                Err(status)
-                    if status.code() == tonic::Code::Unavailable && retries < MAX_RETRIES =>
-                {
-                    std::thread::sleep(Duration::from_millis(100 << retries));
-                    retries += 1;
-                }
-                Err(status) => return Err(Box::new(SparkError::from_grpc_status(status))),
+                Err(e) if transient(&e) => wait(&mut retry, e)?,
+                Err(e) => return Err(Box::new(e)),
             }
-            let reattach = block_on(execution.create_reattach_request());
-            stream = block_on(self.client.reattach_execute(reattach)).map_err(Box::new)?;
-            self.reattached.fetch_add(1, Ordering::Relaxed);
+        };
+        let mut responses = Vec::new();
+        let mut empty_in_a_row = 0u32;
+        loop {
+            let opened = Instant::now();
+            let mut read = 0usize;
+            loop {
+                let next =
+                    block_on(async { tokio::time::timeout(SILENCE, stream.message()).await });
+                match next {
+                    Ok(Ok(Some(response))) => {
+                        read += 1;
+                        retry = RetryPolicyState::new(policy.clone());
+                        self.same_session(&response)?;
+                        block_on(execution.set_last_response_id(&response));
+                        responses.push(response);
+                        if block_on(execution.is_completed()) {
+                            return Ok(responses);
+                        }
+                    }
+                    // the server ended the stream (its time or size limit); the execution goes on
+                    Ok(Ok(None)) => break,
+                    Ok(Err(status)) if policy.can_retry(&status) => {
+                        wait(&mut retry, SparkError::from_grpc_status(status))?;
+                        break;
+                    }
+                    Ok(Err(status)) => return Err(Box::new(SparkError::from_grpc_status(status))),
+                    // silent for too long: the connection may be gone
+                    Err(_) => break,
+                }
+            }
+            if read == 0 && opened.elapsed() < Duration::from_secs(1) {
+                empty_in_a_row += 1;
+                if empty_in_a_row > MAX_EMPTY_IN_A_ROW {
+                    return Err(Box::new(SparkError::connect_msg(format!(
+                        "the server ended {empty_in_a_row} result streams in a row at once without a response"
+                    ))));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            } else {
+                empty_in_a_row = 0;
+            }
+            stream = self.reattach(execution, &mut retry)?;
         }
+    }
+
+    /// Resumes the execution's stream after the last response read.
+    fn reattach(
+        &self,
+        execution: &ExecutePlanResponseReattachableIterator,
+        retry: &mut RetryPolicyState,
+    ) -> Result<Streaming<proto::ExecutePlanResponse>, Failure> {
+        loop {
+            let mut request = block_on(execution.create_reattach_request());
+            request.client_observed_server_side_session_id =
+                self.server_session.lock().unwrap().clone();
+            match block_on(self.client.reattach_execute(request)) {
+                Ok(stream) => {
+                    self.reattached.fetch_add(1, Ordering::Relaxed);
+                    return Ok(stream);
+                }
+                Err(e) if transient(&e) => wait(retry, e)?,
+                Err(e) => return Err(Box::new(e)),
+            }
+        }
+    }
+
+    /// Fails when the server answers from another session than before (it lost ours).
+    fn same_session(&self, response: &proto::ExecutePlanResponse) -> Result<(), Failure> {
+        let id = &response.server_side_session_id;
+        if id.is_empty() {
+            return Ok(());
+        }
+        let mut known = self.server_session.lock().unwrap();
+        match known.as_deref() {
+            None => *known = Some(id.clone()),
+            Some(k) if k == id => {}
+            Some(_) => {
+                return Err(Box::new(SparkError::connect_msg(
+                    "the server no longer holds this run's session (was it restarted?): its views and settings are gone",
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a failed call is worth making again: the server was unreachable, or the stream's
+/// cursor was lost (as the client's own retry policy decides for a gRPC status).
+fn transient(error: &SparkError) -> bool {
+    const UNAVAILABLE: i32 = tonic::Code::Unavailable as i32;
+    const INTERNAL: i32 = tonic::Code::Internal as i32;
+    match error.grpc_code() {
+        Some(UNAVAILABLE) => true,
+        Some(INTERNAL) => error.message().contains("INVALID_CURSOR.DISCONNECTED"),
+        _ => false,
+    }
+}
+
+/// Waits before the next try, or gives `error` back when the retry budget is spent.
+fn wait(retry: &mut RetryPolicyState, error: SparkError) -> Result<(), Failure> {
+    match retry.next_attempt(None) {
+        Some(ms) => {
+            std::thread::sleep(Duration::from_millis(ms));
+            Ok(())
+        }
+        None => Err(Box::new(error)),
     }
 }
 
@@ -131,23 +234,46 @@ pub(super) fn arrow_file(responses: &[proto::ExecutePlanResponse]) -> Result<Vec
     use proto::execute_plan_response::ResponseType;
     let mut out = Vec::new();
     let mut writer: Option<FileWriter<&mut Vec<u8>>> = None;
+    let mut schema = None;
+    let mut total: i64 = 0;
     for response in responses {
         let Some(ResponseType::ArrowBatch(batch)) = &response.response_type else {
             continue;
         };
+        // batches follow each other without a gap or a repeat
+        if batch.start_offset.is_some_and(|at| at != total) {
+            return Err(format!(
+                "an Arrow batch starts at row {} where {total} rows had come",
+                batch.start_offset.unwrap_or_default()
+            ));
+        }
         let reader = StreamReader::try_new(std::io::Cursor::new(&batch.data), None)
             .map_err(|e| format!("an Arrow batch that does not read: {e}"))?;
+        match &schema {
+            None => schema = Some(reader.schema()),
+            Some(first) if *first == reader.schema() => {}
+            Some(_) => return Err("Arrow batches with different columns".into()),
+        }
         if writer.is_none() {
             let file = FileWriter::try_new(&mut out, reader.schema().as_ref())
                 .map_err(|e| format!("writing the Arrow result: {e}"))?;
             writer = Some(file);
         }
         let file = writer.as_mut().expect("set above");
+        let mut rows_read: i64 = 0;
         for rows in reader {
             let rows = rows.map_err(|e| format!("an Arrow batch that does not read: {e}"))?;
+            rows_read += rows.num_rows() as i64;
             file.write(&rows)
                 .map_err(|e| format!("writing the Arrow result: {e}"))?;
         }
+        if rows_read != batch.row_count {
+            return Err(format!(
+                "an Arrow batch of {} rows held {rows_read}",
+                batch.row_count
+            ));
+        }
+        total += rows_read;
     }
     let Some(mut file) = writer else {
         return Err("no Arrow batch came back (not even the schema)".into());

@@ -150,6 +150,23 @@ impl Spark {
         self.exec.reattached()
     }
 
+    /// Makes `relation` the temporary view `name`, waiting for the server to finish.
+    fn view_of(
+        &self,
+        what: &str,
+        name: &str,
+        relation: proto::Relation,
+    ) -> Result<(), SparkEngineError> {
+        let view = proto::CreateDataFrameViewCommand {
+            input: Some(relation),
+            name: name.to_string(),
+            is_global: false,
+            replace: true,
+        };
+        self.run(what, command(CommandType::CreateDataframeView(view)))?;
+        Ok(())
+    }
+
     fn bad_result(&self, what: &str, reason: String) -> SparkEngineError {
         SparkEngineError::Result {
             remote: self.remote.clone(),
@@ -323,25 +340,27 @@ impl Spark {
         let sep = (delimiter as char).to_string();
         // RFC 4180 text as the Polars engine's scanner reads it: quoted fields may hold the
         // delimiter, newlines and doubled quotes; every field is text
-        let csv = |reader: spark_connect::DataFrameReader| {
-            reader
-                .option("header", "true")
-                .option("sep", &sep)
-                .option("quote", "\"")
-                .option("escape", "\"")
-                .option("multiLine", "true")
-                // one character per byte: the bytes are decoded as the Polars engine decodes
-                // them (`ingest::utf8_lossy`); quotes, delimiters and line breaks are ASCII,
-                // which no multi-byte sequence holds, so records and fields are the same
-                .option("encoding", "ISO-8859-1")
-                .option("inferSchema", "false")
-        };
+        let csv_options = vec![
+            ("header", "true"),
+            ("sep", sep.as_str()),
+            ("quote", "\""),
+            ("escape", "\""),
+            ("multiLine", "true"),
+            // one character per byte: the bytes are decoded as the Polars engine decodes
+            // them (`ingest::utf8_lossy`); quotes, delimiters and line breaks are ASCII,
+            // which no multi-byte sequence holds, so records and fields are the same
+            ("encoding", "ISO-8859-1"),
+            ("inferSchema", "false"),
+        ];
         let mut sql_names: Vec<String> = Vec::new();
         let mut header_names: Option<Vec<String>> = None;
-        let df = match input.format {
+        let read = match input.format {
             SparkFormat::Csv => {
-                let header = csv(self.session.read()).csv(&input.uri);
-                let names = header.columns().map_err(|e| self.err(&what, e))?;
+                let header = FileRead::new("csv", &input.uri, &csv_options, None);
+                let names = header
+                    .frame(&self.session)
+                    .columns()
+                    .map_err(|e| self.err(&what, e))?;
                 // the columns by position (`aml_c0`...), the header's names decoded here
                 sql_names = (0..names.len()).map(|i| format!("aml_c{i}")).collect();
                 header_names = Some(names.iter().map(|n| ingest::latin1_to_utf8(n)).collect());
@@ -350,13 +369,12 @@ impl Spark {
                     .chain(std::iter::once(&ingest::CORRUPT_COLUMN.to_string()))
                     .map(|n| format!("{} STRING", sql::ident(n)))
                     .collect();
-                csv(self.session.read())
-                    .schema(ddl.join(", "))
-                    .option("mode", "PERMISSIVE")
-                    .option("columnNameOfCorruptRecord", ingest::CORRUPT_COLUMN)
-                    .csv(&input.uri)
+                let mut options = csv_options.clone();
+                options.push(("mode", "PERMISSIVE"));
+                options.push(("columnNameOfCorruptRecord", ingest::CORRUPT_COLUMN));
+                FileRead::new("csv", &input.uri, &options, Some(ddl.join(", ")))
             }
-            SparkFormat::Parquet => self.session.read().parquet(&input.uri),
+            SparkFormat::Parquet => FileRead::new("parquet", &input.uri, &[], None),
         };
         // where each row comes from: its file, and its place in it (Parquet numbers the rows
         // of a file; a CSV file is one task, read in order, so the task's ids follow the file)
@@ -364,10 +382,15 @@ impl Spark {
             SparkFormat::Parquet => "_metadata.row_index AS aml_position",
             SparkFormat::Csv => "monotonically_increasing_id() AS aml_position",
         };
-        let columns = df.dtypes().map_err(|e| self.err(&what, e))?;
-        let df = df.select_expr(vec!["*", "_metadata.file_path AS aml_path", position]);
-        df.create_or_replace_temp_view(&view)
+        let columns = read
+            .frame(&self.session)
+            .dtypes()
             .map_err(|e| self.err(&what, e))?;
+        self.view_of(
+            &what,
+            &view,
+            read.relation(&["*", "_metadata.file_path AS aml_path", position]),
+        )?;
         let columns: Vec<(String, String)> = columns
             .into_iter()
             .filter(|(name, _)| name != ingest::CORRUPT_COLUMN)
@@ -414,12 +437,12 @@ impl Spark {
         let field = format!("(?:\"(?:[^\"]|\"\")*+\"|[^\"{d}]*+)");
         let clean = format!("^{field}(?:{d}{field})*+\\r?$");
         let view = format!("aml_lines_{}", input.part);
-        self.session
-            .read()
-            .text(&input.uri)
-            .select_expr(vec!["value", "_metadata.file_path AS aml_path"])
-            .create_or_replace_temp_view(&view)
-            .map_err(|e| self.err(&what, e))?;
+        let lines = FileRead::new("text", &input.uri, &[], None);
+        self.view_of(
+            &what,
+            &view,
+            lines.relation(&["value", "_metadata.file_path AS aml_path"]),
+        )?;
         let bad = self.query(
             &what,
             &format!(
@@ -478,15 +501,13 @@ impl Spark {
             .collect::<Result<_, _>>()?;
         for read in reads.iter().filter(|r| r.label.is_none()) {
             let what = format!("hashing the files of {}", read.uri);
-            let df = self
-                .session
-                .read()
-                .format("binaryFile")
-                .load(Some(read.uri.as_str()))
-                .select_expr(vec!["_metadata.file_path AS aml_path", "length", "content"]);
+            let files = FileRead::new("binaryFile", &read.uri, &[], None);
             let view = format!("aml_bin_{}", read.part);
-            df.create_or_replace_temp_view(&view)
-                .map_err(|e| self.err(&what, e))?;
+            self.view_of(
+                &what,
+                &view,
+                files.relation(&["_metadata.file_path AS aml_path", "length", "content"]),
+            )?;
             let view = sql::ident(&view);
             if generated_ids {
                 let long = self.query(
@@ -774,4 +795,76 @@ fn command(command: CommandType) -> proto::plan::OpType {
     proto::plan::OpType::Command(proto::Command {
         command_type: Some(command),
     })
+}
+
+/// A read of files by the cluster: as a relation for a view made through [`exec`], and as the
+/// client's frame for its columns and types (a schema request, which reads no data).
+struct FileRead {
+    format: String,
+    uri: String,
+    options: Vec<(String, String)>,
+    schema: Option<String>,
+}
+
+impl FileRead {
+    fn new(format: &str, uri: &str, options: &[(&str, &str)], schema: Option<String>) -> Self {
+        FileRead {
+            format: format.to_string(),
+            uri: uri.to_string(),
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            schema,
+        }
+    }
+
+    /// The client's frame of the same read.
+    fn frame(&self, session: &SparkSession) -> spark_connect::DataFrame {
+        let mut reader = session.read().format(&self.format);
+        for (key, value) in &self.options {
+            reader = reader.option(key, value);
+        }
+        if let Some(schema) = &self.schema {
+            reader = reader.schema(schema.clone());
+        }
+        reader.load(Some(self.uri.as_str()))
+    }
+
+    /// The read, then the SQL expressions `select` of its rows.
+    fn relation(&self, select: &[&str]) -> proto::Relation {
+        let read = proto::Relation {
+            common: None,
+            rel_type: Some(proto::relation::RelType::Read(proto::Read {
+                is_streaming: false,
+                read_type: Some(proto::read::ReadType::DataSource(proto::read::DataSource {
+                    format: Some(self.format.clone()),
+                    schema: self.schema.clone(),
+                    options: self.options.iter().cloned().collect(),
+                    paths: vec![self.uri.clone()],
+                    ..Default::default()
+                })),
+            })),
+        };
+        let expressions = select
+            .iter()
+            .map(|e| proto::Expression {
+                expr_type: Some(proto::expression::ExprType::ExpressionString(
+                    proto::expression::ExpressionString {
+                        expression: e.to_string(),
+                    },
+                )),
+                ..Default::default()
+            })
+            .collect();
+        proto::Relation {
+            common: None,
+            rel_type: Some(proto::relation::RelType::Project(Box::new(
+                proto::Project {
+                    input: Some(Box::new(read)),
+                    expressions,
+                },
+            ))),
+        }
+    }
 }
