@@ -8,7 +8,8 @@
 //! response says that the result is whole. The Rust client's own stream (4.2.0) takes a stream
 //! that ends without `ResultComplete` as the end of the result, so a query that ran longer than
 //! the limit came back short or empty. Every execution that reads data (queries, statements such
-//! as `CACHE TABLE`, checkpoints, writes) goes through [`Executor`] instead, built on the client's
+//! as `CACHE TABLE`, checkpoints, writes, views of file reads) goes through [`Executor`] instead,
+//! built on the client's
 //! own requests (`ExecutePlan`, `ReattachExecute`, `ReleaseExecute`): a result is used only once
 //! its `ResultComplete` has arrived.
 //!
@@ -284,13 +285,18 @@ pub(super) fn arrow_file(responses: &[proto::ExecutePlanResponse]) -> Result<Vec
     Ok(out)
 }
 
-/// A plan's root: the rows of the SQL text `query`.
-pub(super) fn sql(query: &str) -> proto::Relation {
+/// A relation of the kind `rel_type`, without a plan id.
+pub(super) fn relation(rel_type: proto::relation::RelType) -> proto::Relation {
     proto::Relation {
         common: None,
-        rel_type: Some(proto::relation::RelType::Sql(proto::Sql {
-            query: query.to_string(),
-            ..Default::default()
-        })),
+        rel_type: Some(rel_type),
     }
+}
+
+/// A plan's root: the rows of the SQL text `query`.
+pub(super) fn sql(query: &str) -> proto::Relation {
+    relation(proto::relation::RelType::Sql(proto::Sql {
+        query: query.to_string(),
+        ..Default::default()
+    }))
 }

@@ -406,19 +406,13 @@ impl Spark {
                 _ => None,
             })
             .ok_or_else(|| self.bad_result(what, "no checkpoint came back".into()))?;
-        let view = proto::CreateDataFrameViewCommand {
-            input: Some(proto::Relation {
-                common: None,
-                rel_type: Some(proto::relation::RelType::CachedRemoteRelation(
-                    proto::CachedRemoteRelation { relation_id },
-                )),
-            }),
-            name: name.to_string(),
-            is_global: false,
-            replace: true,
-        };
-        self.run(what, super::command(CommandType::CreateDataframeView(view)))?;
-        Ok(())
+        self.view_of(
+            what,
+            name,
+            super::exec::relation(proto::relation::RelType::CachedRemoteRelation(
+                proto::CachedRemoteRelation { relation_id },
+            )),
+        )
     }
 
     /// Rows made here as the temporary view `view` of `columns` (name, SQL type); no rows as an

@@ -77,20 +77,17 @@ impl Spark {
     /// on (casts and overflows fail instead of giving null), Parquet timestamps as microseconds.
     pub fn connect(target: &SparkTarget) -> Result<Spark, SparkEngineError> {
         let remote = target.remote.redacted();
+        let refused = |e: &spark_connect::SparkError| SparkEngineError::Cluster {
+            remote: remote.clone(),
+            what: "connecting".into(),
+            message: first_line(e),
+        };
         let session = SparkSession::builder()
             .remote(target.remote.secret_url())
             .get_or_create()
-            .map_err(|e| SparkEngineError::Cluster {
-                remote: remote.clone(),
-                what: "connecting".into(),
-                message: first_line(&e),
-            })?;
+            .map_err(|e| refused(&e))?;
         let exec = exec::Executor::connect(target.remote.secret_url(), session.session_id())
-            .map_err(|e| SparkEngineError::Cluster {
-                remote: remote.clone(),
-                what: "connecting".into(),
-                message: first_line(&e),
-            })?;
+            .map_err(|e| refused(&e))?;
         let spark = Spark {
             session,
             exec,
@@ -140,8 +137,8 @@ impl Spark {
     fn run(
         &self,
         what: &str,
-        op: spark_connect_proto::plan::OpType,
-    ) -> Result<Vec<spark_connect_proto::ExecutePlanResponse>, SparkEngineError> {
+        op: proto::plan::OpType,
+    ) -> Result<Vec<proto::ExecutePlanResponse>, SparkEngineError> {
         self.exec.run(op).map_err(|e| self.err(what, *e))
     }
 
@@ -833,19 +830,16 @@ impl FileRead {
 
     /// The read, then the SQL expressions `select` of its rows.
     fn relation(&self, select: &[&str]) -> proto::Relation {
-        let read = proto::Relation {
-            common: None,
-            rel_type: Some(proto::relation::RelType::Read(proto::Read {
-                is_streaming: false,
-                read_type: Some(proto::read::ReadType::DataSource(proto::read::DataSource {
-                    format: Some(self.format.clone()),
-                    schema: self.schema.clone(),
-                    options: self.options.iter().cloned().collect(),
-                    paths: vec![self.uri.clone()],
-                    ..Default::default()
-                })),
+        let read = exec::relation(proto::relation::RelType::Read(proto::Read {
+            is_streaming: false,
+            read_type: Some(proto::read::ReadType::DataSource(proto::read::DataSource {
+                format: Some(self.format.clone()),
+                schema: self.schema.clone(),
+                options: self.options.iter().cloned().collect(),
+                paths: vec![self.uri.clone()],
+                ..Default::default()
             })),
-        };
+        }));
         let expressions = select
             .iter()
             .map(|e| proto::Expression {
@@ -857,14 +851,11 @@ impl FileRead {
                 ..Default::default()
             })
             .collect();
-        proto::Relation {
-            common: None,
-            rel_type: Some(proto::relation::RelType::Project(Box::new(
-                proto::Project {
-                    input: Some(Box::new(read)),
-                    expressions,
-                },
-            ))),
-        }
+        exec::relation(proto::relation::RelType::Project(Box::new(
+            proto::Project {
+                input: Some(Box::new(read)),
+                expressions,
+            },
+        )))
     }
 }
