@@ -366,6 +366,9 @@ fn rescreen_command(args: RescreenArgs, out: &mut dyn Write) -> Result<i32> {
         }
     };
     seconds.insert("screen".into(), screen_seconds.into());
+    for (step, took) in &result.seconds {
+        seconds.insert(format!("screen_{step}"), (*took).into());
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     for (name, hits) in [
