@@ -512,10 +512,28 @@ struct Table {
     data: usize,
 }
 
+/// An index file's bytes: mapped from the file, or built in memory.
+#[derive(Debug)]
+enum IndexBytes {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for IndexBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            IndexBytes::Owned(bytes) => bytes,
+            IndexBytes::Mapped(map) => map,
+        }
+    }
+}
+
 /// A customer index read from its bytes, checked, and looked up in place.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CustomerIndex {
-    bytes: Vec<u8>,
+    bytes: IndexBytes,
     header: IndexHeader,
     /// The file, for errors.
     path: String,
@@ -624,17 +642,30 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 
 impl CustomerIndex {
     /// Reads and checks the index file at `path`.
+    ///
+    /// The file is mapped, not copied: a run looks up a small part of it. It is written whole
+    /// under a temporary name and renamed ([`crate::output::write_atomic`]), so a run that
+    /// rebuilds it never changes the bytes another run has mapped.
     pub fn read(path: &Path) -> Result<CustomerIndex, IndexError> {
-        let bytes = std::fs::read(path).map_err(|source| IndexError::Io {
+        let io = |source| IndexError::Io {
             path: path.display().to_string(),
             source,
-        })?;
-        CustomerIndex::from_bytes(bytes, path)
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: the file is replaced by renaming, never written in place (see above); a file
+        // changed in place by something else gives wrong bytes, caught by the checksum and the
+        // table checks below or read as wrong values, not undefined behaviour in safe code.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(io)?;
+        CustomerIndex::checked(IndexBytes::Mapped(map), path)
     }
 
     /// Checks `bytes` (the contents of the index file `path`) and makes them searchable: the
     /// magic, version, checksum, header and every table's offsets.
     pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<CustomerIndex, IndexError> {
+        CustomerIndex::checked(IndexBytes::Owned(bytes), path)
+    }
+
+    fn checked(bytes: IndexBytes, path: &Path) -> Result<CustomerIndex, IndexError> {
         let path = path.display().to_string();
         let damaged = |reason: String| IndexError::Damaged {
             path: path.clone(),
@@ -1256,6 +1287,7 @@ const BY_RUN: u64 = 1 << 62;
 
 /// Initials counts told apart in choosing the tokens to walk (the last stands for any more).
 const WALK_LEVELS: usize = 8;
+
 
 /// A customer's traits byte: its initials (low 7 bits) and whether it has facts.
 const INITIALS_MASK: u8 = 0x7f;
