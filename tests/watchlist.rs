@@ -2282,3 +2282,65 @@ fn screen_eval_pairs_prints_the_curve_and_the_categories_and_rejects_bad_rows() 
     assert!(!out.status.success(), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing column `match`"));
 }
+
+/// A screener restricted to some entries scores a query against them exactly as the screener
+/// of the whole set does (the words' rarity is the whole set's), and finds nothing else, even
+/// for queries made of the left-out entries' words. `rescreen` relies on it.
+#[test]
+fn a_restricted_screener_scores_its_entries_as_the_whole_screener_does() {
+    let set =
+        load_watchlists(
+            &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/watchlists")],
+        )
+        .unwrap();
+    let kept: std::collections::BTreeSet<(String, String)> = set
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| k % 3 == 0)
+        .map(|(_, e)| (e.list.clone(), e.id.clone()))
+        .collect();
+    let whole = Screener::new(&set);
+    let restricted = Screener::restricted(&set, |e| kept.contains(&(e.list.clone(), e.id.clone())));
+    let mut queries: Vec<String> = Vec::new();
+    let names: Vec<&str> = set
+        .entries()
+        .iter()
+        .flat_map(|e| e.names.iter().map(|n| n.text.as_str()))
+        .collect();
+    for (k, name) in names.iter().enumerate() {
+        queries.push(name.to_string());
+        let words: Vec<&str> = name.split_whitespace().collect();
+        // reordered, a letter doubled, and mixed with the words of the next name
+        queries.push(words.iter().rev().copied().collect::<Vec<_>>().join(" "));
+        let half = name.len() / 2;
+        if name.is_char_boundary(half) {
+            queries.push(format!(
+                "{}{}",
+                &name[..half],
+                &name[half.saturating_sub(1)..]
+            ));
+        }
+        if let Some(next) = names.get(k + 1) {
+            let other: Vec<&str> = next.split_whitespace().collect();
+            queries.push(format!("{} {}", words[0], other.last().unwrap_or(&"")));
+        }
+    }
+    let mut compared = 0;
+    let mut found = 0;
+    for query in &queries {
+        let expected: Vec<_> = whole
+            .screen(query, 0.7, usize::MAX)
+            .into_iter()
+            .filter(|h| kept.contains(&(h.list.clone(), h.entry_id.clone())))
+            .collect();
+        let got = restricted.screen(query, 0.7, usize::MAX);
+        assert_eq!(got, expected, "query {query:?}");
+        compared += 1;
+        found += got.len();
+    }
+    assert!(
+        compared > 1000 && found > 300,
+        "{compared} queries, {found} hits"
+    );
+}

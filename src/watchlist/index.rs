@@ -69,28 +69,6 @@ pub(crate) struct NameIndex {
 }
 
 impl NameIndex {
-    /// Keeps only the names of the entries `keep` (by entry index) selects: the vocabulary, its
-    /// weights and blocking keys stay those of every entry.
-    pub fn keep_entries(&mut self, keep: &dyn Fn(usize) -> bool) {
-        let (names, initials): (Vec<IndexedName>, Vec<u8>) = std::mem::take(&mut self.names)
-            .into_iter()
-            .zip(std::mem::take(&mut self.initials))
-            .filter(|(n, _)| keep(n.entry as usize))
-            .unzip();
-        self.names = names;
-        self.initials = initials;
-        self.postings = vec![Vec::new(); self.vocabulary.len()];
-        for (name_id, name) in self.names.iter().enumerate() {
-            for &token in &name.tokens {
-                let list = &mut self.postings[token as usize];
-                if list.last() != Some(&(name_id as u32)) {
-                    list.push(name_id as u32);
-                }
-            }
-        }
-        self.index_runs();
-    }
-
     /// Indexes the runs of adjacent tokens of every name: joined (text and spelling) and
     /// legal forms spelled out.
     fn index_runs(&mut self) {
@@ -176,10 +154,19 @@ impl NameIndex {
     /// Indexes every screened name of `entries` (weak aliases are left out; a name whose tokens
     /// repeat an earlier name of the same entry is indexed once).
     pub fn build(entries: &[Entry]) -> NameIndex {
+        NameIndex::build_kept(entries, &|_| true)
+    }
+
+    /// Indexes the screened names of the entries `keep` selects (by entry index); the
+    /// vocabulary and its weights are those of every entry, so a kept name scores as it
+    /// would in [`NameIndex::build`]. Only the tokens of kept names are in the blocking
+    /// buckets: a query token finds no other (it would lead to no name).
+    pub fn build_kept(entries: &[Entry], keep: &dyn Fn(usize) -> bool) -> NameIndex {
         let mut index = NameIndex::default();
         let mut weak_flags: Vec<bool> = Vec::new();
         let mut document_frequency: Vec<u32> = Vec::new();
         for (entry_no, entry) in entries.iter().enumerate() {
+            let kept = keep(entry_no);
             let mut seen_forms: Vec<Vec<u32>> = Vec::new();
             let mut entry_tokens: Vec<u32> = Vec::new();
             for (name_no, name) in entry.names.iter().enumerate() {
@@ -204,6 +191,9 @@ impl NameIndex {
                 }
                 seen_forms.push(form);
                 entry_tokens.extend(&tokens);
+                if !kept {
+                    continue;
+                }
                 index.names.push(IndexedName {
                     entry: entry_no as u32,
                     name: name_no as u32,
@@ -266,7 +256,7 @@ impl NameIndex {
         index.spelling_ids.sort_unstable();
         index.index_runs();
         for (id, (text, prepared)) in index.vocabulary.iter().zip(&index.prepared).enumerate() {
-            if text.len() > 1 {
+            if text.len() > 1 && !index.postings[id].is_empty() {
                 let id = id as u32;
                 let buckets = &mut index.buckets;
                 // ids arrive in order, so a key a token yields twice is caught by the last id

@@ -197,10 +197,8 @@ impl Screener {
     pub fn restricted(set: &WatchlistSet, keep: impl Fn(&Entry) -> bool) -> Screener {
         let entries = set.entries();
         let kept: Vec<bool> = entries.iter().map(keep).collect();
-        let mut index = NameIndex::build(entries);
-        index.keep_entries(&|e| kept[e]);
         Screener {
-            index,
+            index: NameIndex::build_kept(entries, &|e| kept[e]),
             facts: party::FactIndex::build_for(entries, &|e| kept[e]),
             entries: entries.to_vec(),
         }
