@@ -266,11 +266,7 @@ impl Spark {
             "ep BIGINT, subject STRING, win_start BIGINT, win_end BIGINT",
         )
         .map_err(|e| self.err(&what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(&what, e))?
-            .create_or_replace_temp_view(EPISODES_VIEW)
-            .map_err(|e| self.err(&what, e))?;
+        self.local_view(&what, EPISODES_VIEW, &rows, &schema)?;
         let found = self.query(&what, select)?;
         let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
         let ids = text_column(&found, "txn_id").map_err(|e| self.bad_result(&what, e))?;
@@ -302,11 +298,7 @@ impl Spark {
             .collect();
         let schema =
             spark_connect::DataType::from_ddl("txn_id STRING").map_err(|e| self.err(what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(what, e))?
-            .create_or_replace_temp_view("aml_evidence_ids")
-            .map_err(|e| self.err(what, e))?;
+        self.local_view(what, "aml_evidence_ids", &rows, &schema)?;
         let columns: Vec<String> = empty
             .get_column_names()
             .iter()

@@ -8,8 +8,8 @@
 //! response says that the result is whole. The Rust client's own stream (4.2.0) takes a stream
 //! that ends without `ResultComplete` as the end of the result, so a query that ran longer than
 //! the limit came back short or empty. Every execution that reads data (queries, statements such
-//! as `CACHE TABLE`, checkpoints, writes, views of file reads) goes through [`Executor`] instead,
-//! built on the client's
+//! as `CACHE TABLE`, checkpoints, writes, views of file reads and of rows made here) goes through
+//! [`Executor`] instead, built on the client's
 //! own requests (`ExecutePlan`, `ReattachExecute`, `ReleaseExecute`): a result is used only once
 //! its `ResultComplete` has arrived.
 //!
@@ -299,4 +299,148 @@ pub(super) fn sql(query: &str) -> proto::Relation {
         query: query.to_string(),
         ..Default::default()
     }))
+}
+
+/// Rows made here as a `LocalRelation`: one Arrow IPC stream of `rows`, whose columns are those
+/// of the struct type `schema`, `BIGINT` or `STRING` (values `Long`, `String` or `Null`). No rows
+/// send the schema alone (a stream without a batch is not read by the server).
+pub(super) fn local_relation(
+    rows: &[spark_connect::Row],
+    schema: &spark_connect::DataType,
+) -> Result<proto::Relation, String> {
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use arrow_ipc::writer::StreamWriter;
+    use arrow_schema::{Field, Schema};
+    use spark_connect::{DataType, Value};
+    use std::sync::Arc;
+    let DataType::Struct { fields } = schema else {
+        return Err(format!(
+            "a local relation needs a struct type, got {schema:?}"
+        ));
+    };
+    let data = if rows.is_empty() {
+        None
+    } else {
+        let mut arrow_fields = Vec::with_capacity(fields.len());
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
+        for (k, field) in fields.iter().enumerate() {
+            let value = |row: &spark_connect::Row| row.get(k).unwrap_or(&Value::Null).clone();
+            let column: ArrayRef = match &field.data_type {
+                DataType::Long => Arc::new(
+                    rows.iter()
+                        .map(|row| match value(row) {
+                            Value::Long(v) => Ok(Some(v)),
+                            Value::Null => Ok(None),
+                            other => {
+                                Err(format!("column {}: {other:?} is not a BIGINT", field.name))
+                            }
+                        })
+                        .collect::<Result<Int64Array, String>>()?,
+                ),
+                DataType::String { .. } => Arc::new(
+                    rows.iter()
+                        .map(|row| match value(row) {
+                            Value::String(v) => Ok(Some(v)),
+                            Value::Null => Ok(None),
+                            other => {
+                                Err(format!("column {}: {other:?} is not a STRING", field.name))
+                            }
+                        })
+                        .collect::<Result<StringArray, String>>()?,
+                ),
+                other => return Err(format!("column {}: type {other:?} is not sent", field.name)),
+            };
+            arrow_fields.push(Field::new(
+                &field.name,
+                column.data_type().clone(),
+                field.nullable,
+            ));
+            columns.push(column);
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(arrow_fields)), columns)
+            .map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        let mut writer =
+            StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(|e| e.to_string())?;
+        writer.write(&batch).map_err(|e| e.to_string())?;
+        writer.finish().map_err(|e| e.to_string())?;
+        drop(writer);
+        Some(bytes.into())
+    };
+    Ok(relation(proto::relation::RelType::LocalRelation(
+        proto::LocalRelation {
+            data,
+            schema: Some(schema.json()),
+        },
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Array, Int64Array, StringArray};
+    use spark_connect::{DataType, Row, Value};
+
+    fn batch_of(relation: proto::Relation) -> (Option<String>, Option<arrow_array::RecordBatch>) {
+        let Some(proto::relation::RelType::LocalRelation(local)) = relation.rel_type else {
+            panic!("not a local relation");
+        };
+        let batch = local.data.map(|data| {
+            let mut reader =
+                arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(data.to_vec()), None)
+                    .expect("an Arrow stream");
+            let batch = reader.next().expect("one batch").expect("a readable batch");
+            assert!(reader.next().is_none(), "one batch only");
+            batch
+        });
+        (local.schema, batch)
+    }
+
+    #[test]
+    fn rows_made_here_go_out_as_one_arrow_batch_with_their_nulls() {
+        let schema = DataType::from_ddl("ep BIGINT, subject STRING").unwrap();
+        let names = vec!["ep".to_string(), "subject".to_string()];
+        let rows = vec![
+            Row::new(
+                names.clone(),
+                vec![Value::Long(7), Value::String("ACC-1".into())],
+            ),
+            Row::new(names.clone(), vec![Value::Null, Value::Null]),
+            Row::new(names, vec![Value::Long(-3), Value::String("é".into())]),
+        ];
+        let (json, batch) = batch_of(local_relation(&rows, &schema).unwrap());
+        assert_eq!(json.as_deref(), Some(schema.json().as_str()));
+        let batch = batch.expect("data");
+        assert_eq!(batch.num_rows(), 3);
+        let ep = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        assert_eq!(ep.iter().collect::<Vec<_>>(), [Some(7), None, Some(-3)]);
+        let subject = batch
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(
+            subject.iter().collect::<Vec<_>>(),
+            [Some("ACC-1"), None, Some("é")]
+        );
+        assert_eq!(batch.schema().field(1).name(), "subject");
+    }
+
+    #[test]
+    fn no_rows_send_the_schema_alone_and_a_wrong_value_is_refused() {
+        let schema = DataType::from_ddl("txn_id STRING").unwrap();
+        let (json, batch) = batch_of(local_relation(&[], &schema).unwrap());
+        assert!(batch.is_none());
+        assert!(json.unwrap().contains("txn_id"));
+        let rows = vec![Row::new(vec!["txn_id".into()], vec![Value::Long(1)])];
+        let refused = local_relation(&rows, &schema).unwrap_err();
+        assert!(
+            refused.contains("txn_id") && refused.contains("STRING"),
+            "{refused}"
+        );
+    }
 }

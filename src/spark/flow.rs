@@ -443,11 +443,7 @@ impl Spark {
             .collect();
         let schema =
             spark_connect::DataType::from_ddl(&ddl.join(", ")).map_err(|e| self.err(what, e))?;
-        self.session
-            .create_dataframe(rows, schema)
-            .map_err(|e| self.err(what, e))?
-            .create_or_replace_temp_view(view)
-            .map_err(|e| self.err(what, e))
+        self.local_view(what, view, &rows, &schema)
     }
 
     /// A one-column table of text values as a temporary view.

@@ -555,11 +555,7 @@ impl super::Spark {
                     ),
                 );
             }
-            self.session
-                .create_dataframe(rows, schema.clone())
-                .map_err(|e| self.err(what, e))?
-                .create_or_replace_temp_view(CUSTOMERS_VIEW)
-                .map_err(|e| self.err(what, e))
+            self.local_view(what, CUSTOMERS_VIEW, &rows, &schema)
         };
         let row = |account: &str, customer: Option<&str>, pooled: &str, declared: Option<i64>| {
             Row::new(

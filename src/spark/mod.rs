@@ -164,6 +164,20 @@ impl Spark {
         Ok(())
     }
 
+    /// Rows made here as the temporary view `name` (columns of the struct type `schema`,
+    /// `BIGINT` or `STRING`), sent as Arrow in one message, waiting for the server to finish.
+    fn local_view(
+        &self,
+        what: &str,
+        name: &str,
+        rows: &[spark_connect::Row],
+        schema: &spark_connect::DataType,
+    ) -> Result<(), SparkEngineError> {
+        let relation =
+            exec::local_relation(rows, schema).map_err(|reason| self.bad_result(what, reason))?;
+        self.view_of(what, name, relation)
+    }
+
     fn bad_result(&self, what: &str, reason: String) -> SparkEngineError {
         SparkEngineError::Result {
             remote: self.remote.clone(),

@@ -6,8 +6,8 @@
 //! - the rules: hits on the cluster, alerts built here ([`Spark::run_rules_in`]), with a
 //!   customer file's segments over the derived ones as the Polars engine takes them;
 //! - transaction screening: the distinct non-empty party names come back, are screened here by
-//!   the same matcher ([`crate::screening::screen_names`]), the names with hits go back
-//!   (`create_dataframe`) and the rows naming them come back; the alerts are built by
+//!   the same matcher ([`crate::screening::screen_names`]), the names with hits go back (as
+//!   Arrow in local relations) and the rows naming them come back; the alerts are built by
 //!   [`crate::screening::sanctions_alerts`];
 //! - customer screening: the customer file is screened here as today; the accounts of the
 //!   customers with hits go to the cluster and their transactions come back, with the run's
@@ -432,11 +432,7 @@ impl Spark {
             }
             next += rows.len();
             let piece = format!("{view}_{}", pieces.len());
-            self.session
-                .create_dataframe(rows, schema.clone())
-                .map_err(|e| self.err(what, e))?
-                .create_or_replace_temp_view(&piece)
-                .map_err(|e| self.err(what, e))?;
+            self.local_view(what, &piece, &rows, &schema)?;
             pieces.push(format!("SELECT * FROM {}", ident(&piece)));
             if last {
                 break;
