@@ -1288,7 +1288,6 @@ const BY_RUN: u64 = 1 << 62;
 /// Initials counts told apart in choosing the tokens to walk (the last stands for any more).
 const WALK_LEVELS: usize = 8;
 
-
 /// A customer's traits byte: its initials (low 7 bits) and whether it has facts.
 const INITIALS_MASK: u8 = 0x7f;
 const HAS_FACTS: u8 = 0x80;
