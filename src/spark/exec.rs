@@ -305,13 +305,14 @@ pub(super) fn sql(query: &str) -> proto::Relation {
 /// of the struct type `schema`, `BIGINT` or `STRING` (values `Long`, `String` or `Null`). No rows
 /// send the schema alone (a stream without a batch is not read by the server).
 pub(super) fn local_relation(
-    rows: &[spark_connect::Row],
+    rows: &[spark_connect::row::Row],
     schema: &spark_connect::DataType,
 ) -> Result<proto::Relation, String> {
     use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
     use arrow_ipc::writer::StreamWriter;
     use arrow_schema::{Field, Schema};
-    use spark_connect::{DataType, Value};
+    use spark_connect::row::Value;
+    use spark_connect::DataType;
     use std::sync::Arc;
     let DataType::Struct { fields } = schema else {
         return Err(format!(
@@ -324,7 +325,7 @@ pub(super) fn local_relation(
         let mut arrow_fields = Vec::with_capacity(fields.len());
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
         for (k, field) in fields.iter().enumerate() {
-            let value = |row: &spark_connect::Row| row.get(k).unwrap_or(&Value::Null).clone();
+            let value = |row: &spark_connect::row::Row| row.get(k).unwrap_or(&Value::Null).clone();
             let column: ArrayRef = match &field.data_type {
                 DataType::Long => Arc::new(
                     rows.iter()
@@ -379,7 +380,8 @@ pub(super) fn local_relation(
 mod tests {
     use super::*;
     use arrow_array::{Array, Int64Array, StringArray};
-    use spark_connect::{DataType, Row, Value};
+    use spark_connect::row::{Row, Value};
+    use spark_connect::DataType;
 
     fn batch_of(relation: proto::Relation) -> (Option<String>, Option<arrow_array::RecordBatch>) {
         let Some(proto::relation::RelType::LocalRelation(local)) = relation.rel_type else {

@@ -170,7 +170,7 @@ impl Spark {
         &self,
         what: &str,
         name: &str,
-        rows: &[spark_connect::Row],
+        rows: &[spark_connect::row::Row],
         schema: &spark_connect::DataType,
     ) -> Result<(), SparkEngineError> {
         let relation =
