@@ -2313,34 +2313,55 @@ fn a_restricted_screener_scores_its_entries_as_the_whole_screener_does() {
         let words: Vec<&str> = name.split_whitespace().collect();
         // reordered, a letter doubled, and mixed with the words of the next name
         queries.push(words.iter().rev().copied().collect::<Vec<_>>().join(" "));
-        let half = name.len() / 2;
-        if name.is_char_boundary(half) {
-            queries.push(format!(
-                "{}{}",
-                &name[..half],
-                &name[half.saturating_sub(1)..]
-            ));
+        // the middle letter doubled: found through the blocking buckets, not by its text
+        let letters: Vec<char> = name.chars().collect();
+        let mid = letters.len() / 2;
+        if mid < letters.len() {
+            queries.push(letters[..=mid].iter().chain(&letters[mid..]).collect());
         }
-        if let Some(next) = names.get(k + 1) {
+        if let (Some(first), Some(next)) = (words.first(), names.get(k + 1)) {
             let other: Vec<&str> = next.split_whitespace().collect();
-            queries.push(format!("{} {}", words[0], other.last().unwrap_or(&"")));
+            queries.push(format!("{first} {}", other.last().unwrap_or(&"")));
         }
     }
     let mut compared = 0;
     let mut found = 0;
     for query in &queries {
-        let expected: Vec<_> = whole
-            .screen(query, 0.7, usize::MAX)
-            .into_iter()
-            .filter(|h| kept.contains(&(h.list.clone(), h.entry_id.clone())))
-            .collect();
-        let got = restricted.screen(query, 0.7, usize::MAX);
-        assert_eq!(got, expected, "query {query:?}");
-        compared += 1;
-        found += got.len();
+        for threshold in [0.7, 0.9] {
+            let expected: Vec<_> = whole
+                .screen(query, threshold, usize::MAX)
+                .into_iter()
+                .filter(|h| kept.contains(&(h.list.clone(), h.entry_id.clone())))
+                .collect();
+            let got = restricted.screen(query, threshold, usize::MAX);
+            assert_eq!(got, expected, "query {query:?} at {threshold}");
+            compared += 1;
+            found += got.len();
+        }
+    }
+    // with birth dates and nationalities, as `rescreen` screens customers
+    let parties: Vec<PartyQuery> = queries
+        .iter()
+        .enumerate()
+        .map(|(k, q)| {
+            let born = ["1965", "1970-01-01", "1981-05"][k % 3];
+            party(q, Some(born), Some(["IQ", "AF", "JM"][k % 3]), &[])
+        })
+        .collect();
+    for threshold in [0.7, 0.85] {
+        let whole_hits = whole.screen_parties(&parties, threshold, usize::MAX);
+        let got = restricted.screen_parties(&parties, threshold, usize::MAX);
+        for ((query, all), got) in parties.iter().zip(whole_hits).zip(got) {
+            let expected: Vec<_> = all
+                .into_iter()
+                .filter(|h| kept.contains(&(h.list.clone(), h.entry_id.clone())))
+                .collect();
+            assert_eq!(got, expected, "party {query:?} at {threshold}");
+            found += got.len();
+        }
     }
     assert!(
-        compared > 1000 && found > 300,
+        compared > 1000 && found > 600,
         "{compared} queries, {found} hits"
     );
 }
