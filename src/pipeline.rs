@@ -764,7 +764,8 @@ impl Stages {
         self.seconds.push((name.to_string(), seconds));
     }
 
-    fn finish(self) -> Vec<(String, f64)> {
+    /// Each stage's name and seconds, in order.
+    pub(crate) fn finish(self) -> Vec<(String, f64)> {
         self.seconds
     }
 }

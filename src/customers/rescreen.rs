@@ -23,6 +23,7 @@
 
 use super::index::{CustomerIndex, IndexError, IndexedCustomer};
 use super::{party_query, Customers};
+use crate::pipeline::Stages;
 use crate::watchlist::{Entry, Hit, PartyQuery, Screener, WatchlistSet};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,7 +60,7 @@ pub struct Rescreened {
     pub screened: usize,
     /// Seconds spent in each step, in order (`screeners`, `candidates`, `customers`,
     /// `screening`, `comparing`), for `rescreen.json`.
-    pub seconds: Vec<(&'static str, f64)>,
+    pub seconds: Vec<(String, f64)>,
 }
 
 fn key(e: &Entry) -> (String, String) {
@@ -110,7 +111,8 @@ pub fn rescreen(
     top: usize,
     full: bool,
 ) -> Rescreened {
-    let mut clock = Clock::default();
+    let mut stages = Stages::new(false);
+    stages.begin("screening");
     let (delta, change) = list_delta(previous, current);
     let queries: Vec<_> = customers.list.iter().map(party_query).collect();
     let screen = |set: &WatchlistSet| -> Vec<Vec<Hit>> {
@@ -123,20 +125,21 @@ pub fn rescreen(
         screener.screen_parties(&queries, threshold, usize::MAX)
     };
     let (now, before) = rayon::join(|| screen(current), || screen(previous));
-    clock.lap("screening");
+    stages.end("screening");
+    stages.begin("comparing");
     let people: Vec<(&str, &str)> = customers
         .list
         .iter()
         .map(|c| (c.customer_id.as_str(), c.name.as_str()))
         .collect();
     let (new_hits, gone_hits) = compare(&people, &now, &before, &change, top);
-    clock.lap("comparing");
+    stages.end("comparing");
     Rescreened {
         delta,
         new_hits,
         gone_hits,
         screened: customers.list.len(),
-        seconds: clock.laps,
+        seconds: stages.finish(),
     }
 }
 
@@ -152,16 +155,19 @@ pub fn rescreen_indexed(
     threshold: f64,
     top: usize,
 ) -> Result<Rescreened, IndexError> {
-    let mut clock = Clock::default();
+    let mut stages = Stages::new(false);
+    stages.begin("screeners");
     let (delta, change) = list_delta(previous, current);
     let restricted =
         |set: &WatchlistSet| Screener::restricted(set, |e| change.contains_key(&key(e)));
     let (now_screener, before_screener) =
         rayon::join(|| restricted(current), || restricted(previous));
-    clock.lap("screeners");
+    stages.end("screeners");
+    stages.begin("candidates");
     let candidates =
         index.candidates(&[now_screener.reach(), before_screener.reach()], threshold)?;
-    clock.lap("candidates");
+    stages.end("candidates");
+    stages.begin("customers");
     // each screener screens only the customers it can give a hit; the others get none
     let (now_found, before_found) = (&candidates[0], &candidates[1]);
     let mut all: Vec<u32> = now_found.iter().chain(before_found).copied().collect();
@@ -171,7 +177,8 @@ pub fn rescreen_indexed(
         .iter()
         .map(|&c| index.customer(c as usize))
         .collect::<Result<_, _>>()?;
-    clock.lap("customers");
+    stages.end("customers");
+    stages.begin("screening");
     let screen = |screener: &Screener, only: &[u32]| -> Vec<Vec<Hit>> {
         let slots: Vec<usize> = only
             .iter()
@@ -192,43 +199,21 @@ pub fn rescreen_indexed(
         || screen(&now_screener, now_found),
         || screen(&before_screener, before_found),
     );
-    clock.lap("screening");
+    stages.end("screening");
+    stages.begin("comparing");
     let people: Vec<(&str, &str)> = found
         .iter()
         .map(|c| (c.customer_id.as_str(), c.name.as_str()))
         .collect();
     let (new_hits, gone_hits) = compare(&people, &now, &before, &change, top);
-    clock.lap("comparing");
+    stages.end("comparing");
     Ok(Rescreened {
         delta,
         new_hits,
         gone_hits,
         screened: found.len(),
-        seconds: clock.laps,
+        seconds: stages.finish(),
     })
-}
-
-/// Seconds between laps, named.
-struct Clock {
-    at: std::time::Instant,
-    laps: Vec<(&'static str, f64)>,
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock {
-            at: std::time::Instant::now(),
-            laps: Vec::new(),
-        }
-    }
-}
-
-impl Clock {
-    fn lap(&mut self, name: &'static str) {
-        let now = std::time::Instant::now();
-        self.laps.push((name, (now - self.at).as_secs_f64()));
-        self.at = now;
-    }
 }
 
 /// The hits of `now` that `before` does not have, and those of `before` that `now` does not

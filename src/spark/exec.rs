@@ -314,6 +314,9 @@ pub(super) fn local_relation(
     use spark_connect::row::Value;
     use spark_connect::DataType;
     use std::sync::Arc;
+    fn cell(row: &spark_connect::row::Row, k: usize) -> &Value {
+        row.get(k).unwrap_or(&Value::Null)
+    }
     let DataType::Struct { fields } = schema else {
         return Err(format!(
             "a local relation needs a struct type, got {schema:?}"
@@ -325,27 +328,25 @@ pub(super) fn local_relation(
         let mut arrow_fields = Vec::with_capacity(fields.len());
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
         for (k, field) in fields.iter().enumerate() {
-            let value = |row: &spark_connect::row::Row| row.get(k).unwrap_or(&Value::Null).clone();
+            let wrong = |value: &Value, kind: &str| {
+                format!("column {}: {value:?} is not a {kind}", field.name)
+            };
             let column: ArrayRef = match &field.data_type {
                 DataType::Long => Arc::new(
                     rows.iter()
-                        .map(|row| match value(row) {
-                            Value::Long(v) => Ok(Some(v)),
+                        .map(|row| match cell(row, k) {
+                            Value::Long(v) => Ok(Some(*v)),
                             Value::Null => Ok(None),
-                            other => {
-                                Err(format!("column {}: {other:?} is not a BIGINT", field.name))
-                            }
+                            other => Err(wrong(other, "BIGINT")),
                         })
                         .collect::<Result<Int64Array, String>>()?,
                 ),
                 DataType::String { .. } => Arc::new(
                     rows.iter()
-                        .map(|row| match value(row) {
-                            Value::String(v) => Ok(Some(v)),
+                        .map(|row| match cell(row, k) {
+                            Value::String(v) => Ok(Some(v.as_str())),
                             Value::Null => Ok(None),
-                            other => {
-                                Err(format!("column {}: {other:?} is not a STRING", field.name))
-                            }
+                            other => Err(wrong(other, "STRING")),
                         })
                         .collect::<Result<StringArray, String>>()?,
                 ),
