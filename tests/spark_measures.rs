@@ -281,10 +281,20 @@ fn velocity_spikes_are_the_same_bytes_at_their_boundaries() {
             add(at(63, 0), outflow, account, "Q");
         }
     }
+    // the window's first instant: 1,000.00 in exactly 7 days before the judged time belongs to
+    // the window (5,000.00 in all, a spike), not to the baseline
+    add(at(0, 0), "1000.00", "X6", "ACC-V6");
+    for week in 1..8 {
+        add(at(7 * week, 0), "1000.00", "X6", "ACC-V6");
+    }
+    add(at(56, 0), "1000.00", "P", "ACC-V6");
+    add(at(63, 0), "1500.00", "P", "ACC-V6");
+    add(at(63, 0), "2500.00", "ACC-V6", "Q");
     let csv = transactions("spark-velocity", &rows);
     let (polars, spark, fired) = run_both(&["spike"], &[csv], &EngineContext::default());
     assert_eq!(spark, polars);
     assert!(has(&fired, "spike", "ACC-V1") && has(&fired, "spike", "ACC-V5"));
+    assert!(has(&fired, "spike", "ACC-V6"), "{polars}");
     for quiet in ["ACC-V2", "ACC-V3", "ACC-V4"] {
         assert!(!has(&fired, "spike", quiet), "{quiet}: {polars}");
     }
@@ -328,12 +338,32 @@ fn changes_of_behaviour_are_the_same_bytes_at_their_boundaries() {
             add(at(415, 600 * k), "600.00", "M3", account);
         }
     }
+    // the window's first instant: the first of 15 payments exactly 28 days before the last
+    // belongs to the window (15 payments, 10,000.00: one alert)
+    add(at(0, 0), "10.00", "M0", "ACC-B7");
+    add(at(180, 600 * 14), "700.00", "M1", "ACC-B7");
+    for k in 1..15 {
+        let amount = if k == 14 { "200.00" } else { "700.00" };
+        add(at(208, 600 * k), amount, "M1", "ACC-B7");
+    }
+    // the same weeks a year earlier, bounds included: for the last window (20 payments,
+    // 12,000.00) they are 400 and 358 days before it, and hold 300.00 each of the 6,000.00
+    // that makes it routine; without either it would be an alert
+    add(at(0, 0), "10.00", "M0", "ACC-B8");
+    add(at(15, 600 * 19), "300.00", "M2", "ACC-B8");
+    for k in 0..18 {
+        add(at(31 + k, 0), "300.00", "M2", "ACC-B8");
+    }
+    add(at(57, 600 * 19), "300.00", "M2", "ACC-B8");
+    for k in 0..20 {
+        add(at(415, 600 * k), "600.00", "M3", "ACC-B8");
+    }
     let csv = transactions("spark-behaviour", &rows);
     let (polars, spark, fired) = run_both(&["change"], &[csv], &EngineContext::default());
     assert_eq!(spark, polars);
     assert!(has(&fired, "change", "ACC-B1") && has(&fired, "change", "ACC-B4"));
-    assert!(has(&fired, "change", "ACC-B6"));
-    for quiet in ["ACC-B2", "ACC-B3", "ACC-B5"] {
+    assert!(has(&fired, "change", "ACC-B6") && has(&fired, "change", "ACC-B7"));
+    for quiet in ["ACC-B2", "ACC-B3", "ACC-B5", "ACC-B8"] {
         assert!(!has(&fired, "change", quiet), "{quiet}: {polars}");
     }
     assert!(

@@ -707,10 +707,20 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
                 WHEN amount_micros > fx_max THEN 'amount' END AS column \
          FROM ({s6}) AS s6"
     );
+    // the cached table keeps only what the accepted rows, the quarantine and the counts read
+    // (not the stages' working columns); the raw text is kept for quarantined rows only
+    let raw: Vec<String> = CANONICAL_COLUMNS
+        .iter()
+        .map(|c| format!("CASE WHEN reason IS NOT NULL THEN src_{c} END AS src_{c}"))
+        .collect();
     format!(
-        "SELECT *, \
+        "SELECT part_idx, file, row_idx, reason, column, lossy, ts_typed, t_txn_id, \
+           CASE WHEN reason IS NOT NULL THEN record_text END AS record_text, {raw}, \
+           m_txn_id, ts_micros, amount_micros, currency, channel, m_orig_account, m_orig_name, \
+           orig_country, m_bene_account, m_bene_name, bene_country, m_branch, \
            CASE WHEN reason IS NULL THEN CAST((CAST(amount_micros AS DECIMAL(19, 0)) * fx_rate + 500000000000) div 1000000000000 AS BIGINT) END AS base_amount \
-         FROM ({s7}) AS s7"
+         FROM ({s7}) AS s7",
+        raw = raw.join(", ")
     )
 }
 

@@ -273,13 +273,61 @@ fn history_rows(plan: &RulePlan) -> String {
     )
 }
 
+/// A subject's running totals read at each of its distinct times `t` and at `t - offset` for
+/// each of `offsets`, as the view `g`: `subject`, `ts_us`, `first_seen`, and for the time itself
+/// (`_0`) and each offset (`_1`, `_2`, ...) the rows `n_k`, the volume `v_k` and the volume sent
+/// by the subject `o_k` of the subject's rows at or before that time.
+///
+/// The sum over a frame `[t - a, t - b]` is then `v_b' - v_a'` with `b'` read at `t - b` and
+/// `a'` at `t - a - 1` (times are whole micros). This replaces Spark's sliding `RANGE` frames,
+/// which sum their whole frame again at every row (a subject's rows times its frame's rows):
+/// each time and each reading point is one row of a running sum (one sort, one pass), and the
+/// readings are gathered back to their time. The readings are exact `DECIMAL(38, 0)` sums, as
+/// the frames' were.
+fn running_totals(plan: &RulePlan, offsets: &[Micros]) -> String {
+    let zero = "CAST(0 AS DECIMAL(38, 0))";
+    let mut points = vec![format!(
+        "SELECT subject, ts_us AS at, 0 AS k, ts_us AS owner, first_seen, n, v, o FROM d"
+    )];
+    for (k, offset) in offsets.iter().enumerate() {
+        points.push(format!(
+            "SELECT subject, ts_us - {offset} AS at, {k} AS k, ts_us AS owner, first_seen, \
+               CAST(0 AS BIGINT) AS n, {zero} AS v, {zero} AS o FROM d",
+            k = k + 1
+        ));
+    }
+    let mut readings = String::new();
+    for k in 0..=offsets.len() {
+        for column in ["n", "v", "o"] {
+            let _ = write!(
+                readings,
+                ", max(CASE WHEN k = {k} THEN r{column} END) AS {column}_{k}"
+            );
+        }
+    }
+    format!(
+        "d AS (SELECT subject, ts_us, min(first_seen) AS first_seen, count(*) AS n, sum(amt) AS v, \
+             sum(CASE WHEN orig_account = subject THEN amt ELSE {zero} END) AS o \
+           FROM ({rows}) AS h GROUP BY subject, ts_us), \
+         p AS ({points}), \
+         c AS (SELECT subject, owner, k, first_seen, \
+             sum(n) OVER running AS rn, sum(v) OVER running AS rv, sum(o) OVER running AS ro \
+           FROM p \
+           WINDOW running AS (PARTITION BY subject ORDER BY at, k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), \
+         g AS (SELECT subject, owner AS ts_us, min(first_seen) AS first_seen{readings} \
+           FROM c GROUP BY subject, owner)",
+        rows = history_rows(plan),
+        points = points.join(" UNION ALL "),
+    )
+}
+
 /// Velocity spikes (`temporal::velocity`), judged at each distinct time `t` of a subject's
 /// selected rows seen for `window + baseline`: the volume `V` of `[t - window, t]` and `B` of
-/// the baseline `[t - window - baseline, t - window)` (two frames), `B > 0`, at least
-/// `min_baseline_count` rows in the baseline, `V >= min_volume`, with a share each way the
-/// money going out (the subject is the originator) and in, and `V × baseline × 10000 >= B ×
-/// window × factor`, all in exact decimals. The hit spans `[t - window, t]`; `volume` and
-/// `baseline_volume` come back (as text, exact) for the facts.
+/// the baseline `[t - window - baseline, t - window)`, `B > 0`, at least `min_baseline_count`
+/// rows in the baseline, `V >= min_volume`, with a share each way the money going out (the
+/// subject is the originator) and in, and `V × baseline × 10000 >= B × window × factor`, all in
+/// exact decimals (the sums from [`running_totals`]). The hit spans `[t - window, t]`; `volume`
+/// and `baseline_volume` come back (as text, exact) for the facts.
 pub fn velocity_hits(plan: &RulePlan) -> Option<String> {
     let l = spike_limits(&plan.detector)?;
     let (w, b) = (l.window, l.baseline);
@@ -289,21 +337,17 @@ pub fn velocity_hits(plan: &RulePlan) -> Option<String> {
         let share = format!("vol * {}", l.min_each_direction_basis_points);
         format!("(vol_out * 10000 >= {share} AND (vol - vol_out) * 10000 >= {share})")
     };
+    // readings: 1 at t - window - 1 (the window's start), 2 at t - window - baseline - 1
     Some(format!(
-        "WITH w AS (SELECT subject, ts_us, first_seen, \
-           sum(amt) OVER {now} AS vol, \
-           sum(CASE WHEN orig_account = subject THEN amt ELSE CAST(0 AS DECIMAL(38, 0)) END) OVER {now} AS vol_out, \
-           coalesce(sum(amt) OVER {before}, CAST(0 AS DECIMAL(38, 0))) AS base_vol, \
-           count(*) OVER {before} AS base_n \
-           FROM ({rows}) AS r) \
-         SELECT DISTINCT subject, ts_us - {w} AS win_start, ts_us AS win_end, CAST(NULL AS STRING) AS txn_id, \
+        "WITH {totals}, \
+         w AS (SELECT subject, ts_us, first_seen, v_0 - v_1 AS vol, o_0 - o_1 AS vol_out, \
+           v_1 - v_2 AS base_vol, n_1 - n_2 AS base_n FROM g) \
+         SELECT subject, ts_us - {w} AS win_start, ts_us AS win_end, CAST(NULL AS STRING) AS txn_id, \
            CAST(vol AS STRING) AS volume, CAST(base_vol AS STRING) AS baseline_volume \
          FROM w AS v \
          WHERE ts_us - first_seen >= {wb} AND base_vol > 0 AND base_n >= {min_n} AND vol >= {min_v} \
            AND {both_ways} AND vol * {b} * 10000 >= base_vol * {w} * {factor}",
-        now = frame(w, None),
-        before = frame(w + b, Some(w + 1)),
-        rows = history_rows(plan),
+        totals = running_totals(plan, &[w + 1, w + b + 1]),
         wb = w + b,
         min_n = l.min_baseline_count,
         min_v = l.min_volume,
@@ -316,39 +360,42 @@ pub fn velocity_hits(plan: &RulePlan) -> Option<String> {
 /// `min_count` rows in `[t - window, t]`, their volume `V` with `V × baseline × 10000 >=
 /// max(B × window, quiet × baseline) × factor` (`B` the baseline's volume), and with a seasonal
 /// share, unless the subject was seen a year and the window and a week before and the same
-/// weeks a year earlier (`[t - year - window - week, t - year + week]`, a third frame) held
-/// that share of `V`. The windows come back with their figures; they are joined into episodes
-/// here by the Polars engine's own code ([`behaviour_hits`]).
+/// weeks a year earlier (`[t - year - window - week, t - year + week]`, a third sum) held
+/// that share of `V`. The sums come from [`running_totals`]. The windows come back with their
+/// figures; they are joined into episodes here by the Polars engine's own code
+/// ([`history_hits`]).
 pub fn behaviour_windows(plan: &RulePlan) -> Option<String> {
     let l = change_limits(&plan.detector)?;
     let (w, b) = (l.window, l.baseline);
     let year_back = SEASON_YEAR + w + SEASON_SLACK;
+    // readings: 1 at t - window - 1, 2 at t - window - baseline - 1, and with a seasonal share
+    // 3 at t - year + slack and 4 at t - year_back - 1
+    let mut offsets = vec![w + 1, w + b + 1];
     let (year, seasonal) = match l.seasonal_share_basis_points {
-        None => ("CAST(NULL AS DECIMAL(38, 0))".to_string(), "false".to_string()),
-        Some(share) => (
-            format!(
-                "CASE WHEN ts_us - first_seen >= {year_back} THEN coalesce(sum(amt) OVER {}, CAST(0 AS DECIMAL(38, 0))) END",
-                frame(year_back, Some(SEASON_YEAR - SEASON_SLACK))
-            ),
-            format!("(year_vol IS NOT NULL AND year_vol * 10000 >= vol * {share})"),
+        None => (
+            "CAST(NULL AS DECIMAL(38, 0))".to_string(),
+            "false".to_string(),
         ),
+        Some(share) => {
+            offsets.extend([SEASON_YEAR - SEASON_SLACK, year_back + 1]);
+            (
+                format!("CASE WHEN ts_us - first_seen >= {year_back} THEN v_3 - v_4 END"),
+                format!("(year_vol IS NOT NULL AND year_vol * 10000 >= vol * {share})"),
+            )
+        }
     };
     Some(format!(
-        "WITH w AS (SELECT subject, ts_us, first_seen, \
-           count(*) OVER {now} AS n, sum(amt) OVER {now} AS vol, \
-           coalesce(sum(amt) OVER {before}, CAST(0 AS DECIMAL(38, 0))) AS base_vol, \
-           {year} AS year_vol \
-           FROM ({rows}) AS r) \
-         SELECT DISTINCT subject, ts_us - {w} AS win_start, ts_us AS win_end, CAST(NULL AS STRING) AS txn_id, \
+        "WITH {totals}, \
+         w AS (SELECT subject, ts_us, first_seen, n_0 - n_1 AS n, v_0 - v_1 AS vol, \
+           v_1 - v_2 AS base_vol, {year} AS year_vol FROM g) \
+         SELECT subject, ts_us - {w} AS win_start, ts_us AS win_end, CAST(NULL AS STRING) AS txn_id, \
            n AS count, CAST(vol AS STRING) AS volume, CAST(base_vol AS STRING) AS baseline_volume, \
            CAST(year_vol AS STRING) AS year_earlier \
          FROM w AS v \
          WHERE ts_us - first_seen >= {wb} AND n >= {min_n} \
            AND vol * {b} * 10000 >= greatest(base_vol * {w}, CAST({quiet} AS DECIMAL(38, 0)) * {b}) * {factor} \
            AND NOT {seasonal}",
-        now = frame(w, None),
-        before = frame(w + b, Some(w + 1)),
-        rows = history_rows(plan),
+        totals = running_totals(plan, &offsets),
         wb = w + b,
         min_n = l.min_count,
         quiet = l.quiet_volume,

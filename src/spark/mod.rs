@@ -139,7 +139,16 @@ impl Spark {
         what: &str,
         op: proto::plan::OpType,
     ) -> Result<Vec<proto::ExecutePlanResponse>, SparkEngineError> {
-        self.exec.run(op).map_err(|e| self.err(what, *e))
+        let clock = std::time::Instant::now();
+        let result = self.exec.run(op).map_err(|e| self.err(what, *e));
+        // one event per round trip, so that `--log-format json` shows where a run's time goes
+        tracing::info!(
+            step = what,
+            seconds = clock.elapsed().as_secs_f64(),
+            ok = result.is_ok(),
+            "cluster step"
+        );
+        result
     }
 
     /// Result streams the server ended early that were resumed, since the session began.
