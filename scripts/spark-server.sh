@@ -10,7 +10,8 @@
 # SPARK_MASTER (local[2]), SPARK_DRIVER_MEMORY (2g: the driver is the executor in local mode),
 # SPARK_MAX_STREAM_DURATION and SPARK_MAX_STREAM_SIZE (how long and how many bytes one result
 # stream lasts before the client must reattach; Spark's own 2m and 1g when unset; scripts/test.sh
-# sets them small, so that results cross several streams).
+# sets them small, so that results cross several streams), SPARK_SHUFFLE_PARTITIONS (4: enough for
+# the tests' small data; 10M rows need more, such as 32, or a task runs out of memory).
 set -euo pipefail
 PYSPARK_VERSION=4.3.0
 VENV=${SPARK_VENV:-$HOME/.cache/amlscreen-spark-venv}
@@ -78,7 +79,7 @@ start() {
         --conf spark.ui.enabled=false \
         --conf spark.sql.session.timeZone=UTC \
         --conf spark.sql.ansi.enabled=true \
-        --conf spark.sql.shuffle.partitions=4 \
+        --conf spark.sql.shuffle.partitions="${SPARK_SHUFFLE_PARTITIONS:-4}" \
         --conf spark.sql.ui.retainedExecutions=50 \
         ${limits[@]+"${limits[@]}"} \
         >"$LOG" 2>&1 </dev/null &

@@ -262,37 +262,35 @@ fn change_limits(detector: &Detector) -> Option<ChangeLimits> {
 }
 
 /// The subject's selected rows with their amount as `amt` (`DECIMAL(38, 0)`: sums are exact)
-/// and the originator, and each row's first time of the subject (`first_seen`: without a
-/// nightly state, the subject's first selected row, as `temporal::velocity` takes it).
+/// and the originator.
 fn history_rows(plan: &RulePlan) -> String {
     format!(
-        "SELECT *, CAST(base_amount AS DECIMAL(38, 0)) AS amt, \
-           min(ts_us) OVER (PARTITION BY subject) AS first_seen \
-         FROM ({}) AS s",
+        "SELECT *, CAST(base_amount AS DECIMAL(38, 0)) AS amt FROM ({}) AS s",
         selected_select(plan, &[Field::OrigAccount])
     )
 }
 
 /// A subject's running totals read at each of its distinct times `t` and at `t - offset` for
-/// each of `offsets`, as the view `g`: `subject`, `ts_us`, `first_seen`, and for the time itself
-/// (`_0`) and each offset (`_1`, `_2`, ...) the rows `n_k`, the volume `v_k` and the volume sent
-/// by the subject `o_k` of the subject's rows at or before that time.
+/// each of `offsets`, as the view `g`: `subject`, `ts_us`, `first_seen` (without a nightly
+/// state, the subject's first selected row, as `temporal::velocity` takes it), and for the time
+/// itself (`_0`) and each offset (`_1`, `_2`, ...) the rows `n_k`, the volume `v_k` and the
+/// volume sent by the subject `o_k` of the subject's rows at or before that time.
 ///
 /// The sum over a frame `[t - a, t - b]` is then `v_b' - v_a'` with `b'` read at `t - b` and
 /// `a'` at `t - a - 1` (times are whole micros). This replaces Spark's sliding `RANGE` frames,
 /// which sum their whole frame again at every row (a subject's rows times its frame's rows):
 /// each time and each reading point is one row of a running sum (one sort, one pass), and the
 /// readings are gathered back to their time. The readings are exact `DECIMAL(38, 0)` sums, as
-/// the frames' were.
+/// the frames' were. Reading points carry nulls, not zeros (smaller rows to sort), so a reading
+/// before the subject's first row is null and read as 0.
 fn running_totals(plan: &RulePlan, offsets: &[Micros]) -> String {
-    let zero = "CAST(0 AS DECIMAL(38, 0))";
-    let mut points = vec![format!(
-        "SELECT subject, ts_us AS at, 0 AS k, ts_us AS owner, first_seen, n, v, o FROM d"
-    )];
+    let mut points =
+        vec!["SELECT subject, ts_us AS at, 0 AS k, ts_us AS owner, n, v, o FROM d".to_string()];
     for (k, offset) in offsets.iter().enumerate() {
         points.push(format!(
-            "SELECT subject, ts_us - {offset} AS at, {k} AS k, ts_us AS owner, first_seen, \
-               CAST(0 AS BIGINT) AS n, {zero} AS v, {zero} AS o FROM d",
+            "SELECT subject, ts_us - {offset} AS at, {k} AS k, ts_us AS owner, \
+               CAST(NULL AS BIGINT) AS n, CAST(NULL AS DECIMAL(38, 0)) AS v, \
+               CAST(NULL AS DECIMAL(38, 0)) AS o FROM d",
             k = k + 1
         ));
     }
@@ -301,20 +299,20 @@ fn running_totals(plan: &RulePlan, offsets: &[Micros]) -> String {
         for column in ["n", "v", "o"] {
             let _ = write!(
                 readings,
-                ", max(CASE WHEN k = {k} THEN r{column} END) AS {column}_{k}"
+                ", coalesce(max(CASE WHEN k = {k} THEN r{column} END), 0) AS {column}_{k}"
             );
         }
     }
     format!(
-        "d AS (SELECT subject, ts_us, min(first_seen) AS first_seen, count(*) AS n, sum(amt) AS v, \
-             sum(CASE WHEN orig_account = subject THEN amt ELSE {zero} END) AS o \
+        "d AS (SELECT subject, ts_us, count(*) AS n, sum(amt) AS v, \
+             sum(CASE WHEN orig_account = subject THEN amt ELSE CAST(0 AS DECIMAL(38, 0)) END) AS o \
            FROM ({rows}) AS h GROUP BY subject, ts_us), \
          p AS ({points}), \
-         c AS (SELECT subject, owner, k, first_seen, \
+         c AS (SELECT subject, owner, k, min(CASE WHEN k = 0 THEN at END) OVER running AS fs, \
              sum(n) OVER running AS rn, sum(v) OVER running AS rv, sum(o) OVER running AS ro \
            FROM p \
            WINDOW running AS (PARTITION BY subject ORDER BY at, k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), \
-         g AS (SELECT subject, owner AS ts_us, min(first_seen) AS first_seen{readings} \
+         g AS (SELECT subject, owner AS ts_us, max(CASE WHEN k = 0 THEN fs END) AS first_seen{readings} \
            FROM c GROUP BY subject, owner)",
         rows = history_rows(plan),
         points = points.join(" UNION ALL "),
