@@ -11,7 +11,9 @@
 # SPARK_MAX_STREAM_DURATION and SPARK_MAX_STREAM_SIZE (how long and how many bytes one result
 # stream lasts before the client must reattach; Spark's own 2m and 1g when unset; scripts/test.sh
 # sets them small, so that results cross several streams), SPARK_SHUFFLE_PARTITIONS (4: enough for
-# the tests' small data; 10M rows need more, such as 32, or a task runs out of memory).
+# the tests' small data; 10M rows need more, such as 32, or a task runs out of memory),
+# SPARK_EXTRA_CONF (more server settings, space-separated key=value, each passed as --conf; the
+# engine's own session settings, such as adaptive execution off, override the server's).
 set -euo pipefail
 PYSPARK_VERSION=4.3.0
 VENV=${SPARK_VENV:-$HOME/.cache/amlscreen-spark-venv}
@@ -71,6 +73,8 @@ start() {
     if [[ -n ${SPARK_MAX_STREAM_SIZE:-} ]]; then
         limits+=(--conf "spark.connect.execute.reattachable.senderMaxStreamSize=$SPARK_MAX_STREAM_SIZE")
     fi
+    local extra
+    for extra in ${SPARK_EXTRA_CONF:-}; do limits+=(--conf "$extra"); done
     nohup "$SPARK_HOME/bin/spark-submit" \
         --class org.apache.spark.sql.connect.service.SparkConnectServer \
         --master "${SPARK_MASTER:-local[2]}" --driver-memory "${SPARK_DRIVER_MEMORY:-2g}" \

@@ -99,6 +99,13 @@ impl Spark {
             ("spark.sql.ansi.enabled", "true"),
             ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"),
             ("spark.sql.decimalOperations.allowPrecisionLoss", "false"),
+            // Adaptive query execution off: with it on (Spark's default), a 1M-row run at 32
+            // shuffle partitions gave a different gather-scatter alert in most runs, and
+            // turning off its partition coalescing, skew-join splitting or local shuffle reads
+            // alone did not stop it; with it off, every run matched the Polars engine
+            // (BENCHMARKS.md, nineteenth session). Identical results come before the speed
+            // it buys (about a fifth of that rule's time there).
+            ("spark.sql.adaptive.enabled", "false"),
         ] {
             spark
                 .session
