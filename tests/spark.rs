@@ -986,9 +986,9 @@ fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
 
 /// The session's setting `key` (the test server's limits: `scripts/test.sh` starts it with
 /// small ones).
-fn server_limit(spark: &Spark, key: &str) -> String {
+fn session_setting(spark: &Spark, key: &str) -> String {
     let got = spark
-        .query("reading a limit", &format!("SET {key}"))
+        .query("reading a setting", &format!("SET {key}"))
         .unwrap_or_else(|e| panic!("{e}"));
     got.column("value")
         .unwrap()
@@ -1006,17 +1006,20 @@ fn server_limit(spark: &Spark, key: &str) -> String {
 #[test]
 fn the_engine_turns_adaptive_query_execution_off_for_its_session() {
     let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(server_limit(&spark, "spark.sql.adaptive.enabled"), "false");
+    assert_eq!(
+        session_setting(&spark, "spark.sql.adaptive.enabled"),
+        "false"
+    );
 }
 
 /// Asserts that the test server ends result streams early, as `scripts/test.sh` starts it, so
 /// that the tests below and every other result cross several streams.
 fn assert_small_stream_limits(spark: &Spark) {
-    let size = server_limit(
+    let size = session_setting(
         spark,
         "spark.connect.execute.reattachable.senderMaxStreamSize",
     );
-    let duration = server_limit(
+    let duration = session_setting(
         spark,
         "spark.connect.execute.reattachable.senderMaxStreamDuration",
     );

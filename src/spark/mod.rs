@@ -104,7 +104,7 @@ impl Spark {
             // turning off its partition coalescing, skew-join splitting or local shuffle reads
             // alone did not stop it; with it off, every run matched the Polars engine
             // (BENCHMARKS.md, nineteenth session). Identical results come before the speed
-            // it buys (about a fifth of that rule's time there).
+            // it buys.
             ("spark.sql.adaptive.enabled", "false"),
         ] {
             spark
