@@ -437,12 +437,19 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     };
     let customer_weights =
         crate::customers::risk::case_weights(ratings.as_deref().unwrap_or_default());
+    // each evidence record is held once: the cases that cite it share it
+    let evidence: HashMap<String, std::sync::Arc<TxnRecord>> = evidence
+        .into_iter()
+        .map(|(id, record)| (id, std::sync::Arc::new(record)))
+        .collect();
     let cases = crate::cases::build_cases_with_customers(
         &alerts,
         &evidence,
         &rule_infos,
         &customer_weights,
     );
+    // the cases hold what they cite; the rest is not needed any more
+    drop(evidence);
     stages.end("cases");
 
     let mut manifest = build_manifest(
@@ -880,8 +887,9 @@ fn write_outputs(
         (
             "report.html",
             Box::new(|path| {
-                let html = crate::report::render_html(manifest, cases, rule_infos);
-                write_atomic(path, html.as_bytes())
+                write_atomic_with(path, |w| {
+                    crate::report::write_html(w, manifest, cases, rule_infos)
+                })
             }),
         ),
     ];

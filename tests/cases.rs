@@ -177,6 +177,32 @@ fn a_cycle_alert_joins_the_accounts_it_links() {
 }
 
 #[test]
+fn cases_citing_one_transaction_share_its_record_when_the_evidence_is_shared() {
+    // the run gives the case builder shared records, so a run's evidence is held once in
+    // memory however many cases cite it (a record copied per case doubled it)
+    let record = std::sync::Arc::new(txn("t1", "2026-01-01T00:00:00Z", "A", "B"));
+    let txns: HashMap<String, std::sync::Arc<TxnRecord>> =
+        HashMap::from([("t1".to_string(), std::sync::Arc::clone(&record))]);
+    let alerts = vec![
+        alert("a1", Typology::FanOut, "A", 50.0, "medium", &["t1"]),
+        alert("a2", Typology::FanIn, "B", 50.0, "medium", &["t1"]),
+    ];
+    let cases = build_cases(&alerts, &txns, &[]);
+    assert_eq!(cases.len(), 2);
+    for case in &cases {
+        assert_eq!(case.transactions.len(), 1);
+        assert!(std::sync::Arc::ptr_eq(&case.transactions[0], &record));
+    }
+    // and the file is the same as from records of their own
+    let owned: HashMap<String, TxnRecord> = HashMap::from([("t1".to_string(), (*record).clone())]);
+    let mut shared_bytes = Vec::new();
+    write_cases_jsonl(&mut shared_bytes, &cases).unwrap();
+    let mut owned_bytes = Vec::new();
+    write_cases_jsonl(&mut owned_bytes, &build_cases(&alerts, &owned, &[])).unwrap();
+    assert_eq!(shared_bytes, owned_bytes);
+}
+
+#[test]
 fn accounts_linked_only_through_a_non_cycle_alert_stay_apart() {
     let txns: HashMap<String, TxnRecord> = [txn("t1", "2026-01-01T00:00:00Z", "A", "B")]
         .into_iter()
@@ -378,7 +404,7 @@ fn every_signal_is_explained_with_its_alert_and_points() {
     assert!(reasons[1].text.contains("medium"), "{:?}", reasons[1]);
 
     // cases carry the reasons; files written before them still read
-    let cases = build_cases(&weak, &HashMap::new(), &[]);
+    let cases = build_cases(&weak, &HashMap::<String, TxnRecord>::new(), &[]);
     assert_eq!(cases[0].score_reasons, reasons);
     let mut line = serde_json::to_value(&cases[0]).unwrap();
     line.as_object_mut().unwrap().remove("score_reasons");
@@ -395,7 +421,7 @@ fn severity_comes_from_the_rule_when_the_alert_has_none() {
     }];
     let cases = build_cases(
         &[alert("a", Typology::CashThreshold, "X", 30.0, "", &[])],
-        &HashMap::new(),
+        &HashMap::<String, TxnRecord>::new(),
         &rules,
     );
     assert_eq!(cases[0].score, 90.0);
@@ -448,7 +474,7 @@ fn cases_are_sorted_by_score_then_case_id() {
             )
         })
         .collect();
-    let cases = build_cases(&alerts, &HashMap::new(), &[]);
+    let cases = build_cases(&alerts, &HashMap::<String, TxnRecord>::new(), &[]);
     assert_eq!(cases[0].subject.accounts, vec!["S"]);
     let tied: Vec<&str> = cases[1..].iter().map(|c| c.case_id.as_str()).collect();
     let mut sorted = tied.clone();

@@ -337,7 +337,9 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
         .iter_mut()
         .find(|c| c.case_id == lopez_id)
         .expect("case");
-    lopez.transactions[4].orig_country.clear();
+    std::sync::Arc::make_mut(&mut lopez.transactions[4])
+        .orig_country
+        .clear();
     let export = export_goaml(&cases, &example_profile(), std::slice::from_ref(&lopez_id));
     assert!(export.files.is_empty());
     assert_eq!(
@@ -356,7 +358,7 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
         .iter_mut()
         .find(|t| t.currency == "EUR")
         .expect("the sanctions case has a EUR wire");
-    eur.currency = "BTC".to_string();
+    std::sync::Arc::make_mut(eur).currency = "BTC".to_string();
     let export = export_goaml(
         &cases,
         &example_profile(),
@@ -375,7 +377,7 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
         .iter_mut()
         .filter(|t| t.currency == "BTC")
     {
-        t.currency = "XBT".to_string();
+        std::sync::Arc::make_mut(t).currency = "XBT".to_string();
     }
     let export = export_goaml(
         &cases,
@@ -430,7 +432,7 @@ fn names_with_markup_quotes_and_ampersands_are_escaped() {
         .iter_mut()
         .filter(|t| t.orig_account == "ACC-6101")
     {
-        t.orig_name = hostile.to_string();
+        std::sync::Arc::make_mut(t).orig_name = hostile.to_string();
     }
     ring.narrative = format!("{hostile} moved funds.");
     let export = export_goaml(&cases, &example_profile(), std::slice::from_ref(&ring_id));

@@ -46,7 +46,7 @@ fn cases_with_hostile_names() -> (Vec<Case>, String) {
         .expect("cash case");
     case.subject.names = vec![HOSTILE.to_string()];
     case.narrative = format!("{HOSTILE} deposited cash. {HOSTILE_IMG}");
-    case.transactions[0].orig_name = HOSTILE_IMG.to_string();
+    std::sync::Arc::make_mut(&mut case.transactions[0]).orig_name = HOSTILE_IMG.to_string();
     case.alerts[0].summary = format!("</script><script>alert(3)</script>{HOSTILE_IMG}");
     let id = case.case_id.clone();
     (cases, id)
@@ -80,6 +80,40 @@ fn input_text_is_escaped_in_the_html() {
     assert!(!html.contains("src=\"http"));
     assert!(!html.contains("href=\"http"));
     assert!(html.contains("default-src 'none'"));
+}
+
+/// The case data of `html`, parsed.
+fn case_data(html: &str) -> serde_json::Value {
+    let open = "<script type=\"application/json\" id=\"case-data\">";
+    let start = html.find(open).expect("case data") + open.len();
+    let end = start + html[start..].find("</script>").expect("end of case data");
+    serde_json::from_str(&html[start..end]).expect("case data is JSON")
+}
+
+#[test]
+fn case_data_written_a_chunk_at_a_time_is_one_json_value_in_case_order() {
+    // the report writes its cases' data a few hundred at a time: 600 cases cross two chunk
+    // boundaries, where a lost or doubled separator would break the JSON
+    let (alerts, txns) = synthetic_inputs(600);
+    let rules = synthetic_rules();
+    let cases = build_cases(&alerts, &txns, &rules);
+    assert_eq!(cases.len(), 600);
+    let manifest = synthetic_manifest(&alerts, cases.len());
+    let html = render_html(&manifest, &cases, &rules);
+    let value = case_data(&html);
+    let ids: Vec<&str> = value["cases"]
+        .as_array()
+        .expect("cases array")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    let expected: Vec<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
+    assert_eq!(ids, expected);
+    assert!(value["typologyLabels"]["structuring"].is_string());
+    // streamed to a file, the same bytes
+    let mut written = Vec::new();
+    amlscreen::report::write_html(&mut written, &manifest, &cases, &rules).unwrap();
+    assert_eq!(written, html.as_bytes());
 }
 
 #[test]
@@ -940,7 +974,7 @@ fn network_cases_draw_a_money_flow_graph_beside_the_timeline() {
 fn a_flow_graph_gathers_parties_beyond_its_cap_and_sums_exactly() {
     let mut case = fixture_cases().remove(0);
     let subject = case.subject.accounts[0].clone();
-    let template = case.transactions[0].clone();
+    let template = (*case.transactions[0]).clone();
     let transfer = |i: usize, to: String, amount: &str| TxnRecord {
         txn_id: format!("F{i:02}"),
         timestamp: format!("2026-03-{:02}T10:{:02}:00Z", 1 + i / 30, i % 30),
@@ -965,7 +999,7 @@ fn a_flow_graph_gathers_parties_beyond_its_cap_and_sums_exactly() {
         txns.push(transfer(i + 1, format!("ACC-F{i:02}"), "5000.00"));
     }
     case.alerts[0].txn_ids = txns.iter().map(|t| t.txn_id.clone()).collect();
-    case.transactions = txns;
+    case.transactions = txns.into_iter().map(std::sync::Arc::new).collect();
     let dir = out_dir("flow-cap");
     let html_path = dir.join("report.html");
     std::fs::write(

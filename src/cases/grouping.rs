@@ -5,7 +5,7 @@
 //! up in one case even when only one of them raised the alert. A `customer_sanctions_match` alert
 //! joins the listed customer's accounts (its `customer_accounts` fact): one case per customer.
 
-use crate::model::{Alert, TxnRecord, Typology};
+use crate::model::{Alert, Typology};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Disjoint sets over account numbers, with path halving and union by size.
@@ -66,7 +66,10 @@ pub(crate) struct AlertGroup {
 ///
 /// Groups come back ordered by their smallest account, so the result does not depend on the
 /// order of hash maps.
-pub(crate) fn group_alerts(alerts: &[Alert], txns: &HashMap<String, TxnRecord>) -> Vec<AlertGroup> {
+pub(crate) fn group_alerts<R: super::EvidenceRecord>(
+    alerts: &[Alert],
+    txns: &HashMap<String, R>,
+) -> Vec<AlertGroup> {
     let mut forest = AccountForest::default();
     for alert in alerts {
         let subject = forest.node(&alert.subject_account);
@@ -86,7 +89,11 @@ pub(crate) fn group_alerts(alerts: &[Alert], txns: &HashMap<String, TxnRecord>) 
         if alert.typology != Typology::Cycle {
             continue;
         }
-        for txn in alert.txn_ids.iter().filter_map(|id| txns.get(id)) {
+        for txn in alert
+            .txn_ids
+            .iter()
+            .filter_map(|id| txns.get(id).map(super::EvidenceRecord::record))
+        {
             for account in [&txn.orig_account, &txn.bene_account] {
                 if account.trim().is_empty() {
                     continue;

@@ -20,6 +20,54 @@ use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
+use std::sync::Arc;
+
+/// An evidence transaction as the case builder is given it: a record of its own, copied into
+/// each case that cites it, or one already shared ([`Arc`]), of which each case keeps another
+/// handle, so that a run's evidence is held once however many cases cite it.
+pub trait EvidenceRecord: Sync {
+    /// The record.
+    fn record(&self) -> &TxnRecord;
+    /// The record for a case to keep.
+    fn shared(&self) -> Arc<TxnRecord>;
+}
+
+impl EvidenceRecord for TxnRecord {
+    fn record(&self) -> &TxnRecord {
+        self
+    }
+    fn shared(&self) -> Arc<TxnRecord> {
+        Arc::new(self.clone())
+    }
+}
+
+impl EvidenceRecord for Arc<TxnRecord> {
+    fn record(&self) -> &TxnRecord {
+        self
+    }
+    fn shared(&self) -> Arc<TxnRecord> {
+        Arc::clone(self)
+    }
+}
+
+/// Serializes a case's shared evidence records as plain records (the file does not know they
+/// are shared), and reads them back.
+mod shared_records {
+    use crate::model::TxnRecord;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(records: &[Arc<TxnRecord>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(records.iter().map(|r| &**r))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<TxnRecord>>, D::Error> {
+        Ok(Vec::<TxnRecord>::deserialize(d)?
+            .into_iter()
+            .map(Arc::new)
+            .collect())
+    }
+}
 
 /// Who a case is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +134,10 @@ pub struct Case {
     pub currency: String,
     /// The alerts in full: strongest first, then by window start, then by alert id.
     pub alerts: Vec<Alert>,
-    /// The evidence transactions in full, by timestamp then transaction id.
-    pub transactions: Vec<TxnRecord>,
+    /// The evidence transactions in full, by timestamp then transaction id. Shared with the
+    /// run's other cases that cite them.
+    #[serde(with = "shared_records")]
+    pub transactions: Vec<Arc<TxnRecord>>,
     /// Evidence transaction ids named by alerts but absent from the transaction table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_txn_ids: Vec<String>,
@@ -110,9 +160,9 @@ impl Case {
 ///
 /// `txns` maps transaction id to record and supplies the evidence; `rules` supplies severities
 /// missing from alerts and the "why it matters" text of the narrative.
-pub fn build_cases(
+pub fn build_cases<R: EvidenceRecord>(
     alerts: &[Alert],
-    txns: &HashMap<String, TxnRecord>,
+    txns: &HashMap<String, R>,
     rules: &[RuleInfo],
 ) -> Vec<Case> {
     build_cases_with_customers(alerts, txns, rules, &BTreeMap::new())
@@ -121,9 +171,9 @@ pub fn build_cases(
 /// [`build_cases`], with each account's customer and that customer's risk rating without its
 /// alerts (`account → (customer_id, rating)`), which the case score weighs (see
 /// [`score::with_customer_risk`]).
-pub fn build_cases_with_customers(
+pub fn build_cases_with_customers<R: EvidenceRecord>(
     alerts: &[Alert],
-    txns: &HashMap<String, TxnRecord>,
+    txns: &HashMap<String, R>,
     rules: &[RuleInfo],
     customers: &BTreeMap<String, (String, u32)>,
 ) -> Vec<Case> {
@@ -186,10 +236,10 @@ pub(crate) fn compare_timestamps(a: &str, b: &str) -> Ordering {
     .then_with(|| a.cmp(b))
 }
 
-fn assemble_case(
+fn assemble_case<R: EvidenceRecord>(
     accounts: Vec<String>,
     mut alerts: Vec<Alert>,
-    txns: &HashMap<String, TxnRecord>,
+    txns: &HashMap<String, R>,
     rules: &HashMap<&str, &RuleInfo>,
     customers: &BTreeMap<String, (String, u32)>,
 ) -> Case {
@@ -204,11 +254,11 @@ fn assemble_case(
         .iter()
         .flat_map(|a| a.txn_ids.iter().map(String::as_str))
         .collect();
-    let mut transactions: Vec<TxnRecord> = Vec::new();
+    let mut transactions: Vec<Arc<TxnRecord>> = Vec::new();
     let mut missing_txn_ids: Vec<String> = Vec::new();
     for id in evidence_ids {
         match txns.get(id) {
-            Some(txn) => transactions.push(txn.clone()),
+            Some(txn) => transactions.push(txn.shared()),
             None => missing_txn_ids.push(id.to_string()),
         }
     }
@@ -297,7 +347,7 @@ fn describe_subject(
     accounts: &[String],
     subject_set: &BTreeSet<&str>,
     alerts: &[Alert],
-    transactions: &[TxnRecord],
+    transactions: &[Arc<TxnRecord>],
 ) -> CaseSubject {
     let mut names: BTreeSet<String> = alerts
         .iter()
@@ -329,7 +379,7 @@ fn describe_subject(
 
 fn collect_counterparties(
     subject_set: &BTreeSet<&str>,
-    transactions: &[TxnRecord],
+    transactions: &[Arc<TxnRecord>],
 ) -> Vec<Counterparty> {
     #[derive(Default)]
     struct Tally {

@@ -81,7 +81,7 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
         let str_report = ReportSpec {
             report_code: &profile.report_code,
             reason: case.narrative.clone(),
-            transactions: case.transactions.iter().collect(),
+            transactions: case.transactions.iter().map(|t| &**t).collect(),
             typologies: case.typologies.clone(),
             parties: customer_parties(case),
         };
@@ -217,6 +217,7 @@ fn ctr_spec<'a>(case: &'a Case, profile: &'a GoamlProfile) -> Option<ReportSpec<
             .transactions
             .iter()
             .filter(|t| ids.contains(t.txn_id.as_str()))
+            .map(|t| &**t)
             .collect(),
         typologies: vec![Typology::CashThreshold],
         parties: Vec::new(),

@@ -10,49 +10,60 @@ use super::escape::{html_text, json_for_script};
 use crate::cases::{Band, Case};
 use crate::model::{Manifest, RuleInfo};
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 const CSS: &str = include_str!("assets/report.css");
 const JS: &str = include_str!("assets/report.js");
 
-/// Renders the report for a run.
+/// Renders the report for a run (the whole page in memory; [`write_html`] streams it).
 pub fn render_html(manifest: &Manifest, cases: &[Case], rules: &[RuleInfo]) -> String {
-    let case_json = cases_script_json(cases);
-    let rule_json = json_for_script(&rules_json(rules).to_string());
+    let mut bytes = Vec::new();
+    write_html(&mut bytes, manifest, cases, rules).expect("writing to memory does not fail");
+    String::from_utf8(bytes).expect("the report is UTF-8")
+}
+
+/// Writes the report for a run to `w`. The page is written as it is made: the cases' data a
+/// few cases at a time, so the memory it takes does not grow with the number of cases.
+pub fn write_html<W: Write>(
+    w: &mut W,
+    manifest: &Manifest,
+    cases: &[Case],
+    rules: &[RuleInfo],
+) -> io::Result<()> {
     let title = if manifest.started_at.is_empty() {
         "amlscreen report".to_string()
     } else {
         format!("amlscreen report · {}", manifest.started_at)
     };
-
-    let mut html =
-        String::with_capacity(case_json.len() + rule_json.len() + CSS.len() + JS.len() + 32_768);
-    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    html.push_str(
+    let mut head = String::with_capacity(CSS.len() + 32_768);
+    head.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    head.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    head.push_str(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
     );
-    let _ = writeln!(html, "<title>{}</title>", html_text(&title));
-    let _ = writeln!(html, "<style>\n{CSS}</style>\n</head>\n<body>");
-    html.push_str(&header(manifest, cases));
-    html.push_str("<main>\n");
-    html.push_str(&summary(manifest, cases, rules));
-    html.push_str(CASE_LIST);
-    html.push_str("<section id=\"case-view\" class=\"case-view\" hidden></section>\n");
-    html.push_str("</main>\n");
-    let _ = writeln!(
-        html,
-        "<script type=\"application/json\" id=\"case-data\">{case_json}</script>"
-    );
-    let _ = writeln!(
-        html,
-        "<script type=\"application/json\" id=\"rule-data\">{rule_json}</script>"
-    );
-    let _ = writeln!(html, "<script>\n{JS}</script>\n</body>\n</html>");
-    html
+    let _ = writeln!(head, "<title>{}</title>", html_text(&title));
+    let _ = writeln!(head, "<style>\n{CSS}</style>\n</head>\n<body>");
+    head.push_str(&header(manifest, cases));
+    head.push_str("<main>\n");
+    head.push_str(&summary(manifest, cases, rules));
+    head.push_str(CASE_LIST);
+    head.push_str("<section id=\"case-view\" class=\"case-view\" hidden></section>\n");
+    head.push_str("</main>\n");
+    head.push_str("<script type=\"application/json\" id=\"case-data\">");
+    w.write_all(head.as_bytes())?;
+    drop(head);
+    write_cases_script_json(w, cases)?;
+    let rule_json = json_for_script(&rules_json(rules).to_string());
+    write!(
+        w,
+        "</script>\n<script type=\"application/json\" id=\"rule-data\">{rule_json}</script>\n\
+         <script>\n{JS}</script>\n</body>\n</html>\n"
+    )
 }
 
 const CASE_LIST: &str = r#"<section id="case-list" class="panel">
@@ -410,118 +421,194 @@ fn group_int(n: u64) -> String {
     out
 }
 
-/// The cases and the typology labels as JSON, escaped for a script element: the same bytes
-/// as one `{"cases": [...], "typologyLabels": {...}}` value, but each case is built and
-/// written on its own, in parallel (a large run has thousands of cases).
-fn cases_script_json(cases: &[Case]) -> String {
-    let per_case: Vec<String> = cases
-        .par_iter()
-        .map(|case| json_for_script(&case_json(case).to_string()))
-        .collect();
+/// How many cases are made into JSON at a time (in parallel) before they are written.
+const CASES_PER_CHUNK: usize = 256;
+
+/// Writes the cases and the typology labels as JSON, escaped for a script element: one
+/// `{"cases": [...], "typologyLabels": {...}}` value. The cases are made a chunk at a time,
+/// each chunk's cases in parallel, and written in order, so the same cases always give the
+/// same bytes and only a chunk's text is held at once.
+fn write_cases_script_json<W: Write>(w: &mut W, cases: &[Case]) -> io::Result<()> {
+    w.write_all(b"{\"cases\":[")?;
+    for (chunk_number, chunk) in cases.chunks(CASES_PER_CHUNK).enumerate() {
+        let texts: Vec<String> = chunk
+            .par_iter()
+            .map(|case| {
+                let json =
+                    serde_json::to_string(&CaseJson::of(case)).expect("a case serializes to JSON");
+                json_for_script(&json)
+            })
+            .collect();
+        for (i, text) in texts.iter().enumerate() {
+            if chunk_number > 0 || i > 0 {
+                w.write_all(b",")?;
+            }
+            w.write_all(text.as_bytes())?;
+        }
+    }
     let labels: BTreeMap<&str, &str> = crate::model::Typology::ALL
         .iter()
         .map(|t| (t.as_str(), t.label()))
         .collect();
     let labels = json_for_script(&json!(labels).to_string());
-    format!(
-        "{{\"cases\":[{}],\"typologyLabels\":{labels}}}",
-        per_case.join(",")
-    )
+    write!(w, "],\"typologyLabels\":{labels}}}")
 }
+
+/// One alert as `report.js` reads it: id, rule, typology, window start and end, transaction
+/// count, total, score, severity, summary, details, and its evidence as indexes into the case's
+/// transactions.
+type AlertJson<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    u64,
+    &'a str,
+    f64,
+    &'a str,
+    &'a str,
+    &'a [(String, String)],
+    Vec<usize>,
+);
+
+/// One transaction as `report.js` reads it, in [`crate::model::TxnRecord`]'s field order.
+type TxnJson<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+);
+
+/// One counterparty: account, name, country, transaction count, received from, sent to, total.
+type CounterpartyJson<'a> = (&'a str, &'a str, &'a str, u64, &'a str, &'a str, &'a str);
 
 /// One case in the compact form `report.js` reads: arrays instead of objects for alerts,
 /// transactions and counterparties, and alert evidence as indexes into the case's transactions.
-fn case_json(c: &Case) -> Value {
-    let txn_index: HashMap<&str, usize> = c
-        .transactions
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.txn_id.as_str(), i))
-        .collect();
-    let alerts: Vec<Value> = c
-        .alerts
-        .iter()
-        .map(|a| {
-            let evidence: Vec<usize> = a
-                .txn_ids
-                .iter()
-                .filter_map(|id| txn_index.get(id.as_str()).copied())
-                .collect();
-            json!([
-                a.alert_id,
-                a.rule_id,
-                a.typology.as_str(),
-                a.window_start,
-                a.window_end,
-                a.txn_count,
-                a.total_amount,
-                a.score,
-                a.severity,
-                a.summary,
-                a.details,
-                evidence
-            ])
-        })
-        .collect();
-    let txns: Vec<Value> = c
-        .transactions
-        .iter()
-        .map(|t| {
-            json!([
-                t.txn_id,
-                t.timestamp,
-                t.amount,
-                t.currency,
-                t.amount_base,
-                t.channel.as_str(),
-                t.orig_account,
-                t.orig_name,
-                t.orig_country,
-                t.bene_account,
-                t.bene_name,
-                t.bene_country,
-                t.branch
-            ])
-        })
-        .collect();
-    let cps: Vec<Value> = c
-        .counterparties
-        .iter()
-        .map(|p| {
-            json!([
-                p.account,
-                p.name,
-                p.country,
-                p.txn_count,
-                p.received_from,
-                p.sent_to,
-                p.total_amount
-            ])
-        })
-        .collect();
-    json!({
-        "id": c.case_id,
-        "score": c.score,
-        "band": c.band.as_str(),
-        "why": c
-            .score_reasons
+/// The fields are in alphabetical order (the order the report has always written them in).
+#[derive(Serialize)]
+struct CaseJson<'a> {
+    acc: &'a [String],
+    alerts: Vec<AlertJson<'a>>,
+    band: &'a str,
+    cps: Vec<CounterpartyJson<'a>>,
+    ctry: &'a [String],
+    cur: &'a str,
+    first: &'a str,
+    id: &'a str,
+    last: &'a str,
+    missing: &'a [String],
+    names: &'a [String],
+    narr: &'a str,
+    score: f64,
+    total: &'a str,
+    txns: Vec<TxnJson<'a>>,
+    typ: Vec<&'a str>,
+    why: Vec<(&'a str, f64, &'a str)>,
+}
+
+impl<'a> CaseJson<'a> {
+    fn of(c: &'a Case) -> Self {
+        let txn_index: HashMap<&str, usize> = c
+            .transactions
             .iter()
-            .map(|r| json!([r.signal.as_str(), r.points, r.text]))
-            .collect::<Vec<_>>(),
-        "typ": c.typologies.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-        "acc": c.subject.accounts,
-        "names": c.subject.names,
-        "ctry": c.subject.countries,
-        "first": c.first_activity,
-        "last": c.last_activity,
-        "total": c.total_amount,
-        "cur": c.currency,
-        "narr": c.narrative,
-        "missing": c.missing_txn_ids,
-        "alerts": alerts,
-        "txns": txns,
-        "cps": cps,
-    })
+            .enumerate()
+            .map(|(i, t)| (t.txn_id.as_str(), i))
+            .collect();
+        let alerts = c
+            .alerts
+            .iter()
+            .map(|a| {
+                let evidence: Vec<usize> = a
+                    .txn_ids
+                    .iter()
+                    .filter_map(|id| txn_index.get(id.as_str()).copied())
+                    .collect();
+                (
+                    a.alert_id.as_str(),
+                    a.rule_id.as_str(),
+                    a.typology.as_str(),
+                    a.window_start.as_str(),
+                    a.window_end.as_str(),
+                    a.txn_count,
+                    a.total_amount.as_str(),
+                    a.score,
+                    a.severity.as_str(),
+                    a.summary.as_str(),
+                    a.details.as_slice(),
+                    evidence,
+                )
+            })
+            .collect();
+        let txns = c
+            .transactions
+            .iter()
+            .map(|t| {
+                (
+                    t.txn_id.as_str(),
+                    t.timestamp.as_str(),
+                    t.amount.as_str(),
+                    t.currency.as_str(),
+                    t.amount_base.as_str(),
+                    t.channel.as_str(),
+                    t.orig_account.as_str(),
+                    t.orig_name.as_str(),
+                    t.orig_country.as_str(),
+                    t.bene_account.as_str(),
+                    t.bene_name.as_str(),
+                    t.bene_country.as_str(),
+                    t.branch.as_str(),
+                )
+            })
+            .collect();
+        let cps = c
+            .counterparties
+            .iter()
+            .map(|p| {
+                (
+                    p.account.as_str(),
+                    p.name.as_str(),
+                    p.country.as_str(),
+                    p.txn_count,
+                    p.received_from.as_str(),
+                    p.sent_to.as_str(),
+                    p.total_amount.as_str(),
+                )
+            })
+            .collect();
+        CaseJson {
+            acc: &c.subject.accounts,
+            alerts,
+            band: c.band.as_str(),
+            cps,
+            ctry: &c.subject.countries,
+            cur: &c.currency,
+            first: &c.first_activity,
+            id: &c.case_id,
+            last: &c.last_activity,
+            missing: &c.missing_txn_ids,
+            names: &c.subject.names,
+            narr: &c.narrative,
+            score: c.score,
+            total: &c.total_amount,
+            txns,
+            typ: c.typologies.iter().map(|t| t.as_str()).collect(),
+            why: c
+                .score_reasons
+                .iter()
+                .map(|r| (r.signal.as_str(), r.points, r.text.as_str()))
+                .collect(),
+        }
+    }
 }
 
 fn rules_json(rules: &[RuleInfo]) -> Value {

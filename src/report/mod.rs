@@ -6,7 +6,7 @@ pub mod goaml;
 pub mod html;
 
 pub use goaml::{export_goaml, load_goaml_profile, GoamlExport, GoamlProfile};
-pub use html::render_html;
+pub use html::{render_html, write_html};
 
 use crate::cases::Case;
 use std::io::{BufRead, BufReader};
