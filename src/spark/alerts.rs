@@ -290,15 +290,9 @@ impl Spark {
         if txn_ids.ids.is_empty() {
             return Ok((empty, HashMap::new()));
         }
-        let names: Vec<String> = vec!["txn_id".into()];
-        let rows: Vec<Row> = txn_ids
-            .ids
-            .iter()
-            .map(|id| Row::new(names.clone(), vec![Value::String(id.clone())]))
-            .collect();
-        let schema =
-            spark_connect::DataType::from_ddl("txn_id STRING").map_err(|e| self.err(what, e))?;
-        self.local_view(what, "aml_evidence_ids", &rows, &schema)?;
+        let ids = super::exec::text_relation("txn_id", txn_ids.ids.iter().map(String::as_str))
+            .map_err(|reason| self.bad_result(what, reason))?;
+        self.view_of(what, "aml_evidence_ids", ids)?;
         let columns: Vec<String> = empty
             .get_column_names()
             .iter()
@@ -312,12 +306,18 @@ impl Spark {
                 ident(ACCEPTED_VIEW)
             ),
         )?;
-        let ids = text_column(&frame, "txn_id").map_err(|e| self.bad_result(what, e))?;
-        let row_of = ids
-            .iter()
-            .enumerate()
-            .filter_map(|(row, id)| txn_ids.by_id.get(id).map(|n| (*n, row as u32)))
-            .collect();
+        // read in place: the ids are as many as the evidence rows
+        let ids = frame
+            .column("txn_id")
+            .and_then(|c| c.str())
+            .map_err(|e| self.bad_result(what, e.to_string()))?;
+        let mut row_of = HashMap::with_capacity(ids.len());
+        for (row, id) in ids.iter().enumerate() {
+            let id = id.ok_or_else(|| self.bad_result(what, "txn_id is null".to_string()))?;
+            if let Some(n) = txn_ids.by_id.get(id) {
+                row_of.insert(*n, row as u32);
+            }
+        }
         Ok((frame, row_of))
     }
 }

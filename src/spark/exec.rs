@@ -309,7 +309,6 @@ pub(super) fn local_relation(
     schema: &spark_connect::DataType,
 ) -> Result<proto::Relation, String> {
     use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-    use arrow_ipc::writer::StreamWriter;
     use arrow_schema::{Field, Schema};
     use spark_connect::row::Value;
     use spark_connect::DataType;
@@ -361,13 +360,7 @@ pub(super) fn local_relation(
         }
         let batch = RecordBatch::try_new(Arc::new(Schema::new(arrow_fields)), columns)
             .map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        let mut writer =
-            StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(|e| e.to_string())?;
-        writer.write(&batch).map_err(|e| e.to_string())?;
-        writer.finish().map_err(|e| e.to_string())?;
-        drop(writer);
-        Some(bytes.into())
+        Some(ipc_stream(&batch)?.into())
     };
     Ok(relation(proto::relation::RelType::LocalRelation(
         proto::LocalRelation {
@@ -375,6 +368,47 @@ pub(super) fn local_relation(
             schema: Some(schema.json()),
         },
     )))
+}
+
+/// One `STRING` column `name` (a plain identifier) made here as a `LocalRelation`, built straight from the
+/// values (a large list, such as the evidence's transaction ids, is not made into rows first).
+/// No values send the schema alone, as [`local_relation`] does.
+pub(super) fn text_relation<'a>(
+    name: &str,
+    values: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<proto::Relation, String> {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let schema =
+        spark_connect::DataType::from_ddl(&format!("{name} STRING")).map_err(|e| e.to_string())?;
+    let data = if values.len() == 0 {
+        None
+    } else {
+        let column: ArrayRef = Arc::new(values.map(Some).collect::<StringArray>());
+        let field = Field::new(name, DataType::Utf8, true);
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![column])
+            .map_err(|e| e.to_string())?;
+        Some(ipc_stream(&batch)?.into())
+    };
+    Ok(relation(proto::relation::RelType::LocalRelation(
+        proto::LocalRelation {
+            data,
+            schema: Some(schema.json()),
+        },
+    )))
+}
+
+/// `batch` as an Arrow IPC stream.
+fn ipc_stream(batch: &arrow_array::RecordBatch) -> Result<Vec<u8>, String> {
+    use arrow_ipc::writer::StreamWriter;
+    let mut bytes = Vec::new();
+    let mut writer =
+        StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(|e| e.to_string())?;
+    writer.write(batch).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    drop(writer);
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -431,6 +465,24 @@ mod tests {
             [Some("ACC-1"), None, Some("é")]
         );
         assert_eq!(batch.schema().field(1).name(), "subject");
+    }
+
+    #[test]
+    fn a_text_column_is_sent_as_one_string_column_and_no_values_as_the_schema_alone() {
+        let (json, batch) = batch_of(text_relation("txn_id", ["T1", "é"].into_iter()).unwrap());
+        let json = json.expect("schema");
+        assert!(json.contains("txn_id") && json.contains("string"), "{json}");
+        let batch = batch.expect("data");
+        assert_eq!(batch.schema().field(0).name(), "txn_id");
+        let ids = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(ids.iter().collect::<Vec<_>>(), [Some("T1"), Some("é")]);
+        let (json, batch) = batch_of(text_relation("txn_id", std::iter::empty()).unwrap());
+        assert!(batch.is_none());
+        assert!(json.expect("schema").contains("txn_id"));
     }
 
     #[test]
