@@ -211,13 +211,13 @@ pub fn backtest(config: &BacktestConfig) -> Result<BacktestOutcome, RunError> {
         )
         .map_err(|e| RunError::Other(format!("sanctions screening: {e}")))?;
         alerts.extend(screened.alerts);
-        evidence.extend(screened.evidence);
+        evidence.extend(crate::pipeline::shared(screened.evidence));
         if let Some(c) = &customers {
             let (hits, records) =
                 crate::screening::customer_alerts(c, &customer_hits, &ingested.frame, &base)
                     .map_err(|e| RunError::Other(format!("customer screening: {e}")))?;
             alerts.extend(hits);
-            evidence.extend(records);
+            evidence.extend(crate::pipeline::shared(records));
         }
     }
     let mut report = synth::score_backtest(&alerts, &labels, accounts);

@@ -409,6 +409,10 @@ impl QuarantineReason {
     }
 }
 
+/// A run's evidence records by transaction id. Each record is shared ([`std::sync::Arc`]): the
+/// alerts' builder and every case that cites it hold the same one.
+pub type EvidenceRecords = std::collections::HashMap<String, std::sync::Arc<TxnRecord>>;
+
 /// One accepted transaction in canonical form, as it appears in case evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxnRecord {

@@ -317,7 +317,7 @@ pub(crate) struct Finished<'a> {
     pub quarantine: Option<&'a [ingest::QuarantineRow]>,
     /// The rules' alerts and their evidence.
     pub alerts: Vec<Alert>,
-    pub evidence: HashMap<String, TxnRecord>,
+    pub evidence: crate::model::EvidenceRecords,
     pub screened: Option<Screened>,
     pub customers: Option<&'a crate::customers::Customers>,
     /// The customers' account activity, span in days and last day (for the rating).
@@ -332,6 +332,15 @@ pub(crate) type Activity = (
     i64,
     i64,
 );
+
+/// Records of their own made shareable, as the rules' evidence is.
+pub(crate) fn shared(
+    records: HashMap<String, TxnRecord>,
+) -> impl Iterator<Item = (String, std::sync::Arc<TxnRecord>)> {
+    records
+        .into_iter()
+        .map(|(id, record)| (id, std::sync::Arc::new(record)))
+}
 
 /// The engine-free rest of a run: alerts merged and sorted, cases, ratings, every output file
 /// and the manifest.
@@ -354,7 +363,7 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     let tonight_frame = night.map(|(_, f, _)| f);
     let dispositions_folded = night.map_or(0, |(_, _, n)| n);
     let mut alerts = alerts;
-    let mut evidence: HashMap<String, TxnRecord> = evidence;
+    let mut evidence = evidence;
     let mut watchlist_sources: Vec<SourceDigest> = Vec::new();
     let mut customer_hits: Vec<crate::customers::CustomerHit> = Vec::new();
     let mut cleared_by_customers = 0;
@@ -364,9 +373,9 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
         stages.record("watchlists_load", screened.load_seconds);
         stages.record("sanctions", screened.seconds);
         alerts.extend(screened.hits);
-        evidence.extend(screened.records);
+        evidence.extend(shared(screened.records));
         alerts.extend(screened.customer_alerts);
-        evidence.extend(screened.customer_records);
+        evidence.extend(shared(screened.customer_records));
         watchlist_sources = screened.sources;
     }
 
@@ -437,11 +446,6 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     };
     let customer_weights =
         crate::customers::risk::case_weights(ratings.as_deref().unwrap_or_default());
-    // each evidence record is held once: the cases that cite it share it
-    let evidence: HashMap<String, std::sync::Arc<TxnRecord>> = evidence
-        .into_iter()
-        .map(|(id, record)| (id, std::sync::Arc::new(record)))
-        .collect();
     let cases = crate::cases::build_cases_with_customers(
         &alerts,
         &evidence,

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// An evidence transaction with the numbers the summary needs.
 #[derive(Debug, Clone)]
 pub struct Evidence {
-    pub record: TxnRecord,
+    /// Shared: the episodes that cite a transaction, and later its cases, hold the same record.
+    pub record: std::sync::Arc<TxnRecord>,
     pub ts: i64,
     pub base_amount: i64,
 }

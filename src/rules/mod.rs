@@ -32,11 +32,10 @@ pub mod sweep;
 
 pub use pack::{NamedList, Pack, Rule};
 
-use crate::model::{Alert, TxnRecord};
+use crate::model::{Alert, EvidenceRecords};
 use alerts::Evidence;
 use polars::prelude::*;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -159,7 +158,7 @@ pub struct RuleOutput {
     /// Sorted by rule id, subject, window start, alert id.
     pub alerts: Vec<Alert>,
     /// Evidence records by transaction id.
-    pub evidence: HashMap<String, TxnRecord>,
+    pub evidence: EvidenceRecords,
     /// Seconds spent per rule.
     pub seconds_per_rule: Vec<(String, f64)>,
 }
@@ -249,7 +248,7 @@ pub fn sort_alerts(alerts: &mut [Alert]) {
     });
 }
 
-type Alerted = (Vec<Alert>, HashMap<String, TxnRecord>);
+type Alerted = (Vec<Alert>, EvidenceRecords);
 
 /// Turns each rule's episodes into alerts (sorted by rule, subject, window start, id), with the
 /// evidence records by transaction id. `base` carries row numbers.
@@ -264,7 +263,15 @@ pub(crate) fn episodes_to_alerts(
         .collect();
     needed.sort_unstable();
     needed.dedup();
+    // one record per row, in `needed`'s order (held in a list: a hash table of records sized
+    // for its load factor took twice their memory)
     let evidence_rows = gather(base, &needed)?;
+    let evidence_of = |row: &u32| {
+        needed
+            .binary_search(row)
+            .ok()
+            .map(|i| evidence_rows[i].clone())
+    };
     // alerts are built in parallel, then put in their output order
     let episodes: Vec<(&Rule, &engine::Episode)> = per_rule
         .iter()
@@ -273,11 +280,7 @@ pub(crate) fn episodes_to_alerts(
     let mut alerts: Vec<Alert> = episodes
         .into_par_iter()
         .filter_map(|(rule, episode)| {
-            let mut evidence: Vec<Evidence> = episode
-                .rows
-                .iter()
-                .filter_map(|r| evidence_rows.get(r).cloned())
-                .collect();
+            let mut evidence: Vec<Evidence> = episode.rows.iter().filter_map(evidence_of).collect();
             evidence.sort_by(|a, b| (a.ts, &a.record.txn_id).cmp(&(b.ts, &b.record.txn_id)));
             (!evidence.is_empty())
                 .then(|| alerts::build_alert(rule, episode, &evidence, base_currency))
@@ -285,13 +288,14 @@ pub(crate) fn episodes_to_alerts(
         .collect();
     sort_alerts(&mut alerts);
     let evidence = evidence_rows
-        .into_values()
+        .into_iter()
         .map(|e| (e.record.txn_id.clone(), e.record))
         .collect();
     Ok((alerts, evidence))
 }
 
-fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<HashMap<u32, Evidence>> {
+/// The evidence of `rows` (of `base`), in their order.
+fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<Vec<Evidence>> {
     let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
     let picked = base.take(&idx)?;
     let records = crate::ingest::frame_to_records(&picked)?;
@@ -301,15 +305,10 @@ fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<HashMap<u32, Evidence>
     Ok(records
         .into_iter()
         .enumerate()
-        .map(|(i, record)| {
-            (
-                rows[i],
-                Evidence {
-                    record,
-                    ts: ts[i],
-                    base_amount: amounts[i],
-                },
-            )
+        .map(|(i, record)| Evidence {
+            record: std::sync::Arc::new(record),
+            ts: ts[i],
+            base_amount: amounts[i],
         })
         .collect())
 }

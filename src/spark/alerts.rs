@@ -5,7 +5,7 @@
 use super::rules::{self as compile, ROWS_VIEW, SEGMENTS_VIEW};
 use super::sql::ident;
 use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
-use crate::model::{Alert, TxnRecord};
+use crate::model::Alert;
 use crate::rules::plan::{describe_duration, Detector, RulePlan, DAY};
 use crate::rules::{
     merge_hits, EngineContext, Episode, Hit, Rule, ROUTINE_FACT, SEGMENT_BASIS_FACT, SEGMENT_FACT,
@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Alerts (in output order) and the evidence records by transaction id, as
 /// [`crate::rules::run_rules`] returns them.
-pub type SparkAlerts = (Vec<Alert>, HashMap<String, TxnRecord>);
+pub type SparkAlerts = (Vec<Alert>, crate::model::EvidenceRecords);
 
 impl Spark {
     /// Runs `rules` over the accepted rows of [`Spark::ingest`].
