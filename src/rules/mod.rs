@@ -294,10 +294,20 @@ pub(crate) fn episodes_to_alerts(
     Ok((alerts, evidence))
 }
 
-/// The evidence of `rows` (of `base`), in their order.
+/// The evidence of `rows` of `base` (sorted and distinct), in their order.
 fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<Vec<Evidence>> {
-    let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
-    let picked = base.take(&idx)?;
+    // n sorted distinct rows whose last is n - 1 are every row, in order (the Spark engine's
+    // evidence frame holds only evidence): the frame itself then, not a copy
+    let every_row = rows.len() == base.height()
+        && rows
+            .last()
+            .is_none_or(|&last| last as usize + 1 == base.height());
+    let picked = if every_row {
+        base.clone()
+    } else {
+        let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
+        base.take(&idx)?
+    };
     let records = crate::ingest::frame_to_records(&picked)?;
     let ts = picked.column("ts")?.cast(&DataType::Int64)?;
     let ts = crate::ingest::dense(ts.i64()?)?;

@@ -135,6 +135,9 @@ impl Spark {
     pub fn query(&self, what: &str, sql: &str) -> Result<DataFrame, SparkEngineError> {
         let responses = self.run(what, exec_root(sql))?;
         let bytes = exec::arrow_file(&responses).map_err(|e| self.bad_result(what, e))?;
+        // the result is held twice at most, not three times: the server's messages go before
+        // Polars reads their rows
+        drop(responses);
         IpcReader::new(std::io::Cursor::new(bytes))
             .finish()
             .map_err(|e| self.bad_result(what, e.to_string()))
