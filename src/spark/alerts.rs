@@ -287,10 +287,10 @@ impl Spark {
     ) -> Result<(DataFrame, HashMap<u32, u32>), SparkEngineError> {
         let what = "reading the evidence transactions";
         let empty = crate::ingest::empty_frame();
-        if txn_ids.ids.is_empty() {
+        if txn_ids.by_id.is_empty() {
             return Ok((empty, HashMap::new()));
         }
-        let ids = super::exec::text_relation("txn_id", txn_ids.ids.iter().map(String::as_str))
+        let ids = super::exec::text_relation("txn_id", txn_ids.in_order().into_iter())
             .map_err(|reason| self.bad_result(what, reason))?;
         self.view_of(what, "aml_evidence_ids", ids)?;
         let columns: Vec<String> = empty
@@ -328,7 +328,7 @@ pub(super) const EPISODES_VIEW: &str = "aml_episodes";
 /// Transaction ids numbered in the order first met (a hit's or an episode's rows are numbers).
 #[derive(Debug, Default)]
 pub(super) struct TxnNumbers {
-    ids: Vec<String>,
+    /// Each id's number (the ids are held once: they are as many as the evidence rows).
     by_id: HashMap<String, u32>,
 }
 
@@ -337,10 +337,18 @@ impl TxnNumbers {
         if let Some(n) = self.by_id.get(id) {
             return *n;
         }
-        let n = self.ids.len() as u32;
-        self.ids.push(id.to_string());
+        let n = self.by_id.len() as u32;
         self.by_id.insert(id.to_string(), n);
         n
+    }
+
+    /// The ids in the order they were numbered.
+    fn in_order(&self) -> Vec<&str> {
+        let mut ids = vec![""; self.by_id.len()];
+        for (id, &n) in &self.by_id {
+            ids[n as usize] = id;
+        }
+        ids
     }
 }
 
