@@ -7,13 +7,14 @@ or fall beside the last log event before it.
 The command's stderr goes to LOG (give it `--log-format json`, so that every stage and every
 cluster step is an event with its time). Printed: seconds since the start, resident MB, the last
 event (a stage, a cluster step or a message), for each change of at least `--step` MB (3), then
-the peak. The resident set is read from /proc every `--every` seconds (0.1), so a peak shorter
-than that can be missed; `/usr/bin/time -f %M` gives the exact one.
+the exact peak (the kernel's, as `/usr/bin/time -f %M` gives it) and the wall time. The resident
+set is read from /proc every `--every` seconds (0.1), so the timeline can miss a short rise.
 """
 
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 import time
@@ -59,13 +60,18 @@ def main():
     with open(args.log, "w") as log:
         started = time.time()
         child = subprocess.Popen(command, stderr=log)
-        while child.poll() is None:
+        while True:
+            # reaped here, not by Popen, so that the child's exact peak comes with it
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid == child.pid:
+                break
             kb = resident_kb(child.pid)
             if kb is not None:
                 samples.append((time.time(), kb))
             time.sleep(args.every)
+    code = os.waitstatus_to_exitcode(status)
     if not samples:
-        sys.exit(f"no samples: the command ended at once (exit {child.returncode})")
+        sys.exit(f"no samples: the command ended at once (exit {code})")
     logged = events(args.log)
     last_mb = 0.0
     for when, kb in samples:
@@ -74,8 +80,11 @@ def main():
             before = [what for at, what in logged if at <= when]
             print(f"{when - started:9.1f} s {mb:8.0f} MB  {before[-1] if before else ''}")
             last_mb = mb
-    print(f"peak {max(kb for _, kb in samples) / 1024:.0f} MB (sampled), exit {child.returncode}")
-    sys.exit(child.returncode)
+    sampled = max(kb for _, kb in samples) / 1024
+    # ru_maxrss is in KB on Linux
+    print(f"peak {usage.ru_maxrss / 1024:.0f} MB ({sampled:.0f} MB sampled), "
+          f"{time.time() - started:.1f} s, exit {code}")
+    sys.exit(code)
 
 
 if __name__ == "__main__":
