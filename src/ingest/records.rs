@@ -2,6 +2,7 @@
 
 use crate::model::{format_money, format_timestamp, Channel, TxnRecord, CANONICAL_COLUMNS};
 use polars::prelude::*;
+use std::sync::Arc;
 
 /// An empty frame with the canonical columns and types.
 pub fn empty_frame() -> DataFrame {
@@ -30,43 +31,57 @@ pub fn empty_frame() -> DataFrame {
 
 /// Converts every row of a canonical frame into records, in frame order.
 pub fn frame_to_records(frame: &DataFrame) -> PolarsResult<Vec<TxnRecord>> {
-    let text = |name: &str| -> PolarsResult<StringChunked> {
-        Ok(frame.column(name)?.str()?.rechunk().into_owned())
-    };
-    let ints = |name: &str| -> PolarsResult<Int64Chunked> {
+    records_of(frame, |record| record)
+}
+
+/// [`frame_to_records`], each record made shareable as it is made (a list of records moved
+/// into shared ones afterwards held both at once).
+pub fn frame_to_shared_records(frame: &DataFrame) -> PolarsResult<Vec<Arc<TxnRecord>>> {
+    records_of(frame, Arc::new)
+}
+
+/// Every row of a canonical frame as a record, in frame order, each passed through `wrap`. The
+/// columns are read in order, chunk by chunk, so a frame of many chunks is not copied into one.
+fn records_of<T>(frame: &DataFrame, wrap: impl Fn(TxnRecord) -> T) -> PolarsResult<Vec<T>> {
+    let text = |name: &str| -> PolarsResult<&StringChunked> { frame.column(name)?.str() };
+    let ints = |name: &str| -> PolarsResult<Vec<i64>> {
         let col = frame.column(name)?.cast(&DataType::Int64)?;
-        Ok(col.i64()?.rechunk().into_owned())
+        dense(col.i64()?)
     };
-    let txn_id = text("txn_id")?;
-    let ts = ints("ts")?;
-    let amount = ints("amount")?;
-    let base = ints("base_amount")?;
-    let currency = text("currency")?;
-    let channel = text("channel")?;
+    let (ts, amount, base) = (ints("ts")?, ints("amount")?, ints("base_amount")?);
+    let mut txn_id = text("txn_id")?.iter();
+    let mut currency = text("currency")?.iter();
+    let mut channel = text("channel")?.iter();
     // the party and branch columns: everything in the schema after `channel`
-    let others: Vec<StringChunked> = CANONICAL_COLUMNS[5..]
+    let others: Vec<&StringChunked> = CANONICAL_COLUMNS[5..]
         .iter()
         .map(|n| text(n))
         .collect::<PolarsResult<_>>()?;
-    let s = |ca: &StringChunked, i: usize| ca.get(i).unwrap_or("").to_string();
-    let (ts, amount, base) = (dense(&ts)?, dense(&amount)?, dense(&base)?);
-    Ok((0..frame.height())
-        .map(|i| TxnRecord {
-            txn_id: s(&txn_id, i),
+    let mut others: Vec<_> = others.iter().map(|ca| ca.iter()).collect();
+    let next = |column: &mut dyn Iterator<Item = Option<&str>>| {
+        column.next().flatten().unwrap_or("").to_string()
+    };
+    let mut records = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let record = TxnRecord {
+            txn_id: next(&mut txn_id),
             timestamp: format_timestamp(ts[i]),
             amount: format_money(amount[i]),
-            currency: s(&currency, i),
+            currency: next(&mut currency),
             amount_base: format_money(base[i]),
-            channel: Channel::parse(channel.get(i).unwrap_or("")).unwrap_or(Channel::Other),
-            orig_account: s(&others[0], i),
-            orig_name: s(&others[1], i),
-            orig_country: s(&others[2], i),
-            bene_account: s(&others[3], i),
-            bene_name: s(&others[4], i),
-            bene_country: s(&others[5], i),
-            branch: s(&others[6], i),
-        })
-        .collect())
+            channel: Channel::parse(channel.next().flatten().unwrap_or(""))
+                .unwrap_or(Channel::Other),
+            orig_account: next(&mut others[0]),
+            orig_name: next(&mut others[1]),
+            orig_country: next(&mut others[2]),
+            bene_account: next(&mut others[3]),
+            bene_name: next(&mut others[4]),
+            bene_country: next(&mut others[5]),
+            branch: next(&mut others[6]),
+        };
+        records.push(wrap(record));
+    }
+    Ok(records)
 }
 
 /// The values of a numeric column that cannot hold nulls (one this program built): a null is an

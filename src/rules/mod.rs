@@ -308,7 +308,7 @@ fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<Vec<Evidence>> {
         let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
         base.take(&idx)?
     };
-    let records = crate::ingest::frame_to_records(&picked)?;
+    let records = crate::ingest::frame_to_shared_records(&picked)?;
     let ts = picked.column("ts")?.cast(&DataType::Int64)?;
     let ts = crate::ingest::dense(ts.i64()?)?;
     let amounts = crate::ingest::dense(picked.column("base_amount")?.i64()?)?;
@@ -316,7 +316,7 @@ fn gather(base: &DataFrame, rows: &[u32]) -> PolarsResult<Vec<Evidence>> {
         .into_iter()
         .enumerate()
         .map(|(i, record)| Evidence {
-            record: std::sync::Arc::new(record),
+            record,
             ts: ts[i],
             base_amount: amounts[i],
         })
