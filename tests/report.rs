@@ -120,13 +120,7 @@ fn case_data_written_a_chunk_at_a_time_is_one_json_value_in_case_order() {
 fn embedded_case_data_is_valid_json_with_every_case() {
     let cases = fixture_cases();
     let html = render_html(&fixture_manifest(), &cases, &fixture_rules());
-    let start = html
-        .find("<script type=\"application/json\" id=\"case-data\">")
-        .expect("case data")
-        + 47;
-    let end = start + html[start..].find("</script>").expect("end of case data");
-    let value: serde_json::Value =
-        serde_json::from_str(&html[start..end]).expect("case data is JSON");
+    let value = case_data(&html);
     let ids: Vec<&str> = value["cases"]
         .as_array()
         .expect("cases array")

@@ -10,7 +10,6 @@ use super::escape::{html_text, json_for_script};
 use crate::cases::{Band, Case};
 use crate::model::{Manifest, RuleInfo};
 use rayon::prelude::*;
-use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -430,20 +429,16 @@ const CASES_PER_CHUNK: usize = 256;
 /// same bytes and only a chunk's text is held at once.
 fn write_cases_script_json<W: Write>(w: &mut W, cases: &[Case]) -> io::Result<()> {
     w.write_all(b"{\"cases\":[")?;
-    for (chunk_number, chunk) in cases.chunks(CASES_PER_CHUNK).enumerate() {
+    let mut separator = "";
+    for chunk in cases.chunks(CASES_PER_CHUNK) {
         let texts: Vec<String> = chunk
             .par_iter()
-            .map(|case| {
-                let json =
-                    serde_json::to_string(&CaseJson::of(case)).expect("a case serializes to JSON");
-                json_for_script(&json)
-            })
+            .map(|case| json_for_script(&case_json(case).to_string()))
             .collect();
-        for (i, text) in texts.iter().enumerate() {
-            if chunk_number > 0 || i > 0 {
-                w.write_all(b",")?;
-            }
+        for text in texts {
+            w.write_all(separator.as_bytes())?;
             w.write_all(text.as_bytes())?;
+            separator = ",";
         }
     }
     let labels: BTreeMap<&str, &str> = crate::model::Typology::ALL
@@ -454,161 +449,99 @@ fn write_cases_script_json<W: Write>(w: &mut W, cases: &[Case]) -> io::Result<()
     write!(w, "],\"typologyLabels\":{labels}}}")
 }
 
-/// One alert as `report.js` reads it: id, rule, typology, window start and end, transaction
-/// count, total, score, severity, summary, details, and its evidence as indexes into the case's
-/// transactions.
-type AlertJson<'a> = (
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    u64,
-    &'a str,
-    f64,
-    &'a str,
-    &'a str,
-    &'a [(String, String)],
-    Vec<usize>,
-);
-
-/// One transaction as `report.js` reads it, in [`crate::model::TxnRecord`]'s field order.
-type TxnJson<'a> = (
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-);
-
-/// One counterparty: account, name, country, transaction count, received from, sent to, total.
-type CounterpartyJson<'a> = (&'a str, &'a str, &'a str, u64, &'a str, &'a str, &'a str);
-
 /// One case in the compact form `report.js` reads: arrays instead of objects for alerts,
 /// transactions and counterparties, and alert evidence as indexes into the case's transactions.
-/// The fields are in alphabetical order (the order the report has always written them in).
-#[derive(Serialize)]
-struct CaseJson<'a> {
-    acc: &'a [String],
-    alerts: Vec<AlertJson<'a>>,
-    band: &'a str,
-    cps: Vec<CounterpartyJson<'a>>,
-    ctry: &'a [String],
-    cur: &'a str,
-    first: &'a str,
-    id: &'a str,
-    last: &'a str,
-    missing: &'a [String],
-    names: &'a [String],
-    narr: &'a str,
-    score: f64,
-    total: &'a str,
-    txns: Vec<TxnJson<'a>>,
-    typ: Vec<&'a str>,
-    why: Vec<(&'a str, f64, &'a str)>,
-}
-
-impl<'a> CaseJson<'a> {
-    fn of(c: &'a Case) -> Self {
-        let txn_index: HashMap<&str, usize> = c
-            .transactions
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.txn_id.as_str(), i))
-            .collect();
-        let alerts = c
-            .alerts
-            .iter()
-            .map(|a| {
-                let evidence: Vec<usize> = a
-                    .txn_ids
-                    .iter()
-                    .filter_map(|id| txn_index.get(id.as_str()).copied())
-                    .collect();
-                (
-                    a.alert_id.as_str(),
-                    a.rule_id.as_str(),
-                    a.typology.as_str(),
-                    a.window_start.as_str(),
-                    a.window_end.as_str(),
-                    a.txn_count,
-                    a.total_amount.as_str(),
-                    a.score,
-                    a.severity.as_str(),
-                    a.summary.as_str(),
-                    a.details.as_slice(),
-                    evidence,
-                )
-            })
-            .collect();
-        let txns = c
-            .transactions
-            .iter()
-            .map(|t| {
-                (
-                    t.txn_id.as_str(),
-                    t.timestamp.as_str(),
-                    t.amount.as_str(),
-                    t.currency.as_str(),
-                    t.amount_base.as_str(),
-                    t.channel.as_str(),
-                    t.orig_account.as_str(),
-                    t.orig_name.as_str(),
-                    t.orig_country.as_str(),
-                    t.bene_account.as_str(),
-                    t.bene_name.as_str(),
-                    t.bene_country.as_str(),
-                    t.branch.as_str(),
-                )
-            })
-            .collect();
-        let cps = c
-            .counterparties
-            .iter()
-            .map(|p| {
-                (
-                    p.account.as_str(),
-                    p.name.as_str(),
-                    p.country.as_str(),
-                    p.txn_count,
-                    p.received_from.as_str(),
-                    p.sent_to.as_str(),
-                    p.total_amount.as_str(),
-                )
-            })
-            .collect();
-        CaseJson {
-            acc: &c.subject.accounts,
-            alerts,
-            band: c.band.as_str(),
-            cps,
-            ctry: &c.subject.countries,
-            cur: &c.currency,
-            first: &c.first_activity,
-            id: &c.case_id,
-            last: &c.last_activity,
-            missing: &c.missing_txn_ids,
-            names: &c.subject.names,
-            narr: &c.narrative,
-            score: c.score,
-            total: &c.total_amount,
-            txns,
-            typ: c.typologies.iter().map(|t| t.as_str()).collect(),
-            why: c
-                .score_reasons
+fn case_json(c: &Case) -> Value {
+    let txn_index: HashMap<&str, usize> = c
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.txn_id.as_str(), i))
+        .collect();
+    let alerts: Vec<Value> = c
+        .alerts
+        .iter()
+        .map(|a| {
+            let evidence: Vec<usize> = a
+                .txn_ids
                 .iter()
-                .map(|r| (r.signal.as_str(), r.points, r.text.as_str()))
-                .collect(),
-        }
-    }
+                .filter_map(|id| txn_index.get(id.as_str()).copied())
+                .collect();
+            json!([
+                a.alert_id,
+                a.rule_id,
+                a.typology.as_str(),
+                a.window_start,
+                a.window_end,
+                a.txn_count,
+                a.total_amount,
+                a.score,
+                a.severity,
+                a.summary,
+                a.details,
+                evidence
+            ])
+        })
+        .collect();
+    let txns: Vec<Value> = c
+        .transactions
+        .iter()
+        .map(|t| {
+            json!([
+                t.txn_id,
+                t.timestamp,
+                t.amount,
+                t.currency,
+                t.amount_base,
+                t.channel.as_str(),
+                t.orig_account,
+                t.orig_name,
+                t.orig_country,
+                t.bene_account,
+                t.bene_name,
+                t.bene_country,
+                t.branch
+            ])
+        })
+        .collect();
+    let cps: Vec<Value> = c
+        .counterparties
+        .iter()
+        .map(|p| {
+            json!([
+                p.account,
+                p.name,
+                p.country,
+                p.txn_count,
+                p.received_from,
+                p.sent_to,
+                p.total_amount
+            ])
+        })
+        .collect();
+    json!({
+        "id": c.case_id,
+        "score": c.score,
+        "band": c.band.as_str(),
+        "why": c
+            .score_reasons
+            .iter()
+            .map(|r| json!([r.signal.as_str(), r.points, r.text]))
+            .collect::<Vec<_>>(),
+        "typ": c.typologies.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "acc": c.subject.accounts,
+        "names": c.subject.names,
+        "ctry": c.subject.countries,
+        "first": c.first_activity,
+        "last": c.last_activity,
+        "total": c.total_amount,
+        "cur": c.currency,
+        "narr": c.narrative,
+        "missing": c.missing_txn_ids,
+        "alerts": alerts,
+        "txns": txns,
+        "cps": cps,
+    })
 }
 
 fn rules_json(rules: &[RuleInfo]) -> Value {

@@ -360,18 +360,13 @@ pub(super) fn local_relation(
         }
         let batch = RecordBatch::try_new(Arc::new(Schema::new(arrow_fields)), columns)
             .map_err(|e| e.to_string())?;
-        Some(ipc_stream(&batch)?.into())
+        Some(batch)
     };
-    Ok(relation(proto::relation::RelType::LocalRelation(
-        proto::LocalRelation {
-            data,
-            schema: Some(schema.json()),
-        },
-    )))
+    arrow_relation(data.as_ref(), schema)
 }
 
-/// One `STRING` column `name` (a plain identifier) made here as a `LocalRelation`, built straight from the
-/// values (a large list, such as the evidence's transaction ids, is not made into rows first).
+/// One `STRING` column `name` (a plain identifier) made here as a `LocalRelation`, built
+/// straight from the values (a large list, such as the evidence's ids, is not made into rows).
 /// No values send the schema alone, as [`local_relation`] does.
 pub(super) fn text_relation<'a>(
     name: &str,
@@ -389,7 +384,29 @@ pub(super) fn text_relation<'a>(
         let field = Field::new(name, DataType::Utf8, true);
         let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![column])
             .map_err(|e| e.to_string())?;
-        Some(ipc_stream(&batch)?.into())
+        Some(batch)
+    };
+    arrow_relation(data.as_ref(), &schema)
+}
+
+/// A `LocalRelation` of the struct type `schema` holding `batch` as one Arrow IPC stream, or the
+/// schema alone without a batch (a stream without a batch is not read by the server).
+fn arrow_relation(
+    batch: Option<&arrow_array::RecordBatch>,
+    schema: &spark_connect::DataType,
+) -> Result<proto::Relation, String> {
+    use arrow_ipc::writer::StreamWriter;
+    let data = match batch {
+        None => None,
+        Some(batch) => {
+            let mut bytes = Vec::new();
+            let mut writer =
+                StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(|e| e.to_string())?;
+            writer.write(batch).map_err(|e| e.to_string())?;
+            writer.finish().map_err(|e| e.to_string())?;
+            drop(writer);
+            Some(bytes.into())
+        }
     };
     Ok(relation(proto::relation::RelType::LocalRelation(
         proto::LocalRelation {
@@ -397,18 +414,6 @@ pub(super) fn text_relation<'a>(
             schema: Some(schema.json()),
         },
     )))
-}
-
-/// `batch` as an Arrow IPC stream.
-fn ipc_stream(batch: &arrow_array::RecordBatch) -> Result<Vec<u8>, String> {
-    use arrow_ipc::writer::StreamWriter;
-    let mut bytes = Vec::new();
-    let mut writer =
-        StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(|e| e.to_string())?;
-    writer.write(batch).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
-    drop(writer);
-    Ok(bytes)
 }
 
 #[cfg(test)]
