@@ -68,9 +68,7 @@ use crate::watchlist::phonetic::for_each_blocking_key;
 use crate::watchlist::score::{
     joined_spelling, joined_text, prepared_similarity, PreparedToken, MAX_JOINED_TOKENS,
 };
-use crate::watchlist::{
-    is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach, ReachName, MAX_FACT_BONUS,
-};
+use crate::watchlist::{is_matchable_id, normalize_id, PartialDate, PartyQuery, Reach, ReachName};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -928,8 +926,9 @@ impl CustomerIndex {
     /// at `threshold` (see [`Reach`]): those whose name touches a screened name (a token
     /// similar to one of its tokens, a token written as a run of its tokens, or a run of
     /// adjacent tokens written as one of its tokens, by text or spelling) enough for the score
-    /// bound of [`Reach`] to reach the threshold (less [`MAX_FACT_BONUS`] for a customer with a
-    /// birth date or nationality, which facts may confirm), those born in a weak alias's year
+    /// bound of [`Reach`] to reach the threshold (less, for a customer with a birth date or
+    /// nationality, the most the name's entry's facts can add for its birth year:
+    /// [`ReachName::facts`]), those born in a weak alias's year
     /// and those holding a listed identity number. Every other customer gets no hit from it.
     ///
     /// Per screened name, the customers holding its tokens are walked fewest first, and only
@@ -948,16 +947,22 @@ impl CustomerIndex {
             .collect()
     }
 
+    /// The birth year of customer `c`, 0 when it has none.
+    fn birth_year(&self, c: u32) -> u16 {
+        let at = self.years + 2 * c as usize;
+        u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]])
+    }
+
     /// [`CustomerIndex::candidates`] of one reach.
     fn candidates_of(&self, reach: &Reach<'_>, threshold: f64) -> Result<Vec<u32>, IndexError> {
         let customers = self.len();
         let traits = &self.bytes[self.traits..self.traits + customers];
         let mut prepared: FastMap<u32, Option<PreparedToken>> = FastMap::default();
         // per customer, the bits of the name at hand's tokens it may pair
-        let mut masks: Vec<u64> = vec![0; customers];
+        let mut masks: Vec<u64> = written(customers, 0);
         let mut touched: Vec<u32> = Vec::new();
         {
-            let mut marked = vec![false; customers];
+            let mut marked = written(customers, false);
             // per listed token: the customer tokens similar to it (sorted), and the customers
             // with a run of tokens joining into it (sorted)
             let mut similar: Vec<Option<Vec<u32>>> = vec![None; reach.tokens.len()];
@@ -970,8 +975,8 @@ impl CustomerIndex {
             let mut own: Vec<u32> = Vec::new();
             // per name: its runs' bits and the customer tokens each is written as
             let mut runs: Vec<(u64, Vec<u32>)> = Vec::new();
-            // the listed side's bound per (tokens paired, traits), for the name at hand
-            let mut listed_bound: FastMap<(u64, u8), bool> = FastMap::default();
+            // the listed side's bound per (tokens paired, traits, floor), for the name at hand
+            let mut listed_bound: FastMap<(u64, u8, u64), bool> = FastMap::default();
             for name in &reach.names {
                 pairable.clear();
                 listed_bound.clear();
@@ -1049,7 +1054,7 @@ impl CustomerIndex {
                 let mut walked = [[0usize; WALK_LEVELS]; 2];
                 for (facts, levels) in walked.iter_mut().enumerate() {
                     let floor = if facts == 1 {
-                        threshold - MAX_FACT_BONUS
+                        threshold - name.facts.most_of_any()
                     } else {
                         threshold
                     } - BOUND_SLACK;
@@ -1120,9 +1125,10 @@ impl CustomerIndex {
                         continue;
                     }
                     let traits = traits[c as usize];
-                    // facts may raise a name score by at most MAX_FACT_BONUS
+                    // facts may raise a name score by at most what the entry's facts add
+                    // for the customer's birth year (a nationality may match any listed)
                     let floor = if traits & HAS_FACTS != 0 {
-                        threshold - MAX_FACT_BONUS
+                        threshold - name.facts.most(self.birth_year(c))
                     } else {
                         threshold
                     } - BOUND_SLACK;
@@ -1131,7 +1137,7 @@ impl CustomerIndex {
                     // computed once per (tokens paired, traits)
                     let mut reaches = |mask: u64| {
                         *listed_bound
-                            .entry((mask, traits))
+                            .entry((mask, traits, floor.to_bits()))
                             .or_insert_with(|| bound_reaches(name, mask, initials, 0.0, floor))
                     };
                     // what the walk found, with every token it did not walk taken as paired
@@ -1215,8 +1221,7 @@ impl CustomerIndex {
             }
             if !reach.weak_alias_years.is_empty() {
                 for (c, mark) in marked.iter_mut().enumerate() {
-                    let at = self.years + 2 * c;
-                    let year = u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]);
+                    let year = self.birth_year(c as u32);
                     if year != 0 && reach.weak_alias_years.binary_search(&year).is_ok() {
                         *mark = true;
                     }
@@ -1287,6 +1292,17 @@ const BY_RUN: u64 = 1 << 62;
 
 /// Initials counts told apart in choosing the tokens to walk (the last stands for any more).
 const WALK_LEVELS: usize = 8;
+
+/// `n` copies of `value`, written out. `vec![0; n]` of a large `n` is fresh zeroed memory from
+/// the system, whose pages are mapped read-only to one zero page until written: a table read
+/// before it is written, as the candidate search's are, then takes two page faults per page,
+/// the second copying it and flushing the other threads' TLBs.
+fn written<T: Copy>(n: usize, value: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    // (hidden from the optimiser, which would turn the writes back into zeroed memory)
+    std::hint::black_box(&mut v).resize(n, value);
+    v
+}
 
 /// A customer's traits byte: its initials (low 7 bits) and whether it has facts.
 const INITIALS_MASK: u8 = 0x7f;

@@ -608,6 +608,109 @@ mod tests {
         }
     }
 
+    /// A name scoring under the threshold is looked at only when facts can lift it there.
+    /// At some threshold that a customer born on the listed day reaches only by its facts, it is
+    /// the only customer screened: the same name born in another year is left out (before,
+    /// both were screened down to the threshold less the largest bonus). A customer with facts
+    /// whose name scores a little under the threshold against an entry that lists none is left
+    /// out too. Screening every customer gives the same hits at every threshold.
+    #[test]
+    fn customers_whom_facts_cannot_lift_to_the_threshold_are_left_out() {
+        let base = load_watchlists(&["sample-data/watchlists".into()]).unwrap();
+        let previous = base.entries().to_vec();
+        let mut current = previous.clone();
+        let listed = |id: &str, name: &str, kind: &str| Entry {
+            list: "TEST".into(),
+            id: id.into(),
+            entry_type: kind.into(),
+            programs: "TEST".into(),
+            names: vec![crate::watchlist::ListedName {
+                text: name.into(),
+                kind: NameKind::Primary,
+            }],
+            ..Entry::default()
+        };
+        let mut person = listed("P1", "Ondrej Wielkopolan Brzeczykowski", "individual");
+        person.birth_dates = vec![crate::watchlist::BirthDate::Exact(
+            crate::watchlist::PartialDate::parse("1970-05-02").unwrap(),
+        )];
+        person.nationalities = vec!["CZ".into()];
+        current.push(person);
+        current.push(listed("E1", "Brzeczykowski Holdings", "entity"));
+        let (previous, current) = (
+            WatchlistSet::from_entries(previous),
+            WatchlistSet::from_entries(current),
+        );
+        // (threshold, hits, customers screened) at thresholds 0.50 to 0.99
+        let sweep = |people: &[(&str, Option<&str>)]| {
+            let mut list = Vec::new();
+            for (name, born) in people {
+                let born = born.map(str::to_string);
+                add_with(&mut list, name, born, Some("CZ".into()), Vec::new());
+            }
+            let customers = Customers {
+                list,
+                ..Customers::default()
+            };
+            let index = index_of(&customers);
+            (50..100)
+                .map(|hundredths| {
+                    let threshold = f64::from(hundredths) / 100.0;
+                    let every = rescreen(&customers, &previous, &current, threshold, 5, false);
+                    let indexed =
+                        rescreen_indexed(&index, &previous, &current, threshold, 5).unwrap();
+                    assert_eq!(every.new_hits, indexed.new_hits, "at {threshold}");
+                    (threshold, every.new_hits, indexed.screened)
+                })
+                .collect::<Vec<_>>()
+        };
+        let screener = Screener::new(&current);
+        let alone = |name: &str, entry: &str| {
+            screener
+                .screen(name, 0.0, 10)
+                .into_iter()
+                .find(|h| h.entry_id == entry)
+                .map_or(0.0, |h| h.score)
+        };
+        // the listed surname left out: the name alone scores about 0.84
+        let name = "Ondrej Wielkopolan";
+        let person = sweep(&[(name, Some("1970-05-02")), (name, Some("1985"))]);
+        let lifted: Vec<(f64, usize)> = person
+            .iter()
+            .filter(|(threshold, hits, _)| {
+                hits.len() == 1
+                    && hits[0].customer_id == "C00000"
+                    && hits[0].hit.entry_id == "P1"
+                    && hits[0]
+                        .hit
+                        .explanation
+                        .contains("born 1970-05-02 = 1970-05-02")
+                    && *threshold > alone(name, "P1")
+            })
+            .map(|(threshold, _, screened)| (*threshold, *screened))
+            .collect();
+        assert!(
+            !lifted.is_empty(),
+            "{name} born 1970-05-02 is never a hit: {person:?}"
+        );
+        assert!(
+            lifted.iter().any(|&(_, screened)| screened == 1),
+            "{name} born 1985 was screened wherever only facts lift {name} born 1970-05-02: \
+             (threshold, screened) {lifted:?}"
+        );
+        // an entity that lists no facts, and a customer with facts whose name scores about 0.72
+        let trading = "Brzeczykowski Trading";
+        let entity = sweep(&[(trading, Some("1999"))]);
+        assert!(
+            entity
+                .iter()
+                .any(|(threshold, hits, screened)| hits.is_empty()
+                    && *screened == 0
+                    && *threshold < alone(trading, "E1") + crate::watchlist::MAX_FACT_BONUS),
+            "a customer whose facts cannot lift it was screened: {entity:?}"
+        );
+    }
+
     /// The indexed customers read back as the file gave them.
     #[test]
     fn indexed_customers_read_back_as_given() {

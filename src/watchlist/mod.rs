@@ -34,6 +34,6 @@ pub use facts::{
 pub use io::{read_names_file, read_parties_file, write_hits_csv};
 pub use load::load_watchlists;
 pub use screener::{
-    Hit, PartyQuery, Reach, ReachName, ReachToken, Screener, BIRTH_DATE_PENALTY, DEFAULT_THRESHOLD,
-    MAX_FACT_BONUS, NATIONALITY_BONUS, NATIONALITY_PENALTY,
+    FactBound, Hit, PartyQuery, Reach, ReachName, ReachToken, Screener, BIRTH_DATE_PENALTY,
+    DEFAULT_THRESHOLD, MAX_FACT_BONUS, NATIONALITY_BONUS, NATIONALITY_PENALTY,
 };

@@ -19,7 +19,8 @@ use rayon::prelude::*;
 mod party;
 
 pub use party::{
-    PartyQuery, BIRTH_DATE_PENALTY, MAX_FACT_BONUS, NATIONALITY_BONUS, NATIONALITY_PENALTY,
+    FactBound, PartyQuery, BIRTH_DATE_PENALTY, MAX_FACT_BONUS, NATIONALITY_BONUS,
+    NATIONALITY_PENALTY,
 };
 
 /// The default score threshold, chosen from the measured precision/recall curve (see
@@ -111,6 +112,8 @@ pub struct ReachName {
     /// Each run of 2 to [`MAX_JOINED_TOKENS`] adjacent tokens: its first token, its length,
     /// its joined text and its joined spelling (a query token equal to either pairs the run).
     pub runs: Vec<(usize, usize, String, String)>,
+    /// The most its entry's birth dates and nationalities can add to its score.
+    pub facts: FactBound,
 }
 
 /// One token of a [`ReachName`].
@@ -273,6 +276,7 @@ impl Screener {
                     },
                     tokens: reach_tokens,
                     runs,
+                    facts: FactBound::of(&self.entries[name.entry as usize]),
                 }
             })
             .collect();

@@ -6,7 +6,7 @@ use super::{hit_order, Hit, Screener};
 use crate::watchlist::entry::{Entry, NameKind};
 use crate::watchlist::facts::{
     compare_birth_dates, id_kinds_agree, is_matchable_id, normalize_id, split_id_kind, Agreement,
-    IdKind, PartialDate,
+    BirthDate, IdKind, PartialDate,
 };
 use crate::watchlist::fast_hash::FastMap;
 use crate::watchlist::score::{
@@ -60,6 +60,98 @@ fn birth_date_bonus(agreement: Agreement) -> f64 {
         Agreement::Year => 0.08,
         Agreement::Loose => 0.04,
         Agreement::Neutral | Agreement::Contradicts => 0.0,
+    }
+}
+
+/// The most an entry's birth dates and nationalities can add to a name's score against a
+/// query born in a given year: what candidate search may count on, never less than
+/// [`Screener::screen_party`] adds for that entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactBound {
+    /// The years of the entry's exact birth dates, ascending, each with the most a query
+    /// born then may add (to the day, month or year, as precisely as the date is known).
+    exact_years: Vec<(u16, f64)>,
+    /// The year spans of its approximate dates and ranges: a query born within one agrees
+    /// loosely.
+    loose_spans: Vec<(u16, u16)>,
+    /// Whether it lists nationalities (a query's may match one).
+    nationalities: bool,
+}
+
+impl FactBound {
+    /// The bound of `entry`'s facts.
+    pub(crate) fn of(entry: &Entry) -> FactBound {
+        let mut bound = FactBound {
+            nationalities: !entry.nationalities.is_empty(),
+            ..FactBound::default()
+        };
+        for date in &entry.birth_dates {
+            match date {
+                BirthDate::Exact(d) => {
+                    let agreement = match (d.month(), d.day()) {
+                        (Some(_), Some(_)) => Agreement::Day,
+                        (Some(_), None) => Agreement::Month,
+                        _ => Agreement::Year,
+                    };
+                    bound
+                        .exact_years
+                        .push((d.year(), birth_date_bonus(agreement)));
+                }
+                BirthDate::Circa(_) | BirthDate::Between(..) => {
+                    bound.loose_spans.push(date.year_span());
+                }
+            }
+        }
+        bound
+            .exact_years
+            .sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        bound.exact_years.dedup_by_key(|(year, _)| *year);
+        bound
+    }
+
+    /// The most facts add for a query born in `birth_year` (0 when it has no birth date) that
+    /// may have any nationality.
+    pub fn most(&self, birth_year: u16) -> f64 {
+        let exact = self
+            .exact_years
+            .binary_search_by_key(&birth_year, |(year, _)| *year)
+            .ok();
+        let birth = if birth_year == 0 {
+            0.0
+        } else if let Some(k) = exact {
+            self.exact_years[k].1
+        } else if self
+            .loose_spans
+            .iter()
+            .any(|&(from, to)| (from..=to).contains(&birth_year))
+        {
+            birth_date_bonus(Agreement::Loose)
+        } else {
+            0.0
+        };
+        self.with_nationality(birth)
+    }
+
+    /// The most facts add for a query born in any year.
+    pub fn most_of_any(&self) -> f64 {
+        let exact = self.exact_years.iter().map(|(_, most)| *most);
+        let birth = if let Some(most) = exact.reduce(f64::max) {
+            most
+        } else if !self.loose_spans.is_empty() {
+            birth_date_bonus(Agreement::Loose)
+        } else {
+            0.0
+        };
+        self.with_nationality(birth)
+    }
+
+    fn with_nationality(&self, birth: f64) -> f64 {
+        let nationality = if self.nationalities {
+            NATIONALITY_BONUS
+        } else {
+            0.0
+        };
+        (birth + nationality).min(MAX_FACT_BONUS)
     }
 }
 
@@ -457,4 +549,68 @@ fn best_name<'a>(
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::WatchlistSet;
+
+    /// What [`FactBound`] promises candidate search: facts never add more than its bound for
+    /// the query's birth year, and for each entry some query gets exactly the bound of any year.
+    #[test]
+    fn facts_never_add_more_than_the_fact_bound() {
+        let screener = Screener::new(&WatchlistSet::from_entries(Vec::new()));
+        let date = |text: &str| PartialDate::parse(text).unwrap();
+        let dates = [
+            vec![],
+            vec![BirthDate::Exact(date("1965-03-10"))],
+            vec![BirthDate::Exact(date("1965"))],
+            vec![BirthDate::Circa(date("1965"))],
+            vec![BirthDate::between(date("1962"), date("1964"))],
+            vec![
+                BirthDate::Exact(date("1971-01-02")),
+                BirthDate::Circa(date("1965")),
+            ],
+        ];
+        for birth_dates in &dates {
+            for nationalities in [vec![], vec!["AF".to_string()]] {
+                let entry = Entry {
+                    birth_dates: birth_dates.clone(),
+                    nationalities,
+                    ..Entry::default()
+                };
+                let bound = FactBound::of(&entry);
+                let mut most = 0.0f64;
+                for birth in [
+                    None,
+                    Some("1965"),
+                    Some("1965-03"),
+                    Some("1965-03-10"),
+                    Some("1963"),
+                    Some("1967"),
+                    Some("1971-01-02"),
+                    Some("1980"),
+                ] {
+                    for nationality in [None, Some("AF"), Some("IQ")] {
+                        let query = PartyQuery {
+                            name: "x".into(),
+                            birth_date: birth.map(date),
+                            nationality: nationality.map(str::to_string),
+                            id_numbers: Vec::new(),
+                        };
+                        let delta = screener.fact_effect(&query, &entry).delta;
+                        let year = query.birth_date.map_or(0, |d| d.year());
+                        assert!(
+                            delta <= bound.most(year),
+                            "{birth:?} {nationality:?} against {entry:?}: {delta} > {}",
+                            bound.most(year)
+                        );
+                        most = most.max(delta);
+                    }
+                }
+                assert_eq!(most, bound.most_of_any(), "{entry:?}");
+            }
+        }
+    }
 }
