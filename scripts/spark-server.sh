@@ -10,7 +10,9 @@
 # SPARK_MASTER (local[2]), SPARK_DRIVER_MEMORY (2g: the driver is the executor in local mode),
 # SPARK_MAX_STREAM_DURATION and SPARK_MAX_STREAM_SIZE (how long and how many bytes one result
 # stream lasts before the client must reattach; Spark's own 2m and 1g when unset; scripts/test.sh
-# sets them small, so that results cross several streams), SPARK_SHUFFLE_PARTITIONS (4: enough for
+# sets them small, so that results cross several streams), SPARK_MAX_MESSAGE_SIZE (the largest
+# message the server takes; Spark's own 128m when unset; scripts/test.sh sets 1m, so that a large
+# local relation must go up as a cached artifact), SPARK_SHUFFLE_PARTITIONS (4: enough for
 # the tests' small data; 10M rows need more, such as 32, or a task runs out of memory),
 # SPARK_EXTRA_CONF (more server settings, space-separated key=value, each passed as --conf; the
 # engine's own session settings, such as adaptive execution off, override the server's).
@@ -72,6 +74,9 @@ start() {
     fi
     if [[ -n ${SPARK_MAX_STREAM_SIZE:-} ]]; then
         limits+=(--conf "spark.connect.execute.reattachable.senderMaxStreamSize=$SPARK_MAX_STREAM_SIZE")
+    fi
+    if [[ -n ${SPARK_MAX_MESSAGE_SIZE:-} ]]; then
+        limits+=(--conf "spark.connect.grpc.maxInboundMessageSize=$SPARK_MAX_MESSAGE_SIZE")
     fi
     local extra
     for extra in ${SPARK_EXTRA_CONF:-}; do limits+=(--conf "$extra"); done

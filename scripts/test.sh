@@ -24,8 +24,9 @@ if [ -z "${SPARK_CONNECT_PORT:-}" ]; then
 fi
 export SPARK_CONNECT_PORT
 # result streams end after 64 KB or 10 s, so that every test's results cross several streams and
-# a client that did not reattach would fail them (src/spark/exec.rs)
-SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=10s bash scripts/spark-server.sh start
+# a client that did not reattach would fail them (src/spark/exec.rs); messages to the server are
+# limited to 1 MiB, so that a large local relation must go up as a cached artifact
+SPARK_MAX_STREAM_SIZE=64k SPARK_MAX_STREAM_DURATION=10s SPARK_MAX_MESSAGE_SIZE=1m bash scripts/spark-server.sh start
 trap 'bash scripts/spark-server.sh stop' EXIT
 export AMLSCREEN_SPARK_TEST_REMOTE="sc://127.0.0.1:$SPARK_CONNECT_PORT"
 cargo test --locked --features spark "$@"

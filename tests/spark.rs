@@ -948,7 +948,8 @@ fn run_on_spark_with_sanctions_hits_and_a_customer_file_writes_what_the_polars_r
 
 /// A customer file's segments go to the cluster in pieces: with more segmented accounts than
 /// one piece holds, the last account (in the second piece) still has its segment, and a run
-/// writes what the Polars run writes.
+/// writes what the Polars run writes. The first piece (about 2 MB) is larger than the test
+/// server's 1 MiB message limit, so it goes up as a cached artifact.
 #[test]
 fn a_customer_file_larger_than_one_upload_piece_keeps_every_segment() {
     let dir = temp_dir("spark-run-pieces");
@@ -997,6 +998,77 @@ fn session_setting(spark: &Spark, key: &str) -> String {
         .get(0)
         .unwrap_or_default()
         .to_string()
+}
+
+/// A local relation larger than half the server's message size limit goes up as a cached
+/// artifact in chunks instead of inside the plan, and reads back whole; a small one goes inside
+/// the plan. The test server's limit is 1 MiB (scripts/test.sh), so 120,000 ids (about 2 MB)
+/// would be refused in one message: at 100M rows, the evidence's ids would pass Spark's default
+/// 128 MiB the same way.
+#[test]
+fn a_local_relation_larger_than_the_servers_message_limit_goes_up_as_a_cached_artifact() {
+    let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
+    let limit = session_setting(&spark, "spark.connect.grpc.maxInboundMessageSize");
+    assert_eq!(
+        limit, "1m",
+        "the test server should limit messages to 1 MiB (scripts/test.sh)"
+    );
+    let small: Vec<String> = (0..100).map(|k| format!("TX-{k:09}")).collect();
+    spark
+        .text_view(
+            "small",
+            "aml_test_small",
+            "txn_id",
+            small.iter().map(String::as_str),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spark.relations_cached(), 0, "100 ids fit in a plan");
+    let ids: Vec<String> = (0..120_000).map(|k| format!("TX-{k:09}")).collect();
+    spark
+        .text_view(
+            "large",
+            "aml_test_large",
+            "txn_id",
+            ids.iter().map(String::as_str),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        spark.relations_cached(),
+        1,
+        "120,000 ids go up as an artifact"
+    );
+    let got = spark
+        .query(
+            "reading back",
+            "SELECT count(*) AS n, count(DISTINCT txn_id) AS d, min(txn_id) AS lo, \
+             max(txn_id) AS hi, sum(CAST(substring(txn_id, 4) AS BIGINT)) AS total \
+             FROM aml_test_large",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let int = |name: &str| {
+        got.column(name)
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap()
+    };
+    let text = |name: &str| {
+        got.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(int("n"), 120_000);
+    assert_eq!(int("d"), 120_000);
+    assert_eq!(text("lo"), "TX-000000000");
+    assert_eq!(text("hi"), "TX-000119999");
+    assert_eq!(int("total"), 119_999 * 120_000 / 2);
 }
 
 /// The engine's session runs with adaptive query execution off, whatever the cluster's default

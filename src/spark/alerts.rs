@@ -290,9 +290,12 @@ impl Spark {
         if txn_ids.by_id.is_empty() {
             return Ok((empty, HashMap::new()));
         }
-        let ids = super::exec::text_relation("txn_id", txn_ids.in_order().into_iter())
-            .map_err(|reason| self.bad_result(what, reason))?;
-        self.view_of(what, "aml_evidence_ids", ids)?;
+        self.text_view(
+            what,
+            "aml_evidence_ids",
+            "txn_id",
+            txn_ids.in_order().into_iter(),
+        )?;
         let columns: Vec<String> = empty
             .get_column_names()
             .iter()

@@ -46,6 +46,8 @@ pub(super) struct Executor {
     server_session: Mutex<Option<String>>,
     /// Streams resumed with `ReattachExecute` since the session began (a test reads it).
     reattached: AtomicU64,
+    /// Local relations sent as cached artifacts since the session began (a test reads it).
+    cached: AtomicU64,
 }
 
 impl Executor {
@@ -62,12 +64,69 @@ impl Executor {
             client,
             server_session: Mutex::new(None),
             reattached: AtomicU64::new(0),
+            cached: AtomicU64::new(0),
         })
     }
 
     /// Streams resumed with `ReattachExecute` so far.
     pub(super) fn reattached(&self) -> u64 {
         self.reattached.load(Ordering::Relaxed)
+    }
+
+    /// Local relations sent as cached artifacts so far.
+    pub(super) fn relations_cached(&self) -> u64 {
+        self.cached.load(Ordering::Relaxed)
+    }
+
+    /// Uploads `local` as an artifact of the session, `cache/` and the SHA-256 of its encoding
+    /// (the client sends a file in 32 KiB chunks, each checked by CRC), and returns the
+    /// `CachedLocalRelation` that reads it back on the server. This is how Spark's own clients
+    /// send a local relation larger than `spark.sql.session.localRelationCacheThreshold`: no
+    /// message comes near the server's `spark.connect.grpc.maxInboundMessageSize`, which a plan
+    /// holding the data would pass.
+    pub(super) fn cached_relation(
+        &self,
+        local: &proto::LocalRelation,
+    ) -> Result<proto::Relation, Failure> {
+        use prost::Message;
+        use sha2::Digest;
+        let bytes = local.encode_to_vec();
+        let hash = format!("{:x}", sha2::Sha256::digest(&bytes));
+        // the client uploads files: a file of this process's own, made new (never an existing
+        // one or a link), removed whatever the upload's outcome
+        let path = std::env::temp_dir().join(format!(
+            "amlscreen-relation-{}-{}-{hash}.bin",
+            std::process::id(),
+            self.cached.load(Ordering::Relaxed)
+        ));
+        let written = (|| -> std::io::Result<()> {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            file.write_all(&bytes)?;
+            file.sync_all()
+        })();
+        drop(bytes);
+        let uploaded = written
+            .map_err(|e| {
+                Box::new(SparkError::connect_msg(format!(
+                    "cannot write {} to upload it: {e}",
+                    path.display()
+                )))
+            })
+            .and_then(|()| {
+                let name = format!("cache/{hash}");
+                let file = path.to_string_lossy();
+                block_on(self.client.add_named_artifact(&name, &file)).map_err(Box::new)
+            });
+        let _ = std::fs::remove_file(&path);
+        uploaded?;
+        self.cached.fetch_add(1, Ordering::Relaxed);
+        Ok(relation(proto::relation::RelType::CachedLocalRelation(
+            proto::CachedLocalRelation { hash },
+        )))
     }
 
     /// Runs `op` and returns every response up to and including `ResultComplete`.

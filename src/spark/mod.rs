@@ -63,6 +63,29 @@ fn first_line(error: &spark_connect::SparkError) -> String {
     }
 }
 
+/// The most bytes of local rows sent inside a plan (what Spark's own clients send inline,
+/// `spark.sql.session.localRelationCacheThreshold`); more go up as a cached artifact.
+const MAX_INLINE_RELATION: usize = 64 << 20;
+
+/// A size as Spark writes one: digits, then an optional unit (`b`, `k`, `kb`, `m`, `mb`, `g`,
+/// `gb`, `t`, `tb`; bytes without one), any case.
+fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let number: u64 = text[..digits].parse().ok()?;
+    let shift = match &text[digits..] {
+        "" | "b" => 0,
+        "k" | "kb" => 10,
+        "m" | "mb" => 20,
+        "g" | "gb" => 30,
+        "t" | "tb" => 40,
+        _ => return None,
+    };
+    number.checked_mul(1 << shift)
+}
+
 /// A connected session, with the settings both engines must agree on.
 pub struct Spark {
     session: SparkSession,
@@ -70,6 +93,9 @@ pub struct Spark {
     exec: exec::Executor,
     remote: String,
     target: SparkTarget,
+    /// The largest local relation sent inside a plan; a larger one goes up as a cached
+    /// artifact (see [`Spark::view_of`]).
+    upload_limit: usize,
 }
 
 impl Spark {
@@ -88,11 +114,12 @@ impl Spark {
             .map_err(|e| refused(&e))?;
         let exec = exec::Executor::connect(target.remote.secret_url(), session.session_id())
             .map_err(|e| refused(&e))?;
-        let spark = Spark {
+        let mut spark = Spark {
             session,
             exec,
             remote,
             target: target.clone(),
+            upload_limit: MAX_INLINE_RELATION,
         };
         for (key, value) in [
             ("spark.sql.session.timeZone", "UTC"),
@@ -113,7 +140,31 @@ impl Spark {
                 .set(key, value)
                 .map_err(|e| spark.err(&format!("setting {key}"), e))?;
         }
+        spark.upload_limit = spark.inline_relation_limit()?;
         Ok(spark)
+    }
+
+    /// The largest local relation to send inside a plan: half the server's
+    /// `spark.connect.grpc.maxInboundMessageSize` (Spark's default, 128 MiB, when it does not
+    /// say), and at most [`MAX_INLINE_RELATION`].
+    fn inline_relation_limit(&self) -> Result<usize, SparkEngineError> {
+        const KEY: &str = "spark.connect.grpc.maxInboundMessageSize";
+        let what = "reading the server's message size limit";
+        let found = self.query(what, &format!("SET {KEY}"))?;
+        let value = found
+            .column("value")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| self.bad_result(what, e.to_string()))?;
+        let value = value.get(0).unwrap_or("<undefined>");
+        let cap = if value == "<undefined>" {
+            128 << 20
+        } else {
+            parse_bytes(value)
+                .ok_or_else(|| self.bad_result(what, format!("{KEY} is {value:?}, not a size")))?
+        };
+        Ok(usize::try_from(cap / 2)
+            .unwrap_or(usize::MAX)
+            .min(MAX_INLINE_RELATION))
     }
 
     /// The cluster's error for step `what`.
@@ -166,13 +217,53 @@ impl Spark {
         self.exec.reattached()
     }
 
-    /// Makes `relation` the temporary view `name`, waiting for the server to finish.
+    /// Local relations sent as cached artifacts since the session began.
+    pub fn relations_cached(&self) -> u64 {
+        self.exec.relations_cached()
+    }
+
+    /// Sends `values` as the temporary view `name` of one `STRING` column `column` (a plain
+    /// identifier), as one Arrow column: inside the plan, or as a cached artifact when larger
+    /// than half the server's message size limit.
+    pub fn text_view<'a>(
+        &self,
+        what: &str,
+        name: &str,
+        column: &str,
+        values: impl ExactSizeIterator<Item = &'a str>,
+    ) -> Result<(), SparkEngineError> {
+        let relation =
+            exec::text_relation(column, values).map_err(|reason| self.bad_result(what, reason))?;
+        self.view_of(what, name, relation)
+    }
+
+    /// Makes `relation` the temporary view `name`, waiting for the server to finish. A local
+    /// relation larger than the upload limit goes up first as a cached artifact.
     fn view_of(
         &self,
         what: &str,
         name: &str,
         relation: proto::Relation,
     ) -> Result<(), SparkEngineError> {
+        let relation = match &relation.rel_type {
+            Some(proto::relation::RelType::LocalRelation(local))
+                if prost::Message::encoded_len(local) > self.upload_limit =>
+            {
+                let clock = std::time::Instant::now();
+                let cached = self
+                    .exec
+                    .cached_relation(local)
+                    .map_err(|e| self.err(what, *e))?;
+                tracing::info!(
+                    step = what,
+                    seconds = clock.elapsed().as_secs_f64(),
+                    bytes = prost::Message::encoded_len(local),
+                    "cluster upload"
+                );
+                cached
+            }
+            _ => relation,
+        };
         let view = proto::CreateDataFrameViewCommand {
             input: Some(relation),
             name: name.to_string(),
@@ -890,5 +981,24 @@ impl FileRead {
                 expressions,
             },
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    /// Sizes as Spark writes them in its settings; anything else is not a size.
+    #[test]
+    fn sizes_are_read_as_spark_writes_them() {
+        assert_eq!(parse_bytes("134217728"), Some(134_217_728));
+        assert_eq!(parse_bytes("1m"), Some(1 << 20));
+        assert_eq!(parse_bytes(" 128MB "), Some(128 << 20));
+        assert_eq!(parse_bytes("64k"), Some(64 << 10));
+        assert_eq!(parse_bytes("2g"), Some(2 << 30));
+        assert_eq!(parse_bytes("10b"), Some(10));
+        for bad in ["", "m", "1.5m", "1 m", "-1", "12q", "99999999999999999999"] {
+            assert_eq!(parse_bytes(bad), None, "{bad:?}");
+        }
     }
 }

@@ -404,9 +404,10 @@ impl Spark {
     }
 
     /// Sends a table of text columns to the cluster as the temporary view `view`; `row` gives
-    /// row `i`'s values until it gives `None`. The rows go in pieces of [`UPLOAD_ROWS`] (each
-    /// piece is one gRPC message, and servers cap a message at 128 MiB by default), joined on
-    /// the cluster by `UNION ALL`.
+    /// row `i`'s values until it gives `None`. The rows go in pieces of [`UPLOAD_ROWS`], so that
+    /// only one piece's rows are made here at a time, joined on the cluster by `UNION ALL`; a
+    /// piece larger than half the server's message size limit goes up as a cached artifact
+    /// ([`Spark::text_view`]).
     fn upload(
         &self,
         what: &str,
