@@ -131,7 +131,7 @@ fn parse_sdn_row(
         ..Entry::default()
     };
     if let Some(remarks) = value(fields[11]) {
-        apply_remarks(&mut entry, &remarks, &at(), warnings);
+        apply_remarks(&mut entry, &remarks, &at, warnings);
     }
     Some(entry)
 }
@@ -144,7 +144,7 @@ fn parse_sdn_row(
 pub(crate) fn apply_remarks(
     entry: &mut Entry,
     remarks: &str,
-    at: &str,
+    at: &dyn Fn() -> String,
     warnings: &mut Vec<String>,
 ) {
     for item in remarks.split(';') {
@@ -158,7 +158,8 @@ pub(crate) fn apply_remarks(
                     }
                 }
                 None => warnings.push(format!(
-                    "{at}: remarks: cannot read {item:?} as a date of birth (expected `DOB 10 Mar 1957`, `DOB Mar 1957`, `DOB 1957`, `DOB circa 1957` or `DOB 1955 to 1957`); skipped"
+                    "{at}: remarks: cannot read {item:?} as a date of birth (expected `DOB 10 Mar 1957`, `DOB Mar 1957`, `DOB 1957`, `DOB circa 1957` or `DOB 1955 to 1957`); skipped",
+                    at = at()
                 )),
             }
             continue;
@@ -174,7 +175,8 @@ pub(crate) fn apply_remarks(
                     }
                 }
                 None => warnings.push(format!(
-                    "{at}: remarks: {item:?} names no country known to the nationality table; skipped"
+                    "{at}: remarks: {item:?} names no country known to the nationality table; skipped",
+                    at = at()
                 )),
             }
             continue;
@@ -226,8 +228,12 @@ const DOCUMENT_LABELS: &[(&str, IdKind)] = &[
 /// A document item: a known label, the number, then optionally `(Country)` and trailing words
 /// (`issued 1968`, `expires 30 Oct 2012`).
 fn parse_ofac_document(item: &str) -> Option<IdDocument> {
+    // the label and a space (no string made per label and item: remarks hold many items)
     let (rest, kind) = DOCUMENT_LABELS.iter().find_map(|(label, kind)| {
-        strip_prefix_ci(item, &format!("{label} ")).map(|r| (r, *kind))
+        let rest = strip_prefix_ci(item, label)?;
+        item[label.len()..]
+            .starts_with(' ')
+            .then_some((rest, *kind))
     })?;
     let (number, tail) = match rest.find('(') {
         Some(open) => (&rest[..open], &rest[open + 1..]),
