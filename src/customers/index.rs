@@ -1134,7 +1134,7 @@ impl CustomerIndex {
                     } - BOUND_SLACK;
                     let initials = traits & INITIALS_MASK;
                     // many customers pair the same tokens: the listed side's bound is
-                    // computed once per (tokens paired, traits)
+                    // computed once per (tokens paired, traits, floor)
                     let mut reaches = |mask: u64| {
                         *listed_bound
                             .entry((mask, traits, floor.to_bits()))

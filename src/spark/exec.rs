@@ -101,10 +101,12 @@ impl Executor {
         ));
         let written = (|| -> std::io::Result<()> {
             use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            // readable by this user only: it holds the run's data (transaction ids, accounts)
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path)?;
             file.write_all(&bytes)?;
             file.sync_all()
         })();

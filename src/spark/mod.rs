@@ -140,31 +140,39 @@ impl Spark {
                 .set(key, value)
                 .map_err(|e| spark.err(&format!("setting {key}"), e))?;
         }
-        spark.upload_limit = spark.inline_relation_limit()?;
+        spark.upload_limit = spark.inline_relation_limit();
         Ok(spark)
     }
 
     /// The largest local relation to send inside a plan: half the server's
     /// `spark.connect.grpc.maxInboundMessageSize` (Spark's default, 128 MiB, when it does not
-    /// say), and at most [`MAX_INLINE_RELATION`].
-    fn inline_relation_limit(&self) -> Result<usize, SparkEngineError> {
+    /// say, or will not: a managed cluster may refuse to show a server setting, which only
+    /// sets how large tables go up), and at most [`MAX_INLINE_RELATION`].
+    fn inline_relation_limit(&self) -> usize {
         const KEY: &str = "spark.connect.grpc.maxInboundMessageSize";
+        const SPARK_DEFAULT: u64 = 128 << 20;
         let what = "reading the server's message size limit";
-        let found = self.query(what, &format!("SET {KEY}"))?;
-        let value = found
-            .column("value")
-            .and_then(|c| c.str().cloned())
-            .map_err(|e| self.bad_result(what, e.to_string()))?;
-        let value = value.get(0).unwrap_or("<undefined>");
-        let cap = if value == "<undefined>" {
-            128 << 20
-        } else {
-            parse_bytes(value)
-                .ok_or_else(|| self.bad_result(what, format!("{KEY} is {value:?}, not a size")))?
+        let value = self.query(what, &format!("SET {KEY}")).and_then(|found| {
+            let values = found
+                .column("value")
+                .and_then(|c| c.str().cloned())
+                .map_err(|e| self.bad_result(what, e.to_string()))?;
+            Ok(values.get(0).unwrap_or("<undefined>").to_string())
+        });
+        let cap = match value.as_deref() {
+            Ok("<undefined>") => SPARK_DEFAULT,
+            Ok(text) => parse_bytes(text).unwrap_or_else(|| {
+                tracing::warn!("{KEY} is {text:?}, not a size; taking Spark's default, 128 MiB");
+                SPARK_DEFAULT
+            }),
+            Err(e) => {
+                tracing::warn!("{e}; taking Spark's default, 128 MiB");
+                SPARK_DEFAULT
+            }
         };
-        Ok(usize::try_from(cap / 2)
+        usize::try_from(cap / 2)
             .unwrap_or(usize::MAX)
-            .min(MAX_INLINE_RELATION))
+            .min(MAX_INLINE_RELATION)
     }
 
     /// The cluster's error for step `what`.
