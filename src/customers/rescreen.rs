@@ -468,6 +468,21 @@ mod tests {
         )
     }
 
+    /// An entry of the list `TEST` with one primary name.
+    fn test_entry(id: &str, name: &str, kind: &str) -> Entry {
+        Entry {
+            list: "TEST".into(),
+            id: id.into(),
+            entry_type: kind.into(),
+            programs: "TEST".into(),
+            names: vec![crate::watchlist::ListedName {
+                text: name.into(),
+                kind: NameKind::Primary,
+            }],
+            ..Entry::default()
+        }
+    }
+
     /// Customers in the fixture whom no entry can reach.
     const UNRELATED: usize = 300;
 
@@ -563,17 +578,7 @@ mod tests {
             ("Bronosatek", "individual", "Bronno Sattek"),
         ];
         for (k, (listed, kind, _)) in cases.iter().enumerate() {
-            current.push(Entry {
-                list: "TEST".into(),
-                id: format!("T{k}"),
-                entry_type: kind.to_string(),
-                programs: "TEST".into(),
-                names: vec![crate::watchlist::ListedName {
-                    text: listed.to_string(),
-                    kind: NameKind::Primary,
-                }],
-                ..Entry::default()
-            });
+            current.push(test_entry(&format!("T{k}"), listed, kind));
         }
         let (previous, current) = (
             WatchlistSet::from_entries(previous),
@@ -619,24 +624,13 @@ mod tests {
         let base = load_watchlists(&["sample-data/watchlists".into()]).unwrap();
         let previous = base.entries().to_vec();
         let mut current = previous.clone();
-        let listed = |id: &str, name: &str, kind: &str| Entry {
-            list: "TEST".into(),
-            id: id.into(),
-            entry_type: kind.into(),
-            programs: "TEST".into(),
-            names: vec![crate::watchlist::ListedName {
-                text: name.into(),
-                kind: NameKind::Primary,
-            }],
-            ..Entry::default()
-        };
-        let mut person = listed("P1", "Ondrej Wielkopolan Brzeczykowski", "individual");
+        let mut person = test_entry("P1", "Ondrej Wielkopolan Brzeczykowski", "individual");
         person.birth_dates = vec![crate::watchlist::BirthDate::Exact(
             crate::watchlist::PartialDate::parse("1970-05-02").unwrap(),
         )];
         person.nationalities = vec!["CZ".into()];
         current.push(person);
-        current.push(listed("E1", "Brzeczykowski Holdings", "entity"));
+        current.push(test_entry("E1", "Brzeczykowski Holdings", "entity"));
         let (previous, current) = (
             WatchlistSet::from_entries(previous),
             WatchlistSet::from_entries(current),
