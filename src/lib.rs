@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod customers;
 pub mod engine;
+pub mod evidence;
 pub mod ingest;
 pub mod inspect;
 pub mod lab;

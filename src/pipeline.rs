@@ -53,6 +53,9 @@ pub enum RunError {
     Customers(#[from] crate::customers::CustomerError),
     #[error("{path}: cannot write: {reason}")]
     Write { path: String, reason: String },
+    /// The evidence spilled to a local file could not be written or read back.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::SpillError),
     /// The Spark engine stopped (the cluster, or an input as the cluster reads it).
     #[cfg(feature = "spark")]
     #[error(transparent)]
@@ -293,7 +296,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, RunError> {
             inputs: ingested.inputs,
             quarantine: Some(&ingested.quarantine),
             alerts: output.alerts,
-            evidence: output.evidence,
+            evidence: crate::evidence::Evidence::held(output.evidence),
             screened,
             customers: customers.as_ref(),
             activity,
@@ -317,7 +320,7 @@ pub(crate) struct Finished<'a> {
     pub quarantine: Option<&'a [ingest::QuarantineRow]>,
     /// The rules' alerts and their evidence.
     pub alerts: Vec<Alert>,
-    pub evidence: crate::model::EvidenceRecords,
+    pub evidence: crate::evidence::Evidence,
     pub screened: Option<Screened>,
     pub customers: Option<&'a crate::customers::Customers>,
     /// The customers' account activity, span in days and last day (for the rating).
@@ -373,9 +376,9 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
         stages.record("watchlists_load", screened.load_seconds);
         stages.record("sanctions", screened.seconds);
         alerts.extend(screened.hits);
-        evidence.extend(shared(screened.records));
+        evidence.extend_held(shared(screened.records));
         alerts.extend(screened.customer_alerts);
-        evidence.extend(shared(screened.customer_records));
+        evidence.extend_held(shared(screened.customer_records));
         watchlist_sources = screened.sources;
     }
 
@@ -446,12 +449,7 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     };
     let customer_weights =
         crate::customers::risk::case_weights(ratings.as_deref().unwrap_or_default());
-    let cases = crate::cases::build_cases_with_customers(
-        &alerts,
-        &evidence,
-        &rule_infos,
-        &customer_weights,
-    );
+    let cases = crate::cases::build_run_cases(&alerts, &evidence, &rule_infos, &customer_weights)?;
     // the cases hold what they cite; the rest is not needed any more
     drop(evidence);
     stages.end("cases");

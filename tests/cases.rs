@@ -140,10 +140,12 @@ fn alerts_of_one_subject_form_one_case() {
     assert_eq!(lopez.subject.names, vec!["Maria Lopez"]);
     assert_eq!(lopez.subject.countries, vec!["US"]);
     // The union of the evidence of both alerts, once each.
-    let ids: Vec<&str> = lopez
+    let ids: Vec<String> = lopez
         .transactions
+        .records()
+        .unwrap()
         .iter()
-        .map(|t| t.txn_id.as_str())
+        .map(|t| t.txn_id.clone())
         .collect();
     assert_eq!(ids, vec!["T001", "T002", "T003", "T004", "T005"]);
     assert_eq!(lopez.total_amount, "73050.00");
@@ -191,7 +193,10 @@ fn cases_citing_one_transaction_share_its_record_when_the_evidence_is_shared() {
     assert_eq!(cases.len(), 2);
     for case in &cases {
         assert_eq!(case.transactions.len(), 1);
-        assert!(std::sync::Arc::ptr_eq(&case.transactions[0], &record));
+        assert!(std::sync::Arc::ptr_eq(
+            &case.transactions.records().unwrap()[0],
+            &record
+        ));
     }
     // and the file is the same as from records of their own
     let owned: HashMap<String, TxnRecord> = HashMap::from([("t1".to_string(), (*record).clone())]);
@@ -200,6 +205,51 @@ fn cases_citing_one_transaction_share_its_record_when_the_evidence_is_shared() {
     let mut owned_bytes = Vec::new();
     write_cases_jsonl(&mut owned_bytes, &build_cases(&alerts, &owned, &[])).unwrap();
     assert_eq!(shared_bytes, owned_bytes);
+}
+
+#[test]
+fn cases_of_spilled_evidence_keep_numbers_and_write_the_same_bytes_as_held_records() {
+    // the Spark engine spills its evidence to a file; cases then keep each record's number and
+    // read it back when they are written
+    let (alerts, txns, rules) = fixture_inputs();
+    let held_cases = build_cases(&alerts, &txns, &rules);
+    let mut ids: Vec<&String> = txns.keys().collect();
+    ids.sort();
+    let mut writer = amlscreen::evidence::SpillWriter::new().unwrap();
+    // spilled in another order than the ids', and one record held beside them
+    for id in ids.iter().skip(1).rev() {
+        writer.push(&txns[*id]).unwrap();
+    }
+    let mut evidence = amlscreen::evidence::Evidence::spilled(writer.finish().unwrap());
+    evidence.extend_held([(ids[0].clone(), std::sync::Arc::new(txns[ids[0]].clone()))]);
+    assert_eq!(evidence.len(), txns.len());
+    let cases = amlscreen::cases::build_run_cases(
+        &alerts,
+        &evidence,
+        &rules,
+        &std::collections::BTreeMap::new(),
+    )
+    .unwrap();
+    let spilled: usize = cases.iter().map(|c| c.transactions.spilled()).sum();
+    let cited: usize = cases.iter().map(|c| c.transactions.len()).sum();
+    assert!(
+        spilled > 0 && spilled < cited,
+        "{spilled} of {cited} kept by number"
+    );
+    assert_eq!(cases, held_cases);
+    assert_eq!(jsonl(&cases), jsonl(&held_cases));
+    let manifest = amlscreen::model::Manifest::default();
+    let mut spilled_html = Vec::new();
+    amlscreen::report::write_html(&mut spilled_html, &manifest, &cases, &rules).unwrap();
+    assert_eq!(
+        String::from_utf8(spilled_html).unwrap(),
+        amlscreen::report::render_html(&manifest, &held_cases, &rules)
+    );
+    // a case changed after it was built holds its records from then on
+    let mut changed = cases[0].clone();
+    changed.transactions.to_mut().unwrap()[0] = std::sync::Arc::new(txns[ids[1]].clone());
+    assert_eq!(changed.transactions.spilled(), 0);
+    assert_eq!(changed.transactions.len(), cases[0].transactions.len());
 }
 
 #[test]
@@ -505,10 +555,12 @@ fn evidence_is_sorted_by_instant_then_id_and_missing_ids_are_kept() {
         &txns,
         &[],
     );
-    let ids: Vec<&str> = cases[0]
+    let ids: Vec<String> = cases[0]
         .transactions
+        .records()
+        .unwrap()
         .iter()
-        .map(|t| t.txn_id.as_str())
+        .map(|t| t.txn_id.clone())
         .collect();
     assert_eq!(ids, vec!["t0", "t1", "t3", "t2"]);
     assert_eq!(cases[0].missing_txn_ids, vec!["gone"]);

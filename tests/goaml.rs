@@ -337,7 +337,7 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
         .iter_mut()
         .find(|c| c.case_id == lopez_id)
         .expect("case");
-    std::sync::Arc::make_mut(&mut lopez.transactions[4])
+    std::sync::Arc::make_mut(&mut lopez.transactions.to_mut().unwrap()[4])
         .orig_country
         .clear();
     let export = export_goaml(&cases, &example_profile(), std::slice::from_ref(&lopez_id));
@@ -355,6 +355,8 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
         .expect("case");
     let eur = sanctions
         .transactions
+        .to_mut()
+        .unwrap()
         .iter_mut()
         .find(|t| t.currency == "EUR")
         .expect("the sanctions case has a EUR wire");
@@ -374,6 +376,8 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
         .expect("case");
     for t in sanctions
         .transactions
+        .to_mut()
+        .unwrap()
         .iter_mut()
         .filter(|t| t.currency == "BTC")
     {
@@ -393,7 +397,7 @@ fn a_case_missing_a_required_element_is_skipped_with_its_name() {
     // the profile's list is narrowed as another FIU's schema might have it).
     let mut profile = example_profile();
     let cash = case_of(&cases, "ACC-4001");
-    let country = cash.transactions[0].bene_country.clone();
+    let country = cash.transactions.records().unwrap()[0].bene_country.clone();
     assert!(profile.data_codes.to_country.remove(&country), "{country}");
     let export = export_goaml(&cases, &profile, std::slice::from_ref(&cash_id));
     assert_eq!(
@@ -429,6 +433,8 @@ fn names_with_markup_quotes_and_ampersands_are_escaped() {
         .expect("case");
     for t in ring
         .transactions
+        .to_mut()
+        .unwrap()
         .iter_mut()
         .filter(|t| t.orig_account == "ACC-6101")
     {

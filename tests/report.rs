@@ -46,7 +46,8 @@ fn cases_with_hostile_names() -> (Vec<Case>, String) {
         .expect("cash case");
     case.subject.names = vec![HOSTILE.to_string()];
     case.narrative = format!("{HOSTILE} deposited cash. {HOSTILE_IMG}");
-    std::sync::Arc::make_mut(&mut case.transactions[0]).orig_name = HOSTILE_IMG.to_string();
+    std::sync::Arc::make_mut(&mut case.transactions.to_mut().unwrap()[0]).orig_name =
+        HOSTILE_IMG.to_string();
     case.alerts[0].summary = format!("</script><script>alert(3)</script>{HOSTILE_IMG}");
     let id = case.case_id.clone();
     (cases, id)
@@ -968,7 +969,7 @@ fn network_cases_draw_a_money_flow_graph_beside_the_timeline() {
 fn a_flow_graph_gathers_parties_beyond_its_cap_and_sums_exactly() {
     let mut case = fixture_cases().remove(0);
     let subject = case.subject.accounts[0].clone();
-    let template = (*case.transactions[0]).clone();
+    let template = (*case.transactions.records().unwrap()[0]).clone();
     let transfer = |i: usize, to: String, amount: &str| TxnRecord {
         txn_id: format!("F{i:02}"),
         timestamp: format!("2026-03-{:02}T10:{:02}:00Z", 1 + i / 30, i % 30),

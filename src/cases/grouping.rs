@@ -66,10 +66,10 @@ pub(crate) struct AlertGroup {
 ///
 /// Groups come back ordered by their smallest account, so the result does not depend on the
 /// order of hash maps.
-pub(crate) fn group_alerts<R: super::EvidenceRecord>(
+pub(crate) fn group_alerts<L: crate::evidence::EvidenceLookup>(
     alerts: &[Alert],
-    txns: &HashMap<String, R>,
-) -> Vec<AlertGroup> {
+    evidence: &L,
+) -> Result<Vec<AlertGroup>, L::Error> {
     let mut forest = AccountForest::default();
     for alert in alerts {
         let subject = forest.node(&alert.subject_account);
@@ -89,11 +89,11 @@ pub(crate) fn group_alerts<R: super::EvidenceRecord>(
         if alert.typology != Typology::Cycle {
             continue;
         }
-        for txn in alert
-            .txn_ids
-            .iter()
-            .filter_map(|id| txns.get(id).map(super::EvidenceRecord::record))
-        {
+        for id in &alert.txn_ids {
+            let Some(found) = evidence.find(id)? else {
+                continue;
+            };
+            let txn = &found.record;
             for account in [&txn.orig_account, &txn.bene_account] {
                 if account.trim().is_empty() {
                     continue;
@@ -131,5 +131,5 @@ pub(crate) fn group_alerts<R: super::EvidenceRecord>(
         })
         .collect();
     groups.sort_by(|a, b| a.accounts.cmp(&b.accounts));
-    groups
+    Ok(groups)
 }

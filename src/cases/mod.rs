@@ -11,12 +11,14 @@ pub mod score;
 
 pub use score::{Band, ScoreReason, ScoreSignal};
 
+use crate::evidence::{Evidence, EvidenceLookup, Found, SpillError};
 use crate::model::{
     format_money, format_money_grouped, parse_money, Alert, RuleInfo, TxnRecord, Typology,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
@@ -50,22 +52,139 @@ impl EvidenceRecord for Arc<TxnRecord> {
     }
 }
 
-/// Serializes a case's shared evidence records as plain records (the file does not know they
-/// are shared), and reads them back.
-mod shared_records {
-    use crate::model::TxnRecord;
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::sync::Arc;
+/// A case's evidence transactions, by timestamp then transaction id: records held in memory
+/// (shared with the run's other cases that cite them), or, for a run whose evidence was spilled
+/// to a local file ([`crate::evidence`]), their numbers in that file, read back when the case is
+/// written. They are written as plain records either way (the file does not know how they were
+/// kept), and read back as held records.
+#[derive(Clone, Default)]
+pub struct Transactions(Kept);
 
-    pub fn serialize<S: Serializer>(records: &[Arc<TxnRecord>], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(records.iter().map(|r| &**r))
+#[derive(Clone)]
+enum Kept {
+    Held(Vec<Arc<TxnRecord>>),
+    Mixed(Vec<crate::evidence::Kept>),
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Kept::Held(Vec::new())
+    }
+}
+
+impl Transactions {
+    /// How many transactions the case cites (found in the run's evidence).
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Kept::Held(records) => records.len(),
+            Kept::Mixed(kept) => kept.len(),
+        }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<TxnRecord>>, D::Error> {
-        Ok(Vec::<TxnRecord>::deserialize(d)?
-            .into_iter()
-            .map(Arc::new)
-            .collect())
+    /// How many of the records are kept by their number in a spill file (read back when used).
+    pub fn spilled(&self) -> usize {
+        match &self.0 {
+            Kept::Held(_) => 0,
+            Kept::Mixed(kept) => kept
+                .iter()
+                .filter(|k| matches!(k, crate::evidence::Kept::Spilled(..)))
+                .count(),
+        }
+    }
+
+    /// Whether the case cites no transaction found in the run's evidence.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records, in order: those held in memory as they are, spilled ones read back.
+    pub fn records(&self) -> Result<Cow<'_, [Arc<TxnRecord>]>, SpillError> {
+        match &self.0 {
+            Kept::Held(records) => Ok(Cow::Borrowed(records)),
+            Kept::Mixed(kept) => kept
+                .iter()
+                .map(|k| match k {
+                    crate::evidence::Kept::Held(record) => Ok(Arc::clone(record)),
+                    crate::evidence::Kept::Spilled(spill, n) => spill.read(*n).map(Arc::new),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Cow::Owned),
+        }
+    }
+
+    /// The records held in memory, to change: spilled ones are read back and held from now on.
+    pub fn to_mut(&mut self) -> Result<&mut Vec<Arc<TxnRecord>>, SpillError> {
+        match self.0 {
+            Kept::Held(ref mut records) => Ok(records),
+            Kept::Mixed(_) => {
+                self.0 = Kept::Held(self.records()?.into_owned());
+                self.to_mut()
+            }
+        }
+    }
+}
+
+impl From<Vec<Arc<TxnRecord>>> for Transactions {
+    fn from(records: Vec<Arc<TxnRecord>>) -> Self {
+        Transactions(Kept::Held(records))
+    }
+}
+
+impl FromIterator<Arc<TxnRecord>> for Transactions {
+    fn from_iter<I: IntoIterator<Item = Arc<TxnRecord>>>(records: I) -> Self {
+        records.into_iter().collect::<Vec<_>>().into()
+    }
+}
+
+impl From<Vec<TxnRecord>> for Transactions {
+    fn from(records: Vec<TxnRecord>) -> Self {
+        records.into_iter().map(Arc::new).collect::<Vec<_>>().into()
+    }
+}
+
+impl std::fmt::Debug for Transactions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.records() {
+            Ok(records) => f.debug_list().entries(records.iter()).finish(),
+            Err(e) => write!(f, "<{e}>"),
+        }
+    }
+}
+
+impl PartialEq for Transactions {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.records(), other.records()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Serialize for Transactions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let records = self.records().map_err(serde::ser::Error::custom)?;
+        s.collect_seq(records.iter().map(|r| &**r))
+    }
+}
+
+impl<'de> Deserialize<'de> for Transactions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<TxnRecord>::deserialize(d)?.into())
+    }
+}
+
+/// Where the evidence is found by transaction id: a map of records (held in memory), or a run's
+/// [`Evidence`].
+impl<R: EvidenceRecord + Send> EvidenceLookup for HashMap<String, R> {
+    type Error = std::convert::Infallible;
+    fn find(&self, txn_id: &str) -> Result<Option<Found>, Self::Error> {
+        Ok(self.get(txn_id).map(|r| {
+            let record = r.shared();
+            Found {
+                kept: crate::evidence::Kept::Held(Arc::clone(&record)),
+                record,
+            }
+        }))
     }
 }
 
@@ -135,9 +254,8 @@ pub struct Case {
     /// The alerts in full: strongest first, then by window start, then by alert id.
     pub alerts: Vec<Alert>,
     /// The evidence transactions in full, by timestamp then transaction id. Shared with the
-    /// run's other cases that cite them.
-    #[serde(with = "shared_records")]
-    pub transactions: Vec<Arc<TxnRecord>>,
+    /// run's other cases that cite them, or read back from the run's spill file.
+    pub transactions: Transactions,
     /// Evidence transaction ids named by alerts but absent from the transaction table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_txn_ids: Vec<String>,
@@ -160,7 +278,7 @@ impl Case {
 ///
 /// `txns` maps transaction id to record and supplies the evidence; `rules` supplies severities
 /// missing from alerts and the "why it matters" text of the narrative.
-pub fn build_cases<R: EvidenceRecord>(
+pub fn build_cases<R: EvidenceRecord + Send>(
     alerts: &[Alert],
     txns: &HashMap<String, R>,
     rules: &[RuleInfo],
@@ -171,16 +289,38 @@ pub fn build_cases<R: EvidenceRecord>(
 /// [`build_cases`], with each account's customer and that customer's risk rating without its
 /// alerts (`account → (customer_id, rating)`), which the case score weighs (see
 /// [`score::with_customer_risk`]).
-pub fn build_cases_with_customers<R: EvidenceRecord>(
+pub fn build_cases_with_customers<R: EvidenceRecord + Send>(
     alerts: &[Alert],
     txns: &HashMap<String, R>,
     rules: &[RuleInfo],
     customers: &BTreeMap<String, (String, u32)>,
 ) -> Vec<Case> {
+    let Ok(cases) = build_cases_from(alerts, txns, rules, customers);
+    cases
+}
+
+/// [`build_cases_with_customers`] over a run's [`Evidence`]: records held in memory or spilled to
+/// a file. A case keeps a spilled record's number, not the record: the records are read while
+/// the case is assembled and again when it is written.
+pub fn build_run_cases(
+    alerts: &[Alert],
+    evidence: &Evidence,
+    rules: &[RuleInfo],
+    customers: &BTreeMap<String, (String, u32)>,
+) -> Result<Vec<Case>, SpillError> {
+    build_cases_from(alerts, evidence, rules, customers)
+}
+
+fn build_cases_from<L: EvidenceLookup>(
+    alerts: &[Alert],
+    evidence: &L,
+    rules: &[RuleInfo],
+    customers: &BTreeMap<String, (String, u32)>,
+) -> Result<Vec<Case>, L::Error> {
     let rules_by_id: HashMap<&str, &RuleInfo> =
         rules.iter().map(|r| (r.rule_id.as_str(), r)).collect();
     // cases are assembled in parallel (a large run has thousands), then put in order
-    let mut cases: Vec<Case> = grouping::group_alerts(alerts, txns)
+    let mut cases: Vec<Case> = grouping::group_alerts(alerts, evidence)?
         .into_par_iter()
         .map(|group| {
             let group_alerts: Vec<Alert> = group
@@ -188,15 +328,21 @@ pub fn build_cases_with_customers<R: EvidenceRecord>(
                 .iter()
                 .map(|&i| alerts[i].clone())
                 .collect();
-            assemble_case(group.accounts, group_alerts, txns, &rules_by_id, customers)
+            assemble_case(
+                group.accounts,
+                group_alerts,
+                evidence,
+                &rules_by_id,
+                customers,
+            )
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     cases.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
             .then_with(|| a.case_id.cmp(&b.case_id))
     });
-    cases
+    Ok(cases)
 }
 
 /// Writes one case per line as JSON. The same cases always give the same bytes.
@@ -236,13 +382,13 @@ pub(crate) fn compare_timestamps(a: &str, b: &str) -> Ordering {
     .then_with(|| a.cmp(b))
 }
 
-fn assemble_case<R: EvidenceRecord>(
+fn assemble_case<L: EvidenceLookup>(
     accounts: Vec<String>,
     mut alerts: Vec<Alert>,
-    txns: &HashMap<String, R>,
+    evidence: &L,
     rules: &HashMap<&str, &RuleInfo>,
     customers: &BTreeMap<String, (String, u32)>,
-) -> Case {
+) -> Result<Case, L::Error> {
     alerts.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
@@ -254,17 +400,19 @@ fn assemble_case<R: EvidenceRecord>(
         .iter()
         .flat_map(|a| a.txn_ids.iter().map(String::as_str))
         .collect();
-    let mut transactions: Vec<Arc<TxnRecord>> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut missing_txn_ids: Vec<String> = Vec::new();
     for id in evidence_ids {
-        match txns.get(id) {
-            Some(txn) => transactions.push(txn.shared()),
+        match evidence.find(id)? {
+            Some(f) => found.push(f),
             None => missing_txn_ids.push(id.to_string()),
         }
     }
-    transactions.sort_by(|a, b| {
+    found.sort_by(|a, b| {
+        let (a, b) = (&a.record, &b.record);
         compare_timestamps(&a.timestamp, &b.timestamp).then_with(|| a.txn_id.cmp(&b.txn_id))
     });
+    let transactions: Vec<Arc<TxnRecord>> = found.iter().map(|f| Arc::clone(&f.record)).collect();
 
     let subject_set: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
     let subject = describe_subject(&accounts, &subject_set, &alerts, &transactions);
@@ -334,13 +482,22 @@ fn assemble_case<R: EvidenceRecord>(
         total_amount: format_money(total_micros),
         currency,
         alerts,
-        transactions,
+        transactions: Transactions::default(),
         missing_txn_ids,
         counterparties,
         narrative: String::new(),
     };
+    // a spilled record is kept by number: the records read here are dropped with `found`
+    case.transactions = if found
+        .iter()
+        .all(|f| matches!(f.kept, crate::evidence::Kept::Held(_)))
+    {
+        transactions.into()
+    } else {
+        Transactions(Kept::Mixed(found.into_iter().map(|f| f.kept).collect()))
+    };
     case.narrative = narrative::write_narrative(&case, rules);
-    case
+    Ok(case)
 }
 
 fn describe_subject(

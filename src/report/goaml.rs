@@ -78,10 +78,20 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
     let submission_date = submission_date(profile);
 
     for case in selected {
+        // a case read from cases.jsonl holds its records; one of a run may read them back
+        let records = match case.transactions.records() {
+            Ok(records) => records,
+            Err(e) => {
+                export
+                    .skipped
+                    .push((case.case_id.clone(), format!("evidence unreadable: {e}")));
+                continue;
+            }
+        };
         let str_report = ReportSpec {
             report_code: &profile.report_code,
             reason: case.narrative.clone(),
-            transactions: case.transactions.iter().map(|t| &**t).collect(),
+            transactions: records.iter().map(|t| &**t).collect(),
             typologies: case.typologies.clone(),
             parties: customer_parties(case),
         };
@@ -110,7 +120,7 @@ pub fn export_goaml(cases: &[Case], profile: &GoamlProfile, case_ids: &[String])
         }
 
         if profile.ctr.enabled {
-            if let Some(ctr) = ctr_spec(case, profile) {
+            if let Some(ctr) = ctr_spec(case, &records, profile) {
                 match write_report(case, profile, &ctr, &submission_date) {
                     Ok(xml) => export.files.push((
                         format!(
@@ -191,7 +201,11 @@ fn customer_parties(case: &Case) -> Vec<CustomerParty<'_>> {
     by_row.into_values().collect()
 }
 
-fn ctr_spec<'a>(case: &'a Case, profile: &'a GoamlProfile) -> Option<ReportSpec<'a>> {
+fn ctr_spec<'a>(
+    case: &'a Case,
+    records: &'a [std::sync::Arc<TxnRecord>],
+    profile: &'a GoamlProfile,
+) -> Option<ReportSpec<'a>> {
     let cash_alerts: Vec<_> = case
         .alerts
         .iter()
@@ -213,8 +227,7 @@ fn ctr_spec<'a>(case: &'a Case, profile: &'a GoamlProfile) -> Option<ReportSpec<
     Some(ReportSpec {
         report_code: &profile.ctr.report_code,
         reason,
-        transactions: case
-            .transactions
+        transactions: records
             .iter()
             .filter(|t| ids.contains(t.txn_id.as_str()))
             .map(|t| &**t)

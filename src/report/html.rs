@@ -19,9 +19,15 @@ const CSS: &str = include_str!("assets/report.css");
 const JS: &str = include_str!("assets/report.js");
 
 /// Renders the report for a run (the whole page in memory; [`write_html`] streams it).
+///
+/// # Panics
+///
+/// If a case's evidence was spilled to a file that can no longer be read (a run's cases only:
+/// [`write_html`] returns that error instead).
 pub fn render_html(manifest: &Manifest, cases: &[Case], rules: &[RuleInfo]) -> String {
     let mut bytes = Vec::new();
-    write_html(&mut bytes, manifest, cases, rules).expect("writing to memory does not fail");
+    write_html(&mut bytes, manifest, cases, rules)
+        .expect("writing to memory fails only if spilled evidence cannot be read back");
     String::from_utf8(bytes).expect("the report is UTF-8")
 }
 
@@ -433,8 +439,8 @@ fn write_cases_script_json<W: Write>(w: &mut W, cases: &[Case]) -> io::Result<()
     for chunk in cases.chunks(CASES_PER_CHUNK) {
         let texts: Vec<String> = chunk
             .par_iter()
-            .map(|case| json_for_script(&case_json(case).to_string()))
-            .collect();
+            .map(|case| case_json(case).map(|json| json_for_script(&json.to_string())))
+            .collect::<io::Result<_>>()?;
         for text in texts {
             w.write_all(separator.as_bytes())?;
             w.write_all(text.as_bytes())?;
@@ -451,9 +457,10 @@ fn write_cases_script_json<W: Write>(w: &mut W, cases: &[Case]) -> io::Result<()
 
 /// One case in the compact form `report.js` reads: arrays instead of objects for alerts,
 /// transactions and counterparties, and alert evidence as indexes into the case's transactions.
-fn case_json(c: &Case) -> Value {
-    let txn_index: HashMap<&str, usize> = c
-        .transactions
+/// A case's spilled records are read back here.
+fn case_json(c: &Case) -> io::Result<Value> {
+    let records = c.transactions.records()?;
+    let txn_index: HashMap<&str, usize> = records
         .iter()
         .enumerate()
         .map(|(i, t)| (t.txn_id.as_str(), i))
@@ -483,8 +490,7 @@ fn case_json(c: &Case) -> Value {
             ])
         })
         .collect();
-    let txns: Vec<Value> = c
-        .transactions
+    let txns: Vec<Value> = records
         .iter()
         .map(|t| {
             json!([
@@ -519,7 +525,7 @@ fn case_json(c: &Case) -> Value {
             ])
         })
         .collect();
-    json!({
+    Ok(json!({
         "id": c.case_id,
         "score": c.score,
         "band": c.band.as_str(),
@@ -541,7 +547,7 @@ fn case_json(c: &Case) -> Value {
         "alerts": alerts,
         "txns": txns,
         "cps": cps,
-    })
+    }))
 }
 
 fn rules_json(rules: &[RuleInfo]) -> Value {

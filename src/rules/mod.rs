@@ -266,32 +266,48 @@ pub(crate) fn episodes_to_alerts(
     // one record per row, in `needed`'s order (held in a list: a hash table of records sized
     // for its load factor took twice their memory)
     let evidence_rows = gather(base, &needed)?;
-    let evidence_of = |row: &u32| {
-        needed
-            .binary_search(row)
+    let evidence_of = |row: u32| -> Result<Option<Evidence>, std::convert::Infallible> {
+        Ok(needed
+            .binary_search(&row)
             .ok()
-            .map(|i| evidence_rows[i].clone())
+            .map(|i| evidence_rows[i].clone()))
     };
-    // alerts are built in parallel, then put in their output order
-    let episodes: Vec<(&Rule, &engine::Episode)> = per_rule
-        .iter()
-        .flat_map(|(rule, episodes)| episodes.iter().map(move |episode| (*rule, episode)))
-        .collect();
-    let mut alerts: Vec<Alert> = episodes
-        .into_par_iter()
-        .filter_map(|(rule, episode)| {
-            let mut evidence: Vec<Evidence> = episode.rows.iter().filter_map(evidence_of).collect();
-            evidence.sort_by(|a, b| (a.ts, &a.record.txn_id).cmp(&(b.ts, &b.record.txn_id)));
-            (!evidence.is_empty())
-                .then(|| alerts::build_alert(rule, episode, &evidence, base_currency))
-        })
-        .collect();
-    sort_alerts(&mut alerts);
+    let Ok(alerts) = alerts_of_episodes(per_rule, &evidence_of, base_currency);
     let evidence = evidence_rows
         .into_iter()
         .map(|e| (e.record.txn_id.clone(), e.record))
         .collect();
     Ok((alerts, evidence))
+}
+
+/// Each rule's episodes as alerts (sorted by rule, subject, window start, id), an episode's
+/// rows read by `evidence_of` (a row it does not know is left out; an episode left without
+/// evidence gives no alert). The engines differ only in where the evidence is.
+pub(crate) fn alerts_of_episodes<E: Send>(
+    per_rule: &[(&Rule, Vec<engine::Episode>)],
+    evidence_of: &(dyn Fn(u32) -> Result<Option<Evidence>, E> + Sync),
+    base_currency: &str,
+) -> Result<Vec<Alert>, E> {
+    // alerts are built in parallel, then put in their output order
+    let episodes: Vec<(&Rule, &engine::Episode)> = per_rule
+        .iter()
+        .flat_map(|(rule, episodes)| episodes.iter().map(move |episode| (*rule, episode)))
+        .collect();
+    let built: Vec<Option<Alert>> = episodes
+        .into_par_iter()
+        .map(|(rule, episode)| {
+            let mut evidence: Vec<Evidence> = Vec::with_capacity(episode.rows.len());
+            for &row in &episode.rows {
+                evidence.extend(evidence_of(row)?);
+            }
+            evidence.sort_by(|a, b| (a.ts, &a.record.txn_id).cmp(&(b.ts, &b.record.txn_id)));
+            Ok((!evidence.is_empty())
+                .then(|| alerts::build_alert(rule, episode, &evidence, base_currency)))
+        })
+        .collect::<Result<_, E>>()?;
+    let mut alerts: Vec<Alert> = built.into_iter().flatten().collect();
+    sort_alerts(&mut alerts);
+    Ok(alerts)
 }
 
 /// The evidence of `rows` of `base` (sorted and distinct), in their order.

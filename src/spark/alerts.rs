@@ -5,6 +5,7 @@
 use super::rules::{self as compile, ROWS_VIEW, SEGMENTS_VIEW};
 use super::sql::ident;
 use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
+use crate::evidence::{Evidence, Spill, SpillError, SpillWriter};
 use crate::model::Alert;
 use crate::rules::plan::{describe_duration, Detector, RulePlan, DAY};
 use crate::rules::{
@@ -14,9 +15,9 @@ use polars::prelude::*;
 use spark_connect::row::{Row, Value};
 use std::collections::{BTreeMap, HashMap};
 
-/// Alerts (in output order) and the evidence records by transaction id, as
-/// [`crate::rules::run_rules`] returns them.
-pub type SparkAlerts = (Vec<Alert>, crate::model::EvidenceRecords);
+/// Alerts (in output order) and their evidence records, spilled to a local file as they came
+/// back from the cluster.
+pub type SparkAlerts = (Vec<Alert>, Evidence);
 
 impl Spark {
     /// Runs `rules` over the accepted rows of [`Spark::ingest`].
@@ -113,19 +114,29 @@ impl Spark {
             }
             per_rule.push((rule, episodes));
         }
-        // the evidence rows, fetched once, become the frame the alert builder reads
-        let (base, row_of) = self.evidence_frame(&txn_ids)?;
+        // the evidence rows go to a local spill file a page at a time; the alerts read them back
+        let spilled = self.spill_evidence(&txn_ids)?;
+        drop(txn_ids);
         for (_, episodes) in &mut per_rule {
             for episode in episodes.iter_mut() {
                 episode.rows = episode
                     .rows
                     .iter()
-                    .filter_map(|n| row_of.get(n).copied())
+                    .map(|&n| spilled.number[n as usize])
+                    .filter(|&n| n != NOT_FOUND)
                     .collect();
             }
         }
-        crate::rules::episodes_to_alerts(&base, &per_rule, base_currency)
-            .map_err(|e| self.bad_result("building the alerts", e.to_string()))
+        let evidence_of = |n: u32| -> Result<Option<crate::rules::alerts::Evidence>, SpillError> {
+            let record = spilled.spill.read(n)?;
+            Ok(Some(crate::rules::alerts::Evidence {
+                record: std::sync::Arc::new(record),
+                ts: spilled.ts[n as usize],
+                base_amount: spilled.base_amount[n as usize],
+            }))
+        };
+        let alerts = crate::rules::alerts_of_episodes(&per_rule, &evidence_of, base_currency)?;
+        Ok((alerts, Evidence::spilled(spilled.spill)))
     }
 
     /// The derived segments' bases by account (accounts of a segment: far fewer than rows).
@@ -269,89 +280,180 @@ impl Spark {
         self.local_view(&what, EPISODES_VIEW, &rows, &schema)?;
         let found = self.query(&what, select)?;
         let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
-        let ids = text_column(&found, "txn_id").map_err(|e| self.bad_result(&what, e))?;
-        for (ep, id) in eps.into_iter().zip(ids) {
+        // read in place: a rule's evidence rows may be millions
+        let ids = found
+            .column("txn_id")
+            .and_then(|c| c.str())
+            .map_err(|e| self.bad_result(&what, e.to_string()))?;
+        for (ep, id) in eps.into_iter().zip(ids.iter()) {
+            let id = id.ok_or_else(|| self.bad_result(&what, "txn_id is null".to_string()))?;
             let episode = usize::try_from(ep)
                 .ok()
                 .and_then(|i| episodes.get_mut(i))
                 .ok_or_else(|| self.bad_result(&what, format!("no episode {ep}")))?;
-            episode.rows.push(txn_ids.number(&id));
+            episode.rows.push(txn_ids.number(id));
         }
         Ok(())
     }
 
-    /// The canonical rows of the numbered transactions, and each number's row in that frame.
-    fn evidence_frame(
-        &self,
-        txn_ids: &TxnNumbers,
-    ) -> Result<(DataFrame, HashMap<u32, u32>), SparkEngineError> {
+    /// The canonical rows of the numbered transactions, written to a local spill file a page at
+    /// a time: only a page's rows are held here at once, however many the evidence has.
+    fn spill_evidence(&self, txn_ids: &TxnNumbers) -> Result<Spilled, SparkEngineError> {
         let what = "reading the evidence transactions";
-        let empty = crate::ingest::empty_frame();
-        if txn_ids.by_id.is_empty() {
-            return Ok((empty, HashMap::new()));
+        let mut writer = SpillWriter::new()?;
+        let mut number = vec![NOT_FOUND; txn_ids.len()];
+        let (mut times, mut base_amount) = (Vec::new(), Vec::new());
+        if txn_ids.len() == 0 {
+            return Ok(Spilled {
+                spill: writer.finish()?,
+                number,
+                ts: times,
+                base_amount,
+            });
         }
-        self.text_view(
-            what,
-            "aml_evidence_ids",
-            "txn_id",
-            txn_ids.in_order().into_iter(),
-        )?;
-        let columns: Vec<String> = empty
+        self.text_view(what, "aml_evidence_ids", "txn_id", txn_ids.in_order())?;
+        let columns: Vec<String> = crate::ingest::empty_frame()
             .get_column_names()
             .iter()
             .map(|c| format!("a.{}", ident(c)))
             .collect();
-        let frame = self.query(
-            what,
-            &format!(
-                "SELECT {} FROM {} a LEFT SEMI JOIN aml_evidence_ids i ON a.txn_id = i.txn_id",
-                columns.join(", "),
-                ident(ACCEPTED_VIEW)
-            ),
-        )?;
-        // read in place: the ids are as many as the evidence rows
-        let ids = frame
-            .column("txn_id")
-            .and_then(|c| c.str())
-            .map_err(|e| self.bad_result(what, e.to_string()))?;
-        let mut row_of = HashMap::with_capacity(ids.len());
-        for (row, id) in ids.iter().enumerate() {
-            let id = id.ok_or_else(|| self.bad_result(what, "txn_id is null".to_string()))?;
-            if let Some(n) = txn_ids.by_id.get(id) {
-                row_of.insert(*n, row as u32);
+        let evidence = format!(
+            "SELECT {} FROM {} a LEFT SEMI JOIN aml_evidence_ids i ON a.txn_id = i.txn_id",
+            columns.join(", "),
+            ident(ACCEPTED_VIEW)
+        );
+        // the ids are at least as many as the rows: one page, read at once; more pages are
+        // found once, held by the cluster, and read a hash range of ids at a time
+        let pages = txn_ids.len().div_ceil(self.evidence_page_rows);
+        let page_query = |page: usize| match pages {
+            1 => evidence.clone(),
+            _ => {
+                format!("SELECT * FROM {EVIDENCE_VIEW} WHERE pmod(hash(txn_id), {pages}) = {page}")
+            }
+        };
+        if pages > 1 {
+            self.execute(what, &format!("CACHE TABLE {EVIDENCE_VIEW} AS {evidence}"))?;
+        }
+        for page in 0..pages {
+            let frame = self.query(what, &page_query(page))?;
+            self.evidence_pages
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let records = crate::ingest::frame_to_records(&frame)
+                .map_err(|e| self.bad_result(what, e.to_string()))?;
+            let dense = |name: &str| -> PolarsResult<Vec<i64>> {
+                let column = frame.column(name)?.cast(&DataType::Int64)?;
+                crate::ingest::dense(column.i64()?)
+            };
+            let (ts, amounts) = dense("ts")
+                .and_then(|ts| Ok((ts, dense("base_amount")?)))
+                .map_err(|e| self.bad_result(what, e.to_string()))?;
+            drop(frame);
+            for ((record, ts), amount) in records.iter().zip(ts).zip(amounts) {
+                let n = writer.push(record)?;
+                times.push(ts);
+                base_amount.push(amount);
+                if let Some(local) = txn_ids.get(&record.txn_id) {
+                    number[local as usize] = n;
+                }
             }
         }
-        Ok((frame, row_of))
+        if pages > 1 {
+            self.execute(what, &format!("UNCACHE TABLE IF EXISTS {EVIDENCE_VIEW}"))?;
+        }
+        Ok(Spilled {
+            spill: writer.finish()?,
+            number,
+            ts: times,
+            base_amount,
+        })
     }
+}
+
+/// The cluster's table of the evidence rows while they are read ([`Spark::spill_evidence`]).
+const EVIDENCE_VIEW: &str = "aml_evidence";
+
+/// The most evidence rows read in one page unless the session sets another (about 75 MB of
+/// canonical rows here).
+pub(super) const EVIDENCE_PAGE_ROWS: usize = 250_000;
+
+/// A transaction number whose row the cluster did not return.
+const NOT_FOUND: u32 = u32::MAX;
+
+/// The evidence in a local spill file: each transaction number's record number in it
+/// ([`NOT_FOUND`] if none), and each record's time and base amount for the alerts' builder.
+struct Spilled {
+    spill: Spill,
+    number: Vec<u32>,
+    ts: Vec<i64>,
+    base_amount: Vec<i64>,
 }
 
 /// The view of the episodes whose evidence is looked up ([`Spark::attach_evidence`]).
 pub(super) const EPISODES_VIEW: &str = "aml_episodes";
 
 /// Transaction ids numbered in the order first met (a hit's or an episode's rows are numbers).
-#[derive(Debug, Default)]
+///
+/// The ids are as many as the evidence rows (millions at 100M rows), so each is held once, in
+/// one text, and the table that finds a number by id holds only numbers: about 20 bytes an id
+/// instead of about 60 in a map of strings.
+#[derive(Default)]
 pub(super) struct TxnNumbers {
-    /// Each id's number (the ids are held once: they are as many as the evidence rows).
-    by_id: HashMap<String, u32>,
+    /// The ids, concatenated in number order.
+    text: String,
+    /// Where each number's id ends in `text`.
+    ends: Vec<u64>,
+    /// The numbers, found by their id's hash.
+    table: hashbrown::HashTable<u32>,
+}
+
+/// The hash of an id in [`TxnNumbers`] (a fixed seed: nothing depends on the table's order).
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6576_6964_656e_6365).hash_one(id)
+}
+
+fn id_in<'a>(text: &'a str, ends: &[u64], n: u32) -> &'a str {
+    let n = n as usize;
+    let start = if n == 0 { 0 } else { ends[n - 1] as usize };
+    &text[start..ends[n] as usize]
 }
 
 impl TxnNumbers {
+    /// The number of `id`: the one it was given, or the next.
     pub(super) fn number(&mut self, id: &str) -> u32 {
-        if let Some(n) = self.by_id.get(id) {
-            return *n;
+        let Self { text, ends, table } = self;
+        let hash = id_hash(id);
+        match table.entry(
+            hash,
+            |&n| id_in(text, ends, n) == id,
+            |&n| id_hash(id_in(text, ends, n)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let n = ends.len() as u32;
+                slot.insert(n);
+                text.push_str(id);
+                ends.push(text.len() as u64);
+                n
+            }
         }
-        let n = self.by_id.len() as u32;
-        self.by_id.insert(id.to_string(), n);
-        n
+    }
+
+    /// The number `id` was given, if any.
+    fn get(&self, id: &str) -> Option<u32> {
+        self.table
+            .find(id_hash(id), |&n| id_in(&self.text, &self.ends, n) == id)
+            .copied()
+    }
+
+    /// How many ids were numbered.
+    fn len(&self) -> usize {
+        self.ends.len()
     }
 
     /// The ids in the order they were numbered.
-    fn in_order(&self) -> Vec<&str> {
-        let mut ids = vec![""; self.by_id.len()];
-        for (id, &n) in &self.by_id {
-            ids[n as usize] = id;
-        }
-        ids
+    fn in_order(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.ends.len() as u32).map(|n| id_in(&self.text, &self.ends, n))
     }
 }
 
@@ -383,4 +485,30 @@ pub(super) fn int_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>, Stri
     ints.iter()
         .map(|v| v.ok_or_else(|| format!("{name} is null")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TxnNumbers;
+
+    #[test]
+    fn transaction_ids_keep_the_number_they_were_first_given() {
+        let mut numbers = TxnNumbers::default();
+        let ids: Vec<String> = (0..50_000).map(|i| format!("T{:09}", i * 7)).collect();
+        // each id met three times, in different orders, across the table's growth
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(numbers.number(id), i as u32);
+        }
+        for (i, id) in ids.iter().enumerate().rev() {
+            assert_eq!(numbers.number(id), i as u32);
+            assert_eq!(numbers.get(id), Some(i as u32));
+        }
+        assert_eq!(numbers.len(), ids.len());
+        assert!(numbers.in_order().eq(ids.iter().map(String::as_str)));
+        assert_eq!(numbers.get("T000000001"), None);
+        assert_eq!(numbers.get(""), None);
+        // the empty id is an id like another
+        assert_eq!(numbers.number(""), ids.len() as u32);
+        assert_eq!(numbers.get(""), Some(ids.len() as u32));
+    }
 }

@@ -44,6 +44,9 @@ pub enum SparkEngineError {
     },
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    /// The evidence's local spill file could not be written or read back.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::SpillError),
     /// A result came back in a shape this engine did not ask for.
     #[error("Spark at {remote}: {what}: unexpected result: {reason}")]
     Result {
@@ -96,6 +99,10 @@ pub struct Spark {
     /// The largest local relation sent inside a plan; a larger one goes up as a cached
     /// artifact (see [`Spark::view_of`]).
     upload_limit: usize,
+    /// The most evidence rows read back in one query (see [`Spark::set_evidence_page_rows`]).
+    evidence_page_rows: usize,
+    /// Queries that read evidence rows back, since the session began.
+    evidence_pages: std::sync::atomic::AtomicU64,
 }
 
 impl Spark {
@@ -120,6 +127,8 @@ impl Spark {
             remote,
             target: target.clone(),
             upload_limit: MAX_INLINE_RELATION,
+            evidence_page_rows: alerts::EVIDENCE_PAGE_ROWS,
+            evidence_pages: Default::default(),
         };
         for (key, value) in [
             ("spark.sql.session.timeZone", "UTC"),
@@ -223,6 +232,19 @@ impl Spark {
     /// Result streams the server ended early that were resumed, since the session began.
     pub fn streams_reattached(&self) -> u64 {
         self.exec.reattached()
+    }
+
+    /// Reads the alerts' evidence back at most `rows` rows a query (250,000 unless set; at
+    /// least 1): the rows are written to a local spill file a page at a time, so this bounds
+    /// what amlscreen holds of them at once.
+    pub fn set_evidence_page_rows(&mut self, rows: usize) {
+        self.evidence_page_rows = rows.max(1);
+    }
+
+    /// Queries that read evidence rows back since the session began.
+    pub fn evidence_pages_read(&self) -> u64 {
+        self.evidence_pages
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Local relations sent as cached artifacts since the session began.
