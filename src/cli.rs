@@ -511,6 +511,12 @@ pub struct GenerateArgs {
     /// csv or parquet.
     #[arg(long, default_value = "csv")]
     pub format: String,
+    /// Generate in this many parts, one at a time, each a population of its own with ids no
+    /// other part uses: for data sets too large to hold in memory at once. The transactions go
+    /// to `transactions/part-001.csv` (or `.parquet`) and on; labels, customers and look-alikes
+    /// to one file each.
+    #[arg(long, default_value_t = 1)]
+    pub parts: u32,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -608,6 +614,22 @@ fn generate_command(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
         instances_per_typology: args.instances,
         ..amlscreen::synth::GeneratorConfig::default()
     };
+    if args.parts != 1 {
+        let done = amlscreen::lab::generate_in_parts(&config, args.parts, format, &args.out)?;
+        for note in &done.notes {
+            // a closed standard error is no reason to fail a generation that succeeded
+            let _ = writeln!(std::io::stderr(), "note: {note}");
+        }
+        writeln!(
+            out,
+            "wrote {} transactions ({} planted instances) in {} parts to {}, with labels.csv, fx.csv, lookalikes.csv and customers.csv",
+            done.rows,
+            done.instances,
+            args.parts,
+            done.transactions.display()
+        )?;
+        return Ok(EXIT_OK);
+    }
     let (data, path) = generate_to(&config, format, &args.out)?;
     for note in &data.notes {
         // a closed standard error is no reason to fail a generation that succeeded

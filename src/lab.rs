@@ -114,6 +114,156 @@ pub fn generate_to(
     Ok((data, transactions))
 }
 
+/// What [`generate_in_parts`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct GeneratedParts {
+    /// Transaction rows in all parts (broken rows included).
+    pub rows: usize,
+    /// Planted instances in all parts.
+    pub instances: usize,
+    /// The folder of the parts' transaction files.
+    pub transactions: PathBuf,
+    /// The generator's notes, each after its part (`part 2: ...`).
+    pub notes: Vec<String>,
+}
+
+/// Generates a data set in `parts` parts, one at a time, so that only one part is held in
+/// memory: `transactions/part-001.csv` (or `.parquet`) and on in `out`, with one `labels.csv`,
+/// `lookalikes.csv` and `customers.csv` for all parts and one `fx.csv`.
+///
+/// `config.accounts` are shared out among the parts (the first parts take one more when they do
+/// not divide). Each part is a population of its own ([`GeneratorConfig::part`]): its own random
+/// streams, account numbers, transaction, customer and instance ids; instances per typology
+/// and broken rows are per part, and broken rows go to the first part only (the broken customer
+/// rows to the end of `customers.csv`). Part 1's transactions are what [`generate_to`] gives
+/// for its accounts.
+pub fn generate_in_parts(
+    config: &GeneratorConfig,
+    parts: u32,
+    format: DataFormat,
+    out: &Path,
+) -> Result<GeneratedParts, RunError> {
+    let parts_usize = parts as usize;
+    if parts == 0 || parts > synth::MAX_PART + 1 {
+        return Err(RunError::Other(format!(
+            "parts must be between 1 and {} (got {parts})",
+            synth::MAX_PART + 1
+        )));
+    }
+    if config.accounts / parts_usize < synth::MIN_ACCOUNTS {
+        return Err(RunError::Other(format!(
+            "each part needs at least {} accounts: {} accounts in {parts} parts give {}",
+            synth::MIN_ACCOUNTS,
+            config.accounts,
+            config.accounts / parts_usize
+        )));
+    }
+    let folder = out.join("transactions");
+    std::fs::create_dir_all(&folder).map_err(|e| write_err(&folder, e))?;
+    let mut done = GeneratedParts {
+        transactions: folder.clone(),
+        ..GeneratedParts::default()
+    };
+    let mut failure: Option<RunError> = None;
+    let mut fx_rates = Vec::new();
+    // a part's CSV text without its header line, after the first part's
+    let append = |w: &mut dyn std::io::Write, text: Vec<u8>, first: bool| {
+        let body = match (first, text.iter().position(|&b| b == b'\n')) {
+            (false, Some(end)) => &text[end + 1..],
+            _ => &text[..],
+        };
+        w.write_all(body)
+    };
+    let (labels_path, customers_path, lookalikes_path) = (
+        out.join("labels.csv"),
+        out.join("customers.csv"),
+        out.join("lookalikes.csv"),
+    );
+    let written = write_atomic_with(&labels_path, |labels_w| {
+        write_atomic_with(&customers_path, |customers_w| {
+            write_atomic_with(&lookalikes_path, |lookalikes_w| {
+                for part in 0..parts {
+                    let accounts = config.accounts / parts_usize
+                        + usize::from((part as usize) < config.accounts % parts_usize);
+                    let part_config = GeneratorConfig {
+                        accounts,
+                        part,
+                        bad_rows: if part == 0 { config.bad_rows } else { 0 },
+                        ..config.clone()
+                    };
+                    let data = match synth::generate(&part_config) {
+                        Ok(data) => data,
+                        Err(e) => {
+                            failure = Some(RunError::Other(format!("part {}: {e}", part + 1)));
+                            return Err(std::io::Error::other("generation failed"));
+                        }
+                    };
+                    let name = format!(
+                        "part-{:03}.{}",
+                        part + 1,
+                        match format {
+                            DataFormat::Csv => "csv",
+                            DataFormat::Parquet => "parquet",
+                        }
+                    );
+                    let path = folder.join(name);
+                    let result = match format {
+                        DataFormat::Csv => write_atomic_with(&path, |w| {
+                            synth::write_transactions_csv(w, &data.transactions)
+                                .map_err(std::io::Error::other)
+                        }),
+                        DataFormat::Parquet => {
+                            crate::output::transactions_parquet(&data.transactions)
+                                .map_err(std::io::Error::other)
+                                .and_then(|bytes| write_atomic(&path, &bytes))
+                        }
+                    };
+                    if let Err(e) = result {
+                        failure = Some(write_err(&path, e));
+                        return Err(std::io::Error::other("writing a part failed"));
+                    }
+                    let first = part == 0;
+                    let mut text = Vec::new();
+                    synth::write_labels_csv(&mut text, &data.labels)
+                        .map_err(std::io::Error::other)?;
+                    append(labels_w, text, first)?;
+                    let mut text = Vec::new();
+                    synth::write_customers_csv(&mut text, &data.customers, false)?;
+                    append(customers_w, text, first)?;
+                    let mut text = Vec::new();
+                    synth::write_lookalikes_csv(&mut text, &data.lookalikes)?;
+                    append(lookalikes_w, text, first)?;
+                    done.rows += data.transactions.len() + data.transactions.raw_rows.len();
+                    done.instances += data.labels.len();
+                    done.notes.extend(
+                        data.notes
+                            .iter()
+                            .map(|note| format!("part {}: {note}", part + 1)),
+                    );
+                    fx_rates = data.fx_rates;
+                }
+                // the broken customer rows last: one of them leaves a quote open to the end
+                if config.bad_rows > 0 {
+                    let mut text = Vec::new();
+                    synth::write_customers_csv(&mut text, &[], true)?;
+                    append(customers_w, text, false)?;
+                }
+                Ok(())
+            })
+        })
+    });
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    written.map_err(|e| write_err(&labels_path, e))?;
+    let path = out.join("fx.csv");
+    write_atomic_with(&path, |w| {
+        synth::write_fx_csv(w, &fx_rates).map_err(std::io::Error::other)
+    })
+    .map_err(|e| write_err(&path, e))?;
+    Ok(done)
+}
+
 /// What `backtest` needs.
 #[derive(Debug, Clone)]
 pub struct BacktestConfig {

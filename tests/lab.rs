@@ -486,3 +486,149 @@ fn generate_plants_a_listed_customer_that_alerts_and_a_namesake_that_does_not() 
     );
     assert!(sanctions_on(&with, &n.account).is_empty(), "{with:?}");
 }
+
+/// A data set generated in parts: each part a population of its own, no id shared between
+/// parts, one labels, customers and look-alikes file, and the first part what a generation of
+/// its accounts alone gives.
+#[test]
+fn a_data_set_generated_in_parts_shares_no_id_between_parts() {
+    let dir = temp_dir("generate-parts");
+    let out = dir.join("parts");
+    let run = amlscreen(&[
+        "generate",
+        "--accounts",
+        "602",
+        "--days",
+        "30",
+        "--seed",
+        "3",
+        "--bad-rows",
+        "3",
+        "--parts",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", describe(&run));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("in 3 parts"));
+    let files: Vec<String> = std::fs::read_dir(out.join("transactions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(files, ["part-001.csv", "part-002.csv", "part-003.csv"]);
+    // the first part (201 accounts: 602 = 201 + 201 + 200) is a generation of its own
+    let alone = generate_to(
+        &GeneratorConfig {
+            accounts: 201,
+            days: 30,
+            seed: 3,
+            bad_rows: 3,
+            ..GeneratorConfig::default()
+        },
+        DataFormat::Csv,
+        &dir.join("alone"),
+    )
+    .unwrap()
+    .1;
+    assert_eq!(
+        std::fs::read(out.join("transactions/part-001.csv")).unwrap(),
+        std::fs::read(alone).unwrap()
+    );
+    // every part is read, with no id repeated across them: only the first part's broken rows
+    // are quarantined
+    let fx = FxTable::load(&out.join("fx.csv"), "USD").unwrap();
+    let options = IngestOptions {
+        profile: None,
+        fx,
+        delimiter: None,
+    };
+    let parts: Vec<std::path::PathBuf> = files
+        .iter()
+        .map(|f| out.join("transactions").join(f))
+        .collect();
+    let ingested = ingest(&parts, &options, &mut Default::default()).unwrap();
+    assert_eq!(ingested.quarantine.len(), 3, "{:?}", ingested.quarantine);
+    let frame = ingested.frame;
+    let ids: std::collections::HashSet<&str> = frame
+        .column("txn_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(Option::unwrap)
+        .collect();
+    assert_eq!(ids.len(), frame.height());
+    // the parts' own accounts, customers and instances are their own
+    let table = |name: &str| -> Vec<csv::StringRecord> {
+        csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(out.join(name))
+            .unwrap()
+            .records()
+            .map(Result::unwrap)
+            .collect()
+    };
+    // every part's customers, then the broken rows, the one with a quote never closed last
+    let rows = table("customers.csv");
+    assert!(rows.last().unwrap()[0].starts_with("CUS-BAD-8"));
+    let customers: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| !r[0].starts_with("CUS-BAD") && !r[1].starts_with("BAD-ACC"))
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    assert_eq!(customers.len(), 602);
+    let distinct = |values: Vec<&str>| {
+        values
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    assert_eq!(
+        distinct(customers.iter().map(|c| c.0.as_str()).collect()),
+        602
+    );
+    assert_eq!(
+        distinct(customers.iter().map(|c| c.1.as_str()).collect()),
+        602
+    );
+    for prefix in ["10", "11", "12"] {
+        let of_part = customers.iter().filter(|c| c.1.starts_with(prefix)).count();
+        assert!((200..=201).contains(&of_part), "{prefix}: {of_part}");
+    }
+    // and amlscreen reads every part's customers, quarantining only the broken rows
+    let loaded =
+        amlscreen::customers::load_customers(&out.join("customers.csv"), None, b',').unwrap();
+    assert_eq!(loaded.list.len(), 602);
+    assert_eq!(loaded.quarantine.len(), 8, "{:?}", loaded.quarantine);
+    let labels = table("labels.csv");
+    assert_eq!(
+        distinct(labels.iter().map(|r| &r[0]).collect()),
+        labels.len()
+    );
+    assert!(labels.iter().any(|r| r[0].ends_with("-p2")));
+    for label in &labels {
+        for id in label[4].split(';').filter(|id| !id.is_empty()) {
+            assert!(
+                ids.contains(id),
+                "{} cites {id}, which no part holds",
+                &label[0]
+            );
+        }
+    }
+    let externals: Vec<std::collections::HashSet<String>> = parts
+        .iter()
+        .map(|part| {
+            csv::Reader::from_path(part)
+                .unwrap()
+                .records()
+                .filter_map(Result::ok)
+                .flat_map(|r| [r[5].to_string(), r[8].to_string()])
+                .filter(|a| a.starts_with("EXT-"))
+                .collect()
+        })
+        .collect();
+    assert!(externals.iter().all(|e| !e.is_empty()));
+    assert!(externals[0].is_disjoint(&externals[1]) && externals[1].is_disjoint(&externals[2]));
+}

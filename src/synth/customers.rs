@@ -140,7 +140,7 @@ pub fn make_customers(gen: &Gen<'_>, rng: &Rng, background_rows: usize) -> Vec<S
             };
             let onboarded = start - chrono::Days::new(30 + r.index(6_000) as u64);
             SyntheticCustomer {
-                customer_id: format!("CUS-{index:06}"),
+                customer_id: super::in_part(format!("CUS-{index:06}"), gen.cfg.part),
                 account: gen.cols.symbols.get(account.number).to_string(),
                 name,
                 kind,
@@ -224,6 +224,8 @@ pub struct ListedPerson {
 pub struct PlantedCustomer {
     /// Index of the account in the population (its customer is `CUS-<index>`).
     pub index: usize,
+    /// The part of the data set ([`super::GeneratorConfig::part`]).
+    pub part: u32,
     /// `true` for the listed customer, `false` for the namesake.
     pub listed: bool,
     pub name: String,
@@ -237,7 +239,7 @@ pub struct PlantedCustomer {
 impl PlantedCustomer {
     /// The customer id `make_customers` gives it.
     pub fn customer_id(&self) -> String {
-        format!("CUS-{:06}", self.index)
+        super::in_part(format!("CUS-{:06}", self.index), self.part)
     }
 }
 
@@ -362,6 +364,7 @@ pub fn plant_listed_customers(
     let planted = vec![
         PlantedCustomer {
             index: candidates[listed_at],
+            part: gen.cfg.part,
             listed: true,
             name: name.clone(),
             birth_date: person.birth_date.clone(),
@@ -370,6 +373,7 @@ pub fn plant_listed_customers(
         },
         PlantedCustomer {
             index: candidates[namesake_at],
+            part: gen.cfg.part,
             listed: false,
             name: name.clone(),
             birth_date: format!("{namesake_year}{month_day}"),

@@ -43,6 +43,7 @@ pub fn demo_config(typology: Typology) -> GeneratorConfig {
         home_country: "JM".to_string(),
         bad_rows: 0,
         instances_per_typology: Some(1),
+        part: 0,
     }
 }
 

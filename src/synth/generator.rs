@@ -149,7 +149,7 @@ impl<'a> Gen<'a> {
             rates,
             pop,
             day_of_month,
-            ext_counter: 0,
+            ext_counter: u64::from(cfg.part) * super::PART_EXTERNAL_STRIDE,
             shared: Default::default(),
             blocked_names,
         }

@@ -131,6 +131,37 @@ pub struct GeneratorConfig {
     pub bad_rows: usize,
     /// Instances per typology; `None` means one per 1,000 accounts, at least one.
     pub instances_per_typology: Option<usize>,
+    /// Which part of a data set generated in parts this is (see [`MAX_PART`]): part 0 is what
+    /// a generation without parts gives; another part is a population of its own, from its own
+    /// random streams, whose account numbers, external accounts, transaction ids, customer ids
+    /// and instance ids no other part uses.
+    pub part: u32,
+}
+
+/// The last part a data set may have ([`GeneratorConfig::part`]): a part's account numbers
+/// start with `10 + part`.
+pub const MAX_PART: u32 = 89;
+
+/// Added to a part's transaction sequence numbers (`T<part><9 digits>`): a part holds fewer.
+const PART_TXN_STRIDE: u64 = 1_000_000_000;
+
+/// Where a part's external account counter starts (a part makes fewer of them).
+pub(crate) const PART_EXTERNAL_STRIDE: u64 = 10_000_000;
+
+/// The random stream of part `part` (part 0: the seed's own).
+fn part_root(cfg: &GeneratorConfig) -> Rng {
+    match cfg.part {
+        0 => Rng::new(cfg.seed),
+        part => Rng::new(cfg.seed).fork(0x7061_7274_0000_0000 | u64::from(part)),
+    }
+}
+
+/// An id as part `part` writes it: part 0's as it is, another's with `-p<part>` after it.
+pub(crate) fn in_part(id: String, part: u32) -> String {
+    match part {
+        0 => id,
+        part => format!("{id}-p{part}"),
+    }
 }
 
 impl Default for GeneratorConfig {
@@ -146,6 +177,7 @@ impl Default for GeneratorConfig {
             home_country: "JM".to_string(),
             bad_rows: 0,
             instances_per_typology: None,
+            part: 0,
         }
     }
 }
@@ -217,6 +249,12 @@ fn validate(cfg: &GeneratorConfig) -> Result<(), SynthError> {
             ));
         }
     }
+    if cfg.part > MAX_PART {
+        return bad(format!(
+            "part must be at most {MAX_PART} (got {})",
+            cfg.part
+        ));
+    }
     let cc = cfg.home_country.as_bytes();
     if cc.len() != 2 || !cc.iter().all(u8::is_ascii_uppercase) {
         return bad(format!(
@@ -240,7 +278,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
             cfg.accounts
         )));
     }
-    let root = Rng::new(cfg.seed);
+    let root = part_root(cfg);
     let mut gen = Gen::new(
         cfg,
         TxnColumns::default(),
@@ -264,8 +302,14 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
         .filter_map(|a| LookAlikeKind::of_role(a.role).map(|k| (a.number, k)))
         .collect();
     let mut cols = gen.cols;
-    let new_seq = cols.sort();
-    let (mut labels, mut label_notes) = make_labels(&cols, &new_seq, planted);
+    let mut new_seq = cols.sort();
+    if cfg.part > 0 {
+        let offset = u64::from(cfg.part) * PART_TXN_STRIDE;
+        for seq in cols.txn_id.iter_mut().chain(new_seq.iter_mut()) {
+            *seq += offset;
+        }
+    }
+    let (mut labels, mut label_notes) = make_labels(&cols, &new_seq, planted, cfg.part);
     if let Some(listed) = planted_customers.iter().find(|p| p.listed) {
         let account = cols
             .symbols
@@ -279,7 +323,7 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
         labels.insert(
             at,
             Label {
-                instance_id: "sanctions-customer-001".to_string(),
+                instance_id: in_part("sanctions-customer-001".to_string(), cfg.part),
                 typology: Typology::Sanctions,
                 subject_account: account.clone(),
                 accounts: vec![account],
@@ -345,6 +389,7 @@ fn make_labels(
     cols: &TxnColumns,
     new_seq: &[u64],
     planted: Vec<(plant::PlanItem, Planted)>,
+    part: u32,
 ) -> (Vec<Label>, Vec<String>) {
     let mut labels = Vec::with_capacity(planted.len());
     let mut notes = Vec::with_capacity(planted.len());
@@ -352,7 +397,10 @@ fn make_labels(
         let mut seqs: Vec<u64> = p.txns.iter().map(|&r| new_seq[r]).collect();
         seqs.sort_unstable();
         labels.push(Label {
-            instance_id: format!("{}-{:03}", item.typology.as_str(), item.ordinal + 1),
+            instance_id: in_part(
+                format!("{}-{:03}", item.typology.as_str(), item.ordinal + 1),
+                part,
+            ),
             typology: item.typology,
             subject_account: cols.symbols.get(p.subject).to_string(),
             accounts: p

@@ -93,10 +93,11 @@ pub struct Population {
 /// Branch location codes for Jamaica.
 const JM_BRANCH_TOWNS: &[&str] = &["KIN", "MBJ", "SPT", "MAN", "OCR", "MAY", "PTM", "SAV"];
 
-/// Account number for a customer index: a fixed bijective scramble so numbers do not reveal roles.
-fn account_number(index: usize) -> String {
+/// Account number for a customer index: a fixed bijective scramble so numbers do not reveal roles,
+/// after `10 + part` (so no two parts of a data set share one).
+fn account_number(index: usize, part: u32) -> String {
     let scrambled = (index as u64 * 48_271 + 1_234_567) % 100_000_000;
-    format!("10{scrambled:08}")
+    format!("{}{scrambled:08}", 10 + part)
 }
 
 /// Builds the population: `silent_reserved` flags, in order, which of the reserved accounts
@@ -164,7 +165,7 @@ pub fn populate(gen: &mut Gen<'_>, rng: &mut Rng, silent_reserved: &[bool]) {
             *rng.pick(&branches)
         };
         accounts.push(Account {
-            number: gen.sym(&account_number(index)),
+            number: gen.sym(&account_number(index, gen.cfg.part)),
             name: gen.sym(&name),
             branch,
             role,
