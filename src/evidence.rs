@@ -96,10 +96,14 @@ impl SpillWriter {
 
     /// Appends a record; its number is the count of records before it.
     pub fn push(&mut self, record: &TxnRecord) -> Result<u32, SpillError> {
-        let number = u32::try_from(self.id_ends.len()).map_err(|_| SpillError::Io {
-            path: self.path.clone(),
-            source: io::Error::other("more than 4,294,967,295 evidence records"),
-        })?;
+        // a case marks its held records with the top bit: a spilled record's number is below it
+        let number = u32::try_from(self.id_ends.len())
+            .ok()
+            .filter(|&n| n < 1 << 31)
+            .ok_or_else(|| SpillError::Io {
+                path: self.path.clone(),
+                source: io::Error::other("more than 2,147,483,648 evidence records"),
+            })?;
         self.buffer.clear();
         encode(record, &mut self.buffer);
         self.out

@@ -63,8 +63,18 @@ pub struct Transactions(Kept);
 #[derive(Clone)]
 enum Kept {
     Held(Vec<Arc<TxnRecord>>),
-    Mixed(Vec<crate::evidence::Kept>),
+    /// Spilled records by number and held ones: `order` has a spill number, or [`HELD`] and an
+    /// index into `held`, for each record in order (4 bytes a record: a run's cases cite
+    /// millions).
+    Mixed {
+        spill: Arc<crate::evidence::Spill>,
+        held: Vec<Arc<TxnRecord>>,
+        order: Vec<u32>,
+    },
 }
+
+/// The bit of [`Kept::Mixed`]'s `order` that marks a held record.
+const HELD: u32 = 1 << 31;
 
 impl Default for Kept {
     fn default() -> Self {
@@ -77,7 +87,7 @@ impl Transactions {
     pub fn len(&self) -> usize {
         match &self.0 {
             Kept::Held(records) => records.len(),
-            Kept::Mixed(kept) => kept.len(),
+            Kept::Mixed { order, .. } => order.len(),
         }
     }
 
@@ -85,10 +95,7 @@ impl Transactions {
     pub fn spilled(&self) -> usize {
         match &self.0 {
             Kept::Held(_) => 0,
-            Kept::Mixed(kept) => kept
-                .iter()
-                .filter(|k| matches!(k, crate::evidence::Kept::Spilled(..)))
-                .count(),
+            Kept::Mixed { order, .. } => order.iter().filter(|&&n| n & HELD == 0).count(),
         }
     }
 
@@ -101,11 +108,11 @@ impl Transactions {
     pub fn records(&self) -> Result<Cow<'_, [Arc<TxnRecord>]>, SpillError> {
         match &self.0 {
             Kept::Held(records) => Ok(Cow::Borrowed(records)),
-            Kept::Mixed(kept) => kept
+            Kept::Mixed { spill, held, order } => order
                 .iter()
-                .map(|k| match k {
-                    crate::evidence::Kept::Held(record) => Ok(Arc::clone(record)),
-                    crate::evidence::Kept::Spilled(spill, n) => spill.read(*n).map(Arc::new),
+                .map(|&n| match n & HELD {
+                    0 => spill.read(n).map(Arc::new),
+                    _ => Ok(Arc::clone(&held[(n & !HELD) as usize])),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Cow::Owned),
@@ -116,7 +123,7 @@ impl Transactions {
     pub fn to_mut(&mut self) -> Result<&mut Vec<Arc<TxnRecord>>, SpillError> {
         match self.0 {
             Kept::Held(ref mut records) => Ok(records),
-            Kept::Mixed(_) => {
+            Kept::Mixed { .. } => {
                 self.0 = Kept::Held(self.records()?.into_owned());
                 self.to_mut()
             }
@@ -488,16 +495,32 @@ fn assemble_case<L: EvidenceLookup>(
         narrative: String::new(),
     };
     // a spilled record is kept by number: the records read here are dropped with `found`
-    case.transactions = if found
-        .iter()
-        .all(|f| matches!(f.kept, crate::evidence::Kept::Held(_)))
-    {
-        transactions.into()
-    } else {
-        Transactions(Kept::Mixed(found.into_iter().map(|f| f.kept).collect()))
-    };
+    case.transactions = keep(found, transactions);
     case.narrative = narrative::write_narrative(&case, rules);
     Ok(case)
+}
+
+/// What a case keeps of its records: the records when all are held, else spilled ones by number.
+fn keep(found: Vec<Found>, records: Vec<Arc<TxnRecord>>) -> Transactions {
+    let spill = found.iter().find_map(|f| match &f.kept {
+        crate::evidence::Kept::Spilled(spill, _) => Some(Arc::clone(spill)),
+        crate::evidence::Kept::Held(_) => None,
+    });
+    let Some(spill) = spill else {
+        return records.into();
+    };
+    let mut held = Vec::new();
+    let order = found
+        .into_iter()
+        .map(|f| match f.kept {
+            crate::evidence::Kept::Spilled(_, n) => n,
+            crate::evidence::Kept::Held(record) => {
+                held.push(record);
+                HELD | (held.len() - 1) as u32
+            }
+        })
+        .collect();
+    Transactions(Kept::Mixed { spill, held, order })
 }
 
 fn describe_subject(

@@ -28,7 +28,7 @@ pub(crate) use codes::{countries, currencies};
 pub use dedup::{id_hash as txn_id_fingerprint, FingerprintSet};
 pub use fx::FxTable;
 pub use profile::MappingProfile;
-pub use records::{dense, empty_frame, frame_to_records, frame_to_shared_records};
+pub use records::{dense, empty_frame, for_each_record, frame_to_records, frame_to_shared_records};
 pub use source::InputFormat;
 
 use crate::model::InputSummary;

@@ -40,9 +40,23 @@ pub fn frame_to_shared_records(frame: &DataFrame) -> PolarsResult<Vec<Arc<TxnRec
     records_of(frame, Arc::new)
 }
 
-/// Every row of a canonical frame as a record, in frame order, each passed through `wrap`. The
-/// columns are read in order, chunk by chunk, so a frame of many chunks is not copied into one.
+/// Every row of a canonical frame as a record, in frame order, each passed through `wrap`.
 fn records_of<T>(frame: &DataFrame, wrap: impl Fn(TxnRecord) -> T) -> PolarsResult<Vec<T>> {
+    let mut records = Vec::with_capacity(frame.height());
+    for_each_record(frame, |record| {
+        records.push(wrap(record));
+        Ok(())
+    })?;
+    Ok(records)
+}
+
+/// Every row of a canonical frame as a record, in frame order, handed to `take` one at a time
+/// (none is kept here: a caller that writes them elsewhere holds one at a time). The columns
+/// are read in order, chunk by chunk, so a frame of many chunks is not copied into one.
+pub fn for_each_record(
+    frame: &DataFrame,
+    mut take: impl FnMut(TxnRecord) -> PolarsResult<()>,
+) -> PolarsResult<()> {
     let text = |name: &str| -> PolarsResult<&StringChunked> { frame.column(name)?.str() };
     let ints = |name: &str| -> PolarsResult<Vec<i64>> {
         let col = frame.column(name)?.cast(&DataType::Int64)?;
@@ -61,7 +75,6 @@ fn records_of<T>(frame: &DataFrame, wrap: impl Fn(TxnRecord) -> T) -> PolarsResu
     let next = |column: &mut dyn Iterator<Item = Option<&str>>| {
         column.next().flatten().unwrap_or("").to_string()
     };
-    let mut records = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let record = TxnRecord {
             txn_id: next(&mut txn_id),
@@ -79,9 +92,9 @@ fn records_of<T>(frame: &DataFrame, wrap: impl Fn(TxnRecord) -> T) -> PolarsResu
             bene_country: next(&mut others[5]),
             branch: next(&mut others[6]),
         };
-        records.push(wrap(record));
+        take(record)?;
     }
-    Ok(records)
+    Ok(())
 }
 
 /// The values of a numeric column that cannot hold nulls (one this program built): a null is an

@@ -338,8 +338,6 @@ impl Spark {
             let frame = self.query(what, &page_query(page))?;
             self.evidence_pages
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let records = crate::ingest::frame_to_records(&frame)
-                .map_err(|e| self.bad_result(what, e.to_string()))?;
             let dense = |name: &str| -> PolarsResult<Vec<i64>> {
                 let column = frame.column(name)?.cast(&DataType::Int64)?;
                 crate::ingest::dense(column.i64()?)
@@ -347,15 +345,26 @@ impl Spark {
             let (ts, amounts) = dense("ts")
                 .and_then(|ts| Ok((ts, dense("base_amount")?)))
                 .map_err(|e| self.bad_result(what, e.to_string()))?;
-            drop(frame);
-            for ((record, ts), amount) in records.iter().zip(ts).zip(amounts) {
-                let n = writer.push(record)?;
-                times.push(ts);
-                base_amount.push(amount);
-                if let Some(local) = txn_ids.get(&record.txn_id) {
-                    number[local as usize] = n;
+            times.extend(ts);
+            base_amount.extend(amounts);
+            // each record goes to the file as it is made: a page's records are not held
+            let mut spill_failure = None;
+            crate::ingest::for_each_record(&frame, |record| match writer.push(&record) {
+                Ok(n) => {
+                    if let Some(local) = txn_ids.get(&record.txn_id) {
+                        number[local as usize] = n;
+                    }
+                    Ok(())
                 }
-            }
+                Err(e) => {
+                    spill_failure = Some(e);
+                    Err(PolarsError::ComputeError("spill failed".into()))
+                }
+            })
+            .map_err(|e| match spill_failure.take() {
+                Some(failure) => SparkEngineError::from(failure),
+                None => self.bad_result(what, e.to_string()),
+            })?;
         }
         if pages > 1 {
             self.execute(what, &format!("UNCACHE TABLE IF EXISTS {EVIDENCE_VIEW}"))?;
@@ -372,9 +381,10 @@ impl Spark {
 /// The cluster's table of the evidence rows while they are read ([`Spark::spill_evidence`]).
 const EVIDENCE_VIEW: &str = "aml_evidence";
 
-/// The most evidence rows read in one page unless the session sets another (about 75 MB of
-/// canonical rows here).
-pub(super) const EVIDENCE_PAGE_ROWS: usize = 250_000;
+/// The most evidence rows read in one page unless the session sets another: a page is held
+/// here twice (its Arrow bytes and its frame, about 40 MB at 100,000 rows of the generator's
+/// data) while its records are written to the spill file.
+pub(super) const EVIDENCE_PAGE_ROWS: usize = 100_000;
 
 /// A transaction number whose row the cluster did not return.
 const NOT_FOUND: u32 = u32::MAX;

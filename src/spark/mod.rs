@@ -234,7 +234,7 @@ impl Spark {
         self.exec.reattached()
     }
 
-    /// Reads the alerts' evidence back at most `rows` rows a query (250,000 unless set; at
+    /// Reads the alerts' evidence back at most `rows` rows a query (100,000 unless set; at
     /// least 1): the rows are written to a local spill file a page at a time, so this bounds
     /// what amlscreen holds of them at once.
     pub fn set_evidence_page_rows(&mut self, rows: usize) {
