@@ -464,6 +464,10 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
         cases.len() as u64,
         Vec::new(),
     );
+    // every alert is in a case, which holds a copy: the run's list becomes the cases' alerts,
+    // by reference, in the output order (at 100M rows the alerts take hundreds of megabytes)
+    drop(alerts);
+    let alerts = alerts_of_cases(&cases);
     stages.begin("writing outputs");
     std::fs::create_dir_all(&config.out_dir).map_err(|e| write_err(&config.out_dir, e))?;
     // the manifest marks a finished run: remove the previous one before writing anything
@@ -545,6 +549,7 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
             .collect();
         let reported: Vec<RaisedAlert> = alerts
             .iter()
+            .copied()
             .filter(|a| a.typology != crate::model::Typology::Sanctions)
             .map(|a| RaisedAlert::from_alert(a, case_of.get(a.alert_id.as_str()).copied()))
             .collect();
@@ -841,9 +846,16 @@ pub fn rule_infos(rule_set: &RuleSet, threshold: f64) -> Vec<RuleInfo> {
     infos
 }
 
+/// The cases' alerts in the run's output order ([`crate::rules::sort_alerts`]).
+fn alerts_of_cases(cases: &[Case]) -> Vec<&Alert> {
+    let mut alerts: Vec<&Alert> = cases.iter().flat_map(|c| c.alerts.iter()).collect();
+    crate::rules::sort_alert_refs(&mut alerts);
+    alerts
+}
+
 fn write_outputs(
     out: &Path,
-    alerts: &[Alert],
+    alerts: &[&Alert],
     cases: &[Case],
     rule_infos: &[RuleInfo],
     quarantine: Option<&[ingest::QuarantineRow]>,

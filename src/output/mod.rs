@@ -97,10 +97,14 @@ fn is_plain_number(text: &str) -> bool {
 }
 
 /// Writes alerts as CSV with `txn_ids` joined by `;`; text cells pass [`spreadsheet_safe`].
-pub fn write_alerts_csv<W: Write>(w: W, alerts: &[Alert]) -> csv::Result<()> {
+pub fn write_alerts_csv<W: Write, A: std::borrow::Borrow<Alert>>(
+    w: W,
+    alerts: &[A],
+) -> csv::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record(ALERT_COLUMNS)?;
     for a in alerts {
+        let a: &Alert = a.borrow();
         let txn_ids = a.txn_ids.join(";");
         out.write_record([
             &*spreadsheet_safe(&a.alert_id),

@@ -6,9 +6,11 @@ use polars::prelude::*;
 /// Encodes alerts as Parquet bytes, with the same columns as `alerts.csv`. The columns are
 /// made from the alerts' text as it is (no copy of each value first: at 100M rows the alerts
 /// cite millions of transactions).
-pub fn alerts_parquet(alerts: &[Alert]) -> PolarsResult<Vec<u8>> {
+pub fn alerts_parquet<A: std::borrow::Borrow<Alert>>(alerts: &[A]) -> PolarsResult<Vec<u8>> {
+    let alerts: Vec<&Alert> = alerts.iter().map(|a| a.borrow()).collect();
+    let alerts = alerts.as_slice();
     let text = |name: &str, f: &dyn Fn(&Alert) -> &str| -> Column {
-        StringChunked::from_iter_values(name.into(), alerts.iter().map(f)).into_column()
+        StringChunked::from_iter_values(name.into(), alerts.iter().map(|a| f(a))).into_column()
     };
     let txn_ids = if alerts.is_empty() {
         Column::new_empty(

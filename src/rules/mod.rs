@@ -238,14 +238,21 @@ fn run_segmenting(rules: &[&Rule], context: &EngineContext) -> engine::Segmentin
 
 /// The output order of alerts: rule, subject, window start, then id.
 pub fn sort_alerts(alerts: &mut [Alert]) {
-    alerts.sort_by(|a, b| {
-        (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
-            &b.rule_id,
-            &b.subject_account,
-            &b.window_start,
-            &b.alert_id,
-        ))
-    });
+    alerts.sort_by(output_order);
+}
+
+/// [`sort_alerts`] for references to alerts held elsewhere (by cases).
+pub fn sort_alert_refs(alerts: &mut [&Alert]) {
+    alerts.sort_by(|a, b| output_order(a, b));
+}
+
+fn output_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
+    (&a.rule_id, &a.subject_account, &a.window_start, &a.alert_id).cmp(&(
+        &b.rule_id,
+        &b.subject_account,
+        &b.window_start,
+        &b.alert_id,
+    ))
 }
 
 type Alerted = (Vec<Alert>, EvidenceRecords);

@@ -156,11 +156,12 @@ fn part_root(cfg: &GeneratorConfig) -> Rng {
     }
 }
 
-/// An id as part `part` writes it: part 0's as it is, another's with `-p<part>` after it.
+/// An id as part `part` writes it: part 0's as it is, another's with `-p<its number>` after it
+/// (`-p2` for part 1, the second; parts are numbered from 1 where they are written).
 pub(crate) fn in_part(id: String, part: u32) -> String {
     match part {
         0 => id,
-        part => format!("{id}-p{part}"),
+        part => format!("{id}-p{}", part + 1),
     }
 }
 
