@@ -9,8 +9,9 @@
 //! again. A record is read back to exactly the record written, so both ways give the same
 //! bytes.
 //!
-//! The spill file is created in the system's temporary folder (`TMPDIR`) and removed at once:
-//! only this process can reach it, and it is gone when the process ends, however it ends.
+//! The spill file is created in the system's temporary folder (`TMPDIR`), readable by its user
+//! only, and on Unix removed at once: only this process can reach it, and it is gone when the
+//! process ends, however it ends (elsewhere it is left in the temporary folder).
 
 use crate::model::{Channel, TxnRecord};
 use std::collections::HashMap;
@@ -342,7 +343,7 @@ impl Evidence {
         self.held.extend(records);
     }
 
-    /// Records in all.
+    /// Records in all (a held record and a spilled one of the same id count twice).
     pub fn len(&self) -> usize {
         self.held.len() + self.spill.as_ref().map_or(0, |s| s.len())
     }

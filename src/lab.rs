@@ -129,7 +129,9 @@ pub struct GeneratedParts {
 
 /// Generates a data set in `parts` parts, one at a time, so that only one part is held in
 /// memory: `transactions/part-001.csv` (or `.parquet`) and on in `out`, with one `labels.csv`,
-/// `lookalikes.csv` and `customers.csv` for all parts and one `fx.csv`.
+/// `lookalikes.csv` and `customers.csv` for all parts and one `fx.csv`. An `out` that already
+/// has a `transactions` folder is refused; the parts are written to a staging folder renamed
+/// to `transactions` last, so a failed generation leaves none.
 ///
 /// `config.accounts` are shared out among the parts (the first parts take one more when they do
 /// not divide). Each part is a population of its own ([`GeneratorConfig::part`]): its own random
@@ -158,104 +160,155 @@ pub fn generate_in_parts(
             config.accounts / parts_usize
         )));
     }
+    // a set is written once: an earlier set's parts left in the folder would be read with it
     let folder = out.join("transactions");
-    std::fs::create_dir_all(&folder).map_err(|e| write_err(&folder, e))?;
-    let mut done = GeneratedParts {
-        transactions: folder.clone(),
-        ..GeneratedParts::default()
-    };
-    let mut failure: Option<RunError> = None;
-    let mut fx_rates = Vec::new();
-    // a part's CSV text without its header line, after the first part's
-    let append = |w: &mut dyn std::io::Write, text: Vec<u8>, first: bool| {
-        let body = match (first, text.iter().position(|&b| b == b'\n')) {
-            (false, Some(end)) => &text[end + 1..],
-            _ => &text[..],
-        };
-        w.write_all(body)
-    };
-    let (labels_path, customers_path, lookalikes_path) = (
-        out.join("labels.csv"),
-        out.join("customers.csv"),
-        out.join("lookalikes.csv"),
-    );
-    let written = write_atomic_with(&labels_path, |labels_w| {
-        write_atomic_with(&customers_path, |customers_w| {
-            write_atomic_with(&lookalikes_path, |lookalikes_w| {
-                for part in 0..parts {
-                    let accounts = config.accounts / parts_usize
-                        + usize::from((part as usize) < config.accounts % parts_usize);
-                    let part_config = GeneratorConfig {
-                        accounts,
-                        part,
-                        bad_rows: if part == 0 { config.bad_rows } else { 0 },
-                        ..config.clone()
-                    };
-                    let data = match synth::generate(&part_config) {
-                        Ok(data) => data,
-                        Err(e) => {
-                            failure = Some(RunError::Other(format!("part {}: {e}", part + 1)));
-                            return Err(std::io::Error::other("generation failed"));
-                        }
-                    };
-                    let name = format!(
-                        "part-{:03}.{}",
-                        part + 1,
-                        match format {
-                            DataFormat::Csv => "csv",
-                            DataFormat::Parquet => "parquet",
-                        }
-                    );
-                    let path = folder.join(name);
-                    let result = match format {
-                        DataFormat::Csv => write_atomic_with(&path, |w| {
-                            synth::write_transactions_csv(w, &data.transactions)
-                                .map_err(std::io::Error::other)
-                        }),
-                        DataFormat::Parquet => {
-                            crate::output::transactions_parquet(&data.transactions)
-                                .map_err(std::io::Error::other)
-                                .and_then(|bytes| write_atomic(&path, &bytes))
-                        }
-                    };
-                    if let Err(e) = result {
-                        failure = Some(write_err(&path, e));
-                        return Err(std::io::Error::other("writing a part failed"));
-                    }
-                    let first = part == 0;
-                    let mut text = Vec::new();
-                    synth::write_labels_csv(&mut text, &data.labels)
-                        .map_err(std::io::Error::other)?;
-                    append(labels_w, text, first)?;
-                    let mut text = Vec::new();
-                    synth::write_customers_csv(&mut text, &data.customers, false)?;
-                    append(customers_w, text, first)?;
-                    let mut text = Vec::new();
-                    synth::write_lookalikes_csv(&mut text, &data.lookalikes)?;
-                    append(lookalikes_w, text, first)?;
-                    done.rows += data.transactions.len() + data.transactions.raw_rows.len();
-                    done.instances += data.labels.len();
-                    done.notes.extend(
-                        data.notes
-                            .iter()
-                            .map(|note| format!("part {}: {note}", part + 1)),
-                    );
-                    fx_rates = data.fx_rates;
-                }
-                // the broken customer rows last: one of them leaves a quote open to the end
-                if config.bad_rows > 0 {
-                    let mut text = Vec::new();
-                    synth::write_customers_csv(&mut text, &[], true)?;
-                    append(customers_w, text, false)?;
-                }
-                Ok(())
-            })
-        })
-    });
-    if let Some(failure) = failure {
-        return Err(failure);
+    if folder.exists() {
+        return Err(RunError::Other(format!(
+            "{} exists (an earlier generation?): give an --out without a transactions folder",
+            folder.display()
+        )));
     }
-    written.map_err(|e| write_err(&labels_path, e))?;
+    // the parts go to a staging folder, renamed to `transactions` once everything is written:
+    // a generation that fails or is killed leaves no `transactions` folder to be read
+    let staging = out.join(format!(".transactions.tmp-{}", std::process::id()));
+    std::fs::create_dir_all(&staging).map_err(|e| write_err(&staging, e))?;
+    let result = write_parts(config, parts, format, out, &staging);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+        return result;
+    }
+    std::fs::rename(&staging, &folder).map_err(|e| write_err(&folder, e))?;
+    result.map(|done| GeneratedParts {
+        transactions: folder,
+        ..done
+    })
+}
+
+/// A CSV file written a part at a time to a temporary name, renamed into place at the end.
+struct Appended {
+    path: PathBuf,
+    temporary: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    first: bool,
+}
+
+impl Appended {
+    fn create(path: PathBuf) -> Result<Self, RunError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let temporary = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let file = std::fs::File::create(&temporary).map_err(|e| write_err(&path, e))?;
+        Ok(Self {
+            path,
+            temporary,
+            out: std::io::BufWriter::new(file),
+            first: true,
+        })
+    }
+
+    /// Appends a part's CSV text (written with its header), without the header after the first.
+    fn append(&mut self, text: &[u8]) -> Result<(), RunError> {
+        use std::io::Write;
+        let body = match (self.first, text.iter().position(|&b| b == b'\n')) {
+            (false, Some(end)) => &text[end + 1..],
+            _ => text,
+        };
+        self.first = false;
+        self.out
+            .write_all(body)
+            .map_err(|e| write_err(&self.path, e))
+    }
+
+    fn finish(self) -> Result<(), RunError> {
+        use std::io::Write;
+        let Self {
+            path,
+            temporary,
+            mut out,
+            ..
+        } = self;
+        let done = out
+            .flush()
+            .and_then(|()| out.get_ref().sync_all())
+            .and_then(|()| std::fs::rename(&temporary, &path));
+        if done.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        done.map_err(|e| write_err(&path, e))
+    }
+}
+
+/// [`generate_in_parts`]' parts into `staging`, and its other files into `out`.
+fn write_parts(
+    config: &GeneratorConfig,
+    parts: u32,
+    format: DataFormat,
+    out: &Path,
+    staging: &Path,
+) -> Result<GeneratedParts, RunError> {
+    let parts_usize = parts as usize;
+    let mut done = GeneratedParts::default();
+    let mut fx_rates = Vec::new();
+    let mut labels = Appended::create(out.join("labels.csv"))?;
+    let mut customers = Appended::create(out.join("customers.csv"))?;
+    let mut lookalikes = Appended::create(out.join("lookalikes.csv"))?;
+    for part in 0..parts {
+        let accounts = config.accounts / parts_usize
+            + usize::from((part as usize) < config.accounts % parts_usize);
+        let part_config = GeneratorConfig {
+            accounts,
+            part,
+            bad_rows: if part == 0 { config.bad_rows } else { 0 },
+            ..config.clone()
+        };
+        let data = synth::generate(&part_config)
+            .map_err(|e| RunError::Other(format!("part {}: {e}", part + 1)))?;
+        let extension = match format {
+            DataFormat::Csv => "csv",
+            DataFormat::Parquet => "parquet",
+        };
+        let path = staging.join(format!("part-{:03}.{extension}", part + 1));
+        match format {
+            DataFormat::Csv => write_atomic_with(&path, |w| {
+                synth::write_transactions_csv(w, &data.transactions).map_err(std::io::Error::other)
+            }),
+            DataFormat::Parquet => crate::output::transactions_parquet(&data.transactions)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| write_atomic(&path, &bytes)),
+        }
+        .map_err(|e| write_err(&path, e))?;
+        let mut text = Vec::new();
+        synth::write_labels_csv(&mut text, &data.labels).map_err(|e| write_err(&labels.path, e))?;
+        labels.append(&text)?;
+        let mut text = Vec::new();
+        synth::write_customers_csv(&mut text, &data.customers, false)
+            .map_err(|e| write_err(&customers.path, e))?;
+        customers.append(&text)?;
+        let mut text = Vec::new();
+        synth::write_lookalikes_csv(&mut text, &data.lookalikes)
+            .map_err(|e| write_err(&lookalikes.path, e))?;
+        lookalikes.append(&text)?;
+        done.rows += data.transactions.len() + data.transactions.raw_rows.len();
+        done.instances += data.labels.len();
+        done.notes.extend(
+            data.notes
+                .iter()
+                .map(|note| format!("part {}: {note}", part + 1)),
+        );
+        fx_rates = data.fx_rates;
+    }
+    // the broken customer rows last: one of them leaves a quote open to the end
+    if config.bad_rows > 0 {
+        let mut text = Vec::new();
+        synth::write_customers_csv(&mut text, &[], true)
+            .map_err(|e| write_err(&customers.path, e))?;
+        customers.append(&text)?;
+    }
+    labels.finish()?;
+    customers.finish()?;
+    lookalikes.finish()?;
     let path = out.join("fx.csv");
     write_atomic_with(&path, |w| {
         synth::write_fx_csv(w, &fx_rates).map_err(std::io::Error::other)

@@ -450,7 +450,7 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     let customer_weights =
         crate::customers::risk::case_weights(ratings.as_deref().unwrap_or_default());
     let cases = crate::cases::build_run_cases(&alerts, &evidence, &rule_infos, &customer_weights)?;
-    // the cases hold what they cite; the rest is not needed any more
+    // the cases hold what they cite (a spilled record by number: the spill lives on with them)
     drop(evidence);
     stages.end("cases");
 

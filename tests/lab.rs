@@ -518,6 +518,24 @@ fn a_data_set_generated_in_parts_shares_no_id_between_parts() {
         .into_iter()
         .collect();
     assert_eq!(files, ["part-001.csv", "part-002.csv", "part-003.csv"]);
+    // nothing is left of the staging folder, and a second set into the same folder is refused
+    // (its parts would be read with this set's)
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
+    let again = amlscreen(&[
+        "generate",
+        "--accounts",
+        "200",
+        "--parts",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", describe(&again));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("transactions"));
     // the first part (201 accounts: 602 = 201 + 201 + 200) is a generation of its own
     let alone = generate_to(
         &GeneratorConfig {

@@ -332,6 +332,10 @@ impl Spark {
             }
         };
         if pages > 1 {
+            // an earlier run's table on this session is replaced (a failed run leaves it cached
+            // until the session ends)
+            self.execute(what, &format!("UNCACHE TABLE IF EXISTS {EVIDENCE_VIEW}"))?;
+            self.execute(what, &format!("DROP VIEW IF EXISTS {EVIDENCE_VIEW}"))?;
             self.execute(what, &format!("CACHE TABLE {EVIDENCE_VIEW} AS {evidence}"))?;
         }
         for page in 0..pages {
@@ -352,6 +356,12 @@ impl Spark {
             crate::ingest::for_each_record(&frame, |record| match writer.push(&record) {
                 Ok(n) => {
                     if let Some(local) = txn_ids.get(&record.txn_id) {
+                        if number[local as usize] != NOT_FOUND {
+                            // accepted ids are distinct: a second row is a page read twice
+                            return Err(PolarsError::ComputeError(
+                                format!("transaction {} came back twice", record.txn_id).into(),
+                            ));
+                        }
                         number[local as usize] = n;
                     }
                     Ok(())
@@ -379,11 +389,12 @@ impl Spark {
 }
 
 /// The cluster's table of the evidence rows while they are read ([`Spark::spill_evidence`]).
-const EVIDENCE_VIEW: &str = "aml_evidence";
+pub(super) const EVIDENCE_VIEW: &str = "aml_evidence";
 
-/// The most evidence rows read in one page unless the session sets another: a page is held
-/// here twice (its Arrow bytes and its frame, about 40 MB at 100,000 rows of the generator's
-/// data) while its records are written to the spill file.
+/// About how many evidence rows are read in one page unless the session sets another (pages are
+/// hash ranges of ids, as many as the ids divided by this, so a page may hold a few more): a
+/// page is held here twice (its Arrow bytes and its frame, about 40 MB at 100,000 rows of the
+/// generator's data) while its records are written to the spill file.
 pub(super) const EVIDENCE_PAGE_ROWS: usize = 100_000;
 
 /// A transaction number whose row the cluster did not return.

@@ -234,7 +234,7 @@ impl Spark {
         self.exec.reattached()
     }
 
-    /// Reads the alerts' evidence back at most `rows` rows a query (100,000 unless set; at
+    /// Reads the alerts' evidence back about `rows` rows a query (100,000 unless set; at
     /// least 1): the rows are written to a local spill file a page at a time, so this bounds
     /// what amlscreen holds of them at once.
     pub fn set_evidence_page_rows(&mut self, rows: usize) {
@@ -333,7 +333,11 @@ impl Drop for Spark {
     /// client does not release lives until the server's idle timeout). Failures are ignored: the
     /// results are already here, and the server drops the session on its timeout anyway.
     fn drop(&mut self) {
-        for table in [ingest::CHECKED_VIEW, rules::SEGMENTS_VIEW] {
+        for table in [
+            ingest::CHECKED_VIEW,
+            rules::SEGMENTS_VIEW,
+            alerts::EVIDENCE_VIEW,
+        ] {
             let _ = self.execute(
                 "uncaching",
                 &format!("UNCACHE TABLE IF EXISTS {}", sql::ident(table)),

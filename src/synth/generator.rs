@@ -155,6 +155,11 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// External accounts made so far (in this part: see [`super::GeneratorConfig::part`]).
+    pub fn externals_made(&self) -> u64 {
+        self.ext_counter - u64::from(self.cfg.part) * super::PART_EXTERNAL_STRIDE
+    }
+
     /// Number of days in the period.
     pub fn days(&self) -> u32 {
         self.cfg.days

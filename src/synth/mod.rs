@@ -142,7 +142,8 @@ pub struct GeneratorConfig {
 /// start with `10 + part`.
 pub const MAX_PART: u32 = 89;
 
-/// Added to a part's transaction sequence numbers (`T<part><9 digits>`): a part holds fewer.
+/// Added to a part's transaction sequence numbers (`T<part><9 digits>`): a part holds fewer
+/// (at most about 110 million, by [`MAX_ACCOUNT_DAYS`]).
 const PART_TXN_STRIDE: u64 = 1_000_000_000;
 
 /// Where a part's external account counter starts (a part makes fewer of them).
@@ -292,6 +293,14 @@ pub fn generate(cfg: &GeneratorConfig) -> Result<SyntheticData, SynthError> {
     let background_rows = gen.cols.amount.len();
 
     let planted = plant_all(&mut gen, &items, &ranges, &root.fork(3));
+    // a part's external account numbers must stay below the next part's
+    if gen.externals_made() >= PART_EXTERNAL_STRIDE {
+        return Err(SynthError::Config(format!(
+            "{} external accounts in one part: a part may make at most {} (generate in more parts)",
+            gen.externals_made(),
+            PART_EXTERNAL_STRIDE - 1
+        )));
+    }
     // renamed in the population and in their transactions, before the customer file is made
     let planted_customers = customers::plant_listed_customers(&mut gen, &root.fork(6), &mut notes);
     let mut customers = customers::make_customers(&gen, &root.fork(5), background_rows);
