@@ -57,10 +57,8 @@ pub struct SpillWriter {
     /// Each record's start in the file, and the file's length last.
     offsets: Vec<u64>,
     written: u64,
-    /// The records' transaction ids, concatenated in record order.
-    ids: Vec<u8>,
-    /// Where each record's id ends in `ids`.
-    id_ends: Vec<u64>,
+    /// The records' transaction ids, in record order.
+    ids: IdText,
     buffer: Vec<u8>,
 }
 
@@ -89,8 +87,7 @@ impl SpillWriter {
             path,
             offsets: vec![0],
             written: 0,
-            ids: Vec::new(),
-            id_ends: Vec::new(),
+            ids: IdText::default(),
             buffer: Vec::new(),
         })
     }
@@ -98,7 +95,7 @@ impl SpillWriter {
     /// Appends a record; its number is the count of records before it.
     pub fn push(&mut self, record: &TxnRecord) -> Result<u32, SpillError> {
         // a case marks its held records with the top bit: a spilled record's number is below it
-        let number = u32::try_from(self.id_ends.len())
+        let number = u32::try_from(self.ids.len())
             .ok()
             .filter(|&n| n < 1 << 31)
             .ok_or_else(|| SpillError::Io {
@@ -115,19 +112,18 @@ impl SpillWriter {
             })?;
         self.written += self.buffer.len() as u64;
         self.offsets.push(self.written);
-        self.ids.extend_from_slice(record.txn_id.as_bytes());
-        self.id_ends.push(self.ids.len() as u64);
+        self.ids.push(&record.txn_id);
         Ok(number)
     }
 
     /// Records written so far.
     pub fn len(&self) -> usize {
-        self.id_ends.len()
+        self.ids.len()
     }
 
     /// Whether no record was written.
     pub fn is_empty(&self) -> bool {
-        self.id_ends.is_empty()
+        self.ids.len() == 0
     }
 
     /// The file, readable; records keep their numbers.
@@ -137,15 +133,14 @@ impl SpillWriter {
             path: path.clone(),
             source: e.into_error(),
         })?;
-        let mut by_id: Vec<u32> = (0..self.id_ends.len() as u32).collect();
-        let id_of = |n: u32| id_at(&self.ids, &self.id_ends, n);
-        by_id.sort_unstable_by(|&a, &b| id_of(a).cmp(id_of(b)).then(a.cmp(&b)));
+        let mut by_id: Vec<u32> = (0..self.ids.len() as u32).collect();
+        let ids = &self.ids;
+        by_id.sort_unstable_by(|&a, &b| ids.get(a).cmp(ids.get(b)).then(a.cmp(&b)));
         Ok(Spill {
             path,
             file,
             offsets: self.offsets,
             ids: self.ids,
-            id_ends: self.id_ends,
             by_id,
         })
     }
@@ -153,10 +148,39 @@ impl SpillWriter {
 
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn id_at<'a>(ids: &'a [u8], ends: &[u64], n: u32) -> &'a [u8] {
-    let n = n as usize;
-    let start = if n == 0 { 0 } else { ends[n - 1] as usize };
-    &ids[start..ends[n] as usize]
+/// Ids held once each, by number, in one text: about 18 bytes an id of ten characters, where
+/// a list of strings takes about 40 (the Spark engine holds millions).
+#[derive(Debug, Default)]
+pub(crate) struct IdText {
+    /// The ids, concatenated in number order.
+    text: String,
+    /// Where each number's id ends in `text`.
+    ends: Vec<u64>,
+}
+
+impl IdText {
+    /// Appends `id` as the next number.
+    pub(crate) fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len() as u64);
+    }
+
+    /// The id of number `n`.
+    pub(crate) fn get(&self, n: u32) -> &str {
+        let n = n as usize;
+        let start = if n == 0 { 0 } else { self.ends[n - 1] as usize };
+        &self.text[start..self.ends[n] as usize]
+    }
+
+    /// How many ids there are.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The ids in number order.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.ends.len() as u32).map(|n| self.get(n))
+    }
 }
 
 /// Evidence records in a local file, by number, and found by transaction id.
@@ -164,8 +188,7 @@ pub struct Spill {
     path: PathBuf,
     file: File,
     offsets: Vec<u64>,
-    ids: Vec<u8>,
-    id_ends: Vec<u64>,
+    ids: IdText,
     /// Record numbers in transaction id order (the first written first among equal ids).
     by_id: Vec<u32>,
 }
@@ -182,30 +205,26 @@ impl std::fmt::Debug for Spill {
 impl Spill {
     /// Records in the file.
     pub fn len(&self) -> usize {
-        self.id_ends.len()
+        self.ids.len()
     }
 
     /// Whether the file holds no record.
     pub fn is_empty(&self) -> bool {
-        self.id_ends.is_empty()
+        self.ids.len() == 0
     }
 
     /// The number of the record of `txn_id` (the first written, if several were).
     pub fn number_of(&self, txn_id: &str) -> Option<u32> {
-        let wanted = txn_id.as_bytes();
-        let at = self
-            .by_id
-            .partition_point(|&n| id_at(&self.ids, &self.id_ends, n) < wanted);
+        let at = self.by_id.partition_point(|&n| self.ids.get(n) < txn_id);
         self.by_id
             .get(at)
             .copied()
-            .filter(|&n| id_at(&self.ids, &self.id_ends, n) == wanted)
+            .filter(|&n| self.ids.get(n) == txn_id)
     }
 
     /// The transaction id of record `number`.
     pub fn txn_id(&self, number: u32) -> &str {
-        // the ids were copied from `&str`s, whole
-        std::str::from_utf8(id_at(&self.ids, &self.id_ends, number)).unwrap_or_default()
+        self.ids.get(number)
     }
 
     /// Record `number`, read from the file.
@@ -357,7 +376,7 @@ impl Evidence {
     pub fn txn_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = self.held.keys().map(String::as_str).collect();
         if let Some(spill) = &self.spill {
-            ids.extend((0..spill.len() as u32).map(|n| spill.txn_id(n)));
+            ids.extend(spill.ids.iter());
         }
         ids.sort_unstable();
         ids.dedup();

@@ -511,19 +511,20 @@ fn a_data_set_generated_in_parts_shares_no_id_between_parts() {
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", describe(&run));
     assert!(String::from_utf8_lossy(&run.stdout).contains("in 3 parts"));
-    let files: Vec<String> = std::fs::read_dir(out.join("transactions"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    // the names in a folder, sorted
+    let names_in = |dir: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let files = names_in(&out.join("transactions"));
     assert_eq!(files, ["part-001.csv", "part-002.csv", "part-003.csv"]);
     // nothing is left of the staging folder, and a second set into the same folder is refused
     // (its parts would be read with this set's)
-    let names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
+    let names = names_in(&out);
     assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
     let again = amlscreen(&[
         "generate",

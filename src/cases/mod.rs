@@ -180,8 +180,7 @@ impl<'de> Deserialize<'de> for Transactions {
     }
 }
 
-/// Where the evidence is found by transaction id: a map of records (held in memory), or a run's
-/// [`Evidence`].
+/// A map of records by transaction id, held in memory, as the case builder's evidence.
 impl<R: EvidenceRecord + Send> EvidenceLookup for HashMap<String, R> {
     type Error = std::convert::Infallible;
     fn find(&self, txn_id: &str) -> Result<Option<Found>, Self::Error> {

@@ -5,7 +5,7 @@
 use super::rules::{self as compile, ROWS_VIEW, SEGMENTS_VIEW};
 use super::sql::ident;
 use super::{ingest::ACCEPTED_VIEW, Spark, SparkEngineError};
-use crate::evidence::{Evidence, Spill, SpillError, SpillWriter};
+use crate::evidence::{Evidence, IdText, Spill, SpillError, SpillWriter};
 use crate::model::Alert;
 use crate::rules::plan::{describe_duration, Detector, RulePlan, DAY};
 use crate::rules::{
@@ -419,10 +419,8 @@ pub(super) const EPISODES_VIEW: &str = "aml_episodes";
 /// instead of about 60 in a map of strings.
 #[derive(Default)]
 pub(super) struct TxnNumbers {
-    /// The ids, concatenated in number order.
-    text: String,
-    /// Where each number's id ends in `text`.
-    ends: Vec<u64>,
+    /// The ids, by number.
+    ids: IdText,
     /// The numbers, found by their id's hash.
     table: hashbrown::HashTable<u32>,
 }
@@ -433,28 +431,16 @@ fn id_hash(id: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x6576_6964_656e_6365).hash_one(id)
 }
 
-fn id_in<'a>(text: &'a str, ends: &[u64], n: u32) -> &'a str {
-    let n = n as usize;
-    let start = if n == 0 { 0 } else { ends[n - 1] as usize };
-    &text[start..ends[n] as usize]
-}
-
 impl TxnNumbers {
     /// The number of `id`: the one it was given, or the next.
     pub(super) fn number(&mut self, id: &str) -> u32 {
-        let Self { text, ends, table } = self;
-        let hash = id_hash(id);
-        match table.entry(
-            hash,
-            |&n| id_in(text, ends, n) == id,
-            |&n| id_hash(id_in(text, ends, n)),
-        ) {
+        let Self { ids, table } = self;
+        match table.entry(id_hash(id), |&n| ids.get(n) == id, |&n| id_hash(ids.get(n))) {
             hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
             hashbrown::hash_table::Entry::Vacant(slot) => {
-                let n = ends.len() as u32;
+                let n = ids.len() as u32;
                 slot.insert(n);
-                text.push_str(id);
-                ends.push(text.len() as u64);
+                ids.push(id);
                 n
             }
         }
@@ -463,18 +449,18 @@ impl TxnNumbers {
     /// The number `id` was given, if any.
     fn get(&self, id: &str) -> Option<u32> {
         self.table
-            .find(id_hash(id), |&n| id_in(&self.text, &self.ends, n) == id)
+            .find(id_hash(id), |&n| self.ids.get(n) == id)
             .copied()
     }
 
     /// How many ids were numbered.
     fn len(&self) -> usize {
-        self.ends.len()
+        self.ids.len()
     }
 
     /// The ids in the order they were numbered.
     fn in_order(&self) -> impl ExactSizeIterator<Item = &str> {
-        (0..self.ends.len() as u32).map(|n| id_in(&self.text, &self.ends, n))
+        self.ids.iter()
     }
 }
 
@@ -516,7 +502,7 @@ mod tests {
     fn transaction_ids_keep_the_number_they_were_first_given() {
         let mut numbers = TxnNumbers::default();
         let ids: Vec<String> = (0..50_000).map(|i| format!("T{:09}", i * 7)).collect();
-        // each id met three times, in different orders, across the table's growth
+        // each id met twice, in both orders, across the table's growth
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(numbers.number(id), i as u32);
         }
