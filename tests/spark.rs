@@ -399,15 +399,17 @@ fn alerts_csv_of(
 }
 
 /// [`alerts_csv_of`] with the Spark session's `spark.sql.shuffle.partitions` set to
-/// `partitions` (the test server's own, 4, when `None`), and the evidence read back at most
-/// `page_rows` rows a query (then in more than one page, or the test fails).
+/// `partitions` (the test server's own, 4, when `None`), and with `pieces` = `(batch_rows,
+/// chunk_rows)`: results sent back in Arrow batches of at most `batch_rows` rows and the hits
+/// merged about `chunk_rows` at a time (then the evidence comes in more than one piece and some
+/// rule's hits in more than one chunk, or the test fails).
 fn alerts_csv_at(
     set: &amlscreen::rules::RuleSet,
     rules: &[&amlscreen::rules::Rule],
     inputs: &[PathBuf],
     options: &IngestOptions,
     partitions: Option<u32>,
-    page_rows: Option<usize>,
+    pieces: Option<(usize, usize)>,
 ) -> (String, String) {
     let rules = rules.to_vec();
     let base = set.base_currency();
@@ -419,8 +421,14 @@ fn alerts_csv_at(
     let (frame, _) = on_polars(inputs, options);
     let polars = amlscreen::rules::run_rules(&frame, &rules, &base).unwrap();
     let mut spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
-    if let Some(rows) = page_rows {
-        spark.set_evidence_page_rows(rows);
+    if let Some((batch_rows, chunk_rows)) = pieces {
+        spark
+            .execute(
+                "setting the rows of an Arrow batch",
+                &format!("SET spark.sql.execution.arrow.maxRecordsPerBatch={batch_rows}"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        spark.set_hit_chunk_rows(chunk_rows);
     }
     if let Some(n) = partitions {
         spark
@@ -442,8 +450,15 @@ fn alerts_csv_at(
     let (alerts, evidence) = spark
         .run_rules(&rules, &base)
         .unwrap_or_else(|e| panic!("{e}"));
-    if page_rows.is_some() {
-        assert!(spark.evidence_pages_read() > 1, "the evidence in one page");
+    if pieces.is_some() {
+        assert!(
+            spark.evidence_pieces_read() > 1,
+            "the evidence in one piece"
+        );
+        assert!(
+            spark.hit_chunks_merged() > 1,
+            "each rule's hits merged at once"
+        );
     }
     let mut polars_ids: Vec<&str> = polars.evidence.keys().map(String::as_str).collect();
     polars_ids.sort();
@@ -529,21 +544,21 @@ fn the_sample_data_gives_the_same_alerts_csv_on_both_engines_for_the_compiled_ki
 /// the sample data give the Polars engine's `alerts.csv` with the session at one shuffle
 /// partition and at 29 (the test server runs at 4; the whole run at 4 is checked by
 /// `the_readme_run_with_the_shipped_packs_writes_the_same_outputs_on_both_engines`), and at 29
-/// with the evidence read back in pages of 997 rows (spilled here a page at a time), its
-/// records the Polars engine's.
+/// with results sent in Arrow batches of 97 rows (the evidence spilled here a batch at a time,
+/// its records the Polars engine's) and the hits merged a few subjects at a time (13 hits).
 #[test]
 fn the_shipped_packs_give_the_same_alerts_at_one_and_at_29_shuffle_partitions() {
     let data = root().join("sample-data");
     let set = amlscreen::rules::RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e}"));
     let rules: Vec<&amlscreen::rules::Rule> = set.rules().collect();
-    for (partitions, page_rows) in [(1, None), (29, Some(997))] {
+    for (partitions, pieces) in [(1, None), (29, Some((97, 13)))] {
         let (polars, spark) = alerts_csv_at(
             &set,
             &rules,
             &[data.join("transactions.csv")],
             &options(Some(&data.join("fx.csv")), None),
             Some(partitions),
-            page_rows,
+            pieces,
         );
         for rule in [
             "velocity_spike",

@@ -55,23 +55,20 @@ impl Spark {
                 Some(given) => super::run::given_over_derived(self, given, &derived)?,
                 None => derived,
             };
-            self.execute(
-                "deriving the accounts' segments",
-                &format!("CACHE TABLE {} AS {segments}", ident(SEGMENTS_VIEW)),
-            )?;
+            self.cache_table("deriving the accounts' segments", SEGMENTS_VIEW, &segments)?;
             self.segment_basis()?
         } else {
             BTreeMap::new()
         };
-        self.execute(
+        // held by the cluster once, with their segments: every rule reads them, and a view
+        // would join the segments again for each (a shuffle of every row once the segments'
+        // table is too large to broadcast)
+        self.cache_table(
             "preparing the rows the rules read",
-            &format!(
-                "CREATE OR REPLACE TEMPORARY VIEW {} AS {}",
-                ident(ROWS_VIEW),
-                compile::rows_select(
-                    &ident(ACCEPTED_VIEW),
-                    segmenting.then(|| ident(SEGMENTS_VIEW)).as_deref()
-                )
+            ROWS_VIEW,
+            &compile::rows_select(
+                &ident(ACCEPTED_VIEW),
+                segmenting.then(|| ident(SEGMENTS_VIEW)).as_deref(),
             ),
         )?;
         // expected activity reads the customer file's accounts, sent as a table
@@ -114,7 +111,7 @@ impl Spark {
             }
             per_rule.push((rule, episodes));
         }
-        // the evidence rows go to a local spill file a page at a time; the alerts read them back
+        // the evidence rows go to a local spill file a piece at a time; the alerts read them back
         let spilled = self.spill_evidence(&txn_ids)?;
         drop(txn_ids);
         for (_, episodes) in &mut per_rule {
@@ -172,72 +169,55 @@ impl Spark {
             return Ok(episodes);
         }
         let what = format!("finding the hits of {}", plan.rule_id);
-        let frame = self.query(&what, &compile::hits_select(plan))?;
-        // velocity, behaviour and expected activity: hits made by the Polars engine's code
-        if let Some(hits) = super::measures::history_hits(plan, &frame, pools)
+        let history = super::measures::makes_history_hits(plan);
+        // a count of new values states how much history it was judged on (`new_judged_on`)
+        let new_history = if history {
+            None
+        } else {
+            self.new_history(plan)?
+        };
+        // the hits come back with each subject's together, a piece at a time, and are merged
+        // a few subjects at a time: a rule's hits may be millions, its episodes are far fewer
+        let mut episodes = Vec::new();
+        let mut chunks = SubjectChunks::new(self.hit_chunk_rows);
+        let mut merge = |chunk: DataFrame| -> Result<(), SparkEngineError> {
+            let hits = if history {
+                super::measures::history_hits(plan, &chunk, pools)
+                    .map_err(|e| self.bad_result(&what, e))?
+                    .ok_or_else(|| self.bad_result(&what, "no history hits".into()))?
+            } else {
+                window_hits(plan, &chunk, txn_ids, new_history.as_ref())
+                    .map_err(|e| self.bad_result(&what, e))?
+            };
+            episodes.extend(merge_hits(hits));
+            Ok(())
+        };
+        // each subject's hits in one partition, sorted there: a subject's hits come back in a
+        // row (a global sort would also sample the hits, computing them twice)
+        let sorted = format!(
+            "SELECT * FROM ({}) aml_hits DISTRIBUTE BY subject SORT BY subject",
+            compile::hits_select(plan)
+        );
+        self.query_frames(&what, &sorted, &mut |frame| match chunks
+            .push(frame)
             .map_err(|e| self.bad_result(&what, e))?
         {
-            let mut episodes = merge_hits(hits);
-            if !episodes.is_empty() {
-                let select = compile::evidence_select(plan, EPISODES_VIEW);
-                self.attach_evidence(&plan.rule_id, &mut episodes, txn_ids, &select)?;
-            }
-            return Ok(episodes);
+            Some(chunk) => merge(chunk),
+            None => Ok(()),
+        })?;
+        let cut = chunks.cut;
+        if let Some(chunk) = chunks.finish().map_err(|e| self.bad_result(&what, e))? {
+            merge(chunk)?;
         }
-        let subjects = text_column(&frame, "subject").map_err(|e| self.bad_result(&what, e))?;
-        let starts = int_column(&frame, "win_start").map_err(|e| self.bad_result(&what, e))?;
-        let ends = int_column(&frame, "win_end").map_err(|e| self.bad_result(&what, e))?;
-        let txns = optional_text_column(&frame, "txn_id").map_err(|e| self.bad_result(&what, e))?;
-        // dormancy states the gap, in whole days as the Polars engine does
-        let gaps = match frame.column("gap") {
-            Ok(_) => Some(int_column(&frame, "gap").map_err(|e| self.bad_result(&what, e))?),
-            Err(_) => None,
-        };
-        // a count against the routine states the baseline count (`annotate_routine`)
-        let routine = match &plan.detector {
-            Detector::Windowed { conditions, .. } => compile::routine_baseline(conditions),
-            _ => None,
-        };
-        let usual = match routine {
-            Some(_) => {
-                Some(int_column(&frame, "routine_p").map_err(|e| self.bad_result(&what, e))?)
-            }
-            None => None,
-        };
-        // a count of new values states how much history it was judged on (`new_judged_on`)
-        let new_history = self.new_history(plan)?;
-        let hits: Vec<Hit> = (0..frame.height())
-            .map(|i| {
-                let mut facts = Vec::new();
-                if let Some(g) = &gaps {
-                    facts.push(("gap", describe_duration(g[i] - g[i] % DAY)));
-                }
-                let mut hit = Hit {
-                    subject: subjects[i].clone(),
-                    start: starts[i],
-                    end: ends[i],
-                    rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
-                    facts,
-                };
-                if let Some((window, conditions, data_start)) = &new_history {
-                    crate::rules::annotate_new_history(
-                        std::slice::from_mut(&mut hit),
-                        window,
-                        conditions,
-                        *data_start,
-                    );
-                }
-                if let (Some(p), Some(baseline)) = (&usual, routine) {
-                    hit.facts.push((
-                        ROUTINE_FACT,
-                        format!("{} in the {} before", p[i], describe_duration(baseline)),
-                    ));
-                }
-                hit
-            })
-            .collect();
-        let mut episodes = merge_hits(hits);
-        if matches!(plan.detector, Detector::Windowed { .. }) && !episodes.is_empty() {
+        if cut > 0 {
+            self.hit_chunks
+                .fetch_add(cut + 1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // in the order one merge of all the hits gives (the partitions' order is the
+        // cluster's)
+        episodes.sort_by(|a, b| (&a.subject, a.start).cmp(&(&b.subject, b.start)));
+        let windowed = matches!(plan.detector, Detector::Windowed { .. });
+        if (history || windowed) && !episodes.is_empty() {
             let select = compile::evidence_select(plan, EPISODES_VIEW);
             self.attach_evidence(&plan.rule_id, &mut episodes, txn_ids, &select)?;
         }
@@ -278,26 +258,28 @@ impl Spark {
         )
         .map_err(|e| self.err(&what, e))?;
         self.local_view(&what, EPISODES_VIEW, &rows, &schema)?;
-        let found = self.query(&what, select)?;
-        let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
-        // read in place: a rule's evidence rows may be millions
-        let ids = found
-            .column("txn_id")
-            .and_then(|c| c.str())
-            .map_err(|e| self.bad_result(&what, e.to_string()))?;
-        for (ep, id) in eps.into_iter().zip(ids.iter()) {
-            let id = id.ok_or_else(|| self.bad_result(&what, "txn_id is null".to_string()))?;
-            let episode = usize::try_from(ep)
-                .ok()
-                .and_then(|i| episodes.get_mut(i))
-                .ok_or_else(|| self.bad_result(&what, format!("no episode {ep}")))?;
-            episode.rows.push(txn_ids.number(id));
-        }
-        Ok(())
+        // read as they come, in place: a rule's evidence rows may be millions
+        self.query_frames(&what, select, &mut |found| {
+            let eps = int_column(&found, "ep").map_err(|e| self.bad_result(&what, e))?;
+            let ids = found
+                .column("txn_id")
+                .and_then(|c| c.str())
+                .map_err(|e| self.bad_result(&what, e.to_string()))?;
+            for (ep, id) in eps.into_iter().zip(ids.iter()) {
+                let id = id.ok_or_else(|| self.bad_result(&what, "txn_id is null".to_string()))?;
+                let episode = usize::try_from(ep)
+                    .ok()
+                    .and_then(|i| episodes.get_mut(i))
+                    .ok_or_else(|| self.bad_result(&what, format!("no episode {ep}")))?;
+                episode.rows.push(txn_ids.number(id));
+            }
+            Ok(())
+        })
     }
 
-    /// The canonical rows of the numbered transactions, written to a local spill file a page at
-    /// a time: only a page's rows are held here at once, however many the evidence has.
+    /// The canonical rows of the numbered transactions, written to a local spill file a piece at
+    /// a time as they come: only one piece of the result (one Arrow batch of the server's) is
+    /// held here at once, however many rows the evidence has.
     fn spill_evidence(&self, txn_ids: &TxnNumbers) -> Result<Spilled, SparkEngineError> {
         let what = "reading the evidence transactions";
         let mut writer = SpillWriter::new()?;
@@ -322,25 +304,9 @@ impl Spark {
             columns.join(", "),
             ident(ACCEPTED_VIEW)
         );
-        // the ids are at least as many as the rows: one page, read at once; more pages are
-        // found once, held by the cluster, and read a hash range of ids at a time
-        let pages = txn_ids.len().div_ceil(self.evidence_page_rows);
-        let page_query = |page: usize| match pages {
-            1 => evidence.clone(),
-            _ => {
-                format!("SELECT * FROM {EVIDENCE_VIEW} WHERE pmod(hash(txn_id), {pages}) = {page}")
-            }
-        };
-        if pages > 1 {
-            // an earlier run's table on this session is replaced (a failed run leaves it cached
-            // until the session ends)
-            self.execute(what, &format!("UNCACHE TABLE IF EXISTS {EVIDENCE_VIEW}"))?;
-            self.execute(what, &format!("DROP VIEW IF EXISTS {EVIDENCE_VIEW}"))?;
-            self.execute(what, &format!("CACHE TABLE {EVIDENCE_VIEW} AS {evidence}"))?;
-        }
-        for page in 0..pages {
-            let frame = self.query(what, &page_query(page))?;
-            self.evidence_pages
+        // read as they come, a piece at a time: the evidence of 100M rows may be millions
+        self.query_frames(what, &evidence, &mut |frame| {
+            self.evidence_pieces
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let dense = |name: &str| -> PolarsResult<Vec<i64>> {
                 let column = frame.column(name)?.cast(&DataType::Int64)?;
@@ -351,13 +317,13 @@ impl Spark {
                 .map_err(|e| self.bad_result(what, e.to_string()))?;
             times.extend(ts);
             base_amount.extend(amounts);
-            // each record goes to the file as it is made: a page's records are not held
+            // each record goes to the file as it is made: a piece's records are not held
             let mut spill_failure = None;
             crate::ingest::for_each_record(&frame, |record| match writer.push(&record) {
                 Ok(n) => {
                     if let Some(local) = txn_ids.get(&record.txn_id) {
                         if number[local as usize] != NOT_FOUND {
-                            // accepted ids are distinct: a second row is a page read twice
+                            // accepted ids are distinct: a second row is a row sent twice
                             return Err(PolarsError::ComputeError(
                                 format!("transaction {} came back twice", record.txn_id).into(),
                             ));
@@ -374,11 +340,8 @@ impl Spark {
             .map_err(|e| match spill_failure.take() {
                 Some(failure) => SparkEngineError::from(failure),
                 None => self.bad_result(what, e.to_string()),
-            })?;
-        }
-        if pages > 1 {
-            self.execute(what, &format!("UNCACHE TABLE IF EXISTS {EVIDENCE_VIEW}"))?;
-        }
+            })
+        })?;
         Ok(Spilled {
             spill: writer.finish()?,
             number,
@@ -388,14 +351,9 @@ impl Spark {
     }
 }
 
-/// The cluster's table of the evidence rows while they are read ([`Spark::spill_evidence`]).
-pub(super) const EVIDENCE_VIEW: &str = "aml_evidence";
-
-/// About how many evidence rows are read in one page unless the session sets another (pages are
-/// hash ranges of ids, as many as the ids divided by this, so a page may hold a few more): a
-/// page is held here twice (its Arrow bytes and its frame, about 40 MB at 100,000 rows of the
-/// generator's data) while its records are written to the spill file.
-pub(super) const EVIDENCE_PAGE_ROWS: usize = 100_000;
+/// The hits a rule merges into episodes at once, unless set ([`Spark::set_hit_chunk_rows`]):
+/// about 20 MB of hits and their frame at 100,000, where a rule of 100M rows may find millions.
+pub(super) const HIT_CHUNK_ROWS: usize = 100_000;
 
 /// A transaction number whose row the cluster did not return.
 const NOT_FOUND: u32 = u32::MAX;
@@ -464,6 +422,143 @@ impl TxnNumbers {
     }
 }
 
+/// The hits of a plan whose hits are found whole on the cluster (windowed measures, single
+/// transactions, dormancy), from the rows of `frame`, with the facts the Polars engine gives
+/// them; their transactions numbered in `txn_ids`.
+fn window_hits(
+    plan: &RulePlan,
+    frame: &DataFrame,
+    txn_ids: &mut TxnNumbers,
+    new_history: Option<&super::measures::NewHistory>,
+) -> Result<Vec<Hit>, String> {
+    let subjects = text_column(frame, "subject")?;
+    let starts = int_column(frame, "win_start")?;
+    let ends = int_column(frame, "win_end")?;
+    let txns = optional_text_column(frame, "txn_id")?;
+    // dormancy states the gap, in whole days as the Polars engine does
+    let gaps = match frame.column("gap") {
+        Ok(_) => Some(int_column(frame, "gap")?),
+        Err(_) => None,
+    };
+    // a count against the routine states the baseline count (`annotate_routine`)
+    let routine = match &plan.detector {
+        Detector::Windowed { conditions, .. } => compile::routine_baseline(conditions),
+        _ => None,
+    };
+    let usual = match routine {
+        Some(_) => Some(int_column(frame, "routine_p")?),
+        None => None,
+    };
+    let hits = subjects
+        .into_iter()
+        .enumerate()
+        .map(|(i, subject)| {
+            let mut facts = Vec::new();
+            if let Some(g) = &gaps {
+                facts.push(("gap", describe_duration(g[i] - g[i] % DAY)));
+            }
+            let mut hit = Hit {
+                subject,
+                start: starts[i],
+                end: ends[i],
+                rows: txns[i].as_ref().map(|id| vec![txn_ids.number(id)]),
+                facts,
+            };
+            // a count of new values states how much history it was judged on
+            if let Some((window, conditions, data_start)) = new_history {
+                crate::rules::annotate_new_history(
+                    std::slice::from_mut(&mut hit),
+                    window,
+                    conditions,
+                    *data_start,
+                );
+            }
+            if let (Some(p), Some(baseline)) = (&usual, routine) {
+                hit.facts.push((
+                    ROUTINE_FACT,
+                    format!("{} in the {} before", p[i], describe_duration(baseline)),
+                ));
+            }
+            hit
+        })
+        .collect();
+    Ok(hits)
+}
+
+/// The pieces of a result that holds each `subject`'s rows in a row, gathered into frames that
+/// each hold their subjects' rows whole: a frame is given once the pieces hold `rows` rows, up to where the
+/// last subject's rows begin (a subject with more rows is held until its rows end).
+struct SubjectChunks {
+    pieces: Vec<DataFrame>,
+    held: usize,
+    /// Rows to hold before a frame is cut.
+    until: usize,
+    rows: usize,
+    /// Frames given before the end.
+    cut: u64,
+}
+
+impl SubjectChunks {
+    fn new(rows: usize) -> Self {
+        SubjectChunks {
+            pieces: Vec::new(),
+            held: 0,
+            until: rows,
+            rows,
+            cut: 0,
+        }
+    }
+
+    /// Takes the next piece; gives the rows of the subjects that are whole, once there are
+    /// enough of them.
+    fn push(&mut self, piece: DataFrame) -> Result<Option<DataFrame>, String> {
+        self.held += piece.height();
+        self.pieces.push(piece);
+        if self.held < self.until {
+            return Ok(None);
+        }
+        let whole = self.join()?;
+        let subjects = whole
+            .column("subject")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| e.to_string())?;
+        let last = subjects.get(whole.height() - 1);
+        let mut cut = whole.height() - 1;
+        while cut > 0 && subjects.get(cut - 1) == last {
+            cut -= 1;
+        }
+        if cut == 0 {
+            // one subject so far: wait for more of its rows to come, or for another subject's
+            self.until = self.held + self.rows;
+            self.pieces = vec![whole];
+            return Ok(None);
+        }
+        let (done, rest) = whole.split_at(cut as i64);
+        self.held = rest.height();
+        self.until = self.rows;
+        self.pieces = vec![rest];
+        self.cut += 1;
+        Ok(Some(done))
+    }
+
+    /// The rows held at the end, if any.
+    fn finish(mut self) -> Result<Option<DataFrame>, String> {
+        match self.held {
+            0 => Ok(None),
+            _ => self.join().map(Some),
+        }
+    }
+
+    fn join(&mut self) -> Result<DataFrame, String> {
+        let mut pieces = std::mem::take(&mut self.pieces).into_iter();
+        let mut whole = pieces.next().unwrap_or_default();
+        for piece in pieces {
+            whole.vstack_mut_owned(piece).map_err(|e| e.to_string())?;
+        }
+        Ok(whole)
+    }
+}
+
 pub(super) fn text_column(frame: &DataFrame, name: &str) -> Result<Vec<String>, String> {
     optional_text_column(frame, name)?
         .into_iter()
@@ -496,7 +591,80 @@ pub(super) fn int_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>, Stri
 
 #[cfg(test)]
 mod tests {
-    use super::TxnNumbers;
+    use super::{SubjectChunks, TxnNumbers};
+    use polars::prelude::*;
+
+    /// Pieces of `subjects` (each subject's in a row), `sizes` rows each, through chunks of `rows`: the frames
+    /// given, as their subjects.
+    fn chunked(subjects: &[&str], sizes: &[usize], rows: usize) -> Vec<Vec<String>> {
+        let mut chunks = SubjectChunks::new(rows);
+        let mut given = Vec::new();
+        let mut at = 0;
+        let as_text = |frame: DataFrame| -> Vec<String> {
+            let column = frame.column("subject").unwrap().str().unwrap().clone();
+            column.iter().map(|s| s.unwrap().to_string()).collect()
+        };
+        for &size in sizes {
+            let piece = &subjects[at..at + size];
+            at += size;
+            let frame = DataFrame::new(
+                piece.len(),
+                vec![
+                    Column::new("subject".into(), piece),
+                    Column::new("n".into(), vec![1i64; piece.len()]),
+                ],
+            )
+            .unwrap();
+            if let Some(done) = chunks.push(frame).unwrap() {
+                given.push(as_text(done));
+            }
+        }
+        assert_eq!(at, subjects.len());
+        if let Some(rest) = chunks.finish().unwrap() {
+            given.push(as_text(rest));
+        }
+        given
+    }
+
+    #[test]
+    fn hits_are_merged_in_chunks_that_hold_each_subject_whole() {
+        let subjects = [
+            "a", "a", "b", "b", "b", "c", "d", "d", "d", "d", "d", "d", "e",
+        ];
+        // a chunk is cut where its last subject begins, once it holds 3 rows; a subject that
+        // fills a chunk alone makes the next wait for 3 more rows
+        let given = chunked(&subjects, &[2, 2, 2, 0, 3, 3, 1], 3);
+        assert_eq!(
+            given,
+            [
+                vec!["a", "a"],
+                vec!["b", "b", "b"],
+                vec!["c"],
+                vec!["d", "d", "d", "d", "d", "d", "e"],
+            ]
+        );
+        // one subject's rows, however many, are held until they end
+        let given = chunked(&subjects[6..12], &[1, 1, 1, 1, 1, 1], 2);
+        assert_eq!(given, [vec!["d"; 6]]);
+        // whatever the chunks' size: every row once, in order, each subject in one chunk
+        for (rows, chunks) in [(1, 4), (4, 4), (7, 3), (100, 1)] {
+            let given = chunked(&subjects, &[4, 4, 5], rows);
+            assert_eq!(given.len(), chunks, "at {rows} rows");
+            assert_eq!(given.concat(), subjects, "at {rows} rows");
+            for subject in subjects {
+                let holding = given.iter().filter(|g| g.iter().any(|s| s == subject));
+                assert_eq!(holding.count(), 1, "{subject} at {rows} rows");
+            }
+        }
+        // subjects in a row need not be sorted (partitions come in the cluster's order)
+        let unsorted = ["d", "d", "a", "c", "c", "b"];
+        assert_eq!(
+            chunked(&unsorted, &[3, 3], 2),
+            [vec!["d", "d"], vec!["a", "c", "c"], vec!["b"]]
+        );
+        // no rows: nothing given
+        assert!(chunked(&[], &[0], 5).is_empty());
+    }
 
     #[test]
     fn transaction_ids_keep_the_number_they_were_first_given() {

@@ -38,6 +38,20 @@ const MAX_EMPTY_IN_A_ROW: u32 = 50;
 /// The cluster's error (boxed: the client's error is large).
 pub(super) type Failure = Box<SparkError>;
 
+/// Why an execution whose responses are handed on as they come ([`Executor::run_each`]) failed.
+pub(super) enum RunError<E> {
+    /// The cluster's failure.
+    Cluster(Failure),
+    /// The error the reader of the responses gave.
+    Reading(E),
+}
+
+impl<E> From<Failure> for RunError<E> {
+    fn from(failure: Failure) -> Self {
+        RunError::Cluster(failure)
+    }
+}
+
 /// Executions on one session that read their results to the end.
 pub(super) struct Executor {
     client: SparkConnectClient,
@@ -142,6 +156,26 @@ impl Executor {
         &self,
         op: proto::plan::OpType,
     ) -> Result<Vec<proto::ExecutePlanResponse>, Failure> {
+        let mut responses = Vec::new();
+        let read = self.run_each(op, &mut |response| {
+            responses.push(response);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match read {
+            Ok(()) => Ok(responses),
+            Err(RunError::Cluster(failure)) => Err(failure),
+            Err(RunError::Reading(never)) => match never {},
+        }
+    }
+
+    /// [`Executor::run`], handing each response to `on_response` as it is read instead of
+    /// holding them: what a result holds at once is one response. An error `on_response` gives
+    /// ends the execution and is returned as it is.
+    pub(super) fn run_each<E>(
+        &self,
+        op: proto::plan::OpType,
+        on_response: &mut dyn FnMut(proto::ExecutePlanResponse) -> Result<(), E>,
+    ) -> Result<(), RunError<E>> {
         let request = proto::ExecutePlanRequest {
             session_id: self.client.session_id().to_string(),
             // as the client's own requests: the session is keyed on the same (empty) user
@@ -153,16 +187,17 @@ impl Executor {
         };
         // sets a fresh operation id and asks for a reattachable execution
         let execution = ExecutePlanResponseReattachableIterator::new(request);
-        let result = self.read_all(&execution);
+        let result = self.read_all(&execution, on_response);
         let release = block_on(execution.create_release_request(true));
         let _ = block_on(self.client.release_execute(release));
         result
     }
 
-    fn read_all(
+    fn read_all<E>(
         &self,
         execution: &ExecutePlanResponseReattachableIterator,
-    ) -> Result<Vec<proto::ExecutePlanResponse>, Failure> {
+        on_response: &mut dyn FnMut(proto::ExecutePlanResponse) -> Result<(), E>,
+    ) -> Result<(), RunError<E>> {
         let policy = RetryPolicy::default();
         let mut retry = RetryPolicyState::new(policy.clone());
         // the first call: sent again after a transient failure; once the server holds the
@@ -174,10 +209,9 @@ impl Executor {
                     break self.reattach(execution, &mut retry)?;
                 }
                 Err(e) if transient(&e) => wait(&mut retry, e)?,
-                Err(e) => return Err(Box::new(e)),
+                Err(e) => return Err(RunError::Cluster(Box::new(e))),
             }
         };
-        let mut responses = Vec::new();
         let mut empty_in_a_row = 0u32;
         loop {
             let opened = Instant::now();
@@ -191,9 +225,9 @@ impl Executor {
                         retry = RetryPolicyState::new(policy.clone());
                         self.same_session(&response)?;
                         block_on(execution.set_last_response_id(&response));
-                        responses.push(response);
+                        on_response(response).map_err(RunError::Reading)?;
                         if block_on(execution.is_completed()) {
-                            return Ok(responses);
+                            return Ok(());
                         }
                     }
                     // the server ended the stream (its time or size limit); the execution goes on
@@ -202,7 +236,11 @@ impl Executor {
                         wait(&mut retry, SparkError::from_grpc_status(status))?;
                         break;
                     }
-                    Ok(Err(status)) => return Err(Box::new(SparkError::from_grpc_status(status))),
+                    Ok(Err(status)) => {
+                        return Err(RunError::Cluster(Box::new(SparkError::from_grpc_status(
+                            status,
+                        ))))
+                    }
                     // silent for too long: the connection may be gone
                     Err(_) => break,
                 }
@@ -210,9 +248,9 @@ impl Executor {
             if read == 0 && opened.elapsed() < Duration::from_secs(1) {
                 empty_in_a_row += 1;
                 if empty_in_a_row > MAX_EMPTY_IN_A_ROW {
-                    return Err(Box::new(SparkError::connect_msg(format!(
+                    return Err(RunError::Cluster(Box::new(SparkError::connect_msg(format!(
                         "the server ended {empty_in_a_row} result streams in a row at once without a response"
-                    ))));
+                    )))));
                 }
                 std::thread::sleep(Duration::from_millis(100));
             } else {
@@ -291,18 +329,55 @@ fn wait(retry: &mut RetryPolicyState, error: SparkError) -> Result<(), Failure> 
 /// result without any is an error, so that an empty frame without columns is never taken for
 /// "no rows".
 pub(super) fn arrow_file(responses: &[proto::ExecutePlanResponse]) -> Result<Vec<u8>, String> {
-    use arrow_ipc::reader::StreamReader;
     use arrow_ipc::writer::FileWriter;
-    use proto::execute_plan_response::ResponseType;
+    let mut batches = ArrowBatches::default();
     let mut out = Vec::new();
     let mut writer: Option<FileWriter<&mut Vec<u8>>> = None;
-    let mut schema = None;
-    let mut total: i64 = 0;
     for response in responses {
-        let Some(ResponseType::ArrowBatch(batch)) = &response.response_type else {
+        let Some(rows) = batches.read(response)? else {
             continue;
         };
-        // batches follow each other without a gap or a repeat
+        if writer.is_none() {
+            let schema = batches.schema.clone().expect("set by the batch read");
+            let file = FileWriter::try_new(&mut out, schema.as_ref())
+                .map_err(|e| format!("writing the Arrow result: {e}"))?;
+            writer = Some(file);
+        }
+        let file = writer.as_mut().expect("set above");
+        for rows in &rows {
+            file.write(rows)
+                .map_err(|e| format!("writing the Arrow result: {e}"))?;
+        }
+    }
+    batches.finish()?;
+    let mut file = writer.expect("a batch came: finish says so");
+    file.finish()
+        .map_err(|e| format!("writing the Arrow result: {e}"))?;
+    drop(file);
+    Ok(out)
+}
+
+/// A result's Arrow batches read one response at a time, checked as they come: they follow
+/// each other without a gap or a repeat, hold the rows they say, and share their columns.
+#[derive(Default)]
+pub(super) struct ArrowBatches {
+    schema: Option<arrow_schema::SchemaRef>,
+    /// Rows read so far.
+    total: i64,
+}
+
+impl ArrowBatches {
+    /// The record batches of `response`, or `None` when it holds none (a metric, the end).
+    fn read(
+        &mut self,
+        response: &proto::ExecutePlanResponse,
+    ) -> Result<Option<Vec<arrow_array::RecordBatch>>, String> {
+        use arrow_ipc::reader::StreamReader;
+        use proto::execute_plan_response::ResponseType;
+        let Some(ResponseType::ArrowBatch(batch)) = &response.response_type else {
+            return Ok(None);
+        };
+        let total = self.total;
         if batch.start_offset.is_some_and(|at| at != total) {
             return Err(format!(
                 "an Arrow batch starts at row {} where {total} rows had come",
@@ -311,39 +386,56 @@ pub(super) fn arrow_file(responses: &[proto::ExecutePlanResponse]) -> Result<Vec
         }
         let reader = StreamReader::try_new(std::io::Cursor::new(&batch.data), None)
             .map_err(|e| format!("an Arrow batch that does not read: {e}"))?;
-        match &schema {
-            None => schema = Some(reader.schema()),
+        match &self.schema {
+            None => self.schema = Some(reader.schema()),
             Some(first) if *first == reader.schema() => {}
             Some(_) => return Err("Arrow batches with different columns".into()),
         }
-        if writer.is_none() {
-            let file = FileWriter::try_new(&mut out, reader.schema().as_ref())
-                .map_err(|e| format!("writing the Arrow result: {e}"))?;
-            writer = Some(file);
-        }
-        let file = writer.as_mut().expect("set above");
-        let mut rows_read: i64 = 0;
-        for rows in reader {
-            let rows = rows.map_err(|e| format!("an Arrow batch that does not read: {e}"))?;
-            rows_read += rows.num_rows() as i64;
-            file.write(&rows)
-                .map_err(|e| format!("writing the Arrow result: {e}"))?;
-        }
+        let rows = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("an Arrow batch that does not read: {e}"))?;
+        let rows_read: i64 = rows.iter().map(|r| r.num_rows() as i64).sum();
         if rows_read != batch.row_count {
             return Err(format!(
                 "an Arrow batch of {} rows held {rows_read}",
                 batch.row_count
             ));
         }
-        total += rows_read;
+        self.total += rows_read;
+        Ok(Some(rows))
     }
-    let Some(mut file) = writer else {
-        return Err("no Arrow batch came back (not even the schema)".into());
-    };
-    file.finish()
-        .map_err(|e| format!("writing the Arrow result: {e}"))?;
-    drop(file);
-    Ok(out)
+
+    /// The rows of `response` as one Arrow IPC file, as Polars reads it; `None` when it holds
+    /// no batch.
+    pub(super) fn file_of(
+        &mut self,
+        response: &proto::ExecutePlanResponse,
+    ) -> Result<Option<Vec<u8>>, String> {
+        use arrow_ipc::writer::FileWriter;
+        let Some(rows) = self.read(response)? else {
+            return Ok(None);
+        };
+        let schema = self.schema.clone().expect("set by the batch read");
+        let mut out = Vec::new();
+        let mut file = FileWriter::try_new(&mut out, schema.as_ref())
+            .map_err(|e| format!("writing the Arrow result: {e}"))?;
+        for rows in &rows {
+            file.write(rows)
+                .map_err(|e| format!("writing the Arrow result: {e}"))?;
+        }
+        file.finish()
+            .map_err(|e| format!("writing the Arrow result: {e}"))?;
+        drop(file);
+        Ok(Some(out))
+    }
+
+    /// Fails when no batch came at all (not even the schema).
+    pub(super) fn finish(&self) -> Result<(), String> {
+        match self.schema {
+            Some(_) => Ok(()),
+            None => Err("no Arrow batch came back (not even the schema)".into()),
+        }
+    }
 }
 
 /// A relation of the kind `rel_type`, without a plan id.

@@ -471,11 +471,19 @@ fn required(values: Vec<Option<i128>>, name: &str) -> Result<Vec<i128>, String> 
         .collect()
 }
 
+/// Whether [`history_hits`] makes `plan`'s hits (velocity, behaviour change, expected
+/// activity), whose evidence is then looked up on the cluster.
+pub(super) fn makes_history_hits(plan: &RulePlan) -> bool {
+    spike_limits(&plan.detector).is_some()
+        || change_limits(&plan.detector).is_some()
+        || matches!(plan.detector, Detector::ExpectedActivity { .. })
+}
+
 /// The hits of the detectors that compare a subject with its own past in other ways than a
 /// windowed measure (velocity spikes, changes of behaviour, activity against the declared
 /// volume), made from the cluster's windows by the Polars engine's own code, with their facts;
-/// `None` for other detectors. `pools`: the accounts pooled on each account
-/// ([`Spark::send_customers`]).
+/// `None` for other detectors. `frame` holds each of its subjects' windows whole. `pools`: the
+/// accounts pooled on each account ([`Spark::send_customers`]).
 pub(super) fn history_hits(
     plan: &RulePlan,
     frame: &DataFrame,

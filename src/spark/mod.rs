@@ -99,10 +99,12 @@ pub struct Spark {
     /// The largest local relation sent inside a plan; a larger one goes up as a cached
     /// artifact (see [`Spark::view_of`]).
     upload_limit: usize,
-    /// The most evidence rows read back in one query (see [`Spark::set_evidence_page_rows`]).
-    evidence_page_rows: usize,
-    /// Queries that read evidence rows back, since the session began.
-    evidence_pages: std::sync::atomic::AtomicU64,
+    /// Pieces of evidence rows read back, since the session began.
+    evidence_pieces: std::sync::atomic::AtomicU64,
+    /// The hits merged at once (see [`Spark::set_hit_chunk_rows`]).
+    hit_chunk_rows: usize,
+    /// Pieces of hits merged apart from the rest of their rule's, since the session began.
+    hit_chunks: std::sync::atomic::AtomicU64,
 }
 
 impl Spark {
@@ -127,8 +129,9 @@ impl Spark {
             remote,
             target: target.clone(),
             upload_limit: MAX_INLINE_RELATION,
-            evidence_page_rows: alerts::EVIDENCE_PAGE_ROWS,
-            evidence_pages: Default::default(),
+            evidence_pieces: Default::default(),
+            hit_chunk_rows: alerts::HIT_CHUNK_ROWS,
+            hit_chunks: Default::default(),
         };
         for (key, value) in [
             ("spark.sql.session.timeZone", "UTC"),
@@ -211,6 +214,40 @@ impl Spark {
             .map_err(|e| self.bad_result(what, e.to_string()))
     }
 
+    /// A query's result handed to `on_frame` a piece at a time as it comes (one Arrow batch of
+    /// the server's, a few MB at most), for results too large to hold at once. Pieces come in
+    /// the result's order; an error `on_frame` gives ends the query and is returned. A frame
+    /// may have no rows.
+    pub(super) fn query_frames(
+        &self,
+        what: &str,
+        sql: &str,
+        on_frame: &mut dyn FnMut(DataFrame) -> Result<(), SparkEngineError>,
+    ) -> Result<(), SparkEngineError> {
+        let clock = std::time::Instant::now();
+        let mut batches = exec::ArrowBatches::default();
+        let read = self.exec.run_each(exec_root(sql), &mut |response| {
+            let Some(bytes) = batches
+                .file_of(&response)
+                .map_err(|e| self.bad_result(what, e))?
+            else {
+                return Ok(());
+            };
+            drop(response);
+            let frame = IpcReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .map_err(|e| self.bad_result(what, e.to_string()))?;
+            on_frame(frame)
+        });
+        let result = match read {
+            Ok(()) => batches.finish().map_err(|e| self.bad_result(what, e)),
+            Err(exec::RunError::Cluster(failure)) => Err(self.err(what, *failure)),
+            Err(exec::RunError::Reading(error)) => Err(error),
+        };
+        step_done(what, clock, result.is_ok());
+        result
+    }
+
     /// Runs `op` on the cluster and returns its whole result (see [`exec`]).
     fn run(
         &self,
@@ -219,13 +256,7 @@ impl Spark {
     ) -> Result<Vec<proto::ExecutePlanResponse>, SparkEngineError> {
         let clock = std::time::Instant::now();
         let result = self.exec.run(op).map_err(|e| self.err(what, *e));
-        // one event per round trip, so that `--log-format json` shows where a run's time goes
-        tracing::info!(
-            step = what,
-            seconds = clock.elapsed().as_secs_f64(),
-            ok = result.is_ok(),
-            "cluster step"
-        );
+        step_done(what, clock, result.is_ok());
         result
     }
 
@@ -234,17 +265,25 @@ impl Spark {
         self.exec.reattached()
     }
 
-    /// Reads the alerts' evidence back about `rows` rows a query (100,000 unless set; at
-    /// least 1): the rows are written to a local spill file a page at a time, so this bounds
-    /// what amlscreen holds of them at once.
-    pub fn set_evidence_page_rows(&mut self, rows: usize) {
-        self.evidence_page_rows = rows.max(1);
+    /// Pieces of the alerts' evidence rows read back since the session began: the rows come
+    /// back in the server's Arrow batches (`spark.sql.execution.arrow.maxRecordsPerBatch` rows
+    /// at most) and each piece is written to a local spill file before the next is read.
+    pub fn evidence_pieces_read(&self) -> u64 {
+        self.evidence_pieces
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Queries that read evidence rows back since the session began.
-    pub fn evidence_pages_read(&self) -> u64 {
-        self.evidence_pages
-            .load(std::sync::atomic::Ordering::Relaxed)
+    /// Merges a rule's hits into episodes about `rows` hits at a time (100,000 unless set; at
+    /// least 1), each subject's hits whole: they come back sorted by subject and are read as
+    /// they come, so this bounds what amlscreen holds of them at once.
+    pub fn set_hit_chunk_rows(&mut self, rows: usize) {
+        self.hit_chunk_rows = rows.max(1);
+    }
+
+    /// Pieces of hits merged apart from the rest of their rule's since the session began (a
+    /// rule whose hits are merged at once counts none).
+    pub fn hit_chunks_merged(&self) -> u64 {
+        self.hit_chunks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Local relations sent as cached artifacts since the session began.
@@ -318,6 +357,16 @@ impl Spark {
         self.view_of(what, name, relation)
     }
 
+    /// Has the cluster hold the rows of `select` as the cached table `name` (a plain
+    /// identifier), computed now; an earlier run's table of that name on this session is
+    /// replaced. [`Spark`]'s drop uncaches it.
+    fn cache_table(&self, what: &str, name: &str, select: &str) -> Result<(), SparkEngineError> {
+        let name = sql::ident(name);
+        self.execute(what, &format!("UNCACHE TABLE IF EXISTS {name}"))?;
+        self.execute(what, &format!("DROP VIEW IF EXISTS {name}"))?;
+        self.execute(what, &format!("CACHE TABLE {name} AS {select}"))
+    }
+
     fn bad_result(&self, what: &str, reason: String) -> SparkEngineError {
         SparkEngineError::Result {
             remote: self.remote.clone(),
@@ -333,11 +382,7 @@ impl Drop for Spark {
     /// client does not release lives until the server's idle timeout). Failures are ignored: the
     /// results are already here, and the server drops the session on its timeout anyway.
     fn drop(&mut self) {
-        for table in [
-            ingest::CHECKED_VIEW,
-            rules::SEGMENTS_VIEW,
-            alerts::EVIDENCE_VIEW,
-        ] {
+        for table in [ingest::CHECKED_VIEW, rules::SEGMENTS_VIEW, rules::ROWS_VIEW] {
             let _ = self.execute(
                 "uncaching",
                 &format!("UNCACHE TABLE IF EXISTS {}", sql::ident(table)),
@@ -941,6 +986,16 @@ pub fn run(
 }
 
 /// A plan that runs the SQL text `sql` and returns its rows.
+/// One event per round trip, so that `--log-format json` shows where a run's time goes.
+fn step_done(what: &str, clock: std::time::Instant, ok: bool) {
+    tracing::info!(
+        step = what,
+        seconds = clock.elapsed().as_secs_f64(),
+        ok,
+        "cluster step"
+    );
+}
+
 fn exec_root(sql: &str) -> proto::plan::OpType {
     proto::plan::OpType::Root(exec::sql(sql))
 }
