@@ -395,14 +395,15 @@ fn alerts_csv_of(
     inputs: &[PathBuf],
     options: &IngestOptions,
 ) -> (String, String) {
-    alerts_csv_at(set, rules, inputs, options, None, None)
+    alerts_csv_at(set, rules, inputs, options, None, None, false)
 }
 
 /// [`alerts_csv_of`] with the Spark session's `spark.sql.shuffle.partitions` set to
 /// `partitions` (the test server's own, 4, when `None`), and with `pieces` = `(batch_rows,
 /// chunk_rows)`: results sent back in Arrow batches of at most `batch_rows` rows and the hits
 /// merged about `chunk_rows` at a time (then the evidence comes in more than one piece and some
-/// rule's hits in more than one chunk, or the test fails).
+/// rule's hits in more than one chunk, or the test fails). `twice`: the rules are run a second
+/// time on the same session (its cached tables replaced), to the same alerts.
 fn alerts_csv_at(
     set: &amlscreen::rules::RuleSet,
     rules: &[&amlscreen::rules::Rule],
@@ -410,6 +411,7 @@ fn alerts_csv_at(
     options: &IngestOptions,
     partitions: Option<u32>,
     pieces: Option<(usize, usize)>,
+    twice: bool,
 ) -> (String, String) {
     let rules = rules.to_vec();
     let base = set.base_currency();
@@ -458,6 +460,16 @@ fn alerts_csv_at(
         assert!(
             spark.hit_chunks_merged() > 1,
             "each rule's hits merged at once"
+        );
+    }
+    if twice {
+        let (again, _) = spark
+            .run_rules(&rules, &base)
+            .unwrap_or_else(|e| panic!("the second run: {e}"));
+        assert_eq!(
+            write(&again),
+            write(&alerts),
+            "the second run on the session"
         );
     }
     let mut polars_ids: Vec<&str> = polars.evidence.keys().map(String::as_str).collect();
@@ -545,13 +557,14 @@ fn the_sample_data_gives_the_same_alerts_csv_on_both_engines_for_the_compiled_ki
 /// partition and at 29 (the test server runs at 4; the whole run at 4 is checked by
 /// `the_readme_run_with_the_shipped_packs_writes_the_same_outputs_on_both_engines`), and at 29
 /// with results sent in Arrow batches of 97 rows (the evidence spilled here a batch at a time,
-/// its records the Polars engine's) and the hits merged a few subjects at a time (13 hits).
+/// its records the Polars engine's) and the hits merged a few subjects at a time (13 hits). At one
+/// partition the rules run twice on the session, to the same alerts.
 #[test]
 fn the_shipped_packs_give_the_same_alerts_at_one_and_at_29_shuffle_partitions() {
     let data = root().join("sample-data");
     let set = amlscreen::rules::RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e}"));
     let rules: Vec<&amlscreen::rules::Rule> = set.rules().collect();
-    for (partitions, pieces) in [(1, None), (29, Some((97, 13)))] {
+    for (partitions, pieces, twice) in [(1, None, true), (29, Some((97, 13)), false)] {
         let (polars, spark) = alerts_csv_at(
             &set,
             &rules,
@@ -559,6 +572,7 @@ fn the_shipped_packs_give_the_same_alerts_at_one_and_at_29_shuffle_partitions() 
             &options(Some(&data.join("fx.csv")), None),
             Some(partitions),
             pieces,
+            twice,
         );
         for rule in [
             "velocity_spike",

@@ -486,14 +486,17 @@ fn window_hits(
 }
 
 /// The pieces of a result that holds each `subject`'s rows in a row, gathered into frames that
-/// each hold their subjects' rows whole: a frame is given once the pieces hold `rows` rows, up to where the
-/// last subject's rows begin (a subject with more rows is held until its rows end).
+/// each hold their subjects' rows whole: once the pieces hold `rows` rows, a frame is given up
+/// to where the last subject's rows begin (a subject with more rows is held until they end).
+/// Each piece's subjects are read once, as it comes.
 struct SubjectChunks {
     pieces: Vec<DataFrame>,
     held: usize,
-    /// Rows to hold before a frame is cut.
-    until: usize,
     rows: usize,
+    /// The last subject seen (`None`: none yet, `Some(None)`: a null) and where its rows
+    /// begin among those held.
+    last: Option<Option<String>>,
+    last_from: usize,
     /// Frames given before the end.
     cut: u64,
 }
@@ -503,8 +506,9 @@ impl SubjectChunks {
         SubjectChunks {
             pieces: Vec::new(),
             held: 0,
-            until: rows,
             rows,
+            last: None,
+            last_from: 0,
             cut: 0,
         }
     }
@@ -512,30 +516,30 @@ impl SubjectChunks {
     /// Takes the next piece; gives the rows of the subjects that are whole, once there are
     /// enough of them.
     fn push(&mut self, piece: DataFrame) -> Result<Option<DataFrame>, String> {
-        self.held += piece.height();
-        self.pieces.push(piece);
-        if self.held < self.until {
-            return Ok(None);
-        }
-        let whole = self.join()?;
-        let subjects = whole
+        let subjects = piece
             .column("subject")
             .and_then(|c| c.str().cloned())
             .map_err(|e| e.to_string())?;
-        let last = subjects.get(whole.height() - 1);
-        let mut cut = whole.height() - 1;
-        while cut > 0 && subjects.get(cut - 1) == last {
-            cut -= 1;
+        for (i, subject) in subjects.iter().enumerate() {
+            if self
+                .last
+                .as_ref()
+                .is_none_or(|last| last.as_deref() != subject)
+            {
+                self.last = Some(subject.map(str::to_string));
+                self.last_from = self.held + i;
+            }
         }
-        if cut == 0 {
-            // one subject so far: wait for more of its rows to come, or for another subject's
-            self.until = self.held + self.rows;
-            self.pieces = vec![whole];
+        self.held += piece.height();
+        self.pieces.push(piece);
+        if self.held < self.rows || self.last_from == 0 {
+            // too few rows yet, or one subject's so far: wait for more
             return Ok(None);
         }
-        let (done, rest) = whole.split_at(cut as i64);
+        let whole = self.join()?;
+        let (done, rest) = whole.split_at(self.last_from as i64);
         self.held = rest.height();
-        self.until = self.rows;
+        self.last_from = 0;
         self.pieces = vec![rest];
         self.cut += 1;
         Ok(Some(done))
@@ -631,8 +635,8 @@ mod tests {
         let subjects = [
             "a", "a", "b", "b", "b", "c", "d", "d", "d", "d", "d", "d", "e",
         ];
-        // a chunk is cut where its last subject begins, once it holds 3 rows; a subject that
-        // fills a chunk alone makes the next wait for 3 more rows
+        // a chunk is cut where its last subject begins, once it holds 3 rows; a subject whose
+        // rows fill a chunk alone is held until another begins
         let given = chunked(&subjects, &[2, 2, 2, 0, 3, 3, 1], 3);
         assert_eq!(
             given,
@@ -640,7 +644,8 @@ mod tests {
                 vec!["a", "a"],
                 vec!["b", "b", "b"],
                 vec!["c"],
-                vec!["d", "d", "d", "d", "d", "d", "e"],
+                vec!["d", "d", "d", "d", "d", "d"],
+                vec!["e"],
             ]
         );
         // one subject's rows, however many, are held until they end

@@ -10,8 +10,9 @@
 //! the limit came back short or empty. Every execution that reads data (queries, statements such
 //! as `CACHE TABLE`, checkpoints, writes, views of file reads and of rows made here) goes through
 //! [`Executor`] instead, built on the client's
-//! own requests (`ExecutePlan`, `ReattachExecute`, `ReleaseExecute`): a result is used only once
-//! its `ResultComplete` has arrived.
+//! own requests (`ExecutePlan`, `ReattachExecute`, `ReleaseExecute`): a result counts as whole,
+//! and its reading succeeds, only once its `ResultComplete` has arrived (a reader that takes the
+//! responses as they come, [`Executor::run_each`], has its work thrown away on a failure).
 //!
 //! The executor has its own connection to the same session as the [`spark_connect::SparkSession`]
 //! (the session id is passed in the connection string), so temporary views made by either are

@@ -1,7 +1,8 @@
 //! The Spark engine (`--engine spark`, cargo feature `spark`): everything that grows with the
 //! transactions runs on a Spark cluster through Spark Connect; packs, profiles, the FX table
-//! and watchlists are read here, and only small results come back (counts, alert rows). See
-//! `docs/spark.md` for the design and what is done.
+//! and watchlists are read here, and only results that grow with the alerts come back (counts,
+//! hits, the alerts' evidence), the larger of them read a piece at a time as they come
+//! ([`Spark::query_frames`]). See `docs/spark.md` for the design and what is done.
 //!
 //! Results cross as Arrow IPC bytes read by Polars, so the client's arrow-rs and Polars' arrow
 //! never meet. The client is synchronous and runs its own runtime: it must not be called from
@@ -145,6 +146,10 @@ impl Spark {
             // (BENCHMARKS.md, nineteenth session). Identical results come before the speed
             // it buys.
             ("spark.sql.adaptive.enabled", "false"),
+            // text compared byte for byte, as here, whatever default collation a cluster sets:
+            // a rule's hits are read a few subjects at a time, cut where the subject's bytes
+            // change, and grouped by Spark's equality
+            ("spark.sql.session.collation.default", "UTF8_BINARY"),
         ] {
             spark
                 .session
@@ -274,8 +279,9 @@ impl Spark {
     }
 
     /// Merges a rule's hits into episodes about `rows` hits at a time (100,000 unless set; at
-    /// least 1), each subject's hits whole: they come back sorted by subject and are read as
-    /// they come, so this bounds what amlscreen holds of them at once.
+    /// least 1), each subject's hits whole: they come back grouped by subject (each subject's
+    /// in one partition, sorted there) and are read as they come, so this bounds what amlscreen
+    /// holds of them at once.
     pub fn set_hit_chunk_rows(&mut self, rows: usize) {
         self.hit_chunk_rows = rows.max(1);
     }
@@ -357,14 +363,17 @@ impl Spark {
         self.view_of(what, name, relation)
     }
 
-    /// Has the cluster hold the rows of `select` as the cached table `name` (a plain
-    /// identifier), computed now; an earlier run's table of that name on this session is
-    /// replaced. [`Spark`]'s drop uncaches it.
+    /// Has the cluster hold the rows of `select` as the cached temporary view `name` (a plain
+    /// identifier), computed now. An earlier run's view of that name on this session is
+    /// replaced (Spark uncaches a view it replaces); the catalog's tables and views are never
+    /// touched. [`Spark`]'s drop uncaches it.
     fn cache_table(&self, what: &str, name: &str, select: &str) -> Result<(), SparkEngineError> {
         let name = sql::ident(name);
-        self.execute(what, &format!("UNCACHE TABLE IF EXISTS {name}"))?;
-        self.execute(what, &format!("DROP VIEW IF EXISTS {name}"))?;
-        self.execute(what, &format!("CACHE TABLE {name} AS {select}"))
+        self.execute(
+            what,
+            &format!("CREATE OR REPLACE TEMPORARY VIEW {name} AS {select}"),
+        )?;
+        self.execute(what, &format!("CACHE TABLE {name}"))
     }
 
     fn bad_result(&self, what: &str, reason: String) -> SparkEngineError {
@@ -985,7 +994,6 @@ pub fn run(
     run::run(config, target)
 }
 
-/// A plan that runs the SQL text `sql` and returns its rows.
 /// One event per round trip, so that `--log-format json` shows where a run's time goes.
 fn step_done(what: &str, clock: std::time::Instant, ok: bool) {
     tracing::info!(
@@ -996,6 +1004,7 @@ fn step_done(what: &str, clock: std::time::Instant, ok: bool) {
     );
 }
 
+/// A plan that runs the SQL text `sql` and returns its rows.
 fn exec_root(sql: &str) -> proto::plan::OpType {
     proto::plan::OpType::Root(exec::sql(sql))
 }
