@@ -554,12 +554,7 @@ impl SubjectChunks {
     }
 
     fn join(&mut self) -> Result<DataFrame, String> {
-        let mut pieces = std::mem::take(&mut self.pieces).into_iter();
-        let mut whole = pieces.next().unwrap_or_default();
-        for piece in pieces {
-            whole.vstack_mut_owned(piece).map_err(|e| e.to_string())?;
-        }
-        Ok(whole)
+        super::stacked(std::mem::take(&mut self.pieces)).map_err(|e| e.to_string())
     }
 }
 

@@ -325,41 +325,11 @@ fn wait(retry: &mut RetryPolicyState, error: SparkError) -> Result<(), Failure> 
     }
 }
 
-/// The whole result of a query: every Arrow batch of `responses` in one Arrow IPC file, as
-/// Polars reads it. The server sends at least one batch, holding the schema, even for no rows; a
-/// result without any is an error, so that an empty frame without columns is never taken for
-/// "no rows".
-pub(super) fn arrow_file(responses: &[proto::ExecutePlanResponse]) -> Result<Vec<u8>, String> {
-    use arrow_ipc::writer::FileWriter;
-    let mut batches = ArrowBatches::default();
-    let mut out = Vec::new();
-    let mut writer: Option<FileWriter<&mut Vec<u8>>> = None;
-    for response in responses {
-        let Some(rows) = batches.read(response)? else {
-            continue;
-        };
-        if writer.is_none() {
-            let schema = batches.schema.clone().expect("set by the batch read");
-            let file = FileWriter::try_new(&mut out, schema.as_ref())
-                .map_err(|e| format!("writing the Arrow result: {e}"))?;
-            writer = Some(file);
-        }
-        let file = writer.as_mut().expect("set above");
-        for rows in &rows {
-            file.write(rows)
-                .map_err(|e| format!("writing the Arrow result: {e}"))?;
-        }
-    }
-    batches.finish()?;
-    let mut file = writer.expect("a batch came: finish says so");
-    file.finish()
-        .map_err(|e| format!("writing the Arrow result: {e}"))?;
-    drop(file);
-    Ok(out)
-}
-
 /// A result's Arrow batches read one response at a time, checked as they come: they follow
-/// each other without a gap or a repeat, hold the rows they say, and share their columns.
+/// each other without a gap or a repeat, hold the rows they say, and share their columns. The
+/// server sends at least one batch, holding the schema, even for no rows; a result without any
+/// is an error ([`ArrowBatches::finish`]), so that an empty frame without columns is never
+/// taken for "no rows".
 #[derive(Default)]
 pub(super) struct ArrowBatches {
     schema: Option<arrow_schema::SchemaRef>,

@@ -207,16 +207,17 @@ impl Spark {
         Ok(())
     }
 
-    /// A query's result as a Polars frame (for small results: counts, alert rows).
+    /// A query's result as a Polars frame (for small results: counts, alert rows), in one chunk.
+    /// It is held twice at most: its pieces as they came, then the frame they make.
     pub fn query(&self, what: &str, sql: &str) -> Result<DataFrame, SparkEngineError> {
-        let responses = self.run(what, exec_root(sql))?;
-        let bytes = exec::arrow_file(&responses).map_err(|e| self.bad_result(what, e))?;
-        // the result is held twice at most, not three times: the server's messages go before
-        // Polars reads their rows
-        drop(responses);
-        IpcReader::new(std::io::Cursor::new(bytes))
-            .finish()
-            .map_err(|e| self.bad_result(what, e.to_string()))
+        let mut pieces = Vec::new();
+        self.query_frames(what, sql, &mut |piece| {
+            pieces.push(piece);
+            Ok(())
+        })?;
+        let mut whole = stacked(pieces).map_err(|e| self.bad_result(what, e.to_string()))?;
+        whole.rechunk_mut();
+        Ok(whole)
     }
 
     /// A query's result handed to `on_frame` a piece at a time as it comes (one Arrow batch of
@@ -992,6 +993,17 @@ pub fn run(
     target: &SparkTarget,
 ) -> Result<crate::pipeline::RunSummary, crate::pipeline::RunError> {
     run::run(config, target)
+}
+
+/// The rows of `frames` one after another, in one frame (their chunks kept, not copied); no
+/// frames, an empty frame.
+pub(super) fn stacked(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut frames = frames.into_iter();
+    let mut whole = frames.next().unwrap_or_default();
+    for frame in frames {
+        whole.vstack_mut_owned(frame)?;
+    }
+    Ok(whole)
 }
 
 /// One event per round trip, so that `--log-format json` shows where a run's time goes.
