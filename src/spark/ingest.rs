@@ -559,18 +559,26 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
             mapped(ctx.profile, column, &format!("t_{column}"))
         ));
     }
+    // the text patterns are matched only where the column is text (a typed Parquet column
+    // never reads them: stage 3 takes the typed value first), so typed inputs cost no regexes
     let iso = rx(ISO_PATTERN);
     for i in 1..=11 {
         s2.push(format!(
-            "regexp_extract(t_timestamp, {iso}, {i}) AS ts_g{i}"
+            "CASE WHEN NOT ts_typed THEN regexp_extract(t_timestamp, {iso}, {i}) END AS ts_g{i}"
         ));
     }
-    s2.push(format!("t_timestamp RLIKE {iso} AS ts_match"));
+    s2.push(format!(
+        "CASE WHEN NOT ts_typed THEN t_timestamp RLIKE {iso} END AS ts_match"
+    ));
     let money = rx(MONEY_PATTERN);
     for i in 1..=4 {
-        s2.push(format!("regexp_extract(t_amount, {money}, {i}) AS am_g{i}"));
+        s2.push(format!(
+            "CASE WHEN NOT amount_typed THEN regexp_extract(t_amount, {money}, {i}) END AS am_g{i}"
+        ));
     }
-    s2.push(format!("t_amount RLIKE {money} AS am_match"));
+    s2.push(format!(
+        "CASE WHEN NOT amount_typed THEN t_amount RLIKE {money} END AS am_match"
+    ));
     let s2 = format!("SELECT {} FROM ({s1}) AS s1", s2.join(",\n  "));
 
     // stage 3: outcomes
@@ -684,11 +692,16 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
     // stage 5: repeated ids and FX. Within a file, a clean row repeating the id of an earlier
     // clean row is a duplicate (before FX, as in validate.rs). Across files, an id belongs to
     // the first file whose first clean occurrence also converts; later files repeat it.
+    //
+    // Both windows run on one shuffle: the rows are distributed by id once, and the first
+    // window's keys begin with the id, so its sort also serves the second (an id's rows are
+    // already together and in order). Distributing by the first window's own keys would
+    // shuffle every row a second time for the other.
     let fx = fx_values(ctx.fx);
     let s5 = format!(
         "SELECT s.*, fx.rate AS fx_rate, fx.max_micros AS fx_max, \
-           CASE WHEN pre_reason IS NULL THEN row_number() OVER (PARTITION BY part_idx, file, pre_reason IS NULL, t_txn_id ORDER BY row_idx) END AS id_rank \
-         FROM ({s4}) s LEFT JOIN ({fx}) fx ON fx.code = s.currency"
+           CASE WHEN pre_reason IS NULL THEN row_number() OVER (PARTITION BY t_txn_id, part_idx, file, pre_reason IS NULL ORDER BY row_idx) END AS id_rank \
+         FROM (SELECT * FROM ({s4}) AS s4 DISTRIBUTE BY t_txn_id) s LEFT JOIN ({fx}) fx ON fx.code = s.currency"
     );
     let s6 = format!(
         "SELECT *, min(CASE WHEN pre_reason IS NULL AND id_rank = 1 AND fx_rate IS NOT NULL AND amount_micros <= fx_max \
