@@ -261,11 +261,11 @@ fn change_limits(detector: &Detector) -> Option<ChangeLimits> {
     }
 }
 
-/// The subject's selected rows with their amount as `amt` (`DECIMAL(38, 0)`: sums are exact)
-/// and the originator.
+/// The subject's selected rows with their amount as `amt` (`BIGINT` micros in the base
+/// currency, never negative) and the originator.
 fn history_rows(plan: &RulePlan) -> String {
     format!(
-        "SELECT *, CAST(base_amount AS DECIMAL(38, 0)) AS amt FROM ({}) AS s",
+        "SELECT *, base_amount AS amt FROM ({}) AS s",
         selected_select(plan, &[Field::OrigAccount])
     )
 }
@@ -273,49 +273,59 @@ fn history_rows(plan: &RulePlan) -> String {
 /// A subject's running totals read at each of its distinct times `t` and at `t - offset` for
 /// each of `offsets`, as the view `g`: `subject`, `ts_us`, `first_seen` (without a nightly
 /// state, the subject's first selected row, as `temporal::velocity` takes it), and for the time
-/// itself (`_0`) and each offset (`_1`, `_2`, ...) the rows `n_k`, the volume `v_k` and the
-/// volume sent by the subject `o_k` of the subject's rows at or before that time.
+/// itself (`_0`) and each offset (`_1`, `_2`, ...) the rows `n_k`, the volume `v_k` and, with
+/// `sent`, the volume sent by the subject `o_k` of the subject's rows at or before that time.
 ///
 /// The sum over a frame `[t - a, t - b]` is then `v_b' - v_a'` with `b'` read at `t - b` and
-/// `a'` at `t - a - 1` (times are whole micros). This replaces Spark's sliding `RANGE` frames,
-/// which sum their whole frame again at every row (a subject's rows times its frame's rows):
-/// each time and each reading point is one row of a running sum (one sort, one pass), and the
-/// readings are gathered back to their time. The readings are exact `DECIMAL(38, 0)` sums, as
-/// the frames' were. Reading points carry nulls, not zeros (smaller rows to sort), so a reading
-/// before the subject's first row is null and read as 0.
-fn running_totals(plan: &RulePlan, offsets: &[Micros]) -> String {
-    let mut points =
-        vec!["SELECT subject, ts_us AS at, 0 AS k, ts_us AS owner, n, v, o FROM d".to_string()];
+/// `a'` at `t - a - 1` (times are whole micros). Each reading is a frame `RANGE BETWEEN
+/// UNBOUNDED PRECEDING AND offset PRECEDING` over the subject's distinct times: a frame that
+/// starts at the first row only grows as it moves, and Spark adds each row to it once
+/// (`UnboundedPrecedingWindowFunctionFrame`), where a sliding frame `[t - a, t - b]` would be
+/// summed again at every row (a subject's rows times its frame's rows). All the readings share
+/// one partitioning and one order, so they are one sort and one pass over the distinct times,
+/// after one shuffle of the rows by subject. An empty frame (before the subject's first row)
+/// sums to null, read as 0.
+///
+/// The readings are exact: each amount (non-negative micros) is summed as two `BIGINT` parts,
+/// `amount div 10^9` and `amount % 10^9`, and the parts are joined into `DECIMAL(38, 0)` only
+/// when read (`h × 10^9 + l`): long sums cost far less than 38-digit decimal ones. A part's sum
+/// can only overflow past about a billion rows of one subject, and Spark's ANSI mode (set on
+/// the session) stops the run there rather than wrap.
+fn running_totals(plan: &RulePlan, offsets: &[Micros], sent: bool) -> String {
+    const PART: i64 = 1_000_000_000;
+    let order = "PARTITION BY subject ORDER BY ts_us RANGE BETWEEN UNBOUNDED PRECEDING AND";
+    let mut frames = format!("f0 AS ({order} CURRENT ROW)");
     for (k, offset) in offsets.iter().enumerate() {
-        points.push(format!(
-            "SELECT subject, ts_us - {offset} AS at, {k} AS k, ts_us AS owner, \
-               CAST(NULL AS BIGINT) AS n, CAST(NULL AS DECIMAL(38, 0)) AS v, \
-               CAST(NULL AS DECIMAL(38, 0)) AS o FROM d",
-            k = k + 1
-        ));
+        let _ = write!(frames, ", f{} AS ({order} {offset}L PRECEDING)", k + 1);
     }
+    let volumes: &[&str] = if sent { &["v", "o"] } else { &["v"] };
     let mut readings = String::new();
     for k in 0..=offsets.len() {
-        for column in ["n", "v", "o"] {
+        let _ = write!(readings, ", coalesce(sum(n) OVER f{k}, 0) AS n_{k}");
+        for column in volumes {
             let _ = write!(
                 readings,
-                ", coalesce(max(CASE WHEN k = {k} THEN r{column} END), 0) AS {column}_{k}"
+                ", CAST(coalesce(sum({column}h) OVER f{k}, 0) AS DECIMAL(38, 0)) * {PART} \
+                   + CAST(coalesce(sum({column}l) OVER f{k}, 0) AS DECIMAL(38, 0)) AS {column}_{k}"
             );
         }
     }
+    let sent_sums = if sent {
+        format!(
+            ", sum(CASE WHEN orig_account = subject THEN amt div {PART} ELSE 0 END) AS oh, \
+             sum(CASE WHEN orig_account = subject THEN amt % {PART} ELSE 0 END) AS ol"
+        )
+    } else {
+        String::new()
+    };
+    // distributed by subject before grouping: the group and the readings need no second shuffle
     format!(
-        "d AS (SELECT subject, ts_us, count(*) AS n, sum(amt) AS v, \
-             sum(CASE WHEN orig_account = subject THEN amt ELSE CAST(0 AS DECIMAL(38, 0)) END) AS o \
-           FROM ({rows}) AS h GROUP BY subject, ts_us), \
-         p AS ({points}), \
-         c AS (SELECT subject, owner, k, min(CASE WHEN k = 0 THEN at END) OVER running AS fs, \
-             sum(n) OVER running AS rn, sum(v) OVER running AS rv, sum(o) OVER running AS ro \
-           FROM p \
-           WINDOW running AS (PARTITION BY subject ORDER BY at, k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), \
-         g AS (SELECT subject, owner AS ts_us, max(CASE WHEN k = 0 THEN fs END) AS first_seen{readings} \
-           FROM c GROUP BY subject, owner)",
+        "d AS (SELECT subject, ts_us, count(*) AS n, sum(amt div {PART}) AS vh, \
+             sum(amt % {PART}) AS vl{sent_sums} \
+           FROM (SELECT * FROM ({rows}) AS h DISTRIBUTE BY subject) AS h GROUP BY subject, ts_us), \
+         g AS (SELECT subject, ts_us, min(ts_us) OVER f0 AS first_seen{readings} \
+           FROM d WINDOW {frames})",
         rows = history_rows(plan),
-        points = points.join(" UNION ALL "),
     )
 }
 
@@ -345,7 +355,7 @@ pub fn velocity_hits(plan: &RulePlan) -> Option<String> {
          FROM w AS v \
          WHERE ts_us - first_seen >= {wb} AND base_vol > 0 AND base_n >= {min_n} AND vol >= {min_v} \
            AND {both_ways} AND vol * {b} * 10000 >= base_vol * {w} * {factor}",
-        totals = running_totals(plan, &[w + 1, w + b + 1]),
+        totals = running_totals(plan, &[w + 1, w + b + 1], true),
         wb = w + b,
         min_n = l.min_baseline_count,
         min_v = l.min_volume,
@@ -393,7 +403,7 @@ pub fn behaviour_windows(plan: &RulePlan) -> Option<String> {
          WHERE ts_us - first_seen >= {wb} AND n >= {min_n} \
            AND vol * {b} * 10000 >= greatest(base_vol * {w}, CAST({quiet} AS DECIMAL(38, 0)) * {b}) * {factor} \
            AND NOT {seasonal}",
-        totals = running_totals(plan, &offsets),
+        totals = running_totals(plan, &offsets, false),
         wb = w + b,
         min_n = l.min_count,
         quiet = l.quiet_volume,
