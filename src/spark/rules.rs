@@ -252,15 +252,20 @@ pub fn hits_select(plan: &RulePlan) -> String {
 /// before it (any row of the subject's side, selected or not) is at least `min_gap` earlier.
 /// The hit is the row itself, with its `gap` (micros) for the fact. Without a nightly state there
 /// is no activity before the data, so a subject's first time is never judged.
+///
+/// The latest activity strictly before a row is the running maximum of the subject's times over
+/// `RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING` (times are whole micros): one shuffle and
+/// one sort of the subject's rows, and a frame that grows as it goes (Spark computes it
+/// incrementally), where the distinct times, a `lag` and a join back to the rows took four.
 fn dormancy_hits(plan: &RulePlan, min_gap: i64) -> String {
     let history = subject_rows(plan, &[], true);
     format!(
-        "WITH h AS ({history}), \
-         t AS (SELECT subject, ts_us, lag(ts_us) OVER (PARTITION BY subject ORDER BY ts_us) AS prev_t \
-               FROM (SELECT DISTINCT subject, ts_us FROM h) AS d) \
-         SELECT h.subject, h.ts_us AS win_start, h.ts_us AS win_end, h.txn_id, h.ts_us - t.prev_t AS gap \
-         FROM h JOIN t ON h.subject = t.subject AND h.ts_us = t.ts_us \
-         WHERE h.m AND t.prev_t IS NOT NULL AND h.ts_us - t.prev_t >= {min_gap}"
+        "SELECT subject, win_start, win_end, txn_id, gap FROM \
+           (SELECT subject, ts_us AS win_start, ts_us AS win_end, txn_id, m, \
+              ts_us - max(ts_us) OVER (PARTITION BY subject ORDER BY ts_us \
+                RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS gap \
+            FROM ({history}) AS h) AS t \
+         WHERE m AND gap IS NOT NULL AND gap >= {min_gap}"
     )
 }
 
