@@ -461,6 +461,8 @@ fn alerts_csv_at(
             spark.hit_chunks_merged() > 1,
             "each rule's hits merged at once"
         );
+        // the network pack's layering rules share one filter and one hub limit: one graph
+        assert!(spark.views_reused() > 0, "each rule built its graph again");
     }
     if twice {
         let (again, _) = spark

@@ -71,6 +71,15 @@ impl Spark {
                 segmenting.then(|| ident(SEGMENTS_VIEW)).as_deref(),
             ),
         )?;
+        // what was derived from the rows before is forgotten
+        self.derived
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        self.chains
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         // expected activity reads the customer file's accounts, sent as a table
         let expecting = enabled.iter().any(|r| {
             std::iter::once(&r.plan.detector)

@@ -58,8 +58,14 @@ impl Spark {
     /// are grouped here ([`own_groups`]) and go back as a table. (Label propagation in SQL,
     /// one cached round per link of a group's diameter, made each round slower than the last
     /// and ran a 2 GB driver out of memory by the eighth.)
-    fn own_groups_view(&self, rule_id: &str) -> Result<(), SparkEngineError> {
-        let what = format!("grouping the holders' own accounts for {rule_id}");
+    ///
+    /// The groups depend only on the rows the rules read: they are made once for every rule.
+    fn own_groups_view(&self) -> Result<(), SparkEngineError> {
+        self.derive_once(OWN_GROUPS_VIEW, || self.make_own_groups())
+    }
+
+    fn make_own_groups(&self) -> Result<(), SparkEngineError> {
+        let what = "grouping the holders' own accounts".to_string();
         self.execute(
             &what,
             &format!(
@@ -95,8 +101,15 @@ impl Spark {
     /// comes back (distinct: names are far fewer than transactions), is keyed here as the
     /// money-flow graph keys a party ([`party_key`]: the normaliser is Rust) and goes back as a
     /// table (`name`, `country`, `pkey`, `label`); a name that keys no party is left out.
-    pub(super) fn parties_view(&self, rule_id: &str) -> Result<(), SparkEngineError> {
-        let what = format!("keying the parties without an account for {rule_id}");
+    ///
+    /// The parties depend only on the rows the rules read, so they are keyed once for all the
+    /// rules that need them.
+    pub(super) fn parties_view(&self) -> Result<(), SparkEngineError> {
+        self.derive_once(PARTIES_VIEW, || self.make_parties())
+    }
+
+    fn make_parties(&self) -> Result<(), SparkEngineError> {
+        let what = "keying the parties without an account".to_string();
         let frame = self.query(
             &what,
             &format!(
@@ -252,7 +265,7 @@ impl Spark {
         trip: &Trip<'_>,
         txn_ids: &mut TxnNumbers,
     ) -> Result<Vec<Episode>, SparkEngineError> {
-        self.parties_view(&plan.rule_id)?;
+        self.parties_view()?;
         self.identities_view(plan)?;
         let what = format!("finding the hits of {}", plan.rule_id);
         for (name, select) in round_trip_views(plan, trip) {
@@ -375,6 +388,40 @@ impl Spark {
         Ok(merge_hits(hits))
     }
 
+    /// Materializes `views` (`name`, `select`) in order as [`Spark::checkpoint_view`] does,
+    /// except the longest first part that equals what the last chain of this `family`
+    /// materialized: those views hold the same rows already. Rules that read the same graph
+    /// (the same filter, the same hubs) then build it once.
+    ///
+    /// A chain's views read only the rows the rules read, the parties and views before them in
+    /// the chain, and no other code writes their names; caching new rows forgets every chain.
+    pub(super) fn checkpoint_chain(
+        &self,
+        what: &str,
+        family: &'static str,
+        views: &[(String, String)],
+    ) -> Result<(), SparkEngineError> {
+        let mut chains = self
+            .chains
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = chains.entry(family).or_default();
+        let same = held
+            .iter()
+            .zip(views)
+            .take_while(|(held, view)| held == view)
+            .count();
+        // forgotten before the rest is made: a failure halfway leaves no stale view counted
+        held.truncate(same);
+        self.views_reused
+            .fetch_add(same as u64, std::sync::atomic::Ordering::Relaxed);
+        for (name, select) in &views[same..] {
+            self.checkpoint_view(what, name, select)?;
+            held.push((name.clone(), select.clone()));
+        }
+        Ok(())
+    }
+
     /// Materializes `select` on the cluster as the view `name`, its lineage cut (a local
     /// checkpoint): the next steps' plans read it as a table, so that no plan (and no plan's
     /// description, which the driver keeps) holds every step before it.
@@ -495,7 +542,7 @@ impl Spark {
                 window,
                 min_counterparties,
             } => {
-                self.parties_view(&plan.rule_id)?;
+                self.parties_view()?;
                 let select = party_fan_select(plan, *direction, *window, *min_counterparties);
                 self.party_fans(plan, &select, txn_ids).map(Some)
             }
@@ -538,7 +585,7 @@ impl Spark {
         txn_ids: &mut TxnNumbers,
     ) -> Result<Vec<Episode>, SparkEngineError> {
         if flow.via_own_accounts {
-            self.own_groups_view(&plan.rule_id)?;
+            self.own_groups_view()?;
         }
         let what = format!("finding the hits of {}", plan.rule_id);
         let frame = self.query(&what, &flow_through_select(plan, flow))?;

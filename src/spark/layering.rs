@@ -347,11 +347,8 @@ impl Spark {
         plan: &RulePlan,
         limits: &GraphLimits,
     ) -> Result<(), SparkEngineError> {
-        self.parties_view(&plan.rule_id)?;
-        for (name, select) in common_views(plan, limits) {
-            self.checkpoint_view(what, &name, &select)?;
-        }
-        Ok(())
+        self.parties_view()?;
+        self.checkpoint_chain(what, "layering", &common_views(plan, limits))
     }
 
     /// Scatter-gather or gather-scatter (`graph::split_merge`): the windows that form a

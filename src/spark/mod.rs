@@ -28,7 +28,7 @@ use polars::prelude::*;
 use spark_connect::SparkSession;
 use spark_connect_proto as proto;
 use spark_connect_proto::command::CommandType;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -106,6 +106,14 @@ pub struct Spark {
     hit_chunk_rows: usize,
     /// Pieces of hits merged apart from the rest of their rule's, since the session began.
     hit_chunks: std::sync::atomic::AtomicU64,
+    /// The views derived from the rows the rules read that hold them now (the parties without
+    /// an account, the holders' own-account groups): made once a run, for the first rule that
+    /// needs them (see [`Spark::derive_once`]); caching new rows clears it.
+    derived: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
+    /// The views each family of chains last materialized (see [`Spark::checkpoint_chain`]).
+    chains: std::sync::Mutex<HashMap<&'static str, Vec<(String, String)>>>,
+    /// Views of chains not materialized again, since the session began.
+    views_reused: std::sync::atomic::AtomicU64,
 }
 
 impl Spark {
@@ -133,6 +141,9 @@ impl Spark {
             evidence_pieces: Default::default(),
             hit_chunk_rows: alerts::HIT_CHUNK_ROWS,
             hit_chunks: Default::default(),
+            derived: Default::default(),
+            chains: Default::default(),
+            views_reused: Default::default(),
         };
         for (key, value) in [
             ("spark.sql.session.timeZone", "UTC"),
@@ -291,6 +302,37 @@ impl Spark {
     /// rule whose hits are merged at once counts none).
     pub fn hit_chunks_merged(&self) -> u64 {
         self.hit_chunks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Views a rule's search reads that an earlier rule had materialized already (the same
+    /// graph, hubs or selected edges), since the session began (see
+    /// [`Spark::checkpoint_chain`]).
+    pub fn views_reused(&self) -> u64 {
+        self.views_reused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the view `view` with `make` unless it was made from the rows the rules read now:
+    /// the views of [`Spark::derived`] depend on those rows alone, so every rule can share them.
+    fn derive_once(
+        &self,
+        view: &'static str,
+        make: impl FnOnce() -> Result<(), SparkEngineError>,
+    ) -> Result<(), SparkEngineError> {
+        let made = |v| {
+            self.derived
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(v)
+        };
+        if made(view) {
+            return Ok(());
+        }
+        make()?;
+        self.derived
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(view);
+        Ok(())
     }
 
     /// Local relations sent as cached artifacts since the session began.

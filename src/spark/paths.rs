@@ -289,11 +289,9 @@ impl Spark {
             max_expansions_per_start: limits.max_expansions_per_start,
             max_transfers_per_day: limits.max_transfers_per_day,
         };
-        self.parties_view(&plan.rule_id)?;
+        self.parties_view()?;
         let what = format!("finding the hits of {}", plan.rule_id);
-        for (name, select) in path_views(plan, &p) {
-            self.checkpoint_view(&what, &name, &select)?;
-        }
+        self.checkpoint_chain(&what, "temporal paths", &path_views(plan, &p))?;
         let mut made = 1;
         while made < p.max_hops {
             let next = made + 1;
