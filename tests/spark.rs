@@ -1129,6 +1129,33 @@ fn the_engine_turns_adaptive_query_execution_off_for_its_session() {
     );
 }
 
+/// The ingest checks set `spark.sql.codegen.hugeMethodLimit` for their own step only: after
+/// ingest the session has the server's value again.
+#[test]
+fn the_checks_leave_the_sessions_code_generation_limit_as_the_server_sets_it() {
+    let spark = Spark::connect(&target(None)).unwrap_or_else(|e| panic!("{e}"));
+    let before = session_setting(&spark, "spark.sql.codegen.hugeMethodLimit");
+    let inputs = [root().join("sample-data/transactions.csv")];
+    let fx = root().join("sample-data/fx.csv");
+    spark
+        .ingest(
+            &inputs,
+            &SparkIngestOptions {
+                options: &options(Some(&fx), None),
+                latest_micros: amlscreen::spark::latest_accepted_micros(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(
+        before, "8000",
+        "the test server must not set the limit itself"
+    );
+    assert_eq!(
+        session_setting(&spark, "spark.sql.codegen.hugeMethodLimit"),
+        before
+    );
+}
+
 /// Asserts that the test server ends result streams early, as `scripts/test.sh` starts it, so
 /// that the tests below and every other result cross several streams.
 fn assert_small_stream_limits(spark: &Spark) {

@@ -536,13 +536,26 @@ impl Spark {
             selects.push(ingest::read_select(&spec, &ctx)?);
         }
         let checked = ingest::checked_select(&selects, &ctx);
-        self.execute(
+        // The checks' generated code is one method larger than HotSpot ever compiles (8,000
+        // bytes of bytecode, `DontCompileHugeMethods`): it ran interpreted, a third of the
+        // checks' CPU in a Flight Recorder profile at 1M rows (BENCHMARKS.md, twenty-fourth
+        // session). Under this limit Spark runs that part of the plan without whole-stage
+        // codegen, in methods the JVM compiles, as Spark's documentation advises for HotSpot.
+        // Set for this step only (the rules' plans were not measured with it), then reset to
+        // the cluster's own value.
+        const HUGE_METHOD: &str = "spark.sql.codegen.hugeMethodLimit";
+        self.execute("checking the rows read", &format!("SET {HUGE_METHOD}=8000"))?;
+        let cached = self.execute(
             "checking the rows read",
             &format!(
                 "CACHE TABLE {} AS {checked}",
                 sql::ident(ingest::CHECKED_VIEW)
             ),
-        )?;
+        );
+        let reset = self.execute("checking the rows read", &format!("RESET {HUGE_METHOD}"));
+        // the checks' own failure is the one to report
+        cached?;
+        reset?;
         self.execute(
             "keeping the accepted rows",
             &format!(
