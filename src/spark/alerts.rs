@@ -60,6 +60,9 @@ impl Spark {
         } else {
             BTreeMap::new()
         };
+        // what was made from the rows before is forgotten first: a failure while caching the
+        // new rows leaves nothing that looks made from them
+        self.forget_derived();
         // held by the cluster once, with their segments: every rule reads them, and a view
         // would join the segments again for each (a shuffle of every row once the segments'
         // table is too large to broadcast)
@@ -71,15 +74,6 @@ impl Spark {
                 segmenting.then(|| ident(SEGMENTS_VIEW)).as_deref(),
             ),
         )?;
-        // what was derived from the rows before is forgotten
-        self.derived
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-        self.chains
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
         // expected activity reads the customer file's accounts, sent as a table
         let expecting = enabled.iter().any(|r| {
             std::iter::once(&r.plan.detector)

@@ -401,11 +401,8 @@ impl Spark {
         family: &'static str,
         views: &[(String, String)],
     ) -> Result<(), SparkEngineError> {
-        let mut chains = self
-            .chains
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let held = chains.entry(family).or_default();
+        let mut derived = self.derived();
+        let held = derived.chains.entry(family).or_default();
         let same = held
             .iter()
             .zip(views)

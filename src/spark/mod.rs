@@ -106,14 +106,22 @@ pub struct Spark {
     hit_chunk_rows: usize,
     /// Pieces of hits merged apart from the rest of their rule's, since the session began.
     hit_chunks: std::sync::atomic::AtomicU64,
-    /// The views derived from the rows the rules read that hold them now (the parties without
-    /// an account, the holders' own-account groups): made once a run, for the first rule that
-    /// needs them (see [`Spark::derive_once`]); caching new rows clears it.
-    derived: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
-    /// The views each family of chains last materialized (see [`Spark::checkpoint_chain`]).
-    chains: std::sync::Mutex<HashMap<&'static str, Vec<(String, String)>>>,
+    /// What was made from the rows the rules read now (see [`Derived`]).
+    derived: std::sync::Mutex<Derived>,
     /// Views of chains not materialized again, since the session began.
     views_reused: std::sync::atomic::AtomicU64,
+}
+
+/// The views made from the rows the rules read that still hold what those rows give; caching
+/// new rows forgets them all ([`Spark::forget_derived`]).
+#[derive(Default)]
+struct Derived {
+    /// Views that depend on the rows alone (the parties without an account, the holders'
+    /// own-account groups): made once a run, for the first rule that needs them (see
+    /// [`Spark::derive_once`]).
+    views: std::collections::BTreeSet<&'static str>,
+    /// The chain of views each family last materialized (see [`Spark::checkpoint_chain`]).
+    chains: HashMap<&'static str, Vec<(String, String)>>,
 }
 
 impl Spark {
@@ -142,7 +150,6 @@ impl Spark {
             hit_chunk_rows: alerts::HIT_CHUNK_ROWS,
             hit_chunks: Default::default(),
             derived: Default::default(),
-            chains: Default::default(),
             views_reused: Default::default(),
         };
         for (key, value) in [
@@ -312,27 +319,30 @@ impl Spark {
     }
 
     /// Makes the view `view` with `make` unless it was made from the rows the rules read now:
-    /// the views of [`Spark::derived`] depend on those rows alone, so every rule can share them.
+    /// the views of [`Derived::views`] depend on those rows alone, so every rule can share them.
     fn derive_once(
         &self,
         view: &'static str,
         make: impl FnOnce() -> Result<(), SparkEngineError>,
     ) -> Result<(), SparkEngineError> {
-        let made = |v| {
-            self.derived
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(v)
-        };
-        if made(view) {
+        if self.derived().views.contains(view) {
             return Ok(());
         }
         make()?;
+        self.derived().views.insert(view);
+        Ok(())
+    }
+
+    /// The record of what was made from the rows the rules read.
+    fn derived(&self) -> std::sync::MutexGuard<'_, Derived> {
         self.derived
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(view);
-        Ok(())
+    }
+
+    /// Forgets every view made from the rows the rules read, before new rows are cached.
+    fn forget_derived(&self) {
+        *self.derived() = Derived::default();
     }
 
     /// Local relations sent as cached artifacts since the session began.
