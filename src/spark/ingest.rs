@@ -679,15 +679,30 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
         ("orig_country", country("orig_country")),
         ("bene_country", country("bene_country")),
     ];
-    let mut reason = String::from("CASE");
+    // each check is a column of its own, evaluated once: the first problem and its column
+    // read them (written inline, each check would be evaluated up to four times a row)
+    let problems: Vec<String> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, (_, check))| format!("{check} AS problem_{i}"))
+        .collect();
     let mut column = String::from("CASE");
-    for (name, check) in &checks {
-        let _ = write!(reason, " WHEN ({check}) IS NOT NULL THEN ({check})");
-        let _ = write!(column, " WHEN ({check}) IS NOT NULL THEN {}", lit(name));
+    for (i, (name, _)) in checks.iter().enumerate() {
+        let _ = write!(column, " WHEN problem_{i} IS NOT NULL THEN {}", lit(name));
     }
-    reason.push_str(" END");
     column.push_str(" END");
-    let s4 = format!("SELECT *, {reason} AS pre_reason, {column} AS pre_column FROM ({s3}) AS s3");
+    let reason = format!(
+        "coalesce({})",
+        (0..checks.len())
+            .map(|i| format!("problem_{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let s4 = format!(
+        "SELECT *, {reason} AS pre_reason, {column} AS pre_column \
+         FROM (SELECT *, {} FROM ({s3}) AS s3) AS s3p",
+        problems.join(", ")
+    );
 
     // stage 5: repeated ids and FX. Within a file, a clean row repeating the id of an earlier
     // clean row is a duplicate (before FX, as in validate.rs). Across files, an id belongs to
@@ -721,7 +736,8 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
          FROM ({s6}) AS s6"
     );
     // the cached table keeps only what the accepted rows, the quarantine and the counts read
-    // (not the stages' working columns); the raw text is kept for quarantined rows only
+    // (not the stages' working columns); the raw text is kept for quarantined rows only. The
+    // base currency (rate 10^12) converts to itself, with no decimal division.
     let raw: Vec<String> = CANONICAL_COLUMNS
         .iter()
         .map(|c| format!("CASE WHEN reason IS NOT NULL THEN src_{c} END AS src_{c}"))
@@ -731,7 +747,10 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
            CASE WHEN reason IS NOT NULL THEN record_text END AS record_text, {raw}, \
            m_txn_id, ts_micros, amount_micros, currency, channel, m_orig_account, m_orig_name, \
            orig_country, m_bene_account, m_bene_name, bene_country, m_branch, \
-           CASE WHEN reason IS NULL THEN CAST((CAST(amount_micros AS DECIMAL(19, 0)) * fx_rate + 500000000000) div 1000000000000 AS BIGINT) END AS base_amount \
+           CASE WHEN reason IS NULL THEN \
+             CASE WHEN fx_rate = 1000000000000 THEN amount_micros \
+             ELSE CAST((CAST(amount_micros AS DECIMAL(19, 0)) * fx_rate + 500000000000) div 1000000000000 AS BIGINT) END \
+           END AS base_amount \
          FROM ({s7}) AS s7",
         raw = raw.join(", ")
     )
