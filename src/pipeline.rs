@@ -449,10 +449,14 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
     };
     let customer_weights =
         crate::customers::risk::case_weights(ratings.as_deref().unwrap_or_default());
-    let cases = crate::cases::build_run_cases(&alerts, &evidence, &rule_infos, &customer_weights)?;
+    // every alert moves into its case (at 100M rows the alerts take hundreds of megabytes, and
+    // are not held twice); the run's list is then the cases' alerts, by reference, in the
+    // output order
+    let cases = crate::cases::build_run_cases(alerts, &evidence, &rule_infos, &customer_weights)?;
     // the cases hold what they cite (a spilled record by number: the spill lives on with them)
     drop(evidence);
     stages.end("cases");
+    let alerts = alerts_of_cases(&cases);
 
     let mut manifest = build_manifest(
         started_at,
@@ -464,10 +468,6 @@ pub(crate) fn finish(config: &RunConfig, found: Finished<'_>) -> Result<RunSumma
         cases.len() as u64,
         Vec::new(),
     );
-    // every alert is in a case, which holds a copy: the run's list becomes the cases' alerts,
-    // by reference, in the output order (at 100M rows the alerts take hundreds of megabytes)
-    drop(alerts);
-    let alerts = alerts_of_cases(&cases);
     stages.begin("writing outputs");
     std::fs::create_dir_all(&config.out_dir).map_err(|e| write_err(&config.out_dir, e))?;
     // the manifest marks a finished run: remove the previous one before writing anything
@@ -791,7 +791,7 @@ fn build_manifest(
     inputs: Vec<InputSummary>,
     rule_set: &RuleSet,
     watchlists: Vec<SourceDigest>,
-    alerts: &[Alert],
+    alerts: &[&Alert],
     cases_total: u64,
     stage_seconds: Vec<(String, f64)>,
 ) -> Manifest {

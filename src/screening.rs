@@ -372,7 +372,7 @@ pub fn sanctions_alerts(
             total_amount: format_money(total),
             currency: base_currency.to_string(),
             score: SANCTIONS_SCORE,
-            txn_ids: rows.iter().map(|&i| records[i].txn_id.clone()).collect(),
+            txn_ids: rows.iter().map(|&i| records[i].txn_id.as_str()).collect(),
             summary,
             severity: "critical".to_string(),
             details: vec![
@@ -622,7 +622,7 @@ pub fn customer_alerts_in(
             total_amount: format_money(total),
             currency: base_currency.to_string(),
             score: SANCTIONS_SCORE,
-            txn_ids: cited.iter().map(|&i| records[i].txn_id.clone()).collect(),
+            txn_ids: cited.iter().map(|&i| records[i].txn_id.as_str()).collect(),
             summary,
             severity: "critical".to_string(),
             details,

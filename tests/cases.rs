@@ -224,7 +224,7 @@ fn cases_of_spilled_evidence_keep_numbers_and_write_the_same_bytes_as_held_recor
     evidence.extend_held([(ids[0].clone(), std::sync::Arc::new(txns[ids[0]].clone()))]);
     assert_eq!(evidence.len(), txns.len());
     let cases = amlscreen::cases::build_run_cases(
-        &alerts,
+        alerts.clone(),
         &evidence,
         &rules,
         &std::collections::BTreeMap::new(),

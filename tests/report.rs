@@ -324,7 +324,7 @@ pub fn synthetic_inputs(subjects: usize) -> (Vec<Alert>, HashMap<String, TxnReco
                 total_amount: format!("{total:.2}"),
                 currency: "USD".to_string(),
                 score: kind.2,
-                txn_ids: ids,
+                txn_ids: ids.into(),
                 summary: format!(
                     "{} transactions totalling {:.2} USD matched {}.",
                     n,

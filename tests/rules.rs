@@ -891,7 +891,10 @@ fn passing_money_on_as_a_routine_stops_alerting_after_four_times() {
         .filter(|a| a.rule_id == "rapid_movement")
         .collect();
     rapid.sort_by(|a, b| a.window_start.cmp(&b.window_start));
-    let cited: Vec<&str> = rapid.iter().map(|a| a.txn_ids[0].as_str()).collect();
+    let cited: Vec<&str> = rapid
+        .iter()
+        .map(|a| a.txn_ids.get(0).unwrap_or_default())
+        .collect();
     assert_eq!(cited, ["I0", "I1", "I2", "I3"]);
     let usual: Vec<&str> = rapid
         .iter()

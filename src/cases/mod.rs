@@ -301,15 +301,15 @@ pub fn build_cases_with_customers<R: EvidenceRecord + Send>(
     rules: &[RuleInfo],
     customers: &BTreeMap<String, (String, u32)>,
 ) -> Vec<Case> {
-    let Ok(cases) = build_cases_from(alerts, txns, rules, customers);
+    let Ok(cases) = build_cases_from(alerts.to_vec(), txns, rules, customers);
     cases
 }
 
 /// [`build_cases_with_customers`] over a run's [`Evidence`]: records held in memory or spilled to
 /// a file. A case keeps a spilled record's number, not the record: the records are read while
-/// the case is assembled and again when it is written.
+/// the case is assembled and again when it is written. Each alert moves into its case.
 pub fn build_run_cases(
-    alerts: &[Alert],
+    alerts: Vec<Alert>,
     evidence: &Evidence,
     rules: &[RuleInfo],
     customers: &BTreeMap<String, (String, u32)>,
@@ -318,7 +318,7 @@ pub fn build_run_cases(
 }
 
 fn build_cases_from<L: EvidenceLookup>(
-    alerts: &[Alert],
+    alerts: Vec<Alert>,
     evidence: &L,
     rules: &[RuleInfo],
     customers: &BTreeMap<String, (String, u32)>,
@@ -326,21 +326,25 @@ fn build_cases_from<L: EvidenceLookup>(
     let rules_by_id: HashMap<&str, &RuleInfo> =
         rules.iter().map(|r| (r.rule_id.as_str(), r)).collect();
     // cases are assembled in parallel (a large run has thousands), then put in order
-    let mut cases: Vec<Case> = grouping::group_alerts(alerts, evidence)?
-        .into_par_iter()
+    let groups = grouping::group_alerts(&alerts, evidence)?;
+    // each alert is in exactly one group: it moves there
+    let mut slots: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
+    let groups: Vec<(Vec<String>, Vec<Alert>)> = groups
+        .into_iter()
         .map(|group| {
-            let group_alerts: Vec<Alert> = group
+            let taken = group
                 .alert_indexes
                 .iter()
-                .map(|&i| alerts[i].clone())
+                .filter_map(|&i| slots[i].take())
                 .collect();
-            assemble_case(
-                group.accounts,
-                group_alerts,
-                evidence,
-                &rules_by_id,
-                customers,
-            )
+            (group.accounts, taken)
+        })
+        .collect();
+    debug_assert!(slots.iter().all(Option::is_none), "an alert in no group");
+    let mut cases: Vec<Case> = groups
+        .into_par_iter()
+        .map(|(accounts, group_alerts)| {
+            assemble_case(accounts, group_alerts, evidence, &rules_by_id, customers)
         })
         .collect::<Result<_, _>>()?;
     cases.sort_by(|a, b| {
@@ -402,10 +406,7 @@ fn assemble_case<L: EvidenceLookup>(
             .then_with(|| a.alert_id.cmp(&b.alert_id))
     });
 
-    let evidence_ids: BTreeSet<&str> = alerts
-        .iter()
-        .flat_map(|a| a.txn_ids.iter().map(String::as_str))
-        .collect();
+    let evidence_ids: BTreeSet<&str> = alerts.iter().flat_map(|a| a.txn_ids.iter()).collect();
     let mut found: Vec<Found> = Vec::new();
     let mut missing_txn_ids: Vec<String> = Vec::new();
     for id in evidence_ids {

@@ -320,7 +320,7 @@ pub fn explain_case_score<'a>(
         if alert.typology == Typology::Sanctions && sanctions.is_none() {
             sanctions = Some(alert);
         }
-        evidence.extend(alert.txn_ids.iter().map(String::as_str));
+        evidence.extend(alert.txn_ids.iter());
     }
     let mut ranked: Vec<(Typology, f64, &Alert)> = best_by_typology
         .into_iter()

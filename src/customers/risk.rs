@@ -556,7 +556,7 @@ mod tests {
             total_amount: "27000.00".into(),
             currency: "USD".into(),
             score: 70.0,
-            txn_ids: vec![],
+            txn_ids: Default::default(),
             summary: String::new(),
             severity: "high".into(),
             details: vec![],

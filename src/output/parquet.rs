@@ -21,7 +21,7 @@ pub fn alerts_parquet<A: std::borrow::Borrow<Alert>>(alerts: &[A]) -> PolarsResu
         let cited = alerts.iter().map(|a| a.txn_ids.len()).sum();
         let mut list = ListStringChunkedBuilder::new("txn_ids".into(), alerts.len(), cited);
         for alert in alerts {
-            list.append_values_iter(alert.txn_ids.iter().map(String::as_str));
+            list.append_values_iter(alert.txn_ids.iter());
         }
         list.finish().into_column()
     };

@@ -214,10 +214,7 @@ fn ctr_spec<'a>(
     if cash_alerts.is_empty() {
         return None;
     }
-    let ids: BTreeSet<&str> = cash_alerts
-        .iter()
-        .flat_map(|a| a.txn_ids.iter().map(String::as_str))
-        .collect();
+    let ids: BTreeSet<&str> = cash_alerts.iter().flat_map(|a| a.txn_ids.iter()).collect();
     let reason = cash_alerts
         .iter()
         .map(|a| a.summary.trim())
@@ -615,7 +612,7 @@ fn describe_transaction(case: &Case, txn: &TxnRecord) -> String {
     let rules: BTreeSet<String> = case
         .alerts
         .iter()
-        .filter(|a| a.txn_ids.iter().any(|id| id == &txn.txn_id))
+        .filter(|a| a.txn_ids.contains(&txn.txn_id))
         .map(|a| format!("{} ({})", a.rule_id, a.typology.label()))
         .collect();
     let party = |name: &str, account: &str| match (name.trim(), account.trim()) {

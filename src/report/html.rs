@@ -472,7 +472,7 @@ fn case_json(c: &Case) -> io::Result<Value> {
             let evidence: Vec<usize> = a
                 .txn_ids
                 .iter()
-                .filter_map(|id| txn_index.get(id.as_str()).copied())
+                .filter_map(|id| txn_index.get(id).copied())
                 .collect();
             json!([
                 a.alert_id,

@@ -181,7 +181,7 @@ pub fn build_alert(
         total_amount: format_money(total),
         currency: base_currency.to_string(),
         score: rule.info.score,
-        txn_ids: evidence.iter().map(|e| e.record.txn_id.clone()).collect(),
+        txn_ids: evidence.iter().map(|e| e.record.txn_id.as_str()).collect(),
         summary,
         severity: rule.info.severity.clone(),
         details,

@@ -234,7 +234,7 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                 let mut want = ids.clone();
                 want.sort();
                 let found = matching.iter().any(|a| {
-                    let mut got = a.txn_ids.clone();
+                    let mut got = a.txn_ids.to_vec();
                     got.sort();
                     got == want
                 });
@@ -246,7 +246,7 @@ pub fn run_pack_tests(pack: &Pack) -> Result<Vec<CaseResult>, RuleError> {
                         want,
                         matching
                             .iter()
-                            .map(|a| a.txn_ids.clone())
+                            .map(|a| a.txn_ids.to_vec())
                             .collect::<Vec<_>>()
                     ));
                 }

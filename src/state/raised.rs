@@ -47,7 +47,7 @@ impl RaisedAlert {
             subject: a.subject_account.clone(),
             window_start: micros(&a.window_start),
             window_end: micros(&a.window_end),
-            txn_ids: a.txn_ids.clone(),
+            txn_ids: a.txn_ids.to_vec(),
             typology: Some(a.typology.as_str().to_string()),
             case_id: case_id.map(str::to_string),
         }
@@ -74,12 +74,7 @@ pub fn classify_alerts(
     for mut alert in alerts {
         // an alert citing no transaction (a customer's sanctions match without activity
         // tonight) is reported every night: the match stands until a disposition clears it
-        if !alert.txn_ids.is_empty()
-            && !alert
-                .txn_ids
-                .iter()
-                .any(|t| new_txn_ids.contains(t.as_str()))
-        {
+        if !alert.txn_ids.is_empty() && !alert.txn_ids.iter().any(|t| new_txn_ids.contains(t)) {
             out.suppressed += 1;
             continue;
         }

@@ -97,10 +97,7 @@ impl TxnScores {
             .iter()
             .flat_map(|l| l.txn_ids.iter().map(String::as_str))
             .collect();
-        let flagged: HashSet<&str> = alerts
-            .iter()
-            .flat_map(|a| a.txn_ids.iter().map(String::as_str))
-            .collect();
+        let flagged: HashSet<&str> = alerts.iter().flat_map(|a| a.txn_ids.iter()).collect();
         let both = flagged.iter().filter(|t| planted.contains(*t)).count() as u64;
         let (planted, flagged) = (planted.len() as u64, flagged.len() as u64);
         let precision = (flagged > 0).then(|| both as f64 / flagged as f64);
@@ -211,7 +208,7 @@ pub fn score_backtest(alerts: &[Alert], labels: &[Label], accounts_total: u64) -
             touched.extend(ls);
         }
         for t in &alert.txn_ids {
-            if let Some(ls) = by_txn.get(t.as_str()) {
+            if let Some(ls) = by_txn.get(t) {
                 touched.extend(ls);
             }
         }
