@@ -108,6 +108,17 @@ impl Spark {
         self.derive_once(PARTIES_VIEW, || self.make_parties())
     }
 
+    /// Materializes [`GRAPH_VIEW`] (and [`PARTIES_VIEW`] first), once for every graph rule: a
+    /// rule's own graph ([`graph_edges_select`]) is a projection of it, and its hubs read it
+    /// whole. (Made for each rule, the edges cost a join of every row and a copy of them each
+    /// time.)
+    pub(super) fn graph_view(&self) -> Result<(), SparkEngineError> {
+        self.parties_view()?;
+        self.derive_once(GRAPH_VIEW, || {
+            self.checkpoint_view("making the money-flow graph", GRAPH_VIEW, &graph_select())
+        })
+    }
+
     fn make_parties(&self) -> Result<(), SparkEngineError> {
         let what = "keying the parties without an account".to_string();
         let frame = self.query(
@@ -265,7 +276,7 @@ impl Spark {
         trip: &Trip<'_>,
         txn_ids: &mut TxnNumbers,
     ) -> Result<Vec<Episode>, SparkEngineError> {
-        self.parties_view()?;
+        self.graph_view()?;
         self.identities_view(plan)?;
         let what = format!("finding the hits of {}", plan.rule_id);
         for (name, select) in round_trip_views(plan, trip) {
@@ -388,18 +399,19 @@ impl Spark {
         Ok(merge_hits(hits))
     }
 
-    /// Materializes `views` (`name`, `select`) in order as [`Spark::checkpoint_view`] does,
-    /// except the longest first part that equals what the last chain of this `family`
-    /// materialized: those views hold the same rows already. Rules that read the same graph
-    /// (the same filter, the same hubs) then build it once.
+    /// Makes `views` in order (materialized as [`Spark::checkpoint_view`] does, or plain views
+    /// of their select), except the longest first part that equals what the last chain of this
+    /// `family` made: those views hold the same rows already. Rules that read the same hubs
+    /// and the same selected edges then build them once.
     ///
-    /// A chain's views read only the rows the rules read, the parties and views before them in
-    /// the chain, and no other code writes their names; caching new rows forgets every chain.
+    /// A chain's views read only the rows the rules read, the views made from them once
+    /// ([`Spark::graph_view`]) and views before them in the chain, and no other code writes
+    /// their names; caching new rows forgets every chain.
     pub(super) fn checkpoint_chain(
         &self,
         what: &str,
         family: &'static str,
-        views: &[(String, String)],
+        views: &[ChainView],
     ) -> Result<(), SparkEngineError> {
         let mut derived = self.derived();
         let held = derived.chains.entry(family).or_default();
@@ -412,9 +424,13 @@ impl Spark {
         held.truncate(same);
         self.views_reused
             .fetch_add(same as u64, std::sync::atomic::Ordering::Relaxed);
-        for (name, select) in &views[same..] {
-            self.checkpoint_view(what, name, select)?;
-            held.push((name.clone(), select.clone()));
+        for view in &views[same..] {
+            if view.materialized {
+                self.checkpoint_view(what, &view.name, &view.select)?;
+            } else {
+                self.view_of(what, &view.name, super::exec::sql(&view.select))?;
+            }
+            held.push(view.clone());
         }
         Ok(())
     }
@@ -539,7 +555,7 @@ impl Spark {
                 window,
                 min_counterparties,
             } => {
-                self.parties_view()?;
+                self.graph_view()?;
                 let select = party_fan_select(plan, *direction, *window, *min_counterparties);
                 self.party_fans(plan, &select, txn_ids).map(Some)
             }
@@ -632,6 +648,38 @@ impl Spark {
     }
 }
 
+/// A view of a chain ([`Spark::checkpoint_chain`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainView {
+    /// The temporary view's name.
+    pub name: String,
+    /// What it holds.
+    pub select: String,
+    /// Whether its rows are materialized (a local checkpoint), or it is a plain view of
+    /// `select` (a projection that costs less to read again than to copy).
+    pub materialized: bool,
+}
+
+impl ChainView {
+    /// A view whose rows are materialized.
+    pub fn materialized(name: impl Into<String>, select: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            select: select.into(),
+            materialized: true,
+        }
+    }
+
+    /// A plain view of `select`.
+    pub fn plain(name: impl Into<String>, select: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            select: select.into(),
+            materialized: false,
+        }
+    }
+}
+
 /// The view of the parties without an account, keyed as the money-flow graph keys them (see
 /// [`Spark::parties_view`]).
 pub const PARTIES_VIEW: &str = "aml_parties";
@@ -646,10 +694,36 @@ fn party_label(key: &str) -> String {
     }
 }
 
+/// The view of the money-flow graph's edges of every rule (see [`Spark::graph_view`] and
+/// [`graph_select`]).
+pub const GRAPH_VIEW: &str = "aml_graph";
+
 /// The money-flow graph's edges (`graph::GraphBuilder`): every row whose two sides are
 /// parties, an account by its number (`*_ext` 0) or a party without one by its key in
-/// [`PARTIES_VIEW`] (`*_ext` 1), the two sides different; `sel` whether the plan's filter
-/// selects it. Columns `ts_us`, `base_amount`, `txn_id`, the row's place (`part_idx`, `file`,
+/// [`PARTIES_VIEW`] (`*_ext` 1), the two sides different. Columns: every column of the rows
+/// the rules read (a rule's filter reads them), and `from_ext`, `from_id`, `from_label`,
+/// `to_ext`, `to_id`, `to_label`. It depends on the rows alone: every graph rule reads it.
+pub fn graph_select() -> String {
+    let side = |prefix: &str, alias: &str, to: &str| {
+        format!(
+            "CASE WHEN r.{prefix}_account <> '' THEN 0 ELSE 1 END AS {to}_ext, \
+             CASE WHEN r.{prefix}_account <> '' THEN r.{prefix}_account ELSE {alias}.pkey END AS {to}_id, \
+             CASE WHEN r.{prefix}_account <> '' THEN r.{prefix}_account ELSE {alias}.label END AS {to}_label"
+        )
+    };
+    format!(
+        "SELECT * FROM (SELECT r.*, {}, {} \
+         FROM {ROWS_VIEW} r \
+         LEFT JOIN {PARTIES_VIEW} po ON r.orig_account = '' AND po.name = r.orig_name AND po.country = r.orig_country \
+         LEFT JOIN {PARTIES_VIEW} pb ON r.bene_account = '' AND pb.name = r.bene_name AND pb.country = r.bene_country) AS g \
+         WHERE from_id IS NOT NULL AND to_id IS NOT NULL AND NOT (from_ext = to_ext AND from_id = to_id)",
+        side("orig", "po", "from"),
+        side("bene", "pb", "to"),
+    )
+}
+
+/// A rule's money-flow graph: the edges of [`GRAPH_VIEW`], and `sel` whether the plan's filter
+/// selects each. Columns `ts_us`, `base_amount`, `txn_id`, the row's place (`part_idx`, `file`,
 /// `row_idx`), `from_ext`, `from_id`, `from_label`, `to_ext`, `to_id`, `to_label`, the names and
 /// countries as written, and `sel`.
 pub fn graph_edges_select(plan: &RulePlan) -> String {
@@ -662,22 +736,11 @@ pub fn graph_edges_select(plan: &RulePlan) -> String {
             .collect::<Vec<_>>()
             .join(" AND ")
     };
-    let side = |prefix: &str, alias: &str, to: &str| {
-        format!(
-            "CASE WHEN r.{prefix}_account <> '' THEN 0 ELSE 1 END AS {to}_ext, \
-             CASE WHEN r.{prefix}_account <> '' THEN r.{prefix}_account ELSE {alias}.pkey END AS {to}_id, \
-             CASE WHEN r.{prefix}_account <> '' THEN r.{prefix}_account ELSE {alias}.label END AS {to}_label"
-        )
-    };
     format!(
-        "SELECT * FROM (SELECT r.ts_us, r.base_amount, r.txn_id, r.part_idx, r.file, r.row_idx, \
-           r.orig_name, r.orig_country, r.bene_name, r.bene_country, {}, {}, coalesce({filter}, false) AS sel \
-         FROM {ROWS_VIEW} r \
-         LEFT JOIN {PARTIES_VIEW} po ON r.orig_account = '' AND po.name = r.orig_name AND po.country = r.orig_country \
-         LEFT JOIN {PARTIES_VIEW} pb ON r.bene_account = '' AND pb.name = r.bene_name AND pb.country = r.bene_country) AS g \
-         WHERE from_id IS NOT NULL AND to_id IS NOT NULL AND NOT (from_ext = to_ext AND from_id = to_id)",
-        side("orig", "po", "from"),
-        side("bene", "pb", "to"),
+        "SELECT ts_us, base_amount, txn_id, part_idx, file, row_idx, \
+           orig_name, orig_country, bene_name, bene_country, \
+           from_ext, from_id, from_label, to_ext, to_id, to_label, coalesce({filter}, false) AS sel \
+         FROM {GRAPH_VIEW}"
     )
 }
 

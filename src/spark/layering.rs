@@ -29,7 +29,7 @@
 //! second layer is then found here by the same code.
 
 use super::alerts::{int_column, text_column, TxnNumbers};
-use super::flow::{graph_edges_select, text_lists};
+use super::flow::{graph_edges_select, text_lists, ChainView, GRAPH_VIEW};
 use super::{Spark, SparkEngineError};
 use crate::rules::bipartite::{self, BipartiteSearch};
 use crate::rules::graph::{self, GraphBuilder, Party};
@@ -56,22 +56,24 @@ fn floor_div(a: &str, b: i64) -> String {
 /// The views every layering search reads, materialized one after the other: the graph's edges,
 /// its hubs (more than `max_transfers_per_day` edges of the whole graph on one UTC day) and the
 /// selected edges ([`SELECTED_VIEW`]).
-fn common_views(plan: &RulePlan, limits: &GraphLimits) -> Vec<(String, String)> {
+fn common_views(plan: &RulePlan, limits: &GraphLimits) -> Vec<ChainView> {
     let day = floor_div("ts_us", DAY);
+    // the hubs read the whole graph, the same for every rule: first, so that rules with the
+    // same limit share them whatever their filters
     vec![
-        ("aml_lay_graph".to_string(), graph_edges_select(plan)),
-        (
-            "aml_lay_hubs".to_string(),
+        ChainView::materialized(
+            "aml_lay_hubs",
             format!(
                 "SELECT DISTINCT ext, id FROM (SELECT ext, id, {day} AS d FROM \
-                   (SELECT from_ext AS ext, from_id AS id, ts_us FROM aml_lay_graph \
-                    UNION ALL SELECT to_ext, to_id, ts_us FROM aml_lay_graph) AS s) AS s \
+                   (SELECT from_ext AS ext, from_id AS id, ts_us FROM {GRAPH_VIEW} \
+                    UNION ALL SELECT to_ext, to_id, ts_us FROM {GRAPH_VIEW}) AS s) AS s \
                  GROUP BY ext, id, d HAVING count(*) > {max}",
                 max = limits.max_transfers_per_day
             ),
         ),
-        (
-            SELECTED_VIEW.to_string(),
+        ChainView::plain("aml_lay_graph", graph_edges_select(plan)),
+        ChainView::materialized(
+            SELECTED_VIEW,
             "SELECT g.ts_us, g.base_amount, g.txn_id, g.part_idx, g.file, g.row_idx, \
                g.from_ext, g.from_id, g.from_label, g.to_ext, g.to_id, g.to_label, \
                concat(g.from_ext, ':', g.from_id) AS fk, concat(g.to_ext, ':', g.to_id) AS tk, \
@@ -79,8 +81,7 @@ fn common_views(plan: &RulePlan, limits: &GraphLimits) -> Vec<(String, String)> 
              FROM aml_lay_graph g \
              LEFT JOIN aml_lay_hubs fh ON fh.ext = g.from_ext AND fh.id = g.from_id \
              LEFT JOIN aml_lay_hubs th ON th.ext = g.to_ext AND th.id = g.to_id \
-             WHERE g.sel"
-                .to_string(),
+             WHERE g.sel",
         ),
     ]
 }
@@ -347,7 +348,7 @@ impl Spark {
         plan: &RulePlan,
         limits: &GraphLimits,
     ) -> Result<(), SparkEngineError> {
-        self.parties_view()?;
+        self.graph_view()?;
         self.checkpoint_chain(what, "layering", &common_views(plan, limits))
     }
 

@@ -121,7 +121,7 @@ struct Derived {
     /// [`Spark::derive_once`]).
     views: std::collections::BTreeSet<&'static str>,
     /// The chain of views each family last materialized (see [`Spark::checkpoint_chain`]).
-    chains: HashMap<&'static str, Vec<(String, String)>>,
+    chains: HashMap<&'static str, Vec<flow::ChainView>>,
 }
 
 impl Spark {

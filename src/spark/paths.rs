@@ -20,7 +20,7 @@
 //! [`graph::path_facts`]).
 
 use super::alerts::{int_column, text_column, TxnNumbers};
-use super::flow::graph_edges_select;
+use super::flow::{graph_edges_select, ChainView, GRAPH_VIEW};
 use super::rules::utc_day;
 use super::{Spark, SparkEngineError};
 use crate::rules::graph;
@@ -91,7 +91,7 @@ fn follows(p: &PathPlan, prev: &str, next: &str) -> String {
 /// the selected edges, and the first level (the starts: selected transfers whose payer and
 /// payee are not hubs; for a chain, only those no selected transfer within the horizon before
 /// leads into, from another account than the payee).
-pub fn path_views(plan: &RulePlan, p: &PathPlan) -> Vec<(String, String)> {
+pub fn path_views(plan: &RulePlan, p: &PathPlan) -> Vec<ChainView> {
     let leads_in = match p.mode {
         PathMode::Cycle => String::new(),
         PathMode::Chain => format!(
@@ -101,13 +101,14 @@ pub fn path_views(plan: &RulePlan, p: &PathPlan) -> Vec<(String, String)> {
             f = follows(p, "q.amt", "s.amt")
         ),
     };
+    // the hubs read the whole graph, the same for every rule: first, so that rules with the
+    // same limit share them whatever their filters
     vec![
-        (TP_GRAPH_VIEW.to_string(), graph_edges_select(plan)),
-        (
-            TP_HUBS_VIEW.to_string(),
+        ChainView::materialized(
+            TP_HUBS_VIEW,
             format!(
                 "SELECT DISTINCT node FROM (SELECT node, {day} AS d FROM \
-                   (SELECT {from} AS node, ts_us FROM {TP_GRAPH_VIEW} UNION ALL SELECT {to}, ts_us FROM {TP_GRAPH_VIEW}) AS s) AS s \
+                   (SELECT {from} AS node, ts_us FROM {GRAPH_VIEW} UNION ALL SELECT {to}, ts_us FROM {GRAPH_VIEW}) AS s) AS s \
                  GROUP BY node, d HAVING count(*) > {max}",
                 day = utc_day("ts_us"),
                 from = node("from_ext", "from_id"),
@@ -115,8 +116,9 @@ pub fn path_views(plan: &RulePlan, p: &PathPlan) -> Vec<(String, String)> {
                 max = p.max_transfers_per_day
             ),
         ),
-        (
-            TP_EDGES_VIEW.to_string(),
+        ChainView::plain(TP_GRAPH_VIEW, graph_edges_select(plan)),
+        ChainView::materialized(
+            TP_EDGES_VIEW,
             format!(
                 "WITH g AS (SELECT {from} AS fk, {to} AS tk, from_label, to_label, ts_us, base_amount AS amt, txn_id, \
                    part_idx, file, row_idx FROM {TP_GRAPH_VIEW} WHERE sel), \
@@ -132,7 +134,7 @@ pub fn path_views(plan: &RulePlan, p: &PathPlan) -> Vec<(String, String)> {
                 to = node("to_ext", "to_id"),
             ),
         ),
-        (
+        ChainView::materialized(
             level_view(1),
             format!(
                 "SELECT s.txn_id AS s, s.fk AS origin, s.ts_us + {h} AS deadline, 1 AS depth, CAST(array() AS ARRAY<INT>) AS pos, \
@@ -289,7 +291,7 @@ impl Spark {
             max_expansions_per_start: limits.max_expansions_per_start,
             max_transfers_per_day: limits.max_transfers_per_day,
         };
-        self.parties_view()?;
+        self.graph_view()?;
         let what = format!("finding the hits of {}", plan.rule_id);
         self.checkpoint_chain(&what, "temporal paths", &path_views(plan, &p))?;
         let mut made = 1;
