@@ -333,9 +333,13 @@ fn parquet_text_and_typed_columns_match_the_polars_engine() {
 fn quarantined_rows_are_written_by_the_cluster_as_parquet() {
     let dir = temp_dir("spark-out");
     let out = format!("file://{}", dir.join("night").display());
-    let reasons = fixture("spark/reasons.csv");
+    let input = fixture("spark/reasons.csv");
     let fx = fixture("spark/fx-edges.csv");
-    let (_, counts, ingested) = on_spark(&[reasons], &options(Some(&fx), None), Some(&out));
+    let (_, counts, ingested) = on_spark(
+        std::slice::from_ref(&input),
+        &options(Some(&fx), None),
+        Some(&out),
+    );
     let uri = ingested.quarantine_uri.expect("written");
     assert_eq!(uri, format!("{out}/quarantine"));
     let mut parts: Vec<PathBuf> = std::fs::read_dir(dir.join("night/quarantine"))
@@ -372,6 +376,62 @@ fn quarantined_rows_are_written_by_the_cluster_as_parquet() {
         columns,
         ["file", "row", "txn_id", "column", "value", "reason"]
     );
+    // each row as the Polars engine quarantines it: its number, id, column, raw value (the
+    // problems found after the rows are shuffled by id among them) and reason; a malformed
+    // record's value is its text here, the scanner's message there (docs/spark.md)
+    let text = |name: &str| -> Vec<String> {
+        let column = written
+            .column(name)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        let column = column.str().unwrap();
+        column.iter().map(|v| v.unwrap_or("").to_string()).collect()
+    };
+    let (row, txn, column, value, reason) = (
+        text("row"),
+        text("txn_id"),
+        text("column"),
+        text("value"),
+        text("reason"),
+    );
+    let mut on_cluster: Vec<[String; 5]> = (0..written.height())
+        .map(|i| {
+            [
+                row[i].clone(),
+                txn[i].clone(),
+                column[i].clone(),
+                value[i].clone(),
+                reason[i].clone(),
+            ]
+        })
+        .filter(|q: &[String; 5]| q[4] != "malformed_row")
+        .collect();
+    on_cluster.sort();
+    let polars = ingest(&[input], &options(Some(&fx), None), &mut Default::default())
+        .expect("polars ingest");
+    let mut here: Vec<[String; 5]> = polars
+        .quarantine
+        .iter()
+        .map(|q| {
+            [
+                q.row.to_string(),
+                q.txn_id.clone(),
+                q.column.to_string(),
+                q.value.clone(),
+                q.reason.as_str().to_string(),
+            ]
+        })
+        .filter(|q| q[4] != "malformed_row")
+        .collect();
+    here.sort();
+    assert_eq!(on_cluster, here);
+    for late in ["duplicate_txn_id", "no_fx_rate"] {
+        assert!(
+            here.iter().any(|q| q[4] == late && !q[3].is_empty()),
+            "the fixture quarantines a row as {late}, with its value"
+        );
+    }
 }
 
 /// The parity pack's rules (per-transaction and windowed kinds).

@@ -698,9 +698,24 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // the raw text goes on through the shuffle below only where the quarantine may show it:
+    // a row with a problem already, or the columns of the problems found after the shuffle
+    // (a repeated id, a currency without a rate, an amount too large to convert); the rest is
+    // dropped here, before the rows are shuffled
+    let raw: Vec<String> = CANONICAL_COLUMNS
+        .iter()
+        .map(|c| {
+            if ["txn_id", "currency", "amount"].contains(c) {
+                format!("src_{c} AS raw_{c}")
+            } else {
+                format!("CASE WHEN pre_reason IS NOT NULL THEN src_{c} END AS raw_{c}")
+            }
+        })
+        .collect();
     let s4 = format!(
-        "SELECT *, {reason} AS pre_reason, {column} AS pre_column \
-         FROM (SELECT *, {} FROM ({s3}) AS s3) AS s3p",
+        "SELECT *, {} FROM (SELECT *, {reason} AS pre_reason, {column} AS pre_column \
+         FROM (SELECT *, {} FROM ({s3}) AS s3) AS s3p) AS s4r",
+        raw.join(", "),
         problems.join(", ")
     );
 
@@ -740,7 +755,7 @@ pub fn checked_select(reads: &[String], ctx: &CheckContext) -> String {
     // base currency (rate 10^12) converts to itself, with no decimal division.
     let raw: Vec<String> = CANONICAL_COLUMNS
         .iter()
-        .map(|c| format!("CASE WHEN reason IS NOT NULL THEN src_{c} END AS src_{c}"))
+        .map(|c| format!("CASE WHEN reason IS NOT NULL THEN raw_{c} END AS src_{c}"))
         .collect();
     format!(
         "SELECT part_idx, file, row_idx, reason, column, lossy, ts_typed, t_txn_id, \
