@@ -6,7 +6,7 @@
 //! merged and built into alerts here by the Polars engine's own code.
 
 use super::alerts::{int_column, optional_text_column, text_column, TxnNumbers, EPISODES_VIEW};
-use super::rules::{predicate_sql, selected_select, ROWS_VIEW};
+use super::rules::{plan_filter, predicate_sql, selected_select, ROWS_VIEW};
 use super::sql::in_list;
 use super::{Spark, SparkEngineError};
 use crate::model::format_money_grouped;
@@ -727,15 +727,7 @@ pub fn graph_select() -> String {
 /// `row_idx`), `from_ext`, `from_id`, `from_label`, `to_ext`, `to_id`, `to_label`, the names and
 /// countries as written, and `sel`.
 pub fn graph_edges_select(plan: &RulePlan) -> String {
-    let filter = if plan.filter.is_empty() {
-        "true".to_string()
-    } else {
-        plan.filter
-            .iter()
-            .map(predicate_sql)
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
+    let filter = plan_filter(plan);
     format!(
         "SELECT ts_us, base_amount, txn_id, part_idx, file, row_idx, \
            orig_name, orig_country, bene_name, bene_country, \
@@ -808,20 +800,9 @@ pub struct Trip<'a> {
     pub max_transfers_per_day: usize,
 }
 
-/// The plan's filter as one SQL condition.
+/// The plan's filter as one SQL condition, false where it reads a null.
 fn filter_sql(plan: &RulePlan) -> String {
-    if plan.filter.is_empty() {
-        "true".to_string()
-    } else {
-        format!(
-            "coalesce({}, false)",
-            plan.filter
-                .iter()
-                .map(predicate_sql)
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        )
-    }
+    format!("coalesce({}, false)", plan_filter(plan))
 }
 
 /// The place of an edge of alias `a` in the Polars engine's order (time, then row).

@@ -53,9 +53,10 @@ fn floor_div(a: &str, b: i64) -> String {
     format!("((({a}) - pmod({a}, {b})) div {b})")
 }
 
-/// The views every layering search reads, materialized one after the other: the graph's edges,
-/// its hubs (more than `max_transfers_per_day` edges of the whole graph on one UTC day) and the
-/// selected edges ([`SELECTED_VIEW`]).
+/// The views every layering search reads, made one after the other
+/// ([`Spark::checkpoint_chain`]): the hubs (more than `max_transfers_per_day` edges of the whole
+/// graph, [`GRAPH_VIEW`], on one UTC day), the rule's graph (a plain view) and the selected
+/// edges ([`SELECTED_VIEW`]).
 fn common_views(plan: &RulePlan, limits: &GraphLimits) -> Vec<ChainView> {
     let day = floor_div("ts_us", DAY);
     // the hubs read the whole graph, the same for every rule: first, so that rules with the

@@ -116,8 +116,8 @@ pub struct Spark {
 /// new rows forgets them all ([`Spark::forget_derived`]).
 #[derive(Default)]
 struct Derived {
-    /// Views that depend on the rows alone (the parties without an account, the holders'
-    /// own-account groups): made once a run, for the first rule that needs them (see
+    /// Views that depend on the rows alone (the parties without an account, the money-flow
+    /// graph's edges, the holders' own-account groups): made once a run, for the first rule that needs them (see
     /// [`Spark::derive_once`]).
     views: std::collections::BTreeSet<&'static str>,
     /// The chain of views each family last materialized (see [`Spark::checkpoint_chain`]).

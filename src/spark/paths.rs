@@ -87,8 +87,9 @@ fn follows(p: &PathPlan, prev: &str, next: &str) -> String {
     )
 }
 
-/// The views a search reads, materialized in order (`name`, `select`): the graph, its hubs,
-/// the selected edges, and the first level (the starts: selected transfers whose payer and
+/// The views a search reads, made in order (`Spark::checkpoint_chain`): the hubs (over the
+/// whole graph, [`GRAPH_VIEW`]), the rule's graph (a plain view), the selected edges, and the
+/// first level (the starts: selected transfers whose payer and
 /// payee are not hubs; for a chain, only those no selected transfer within the horizon before
 /// leads into, from another account than the payee).
 pub fn path_views(plan: &RulePlan, p: &PathPlan) -> Vec<ChainView> {

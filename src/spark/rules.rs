@@ -146,6 +146,20 @@ pub fn predicate_sql(p: &Predicate) -> String {
     }
 }
 
+/// The plan's filter as one SQL condition over [`ROWS_VIEW`]'s columns (`true` without one); null
+/// where a predicate reads a null, so a column of it is wrapped in `coalesce(.., false)`.
+pub(super) fn plan_filter(plan: &RulePlan) -> String {
+    if plan.filter.is_empty() {
+        "true".to_string()
+    } else {
+        plan.filter
+            .iter()
+            .map(predicate_sql)
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+}
+
 /// The selected rows of a plan with their subject: `subject`, `ts_us`, `base_amount`,
 /// `txn_id` and the fields its measures count (`with_subject` of the Polars engine: rows without
 /// a subject account are left out; [`Subject::Either`] gives each transaction once per side).
@@ -157,15 +171,7 @@ pub fn selected_select(plan: &RulePlan, fields: &[Field]) -> String {
 /// the column `m` (a history, as `Histories` holds it: rows without a subject account left out);
 /// else only the selected rows.
 fn subject_rows(plan: &RulePlan, fields: &[Field], all: bool) -> String {
-    let filter = if plan.filter.is_empty() {
-        "true".to_string()
-    } else {
-        plan.filter
-            .iter()
-            .map(predicate_sql)
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
+    let filter = plan_filter(plan);
     let extra: String = fields.iter().map(|f| format!(", {}", f.column())).collect();
     let side = |subject: &str| {
         if all {
